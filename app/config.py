@@ -1,0 +1,76 @@
+"""All configuration in one place: `TUTOR_*` environment variables or a `.env` file.
+
+Build a `Settings` once at the edge (CLI command, API lifespan) and pass it in; code deeper
+down never reads the environment itself, so tests can hand it whatever they need.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Provider = Literal["local", "openai", "hf"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TUTOR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(default=Path("data"), description="Index, database and clones live here.")
+
+    # -- model -------------------------------------------------------------------------------
+    llm_provider: Provider = Field(
+        default="local",
+        description="local: SmolLM2 GGUF in process; openai: any OpenAI-compatible server; "
+        "hf: a local transformers model directory.",
+    )
+    llm_model_path: Path | None = Field(
+        default=None, description="GGUF file for the local provider (default: the packaged SmolLM2)."
+    )
+    openai_base_url: str = Field(default="", description="e.g. http://localhost:11434/v1 for Ollama.")
+    openai_api_key: SecretStr = Field(default=SecretStr("not-needed"))
+    openai_model: str = Field(default="", description="Model name the server knows.")
+    hf_model_path: Path | None = Field(default=None, description="Directory of a transformers model.")
+    llm_temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    llm_max_tokens: int = Field(default=320, ge=16, le=4096)
+    llm_context_tokens: int = Field(default=2048, ge=512)
+    llm_timeout_s: float = Field(default=120.0, gt=0)
+
+    # -- retrieval store -----------------------------------------------------------------------
+    embedding_model: str = Field(
+        default="", description="A local sentence-transformers path (default: packaged all-MiniLM-L6-v2)."
+    )
+    chroma_url: str = Field(default="", description="Chroma server URL; empty = embedded in data_dir.")
+    collection: str = Field(default="study_tutor")
+
+    # -- learners ------------------------------------------------------------------------------
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in data_dir.")
+
+    # -- service -------------------------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    ui_port: int = 8501
+    api_url: str = Field(default="", description="Where the UI finds the API; empty = api_host:api_port.")
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'tutor.db').resolve()}"
+
+    @property
+    def resolved_api_url(self) -> str:
+        return self.api_url or f"http://{self.api_host}:{self.api_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; a FastAPI dependency that tests override."""
+    return Settings()

@@ -1,0 +1,106 @@
+"""Terminal views of the plan (rich): what `tutor plan` prints."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ingest.curriculum import Curriculum, Item, WeekPlan
+
+FIELD_LABELS = {
+    "reading": "Reading",
+    "videos": "Videos",
+    "course": "Course",
+    "practice": "Practice",
+    "assignment": "Assignment",
+    "review": "Review",
+    "project_planning": "Project planning",
+    "setup": "Setup",
+    "research": "Research",
+    "planning": "Planning",
+}
+
+
+def _item_text(item: Item) -> Text:
+    text = Text(item.text)
+    for url in [item.url, *(link.url for link in item.also)]:
+        if url:
+            text.append("\n")
+            text.append(str(url), style=f"link {url} cyan underline")
+    return text
+
+
+def render_week(plan: WeekPlan) -> RenderableType:
+    """One week as a panel: context line, the plan's fields with hours and links, the capstone."""
+    context = Text.assemble(
+        ("Phase ", "dim"), (f"{plan.phase.number} {plan.phase.title}", "bold"),
+        ("  ·  Quarter ", "dim"), (f"{plan.quarter.number}", "bold"),
+        ("  ·  Month ", "dim"), (f"{plan.month.number} {plan.month.title}", "bold"),
+    )
+    parts: list[RenderableType] = [context, Text()]
+    if plan.week is not None:
+        table = Table(box=box.SIMPLE_HEAD, show_header=True, expand=True, pad_edge=False)
+        table.add_column("", style="bold magenta", no_wrap=True)
+        table.add_column("What", ratio=1)
+        table.add_column("Time", justify="right", style="green", no_wrap=True)
+        for name, item in plan.week.fields():
+            table.add_row(FIELD_LABELS[name], _item_text(item), item.hours_label or "")
+        parts.append(table)
+        if plan.week.hours:
+            parts.append(Text(f"Timed work this week: {plan.week.hours:g} hours", style="green"))
+    elif plan.extended is not None:
+        parts.append(Text(f"{plan.extended.title} (months {plan.extended.months[0]}-"
+                          f"{plan.extended.months[1]}): four weeks per month, on these tracks:"))
+        for section in plan.extended.sections:
+            note = f" ({section.note})" if section.note else ""
+            parts.append(Text(f"\n{section.title}{note}", style="bold magenta"))
+            for item in section.items:
+                label = f"{item.title}: {item.text}" if item.title else item.text
+                parts.append(Text(f"  • {label}"))
+    parts.append(Text())
+    parts.append(_capstone_line(plan))
+    return Panel(
+        Group(*parts),
+        title=f"[bold]Week {plan.number}[/bold] · {plan.title}",
+        title_align="left",
+        border_style="blue",
+        padding=(1, 2),
+    )
+
+
+def _capstone_line(plan: WeekPlan) -> Text:
+    capstone = plan.next_capstone
+    if capstone is None:
+        return Text("No capstone ahead: the remaining months build your portfolio and career.",
+                    style="dim")
+    when = "this week" if plan.weeks_to_capstone == 0 else f"in {plan.weeks_to_capstone} week(s)"
+    return Text.assemble(
+        ("Next capstone ", "dim"), (f"Q{capstone.quarter}: {capstone.title}", "bold yellow"),
+        (f" — due after week {capstone.after_week}, {when}", "yellow"),
+    )
+
+
+def render_overview(curriculum: Curriculum) -> RenderableType:
+    """All 18 months in one table: phase, month, its weeks, and where the capstones fall."""
+    table = Table(title=curriculum.title, box=box.ROUNDED, expand=True, show_lines=True)
+    table.add_column("Month", justify="right", style="bold")
+    table.add_column("Phase", style="magenta")
+    table.add_column("Theme")
+    table.add_column("Weeks")
+    capstones = {c.after_week: c for c in curriculum.capstones}
+    for month in curriculum.months:
+        phase = next(p for p in curriculum.phases if p.covers(month.number))
+        first = (month.number - 1) * 4 + 1
+        if month.weeks:
+            weeks = Text("\n".join(f"{w.number:>2}  {w.title}" for w in month.weeks))
+        else:
+            weeks = Text(f"{first}-{first + 3}  (month block)", style="dim")
+        last = month.weeks[-1].number if month.weeks else None
+        if last in capstones:
+            weeks.append(f"\n★  Q{capstones[last].quarter} capstone: {capstones[last].title}",
+                         style="yellow")
+        table.add_row(str(month.number), f"{phase.number} {phase.title}", month.title, weeks)
+    return table
