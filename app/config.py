@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     )
     chroma_url: str = Field(default="", description="Chroma server URL; empty = embedded in data_dir.")
     collection: str = Field(default="study_tutor")
+    ingest_max_file_mb: float = Field(default=20.0, gt=0, description="Larger files are skipped.")
 
     # -- learners ------------------------------------------------------------------------------
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in data_dir.")

@@ -284,7 +284,8 @@ class WeekPlan(_Model):
 
 # -- loading ---------------------------------------------------------------------------------
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "corpus" / "curriculum.yaml"
+CURRICULUM_FILE = "curriculum.yaml"
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "corpus" / CURRICULUM_FILE
 
 
 def load_curriculum(path: Path = DEFAULT_PATH) -> Curriculum:

