@@ -17,7 +17,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 # pip here warns about every missing local mirror entry; keep the output to what matters.
 QUIET := 2> >(grep -vE "is ignored: it is neither a file nor a directory" >&2)
 
-.PHONY: help install install-test run test test-fast ingest clean
+.PHONY: help install install-test run test test-fast ingest bench clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,12 @@ install-test: $(VENV)/.installed-test
 
 run: install ## install, build the index if missing, start the API and the UI
 	@$(BIN)/tutor up
+
+ingest: install ## index the bundled corpus (or PATHS="dir1 https://...git")
+	@$(BIN)/tutor ingest $(PATHS)
+
+bench: install ## benchmarks: our figures beside a baseline, in one run
+	@$(BIN)/python bench/ingest.py
 
 test: install-test ## install with test extras and run every test
 	@$(BIN)/pytest

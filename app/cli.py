@@ -189,20 +189,8 @@ def search(
       tutor search "why divide by the square root of d_k" --week 18
       tutor search "LSTM forget gate" --k 3 --json
     """
-    from app.retrieval import search as run_search
-    from app.store import Embedder, Store, StoreError
-    from ingest.curriculum import LAST_WEEK
-
-    if week is not None and not 1 <= week <= LAST_WEEK:
-        fail(str(WeekOutOfRange(week)), code=2)
-    settings = settings_for(data_dir)
-    try:
-        store = Store(settings)
-    except StoreError as exc:
-        fail(str(exc))
-    if store.count() == 0:
-        fail("the index is empty: run `tutor ingest` first")
-    hits = run_search(store, Embedder(settings.embedding_model), query, k=k, week=week)
+    check_week(week)
+    hits = open_retriever(settings_for(data_dir)).search(query, k=k, week=week)
     if as_json:
         print_json([hit.to_dict() for hit in hits])
         return
@@ -211,6 +199,144 @@ def search(
         out.print(f"[bold]{rank}. {hit.source}[/bold]  [dim]{hit.heading}{where} · {hit.score:.3f}[/dim]")
         snippet = " ".join(hit.text.split())
         out.print(f"   {snippet[:240]}{'…' if len(snippet) > 240 else ''}\n", highlight=False)
+
+
+def check_week(week: int | None) -> None:
+    from ingest.curriculum import LAST_WEEK
+
+    if week is not None and not 1 <= week <= LAST_WEEK:
+        fail(str(WeekOutOfRange(week)), code=2)
+
+
+def open_retriever(settings: Settings) -> Any:
+    """The retriever over a non-empty index, or a clear exit."""
+    from app.retrieval import Retriever
+    from app.store import StoreError
+
+    try:
+        retriever = Retriever.from_settings(settings)
+    except StoreError as exc:
+        fail(str(exc))
+    if retriever.store.count() == 0:
+        fail("the index is empty: run `tutor ingest` first")
+    return retriever
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in your own words.")],
+    week: Annotated[int | None, typer.Option("--week", "-w", help="Your current week (1-72).",
+                                             show_default=False)] = None,
+    mode: Annotated[str, typer.Option("--mode", "-m",
+                                      help="explain (default), socratic (hints first) or quick.")] = "explain",
+    no_spoilers: Annotated[bool, typer.Option("--no-spoilers",
+                                              help="Leave out material of later weeks.")] = False,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Ask the tutor. Answers come from the course material, with [n] citations.
+
+    [dim]Examples:[/dim]
+      tutor ask "What is my assignment this week?" --week 18
+      tutor ask "Why does attention divide by sqrt(d_k)?" --week 18 --mode socratic
+      tutor ask "Explain Adam's bias correction" --json
+    """
+    from rich.live import Live
+    from rich.markdown import Markdown
+
+    from app.llm import LLMError
+    from app.retrieval import Filters
+    from app.tutor import MODES, Tutor
+
+    check_week(week)
+    if mode not in MODES:
+        fail(f"unknown mode {mode!r}: use one of {', '.join(MODES)}", code=2)
+    if not question.strip() or len(question) > 2000:
+        fail("the question must be 1-2,000 characters", code=2)
+    settings = settings_for(data_dir)
+    tutor = Tutor(settings, open_retriever(settings))
+    filters = Filters(no_spoilers_after=week if no_spoilers else None)
+    try:
+        if as_json:
+            print_json(tutor.ask(question, week=week, mode=mode, filters=filters).to_dict())
+            return
+        streamed = ""
+        with Live(Markdown(""), console=out, refresh_per_second=12) as live:
+            for event, data in tutor.stream(question, week=week, mode=mode, filters=filters):
+                if event == "token":
+                    streamed += data
+                    live.update(Markdown(streamed))
+                elif event == "answer":
+                    answer = data
+                    live.update(Markdown(answer.answer))
+    except LLMError as exc:
+        fail(str(exc))
+    if answer.citations:
+        out.print()
+        for c in answer.citations:
+            where = f" · week {c.week}" if c.week else ""
+            out.print(f"[bold cyan][{c.n}][/bold cyan] {c.source} [dim]{c.heading}{where}[/dim]")
+
+
+@app.command()
+def serve(data_dir: DataDirOption = None) -> None:
+    """Run the HTTP API (FastAPI) on TUTOR_API_HOST:TUTOR_API_PORT (default 127.0.0.1:8000).
+
+    Interactive docs are at /docs once it is up.
+    """
+    import subprocess
+
+    from app.launcher import api_command, child_env
+
+    settings = settings_for(data_dir)
+    out.print(f"API on [link]{settings.resolved_api_url}[/link]  (docs: {settings.resolved_api_url}/docs)")
+    raise typer.Exit(subprocess.call(api_command(settings), env=child_env(settings)))
+
+
+@app.command()
+def ui(data_dir: DataDirOption = None) -> None:
+    """Run the Streamlit UI on TUTOR_UI_PORT (default 8501); it needs the API (`tutor serve`)."""
+    import subprocess
+
+    from app.launcher import child_env, ui_command
+
+    settings = settings_for(data_dir)
+    out.print(f"UI on [link]http://{settings.api_host}:{settings.ui_port}[/link] "
+              f"(API expected at {settings.resolved_api_url})")
+    raise typer.Exit(subprocess.call(ui_command(settings), env=child_env(settings)))
+
+
+@app.command()
+def up(data_dir: DataDirOption = None) -> None:
+    """Start everything: build the index if it is missing, then the API and the UI.
+
+    This is what `make run` does. Stop with Ctrl-C.
+    """
+    from app.launcher import run_all
+    from app.store import Store, StoreError
+    from ingest.pipeline import CORPUS_DIR, Ingestor
+
+    settings = settings_for(data_dir)
+    try:
+        store = Store(settings)
+        if store.count() == 0:
+            out.print("[bold]First run:[/bold] indexing the curriculum and our notes …")
+            summary = Ingestor(settings, store=store).run([str(CORPUS_DIR)])
+            _print_summary(summary)
+        del store  # the API process owns the index from here on
+    except StoreError as exc:
+        fail(str(exc))
+
+    def announce(api_url: str, ui_url: str) -> None:
+        out.print(f"\n[bold green]Study Tutor is running[/bold green]\n"
+                  f"  UI   [link]{ui_url}[/link]   ← open this\n"
+                  f"  API  [link]{api_url}[/link]  (docs: {api_url}/docs)\n"
+                  f"[dim]Ctrl-C stops both.[/dim]")
+
+    try:
+        raise typer.Exit(run_all(settings, announce))
+    except RuntimeError as exc:
+        fail(str(exc))
 
 
 def main() -> None:

@@ -139,6 +139,18 @@ class Store:
             name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
         )
 
+    def get(self, ids: list[str]) -> list[Hit]:
+        if not ids:
+            return []
+        found = self.collection.get(ids=ids, include=["documents", "metadatas"])
+        return [Hit(id=i, text=t, metadata=m, score=0.0)
+                for i, t, m in zip(found["ids"], found["documents"], found["metadatas"])]
+
+    def where(self, where: dict[str, Any]) -> list[Hit]:
+        found = self.collection.get(where=where, include=["documents", "metadatas"])
+        return [Hit(id=i, text=t, metadata=m, score=0.0)
+                for i, t, m in zip(found["ids"], found["documents"], found["metadatas"])]
+
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
         n = min(k, self.count())
         if n == 0:

@@ -102,10 +102,25 @@ def _split_front_matter(path: Path) -> tuple[dict[str, Any], str]:
     return dict(post.metadata), post.content
 
 
+# Multi-framework books (Dive into Deep Learning) repeat each code cell for MXNet, TensorFlow,
+# JAX and PyTorch, marked `%%tab <frameworks>`. The plan teaches PyTorch, so the other tabs are
+# dropped: they would crowd search results with code the learner never runs.
+_FRAMEWORK_TAB = re.compile(r"^```\{\.python \.input\}\n%%tab ([^\n]+)\n.*?^```[ \t]*$\n?",
+                            re.M | re.S)
+
+
+def drop_other_framework_tabs(text: str) -> str:
+    def keep(match: re.Match[str]) -> str:
+        frameworks = {f.strip() for f in match.group(1).split(",")}
+        return match.group(0) if frameworks & {"pytorch", "all"} else ""
+
+    return _FRAMEWORK_TAB.sub(keep, text)
+
+
 @loader(".md", ".markdown")
 def load_markdown(path: Path) -> Loaded:
     meta, body = _split_front_matter(path)
-    return Loaded(text=body, title=str(meta.get("title") or ""), meta=meta)
+    return Loaded(text=drop_other_framework_tabs(body), title=str(meta.get("title") or ""), meta=meta)
 
 
 _FENCE = re.compile(r"^(```|~~~)")

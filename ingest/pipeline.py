@@ -1,7 +1,7 @@
 """Ingest: files -> documents -> chunks -> vectors -> Chroma, incrementally and safely.
 
 Only new or changed files (by content hash) are embedded; files gone from an ingested folder
-have their chunks removed. Work goes in batches of files: embed the batch (one large encoder
+have their chunks removed; the BM25 index beside Chroma is rebuilt when anything changed. Work goes in batches of files: embed the batch (one large encoder
 call, sorted by length), mark its files pending, replace their chunks, mark them done. Chunk
 ids derive from content, so redoing a batch after a crash upserts the same ids: no duplicates.
 """
@@ -20,6 +20,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from app.config import Settings
+from app.lexical import lexical_dir
+from app.lexical import rebuild as rebuild_lexical
 from app.store import Embedder, Store
 from ingest.chunking import Chunk, chunk_markdown
 from ingest.curriculum import CURRICULUM_FILE, CurriculumError, load_curriculum
@@ -202,6 +204,9 @@ class Ingestor:
                 reporter.start(sum(len(r.files) for r in roots))
                 for root in roots:
                     self._ingest_root(root, manifest, summary, reporter)
+                if rebuild or summary.added or summary.changed or summary.removed \
+                        or not lexical_dir(self.settings.data_dir).exists():
+                    rebuild_lexical(self.store, self.settings.data_dir)
             finally:
                 manifest.close()
         summary.index_chunks = self.store.count()

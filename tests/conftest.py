@@ -33,6 +33,19 @@ def embedder():
     return Embedder()
 
 
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory, embedder) -> Path:
+    """The bundled corpus (curriculum and our notes), ingested once for the whole run.
+
+    Tests must not write to it; they get a fresh data dir for that."""
+    from app.config import Settings
+    from ingest.pipeline import CORPUS_DIR, Ingestor
+
+    data_dir = tmp_path_factory.mktemp("corpus-index")
+    Ingestor(Settings(data_dir=data_dir), embedder=embedder).run([str(CORPUS_DIR)])
+    return data_dir
+
+
 @pytest.fixture
 def settings(data_dir: Path):
     from app.config import Settings

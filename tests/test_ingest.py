@@ -245,7 +245,8 @@ def test_ingest_and_search_against_a_chroma_server(tmp_path: Path, embedder) -> 
         summary = Ingestor(settings, embedder=embedder).run([str(folder)])
         assert summary.added == 3
         assert not (tmp_path / "data" / "chroma").exists()  # nothing went to the embedded store
-        hits = search(Store(settings), embedder, "which pooling keeps the largest value?", k=1)
+        retriever = Retriever(Store(settings), embedder, LexicalIndex(settings.data_dir))
+        hits = retriever.search("which pooling keeps the largest value?", k=1)
         assert hits[0].source == "pooling.md"
     finally:
         server.terminate()

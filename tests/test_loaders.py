@@ -43,6 +43,16 @@ def test_mdx_components_and_imports_are_stripped_but_their_text_kept(tmp_path: P
     assert "x = '<NotATag />'" in loaded.text  # code is left exactly as written
 
 
+def test_code_tabs_for_frameworks_the_plan_does_not_use_are_dropped(tmp_path: Path) -> None:
+    text = "".join(
+        f"```{{.python .input}}\n%%tab {tab}\nimport_{i} = 1\n```\n\n"
+        for i, tab in enumerate(["mxnet", "pytorch", "tensorflow, jax", "all", "mxnet, pytorch"])
+    )
+    loaded = load(write(tmp_path / "d2l.md", "# Linear layers\n\n" + text))
+    kept = [i for i in range(5) if f"import_{i}" in loaded.text]
+    assert kept == [1, 3, 4]
+
+
 def test_html_keeps_headings_as_markdown_and_drops_scripts(tmp_path: Path) -> None:
     html = ("<html><head><title>CNN notes</title><script>var x = 1;</script></head><body>"
             "<nav>menu</nav><h2>Pooling</h2><p>Max pooling keeps the largest value.</p></body></html>")

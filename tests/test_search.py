@@ -11,38 +11,77 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
-from app.retrieval import search, week_boosted
-from app.store import Hit
-from ingest.pipeline import CORPUS_DIR, Ingestor
+from app.lexical import LexicalIndex
+from app.retrieval import Filters, Retriever, reciprocal_rank_fusion, week_boosted
+from ingest.pipeline import Ingestor
 from tests.conftest import REPO
 
 
-@pytest.fixture(scope="module")
-def corpus_dir(tmp_path_factory, embedder) -> Path:
-    """The bundled corpus, ingested once for this module."""
-    data_dir = tmp_path_factory.mktemp("corpus-index")
-    Ingestor(Settings(data_dir=data_dir), embedder=embedder).run([str(CORPUS_DIR)])
-    return data_dir
+def retriever_for(data_dir: Path, embedder) -> Retriever:
+    from app.retrieval import prerequisites_by_week
+    from app.store import Store
+
+    return Retriever(Store(Settings(data_dir=data_dir)), embedder, LexicalIndex(data_dir),
+                     prerequisites_by_week())
 
 
-def _hit(source: str, score: float, weeks: list[int]) -> Hit:
-    return Hit(id=source, text="", metadata={"source": source, "weeks": weeks}, score=score)
+def ranked(scores: dict[str, float]) -> list[str]:
+    return sorted(scores, key=lambda item: -scores[item])
 
 
-def test_the_learners_week_lifts_close_matches_but_not_weak_ones() -> None:
-    hits = [_hit("other", 0.50, [3]), _hit("mine", 0.47, [18]), _hit("weak", 0.20, [18])]
-    ranked = [hit.metadata["source"] for hit, _ in week_boosted(hits, week=18)]
-    assert ranked == ["mine", "other", "weak"]
-    assert [h.metadata["source"] for h, _ in week_boosted(hits, week=None)] == ["other", "mine", "weak"]
+def test_rrf_hand_worked_example() -> None:
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["c", "a"]], k=60)
+    assert fused["a"] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused["c"] == pytest.approx(1 / 63 + 1 / 61)
+    assert fused["b"] == pytest.approx(1 / 62)
+    assert ranked(fused) == ["a", "c", "b"]
+
+
+def test_agreement_between_rankers_beats_one_rankers_top_spot() -> None:
+    fused = reciprocal_rank_fusion([["solo", "both"], ["both"]])
+    assert ranked(fused) == ["both", "solo"]
+
+
+def test_the_learners_week_lifts_close_matches_and_prerequisites_a_little() -> None:
+    scores = {"other": 1.00, "mine": 0.90, "prereq": 0.95, "weak": 0.50}
+    weeks = {"other": [3], "mine": [18], "prereq": [17], "weak": [18]}
+    boosted = week_boosted(scores, weeks, week=18, prerequisites=[17])
+    assert ranked(boosted) == ["mine", "prereq", "other", "weak"]
+    assert ranked(week_boosted(scores, weeks, week=None)) == ["other", "prereq", "mine", "weak"]
+
+
+@pytest.mark.parametrize("meta, filters, allowed", [
+    ({"source": "notes/w18.md", "weeks": [18]}, Filters(source_prefix="notes/"), True),
+    ({"source": "cs231n/rnn.md", "weeks": [9]}, Filters(source_prefix="notes/"), False),
+    ({"source": "x", "weeks": [20, 15]}, Filters(weeks=(14, 16)), True),
+    ({"source": "x", "weeks": [20]}, Filters(weeks=(14, 16)), False),
+    ({"source": "x", "weeks": [25, 30]}, Filters(no_spoilers_after=18), False),
+    ({"source": "x", "weeks": [25, 12]}, Filters(no_spoilers_after=18), True),
+    ({"source": "curriculum/resources"}, Filters(no_spoilers_after=18), True),
+])
+def test_filters(meta, filters, allowed) -> None:
+    assert filters.allows(meta) is allowed
 
 
 def test_why_divide_by_sqrt_dk_finds_the_week_18_note_first(corpus_dir: Path, embedder) -> None:
-    from app.store import Store
-
-    hits = search(Store(Settings(data_dir=corpus_dir)), embedder,
-                  "why divide by the square root of d_k", k=5, week=18)
+    hits = retriever_for(corpus_dir, embedder).search("why divide by the square root of d_k",
+                                                       k=5, week=18)
     assert hits[0].source == "notes/w18-attention.md"
     assert hits[0].week == 18 and "d_k" in hits[0].text
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_each_ranker_finds_adam_bias_correction(corpus_dir: Path, embedder, mode) -> None:
+    hits = retriever_for(corpus_dir, embedder).search("Adam bias correction", k=3, mode=mode)
+    assert "notes/w06-optimization.md" in [h.source for h in hits]
+
+
+def test_no_spoilers_leaves_out_later_weeks(corpus_dir: Path, embedder) -> None:
+    retriever = retriever_for(corpus_dir, embedder)
+    query = "RLHF reward model and PPO"
+    assert any(min(h.weeks or [0]) > 10 for h in retriever.search(query, k=5, week=10))
+    safe = retriever.search(query, k=5, week=10, filters=Filters(no_spoilers_after=10))
+    assert safe and all(min(h.weeks or [0]) <= 10 for h in safe)
 
 
 def test_search_json_follows_the_contract(corpus_dir: Path) -> None:
@@ -81,7 +120,8 @@ def test_public_notes_answer_a_question_about_lstm_gates(public_notes: Path, tmp
     settings = Settings(data_dir=tmp_path / "data")
     summary = Ingestor(settings, embedder=embedder).run([str(public_notes / "cs231n")])
     assert summary.added > 20
-    hits = search(Store(settings), embedder, "how do the gates of an LSTM control its cell state?", k=3)
+    hits = retriever_for(settings.data_dir, embedder).search(
+        "how do the gates of an LSTM control its cell state?", k=3)
     assert "rnn.md" in [hit.source for hit in hits]
     rnn = Store(settings).collection.get(where={"source": "rnn.md"})["metadatas"][0]
     assert set(rnn["weeks"]) & {9, 17}  # tagged with the RNN / LSTM weeks of the plan

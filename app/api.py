@@ -1,0 +1,221 @@
+"""The HTTP service: routes only. Validation and status codes here; the work lives below.
+
+Clients are built once in `lifespan` and reached through dependencies, so tests can hand the
+app their own settings (override `get_settings`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field, field_validator
+
+from app.config import Settings, get_settings
+from app.lexical import LexicalIndex
+from app.llm import LLMError, model_label
+from app.retrieval import Filters, Retriever, prerequisites_by_week
+from app.store import Embedder, Store, StoreError
+from app.tutor import Tutor
+from ingest.curriculum import LAST_WEEK, Curriculum, WeekOutOfRange, load_curriculum
+
+VERSION = "0.1.0"
+
+
+class Services:
+    """What the routes share: the curriculum, the store and the encoder (loaded on first use)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.curriculum = load_curriculum()
+        self._store: Store | None = None
+        self._retriever: Retriever | None = None
+        self._tutor: Tutor | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.settings)
+        return self._store
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            self._retriever = Retriever(self.store, Embedder(self.settings.embedding_model),
+                                        LexicalIndex(self.settings.data_dir),
+                                        prerequisites_by_week())
+        return self._retriever
+
+    @property
+    def tutor(self) -> Tutor:
+        if self._tutor is None:
+            self._tutor = Tutor(self.settings, self.retriever)
+        return self._tutor
+
+
+class Health(BaseModel):
+    status: str
+    ready: bool
+    index_chunks: int
+    model_provider: str
+    model: str
+    version: str = VERSION
+    detail: str = ""
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=2000, description="1-2,000 characters.")
+    week: int | None = Field(default=None, ge=1, le=LAST_WEEK, description="The learner's week.")
+    mode: Literal["explain", "socratic", "quick"] = "explain"
+    conversation_id: str | None = Field(default=None, max_length=100)
+    no_spoilers: bool = Field(default=False, description="Leave out material of later weeks.")
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("question is blank")
+        return value.strip()
+
+    def filters(self) -> Filters:
+        return Filters(no_spoilers_after=self.week if self.no_spoilers else None)
+
+
+class WeekSummary(BaseModel):
+    number: int
+    title: str
+    month: int
+    phase: int
+    detailed: bool
+
+
+class SearchHitOut(BaseModel):
+    source: str
+    title: str
+    heading: str
+    week: int | None
+    score: float
+    text: str
+    url: str
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def curriculum(svc: ServicesDep) -> Curriculum:
+    return svc.curriculum
+
+
+CurriculumDep = Annotated[Curriculum, Depends(curriculum)]
+
+
+def _event(name: str, data: Any) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _sse(first: tuple[str, Any], events: Iterator[tuple[str, Any]]) -> Iterator[str]:
+    try:
+        for name, data in itertools.chain([first], events):
+            if name == "token":
+                yield _event("token", {"text": data})
+            elif name == "answer":
+                answer = data.to_dict()
+                yield _event("citations", answer["citations"])
+                yield _event("done", answer)
+    except LLMError as exc:
+        yield _event("error", {"detail": str(exc)})
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = Services(settings or get_settings())
+        yield
+
+    app = FastAPI(title="Study Tutor", version=VERSION, lifespan=lifespan,
+                  description="The learning plan, a searchable course library and a tutor that "
+                  "answers from it with citations.")
+
+    @app.get("/health", response_model=Health)
+    def health(svc: ServicesDep) -> Health:
+        try:
+            chunks = svc.store.count()
+        except StoreError as exc:
+            return Health(status="degraded", ready=False, index_chunks=0,
+                          model_provider=svc.settings.llm_provider,
+                          model=model_label(svc.settings), detail=str(exc))
+        detail = "" if chunks else "the index is empty: run `tutor ingest`"
+        return Health(status="ok", ready=chunks > 0, index_chunks=chunks,
+                      model_provider=svc.settings.llm_provider, model=model_label(svc.settings),
+                      detail=detail)
+
+    @app.get("/weeks", response_model=list[WeekSummary])
+    def weeks(cur: CurriculumDep) -> list[WeekSummary]:
+        plans = [cur.week(n) for n in range(1, LAST_WEEK + 1)]
+        return [WeekSummary(number=p.number, title=p.title, month=p.month.number,
+                            phase=p.phase.number, detailed=p.week is not None) for p in plans]
+
+    @app.get("/weeks/{number}")
+    def week(number: int, cur: CurriculumDep) -> dict[str, Any]:
+        try:
+            return cur.week(number).model_dump(mode="json")
+        except WeekOutOfRange as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+
+    def require_index(svc: Services) -> None:
+        try:
+            empty = svc.store.count() == 0
+        except StoreError as exc:
+            raise HTTPException(status_code=503, detail=str(exc)) from exc
+        if empty:
+            raise HTTPException(status_code=409, detail="the index is empty: run `tutor ingest`")
+
+    @app.get("/search", response_model=list[SearchHitOut])
+    def search(
+        svc: ServicesDep,
+        q: Annotated[str, Query(min_length=1, max_length=2000, description="The question.")],
+        week: Annotated[int | None, Query(ge=1, le=LAST_WEEK)] = None,
+        k: Annotated[int, Query(ge=1, le=50)] = 5,
+    ) -> list[SearchHitOut]:
+        require_index(svc)
+        hits = svc.retriever.search(q, k=k, week=week)
+        return [SearchHitOut(**hit.to_dict(), url=hit.url) for hit in hits]
+
+    @app.post("/ask")
+    def ask(request: AskRequest, svc: ServicesDep) -> dict[str, Any]:
+        """Answer a question from the course material, with inline [n] citations."""
+        require_index(svc)
+        try:
+            answer = svc.tutor.ask(request.question, week=request.week, mode=request.mode,
+                                   conversation_id=request.conversation_id,
+                                   filters=request.filters())
+        except LLMError as exc:
+            raise HTTPException(status_code=503, detail=str(exc)) from exc
+        return answer.to_dict()
+
+    @app.post("/ask/stream")
+    def ask_stream(request: AskRequest, svc: ServicesDep) -> StreamingResponse:
+        """Server-sent events: `token` (many), then `citations`, then `done` with the whole answer.
+
+        An `error` event carries a model failure that happens mid-stream."""
+        require_index(svc)
+        events = svc.tutor.stream(request.question, week=request.week, mode=request.mode,
+                                  conversation_id=request.conversation_id,
+                                  filters=request.filters())
+        try:  # surface failures before the first byte as a proper status code
+            first = next(events)
+        except LLMError as exc:
+            raise HTTPException(status_code=503, detail=str(exc)) from exc
+        return StreamingResponse(_sse(first, events), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    return app

@@ -1,0 +1,119 @@
+"""Pure checks on answers and passages: citation markers, support, injected instructions.
+
+The local 135M model cites unreliably and sometimes drifts from its sources; these functions
+let the pipeline keep only what the sources support and cite it correctly whatever the model did.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[*`$])|\n+")
+_WORD = re.compile(r"[a-z0-9]+")
+STOPWORDS = frozenset(
+    "a an and are as at be been but by can do does for from has have how i if in into is it its "
+    "of on or so than that the their then there these they this to was we what when where which "
+    "while who why will with you your not no also more most such each other".split()
+)
+_INJECTION = re.compile(
+    r"(ignore|disregard|forget|override)\s+(all\s+|any\s+)?(the\s+|your\s+)?"
+    r"(previous|prior|above|earlier|preceding|system)\s+(instructions?|prompts?|rules?|messages?)"
+    r"|\byou are now\b|\bnew instructions?\s*:|\b(reveal|print|repeat|show)\s+(your|the)\s+"
+    r"(system\s+)?(prompt|instructions)",
+    re.I,
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}
+
+
+def markers(sentence: str) -> list[int]:
+    return [int(n) for group in _MARKER.findall(sentence) for n in group.split(",")]
+
+
+def strip_markers(text: str) -> str:
+    return _MARKER.sub("", text).strip()
+
+
+def support(sentence: str, passage: str) -> float:
+    """Share of the sentence's content words that the passage contains (0 when it has none)."""
+    words = content_words(strip_markers(sentence))
+    return len(words & content_words(passage)) / len(words) if words else 0.0
+
+
+@dataclass(frozen=True)
+class Checked:
+    text: str
+    cited: list[int]  # source numbers used, in order of first use
+    dropped: list[str]  # sentences removed for lack of support
+
+
+def check_answer(answer: str, passages: list[str], question: str = "",
+                 min_support: float = 0.5, min_new_words: int = 3) -> Checked:
+    """Keep sentences the passages support; fix their markers to point at a supporting passage.
+
+    Support is judged on what a sentence adds beyond the question's own words (at least
+    `min_new_words` of them), so an answer that only echoes the question is not "supported". A marker pointing nowhere is removed. A
+    supported sentence without a (valid) marker gets the best-supporting passage's number; one
+    citing a passage that does not support it is re-pointed to the one that does.
+    """
+    asked = content_words(question)
+    kept, dropped, cited = [], [], []
+    for sentence in split_sentences(answer):
+        body = strip_markers(sentence)
+        if not content_words(body):
+            continue  # bare markers, stray punctuation
+        if body.rstrip(" .!?").endswith((":", "$$")) or body.count("$") % 2:  # a lead-in to
+            # nothing, or a broken formula
+            dropped.append(body)
+            continue
+        new_words = content_words(body) - asked
+        claim = " ".join(sorted(new_words)) if len(new_words) >= min_new_words else ""
+        scores = [support(claim, p) for p in passages]
+        best = max(range(len(passages)), key=lambda i: scores[i]) if passages else -1
+        if best < 0 or scores[best] < min_support:
+            dropped.append(body)
+            continue
+        valid = [n for n in markers(sentence) if 1 <= n <= len(passages)
+                 and scores[n - 1] >= min_support]
+        numbers = valid or [best + 1]
+        cited.extend(n for n in numbers if n not in cited)
+        tail = "".join(f"[{n}]" for n in numbers)
+        end = body[-1] if body[-1] in ".!?" else ""
+        kept.append(f"{body[:-1] if end else body} {tail}{end or '.'}")
+    return Checked(text=" ".join(kept), cited=cited, dropped=dropped)
+
+
+def redact_instructions(text: str) -> tuple[str, bool]:
+    """Remove sentences of a passage that try to instruct the model (prompt injection)."""
+    if not _INJECTION.search(text):
+        return text, False
+    sentences = split_sentences(text)
+    clean = [s for s in sentences if not _INJECTION.search(s)]
+    return ("\n".join(clean), len(clean) != len(sentences))
+
+
+def looks_like_injection(text: str) -> bool:
+    return bool(_INJECTION.search(text))
+
+
+_LABEL = re.compile(r"^\*\*[A-Z][\w ]{0,30}\.\*\*\s*")
+
+
+def candidate_sentences(passage: str) -> list[str]:
+    """Prose sentences of a markdown passage fit to quote: no headings, code, bare formulas."""
+    prose = re.sub(r"```.*?```|\$\$.*?\$\$", " ", passage, flags=re.S)
+    found = []
+    for sentence in split_sentences(prose):
+        sentence = _LABEL.sub("", sentence.strip())
+        if sentence.startswith(("#", "|", "-", "**Q:", "**A:")) or len(sentence.split()) < 6:
+            continue
+        found.append(sentence)
+    return found

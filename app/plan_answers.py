@@ -1,0 +1,74 @@
+"""Questions about the plan ("what's my assignment this week?") answered from the plan itself.
+
+The curriculum is structured data, so these answers need no model: they are exact, instant,
+and cite the week's curriculum entry. A small model asked the same thing tends to garble it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingest.curriculum import Item, WeekPlan
+from ingest.documents import FIELD_LABELS
+
+PLAN_QUESTION = re.compile(
+    r"\b(this week|my (assignment|reading|task|tasks|homework|practice|project|plan)|"
+    r"what (should|do|must) i (read|watch|build|do|study|practice)|which (video|videos|reading|"
+    r"paper|course|book)|(next|upcoming) capstone|assignment|capstone)\b",
+    re.I,
+)
+ASKED_FIELD = [
+    ("capstone", re.compile(r"\bcapstone", re.I)),
+    ("assignment", re.compile(r"\b(assignment|homework|build|project)\b", re.I)),
+    ("videos", re.compile(r"\b(videos?|watch|lectures?)\b", re.I)),
+    ("reading", re.compile(r"\b(read|reading|paper|book|chapter)\b", re.I)),
+    ("course", re.compile(r"\b(course|lessons?)\b", re.I)),
+    ("practice", re.compile(r"\b(practice|exercise|hours|implement|code)\b", re.I)),
+]
+
+
+PHRASES = {"assignment": "your assignment is", "videos": "the videos to watch are",
+           "reading": "the reading is", "course": "the course is", "practice": "your practice is"}
+
+
+def is_plan_question(question: str) -> bool:
+    return bool(PLAN_QUESTION.search(question))
+
+
+def asked_field(question: str) -> str | None:
+    """Which part of the week the question is about; None for the whole week."""
+    return next((name for name, pattern in ASKED_FIELD if pattern.search(question)), None)
+
+
+def _describe(item: Item) -> str:
+    hours = f" ({item.hours_label})" if item.hours_label else ""
+    return f"{item.text}{hours}"
+
+
+def plan_answer(question: str, plan: WeekPlan) -> tuple[str, bool]:
+    """The answer, and whether it cites the capstone ([2]) as well as the week ([1])."""
+    field = asked_field(question)
+    where = f"In week {plan.number} ({plan.title})"
+    if field == "capstone":
+        capstone = plan.next_capstone
+        if capstone is None:
+            return (f"{where} no capstone is ahead: months 13-18 are for specialization, your "
+                    "portfolio and the job search [1].", False)
+        when = "this week" if plan.weeks_to_capstone == 0 else f"in {plan.weeks_to_capstone} weeks"
+        return (f"{where} the next capstone is the quarter {capstone.quarter} project, "
+                f"\"{capstone.title}\", due after week {capstone.after_week}, {when} [2]. "
+                f"{capstone.goal} [2].", True)
+    if plan.week is None:
+        block = plan.extended
+        tracks = "; ".join(s.title for s in block.sections) if block else "the plan's tracks"
+        return (f"{where} the plan works by month rather than by week: {tracks} [1].", False)
+    fields = plan.week.fields()
+    if field is not None:
+        item = getattr(plan.week, field)
+        if item is not None:
+            return f"{where} {PHRASES[field]}: {_describe(item)} [1].", False
+        others = ", ".join(FIELD_LABELS[name].lower() for name, _ in fields)
+        return (f"{where} the plan gives no {FIELD_LABELS[field].lower()}; it has {others} [1].",
+                False)
+    listed = " ".join(f"{FIELD_LABELS[name]}: {_describe(item)}." for name, item in fields)
+    return f"{where} the plan asks for: {listed} [1]", False
