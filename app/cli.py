@@ -284,26 +284,28 @@ def serve(data_dir: DataDirOption = None) -> None:
 
     Interactive docs are at /docs once it is up.
     """
-    import subprocess
+    import uvicorn
 
-    from app.launcher import api_command, child_env
+    from app.api import create_app
 
     settings = settings_for(data_dir)
     out.print(f"API on [link]{settings.resolved_api_url}[/link]  (docs: {settings.resolved_api_url}/docs)")
-    raise typer.Exit(subprocess.call(api_command(settings), env=child_env(settings)))
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
+                log_level="warning")
 
 
 @app.command()
 def ui(data_dir: DataDirOption = None) -> None:
     """Run the Streamlit UI on TUTOR_UI_PORT (default 8501); it needs the API (`tutor serve`)."""
-    import subprocess
+    import os
 
     from app.launcher import child_env, ui_command
 
     settings = settings_for(data_dir)
     out.print(f"UI on [link]http://{settings.api_host}:{settings.ui_port}[/link] "
               f"(API expected at {settings.resolved_api_url})")
-    raise typer.Exit(subprocess.call(ui_command(settings), env=child_env(settings)))
+    command = ui_command(settings)
+    os.execve(command[0], command, child_env(settings))  # Streamlit takes over this process
 
 
 @app.command()
@@ -334,9 +336,10 @@ def up(data_dir: DataDirOption = None) -> None:
                   f"[dim]Ctrl-C stops both.[/dim]")
 
     try:
-        raise typer.Exit(run_all(settings, announce))
-    except RuntimeError as exc:
+        code = run_all(settings, announce)
+    except RuntimeError as exc:  # a child failed to start
         fail(str(exc))
+    raise typer.Exit(code)
 
 
 def main() -> None:

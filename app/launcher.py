@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,9 +35,16 @@ def child_env(settings: Settings) -> dict[str, str]:
             "TUTOR_API_URL": settings.resolved_api_url}
 
 
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+class Stopped(Exception):
+    """Ctrl-C or SIGTERM arrived while starting."""
+
+
+def wait_until_up(url: str, process: subprocess.Popen, stop: threading.Event,
+                  timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if stop.is_set():
+            raise Stopped
         if process.poll() is not None:
             raise RuntimeError(f"{url} exited with status {process.returncode} while starting")
         try:
@@ -44,31 +52,37 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 120) -> 
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.3)
+        stop.wait(0.3)
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
 def run_all(settings: Settings, announce: Callable[[str, str], None]) -> int:
-    """Start API then UI, announce their URLs, and wait; Ctrl-C or either dying stops both."""
+    """Start API then UI, announce their URLs, and wait; Ctrl-C, SIGTERM or either child
+    dying stops both. Returns 0 when asked to stop, else the status of the child that died."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     env = child_env(settings)
-    api = subprocess.Popen(api_command(settings), env=env)
-    children = [api]
+    children: list[subprocess.Popen] = []
     try:
-        wait_until_up(f"{settings.resolved_api_url}/health", api)
+        api = subprocess.Popen(api_command(settings), env=env)
+        children.append(api)
+        wait_until_up(f"{settings.resolved_api_url}/health", api, stop)
         ui = subprocess.Popen(ui_command(settings), env=env, stdout=subprocess.DEVNULL)
         children.append(ui)
         ui_url = f"http://{settings.api_host}:{settings.ui_port}"
-        wait_until_up(f"{ui_url}/_stcore/health", ui)
+        wait_until_up(f"{ui_url}/_stcore/health", ui, stop)
         announce(settings.resolved_api_url, ui_url)
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        return next(child.returncode for child in children if child.poll() is not None) or 0
-    except KeyboardInterrupt:
+        while not stop.is_set() and all(child.poll() is None for child in children):
+            stop.wait(0.5)
+        return 0 if stop.is_set() else next(c.returncode for c in children if c.poll() is not None)
+    except Stopped:
         return 0
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         for child in children:
             if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
+                child.terminate()
         for child in children:
             try:
                 child.wait(timeout=15)

