@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -17,7 +15,7 @@ from fastapi.testclient import TestClient
 from app.api import create_app
 from app.config import Settings
 from ingest.pipeline import Ingestor
-from tests.conftest import REPO, write
+from tests.conftest import REPO, free_port, wait_for, write
 
 
 @pytest.fixture
@@ -32,12 +30,6 @@ def indexed(settings, embedder, tmp_path: Path) -> Settings:
           "---\ntitle: Pooling\n---\n# Pooling\n\nMax pooling keeps the largest activation in each window.\n")
     Ingestor(settings, embedder=embedder).run([str(tmp_path / "notes")])
     return settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_health_on_an_empty_index_says_to_ingest(client) -> None:
@@ -92,14 +84,7 @@ def test_tutor_serve_answers_over_real_http(data_dir: Path) -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                response = httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        assert response.status_code == 200
+        wait_for(f"{url}/health", timeout=60)
         assert httpx.get(f"{url}/openapi.json").json()["info"]["title"] == "Study Tutor"
     finally:
         server.terminate()
@@ -211,13 +196,7 @@ def test_eight_concurrent_questions_all_get_answers(corpus_dir: Path) -> None:
                  "What is my assignment this week?", "What is beam search?", "What is LoRA?",
                  "What is the KV cache?", "What is k-means?"]
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_for(f"{url}/health", timeout=60)
 
         def ask(question: str) -> httpx.Response:
             return httpx.post(f"{url}/ask", json={"question": question, "week": 20, "mode": "quick"},

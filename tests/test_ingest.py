@@ -18,7 +18,7 @@ from app.config import Settings
 from app.store import Store
 from ingest.pipeline import CORPUS_DIR, Ingestor
 from ingest.sources import SourceError
-from tests.conftest import REPO, minimal_pdf, write
+from tests.conftest import REPO, free_port, minimal_pdf, wait_for, write
 
 NOTE = "---\ntitle: {title}\n---\n# {title}\n\n{body}\n"
 
@@ -217,28 +217,16 @@ def test_an_ingest_killed_midway_leaves_no_duplicates_and_the_next_run_completes
 
 @pytest.mark.slow
 def test_ingest_and_search_against_a_chroma_server(tmp_path: Path, embedder) -> None:
-    import socket
-
-    import httpx
-
     from app.lexical import LexicalIndex
     from app.retrieval import Retriever
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     chroma = Path(sys.executable).parent / "chroma"
     server = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host",
                                "127.0.0.1", "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).is_success:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=60)
         settings = Settings(data_dir=tmp_path / "data", chroma_url=f"http://127.0.0.1:{port}")
         folder = tmp_path / "n"
         write(folder / "pooling.md", NOTE.format(title="Pooling", body="Max pooling keeps the largest activation in each window."))

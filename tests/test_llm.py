@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.config import Settings
 from app.llm import LLMError, LLMUnavailable, chat_model, describe_failure, local_model_path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import free_port, wait_for
 
 
 def test_the_local_model_comes_from_the_installed_package() -> None:
@@ -63,13 +55,7 @@ def llama_server():
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{url}/models", timeout=1).is_success:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+        wait_for(f"{url}/models")
         yield url
     finally:
         server.terminate()
