@@ -17,6 +17,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
 from app.config import Settings, get_settings
+from app.ingest_jobs import Busy, IngestJobs
 from app.lexical import LexicalIndex
 from app.llm import LLMError, model_label
 from app.retrieval import Filters, Retriever, prerequisites_by_week
@@ -36,6 +37,7 @@ class Services:
         self._store: Store | None = None
         self._retriever: Retriever | None = None
         self._tutor: Tutor | None = None
+        self._jobs: IngestJobs | None = None
 
     @property
     def store(self) -> Store:
@@ -52,6 +54,12 @@ class Services:
         return self._retriever
 
     @property
+    def jobs(self) -> IngestJobs:
+        if self._jobs is None:
+            self._jobs = IngestJobs(self.settings, self.store, self.retriever.embedder)
+        return self._jobs
+
+    @property
     def tutor(self) -> Tutor:
         if self._tutor is None:
             self._tutor = Tutor(self.settings, self.retriever)
@@ -64,6 +72,8 @@ class Health(BaseModel):
     index_chunks: int
     model_provider: str
     model: str
+    data_dir: str
+    chroma_url: str
     version: str = VERSION
     detail: str = ""
 
@@ -84,6 +94,11 @@ class AskRequest(BaseModel):
 
     def filters(self) -> Filters:
         return Filters(no_spoilers_after=self.week if self.no_spoilers else None)
+
+
+class IngestRequest(BaseModel):
+    paths: list[str] = Field(min_length=1, description="Absolute paths on the server, or git URLs.")
+    rebuild: bool = False
 
 
 class WeekSummary(BaseModel):
@@ -150,13 +165,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             chunks = svc.store.count()
         except StoreError as exc:
-            return Health(status="degraded", ready=False, index_chunks=0,
-                          model_provider=svc.settings.llm_provider,
-                          model=model_label(svc.settings), detail=str(exc))
-        detail = "" if chunks else "the index is empty: run `tutor ingest`"
-        return Health(status="ok", ready=chunks > 0, index_chunks=chunks,
+            chunks, status, detail = 0, "degraded", str(exc)
+        else:
+            status, detail = "ok", "" if chunks else "the index is empty: run `tutor ingest`"
+        return Health(status=status, ready=chunks > 0, index_chunks=chunks,
                       model_provider=svc.settings.llm_provider, model=model_label(svc.settings),
-                      detail=detail)
+                      data_dir=str(svc.settings.data_dir.resolve()),
+                      chroma_url=svc.settings.chroma_url, detail=detail)
 
     @app.get("/weeks", response_model=list[WeekSummary])
     def weeks(cur: CurriculumDep) -> list[WeekSummary]:
@@ -217,5 +232,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(status_code=503, detail=str(exc)) from exc
         return StreamingResponse(_sse(first, events), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    LOCAL = {"127.0.0.1", "::1", "localhost", "testclient"}
+
+    @app.post("/ingest", status_code=202)
+    def ingest(body: IngestRequest, request: Request, svc: ServicesDep) -> dict[str, Any]:
+        """Ingest on the server, in this process (the embedded index's one writer).
+
+        Accepted from this machine only: `tutor ingest` uses it when the API is running."""
+        if request.client is None or request.client.host not in LOCAL:
+            raise HTTPException(status_code=403, detail="ingest is accepted from this machine only")
+        try:
+            return svc.jobs.start(body.paths, rebuild=body.rebuild).to_dict()
+        except Busy as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from exc
+
+    @app.get("/ingest/{job_id}")
+    def ingest_status(job_id: str, svc: ServicesDep) -> dict[str, Any]:
+        job = svc.jobs.jobs.get(job_id)
+        if job is None:
+            raise HTTPException(status_code=404, detail=f"no ingest job {job_id}")
+        return job.to_dict()
 
     return app

@@ -104,7 +104,7 @@ def looks_like_injection(text: str) -> bool:
     return bool(_INJECTION.search(text))
 
 
-_LABEL = re.compile(r"^\*\*[A-Z][\w ]{0,30}\.\*\*\s*")
+_LABEL = re.compile(r"^\*\*[^*\n]{1,80}\*\*\s*")  # "**Definition.**", "**Why divide by $x$.**"
 
 
 def candidate_sentences(passage: str) -> list[str]:
@@ -112,8 +112,10 @@ def candidate_sentences(passage: str) -> list[str]:
     prose = re.sub(r"```.*?```|\$\$.*?\$\$", " ", passage, flags=re.S)
     found = []
     for sentence in split_sentences(prose):
-        sentence = _LABEL.sub("", sentence.strip())
-        if sentence.startswith(("#", "|", "-", "**Q:", "**A:")) or len(sentence.split()) < 6:
+        if sentence.startswith(("#", "|", "-", "**Q:", "**A:")):  # headings, tables, lists, quiz
+            continue
+        sentence = _LABEL.sub("", sentence)
+        if len(sentence.split()) < 6:
             continue
         found.append(sentence)
     return found

@@ -112,6 +112,11 @@ class _RichReporter:
         self.chunks += chunks
         self.progress.update(self.task, advance=files, chunks=self.chunks)
 
+    def follow(self, job: dict[str, Any]) -> None:
+        """Mirror an ingest running in the API."""
+        self.progress.update(self.task, total=job["files_total"] or None,
+                             completed=job["files_done"], chunks=job["chunks"])
+
 
 @app.command()
 def ingest(
@@ -140,38 +145,55 @@ def ingest(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from app.ingest_jobs import Busy, ingest_via_api, running_api_for
     from app.store import StoreError
     from ingest.pipeline import CORPUS_DIR, IngestBusy, Ingestor
-    from ingest.sources import SourceError
+    from ingest.sources import SourceError, is_git_url
 
     settings = settings_for(data_dir)
+    values = paths or [str(CORPUS_DIR)]
+    missing = [v for v in values if not is_git_url(v) and not Path(v).expanduser().exists()]
+    if missing:
+        fail(f"{missing[0]}: no such file or folder", code=2)
     columns = (TextColumn("[bold blue]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("files · {task.fields[chunks]} chunks"), TimeElapsedColumn())
+    api = running_api_for(settings)
     try:
         with Progress(*columns, console=err, transient=True) as progress:
-            summary = Ingestor(settings).run(paths or [str(CORPUS_DIR)], rebuild=rebuild,
-                                             reporter=_RichReporter(progress))
+            reporter = _RichReporter(progress)
+            if api:
+                err.print(f"[dim]the API at {api} owns this index: ingesting through it[/dim]")
+                absolute = [v if is_git_url(v) else str(Path(v).expanduser().resolve()) for v in values]
+                reporter.start(0)
+                job = ingest_via_api(api, absolute, rebuild, on_progress=reporter.follow)
+                if job["state"] == "failed":
+                    fail(job["error"], code=2 if job["usage_error"] else 1)
+                summary = job["summary"]
+            else:
+                summary = Ingestor(settings).run(values, rebuild=rebuild, reporter=reporter).to_dict()
     except SourceError as exc:
         fail(str(exc), code=2)
-    except (IngestBusy, StoreError) as exc:
+    except (IngestBusy, Busy, StoreError) as exc:
         fail(str(exc))
     if as_json:
-        print_json(summary.to_dict())
+        print_json(summary)
     else:
         _print_summary(summary)
-    raise typer.Exit(summary.exit_code)
+    raise typer.Exit(1 if summary["skipped"] else 0)
 
 
-def _print_summary(summary: Any) -> None:
+def _print_summary(summary: dict[str, Any]) -> None:
+    skipped = summary["skipped"]
     out.print(
-        f"[bold green]ingested[/bold green] {summary.added} added, {summary.changed} changed, "
-        f"{summary.unchanged} unchanged, {summary.removed} removed, "
-        f"[{'red' if summary.skipped else 'dim'}]{len(summary.skipped)} skipped[/]"
+        f"[bold green]ingested[/bold green] {summary['added']} added, {summary['changed']} changed, "
+        f"{summary['unchanged']} unchanged, {summary['removed']} removed, "
+        f"[{'red' if skipped else 'dim'}]{len(skipped)} skipped[/]"
     )
-    out.print(f"{summary.chunks} chunks embedded in {summary.seconds:.1f} s "
-              f"({summary.chunks_per_s:.1f} chunks/s); the index holds {summary.index_chunks} chunks")
-    for skipped in summary.skipped:
-        err.print(f"  [yellow]skipped[/yellow] {skipped.source}: {skipped.reason}")
+    out.print(f"{summary['chunks']} chunks embedded in {summary['seconds']:.1f} s "
+              f"({summary['chunks_per_s']:.1f} chunks/s); the index holds "
+              f"{summary['index_chunks']} chunks")
+    for item in skipped:
+        err.print(f"  [yellow]skipped[/yellow] {item['source']}: {item['reason']}")
 
 
 @app.command()
@@ -324,7 +346,7 @@ def up(data_dir: DataDirOption = None) -> None:
         if store.count() == 0:
             out.print("[bold]First run:[/bold] indexing the curriculum and our notes …")
             summary = Ingestor(settings, store=store).run([str(CORPUS_DIR)])
-            _print_summary(summary)
+            _print_summary(summary.to_dict())
         del store  # the API process owns the index from here on
     except StoreError as exc:
         fail(str(exc))

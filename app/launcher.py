@@ -27,7 +27,8 @@ def ui_command(settings: Settings) -> list[str]:
     return [sys.executable, "-m", "streamlit", "run", str(UI_SCRIPT),
             "--server.address", settings.api_host, "--server.port", str(settings.ui_port),
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--global.developmentMode", "false", "--logger.level", "warning"]
+            "--global.developmentMode", "false", "--logger.level", "warning",
+            "--client.toolbarMode", "minimal"]
 
 
 def child_env(settings: Settings) -> dict[str, str]:

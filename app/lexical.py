@@ -28,7 +28,7 @@ def lexical_dir(data_dir: Path) -> Path:
 
 def rebuild(store: Store, data_dir: Path) -> int:
     """Index every chunk in the store; written to a temp folder and swapped in atomically."""
-    everything = store.collection.get(include=["documents", "metadatas"])
+    everything = store.all(include=["documents", "metadatas"])
     ids, texts = everything["ids"], everything["documents"]
     target = lexical_dir(data_dir)
     staging = target.with_name("bm25.new")

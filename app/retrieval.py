@@ -52,7 +52,6 @@ class SearchHit:
     score: float  # the fused (or single-ranker) score used for ranking
     text: str
     url: str = ""
-    kind: str = ""
     weeks: list[int] = field(default_factory=list)
     similarity: float | None = None  # dense cosine, when the passage was a dense candidate
 
@@ -135,8 +134,8 @@ class Retriever:
         m = hit.metadata
         return SearchHit(id=hit.id, source=m.get("source", ""), title=m.get("title", ""),
                          heading=m.get("heading", ""), week=m.get("week"), score=score,
-                         text=hit.text, url=m.get("url", ""), kind=m.get("kind", ""),
-                         weeks=list(m.get("weeks") or []), similarity=similarity)
+                         text=hit.text, url=m.get("url", ""), weeks=list(m.get("weeks") or []),
+                         similarity=similarity)
 
 
 def prerequisites_by_week() -> dict[int, list[int]]:

@@ -61,10 +61,6 @@ class Embedder:
         """Word pieces the model reads, special tokens included; beyond this it truncates."""
         return int(self._model.max_seq_length)
 
-    @property
-    def name(self) -> str:
-        return self.model_path.name if self.model_path.name != "model" else "all-MiniLM-L6-v2"
-
     def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Unit-length vectors; sentence-transformers sorts by length inside `encode`."""
         if not texts:
@@ -138,6 +134,16 @@ class Store:
         self.collection = self.client.get_or_create_collection(
             name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
         )
+
+    def all(self, include: list[str], page: int = 5000) -> dict[str, list[Any]]:
+        """Every chunk, fetched in pages (one `get` of a large collection overflows SQLite's
+        limit on query variables)."""
+        result: dict[str, list[Any]] = {"ids": [], **{field: [] for field in include}}
+        for offset in range(0, self.count(), page):
+            batch = self.collection.get(include=include, limit=page, offset=offset)
+            for key in result:
+                result[key].extend(batch[key])
+        return result
 
     def get(self, ids: list[str]) -> list[Hit]:
         if not ids:

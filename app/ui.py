@@ -14,11 +14,13 @@ import httpx
 import streamlit as st
 
 API_URL = os.environ.get("TUTOR_API_URL", "http://127.0.0.1:8000").rstrip("/")
+# Material icons ship with Streamlit, so they render the same on every machine.
 FIELD_LABELS = {
-    "reading": "📖 Reading", "videos": "🎬 Videos", "course": "🎓 Course",
-    "practice": "🛠️ Practice", "assignment": "📝 Assignment", "review": "🔁 Review",
-    "project_planning": "🗺️ Project planning", "setup": "⚙️ Setup", "research": "🔬 Research",
-    "planning": "🗓️ Planning",
+    "reading": ":material/menu_book: Reading", "videos": ":material/smart_display: Videos",
+    "course": ":material/school: Course", "practice": ":material/build: Practice",
+    "assignment": ":material/assignment: Assignment", "review": ":material/replay: Review",
+    "project_planning": ":material/map: Project planning", "setup": ":material/settings: Setup",
+    "research": ":material/science: Research", "planning": ":material/event: Planning",
 }
 
 
@@ -72,8 +74,8 @@ def render_plan(plan: dict[str, Any]) -> None:
     if capstone:
         weeks = plan["weeks_to_capstone"]
         when = "due this week" if weeks == 0 else f"in {weeks} week{'s' if weeks != 1 else ''}"
-        st.info(f"🏁 **Next capstone, {when}:** Q{capstone['quarter']} · {capstone['title']}. "
-                f"{capstone['goal']}.")
+        st.info(f"**Next capstone, {when}:** Q{capstone['quarter']} · {capstone['title']}. "
+                f"{capstone['goal']}.", icon=":material/flag:")
 
 
 EMPTY_LIBRARY = ("The library is empty. Build it with `tutor ingest` (our notes and the plan), "
@@ -181,10 +183,10 @@ def render_library(week: int, ready: bool) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Study Tutor", page_icon="📚", layout="wide")
+    st.set_page_config(page_title="Study Tutor", page_icon=":material/school:", layout="wide")
     health, error = api_get("/health")
     with st.sidebar:
-        st.title("📚 Study Tutor")
+        st.title(":material/school: Study Tutor")
         st.caption("Your 18-month AI/ML plan, week by week.")
         week = st.number_input("Week", min_value=1, max_value=72, value=1, step=1,
                                help="Weeks 1-48 are planned week by week; 49-72 are months 13-18.")
@@ -203,7 +205,7 @@ def main() -> None:
             render_plan(plan)
     with right:
         ready = bool(health and health["ready"])
-        chat, library = st.tabs(["💬 Ask the tutor", "🔎 Search the library"])
+        chat, library = st.tabs([":material/forum: Ask the tutor", ":material/search: Search the library"])
         with chat:
             render_chat(int(week), ready)
         with library:

@@ -63,7 +63,7 @@ def run_ours(notes: Path, limit: int | None, out: Path) -> dict:
     ingestor = Ingestor(Settings(data_dir=out / "ours"))
     ingestor.embedder.embed(["warm up"])  # model load is not ingest throughput
     summary = ingestor.run([str(folder)])
-    texts = ingestor.store.collection.get(include=["documents", "metadatas"])
+    texts = ingestor.store.all(include=["documents", "metadatas"])
     embed_texts = [f"{m['heading']}\n{t}" if m.get("heading") else t
                    for t, m in zip(texts["documents"], texts["metadatas"])]
     (out / "our-chunks.json").write_text(json.dumps(embed_texts))

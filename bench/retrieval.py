@@ -19,15 +19,14 @@ from common import CACHE, PUBLIC_NOTES, index_of, percentile
 
 def replicate(source_dir, target_dir, target_chunks: int):
     from app.config import Settings
-    from app.lexical import rebuild
+    from app.lexical import lexical_dir, rebuild
     from app.store import Store
 
     store = Store(Settings(data_dir=target_dir))
-    if store.count() >= target_chunks:
+    if store.count() >= target_chunks and (lexical_dir(target_dir) / "ids.json").exists():
         return target_dir
     store.delete_all()
-    data = Store(Settings(data_dir=source_dir)).collection.get(
-        include=["embeddings", "documents", "metadatas"])
+    data = Store(Settings(data_dir=source_dir)).all(include=["embeddings", "documents", "metadatas"])
     vectors = np.asarray(data["embeddings"], dtype=np.float32)
     rng = np.random.default_rng(0)
     copies = -(-target_chunks // len(data["ids"]))
@@ -70,12 +69,14 @@ def main() -> None:
     large = replicate(small, CACHE / f"replicated-{args.scale}", args.scale)
     qs = queries(args.queries)
     from app.config import Settings
+    from app.lexical import lexical_dir
     from app.store import Store
 
     print(f"\n{len(qs)} queries (week-boosted, k=5), latency in ms, query embedding included")
     print(f"{'index':>18}{'mode':>8}{'p50':>9}{'p95':>9}")
     for data_dir in (small, large):
         size = Store(Settings(data_dir=data_dir)).count()
+        assert (lexical_dir(data_dir) / "ids.json").exists(), f"no BM25 index in {data_dir}"
         for mode in ("bm25", "dense", "hybrid"):
             times = measure(data_dir, mode, qs)
             print(f"{size:>12,} chunks{mode:>8}{percentile(times, 50):9.1f}{percentile(times, 95):9.1f}",

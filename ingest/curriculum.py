@@ -41,8 +41,6 @@ WEEK_FIELDS: tuple[str, ...] = (
     "research",
     "planning",
 )
-# The fields that become the week's task checklist.
-TASK_FIELDS: tuple[str, ...] = ("reading", "videos", "course", "practice", "assignment")
 
 
 class CurriculumError(ValueError):

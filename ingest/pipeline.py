@@ -77,10 +77,6 @@ class Summary:
     def chars_per_s(self) -> float:
         return self.chars / self.seconds if self.seconds else 0.0
 
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.skipped else 0
-
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["chunks_per_s"] = round(self.chunks_per_s, 2)

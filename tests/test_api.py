@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -117,8 +118,6 @@ def test_tutor_up_starts_the_api_and_the_ui_and_stops_both(indexed) -> None:
 
 
 def sse_events(body: str) -> list[tuple[str, dict]]:
-    import json
-
     events = []
     for block in body.strip().split("\n\n"):
         lines = dict(line.split(": ", 1) for line in block.splitlines())
@@ -210,3 +209,52 @@ def test_eight_concurrent_questions_all_get_answers(corpus_dir: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_while_the_api_runs_ingest_goes_through_it_and_search_keeps_answering(
+        indexed, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    port = free_port()
+    env = {**os.environ, "TUTOR_DATA_DIR": str(indexed.data_dir), "TUTOR_API_PORT": str(port)}
+    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], cwd=REPO, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    folder = tmp_path / "more"
+    for i in range(40):
+        write(folder / f"topic-{i}.md", f"# Topic {i}\n\n" + " ".join(f"idea{i} word{j}" for j in range(200)))
+    write(folder / "gradient-clipping.md", "# Gradient clipping\n\nClipping rescales gradients whose "
+          "norm exceeds a threshold, which keeps exploding gradients in check.\n")
+    try:
+        wait_for(f"{url}/health", timeout=60)
+        ingest = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(folder), "--json"],
+                                  cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+
+        def search(_: int) -> int:
+            return httpx.get(f"{url}/search", params={"q": "max pooling"}, timeout=60).status_code
+
+        statuses = []
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            while ingest.poll() is None:
+                statuses += pool.map(search, range(2))
+        out, errors = ingest.communicate()
+        assert ingest.returncode == 0, errors
+        assert "ingesting through it" in errors
+        assert json.loads(out)["added"] == 41
+        assert statuses and set(statuses) == {200}
+        hits = httpx.get(f"{url}/search", params={"q": "what does gradient clipping do", "k": 1}).json()
+        assert hits[0]["source"] == "gradient-clipping.md"
+        busy = httpx.post(f"{url}/ingest", json={"paths": [str(folder)]})
+        assert busy.status_code == 202  # the previous job is finished, so a new one may start
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_ingest_is_refused_from_other_machines_and_reports_unknown_jobs(client) -> None:
+    assert client.get("/ingest/nope").status_code == 404
+    remote = TestClient(client.app, client=("203.0.113.9", 5000))
+    response = remote.post("/ingest", json={"paths": ["/tmp"]})
+    assert response.status_code == 403 and "this machine only" in response.json()["detail"]

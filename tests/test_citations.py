@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.citations import (
+    candidate_sentences,
     check_answer,
     looks_like_injection,
     markers,
@@ -105,3 +106,14 @@ def test_redaction_removes_only_the_injected_sentence() -> None:
     assert changed and "CANARY" not in clean
     assert "Attention weights sum to one." in clean and "Keys index values." in clean
     assert redact_instructions("plain text\n```code```") == ("plain text\n```code```", False)
+
+
+def test_quotable_sentences_skip_labels_code_formulas_headings_and_fragments() -> None:
+    passage = ("## Adam\n\n**Definition.** Adam keeps moving averages of the gradient and its square.\n\n"
+               "**Why divide by $\\sqrt{v}$.** It scales each step per parameter automatically.\n\n"
+               "$$m_t = \\beta_1 m_{t-1}$$\n\n```python\nopt.step()  # Adam steps here in code\n```\n\n"
+               "Too short. **Q:** What does Adam average over time here?")
+    assert candidate_sentences(passage) == [
+        "Adam keeps moving averages of the gradient and its square.",
+        "It scales each step per parameter automatically.",
+    ]

@@ -8,7 +8,6 @@ import pytest
 
 from ingest.curriculum import (
     DEFAULT_PATH,
-    TASK_FIELDS,
     CurriculumError,
     WeekOutOfRange,
     load_curriculum,
@@ -107,11 +106,6 @@ def test_the_rest_of_the_plan_is_data_too(curriculum) -> None:
     method = curriculum.study_method
     assert [slot.day for slot in method.weekly_schedule][:1] == ["Monday"]
     assert {s.title for s in method.assessment} >= {"Weekly Assessments", "Monthly Milestones"}
-
-
-def test_task_fields_are_plan_fields(curriculum) -> None:
-    week = curriculum.week(1).week
-    assert {name for name, _ in week.fields()} >= set(TASK_FIELDS) - {"course"}
 
 
 def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
