@@ -198,13 +198,15 @@ def test_an_ingest_killed_midway_leaves_no_duplicates_and_the_next_run_completes
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(folder)], cwd=REPO,
                             env={**os.environ, "TUTOR_DATA_DIR": str(data_dir)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    manifest = data_dir / "manifest.sqlite"
+    def files_recorded() -> int:
+        try:
+            with sqlite3.connect(f"file:{data_dir / 'manifest.sqlite'}?mode=ro", uri=True) as db:
+                return db.execute("SELECT count(*) FROM files").fetchone()[0]
+        except sqlite3.OperationalError:  # the ingest has not created the manifest yet
+            return 0
+
     deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        if manifest.exists():
-            with sqlite3.connect(manifest) as db:
-                if db.execute("SELECT count(*) FROM files").fetchone()[0] > 0:
-                    break
+    while time.time() < deadline and proc.poll() is None and files_recorded() == 0:
         time.sleep(0.05)
     assert proc.poll() is None, "ingest finished before it could be interrupted"
     os.kill(proc.pid, signal.SIGKILL)
