@@ -41,10 +41,10 @@ class Settings(BaseSettings):
     llm_context_tokens: int = Field(default=2048, ge=512)
     llm_timeout_s: float = Field(default=120.0, gt=0)
     # The prompt budget. Small by default: the local model reads ~420 prompt tokens/s on two
-    # cores, so 3 passages of ~400 characters keep the first token near a second. Raise both
+    # cores, so 3 passages of ~350 characters keep the first token under a second. Raise both
     # for an API model (e.g. 6 and 1500).
     context_passages: int = Field(default=3, ge=1, le=12)
-    passage_chars: int = Field(default=400, ge=200, le=4000)
+    passage_chars: int = Field(default=350, ge=200, le=4000)
 
     # -- retrieval store -----------------------------------------------------------------------
     embedding_model: str = Field(

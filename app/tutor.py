@@ -184,7 +184,7 @@ class Tutor:
             text, _ = redact_instructions(passage.text)
             limit = self.settings.passage_chars
             text = text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
-            label = f"{passage.title} — {passage.heading}" if passage.heading else passage.title
+            label = passage.heading.rsplit(" > ", 1)[-1] if passage.heading else passage.title
             blocks.append(f"[{n}] ({label})\n{text}")
         # The system prompt is the same for every question of a mode, so llama.cpp reuses its
         # cached prefix; what varies (week, sources, question) goes in the user message.
