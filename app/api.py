@@ -12,12 +12,15 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+import datetime as dt
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
 from app.config import Settings, get_settings
 from app.ingest_jobs import Busy, IngestJobs
+from app.learners import Learner, LearnerStore, LearnerStoreError, NotFound, week_on
 from app.lexical import LexicalIndex
 from app.llm import LLMError, model_label
 from app.retrieval import Filters, Retriever, prerequisites_by_week
@@ -38,6 +41,16 @@ class Services:
         self._retriever: Retriever | None = None
         self._tutor: Tutor | None = None
         self._jobs: IngestJobs | None = None
+        self._learners: LearnerStore | None = None
+
+    @property
+    def learners(self) -> LearnerStore:
+        if self._learners is None:
+            try:
+                self._learners = LearnerStore(self.settings.resolved_database_url)
+            except LearnerStoreError as exc:
+                raise HTTPException(status_code=503, detail=str(exc)) from exc
+        return self._learners
 
     @property
     def store(self) -> Store:
@@ -101,6 +114,46 @@ class IngestRequest(BaseModel):
     rebuild: bool = False
 
 
+class LearnerCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    start_date: dt.date = Field(default_factory=dt.date.today)
+    pace: float = Field(default=1.0, gt=0, le=4, description="Plan weeks per calendar week.")
+    current_week: int | None = Field(default=None, ge=1, le=LAST_WEEK)
+
+
+class LearnerPublic(BaseModel):
+    id: int
+    name: str
+    start_date: dt.date
+    pace: float
+    current_week: int
+
+    @classmethod
+    def of(cls, learner: Learner) -> LearnerPublic:
+        return cls(id=learner.id, name=learner.name, start_date=learner.start_date,
+                   pace=learner.pace, current_week=week_on(learner, dt.date.today()))
+
+
+class LearnerCreated(LearnerPublic):
+    token: str = Field(description="Shown once: send it as `Authorization: Bearer <token>`.")
+
+
+class WeekChoice(BaseModel):
+    week: int | None = Field(ge=1, le=LAST_WEEK, description="null: follow start date and pace")
+
+
+class TaskUpdate(BaseModel):
+    done: bool
+
+
+class Rating(BaseModel):
+    rating: int = Field(ge=1, le=10)
+
+
+class JournalIn(BaseModel):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
 class WeekSummary(BaseModel):
     number: int
     title: str
@@ -131,6 +184,32 @@ def curriculum(svc: ServicesDep) -> Curriculum:
 
 
 CurriculumDep = Annotated[Curriculum, Depends(curriculum)]
+
+
+def current_learner(svc: ServicesDep,
+                    authorization: Annotated[str | None, Header()] = None) -> Learner:
+    """The learner whose bearer token came with the request."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(status_code=401, headers={"WWW-Authenticate": "Bearer"},
+                            detail="send `Authorization: Bearer <token>`, the token that "
+                            "POST /learners returned")
+    learner = svc.learners.by_token(token.strip())
+    if learner is None:
+        raise HTTPException(status_code=401, headers={"WWW-Authenticate": "Bearer"},
+                            detail="unknown token")
+    return learner
+
+
+def own_learner(learner_id: int,
+                learner: Annotated[Learner, Depends(current_learner)]) -> Learner:
+    """The path's learner, only for that learner: anyone else gets the 404 a stranger would."""
+    if learner.id != learner_id:
+        raise HTTPException(status_code=404, detail=f"no learner {learner_id}")
+    return learner
+
+
+LearnerDep = Annotated[Learner, Depends(own_learner)]
 
 
 def _event(name: str, data: Any) -> str:
@@ -232,6 +311,62 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(status_code=503, detail=str(exc)) from exc
         return StreamingResponse(_sse(first, events), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    # -- learners ----------------------------------------------------------------------------
+
+    @app.post("/learners", status_code=201, response_model=LearnerCreated)
+    def create_learner(body: LearnerCreate, svc: ServicesDep) -> LearnerCreated:
+        """Create a learner. The token in the response is shown this once; keep it."""
+        learner, token = svc.learners.create(body.name.strip(), body.start_date, body.pace,
+                                             body.current_week)
+        return LearnerCreated(**LearnerPublic.of(learner).model_dump(), token=token)
+
+    @app.get("/learners/{learner_id}", response_model=LearnerPublic)
+    def get_learner(learner: LearnerDep) -> LearnerPublic:
+        return LearnerPublic.of(learner)
+
+    @app.put("/learners/{learner_id}/week", response_model=LearnerPublic)
+    def set_week(body: WeekChoice, learner: LearnerDep, svc: ServicesDep) -> LearnerPublic:
+        return LearnerPublic.of(svc.learners.set_week(learner.id, body.week))
+
+    @app.get("/learners/{learner_id}/weeks/{week}/tasks")
+    def tasks(week: int, learner: LearnerDep, svc: ServicesDep,
+              cur: CurriculumDep) -> list[dict[str, Any]]:
+        try:
+            return [vars(t) for t in svc.learners.checklist(learner.id, week, cur)]
+        except WeekOutOfRange as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+
+    @app.put("/learners/{learner_id}/weeks/{week}/tasks/{task}")
+    def tick(week: int, task: str, body: TaskUpdate, learner: LearnerDep, svc: ServicesDep,
+             cur: CurriculumDep) -> list[dict[str, Any]]:
+        try:
+            return [vars(t) for t in svc.learners.tick(learner.id, week, task, body.done, cur)]
+        except (WeekOutOfRange, NotFound) as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+
+    @app.put("/learners/{learner_id}/weeks/{week}/rating", status_code=204)
+    def rate(week: int, body: Rating, learner: LearnerDep, svc: ServicesDep) -> None:
+        try:
+            svc.learners.rate(learner.id, week, body.rating)
+        except WeekOutOfRange as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+
+    @app.get("/learners/{learner_id}/ratings")
+    def ratings(learner: LearnerDep, svc: ServicesDep) -> dict[int, int]:
+        return svc.learners.ratings(learner.id)
+
+    @app.post("/learners/{learner_id}/journal", status_code=201)
+    def write_journal(body: JournalIn, learner: LearnerDep, svc: ServicesDep,
+                      week: Annotated[int | None, Query(ge=1, le=LAST_WEEK)] = None) -> dict[str, Any]:
+        entry = svc.learners.write_journal(learner.id, week or week_on(learner, dt.date.today()),
+                                           body.text)
+        return {"id": entry.id, "week": entry.week, "text": entry.text}
+
+    @app.get("/learners/{learner_id}/journal")
+    def journal(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]:
+        return [{"id": e.id, "week": e.week, "text": e.text, "created_at": e.created_at.isoformat()}
+                for e in svc.learners.journal(learner.id)]
 
     LOCAL = {"127.0.0.1", "::1", "localhost", "testclient"}
 

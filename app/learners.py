@@ -1,0 +1,229 @@
+"""Learners and their progress: SQLAlchemy 2 on SQLite by default, any SQLAlchemy URL for a
+study group's server. The schema evolves through Alembic migrations (`app/migrations`), applied
+on open, so an upgrade never loses a learner's data.
+
+A learner is known by a bearer token, returned once at creation and stored only as a hash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.exc import DatabaseError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from ingest.curriculum import LAST_WEEK, Curriculum, WeekOutOfRange
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class LearnerStoreError(RuntimeError):
+    """The learner database cannot be used; the message says what to do."""
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Learner(Base):
+    __tablename__ = "learners"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    pace: Mapped[float] = mapped_column(Float, default=1.0)
+    current_week: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class TaskTick(Base):
+    __tablename__ = "task_ticks"
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task: Mapped[str] = mapped_column(String(32), primary_key=True)
+    done: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now(),
+                                                    onupdate=func.now())
+
+
+class SelfRating(Base):
+    __tablename__ = "self_ratings"
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now(),
+                                                    onupdate=func.now())
+
+
+class JournalEntry(Base):
+    __tablename__ = "journal_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    week: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+@dataclass(frozen=True)
+class Task:
+    task: str
+    text: str
+    done: bool
+
+
+def hash_token(token: str) -> str:
+    """Tokens are long random strings, so one SHA-256 is enough (no password stretching)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def week_on(learner: Learner, today: dt.date) -> int:
+    """The learner's week: set explicitly, or from start date and pace (plan weeks per week)."""
+    if learner.current_week is not None:
+        return learner.current_week
+    elapsed = max(0, (today - learner.start_date).days) / 7
+    return max(1, min(LAST_WEEK, 1 + int(elapsed * learner.pace)))
+
+
+def migrate(url: str) -> None:
+    """Bring the schema to the newest revision (a no-op when it is already there)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()
+
+
+class LearnerStore:
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            migrate(url)
+        except DatabaseError as exc:
+            raise LearnerStoreError(
+                f"the learner database ({url}) cannot be opened: {exc.orig}. If the file is "
+                "corrupt, move it aside and restore a backup; nothing was changed") from exc
+        self.engine = create_engine(url)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    # -- learners --------------------------------------------------------------------------
+
+    def create(self, name: str, start_date: dt.date, pace: float = 1.0,
+               current_week: int | None = None) -> tuple[Learner, str]:
+        token = secrets.token_urlsafe(32)
+        learner = Learner(name=name, token_hash=hash_token(token), start_date=start_date,
+                          pace=pace, current_week=current_week)
+        with self.sessions.begin() as session:
+            session.add(learner)
+        return learner, token
+
+    def by_token(self, token: str) -> Learner | None:
+        with self.sessions() as session:
+            return session.scalar(select(Learner).where(Learner.token_hash == hash_token(token)))
+
+    def set_week(self, learner_id: int, week: int | None) -> Learner:
+        if week is not None and not 1 <= week <= LAST_WEEK:
+            raise WeekOutOfRange(week)
+        with self.sessions.begin() as session:
+            learner = self._get(session, learner_id)
+            learner.current_week = week
+        return learner
+
+    @staticmethod
+    def _get(session: Session, learner_id: int) -> Learner:
+        learner = session.get(Learner, learner_id)
+        if learner is None:
+            raise NotFound(f"no learner {learner_id}")
+        return learner
+
+    # -- the week's checklist, ratings, journal ---------------------------------------------
+
+    def checklist(self, learner_id: int, week: int, curriculum: Curriculum) -> list[Task]:
+        plan = curriculum.week(week)
+        if plan.week is None:
+            return []
+        with self.sessions() as session:
+            ticks = dict(session.execute(
+                select(TaskTick.task, TaskTick.done).where(TaskTick.learner_id == learner_id,
+                                                           TaskTick.week == week)).all())
+        return [Task(name, item.text, bool(ticks.get(name, False)))
+                for name, item in plan.week.fields()]
+
+    def tick(self, learner_id: int, week: int, task: str, done: bool,
+             curriculum: Curriculum) -> list[Task]:
+        plan = curriculum.week(week)
+        names = [name for name, _ in plan.week.fields()] if plan.week else []
+        if task not in names:
+            raise NotFound(f"week {week} has no task {task!r}; its tasks are: "
+                           + (", ".join(names) or "none (months 13-18 have no checklist)"))
+        with self.sessions.begin() as session:
+            session.merge(TaskTick(learner_id=learner_id, week=week, task=task, done=done))
+        return self.checklist(learner_id, week, curriculum)
+
+    def rate(self, learner_id: int, week: int, rating: int) -> None:
+        if not 1 <= rating <= 10:
+            raise ValueError("a self-rating is 1-10")
+        if not 1 <= week <= LAST_WEEK:
+            raise WeekOutOfRange(week)
+        with self.sessions.begin() as session:
+            session.merge(SelfRating(learner_id=learner_id, week=week, rating=rating))
+
+    def ratings(self, learner_id: int) -> dict[int, int]:
+        with self.sessions() as session:
+            rows = session.execute(select(SelfRating.week, SelfRating.rating)
+                                   .where(SelfRating.learner_id == learner_id)).all()
+        return dict(rows)
+
+    def write_journal(self, learner_id: int, week: int, text: str) -> JournalEntry:
+        if not 1 <= week <= LAST_WEEK:
+            raise WeekOutOfRange(week)
+        entry = JournalEntry(learner_id=learner_id, week=week, text=text)
+        with self.sessions.begin() as session:
+            session.add(entry)
+        return entry
+
+    def journal(self, learner_id: int) -> list[JournalEntry]:
+        with self.sessions() as session:
+            return list(session.scalars(select(JournalEntry)
+                                        .where(JournalEntry.learner_id == learner_id)
+                                        .order_by(JournalEntry.created_at, JournalEntry.id)))
+
+
+def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001 - DBAPI connection
+    """WAL keeps readers going during writes; foreign keys make deletes cascade."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
