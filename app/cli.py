@@ -301,6 +301,56 @@ def ask(
 
 
 @app.command()
+def quiz(
+    week: Annotated[int, typer.Option("--week", "-w", help="The week to be quizzed on (1-72).")],
+    n: Annotated[int, typer.Option("--n", min=1, max=30, help="How many questions.")] = 5,
+    kinds: Annotated[str, typer.Option("--kinds", help="Comma-separated: mcq,truefalse,short,cloze.")]
+    = "mcq,truefalse,short,cloze",
+    seed: Annotated[int | None, typer.Option("--seed", help="Same seed, same quiz.")] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Quiz yourself on a week: questions from our notes, each citing its source.
+
+    Without --json it asks the questions one by one and grades each answer with feedback.
+
+    [dim]Examples:[/dim]
+      tutor quiz --week 18
+      tutor quiz --week 6 --n 3 --kinds mcq,cloze
+      tutor quiz --week 18 --n 5 --json
+    """
+    import random
+
+    from app.quiz import QuizError, grade, make_quiz
+    from ingest.notes import read_notes
+
+    check_week(week)
+    settings_for(data_dir)
+    try:
+        questions = make_quiz(read_notes(), week, n=n, seed=seed if seed is not None else random.random(),
+                              kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()))
+    except QuizError as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        print_json([q.to_dict() for q in questions])
+        return
+    from app.store import Embedder
+
+    similarity = Embedder().similarity
+    right = 0
+    for number, question in enumerate(questions, 1):
+        out.print(f"\n[bold]{number}. {question.prompt}[/bold]  [dim]({question.kind})[/dim]")
+        for letter, option in zip("ABCD", question.options):
+            out.print(f"   [cyan]{letter}[/cyan]  {option}")
+        result = grade(question, typer.prompt("your answer", default="", show_default=False),
+                       similarity)
+        right += result.correct
+        style = "green" if result.correct else "yellow"
+        out.print(f"   [{style}]{result.feedback}[/{style}]", highlight=False)
+    out.print(f"\n[bold]{right} of {len(questions)} right.[/bold]")
+
+
+@app.command()
 def serve(data_dir: DataDirOption = None) -> None:
     """Run the HTTP API (FastAPI) on TUTOR_API_HOST:TUTOR_API_PORT (default 127.0.0.1:8000).
 

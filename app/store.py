@@ -71,6 +71,12 @@ class Embedder:
         )
 
 
+    def similarity(self, a: str, b: str) -> float:
+        """Cosine similarity of two texts (grading short answers by meaning)."""
+        vectors = self.embed([a, b])
+        return float(vectors[0] @ vectors[1])
+
+
 @dataclass
 class Hit:
     id: str

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 NOTES_DIR = Path(__file__).resolve().parent.parent / "corpus" / "notes"
 _QA = re.compile(r"^\*\*Q:\*\*\s*(.+?)\s*\n\*\*A:\*\*\s*(.+?)\s*$", re.M)
 CHECK_HEADING = "## Check yourself"
+_DEFINITION = re.compile(r"^\*\*Definition\.\*\*\s*(.+?)(?:\n\s*\n|\Z)", re.M | re.S)
 
 
 class NoteMeta(BaseModel):
@@ -39,6 +40,18 @@ class Note(BaseModel):
     path: Path
     meta: NoteMeta
     body: str
+
+    @property
+    def definitions(self) -> dict[str, str]:
+        """Each concept's one-paragraph definition (the `**Definition.**` of its section)."""
+        found = {}
+        for section in re.split(r"^## ", self.body, flags=re.M)[1:]:
+            heading, _, text = section.partition("\n")
+            match = _DEFINITION.search(text)
+            concept = next((c for c in self.meta.concepts if c.lower() == heading.strip().lower()), None)
+            if match and concept:
+                found[concept] = " ".join(match.group(1).split())
+        return found
 
     @property
     def check_yourself(self) -> list[tuple[str, str]]:
