@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
@@ -50,31 +52,49 @@ def rebuild(store: Store, data_dir: Path) -> int:
     return len(ids)
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    stamp: int | None
+    ids: list[str]
+    index: bm25s.BM25 | None
+
+
 class LexicalIndex:
-    """A loaded BM25 index that notices when ingest has replaced it."""
+    """A loaded BM25 index that notices when ingest has replaced it.
+
+    The ids and the index are swapped in together, as one value, so a search running while
+    another thread reloads always sees a matching pair."""
 
     def __init__(self, data_dir: Path) -> None:
         self.folder = lexical_dir(data_dir)
-        self._stamp: float | None = None
-        self._index: bm25s.BM25 | None = None
-        self._ids: list[str] = []
+        self._loaded = _Loaded(None, [], None)
+        self._lock = threading.Lock()
 
-    def _fresh(self) -> None:
+    def _current(self) -> _Loaded:
         stamp_file = self.folder / STAMP
-        stamp = stamp_file.stat().st_mtime_ns if stamp_file.exists() else None
-        if stamp == self._stamp:
-            return
-        self._stamp = stamp
-        self._ids = json.loads((self.folder / "ids.json").read_text()) if stamp else []
-        self._index = bm25s.BM25.load(str(self.folder)) if self._ids else None
+        try:
+            stamp = stamp_file.stat().st_mtime_ns
+        except FileNotFoundError:  # not built yet, or being swapped right now
+            return self._loaded
+        if stamp == self._loaded.stamp:
+            return self._loaded
+        with self._lock:
+            if stamp != self._loaded.stamp:
+                try:
+                    ids = json.loads((self.folder / "ids.json").read_text())
+                    index = bm25s.BM25.load(str(self.folder)) if ids else None
+                except (FileNotFoundError, ValueError):  # swapped mid-read: keep the old one
+                    return self._loaded
+                self._loaded = _Loaded(stamp, ids, index)
+        return self._loaded
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
         """Chunk ids and BM25 scores, best first; only chunks sharing a term with the query."""
-        self._fresh()
-        if self._index is None or not query.strip():
+        loaded = self._current()
+        if loaded.index is None or not query.strip():
             return []
         tokens = _tokens([query])
         if not tokens[0]:
             return []
-        docs, scores = self._index.retrieve(tokens, k=min(n, len(self._ids)), show_progress=False)
-        return [(self._ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        docs, scores = loaded.index.retrieve(tokens, k=min(n, len(loaded.ids)), show_progress=False)
+        return [(loaded.ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]

@@ -27,6 +27,7 @@ from ingest.chunking import Chunk, chunk_markdown
 from ingest.curriculum import CURRICULUM_FILE, CurriculumError, load_curriculum
 from ingest.documents import Document, curriculum_documents
 from ingest.loaders import LoadError, load
+from ingest.manifest import Manifest
 from ingest.sources import Root, SourceError, is_git_url, resolve
 from ingest.week_tagging import WeekTagger, week_topics
 
@@ -184,8 +185,6 @@ class Ingestor:
             if not Path(value).expanduser().exists():
                 raise SourceError(f"{value}: no such file or folder")
         with ingest_lock(self.settings.data_dir):
-            from ingest.manifest import Manifest
-
             manifest = Manifest(self.settings.data_dir / "manifest.sqlite")
             try:
                 if rebuild:
@@ -209,7 +208,8 @@ class Ingestor:
         summary.seconds = time.perf_counter() - started
         return summary
 
-    def _ingest_root(self, root: Root, manifest: Any, summary: Summary, reporter: Reporter) -> None:
+    def _ingest_root(self, root: Root, manifest: Manifest, summary: Summary,
+                     reporter: Reporter) -> None:
         entries = manifest.entries(root.key)
         present = {root.relative(p) for p in root.files}
         if root.whole_folder:
@@ -244,7 +244,7 @@ class Ingestor:
         if batch:
             self._write(root, batch, manifest, summary, reporter)
 
-    def _write(self, root: Root, batch: list[Prepared], manifest: Any, summary: Summary,
+    def _write(self, root: Root, batch: list[Prepared], manifest: Manifest, summary: Summary,
                reporter: Reporter) -> None:
         chunks = [(p, doc, c) for p in batch for doc, cs in p.docs for c in cs]
         vectors = self.embedder.embed([c.embed_text for _, _, c in chunks])
