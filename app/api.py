@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from functools import cached_property
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
@@ -20,13 +21,23 @@ from pydantic import BaseModel, Field, field_validator
 
 from app.config import Settings, get_settings
 from app.ingest_jobs import Busy, IngestJobs
-from app.learners import Learner, LearnerStore, LearnerStoreError, NotFound, week_on
+from app.learners import (
+    AlreadyAnswered,
+    Learner,
+    LearnerStore,
+    LearnerStoreError,
+    NotFound,
+    QuizRecords,
+    week_on,
+)
+from app.quiz import KINDS, QuizError, grade, make_quiz
 from app.lexical import LexicalIndex
 from app.llm import LLMError, model_label
 from app.retrieval import Filters, Retriever, prerequisites_by_week
 from app.store import Embedder, Store, StoreError
 from app.tutor import Tutor
 from ingest.curriculum import LAST_WEEK, Curriculum, WeekOutOfRange, load_curriculum
+from ingest.notes import Note, read_notes
 
 VERSION = "0.1.0"
 
@@ -65,6 +76,14 @@ class Services:
                                         LexicalIndex(self.settings.data_dir),
                                         prerequisites_by_week())
         return self._retriever
+
+    @property
+    def quizzes(self) -> QuizRecords:
+        return QuizRecords(self.learners)
+
+    @cached_property
+    def notes(self) -> list[Note]:
+        return read_notes()
 
     @property
     def jobs(self) -> IngestJobs:
@@ -152,6 +171,20 @@ class Rating(BaseModel):
 
 class JournalIn(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
+
+
+class QuizRequest(BaseModel):
+    week: int | None = Field(default=None, ge=1, le=LAST_WEEK, description="Default: your week.")
+    n: int = Field(default=5, ge=1, le=30)
+    kinds: list[Literal["mcq", "truefalse", "short", "cloze"]] = Field(default=list(KINDS))
+
+
+class ReviewAnswerIn(BaseModel):
+    response: str = Field(max_length=2000, description="An option's text or letter, or free text.")
+
+
+class AnswerIn(ReviewAnswerIn):
+    question_id: str = Field(min_length=1, max_length=32)
 
 
 class WeekSummary(BaseModel):
@@ -367,6 +400,60 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def journal(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]:
         return [{"id": e.id, "week": e.week, "text": e.text, "created_at": e.created_at.isoformat()}
                 for e in svc.learners.journal(learner.id)]
+
+    # -- quizzes and spaced review -------------------------------------------------------------
+
+    @app.post("/learners/{learner_id}/quizzes", status_code=201)
+    def new_quiz(body: QuizRequest, learner: LearnerDep, svc: ServicesDep) -> dict[str, Any]:
+        """A quiz on the week's material; answers are checked one by one afterwards."""
+        week = body.week or week_on(learner, dt.date.today())
+        records = svc.quizzes
+        try:
+            questions = make_quiz(svc.notes, week, n=body.n, kinds=tuple(body.kinds),
+                                  seed=f"{learner.id}-{dt.datetime.now().isoformat()}",
+                                  exclude=records.recent_ids(learner.id))
+        except QuizError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        quiz_id = records.save(learner.id, week, questions)
+        return {"quiz_id": quiz_id, "week": week, "questions": [q.public() for q in questions]}
+
+    def _answer(svc: Services, learner: Learner, quiz_id: str | None, question: Any,
+                response: str) -> dict[str, Any]:
+        result = grade(question, response, svc.retriever.embedder.similarity)
+        try:
+            due = svc.quizzes.answer(learner.id, quiz_id, question, response, result,
+                                     dt.datetime.now(dt.UTC))
+        except AlreadyAnswered as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from exc
+        return {"correct": result.correct, "score": result.score, "feedback": result.feedback,
+                "answer": question.answer, "explanation": question.explanation,
+                "citation": question.citation, "next_review": due.isoformat()}
+
+    @app.post("/learners/{learner_id}/quizzes/{quiz_id}/answers")
+    def answer_quiz(quiz_id: str, body: AnswerIn, learner: LearnerDep,
+                    svc: ServicesDep) -> dict[str, Any]:
+        """Grade one answer, with feedback quoting the source; schedules its review (FSRS)."""
+        try:
+            question = svc.quizzes.question(learner.id, quiz_id, body.question_id)
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+        return _answer(svc, learner, quiz_id, question, body.response)
+
+    @app.get("/learners/{learner_id}/reviews/due")
+    def due_reviews(learner: LearnerDep, svc: ServicesDep,
+                    until: dt.datetime | None = None) -> list[dict[str, Any]]:
+        """Questions whose review is due (now, or by `until`)."""
+        return [q.public() for q in svc.quizzes.due(learner.id, until or dt.datetime.now(dt.UTC))]
+
+    @app.post("/learners/{learner_id}/reviews/{question_id}")
+    def answer_review(question_id: str, body: ReviewAnswerIn, learner: LearnerDep,
+                      svc: ServicesDep) -> dict[str, Any]:
+        """Answer a due review; the card is rescheduled from the result."""
+        try:
+            question = svc.quizzes.review_question(learner.id, question_id)
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+        return _answer(svc, learner, None, question, body.response)
 
     LOCAL = {"127.0.0.1", "::1", "localhost", "testclient"}
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     DateTime,
@@ -29,9 +30,10 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from app.quiz import Grade, Question, question_from_dict, schedule
 from ingest.curriculum import LAST_WEEK, Curriculum, WeekOutOfRange
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -43,6 +45,10 @@ class LearnerStoreError(RuntimeError):
 
 class NotFound(LookupError):
     pass
+
+
+class AlreadyAnswered(ValueError):
+    """A quiz question gets one answer; reviews are where it is asked again."""
 
 
 class Base(DeclarativeBase):
@@ -90,6 +96,39 @@ class JournalEntry(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
 
 
+class Quiz(Base):
+    __tablename__ = "quizzes"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    week: Mapped[int] = mapped_column(Integer)
+    questions: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class Attempt(Base):
+    __tablename__ = "attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    quiz_id: Mapped[str | None] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(32))
+    week: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    response: Mapped[str] = mapped_column(Text)
+    correct: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class ReviewCard(Base):
+    __tablename__ = "review_cards"
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    question: Mapped[dict] = mapped_column(JSON)
+    card: Mapped[dict] = mapped_column(JSON)
+    due: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 @dataclass(frozen=True)
 class Task:
     task: str
@@ -110,15 +149,15 @@ def week_on(learner: Learner, today: dt.date) -> int:
     return max(1, min(LAST_WEEK, 1 + int(elapsed * learner.pace)))
 
 
-def migrate(url: str) -> None:
-    """Bring the schema to the newest revision (a no-op when it is already there)."""
+def migrate(url: str, revision: str = "head") -> None:
+    """Bring the schema to `revision`, the newest by default (a no-op when already there)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
     finally:
         engine.dispose()
 
@@ -219,6 +258,73 @@ class LearnerStore:
             return list(session.scalars(select(JournalEntry)
                                         .where(JournalEntry.learner_id == learner_id)
                                         .order_by(JournalEntry.created_at, JournalEntry.id)))
+
+
+class QuizRecords:
+    """Quizzes given, answers recorded once, and review cards rescheduled by FSRS."""
+
+    def __init__(self, store: LearnerStore) -> None:
+        self.sessions = store.sessions
+
+    def save(self, learner_id: int, week: int, questions: list[Question]) -> str:
+        quiz = Quiz(id=secrets.token_hex(8), learner_id=learner_id, week=week,
+                    questions=[q.to_dict() for q in questions])
+        with self.sessions.begin() as session:
+            session.add(quiz)
+        return quiz.id
+
+    def question(self, learner_id: int, quiz_id: str, question_id: str) -> Question:
+        with self.sessions() as session:
+            quiz = session.get(Quiz, quiz_id)
+        if quiz is None or quiz.learner_id != learner_id:
+            raise NotFound(f"no quiz {quiz_id}")
+        found = next((q for q in quiz.questions if q["id"] == question_id), None)
+        if found is None:
+            raise NotFound(f"quiz {quiz_id} has no question {question_id}")
+        return question_from_dict(found)
+
+    def recent_ids(self, learner_id: int, limit: int = 100) -> set[str]:
+        with self.sessions() as session:
+            rows = session.scalars(select(Attempt.question_id).where(Attempt.learner_id == learner_id)
+                                   .order_by(Attempt.id.desc()).limit(limit))
+            return set(rows)
+
+    def answer(self, learner_id: int, quiz_id: str | None, question: Question, response: str,
+               grade: Grade, now: dt.datetime) -> dt.datetime:
+        """Record the answer and reschedule the question's review card; returns when it is due."""
+        with self.sessions() as session, session.begin():
+            session.add(Attempt(learner_id=learner_id, quiz_id=quiz_id, question_id=question.id,
+                                week=question.citation["week"], kind=question.kind,
+                                response=response, correct=grade.correct, score=grade.score))
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                raise AlreadyAnswered(f"question {question.id} of quiz {quiz_id} is already "
+                                      "answered; it will come back in your reviews") from exc
+            card = session.get(ReviewCard, (learner_id, question.id))
+            state, due = schedule(card.card if card else None, grade.correct, now)
+            naive_due = due.astimezone(dt.UTC).replace(tzinfo=None)
+            if card is None:
+                session.add(ReviewCard(learner_id=learner_id, question_id=question.id,
+                                       question=question.to_dict(), card=state, due=naive_due))
+            else:
+                card.card, card.due = state, naive_due
+        return due
+
+    def due(self, learner_id: int, until: dt.datetime) -> list[Question]:
+        naive = until.astimezone(dt.UTC).replace(tzinfo=None) if until.tzinfo else until
+        with self.sessions() as session:
+            cards = session.scalars(select(ReviewCard).where(ReviewCard.learner_id == learner_id,
+                                                             ReviewCard.due <= naive)
+                                    .order_by(ReviewCard.due))
+            return [question_from_dict(card.question) for card in cards]
+
+    def review_question(self, learner_id: int, question_id: str) -> Question:
+        with self.sessions() as session:
+            card = session.get(ReviewCard, (learner_id, question_id))
+        if card is None:
+            raise NotFound(f"no review card for question {question_id}")
+        return question_from_dict(card.question)
 
 
 def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001 - DBAPI connection

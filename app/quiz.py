@@ -11,6 +11,7 @@ each one before it reaches a learner.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import random
 import re
@@ -43,6 +44,13 @@ class Question:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def public(self) -> dict[str, Any]:
+        """What a learner sees before answering: no answer, no explanation, no snippet (a
+        cloze's snippet is its answer)."""
+        return {"id": self.id, "kind": self.kind, "prompt": self.prompt, "options": self.options,
+                "difficulty": self.difficulty,
+                "citation": {"source": self.citation["source"], "week": self.citation["week"]}}
 
 
 def _question(kind: str, prompt: str, options: list[str], answer: str, explanation: str,
@@ -228,3 +236,21 @@ def grade(question: Question, response: str,
     missing = sorted(expected - got)[:5]
     hint = "" if ok or not missing else f" Your answer misses: {', '.join(missing)}."
     return Grade(ok, score, ("Good answer. " if ok else "Not yet.") + hint + " " + quote)
+
+
+# -- spaced review -------------------------------------------------------------------------
+
+
+def question_from_dict(data: dict[str, Any]) -> Question:
+    return Question(**data)
+
+
+def schedule(card: dict[str, Any] | None, correct: bool,
+             now: dt.datetime) -> tuple[dict[str, Any], dt.datetime]:
+    """FSRS: the review card after an answer (right = Good, wrong = Again), and when it is due."""
+    from fsrs import Card, Rating, Scheduler
+
+    current = Card.from_dict(card) if card else Card(due=now)
+    updated, _ = Scheduler().review_card(current, Rating.Good if correct else Rating.Again,
+                                         review_datetime=now)
+    return updated.to_dict(), updated.due

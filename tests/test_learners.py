@@ -67,15 +67,24 @@ def test_ratings_and_journal(store) -> None:
     assert [e.text for e in store.journal(learner.id)] == ["Bayes finally clicked.", "Trees overfit fast."]
 
 
-def test_reopening_an_existing_database_migrates_it_without_losing_data(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'tutor.db'}"
-    learner, token = LearnerStore(url).create("Ada", dt.date(2026, 1, 1))
-    LearnerStore(url).write_journal(learner.id, 1, "kept")
-    again = LearnerStore(url)  # runs the migrations again: a no-op at head
-    assert again.by_token(token).name == "Ada"
-    assert [e.text for e in again.journal(learner.id)] == ["kept"]
-    with sqlite3.connect(tmp_path / "tutor.db") as db:
-        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+def test_an_older_database_is_migrated_to_the_newest_schema_keeping_its_data(tmp_path) -> None:
+    from app.learners import hash_token, migrate
+
+    path = tmp_path / "tutor.db"
+    migrate(f"sqlite:///{path}", revision="0001")  # a database from before quizzes existed
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO learners (name, token_hash, start_date, pace) "
+                   "VALUES ('Ada', ?, '2026-01-01', 1.0)", (hash_token("old-token"),))
+        db.execute("INSERT INTO journal_entries (learner_id, week, text) VALUES (1, 1, 'kept')")
+    store = LearnerStore(f"sqlite:///{path}")  # upgrades on open
+    learner = store.by_token("old-token")
+    assert learner.name == "Ada" and [e.text for e in store.journal(learner.id)] == ["kept"]
+    again = LearnerStore(f"sqlite:///{path}")  # at head already: a no-op
+    assert again.by_token("old-token").id == learner.id
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0002",)
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"quizzes", "attempts", "review_cards"} <= tables
 
 
 def test_a_corrupt_database_file_is_reported_and_left_untouched(tmp_path) -> None:
@@ -171,3 +180,53 @@ def test_a_corrupt_database_is_a_503_and_other_routes_still_work(settings) -> No
         response = client.post("/learners", json={"name": "Ada"})
         assert response.status_code == 503 and "restore a backup" in response.json()["detail"]
         assert client.get("/weeks/18").status_code == 200
+
+
+# -- quizzes and reviews through the API ------------------------------------------------------
+
+
+def test_a_quiz_is_taken_graded_and_comes_back_for_review(client) -> None:
+    import datetime as dt
+
+    learner_id, auth = signup(client, "Ada", current_week=18)
+    base = f"/learners/{learner_id}"
+    quiz = client.post(f"{base}/quizzes", json={"n": 4, "kinds": ["mcq", "truefalse"]},
+                       headers=auth).json()
+    assert quiz["week"] == 18 and len(quiz["questions"]) == 4
+    assert all("answer" not in q and "snippet" not in q["citation"] for q in quiz["questions"])
+    mcq = next(q for q in quiz["questions"] if q["kind"] == "mcq")
+    wrong = client.post(f"{base}/quizzes/{quiz['quiz_id']}/answers",
+                        json={"question_id": mcq["id"], "response": "Z"}, headers=auth).json()
+    assert wrong["correct"] is False and wrong["answer"] in mcq["options"]
+    assert 'From notes/w18-attention.md: "' in wrong["feedback"]
+    again = client.post(f"{base}/quizzes/{quiz['quiz_id']}/answers",
+                        json={"question_id": mcq["id"], "response": "A"}, headers=auth)
+    assert again.status_code == 409 and "already answered" in again.json()["detail"]
+    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
+    due = client.get(f"{base}/reviews/due", params={"until": tomorrow}, headers=auth).json()
+    assert [q["id"] for q in due] == [mcq["id"]]  # missed, so it is due again soon
+    right = client.post(f"{base}/reviews/{mcq['id']}", json={"response": wrong["answer"]},
+                        headers=auth).json()
+    assert right["correct"] is True
+    assert dt.datetime.fromisoformat(right["next_review"]) > dt.datetime.fromisoformat(wrong["next_review"])
+    fresh = client.post(f"{base}/quizzes", json={"n": 3, "kinds": ["mcq", "truefalse"]},
+                        headers=auth).json()
+    assert mcq["id"] not in [q["id"] for q in fresh["questions"]]  # no repeat of recent ones
+
+
+def test_quizzes_are_private_and_bad_requests_say_why(client) -> None:
+    ada, ada_auth = signup(client, "Ada", current_week=6)
+    bob, bob_auth = signup(client, "Bob")
+    quiz = client.post(f"/learners/{ada}/quizzes", json={"n": 2}, headers=ada_auth).json()
+    question = quiz["questions"][0]["id"]
+    stolen = client.post(f"/learners/{bob}/quizzes/{quiz['quiz_id']}/answers",
+                         json={"question_id": question, "response": "A"}, headers=bob_auth)
+    assert stolen.status_code == 404 and "no quiz" in stolen.json()["detail"]
+    unknown = client.post(f"/learners/{ada}/quizzes/{quiz['quiz_id']}/answers",
+                          json={"question_id": "nope", "response": "A"}, headers=ada_auth)
+    assert unknown.status_code == 404 and "has no question" in unknown.json()["detail"]
+    for body, message in [({"week": 73}, "less than or equal to 72"),
+                          ({"kinds": ["essay"]}, "'mcq', 'truefalse', 'short' or 'cloze'"),
+                          ({"n": 30, "kinds": ["short"]}, "new questions available")]:
+        response = client.post(f"/learners/{ada}/quizzes", json=body, headers=ada_auth)
+        assert response.status_code == 422 and message in response.text
