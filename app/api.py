@@ -30,6 +30,7 @@ from app.learners import (
     QuizRecords,
     week_on,
 )
+from app.progress import progress
 from app.quiz import KINDS, QuizError, grade, make_quiz
 from app.lexical import LexicalIndex
 from app.llm import LLMError, model_label
@@ -454,6 +455,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except NotFound as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from exc
         return _answer(svc, learner, None, question, body.response)
+
+    @app.get("/learners/{learner_id}/progress")
+    def learner_progress(learner: LearnerDep, svc: ServicesDep,
+                         cur: CurriculumDep) -> dict[str, Any]:
+        """Completion per week, quiz accuracy over time and per week, self-ratings, streak,
+        and the concepts missed most (worth revisiting with the tutor)."""
+        return progress(svc.learners, learner, cur, dt.date.today())
 
     LOCAL = {"127.0.0.1", "::1", "localhost", "testclient"}
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from app.api import create_app
 from app.learners import LearnerStore, LearnerStoreError, NotFound, week_on
 from ingest.curriculum import WeekOutOfRange, load_curriculum
+from ingest.notes import read_notes
 
 CURRICULUM = load_curriculum()
 
@@ -230,3 +231,47 @@ def test_quizzes_are_private_and_bad_requests_say_why(client) -> None:
                           ({"n": 30, "kinds": ["short"]}, "new questions available")]:
         response = client.post(f"/learners/{ada}/quizzes", json=body, headers=ada_auth)
         assert response.status_code == 422 and message in response.text
+
+
+# -- progress ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("offsets, streak_days", [
+    ([], 0), ([0], 1), ([0, 1, 2], 3), ([1, 2], 2), ([0, 2, 3], 1), ([2, 3], 0),
+])
+def test_the_streak_counts_consecutive_active_days_up_to_today(offsets, streak_days) -> None:
+    from app.progress import streak
+
+    today = dt.date(2026, 3, 10)
+    assert streak({today - dt.timedelta(days=d) for d in offsets}, today) == streak_days
+
+
+def test_progress_shows_completion_accuracy_ratings_and_weak_concepts(client) -> None:
+    learner_id, auth = signup(client, "Ada", current_week=2)
+    base = f"/learners/{learner_id}"
+    client.put(f"{base}/weeks/1/tasks/assignment", json={"done": True}, headers=auth)
+    client.put(f"{base}/weeks/1/rating", json={"rating": 6}, headers=auth)
+    quiz = client.post(f"{base}/quizzes", json={"week": 1, "n": 2, "kinds": ["mcq"]},
+                       headers=auth).json()
+    for question in quiz["questions"]:
+        client.post(f"{base}/quizzes/{quiz['quiz_id']}/answers",
+                    json={"question_id": question["id"], "response": "wrong on purpose"},
+                    headers=auth)
+    report = client.get(f"{base}/progress", headers=auth).json()
+    assert report["current_week"] == 2
+    assert report["completion"][0] == {"week": 1, "done": 1, "total": 4, "share": 0.25}
+    assert [c["week"] for c in report["completion"]] == [1, 2]
+    assert report["quiz_accuracy_by_week"] == [{"week": 1, "answered": 2, "accuracy": 0.0}]
+    assert report["self_ratings"] == [{"week": 1, "rating": 6}]
+    assert report["streak_days"] == 1
+    weak = report["weak_concepts"]
+    assert len(weak) == 2 and all(w["week"] == 1 and w["missed"] == 1 for w in weak)
+    concepts = {c for n in read_notes() if n.meta.week == 1 for c in n.meta.concepts}
+    assert {w["concept"] for w in weak} <= concepts
+
+
+def test_a_new_learner_has_an_empty_but_valid_progress_report(client) -> None:
+    learner_id, auth = signup(client, "Ada")
+    report = client.get(f"/learners/{learner_id}/progress", headers=auth).json()
+    assert report["quiz_accuracy_by_day"] == [] and report["weak_concepts"] == []
+    assert report["streak_days"] == 0 and report["completion"][0]["done"] == 0
