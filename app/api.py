@@ -6,14 +6,13 @@ app their own settings (override `get_settings`).
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
-from functools import cached_property
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from functools import cached_property
 from typing import Annotated, Any, Literal
-
-import datetime as dt
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
@@ -30,12 +29,11 @@ from app.learners import (
     QuizRecords,
     week_on,
 )
+from app.llm import LLMError, model_label
 from app.progress import progress
 from app.quiz import KINDS, QuizError, grade, make_quiz
-from app.lexical import LexicalIndex
-from app.llm import LLMError, model_label
-from app.retrieval import Filters, Retriever, prerequisites_by_week
-from app.store import Embedder, Store, StoreError
+from app.retrieval import Filters, Retriever
+from app.store import Store, StoreError
 from app.tutor import Tutor
 from ingest.curriculum import LAST_WEEK, Curriculum, WeekOutOfRange, load_curriculum
 from ingest.notes import Note, read_notes
@@ -73,9 +71,7 @@ class Services:
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            self._retriever = Retriever(self.store, Embedder(self.settings.embedding_model),
-                                        LexicalIndex(self.settings.data_dir),
-                                        prerequisites_by_week())
+            self._retriever = Retriever.from_settings(self.settings, store=self.store)
         return self._retriever
 
     @property

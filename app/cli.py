@@ -143,22 +143,26 @@ def ingest(
 
     Exit status: 0 all went in, 1 some files were skipped, 2 usage error.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from app.ingest_jobs import Busy, ingest_via_api, running_api_for
     from app.store import StoreError
     from ingest.pipeline import CORPUS_DIR, IngestBusy, Ingestor
-    from ingest.sources import SourceError, is_git_url
+    from ingest.sources import SourceError, check_local_paths, is_git_url
 
     settings = settings_for(data_dir)
     values = paths or [str(CORPUS_DIR)]
-    missing = [v for v in values if not is_git_url(v) and not Path(v).expanduser().exists()]
-    if missing:
-        fail(f"{missing[0]}: no such file or folder", code=2)
     columns = (TextColumn("[bold blue]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("files · {task.fields[chunks]} chunks"), TimeElapsedColumn())
-    api = running_api_for(settings)
     try:
+        check_local_paths(values)
+        api = running_api_for(settings)
         with Progress(*columns, console=err, transient=True) as progress:
             reporter = _RichReporter(progress)
             if api:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.curriculum import Item, WeekPlan
-from ingest.documents import FIELD_LABELS
+from ingest.curriculum import FIELD_LABELS, Item, WeekPlan
 
 PLAN_QUESTION = re.compile(
     r"\b(this week|my (assignment|reading|task|tasks|homework|practice|project|plan)|"

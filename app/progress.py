@@ -12,8 +12,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.learners import Attempt, JournalEntry, Learner, LearnerStore, ReviewCard, TaskTick, week_on
+from app.learners import (
+    Attempt,
+    JournalEntry,
+    Learner,
+    LearnerStore,
+    ReviewCard,
+    TaskTick,
+    week_on,
+)
 from ingest.curriculum import Curriculum
+
 
 def progress(store: LearnerStore, learner: Learner, curriculum: Curriculum,
              today: dt.date) -> dict[str, Any]:

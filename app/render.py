@@ -8,20 +8,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ingest.curriculum import Curriculum, Item, WeekPlan
-
-FIELD_LABELS = {
-    "reading": "Reading",
-    "videos": "Videos",
-    "course": "Course",
-    "practice": "Practice",
-    "assignment": "Assignment",
-    "review": "Review",
-    "project_planning": "Project planning",
-    "setup": "Setup",
-    "research": "Research",
-    "planning": "Planning",
-}
+from ingest.curriculum import FIELD_LABELS, Curriculum, Item, WeekPlan
 
 
 def _item_text(item: Item) -> Text:

@@ -86,9 +86,10 @@ def week_boosted(scores: dict[str, float], weeks_of: dict[str, list[int]], week:
 
 class Retriever:
     @classmethod
-    def from_settings(cls, settings: Settings) -> Retriever:
-        """The retriever over the configured index (raises StoreError if it can't be opened)."""
-        return cls(Store(settings), Embedder(settings.embedding_model),
+    def from_settings(cls, settings: Settings, store: Store | None = None) -> Retriever:
+        """The retriever over the configured index (raises StoreError if it can't be opened);
+        pass `store` to share an open one."""
+        return cls(store or Store(settings), Embedder(settings.embedding_model),
                    LexicalIndex(settings.data_dir), prerequisites_by_week())
 
     def __init__(self, store: Store, embedder: Embedder, lexical: LexicalIndex,

@@ -41,6 +41,7 @@ WEEK_FIELDS: tuple[str, ...] = (
     "research",
     "planning",
 )
+FIELD_LABELS: dict[str, str] = {name: name.replace("_", " ").capitalize() for name in WEEK_FIELDS}
 
 
 class CurriculumError(ValueError):

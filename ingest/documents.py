@@ -10,13 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.curriculum import Curriculum, Item, WeekPlan
-
-FIELD_LABELS = {
-    "reading": "Reading", "videos": "Videos", "course": "Course", "practice": "Practice",
-    "assignment": "Assignment", "review": "Review", "project_planning": "Project planning",
-    "setup": "Setup", "research": "Research", "planning": "Planning",
-}
+from ingest.curriculum import FIELD_LABELS, Curriculum, Item, WeekPlan
 
 
 @dataclass

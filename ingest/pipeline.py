@@ -28,7 +28,7 @@ from ingest.curriculum import CURRICULUM_FILE, CurriculumError, load_curriculum
 from ingest.documents import Document, curriculum_documents
 from ingest.loaders import LoadError, load
 from ingest.manifest import Manifest
-from ingest.sources import Root, SourceError, is_git_url, resolve
+from ingest.sources import Root, SourceError, check_local_paths, resolve
 from ingest.week_tagging import WeekTagger, week_topics
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
@@ -180,10 +180,7 @@ class Ingestor:
         reporter = reporter or SilentReporter()
         started = time.perf_counter()
         summary = Summary()
-        local = [v for v in values if not is_git_url(v)]
-        for value in local:  # usage errors first, before anything changes
-            if not Path(value).expanduser().exists():
-                raise SourceError(f"{value}: no such file or folder")
+        check_local_paths(values)
         with ingest_lock(self.settings.data_dir):
             manifest = Manifest(self.settings.data_dir / "manifest.sqlite")
             try:

@@ -39,6 +39,13 @@ def is_git_url(value: str) -> bool:
     return bool(GIT_URL.search(value)) and not Path(value).exists()
 
 
+def check_local_paths(values: list[str]) -> None:
+    """A local PATH that does not exist is a usage error, found before anything changes."""
+    for value in values:
+        if not is_git_url(value) and not Path(value).expanduser().exists():
+            raise SourceError(f"{value}: no such file or folder")
+
+
 def resolve(value: str, clones_dir: Path) -> Root:
     """Turn one PATH argument into a root; a git URL is shallow-cloned (or updated) first."""
     if is_git_url(value):
