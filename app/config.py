@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     # -- learners ------------------------------------------------------------------------------
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in data_dir.")
 
+    # -- evals -------------------------------------------------------------------------------
+    eval_reports_dir: Path = Field(
+        default=Path("evals/reports"), description="Where `tutor eval` writes <run>/report.json."
+    )
+    judge_base_url: str = Field(
+        default="", description="An OpenAI-compatible server for LLM-judged evals; empty = offline judges."
+    )
+    judge_api_key: SecretStr = Field(default=SecretStr("not-needed"))
+    judge_model: str = Field(default="", description="The judge model's name on that server.")
+
     # -- service -------------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = 8000
