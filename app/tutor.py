@@ -270,7 +270,11 @@ class Tutor:
         Tokens arrive as the model writes them; the final answer may differ where a sentence
         was dropped for lack of support, so clients replace the streamed text with it.
         """
-        prepared = self.prepare(question, week, mode, conversation_id, filters)
+        yield from self.respond(self.prepare(question, week, mode, conversation_id, filters))
+
+    def respond(self, prepared: Prepared) -> Iterator[tuple[str, Any]]:
+        """The events of `stream` for an already prepared question (the evals score both the
+        passages it used and the model's raw words, so they prepare it themselves)."""
         started = time.perf_counter()
         raw = []
         if not prepared.grounded or prepared.direct:
