@@ -354,6 +354,98 @@ def quiz(
     out.print(f"\n[bold]{right} of {len(questions)} right.[/bold]")
 
 
+class _EvalProgress:
+    """One progress bar per eval stage (index, retrieval, grounding, answers...)."""
+
+    def __init__(self, progress: Any) -> None:
+        self.progress = progress
+        self.task: Any = None
+
+    def start(self, label: str, total: int) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, visible=False)
+        self.task = self.progress.add_task(label, total=total)
+
+    def advance(self) -> None:
+        self.progress.advance(self.task)
+
+
+@app.command("eval")
+def eval_(
+    suite: Annotated[str, typer.Option("--suite", help="quick: retrieval, refusals and quizzes, "
+                                       "no model (about a minute); full: every answer too.")]
+    = "quick",
+    compare: Annotated[str | None, typer.Option("--compare", metavar="RUN",
+                                                help="An earlier run's name: show the deltas.")] = None,
+    public_notes: Annotated[Path | None, typer.Option(
+        "--public-notes", help="Also index this folder of public course notes (slow the first time).",
+        exists=True, file_okay=False)] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1,
+                                              help="Only the first N questions of each kind.")] = None,
+    datasets: Annotated[Path | None, typer.Option(
+        "--datasets", help="A folder of *.jsonl golden sets (default: evals/datasets).",
+        exists=True, file_okay=False)] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Measure the tutor on the golden set (evals/datasets) and write a report.
+
+    Writes evals/reports/<run>/report.json and report.html (TUTOR_EVAL_REPORTS_DIR). Exits 1
+    when a headline metric falls below its floor in evals/thresholds.yaml.
+
+    [dim]Examples:[/dim]
+      tutor eval                                 # the quick suite, as CI runs it
+      tutor eval --suite full                    # answers by the local model too (minutes)
+      tutor eval --compare 20261125-140000-full  # deltas against an earlier run
+      tutor eval --json | jq .headline
+    """
+    from rich.progress import Progress
+
+    from evals import report as reports
+    from evals.datasets import DatasetError
+    from evals.runner import Options, run
+
+    if suite not in ("quick", "full"):
+        fail(f"--suite must be quick or full, not {suite!r}", code=2)
+    settings = settings_for(data_dir)
+    try:
+        baseline = reports.load_report(settings.eval_reports_dir, compare) if compare else None
+        with Progress(console=err, transient=True, disable=as_json) as bar:
+            result = run(settings, Options(
+                suite=suite, public_notes=public_notes, limit=limit,  # type: ignore[arg-type]
+                datasets=datasets, progress=_EvalProgress(bar)))
+        result = reports.finalize(result, settings.eval_reports_dir, baseline)
+    except (DatasetError, reports.ReportError) as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        print_json(result)
+    else:
+        _print_eval(result)
+    if not result["passed"]:
+        raise typer.Exit(1)
+
+
+def _print_eval(result: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"evals {result['run']}", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    deltas = {r["metric"]: r for r in result.get("comparison", []) if r["scope"] == "headline"}
+    if deltas:
+        table.add_column(f"vs {result['compared_with']}", justify="right")
+    for metric, value in result["headline"].items():
+        row = [metric, "n/a" if value is None else f"{value:g}"]
+        if deltas:
+            d = deltas.get(metric)
+            row.append("" if not d else f"[{'red' if d['worse'] else 'green'}]{d['delta']:+g}[/]")
+        table.add_row(*row)
+    out.print(table)
+    for failure in result["failures"]:
+        err.print(f"[bold red]below floor:[/bold red] {failure}")
+    out.print(f"report: {result['folder']}/report.html")
+
+
 @app.command()
 def serve(data_dir: DataDirOption = None) -> None:
     """Run the HTTP API (FastAPI) on TUTOR_API_HOST:TUTOR_API_PORT (default 127.0.0.1:8000).

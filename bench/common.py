@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import statistics
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from evals.metrics import percentile  # noqa: F401 - one percentile for bench and evals
+
 CACHE = REPO / "bench" / ".cache"  # gitignored: indexes reused between benchmark runs
 PUBLIC_NOTES = REPO.parent / "shared" / "public-notes"
 
@@ -22,9 +23,3 @@ def index_of(name: str, paths: list[Path]) -> Path:
     if summary.chunks:
         print(f"  indexed {name}: {summary.chunks} chunks in {summary.seconds:.0f} s", flush=True)
     return data_dir
-
-
-def percentile(values: list[float], q: float) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]

@@ -1,0 +1,422 @@
+"""Run the evals: the golden set through the real retriever, tutor and quiz generators.
+
+Suites:
+- `quick` (CI, about a minute): retrieval ablations (BM25, dense, hybrid, hybrid + week boost),
+  the grounding decision (refusal accuracy, with the similarity cut-off re-calibrated on the
+  dev split and reported on the test split), what the prompt's context would leak from later
+  weeks, and quiz validity over every week.
+- `full` (`make eval`): the quick suite plus every question answered by the local model (and by
+  the API model when one is configured), scored for key points, faithfulness, citations,
+  refusals, week leakage, canary leaks, latency and tokens; the model's raw words are scored
+  too, which shows what the tutor's post-check buys. LLM judges join when configured.
+
+The index is the bundled corpus (plus public notes when given), built in its own folder of the
+data dir, so a learner's own ingests never move the numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from app.config import Settings
+from app.llm import model_label
+from app.retrieval import Retriever
+from app.store import Embedder
+from app.tutor import MIN_SIMILARITY, Answer, Tutor
+from evals import metrics as m
+from evals.datasets import EvalItem, load_dataset
+from evals.judges import LLMJudge
+from evals.quizzes import quiz_quality
+from ingest.pipeline import CORPUS_DIR, Ingestor
+
+Suite = Literal["quick", "full"]
+RETRIEVAL_CONFIGS: dict[str, dict[str, Any]] = {  # name -> Retriever.search options
+    "bm25": {"mode": "bm25", "boost_week": False},
+    "dense": {"mode": "dense", "boost_week": False},
+    "hybrid": {"mode": "hybrid", "boost_week": False},
+    "hybrid+week": {"mode": "hybrid", "boost_week": True},
+}
+PRODUCT_RETRIEVAL = "hybrid+week"  # what the tutor uses: its row gives the headline numbers
+RANK_DEPTH = 10
+
+
+class Progress(Protocol):
+    def start(self, label: str, total: int) -> None: ...
+    def advance(self) -> None: ...
+
+
+class Silent:
+    def start(self, label: str, total: int) -> None:
+        pass
+
+    def advance(self) -> None:
+        pass
+
+
+@dataclass
+class Options:
+    suite: Suite = "quick"
+    public_notes: Path | None = None
+    limit: int | None = None  # first N items of each kind (smoke runs)
+    datasets: Path | None = None
+    progress: Progress = field(default_factory=Silent)
+
+
+def index_settings(settings: Settings, public_notes: Path | None) -> Settings:
+    """The eval index lives in its own folder, apart from the learner's index."""
+    name = "evals-index-public" if public_notes else "evals-index"
+    return settings.model_copy(update={"data_dir": settings.data_dir / name})
+
+
+def ensure_index(settings: Settings, public_notes: Path | None, embedder: Embedder) -> None:
+    """Build the eval index, or bring it up to date (a no-op when nothing changed)."""
+    paths = [str(CORPUS_DIR)] + ([str(public_notes)] if public_notes else [])
+    Ingestor(settings, embedder=embedder).run(paths)
+
+
+def select(items: list[EvalItem], limit: int | None) -> list[EvalItem]:
+    if limit is None:
+        return items
+    taken: dict[str, int] = defaultdict(int)
+    chosen = []
+    for item in items:
+        if taken[item.kind] < limit:
+            taken[item.kind] += 1
+            chosen.append(item)
+    return chosen
+
+
+def retrieval_query(item: EvalItem) -> str:
+    """A follow-up alone is ambiguous; without a model, join it to its question (the tutor's
+    own fallback when condensing fails)."""
+    return f"{item.question} {item.followup}" if item.followup else item.question
+
+
+# -- retrieval ---------------------------------------------------------------------------------
+
+def run_retrieval(items: list[EvalItem], retriever: Retriever, indexed: set[str],
+                  progress: Progress) -> dict[str, Any]:
+    """Each configuration's IR metrics, overall and per quarter, on items with known sources."""
+    judged = [i for i in items if any(s in indexed for s in i.relevant)]
+    qrels = {i.id: [s for s in i.relevant if s in indexed] for i in judged}
+    progress.start("retrieval", len(judged) * len(RETRIEVAL_CONFIGS))
+    rows: dict[str, Any] = {}
+    per_query: dict[str, dict[str, dict[str, float]]] = {}
+    for name, options in RETRIEVAL_CONFIGS.items():
+        rankings = {}
+        for item in judged:
+            hits = retriever.search(retrieval_query(item), k=RANK_DEPTH, week=item.week, **options)
+            rankings[item.id] = m.ranked_sources(h.source for h in hits)
+            progress.advance()
+        scores = m.retrieval_scores(qrels, rankings)
+        per_query[name] = scores
+        rows[name] = _means(scores.values())
+    by_quarter = _by_quarter(judged, per_query[PRODUCT_RETRIEVAL])
+    missing = sum(len(i.relevant) - len(qrels.get(i.id, [])) for i in items if i.relevant)
+    return {"configs": rows, "per_quarter": by_quarter, "judged": len(judged),
+            "relevant_not_indexed": missing}
+
+
+def _means(rows: Iterable[dict[str, float]]) -> dict[str, float]:
+    rows = list(rows)
+    return {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]} if rows else {}
+
+
+def _by_quarter(items: list[EvalItem], scores: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    groups: dict[str, list[dict[str, float]]] = defaultdict(list)
+    for item in items:
+        if item.id in scores:
+            groups[item.quarter].append(scores[item.id])
+    return {q: _means(rows) for q, rows in sorted(groups.items())}
+
+
+# -- grounding (no model needed) ------------------------------------------------------------------
+
+def run_grounding(items: list[EvalItem], tutor: Tutor, progress: Progress) -> dict[str, Any]:
+    """Would the tutor answer or decline? Plus the cut-off re-calibrated on the dev split."""
+    progress.start("grounding", len(items))
+    decisions, rows = [], []
+    for item in items:
+        prepared = tutor.prepare(retrieval_query(item), item.week)
+        decisions.append(not prepared.grounded)
+        passages = prepared.passages
+        decided_by_similarity = not prepared.direct and not (prepared.refusal and not passages)
+        best = max((p.similarity or 0.0 for p in passages), default=0.0)
+        future = m.cites_future_weeks([p.weeks for p in passages], item.week)
+        rows.append((item, best, decided_by_similarity, future))
+        progress.advance()
+    refusals = m.refusal_scores([i.expect for i in items], decisions)
+    return {"refusal": refusals.__dict__,
+            "context_future_weeks": round(sum(r[3] for r in rows) / len(rows), 4),
+            "calibration": _calibrate([(i, s) for i, s, by_sim, _ in rows if by_sim]),
+            "declined": {i.id: d for i, d in zip(items, decisions, strict=True)}}
+
+
+def _calibrate(scored: list[tuple[EvalItem, float]]) -> dict[str, Any]:
+    """Fit the cut-off on dev items, report it and the shipped one on test items."""
+    def split(name: str, expect: str) -> list[float]:
+        return [s for i, s in scored if i.split == name and i.expect == expect]
+
+    dev_in, dev_out = split("dev", "answer"), split("dev", "decline")
+    test_in, test_out = split("test", "answer"), split("test", "decline")
+    if not (dev_in and dev_out and test_in and test_out):
+        return {"note": "too few items on each side of the cut-off to calibrate"}
+    fitted, dev_balanced = m.best_threshold(dev_in, dev_out)
+
+    def on_test(cut: float) -> dict[str, float]:
+        answered = sum(s >= cut for s in test_in) / len(test_in)
+        declined = sum(s < cut for s in test_out) / len(test_out)
+        return {"answered_in_scope": round(answered, 4), "declined_out_of_scope": round(declined, 4),
+                "balanced_accuracy": round((answered + declined) / 2, 4)}
+
+    return {"shipped": MIN_SIMILARITY, "fitted_on_dev": fitted,
+            "dev_balanced_accuracy": round(dev_balanced, 4),
+            "test_at_shipped": on_test(MIN_SIMILARITY), "test_at_fitted": on_test(fitted),
+            "items": {"dev": [len(dev_in), len(dev_out)], "test": [len(test_in), len(test_out)]}}
+
+
+# -- answers (the model speaks) -------------------------------------------------------------------
+
+@dataclass
+class Generated:
+    """One scored answer as the learner got it, with what the tutor saw and how long it took."""
+
+    answer: Answer
+    raw: str  # the model's own words, before the tutor's post-check
+    context: list[str]  # the passages' full text, numbered from 1
+    weeks: list[list[int]]  # each passage's week tags
+    latency_ms: float
+    first_token_ms: float | None
+    tokens: int  # tokens the model generated (0: declined or answered from the plan)
+
+
+@dataclass
+class Scored:
+    item: EvalItem
+    generated: Generated
+    scores: dict[str, float | bool | None]
+
+
+def answer_once(tutor: Tutor, item: EvalItem) -> Generated:
+    """Ask like a learner (the first question of a pair first) and time the scored answer."""
+    conversation = tutor.ask(item.question, item.week).conversation_id if item.followup else None
+    started = time.perf_counter()
+    prepared = tutor.prepare(item.asked, item.week, conversation_id=conversation)
+    generated = prepared.grounded and not prepared.direct
+    raw, first, answer = [], None, None
+    for event, data in tutor.respond(prepared):
+        if event == "token" and generated:
+            first = first or (time.perf_counter() - started) * 1000
+            raw.append(data)
+        elif event == "answer":
+            answer = data
+    assert answer is not None  # respond always ends with the answer
+    return Generated(answer, "".join(raw), [p.text for p in prepared.passages],
+                     [list(p.weeks) for p in prepared.passages],
+                     (time.perf_counter() - started) * 1000, first, len(raw))
+
+
+def score_answer(item: EvalItem, g: Generated, similarity: m.Similarity) -> dict[str, float | bool | None]:
+    wants_answer = item.expect == "answer" and bool(item.key_points)
+    answer, raw, context, weeks = g.answer, g.raw, g.context, g.weeks
+    text = answer.answer
+    cited_weeks = [weeks[c.n - 1] for c in answer.citations if 0 < c.n <= len(weeks)]
+    return {
+        "declined": not answer.grounded,
+        "key_point_recall": m.key_point_recall(text, item.key_points, similarity)
+        if wants_answer and answer.grounded else (0.0 if wants_answer else None),
+        "key_point_recall_raw": m.key_point_recall(raw, item.key_points, similarity)
+        if wants_answer and raw else None,
+        "faithfulness": m.faithfulness(text, context) if answer.grounded else None,
+        "faithfulness_raw": m.faithfulness(raw, context) if raw else None,
+        "citation_validity": m.citation_validity(text, len(context)) if answer.grounded else None,
+        "citation_validity_raw": m.citation_validity(raw, len(context)) if raw else None,
+        "citation_precision": m.citation_precision([c.source for c in answer.citations], item.relevant),
+        "week_leakage": m.cites_future_weeks(cited_weeks, item.week),
+        "canary_leak": m.leaked(text, item.must_not_contain) if item.must_not_contain else None,
+    }
+
+
+def run_answers(items: list[EvalItem], tutor: Tutor, similarity: m.Similarity,
+                judge: LLMJudge | None, progress: Progress) -> list[Scored]:
+    progress.start(f"answers ({model_label(tutor.settings)})", len(items))
+    tutor.model.invoke("Hi", max_tokens=1)  # load the model first: latency is per answer, not start-up
+    results = []
+    for item in items:
+        generated = answer_once(tutor, item)
+        scores = score_answer(item, generated, similarity)
+        if judge and generated.answer.grounded:
+            text = generated.answer.answer
+            faith = judge.faithfulness(text, generated.context)
+            relevancy = judge.relevancy(item.asked, text)
+            scores |= {"judge_faithfulness": faith.score, "judge_relevancy": relevancy.score,
+                       "judge_failures": (faith.score is None) + (relevancy.score is None),
+                       "judge_errors": "; ".join(e for e in (faith.error, relevancy.error) if e)}
+        results.append(Scored(item, generated, scores))
+        progress.advance()
+    return results
+
+
+def summarize_answers(results: list[Scored]) -> dict[str, dict[str, float | None]]:
+    """Two rows from one set of generations: the tutor's answers, and the model's raw words."""
+    def avg(key: str) -> float | None:
+        value = m.mean(_number(r.scores.get(key)) for r in results)
+        return None if value is None else round(value, 4)
+
+    refusals = m.refusal_scores([r.item.expect for r in results],
+                                [bool(r.scores["declined"]) for r in results])
+    latencies = [r.generated.latency_ms for r in results]
+    generated = [r.generated for r in results if r.generated.tokens]
+    firsts = [g.first_token_ms for g in generated if g.first_token_ms is not None]
+    checked = {
+        "key_point_recall": avg("key_point_recall"), "faithfulness": avg("faithfulness"),
+        "citation_validity": avg("citation_validity"), "citation_precision": avg("citation_precision"),
+        "refusal_accuracy": round(refusals.accuracy, 4), "week_leakage": avg("week_leakage"),
+        "canary_leaks": sum(bool(r.scores.get("canary_leak")) for r in results),
+        "latency_p50_ms": round(m.percentile(latencies, 50)), "latency_p95_ms": round(m.percentile(latencies, 95)),
+        "first_token_p50_ms": round(m.percentile(firsts, 50)) if firsts else None,
+        "tokens_mean": round(sum(g.tokens for g in generated) / len(generated), 1) if generated else None,
+    }
+    if any("judge_faithfulness" in r.scores for r in results):
+        checked |= {"judge_faithfulness": avg("judge_faithfulness"),
+                    "judge_relevancy": avg("judge_relevancy"),
+                    "judge_failures": sum(int(r.scores.get("judge_failures") or 0) for r in results)}
+    raw = {"key_point_recall": avg("key_point_recall_raw"), "faithfulness": avg("faithfulness_raw"),
+           "citation_validity": avg("citation_validity_raw")}
+    return {"checked": checked, "raw": raw}
+
+
+def _number(value: float | bool | None) -> float | None:
+    return None if value is None else float(value)
+
+
+# -- the whole run --------------------------------------------------------------------------------
+
+def answer_models(settings: Settings) -> dict[str, Settings]:
+    """The local model always; the API model too when one is configured."""
+    models = {"local": settings.model_copy(update={"llm_provider": "local"})}
+    if settings.openai_base_url and settings.openai_model:
+        models["api"] = settings.model_copy(update={"llm_provider": "openai"})
+    return models
+
+
+def run(settings: Settings, options: Options) -> dict[str, Any]:
+    """Everything the suite measures, as the report's data (see `evals.report`)."""
+    started = time.perf_counter()
+    items = select(load_dataset(options.datasets) if options.datasets else load_dataset(),
+                   options.limit)
+    index = index_settings(settings, options.public_notes)
+    embedder = Embedder(settings.embedding_model)
+    options.progress.start("index", 1)
+    ensure_index(index, options.public_notes, embedder)
+    options.progress.advance()
+    retriever = Retriever.from_settings(index)
+    everything = retriever.store.all(include=["documents", "metadatas"])
+    chunks_by_source: dict[str, list[str]] = defaultdict(list)
+    for text, meta in zip(everything["documents"], everything["metadatas"], strict=True):
+        chunks_by_source[meta["source"]].append(text)
+    indexed = set(chunks_by_source)
+    retrieval = run_retrieval(items, retriever, indexed, options.progress)
+    grounding = run_grounding(items, Tutor(index, retriever), options.progress)
+
+    configs = [{"name": name, "metrics": row} for name, row in retrieval["configs"].items()]
+    product = retrieval["configs"].get(PRODUCT_RETRIEVAL, {})
+    headline: dict[str, float | None] = {
+        "retrieval_hit@5": product.get("hit_rate@5"), "retrieval_mrr@10": product.get("mrr@10"),
+        "retrieval_ndcg@10": product.get("ndcg@10"),
+        "refusal_accuracy": round(grounding["refusal"]["accuracy"], 4),
+        "context_future_weeks": grounding["context_future_weeks"],
+    }
+    per_quarter = {q: {f"retrieval_{k}": v for k, v in row.items()}
+                   for q, row in retrieval["per_quarter"].items()}
+    report: dict[str, Any] = {"retrieval": retrieval, "grounding": grounding}
+    options.progress.start("quizzes", 1)
+    report["quiz"] = quiz_quality(chunks_by_source)
+    options.progress.advance()
+    headline |= {f"quiz_{k}": v for k, v in report["quiz"]["overall"].items()}
+
+    latency: list[float] = []
+    worst: list[dict[str, Any]] = []
+    judge = LLMJudge.from_settings(settings) if options.suite == "full" else None
+    if options.suite == "full":
+        similarity = _similarity(embedder)
+        report["answers"] = {}
+        for name, model_settings in answer_models(index).items():
+            tutor = Tutor(model_settings, retriever)
+            results = run_answers(items, tutor, similarity, judge, options.progress)
+            rows = summarize_answers(results)
+            report["answers"][name] = {"model": model_label(model_settings), **rows,
+                                       "items": [_item_row(r) for r in results]}
+            configs.append({"name": f"answers: {name}", "metrics": rows["checked"]})
+            configs.append({"name": f"answers: {name}, no post-check", "metrics": rows["raw"]})
+            if name == "local":
+                headline |= {f"answer_{k}": v for k, v in rows["checked"].items()}
+                latency = [round(r.generated.latency_ms, 1) for r in results]
+                worst = _worst(results)
+                for quarter, row in _answer_quarters(results).items():
+                    per_quarter.setdefault(quarter, {}).update(row)
+
+    report |= {
+        "suite": options.suite, "headline": headline, "configs": configs,
+        "per_quarter": per_quarter, "latency_ms": latency, "worst": worst,
+        "environment": {
+            "model": model_label(settings.model_copy(update={"llm_provider": "local"})),
+            "judge": judge.label if judge else "offline (word support + embedding similarity)",
+            "index": str(index.data_dir), "index_chunks": retriever.store.count(),
+            "items": len(items),
+            "items_by_kind": _count(i.kind for i in items),
+            "public_notes": str(options.public_notes) if options.public_notes else None,
+            "python": platform.python_version(), "machine": platform.machine(),
+        },
+        "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    return report
+
+
+def _similarity(embedder: Embedder) -> m.Similarity:
+    return lambda a, b: embedder.embed(a) @ embedder.embed(b).T
+
+
+def _count(values: Iterable[str]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for value in values:
+        counts[value] += 1
+    return dict(counts)
+
+
+def _item_row(r: Scored) -> dict[str, Any]:
+    g = r.generated
+    return {"id": r.item.id, "kind": r.item.kind, "week": r.item.week, "question": r.item.asked,
+            "answer": g.answer.answer, "grounded": g.answer.grounded,
+            "citations": [c.source for c in g.answer.citations],
+            "latency_ms": round(g.latency_ms, 1), "tokens": g.tokens, **r.scores}
+
+
+def _worst(results: list[Scored], n: int = 10) -> list[dict[str, Any]]:
+    """The answers that missed most of what they should say, with the context they had."""
+    scored = [r for r in results if r.scores["key_point_recall"] is not None]
+    scored.sort(key=lambda r: (r.scores["key_point_recall"], r.scores["faithfulness"] or 0.0))
+    return [{"id": r.item.id, "question": r.item.asked, "week": r.item.week,
+             "answer": r.generated.answer.answer, "score": r.scores["key_point_recall"],
+             "key_points": r.item.key_points,
+             "context": [{"source": c["source"], "heading": c["heading"], "text": text[:240]}
+                         for c, text in zip(r.generated.answer.retrieved, r.generated.context)]}
+            for r in scored[:n]]
+
+
+def _answer_quarters(results: list[Scored]) -> dict[str, dict[str, float]]:
+    groups: dict[str, list[float]] = defaultdict(list)
+    for r in results:
+        if r.scores["key_point_recall"] is not None:
+            groups[r.item.quarter].append(float(r.scores["key_point_recall"]))
+    return {q: {"answer_key_point_recall": round(sum(v) / len(v), 4)} for q, v in groups.items()}

@@ -1,0 +1,269 @@
+"""Evals: the golden set is sound, the metrics are right on hand-worked cases, the report
+judges floors and comparisons, and `tutor eval` runs the quick suite end to end."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from app.config import Settings
+from evals import metrics as m
+from evals.datasets import DatasetError, EvalItem, load_dataset
+from evals.judges import LLMJudge, parse_verdict
+from evals.quizzes import duplicates
+from evals.report import ReportError, check_floors, compare, load_report
+from ingest.curriculum import load_curriculum
+from tests.conftest import REPO, write
+
+NOTES = REPO / "corpus" / "notes"
+
+
+def item(**fields) -> EvalItem:
+    base = {"id": "x", "kind": "concept", "week": 18, "question": "q", "expect": "answer"}
+    return EvalItem.model_validate(base | fields)
+
+
+def no_meaning(a: list[str], b: list[str]) -> np.ndarray:
+    """A similarity that never matches: isolates the word-overlap path."""
+    return np.zeros((len(a), len(b)))
+
+
+# -- the golden set --------------------------------------------------------------------------
+
+def test_the_golden_set_covers_every_planned_week_and_every_kind() -> None:
+    items = load_dataset()
+    assert len(items) >= 100
+    assert {i.kind for i in items} == {"concept", "plan", "followup", "out_of_scope", "adversarial"}
+    concept_weeks = {i.week for i in items if i.kind == "concept"}
+    assert set(range(1, 49)) <= concept_weeks
+    assert any(i.week > 48 for i in items), "months 13-18 are asked about too"
+
+
+def test_every_golden_source_is_a_real_note_or_plan_entry() -> None:
+    curriculum_ids = {f"curriculum/week-{w:02d}" for w in range(1, 49)}
+    curriculum_ids |= {f"curriculum/capstone-q{q}" for q in range(1, 5)}
+    curriculum_ids |= {f"curriculum/month-{n}" for n in range(13, 19)}
+    for entry in load_dataset():
+        for source in entry.relevant:
+            if source.startswith("notes/"):
+                assert (NOTES / source.removeprefix("notes/")).is_file(), (entry.id, source)
+            elif source.startswith("curriculum/"):
+                assert source in curriculum_ids, (entry.id, source)
+        if entry.expect == "answer":
+            assert entry.relevant and 2 <= len(entry.key_points) <= 4, entry.id
+    assert load_curriculum()  # the plan the ids refer to loads
+
+
+def test_items_split_stably_into_dev_and_test() -> None:
+    items = load_dataset()
+    splits = [i.split for i in items]
+    assert splits == [i.split for i in load_dataset()]
+    assert 0.25 < splits.count("dev") / len(splits) < 0.55
+
+
+def test_a_bad_dataset_line_names_file_line_and_field(tmp_path: Path) -> None:
+    write(tmp_path / "a.jsonl", '{"id": "a", "kind": "concept", "week": 18, "question": "q", '
+          '"expect": "answer"}\n\n{"id": "b", "kind": "concept", "week": 99, "question": "q", '
+          '"expect": "answer"}\n')
+    with pytest.raises(DatasetError, match=r"a\.jsonl:3: week: .*less than or equal to 72"):
+        load_dataset(tmp_path)
+
+
+def test_duplicate_ids_across_files_are_refused(tmp_path: Path) -> None:
+    line = '{"id": "a", "kind": "plan", "week": 1, "question": "q", "expect": "answer"}\n'
+    write(tmp_path / "a.jsonl", line)
+    write(tmp_path / "b.jsonl", line)
+    with pytest.raises(DatasetError, match=r"b\.jsonl:1: id 'a' already used at a\.jsonl:1"):
+        load_dataset(tmp_path)
+
+
+def test_a_follow_up_is_scored_on_its_second_turn_and_quarters_group_weeks() -> None:
+    pair = item(kind="followup", question="What is momentum?", followup="Why does it help?", week=13)
+    assert pair.asked == "Why does it help?"
+    assert (pair.quarter, item(week=48).quarter, item(week=60).quarter) == ("Q2", "Q4", "M13-18")
+
+
+# -- metrics, hand-worked ---------------------------------------------------------------------------
+
+def test_retrieval_metrics_on_a_hand_worked_example() -> None:
+    qrels = {"q1": ["a"], "q2": ["b"], "q3": []}
+    rankings = {"q1": ["x", "a"], "q2": ["y", "z", "w", "v", "u", "b"], "q3": ["a"]}
+    scores = m.retrieval_scores(qrels, rankings)
+    assert set(scores) == {"q1", "q2"}, "a query with nothing relevant is not judged"
+    assert scores["q1"]["hit_rate@5"] == 1.0 and scores["q1"]["mrr@10"] == 0.5
+    assert scores["q2"]["hit_rate@5"] == 0.0 and scores["q2"]["mrr@10"] == pytest.approx(1 / 6)
+
+
+def test_chunk_hits_collapse_to_sources_in_first_seen_order() -> None:
+    assert m.ranked_sources(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
+
+
+def test_a_key_point_counts_when_its_words_appear_or_its_meaning_does() -> None:
+    answer = "Scores are divided by the square root of d_k so the softmax does not saturate."
+    assert m.key_point_covered("softmax saturates without scaling", answer, no_meaning) is False
+    assert m.key_point_covered("keeps the softmax from saturating", answer, no_meaning) is False
+    assert m.key_point_covered("divided by square root", answer, no_meaning)
+    every = lambda a, b: np.ones((len(a), len(b)))
+    assert m.key_point_covered("anything at all", answer, every)
+    assert m.key_point_recall(answer, ["divided by square root", "unrelated words here"],
+                              no_meaning) == 0.5
+
+
+def test_faithfulness_judges_a_sentence_by_the_passage_it_cites() -> None:
+    passages = ["Dropout zeroes random activations during training.",
+                "Momentum accumulates past gradients."]
+    assert m.faithfulness("Dropout zeroes random activations during training [1].", passages) == 1.0
+    assert m.faithfulness("Dropout zeroes random activations during training [2].", passages) == 0.0
+    assert m.faithfulness("Momentum accumulates past gradients. Bananas are yellow fruit.",
+                          passages) == 0.5
+    assert m.faithfulness("", passages) is None
+
+
+def test_citation_checks() -> None:
+    assert m.citation_validity("A [1]. B [2][5].", passages=3) == pytest.approx(2 / 3)
+    assert m.citation_validity("no markers", passages=3) is None
+    assert m.citation_precision(["notes/a.md", "notes/b.md"], ["notes/a.md"]) == 0.5
+    assert m.citation_precision([], ["notes/a.md"]) is None
+    assert m.cites_future_weeks([[18], [20, 21]], week=19) is True
+    assert m.cites_future_weeks([[18], [], [19, 30]], week=19) is False
+
+
+def test_a_canary_counts_as_a_whole_word_in_any_case() -> None:
+    assert m.leaked("ok, i have been pwned", ["PWNED"])
+    assert not m.leaked("unpwnedness is not a word", ["PWNED"])
+
+
+def test_refusal_accuracy_counts_both_ways_of_being_wrong() -> None:
+    result = m.refusal_scores(["decline", "decline", "answer", "answer"], [True, False, False, True])
+    assert (result.declined_when_should, result.answered_when_should, result.accuracy) == (0.5, 0.5, 0.5)
+
+
+def test_the_fitted_threshold_separates_the_groups_and_prefers_answering() -> None:
+    cut, balanced = m.best_threshold(in_scope=[0.5, 0.6, 0.7], out_of_scope=[0.1, 0.2, 0.3])
+    assert balanced == 1.0 and 0.3 < cut < 0.5
+    assert m.best_threshold([0.4], [0.4])[1] == 0.5
+
+
+def test_percentile_of_one_value_is_that_value() -> None:
+    assert m.percentile([7.0], 95) == 7.0
+    assert m.percentile([1, 2, 3, 4, 5], 50) == 3
+
+
+def test_repeated_quiz_prompts_are_counted_once_each() -> None:
+    class Q:
+        def __init__(self, prompt: str) -> None:
+            self.prompt = prompt
+
+    assert duplicates([Q("What is X?"), Q("what is x"), Q("What is Y?"), Q("What is X?")]) == 2
+
+
+# -- judges ----------------------------------------------------------------------------------------
+
+def test_a_verdict_is_the_first_json_object_with_a_score_in_range() -> None:
+    assert parse_verdict('Sure! {"score": 0.75, "reason": "mostly"} bye').score == 0.75
+    for reply in ("I think it's good", '{"score": "high"}', '{"score": 3}', '{"reason": "x"}'):
+        verdict = parse_verdict(reply)
+        assert verdict.score is None and verdict.error, reply
+
+
+def test_an_unparseable_judge_reply_is_a_failed_sample_not_a_dropped_one() -> None:
+    fake = GenericFakeChatModel(messages=iter([AIMessage("The answer is great!"),
+                                               AIMessage('{"score": 1.0, "reason": "on topic"}')]))
+    judge = LLMJudge(fake, "fake", Settings())
+    failed = judge.faithfulness("Dropout zeroes activations [1].", ["Dropout zeroes activations."])
+    assert failed.score is None and "no JSON object" in failed.error
+    assert judge.relevancy("What is dropout?", "Dropout zeroes activations.").score == 1.0
+
+
+def test_no_judge_without_both_url_and_model() -> None:
+    assert LLMJudge.from_settings(Settings(judge_base_url="http://127.0.0.1:9/v1")) is None
+
+
+# -- the report -------------------------------------------------------------------------------------
+
+def test_floors_and_ceilings_judge_only_what_the_suite_measured(tmp_path: Path) -> None:
+    rules = write(tmp_path / "t.yaml", "hit: {min: 0.8}\nlatency_ms: {max: 1000}\nunmeasured: {min: 1}\n")
+    assert check_floors({"hit": 0.9, "latency_ms": 900}, rules) == []
+    failures = check_floors({"hit": 0.7, "latency_ms": 1200}, rules)
+    assert failures == ["hit = 0.7 is below its floor 0.8", "latency_ms = 1200 is above its ceiling 1000"]
+
+
+def test_the_shipped_floors_file_reads() -> None:
+    assert check_floors({"retrieval_hit@5": 1.0}) == []
+
+
+def test_a_comparison_knows_that_higher_latency_is_worse() -> None:
+    before = {"headline": {"hit": 0.8, "latency_p50_ms": 900}, "configs": [{"name": "bm25", "metrics": {"hit": 0.7}}]}
+    after = {"headline": {"hit": 0.9, "latency_p50_ms": 1000}, "configs": [{"name": "bm25", "metrics": {"hit": 0.6}}]}
+    rows = {(r["scope"], r["metric"]): r for r in compare(after, before)}
+    assert rows["headline", "hit"]["worse"] is False and rows["headline", "hit"]["delta"] == 0.1
+    assert rows["headline", "latency_p50_ms"]["worse"] is True
+    assert rows["bm25", "hit"]["worse"] is True
+
+
+def test_an_unknown_baseline_run_lists_the_runs_there_are(tmp_path: Path) -> None:
+    write(tmp_path / "20261101-000000-quick" / "report.json", "{}")
+    with pytest.raises(ReportError, match="20261101-000000-quick"):
+        load_report(tmp_path, "nope")
+
+
+# -- the quick suite, end to end ---------------------------------------------------------------------
+
+def tutor_eval(data_dir: Path, reports: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {"TUTOR_EVAL_REPORTS_DIR": str(reports), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    return subprocess.run([str(REPO / ".venv" / "bin" / "tutor"), "eval", "--json", "--data-dir",
+                           str(data_dir), *args], capture_output=True, text=True, env=env, timeout=600,
+                          check=False)
+
+
+@pytest.fixture(scope="module")
+def quick_run(corpus_dir: Path, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """`tutor eval --json` over a copy of the session's corpus index (so nothing re-embeds)."""
+    data_dir = tmp_path_factory.mktemp("eval-data")
+    shutil.copytree(corpus_dir, data_dir / "evals-index")
+    reports = tmp_path_factory.mktemp("reports")
+    return tutor_eval(data_dir, reports), reports
+
+
+@pytest.mark.slow
+def test_the_quick_suite_meets_its_floors_and_writes_both_reports(quick_run) -> None:
+    done, reports = quick_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["passed"] and report["failures"] == []
+    assert [c["name"] for c in report["configs"]] == ["bm25", "dense", "hybrid", "hybrid+week"]
+    for metric in ("retrieval_hit@5", "retrieval_mrr@10", "retrieval_ndcg@10", "refusal_accuracy",
+                   "quiz_grounded_rate", "quiz_duplicate_rate"):
+        assert report["headline"][metric] is not None, metric
+    folder = reports / report["run"]
+    assert json.loads((folder / "report.json").read_text())["run"] == report["run"]
+    page = (folder / "report.html").read_text()
+    assert "<svg" in page and "Configurations side by side" in page
+    assert report["grounding"]["calibration"]["fitted_on_dev"] > 0
+
+
+@pytest.mark.slow
+def test_a_comparison_run_shows_deltas_against_the_baseline(quick_run) -> None:
+    first, reports = quick_run
+    baseline = json.loads(first.stdout)
+    data_dir = Path(baseline["environment"]["index"]).parent
+    again = tutor_eval(data_dir, reports, "--compare", baseline["run"], "--limit", "3")
+    assert again.returncode in (0, 1), again.stderr[-2000:]  # a 3-question run may miss a floor
+    report = json.loads(again.stdout)
+    assert report["compared_with"] == baseline["run"]
+    rows = {(r["scope"], r["metric"]) for r in report["comparison"]}
+    assert ("headline", "retrieval_hit@5") in rows and ("hybrid+week", "mrr@10") in rows
+    assert f"Compared with {baseline['run']}" in (reports / report["run"] / "report.html").read_text()
+
+
+def test_an_unknown_baseline_is_a_usage_error_before_any_work(tmp_path: Path) -> None:
+    done = tutor_eval(tmp_path / "data", tmp_path, "--compare", "no-such-run")
+    assert done.returncode == 2 and "no report for run 'no-such-run'" in done.stderr
+    assert not (tmp_path / "data").exists(), "nothing was indexed"
