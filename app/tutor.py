@@ -13,15 +13,17 @@ import uuid
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from app.citations import (
+    asks_something,
     candidate_sentences,
     check_answer,
     content_words,
+    looks_harmful,
     looks_like_injection,
     redact_instructions,
     split_sentences,
@@ -91,10 +93,22 @@ class Prepared:
     direct: str = ""  # an answer that needs no model (plan questions)
     messages: list[Any] = field(default_factory=list)
     retrieval_ms: float = 0.0
+    memory: Memory | None = None  # where the turn is remembered
+
+
+class Memory(Protocol):
+    """Where a conversation's turns are kept: in process for anonymous calls
+    (`Conversations`), in the learner's database when the learner is known
+    (`app.learners.ConversationLog`)."""
+
+    def history(self, conversation_id: str) -> list[tuple[str, str]]: ...
+
+    def add(self, conversation_id: str, question: str, answer: str,
+            citations: list[dict[str, Any]], week: int | None) -> None: ...
 
 
 class Conversations:
-    """Short memory per conversation id (in process; learners' history is kept by the DB)."""
+    """Short memory per conversation id, in process: anonymous calls' conversations."""
 
     def __init__(self, turns: int = HISTORY_TURNS) -> None:
         self._turns: dict[str, deque[tuple[str, str]]] = {}
@@ -105,7 +119,8 @@ class Conversations:
         with self._lock:
             return list(self._turns.get(conversation_id, ()))
 
-    def add(self, conversation_id: str, question: str, answer: str) -> None:
+    def add(self, conversation_id: str, question: str, answer: str,
+            citations: list[dict[str, Any]], week: int | None) -> None:
         with self._lock:
             self._turns.setdefault(conversation_id, deque(maxlen=self._size)).append((question, answer))
 
@@ -129,22 +144,29 @@ class Tutor:
     # -- before the model ------------------------------------------------------------------
 
     def prepare(self, question: str, week: int | None = None, mode: str = "explain",
-                conversation_id: str | None = None, filters: Filters | None = None) -> Prepared:
+                conversation_id: str | None = None, filters: Filters | None = None,
+                memory: Memory | None = None) -> Prepared:
+        """`memory` keeps the conversation: the learner's, else this process's (anonymous)."""
         started = time.perf_counter()
         conversation_id = conversation_id or uuid.uuid4().hex
-        if looks_like_injection(question):
+        memory = memory or self.conversations
+        if looks_like_injection(question):  # answer the study question around it, if any
+            question, _ = redact_instructions(question)
+            if not asks_something(question):
+                question = ""
+        if not question or looks_harmful(question):
             return Prepared(question, question, week, mode, conversation_id, [], grounded=False,
-                            refusal=DECLINE_INJECTION)
+                            refusal=DECLINE_INJECTION, memory=memory)
         if week is not None and is_plan_question(question):
-            return self._prepare_plan(question, week, mode, conversation_id, started)
-        history = self.conversations.history(conversation_id)
+            return self._prepare_plan(question, week, mode, conversation_id, started, memory)
+        history = memory.history(conversation_id)
         standalone = self.condense(question, history) if history else question
         passages = self.retriever.search(standalone, k=self.settings.context_passages, week=week,
                                          filters=filters)
         best = max((p.similarity or 0.0 for p in passages), default=0.0)
         grounded = best >= MIN_SIMILARITY
         prepared = Prepared(question, standalone, week, mode, conversation_id, passages, grounded,
-                            retrieval_ms=(time.perf_counter() - started) * 1000)
+                            retrieval_ms=(time.perf_counter() - started) * 1000, memory=memory)
         if not grounded:
             prepared.refusal = render("not_covered", nearest=self._nearest(passages, week))
             return prepared
@@ -152,7 +174,7 @@ class Tutor:
         return prepared
 
     def _prepare_plan(self, question: str, week: int, mode: str, conversation_id: str,
-                      started: float) -> Prepared:
+                      started: float, memory: Memory) -> Prepared:
         plan = self.curriculum.week(week)
         source = f"curriculum/week-{week:02d}" if plan.week else f"curriculum/month-{plan.month.number:02d}"
         passages = self.retriever.get_source(source)[:1]
@@ -160,7 +182,8 @@ class Tutor:
         if cites_capstone and plan.next_capstone:
             passages += self.retriever.get_source(f"curriculum/capstone-q{plan.next_capstone.quarter}")[:1]
         return Prepared(question, question, week, mode, conversation_id, passages, grounded=True,
-                        direct=text, retrieval_ms=(time.perf_counter() - started) * 1000)
+                        direct=text, retrieval_ms=(time.perf_counter() - started) * 1000,
+                        memory=memory)
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
         """A follow-up as a standalone question; falls back to joining it to the last question."""
@@ -221,7 +244,8 @@ class Tutor:
             if len(split_sentences(text)) < MIN_SENTENCES:  # too little survived: quote the sources
                 text, cited = self._top_up(text, cited, prepared.standalone, texts)
         citations = [self._citation(n, prepared.passages[n - 1]) for n in cited]
-        self.conversations.add(prepared.conversation_id, prepared.question, text)
+        prepared.memory.add(prepared.conversation_id, prepared.question, text,
+                            [asdict(c) for c in citations], prepared.week)
         return Answer(answer=text, citations=citations, grounded=True,
                       dropped_sentences=len(dropped),
                       timings_ms={"retrieval": prepared.retrieval_ms, "generation": generation_ms},
@@ -254,8 +278,9 @@ class Tutor:
     # -- the two ways to ask -----------------------------------------------------------------
 
     def ask(self, question: str, week: int | None = None, mode: str = "explain",
-            conversation_id: str | None = None, filters: Filters | None = None) -> Answer:
-        prepared = self.prepare(question, week, mode, conversation_id, filters)
+            conversation_id: str | None = None, filters: Filters | None = None,
+            memory: Memory | None = None) -> Answer:
+        prepared = self.prepare(question, week, mode, conversation_id, filters, memory)
         if not prepared.grounded or prepared.direct:
             return self.finish(prepared, "")
         started = time.perf_counter()
@@ -263,14 +288,15 @@ class Tutor:
         return self.finish(prepared, raw, (time.perf_counter() - started) * 1000)
 
     def stream(self, question: str, week: int | None = None, mode: str = "explain",
-               conversation_id: str | None = None,
-               filters: Filters | None = None) -> Iterator[tuple[str, Any]]:
+               conversation_id: str | None = None, filters: Filters | None = None,
+               memory: Memory | None = None) -> Iterator[tuple[str, Any]]:
         """Events: ("token", text)*, then ("answer", the checked Answer), then ("done", None).
 
         Tokens arrive as the model writes them; the final answer may differ where a sentence
         was dropped for lack of support, so clients replace the streamed text with it.
         """
-        yield from self.respond(self.prepare(question, week, mode, conversation_id, filters))
+        yield from self.respond(self.prepare(question, week, mode, conversation_id, filters,
+                                             memory))
 
     def respond(self, prepared: Prepared) -> Iterator[tuple[str, Any]]:
         """The events of `stream` for an already prepared question (the evals score both the
