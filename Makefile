@@ -17,7 +17,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 # pip here warns about every missing local mirror entry; keep the output to what matters.
 QUIET := 2> >(grep -vE "is ignored: it is neither a file nor a directory" >&2)
 
-.PHONY: help install install-test run test test-fast ingest bench clean
+.PHONY: help install install-test run test test-fast ingest eval bench clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,6 +54,12 @@ run: install ## install, build the index if missing, start the API and the UI
 
 ingest: install ## index the bundled corpus (or PATHS="dir1 https://...git")
 	@$(BIN)/tutor ingest $(PATHS)
+
+# SUITE=quick: retrieval, refusals and quizzes without the model (what CI runs, about a minute);
+# SUITE=full: every golden question answered by the local model too (about 15 minutes).
+SUITE ?= full
+eval: install ## measure answer, retrieval and quiz quality (SUITE=quick|full) -> evals/reports/
+	@$(BIN)/tutor eval --suite $(SUITE) $(if $(COMPARE),--compare $(COMPARE))
 
 bench: install ## benchmarks: our figures beside a baseline, in one run
 	@$(BIN)/python bench/ingest.py
