@@ -302,7 +302,7 @@ class QuizRecords:
                 raise AlreadyAnswered(f"question {question.id} of quiz {quiz_id} is already "
                                       "answered; it will come back in your reviews") from exc
             card = session.get(ReviewCard, (learner_id, question.id))
-            state, due = schedule(card.card if card else None, grade.correct, now)
+            state, due = schedule(card.card if card else None, grade.fsrs_rating, now)
             naive_due = due.astimezone(dt.UTC).replace(tzinfo=None)
             if card is None:
                 session.add(ReviewCard(learner_id=learner_id, question_id=question.id,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.runnables import Runnable
 
 from app.config import Settings
 from app.store import packaged_model_dir
@@ -55,6 +56,34 @@ def chat_model(settings: Settings, *, max_tokens: int | None = None,
     if settings.llm_provider == "hf":
         return _hf(settings, max_tokens)
     raise LLMError(f"unknown TUTOR_LLM_PROVIDER {settings.llm_provider!r}: use local, openai or hf")
+
+
+def json_replies(model: BaseChatModel, settings: Settings, name: str,
+                 schema: dict[str, Any]) -> Runnable:
+    """`model` held to reply with JSON matching `schema`. llama.cpp compiles the schema into a
+    grammar; an OpenAI-compatible server gets the `json_schema` response format (not strict:
+    OpenAI's strict mode refuses length limits, which vLLM and Ollama enforce), or, where it
+    refuses that (llama-cpp-python's server), llama.cpp's `json_object` with the schema. A
+    transformers model can't be constrained: its replies are only validated by the caller."""
+    llama_format = {"response_format": {"type": "json_object", "schema": schema}}
+    if settings.llm_provider == "local":
+        return model.bind(**llama_format)
+    if settings.llm_provider == "openai":
+        from openai import BadRequestError, UnprocessableEntityError
+
+        strict = model.bind(response_format={"type": "json_schema", "json_schema": {
+            "name": name, "schema": schema, "strict": False}})
+        return strict.with_fallbacks([model.bind(**llama_format)],
+                                     exceptions_to_handle=(BadRequestError, UnprocessableEntityError))
+    return model
+
+
+def judge_model(settings: Settings, schema: dict[str, Any]) -> Runnable | None:
+    """The model that grades short answers, its verdict held to `schema`; None unless an API
+    model is configured: the local 135M model is too weak to judge anyone's answer."""
+    if settings.llm_provider != "openai":
+        return None
+    return json_replies(chat_model(settings, max_tokens=200), settings, "verdict", schema)
 
 
 def model_label(settings: Settings) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -9,13 +10,37 @@ import sys
 from dataclasses import replace
 
 import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 
-from app.quiz import KINDS, GENERATORS, Question, QuizError, grade, make_quiz, problems
+from app.config import Settings
+from app.quiz import (
+    GENERATORS,
+    KINDS,
+    RATINGS,
+    Grade,
+    Question,
+    QuestionWriter,
+    QuizError,
+    draft_schema,
+    grade,
+    make_quiz,
+    passages,
+    problems,
+    question_writer,
+    quiz_validity,
+    quotable,
+    schedule,
+    self_rated,
+)
 from ingest.notes import read_notes
 from tests.conftest import REPO
 
 NOTES = read_notes()
 W18 = next(n for n in NOTES if n.meta.week == 18 and n.path.name.startswith("w"))
+DETERMINISTIC = {"cloze-definition", "mcq-siblings", "truefalse-swap", "truefalse-definition",
+                 "check-yourself"}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -114,3 +139,174 @@ def test_cli_quiz_rejects_bad_weeks_and_kinds() -> None:
         proc = subprocess.run([sys.executable, "-m", "app.cli", "quiz", *args], capture_output=True,
                               text=True, cwd=REPO, timeout=120)
         assert proc.returncode == 2 and message in proc.stderr
+
+
+# -- questions the model writes: checked, repaired once, else dropped; our generators fill in ----
+
+PASSAGE = next(p for p in passages(W18) if p.startswith("Query, key and value are"))  # 1 sentence
+GOOD_SHORT = json.dumps({
+    "snippet": PASSAGE, "answer": "learned linear projections",
+    "question": "What are query, key and value, in terms of token representations?"})
+BAD_SHORT = json.dumps({"snippet": "Attention is all you need, says the passage.",
+                        "answer": "all you need", "question": "What is attention?"})
+
+
+class RecordingFake(GenericFakeChatModel):
+    """LangChain's fake chat model (a queue of replies) remembering what it was sent."""
+
+    prompts: list = []
+
+    def _generate(self, messages, *args, **kwargs):
+        self.prompts.append(messages)
+        return super()._generate(messages, *args, **kwargs)
+
+
+def writer_with(*replies: str) -> tuple[QuestionWriter, RecordingFake]:
+    model = RecordingFake(messages=iter([AIMessage(r) for r in replies]), prompts=[])
+    return question_writer(Settings(), model=model), model
+
+
+def test_a_written_question_that_passes_is_kept_and_marked_as_the_models() -> None:
+    writer, model = writer_with(GOOD_SHORT)
+    written = writer.write(W18, PASSAGE, "short")
+    question = written.question
+    assert question.generator == "llm" and question.kind == "short" and not written.repaired
+    assert question.citation == {"source": "notes/w18-attention.md", "snippet": PASSAGE, "week": 18}
+    assert not problems(question, W18.body) and len(model.prompts) == 1
+    assert PASSAGE in model.prompts[0][1].content  # the passage is what it writes on
+
+
+def test_a_faulty_question_is_sent_back_once_with_its_problems() -> None:
+    writer, model = writer_with(BAD_SHORT, GOOD_SHORT)
+    written = writer.write(W18, PASSAGE, "short")
+    assert written.repaired and written.question.generator == "llm"
+    assert "the cited snippet is not in the source" in written.problems
+    assert "- the cited snippet is not in the source" in model.prompts[1][-1].content
+    assert model.prompts[1][-2].content == BAD_SHORT  # it sees what it wrote
+
+
+@pytest.mark.parametrize("second", [BAD_SHORT, "Sure! Here is a question: what is attention?"])
+def test_a_question_still_faulty_after_the_repair_is_dropped(second) -> None:
+    writer, model = writer_with(BAD_SHORT, second)
+    written = writer.write(W18, PASSAGE, "short")
+    assert written.question is None and len(model.prompts) == 2
+
+
+@pytest.mark.parametrize("kind, draft, problem", [
+    ("short", {"snippet": PASSAGE, "answer": "nonsense words", "question": "What?"},
+     "does not support the answer"),
+    ("short", {"snippet": PASSAGE, "answer": "matching", "question": "What does a key offer for "
+               "matching?"}, "gives the answer away"),
+    ("short", {"snippet": "for each query,", "answer": "query", "question": "What?"},
+     "at least 6 words"),
+    ("mcq", {"snippet": PASSAGE, "answer": "token representations", "question": "Projections "
+             "of what?", "wrong_options": ["weights", "Token representations", "gradients"]},
+     "4 distinct options"),
+    ("truefalse", {"snippet": PASSAGE, "statement": PASSAGE, "answer": "False"},
+     "copied from the notes, so it is true"),
+    ("truefalse", {"snippet": PASSAGE, "statement": "Dropout zeroes activations.", "answer": "True"},
+     "not about what the snippet says"),
+    ("mcq", {"snippet": PASSAGE, "question": "Which?"}, "not the JSON object asked for"),
+])
+def test_the_checks_catch_what_a_model_gets_wrong(kind, draft, problem) -> None:
+    _, found = QuestionWriter.read(json.dumps(draft), kind, W18, PASSAGE)
+    assert any(problem in p for p in found), found
+
+
+def test_the_snippet_schema_offers_only_sentences_of_the_passage() -> None:
+    schema = draft_schema("mcq", PASSAGE)
+    assert schema["properties"]["snippet"]["enum"] == [PASSAGE]
+    assert schema["required"] == ["snippet", "answer", "question", "wrong_options"]
+    assert schema["additionalProperties"] is False
+
+
+def test_when_the_model_writes_little_our_generators_fill_the_quiz() -> None:
+    writer, _ = writer_with(GOOD_SHORT)  # one good question, then the queue runs dry (an error)
+    quiz = make_quiz(NOTES, 18, n=5, kinds=("llm",), seed=1, writer=writer)
+    assert len(quiz) == 5 and not any(problems(q, W18.body) for q in quiz)
+    assert [q.generator for q in quiz].count("llm") <= 1
+    with pytest.raises(QuizError, match="need a chat model"):
+        make_quiz(NOTES, 18, kinds=("llm", "mcq"))
+
+
+def test_the_default_quiz_never_asks_a_model() -> None:
+    writer, model = writer_with()
+    make_quiz(NOTES, 18, n=8, seed=3, writer=writer)
+    assert model.prompts == []
+
+
+class ShortAnswerWriter(RecordingFake):
+    """Always writes a good short-answer draft on the passage it is given (its first
+    quotable sentence, asked about its last word): right for `short`, wrong JSON otherwise."""
+
+    def _generate(self, messages, *args, **kwargs):
+        self.prompts.append(messages)
+        passage = messages[1].content.split("Passage:\n", 1)[1].split("\n\n", 1)[0]
+        sentence = quotable(passage)[0]
+        answer = sentence.rstrip(".").split()[-1]
+        draft = {"snippet": sentence, "answer": answer, "question": "Which word ends it?"}
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(json.dumps(draft)))])
+
+
+def test_quiz_validity_counts_valid_questions_per_generator() -> None:
+    model = ShortAnswerWriter(messages=iter([]), prompts=[])
+    report = quiz_validity(NOTES, [18, 6], ["mcq", "cloze", "llm"], per_week=3,
+                           writer=question_writer(Settings(), model=model))
+    definitions = sum(len(n.definitions) for n in NOTES if n.meta.week in (18, 6))
+    assert report["mcq"] == report["cloze"] == {"generated": definitions, "valid": definitions,
+                                                "repaired": 0, "rate": 1.0}
+    # each week: short, mcq, true/false in turn; the mcq and true/false replies fail twice
+    assert report["llm"] == {"generated": 6, "valid": 2, "repaired": 0, "rate": 0.333}
+    assert len(model.prompts) == 2 + 2 * 4
+
+
+# -- grading by a judge model, and self-rating -------------------------------------------------
+
+
+def _short() -> Question:
+    return next(q for q in GENERATORS["short"](W18, None, NOTES) if "axis" in q.prompt)
+
+
+def _judge(*replies: str) -> RecordingFake:
+    return RecordingFake(messages=iter([AIMessage(r) for r in replies]), prompts=[])
+
+
+def test_an_api_models_verdict_grades_a_short_answer() -> None:
+    judge = _judge('{"correct": true, "score": 0.9, "feedback": "Right: over the keys."}')
+    result = grade(_short(), "across the keys", judge=judge)
+    assert result.correct and result.score == 0.9
+    assert result.feedback.startswith("Good answer (judged by the model): Right: over the keys.")
+    assert "across the keys" in judge.prompts[0][0].content
+
+
+@pytest.mark.parametrize("judge, why", [
+    (_judge("The answer looks fine to me!"), "verdict was unreadable"),
+    (_judge('{"correct": "maybe", "score": 3, "feedback": ""}'), "verdict was unreadable"),
+    (_judge(), "judge model failed"),  # an empty queue: the call raises
+])
+def test_a_bad_verdict_falls_back_to_the_offline_grader_and_says_so(judge, why, embedder) -> None:
+    result = grade(_short(), "The softmax is over the keys, so each query's weights sum to one",
+                   embedder.similarity, judge=judge)
+    assert result.correct and why in result.feedback
+    assert "graded by meaning and key terms" in result.feedback
+
+
+def test_only_short_answers_are_self_rated_and_the_rating_schedules_the_review() -> None:
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    rated = self_rated(_short(), Grade(True, 0.8, "Good answer."), "again")
+    assert not rated.correct and rated.fsrs_rating == "again" and "You rated" in rated.feedback
+    with pytest.raises(QuizError, match="graded exactly"):
+        self_rated(_mcq(), Grade(True, 1.0, ""), "easy")
+    due = {rating: schedule(None, rating, now)[1] for rating in RATINGS}
+    assert due["again"] < due["hard"] <= due["good"] < due["easy"]
+
+
+# -- with the real local model -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_local_model_writes_quizzes_that_are_always_valid() -> None:
+    """SmolLM2-135M rarely writes a question that passes; the quiz is valid either way."""
+    quiz = make_quiz(NOTES, 18, n=2, kinds=("llm",), seed=2, writer=question_writer(Settings()))
+    assert len(quiz) == 2 and not any(problems(q, W18.body) for q in quiz)
+    assert all(q.generator == "llm" or q.generator in DETERMINISTIC for q in quiz)
