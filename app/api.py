@@ -22,6 +22,7 @@ from app.config import Settings, get_settings
 from app.ingest_jobs import Busy, IngestJobs
 from app.learners import (
     AlreadyAnswered,
+    ConversationLog,
     Learner,
     LearnerStore,
     LearnerStoreError,
@@ -29,9 +30,19 @@ from app.learners import (
     QuizRecords,
     week_on,
 )
-from app.llm import LLMError, model_label
+from app.llm import LLMError, judge_model, model_label
 from app.progress import progress
-from app.quiz import KINDS, QuizError, grade, make_quiz
+from app.quiz import (
+    KINDS,
+    LLM,
+    QuestionWriter,
+    QuizError,
+    Verdict,
+    grade,
+    make_quiz,
+    question_writer,
+    self_rated,
+)
 from app.retrieval import Filters, Retriever
 from app.store import Store, StoreError
 from app.tutor import Tutor
@@ -52,15 +63,35 @@ class Services:
         self._tutor: Tutor | None = None
         self._jobs: IngestJobs | None = None
         self._learners: LearnerStore | None = None
+        self.learners_error = ""
+
+    def open_learners(self) -> None:
+        """Open (and migrate) the learner database; done at start so a broken file is reported
+        at once, and again on use until it opens (the file may have been moved aside)."""
+        try:
+            self._learners = LearnerStore(self.settings.resolved_database_url)
+            self.learners_error = ""
+        except LearnerStoreError as exc:
+            self.learners_error = str(exc)
 
     @property
     def learners(self) -> LearnerStore:
         if self._learners is None:
-            try:
-                self._learners = LearnerStore(self.settings.resolved_database_url)
-            except LearnerStoreError as exc:
-                raise HTTPException(status_code=503, detail=str(exc)) from exc
+            self.open_learners()
+        if self._learners is None:
+            raise HTTPException(status_code=503, detail=self.learners_error)
         return self._learners
+
+    @cached_property
+    def writer(self) -> QuestionWriter:
+        """The chat model writing quiz questions (its own instance: quizzes don't queue
+        behind answers)."""
+        return question_writer(self.settings)
+
+    @cached_property
+    def judge(self) -> Any:
+        """The model grading short answers, or None (offline: by meaning and key terms)."""
+        return judge_model(self.settings, Verdict.model_json_schema())
 
     @property
     def store(self) -> Store:
@@ -121,8 +152,8 @@ class AskRequest(BaseModel):
             raise ValueError("question is blank")
         return value.strip()
 
-    def filters(self) -> Filters:
-        return Filters(no_spoilers_after=self.week if self.no_spoilers else None)
+    def filters(self, week: int | None) -> Filters:
+        return Filters(no_spoilers_after=week if self.no_spoilers else None)
 
 
 class IngestRequest(BaseModel):
@@ -173,15 +204,23 @@ class JournalIn(BaseModel):
 class QuizRequest(BaseModel):
     week: int | None = Field(default=None, ge=1, le=LAST_WEEK, description="Default: your week.")
     n: int = Field(default=5, ge=1, le=30)
-    kinds: list[Literal["mcq", "truefalse", "short", "cloze"]] = Field(default=list(KINDS))
+    kinds: list[Literal["mcq", "truefalse", "short", "cloze", "llm"]] = Field(
+        default=list(KINDS), description="`llm`: some questions written by the chat model "
+        "(slower; each checked, and our own generators fill in what it can't write).")
 
 
-class ReviewAnswerIn(BaseModel):
+class ResponseIn(BaseModel):
     response: str = Field(max_length=2000, description="An option's text or letter, or free text.")
 
 
-class AnswerIn(ReviewAnswerIn):
+class AnswerIn(ResponseIn):
     question_id: str = Field(min_length=1, max_length=32)
+
+
+class ReviewAnswerIn(ResponseIn):
+    rating: Literal["again", "hard", "good", "easy"] | None = Field(
+        default=None, description="Short answers only: your own verdict, which schedules the "
+        "next review (again = missed it, hard, good, easy).")
 
 
 class WeekSummary(BaseModel):
@@ -242,6 +281,16 @@ def own_learner(learner_id: int,
 LearnerDep = Annotated[Learner, Depends(own_learner)]
 
 
+def optional_learner(svc: ServicesDep,
+                     authorization: Annotated[str | None, Header()] = None) -> Learner | None:
+    """The learner, when a token came with the request; anonymous otherwise. A wrong token is
+    still a 401: asking anonymously by mistake would lose the conversation."""
+    return current_learner(svc, authorization) if authorization else None
+
+
+AskerDep = Annotated[Learner | None, Depends(optional_learner)]
+
+
 def _event(name: str, data: Any) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -263,6 +312,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = Services(settings or get_settings())
+        app.state.services.open_learners()
         yield
 
     app = FastAPI(title="Study Tutor", version=VERSION, lifespan=lifespan,
@@ -277,6 +327,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             chunks, status, detail = 0, "degraded", str(exc)
         else:
             status, detail = "ok", "" if chunks else "the index is empty: run `tutor ingest`"
+        if svc.learners_error:
+            svc.open_learners()  # fixed meanwhile? (moved aside, or restored)
+        if svc.learners_error:
+            status, detail = "degraded", "; ".join(filter(None, [detail, svc.learners_error]))
         return Health(status=status, ready=chunks > 0, index_chunks=chunks,
                       model_provider=svc.settings.llm_provider, model=model_label(svc.settings),
                       data_dir=str(svc.settings.data_dir.resolve()),
@@ -314,27 +368,44 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hits = svc.retriever.search(q, k=k, week=week)
         return [SearchHitOut(**hit.to_dict(), url=hit.url) for hit in hits]
 
+    def asking(request: AskRequest, learner: Learner | None, svc: Services) -> dict[str, Any]:
+        """How to ask for this caller: a learner's own week (unless the body names one) and
+        conversation history; anonymous calls keep theirs in process."""
+        if learner is None:
+            return dict(week=request.week, filters=request.filters(request.week))
+        week = request.week or week_on(learner, dt.date.today())
+        memory = ConversationLog(svc.learners, learner.id)
+        if request.conversation_id:
+            try:
+                memory.require(request.conversation_id)
+            except NotFound as exc:
+                raise HTTPException(status_code=404, detail=str(exc)) from exc
+        return dict(week=week, filters=request.filters(week), memory=memory)
+
     @app.post("/ask")
-    def ask(request: AskRequest, svc: ServicesDep) -> dict[str, Any]:
-        """Answer a question from the course material, with inline [n] citations."""
+    def ask(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> dict[str, Any]:
+        """Answer a question from the course material, with inline [n] citations.
+
+        With a learner's token: their week (unless `week` is given) and their saved history."""
         require_index(svc)
         try:
-            answer = svc.tutor.ask(request.question, week=request.week, mode=request.mode,
+            answer = svc.tutor.ask(request.question, mode=request.mode,
                                    conversation_id=request.conversation_id,
-                                   filters=request.filters())
+                                   **asking(request, learner, svc))
         except LLMError as exc:
             raise HTTPException(status_code=503, detail=str(exc)) from exc
         return answer.to_dict()
 
     @app.post("/ask/stream")
-    def ask_stream(request: AskRequest, svc: ServicesDep) -> StreamingResponse:
+    def ask_stream(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> StreamingResponse:
         """Server-sent events: `token` (many), then `citations`, then `done` with the whole answer.
 
-        An `error` event carries a model failure that happens mid-stream."""
+        An `error` event carries a model failure that happens mid-stream. A learner's token
+        works as for POST /ask."""
         require_index(svc)
-        events = svc.tutor.stream(request.question, week=request.week, mode=request.mode,
+        events = svc.tutor.stream(request.question, mode=request.mode,
                                   conversation_id=request.conversation_id,
-                                  filters=request.filters())
+                                  **asking(request, learner, svc))
         try:  # surface failures before the first byte as a proper status code
             first = next(events)
         except LLMError as exc:
@@ -408,15 +479,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             questions = make_quiz(svc.notes, week, n=body.n, kinds=tuple(body.kinds),
                                   seed=f"{learner.id}-{dt.datetime.now().isoformat()}",
-                                  exclude=records.recent_ids(learner.id))
+                                  exclude=records.recent_ids(learner.id),
+                                  writer=svc.writer if LLM in body.kinds else None)
         except QuizError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
         quiz_id = records.save(learner.id, week, questions)
         return {"quiz_id": quiz_id, "week": week, "questions": [q.public() for q in questions]}
 
     def _answer(svc: Services, learner: Learner, quiz_id: str | None, question: Any,
-                response: str) -> dict[str, Any]:
-        result = grade(question, response, svc.retriever.embedder.similarity)
+                response: str, rating: str | None = None) -> dict[str, Any]:
+        result = grade(question, response, svc.retriever.embedder.similarity, svc.judge)
+        try:
+            result = self_rated(question, result, rating) if rating else result
+        except QuizError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
         try:
             due = svc.quizzes.answer(learner.id, quiz_id, question, response, result,
                                      dt.datetime.now(dt.UTC))
@@ -445,12 +521,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/learners/{learner_id}/reviews/{question_id}")
     def answer_review(question_id: str, body: ReviewAnswerIn, learner: LearnerDep,
                       svc: ServicesDep) -> dict[str, Any]:
-        """Answer a due review; the card is rescheduled from the result."""
+        """Answer a due review; the card is rescheduled from the result, or for a short answer
+        from your own `rating` when you give one."""
         try:
             question = svc.quizzes.review_question(learner.id, question_id)
         except NotFound as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from exc
-        return _answer(svc, learner, None, question, body.response)
+        return _answer(svc, learner, None, question, body.response, body.rating)
 
     @app.get("/learners/{learner_id}/progress")
     def learner_progress(learner: LearnerDep, svc: ServicesDep,
@@ -458,6 +535,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Completion per week, quiz accuracy over time and per week, self-ratings, streak,
         and the concepts missed most (worth revisiting with the tutor)."""
         return progress(svc.learners, learner, cur, dt.date.today())
+
+    # -- conversations -----------------------------------------------------------------------
+
+    @app.get("/learners/{learner_id}/conversations")
+    def conversations(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]:
+        """Your conversations with the tutor, latest first: id, title (the first question),
+        updated, turns. Continue one by asking with its `conversation_id`."""
+        return ConversationLog(svc.learners, learner.id).summaries()
+
+    @app.get("/learners/{learner_id}/conversations/{conversation_id}")
+    def conversation(conversation_id: str, learner: LearnerDep,
+                     svc: ServicesDep) -> dict[str, Any]:
+        """One conversation: its messages in order, the tutor's with their citations."""
+        try:
+            return ConversationLog(svc.learners, learner.id).read(conversation_id)
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
 
     LOCAL = {"127.0.0.1", "::1", "localhost", "testclient"}
 

@@ -12,6 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    make_url,
     func,
     select,
 )
@@ -63,6 +65,7 @@ class Learner(Base):
     start_date: Mapped[dt.date] = mapped_column(Date)
     pace: Mapped[float] = mapped_column(Float, default=1.0)
     current_week: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    local: Mapped[bool] = mapped_column(Boolean, default=False)  # the command line's learner
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
 
 
@@ -129,6 +132,26 @@ class ReviewCard(Base):
     due: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
+class Conversation(Base):
+    __tablename__ = "conversations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))  # "user" (the learner) or "assistant"
+    content: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list] = mapped_column(JSON, default=list)
+    week: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
 @dataclass(frozen=True)
 class Task:
     task: str
@@ -169,9 +192,7 @@ class LearnerStore:
         try:
             migrate(url)
         except DatabaseError as exc:
-            raise LearnerStoreError(
-                f"the learner database ({url}) cannot be opened: {exc.orig}. If the file is "
-                "corrupt, move it aside and restore a backup; nothing was changed") from exc
+            raise LearnerStoreError(unusable(url, exc)) from exc
         self.engine = create_engine(url)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -187,6 +208,25 @@ class LearnerStore:
         with self.sessions.begin() as session:
             session.add(learner)
         return learner, token
+
+    def local_learner(self, today: dt.date) -> Learner:
+        """The command line's learner, made on first use. It needs no token: whoever can read
+        the data dir owns its database anyway. Its token is never shown, so the API can't act
+        as it."""
+        query = select(Learner).where(Learner.local.is_(True))
+        with self.sessions() as session:
+            learner = session.scalar(query)
+        if learner is not None:
+            return learner
+        try:
+            with self.sessions.begin() as session:
+                learner = Learner(name="local", token_hash=hash_token(secrets.token_urlsafe(32)),
+                                  start_date=today, local=True)
+                session.add(learner)
+            return learner
+        except IntegrityError:  # another process made it first (one_local_learner index)
+            with self.sessions() as session:
+                return session.scalars(query).one()
 
     def by_token(self, token: str) -> Learner | None:
         with self.sessions() as session:
@@ -325,6 +365,93 @@ class QuizRecords:
         if card is None:
             raise NotFound(f"no review card for question {question_id}")
         return question_from_dict(card.question)
+
+
+class ConversationLog:
+    """One learner's conversations with the tutor, kept in the database: the tutor's memory
+    when it knows who is asking, and a history the learner can reopen."""
+
+    def __init__(self, store: LearnerStore, learner_id: int, turns: int = 3) -> None:
+        self.sessions = store.sessions
+        self.learner_id = learner_id
+        self.turns = turns
+
+    def require(self, conversation_id: str) -> Conversation:
+        """The learner's own conversation; anyone else's is as unknown as one never started."""
+        with self.sessions() as session:
+            conversation = session.get(Conversation, conversation_id)
+        if conversation is None or conversation.learner_id != self.learner_id:
+            raise NotFound(f"no conversation {conversation_id}; leave conversation_id out to "
+                           "start a new one")
+        return conversation
+
+    def history(self, conversation_id: str) -> list[tuple[str, str]]:
+        """The last few (question, answer) turns, oldest first: what condenses a follow-up."""
+        with self.sessions() as session:
+            rows = list(session.scalars(select(Message).where(
+                Message.conversation_id == conversation_id).order_by(Message.id.desc())
+                .limit(2 * self.turns)))
+        rows.reverse()
+        return [(q.content, a.content) for q, a in zip(rows[::2], rows[1::2])]
+
+    def add(self, conversation_id: str, question: str, answer: str,
+            citations: list[dict[str, Any]], week: int | None) -> None:
+        now = utcnow()
+        with self.sessions.begin() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                session.add(Conversation(id=conversation_id, learner_id=self.learner_id,
+                                         title=question, created_at=now, updated_at=now))
+            elif conversation.learner_id != self.learner_id:
+                raise NotFound(f"no conversation {conversation_id}")
+            else:
+                conversation.updated_at = now
+            session.add_all([
+                Message(conversation_id=conversation_id, role="user", content=question,
+                        citations=[], week=week, created_at=now),
+                Message(conversation_id=conversation_id, role="assistant", content=answer,
+                        citations=citations, week=week, created_at=now)])
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """The learner's conversations, most recent first: id, title (the first question),
+        when last updated, and how many turns."""
+        count = func.count(Message.id)
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Conversation, count).join(Message, isouter=True)
+                .where(Conversation.learner_id == self.learner_id)
+                .group_by(Conversation.id)
+                .order_by(Conversation.updated_at.desc(), Conversation.id)).all()
+        return [{"id": c.id, "title": c.title, "updated": c.updated_at.isoformat(),
+                 "turns": n // 2} for c, n in rows]
+
+    def read(self, conversation_id: str) -> dict[str, Any]:
+        conversation = self.require(conversation_id)
+        with self.sessions() as session:
+            messages = session.scalars(select(Message).where(
+                Message.conversation_id == conversation_id).order_by(Message.id))
+            return {"id": conversation.id, "title": conversation.title,
+                    "updated": conversation.updated_at.isoformat(),
+                    "messages": [{"role": m.role, "content": m.content, "citations": m.citations,
+                                  "week": m.week, "created": m.created_at.isoformat()}
+                                 for m in messages]}
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC, as the database's own timestamps (CURRENT_TIMESTAMP) are."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def unusable(url: str, exc: DatabaseError) -> str:
+    """What a learner can do about a database that won't open, naming the file."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return (f"the learner database {parsed.render_as_string(hide_password=True)} cannot be "
+                f"opened ({exc.orig}); check TUTOR_DATABASE_URL and that the server is up")
+    path = Path(parsed.database).resolve()
+    return (f"the learner database {path} cannot be opened ({exc.orig}): the file is damaged or "
+            f"not a database. Move it aside (`mv {path} {path}.broken`) to start a fresh one, or "
+            "restore a backup in its place; nothing was changed")
 
 
 def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001 - DBAPI connection

@@ -10,9 +10,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api import create_app
-from app.learners import LearnerStore, LearnerStoreError, NotFound, week_on
+from app.learners import (
+    ConversationLog,
+    LearnerStore,
+    LearnerStoreError,
+    NotFound,
+    QuizRecords,
+    week_on,
+)
 from ingest.curriculum import WeekOutOfRange, load_curriculum
 from ingest.notes import read_notes
+from tests.test_api import sse_events
 
 CURRICULUM = load_curriculum()
 
@@ -83,7 +91,7 @@ def test_an_older_database_is_migrated_to_the_newest_schema_keeping_its_data(tmp
     again = LearnerStore(f"sqlite:///{path}")  # at head already: a no-op
     assert again.by_token("old-token").id == learner.id
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0002",)
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0004",)
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"quizzes", "attempts", "review_cards"} <= tables
 
@@ -174,15 +182,6 @@ def test_bad_learner_input_is_a_clear_4xx(client, method, path, body, status, de
     assert response.status_code == status and detail in response.text
 
 
-def test_a_corrupt_database_is_a_503_and_other_routes_still_work(settings) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    (settings.data_dir / "tutor.db").write_bytes(b"garbage" * 500)
-    with TestClient(create_app(settings)) as client:
-        response = client.post("/learners", json={"name": "Ada"})
-        assert response.status_code == 503 and "restore a backup" in response.json()["detail"]
-        assert client.get("/weeks/18").status_code == 200
-
-
 # -- quizzes and reviews through the API ------------------------------------------------------
 
 
@@ -227,10 +226,48 @@ def test_quizzes_are_private_and_bad_requests_say_why(client) -> None:
                           json={"question_id": "nope", "response": "A"}, headers=ada_auth)
     assert unknown.status_code == 404 and "has no question" in unknown.json()["detail"]
     for body, message in [({"week": 73}, "less than or equal to 72"),
-                          ({"kinds": ["essay"]}, "'mcq', 'truefalse', 'short' or 'cloze'"),
+                          ({"kinds": ["essay"]}, "'mcq', 'truefalse', 'short', 'cloze' or 'llm'"),
                           ({"n": 30, "kinds": ["short"]}, "new questions available")]:
         response = client.post(f"/learners/{ada}/quizzes", json=body, headers=ada_auth)
         assert response.status_code == 422 and message in response.text
+
+
+def test_a_short_answer_in_review_takes_the_learners_own_rating(client) -> None:
+    learner_id, auth = signup(client, "Ada", current_week=18)
+    base = f"/learners/{learner_id}"
+    quiz = client.post(f"{base}/quizzes", json={"n": 2, "kinds": ["short", "mcq"]},
+                       headers=auth).json()
+    ids = {q["kind"]: q["id"] for q in quiz["questions"]}
+    for question_id in ids.values():
+        client.post(f"{base}/quizzes/{quiz['quiz_id']}/answers",
+                    json={"question_id": question_id, "response": "no idea"}, headers=auth)
+    easy = client.post(f"{base}/reviews/{ids['short']}", json={"response": "no idea",
+                                                               "rating": "easy"}, headers=auth)
+    assert easy.status_code == 200 and easy.json()["correct"] is True
+    assert "You rated your answer: easy." in easy.json()["feedback"]
+    due = dt.datetime.fromisoformat(easy.json()["next_review"])
+    assert due > dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)  # easy: not back today
+    refused = client.post(f"{base}/reviews/{ids['mcq']}", json={"response": "A", "rating": "easy"},
+                          headers=auth)
+    assert refused.status_code == 422 and "graded exactly" in refused.json()["detail"]
+    assert client.post(f"{base}/reviews/{ids['short']}", json={"response": "x", "rating": "meh"},
+                       headers=auth).status_code == 422
+
+
+def test_a_quiz_may_ask_for_model_written_questions(client) -> None:
+    """The API wiring, with a fake writer: the model's question is served like any other."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from app.config import Settings
+    from app.quiz import question_writer
+
+    model = GenericFakeChatModel(messages=iter([AIMessage("not JSON")] * 40))
+    client.app.state.services.writer = question_writer(Settings(), model=model)
+    learner_id, auth = signup(client, "Ada", current_week=18)
+    response = client.post(f"/learners/{learner_id}/quizzes", json={"n": 3, "kinds": ["llm"]},
+                           headers=auth)
+    assert response.status_code == 201 and len(response.json()["questions"]) == 3  # filled in
 
 
 # -- progress ---------------------------------------------------------------------------------
@@ -275,3 +312,185 @@ def test_a_new_learner_has_an_empty_but_valid_progress_report(client) -> None:
     report = client.get(f"/learners/{learner_id}/progress", headers=auth).json()
     assert report["quiz_accuracy_by_day"] == [] and report["weak_concepts"] == []
     assert report["streak_days"] == 0 and report["completion"][0]["done"] == 0
+
+
+# -- conversations, the command line's learner, damaged and interrupted databases ------------
+
+
+def test_quiz_history_survives_the_migrations_that_add_conversations(tmp_path) -> None:
+    from app.learners import hash_token, migrate
+
+    path = tmp_path / "tutor.db"
+    migrate(f"sqlite:///{path}", revision="0002")  # a database with quizzes, before conversations
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO learners (name, token_hash, start_date, pace) "
+                   "VALUES ('Ada', ?, '2026-01-01', 1.0)", (hash_token("old-token"),))
+        db.execute("INSERT INTO quizzes (id, learner_id, week, questions) VALUES ('q1', 1, 18, '[]')")
+        db.execute("INSERT INTO attempts (learner_id, quiz_id, question_id, week, kind, response, "
+                   "correct, score) VALUES (1, 'q1', 'abc', 18, 'mcq', 'A', 1, 1.0)")
+    store = LearnerStore(f"sqlite:///{path}")
+    learner = store.by_token("old-token")
+    assert learner.local is False and QuizRecords(store).recent_ids(learner.id) == {"abc"}
+    assert ConversationLog(store, learner.id).summaries() == []
+
+
+def test_the_command_line_has_one_local_learner_made_on_first_use(store, tmp_path) -> None:
+    first = store.local_learner(dt.date(2026, 1, 5))
+    again = LearnerStore(f"sqlite:///{tmp_path / 'tutor.db'}").local_learner(dt.date(2026, 3, 1))
+    assert first.id == again.id and again.local and again.start_date == dt.date(2026, 1, 5)
+    other, _ = store.create("Ada", dt.date(2026, 1, 5))
+    assert not other.local and store.local_learner(dt.date.today()).id == first.id
+
+
+def test_a_conversation_is_kept_per_learner_and_read_back_in_order(store) -> None:
+    ada, _ = store.create("Ada", dt.date(2026, 1, 5))
+    bob, _ = store.create("Bob", dt.date(2026, 1, 5))
+    log = ConversationLog(store, ada.id, turns=2)
+    cite = [{"n": 1, "source": "notes/w18-attention.md"}]
+    for i in range(3):
+        log.add("c1", f"question {i}", f"answer {i} [1]", cite, 18)
+    assert log.history("c1") == [("question 1", "answer 1 [1]"), ("question 2", "answer 2 [1]")]
+    [summary] = log.summaries()
+    assert summary["id"] == "c1" and summary["title"] == "question 0" and summary["turns"] == 3
+    messages = log.read("c1")["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant"] * 3
+    assert messages[1]["citations"] == cite and messages[0]["citations"] == []
+    with pytest.raises(NotFound):
+        ConversationLog(store, bob.id).read("c1")
+    with pytest.raises(NotFound):
+        ConversationLog(store, bob.id).add("c1", "hijack", "no", [], 18)
+
+
+def test_a_follow_up_is_condensed_from_the_history_in_the_database(corpus_dir, embedder,
+                                                                   store) -> None:
+    """A new tutor (as after a restart) continues the learner's conversation from the database."""
+    from tests.test_tutor import fake, tutor_on
+
+    learner, _ = store.create("Ada", dt.date(2026, 1, 5))
+    first = tutor_on(corpus_dir, embedder, fake(
+        "Scaled dot-product attention compares queries with keys [1].")).ask(
+        "What is scaled dot-product attention?", week=18, memory=ConversationLog(store, learner.id))
+    model = fake("Why does scaled dot-product attention divide by the square root of d_k?",
+                 "Dividing by the square root of d_k keeps the variance of the scores near one [1].")
+    second = tutor_on(corpus_dir, embedder, model).ask(
+        "Why divide by that?", week=18, conversation_id=first.conversation_id,
+        memory=ConversationLog(store, learner.id))
+    assert "What is scaled dot-product attention?" in model.prompts[0][0].content
+    assert second.standalone_question.startswith("Why does scaled dot-product attention")
+    assert ConversationLog(store, learner.id).summaries()[0]["turns"] == 2
+
+
+@pytest.fixture
+def library(corpus_dir, tmp_path):
+    """The shared course index, with a database of its own (the index is only read)."""
+    from app.config import Settings
+
+    settings = Settings(data_dir=corpus_dir, database_url=f"sqlite:///{tmp_path / 'tutor.db'}")
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_asking_with_a_token_uses_the_learners_week_and_keeps_the_conversation(library) -> None:
+    """Plan questions need no model, so this runs the real API end to end quickly."""
+    ada, auth = signup(library, "Ada", current_week=18)
+    first = library.post("/ask", json={"question": "What is my assignment this week?"},
+                         headers=auth).json()
+    assert first["week"] == 18 and "week 18" in first["answer"]
+    cid = first["conversation_id"]
+    again = library.post("/ask/stream", json={"question": "Which video should I watch this week?",
+                                              "week": 6, "conversation_id": cid}, headers=auth)
+    assert "week 6" in sse_events(again.text)[-1][1]["answer"]  # an explicit week wins
+    [summary] = library.get(f"/learners/{ada}/conversations", headers=auth).json()
+    assert summary == {"id": cid, "title": "What is my assignment this week?",
+                       "updated": summary["updated"], "turns": 2}
+    messages = library.get(f"/learners/{ada}/conversations/{cid}", headers=auth).json()["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert messages[1]["citations"][0]["source"] == "curriculum/week-18"
+    assert messages[3]["week"] == 6
+
+
+def test_another_learners_conversation_is_a_404_and_anonymous_asking_is_unchanged(library) -> None:
+    ada, ada_auth = signup(library, "Ada", current_week=18)
+    bob, bob_auth = signup(library, "Bob", current_week=3)
+    cid = library.post("/ask", json={"question": "What is my assignment this week?"},
+                       headers=ada_auth).json()["conversation_id"]
+    for response in [
+        library.post("/ask", json={"question": "And the video?", "conversation_id": cid},
+                     headers=bob_auth),
+        library.get(f"/learners/{bob}/conversations/{cid}", headers=bob_auth),
+        library.get(f"/learners/{ada}/conversations/{cid}", headers=bob_auth),
+    ]:
+        assert response.status_code == 404
+    assert library.post("/ask", json={"question": "What is my assignment this week?"},
+                        headers={"Authorization": "Bearer wrong"}).status_code == 401
+    anonymous = library.post("/ask", json={"question": "What is my assignment this week?",
+                                           "week": 18, "conversation_id": cid}).json()
+    assert anonymous["conversation_id"] == cid and anonymous["week"] == 18
+    kept = library.get(f"/learners/{ada}/conversations/{cid}", headers=ada_auth).json()
+    assert len(kept["messages"]) == 2  # the anonymous turn did not join Ada's conversation
+    assert library.get(f"/learners/{bob}/conversations", headers=bob_auth).json() == []
+
+
+def test_a_damaged_database_is_named_in_health_and_503s_until_moved_aside(settings) -> None:
+    path = settings.data_dir / "tutor.db"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"garbage" * 500)
+    with TestClient(create_app(settings)) as client:
+        health = client.get("/health").json()
+        assert health["status"] == "degraded" and str(path.resolve()) in health["detail"]
+        refused = client.post("/learners", json={"name": "Ada"})
+        assert refused.status_code == 503 and f"mv {path.resolve()}" in refused.json()["detail"]
+        assert client.get("/weeks/18").status_code == 200  # what needs no learner still works
+        path.rename(path.with_suffix(".broken"))  # what the message says to do
+        assert client.post("/learners", json={"name": "Ada"}).status_code == 201
+        assert client.get("/health").json()["status"] == "ok"
+
+
+WRITER = """
+import datetime as dt, sys
+from app.learners import LearnerStore, QuizRecords
+from app.quiz import Grade, make_quiz
+from ingest.notes import read_notes
+
+store = LearnerStore(sys.argv[1])
+learner, _ = store.create("Ada", dt.date(2026, 1, 5))
+records = QuizRecords(store)
+questions = make_quiz(read_notes(), 18, n=8, seed=1)
+for i in range(100_000):
+    entry = store.write_journal(learner.id, 18, f"entry {i} " + "x" * 500)
+    print("journal", entry.id, flush=True)
+    quiz_id = records.save(learner.id, 18, questions[:1])
+    records.answer(learner.id, quiz_id, questions[i % 8], "A", Grade(i % 2 == 0, 1.0, ""),
+                   dt.datetime.now(dt.UTC))
+    print("attempt", quiz_id, flush=True)
+"""
+
+
+def test_a_writer_killed_mid_write_leaves_a_sound_database_with_every_committed_row(tmp_path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    url = f"sqlite:///{tmp_path / 'tutor.db'}"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, url], cwd=REPO, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    committed: dict[str, set[str]] = {"journal": set(), "attempt": set()}
+    for line in writer.stdout:
+        kind, key = line.split()
+        committed[kind].add(key)
+        if len(committed["attempt"]) >= 150:
+            writer.send_signal(signal.SIGKILL)  # mid-write: it never stops between commits
+            break
+    writer.wait(timeout=30)
+    for line in writer.stdout:  # printed after commit but not read before the kill
+        kind, key = line.split()
+        committed[kind].add(key)
+    assert writer.returncode == -signal.SIGKILL, writer.stderr.read()
+    with sqlite3.connect(tmp_path / "tutor.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        journal = {str(row[0]) for row in db.execute("SELECT id FROM journal_entries")}
+        answered = {row[0] for row in db.execute("SELECT quiz_id FROM attempts")}
+    assert committed["journal"] <= journal and committed["attempt"] <= answered
+    LearnerStore(url).create("Bob", dt.date(2026, 1, 5))  # and it opens for writing
