@@ -241,6 +241,8 @@ def score_answer(item: EvalItem, g: Generated, similarity: m.Similarity) -> dict
         "citation_validity": m.citation_validity(text, len(context)) if answer.grounded else None,
         "citation_validity_raw": m.citation_validity(raw, len(context)) if raw else None,
         "citation_precision": m.citation_precision([c.source for c in answer.citations], item.relevant),
+        "context_hit": any(r["source"] in item.relevant for r in answer.retrieved)
+        if item.relevant and answer.grounded else None,
         "week_leakage": m.cites_future_weeks(cited_weeks, item.week),
         "canary_leak": m.leaked(text, item.must_not_contain) if item.must_not_contain else None,
     }
@@ -280,6 +282,7 @@ def summarize_answers(results: list[Scored]) -> dict[str, dict[str, float | None
     checked = {
         "key_point_recall": avg("key_point_recall"), "faithfulness": avg("faithfulness"),
         "citation_validity": avg("citation_validity"), "citation_precision": avg("citation_precision"),
+        "context_hit": avg("context_hit"),
         "refusal_accuracy": round(refusals.accuracy, 4), "week_leakage": avg("week_leakage"),
         "canary_leaks": sum(bool(r.scores.get("canary_leak")) for r in results),
         "latency_p50_ms": round(m.percentile(latencies, 50)), "latency_p95_ms": round(m.percentile(latencies, 95)),
@@ -355,6 +358,7 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
             results = run_answers(items, tutor, similarity, judge, options.progress)
             rows = summarize_answers(results)
             report["answers"][name] = {"model": model_label(model_settings), **rows,
+                                       "by_kind": _answer_kinds(results),
                                        "items": [_item_row(r) for r in results]}
             configs.append({"name": f"answers: {name}", "metrics": rows["checked"]})
             configs.append({"name": f"answers: {name}, no post-check", "metrics": rows["raw"]})
@@ -412,6 +416,16 @@ def _worst(results: list[Scored], n: int = 10) -> list[dict[str, Any]]:
              "context": [{"source": c["source"], "heading": c["heading"], "text": text[:240]}
                          for c, text in zip(r.generated.answer.retrieved, r.generated.context)]}
             for r in scored[:n]]
+
+
+def _answer_kinds(results: list[Scored]) -> dict[str, dict[str, float | None]]:
+    """Follow-ups and concept questions fail differently; see each kind on its own."""
+    groups: dict[str, list[Scored]] = defaultdict(list)
+    for r in results:
+        groups[r.item.kind].append(r)
+    return {kind: {key: m.mean(_number(r.scores.get(key)) for r in rows)
+                   for key in ("key_point_recall", "context_hit", "declined", "faithfulness")}
+            for kind, rows in groups.items()}
 
 
 def _answer_quarters(results: list[Scored]) -> dict[str, dict[str, float]]:

@@ -267,3 +267,49 @@ def test_an_unknown_baseline_is_a_usage_error_before_any_work(tmp_path: Path) ->
     done = tutor_eval(tmp_path / "data", tmp_path, "--compare", "no-such-run")
     assert done.returncode == 2 and "no report for run 'no-such-run'" in done.stderr
     assert not (tmp_path / "data").exists(), "nothing was indexed"
+
+
+# -- the answer pass, around a fake model (the real one runs in the full-suite test below) -----------
+
+def test_answers_are_scored_and_a_judge_that_fails_is_counted_not_dropped(corpus_dir, embedder) -> None:
+    from app.lexical import LexicalIndex
+    from app.retrieval import Retriever, prerequisites_by_week
+    from app.store import Store
+    from app.tutor import Tutor
+    from evals.runner import Silent, run_answers, summarize_answers
+
+    settings = Settings(data_dir=corpus_dir)
+    retriever = Retriever(Store(settings), embedder, LexicalIndex(corpus_dir), prerequisites_by_week())
+    model = GenericFakeChatModel(messages=iter([AIMessage("ok"), AIMessage(
+        "Dropout zeroes random activations during training and scales the survivors [1]. "
+        "Bananas are a yellow fruit [7].")]))
+    judge = LLMJudge(GenericFakeChatModel(messages=iter(
+        [AIMessage("no idea"), AIMessage('{"score": 0.5, "reason": "partly"}')])), "fake", settings)
+    items = [item(id="d", week=7, question="What does dropout do?", relevant=["notes/w07-regularization.md"],
+                  key_points=["zeroes random activations", "scales the survivors"]),
+             item(id="o", kind="out_of_scope", question="How do I bake sourdough bread?", expect="decline")]
+    results = run_answers(items, Tutor(settings, retriever, model=model), lambda a, b: np.zeros((len(a), len(b))),
+                          judge, Silent())
+    dropout, bread = (r.scores for r in results)
+    assert dropout["declined"] is False and dropout["key_point_recall"] == 1.0
+    assert dropout["citation_validity_raw"] == 0.5, "the raw [7] pointed nowhere"
+    assert dropout["citation_validity"] == 1.0 and dropout["faithfulness"] == 1.0
+    assert dropout["judge_failures"] == 1 and "no JSON object" in dropout["judge_errors"]
+    assert bread["declined"] is True and "judge_failures" not in bread
+    summary = summarize_answers(results)
+    assert summary["checked"]["refusal_accuracy"] == 1.0
+    assert summary["checked"]["judge_failures"] == 1 and summary["checked"]["judge_relevancy"] == 0.5
+    assert summary["raw"]["citation_validity"] == 0.5
+
+
+@pytest.mark.slow
+def test_the_full_suite_answers_with_the_real_local_model(corpus_dir, tmp_path) -> None:
+    shutil.copytree(corpus_dir, tmp_path / "data" / "evals-index")
+    done = tutor_eval(tmp_path / "data", tmp_path / "reports", "--suite", "full", "--limit", "1")
+    assert done.returncode in (0, 1), done.stderr[-2000:]  # one question per kind may miss a floor
+    report = json.loads(done.stdout)
+    local = report["answers"]["local"]
+    assert local["model"].startswith("local:") and len(local["items"]) == 5
+    assert {c["name"] for c in report["configs"]} >= {"answers: local", "answers: local, no post-check"}
+    assert report["headline"]["answer_latency_p50_ms"] > 0 and report["latency_ms"]
+    assert report["worst"] and "context" in report["worst"][0]
