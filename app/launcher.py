@@ -15,7 +15,7 @@ import httpx
 
 from app.config import Settings
 
-UI_SCRIPT = Path(__file__).resolve().parent / "ui.py"
+UI_SCRIPT = Path(__file__).resolve().parent / "ui" / "main.py"
 
 
 def api_command(settings: Settings) -> list[str]:

@@ -1,0 +1,132 @@
+"""The chat: questions to the tutor, answers streamed in, each citation a card to open.
+
+The conversation lives in this session; the API keeps the thread (`conversation_id`) so
+follow-ups are understood. "Quiz me on this" hands the conversation's week to the Quiz tab.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from itertools import chain
+from typing import Any
+
+import streamlit as st
+
+from app.ui import session
+from app.ui.client import Api, ApiError
+from app.ui.session import reported
+
+MODES = {"explain": ":material/school: Explain", "socratic": ":material/psychology: Socratic",
+         "quick": ":material/bolt: Quick"}
+MODE_HELP = ("Explain: a clear answer with sources · Socratic: hints and questions that lead "
+             "you there · Quick: two or three sentences")
+QUIZ_TAB = ":material/quiz: Quiz"
+AVATARS = {"user": ":material/person:", "assistant": ":material/school:"}
+
+
+def render_chat(api: Api, week: int) -> None:
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.markdown("#### :material/forum: Ask the tutor")
+        st.segmented_control("Mode", list(MODES), format_func=MODES.get, default="explain",
+                             required=True, key="mode", label_visibility="collapsed",
+                             help=MODE_HELP)
+    history: list[dict[str, Any]] = st.session_state.setdefault("chat", [])
+    messages = st.container()  # above the input box, where new turns appear too
+    question = st.chat_input(f"Ask about week {week}, or anything in the course",
+                             key="question", max_chars=2000)  # the API's limit
+    with messages:
+        for turn in history:
+            with st.chat_message(turn["role"], avatar=AVATARS[turn["role"]]):
+                st.markdown(turn["content"])
+                render_citations(turn.get("citations", []))
+        if not history and not question:
+            question = suggestions(week)
+        if question:
+            ask(api, question, week, st.session_state["mode"])
+        if history and history[-1]["role"] == "assistant":
+            quiz_me_button(history[-1], week)
+
+
+def suggestions(week: int) -> str | None:
+    """Questions to start from, so an empty chat is an invitation rather than a blank."""
+    st.caption(f"The tutor answers from the plan and the course notes, with sources. "
+               f"Try one of these for week {week}:")
+    asks = ["What is my assignment this week?", "Explain this week's key idea simply",
+            "When is the next capstone?"]
+    with st.container(horizontal=True, gap="small"):
+        for i, text in enumerate(asks):
+            if st.button(text, key=f"suggest-{i}", icon=":material/lightbulb:", type="tertiary"):
+                return text
+    return None
+
+
+def ask(api: Api, question: str, week: int, mode: str) -> None:
+    with st.chat_message("user", avatar=AVATARS["user"]):
+        st.markdown(question)
+    payload = {"question": question, "week": week, "mode": mode,
+               "conversation_id": st.session_state.get("conversation_id")}
+    with st.chat_message("assistant", avatar=AVATARS["assistant"]), reported():
+        placeholder = st.empty()
+        answer = stream_into(placeholder, session.learner_api(api).stream_answer(payload))
+        placeholder.markdown(answer["answer"])  # the checked answer may differ from the stream
+        render_citations(answer["citations"])
+        st.session_state["conversation_id"] = answer["conversation_id"]
+        st.session_state["chat"] += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer["answer"], "citations": answer["citations"]},
+        ]
+
+
+def stream_into(placeholder: Any, events: Iterator[tuple[str, Any]]) -> dict[str, Any]:
+    """Show tokens as they arrive; a spinner with the elapsed time until the first one (a
+    small local model on a busy machine can take a while). Returns the `done` answer."""
+    with st.spinner("Reading the course notes and thinking…", show_time=True):
+        first = next(events, None)
+    text = ""
+    for name, data in chain([first] if first else [], events):
+        if name == "token":
+            text += data["text"]
+            placeholder.markdown(text + " ▌")
+        elif name == "done":
+            return data
+    raise ApiError("The answer stopped before it was finished; please ask again.")
+
+
+def render_citations(citations: list[dict[str, Any]]) -> None:
+    for c in sorted(citations, key=lambda c: c["n"]):
+        where = f" · week {c['week']}" if c.get("week") else ""
+        with st.expander(f"[{c['n']}] {c['title'] or c['source']}{where}",
+                         icon=":material/description:"):
+            st.caption(f":material/folder_open: `{c['source']}` · {c['heading']}")
+            st.markdown(f"> {whole_formulas(c['snippet'])}")
+            if c.get("url"):
+                st.markdown(f":material/open_in_new: [Open the source]({c['url']})")
+
+
+def whole_formulas(snippet: str) -> str:
+    """A snippet cut inside a `$...$` formula would show raw LaTeX: end it before the cut."""
+    if snippet.count("$") % 2:
+        snippet = snippet[:snippet.rindex("$")].rstrip() + " …"
+    return snippet
+
+
+def topic_week(turn: dict[str, Any], week: int) -> int:
+    """The week a conversation is about: the one its last answer cited most."""
+    weeks = Counter(c["week"] for c in turn.get("citations", []) if c.get("week"))
+    return weeks.most_common(1)[0][0] if weeks else week
+
+
+def quiz_me_button(turn: dict[str, Any], week: int) -> None:
+    topic = topic_week(turn, week)
+    signed_in = session.learner() is not None
+    st.button(f"Quiz me on this (week {topic})", icon=":material/quiz:", key="quiz_me",
+              disabled=not signed_in, on_click=quiz_me, args=(topic,),
+              help="Five questions on the material this answer drew on." if signed_in
+              else "Sign in (left) to take quizzes.")
+
+
+def quiz_me(week: int) -> None:
+    """Runs before the next rerun, when the tab may still be switched."""
+    st.session_state["quiz_request"] = week
+    st.session_state["tab"] = QUIZ_TAB

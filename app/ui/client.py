@@ -1,0 +1,104 @@
+"""The UI's only way to the tutor: HTTP calls to the API, with errors a person can act on.
+
+Every failure becomes an `ApiError` whose message is fit to show as is: the API's own
+`detail`, or how to start the API when nothing answers. Nothing here imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+START_HINT = "Start everything with `make run`, or just the API with `tutor serve`."
+
+
+class ApiError(Exception):
+    """A call failed; `str(error)` says why in words a learner can act on."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Unreachable(ApiError):
+    """Nothing answers at the API's address (not started, or stopped)."""
+
+
+def detail_of(response: httpx.Response) -> str:
+    """The API's `detail`, flattened: FastAPI's validation errors come as a list of dicts."""
+    try:
+        detail = response.json().get("detail", response.text)
+    except (ValueError, AttributeError):
+        return response.text or f"HTTP {response.status_code}"
+    if isinstance(detail, list):
+        return "; ".join(f"{'.'.join(map(str, d.get('loc', [])[1:]))}: {d.get('msg', d)}"
+                         for d in detail)
+    return str(detail)
+
+
+class Api:
+    """The tutor API at `base_url`, calling as the learner whose token is given (if any)."""
+
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 60) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def as_learner(self, token: str | None) -> Api:
+        return Api(self.base_url, token, self.timeout)
+
+    def failure(self, exc: httpx.HTTPError) -> ApiError:
+        """A transport failure in words: nothing listening, or a call that broke off."""
+        if isinstance(exc, httpx.ConnectError):
+            return Unreachable(f"The tutor API is not running at {self.base_url}. {START_HINT}")
+        return ApiError(f"The tutor API stopped answering ({type(exc).__name__}); "
+                        "please try again in a moment.")
+
+    def request(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        """One call; the decoded JSON body (None for 204), or an `ApiError`."""
+        try:
+            response = httpx.request(method, f"{self.base_url}{path}", json=body,
+                                     params=params or None, headers=self.headers,
+                                     timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise self.failure(exc) from exc
+        if response.is_error:
+            raise ApiError(detail_of(response), response.status_code)
+        return response.json() if response.content else None
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, **params)
+
+    def post(self, path: str, body: Any = None, **params: Any) -> Any:
+        return self.request("POST", path, body, **params)
+
+    def put(self, path: str, body: Any) -> Any:
+        return self.request("PUT", path, body)
+
+    def stream_answer(self, payload: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """POST /ask/stream as server-sent events: ("token", {"text"}) many times, then
+        ("citations", [...]) and ("done", answer). A mid-stream "error" event is raised."""
+        try:
+            with httpx.stream("POST", f"{self.base_url}/ask/stream", json=payload,
+                              headers=self.headers, timeout=300) as response:
+                if response.is_error:
+                    response.read()
+                    raise ApiError(detail_of(response), response.status_code)
+                yield from _events(response.iter_lines())
+        except httpx.HTTPError as exc:
+            raise self.failure(exc) from exc
+
+
+def _events(lines: Iterator[str]) -> Iterator[tuple[str, Any]]:
+    name = ""
+    for line in lines:
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            data = json.loads(line.removeprefix("data: "))
+            if name == "error":
+                raise ApiError(data["detail"], 503)
+            yield name, data

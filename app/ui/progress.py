@@ -1,0 +1,83 @@
+"""The Progress tab: tasks done per week, quiz accuracy over time, self-ratings, weak spots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app.ui import session
+from app.ui.client import Api
+
+
+@session.learner_tab("see your progress: tasks done week by week, quiz accuracy over time "
+                    "and how your own ratings move.", ":material/insights:")
+def render_progress_tab(api: Api) -> None:
+    data = api.get(session.path("/progress"))
+    headline(data)
+    left, right = st.columns(2, gap="large")
+    with left:
+        chart_or_hint("Tasks done per week", data["completion"], completion_chart,
+                      "Tick tasks in the week's plan to fill this in.")
+        chart_or_hint("Your self-ratings", data["self_ratings"], ratings_chart,
+                      "Rate your week in the Journal tab.")
+    with right:
+        chart_or_hint("Quiz accuracy over time", data["quiz_accuracy_by_day"],
+                      accuracy_chart, "Take a quiz to start this chart.")
+        weak_spots(data["weak_concepts"])
+
+
+def headline(data: dict[str, Any]) -> None:
+    done = sum(w["done"] for w in data["completion"])
+    total = sum(w["total"] for w in data["completion"])
+    answered = sum(d["answered"] for d in data["quiz_accuracy_by_day"])
+    right = sum(d["answered"] * d["accuracy"] for d in data["quiz_accuracy_by_day"])
+    days = data["streak_days"]
+    with st.container(horizontal=True):
+        st.metric("Current week", data["current_week"], border=True, icon=":material/today:")
+        st.metric("Streak", f"{days} day{'s' if days != 1 else ''}", border=True,
+                  icon=":material/local_fire_department:")
+        st.metric("Tasks done", f"{done} of {total}", border=True, icon=":material/task_alt:")
+        st.metric("Quiz accuracy", f"{right / answered:.0%}" if answered else "–", border=True,
+                  icon=":material/target:", help=f"{answered} answers so far")
+
+
+def chart_or_hint(title: str, rows: list[dict[str, Any]], chart: Any, hint: str) -> None:
+    st.markdown(f"##### {title}")
+    if rows:
+        st.altair_chart(chart(pd.DataFrame(rows)), width="stretch")
+    else:
+        st.caption(hint)
+
+
+def completion_chart(frame: pd.DataFrame) -> alt.Chart:
+    return alt.Chart(frame, height=220).mark_bar(cornerRadiusEnd=3).encode(
+        x=alt.X("week:O", title="Week"),
+        y=alt.Y("share:Q", title="Done", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=["week", "done", "total"])
+
+
+def accuracy_chart(frame: pd.DataFrame) -> alt.Chart:
+    return alt.Chart(frame, height=220).mark_line(point=True).encode(
+        x=alt.X("day:T", title="Day"),
+        y=alt.Y("accuracy:Q", title="Right", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])),
+        tooltip=["day", "answered", alt.Tooltip("accuracy", format=".0%")])
+
+
+def ratings_chart(frame: pd.DataFrame) -> alt.Chart:
+    return alt.Chart(frame, height=220).mark_line(point=True).encode(
+        x=alt.X("week:O", title="Week"),
+        y=alt.Y("rating:Q", title="Rating", scale=alt.Scale(domain=[1, 10])),
+        tooltip=["week", "rating"])
+
+
+def weak_spots(concepts: list[dict[str, Any]]) -> None:
+    st.markdown("##### Worth another look")
+    if not concepts:
+        st.caption("Concepts you miss in quizzes show up here.")
+        return
+    for c in concepts:
+        st.markdown(f"- **{c['concept']}** · week {c['week']} · missed {c['missed']}×")

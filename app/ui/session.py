@@ -1,0 +1,130 @@
+"""Who is signed in, remembered across reloads, and errors shown where they happen.
+
+A learner's sign-in key is `<id>.<token>`: the API needs the id in its paths and the token
+as a bearer header. The key lives in this session and in a cookie on this browser only, so a
+reload (a new Streamlit session) finds the learner again; signing out forgets both.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import streamlit as st
+
+from app.ui.client import Api, ApiError
+
+View = Callable[..., None]
+COOKIE = "tutor_learner"
+KEEP_DAYS = 180
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Show an API failure as its message, in place, instead of a stack trace."""
+    try:
+        yield
+    except ApiError as exc:
+        st.error(str(exc), icon=":material/error:")
+
+
+def learner() -> dict[str, Any] | None:
+    """The signed-in learner: {id, name, current_week, token}, or None."""
+    return st.session_state.get("learner")
+
+
+def learner_api(api: Api) -> Api:
+    """The API as the signed-in learner (bearer token), or anonymous."""
+    who = learner()
+    return api.as_learner(who["token"] if who else None)
+
+
+def learner_tab(invitation: str, icon: str) -> Callable[[View], View]:
+    """For tabs only a learner can use: the view gets the API as the learner, failures show
+    as messages, and signed out the tab says what signing in would give instead."""
+    def wrap(view: View) -> View:
+        @functools.wraps(view)
+        def tab(api: Api, *args: Any) -> None:
+            if not learner():
+                st.info(f"Sign in (left) to {invitation}", icon=icon)
+                return
+            with reported():
+                view(learner_api(api), *args)
+        return tab
+    return wrap
+
+
+def path(suffix: str) -> str:
+    """A route under the signed-in learner, e.g. path("/progress")."""
+    return f"/learners/{st.session_state['learner']['id']}{suffix}"
+
+
+def parse_key(key: str) -> tuple[int, str]:
+    number, _, token = key.strip().partition(".")
+    if not number.isdigit() or not token:
+        raise ApiError("A sign-in key looks like `12.AbC…`: your learner number, a dot, "
+                       "and the token shown when you joined.", 400)
+    return int(number), token
+
+
+def sign_in(api: Api, key: str) -> dict[str, Any]:
+    """Check the key with the API and keep the learner in the session and the cookie."""
+    number, token = parse_key(key)
+    try:
+        found = api.as_learner(token).get(f"/learners/{number}")
+    except ApiError as exc:
+        if exc.status in (401, 404):
+            raise ApiError("That sign-in key is not known here; check it, or create a new "
+                           "learner.", exc.status) from exc
+        raise
+    return keep({**found, "token": token})
+
+
+def keep(found: dict[str, Any]) -> dict[str, Any]:
+    st.session_state["learner"] = found
+    st.session_state["week"] = found["current_week"]
+    _set_cookie(f"{found['id']}.{found['token']}", KEEP_DAYS * 86400)
+    return found
+
+
+def sign_out() -> None:
+    for name in ("learner", "new_key", "chat", "conversation_id", "quiz", "quiz_results",
+                 "reviews", "review_results"):
+        st.session_state.pop(name, None)
+    st.session_state["cookie_checked"] = True
+    _set_cookie("", 0)
+
+
+def restore(api: Api) -> None:
+    """A new session (a reload) signs the learner in again from this browser's cookie.
+
+    Tried once per session; a key the API no longer knows is forgotten, but an API that is
+    merely down leaves it for the next try."""
+    key = st.context.cookies.to_dict().get(COOKIE)
+    if st.session_state.get("cookie_checked") or learner() or not key:
+        return
+    try:
+        sign_in(api, key)
+    except ApiError as exc:
+        if exc.status in (400, 401, 404):
+            _set_cookie("", 0)
+        else:
+            return
+    st.session_state["cookie_checked"] = True
+
+
+def _set_cookie(value: str, max_age: int) -> None:
+    """Queue the cookie for `write_cookie`: sign-in and sign-out rerun the page at once, and
+    a script drawn in a run cut short by a rerun would never reach the browser."""
+    st.session_state["cookie"] = f"{COOKIE}={value}; path=/; max-age={max_age}; samesite=strict"
+
+
+def write_cookie() -> None:
+    """Streamlit can read cookies but not set them, so a one-line script does."""
+    cookie = st.session_state.pop("cookie", None)
+    if cookie:
+        st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>",
+                unsafe_allow_javascript=True)
