@@ -1,0 +1,355 @@
+"""The Streamlit UI, driven with Streamlit's AppTest against a real API on loopback.
+
+The API runs as `tutor serve` on a copy of the ingested bundled corpus, with the real local
+model: what a learner sees here is what the product does.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.config import Settings
+from app.launcher import api_command, child_env
+from tests.conftest import REPO, free_port, wait_for
+
+SCRIPT = str(REPO / "app" / "ui" / "main.py")
+TIMEOUT = 180  # an answer from the local model on a busy two-core machine
+
+
+def loopback(data_dir: Path) -> Settings:
+    """Settings for a private API and UI on free loopback ports over `data_dir`."""
+    port = free_port()
+    return Settings(data_dir=data_dir, api_port=port, ui_port=free_port(),
+                    api_url=f"http://127.0.0.1:{port}")
+
+
+@contextmanager
+def running(command: list[str], settings: Settings, health_url: str) -> Iterator[None]:
+    """A child started the way `make run` starts it; ready once `health_url` answers."""
+    child = subprocess.Popen(command, cwd=REPO, env=child_env(settings),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(health_url)
+        yield
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+
+
+@contextmanager
+def serve(data_dir: Path) -> Iterator[str]:
+    """The API alone over `data_dir`; yields its URL."""
+    settings = loopback(data_dir)
+    with running(api_command(settings), settings, f"{settings.resolved_api_url}/health"):
+        yield settings.resolved_api_url
+
+
+@pytest.fixture(scope="module")
+def api_url(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One API for the module, on its own copy of the index (learners are written there)."""
+    data_dir = tmp_path_factory.mktemp("ui-api") / "data"
+    shutil.copytree(corpus_dir, data_dir)
+    with serve(data_dir) as url:
+        yield url
+
+
+@pytest.fixture
+def reports_dir(tmp_path: Path) -> Path:
+    return tmp_path / "reports"
+
+
+def open_ui(monkeypatch: pytest.MonkeyPatch, api_url: str, reports_dir: Path) -> AppTest:
+    monkeypatch.setenv("TUTOR_API_URL", api_url)
+    monkeypatch.setenv("TUTOR_EVAL_REPORTS_DIR", str(reports_dir))
+    return AppTest.from_file(SCRIPT, default_timeout=TIMEOUT).run()
+
+
+@pytest.fixture
+def ui(monkeypatch: pytest.MonkeyPatch, api_url: str, reports_dir: Path) -> AppTest:
+    return open_ui(monkeypatch, api_url, reports_dir)
+
+
+def join(ui: AppTest, name: str = "Ada", week: int = 18) -> AppTest:
+    ui.sidebar.text_input(key="join_name").input(name)
+    ui.sidebar.number_input(key="join_week").set_value(week)
+    return ui.sidebar.button(key="FormSubmitter:join-Start learning").click().run()
+
+
+def open_tab(ui: AppTest, label: str) -> AppTest:
+    ui.session_state["tab"] = next(t.label for t in ui.tabs if t.label.endswith(label))
+    return ui.run()
+
+
+def texts(ui: AppTest) -> str:
+    """Everything the page says, for asserting on what a learner reads."""
+    parts = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "success")
+             for e in ui.get(kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def charts(ui: AppTest) -> list[dict[str, Any]]:
+    """The page's Altair charts as Vega-Lite specs."""
+    return [json.loads(chart.proto.spec) for chart in ui.get("vega_lite_chart")]
+
+
+def stored(api_url: str, ui: AppTest, suffix: str = "") -> Any:
+    """What the API holds for the UI's signed-in learner (GET /learners/{id}{suffix})."""
+    who = ui.session_state["learner"]
+    return httpx.get(f"{api_url}/learners/{who['id']}{suffix}",
+                     headers={"Authorization": f"Bearer {who['token']}"}).json()
+
+
+def test_without_the_api_a_banner_says_how_to_start_it(monkeypatch, reports_dir) -> None:
+    ui = open_ui(monkeypatch, f"http://127.0.0.1:{free_port()}", reports_dir)
+    assert not ui.exception
+    banner = ui.error[0].value
+    assert "not running" in banner and "make run" in banner and "tutor serve" in banner
+    assert ui.button[0].label == "Try again" and not ui.tabs
+
+
+@pytest.mark.slow
+def test_a_new_learner_is_signed_in_on_their_week_with_a_key_to_keep(ui, api_url) -> None:
+    join(ui, "Ada", 18)
+    assert not ui.exception
+    assert ui.sidebar.selectbox(key="week").value == 18
+    assert "**Ada**" in ui.sidebar.markdown[1].value
+    key = ui.sidebar.code[0].value
+    assert key.startswith(f"{ui.session_state['learner']['id']}.")
+    assert "Week 18 · Attention Mechanisms" in texts(ui)
+    assert "On week 18" in texts(ui.sidebar)
+
+
+@pytest.mark.slow
+def test_signing_in_with_a_key_finds_the_learner_again(monkeypatch, api_url, reports_dir) -> None:
+    created = httpx.post(f"{api_url}/learners", json={"name": "Grace", "current_week": 30}).json()
+    ui = open_ui(monkeypatch, api_url, reports_dir)
+    ui.sidebar.text_input(key="sign_in_key").input(f"{created['id']}.{created['token']}")
+    ui.sidebar.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    assert ui.session_state["learner"]["name"] == "Grace"
+    assert ui.sidebar.selectbox(key="week").value == 30
+
+
+@pytest.mark.slow
+def test_a_wrong_sign_in_key_is_a_message_not_a_stack_trace(ui) -> None:
+    ui.sidebar.text_input(key="sign_in_key").input("999.not-a-token")
+    ui.sidebar.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    assert not ui.exception
+    assert "not known here" in ui.sidebar.error[0].value
+    assert "learner" not in ui.session_state
+
+
+@pytest.mark.slow
+def test_picking_a_week_shows_its_plan_and_can_make_it_the_current_week(ui, api_url) -> None:
+    join(ui, week=18)
+    ui.sidebar.selectbox(key="week").set_value(24).run()
+    page = texts(ui)
+    assert "Week 24" in page and "Next capstone due this week" in page
+    ui.sidebar.button(key="set_week").click().run()
+    assert stored(api_url, ui)["current_week"] == 24
+    assert "set_week" not in [b.key for b in ui.sidebar.button]
+
+
+@pytest.mark.slow
+def test_months_13_to_18_show_their_tracks_without_a_checklist(ui) -> None:
+    join(ui, week=60)
+    assert "planned as tracks" in texts(ui) and not ui.checkbox
+
+
+@pytest.mark.slow
+def test_a_ticked_task_is_stored_and_is_still_ticked_in_a_new_session(
+        ui, api_url, monkeypatch, reports_dir) -> None:
+    join(ui, week=18)
+    ui.checkbox(key="task-18-assignment").check().run()
+    assert ui.progress[0].value == 25  # 1 of 4
+    tasks = {t["task"]: t["done"] for t in stored(api_url, ui, "/weeks/18/tasks")}
+    assert tasks == {"reading": False, "videos": False, "practice": False, "assignment": True}
+    key = ui.sidebar.code[0].value
+    again = open_ui(monkeypatch, api_url, reports_dir)
+    again.sidebar.text_input(key="sign_in_key").input(key)
+    again.sidebar.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    assert again.checkbox(key="task-18-assignment").value is True
+
+
+@pytest.mark.slow
+def test_signed_out_the_plan_is_readable_but_not_tickable(ui) -> None:
+    assert not ui.checkbox
+    assert "Sign in (left) to tick off" in texts(ui)
+
+
+@pytest.mark.slow
+def test_a_plan_question_is_answered_with_a_citation_card(ui) -> None:
+    ui.sidebar.selectbox(key="week").set_value(18).run()
+    ui.chat_input(key="question").set_value("What is my assignment this week?").run()
+    assert not ui.exception
+    _, answer = ui.chat_message
+    assert answer.markdown[0].value.startswith("In week 18 (Attention Mechanisms) your assignment")
+    card = answer.expander[0]
+    assert card.label.startswith("[1] Week 18: Attention Mechanisms")
+    assert "curriculum/week-18" in card.caption[0].value
+
+
+@pytest.mark.slow
+def test_a_concept_question_streams_a_model_answer_citing_the_notes(ui) -> None:
+    join(ui, week=18)
+    ui.chat_input(key="question").set_value("Why divide by the square root of d_k?").run()
+    assert not ui.exception
+    answer = ui.chat_message[1]
+    assert answer.markdown[0].value.strip()
+    sources = [card.caption[0].value for card in answer.expander]
+    assert sources and any("w18-attention.md" in s for s in sources)
+    assert ui.session_state["conversation_id"]
+
+
+@pytest.mark.slow
+def test_a_suggested_question_is_asked_with_one_click(ui) -> None:
+    ui.button(key="suggest-2").click().run()
+    assert "capstone" in ui.chat_message[1].markdown[0].value.lower()
+
+
+@pytest.mark.slow
+def test_the_mode_switch_sends_socratic_questions(ui) -> None:
+    ui.segmented_control(key="mode").set_value("socratic").run()
+    ui.chat_input(key="question").set_value("What is my assignment this week?").run()
+    assert not ui.exception and len(ui.chat_message) == 2
+
+
+@pytest.mark.slow
+def test_quiz_me_on_this_opens_a_quiz_on_the_week_the_answer_cited(ui) -> None:
+    join(ui, week=5)
+    ui.sidebar.selectbox(key="week").set_value(18).run()
+    ui.chat_input(key="question").set_value("What is my assignment this week?").run()
+    ui.button(key="quiz_me").click().run()
+    assert ui.session_state["tab"].endswith("Quiz")
+    assert "Quiz · week 18" in texts(ui)
+    assert len([c for c in ui.caption if c.value.startswith("Question ")]) == 5
+
+
+@pytest.mark.slow
+def test_quiz_me_needs_a_learner(ui) -> None:
+    ui.chat_input(key="question").set_value("What is my assignment this week?").run()
+    assert ui.button(key="quiz_me").disabled
+
+
+@pytest.mark.slow
+def test_a_quiz_answer_gets_immediate_feedback_quoting_its_source(ui) -> None:
+    join(ui, week=18)
+    open_tab(ui, "Quiz")
+    assert "Nothing due" in texts(ui)
+    ui.button(key="start_quiz").click().run()
+    questions = ui.session_state["quiz"]["questions"]
+    assert len(questions) == 5 and all("answer" not in q for q in questions)
+    first = questions[0]
+    if first["options"]:
+        ui.radio(key=f"response-{first['id']}").set_value(first["options"][0])
+    else:
+        ui.text_input(key=f"response-{first['id']}").input("attention")
+    ui.button(key=f"FormSubmitter:answer-{first['id']}-Check").click().run()
+    result = ui.session_state["quiz_results"][first["id"]]
+    shown = (ui.success or ui.error)[0].value
+    assert shown == result["feedback"] and "notes/" in texts(ui)
+
+
+@pytest.mark.slow
+def test_a_checked_answer_without_a_choice_asks_for_one(ui) -> None:
+    join(ui, week=18)
+    open_tab(ui, "Quiz")
+    ui.button(key="start_quiz").click().run()
+    first = ui.session_state["quiz"]["questions"][0]
+    ui.button(key=f"FormSubmitter:answer-{first['id']}-Check").click().run()
+    assert "Choose or type an answer first" in ui.warning[0].value
+    assert not ui.session_state["quiz_results"]
+
+
+@pytest.mark.slow
+def test_the_journal_keeps_a_weekly_rating_and_notes(ui, api_url) -> None:
+    join(ui, week=18)
+    open_tab(ui, "Journal")
+    ui.slider(key="rating-18").set_value(8)
+    ui.text_area(key="notes-18").input("Attention clicked: scaled dot products, then softmax.")
+    ui.button(key="FormSubmitter:journal-18-Save").click().run()
+    assert not ui.exception
+    assert "**Week 18** · 8/10" in texts(ui)
+    assert "Attention clicked" in texts(ui)
+    assert stored(api_url, ui, "/ratings") == {"18": 8}
+
+
+@pytest.mark.slow
+def test_progress_shows_headline_numbers_and_charts(ui) -> None:
+    join(ui, week=3)
+    ui.checkbox(key="task-3-assignment").check().run()
+    open_tab(ui, "Progress")
+    metrics = {m.label: m.value for m in ui.metric}
+    assert metrics["Current week"] == "3" and metrics["Tasks done"].startswith("1 of ")
+    [completion] = charts(ui)  # no quiz or rating yet: their charts are hints instead
+    assert completion["encoding"]["x"]["field"] == "week"
+    assert "Take a quiz to start this chart" in texts(ui)
+    assert "Rate your week in the Journal tab" in texts(ui)
+
+
+@pytest.mark.slow
+def test_signed_out_tabs_invite_signing_in(ui) -> None:
+    for label in ("Quiz", "Progress", "Journal"):
+        open_tab(ui, label)
+        assert "Sign in (left)" in ui.info[0].value
+
+
+@pytest.mark.slow
+def test_the_library_tab_searches_the_course_notes(ui) -> None:
+    open_tab(ui, "Library")
+    ui.text_input(key="query").input("scaled dot-product attention").run()
+    assert any("Attention" in e.label for e in ui.expander)
+
+
+def write_report(reports_dir: Path, run: str, **fields) -> None:
+    report = {"run": run, "created": "2026-11-25T14:30:00", "suite": "quick", "passed": True,
+              "failures": [], "headline": {"hit@5": 0.9, "mrr": 0.8},
+              "configs": [{"name": "hybrid", "metrics": {"hit@5": 0.9, "mrr": 0.8}},
+                          {"name": "dense", "metrics": {"hit@5": 0.85, "mrr": 0.7}}],
+              "per_quarter": {"Q1": {"hit@5": 0.95}, "Q2": {"hit@5": 0.85}},
+              "latency_ms": [900.0, 1200.0, 2100.0],
+              "worst": [{"id": "q7", "question": "What is dropout?", "answer": "A layer.",
+                         "score": 0.2}], **fields}
+    (reports_dir / run).mkdir(parents=True)
+    (reports_dir / run / "report.json").write_text(json.dumps(report))
+
+
+@pytest.mark.slow
+def test_evals_shows_the_latest_report_s_metrics_and_charts(ui, reports_dir) -> None:
+    write_report(reports_dir, "20261124-090000-quick", headline={"hit@5": 0.5})
+    write_report(reports_dir, "20261125-143000-quick", passed=False,
+                 failures=["mrr 0.80 < 0.85"])
+    open_tab(ui, "Evals")
+    assert {m.label: m.value for m in ui.metric} == {"hit@5": "0.900", "mrr": "0.800"}
+    assert "20261125-143000-quick" in ui.error[0].value and "mrr 0.80 < 0.85" in ui.error[0].value
+    by = [chart["encoding"].get("xOffset", {}).get("field") for chart in charts(ui)]
+    assert by == ["config", "quarter", None]  # grouped bars, then the latency histogram
+    assert ui.dataframe[0].value["question"][0] == "What is dropout?"
+
+
+@pytest.mark.slow
+def test_evals_without_a_report_says_how_to_make_one(ui) -> None:
+    open_tab(ui, "Evals")
+    assert "No eval report yet: run `make eval`" in ui.info[0].value
+
+
+@pytest.mark.slow
+def test_an_empty_library_offers_to_build_it_and_then_answers(
+        monkeypatch, reports_dir, tmp_path) -> None:
+    with serve(tmp_path / "empty") as url:
+        ui = open_ui(monkeypatch, url, reports_dir)
+        assert "The library is empty" in texts(ui) and "tutor ingest" in texts(ui)
+        assert not ui.chat_input
+        ui.button(key="build_library").click().run()
+        assert not ui.exception and not ui.error
+        assert httpx.get(f"{url}/health").json()["ready"] is True
+        assert ui.chat_input
