@@ -483,12 +483,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                   writer=svc.writer if LLM in body.kinds else None)
         except QuizError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
+        except LLMError as exc:  # the model is misconfigured (it failing midway is filled in)
+            raise HTTPException(status_code=503, detail=str(exc)) from exc
         quiz_id = records.save(learner.id, week, questions)
         return {"quiz_id": quiz_id, "week": week, "questions": [q.public() for q in questions]}
 
     def _answer(svc: Services, learner: Learner, quiz_id: str | None, question: Any,
                 response: str, rating: str | None = None) -> dict[str, Any]:
-        result = grade(question, response, svc.retriever.embedder.similarity, svc.judge)
+        try:
+            result = grade(question, response, svc.retriever.embedder.similarity, svc.judge)
+        except LLMError as exc:  # a misconfigured judge; one failing to answer is fallen back on
+            raise HTTPException(status_code=503, detail=str(exc)) from exc
         try:
             result = self_rated(question, result, rating) if rating else result
         except QuizError as exc:

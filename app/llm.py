@@ -62,19 +62,21 @@ def json_replies(model: BaseChatModel, settings: Settings, name: str,
                  schema: dict[str, Any]) -> Runnable:
     """`model` held to reply with JSON matching `schema`. llama.cpp compiles the schema into a
     grammar; an OpenAI-compatible server gets the `json_schema` response format (not strict:
-    OpenAI's strict mode refuses length limits, which vLLM and Ollama enforce), or, where it
-    refuses that (llama-cpp-python's server), llama.cpp's `json_object` with the schema. A
+    OpenAI's strict mode refuses parts of JSON schema that vLLM and Ollama enforce), or, where
+    it refuses that (llama-cpp-python's server), llama.cpp's `json_object` with the schema. A
     transformers model can't be constrained: its replies are only validated by the caller."""
     llama_format = {"response_format": {"type": "json_object", "schema": schema}}
     if settings.llm_provider == "local":
         return model.bind(**llama_format)
     if settings.llm_provider == "openai":
-        from openai import BadRequestError, UnprocessableEntityError
+        from openai import APIStatusError
 
-        strict = model.bind(response_format={"type": "json_schema", "json_schema": {
+        standard = model.bind(response_format={"type": "json_schema", "json_schema": {
             "name": name, "schema": schema, "strict": False}})
-        return strict.with_fallbacks([model.bind(**llama_format)],
-                                     exceptions_to_handle=(BadRequestError, UnprocessableEntityError))
+        # A refusal is a 400 or 422, or from llama-cpp-python's server a 500; a server that
+        # can't be reached is no status error and is not retried.
+        return standard.with_fallbacks([model.bind(**llama_format)],
+                                       exceptions_to_handle=(APIStatusError,))
     return model
 
 
