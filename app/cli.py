@@ -306,9 +306,13 @@ def ask(
 
 @app.command()
 def quiz(
-    week: Annotated[int, typer.Option("--week", "-w", help="The week to be quizzed on (1-72).")],
+    week: Annotated[int | None, typer.Option(
+        "--week", "-w", help="The week to be quizzed on (1-72; default: yours, see `tutor week`).",
+        show_default=False)] = None,
     n: Annotated[int, typer.Option("--n", min=1, max=30, help="How many questions.")] = 5,
-    kinds: Annotated[str, typer.Option("--kinds", help="Comma-separated: mcq,truefalse,short,cloze.")]
+    kinds: Annotated[str, typer.Option(
+        "--kinds", help="Comma-separated: mcq,truefalse,short,cloze, and llm for questions the "
+        "chat model writes (slower; each one checked, our own fill in what it can't write).")]
     = "mcq,truefalse,short,cloze",
     seed: Annotated[int | None, typer.Option("--seed", help="Same seed, same quiz.")] = None,
     as_json: JsonOption = False,
@@ -316,42 +320,229 @@ def quiz(
 ) -> None:
     """Quiz yourself on a week: questions from our notes, each citing its source.
 
-    Without --json it asks the questions one by one and grades each answer with feedback.
+    Without --json it asks the questions one by one, grades each answer with feedback and
+    keeps the result: missed questions come back in `tutor review`, and `tutor progress`
+    counts them. With --json it only prints the quiz (nothing is recorded).
 
     [dim]Examples:[/dim]
-      tutor quiz --week 18
+      tutor quiz                              your week (`tutor week`), 5 questions
       tutor quiz --week 6 --n 3 --kinds mcq,cloze
+      tutor quiz --week 18 --kinds llm,mcq    some questions written by the model
       tutor quiz --week 18 --n 5 --json
     """
     import random
 
-    from app.quiz import QuizError, grade, make_quiz
+    from app.llm import LLMError
+    from app.quiz import LLM, QuizError, make_quiz, question_writer
     from ingest.notes import read_notes
 
     check_week(week)
-    settings_for(data_dir)
+    settings = settings_for(data_dir)
+    chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
+    recording = not as_json
+    store, learner = local_learner(settings) if recording or week is None else (None, None)
+    week = week or your_week(learner)
     try:
         questions = make_quiz(read_notes(), week, n=n, seed=seed if seed is not None else random.random(),
-                              kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()))
+                              kinds=chosen, writer=question_writer(settings) if LLM in chosen else None)
     except QuizError as exc:
         fail(str(exc), code=2)
+    except LLMError as exc:
+        fail(str(exc))
     if as_json:
         print_json([q.to_dict() for q in questions])
         return
-    from app.store import Embedder
+    from app.learners import QuizRecords
 
-    similarity = Embedder().similarity
+    records = QuizRecords(store)
+    quiz_id = records.save(learner.id, week, questions)
+    right = ask_in_turn(questions, settings, records, learner.id, quiz_id, self_rate=False)
+    out.print(f"\n[bold]{right} of {len(questions)} right.[/bold] Missed ones come back in "
+              "`tutor review`.")
+
+
+def local_learner(settings: Settings) -> tuple[Any, Any]:
+    """The learner database and the command line's own learner in it (made on first use)."""
+    import datetime as dt
+
+    from app.learners import LearnerStore, LearnerStoreError
+
+    try:
+        store = LearnerStore(settings.resolved_database_url)
+    except LearnerStoreError as exc:
+        fail(str(exc))
+    return store, store.local_learner(dt.date.today())
+
+
+def your_week(learner: Any) -> int:
+    import datetime as dt
+
+    from app.learners import week_on
+
+    return week_on(learner, dt.date.today())
+
+
+def ask_in_turn(questions: list[Any], settings: Settings, records: Any, learner_id: int,
+                quiz_id: str | None, self_rate: bool) -> int:
+    """Ask each question, grade it, record it (FSRS schedules its review) and say when it comes
+    back; with `self_rate` the learner rates their short answers. Returns how many were right."""
+    import datetime as dt
+
+    from app.llm import judge_model
+    from app.quiz import RATINGS, Verdict, grade, self_rated
+
+    judge = judge_model(settings, Verdict.model_json_schema())
+    similarity = _lazy_similarity()
     right = 0
     for number, question in enumerate(questions, 1):
         out.print(f"\n[bold]{number}. {question.prompt}[/bold]  [dim]({question.kind})[/dim]")
         for letter, option in zip("ABCD", question.options):
             out.print(f"   [cyan]{letter}[/cyan]  {option}")
-        result = grade(question, typer.prompt("your answer", default="", show_default=False),
-                       similarity)
-        right += result.correct
+        response = typer.prompt("your answer", default="", show_default=False)
+        result = grade(question, response, similarity, judge)
         style = "green" if result.correct else "yellow"
         out.print(f"   [{style}]{result.feedback}[/{style}]", highlight=False)
-    out.print(f"\n[bold]{right} of {len(questions)} right.[/bold]")
+        if self_rate and question.kind == "short":
+            rating = ""
+            while rating not in RATINGS:
+                rating = typer.prompt(f"   how did it go? ({'/'.join(RATINGS)})",
+                                      default=result.fsrs_rating).strip().lower()
+            result = self_rated(question, result, rating)
+        due = records.answer(learner_id, quiz_id, question, response, result,
+                             dt.datetime.now(dt.UTC))
+        out.print(f"   [dim]next review: {_when(due)}[/dim]")
+        right += result.correct
+    return right
+
+
+def _lazy_similarity() -> Any:
+    """Embedding similarity, the encoder loaded only when a short answer needs it."""
+    loaded: list[Any] = []
+
+    def similarity(a: str, b: str) -> float:
+        if not loaded:
+            from app.store import Embedder
+
+            loaded.append(Embedder())
+        return loaded[0].similarity(a, b)
+
+    return similarity
+
+
+def _when(due: Any) -> str:
+    import datetime as dt
+
+    seconds = (due - dt.datetime.now(dt.UTC)).total_seconds()
+    if seconds < 90:
+        return "in a minute"
+    if seconds < 3600:
+        return f"in {round(seconds / 60)} minutes"
+    if seconds < 2 * 86400:
+        return f"in {round(seconds / 3600)} hours"
+    return f"in {round(seconds / 86400)} days ({due.date().isoformat()})"
+
+
+@app.command("week")
+def current_week(
+    number: Annotated[int | None, typer.Argument(
+        help="The week you are in now (1-72); leave it out to see your week.",
+        show_default=False)] = None,
+    auto: Annotated[bool, typer.Option(
+        "--auto", help="Follow the calendar again: one plan week per week since your first use.")]
+    = False,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Show or set your current week: the week `tutor quiz` and `tutor progress` use.
+
+    The command line keeps your quizzes, reviews and progress in the data dir's database as a
+    local learner: no sign-up or token. Until you set a week it follows the calendar from your
+    first use.
+
+    [dim]Examples:[/dim]
+      tutor week            which week you are in
+      tutor week 18         you are in week 18 from now on
+      tutor week --auto     follow the calendar again
+      tutor week --json     {"week": 18, "title": "...", "set": true}
+    """
+    if number is not None and auto:
+        fail("give a week or --auto, not both", code=2)
+    check_week(number)
+    store, learner = local_learner(settings_for(data_dir))
+    if number is not None or auto:
+        learner = store.set_week(learner.id, number)
+    week = your_week(learner)
+    title = load_curriculum().week(week).title
+    if as_json:
+        print_json({"week": week, "title": title, "set": learner.current_week is not None})
+        return
+    how = ("set with `tutor week N`" if learner.current_week is not None
+           else f"following the calendar since {learner.start_date.isoformat()}")
+    out.print(f"You are in [bold]week {week}[/bold]: {title}  [dim]({how})[/dim]")
+
+
+@app.command()
+def review(
+    list_only: Annotated[bool, typer.Option("--list", help="Show what is due without asking.")]
+    = False,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Review what is due: questions you answered in `tutor quiz`, brought back by spaced
+    repetition (FSRS).
+
+    Each due question is asked again and graded, and the result decides when it returns: a
+    miss within minutes, a sure answer after days, then weeks. After a short answer you rate
+    yourself (again, hard, good or easy), since meaning is hard to grade exactly.
+
+    [dim]Examples:[/dim]
+      tutor review           ask the due questions one by one
+      tutor review --list    just show what is due
+      tutor review --json    the due questions as JSON (as GET /learners/{id}/reviews/due)
+    """
+    import datetime as dt
+
+    from app.learners import QuizRecords
+
+    settings = settings_for(data_dir)
+    store, learner = local_learner(settings)
+    records = QuizRecords(store)
+    due = records.due(learner.id, dt.datetime.now(dt.UTC))
+    if as_json:
+        print_json([q.public() for q in due])
+        return
+    if not due:
+        out.print("Nothing is due. Take a quiz (`tutor quiz`) and missed questions come back here.")
+        return
+    if list_only:
+        for question in due:
+            out.print(f"• {question.prompt}  [dim]({question.kind}, week "
+                      f"{question.citation['week']})[/dim]", highlight=False)
+        return
+    right = ask_in_turn(due, settings, records, learner.id, None, self_rate=True)
+    out.print(f"\n[bold]{right} of {len(due)} remembered.[/bold]")
+
+
+@app.command("progress")
+def progress_(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
+    """Your progress: tasks done per week, quiz accuracy, self-ratings, your streak of active
+    days, and the concepts you miss most (worth asking the tutor about).
+
+    [dim]Examples:[/dim]
+      tutor progress          tables and a sparkline of daily accuracy
+      tutor progress --json   the same data as GET /learners/{id}/progress
+    """
+    import datetime as dt
+
+    from app.progress import progress
+    from app.render import render_progress
+
+    store, learner = local_learner(settings_for(data_dir))
+    report = progress(store, learner, load_curriculum(), dt.date.today())
+    if as_json:
+        print_json(report)
+    else:
+        out.print(render_progress(report))
 
 
 class _EvalProgress:

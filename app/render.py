@@ -1,6 +1,8 @@
-"""Terminal views of the plan (rich): what `tutor plan` prints."""
+"""Terminal views (rich): the plan, as `tutor plan` prints it, and a learner's progress."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -91,3 +93,40 @@ def render_overview(curriculum: Curriculum) -> RenderableType:
                          style="yellow")
         table.add_row(str(month.number), f"{phase.number} {phase.title}", month.title, weeks)
     return table
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float]) -> str:
+    """Shares 0-1 as one line of block characters, e.g. daily quiz accuracy."""
+    return "".join(SPARKS[min(len(SPARKS) - 1, int(v * len(SPARKS)))] for v in values)
+
+
+def render_progress(report: dict[str, Any]) -> RenderableType:
+    """What `tutor progress` prints: the report of `app.progress.progress` as tables."""
+    days = report["quiz_accuracy_by_day"]
+    head = Text.assemble(("Week ", "dim"), (str(report["current_week"]), "bold"),
+                         ("  ·  streak ", "dim"), (f"{report['streak_days']} days", "bold"))
+    if days:
+        head.append(f"  ·  daily accuracy {sparkline([d['accuracy'] for d in days])} "
+                    f"(last {days[-1]['accuracy']:.0%} of {days[-1]['answered']})")
+    weeks = Table(title="By week", box=box.SIMPLE_HEAD, title_justify="left")
+    for column in ("week", "tasks done", "quiz accuracy", "self-rating"):
+        weeks.add_column(column, justify="right")
+    tasks = {row["week"]: f"{row['done']}/{row['total']}" for row in report["completion"]}
+    accuracy = {row["week"]: f"{row['accuracy']:.0%} of {row['answered']}"
+                for row in report["quiz_accuracy_by_week"]}
+    ratings = {row["week"]: str(row["rating"]) for row in report["self_ratings"]}
+    for week in sorted(tasks.keys() | accuracy.keys() | ratings.keys()):
+        weeks.add_row(str(week), tasks.get(week, ""), accuracy.get(week, ""), ratings.get(week, ""))
+    parts: list[RenderableType] = [head, weeks]
+    if report["weak_concepts"]:
+        weak = Table(title="Missed most (ask the tutor about these)", box=box.SIMPLE_HEAD,
+                     title_justify="left")
+        for column in ("concept", "week", "missed"):
+            weak.add_column(column)
+        for row in report["weak_concepts"]:
+            weak.add_row(row["concept"], str(row["week"]), str(row["missed"]))
+        parts.append(weak)
+    return Group(*parts)

@@ -1,0 +1,90 @@
+"""The command line's own learner: `tutor week`, quizzes that are kept, `tutor review`, and
+`tutor progress`, driven through the real CLI on a real database in a temporary data dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def tutor(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app.cli", *args, "--data-dir", str(data_dir)],
+                          input=stdin, capture_output=True, text=True, cwd=REPO, timeout=300,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+def test_tutor_week_shows_sets_and_clears_your_week(tmp_path) -> None:
+    first = tutor(tmp_path, "week")
+    assert first.returncode == 0 and "week 1" in first.stdout and "following the calendar" in first.stdout
+    assert "week 18" in tutor(tmp_path, "week", "18").stdout
+    assert json.loads(tutor(tmp_path, "week", "--json").stdout) == {
+        "week": 18, "title": "Attention Mechanisms", "set": True}
+    assert json.loads(tutor(tmp_path, "week", "--auto", "--json").stdout)["set"] is False
+    bad = tutor(tmp_path, "week", "99")
+    assert bad.returncode == 2 and "valid weeks are 1-72" in bad.stderr
+
+
+def test_quiz_json_records_nothing(tmp_path) -> None:
+    assert tutor(tmp_path, "quiz", "--week", "18", "--json").returncode == 0
+    assert not (tmp_path / "tutor.db").exists()
+
+
+def _make_due(data_dir: Path) -> list[dict]:
+    """Two minutes later, as far as the review cards know: the missed ones are due."""
+    with sqlite3.connect(data_dir / "tutor.db") as db:
+        db.execute("UPDATE review_cards SET due = datetime('now', '-1 minute')")
+        return [json.loads(q) for (q,) in db.execute("SELECT question FROM review_cards")]
+
+
+def test_a_quiz_answered_here_is_kept_and_missed_questions_come_back_for_review(tmp_path) -> None:
+    tutor(tmp_path, "week", "18")
+    quiz = tutor(tmp_path, "quiz", "--n", "3", "--kinds", "mcq,truefalse", stdin="Z\nZ\nZ\n")
+    assert quiz.returncode == 0 and "0 of 3 right" in quiz.stdout and "next review" in quiz.stdout
+    report = json.loads(tutor(tmp_path, "progress", "--json").stdout)
+    assert report["quiz_accuracy_by_week"] == [{"week": 18, "answered": 3, "accuracy": 0.0}]
+    assert report["streak_days"] == 1 and len(report["weak_concepts"]) >= 2
+    table = tutor(tmp_path, "progress").stdout
+    assert "Missed most" in table and "0% of 3" in table
+
+    questions = _make_due(tmp_path)
+    due = json.loads(tutor(tmp_path, "review", "--json").stdout)
+    assert {q["id"] for q in due} == {q["id"] for q in questions}
+    assert all("answer" not in q for q in due)  # as GET .../reviews/due: no answers
+    answers = {q["id"]: q["answer"] for q in questions}
+    review = tutor(tmp_path, "review", stdin="".join(answers[q["id"]] + "\n" for q in due))
+    assert review.returncode == 0 and "3 of 3 remembered" in review.stdout
+    assert json.loads(tutor(tmp_path, "review", "--json").stdout) == []  # rescheduled later
+
+
+def test_a_short_answer_under_review_is_rated_by_the_learner(tmp_path) -> None:
+    tutor(tmp_path, "quiz", "--week", "18", "--n", "1", "--kinds", "short", "--seed", "1",
+          stdin="no idea\n")
+    _make_due(tmp_path)
+    review = tutor(tmp_path, "review", stdin="no idea\neasy\n")
+    assert "Not yet." in review.stdout and "how did it go?" in review.stdout
+    assert "1 of 1 remembered" in review.stdout  # the learner's "easy" outranks the grader
+
+
+@pytest.mark.parametrize("command", [["progress"], ["review", "--json"], ["week"],
+                                     ["quiz", "--week", "18"]])
+def test_a_damaged_database_stops_the_cli_with_what_to_do(tmp_path, command) -> None:
+    path = tmp_path / "tutor.db"
+    path.write_bytes(b"not a database " * 300)
+    result = tutor(tmp_path, *command)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    message = " ".join(result.stderr.split())
+    assert f"the learner database {path} cannot be opened" in message and f"mv {path}" in message
+
+
+def test_the_help_of_each_learner_command_teaches_with_an_example(tmp_path) -> None:
+    for command, example in [("week", "tutor week 18"), ("review", "tutor review --list"),
+                             ("progress", "tutor progress --json"), ("quiz", "--kinds llm")]:
+        assert example in tutor(tmp_path, command, "--help").stdout
