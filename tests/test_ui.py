@@ -85,6 +85,18 @@ def join(ui: AppTest, name: str = "Ada", week: int = 18) -> AppTest:
     return ui.sidebar.button(key="FormSubmitter:join-Start learning").click().run()
 
 
+def sign_in(ui: AppTest, key: str) -> AppTest:
+    ui.sidebar.text_input(key="sign_in_key").input(key)
+    return ui.sidebar.button(key="FormSubmitter:sign_in-Sign in").click().run()
+
+
+def sign_in_again(ui: AppTest, monkeypatch: pytest.MonkeyPatch, api_url: str,
+                  reports_dir: Path) -> AppTest:
+    """The same learner in a new session (another browser, or a reload)."""
+    who = ui.session_state["learner"]
+    return sign_in(open_ui(monkeypatch, api_url, reports_dir), f"{who['id']}.{who['token']}")
+
+
 def open_tab(ui: AppTest, label: str) -> AppTest:
     ui.session_state["tab"] = next(t.label for t in ui.tabs if t.label.endswith(label))
     return ui.run()
@@ -132,17 +144,14 @@ def test_a_new_learner_is_signed_in_on_their_week_with_a_key_to_keep(ui, api_url
 @pytest.mark.slow
 def test_signing_in_with_a_key_finds_the_learner_again(monkeypatch, api_url, reports_dir) -> None:
     created = httpx.post(f"{api_url}/learners", json={"name": "Grace", "current_week": 30}).json()
-    ui = open_ui(monkeypatch, api_url, reports_dir)
-    ui.sidebar.text_input(key="sign_in_key").input(f"{created['id']}.{created['token']}")
-    ui.sidebar.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    ui = sign_in(open_ui(monkeypatch, api_url, reports_dir), f"{created['id']}.{created['token']}")
     assert ui.session_state["learner"]["name"] == "Grace"
     assert ui.sidebar.selectbox(key="week").value == 30
 
 
 @pytest.mark.slow
 def test_a_wrong_sign_in_key_is_a_message_not_a_stack_trace(ui) -> None:
-    ui.sidebar.text_input(key="sign_in_key").input("999.not-a-token")
-    ui.sidebar.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    sign_in(ui, "999.not-a-token")
     assert not ui.exception
     assert "not known here" in ui.sidebar.error[0].value
     assert "learner" not in ui.session_state
@@ -173,10 +182,7 @@ def test_a_ticked_task_is_stored_and_is_still_ticked_in_a_new_session(
     assert ui.progress[0].value == 25  # 1 of 4
     tasks = {t["task"]: t["done"] for t in stored(api_url, ui, "/weeks/18/tasks")}
     assert tasks == {"reading": False, "videos": False, "practice": False, "assignment": True}
-    key = ui.sidebar.code[0].value
-    again = open_ui(monkeypatch, api_url, reports_dir)
-    again.sidebar.text_input(key="sign_in_key").input(key)
-    again.sidebar.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    again = sign_in_again(ui, monkeypatch, api_url, reports_dir)
     assert again.checkbox(key="task-18-assignment").value is True
 
 
@@ -208,6 +214,29 @@ def test_a_concept_question_streams_a_model_answer_citing_the_notes(ui) -> None:
     sources = [card.caption[0].value for card in answer.expander]
     assert sources and any("w18-attention.md" in s for s in sources)
     assert ui.session_state["conversation_id"]
+
+
+@pytest.mark.slow
+def test_a_new_session_brings_back_the_learner_s_latest_conversation(
+        ui, api_url, monkeypatch, reports_dir) -> None:
+    join(ui, week=18)
+    ui.chat_input(key="question").set_value("What is my assignment this week?").run()
+    again = sign_in_again(ui, monkeypatch, api_url, reports_dir)
+    question, answer = again.chat_message
+    assert question.markdown[0].value == "What is my assignment this week?"
+    assert answer.expander[0].label.startswith("[1] Week 18")
+    assert again.session_state["conversation_id"] == ui.session_state["conversation_id"]
+
+
+@pytest.mark.slow
+def test_a_new_conversation_starts_empty_and_earlier_ones_can_be_reopened(ui) -> None:
+    join(ui, week=18)
+    ui.chat_input(key="question").set_value("What is my assignment this week?").run()
+    first = ui.session_state["conversation_id"]
+    ui.button(key="new_conversation").click().run()
+    assert not ui.chat_message and "conversation_id" not in ui.session_state
+    ui.button(key=f"open-{first}").click().run()
+    assert len(ui.chat_message) == 2 and ui.session_state["conversation_id"] == first
 
 
 @pytest.mark.slow

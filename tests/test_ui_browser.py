@@ -1,7 +1,7 @@
 """End to end in a real browser: `tutor serve` and `tutor ui` on loopback, driven through
 Debian's Chromium with Playwright (no browser download). A learner joins, asks a question,
 sees the streamed answer with its citation cards, ticks a task, reloads, and finds the tick
-(and themselves, from this browser's cookie) still there.
+and the conversation (and themselves, from this browser's cookie) still there.
 
 The screenshot lands in test-artifacts/ui-e2e.png: look at it.
 """
@@ -93,8 +93,9 @@ def learner_journey(page: Page, url: str) -> None:
     page.wait_for_timeout(500)  # let the last frame settle for the picture
     page.screenshot(path=str(ARTIFACTS / "ui-e2e.png"), full_page=True)
 
-    # reload: a new session signs in from the cookie and the tick is still there
+    # reload: a new session signs in from the cookie; the tick and the conversation are back
     page.reload()
     expect(sidebar.get_by_text("On week 18 of 72")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Why divide by the square root of d_k?")).to_be_visible()
     expect(page.get_by_role("checkbox", name="Assignment")).to_be_checked()
     expect(page.get_by_role("checkbox", name="Reading")).not_to_be_checked()

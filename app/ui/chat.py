@@ -26,11 +26,16 @@ AVATARS = {"user": ":material/person:", "assistant": ":material/school:"}
 
 
 def render_chat(api: Api, week: int) -> None:
-    with st.container(horizontal=True, vertical_alignment="center"):
+    follow_learner(session.learner_api(api))
+    with st.container(horizontal=True, vertical_alignment="center",
+                      horizontal_alignment="distribute"):
         st.markdown("#### :material/forum: Ask the tutor")
-        st.segmented_control("Mode", list(MODES), format_func=MODES.get, default="explain",
-                             required=True, key="mode", label_visibility="collapsed",
-                             help=MODE_HELP)
+        with st.container(horizontal=True, vertical_alignment="center", width="content"):
+            st.segmented_control("Mode", list(MODES), format_func=MODES.get, default="explain",
+                                 required=True, key="mode", label_visibility="collapsed",
+                                 help=MODE_HELP)
+            if session.learner():
+                conversations_menu(session.learner_api(api))
     history: list[dict[str, Any]] = st.session_state.setdefault("chat", [])
     messages = st.container()  # above the input box, where new turns appear too
     question = st.chat_input(f"Ask about week {week}, or anything in the course",
@@ -46,6 +51,49 @@ def render_chat(api: Api, week: int) -> None:
             ask(api, question, week, st.session_state["mode"])
         if history and history[-1]["role"] == "assistant":
             quiz_me_button(history[-1], week)
+
+
+def follow_learner(api: Api) -> None:
+    """The chat is the signed-in learner's: on signing in, or in a new session (a reload),
+    their latest conversation comes back; signed out, the chat starts empty."""
+    who = session.learner()
+    owner = who["id"] if who else None
+    if "chat" in st.session_state and st.session_state.get("chat_owner") == owner:
+        return
+    st.session_state["chat_owner"] = owner
+    new_conversation()
+    if who:
+        with reported():
+            latest = api.get(session.path("/conversations"))[:1]
+            if latest:
+                open_conversation(api, latest[0]["id"])
+
+
+def open_conversation(api: Api, conversation_id: str) -> None:
+    """Show a saved conversation and continue it: the API keeps its thread."""
+    saved = api.get(session.path(f"/conversations/{conversation_id}"))
+    st.session_state["chat"] = [{"role": m["role"], "content": m["content"],
+                                 "citations": m["citations"]} for m in saved["messages"]]
+    st.session_state["conversation_id"] = conversation_id
+
+
+def new_conversation() -> None:
+    st.session_state["chat"] = []
+    st.session_state.pop("conversation_id", None)
+
+
+def conversations_menu(api: Api) -> None:
+    """Earlier conversations to reopen, and a fresh start."""
+    with st.popover("", icon=":material/history:", help="Your conversations",
+                    type="tertiary"), reported():
+        if st.button("New conversation", icon=":material/add_comment:", key="new_conversation",
+                     width="stretch"):
+            new_conversation()
+        current = st.session_state.get("conversation_id")
+        for c in api.get(session.path("/conversations"))[:8]:
+            if st.button(f"{c['title'][:60]} · {c['turns']} turns", key=f"open-{c['id']}",
+                         type="tertiary", disabled=c["id"] == current):
+                open_conversation(api, c["id"])
 
 
 def suggestions(week: int) -> str | None:

@@ -91,8 +91,7 @@ def keep(found: dict[str, Any]) -> dict[str, Any]:
 
 
 def sign_out() -> None:
-    for name in ("learner", "new_key", "chat", "conversation_id", "quiz", "quiz_results",
-                 "reviews", "review_results"):
+    for name in ("learner", "new_key", "quiz", "quiz_results", "reviews", "review_results"):
         st.session_state.pop(name, None)
     st.session_state["cookie_checked"] = True
     _set_cookie("", 0)
