@@ -576,6 +576,8 @@ def eval_(
     datasets: Annotated[Path | None, typer.Option(
         "--datasets", help="A folder of *.jsonl golden sets (default: evals/datasets).",
         exists=True, file_okay=False)] = None,
+    ablations: Annotated[bool, typer.Option(
+        "--ablations", help="Full suite: also answer with a larger context (a second pass).")] = False,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -604,7 +606,7 @@ def eval_(
         with Progress(console=err, transient=True, disable=as_json) as bar:
             result = run(settings, Options(
                 suite=suite, public_notes=public_notes, limit=limit,  # type: ignore[arg-type]
-                datasets=datasets, progress=_EvalProgress(bar)))
+                datasets=datasets, ablations=ablations, progress=_EvalProgress(bar)))
         result = reports.finalize(result, settings.eval_reports_dir, baseline)
     except (DatasetError, reports.ReportError) as exc:
         fail(str(exc), code=2)

@@ -67,6 +67,7 @@ class Options:
     suite: Suite = "quick"
     public_notes: Path | None = None
     limit: int | None = None  # first N items of each kind (smoke runs)
+    ablations: bool = False  # also answer with each of ANSWER_ABLATIONS (full suite)
     datasets: Path | None = None
     progress: Progress = field(default_factory=Silent)
 
@@ -304,11 +305,20 @@ def _number(value: float | bool | None) -> float | None:
 
 # -- the whole run --------------------------------------------------------------------------------
 
-def answer_models(settings: Settings) -> dict[str, Settings]:
-    """The local model always; the API model too when one is configured."""
-    models = {"local": settings.model_copy(update={"llm_provider": "local"})}
+# What the local model's settings buy, each a second pass over the same questions (--ablations).
+ANSWER_ABLATIONS: dict[str, dict[str, Any]] = {
+    "local, 6x900 context": {"context_passages": 6, "passage_chars": 900},  # vs the default 3x350
+}
+
+
+def answer_models(settings: Settings, ablations: bool = False) -> dict[str, Settings]:
+    """The local model always; the API model when one is configured; ablations when asked."""
+    local = settings.model_copy(update={"llm_provider": "local"})
+    models = {"local": local}
     if settings.openai_base_url and settings.openai_model:
         models["api"] = settings.model_copy(update={"llm_provider": "openai"})
+    if ablations:
+        models |= {name: local.model_copy(update=change) for name, change in ANSWER_ABLATIONS.items()}
     return models
 
 
@@ -353,7 +363,7 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
     if options.suite == "full":
         similarity = _similarity(embedder)
         report["answers"] = {}
-        for name, model_settings in answer_models(index).items():
+        for name, model_settings in answer_models(index, options.ablations).items():
             tutor = Tutor(model_settings, retriever)
             results = run_answers(items, tutor, similarity, judge, options.progress)
             rows = summarize_answers(results)
