@@ -48,12 +48,23 @@ def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}
 
 
+# `$[0,1]$` and `` `out[0]` `` are an interval and an index, not citation markers.
+_MATH_OR_CODE = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|`[^`\n]+`", re.S)
+
+
 def markers(sentence: str) -> list[int]:
-    return [int(n) for group in _MARKER.findall(sentence) for n in group.split(",")]
+    outside = _MATH_OR_CODE.sub(" ", sentence)
+    return [int(n) for group in _MARKER.findall(outside) for n in group.split(",")]
 
 
 def strip_markers(text: str) -> str:
-    return _MARKER.sub("", text).strip()
+    """The text without citation markers; math and code are left as they are."""
+    parts, last = [], 0
+    for protected in _MATH_OR_CODE.finditer(text):
+        parts += [_MARKER.sub("", text[last:protected.start()]), protected.group(0)]
+        last = protected.end()
+    parts.append(_MARKER.sub("", text[last:]))
+    return "".join(parts).strip()
 
 
 def support(sentence: str, passage: str) -> float:

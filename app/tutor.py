@@ -43,6 +43,7 @@ MIN_SENTENCES = 2  # a checked answer shorter than this is topped up from the so
 # 18 of 20 off-topic declined. The evals re-check it on held-out questions.
 MIN_SIMILARITY = 0.27
 HISTORY_TURNS = 3
+CONDENSE_TOKENS = 48  # one question; the model otherwise rambles on to its answer budget
 MAX_TOKENS = {"explain": 320, "socratic": 260, "quick": 160}
 DECLINE_INJECTION = ("I can only help with the course material, so I'll skip that request. "
                      "Ask me about a concept from your week's plan instead.")
@@ -186,13 +187,17 @@ class Tutor:
                         memory=memory)
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
-        """A follow-up as a standalone question; falls back to joining it to the last question."""
+        """A follow-up as a standalone question: joined to the last question, or rewritten by
+        the model when `condense_with_model` is on (falling back to the join if it fails)."""
         last_question = history[-1][0]
         fallback = f"{last_question} {question}"
+        if not self.settings.condense_with_model:
+            return fallback
         try:
             with self._model_lock:
                 reply = self.model.invoke([HumanMessage(render(
-                    "condense", history=last_question, question=question))]).content
+                    "condense", history=last_question, question=question))],
+                    max_tokens=CONDENSE_TOKENS).content
         except Exception:  # the fallback is as good for retrieval; the answer step reports failures
             return fallback
         reply = str(reply).strip().splitlines()[0].strip() if str(reply).strip() else ""

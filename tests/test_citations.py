@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 
 from app.citations import (
+    asks_something,
     candidate_sentences,
     check_answer,
-    asks_something,
     looks_harmful,
     looks_like_injection,
     markers,
     redact_instructions,
     split_sentences,
+    strip_markers,
     support,
 )
 
@@ -141,3 +142,9 @@ def test_quotable_sentences_skip_labels_code_formulas_headings_and_fragments() -
         "Adam keeps moving averages of the gradient and its square.",
         "It scales each step per parameter automatically.",
     ]
+
+
+def test_intervals_in_math_and_indexes_in_code_are_not_citation_markers() -> None:
+    sentence = "Here $\\lambda \\in [0,1]$ and `out[0]` hold, as [2] says."
+    assert markers(sentence) == [2]
+    assert strip_markers(sentence) == "Here $\\lambda \\in [0,1]$ and `out[0]` hold, as says."

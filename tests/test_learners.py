@@ -372,7 +372,7 @@ def test_a_follow_up_is_condensed_from_the_history_in_the_database(corpus_dir, e
         "What is scaled dot-product attention?", week=18, memory=ConversationLog(store, learner.id))
     model = fake("Why does scaled dot-product attention divide by the square root of d_k?",
                  "Dividing by the square root of d_k keeps the variance of the scores near one [1].")
-    second = tutor_on(corpus_dir, embedder, model).ask(
+    second = tutor_on(corpus_dir, embedder, model, condense_with_model=True).ask(
         "Why divide by that?", week=18, conversation_id=first.conversation_id,
         memory=ConversationLog(store, learner.id))
     assert "What is scaled dot-product attention?" in model.prompts[0][0].content

@@ -43,8 +43,8 @@ def fake(*replies: str) -> RecordingFake:
     return RecordingFake(messages=iter([AIMessage(r) for r in replies]), prompts=[])
 
 
-def tutor_on(data_dir: Path, embedder, model) -> Tutor:
-    settings = Settings(data_dir=data_dir)
+def tutor_on(data_dir: Path, embedder, model, **options) -> Tutor:
+    settings = Settings(data_dir=data_dir, **options)
     retriever = Retriever(Store(settings), embedder, LexicalIndex(data_dir), prerequisites_by_week())
     return Tutor(settings, retriever, model=model)
 
@@ -146,11 +146,22 @@ def test_each_mode_uses_its_prompt(corpus_dir, embedder, mode, phrase) -> None:
     assert phrase in model.prompts[0][0].content
 
 
-def test_a_follow_up_is_condensed_before_retrieval(corpus_dir, embedder) -> None:
+def test_a_follow_up_is_joined_to_the_earlier_question_without_the_model(corpus_dir, embedder) -> None:
+    model = fake("Scaled dot-product attention compares queries with keys [1].",
+                 "Dividing by the square root of d_k keeps the variance of the scores near one [1].")
+    tutor = tutor_on(corpus_dir, embedder, model)
+    first = tutor.ask("What is scaled dot-product attention?", week=18)
+    second = tutor.ask("Why divide by that?", week=18, conversation_id=first.conversation_id)
+    assert second.standalone_question == "What is scaled dot-product attention? Why divide by that?"
+    assert not any("Rewrite the follow-up" in str(m[0].content) for m in model.prompts)
+    assert second.citations and second.citations[0].source == "notes/w18-attention.md"
+
+
+def test_a_follow_up_is_condensed_by_the_model_when_asked_to(corpus_dir, embedder) -> None:
     model = fake("Scaled dot-product attention compares queries with keys [1].",
                  "Why does scaled dot-product attention divide by the square root of d_k?",
                  "Dividing by the square root of d_k keeps the variance of the scores near one [1].")
-    tutor = tutor_on(corpus_dir, embedder, model)
+    tutor = tutor_on(corpus_dir, embedder, model, condense_with_model=True)
     first = tutor.ask("What is scaled dot-product attention?", week=18)
     second = tutor.ask("Why divide by that?", week=18, conversation_id=first.conversation_id)
     assert second.standalone_question.startswith("Why does scaled dot-product attention")
@@ -160,7 +171,7 @@ def test_a_follow_up_is_condensed_before_retrieval(corpus_dir, embedder) -> None
 def test_a_useless_condensation_falls_back_to_the_previous_question(corpus_dir, embedder) -> None:
     model = fake("Scaled dot-product attention compares queries with keys [1].", "Sure!",
                  "The scores are divided to keep their variance near one [1].")
-    tutor = tutor_on(corpus_dir, embedder, model)
+    tutor = tutor_on(corpus_dir, embedder, model, condense_with_model=True)
     first = tutor.ask("What is scaled dot-product attention?", week=18)
     second = tutor.ask("Why divide?", week=18, conversation_id=first.conversation_id)
     assert second.standalone_question == "What is scaled dot-product attention? Why divide?"
