@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     openai_model: str = Field(default="", description="Model name the server knows.")
     hf_model_path: Path | None = Field(default=None, description="Directory of a transformers model.")
     llm_temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    llm_seed: int = Field(default=0, description="The local model's sampling seed; -1 = random. "
+                          "Fixed so an eval run reproduces.")
     llm_max_tokens: int = Field(default=320, ge=16, le=4096)
     llm_context_tokens: int = Field(default=2048, ge=512)
     llm_timeout_s: float = Field(default=120.0, gt=0)

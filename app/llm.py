@@ -111,6 +111,7 @@ def _local(settings: Settings, max_tokens: int, grammar: str | None) -> BaseChat
         n_batch=256,
         max_tokens=max_tokens,
         temperature=settings.llm_temperature,
+        seed=settings.llm_seed,
         top_p=0.9,
         repeat_penalty=1.15,
         stop=STOP,
