@@ -2,7 +2,8 @@
 the indexed course text, and does a second quiz repeat the first?
 
 Validity per generator (before the quiz filter drops invalid items) comes from
-`app.quiz.quiz_validity`; this module adds what only the eval index can check.
+`app.quiz.quiz_validity`, the model-written kind included when a question writer is given
+(the full suite); this module adds what only the eval index can check.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from app.quiz import Question, QuizError, make_quiz
+from app.quiz import KINDS, LLM, Question, QuestionWriter, QuizError, make_quiz, quiz_validity
 from ingest.notes import Note, read_notes
 
 WEEKS = range(1, 49)
@@ -39,10 +40,14 @@ def duplicates(questions: Iterable[Question]) -> int:
 
 
 def quiz_quality(chunks_by_source: dict[str, list[str]], notes: list[Note] | None = None,
-                 weeks: Iterable[int] = WEEKS) -> dict[str, Any]:
-    """Two quizzes per week, the second excluding the first's questions (as the API does)."""
+                 weeks: Iterable[int] = WEEKS, writer: QuestionWriter | None = None) -> dict[str, Any]:
+    """Validity per generator, then two quizzes per week, the second excluding the first's
+    questions (as the API does)."""
     notes = notes if notes is not None else read_notes()
     weeks = list(weeks)
+    generators = quiz_validity(notes, weeks, (*KINDS, LLM) if writer else KINDS, writer=writer,
+                               per_week=1)
+    model_free = [generators[k] for k in KINDS]
     source_texts = {s: _norm(" ".join(chunks)) for s, chunks in chunks_by_source.items()}
     made, second_made, failed, asked, grounded_count, repeated = 0, 0, [], 0, 0, 0
     for week in weeks:
@@ -60,9 +65,13 @@ def quiz_quality(chunks_by_source: dict[str, list[str]], notes: list[Note] | Non
         asked += len(quiz)
         grounded_count += sum(grounded(q, source_texts) for q in quiz)
         repeated += duplicates(quiz)
-    return {"overall": {
+    overall = {"validity_rate": round(sum(g["valid"] for g in model_free)
+                                      / max(sum(g["generated"] for g in model_free), 1), 4)}
+    if writer:
+        overall["llm_validity_rate"] = generators[LLM]["rate"]
+    return {"overall": overall | {
         "weeks_with_quiz": round(made / len(weeks), 4),
         "weeks_with_second_quiz": round(second_made / len(weeks), 4),
         "grounded_rate": round(grounded_count / asked, 4) if asked else 0.0,
         "duplicate_rate": round(repeated / asked, 4) if asked else 0.0,
-    }, "failed": failed, "questions": asked}
+    }, "generators": generators, "failed": failed, "questions": asked}

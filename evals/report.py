@@ -212,8 +212,8 @@ def render_html(report: dict[str, Any]) -> str:
     if report.get("quiz"):
         quiz = report["quiz"]
         parts += ["<h2>Quizzes</h2>", _table([quiz["overall"]], list(quiz["overall"])),
-                  _table([{"generator": g, **row} for g, row in quiz.get("generators", {}).items()],
-                         ["generator", "generated", "valid", "rate"])]
+                  _table([{"generator": g, **row} for g, row in quiz["generators"].items()],
+                         ["generator", "generated", "valid", "repaired", "rate"])]
     if report["latency_ms"]:
         parts += ["<h2>Latency</h2>", _histogram(report["latency_ms"])]
     if report["worst"]:

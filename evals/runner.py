@@ -29,6 +29,7 @@ import numpy as np
 
 from app.config import Settings
 from app.llm import model_label
+from app.quiz import question_writer
 from app.retrieval import Retriever
 from app.store import Embedder
 from app.tutor import MIN_SIMILARITY, Answer, Tutor
@@ -352,8 +353,9 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
     per_quarter = {q: {f"retrieval_{k}": v for k, v in row.items()}
                    for q, row in retrieval["per_quarter"].items()}
     report: dict[str, Any] = {"retrieval": retrieval, "grounding": grounding}
-    options.progress.start("quizzes", 1)
-    report["quiz"] = quiz_quality(chunks_by_source)
+    options.progress.start("quizzes" + (" (the model writes some)" if options.suite == "full" else ""), 1)
+    writer = question_writer(index) if options.suite == "full" else None
+    report["quiz"] = quiz_quality(chunks_by_source, writer=writer)
     options.progress.advance()
     headline |= {f"quiz_{k}": v for k, v in report["quiz"]["overall"].items()}
 
