@@ -187,7 +187,7 @@ class ShortDraft(BaseModel):
     model_config = ConfigDict(extra="forbid")
     snippet: str
     answer: str
-    question: str
+    question: str = Field(min_length=15)  # a floor, not a cap: caps blow up llama.cpp's grammar
 
     def to_question(self, note: Note) -> Question:
         return _question("short", self.question, [], self.answer, _said(self.snippet), "medium",
@@ -206,7 +206,7 @@ class McqDraft(ShortDraft):
 class TrueFalseDraft(BaseModel):
     model_config = ConfigDict(extra="forbid")
     snippet: str
-    statement: str
+    statement: str = Field(min_length=30)  # else a small model writes "True" here
     answer: Literal["True", "False"]
 
     def to_question(self, note: Note) -> Question:
@@ -244,7 +244,8 @@ def grounding_problems(question: Question) -> list[str]:
     snippet, answer = question.citation["snippet"], question.answer
     if len(snippet.split()) < MIN_SNIPPET_WORDS:
         found.append(f"the snippet must quote at least {MIN_SNIPPET_WORDS} words of the passage")
-    if question.kind == "short" and _norm(answer) and _norm(answer) in _norm(question.prompt):
+    words = f" {_norm(answer)} "
+    if question.kind == "short" and words.strip() and words in f" {_norm(question.prompt)} ":
         found.append("the prompt gives the answer away")
     if question.kind == "truefalse":
         statement = question.prompt.removeprefix("True or false? ")

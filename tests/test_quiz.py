@@ -195,20 +195,23 @@ def test_a_question_still_faulty_after_the_repair_is_dropped(second) -> None:
 
 
 @pytest.mark.parametrize("kind, draft, problem", [
-    ("short", {"snippet": PASSAGE, "answer": "nonsense words", "question": "What?"},
+    ("short", {"snippet": PASSAGE, "answer": "nonsense words", "question": "What are they?????"},
      "does not support the answer"),
     ("short", {"snippet": PASSAGE, "answer": "matching", "question": "What does a key offer for "
                "matching?"}, "gives the answer away"),
-    ("short", {"snippet": "for each query,", "answer": "query", "question": "What?"},
+    ("short", {"snippet": "for each query,", "answer": "query", "question": "What is compared?"},
      "at least 6 words"),
     ("mcq", {"snippet": PASSAGE, "answer": "token representations", "question": "Projections "
              "of what?", "wrong_options": ["weights", "Token representations", "gradients"]},
      "4 distinct options"),
     ("truefalse", {"snippet": PASSAGE, "statement": PASSAGE, "answer": "False"},
      "copied from the notes, so it is true"),
-    ("truefalse", {"snippet": PASSAGE, "statement": "Dropout zeroes activations.", "answer": "True"},
+    ("truefalse", {"snippet": PASSAGE, "statement": "Dropout zeroes activations in training.",
+                   "answer": "True"},
      "not about what the snippet says"),
-    ("mcq", {"snippet": PASSAGE, "question": "Which?"}, "not the JSON object asked for"),
+    ("mcq", {"snippet": PASSAGE, "question": "Which one is it?"}, "not the JSON object asked for"),
+    ("truefalse", {"snippet": PASSAGE, "statement": "True", "answer": "True"},
+     "not the JSON object asked for"),
 ])
 def test_the_checks_catch_what_a_model_gets_wrong(kind, draft, problem) -> None:
     _, found = QuestionWriter.read(json.dumps(draft), kind, W18, PASSAGE)
