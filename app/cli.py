@@ -578,6 +578,9 @@ def eval_(
         exists=True, file_okay=False)] = None,
     ablations: Annotated[bool, typer.Option(
         "--ablations", help="Full suite: also answer with a larger context (a second pass).")] = False,
+    llm_quiz: Annotated[bool, typer.Option(
+        "--llm-quiz", help="Also measure the model-written quiz kind (slow: a model call or two "
+        "per question).")] = False,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -606,7 +609,8 @@ def eval_(
         with Progress(console=err, transient=True, disable=as_json) as bar:
             result = run(settings, Options(
                 suite=suite, public_notes=public_notes, limit=limit,  # type: ignore[arg-type]
-                datasets=datasets, ablations=ablations, progress=_EvalProgress(bar)))
+                datasets=datasets, ablations=ablations, llm_quiz=llm_quiz,
+                progress=_EvalProgress(bar)))
         result = reports.finalize(result, settings.eval_reports_dir, baseline)
     except (DatasetError, reports.ReportError) as exc:
         fail(str(exc), code=2)
