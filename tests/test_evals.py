@@ -219,7 +219,7 @@ def test_an_unknown_baseline_run_lists_the_runs_there_are(tmp_path: Path) -> Non
 def tutor_eval(data_dir: Path, reports: Path, *args: str) -> subprocess.CompletedProcess:
     env = {"TUTOR_EVAL_REPORTS_DIR": str(reports), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
     return subprocess.run([str(REPO / ".venv" / "bin" / "tutor"), "eval", "--json", "--data-dir",
-                           str(data_dir), *args], capture_output=True, text=True, env=env, timeout=600,
+                           str(data_dir), *args], capture_output=True, text=True, env=env, timeout=1800,
                           check=False)
 
 
