@@ -211,7 +211,7 @@ def test_a_question_still_faulty_after_the_repair_is_dropped(second) -> None:
      "not about what the snippet says"),
     ("mcq", {"snippet": PASSAGE, "question": "Which one is it?"}, "not the JSON object asked for"),
     ("truefalse", {"snippet": PASSAGE, "statement": "True", "answer": "True"},
-     "not the JSON object asked for"),
+     "not about what the snippet says"),  # what SmolLM2 writes there
 ])
 def test_the_checks_catch_what_a_model_gets_wrong(kind, draft, problem) -> None:
     _, found = QuestionWriter.read(json.dumps(draft), kind, W18, PASSAGE)
