@@ -245,14 +245,14 @@ def grounding_problems(question: Question) -> list[str]:
     snippet, answer = question.citation["snippet"], question.answer
     if len(snippet.split()) < MIN_SNIPPET_WORDS:
         found.append(f"the snippet must quote at least {MIN_SNIPPET_WORDS} words of the passage")
-    words = f" {_norm(answer)} "
-    if question.kind == "short" and words.strip() and words in f" {_norm(question.prompt)} ":
+    words = f" {normalized(answer)} "
+    if question.kind == "short" and words.strip() and words in f" {normalized(question.prompt)} ":
         found.append("the prompt gives the answer away")
     if question.kind == "truefalse":
         statement = question.prompt.removeprefix("True or false? ")
         if support(statement, snippet) < (0.8 if answer == "True" else 0.5):
             found.append("the statement is not about what the snippet says")
-        elif answer == "False" and _norm(statement) in _norm(snippet):
+        elif answer == "False" and normalized(statement) in normalized(snippet):
             found.append("the statement is copied from the notes, so it is true, not false")
     return found
 
@@ -471,7 +471,8 @@ class Grade:
         return self.rating or ("good" if self.correct else "again")
 
 
-def _norm(text: str) -> str:
+def normalized(text: str) -> str:
+    """Lower-case words and numbers only: how two prompts or answers are compared."""
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
@@ -491,11 +492,11 @@ def grade(question: Question, response: str,
     if question.kind in ("mcq", "truefalse"):
         letters = {chr(ord("A") + i): option for i, option in enumerate(question.options)}
         chosen = letters.get(given.upper(), given)
-        ok = _norm(chosen) == _norm(question.answer)
+        ok = normalized(chosen) == normalized(question.answer)
         return Grade(ok, float(ok), ("Correct. " if ok else f"Not quite: the answer is "
                                      f"{question.answer}. ") + quote)
     if question.kind == "cloze":
-        ok = _norm(given) == _norm(question.answer) or (
+        ok = normalized(given) == normalized(question.answer) or (
             bool(content_words(question.answer)) and content_words(question.answer) <= content_words(given))
         return Grade(ok, float(ok), ("Correct. " if ok else f"The missing term is "
                                      f"\"{question.answer}\". ") + quote)

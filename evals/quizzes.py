@@ -8,11 +8,19 @@ Validity per generator (before the quiz filter drops invalid items) comes from
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
-from app.quiz import KINDS, LLM, Question, QuestionWriter, QuizError, make_quiz, quiz_validity
+from app.quiz import (
+    KINDS,
+    LLM,
+    Question,
+    QuestionWriter,
+    QuizError,
+    make_quiz,
+    normalized,
+    quiz_validity,
+)
 from ingest.notes import Note, read_notes
 
 WEEKS = range(1, 49)
@@ -20,21 +28,17 @@ QUIZ_SIZE = 5
 LLM_EVERY = 4
 
 
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9 ]+", " ", text.lower()).split())
-
-
 def grounded(question: Question, source_texts: dict[str, str]) -> bool:
     """The cited snippet is in the indexed text of the cited source."""
     text = source_texts.get(question.citation["source"])
-    return bool(text) and _norm(question.citation["snippet"]) in text
+    return bool(text) and normalized(question.citation["snippet"]) in text
 
 
 def duplicates(questions: Iterable[Question]) -> int:
     """Questions whose prompt (normalized) was already asked earlier in the sequence."""
     seen, repeated = set(), 0
     for question in questions:
-        key = _norm(question.prompt)
+        key = normalized(question.prompt)
         repeated += key in seen
         seen.add(key)
     return repeated
@@ -50,7 +54,7 @@ def quiz_quality(chunks_by_source: dict[str, list[str]], notes: list[Note] | Non
     if writer:  # a model call or two per question: every 4th week is enough to see its rate
         generators |= quiz_validity(notes, weeks[::LLM_EVERY], (LLM,), writer=writer, per_week=1)
     model_free = [generators[k] for k in KINDS]
-    source_texts = {s: _norm(" ".join(chunks)) for s, chunks in chunks_by_source.items()}
+    source_texts = {s: normalized(" ".join(chunks)) for s, chunks in chunks_by_source.items()}
     made, second_made, failed, asked, grounded_count, repeated = 0, 0, [], 0, 0, 0
     for week in weeks:
         try:

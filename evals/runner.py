@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -390,7 +390,7 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
             "judge": judge.label if judge else "offline (word support + embedding similarity)",
             "index": str(index.data_dir), "index_chunks": retriever.store.count(),
             "items": len(items),
-            "items_by_kind": _count(i.kind for i in items),
+            "items_by_kind": dict(Counter(i.kind for i in items)),
             "public_notes": str(options.public_notes) if options.public_notes else None,
             "python": platform.python_version(), "machine": platform.machine(),
         },
@@ -402,13 +402,6 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
 
 def _similarity(embedder: Embedder) -> m.Similarity:
     return lambda a, b: embedder.embed(a) @ embedder.embed(b).T
-
-
-def _count(values: Iterable[str]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for value in values:
-        counts[value] += 1
-    return dict(counts)
 
 
 def _item_row(r: Scored) -> dict[str, Any]:
