@@ -84,6 +84,36 @@ def test_no_spoilers_leaves_out_later_weeks(corpus_dir: Path, embedder) -> None:
     assert safe and all(min(h.weeks or [0]) <= 10 for h in safe)
 
 
+def test_dense_candidates_are_the_exact_nearest_neighbours(corpus_dir: Path, embedder) -> None:
+    """Approximate search made the candidates differ between runs on the same index."""
+    import numpy as np
+
+    from app.retrieval import CANDIDATES
+    from app.store import Store
+    from evals.datasets import load_dataset
+
+    store = Store(Settings(data_dir=corpus_dir))
+    everything = store.all(include=["embeddings"])
+    ids, matrix = np.array(everything["ids"]), np.array(everything["embeddings"])
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    for vector in embedder.embed([item.question for item in load_dataset()]):
+        exact = ids[np.argsort(-(matrix @ (vector / np.linalg.norm(vector))))[:CANDIDATES]]
+        assert {h.id for h in store.query(vector, CANDIDATES)} == set(exact)
+
+
+def test_an_index_built_with_chromas_default_search_breadth_is_brought_up_to_ours(
+        data_dir: Path) -> None:
+    import chromadb
+
+    from app.store import SEARCH_EF, Store
+
+    settings = Settings(data_dir=data_dir)
+    settings.chroma_dir.mkdir(parents=True)
+    chromadb.PersistentClient(path=str(settings.chroma_dir)).create_collection(
+        settings.collection, configuration={"hnsw": {"space": "cosine"}})
+    assert Store(settings).collection.configuration["hnsw"]["ef_search"] == SEARCH_EF
+
+
 def test_search_json_follows_the_contract(corpus_dir: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "app.cli", "search", "Adam bias correction", "--k", "3", "--json"],
