@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -69,7 +70,9 @@ def retrieval_scores(qrels: dict[str, list[str]], rankings: dict[str, list[str]]
     qrels_dict = {q: {source: 1 for source in rel} for q, rel in judged.items()}
     run_dict = {q: {s: 1.0 / rank for rank, s in enumerate(rankings.get(q, []), 1)}
                 or {"(nothing retrieved)": 0.0} for q in judged}
-    scores = evaluate(Qrels(qrels_dict), Run(run_dict), list(metrics), return_mean=False)
+    with warnings.catch_warnings():  # numba's note on ranx's own integer cast, not ours to fix
+        warnings.filterwarnings("ignore", message="unsafe cast from uint64 to int64")
+        scores = evaluate(Qrels(qrels_dict), Run(run_dict), list(metrics), return_mean=False)
     if len(metrics) == 1:
         scores = {metrics[0]: scores}
     return {q: {m: float(scores[m][i]) for m in metrics} for i, q in enumerate(judged)}
