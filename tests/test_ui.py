@@ -34,9 +34,10 @@ def loopback(data_dir: Path) -> Settings:
 
 
 @contextmanager
-def running(command: list[str], settings: Settings, health_url: str) -> Iterator[None]:
+def running(command: list[str], settings: Settings, health_url: str,
+            cwd: Path = REPO) -> Iterator[None]:
     """A child started the way `make run` starts it; ready once `health_url` answers."""
-    child = subprocess.Popen(command, cwd=REPO, env=child_env(settings),
+    child = subprocess.Popen(command, cwd=cwd, env=child_env(settings),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(health_url)

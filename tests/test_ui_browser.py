@@ -23,6 +23,7 @@ from tests.test_ui import loopback, running
 CHROMIUM = Path(os.environ.get("TUTOR_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = REPO / "test-artifacts"
+THEME_PRIMARY = "rgb(79, 70, 229)"  # primaryColor in app/ui/.streamlit/config.toml
 ANSWER_TIMEOUT_MS = 240_000  # the local model on a busy two-core machine
 
 
@@ -36,13 +37,14 @@ def chromium() -> Path:
 
 @pytest.fixture
 def ui_url(corpus_dir: Path, tmp_path: Path) -> Iterator[str]:
-    """The API and the UI as `make run` starts them, on free loopback ports."""
+    """The API and the UI as `make run` starts them, on free loopback ports; the UI from a
+    folder outside the repo, as `tutor up` may be."""
     data_dir = tmp_path / "data"
     shutil.copytree(corpus_dir, data_dir)
     settings = loopback(data_dir)
     ui = f"http://{settings.api_host}:{settings.ui_port}"
     with (running(api_command(settings), settings, f"{settings.resolved_api_url}/health"),
-          running(ui_command(settings), settings, f"{ui}/_stcore/health")):
+          running(ui_command(settings), settings, f"{ui}/_stcore/health", cwd=tmp_path)):
         yield ui
 
 
@@ -66,10 +68,14 @@ def learner_journey(page: Page, url: str) -> None:
     page.goto(url)
     sidebar = page.get_by_test_id("stSidebar")
 
+    # our theme, whatever folder the UI was started from
+    join = sidebar.get_by_role("button", name="Start learning")
+    expect(join).to_have_css("background-color", THEME_PRIMARY)
+
     # join as a new learner on week 18
     sidebar.get_by_label("Your name").fill("Ada")
     sidebar.get_by_role("spinbutton", name="Starting week").fill("18")
-    sidebar.get_by_role("button", name="Start learning").click()
+    join.click()
     expect(sidebar.get_by_text("On week 18 of 72")).to_be_visible(timeout=30_000)
     sidebar.get_by_role("button", name="I've saved it").click()
     expect(sidebar.get_by_test_id("stCode")).to_be_hidden()  # the key is shown only once
