@@ -251,8 +251,9 @@ def open_retriever(settings: Settings) -> Any:
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in your own words.")],
-    week: Annotated[int | None, typer.Option("--week", "-w", help="Your current week (1-72).",
-                                             show_default=False)] = None,
+    week: Annotated[int | None, typer.Option(
+        "--week", "-w", help="Your current week (1-72; default: yours, once `tutor week` or a "
+        "quiz has made you a learner).", show_default=False)] = None,
     mode: Annotated[str, typer.Option("--mode", "-m",
                                       help="explain (default), socratic (hints first) or quick.")] = "explain",
     no_spoilers: Annotated[bool, typer.Option("--no-spoilers",
@@ -281,6 +282,8 @@ def ask(
         fail("the question must be 1-2,000 characters", code=2)
     settings = settings_for(data_dir)
     tutor = Tutor(settings, open_retriever(settings))
+    if week is None and (week := week_you_are_on(settings)) is not None and not as_json:
+        out.print(f"[dim]week {week}: yours (see `tutor week`); --week N asks from another[/dim]")
     filters = Filters(no_spoilers_after=week if no_spoilers else None)
     try:
         if as_json:
@@ -372,6 +375,19 @@ def local_learner(settings: Settings) -> tuple[Any, Any]:
     except LearnerStoreError as exc:
         fail(str(exc))
     return store, store.local_learner(dt.date.today())
+
+
+def week_you_are_on(settings: Settings) -> int | None:
+    """The command line learner's week, or None while there is no such learner yet (asking
+    alone doesn't make one). A database that can't be read costs the week, not the answer."""
+    from app.learners import LearnerStore, LearnerStoreError
+
+    try:
+        learner = LearnerStore(settings.resolved_database_url).existing_local_learner()
+    except LearnerStoreError as exc:
+        err.print(f"[yellow]warning:[/yellow] answering without your week: {exc}")
+        return None
+    return your_week(learner) if learner else None
 
 
 def your_week(learner: Any) -> int:

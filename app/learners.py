@@ -213,11 +213,10 @@ class LearnerStore:
         """The command line's learner, made on first use. It needs no token: whoever can read
         the data dir owns its database anyway. Its token is never shown, so the API can't act
         as it."""
-        query = select(Learner).where(Learner.local.is_(True))
-        with self.sessions() as session:
-            learner = session.scalar(query)
+        learner = self.existing_local_learner()
         if learner is not None:
             return learner
+        query = select(Learner).where(Learner.local.is_(True))
         try:
             with self.sessions.begin() as session:
                 learner = Learner(name="local", token_hash=hash_token(secrets.token_urlsafe(32)),
@@ -227,6 +226,11 @@ class LearnerStore:
         except IntegrityError:  # another process made it first (one_local_learner index)
             with self.sessions() as session:
                 return session.scalars(query).one()
+
+    def existing_local_learner(self) -> Learner | None:
+        """The command line's learner if it has been made (by `tutor week` or a quiz)."""
+        with self.sessions() as session:
+            return session.scalar(select(Learner).where(Learner.local.is_(True)))
 
     def by_token(self, token: str) -> Learner | None:
         with self.sessions() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -71,6 +72,27 @@ def test_a_short_answer_under_review_is_rated_by_the_learner(tmp_path) -> None:
     review = tutor(tmp_path, "review", stdin="no idea\neasy\n")
     assert "Not yet." in review.stdout and "how did it go?" in review.stdout
     assert "1 of 1 remembered" in review.stdout  # the learner's "easy" outranks the grader
+
+
+def test_ask_without_a_week_asks_from_yours_once_you_have_one(tmp_path, corpus_dir) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(corpus_dir, data_dir)
+    question = "What is my assignment this week?"
+    before = json.loads(tutor(data_dir, "ask", question, "--json").stdout)
+    assert before["week"] is None  # asking alone makes no learner, so no week is assumed
+    tutor(data_dir, "week", "18")
+    after = json.loads(tutor(data_dir, "ask", question, "--json").stdout)
+    assert after["week"] == 18 and after["citations"][0]["source"] == "curriculum/week-18"
+    assert "week 18: yours" in tutor(data_dir, "ask", question).stdout
+
+
+def test_a_damaged_database_costs_ask_the_week_not_the_answer(tmp_path, corpus_dir) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(corpus_dir, data_dir)
+    (data_dir / "tutor.db").write_bytes(b"not a database " * 300)
+    result = tutor(data_dir, "ask", "What do I build in week 18?", "--json")
+    assert result.returncode == 0 and json.loads(result.stdout)["citations"]
+    assert "answering without your week" in result.stderr
 
 
 @pytest.mark.parametrize("command", [["progress"], ["review", "--json"], ["week"],
