@@ -498,6 +498,55 @@ def current_week(
 
 
 @app.command()
+def tasks(
+    names: Annotated[list[str] | None, typer.Argument(
+        help="Tasks to tick off, by name (reading, videos, course, practice, assignment, ...).",
+        show_default=False)] = None,
+    week: Annotated[int | None, typer.Option(
+        "--week", "-w", help="Another week than yours (1-48; months 13-18 have no checklist).",
+        show_default=False)] = None,
+    undo: Annotated[bool, typer.Option("--undo", help="Untick the named tasks instead.")] = False,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Your week's checklist, from the plan: tick off what you have done. `tutor progress`
+    counts the ticks, and the UI's Plan tab shows the same ones.
+
+    [dim]Examples:[/dim]
+      tutor tasks                      this week's checklist
+      tutor tasks reading practice     tick two tasks off
+      tutor tasks practice --undo      not done after all
+      tutor tasks --week 6 --json      [{"task": "reading", "text": "...", "done": true}, ...]
+    """
+    from app.learners import NotFound
+
+    check_week(week)
+    if undo and not names:
+        fail("name the tasks to untick, e.g. `tutor tasks practice --undo`", code=2)
+    store, learner = local_learner(settings_for(data_dir))
+    week = week or your_week(learner)
+    curriculum = load_curriculum()
+    checklist = store.checklist(learner.id, week, curriculum)
+    try:
+        for name in names or []:
+            checklist = store.tick(learner.id, week, name, not undo, curriculum)
+    except NotFound as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        print_json([vars(task) for task in checklist])
+        return
+    if not checklist:
+        out.print(f"Week {week} has no checklist: months 13-18 are planned by month "
+                  f"(`tutor plan --week {week}`).")
+        return
+    done = sum(task.done for task in checklist)
+    out.print(f"[bold]Week {week}[/bold]: {done} of {len(checklist)} done")
+    for task in checklist:
+        mark = "[green]✓[/green]" if task.done else "[dim]○[/dim]"
+        out.print(f" {mark} [bold]{task.task}[/bold]  {task.text}", highlight=False)
+
+
+@app.command()
 def review(
     list_only: Annotated[bool, typer.Option("--list", help="Show what is due without asking.")]
     = False,

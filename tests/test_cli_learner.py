@@ -74,6 +74,21 @@ def test_a_short_answer_under_review_is_rated_by_the_learner(tmp_path) -> None:
     assert "1 of 1 remembered" in review.stdout  # the learner's "easy" outranks the grader
 
 
+def test_tasks_ticked_off_here_count_in_progress(tmp_path) -> None:
+    tutor(tmp_path, "week", "18")
+    names = [t["task"] for t in json.loads(tutor(tmp_path, "tasks", "--json").stdout)]
+    assert "reading" in names
+    ticked = tutor(tmp_path, "tasks", "reading", names[-1])
+    assert ticked.returncode == 0 and f"2 of {len(names)} done" in ticked.stdout
+    tutor(tmp_path, "tasks", names[-1], "--undo")
+    completion = json.loads(tutor(tmp_path, "progress", "--json").stdout)["completion"]
+    assert {"week": 18, "done": 1, "total": len(names)}.items() <= next(
+        row for row in completion if row["week"] == 18).items()
+    unknown = tutor(tmp_path, "tasks", "knitting")
+    assert unknown.returncode == 2 and "its tasks are: reading" in unknown.stderr
+    assert "no checklist" in tutor(tmp_path, "tasks", "--week", "60").stdout
+
+
 def test_ask_without_a_week_asks_from_yours_once_you_have_one(tmp_path, corpus_dir) -> None:
     data_dir = tmp_path / "data"
     shutil.copytree(corpus_dir, data_dir)
@@ -108,5 +123,6 @@ def test_a_damaged_database_stops_the_cli_with_what_to_do(tmp_path, command) -> 
 
 def test_the_help_of_each_learner_command_teaches_with_an_example(tmp_path) -> None:
     for command, example in [("week", "tutor week 18"), ("review", "tutor review --list"),
+                             ("tasks", "tutor tasks reading practice"),
                              ("progress", "tutor progress --json"), ("quiz", "--kinds llm")]:
         assert example in tutor(tmp_path, command, "--help").stdout
