@@ -114,6 +114,11 @@ def faithfulness(answer: str, passages: list[str]) -> float | None:
     return supported / len(sentences)
 
 
+def has_markers(answer: str) -> bool:
+    """Does the answer cite anything at all? (Validity alone hides an answer that never cites.)"""
+    return bool(markers(answer))
+
+
 def citation_validity(answer: str, passages: int) -> float | None:
     """Share of `[n]` markers that point at one of the `passages` sources (None: no markers)."""
     found = markers(answer)

@@ -243,6 +243,7 @@ def score_answer(item: EvalItem, g: Generated, similarity: m.Similarity) -> dict
         "faithfulness_raw": m.faithfulness(raw, context) if raw else None,
         "citation_validity": m.citation_validity(text, len(context)) if answer.grounded else None,
         "citation_validity_raw": m.citation_validity(raw, len(context)) if raw else None,
+        "cites_raw": m.has_markers(raw) if raw else None,
         "citation_precision": m.citation_precision([c.source for c in answer.citations], item.relevant),
         "context_hit": any(r["source"] in item.relevant for r in answer.retrieved)
         if item.relevant and answer.grounded else None,
@@ -297,7 +298,7 @@ def summarize_answers(results: list[Scored]) -> dict[str, dict[str, float | None
                     "judge_relevancy": avg("judge_relevancy"),
                     "judge_failures": sum(int(r.scores.get("judge_failures") or 0) for r in results)}
     raw = {"key_point_recall": avg("key_point_recall_raw"), "faithfulness": avg("faithfulness_raw"),
-           "citation_validity": avg("citation_validity_raw")}
+           "citation_validity": avg("citation_validity_raw"), "answers_citing": avg("cites_raw")}
     return {"checked": checked, "raw": raw}
 
 

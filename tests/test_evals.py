@@ -129,6 +129,7 @@ def test_faithfulness_judges_a_sentence_by_the_passage_it_cites() -> None:
 def test_citation_checks() -> None:
     assert m.citation_validity("A [1]. B [2][5].", passages=3) == pytest.approx(2 / 3)
     assert m.citation_validity("no markers", passages=3) is None
+    assert m.has_markers("A [1].") and not m.has_markers("no markers, nor $x_{[0,1]}$")
     assert m.citation_precision(["notes/a.md", "notes/b.md"], ["notes/a.md"]) == 0.5
     assert m.citation_precision([], ["notes/a.md"]) is None
     assert m.cites_future_weeks([[18], [20, 21]], week=19) is True
@@ -299,7 +300,7 @@ def test_answers_are_scored_and_a_judge_that_fails_is_counted_not_dropped(corpus
     summary = summarize_answers(results)
     assert summary["checked"]["refusal_accuracy"] == 1.0
     assert summary["checked"]["judge_failures"] == 1 and summary["checked"]["judge_relevancy"] == 0.5
-    assert summary["raw"]["citation_validity"] == 0.5
+    assert summary["raw"]["citation_validity"] == 0.5 and summary["raw"]["answers_citing"] == 1.0
 
 
 @pytest.mark.slow
