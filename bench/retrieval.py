@@ -1,4 +1,6 @@
-"""Search latency: hybrid beside dense-only and BM25-only, at ~7k and ~100k chunks, one run.
+"""Search latency: hybrid beside dense-only and BM25-only, at ~7k and ~100k chunks, one run;
+then the dense candidates at our HNSW search breadth beside Chroma's default: how many of the
+exact 40 nearest it finds, and what that costs.
 
     python bench/retrieval.py [--scale 100000] [--queries 60]
 
@@ -59,6 +61,46 @@ def measure(data_dir, mode: str, qs: list[str]) -> list[float]:
     return times
 
 
+def candidates(data_dir, qs: list[str]) -> None:
+    """Recall of the 40 dense candidates against an exact search, at each ef_search. Chroma
+    applies a new ef_search when it loads the index, so each setting gets a fresh client."""
+    import chromadb
+    from chromadb.api.client import SharedSystemClient
+
+    from app.config import Settings
+    from app.retrieval import CANDIDATES
+    from app.store import SEARCH_EF, Embedder, Store
+
+    settings = Settings(data_dir=data_dir)
+    data = Store(settings).all(include=["embeddings"])
+    ids, matrix = np.array(data["ids"]), np.asarray(data["embeddings"], dtype=np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    vectors = Embedder().embed(qs)
+    exact = [set(ids[np.argsort(-(matrix @ v))[:CANDIDATES]]) for v in vectors]
+
+    def collection_at(ef: int):
+        SharedSystemClient.clear_system_cache()
+        collection = chromadb.PersistentClient(path=str(settings.chroma_dir)).get_collection(
+            settings.collection)
+        collection.modify(configuration={"hnsw": {"ef_search": ef}})
+        return collection
+
+    try:
+        for ef, label in ((100, "Chroma default"), (SEARCH_EF, "ours")):
+            collection = collection_at(ef)
+            collection.query(query_embeddings=[vectors[0]], n_results=CANDIDATES, include=[])
+            times, found = [], 0
+            for vector, truth in zip(vectors, exact, strict=True):
+                started = time.perf_counter()
+                hits = collection.query(query_embeddings=[vector], n_results=CANDIDATES, include=[])
+                times.append((time.perf_counter() - started) * 1000)
+                found += len(truth & set(hits["ids"][0]))
+            print(f"{len(ids):>12,} chunks{ef:>6} ({label:>14}){found / (CANDIDATES * len(qs)):9.3f}"
+                  f"{percentile(times, 50):9.1f}{percentile(times, 95):9.1f}", flush=True)
+    finally:
+        collection_at(SEARCH_EF)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, default=100_000, help="chunks in the large index")
@@ -70,6 +112,7 @@ def main() -> None:
     qs = queries(args.queries)
     from app.config import Settings
     from app.lexical import lexical_dir
+    from app.retrieval import CANDIDATES
     from app.store import Store
 
     print(f"\n{len(qs)} queries (week-boosted, k=5), latency in ms, query embedding included")
@@ -81,6 +124,10 @@ def main() -> None:
             times = measure(data_dir, mode, qs)
             print(f"{size:>12,} chunks{mode:>8}{percentile(times, 50):9.1f}{percentile(times, 95):9.1f}",
                   flush=True)
+    print(f"\ndense candidates: recall of the exact {CANDIDATES} nearest, Chroma query latency in ms")
+    print(f"{'index':>18}{'ef_search':>24}{'recall':>9}{'p50':>9}{'p95':>9}")
+    for data_dir in (small, large):
+        candidates(data_dir, qs)
 
 
 if __name__ == "__main__":
