@@ -35,6 +35,7 @@ from app.progress import progress
 from app.quiz import (
     KINDS,
     LLM,
+    RATINGS,
     QuestionWriter,
     QuizError,
     Verdict,
@@ -488,12 +489,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         quiz_id = records.save(learner.id, week, questions)
         return {"quiz_id": quiz_id, "week": week, "questions": [q.public() for q in questions]}
 
-    def _answer(svc: Services, learner: Learner, quiz_id: str | None, question: Any,
-                response: str, rating: str | None = None) -> dict[str, Any]:
+    def _feedback(question: Any, result: Any) -> dict[str, Any]:
+        return {"correct": result.correct, "score": result.score, "feedback": result.feedback,
+                "answer": question.answer, "explanation": question.explanation,
+                "citation": question.citation}
+
+    def _graded(svc: Services, question: Any, response: str) -> Any:
         try:
-            result = grade(question, response, svc.retriever.embedder.similarity, svc.judge)
+            return grade(question, response, svc.retriever.embedder.similarity, svc.judge)
         except LLMError as exc:  # a misconfigured judge; one failing to answer is fallen back on
             raise HTTPException(status_code=503, detail=str(exc)) from exc
+
+    def _answer(svc: Services, learner: Learner, quiz_id: str | None, question: Any,
+                response: str, rating: str | None = None) -> dict[str, Any]:
+        result = _graded(svc, question, response)
         try:
             result = self_rated(question, result, rating) if rating else result
         except QuizError as exc:
@@ -503,9 +512,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                      dt.datetime.now(dt.UTC))
         except AlreadyAnswered as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from exc
-        return {"correct": result.correct, "score": result.score, "feedback": result.feedback,
-                "answer": question.answer, "explanation": question.explanation,
-                "citation": question.citation, "next_review": due.isoformat()}
+        return _feedback(question, result) | {"next_review": due.isoformat()}
 
     @app.post("/learners/{learner_id}/quizzes/{quiz_id}/answers")
     def answer_quiz(quiz_id: str, body: AnswerIn, learner: LearnerDep,
@@ -533,6 +540,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except NotFound as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from exc
         return _answer(svc, learner, None, question, body.response, body.rating)
+
+    @app.post("/learners/{learner_id}/reviews/{question_id}/check")
+    def check_review(question_id: str, body: ResponseIn, learner: LearnerDep,
+                     svc: ServicesDep) -> dict[str, Any]:
+        """See how an answer compares, with the answer and its source, before rating it
+        yourself: nothing is recorded or rescheduled. Then post the review with your
+        `rating` (one of `rate_with`; short answers only, the rest are graded exactly)."""
+        try:
+            question = svc.quizzes.review_question(learner.id, question_id)
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+        return _feedback(question, _graded(svc, question, body.response)) | {
+            "rate_with": list(RATINGS) if question.kind == "short" else []}
 
     @app.get("/learners/{learner_id}/progress")
     def learner_progress(learner: LearnerDep, svc: ServicesDep,

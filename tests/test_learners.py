@@ -241,6 +241,14 @@ def test_a_short_answer_in_review_takes_the_learners_own_rating(client) -> None:
     for question_id in ids.values():
         client.post(f"{base}/quizzes/{quiz['quiz_id']}/answers",
                     json={"question_id": question_id, "response": "no idea"}, headers=auth)
+    answered = client.get(f"{base}/progress", headers=auth).json()["quiz_accuracy_by_week"]
+    check = client.post(f"{base}/reviews/{ids['short']}/check", json={"response": "no idea"},
+                        headers=auth).json()
+    assert check["answer"] and check["rate_with"] == ["again", "hard", "good", "easy"]
+    assert "next_review" not in check  # a check shows the answer, records and schedules nothing
+    assert client.get(f"{base}/progress", headers=auth).json()["quiz_accuracy_by_week"] == answered
+    assert client.post(f"{base}/reviews/{ids['mcq']}/check", json={"response": "A"},
+                       headers=auth).json()["rate_with"] == []  # graded exactly: nothing to rate
     easy = client.post(f"{base}/reviews/{ids['short']}", json={"response": "no idea",
                                                                "rating": "easy"}, headers=auth)
     assert easy.status_code == 200 and easy.json()["correct"] is True

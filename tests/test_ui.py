@@ -300,6 +300,41 @@ def test_a_checked_answer_without_a_choice_asks_for_one(ui) -> None:
     assert not ui.session_state["quiz_results"]
 
 
+def missed_short_answer_due_now(ui: AppTest, api_url: str) -> str:
+    """A short answer the signed-in learner missed, made due now as if minutes had passed."""
+    import sqlite3
+
+    who = ui.session_state["learner"]
+    base, auth = f"{api_url}/learners/{who['id']}", {"Authorization": f"Bearer {who['token']}"}
+    quiz = httpx.post(f"{base}/quizzes", json={"n": 1, "kinds": ["short"]}, headers=auth,
+                      timeout=60).json()
+    [question] = quiz["questions"]
+    httpx.post(f"{base}/quizzes/{quiz['quiz_id']}/answers", headers=auth, timeout=60,
+               json={"question_id": question["id"], "response": "no idea"}).raise_for_status()
+    data_dir = Path(httpx.get(f"{api_url}/health").json()["data_dir"])
+    with sqlite3.connect(data_dir / "tutor.db") as db:
+        db.execute("UPDATE review_cards SET due = datetime('now', '-1 minute') "
+                   "WHERE learner_id = ?", (who["id"],))
+    return question["id"]
+
+
+@pytest.mark.slow
+def test_a_short_answer_under_review_shows_the_answer_then_takes_the_learners_rating(
+        ui, api_url) -> None:
+    join(ui, week=18)
+    question_id = missed_short_answer_due_now(ui, api_url)
+    open_tab(ui, "Quiz")
+    ui.text_input(key=f"response-{question_id}").input("no idea")
+    ui.button(key=f"FormSubmitter:answer-{question_id}-Check").click().run()
+    checked = ui.session_state["review_results"][question_id]
+    assert "next_review" not in checked and "How did it go?" in texts(ui)  # not recorded yet
+    assert f"**Answer:** {checked['answer']}" in texts(ui)
+    ui.button(key=f"rate-{question_id}-easy").click().run()
+    rated = ui.session_state["review_results"][question_id]
+    assert "You rated your answer: easy." in rated["feedback"] and "next review" in texts(ui)
+    assert "How did it go?" not in texts(ui)
+
+
 @pytest.mark.slow
 def test_the_journal_keeps_a_weekly_rating_and_notes(ui, api_url) -> None:
     join(ui, week=18)

@@ -83,20 +83,31 @@ def render_reviews(api: Api) -> None:
         return
     results = st.session_state["review_results"]
     for question in reviews:
-        answer_card(question, f"Review · week {question['citation']['week']}", results,
-                    lambda response, q=question: api.post(session.path(f"/reviews/{q['id']}"),
-                                                          {"response": response}))
+        path = session.path(f"/reviews/{question['id']}")
+        if question["kind"] == "short":  # meaning is hard to grade: see the answer, rate yourself
+            answer_card(question, f"Review · week {question['citation']['week']}", results,
+                        lambda response, p=path: api.post(f"{p}/check", {"response": response}),
+                        rate=lambda response, rating, p=path: api.post(
+                            p, {"response": response, "rating": rating}))
+        else:
+            answer_card(question, f"Review · week {question['citation']['week']}", results,
+                        lambda response, p=path: api.post(p, {"response": response}))
 
 
 def answer_card(question: dict[str, Any], title: str, results: dict[str, Any],
-                submit: Callable[[str], dict[str, Any]]) -> None:
-    """One question in a card: a form until answered, then the feedback with its source."""
+                submit: Callable[[str], dict[str, Any]],
+                rate: Callable[[str, str], dict[str, Any]] | None = None) -> None:
+    """One question in a card: a form until answered, then the feedback with its source.
+
+    With `rate`, `submit` only checks the answer; the learner's own rating then records it."""
     with st.container(border=True):
         st.caption(f"{title} · {KIND_LABELS.get(question['kind'], question['kind'])}")
         st.markdown(f"**{question['prompt']}**")
         result = results.get(question["id"])
         if result:
             feedback(result)
+            if rate and "next_review" not in result:
+                rating_buttons(question["id"], result, results, rate)
             return
         with st.form(f"answer-{question['id']}", border=False):
             if question["options"]:
@@ -113,8 +124,21 @@ def answer_card(question: dict[str, Any], title: str, results: dict[str, Any],
             st.warning("Choose or type an answer first.", icon=":material/edit:")
             return
         with reported():
-            results[question["id"]] = submit(response)
+            results[question["id"]] = submit(response) | {"response": response}
             st.rerun()
+
+
+def rating_buttons(question_id: str, result: dict[str, Any], results: dict[str, Any],
+                   rate: Callable[[str, str], dict[str, Any]]) -> None:
+    """Again, Hard, Good, Easy: the learner's verdict schedules the next review."""
+    st.markdown("**How did it go?** Your rating decides when this comes back.")
+    with st.container(horizontal=True):
+        for rating in result["rate_with"]:
+            if st.button(rating.capitalize(), key=f"rate-{question_id}-{rating}",
+                         type="primary" if rating == "good" else "secondary"):
+                with reported():
+                    results[question_id] = rate(result["response"], rating)
+                    st.rerun()
 
 
 def feedback(result: dict[str, Any]) -> None:
@@ -129,5 +153,5 @@ def feedback(result: dict[str, Any]) -> None:
         if text and text not in result["feedback"]:
             st.markdown(f"> {text}")
             break
-    st.caption(f":material/description: `{citation['source']}` · week {citation['week']} · "
-               f"next review {result['next_review'][:10]}")
+    when = f" · next review {result['next_review'][:10]}" if "next_review" in result else ""
+    st.caption(f":material/description: `{citation['source']}` · week {citation['week']}{when}")
