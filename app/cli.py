@@ -546,6 +546,59 @@ def tasks(
         out.print(f" {mark} [bold]{task.task}[/bold]  {task.text}", highlight=False)
 
 
+JOURNAL_CHARS = 20_000  # as the API's JournalIn
+
+
+@app.command()
+def journal(
+    text: Annotated[str | None, typer.Argument(
+        help="A note on your week: what clicked, what didn't, what to ask next.",
+        show_default=False)] = None,
+    rating: Annotated[int | None, typer.Option(
+        "--rating", "-r", min=1, max=10, help="How well you understand the week, 1-10.",
+        show_default=False)] = None,
+    week: Annotated[int | None, typer.Option(
+        "--week", "-w", help="Another week than yours (1-72).", show_default=False)] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Your study journal: notes and a 1-10 self-rating per week, as in the UI's Journal tab.
+    `tutor progress` charts the ratings.
+
+    [dim]Examples:[/dim]
+      tutor journal                                      your notes and ratings so far
+      tutor journal "Attention finally clicked" -r 8     a note and a rating for your week
+      tutor journal --rating 6 --week 17                 rate another week
+      tutor journal --json                               {"ratings": {...}, "entries": [...]}
+    """
+    check_week(week)
+    if text is not None and not 1 <= len(text.strip()) <= JOURNAL_CHARS:
+        fail(f"a journal note is 1-{JOURNAL_CHARS:,} characters", code=2)
+    store, learner = local_learner(settings_for(data_dir))
+    week = week or your_week(learner)
+    if text is not None:
+        store.write_journal(learner.id, week, text.strip())
+    if rating is not None:
+        store.rate(learner.id, week, rating)
+    entries, ratings = store.journal(learner.id), store.ratings(learner.id)
+    if as_json:
+        print_json({"ratings": ratings, "entries": [
+            {"id": e.id, "week": e.week, "text": e.text, "created_at": e.created_at.isoformat()}
+            for e in entries]})
+        return
+    if text is not None or rating is not None:
+        out.print(f"Saved for week {week}.")
+    if not entries and not ratings:
+        out.print('Your journal is empty. Write what you learned this week: '
+                  '`tutor journal "..." --rating 7`.')
+        return
+    for number in sorted({e.week for e in entries} | set(ratings)):
+        rated = f"  [dim]rated {ratings[number]}/10[/dim]" if number in ratings else ""
+        out.print(f"\n[bold]Week {number}[/bold]{rated}")
+        for entry in (e for e in entries if e.week == number):
+            out.print(f"  [dim]{entry.created_at:%Y-%m-%d}[/dim]  {entry.text}", highlight=False)
+
+
 @app.command()
 def review(
     list_only: Annotated[bool, typer.Option("--list", help="Show what is due without asking.")]

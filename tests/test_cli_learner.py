@@ -89,6 +89,23 @@ def test_tasks_ticked_off_here_count_in_progress(tmp_path) -> None:
     assert "no checklist" in tutor(tmp_path, "tasks", "--week", "60").stdout
 
 
+def test_the_journal_keeps_notes_and_ratings_per_week(tmp_path) -> None:
+    assert "Your journal is empty" in tutor(tmp_path, "journal").stdout
+    tutor(tmp_path, "week", "18")
+    saved = tutor(tmp_path, "journal", "Attention finally clicked", "--rating", "8")
+    assert saved.returncode == 0 and "Saved for week 18" in saved.stdout
+    tutor(tmp_path, "journal", "--rating", "6", "--week", "17")
+    shown = tutor(tmp_path, "journal").stdout
+    assert shown.index("Week 17") < shown.index("Week 18") and "rated 8/10" in shown
+    data = json.loads(tutor(tmp_path, "journal", "--json").stdout)
+    assert data["ratings"] == {"17": 6, "18": 8}
+    assert [(e["week"], e["text"]) for e in data["entries"]] == [(18, "Attention finally clicked")]
+    ratings = json.loads(tutor(tmp_path, "progress", "--json").stdout)["self_ratings"]
+    assert ratings == [{"week": 17, "rating": 6}, {"week": 18, "rating": 8}]
+    assert tutor(tmp_path, "journal", "--rating", "11").returncode == 2
+    assert tutor(tmp_path, "journal", "   ").returncode == 2
+
+
 def test_ask_without_a_week_asks_from_yours_once_you_have_one(tmp_path, corpus_dir) -> None:
     data_dir = tmp_path / "data"
     shutil.copytree(corpus_dir, data_dir)
@@ -124,5 +141,6 @@ def test_a_damaged_database_stops_the_cli_with_what_to_do(tmp_path, command) -> 
 def test_the_help_of_each_learner_command_teaches_with_an_example(tmp_path) -> None:
     for command, example in [("week", "tutor week 18"), ("review", "tutor review --list"),
                              ("tasks", "tutor tasks reading practice"),
+                             ("journal", "tutor journal --rating 6 --week 17"),
                              ("progress", "tutor progress --json"), ("quiz", "--kinds llm")]:
         assert example in tutor(tmp_path, command, "--help").stdout
