@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, field_validator
 from app.config import Settings, get_settings
 from app.ingest_jobs import Busy, IngestJobs
 from app.learners import (
+    JOURNAL_CHARS,
     AlreadyAnswered,
     ConversationLog,
     Learner,
@@ -35,13 +36,13 @@ from app.progress import progress
 from app.quiz import (
     KINDS,
     LLM,
-    RATINGS,
     QuestionWriter,
     QuizError,
     Verdict,
     grade,
     make_quiz,
     question_writer,
+    ratings_for,
     self_rated,
 )
 from app.retrieval import Filters, Retriever
@@ -199,7 +200,7 @@ class Rating(BaseModel):
 
 
 class JournalIn(BaseModel):
-    text: str = Field(min_length=1, max_length=20_000)
+    text: str = Field(min_length=1, max_length=JOURNAL_CHARS)
 
 
 class QuizRequest(BaseModel):
@@ -467,8 +468,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/learners/{learner_id}/journal")
     def journal(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]:
-        return [{"id": e.id, "week": e.week, "text": e.text, "created_at": e.created_at.isoformat()}
-                for e in svc.learners.journal(learner.id)]
+        return [entry.to_dict() for entry in svc.learners.journal(learner.id)]
 
     # -- quizzes and spaced review -------------------------------------------------------------
 
@@ -493,6 +493,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"correct": result.correct, "score": result.score, "feedback": result.feedback,
                 "answer": question.answer, "explanation": question.explanation,
                 "citation": question.citation}
+
+    def _review_question(svc: Services, learner: Learner, question_id: str) -> Any:
+        try:
+            return svc.quizzes.review_question(learner.id, question_id)
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
 
     def _graded(svc: Services, question: Any, response: str) -> Any:
         try:
@@ -535,10 +541,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                       svc: ServicesDep) -> dict[str, Any]:
         """Answer a due review; the card is rescheduled from the result, or for a short answer
         from your own `rating` when you give one."""
-        try:
-            question = svc.quizzes.review_question(learner.id, question_id)
-        except NotFound as exc:
-            raise HTTPException(status_code=404, detail=str(exc)) from exc
+        question = _review_question(svc, learner, question_id)
         return _answer(svc, learner, None, question, body.response, body.rating)
 
     @app.post("/learners/{learner_id}/reviews/{question_id}/check")
@@ -547,12 +550,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """See how an answer compares, with the answer and its source, before rating it
         yourself: nothing is recorded or rescheduled. Then post the review with your
         `rating` (one of `rate_with`; short answers only, the rest are graded exactly)."""
-        try:
-            question = svc.quizzes.review_question(learner.id, question_id)
-        except NotFound as exc:
-            raise HTTPException(status_code=404, detail=str(exc)) from exc
+        question = _review_question(svc, learner, question_id)
         return _feedback(question, _graded(svc, question, body.response)) | {
-            "rate_with": list(RATINGS) if question.kind == "short" else []}
+            "rate_with": list(ratings_for(question))}
 
     @app.get("/learners/{learner_id}/progress")
     def learner_progress(learner: LearnerDep, svc: ServicesDep,

@@ -405,7 +405,7 @@ def ask_in_turn(questions: list[Any], settings: Settings, records: Any, learner_
     import datetime as dt
 
     from app.llm import judge_model
-    from app.quiz import RATINGS, Verdict, grade, self_rated
+    from app.quiz import Verdict, grade, ratings_for, self_rated
 
     judge = judge_model(settings, Verdict.model_json_schema())
     similarity = _lazy_similarity()
@@ -418,10 +418,10 @@ def ask_in_turn(questions: list[Any], settings: Settings, records: Any, learner_
         result = grade(question, response, similarity, judge)
         style = "green" if result.correct else "yellow"
         out.print(f"   [{style}]{result.feedback}[/{style}]", highlight=False)
-        if self_rate and question.kind == "short":
+        if self_rate and (choices := ratings_for(question)):
             rating = ""
-            while rating not in RATINGS:
-                rating = typer.prompt(f"   how did it go? ({'/'.join(RATINGS)})",
+            while rating not in choices:
+                rating = typer.prompt(f"   how did it go? ({'/'.join(choices)})",
                                       default=result.fsrs_rating).strip().lower()
             result = self_rated(question, result, rating)
         due = records.answer(learner_id, quiz_id, question, response, result,
@@ -546,9 +546,6 @@ def tasks(
         out.print(f" {mark} [bold]{task.task}[/bold]  {task.text}", highlight=False)
 
 
-JOURNAL_CHARS = 20_000  # as the API's JournalIn
-
-
 @app.command()
 def journal(
     text: Annotated[str | None, typer.Argument(
@@ -571,6 +568,8 @@ def journal(
       tutor journal --rating 6 --week 17                 rate another week
       tutor journal --json                               {"ratings": {...}, "entries": [...]}
     """
+    from app.learners import JOURNAL_CHARS
+
     check_week(week)
     if text is not None and not 1 <= len(text.strip()) <= JOURNAL_CHARS:
         fail(f"a journal note is 1-{JOURNAL_CHARS:,} characters", code=2)
@@ -582,9 +581,7 @@ def journal(
         store.rate(learner.id, week, rating)
     entries, ratings = store.journal(learner.id), store.ratings(learner.id)
     if as_json:
-        print_json({"ratings": ratings, "entries": [
-            {"id": e.id, "week": e.week, "text": e.text, "created_at": e.created_at.isoformat()}
-            for e in entries]})
+        print_json({"ratings": ratings, "entries": [entry.to_dict() for entry in entries]})
         return
     if text is not None or rating is not None:
         out.print(f"Saved for week {week}.")

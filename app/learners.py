@@ -39,6 +39,7 @@ from app.quiz import Grade, Question, question_from_dict, schedule
 from ingest.curriculum import LAST_WEEK, Curriculum, WeekOutOfRange
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+JOURNAL_CHARS = 20_000  # the longest journal note, from the API or the command line
 
 
 class LearnerStoreError(RuntimeError):
@@ -69,6 +70,9 @@ class Learner(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
 
 
+LOCAL_LEARNER = select(Learner).where(Learner.local.is_(True))  # one per database
+
+
 class TaskTick(Base):
     __tablename__ = "task_ticks"
     learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"),
@@ -97,6 +101,11 @@ class JournalEntry(Base):
     week: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+    def to_dict(self) -> dict[str, Any]:
+        """As `GET /learners/{id}/journal` and `tutor journal --json` show it."""
+        return {"id": self.id, "week": self.week, "text": self.text,
+                "created_at": self.created_at.isoformat()}
 
 
 class Quiz(Base):
@@ -216,7 +225,6 @@ class LearnerStore:
         learner = self.existing_local_learner()
         if learner is not None:
             return learner
-        query = select(Learner).where(Learner.local.is_(True))
         try:
             with self.sessions.begin() as session:
                 learner = Learner(name="local", token_hash=hash_token(secrets.token_urlsafe(32)),
@@ -225,12 +233,12 @@ class LearnerStore:
             return learner
         except IntegrityError:  # another process made it first (one_local_learner index)
             with self.sessions() as session:
-                return session.scalars(query).one()
+                return session.scalars(LOCAL_LEARNER).one()
 
     def existing_local_learner(self) -> Learner | None:
         """The command line's learner if it has been made (by `tutor week` or a quiz)."""
         with self.sessions() as session:
-            return session.scalar(select(Learner).where(Learner.local.is_(True)))
+            return session.scalar(LOCAL_LEARNER)
 
     def by_token(self, token: str) -> Learner | None:
         with self.sessions() as session:

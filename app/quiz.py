@@ -566,10 +566,15 @@ def _json_text(reply: str) -> str:
     return reply[start:end + 1] if 0 <= start < end else reply
 
 
+def ratings_for(question: Question) -> tuple[str, ...]:
+    """The ratings a learner may give their own answer: short answers, which the grader only
+    estimates, take one; the other kinds are graded exactly and take none."""
+    return RATINGS if question.kind == "short" else ()
+
+
 def self_rated(question: Question, result: Grade, rating: str) -> Grade:
-    """A learner's own verdict on a short answer, which the grader only estimates; it decides
-    the review schedule. Other kinds are graded exactly, so they take none."""
-    if question.kind != "short":
+    """A learner's own verdict on a short answer; it decides the review schedule."""
+    if not ratings_for(question):
         raise QuizError(f"only short answers are self-graded; a {question.kind} question is "
                         "graded exactly, so leave the rating out")
     if rating not in RATINGS:

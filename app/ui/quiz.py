@@ -84,13 +84,14 @@ def render_reviews(api: Api) -> None:
     results = st.session_state["review_results"]
     for question in reviews:
         path = session.path(f"/reviews/{question['id']}")
+        title = f"Review · week {question['citation']['week']}"
         if question["kind"] == "short":  # meaning is hard to grade: see the answer, rate yourself
-            answer_card(question, f"Review · week {question['citation']['week']}", results,
+            answer_card(question, title, results,
                         lambda response, p=path: api.post(f"{p}/check", {"response": response}),
                         rate=lambda response, rating, p=path: api.post(
                             p, {"response": response, "rating": rating}))
         else:
-            answer_card(question, f"Review · week {question['citation']['week']}", results,
+            answer_card(question, title, results,
                         lambda response, p=path: api.post(p, {"response": response}))
 
 
