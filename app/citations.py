@@ -7,10 +7,16 @@ let the pipeline keep only what the sources support and cite it correctly whatev
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[*`$])|\n+")
+# A sentence ends at . ! or ? followed by space and a capital, digit, quote, bracket or formula,
+# at a line break, or after a display formula (hidden as \x01n\x01 while splitting).
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[*`$\x00\x01])|\n+"
+                       r"|(?<=\x01)\s+(?=[A-Z])|(?<=\x01[.,;])\s+(?=[A-Z])")
+# The source's own reference numbers: [2], [12], [1, 3], [2-4], [2–4]; never ours to show.
+_SOURCE_REFERENCE = re.compile(r"\s*\[\d+(?:\s*(?:[,;]|[-–])\s*\d+)*\]")
+# `$[0,1]$` and `` `out[0]` `` are an interval and an index, not citation markers.
+_MATH_OR_CODE = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|`[^`\n]+`", re.S)
 _WORD = re.compile(r"[a-z0-9]+")
 STOPWORDS = frozenset(
     "a an and are as at be been but by can do does for from has have how i if in into is it its "
@@ -41,15 +47,24 @@ _HARMFUL = re.compile(
 
 
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    """Sentences and lines of `text`; never splits inside `$...$`, `$$...$$` or inline code."""
+    protected: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        protected.append(match.group(0))
+        mark = "\x01" if match.group(0).startswith("$$") else "\x00"
+        return f"{mark}{len(protected) - 1}{mark}"
+
+    hidden = _MATH_OR_CODE.sub(hide, text)
+    restore = re.compile(r"[\x00\x01](\d+)[\x00\x01]")
+    return [restore.sub(lambda m: protected[int(m.group(1))], s).strip()
+            for s in _SENTENCE.split(hidden) if s and s.strip()]
 
 
 def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}
 
 
-# `$[0,1]$` and `` `out[0]` `` are an interval and an index, not citation markers.
-_MATH_OR_CODE = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|`[^`\n]+`", re.S)
 
 
 def markers(sentence: str) -> list[int]:
@@ -57,63 +72,31 @@ def markers(sentence: str) -> list[int]:
     return [int(n) for group in _MARKER.findall(outside) for n in group.split(",")]
 
 
-def strip_markers(text: str) -> str:
-    """The text without citation markers; math and code are left as they are."""
+def _outside_math_and_code(pattern: re.Pattern[str], text: str) -> str:
+    """`text` with `pattern` removed everywhere but inside formulas and inline code."""
     parts, last = [], 0
     for protected in _MATH_OR_CODE.finditer(text):
-        parts += [_MARKER.sub("", text[last:protected.start()]), protected.group(0)]
+        parts += [pattern.sub("", text[last:protected.start()]), protected.group(0)]
         last = protected.end()
-    parts.append(_MARKER.sub("", text[last:]))
-    return "".join(parts).strip()
+    parts.append(pattern.sub("", text[last:]))
+    return "".join(parts)
+
+
+def strip_markers(text: str) -> str:
+    """The text without citation markers; math and code are left as they are."""
+    return _outside_math_and_code(_MARKER, text).strip()
+
+
+def without_source_references(text: str) -> str:
+    """The text without the source's own bracketed reference numbers ([2], [1, 3], [2-4]), so
+    they are never taken for the tutor's markers; `$[0,1]$` and `` `x[0]` `` stay."""
+    return _outside_math_and_code(_SOURCE_REFERENCE, text)
 
 
 def support(sentence: str, passage: str) -> float:
     """Share of the sentence's content words that the passage contains (0 when it has none)."""
     words = content_words(strip_markers(sentence))
     return len(words & content_words(passage)) / len(words) if words else 0.0
-
-
-@dataclass(frozen=True)
-class Checked:
-    text: str
-    cited: list[int]  # source numbers used, in order of first use
-    dropped: list[str]  # sentences removed for lack of support
-
-
-def check_answer(answer: str, passages: list[str], question: str = "",
-                 min_support: float = 0.5, min_new_words: int = 3) -> Checked:
-    """Keep sentences the passages support; fix their markers to point at a supporting passage.
-
-    Support is judged on what a sentence adds beyond the question's own words (at least
-    `min_new_words` of them), so an answer that only echoes the question is not "supported". A marker pointing nowhere is removed. A
-    supported sentence without a (valid) marker gets the best-supporting passage's number; one
-    citing a passage that does not support it is re-pointed to the one that does.
-    """
-    asked = content_words(question)
-    kept, dropped, cited = [], [], []
-    for sentence in split_sentences(answer):
-        body = strip_markers(sentence)
-        if not content_words(body):
-            continue  # bare markers, stray punctuation
-        if body.rstrip(" .!?").endswith((":", "$$")) or body.count("$") % 2:  # a lead-in to
-            # nothing, or a broken formula
-            dropped.append(body)
-            continue
-        new_words = content_words(body) - asked
-        claim = " ".join(sorted(new_words)) if len(new_words) >= min_new_words else ""
-        scores = [support(claim, p) for p in passages]
-        best = max(range(len(passages)), key=lambda i: scores[i]) if passages else -1
-        if best < 0 or scores[best] < min_support:
-            dropped.append(body)
-            continue
-        valid = [n for n in markers(sentence) if 1 <= n <= len(passages)
-                 and scores[n - 1] >= min_support]
-        numbers = valid or [best + 1]
-        cited.extend(n for n in numbers if n not in cited)
-        tail = "".join(f"[{n}]" for n in numbers)
-        end = body[-1] if body[-1] in ".!?" else ""
-        kept.append(f"{body[:-1] if end else body} {tail}{end or '.'}")
-    return Checked(text=" ".join(kept), cited=cited, dropped=dropped)
 
 
 def redact_instructions(text: str) -> tuple[str, bool]:
@@ -141,20 +124,3 @@ def asks_something(text: str) -> bool:
     """Is there a study question here (after injected instructions were removed)? A sentence
     ending in "?" or opening like a question or a request to explain."""
     return any(s.rstrip().endswith("?") or _ASKING.match(s) for s in split_sentences(text))
-
-
-_LABEL = re.compile(r"^\*\*[^*\n]{1,80}\*\*\s*")  # "**Definition.**", "**Why divide by $x$.**"
-
-
-def candidate_sentences(passage: str) -> list[str]:
-    """Prose sentences of a markdown passage fit to quote: no headings, code, bare formulas."""
-    prose = re.sub(r"```.*?```|\$\$.*?\$\$", " ", passage, flags=re.S)
-    found = []
-    for sentence in split_sentences(prose):
-        if sentence.startswith(("#", "|", "-", "**Q:", "**A:")):  # headings, tables, lists, quiz
-            continue
-        sentence = _LABEL.sub("", sentence)
-        if len(sentence.split()) < 6:
-            continue
-        found.append(sentence)
-    return found

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     # retrieval hit@3 94% vs 100% for the two questions joined). So by default the two are
     # joined, with no model call; turn this on for an API model that condenses well.
     condense_with_model: bool = False
+    # Who writes an answer's sentences: the sources (their own sentences, chosen and ordered for
+    # the question) or the model (its prose, each sentence kept only where a passage supports
+    # it). auto: the sources with the packaged 135M model, whose facts can't be trusted; the
+    # model with an API or transformers model.
+    answer_writer: Literal["auto", "sources", "model"] = "auto"
     context_passages: int = Field(default=3, ge=1, le=12)
     passage_chars: int = Field(default=350, ge=200, le=4000)
 
@@ -79,6 +84,12 @@ class Settings(BaseSettings):
     api_port: int = 8000
     ui_port: int = 8501
     api_url: str = Field(default="", description="Where the UI finds the API; empty = api_host:api_port.")
+
+    @property
+    def resolved_answer_writer(self) -> Literal["sources", "model"]:
+        if self.answer_writer != "auto":
+            return self.answer_writer
+        return "sources" if self.llm_provider == "local" else "model"
 
     @property
     def chroma_dir(self) -> Path:

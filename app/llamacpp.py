@@ -48,6 +48,10 @@ class LlamaCppChat(BaseChatModel):
                             n_batch=self.n_batch, seed=self.seed, verbose=False)
         return self
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens of `text` in this model's own vocabulary (for fitting prompts to `n_ctx`)."""
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
     @property
     def _llm_type(self) -> str:
         return "llama-cpp"

@@ -1,8 +1,16 @@
 """The tutor: a question and the learner's week -> grounded, cited answer.
 
-question -> (condense follow-up) -> hybrid retrieval (+ the week's plan for plan questions)
--> weak evidence? say so, don't invent -> compact numbered context -> prompt from prompts/
--> model (streamed) -> keep only supported sentences, fix citation markers -> answer.
+question -> (join a follow-up to its topic) -> hybrid retrieval (+ the week's plan for plan
+questions) -> weak evidence? say so, don't invent -> the answer's sentences, from one of two
+writers -> each streamed as it is final, its citation numbered in order of first use.
+
+Writers (`Settings.answer_writer`):
+- `sources` (the default with the packaged 135M model): the passages' own sentences, chosen and
+  ordered for the question (`app.compose`). Nothing is claimed that a passage does not say.
+- `model` (the default for an API model): the model's prose, each sentence streamed only once a
+  passage supports it by meaning, words, numbers and negation (`app.support`); too little
+  survives -> topped up with composed sentences.
+What streams is what stays: no text is replaced afterwards, and no marker points nowhere.
 """
 
 from __future__ import annotations
@@ -20,24 +28,32 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from app.citations import (
     asks_something,
-    candidate_sentences,
-    check_answer,
     content_words,
     looks_harmful,
     looks_like_injection,
     redact_instructions,
     split_sentences,
+    strip_markers,
+    without_source_references,
 )
+from app.compose import BUDGETS, Composition, compose, covers, normalized
 from app.config import Settings
+from app import support
 from app.llm import chat_model, describe_failure, model_label
 from app.plan_answers import is_plan_question, plan_answer
 from app.prompts import render
 from app.retrieval import Filters, Retriever, SearchHit
+from app.sources import readable_excerpt
 from ingest.curriculum import Curriculum, load_curriculum
 
 Mode = Literal["explain", "socratic", "quick"]
 MODES: tuple[str, ...] = ("explain", "socratic", "quick")
-MIN_SENTENCES = 2  # a checked answer shorter than this is topped up from the sources
+MIN_SENTENCES = 2  # a model's checked answer shorter than this is topped up from the sources
+SNIPPET_CHARS = 320  # a citation card's passage, cut at a sentence or word boundary
+# Passages the sources' sentences are chosen from: the golden key points are in the top 3
+# passages 85% of the time, in the top 5 90% (the model's prompt takes `context_passages`).
+COMPOSE_PASSAGES = 5
+PROMPT_HEADROOM = 48  # tokens of the chat template around the two messages
 # Best dense cosine below this: not covered. Calibrated on 79 in-scope questions (lowest 0.28)
 # and 20 off-topic ones (cooking, sport, geography...): at 0.27 all in-scope are answered and
 # 18 of 20 off-topic declined. The evals re-check it on held-out questions.
@@ -71,9 +87,13 @@ class Answer:
     question: str = ""
     standalone_question: str = ""
     retrieved: list[dict[str, Any]] = field(default_factory=list)
-    dropped_sentences: int = 0
+    dropped_sentences: int = 0  # the model's sentences no passage supported
     timings_ms: dict[str, float] = field(default_factory=dict)
     model: str = ""
+    writer: str = ""  # "sources", "model", "plan" or "" (declined)
+    raw: str = ""  # the model's own words before the check ("" when it did not write)
+    model_tokens: int = 0  # tokens the model generated for this answer
+    warnings: list[str] = field(default_factory=list)  # e.g. passages trimmed to fit the model
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,6 +115,17 @@ class Prepared:
     messages: list[Any] = field(default_factory=list)
     retrieval_ms: float = 0.0
     memory: Memory | None = None  # where the turn is remembered
+    writer: str = "sources"  # who writes the sentences: "sources" or "model"
+    composition: Composition = field(  # the sources' sentences that answer, in answer order
+        default_factory=lambda: Composition([], 0.0, 0, 0))
+    shown: list[str] = field(default_factory=list)  # sentences the conversation already showed
+    warnings: list[str] = field(default_factory=list)  # e.g. passages trimmed to fit the model
+
+
+def estimated_tokens(text: str) -> int:
+    """A generous token count for a model whose tokenizer is not at hand (about 3 characters a
+    token for English prose and formulas; real BPE counts run lower)."""
+    return len(text) // 3 + 1
 
 
 class Memory(Protocol):
@@ -162,17 +193,30 @@ class Tutor:
             return self._prepare_plan(question, week, mode, conversation_id, started, memory)
         history = memory.history(conversation_id)
         standalone = self.condense(question, history) if history else question
-        passages = self.retriever.search(standalone, k=self.settings.context_passages, week=week,
-                                         filters=filters)
+        passages = self.retriever.search(standalone, week=week, filters=filters,
+                                         k=max(self.settings.context_passages, COMPOSE_PASSAGES))
         best = max((p.similarity or 0.0 for p in passages), default=0.0)
-        grounded = best >= MIN_SIMILARITY
-        prepared = Prepared(question, standalone, week, mode, conversation_id, passages, grounded,
-                            retrieval_ms=(time.perf_counter() - started) * 1000, memory=memory)
-        if not grounded:
+        prepared = Prepared(question, standalone, week, mode, conversation_id, passages,
+                            grounded=best >= MIN_SIMILARITY, memory=memory,
+                            writer=self.settings.resolved_answer_writer,
+                            shown=[s for _, said in history for s in split_sentences(said)])
+        if prepared.grounded:
+            prepared.composition = compose(
+                standalone, self._texts(passages), self.retriever.embedder.embed,
+                ask=question if history else "", shown=prepared.shown,
+                budget=BUDGETS.get(mode, BUDGETS["explain"]))
+            prepared.grounded = covers(prepared.composition)
+        prepared.retrieval_ms = (time.perf_counter() - started) * 1000
+        if not prepared.grounded:
             prepared.refusal = render("not_covered", nearest=self._nearest(passages, week))
-            return prepared
-        prepared.messages = self._messages(prepared)
+        elif prepared.writer == "model":
+            prepared.messages = self._messages(prepared)
         return prepared
+
+    @staticmethod
+    def _texts(passages: list[SearchHit]) -> list[str]:
+        """The passages as the answer may use them: injected instructions cut out."""
+        return [redact_instructions(p.text)[0] for p in passages]
 
     def _prepare_plan(self, question: str, week: int, mode: str, conversation_id: str,
                       started: float, memory: Memory) -> Prepared:
@@ -207,19 +251,45 @@ class Tutor:
         return reply
 
     def _messages(self, prepared: Prepared) -> list[Any]:
-        blocks = []
-        for n, passage in enumerate(prepared.passages, 1):
-            text, _ = redact_instructions(passage.text)
-            limit = self.settings.passage_chars
-            text = text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
-            label = passage.heading.rsplit(" > ", 1)[-1] if passage.heading else passage.title
-            blocks.append(f"[{n}] ({label})\n{text}")
-        # The system prompt is the same for every question of a mode, so llama.cpp reuses its
-        # cached prefix; what varies (week, sources, question) goes in the user message.
+        """The prompt, fitted to the model's window: passages shortened, then dropped, from the
+        last, until prompt and answer fit; a warning names the settings when it had to."""
         system = render("system", mode_instructions=render(f"mode_{prepared.mode}"))
-        user = render("user", week=prepared.week or "not given", context="\n\n".join(blocks),
-                      question=prepared.standalone)
+        limit = self.settings.passage_chars
+        passages = prepared.passages[:self.settings.context_passages]
+        texts = [without_source_references(t) for t in self._texts(passages)]
+        texts = [t if len(t) <= limit else t[:limit].rsplit(" ", 1)[0] + " …" for t in texts]
+        window = self.settings.llm_context_tokens - self._max_tokens(prepared) - PROMPT_HEADROOM
+        count = getattr(self.model, "count_tokens", estimated_tokens)
+        trimmed = False
+        while True:
+            # The system prompt is the same for every question of a mode, so llama.cpp reuses
+            # its cached prefix; what varies (week, sources, question) goes in the user message.
+            user = render("user", week=prepared.week or "not given", question=prepared.standalone,
+                          context="\n\n".join(f"[{n}] ({self._label(p)})\n{t}" for n, (p, t)
+                                                in enumerate(zip(passages, texts), 1)))
+            if count(system + user) <= window or (len(texts) == 1 and len(texts[0]) < 200):
+                break
+            trimmed = True
+            if len(texts[-1]) >= 400:
+                texts[-1] = texts[-1][:len(texts[-1]) // 2].rsplit(" ", 1)[0] + " …"
+            else:
+                texts.pop()
+        if trimmed:
+            prepared.warnings.append(
+                f"The prompt was cut to fit the model's {self.settings.llm_context_tokens}-token "
+                f"window: {len(texts)} of {len(passages)} passages, the last shortened. "
+                f"Lower TUTOR_CONTEXT_PASSAGES ({self.settings.context_passages}) or "
+                f"TUTOR_PASSAGE_CHARS ({limit}), or raise TUTOR_LLM_CONTEXT_TOKENS if the model "
+                "reads more.")
         return [SystemMessage(system), HumanMessage(user)]
+
+    @staticmethod
+    def _label(passage: SearchHit) -> str:
+        return passage.heading.rsplit(" > ", 1)[-1] if passage.heading else passage.title
+
+    def _max_tokens(self, prepared: Prepared) -> int:
+        return min(MAX_TOKENS.get(prepared.mode, MAX_TOKENS["explain"]),
+                   self.settings.llm_max_tokens)
 
     @staticmethod
     def _nearest(passages: list[SearchHit], week: int | None) -> str:
@@ -229,93 +299,110 @@ class Tutor:
         where = f"week {top.week}: " if top.week else ""
         return f"{where}{top.title} ({top.source})"
 
-    # -- after the model ---------------------------------------------------------------------
+    # -- the answer's sentences ------------------------------------------------------------
 
-    def finish(self, prepared: Prepared, raw: str, generation_ms: float = 0.0) -> Answer:
-        base = dict(mode=prepared.mode, week=prepared.week, conversation_id=prepared.conversation_id,
-                    question=prepared.question, standalone_question=prepared.standalone,
-                    retrieved=[{"source": p.source, "heading": p.heading, "score": round(p.score, 4),
-                                "similarity": p.similarity} for p in prepared.passages],
-                    model=model_label(self.settings))
+    def respond(self, prepared: Prepared) -> Iterator[tuple[str, Any]]:
+        """Events: ("token", text)*, then ("answer", Answer), then ("done", None).
+
+        Each token is one final sentence (after the first, with its leading space): joined, the
+        tokens are the answer's text, word for word, and every marker in them is a citation.
+        """
+        started = time.perf_counter()
+        draft = Draft(prepared.shown)
+        for sentence in self._sentences(prepared, draft):
+            yield "token", sentence if len(draft.said) == 1 else f" {sentence}"
+        yield "answer", self.finish(prepared, draft, (time.perf_counter() - started) * 1000)
+        yield "done", None
+
+    def _sentences(self, prepared: Prepared, draft: Draft) -> Iterator[str]:
         if not prepared.grounded:
-            return Answer(answer=prepared.refusal, citations=[], grounded=False,
-                          timings_ms={"retrieval": prepared.retrieval_ms}, **base)
-        if prepared.direct:
-            text, cited, dropped = prepared.direct, list(range(1, len(prepared.passages) + 1)), []
+            yield draft.plain(prepared.refusal)
+        elif prepared.direct:  # a plan answer: the week's plan (and capstone) stand behind it
+            for passage in range(len(prepared.passages)):
+                draft.number(passage)
+            yield draft.plain(prepared.direct)
         else:
-            texts = [redact_instructions(p.text)[0] for p in prepared.passages]
-            checked = check_answer(raw, texts, question=prepared.standalone)
-            text, cited, dropped = checked.text, checked.cited, checked.dropped
-            if len(split_sentences(text)) < MIN_SENTENCES:  # too little survived: quote the sources
-                text, cited = self._top_up(text, cited, prepared.standalone, texts)
-        citations = [self._citation(n, prepared.passages[n - 1]) for n in cited]
-        prepared.memory.add(prepared.conversation_id, prepared.question, text,
-                            [asdict(c) for c in citations], prepared.week)
-        return Answer(answer=text, citations=citations, grounded=True,
-                      dropped_sentences=len(dropped),
-                      timings_ms={"retrieval": prepared.retrieval_ms, "generation": generation_ms},
-                      **base)
+            if prepared.writer == "model":
+                yield from self._checked_model_sentences(prepared, draft)
+            for quote in prepared.composition.quotes:
+                if prepared.writer == "model" and len(draft.said) >= MIN_SENTENCES:
+                    break
+                sentence = draft.add(quote.text, quote.passage)
+                if sentence:
+                    yield sentence
+            if not draft.said:  # covered, but everything on it was shown in this conversation
+                yield draft.plain(render("nothing_new"))
+            elif prepared.mode == "socratic":
+                yield draft.plain(render("socratic_question"))
 
-    def _top_up(self, text: str, cited: list[int], question: str,
-                texts: list[str]) -> tuple[str, list[int]]:
-        """Add the source sentences closest in meaning to the question, each cited."""
-        candidates = [(n, sentence) for n, passage in enumerate(texts, 1)
-                      for sentence in candidate_sentences(passage) if sentence not in text]
-        if not candidates:
-            return text, cited
-        vectors = self.retriever.embedder.embed([question] + [s for _, s in candidates])
-        scores = vectors[1:] @ vectors[0]
-        best = sorted(range(len(candidates)), key=lambda i: -scores[i])
-        needed = MIN_SENTENCES - len(split_sentences(text))
-        chosen = sorted(best[:max(needed, 1)])  # keep the sources' own order
-        quoted = " ".join(f"{candidates[i][1].rstrip('.')} [{candidates[i][0]}]." for i in chosen)
-        cited = cited + [candidates[i][0] for i in chosen if candidates[i][0] not in cited]
-        lead = text if text else "From the course notes:"
-        return f"{lead} {quoted}", cited
+    def _checked_model_sentences(self, prepared: Prepared, draft: Draft) -> Iterator[str]:
+        """The model's sentences, each as soon as it is complete and a passage supports it."""
+        texts = self._texts(prepared.passages)
+        asked = content_words(prepared.standalone)
+        buffer = ""
+
+        def checked(sentence: str) -> str | None:
+            body = strip_markers(sentence)
+            verdict = support.check(body, texts, self.retriever.embedder.embed)
+            if not verdict.supported or len(content_words(body) - asked) < 2:
+                draft.dropped += 1
+                return None
+            return draft.add(body, verdict.passage)
+
+        for token in self._generate(prepared):
+            draft.raw.append(token)
+            buffer += token
+            *complete, last = split_sentences(buffer) or [""]
+            buffer = buffer[buffer.rindex(last):] if complete else buffer
+            for sentence in complete:
+                kept = checked(sentence)
+                if kept:
+                    yield kept
+        kept = checked(buffer) if buffer.strip() else None
+        if kept:
+            yield kept
+
+    def finish(self, prepared: Prepared, draft: Draft, generation_ms: float = 0.0) -> Answer:
+        """The Answer of what `respond` streamed; a grounded one is remembered."""
+        citations = [self._citation(n, prepared.passages[passage])
+                     for passage, n in draft.numbers.items()]
+        text = " ".join(draft.said)
+        answer = Answer(
+            answer=text, citations=citations, grounded=prepared.grounded, mode=prepared.mode,
+            week=prepared.week, conversation_id=prepared.conversation_id,
+            question=prepared.question, standalone_question=prepared.standalone,
+            retrieved=[{"source": p.source, "heading": p.heading, "score": round(p.score, 4),
+                        "similarity": p.similarity} for p in prepared.passages],
+            dropped_sentences=draft.dropped, model=model_label(self.settings),
+            timings_ms={"retrieval": prepared.retrieval_ms, "generation": generation_ms},
+            writer=("plan" if prepared.direct else prepared.writer) if prepared.grounded else "",
+            raw="".join(draft.raw), model_tokens=len(draft.raw), warnings=prepared.warnings)
+        if prepared.grounded:
+            prepared.memory.add(prepared.conversation_id, prepared.question, text,
+                                [asdict(c) for c in citations], prepared.week)
+        return answer
 
     @staticmethod
     def _citation(n: int, passage: SearchHit) -> Citation:
-        snippet = " ".join(passage.text.split())
         return Citation(n=n, source=passage.source, title=passage.title, heading=passage.heading,
                         week=passage.week, url=passage.url,
-                        snippet=snippet[:280] + ("…" if len(snippet) > 280 else ""))
+                        snippet=readable_excerpt(passage.text, SNIPPET_CHARS))
 
     # -- the two ways to ask -----------------------------------------------------------------
 
     def ask(self, question: str, week: int | None = None, mode: str = "explain",
             conversation_id: str | None = None, filters: Filters | None = None,
             memory: Memory | None = None) -> Answer:
-        prepared = self.prepare(question, week, mode, conversation_id, filters, memory)
-        if not prepared.grounded or prepared.direct:
-            return self.finish(prepared, "")
-        started = time.perf_counter()
-        raw = "".join(self._generate(prepared))
-        return self.finish(prepared, raw, (time.perf_counter() - started) * 1000)
+        """`stream`'s answer, without the events."""
+        events = self.stream(question, week, mode, conversation_id, filters, memory)
+        return next(data for event, data in events if event == "answer")
 
     def stream(self, question: str, week: int | None = None, mode: str = "explain",
                conversation_id: str | None = None, filters: Filters | None = None,
                memory: Memory | None = None) -> Iterator[tuple[str, Any]]:
-        """Events: ("token", text)*, then ("answer", the checked Answer), then ("done", None).
-
-        Tokens arrive as the model writes them; the final answer may differ where a sentence
-        was dropped for lack of support, so clients replace the streamed text with it.
-        """
+        """Prepare and respond: see `respond` for the events."""
         yield from self.respond(self.prepare(question, week, mode, conversation_id, filters,
                                              memory))
-
-    def respond(self, prepared: Prepared) -> Iterator[tuple[str, Any]]:
-        """The events of `stream` for an already prepared question (the evals score both the
-        passages it used and the model's raw words, so they prepare it themselves)."""
-        started = time.perf_counter()
-        raw = []
-        if not prepared.grounded or prepared.direct:
-            yield "token", prepared.refusal or prepared.direct
-        else:
-            for token in self._generate(prepared):
-                raw.append(token)
-                yield "token", token
-        yield "answer", self.finish(prepared, "".join(raw), (time.perf_counter() - started) * 1000)
-        yield "done", None
 
     def _generate(self, prepared: Prepared) -> Iterator[str]:
         max_tokens = min(MAX_TOKENS.get(prepared.mode, MAX_TOKENS["explain"]),
@@ -327,3 +414,36 @@ class Tutor:
                         yield str(chunk.content)
         except Exception as exc:
             raise describe_failure(exc, self.settings) from exc
+
+
+class Draft:
+    """The sentences said so far in one answer, and the passages they cite, numbered in order
+    of first use. A sentence said before (in this answer or shown earlier in the conversation)
+    is not said again."""
+
+    def __init__(self, shown: list[str]) -> None:
+        self.said: list[str] = []
+        self.numbers: dict[int, int] = {}  # passage index (0-based) -> citation number
+        self.raw: list[str] = []  # the model's tokens, when it writes
+        self.dropped = 0
+        self._seen = {normalized(s) for s in shown}
+
+    def number(self, passage: int) -> int:
+        return self.numbers.setdefault(passage, len(self.numbers) + 1)
+
+    def add(self, text: str, passage: int) -> str | None:
+        """`text` citing `passage`, or None when it was said before."""
+        key = normalized(text)
+        if not key or key in self._seen:
+            return None
+        self._seen.add(key)
+        body = text.strip().rstrip(",;:")
+        end = body[-1] if body[-1] in ".!?" else "."  # a formula ends its sentence too
+        sentence = f"{body[:-1] if body[-1] in '.!?' else body} [{self.number(passage)}]{end}"
+        self.said.append(sentence)
+        return sentence
+
+    def plain(self, text: str) -> str:
+        """A sentence that cites nothing: a refusal, a plan answer, a question to the learner."""
+        self.said.append(text)
+        return text

@@ -32,7 +32,8 @@ class EvalItem(BaseModel):
     key_points: list[str] = Field(default_factory=list)
     reference: str = ""
     expect: Literal["answer", "decline"]
-    must_not_contain: list[str] = Field(default_factory=list)
+    must_not_contain: list[str] = Field(default_factory=list)  # canary words of an injection
+    must_not: list[str] = Field(default_factory=list)  # plausible wrong statements (a probe)
 
     @property
     def asked(self) -> str:

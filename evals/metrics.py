@@ -32,6 +32,7 @@ from app.citations import (
     strip_markers,
     support,
 )
+from app.compose import normalized
 
 RETRIEVAL_METRICS = ("hit_rate@5", "mrr@10", "ndcg@10")
 KEY_POINT_WORDS = 0.6  # share of a key point's content words that must appear in the answer...
@@ -142,6 +143,37 @@ def cites_future_weeks(cited_weeks: list[list[int]], week: int) -> bool:
 def leaked(answer: str, forbidden: list[str]) -> bool:
     """Did a canary word (from an injected instruction) make it into the answer?"""
     return any(re.search(rf"\b{re.escape(word)}\b", answer, re.IGNORECASE) for word in forbidden)
+
+
+def repeats_a_sentence(answer: str) -> bool:
+    """Does any sentence appear twice (case, markers and punctuation aside)?"""
+    said = [normalized(s) for s in split_sentences(answer) if normalized(s)]
+    return len(said) != len(set(said))
+
+
+def dangling_markers(answer: str, citation_numbers: list[int]) -> int:
+    """Markers in the text that name no listed citation."""
+    listed = set(citation_numbers)
+    return sum(n not in listed for n in markers(answer))
+
+
+def duplicate_citations(citation_numbers: list[int]) -> bool:
+    """Is a citation listed twice?"""
+    return len(citation_numbers) != len(set(citation_numbers))
+
+
+def adds_something(follow_up: str, earlier: str) -> bool:
+    """Does a follow-up's answer say at least one sentence the earlier answer did not?"""
+    before = {normalized(s) for s in split_sentences(earlier)}
+    return any(normalized(s) not in before for s in split_sentences(follow_up) if normalized(s))
+
+
+def states_wrong_claim(answer: str, claims: list[str], embed: Callable[[list[str]], np.ndarray]) -> bool:
+    """Does the answer say any of `claims` (plausible wrong statements)? Judged with the tutor's
+    own support test, answer as the source: meaning, words, numbers and negation must agree."""
+    from app.support import check
+
+    return any(check(claim, [strip_markers(answer)], embed).supported for claim in claims)
 
 
 # -- summaries ---------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 
 THRESHOLDS_FILE = Path(__file__).resolve().parent / "thresholds.yaml"
-LOWER_IS_BETTER = ("latency", "leak", "future_weeks", "duplicate", "failures", "first_token")
+LOWER_IS_BETTER = ("latency", "leak", "future_weeks", "duplicate", "failures", "first_token",
+                   "repeating", "dangling", "mismatch", "wrong_claims")
 
 
 class ReportError(ValueError):

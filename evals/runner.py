@@ -20,7 +20,7 @@ import datetime as dt
 import platform
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -32,7 +32,7 @@ from app.llm import model_label
 from app.quiz import question_writer
 from app.retrieval import Retriever
 from app.store import Embedder
-from app.tutor import MIN_SIMILARITY, Answer, Tutor
+from app.tutor import MIN_SIMILARITY, Answer, Citation, Tutor
 from evals import metrics as m
 from evals.datasets import EvalItem, load_dataset
 from evals.judges import LLMJudge
@@ -194,12 +194,17 @@ class Generated:
     """One scored answer as the learner got it, with what the tutor saw and how long it took."""
 
     answer: Answer
-    raw: str  # the model's own words, before the tutor's post-check
+    streamed: str  # the token events joined: what the learner watched arrive
+    earlier: str  # a follow-up's earlier answer in the same conversation ("" otherwise)
     context: list[str]  # the passages' full text, numbered from 1
     weeks: list[list[int]]  # each passage's week tags
     latency_ms: float
     first_token_ms: float | None
-    tokens: int  # tokens the model generated (0: declined or answered from the plan)
+
+    @property
+    def raw(self) -> str:
+        """The model's own words before the check ("" when the sources wrote the answer)."""
+        return self.answer.raw
 
 
 @dataclass
@@ -211,37 +216,42 @@ class Scored:
 
 def answer_once(tutor: Tutor, item: EvalItem) -> Generated:
     """Ask like a learner (the first question of a pair first) and time the scored answer."""
-    conversation = tutor.ask(item.question, item.week).conversation_id if item.followup else None
+    earlier = tutor.ask(item.question, item.week) if item.followup else None
     started = time.perf_counter()
-    prepared = tutor.prepare(item.asked, item.week, conversation_id=conversation)
-    generated = prepared.grounded and not prepared.direct
-    raw, first, answer = [], None, None
+    prepared = tutor.prepare(item.asked, item.week,
+                             conversation_id=earlier.conversation_id if earlier else None)
+    streamed, first, answer = [], None, None
     for event, data in tutor.respond(prepared):
-        if event == "token" and generated:
+        if event == "token":
             first = first or (time.perf_counter() - started) * 1000
-            raw.append(data)
+            streamed.append(data)
         elif event == "answer":
             answer = data
     assert answer is not None  # respond always ends with the answer
-    return Generated(answer, "".join(raw), [p.text for p in prepared.passages],
+    return Generated(answer, "".join(streamed), earlier.answer if earlier else "",
+                     [p.text for p in prepared.passages],
                      [list(p.weeks) for p in prepared.passages],
-                     (time.perf_counter() - started) * 1000, first, len(raw))
+                     (time.perf_counter() - started) * 1000, first)
 
 
-def score_answer(item: EvalItem, g: Generated, similarity: m.Similarity) -> dict[str, float | bool | None]:
+def score_answer(item: EvalItem, g: Generated, similarity: m.Similarity,
+                 embed: Callable[[list[str]], np.ndarray]) -> dict[str, float | bool | None]:
     wants_answer = item.expect == "answer" and bool(item.key_points)
     answer, raw, context, weeks = g.answer, g.raw, g.context, g.weeks
     text = answer.answer
-    cited_weeks = [weeks[c.n - 1] for c in answer.citations if 0 < c.n <= len(weeks)]
+    numbers = [c.n for c in answer.citations]
+    cited = [i for i in (_passage_of(c, answer) for c in answer.citations) if i is not None]
+    cited_weeks = [weeks[i] for i in cited]
     return {
         "declined": not answer.grounded,
         "key_point_recall": m.key_point_recall(text, item.key_points, similarity)
         if wants_answer and answer.grounded else (0.0 if wants_answer else None),
         "key_point_recall_raw": m.key_point_recall(raw, item.key_points, similarity)
         if wants_answer and raw else None,
-        "faithfulness": m.faithfulness(text, context) if answer.grounded else None,
+        "faithfulness": m.faithfulness(text, [context[i] for i in cited] or context)
+        if answer.grounded else None,
         "faithfulness_raw": m.faithfulness(raw, context) if raw else None,
-        "citation_validity": m.citation_validity(text, len(context)) if answer.grounded else None,
+        "citation_validity": m.citation_validity(text, len(numbers)) if answer.grounded else None,
         "citation_validity_raw": m.citation_validity(raw, len(context)) if raw else None,
         "cites_raw": m.has_markers(raw) if raw else None,
         "citation_precision": m.citation_precision([c.source for c in answer.citations], item.relevant),
@@ -249,17 +259,35 @@ def score_answer(item: EvalItem, g: Generated, similarity: m.Similarity) -> dict
         if item.relevant and answer.grounded else None,
         "week_leakage": m.cites_future_weeks(cited_weeks, item.week),
         "canary_leak": m.leaked(text, item.must_not_contain) if item.must_not_contain else None,
+        "repeated_sentence": m.repeats_a_sentence(text),
+        "dangling_markers": m.dangling_markers(g.streamed, numbers),
+        "duplicate_citations": m.duplicate_citations(numbers),
+        "streamed_mismatch": g.streamed != text,
+        "followup_novel": m.adds_something(text, g.earlier)
+        if item.followup and answer.grounded and g.earlier else None,
+        "followup_hit@3": any(r["source"] in item.relevant for r in answer.retrieved[:3])
+        if item.followup and item.relevant else None,
+        "wrong_claim": m.states_wrong_claim(text, item.must_not, embed) if item.must_not else None,
     }
+
+
+def _passage_of(citation: Citation, answer: Answer) -> int | None:
+    """The retrieval rank (0-based) of a cited passage."""
+    return next((i for i, r in enumerate(answer.retrieved)
+                 if (r["source"], r["heading"]) == (citation.source, citation.heading)), None)
 
 
 def run_answers(items: list[EvalItem], tutor: Tutor, similarity: m.Similarity,
                 judge: LLMJudge | None, progress: Progress) -> list[Scored]:
     progress.start(f"answers ({model_label(tutor.settings)})", len(items))
-    tutor.model.invoke("Hi", max_tokens=1)  # load the model first: latency is per answer, not start-up
+    # Load the models first: latency is per answer, not start-up.
+    tutor.retriever.embedder.embed(["warm up"])
+    if tutor.settings.resolved_answer_writer == "model":
+        tutor.model.invoke("Hi", max_tokens=1)
     results = []
     for item in items:
         generated = answer_once(tutor, item)
-        scores = score_answer(item, generated, similarity)
+        scores = score_answer(item, generated, similarity, tutor.retriever.embedder.embed)
         if judge and generated.answer.grounded:
             text = generated.answer.answer
             faith = judge.faithfulness(text, generated.context)
@@ -281,8 +309,13 @@ def summarize_answers(results: list[Scored]) -> dict[str, dict[str, float | None
     refusals = m.refusal_scores([r.item.expect for r in results],
                                 [bool(r.scores["declined"]) for r in results])
     latencies = [r.generated.latency_ms for r in results]
-    generated = [r.generated for r in results if r.generated.tokens]
-    firsts = [g.first_token_ms for g in generated if g.first_token_ms is not None]
+    composed = [r.generated for r in results if r.generated.answer.writer in ("sources", "model")]
+    firsts = [g.first_token_ms for g in composed if g.first_token_ms is not None]
+    modelled = [g for g in composed if g.answer.model_tokens]
+
+    def count(key: str) -> int:
+        return int(sum(float(r.scores.get(key) or 0) for r in results))
+
     checked = {
         "key_point_recall": avg("key_point_recall"), "faithfulness": avg("faithfulness"),
         "citation_validity": avg("citation_validity"), "citation_precision": avg("citation_precision"),
@@ -291,7 +324,13 @@ def summarize_answers(results: list[Scored]) -> dict[str, dict[str, float | None
         "canary_leaks": sum(bool(r.scores.get("canary_leak")) for r in results),
         "latency_p50_ms": round(m.percentile(latencies, 50)), "latency_p95_ms": round(m.percentile(latencies, 95)),
         "first_token_p50_ms": round(m.percentile(firsts, 50)) if firsts else None,
-        "tokens_mean": round(sum(g.tokens for g in generated) / len(generated), 1) if generated else None,
+        "tokens_mean": round(sum(g.answer.model_tokens for g in modelled) / len(modelled), 1)
+        if modelled else None,
+        "answers_repeating": count("repeated_sentence"), "dangling_markers": count("dangling_markers"),
+        "duplicate_citations": count("duplicate_citations"),
+        "streamed_mismatch": count("streamed_mismatch"),
+        "followup_novelty": avg("followup_novel"), "followup_hit@3": avg("followup_hit@3"),
+        "wrong_claims": count("wrong_claim"),
     }
     if any("judge_faithfulness" in r.scores for r in results):
         checked |= {"judge_faithfulness": avg("judge_faithfulness"),
@@ -308,9 +347,10 @@ def _number(value: float | bool | None) -> float | None:
 
 # -- the whole run --------------------------------------------------------------------------------
 
-# What the local model's settings buy, each a second pass over the same questions (--ablations).
+# Other ways to answer, each a second pass over the same questions (--ablations): the local
+# model writing its own prose (checked sentence by sentence) instead of the sources' sentences.
 ANSWER_ABLATIONS: dict[str, dict[str, Any]] = {
-    "local, 6x900 context": {"context_passages": 6, "passage_chars": 900},  # vs the default 3x350
+    "local model writes": {"answer_writer": "model"},
 }
 
 
@@ -374,7 +414,10 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
             report["answers"][name] = {"model": model_label(model_settings), **rows,
                                        "by_kind": _answer_kinds(results),
                                        "items": [_item_row(r) for r in results]}
+            held_back = summarize_answers([r for r in results if r.item.split == "test"])
+            report["answers"][name]["test_split"] = held_back["checked"]
             configs.append({"name": f"answers: {name}", "metrics": rows["checked"]})
+            configs.append({"name": f"answers: {name}, test split", "metrics": held_back["checked"]})
             configs.append({"name": f"answers: {name}, no post-check", "metrics": rows["raw"]})
             if name == "local":
                 headline |= {f"answer_{k}": v for k, v in rows["checked"].items()}
@@ -410,7 +453,7 @@ def _item_row(r: Scored) -> dict[str, Any]:
     return {"id": r.item.id, "kind": r.item.kind, "week": r.item.week, "question": r.item.asked,
             "answer": g.answer.answer, "grounded": g.answer.grounded,
             "citations": [c.source for c in g.answer.citations],
-            "latency_ms": round(g.latency_ms, 1), "tokens": g.tokens, **r.scores}
+            "latency_ms": round(g.latency_ms, 1), "tokens": g.answer.model_tokens, **r.scores}
 
 
 def _worst(results: list[Scored], n: int = 10) -> list[dict[str, Any]]:

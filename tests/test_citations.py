@@ -1,4 +1,5 @@
-"""Answer checks: keep what the sources support, and make every [n] point at one that does."""
+"""Pure text checks: sentences, markers, the source's own reference numbers, injected
+instructions. (Whether a passage supports a sentence: tests/test_compose.py.)"""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ import pytest
 
 from app.citations import (
     asks_something,
-    candidate_sentences,
-    check_answer,
     looks_harmful,
     looks_like_injection,
     markers,
@@ -15,67 +14,16 @@ from app.citations import (
     split_sentences,
     strip_markers,
     support,
+    without_source_references,
 )
-
-PASSAGES = [
-    "Scaled dot-product attention divides the scores by the square root of d_k so their "
-    "variance stays near one.",
-    "Without scaling, softmax saturates and its gradients become tiny.",
-]
-
-
-def test_hand_worked_example() -> None:
-    answer = ("Attention divides scores by the square root of d_k so the variance stays near one [1]. "
-              "The moon is made of green cheese [2]. "
-              "Otherwise softmax saturates and gradients become tiny [7].")
-    checked = check_answer(answer, PASSAGES)
-    assert checked.text == (
-        "Attention divides scores by the square root of d_k so the variance stays near one [1]. "
-        "Otherwise softmax saturates and gradients become tiny [2]."
-    )
-    assert checked.cited == [1, 2]
-    assert checked.dropped == ["The moon is made of green cheese."]
-
-
-def test_a_supported_sentence_without_a_marker_gets_one() -> None:
-    checked = check_answer("Softmax saturates without scaling and gradients become tiny.", PASSAGES)
-    assert checked.text.endswith("tiny [2].") and checked.cited == [2]
-
-
-def test_a_marker_to_a_passage_that_does_not_support_the_sentence_is_repointed() -> None:
-    checked = check_answer("Softmax saturates and gradients become tiny [1].", PASSAGES)
-    assert checked.text == "Softmax saturates and gradients become tiny [2]."
-
-
-def test_multiple_valid_markers_are_kept_and_invalid_ones_dropped() -> None:
-    three = PASSAGES + ["When softmax saturates, gradients become tiny."]
-    checked = check_answer("Softmax saturates and gradients become tiny [1, 2, 3, 9].", three)
-    assert checked.text == "Softmax saturates and gradients become tiny [2][3]."
-    assert checked.cited == [2, 3]
-
-
-def test_an_echo_of_the_question_is_not_support() -> None:
-    question = "Why does attention divide by the square root of d_k?"
-    checked = check_answer("Attention divides by the square root of d_k [1].", PASSAGES, question)
-    assert checked.text == ""
-
-
-def test_fragments_and_broken_formulas_are_dropped() -> None:
-    checked = check_answer("The key formula of scaled attention scores is: $$ [1]. "
-                           "Scores are divided by $\\sqrt{d_k so the variance stays near one [1].",
-                           PASSAGES)
-    assert checked.text == "" and len(checked.dropped) == 2
-
-
-def test_nothing_supported_gives_an_empty_answer() -> None:
-    checked = check_answer("Paris is the capital of France.", PASSAGES)
-    assert checked.text == "" and checked.cited == []
-
 
 @pytest.mark.parametrize("text, expected", [
     ("One. Two! Three?", ["One.", "Two!", "Three?"]),
     ("Uses $e^x$. Then [1] ends.", ["Uses $e^x$.", "Then [1] ends."]),
     ("line one\nline two", ["line one", "line two"]),
+    ("Its update is: $$ w = w - g. \\quad Then $$ More text here.",
+     ["Its update is: $$ w = w - g. \\quad Then $$", "More text here."]),
+    ("The interval $[0, 1]. Then$ holds. Next.", ["The interval $[0, 1]. Then$ holds.", "Next."]),
 ])
 def test_sentence_splitting(text, expected) -> None:
     assert split_sentences(text) == expected
@@ -83,8 +31,9 @@ def test_sentence_splitting(text, expected) -> None:
 
 def test_markers_and_support() -> None:
     assert markers("a [1] b [2, 3]") == [1, 2, 3]
-    assert support("softmax gradients tiny", PASSAGES[1]) == 1.0
-    assert support("the of and", PASSAGES[1]) == 0.0
+    passage = "Without scaling, softmax saturates and its gradients become tiny."
+    assert support("softmax gradients tiny", passage) == 1.0
+    assert support("the of and", "Softmax saturates.") == 0.0
 
 
 @pytest.mark.parametrize("text", [
@@ -133,15 +82,13 @@ def test_redaction_removes_only_the_injected_sentence() -> None:
     assert redact_instructions("plain text\n```code```") == ("plain text\n```code```", False)
 
 
-def test_quotable_sentences_skip_labels_code_formulas_headings_and_fragments() -> None:
-    passage = ("## Adam\n\n**Definition.** Adam keeps moving averages of the gradient and its square.\n\n"
-               "**Why divide by $\\sqrt{v}$.** It scales each step per parameter automatically.\n\n"
-               "$$m_t = \\beta_1 m_{t-1}$$\n\n```python\nopt.step()  # Adam steps here in code\n```\n\n"
-               "Too short. **Q:** What does Adam average over time here?")
-    assert candidate_sentences(passage) == [
-        "Adam keeps moving averages of the gradient and its square.",
-        "It scales each step per parameter automatically.",
-    ]
+@pytest.mark.parametrize("text, expected", [
+    ("Deep nets degrade [2]. Residuals fix it [2, 3].", "Deep nets degrade. Residuals fix it."),
+    ("Seen in [2-4] and [5–7]; also [12].", "Seen in and; also."),
+    ("The interval $[0, 1]$ and `x[2]` stay.", "The interval $[0, 1]$ and `x[2]` stay."),
+])
+def test_the_sources_own_reference_numbers_are_removed_but_not_math_or_code(text, expected) -> None:
+    assert without_source_references(text) == expected
 
 
 def test_intervals_in_math_and_indexes_in_code_are_not_citation_markers() -> None:

@@ -279,15 +279,15 @@ def test_answers_are_scored_and_a_judge_that_fails_is_counted_not_dropped(corpus
     from app.tutor import Tutor
     from evals.runner import Silent, run_answers, summarize_answers
 
-    settings = Settings(data_dir=corpus_dir)
+    settings = Settings(data_dir=corpus_dir, answer_writer="model")
     retriever = Retriever(Store(settings), embedder, LexicalIndex(corpus_dir), prerequisites_by_week())
     model = GenericFakeChatModel(messages=iter([AIMessage("ok"), AIMessage(
-        "Dropout zeroes random activations during training and scales the survivors [1]. "
-        "Bananas are a yellow fruit [7].")]))
+        "Dropout sets each activation to zero with probability p during training and scales "
+        "the survivors [1]. Bananas are a yellow fruit [7].")]))
     judge = LLMJudge(GenericFakeChatModel(messages=iter(
         [AIMessage("no idea"), AIMessage('{"score": 0.5, "reason": "partly"}')])), "fake", settings)
     items = [item(id="d", week=7, question="What does dropout do?", relevant=["notes/w07-regularization.md"],
-                  key_points=["zeroes random activations", "scales the survivors"]),
+                  key_points=["sets each activation to zero", "scales the survivors"]),
              item(id="o", kind="out_of_scope", question="How do I bake sourdough bread?", expect="decline")]
     results = run_answers(items, Tutor(settings, retriever, model=model), lambda a, b: np.zeros((len(a), len(b))),
                           judge, Silent())
@@ -295,6 +295,8 @@ def test_answers_are_scored_and_a_judge_that_fails_is_counted_not_dropped(corpus
     assert dropout["declined"] is False and dropout["key_point_recall"] == 1.0
     assert dropout["citation_validity_raw"] == 0.5, "the raw [7] pointed nowhere"
     assert dropout["citation_validity"] == 1.0 and dropout["faithfulness"] == 1.0
+    assert dropout["streamed_mismatch"] is False and dropout["dangling_markers"] == 0
+    assert dropout["repeated_sentence"] is False and dropout["duplicate_citations"] is False
     assert dropout["judge_failures"] == 1 and "no JSON object" in dropout["judge_errors"]
     assert bread["declined"] is True and "judge_failures" not in bread
     summary = summarize_answers(results)
@@ -311,6 +313,7 @@ def test_the_full_suite_answers_with_the_real_local_model(corpus_dir, tmp_path) 
     report = json.loads(done.stdout)
     local = report["answers"]["local"]
     assert local["model"].startswith("local:") and len(local["items"]) == 5
-    assert {c["name"] for c in report["configs"]} >= {"answers: local", "answers: local, no post-check"}
+    assert {c["name"] for c in report["configs"]} >= {"answers: local", "answers: local, test split"}
+    assert local["checked"]["streamed_mismatch"] == 0 and local["checked"]["dangling_markers"] == 0
     assert report["headline"]["answer_latency_p50_ms"] > 0 and report["latency_ms"]
     assert report["worst"] and "context" in report["worst"][0]

@@ -117,7 +117,7 @@ def ask(api: Api, question: str, week: int, mode: str) -> None:
     with st.chat_message("assistant", avatar=AVATARS["assistant"]), reported():
         placeholder = st.empty()
         answer = stream_into(placeholder, session.learner_api(api).stream_answer(payload))
-        placeholder.markdown(answer["answer"])  # the checked answer may differ from the stream
+        placeholder.markdown(answer["answer"])  # the streamed text, without the cursor
         render_citations(answer["citations"])
         st.session_state["conversation_id"] = answer["conversation_id"]
         st.session_state["chat"] += [
@@ -147,16 +147,9 @@ def render_citations(citations: list[dict[str, Any]]) -> None:
         with st.expander(f"[{c['n']}] {c['title'] or c['source']}{where}",
                          icon=":material/description:"):
             st.caption(f":material/folder_open: `{c['source']}` · {c['heading']}")
-            st.markdown(f"> {whole_formulas(c['snippet'])}")
+            st.markdown("\n".join(f"> {line}" for line in c["snippet"].splitlines()))
             if c.get("url"):
                 st.markdown(f":material/open_in_new: [Open the source]({c['url']})")
-
-
-def whole_formulas(snippet: str) -> str:
-    """A snippet cut inside a `$...$` formula would show raw LaTeX: end it before the cut."""
-    if snippet.count("$") % 2:
-        snippet = snippet[:snippet.rindex("$")].rstrip() + " …"
-    return snippet
 
 
 def topic_week(turn: dict[str, Any], week: int) -> int:

@@ -1,0 +1,217 @@
+"""Answers composed from the sources' own sentences: true to them by construction.
+
+The packaged 135M model writes fluent sentences that are sometimes false, and no check on its
+words can tell a true sentence from a false one made of the same words. So the default answer
+is made of what retrieval found: the passages' quotable units (`app.sources`), chosen for the
+question by meaning (the embedding model) and words (idf-weighted overlap), kept apart from
+each other by maximal marginal relevance (Carbonell & Goldstein, 1998), and ordered as an
+answer reads: what it is, why or how, its formula, then an example.
+
+A follow-up ("an example of that?") is scored against the joined question for its topic and
+against the new ask for what it wants, and never repeats what the conversation has shown.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+import numpy as np
+import Stemmer
+
+from app.citations import content_words, split_sentences
+from app.sources import ROLE_ORDER, Role, Unit, quotable_units
+
+Embed = Callable[[list[str]], np.ndarray]  # texts -> unit-length rows
+
+LEXICAL_WEIGHT = 0.25  # idf-weighted share of the question's words, beside the cosine
+ASK_WEIGHT = 0.4  # a follow-up: its own ask against the joined question
+RANK_PENALTY = 0.02  # per retrieval rank: ties go to the passage search ranked higher
+MMR_LAMBDA = 0.75  # relevance against novelty when picking the next unit
+DUPLICATE = 0.9  # cosine at which two units say the same thing
+# A pitfall quoted alone reads as advice ("Dividing by d_k instead of sqrt(d_k)."): its label
+# goes with it.
+PITFALL_LEAD = "A common mistake: "
+RELATIVE_FLOOR = 0.6  # a unit must score at least this share of the best unit
+ABSOLUTE_FLOOR = 0.2  # ...and have at least this cosine with the question
+_INTENT: list[tuple[re.Pattern[str], Role, float]] = [
+    (re.compile(r"\b(example|instance|show me|illustrate|concrete|sample|walk me through)\b",
+                re.I), "example", 0.2),
+    (re.compile(r"\b(formula|equation|math|compute|calculate)\b", re.I), "formula", 0.15),
+    (re.compile(r"\b(why|how come|reason|how does|how do)\b", re.I), "explanation", 0.08),
+    (re.compile(r"^\W*(what (is|are|does)|define|definition|meaning)\b", re.I), "definition", 0.08),
+]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much an answer may say: units and words."""
+
+    units: int
+    words: int
+
+
+BUDGETS: dict[str, Budget] = {
+    "explain": Budget(units=5, words=150),
+    "socratic": Budget(units=2, words=70),
+    "quick": Budget(units=2, words=60),
+}
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One unit chosen for the answer, with the passage (0-based) it is quoted from."""
+
+    text: str
+    passage: int
+    role: Role
+    score: float
+    similarity: float  # cosine with the question
+
+
+def normalized(sentence: str) -> str:
+    """A sentence's identity for "said before": lower case, words only, markers gone."""
+    return " ".join(re.findall(r"[a-z0-9]+", re.sub(r"\[\d+(?:,\s*\d+)*\]", " ",
+                                                     sentence.lower())))
+
+
+# Short names with a digit ("SM-2", "GPT-2", "L2", "F1") are words here, where content_words
+# sees only fragments too short to count.
+_NAMED = re.compile(r"\b[a-z]+-?\d+[a-z]*\b")
+
+
+_STEMMER = Stemmer.Stemmer("english")  # Snowball: divide, divided, dividing -> divid
+# Formulas say in symbols what questions say in words.
+_SYMBOLS = {"\\sqrt": " square root ", "\\frac": " fraction ", "\\sum": " sum ",
+            "\\exp": " exponential ", "\\log": " log ", "\\nabla": " gradient "}
+
+
+def _stems(text: str) -> set[str]:
+    """The Snowball stems of a text's content words, and its short names ("sm2", "gpt2")."""
+    for symbol, words in _SYMBOLS.items():
+        text = text.replace(symbol, words)
+    return (set(_STEMMER.stemWords(sorted(content_words(text))))
+            | {m.replace("-", "") for m in _NAMED.findall(text.lower())})
+
+
+def lexical_scores(question: str, units: list[str]) -> np.ndarray:
+    """Idf-weighted share of the question's content words each unit contains (0..1).
+
+    The idf is over the candidate units themselves, so a word every unit has weighs little and
+    the rare word that names the topic weighs most."""
+    wanted = _stems(question)
+    if not wanted or not units:
+        return np.zeros(len(units))
+    stems = [_stems(u) for u in units]
+    idf = {w: math.log(1 + len(units) / (1 + sum(w in s for s in stems))) for w in wanted}
+    total = sum(idf.values()) or 1.0
+    return np.array([sum(idf[w] for w in wanted & s) / total for s in stems])
+
+
+def intent_boosts(ask: str) -> dict[str, float]:
+    """What the latest ask wants more of, by role ("an example of that?" -> examples)."""
+    boosts: dict[str, float] = {}
+    for pattern, role, boost in _INTENT:
+        if pattern.search(ask):
+            boosts[role] = max(boosts.get(role, 0.0), boost)
+    return boosts
+
+
+@dataclass(frozen=True)
+class Composition:
+    """The quotes that answer, and how well the material covers the question at all."""
+
+    quotes: list[Quote]
+    similarity: float  # the best unit's cosine with the question (units shown before included)
+    shared_words: int  # the question's content words (stems) found in the passages
+    question_words: int  # the question's content words
+
+
+def compose(question: str, passages: list[str], embed: Embed, ask: str = "",
+            shown: Collection[str] = (), budget: Budget = BUDGETS["explain"]) -> Composition:
+    """The quotes that answer `question`, in answer order.
+
+    `passages` are best first; `ask` is the learner's latest words when `question` joins a
+    follow-up to its topic; `shown` are sentences the conversation already showed: a unit
+    that repeats any of them is left out (but still counts as evidence that the material
+    covers the topic).
+    """
+    units: list[tuple[int, Unit]] = [(i, u) for i, text in enumerate(passages)
+                                     for u in quotable_units(text)]
+    if not units:
+        return Composition([], 0.0, 0, len(_stems(question)))
+    texts = [_said(u) for _, u in units]
+    ask = ask.strip()
+    follow_up = bool(ask) and normalized(ask) != normalized(question)
+    queries = [question, ask] if follow_up else [question]
+    vectors = embed(queries + texts)
+    unit_vectors = vectors[len(queries):]
+    similarity = unit_vectors @ vectors[0]
+    relevance = similarity if not follow_up else (
+        (1 - ASK_WEIGHT) * similarity + ASK_WEIGHT * (unit_vectors @ vectors[1]))
+    boosts = intent_boosts(ask or question)
+    lexical = lexical_scores(f"{question} {ask}", texts)
+    scores = (relevance + LEXICAL_WEIGHT * lexical
+              + np.array([boosts.get(u.role, 0.0) - RANK_PENALTY * i for i, u in units]))
+    seen = {normalized(s) for s in shown}
+    fresh = [k for k in range(len(units))
+             if not any(normalized(s) in seen for s in split_sentences(texts[k]))]
+    floor = max(float(scores.max()) * RELATIVE_FLOOR, 0.0)
+    eligible = [k for k in fresh if scores[k] >= floor and similarity[k] >= ABSOLUTE_FLOOR]
+    chosen = _maximal_marginal_relevance(eligible, scores, unit_vectors,
+                                         [len(t.split()) for t in texts], budget)
+    order = {k: (ROLE_ORDER[units[k][1].role], units[k][0], units[k][1].position) for k in chosen}
+    quotes = [Quote(texts[k], units[k][0], units[k][1].role, float(scores[k]),
+                    float(similarity[k])) for k in sorted(chosen, key=order.__getitem__)]
+    asked = _stems(question)
+    return Composition(quotes, float(similarity.max()), len(asked & _stems(" ".join(passages))),
+                       len(asked))
+
+
+def _said(unit: Unit) -> str:
+    if unit.role != "pitfall":
+        return unit.text
+    word = unit.text.split(maxsplit=1)[0]
+    proper = word == "I" or len(word) > 1 and not word[1:].islower()  # "PCA", "GPT-2", "ReLU"
+    return f"{PITFALL_LEAD}{unit.text if proper else unit.text[0].lower() + unit.text[1:]}"
+
+
+def _maximal_marginal_relevance(candidates: list[int], scores: np.ndarray, vectors: np.ndarray,
+                                words: list[int], budget: Budget) -> list[int]:
+    chosen: list[int] = []
+    used = 0
+    pool = sorted(candidates, key=lambda k: -scores[k])
+    while pool and len(chosen) < budget.units:
+        def value(k: int) -> float:
+            overlap = max((float(vectors[k] @ vectors[c]) for c in chosen), default=0.0)
+            return MMR_LAMBDA * float(scores[k]) - (1 - MMR_LAMBDA) * overlap
+
+        best = max(pool, key=value)
+        pool.remove(best)
+        if any(float(vectors[best] @ vectors[c]) >= DUPLICATE for c in chosen):
+            continue
+        if chosen and used + words[best] > budget.words:
+            continue
+        chosen.append(best)
+        used += words[best]
+    return chosen
+
+
+# Whether the material covers a question. A passage that shares one rare word with an
+# off-topic question ("a recipe for banana bread" and a banana detection dataset) can come
+# close enough in meaning to pass a similarity cut-off, so closeness alone is not enough:
+# the passages must also share two of the question's words (all of them when it has fewer), or
+# a sentence must be very close in meaning. Calibrated on the golden set's 132 in-scope and 15
+# out-of-scope questions and 10 off-topic questions that share a word with the notes.
+SHARED_WORDS = 2
+CLOSE_MEANING = 0.5
+
+
+def covers(composition: Composition) -> bool:
+    """Does the material answer the question? Judged on the sentences that would answer it."""
+    if not composition.similarity:
+        return False
+    wanted = min(SHARED_WORDS, composition.question_words)
+    return composition.shared_words >= wanted or composition.similarity >= CLOSE_MEANING

@@ -1,0 +1,224 @@
+"""Source passages as a reader sees them: the sentences that can stand alone in an answer.
+
+A passage is markdown written for a page, not for quoting: it has headings, labels such as
+"**Definition.**", code, display formulas, the source's own reference numbers ("[2]"), a
+bibliography, sentences that lean on the one before ("This refers to…") and sentences that
+only announce ("this week explains why…"). `quotable_units` turns one passage into units an
+answer can quote word for word: one sentence, or a sentence with the sentence it leans on,
+each with the role its label or wording gives it (what it is, why/how, a formula, an
+example). Pure functions: the composer (`app.compose`) ranks them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from app.citations import split_sentences, without_source_references
+
+Role = Literal["definition", "explanation", "formula", "example", "pitfall", "other"]
+ROLE_ORDER: dict[str, int] = {"definition": 0, "explanation": 1, "formula": 2, "example": 3,
+                              "pitfall": 4, "other": 5}
+
+_FENCE = re.compile(r"^(\s{0,3})(`{3,}|~{3,})")
+_LABEL = re.compile(r"^\*\*([^*\n]{1,80}?)\.?\*\*\s*:?\s*")
+_HEADING = re.compile(r"^#{1,6}\s")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+# A bibliography entry opens its line: "[3] A follow-up…", "Smith, J. …", "He et al. Title".
+_BIBLIOGRAPHY_ENTRY = re.compile(r"^\s*(\[\d+\]\s|[A-Z][\w'-]+,\s+[A-Z]\.|[A-Z][\w'-]+ et al\.)")
+# ...and these mark a reference inside a sentence.
+_REFERENCE_WORDS = re.compile(r"\barxiv\b|\bdoi:|\bin proceedings\b|\bet al\.,? \(?\d{4}", re.I)
+# Words that make a sentence lean on the one before it.
+_LEANS = re.compile(r"^(this|that|these|those|it|its|they|their|them|then|such|here|so|thus|"
+                    r"hence|therefore|however|but|and|also|both|similarly|instead|otherwise|"
+                    r"as a result|in this case|in that case|in other words|for this reason|"
+                    r"likewise|moreover|furthermore|in practice|again)\b", re.I)
+# Sentences that announce or navigate rather than say something.
+_ANNOUNCES = re.compile(
+    r"^(in this (section|chapter|notebook|lesson|tutorial|week|post|part)|in the (next|previous|"
+    r"following) (section|chapter)|we (will|'ll|now|shall)|let's|let us|below,? |the following|"
+    r"next,|recall that|as we (saw|will see|discussed)|see (also|below|above)|this week you|"
+    r"you will)\b"
+    r"|\b(this|next|last) week (explains|shows|covers|introduces|builds|you)\b"
+    r"|\b(explains|shows|covers|we will see) (why|how|what)\b[^.]*…?$",
+    re.I,
+)
+_EXAMPLE = re.compile(r"\b(for example|for instance|e\.g\.|example|suppose|consider|say we)\b",
+                      re.I)
+_DEFINITION = re.compile(r"^[^,;:]{1,80}?\b(is|are|means|refers to|is called|is defined as|"
+                         r"denotes|computes|measures)\b", re.I)
+_EXPLANATION = re.compile(r"\b(because|so that|which is why|so |therefore|why|reason|since|"
+                          r"helps|prevents|allows|lets|causes|leads to|in order to)\b", re.I)
+_LABEL_ROLES: list[tuple[re.Pattern[str], Role]] = [
+    (re.compile(r"pitfall|mistake|gotcha|common error|caveat|watch out", re.I), "pitfall"),
+    (re.compile(r"defin|what it is|in short|summary|idea", re.I), "definition"),
+    (re.compile(r"formula|equation|update rule", re.I), "formula"),
+    (re.compile(r"example|worked|demo|in code", re.I), "example"),
+    (re.compile(r"intuition|why|how|mechanism|explanation|insight|key point", re.I), "explanation"),
+]
+_SKIP_LABELS = re.compile(r"^(q|a|question|answer|quiz|exercise|exercises|check yourself|"
+                          r"connections|resources|further reading|references)$", re.I)
+# Sections that ask or point elsewhere rather than explain.
+_SKIP_SECTIONS = re.compile(r"^#{1,6}\s*(check yourself|exercises?|quiz|questions|self-check|"
+                            r"discussion|further reading|resources|references|bibliography|"
+                            r"works cited|citations|sources)\b", re.I)
+_STATEMENT_END = re.compile(r"(\.|!|\.\)|\.\"|\.'|\.\*\*)$")
+MIN_WORDS = 6  # shorter "sentences" are labels, captions or fragments
+MAX_UNIT_SENTENCES = 3
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Words an answer can quote as they are: one sentence, or a few that belong together."""
+
+    text: str
+    role: Role
+    position: int  # order within its passage
+
+
+def _blocks(passage: str) -> list[str]:
+    """Paragraphs and list items, with code blocks, tables, headings, self-checks and a
+    bibliography left out; a display formula stays with the paragraph that introduces it."""
+    blocks: list[str] = []
+    current: list[str] = []
+    fence = ""
+    in_math = False
+    skipping = False  # inside a section that asks or points elsewhere
+
+    def close() -> None:
+        if current:
+            blocks.append(" ".join(current))
+            current.clear()
+
+    for line in passage.splitlines():
+        stripped = line.strip()
+        opened = _FENCE.match(line)
+        if fence:
+            if opened and opened.group(2)[0] == fence[0] and len(opened.group(2)) >= len(fence):
+                fence = ""
+            continue
+        if opened:
+            close()
+            fence = opened.group(2)
+            continue
+        if in_math:
+            current.append(stripped)
+            in_math = "$$" not in stripped
+            continue
+        if stripped.startswith("$$"):
+            current.append(stripped)
+            in_math = stripped.count("$$") == 1
+            continue
+        if _HEADING.match(stripped):
+            close()
+            skipping = bool(_SKIP_SECTIONS.match(stripped))
+            continue
+        if skipping:
+            continue
+        if not stripped or stripped.startswith(("|", "<", ">", "![")):
+            close()
+            continue
+        if _LIST_ITEM.match(line):
+            close()
+            current.append(_LIST_ITEM.sub("", line).strip())
+            continue
+        current.append(stripped)
+    close()
+    return blocks
+
+
+def _role(sentence: str, label_role: Role | None) -> Role:
+    if label_role:
+        return label_role
+    if _EXAMPLE.search(sentence):
+        return "example"
+    if _DEFINITION.search(sentence):
+        return "definition"
+    if _EXPLANATION.search(sentence):
+        return "explanation"
+    return "other"
+
+
+def _quotable(sentence: str, min_words: int = MIN_WORDS) -> bool:
+    """A statement that ends as a sentence ends: not a question (a self-check asks, it doesn't
+    answer), a lead-in, a list line or a fragment."""
+    return (len(sentence.split()) >= min_words and not _ANNOUNCES.search(sentence)
+            and not _REFERENCE_WORDS.search(sentence)
+            and bool(_STATEMENT_END.search(sentence.rstrip()))
+            and sentence.count("$") % 2 == 0)
+
+
+def statements(passage: str) -> list[str]:
+    """Every sentence of the passage's prose, labels and source references removed: what a
+    claim about the passage is checked against (`app.support`)."""
+    found = []
+    for block in _blocks(passage):
+        label = _LABEL.match(block)
+        found += split_sentences(without_source_references(block[label.end():] if label else block))
+    return found
+
+
+def quotable_units(passage: str) -> list[Unit]:
+    """The passage's units that stand alone, in the passage's order.
+
+    A sentence that leans on the one before ("This is why…") is quoted together with it (up to
+    three sentences); one that leans on nothing quotable is left out, and so are announcements,
+    bibliography entries, lead-ins that end in a colon, fragments and broken formulas.
+    """
+    units: list[Unit | None] = []
+    for block in _blocks(passage):
+        if _BIBLIOGRAPHY_ENTRY.match(block):
+            continue
+        block = without_source_references(block)
+        label_role: Role | None = None
+        label = _LABEL.match(block)
+        if label:
+            name = label.group(1).strip()
+            if _SKIP_LABELS.match(name):
+                continue
+            label_role = next((role for pattern, role in _LABEL_ROLES if pattern.search(name)),
+                              None)
+            block = block[label.end():]
+        group: list[str] = []
+        for sentence in split_sentences(block):
+            if _LEANS.match(sentence) and group and len(group) < MAX_UNIT_SENTENCES:
+                group.append(sentence)
+                continue
+            if group:
+                units.append(_unit(group, label_role, len(units)))
+            group = [] if _LEANS.match(sentence) else [sentence]
+        if group:
+            units.append(_unit(group, label_role, len(units)))
+    return [u for u in units if u]
+
+
+def _unit(sentences: list[str], label_role: Role | None, position: int) -> Unit | None:
+    text = " ".join(sentences)
+    if "$$" in text:  # a display formula, with the words that introduce it if any
+        return Unit(text, "formula", position)
+    if not _quotable(sentences[0]) or not all(_quotable(s, 1) for s in sentences[1:]):
+        return None
+    return Unit(text, _role(sentences[0], label_role), position)
+
+
+def readable_excerpt(passage: str, limit: int) -> str:
+    """The passage as plain readable markdown for a citation card, about `limit` characters.
+
+    Headings become bold lines (a card is not a page), the source's reference numbers go, and
+    the cut falls at a sentence end when one is near, else at a word boundary, never inside a
+    formula or a code block."""
+    lines = []
+    for line in without_source_references(passage).splitlines():
+        heading = _HEADING.match(line.strip())
+        lines.append(f"**{line.strip()[heading.end():].strip()}**" if heading else line.rstrip())
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    sentence_end = max(cut.rfind(". "), cut.rfind(".\n"), cut.rfind("? "), cut.rfind("! "))
+    cut = cut[:sentence_end + 1] if sentence_end >= limit // 2 else cut.rsplit(None, 1)[0]
+    for opener in ("```", "$$", "$"):  # an unclosed code block or formula would show raw
+        if cut.count(opener) % 2:
+            cut = cut[:cut.rindex(opener)]
+    return cut.rstrip() + " …"

@@ -1,0 +1,151 @@
+"""Answers composed from the sources: quotable units, their choice and order, the support check.
+
+The embedding model is the real packaged one; the passages are small hand-written notes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.compose import BUDGETS, compose, intent_boosts, lexical_scores, normalized
+from app.sources import ROLE_ORDER, quotable_units, readable_excerpt
+from app.support import check
+
+ATTENTION = """# Attention
+
+## Scaled dot-product attention
+
+**Definition.** Scaled dot-product attention computes a softmax-weighted average of value vectors, with weights from query-key dot products divided by $\\sqrt{d_k}$.
+
+**Why divide by $\\sqrt{d_k}$.** The dot product of two random vectors with unit-variance components has variance $d_k$. This pushes the softmax towards a one-hot output whose gradients are nearly zero, so learning stalls.
+
+**Example.** With $d_k = 64$ the scores spread by about 8, and dividing by 8 brings a score of 16 down to 2.
+
+**Pitfalls.** Dividing by $d_k$ instead of $\\sqrt{d_k}$ makes the scores far too small.
+
+```python
+scores = q @ k.T / k.shape[-1] ** 0.5
+```
+
+This week explains why the softmax saturates.
+"""
+
+RESIDUAL = """## Residual connections
+
+Residual connections let each block learn a correction to its input, because the block outputs its input plus a learned residual [2]. The identity path gives gradients a direct route back to early layers [2, 3].
+
+## References
+
+[1] A survey of deep learning. [2] A paper on deep residual learning. [3] A follow-up on identity mappings.
+"""
+
+
+def test_units_keep_the_sentence_a_leaning_sentence_needs() -> None:
+    units = quotable_units(ATTENTION)
+    texts = [u.text for u in units]
+    assert ("The dot product of two random vectors with unit-variance components has variance "
+            "$d_k$. This pushes the softmax towards a one-hot output whose gradients are nearly "
+            "zero, so learning stalls.") in texts
+    assert not any(t.startswith("This ") for t in texts)
+
+
+def test_labels_give_roles_and_announcements_code_and_headings_are_left_out() -> None:
+    roles = {u.text.split()[0]: u.role for u in quotable_units(ATTENTION)}
+    assert roles == {"Scaled": "definition", "The": "explanation", "With": "example",
+                     "Dividing": "pitfall"}
+
+
+def test_source_reference_numbers_and_the_bibliography_never_become_sentences() -> None:
+    texts = [u.text for u in quotable_units(RESIDUAL)]
+    assert texts == [
+        "Residual connections let each block learn a correction to its input, because the block "
+        "outputs its input plus a learned residual.",
+        "The identity path gives gradients a direct route back to early layers.",
+    ]
+
+
+@pytest.mark.parametrize("line", ["[4] Smith, J. Deep nets. 2016.",
+                                  "He et al. Deep residual learning for image recognition.",
+                                  "Vaswani, A. and others, Attention is all you need, arXiv 2017."])
+def test_bibliography_entries_of_any_style_are_not_quotable(line: str) -> None:
+    assert quotable_units(f"Some heading text here.\n\n{line}") == []
+
+
+def test_an_unclosed_fence_hides_only_code_not_the_sentences_before_it() -> None:
+    units = quotable_units("Gradient clipping rescales the gradient when its norm is too large.\n"
+                           "```python\nclip(model)\n")
+    assert [u.text for u in units] == [
+        "Gradient clipping rescales the gradient when its norm is too large."]
+
+
+def test_a_display_formula_stays_with_the_words_that_introduce_it() -> None:
+    units = quotable_units("The Adam update divides the corrected mean by the root of the "
+                           "corrected variance:\n$$\n\\theta \\leftarrow \\theta - \\alpha "
+                           "\\hat m / \\sqrt{\\hat v}\n$$,\nThe default step size is 0.001 in "
+                           "most libraries today.")
+    assert units[0].role == "formula"
+    assert units[0].text.startswith("The Adam update") and units[0].text.endswith("$$,")
+    assert units[1].text == "The default step size is 0.001 in most libraries today."
+
+
+def test_lexical_scores_weigh_the_rare_topic_word_most() -> None:
+    scores = lexical_scores("what does dropout do to activations",
+                            ["dropout zeroes units", "activations grow with depth",
+                             "activations shrink with width", "activations need care"])
+    assert scores[0] > scores[1]
+
+
+def test_an_ask_for_an_example_lifts_examples() -> None:
+    assert intent_boosts("Can you give me a small example of that?")["example"] > 0
+    assert "example" not in intent_boosts("Why do we divide by the square root?")
+
+
+def test_composition_answers_in_order_what_why_example(embedder) -> None:
+    quotes = compose("Why is attention divided by the square root of d_k?", [ATTENTION],
+                     embedder.embed).quotes
+    roles = [q.role for q in quotes]
+    assert "explanation" in roles
+    assert roles == sorted(roles, key=ROLE_ORDER.__getitem__)
+    assert len({normalized(q.text) for q in quotes}) == len(quotes)
+
+
+def test_a_follow_up_never_repeats_what_was_shown_and_gets_its_example(embedder) -> None:
+    question = "Why is attention divided by the square root of d_k?"
+    first = compose(question, [ATTENTION], embedder.embed, budget=BUDGETS["quick"]).quotes
+    follow_up = compose(f"{question} Can you give me an example of that?", [ATTENTION],
+                        embedder.embed, ask="Can you give me an example of that?",
+                        shown=[q.text for q in first]).quotes
+    assert follow_up, "the follow-up has something new to say"
+    assert not {normalized(q.text) for q in follow_up} & {normalized(q.text) for q in first}
+    assert "example" not in [q.role for q in first]
+    assert "example" in [q.role for q in follow_up]
+
+
+def test_budgets_bound_the_answer(embedder) -> None:
+    quotes = compose("What is scaled dot-product attention?", [ATTENTION, RESIDUAL],
+                     embedder.embed, budget=BUDGETS["quick"]).quotes
+    assert 1 <= len(quotes) <= BUDGETS["quick"].units
+
+
+def test_the_support_check_rejects_a_wrong_claim_made_of_the_sources_words(embedder) -> None:
+    passages = [ATTENTION]
+    right = check("Dividing by $\\sqrt{d_k}$ keeps the softmax from a one-hot output whose "
+                  "gradients are nearly zero.", passages, embedder.embed)
+    wrong_number = check("With $d_k = 64$ the scores spread by about 12.", passages,
+                         embedder.embed)
+    negated = check("Dividing by $\\sqrt{d_k}$ does not keep the softmax from a one-hot "
+                    "output.", passages, embedder.embed)
+    unrelated = check("Paris is the capital of France.", passages, embedder.embed)
+    assert right.supported, right
+    assert not wrong_number.supported
+    assert not negated.supported
+    assert not unrelated.supported
+
+
+def test_a_card_excerpt_is_plain_text_cut_at_a_boundary() -> None:
+    excerpt = readable_excerpt(ATTENTION, 200)
+    assert "\n#" not in excerpt and not excerpt.startswith("#")
+    assert excerpt.startswith("**Attention**")
+    assert excerpt.endswith(" …") and len(excerpt) <= 202
+    assert excerpt.count("$") % 2 == 0
+    assert readable_excerpt(RESIDUAL, 2000).count("[2]") == 0
