@@ -23,32 +23,31 @@ def count(texts: list[str]) -> list[int]:
     return [len(t.split()) + len(t) // 40 for t in texts]
 
 
+BLOCKS = {  # code may hold lines that look like headings; closed fences carry an info string
+    "paragraph": "{prose}",
+    "long line": "{long}",
+    "fence": "{indent}{fence}python\n# {prose}\n\n## not a heading\n{indent}{fence}",
+    "math line": "$$ {prose} $${punct}",
+    "math block": "$$\n{prose}\n$$",
+    "html": '<div class="note">\n<p>{prose}</p>\n</div>',
+    "table": "| {marker} | b |\n|---|---|\n| {cells} |",
+}
+LAST_BLOCKS = {  # left open: they run to the next heading, so only last in a section
+    "unclosed fence": "{indent}{fence}{info}\n{prose}\n\n{prose}",
+    "unclosed math": "$$\n{prose}",
+}
+
+
 @st.composite
 def body_block(draw: st.DrawFn, marker: str, last: bool) -> str:
     """One block of a section; `marker` is a word only this section's prose contains."""
     words = draw(st.lists(WORD, min_size=1, max_size=12))
-    prose = " ".join([marker, *words])
-    kinds = ["paragraph", "long line", "fence", "math line", "math block", "html", "table"]
-    kind = draw(st.sampled_from(kinds + (["unclosed fence", "unclosed math"] if last else [])))
-    indent = " " * draw(st.integers(0, 3))
-    fence = draw(st.sampled_from(["```", "~~~", "````"]))
-    if kind == "long line":
-        return f"{marker} " + " ".join(words) * draw(st.integers(20, 80))
-    if kind == "fence":  # code may hold lines that look like headings; its info string is set
-        return f"{indent}{fence}python\n# {prose}\n\n## not a heading\n{indent}{fence}"
-    if kind == "unclosed fence":
-        return f"{indent}{fence}{draw(st.sampled_from(['', 'bash']))}\n{prose}\n\n{prose}"
-    if kind == "math line":
-        return f"$$ {prose} $${draw(st.sampled_from(['', ',', '.', ';']))}"
-    if kind == "math block":
-        return f"$$\n{prose}\n$$"
-    if kind == "unclosed math":
-        return f"$$\n{prose}"
-    if kind == "html":
-        return f"<div class=\"note\">\n<p>{prose}</p>\n</div>"
-    if kind == "table":
-        return f"| {marker} | b |\n|---|---|\n| {' | '.join(words[:2])} |"
-    return prose
+    templates = BLOCKS | (LAST_BLOCKS if last else {})
+    return templates[draw(st.sampled_from(sorted(templates)))].format(
+        marker=marker, prose=" ".join([marker, *words]), cells=" | ".join(words[:2]),
+        long=f"{marker} " + " ".join(words) * draw(st.integers(20, 80)),
+        indent=" " * draw(st.integers(0, 3)), fence=draw(st.sampled_from(["```", "~~~", "````"])),
+        info=draw(st.sampled_from(["", "bash"])), punct=draw(st.sampled_from(["", ",", ".", ";"])))
 
 
 @st.composite
