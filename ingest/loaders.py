@@ -15,7 +15,7 @@ from typing import Any
 
 from ingest.decoding import Decoded, DecodeError, decode
 from ingest.front_matter import split_front_matter, validate_front_matter
-from ingest.markdown import HEADING, map_prose_lines
+from ingest.markdown import HEADING, lines_in_code, map_prose_lines
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -86,8 +86,12 @@ def _notices(decoded: Decoded) -> list[str]:
 
 
 def _first_heading(text: str) -> str:
-    match = re.search(r"^#{1,2}\s+(.+?)\s*#*\s*$", text, re.M)
-    return clean_heading(match.group(1)) if match else ""
+    """The first level-1 or level-2 heading outside code (a `# comment` in code is not one)."""
+    for line, code in lines_in_code(text):
+        match = None if code else HEADING.match(line)
+        if match and len(match.group(1)) <= 2:
+            return clean_heading(match.group(2))
+    return ""
 
 
 def _title_from_name(path: Path) -> str:

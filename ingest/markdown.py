@@ -8,7 +8,7 @@ closes with a bare run of the same character at least as long (CommonMark). A li
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 _OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _CLOSE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*$")
@@ -28,20 +28,26 @@ def closes(line: str, marker: str) -> bool:
     return bool(match) and match.group(1)[0] == marker[0] and len(match.group(1)) >= len(marker)
 
 
-def map_prose_lines(text: str, fn: Callable[[str], str | None]) -> str:
-    """Apply `fn` to every line outside fenced code (code stays exactly as written); a line
-    for which `fn` returns None is dropped."""
-    out: list[str] = []
+def lines_in_code(text: str) -> Iterator[tuple[str, bool]]:
+    """Each line, and whether it belongs to fenced code (its fence lines included)."""
     marker: str | None = None
     for line in text.splitlines():
         if marker:
             marker = None if closes(line, marker) else marker
+            yield line, True
         elif opener := fence_opener(line):
             marker = opener
+            yield line, True
         else:
-            mapped = fn(line)
-            if mapped is None:
-                continue
-            line = mapped
-        out.append(line)
+            yield line, False
+
+
+def map_prose_lines(text: str, fn: Callable[[str], str | None]) -> str:
+    """Apply `fn` to every line outside fenced code (code stays exactly as written); a line
+    for which `fn` returns None is dropped."""
+    out = []
+    for line, code in lines_in_code(text):
+        mapped = line if code else fn(line)
+        if mapped is not None:
+            out.append(mapped)
     return "\n".join(out)

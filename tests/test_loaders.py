@@ -23,6 +23,11 @@ def test_markdown_without_title_uses_its_first_heading(tmp_path: Path) -> None:
     assert load(write(tmp_path / "a.md", "# Recurrent nets\n\ntext\n")).title == "Recurrent nets"
 
 
+def test_the_title_heading_is_outside_code_and_keeps_a_trailing_hash(tmp_path: Path) -> None:
+    text = "```python\n# load the data\n```\n\n## Generics in C#\n\ntext\n"
+    assert load(write(tmp_path / "a.md", text)).title == "Generics in C#"
+
+
 def test_a_file_with_no_heading_is_titled_from_its_name(tmp_path: Path) -> None:
     assert load(write(tmp_path / "batch_norm-tips.txt", "plain words\n")).title == "Batch norm tips"
 
