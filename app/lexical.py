@@ -8,20 +8,50 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
+from bm25s.stopwords import STOPWORDS_EN
 
 from app.store import Store
 
 STAMP = "stamp.json"
 
 
+# Scripts written without spaces between words (Chinese, Japanese kana and kanji, Thai, Lao,
+# Khmer, Myanmar): a run of them is one "word" to a space-based tokenizer, so a query never
+# matches it. Overlapping character bigrams are the standard fix (as Lucene's CJK analyzer):
+# no dictionary needed, and a two-character query word is found inside any sentence.
+_UNSPACED = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+             "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f")
+_RUN = re.compile(rf"[{_UNSPACED}]+|[^\W{_UNSPACED}]+")
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_UNSPACED_CHAR = re.compile(rf"[{_UNSPACED}]")
+_STOPWORDS = frozenset(STOPWORDS_EN)
+
+
+def _words(text: str) -> list[str]:
+    """BM25 terms of one text: bigrams of unspaced scripts; other words lower-cased, and a code
+    identifier (`max_seq_length`, `getItem`) also as its parts, so either form finds it."""
+    terms: list[str] = []
+    for run in _RUN.findall(text):
+        if _UNSPACED_CHAR.match(run):
+            terms += [run[i:i + 2] for i in range(len(run) - 1)] or [run]
+            continue
+        parts = [p for piece in run.split("_") for p in _CAMEL.findall(piece)]
+        for term in dict.fromkeys([run, *parts] if len(parts) > 1 else [run]):
+            term = term.lower()
+            if len(term) > 1 and term not in _STOPWORDS:
+                terms.append(term)
+    return terms
+
+
 def _tokens(texts: list[str]) -> list[list[str]]:
-    return bm25s.tokenize(texts, stopwords="en", return_ids=False, show_progress=False)
+    return [_words(text) for text in texts]
 
 
 def lexical_dir(data_dir: Path) -> Path:

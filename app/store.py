@@ -145,6 +145,18 @@ class Store:
         """Remove every chunk that came from one ingested file."""
         self.collection.delete(where={"$and": [{"root": root}, {"file": file}]})
 
+    def delete_root(self, root: str) -> None:
+        """Remove every chunk of every file of one ingested root."""
+        self.collection.delete(where={"root": root})
+
+    def vectors_by_content(self, root: str, file: str) -> dict[str, np.ndarray]:
+        """One ingested file's stored vectors, keyed by the `content` hash of the text the
+        encoder read: a re-ingest of an edited file reuses those whose text is unchanged."""
+        found = self.collection.get(where={"$and": [{"root": root}, {"file": file}]},
+                                    include=["embeddings", "metadatas"])
+        return {m["content"]: np.asarray(v) for m, v in zip(found["metadatas"], found["embeddings"])
+                if m and m.get("content")}
+
     def delete_all(self) -> None:
         name = self.collection.name
         self.client.delete_collection(name)

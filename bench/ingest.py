@@ -6,7 +6,10 @@ Each contender runs in its own process on the same files (so peak memory is its 
   ours     `Ingestor` (heading-aware chunks <= 256 word pieces, batched, manifest, week tags)
   recipe   RecursiveCharacterTextSplitter(1000, 200) + HuggingFaceEmbeddings + Chroma.from_texts
   encoder  the bare encoder on our chunks: the bound a pipeline can approach
+  edit     one line edited in a public note of 40+ chunks, re-ingested: only changed chunks
+           are embedded; beside it the whole-file re-embed a changed file used to cost
 Then both indexes answer the same questions, to check retrieval holds.
+`--edit` runs the edit measurement alone.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,12 +59,12 @@ def run_ours(notes: Path, limit: int | None, out: Path) -> dict:
     from ingest.pipeline import Ingestor
 
     folder = notes
-    if limit:  # a folder of links to the first N files, so the pipeline sees the same set
-        folder = out / "subset"
+    if limit:  # a folder of copies of the first N files (ingest never follows a link that
+        folder = out / "subset"  # leaves the folder), so the pipeline sees the same set
         for path in files_of(notes, limit):
             target = folder / path.relative_to(notes)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.symlink_to(path)
+            shutil.copy(path, target)
     ingestor = Ingestor(Settings(data_dir=out / "ours"))
     ingestor.embedder.embed(["warm up"])  # model load is not ingest throughput
     summary = ingestor.run([str(folder)])
@@ -125,6 +130,60 @@ def run_encoder(out: Path) -> dict:
             "chars": sum(map(len, texts)), "peak_mb": peak_mb()}
 
 
+def _edit_line(path: Path, round_: int) -> None:
+    """Change one word of one prose line in the middle of the file (a different line each round)."""
+    lines = path.read_text().splitlines()
+    prose = [i for i, line in enumerate(lines) if len(line.split()) > 8 and line[0].isalpha()]
+    target = prose[len(prose) // 2 + round_]
+    lines[target] = lines[target].replace(" ", f" edited{round_} ", 1)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def run_edit(notes: Path, out: Path, rounds: int = 3) -> dict:
+    from app.config import Settings
+    from ingest.documents import Document
+    from ingest.loaders import load
+    from ingest.pipeline import Ingestor
+
+    ingestor = Ingestor(Settings(data_dir=out / "edit"))
+
+    def chunk_count(path: Path) -> int:
+        loaded = load(path)
+        return len(ingestor.chunk(Document(path.name, loaded.title, loaded.text, "public")))
+
+    by_size = sorted(files_of(notes, None), key=lambda p: -p.stat().st_size)
+    source = next(p for p in by_size if p.suffix == ".md" and chunk_count(p) >= 40)
+    folder = out / "edit-notes"
+    folder.mkdir()
+    path = Path(shutil.copy(source, folder / source.name))
+    ingestor.embedder.embed(["warm up"])
+    _ = ingestor.tagger  # model load and week topics are not edit cost
+    chunks = ingestor.run([str(folder)]).chunks
+    times: dict[str, list[float]] = {"changed chunks": [], "whole file": []}
+    embedded: dict[str, list[int]] = {"changed chunks": [], "whole file": []}
+    reuse = ingestor.store.vectors_by_content
+    for round_ in range(rounds):
+        for mode in times:
+            # The baseline forgets stored vectors: what re-ingesting a changed file used to do.
+            ingestor.store.vectors_by_content = reuse if mode == "changed chunks" else (
+                lambda root, file: {})
+            _edit_line(path, round_ * 2 + (mode == "whole file"))
+            summary = ingestor.run([str(folder)])
+            times[mode].append(summary.seconds)
+            embedded[mode].append(summary.chunks - summary.reused)
+    return {"file": source.relative_to(notes).as_posix(), "chunks": chunks,
+            "seconds": {m: statistics.median(t) for m, t in times.items()},
+            "embedded": {m: statistics.median(e) for m, e in embedded.items()}}
+
+
+def print_edit(edit: dict) -> None:
+    print(f"\nedit one line of {edit['file']} ({edit['chunks']} chunks) and re-ingest, median of 3:")
+    for mode in ["changed chunks", "whole file"]:
+        print(f"  {mode:16}{edit['seconds'][mode]:7.2f} s  {edit['embedded'][mode]:4.0f} chunks embedded"
+              + ("  (baseline: whole-file re-embed)" if mode == "whole file" else ""))
+    print(f"  speed-up: {edit['seconds']['whole file'] / edit['seconds']['changed chunks']:.1f}x")
+
+
 def child(mode: str, notes: Path, limit: int | None, out: Path) -> dict:
     command = [sys.executable, __file__, "--child", mode, "--notes", str(notes), "--out", str(out)]
     if limit:
@@ -145,23 +204,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--notes", type=Path, default=REPO.parent / "shared" / "public-notes")
     parser.add_argument("--limit", type=int, default=None, help="only the first N files")
-    parser.add_argument("--child", choices=["ours", "recipe", "encoder"], help=argparse.SUPPRESS)
+    parser.add_argument("--edit", action="store_true", help="only the edit-and-re-ingest measurement")
+    parser.add_argument("--child", choices=["ours", "recipe", "encoder", "edit"], help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         runner = {"ours": lambda: run_ours(args.notes, args.limit, args.out),
                   "recipe": lambda: run_recipe(args.notes, args.limit, args.out),
-                  "encoder": lambda: run_encoder(args.out)}[args.child]
+                  "encoder": lambda: run_encoder(args.out),
+                  "edit": lambda: run_edit(args.notes, args.out)}[args.child]
         print(json.dumps(runner()))
         return
     if not args.notes.is_dir():
         sys.exit(f"no notes at {args.notes}: pass --notes DIR")
+    if args.edit:
+        with tempfile.TemporaryDirectory() as tmp:
+            print_edit(child("edit", args.notes, None, Path(tmp)))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         print(f"ingesting {len(files_of(args.notes, args.limit))} files from {args.notes} ...", flush=True)
         ours = child("ours", args.notes, args.limit, out)
         recipe = child("recipe", args.notes, args.limit, out)
         encoder = child("encoder", args.notes, args.limit, out)
+        edit = child("edit", args.notes, None, out)
     source_chars = sum(len(p.read_text(errors="ignore")) for p in files_of(args.notes, args.limit))
     ours["chars"] = recipe["chars"] = source_chars  # rates below are in source characters
     encoder["chars"] = source_chars
@@ -179,6 +245,7 @@ def main() -> None:
           f"window: {recipe['unread_tokens']:.0%} of its tokens are silently never embedded")
     print(f"retrieval hit@5 on {len(QUESTIONS)} questions: ours {hit_rate(ours['hits']):.0%}, "
           f"recipe {hit_rate(recipe['hits']):.0%}")
+    print_edit(edit)
 
 
 if __name__ == "__main__":

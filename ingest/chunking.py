@@ -13,10 +13,10 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from ingest.markdown import HEADING, closes, fence_opener
+
 TokenCounter = Callable[[list[str]], list[int]]
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_FENCE_OPEN = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 SEPARATOR = " > "
 
@@ -26,6 +26,7 @@ class Block:
     kind: str  # "heading" | "text" | "fence" | "math"
     text: str
     path: tuple[str, ...]  # heading path this block sits under (for a heading: including it)
+    closed: bool = True  # a fence or formula whose closing marker was found
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,29 @@ class Chunk:
     def embed_text(self) -> str:
         """What the encoder reads: the heading path gives a short passage its context."""
         return f"{self.heading}\n{self.text}" if self.heading else self.text
+
+
+def _block_end(lines: list[str], start: int, marker: str) -> tuple[int, bool]:
+    """Index of the last line of the fence or formula opened at `start`, and whether it closed.
+
+    One that never closes (or whose "closer" is really the opener of a later fence, one with
+    an info string) ends before the next heading: an unclosed block must not swallow the rest
+    of the document, its headings included."""
+    for end in range(start + 1, len(lines)):
+        line = lines[end]
+        if marker == "$$":
+            if "$$" in line:
+                return end, True
+            if HEADING.match(line):  # formulas hold no headings: this one was left open
+                break
+        elif closes(line, marker):
+            return end, True
+        elif (opener := fence_opener(line)) and opener[0] == marker[0] and len(opener) >= len(marker):
+            break  # a fence with an info string opens, it cannot close: ours was left open
+    end = start + 1
+    while end < len(lines) and not HEADING.match(lines[end]):
+        end += 1
+    return end - 1, False
 
 
 def parse_blocks(markdown: str, title: str = "") -> list[Block]:
@@ -58,29 +82,19 @@ def parse_blocks(markdown: str, title: str = "") -> list[Block]:
     i = 0
     while i < len(lines):
         line = lines[i]
-        fence = _FENCE_OPEN.match(line)
-        if fence:
-            flush()
-            marker = fence.group(1)
-            end = i + 1
-            while end < len(lines) and not lines[end].lstrip().startswith(marker):
-                end += 1
-            blocks.append(Block("fence", "\n".join(lines[i:end + 1]), current()))
-            i = end + 1
-            continue
         stripped = line.strip()
-        if stripped.startswith("$$"):
+        marker = fence_opener(line) or ("$$" if stripped.startswith("$$") else None)
+        if marker:
             flush()
-            end = i
-            one_line = len(stripped) > 2 and stripped.endswith("$$") and stripped != "$$"
-            if not one_line:
-                end = i + 1
-                while end < len(lines) and "$$" not in lines[end]:
-                    end += 1
-            blocks.append(Block("math", "\n".join(lines[i:end + 1]), current()))
+            if marker == "$$" and "$$" in stripped[2:]:  # `$$ x $$` on one line, maybe with `,`
+                end, closed = i, True
+            else:
+                end, closed = _block_end(lines, i, marker)
+            kind = "math" if marker == "$$" else "fence"
+            blocks.append(Block(kind, "\n".join(lines[i:end + 1]), current(), closed))
             i = end + 1
             continue
-        heading = _HEADING.match(line)
+        heading = HEADING.match(line)
         if heading:
             flush()
             level, name = len(heading.group(1)), heading.group(2).strip()
@@ -88,7 +102,7 @@ def parse_blocks(markdown: str, title: str = "") -> list[Block]:
                 path.pop()
             if not (path and path[-1][0] == 0 and path[-1][1] == name):  # H1 repeating the title
                 path.append((level, name))
-            blocks.append(Block("heading", line.strip(), current()))
+            blocks.append(Block("heading", stripped, current()))
         elif stripped:
             paragraph.append(line)
         else:
@@ -117,11 +131,14 @@ def chunk_markdown(
     parts: list[str] = []
     used, has_content, heading = 0, False, ""
 
-    def emit() -> None:
+    def emit(headings_only: bool = False) -> None:
+        """Close the chunk being packed; one of heading lines alone only when asked (the end of
+        the document, or lines that cannot share a chunk with what follows): a heading is
+        words of the document too, and a last-line heading must stay findable."""
         nonlocal parts, used, has_content
-        if has_content:
+        if has_content or (headings_only and parts):
             chunks.append(Chunk("\n\n".join(parts), heading, used + heading_tokens[heading]))
-            parts, used, has_content = [], 0, False
+        parts, used, has_content = [], 0, False
 
     for block, size in zip(blocks, sizes):
         path = SEPARATOR.join(block.path)
@@ -137,30 +154,50 @@ def chunk_markdown(
             has_content = has_content or block.kind != "heading"
             continue
         # Only pending heading lines stand in the way, or the block is bigger than any chunk.
-        # Heading lines may go: the chunk's heading path still carries them.
-        heading, budget = path, max_tokens - heading_tokens[path]
+        # The heading lines open the block's first chunk, under the block's own heading path.
+        heading = path
+        budget = max_tokens - heading_tokens[path] - used
         if size <= budget:
-            parts, used, has_content = [block.text], size, True
+            parts.append(block.text)
+            used += size
+            has_content = True
             continue
-        parts, used = [], 0
-        for piece, piece_size in _split_oversized(block, count_tokens, budget):
-            chunks.append(Chunk(piece, path, piece_size + heading_tokens[path]))
-    emit()
+        if budget < max_tokens // 4:  # too little room left beside them: they go alone
+            emit(headings_only=True)
+            heading, budget = path, max_tokens - heading_tokens[path]
+        for piece, piece_size in _split_oversized(block, count_tokens, max(budget, 1)):
+            chunks.append(Chunk("\n\n".join([*parts, piece]), path,
+                                used + piece_size + heading_tokens[path]))
+            parts, used = [], 0
+        has_content = False
+    emit(headings_only=True)
     return chunks
+
+
+def _wrapper(block: Block) -> tuple[list[str], str, str] | None:
+    """(body lines, opener, closer) of a fence or formula that can be re-wrapped piece by piece
+    so each piece stays well-formed; None when its delimiters share lines with content."""
+    lines = block.text.splitlines()
+    if block.kind == "fence" and len(lines) > 2:
+        marker = fence_opener(lines[0]) or "```"
+        return (lines[1:-1], lines[0], lines[-1]) if block.closed else (lines[1:], lines[0], marker)
+    if len(lines) > 2 and lines[0].strip() == "$$" and lines[-1].strip() == "$$" and block.closed:
+        return lines[1:-1], "$$", "$$"
+    return None
 
 
 def _split_oversized(block: Block, count_tokens: TokenCounter, budget: int) -> Iterator[tuple[str, int]]:
     """Split a block larger than a chunk: fences and formulas at line boundaries (re-wrapped so
-    each piece is well-formed), prose at sentences, then at words."""
+    each piece is well-formed), prose at sentences, then at words. Every character of the
+    block is in some piece."""
     if block.kind in ("fence", "math"):
-        lines = block.text.splitlines()
-        opener = lines[0] if block.kind == "fence" else "$$"
-        closer = (_FENCE_OPEN.match(lines[0]).group(1) if block.kind == "fence" else "$$")
-        body = lines[1:-1] if len(lines) > 2 else lines
-        if block.kind == "math" and len(lines) == 1:
-            body = [lines[0].strip().strip("$")]
+        wrapper = _wrapper(block)
+        if wrapper is None:
+            yield from _pack(block.text.splitlines(), count_tokens, budget, "\n")
+            return
+        body, opener, closer = wrapper
         wrap_cost = sum(count_tokens([opener, closer]))
-        yield from _pack([*body], count_tokens, budget - wrap_cost, "\n",
+        yield from _pack(body, count_tokens, max(budget - wrap_cost, 1), "\n",
                          wrap=lambda s: f"{opener}\n{s}\n{closer}", extra=wrap_cost)
         return
     sentences = _SENTENCE_END.split(block.text)

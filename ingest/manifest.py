@@ -45,6 +45,13 @@ class Manifest:
         rows = self.db.execute("SELECT file, hash, state, chunks FROM files WHERE root = ?", (root,))
         return {file: Entry(h, s, c) for file, h, s, c in rows}
 
+    def roots(self) -> list[str]:
+        """Every root key that has files in the index."""
+        return [key for (key,) in self.db.execute("SELECT DISTINCT root FROM files ORDER BY root")]
+
+    def remove_root(self, root: str) -> None:
+        self.db.execute("DELETE FROM files WHERE root = ?", (root,))
+
     def mark_pending(self, root: str, files: dict[str, str]) -> None:
         with self.db:
             self.db.executemany(

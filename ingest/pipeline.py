@@ -28,7 +28,7 @@ from ingest.curriculum import CURRICULUM_FILE, CurriculumError, load_curriculum
 from ingest.documents import Document, curriculum_documents
 from ingest.loaders import LoadError, load
 from ingest.manifest import Manifest
-from ingest.sources import Root, SourceError, check_local_paths, resolve
+from ingest.sources import Root, SourceError, check_local_paths, resolve, unify
 from ingest.week_tagging import WeekTagger, week_topics
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
@@ -59,13 +59,23 @@ class Skipped:
 
 
 @dataclass
+class Notice:
+    """A file that went in, with something its owner should know (an encoding, a field)."""
+
+    source: str
+    message: str
+
+
+@dataclass
 class Summary:
     added: int = 0
     changed: int = 0
     unchanged: int = 0
     removed: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
     chunks: int = 0
+    reused: int = 0  # chunks of changed files whose text (and so vector) had not changed
     chars: int = 0
     seconds: float = 0.0
     index_chunks: int = 0
@@ -93,6 +103,8 @@ class Prepared:
     file: str
     hash: str
     docs: list[tuple[Document, list[Chunk]]]
+    state: str | None = None  # the manifest's state for this file before this run, if any
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def chunk_count(self) -> int:
@@ -119,6 +131,29 @@ def chunk_id(root: str, file: str, source: str, ordinal: int, text: str) -> str:
     return hashlib.sha256(f"{root}\0{file}\0{source}\0{ordinal}\0{text}".encode()).hexdigest()[:32]
 
 
+def content_hash(embed_text: str) -> str:
+    """Identity of what the encoder reads: equal text, equal vector, so it is embedded once."""
+    return hashlib.sha256(embed_text.encode()).hexdigest()[:32]
+
+
+@contextmanager
+def step(name: str) -> Iterator[None]:
+    """Turn any failure in one step for one file into a `LoadError` that names the step.
+
+    Known problems already carry their own reason; anything else (a parser bug, an encoder
+    fault on odd input) costs that file only, reported on one line, and the run goes on."""
+    try:
+        yield
+    except LoadError:
+        raise
+    except OSError as exc:
+        raise LoadError(f"cannot read: {exc.strerror or exc}") from exc
+    except Exception as exc:
+        detail = " ".join(str(exc).split())[:200]
+        raise LoadError(f"{name} failed ({type(exc).__name__}: {detail}); the file was left out "
+                        "and the rest went in: please report it with this file") from exc
+
+
 class Ingestor:
     """Holds the encoder, the store and the week tagger for one or more ingest runs."""
 
@@ -140,27 +175,30 @@ class Ingestor:
         # Two places go to the [CLS] and [SEP] tokens the encoder adds.
         return chunk_markdown(doc.text, self.count_tokens, self.embedder.max_tokens - 2, doc.title)
 
-    def documents(self, root: Root, path: Path) -> list[Document]:
+    def documents(self, root: Root, path: Path) -> tuple[list[Document], list[str]]:
+        """The file's documents, and the warnings reading it gave."""
         file = root.relative(path)
         if path.name == CURRICULUM_FILE:
             try:
-                return curriculum_documents(load_curriculum(path))
+                return curriculum_documents(load_curriculum(path)), []
             except CurriculumError as exc:
                 raise LoadError(str(exc)) from exc
         loaded = load(path, self.max_file_bytes)
-        week = loaded.meta.get("week")
+        week, months = loaded.meta.get("week"), loaded.meta.get("months") or []
         weeks: list[int] = []
-        if isinstance(week, int):
-            months = [m for m in loaded.meta.get("months", []) if isinstance(m, int)]
+        if week:
             weeks = [week] + [w for m in months for w in range((m - 1) * 4 + 1, m * 4 + 1)
                               if w != week]
-        url = str(loaded.meta.get("url") or "")
         return [Document(source=file, title=loaded.title, text=loaded.text,
-                         kind="note" if weeks else "public", url=url, weeks=weeks)]
+                         kind="note" if weeks else "public", url=loaded.meta.get("url") or "",
+                         weeks=weeks)], loaded.warnings
 
-    def prepare(self, root: Root, path: Path, hash_: str) -> Prepared:
-        docs = self.documents(root, path)
-        prepared = Prepared(root.relative(path), hash_, [(d, self.chunk(d)) for d in docs])
+    def prepare(self, root: Root, path: Path, hash_: str, state: str | None = None) -> Prepared:
+        with step("reading"):
+            docs, warnings = self.documents(root, path)
+        with step("chunking"):
+            chunked = [(d, self.chunk(d)) for d in docs]
+        prepared = Prepared(root.relative(path), hash_, chunked, state, warnings)
         if prepared.chunk_count == 0:
             raise LoadError("no text to index after cleaning")
         return prepared
@@ -193,10 +231,15 @@ class Ingestor:
                         roots.append(resolve(value, self.settings.data_dir / "sources"))
                     except SourceError as exc:
                         summary.skipped.append(Skipped(value, str(exc).removeprefix(f"{value}: ")))
+                roots, dropped = unify(roots, manifest.roots())
+                for key in dropped:  # now inside a folder of this run: its files come back there
+                    self.store.delete_root(key)
+                    manifest.remove_root(key)
                 reporter.start(sum(len(r.files) for r in roots))
                 for root in roots:
+                    summary.skipped += [Skipped(file, reason) for file, reason in root.skipped]
                     self._ingest_root(root, manifest, summary, reporter)
-                if rebuild or summary.added or summary.changed or summary.removed \
+                if rebuild or summary.added or summary.changed or summary.removed or dropped \
                         or not lexical_dir(self.settings.data_dir).exists():
                     rebuild_lexical(self.store, self.settings.data_dir)
             finally:
@@ -210,7 +253,7 @@ class Ingestor:
         entries = manifest.entries(root.key)
         present = {root.relative(p) for p in root.files}
         if root.whole_folder:
-            for file in sorted(set(entries) - present):
+            for file in sorted(f for f in set(entries) - present if root.in_scope(f)):
                 self.store.delete_document(root.key, file)
                 manifest.remove(root.key, file)
                 summary.removed += 1
@@ -218,54 +261,106 @@ class Ingestor:
         for path in root.files:
             file = root.relative(path)
             try:
-                hash_ = file_hash(path)
+                with step("reading"):
+                    hash_ = file_hash(path)
                 entry = entries.get(file)
                 if entry and entry.state == "done" and entry.hash == hash_:
                     summary.unchanged += 1
                     reporter.advance(1, 0)
                     continue
-                prepared = self.prepare(root, path, hash_)
-            except (LoadError, OSError) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-                summary.skipped.append(Skipped(file, reason or str(exc)))
+                batch.append(self.prepare(root, path, hash_, entry.state if entry else None))
+            except LoadError as exc:
+                summary.skipped.append(Skipped(file, str(exc)))
                 reporter.advance(1, 0)
                 continue
-            if entry and entry.state == "done":
-                summary.changed += 1
-            else:
-                summary.added += 1
-            batch.append(prepared)
             if sum(p.chunk_count for p in batch) >= BATCH_CHUNKS:
                 self._write(root, batch, manifest, summary, reporter)
                 batch = []
         if batch:
             self._write(root, batch, manifest, summary, reporter)
 
+    def _vectors(self, root: Root, batch: list[Prepared]) -> tuple[np.ndarray, int]:
+        """Vectors for every chunk of the batch, in order, and how many were reused: a chunk
+        whose text is unchanged since the file's last ingest keeps its stored vector, so a
+        one-line edit re-embeds one chunk, not the file."""
+        texts = [c.embed_text for p in batch for _, cs in p.docs for c in cs]
+        stored: dict[str, np.ndarray] = {}
+        for prepared in batch:
+            if prepared.state is not None:
+                stored |= self.store.vectors_by_content(root.key, prepared.file)
+        hashes = [content_hash(t) for t in texts]
+        reused = sum(h in stored for h in hashes)
+        missing = {h: t for h, t in zip(hashes, texts) if h not in stored}
+        if missing:
+            stored |= dict(zip(missing, self.embedder.embed(list(missing.values()))))
+        return np.asarray([stored[h] for h in hashes]), reused
+
     def _write(self, root: Root, batch: list[Prepared], manifest: Manifest, summary: Summary,
                reporter: Reporter) -> None:
-        chunks = [(p, doc, c) for p in batch for doc, cs in p.docs for c in cs]
-        vectors = self.embedder.embed([c.embed_text for _, _, c in chunks])
-        ids, texts, metas = [], [], []
+        """Embed, week-tag and store a batch of files. A failure while embedding or tagging
+        costs only the file it belongs to: the batch is retried file by file to find it."""
+        try:
+            with step("embedding"):
+                vectors, reused = self._vectors(root, batch)
+        except LoadError as exc:
+            if len(batch) > 1:
+                for prepared in batch:
+                    self._write(root, [prepared], manifest, summary, reporter)
+            else:
+                summary.skipped.append(Skipped(batch[0].file, str(exc)))
+                reporter.advance(1, 0)
+            return
+        ids, texts, metas, kept = [], [], [], []
         offset = 0
         for prepared in batch:
-            for doc, doc_chunks in prepared.docs:
-                doc_vectors = vectors[offset:offset + len(doc_chunks)]
-                if doc.kind == "public" and not doc.weeks:
-                    doc.weeks = self.tagger.weeks_for(doc_vectors)
-                base = doc.metadata() | {"root": root.key, "file": prepared.file,
-                                         "hash": prepared.hash}
-                for ordinal, chunk in enumerate(doc_chunks):
-                    ids.append(chunk_id(root.key, prepared.file, doc.source, ordinal, chunk.text))
-                    texts.append(chunk.text)
-                    metas.append(base | {"heading": chunk.heading, "chunk": ordinal})
-                offset += len(doc_chunks)
-        manifest.mark_pending(root.key, {p.file: p.hash for p in batch})
-        for prepared in batch:
+            count = prepared.chunk_count
+            try:
+                with step("week tagging"):
+                    rows = self._rows(root, prepared, vectors[offset:offset + count])
+            except LoadError as exc:
+                summary.skipped.append(Skipped(prepared.file, str(exc)))
+                reporter.advance(1, 0)
+                vectors = np.delete(vectors, range(offset, offset + count), axis=0)
+                continue
+            for id_, text, meta in rows:
+                ids.append(id_)
+                texts.append(text)
+                metas.append(meta)
+            kept.append(prepared)
+            offset += count
+        if not kept:
+            return
+        manifest.mark_pending(root.key, {p.file: p.hash for p in kept})
+        for prepared in kept:
             self.store.delete_document(root.key, prepared.file)
-        self.store.add(ids, np.asarray(vectors), texts, metas)
-        for prepared in batch:
+        self.store.add(ids, vectors, texts, metas)
+        for prepared in kept:
             chars = sum(len(c.text) for _, cs in prepared.docs for c in cs)
             manifest.mark_done(root.key, prepared.file, prepared.hash, prepared.chunk_count, chars)
             summary.chars += chars
-        summary.chunks += len(chunks)
-        reporter.advance(len(batch), len(chunks))
+            summary.warnings += [Notice(prepared.file, w) for w in prepared.warnings]
+            if prepared.state == "done":
+                summary.changed += 1
+            else:
+                summary.added += 1
+        summary.chunks += len(ids)
+        summary.reused += reused
+        reporter.advance(len(kept), len(ids))
+
+    def _rows(self, root: Root, prepared: Prepared,
+              vectors: np.ndarray) -> list[tuple[str, str, dict[str, Any]]]:
+        """(id, text, metadata) for each chunk of one file; public material without weeks is
+        given the weeks its vectors match."""
+        rows = []
+        offset = 0
+        for doc, doc_chunks in prepared.docs:
+            doc_vectors = vectors[offset:offset + len(doc_chunks)]
+            if doc.kind == "public" and not doc.weeks:
+                doc.weeks = self.tagger.weeks_for(doc_vectors)
+            base = doc.metadata() | {"root": root.key, "file": prepared.file, "hash": prepared.hash}
+            for ordinal, chunk in enumerate(doc_chunks):
+                rows.append((chunk_id(root.key, prepared.file, doc.source, ordinal, chunk.text),
+                             chunk.text, base | {"heading": chunk.heading, "chunk": ordinal,
+                                                 "content": content_hash(chunk.embed_text)}))
+            offset += len(doc_chunks)
+        return rows

@@ -81,9 +81,23 @@ def test_an_unbreakable_token_run_is_split_rather_than_truncated() -> None:
     assert all(c.tokens <= 100 for c in chunks)
 
 
-def test_empty_and_heading_only_documents_give_no_chunks() -> None:
+def test_empty_documents_give_no_chunks() -> None:
     assert chunk_markdown("", words, 50) == []
-    assert chunk_markdown("# Just a title\n\n## And a subtitle\n", words, 50) == []
+    assert chunk_markdown("\n  \n", words, 50) == []
+
+
+def test_a_trailing_heading_only_section_stays_in_the_index() -> None:
+    doc = "# Optimisers\n\n" + "Adam keeps moment estimates. " * 20 + "\n\n## Further reading\n"
+    chunks = chunk_markdown(doc, words, max_tokens=60, min_tokens=10)
+    assert chunks[-1].text == "## Further reading"
+    assert chunks[-1].heading == "Optimisers > Further reading"
+
+
+def test_heading_lines_open_the_chunk_of_a_block_too_big_to_share_one() -> None:
+    doc = "## Gates\n\n" + " ".join(f"Gate {i} opens." for i in range(30))
+    chunks = chunk_markdown(doc, words, max_tokens=40, min_tokens=1)
+    assert chunks[0].text.startswith("## Gates\n\nGate 0 opens.")
+    assert all(c.tokens <= 40 for c in chunks)
 
 
 @pytest.fixture(scope="module")

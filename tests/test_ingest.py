@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app.config import Settings
@@ -250,3 +251,147 @@ def test_ingest_and_search_against_a_chroma_server(tmp_path: Path, embedder) -> 
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+# -- one file's failure costs that file only ------------------------------------------------------
+
+POISON = "POISON"
+
+
+def _raise_on_poison(original, marker=POISON):
+    def patched(value, *args, **kwargs):
+        if marker in str(value) or (isinstance(value, bytes) and marker.encode() in value):
+            raise RuntimeError("something nobody planned for\non two lines")
+        return original(value, *args, **kwargs)
+
+    return patched
+
+
+def _poison_stage(stage: str, monkeypatch: pytest.MonkeyPatch, ingestor: Ingestor) -> None:
+    import ingest.loaders
+    import ingest.pipeline
+    from ingest.week_tagging import WeekTagger
+
+    if stage == "reading":
+        monkeypatch.setattr(ingest.loaders, "decode", _raise_on_poison(ingest.loaders.decode))
+    elif stage == "front matter":
+        monkeypatch.setattr(ingest.loaders, "split_front_matter",
+                            _raise_on_poison(ingest.loaders.split_front_matter))
+    elif stage == "chunking":
+        monkeypatch.setattr(ingest.pipeline, "chunk_markdown",
+                            _raise_on_poison(ingest.pipeline.chunk_markdown))
+    elif stage == "embedding":
+        embed = ingestor.embedder.embed
+        monkeypatch.setattr(ingestor.embedder, "embed", lambda texts, **kw: (
+            _raise_on_poison(embed)(texts, **kw)))
+    else:  # week tagging: the second document tagged (files go in name order) fails
+        calls, original = [], WeekTagger.weeks_for
+
+        def weeks_for(self, vectors):
+            calls.append(1)
+            if len(calls) == 2:
+                raise RuntimeError("something nobody planned for")
+            return original(self, vectors)
+
+        monkeypatch.setattr(WeekTagger, "weeks_for", weeks_for)
+
+
+@pytest.mark.parametrize("stage, named", [("reading", "reading"), ("front matter", "reading"),
+                                          ("chunking", "chunking"), ("embedding", "embedding"),
+                                          ("week tagging", "week tagging")])
+def test_an_unexpected_error_in_any_step_costs_only_its_file(
+        ingestor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str, named: str) -> None:
+    folder = tmp_path / "n"
+    write(folder / "a.md", "# Pooling\n\nMax pooling keeps the largest value.\n")
+    write(folder / "b-poison.md", f"# Poisoned\n\n{POISON} in the text of this note.\n")
+    write(folder / "c.md", "# Dropout\n\nDropout zeroes activations at random.\n")
+    ingestor.tagger  # built before the fault goes in: the tagger embeds week topics
+    _poison_stage(stage, monkeypatch, ingestor)
+    summary = ingestor.run([str(folder)])
+    assert [s.source for s in summary.skipped] == ["b-poison.md"]
+    reason = summary.skipped[0].reason
+    assert reason.startswith(f"{named} failed (RuntimeError: something nobody planned for")
+    assert "\n" not in reason
+    assert summary.added == 2 and set(sources(ingestor.store)) == {"a.md", "c.md"}
+
+
+# -- one document, one identity --------------------------------------------------------------------
+
+
+def _layout(tmp_path: Path) -> Path:
+    notes = tmp_path / "notes"
+    make_notes(notes, 1)
+    make_notes(notes / "sub", 2)
+    return notes
+
+
+def test_overlapping_roots_store_each_file_once(ingestor, tmp_path: Path) -> None:
+    notes = _layout(tmp_path)
+    ingestor.run([str(notes / "sub"), str(notes), str(notes / "sub" / "topic-000.md")])
+    keys = Counter((m["root"], m["file"], m["chunk"]) for m in chunk_metadata(ingestor.store))
+    assert max(keys.values()) == 1
+    assert set(sources(ingestor.store)) == {"topic-000.md", "sub/topic-000.md", "sub/topic-001.md"}
+    assert {m["root"] for m in chunk_metadata(ingestor.store)} == {str(notes)}
+
+
+def test_reingesting_a_sub_folder_or_a_relative_path_changes_nothing(
+        ingestor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    notes = _layout(tmp_path)
+    first = ingestor.run([str(notes)])
+    monkeypatch.chdir(tmp_path)
+    for value in ["notes/sub", "notes/sub/topic-001.md", "./notes/../notes"]:
+        again = ingestor.run([value])
+        assert (again.added, again.changed, again.removed, again.skipped) == (0, 0, 0, []), value
+    assert ingestor.store.count() == first.index_chunks
+    assert set(sources(ingestor.store)) == {"topic-000.md", "sub/topic-000.md", "sub/topic-001.md"}
+
+
+def test_a_folder_ingested_before_its_parent_is_absorbed_not_duplicated(ingestor,
+                                                                        tmp_path: Path) -> None:
+    notes = _layout(tmp_path)
+    ingestor.run([str(notes / "sub")])
+    ingestor.run([str(notes)])
+    assert sources(ingestor.store).keys() == {"topic-000.md", "sub/topic-000.md", "sub/topic-001.md"}
+    assert {m["root"] for m in chunk_metadata(ingestor.store)} == {str(notes)}
+
+
+def test_symlinks_inside_are_one_file_outside_are_skipped_unread_and_loops_end(
+        ingestor, tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    make_notes(notes, 1)
+    secret = write(tmp_path / "private" / "diary.md", "# Diary\n\nmy bank pin is 1234\n")
+    (notes / "alias.md").symlink_to(notes / "topic-000.md")
+    (notes / "diary.md").symlink_to(secret)
+    (notes / "private").symlink_to(secret.parent, target_is_directory=True)
+    (notes / "loop").symlink_to(notes, target_is_directory=True)
+    summary = ingestor.run([str(notes)])
+    assert set(sources(ingestor.store)) == {"topic-000.md"}
+    assert {s.source: "outside the ingested folder" in s.reason for s in summary.skipped} == {
+        "diary.md": True, "private": True}
+    assert all("pin" not in t for t in ingestor.store.collection.get()["documents"])
+
+
+# -- edits cost what they change -------------------------------------------------------------------
+
+
+def test_a_one_line_edit_reembeds_only_the_chunks_it_changed(ingestor, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    sections = [f"## Part {i}\n\n" + f"Point {i} of the lecture is worth a paragraph. " * 25
+                for i in range(8)]
+    path = write(tmp_path / "n" / "long.md", "# Lecture\n\n" + "\n\n".join(sections) + "\n")
+    first = ingestor.run([str(tmp_path / "n")])
+    before = ingestor.store.collection.get(include=["embeddings", "metadatas"])
+    embedded: list[str] = []
+    embed = ingestor.embedder.embed
+    monkeypatch.setattr(ingestor.embedder, "embed", lambda texts, **kw: (embedded.extend(texts),
+                                                                          embed(texts, **kw))[1])
+    path.write_text(path.read_text().replace("Point 3 of the lecture", "Point 3 of the talk", 1))
+    second = ingestor.run([str(tmp_path / "n")])
+    assert first.chunks >= 8 and (second.changed, second.chunks) == (1, first.chunks)
+    assert len(embedded) == 1 and "Point 3 of the talk" in embedded[0]
+    assert second.reused == first.chunks - 1
+    after = ingestor.store.collection.get(include=["embeddings", "metadatas"])
+    old = {m["content"]: v for m, v in zip(before["metadatas"], before["embeddings"])}
+    kept = [(old[m["content"]], v) for m, v in zip(after["metadatas"], after["embeddings"])
+            if m["content"] in old]
+    assert len(kept) == first.chunks - 1 and all(np.allclose(a, b, atol=1e-6) for a, b in kept)

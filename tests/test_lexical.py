@@ -56,3 +56,34 @@ def test_searches_during_rebuilds_never_see_a_mismatched_index(settings) -> None
         thread.join()
     assert errors == []
     assert len(index.search("largest pooling", 100)) == store.count()
+
+
+def _index_texts(settings, texts: list[str]) -> LexicalIndex:
+    store = Store(settings)
+    vectors = np.eye(len(texts), 8, dtype=np.float32) + 0.01
+    store.add([f"t{i}" for i in range(len(texts))], vectors, texts,
+              [{"source": f"t{i}.md", "heading": ""} for i in range(len(texts))])
+    rebuild(store, settings.data_dir)
+    return LexicalIndex(settings.data_dir)
+
+
+def test_chinese_text_is_found_by_a_word_inside_a_sentence(settings) -> None:
+    index = _index_texts(settings, ["注意力机制让模型关注输入中最相关的部分。",
+                                    "卷积神经网络用滤波器提取图像特征。"])
+    assert [i for i, _ in index.search("注意力", 5)] == ["t0"]
+    assert [i for i, _ in index.search("什么是卷积", 5)][0] == "t1"
+
+
+def test_japanese_text_is_found_by_a_word_inside_a_sentence(settings) -> None:
+    index = _index_texts(settings, ["勾配降下法は損失関数を最小化するために重みを更新します。",
+                                    "ドロップアウトは過学習を防ぐための正則化手法です。"])
+    assert [i for i, _ in index.search("過学習", 5)] == ["t1"]
+    assert [i for i, _ in index.search("勾配降下法とは", 5)][0] == "t0"
+
+
+def test_code_identifiers_are_found_whole_and_by_their_parts(settings) -> None:
+    index = _index_texts(settings, ["Set max_seq_length before calling model.encode.",
+                                    "Call getItemCount on the dataset loader."])
+    assert [i for i, _ in index.search("max_seq_length", 5)] == ["t0"]
+    assert [i for i, _ in index.search("max length", 5)] == ["t0"]
+    assert [i for i, _ in index.search("item count", 5)] == ["t1"]

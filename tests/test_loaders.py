@@ -23,6 +23,11 @@ def test_markdown_without_title_uses_its_first_heading(tmp_path: Path) -> None:
     assert load(write(tmp_path / "a.md", "# Recurrent nets\n\ntext\n")).title == "Recurrent nets"
 
 
+def test_the_title_heading_is_outside_code_and_keeps_a_trailing_hash(tmp_path: Path) -> None:
+    text = "```python\n# load the data\n```\n\n## Generics in C#\n\ntext\n"
+    assert load(write(tmp_path / "a.md", text)).title == "Generics in C#"
+
+
 def test_a_file_with_no_heading_is_titled_from_its_name(tmp_path: Path) -> None:
     assert load(write(tmp_path / "batch_norm-tips.txt", "plain words\n")).title == "Batch norm tips"
 
@@ -85,17 +90,30 @@ def test_notebook_keeps_markdown_and_code_and_drops_outputs(tmp_path: Path) -> N
     assert "2.718" not in loaded.text
 
 
+def scanned_pdf() -> bytes:
+    """A page with no text layer, as a scanner makes (here: blank; a scan holds an image)."""
+    from io import BytesIO
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(612, 792)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("name, content, reason", [
     ("broken.pdf", b"%PDF-1.4\nthis is not really a pdf", "corrupt or unreadable PDF"),
     ("image.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary content"),
-    ("latin1.md", "caf\xe9 cr\xe8me".encode("latin-1"), "not UTF-8"),
     ("empty.md", b"", "empty file"),
     ("blank.txt", b"   \n\n  ", "no text"),
     ("nb.ipynb", b"{not json", "not a valid Jupyter notebook"),
-    ("bad-front.md", b"---\ntitle: [unclosed\n---\ntext", "malformed front matter"),
+    ("scan.pdf", None, "no text layer"),
 ])
-def test_bad_files_raise_a_specific_reason(tmp_path: Path, name: str, content: bytes,
+def test_bad_files_raise_a_specific_reason(tmp_path: Path, name: str, content: bytes | None,
                                            reason: str) -> None:
+    content = scanned_pdf() if content is None else content
     with pytest.raises(LoadError, match=reason):
         load(write(tmp_path / name, content))
 
@@ -123,3 +141,56 @@ def test_a_file_without_read_permission_says_so(tmp_path: Path) -> None:
 def test_unsupported_types_list_what_is_supported(tmp_path: Path) -> None:
     with pytest.raises(LoadError, match=r"unsupported file type \.docx; supported: .*\.md"):
         load(write(tmp_path / "a.docx", "x"))
+
+
+def test_a_leading_block_that_does_not_parse_as_yaml_is_content(tmp_path: Path) -> None:
+    loaded = load(write(tmp_path / "a.md", "---\ntitle: [unclosed\n---\ntext\n"))
+    assert loaded.meta["title"] == "" and "title: [unclosed" in loaded.text and "text" in loaded.text
+
+
+def test_a_front_matter_block_that_never_closes_is_content(tmp_path: Path) -> None:
+    loaded = load(write(tmp_path / "a.md", "---\ntitle: Open\n\n# Slide\n\nwords\n"))
+    assert "title: Open" in loaded.text and loaded.title == "Slide"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-32", "utf-32-be"])
+def test_byte_order_marks_are_honoured(tmp_path: Path, encoding: str) -> None:
+    text = "# Café\n\nSoftmax turns scores into probabilités: naïve but useful.\n"
+    bom = {"utf-16-le": b"\xff\xfe", "utf-32-be": b"\x00\x00\xfe\xff"}.get(encoding, b"")
+    loaded = load(write(tmp_path / "a.md", bom + text.encode(encoding)))
+    assert loaded.text.strip() == text.strip()
+    assert loaded.title == "Café"
+
+
+@pytest.mark.parametrize("declaration", ['<meta charset="iso-8859-7">',
+                                         '<meta http-equiv="Content-Type" '
+                                         'content="text/html; charset=iso-8859-7">'])
+def test_html_is_read_in_the_charset_it_declares(tmp_path: Path, declaration: str) -> None:
+    html = f"<html><head>{declaration}</head><body><p>Η μάθηση με gradient descent.</p></body></html>"
+    loaded = load(write(tmp_path / "greek.html", html.encode("iso-8859-7")))
+    assert "Η μάθηση" in loaded.text
+    assert loaded.warnings == ["read as iso8859-7 (declared in the file)"]
+
+
+@pytest.mark.parametrize("text, encoding", [
+    ("Les réseaux de neurones apprennent des représentations; la rétropropagation calcule "
+     "le gradient de l'erreur par rapport à chaque poids, couche après couche.", "cp1252"),
+    ("ニューラルネットワークは誤差逆伝播法で学習します。勾配は各層の重みについて計算されます。", "shift_jis"),
+    ("神经网络通过反向传播算法学习。梯度是针对每一层的权重计算的，然后用于更新参数。", "gb18030"),
+])
+def test_other_encodings_are_detected_and_named(tmp_path: Path, text: str, encoding: str) -> None:
+    loaded = load(write(tmp_path / "a.txt", text.encode(encoding)))
+    assert loaded.text == text
+    assert len(loaded.warnings) == 1 and loaded.warnings[0].startswith("read as ")
+    assert loaded.warnings[0].endswith("(detected)")
+
+
+@pytest.mark.parametrize("heading, clean", [
+    ("# Question answering[[question-answering]]", "Question answering"),
+    ("## Fine-tuning <FrameworkSwitchCourse /> {#fine-tune}", "Fine-tuning"),
+])
+def test_anchors_and_components_leave_titles_and_headings(tmp_path: Path, heading: str,
+                                                          clean: str) -> None:
+    loaded = load(write(tmp_path / "ch.mdx", f"{heading}\n\nBody.\n\n```\n# code[[x]]\n```\n"))
+    assert loaded.title == clean and loaded.text.startswith(f"{heading.split()[0]} {clean}\n")
+    assert "# code[[x]]" in loaded.text  # code is left exactly as written
