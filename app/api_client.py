@@ -2,7 +2,8 @@
 
 The API has its encoder, index and model loaded already, so a search there takes a fraction of
 a second and an answer skips loading the model; the command line only pays for the HTTP call.
-`app.ingest_jobs.running_api_for` decides whether there is such an API.
+`running_api_for` decides whether there is such an API (`tutor ingest` asks it too). This
+module imports little besides httpx, so a command pays little before the API answers.
 
 Every way the call can go wrong (an error status, a refused or dropped connection, a stream that
 ends before its answer) is an `ApiFailed`, so the command can answer in process instead.
@@ -17,8 +18,23 @@ from typing import Any
 
 import httpx
 
+from app.config import Settings
+
 # An answer may queue behind others for the API's one model on a busy machine: minutes.
 TIMEOUT = httpx.Timeout(600.0, connect=5.0)
+
+
+def running_api_for(settings: Settings) -> str | None:
+    """The URL of an API serving this same embedded index, if one is running."""
+    if settings.chroma_url:  # a Chroma server takes concurrent writers itself
+        return None
+    url = settings.resolved_api_url
+    try:
+        health = httpx.get(f"{url}/health", timeout=1.0).json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    same = health.get("data_dir") == str(settings.data_dir.resolve()) and not health.get("chroma_url")
+    return url if same else None
 
 
 class ApiFailed(RuntimeError):

@@ -154,7 +154,8 @@ def ingest(
         TimeElapsedColumn,
     )
 
-    from app.ingest_jobs import Busy, ingest_via_api, running_api_for
+    from app.api_client import running_api_for
+    from app.ingest_jobs import Busy, ingest_via_api
     from app.store import StoreError
     from ingest.pipeline import CORPUS_DIR, IngestBusy, Ingestor
     from ingest.sources import SourceError, check_local_paths, is_git_url
@@ -242,8 +243,7 @@ def search(
 def via_api_or_here(settings: Settings, through_api: Callable[[Any], T], here: Callable[[], T]) -> T:
     """Through the API when one serves this data dir (its models are loaded already), else in
     this process. An API that errs or goes away mid-call costs a dim note, not the answer."""
-    from app.api_client import ApiClient, ApiFailed
-    from app.ingest_jobs import running_api_for
+    from app.api_client import ApiClient, ApiFailed, running_api_for
 
     if url := running_api_for(settings):
         try:
