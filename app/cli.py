@@ -222,7 +222,7 @@ def search(
     [dim]Examples:[/dim]
       tutor search "why divide by the square root of d_k" --week 18
       tutor search "LSTM forget gate" --k 3
-      tutor search "Adam bias correction" --json   [{"source", "title", "heading", "week", "score", "text"}, ...]
+      tutor search "Adam bias correction" --json   the hits as JSON, for scripts
     """
     check_week(week)
     settings = settings_for(data_dir)
@@ -240,7 +240,8 @@ def search(
         out.print(f"   {snippet[:240]}{'…' if len(snippet) > 240 else ''}\n", highlight=False)
 
 
-def via_api_or_here(settings: Settings, through_api: Callable[[Any], T], here: Callable[[], T]) -> T:
+def via_api_or_here(settings: Settings, through_api: Callable[[Any], T],
+                    here: Callable[[], T]) -> T:
     """Through the API when one serves this data dir (its models are loaded already), else in
     this process. An API that errs or goes away mid-call costs a dim note, not the answer."""
     from app.api_client import ApiClient, ApiFailed, running_api_for
@@ -306,7 +307,7 @@ def ask(
       tutor ask "Why does attention divide by sqrt(d_k)?" --week 18 --mode socratic
       tutor ask --continue "And what happens without it?"     a follow-up to your last question
       tutor ask --conversation 3f9c... "Show me an example"    a follow-up to an older conversation
-      tutor ask "Explain Adam's bias correction" --json         {"answer", "citations", "grounded", "conversation_id", ...}
+      tutor ask "Explain Adam's bias correction" --json         as JSON, with its conversation_id
     """
     from app.tutor import MODES
 
@@ -336,7 +337,8 @@ def ask(
         out.print()
         for c in answer["citations"]:
             where = f" · week {c['week']}" if c["week"] else ""
-            out.print(f"[bold cyan][{c['n']}][/bold cyan] {c['source']} [dim]{c['heading']}{where}[/dim]")
+            out.print(f"[bold cyan][{c['n']}][/bold cyan] {c['source']} "
+                      f"[dim]{c['heading']}{where}[/dim]")
     if log and (answer["grounded"] or conversation_id):
         out.print(f"\n[dim]conversation {answer['conversation_id']} · a follow-up: "
                   "tutor ask --continue \"...\"[/dim]", highlight=False)

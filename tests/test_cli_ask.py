@@ -155,8 +155,8 @@ def test_the_help_of_search_and_ask_teaches_with_examples(tmp_path: Path) -> Non
 def serving(data_dir: Path) -> Iterator[dict[str, str]]:
     """`tutor serve` on `data_dir`; yields the variables that point the CLI at it."""
     env = {"TUTOR_API_PORT": str(free_port())}
-    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--data-dir", str(data_dir)],
-                              cwd=REPO, env={**os.environ, **env},
+    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--data-dir",
+                               str(data_dir)], cwd=REPO, env={**os.environ, **env},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(f"http://127.0.0.1:{env['TUTOR_API_PORT']}/health", timeout=120)
