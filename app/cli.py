@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -36,6 +38,7 @@ DataDirOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+T = TypeVar("T")
 
 
 @app.callback()
@@ -151,7 +154,8 @@ def ingest(
         TimeElapsedColumn,
     )
 
-    from app.ingest_jobs import Busy, ingest_via_api, running_api_for
+    from app.api_client import running_api_for
+    from app.ingest_jobs import Busy, ingest_via_api
     from app.store import StoreError
     from ingest.pipeline import CORPUS_DIR, IngestBusy, Ingestor
     from ingest.sources import SourceError, check_local_paths, is_git_url
@@ -211,20 +215,44 @@ def search(
 ) -> None:
     """Search the indexed course material (our notes, the curriculum, public notes).
 
+    Hits come best first: where each is from (file and heading), its week, its score and the
+    start of the passage. While `tutor serve` runs on this data dir, the search goes through
+    it and answers at once; otherwise the encoder loads here first (a few seconds).
+
     [dim]Examples:[/dim]
       tutor search "why divide by the square root of d_k" --week 18
-      tutor search "LSTM forget gate" --k 3 --json
+      tutor search "LSTM forget gate" --k 3
+      tutor search "Adam bias correction" --json   the hits as JSON, for scripts
     """
     check_week(week)
-    hits = open_retriever(settings_for(data_dir)).search(query, k=k, week=week)
+    settings = settings_for(data_dir)
+    hits = via_api_or_here(
+        settings, lambda api: api.search(query, k, week),
+        lambda: [hit.to_dict() for hit in open_retriever(settings).search(query, k=k, week=week)])
     if as_json:
-        print_json([hit.to_dict() for hit in hits])
+        print_json(hits)
         return
     for rank, hit in enumerate(hits, 1):
-        where = f" · week {hit.week}" if hit.week else ""
-        out.print(f"[bold]{rank}. {hit.source}[/bold]  [dim]{hit.heading}{where} · {hit.score:.3f}[/dim]")
-        snippet = " ".join(hit.text.split())
+        where = f" · week {hit['week']}" if hit["week"] else ""
+        out.print(f"[bold]{rank}. {hit['source']}[/bold]  "
+                  f"[dim]{hit['heading']}{where} · {hit['score']:.3f}[/dim]")
+        snippet = " ".join(hit["text"].split())
         out.print(f"   {snippet[:240]}{'…' if len(snippet) > 240 else ''}\n", highlight=False)
+
+
+def via_api_or_here(settings: Settings, through_api: Callable[[Any], T],
+                    here: Callable[[], T]) -> T:
+    """Through the API when one serves this data dir (its models are loaded already), else in
+    this process. An API that errs or goes away mid-call costs a dim note, not the answer."""
+    from app.api_client import ApiClient, ApiFailed, running_api_for
+
+    if url := running_api_for(settings):
+        try:
+            return through_api(ApiClient(url))
+        except ApiFailed as exc:
+            err.print(f"[dim]the API at {url} failed ({exc}); answering here instead[/dim]",
+                      highlight=False)
+    return here()
 
 
 def check_week(week: int | None) -> None:
@@ -252,59 +280,181 @@ def open_retriever(settings: Settings) -> Any:
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in your own words.")],
     week: Annotated[int | None, typer.Option(
-        "--week", "-w", help="Your current week (1-72; default: yours, once `tutor week` or a "
-        "quiz has made you a learner).", show_default=False)] = None,
+        "--week", "-w", help="Your current week (1-72; default: yours, see `tutor week`).",
+        show_default=False)] = None,
     mode: Annotated[str, typer.Option("--mode", "-m",
                                       help="explain (default), socratic (hints first) or quick.")] = "explain",
     no_spoilers: Annotated[bool, typer.Option("--no-spoilers",
                                               help="Leave out material of later weeks.")] = False,
+    resume: Annotated[bool, typer.Option(
+        "--continue", "-c", help="A follow-up to your last conversation: the tutor reads it "
+        "with your earlier questions.")] = False,
+    conversation: Annotated[str | None, typer.Option(
+        "--conversation", metavar="ID", help="A follow-up to this conversation (its id is "
+        "printed under each answer).", show_default=False)] = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
     """Ask the tutor. Answers come from the course material, with [n] citations.
 
+    Each answer ends with its conversation's id; a follow-up with --continue (or
+    --conversation ID) is read together with the questions before it, so "why?" works.
+    While `tutor serve` runs on this data dir, the question goes through it and its model is
+    already loaded; otherwise the model loads here first.
+
     [dim]Examples:[/dim]
       tutor ask "What is my assignment this week?" --week 18
       tutor ask "Why does attention divide by sqrt(d_k)?" --week 18 --mode socratic
-      tutor ask "Explain Adam's bias correction" --json
+      tutor ask --continue "And what happens without it?"     a follow-up to your last question
+      tutor ask --conversation 3f9c... "Show me an example"    a follow-up to an older conversation
+      tutor ask "Explain Adam's bias correction" --json         as JSON, with its conversation_id
     """
-    from rich.live import Live
-    from rich.markdown import Markdown
-
-    from app.llm import LLMError
-    from app.retrieval import Filters
-    from app.tutor import MODES, Tutor
+    from app.tutor import MODES
 
     check_week(week)
     if mode not in MODES:
         fail(f"unknown mode {mode!r}: use one of {', '.join(MODES)}", code=2)
     if not question.strip() or len(question) > 2000:
         fail("the question must be 1-2,000 characters", code=2)
+    if resume and conversation:
+        fail("give --continue or --conversation ID, not both", code=2)
     settings = settings_for(data_dir)
-    tutor = Tutor(settings, open_retriever(settings))
-    if week is None and (week := week_you_are_on(settings)) is not None and not as_json:
-        out.print(f"[dim]week {week}: yours (see `tutor week`); --week N asks from another[/dim]")
-    filters = Filters(no_spoilers_after=week if no_spoilers else None)
-    try:
-        if as_json:
-            print_json(tutor.ask(question, week=week, mode=mode, filters=filters).to_dict())
-            return
-        streamed = ""
-        with Live(Markdown(""), console=out, refresh_per_second=12) as live:
-            for event, data in tutor.stream(question, week=week, mode=mode, filters=filters):
-                if event == "token":
-                    streamed += data
-                    live.update(Markdown(streamed))
-                elif event == "answer":
-                    answer = data
-                    live.update(Markdown(answer.answer))
-    except LLMError as exc:
-        fail(str(exc))
-    if answer.citations:
+    store = learner_store(settings, needed=resume or conversation is not None)
+    if week is None and store and (learner := store.existing_local_learner()):
+        week = your_week(learner)
+        if not as_json:
+            out.print(f"[dim]week {week}: yours (see `tutor week`); --week N asks from another[/dim]")
+    conversation_id = conversation_to_continue(store, resume, conversation)
+    log = conversation_log(store)
+    asking = dict(week=week, mode=mode, no_spoilers=no_spoilers, conversation_id=conversation_id)
+    answer = via_api_or_here(
+        settings, lambda api: kept_from_api(log, _answer(api, question, as_json, asking)),
+        lambda: _answer(_Here(settings, log), question, as_json, asking))
+    if as_json:
+        print_json(answer)
+        return
+    if answer["citations"]:
         out.print()
-        for c in answer.citations:
-            where = f" · week {c.week}" if c.week else ""
-            out.print(f"[bold cyan][{c.n}][/bold cyan] {c.source} [dim]{c.heading}{where}[/dim]")
+        for c in answer["citations"]:
+            where = f" · week {c['week']}" if c["week"] else ""
+            out.print(f"[bold cyan][{c['n']}][/bold cyan] {c['source']} "
+                      f"[dim]{c['heading']}{where}[/dim]")
+    if log and (answer["grounded"] or conversation_id):
+        out.print(f"\n[dim]conversation {answer['conversation_id']} · a follow-up: "
+                  "tutor ask --continue \"...\"[/dim]", highlight=False)
+
+
+def _answer(asker: Any, question: str, as_json: bool, asking: dict[str, Any]) -> dict[str, Any]:
+    """The answer as a dict (`Answer.to_dict()`); in plain mode it is streamed to the screen,
+    replaced at the end by the checked text."""
+    if as_json:
+        return asker.ask(question, **asking)
+    from rich.live import Live
+    from rich.markdown import Markdown
+
+    streamed, answer = "", {}
+    # transient: an API that breaks off mid-answer leaves no half answer above the retry
+    with Live(Markdown(""), console=out, refresh_per_second=12, transient=True) as live:
+        for event, data in asker.stream(question, **asking):
+            if event == "token":
+                streamed += data
+                live.update(Markdown(streamed))
+            elif event == "answer":
+                answer = data
+    out.print(Markdown(answer["answer"]))
+    return answer
+
+
+class _Here:
+    """Answers in this process, with the same calls as `ApiClient` (model loaded on first use)."""
+
+    def __init__(self, settings: Settings, log: Any) -> None:
+        from app.tutor import Tutor
+
+        self.tutor = Tutor(settings, open_retriever(settings))
+        self.log = log
+
+    def _asking(self, week: int | None, mode: str, no_spoilers: bool,
+                conversation_id: str | None) -> dict[str, Any]:
+        from app.retrieval import Filters
+
+        return dict(week=week, mode=mode, conversation_id=conversation_id, memory=self.log,
+                    filters=Filters(no_spoilers_after=week if no_spoilers else None))
+
+    def ask(self, question: str, **asking: Any) -> dict[str, Any]:
+        from app.llm import LLMError
+
+        try:
+            return self.tutor.ask(question, **self._asking(**asking)).to_dict()
+        except LLMError as exc:
+            fail(str(exc))
+
+    def stream(self, question: str, **asking: Any) -> Iterator[tuple[str, Any]]:
+        from app.llm import LLMError
+
+        try:
+            for event, data in self.tutor.stream(question, **self._asking(**asking)):
+                if event == "token":
+                    yield event, data
+                elif event == "answer":
+                    yield event, data.to_dict()
+        except LLMError as exc:
+            fail(str(exc))
+
+
+def learner_store(settings: Settings, needed: bool) -> Any:
+    """The learner database for `tutor ask`: without it a question is still answered (with no
+    week of yours, and not kept), unless the question continues a conversation kept there."""
+    from app.learners import LearnerStore, LearnerStoreError
+
+    try:
+        return LearnerStore(settings.resolved_database_url)
+    except LearnerStoreError as exc:
+        if needed:
+            fail(str(exc))
+        err.print(f"[yellow]warning:[/yellow] answering without your week, and not keeping this "
+                  f"conversation: {exc}")
+        return None
+
+
+def conversation_to_continue(store: Any, resume: bool, conversation: str | None) -> str | None:
+    """The id a follow-up continues (None: a new conversation); a usage error when there is none."""
+    from app.learners import ConversationLog, NotFound
+
+    if not resume and conversation is None:
+        return None
+    learner = store.existing_local_learner()
+    log = ConversationLog(store, learner.id) if learner else None
+    if resume:
+        last = log.summaries()[:1] if log else []
+        if not last:
+            fail('there is no conversation to continue yet: ask a question first '
+                 '(`tutor ask "..."`), then follow it up with --continue', code=2)
+        return last[0]["id"]
+    if log is not None:
+        with contextlib.suppress(NotFound):
+            return log.require(conversation).id
+    fail(f"there is no conversation {conversation} here: --continue follows up your last one; "
+         "leave --conversation out to start a new one", code=2)
+
+
+def conversation_log(store: Any) -> Any:
+    """The command line learner's conversations (the learner made on first use), or None
+    without a database."""
+    import datetime as dt
+
+    from app.learners import ConversationLog
+
+    return ConversationLog(store, store.local_learner(dt.date.today()).id) if store else None
+
+
+def kept_from_api(log: Any, answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer from the API, kept in the command line learner's conversations as the tutor
+    keeps its own (grounded answers only), so --continue finds it."""
+    if log and answer["grounded"]:
+        log.add(answer["conversation_id"], answer["question"], answer["answer"],
+                answer["citations"], answer["week"])
+    return answer
 
 
 @app.command()
@@ -375,19 +525,6 @@ def local_learner(settings: Settings) -> tuple[Any, Any]:
     except LearnerStoreError as exc:
         fail(str(exc))
     return store, store.local_learner(dt.date.today())
-
-
-def week_you_are_on(settings: Settings) -> int | None:
-    """The command line learner's week, or None while there is no such learner yet (asking
-    alone doesn't make one). A database that can't be read costs the week, not the answer."""
-    from app.learners import LearnerStore, LearnerStoreError
-
-    try:
-        learner = LearnerStore(settings.resolved_database_url).existing_local_learner()
-    except LearnerStoreError as exc:
-        err.print(f"[yellow]warning:[/yellow] answering without your week: {exc}")
-        return None
-    return your_week(learner) if learner else None
 
 
 def your_week(learner: Any) -> int:

@@ -81,22 +81,7 @@ class IngestJobs:
             job.usage_error = isinstance(exc, SourceError)
 
 
-# -- the client side: `tutor ingest` hands its work to a running API -------------------------
-
-
-def running_api_for(settings: Settings) -> str | None:
-    """The URL of an API serving this same embedded index, if one is running."""
-    import httpx
-
-    if settings.chroma_url:  # a Chroma server takes concurrent writers itself
-        return None
-    url = settings.resolved_api_url
-    try:
-        health = httpx.get(f"{url}/health", timeout=1.0).json()
-    except (httpx.HTTPError, ValueError):
-        return None
-    same = health.get("data_dir") == str(settings.data_dir.resolve()) and not health.get("chroma_url")
-    return url if same else None
+# -- the client side: `tutor ingest` hands its work to a running API (`running_api_for`) ------
 
 
 def ingest_via_api(url: str, paths: list[str], rebuild: bool,

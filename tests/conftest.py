@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,6 +61,14 @@ def ingestor(settings, embedder):
     from ingest.pipeline import Ingestor
 
     return Ingestor(settings, embedder=embedder)
+
+
+def tutor(data_dir: Path, *args: str, stdin: str = "",
+          env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The real `tutor` command on `data_dir`, in a child process; `env` adds variables."""
+    return subprocess.run([sys.executable, "-m", "app.cli", *args, "--data-dir", str(data_dir)],
+                          input=stdin, capture_output=True, text=True, cwd=REPO, timeout=600,
+                          env={**os.environ, "COLUMNS": "200", **(env or {})})
 
 
 def free_port() -> int:

@@ -4,22 +4,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-
-
-def tutor(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args, "--data-dir", str(data_dir)],
-                          input=stdin, capture_output=True, text=True, cwd=REPO, timeout=300,
-                          env={**os.environ, "COLUMNS": "200"})
+from tests.conftest import tutor
 
 
 def test_tutor_week_shows_sets_and_clears_your_week(tmp_path) -> None:
@@ -111,7 +102,7 @@ def test_ask_without_a_week_asks_from_yours_once_you_have_one(tmp_path, corpus_d
     shutil.copytree(corpus_dir, data_dir)
     question = "What is my assignment this week?"
     before = json.loads(tutor(data_dir, "ask", question, "--json").stdout)
-    assert before["week"] is None  # asking alone makes no learner, so no week is assumed
+    assert before["week"] is None  # a first question finds no learner: no week is assumed
     tutor(data_dir, "week", "18")
     after = json.loads(tutor(data_dir, "ask", question, "--json").stdout)
     assert after["week"] == 18 and after["citations"][0]["source"] == "curriculum/week-18"

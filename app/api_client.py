@@ -1,0 +1,111 @@
+"""`tutor search` and `tutor ask` through a running API that serves the same data dir.
+
+The API has its encoder, index and model loaded already, so a search there takes a fraction of
+a second and an answer skips loading the model; the command line only pays for the HTTP call.
+`running_api_for` decides whether there is such an API (`tutor ingest` asks it too). This
+module imports little besides httpx, so a command pays little before the API answers.
+
+Every way the call can go wrong (an error status, a refused or dropped connection, a stream that
+ends before its answer) is an `ApiFailed`, so the command can answer in process instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from app.config import Settings
+
+# An answer may queue behind others for the API's one model on a busy machine: minutes.
+TIMEOUT = httpx.Timeout(600.0, connect=5.0)
+
+
+def running_api_for(settings: Settings) -> str | None:
+    """The URL of an API serving this same embedded index, if one is running."""
+    if settings.chroma_url:  # a Chroma server takes concurrent writers itself
+        return None
+    url = settings.resolved_api_url
+    try:
+        health = httpx.get(f"{url}/health", timeout=1.0).json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    same = health.get("data_dir") == str(settings.data_dir.resolve()) and not health.get("chroma_url")
+    return url if same else None
+
+
+class ApiFailed(RuntimeError):
+    """The API answered with an error or went away; the message says which."""
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    url: str
+
+    def search(self, query: str, k: int, week: int | None) -> list[dict[str, Any]]:
+        """Hits as `tutor search --json` prints them (the API's also carry a url, which the
+        contract leaves out)."""
+        params: dict[str, Any] = {"q": query, "k": k}
+        if week is not None:
+            params["week"] = week
+        hits = self._call("GET", "/search", params=params)
+        return [{key: value for key, value in hit.items() if key != "url"} for hit in hits]
+
+    def ask(self, question: str, **asking: Any) -> dict[str, Any]:
+        """The whole answer, as `Answer.to_dict()`; `asking`: week, mode, no_spoilers,
+        conversation_id (an anonymous conversation: the API remembers it while it runs)."""
+        return self._call("POST", "/ask", json={"question": question, **asking})
+
+    def stream(self, question: str, **asking: Any) -> Iterator[tuple[str, Any]]:
+        """("token", text) as the model writes, then ("answer", the answer as a dict)."""
+        try:
+            with httpx.stream("POST", f"{self.url}/ask/stream", timeout=TIMEOUT,
+                              json={"question": question, **asking}) as response:
+                if response.is_error:
+                    response.read()
+                    raise ApiFailed(_status(response))
+                for event, data in _events(response.iter_lines()):
+                    if event == "token":
+                        yield "token", data["text"]
+                    elif event == "done":
+                        yield "answer", data
+                        return
+                    elif event == "error":
+                        raise ApiFailed(data["detail"])
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            raise ApiFailed(f"the answer stream broke off ({exc or type(exc).__name__})") from exc
+        raise ApiFailed("the answer stream ended before the answer")
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = httpx.request(method, f"{self.url}{path}", timeout=TIMEOUT, **kwargs)
+            if response.is_error:
+                raise ApiFailed(_status(response))
+            return response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ApiFailed(f"no answer ({exc or type(exc).__name__})") from exc
+
+
+def _status(response: httpx.Response) -> str:
+    try:
+        detail = response.json()["detail"]
+    except (ValueError, KeyError, TypeError):
+        detail = response.text[:200]
+    return f"HTTP {response.status_code}: {detail}"
+
+
+def _events(lines: Iterator[str]) -> Iterator[tuple[str, Any]]:
+    """Server-sent events as (name, decoded data); a blank line ends each. Our API sends its
+    data as one line of JSON."""
+    name, data = "", ""
+    for line in lines:
+        if line.startswith("event:"):
+            name = line.removeprefix("event:").strip()
+        elif line.startswith("data:"):
+            data = line.removeprefix("data:").strip()
+        elif not line and name:
+            yield name, json.loads(data)
+            name, data = "", ""

@@ -1,0 +1,206 @@
+"""`tutor search` and `tutor ask` go through a running API that serves the same data dir (its
+models are loaded already) and answer in process otherwise, printing the same either way; an API
+that fails mid-call costs a note, not the answer. Follow-ups: `tutor ask --continue` and
+`--conversation ID`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from app.api_client import running_api_for
+from app.cli import via_api_or_here
+from app.config import Settings
+from tests.conftest import REPO, free_port, tutor, wait_for
+
+PLAN_QUESTION = "What is my assignment this week?"  # answered from the plan: no model needed
+
+Route = Callable[[BaseHTTPRequestHandler], None]
+
+
+@contextmanager
+def stub_api(serves: Path, routes: dict[str, Route]) -> Iterator[Settings]:
+    """A stand-in API whose /health says it serves `serves`, answering `routes` (by path
+    without the query) as given; yields the settings that find it."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _route(self) -> None:
+            path = self.path.split("?")[0]
+            if path == "/health":
+                reply(self, 200, {"data_dir": str(serves.resolve()), "chroma_url": ""})
+            else:
+                routes[path](self)
+
+        do_GET = do_POST = _route
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield Settings(data_dir=serves, api_port=server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def reply(handler: BaseHTTPRequestHandler, status: int, body: object) -> None:
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+def one_token_then_gone(handler: BaseHTTPRequestHandler) -> None:
+    """An answer stream whose server goes away after the first token."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/event-stream")
+    handler.end_headers()
+    handler.wfile.write(b'event: token\ndata: {"text": "Half an ans"}\n\n')
+    handler.wfile.flush()
+    handler.close_connection = True
+
+
+def test_the_cli_asks_an_api_only_when_it_serves_the_same_data_dir(tmp_path: Path) -> None:
+    with stub_api(tmp_path / "data", {}) as same:
+        assert running_api_for(same) == f"http://127.0.0.1:{same.api_port}"
+        assert running_api_for(same.model_copy(update={"data_dir": tmp_path / "other"})) is None
+        assert running_api_for(same.model_copy(update={"chroma_url": "http://chroma:8000"})) is None
+    assert running_api_for(same) is None  # nothing listens there any more
+
+
+def test_an_api_answer_is_used_and_an_api_error_falls_back_here_with_a_note(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hit = {"source": "a.md", "title": "A", "heading": "A", "week": 3, "score": 0.5, "text": "t",
+           "url": "https://example.org/a"}
+    routes: dict[str, Route] = {"/search": lambda h: reply(h, 200, [hit])}
+    with stub_api(tmp_path, routes) as settings:
+        def search() -> object:
+            return via_api_or_here(settings, lambda api: api.search("q", 1, None), lambda: "here")
+
+        assert search() == [{k: v for k, v in hit.items() if k != "url"}]  # the JSON contract
+        assert capsys.readouterr().err == ""
+        routes["/search"] = lambda h: reply(h, 503, {"detail": "the index is locked"})
+        assert search() == "here"
+    note = " ".join(capsys.readouterr().err.split())
+    assert "failed (HTTP 503: the index is locked); answering here instead" in note
+
+
+@pytest.fixture
+def course(tmp_path: Path, corpus_dir: Path) -> Path:
+    """A copy of the indexed corpus: asking writes the learner database beside the index."""
+    shutil.copytree(corpus_dir, tmp_path / "data")
+    return tmp_path / "data"
+
+
+def test_an_api_gone_mid_answer_or_failing_is_answered_here_without_a_traceback(course) -> None:
+    routes: dict[str, Route] = {"/ask/stream": one_token_then_gone,
+                                "/ask": lambda h: reply(h, 500, {"detail": "boom"})}
+    with stub_api(course, routes) as settings:
+        env = {"TUTOR_API_PORT": str(settings.api_port)}
+        plain = tutor(course, "ask", PLAN_QUESTION, "--week", "18", env=env)
+        as_json = tutor(course, "ask", PLAN_QUESTION, "--week", "18", "--json", env=env)
+    assert plain.returncode == 0 and as_json.returncode == 0
+    assert "stream ended before the answer" in plain.stderr and "HTTP 500: boom" in as_json.stderr
+    assert "answering here instead" in as_json.stderr and "Traceback" not in plain.stderr
+    assert "Half an ans" not in plain.stdout and "curriculum/week-18" in plain.stdout
+    assert json.loads(as_json.stdout)["citations"][0]["source"] == "curriculum/week-18"
+
+
+def test_a_follow_up_continues_your_last_conversation_or_the_one_named(course) -> None:
+    first = tutor(course, "ask", PLAN_QUESTION, "--week", "18")
+    assert first.returncode == 0, first.stderr
+    started = json.loads(tutor(course, "ask", "What do I read in week 6?", "--week", "6",
+                               "--json").stdout)["conversation_id"]
+    earliest = re.search(r"conversation ([0-9a-f]{32})", first.stdout).group(1)
+    assert started != earliest  # each question without --continue starts its own
+    follow_up = json.loads(tutor(course, "ask", "--continue", PLAN_QUESTION, "--week", "6",
+                                 "--json").stdout)
+    assert follow_up["conversation_id"] == started
+    named = tutor(course, "ask", "--conversation", earliest, PLAN_QUESTION, "--week", "18")
+    assert named.returncode == 0 and f"conversation {earliest}" in named.stdout
+
+
+def test_a_follow_up_with_nothing_to_follow_says_what_to_do(tmp_path: Path) -> None:
+    nothing = tutor(tmp_path, "ask", "--continue", "and why?")
+    assert nothing.returncode == 2 and "ask a question first" in nothing.stderr
+    unknown = tutor(tmp_path, "ask", "--conversation", "nope", "and why?")
+    assert unknown.returncode == 2 and "there is no conversation nope here" in unknown.stderr
+    both = tutor(tmp_path, "ask", "--continue", "--conversation", "nope", "and why?")
+    assert both.returncode == 2 and "not both" in both.stderr
+
+
+def test_the_help_of_search_and_ask_teaches_with_examples(tmp_path: Path) -> None:
+    assert 'tutor search "LSTM forget gate" --k 3' in tutor(tmp_path, "search", "--help").stdout
+    help_text = tutor(tmp_path, "ask", "--help").stdout
+    assert 'tutor ask --continue "And what happens without it?"' in help_text
+    assert "tutor ask --conversation" in help_text
+
+
+@contextmanager
+def serving(data_dir: Path) -> Iterator[dict[str, str]]:
+    """`tutor serve` on `data_dir`; yields the variables that point the CLI at it."""
+    env = {"TUTOR_API_PORT": str(free_port())}
+    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--data-dir",
+                               str(data_dir)], cwd=REPO, env={**os.environ, **env},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{env['TUTOR_API_PORT']}/health", timeout=120)
+        yield env
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def comparable(answer: dict) -> dict:
+    """An answer without what differs between any two askings: its new id and its timings."""
+    return {k: v for k, v in answer.items() if k not in ("conversation_id", "timings_ms")}
+
+
+@pytest.mark.slow
+def test_search_and_ask_through_the_api_print_what_they_print_here(course) -> None:
+    search = ("search", "Adam bias correction", "--k", "3")
+    ask = ("ask", PLAN_QUESTION, "--week", "18")
+    here = [tutor(course, *search), tutor(course, *search, "--json"),
+            tutor(course, *ask, "--json"), tutor(course, *ask)]
+    # An encoder that can't load here proves the API did the work.
+    with serving(course) as env:
+        env["TUTOR_EMBEDDING_MODEL"] = str(course / "no-such-model")
+        there = [tutor(course, *search, env=env), tutor(course, *search, "--json", env=env),
+                 tutor(course, *ask, "--json", env=env), tutor(course, *ask, env=env)]
+    assert all(r.returncode == 0 for r in here + there), [r.stderr for r in here + there]
+    assert there[0].stdout == here[0].stdout and there[1].stdout == here[1].stdout
+    assert comparable(json.loads(there[2].stdout)) == comparable(json.loads(here[2].stdout))
+
+    def without_id(stdout: str) -> str:
+        return stdout.split("\nconversation ")[0]
+
+    assert without_id(there[3].stdout) == without_id(here[3].stdout)
+    assert "conversation " in there[3].stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("through_api", [False, True], ids=["here", "through-the-api"])
+def test_a_follow_up_is_read_with_the_question_before_it(course, through_api: bool) -> None:
+    question, follow_up = "What does dropout do?", "Why does that help?"
+    with serving(course) if through_api else nullcontext({}) as env:
+        first = json.loads(tutor(course, "ask", question, "--mode", "quick", "--json",
+                                 env=env).stdout)
+        second = json.loads(tutor(course, "ask", "--continue", follow_up, "--mode", "quick",
+                                  "--json", env=env).stdout)
+    assert first["grounded"] and second["conversation_id"] == first["conversation_id"]
+    assert second["standalone_question"] == f"{question} {follow_up}"
