@@ -330,6 +330,8 @@ def ask(
     answer = via_api_or_here(
         settings, lambda api: kept_from_api(log, _answer(api, question, as_json, asking)),
         lambda: _answer(_Here(settings, log), question, as_json, asking))
+    for warning in answer.get("warnings", []):
+        err.print(f"[yellow]warning:[/yellow] {warning}")
     if as_json:
         print_json(answer)
         return
@@ -345,8 +347,8 @@ def ask(
 
 
 def _answer(asker: Any, question: str, as_json: bool, asking: dict[str, Any]) -> dict[str, Any]:
-    """The answer as a dict (`Answer.to_dict()`); in plain mode it is streamed to the screen,
-    replaced at the end by the checked text."""
+    """The answer as a dict (`Answer.to_dict()`); in plain mode it is streamed to the screen
+    sentence by sentence, then printed once whole."""
     if as_json:
         return asker.ask(question, **asking)
     from rich.live import Live
@@ -829,7 +831,8 @@ def eval_(
         "--datasets", help="A folder of *.jsonl golden sets (default: evals/datasets).",
         exists=True, file_okay=False)] = None,
     ablations: Annotated[bool, typer.Option(
-        "--ablations", help="Full suite: also answer with a larger context (a second pass).")] = False,
+        "--ablations", help="Full suite: also let the local model write its own (checked) "
+        "answers, a second pass beside the sources' sentences.")] = False,
     llm_quiz: Annotated[bool, typer.Option(
         "--llm-quiz", help="Also measure the model-written quiz kind (slow: a model call or two "
         "per question).")] = False,

@@ -158,7 +158,7 @@ def compose(question: str, passages: list[str], embed: Embed, ask: str = "",
     seen = {normalized(s) for s in shown}
     fresh = [k for k in range(len(units))
              if not any(normalized(s) in seen for s in split_sentences(texts[k]))]
-    floor = max(float(scores.max()) * RELATIVE_FLOOR, 0.0)
+    floor = max(max((float(scores[k]) for k in fresh), default=0.0) * RELATIVE_FLOOR, 0.0)
     eligible = [k for k in fresh if scores[k] >= floor and similarity[k] >= ABSOLUTE_FLOOR]
     chosen = _maximal_marginal_relevance(eligible, scores, unit_vectors,
                                          [len(t.split()) for t in texts], budget)
