@@ -7,17 +7,20 @@ app their own settings (override `get_settings`).
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing, asynccontextmanager
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
-from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field, field_validator
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.types import Receive, Scope, Send
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.body_limit import BodyLimit
 from app.config import Settings, get_settings
 from app.ingest_jobs import Busy, IngestJobs
 from app.learners import (
@@ -32,6 +35,7 @@ from app.learners import (
     week_on,
 )
 from app.llm import LLMError, judge_model, model_label
+from app.model_gate import ModelBusy, ModelGate, call_for, stream_for
 from app.progress import progress
 from app.quiz import (
     KINDS,
@@ -66,6 +70,8 @@ class Services:
         self._jobs: IngestJobs | None = None
         self._learners: LearnerStore | None = None
         self.learners_error = ""
+        self.gate = ModelGate(settings.model_queue_size, settings.model_wait_s)
+        self._tutor_lock = threading.Lock()  # one Tutor: a second would load a second model
 
     def open_learners(self) -> None:
         """Open (and migrate) the learner database; done at start so a broken file is reported
@@ -123,9 +129,10 @@ class Services:
 
     @property
     def tutor(self) -> Tutor:
-        if self._tutor is None:
-            self._tutor = Tutor(self.settings, self.retriever)
-        return self._tutor
+        with self._tutor_lock:
+            if self._tutor is None:
+                self._tutor = Tutor(self.settings, self.retriever, gate=self.gate)
+            return self._tutor
 
 
 class Health(BaseModel):
@@ -138,9 +145,46 @@ class Health(BaseModel):
     chroma_url: str
     version: str = VERSION
     detail: str = ""
+    model_queue: dict[str, int] = Field(default_factory=dict,
+                                        description="Questions the model is answering, and waiting.")
 
 
-class AskRequest(BaseModel):
+class Body(BaseModel):
+    """What every JSON body is held to besides its fields: finite numbers (JSON has no NaN,
+    though Python's parser takes it) and text that is valid Unicode (a lone surrogate such as
+    "\\ud800" would fail later, when stored or sent back)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        def check(value: Any, where: str) -> None:
+            if isinstance(value, str):
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise ValueError(f"{where or 'the body'} is not valid Unicode (a lone "
+                                     f"surrogate at character {exc.start}): send UTF-8 text") from exc
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    check(key, where)
+                    check(item, f"{where}.{key}" if where else str(key))
+            elif isinstance(value, list):
+                for n, item in enumerate(value):
+                    check(item, f"{where}[{n}]")
+
+        check(data, "")
+        return data
+
+
+def _not_blank(value: str, what: str) -> str:
+    if not value.strip():
+        raise ValueError(f"{what} is blank")
+    return value.strip()
+
+
+class AskRequest(Body):
     question: str = Field(min_length=1, max_length=2000, description="1-2,000 characters.")
     week: int | None = Field(default=None, ge=1, le=LAST_WEEK, description="The learner's week.")
     mode: Literal["explain", "socratic", "quick"] = "explain"
@@ -149,25 +193,28 @@ class AskRequest(BaseModel):
 
     @field_validator("question")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("question is blank")
-        return value.strip()
+    def _question(cls, value: str) -> str:
+        return _not_blank(value, "question")
 
     def filters(self, week: int | None) -> Filters:
         return Filters(no_spoilers_after=week if self.no_spoilers else None)
 
 
-class IngestRequest(BaseModel):
+class IngestRequest(Body):
     paths: list[str] = Field(min_length=1, description="Absolute paths on the server, or git URLs.")
     rebuild: bool = False
 
 
-class LearnerCreate(BaseModel):
+class LearnerCreate(Body):
     name: str = Field(min_length=1, max_length=100)
     start_date: dt.date = Field(default_factory=dt.date.today)
     pace: float = Field(default=1.0, gt=0, le=4, description="Plan weeks per calendar week.")
     current_week: int | None = Field(default=None, ge=1, le=LAST_WEEK)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _not_blank(value, "name")
 
 
 class LearnerPublic(BaseModel):
@@ -187,23 +234,23 @@ class LearnerCreated(LearnerPublic):
     token: str = Field(description="Shown once: send it as `Authorization: Bearer <token>`.")
 
 
-class WeekChoice(BaseModel):
+class WeekChoice(Body):
     week: int | None = Field(ge=1, le=LAST_WEEK, description="null: follow start date and pace")
 
 
-class TaskUpdate(BaseModel):
+class TaskUpdate(Body):
     done: bool
 
 
-class Rating(BaseModel):
+class Rating(Body):
     rating: int = Field(ge=1, le=10)
 
 
-class JournalIn(BaseModel):
+class JournalIn(Body):
     text: str = Field(min_length=1, max_length=JOURNAL_CHARS)
 
 
-class QuizRequest(BaseModel):
+class QuizRequest(Body):
     week: int | None = Field(default=None, ge=1, le=LAST_WEEK, description="Default: your week.")
     n: int = Field(default=5, ge=1, le=30)
     kinds: list[Literal["mcq", "truefalse", "short", "cloze", "llm"]] = Field(
@@ -211,7 +258,7 @@ class QuizRequest(BaseModel):
         "(slower; each checked, and our own generators fill in what it can't write).")
 
 
-class ResponseIn(BaseModel):
+class ResponseIn(Body):
     response: str = Field(max_length=2000, description="An option's text or letter, or free text.")
 
 
@@ -297,17 +344,53 @@ def _event(name: str, data: Any) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _sse(first: tuple[str, Any], events: Iterator[tuple[str, Any]]) -> Iterator[str]:
-    try:
-        for name, data in itertools.chain([first], events):
-            if name == "token":
-                yield _event("token", {"text": data})
-            elif name == "answer":
-                answer = data.to_dict()
-                yield _event("citations", answer["citations"])
-                yield _event("done", answer)
-    except LLMError as exc:
-        yield _event("error", {"detail": str(exc)})
+async def _sse(position: int,
+               events: AsyncGenerator[tuple[str, Any]]) -> AsyncGenerator[str]:
+    """`queued` at once (how many are ahead), then the answer's events as they come."""
+    yield _event("queued", {"position": position})
+    async with aclosing(events):
+        try:
+            async for name, data in events:
+                if name == "token":
+                    yield _event("token", {"text": data})
+                elif name == "answer":
+                    answer = data.to_dict()
+                    yield _event("citations", answer["citations"])
+                    yield _event("done", answer)
+        except LLMError as exc:
+            yield _event("error", {"detail": str(exc)})
+        except ModelBusy as exc:
+            yield _event("error", {"detail": str(exc), "retry_after": exc.retry_after})
+
+
+class EventStream(StreamingResponse):
+    """Server-sent events whose source is closed the moment the response ends, a hang-up
+    included: closing it frees the model now rather than whenever the garbage collector
+    gets to an abandoned generator."""
+
+    def __init__(self, content: AsyncGenerator[str]) -> None:
+        super().__init__(content, media_type="text/event-stream",
+                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        self._events = content
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._events.aclose()
+
+
+def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 naming each field and what is wrong with it. The offending input is not echoed
+    back: it may not be encodable as JSON at all (NaN, a lone surrogate)."""
+    errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _model_busy(_: Request, exc: ModelBusy) -> JSONResponse:
+    """The model's queue is full or the turn did not come: when to come back."""
+    return JSONResponse({"detail": str(exc)}, status_code=503,
+                        headers={"Retry-After": str(exc.retry_after)})
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -316,10 +399,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services = Services(settings or get_settings())
         app.state.services.open_learners()
         yield
+        app.state.services.gate.close()  # generation still running stops at its next token
 
     app = FastAPI(title="Study Tutor", version=VERSION, lifespan=lifespan,
                   description="The learning plan, a searchable course library and a tutor that "
                   "answers from it with citations.")
+    app.add_exception_handler(ModelBusy, _model_busy)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_middleware(BodyLimit, max_bytes=(settings or get_settings()).max_body_kb * 1024)
 
     @app.get("/health", response_model=Health)
     def health(svc: ServicesDep) -> Health:
@@ -336,7 +423,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Health(status=status, ready=chunks > 0, index_chunks=chunks,
                       model_provider=svc.settings.llm_provider, model=model_label(svc.settings),
                       data_dir=str(svc.settings.data_dir.resolve()),
-                      chroma_url=svc.settings.chroma_url, detail=detail)
+                      chroma_url=svc.settings.chroma_url, detail=detail,
+                      model_queue=svc.gate.load())
 
     @app.get("/weeks", response_model=list[WeekSummary])
     def weeks(cur: CurriculumDep) -> list[WeekSummary]:
@@ -385,42 +473,47 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return dict(week=week, filters=request.filters(week), memory=memory)
 
     @app.post("/ask")
-    def ask(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> dict[str, Any]:
+    async def ask(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> dict[str, Any]:
         """Answer a question from the course material, with inline [n] citations.
 
-        With a learner's token: their week (unless `week` is given) and their saved history."""
-        require_index(svc)
+        With a learner's token: their week (unless `week` is given) and their saved history.
+        The model answers one question at a time: 503 with Retry-After when the queue is full
+        or this question's turn does not come in time."""
+
+        def answer() -> dict[str, Any]:
+            require_index(svc)
+            return svc.tutor.ask(request.question, mode=request.mode,
+                                 conversation_id=request.conversation_id,
+                                 **asking(request, learner, svc)).to_dict()
+
         try:
-            answer = svc.tutor.ask(request.question, mode=request.mode,
-                                   conversation_id=request.conversation_id,
-                                   **asking(request, learner, svc))
+            return await call_for(svc.gate, answer)
         except LLMError as exc:
             raise HTTPException(status_code=503, detail=str(exc)) from exc
-        return answer.to_dict()
 
     @app.post("/ask/stream")
     def ask_stream(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> StreamingResponse:
-        """Server-sent events: `token` (many), then `citations`, then `done` with the whole answer.
+        """Server-sent events: `queued` at once ({"position": questions ahead}), `token`
+        (many), then `citations`, then `done` with the whole answer.
 
-        An `error` event carries a model failure that happens mid-stream. A learner's token
-        works as for POST /ask."""
+        503 with Retry-After when the model's queue is full. Afterwards, an `error` event
+        carries a model failure, or a turn that did not come in time (with `retry_after`).
+        Hanging up stops the answer and frees the model. A learner's token works as for
+        POST /ask."""
         require_index(svc)
-        events = svc.tutor.stream(request.question, mode=request.mode,
-                                  conversation_id=request.conversation_id,
-                                  **asking(request, learner, svc))
-        try:  # surface failures before the first byte as a proper status code
-            first = next(events)
-        except LLMError as exc:
-            raise HTTPException(status_code=503, detail=str(exc)) from exc
-        return StreamingResponse(_sse(first, events), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        how = asking(request, learner, svc)
+        position = svc.gate.admit()
+        tutor = svc.tutor
+        events = stream_for(svc.gate, lambda: tutor.stream(
+            request.question, mode=request.mode, conversation_id=request.conversation_id, **how))
+        return EventStream(_sse(position, events))
 
     # -- learners ----------------------------------------------------------------------------
 
     @app.post("/learners", status_code=201, response_model=LearnerCreated)
     def create_learner(body: LearnerCreate, svc: ServicesDep) -> LearnerCreated:
         """Create a learner. The token in the response is shown this once; keep it."""
-        learner, token = svc.learners.create(body.name.strip(), body.start_date, body.pace,
+        learner, token = svc.learners.create(body.name, body.start_date, body.pace,
                                              body.current_week)
         return LearnerCreated(**LearnerPublic.of(learner).model_dump(), token=token)
 
@@ -534,7 +627,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def due_reviews(learner: LearnerDep, svc: ServicesDep,
                     until: dt.datetime | None = None) -> list[dict[str, Any]]:
         """Questions whose review is due (now, or by `until`)."""
-        return [q.public() for q in svc.quizzes.due(learner.id, until or dt.datetime.now(dt.UTC))]
+        until = until or dt.datetime.now(dt.UTC)
+        try:  # a naive `until` is UTC already
+            until = until.astimezone(dt.UTC) if until.tzinfo else until
+        except OverflowError as exc:  # 9999-12-31T23:59-10:00 is after the last UTC datetime
+            raise HTTPException(status_code=422, detail=f"until={until.isoformat()} is out of "
+                                "range in UTC: give a date before 9999-12-31") from exc
+        return [q.public() for q in svc.quizzes.due(learner.id, until)]
 
     @app.post("/learners/{learner_id}/reviews/{question_id}")
     def answer_review(question_id: str, body: ReviewAnswerIn, learner: LearnerDep,

@@ -771,7 +771,7 @@ def serve(data_dir: DataDirOption = None) -> None:
     settings = settings_for(data_dir)
     out.print(f"API on [link]{settings.resolved_api_url}[/link]  (docs: {settings.resolved_api_url}/docs)")
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                log_level="warning")
+                log_level="warning", timeout_graceful_shutdown=settings.shutdown_grace_s)
 
 
 @app.command()

@@ -79,6 +79,16 @@ class Settings(BaseSettings):
     api_port: int = 8000
     ui_port: int = 8501
     api_url: str = Field(default="", description="Where the UI finds the API; empty = api_host:api_port.")
+    # One model answers one question at a time; the others wait their turn in order. A bounded
+    # queue and a bounded wait keep a crowd from piling up requests nobody will wait for.
+    model_queue_size: int = Field(default=8, ge=0, description="Questions that may wait for the "
+                                  "model behind the one it is answering; more get 503.")
+    model_wait_s: float = Field(default=60.0, gt=0, description="Longest wait for the model's "
+                                "turn before a 503 with Retry-After.")
+    max_body_kb: int = Field(default=256, ge=1, description="Larger request bodies get 413 "
+                             "unread.")
+    shutdown_grace_s: int = Field(default=2, ge=0, description="On SIGTERM, how long answers "
+                                    "in progress may go on before they are cut off.")
 
     @property
     def chroma_dir(self) -> Path:

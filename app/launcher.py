@@ -20,7 +20,8 @@ UI_SCRIPT = Path(__file__).resolve().parent / "ui" / "main.py"
 
 def api_command(settings: Settings) -> list[str]:
     return [sys.executable, "-m", "uvicorn", "app.api:create_app", "--factory",
-            "--host", settings.api_host, "--port", str(settings.api_port), "--log-level", "warning"]
+            "--host", settings.api_host, "--port", str(settings.api_port), "--log-level", "warning",
+            "--timeout-graceful-shutdown", str(settings.shutdown_grace_s)]
 
 
 def ui_command(settings: Settings) -> list[str]:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -83,6 +89,32 @@ def wait_for(url: str, timeout: float = 120) -> None:
             pass
         time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    url: str
+
+
+@contextmanager
+def served(data_dir: Path, **env: str) -> Iterator[Server]:
+    """`tutor serve` in a subprocess on a free port, with `TUTOR_*` settings from `env`
+    (`model_wait_s="1"` sets TUTOR_MODEL_WAIT_S). Stopped afterwards unless the test did."""
+    port = free_port()
+    settings = {f"TUTOR_{name.upper()}": value for name, value in env.items()}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve"], cwd=REPO,
+        env={**os.environ, "TUTOR_DATA_DIR": str(data_dir), "TUTOR_API_PORT": str(port), **settings},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server(process, f"http://127.0.0.1:{port}")
+    try:
+        wait_for(f"{server.url}/health", timeout=60)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def write(path: Path, text: str | bytes) -> Path:

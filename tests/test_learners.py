@@ -182,6 +182,35 @@ def test_bad_learner_input_is_a_clear_4xx(client, method, path, body, status, de
     assert response.status_code == status and detail in response.text
 
 
+@pytest.mark.parametrize("raw, detail", [
+    ('{"name": "\\ud800"}', "name is not valid Unicode"),
+    ('{"name": "Ada \\udfff"}', "lone surrogate at character 4"),
+    ('{"name": "Ada", "pace": NaN}', "finite number"),
+    ('{"name": "Ada", "pace": Infinity}', "finite number"),
+    ('{"name": "Ada", "pace": -Infinity}', "finite number"),
+    ('{"name": "   "}', "name is blank"),
+])
+def test_a_body_that_is_not_text_or_numbers_is_a_422_that_says_why(client, raw, detail) -> None:
+    response = client.post("/learners", content=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422 and detail in response.text
+
+
+def test_a_lone_surrogate_in_any_body_is_a_422(client) -> None:
+    learner_id, auth = signup(client, "Ada")
+    for path in (f"/learners/{learner_id}/journal", "/ask"):
+        response = client.post(path, content='{"text": "\\ud800", "question": "\\ud800"}',
+                               headers={**auth, "Content-Type": "application/json"})
+        assert response.status_code == 422 and "not valid Unicode" in response.text, path
+
+
+@pytest.mark.parametrize("until", ["9999-12-31T23:59:59-10:00", "0001-01-01T00:00:00+10:00"])
+def test_a_review_date_beyond_the_calendar_in_utc_is_a_422(client, until) -> None:
+    learner_id, auth = signup(client, "Ada")
+    response = client.get(f"/learners/{learner_id}/reviews/due", params={"until": until},
+                          headers=auth)
+    assert response.status_code == 422 and "out of range in UTC" in response.json()["detail"]
+
+
 # -- quizzes and reviews through the API ------------------------------------------------------
 
 

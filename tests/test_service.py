@@ -1,0 +1,170 @@
+"""The service under load and abuse, as a study group would run it (case 13): a real `tutor serve`
+in a subprocess, real HTTP clients, the real local model.
+
+A client that hangs up mid-answer frees the model within a second; a busy model queues
+questions fairly, tells a newcomer its place at once and turns away what it can't serve in
+time (503 + Retry-After); /health never waits on the model; SIGTERM stops the server
+mid-answer within seconds."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import Server, served
+
+pytestmark = pytest.mark.slow
+
+# A concept question the notes cover, answered at length: the model is busy for seconds.
+LONG = {"question": "Explain how the attention mechanism in transformers works, step by step.",
+        "week": 18, "mode": "explain"}
+
+
+def events_of(response: httpx.Response) -> Iterator[tuple[str, dict]]:
+    """A streaming response's server-sent events, as they arrive."""
+    name = ""
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            yield name, json.loads(line.removeprefix("data: "))
+
+
+def model_queue(url: str) -> dict[str, int]:
+    return httpx.get(f"{url}/health", timeout=5).json()["model_queue"]
+
+
+def seconds_until_free(url: str, timeout: float = 30) -> float:
+    started = time.monotonic()
+    while model_queue(url) != {"running": 0, "waiting": 0}:
+        assert time.monotonic() - started < timeout, "the model was never freed"
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+class Answering(threading.Thread):
+    """A learner streaming an answer in the background, until it is told to hang up."""
+
+    def __init__(self, url: str, question: dict = LONG) -> None:
+        super().__init__(daemon=True)
+        self.url, self.question = url, question
+        self.events: list[str] = []
+        self.first_token = threading.Event()
+        self.hang_up = threading.Event()
+
+    def run(self) -> None:
+        try:
+            with httpx.Client(timeout=120) as client, \
+                    client.stream("POST", f"{self.url}/ask/stream", json=self.question) as response:
+                for name, _ in events_of(response):
+                    self.events.append(name)
+                    if name == "token":
+                        self.first_token.set()
+                    if self.hang_up.is_set():
+                        return
+        except httpx.HTTPError:  # the server went away mid-answer
+            self.events.append("cut off")
+
+    def stop(self) -> None:
+        self.hang_up.set()
+        self.join(60)
+
+
+@pytest.fixture(scope="module")
+def server(corpus_dir: Path) -> Iterator[Server]:
+    """One server for the module, its model loaded by a first answer."""
+    with served(corpus_dir) as server:
+        warm = httpx.post(f"{server.url}/ask", json={**LONG, "mode": "quick"}, timeout=300)
+        assert warm.status_code == 200, warm.text
+        yield server
+
+
+@pytest.mark.parametrize("after_s", [0.5, 1.0, 2.0])
+def test_a_client_that_hangs_up_frees_the_model_within_a_second(server: Server,
+                                                                  after_s: float) -> None:
+    started = time.monotonic()
+    with httpx.Client(timeout=60) as client, \
+            client.stream("POST", f"{server.url}/ask/stream", json=LONG) as response:
+        assert response.status_code == 200
+        assert next(events_of(response))[0] == "queued"
+        time.sleep(max(0.0, after_s - (time.monotonic() - started)))
+        busy = model_queue(server.url)["running"]
+    freed = seconds_until_free(server.url)  # the client and its connection are closed now
+    print(f"\nhang-up at {after_s} s (model busy: {busy}): model free {freed:.3f} s later")
+    if after_s >= 1.0:
+        assert busy == 1, "the answer had not started: this hang-up tested nothing"
+    assert freed < 1.0
+    quick = httpx.post(f"{server.url}/ask", json={**LONG, "mode": "quick"}, timeout=120)
+    assert quick.status_code == 200 and quick.json()["answer"]
+
+
+def test_a_newcomer_hears_its_place_at_once_and_health_never_waits(server: Server) -> None:
+    first = Answering(server.url)
+    first.start()
+    try:
+        assert first.first_token.wait(60)
+        started = time.monotonic()
+        with httpx.Client(timeout=60) as client, \
+                client.stream("POST", f"{server.url}/ask/stream", json=LONG) as response:
+            name, data = next(events_of(response))
+            heard = time.monotonic() - started
+            waited = time.monotonic()
+            health = httpx.get(f"{server.url}/health", timeout=5)
+            health_s = time.monotonic() - waited
+        print(f"\nqueued event after {heard:.3f} s; /health in {health_s:.3f} s while busy")
+        assert response.status_code == 200 and (name, data) == ("queued", {"position": 1})
+        assert heard < 1.0 and health_s < 1.0
+        assert health.json()["model_queue"]["running"] == 1
+    finally:
+        first.stop()
+    assert seconds_until_free(server.url) < 1.0
+
+
+def test_a_question_that_cannot_start_in_time_gets_503_with_retry_after(corpus_dir: Path) -> None:
+    with served(corpus_dir, model_queue_size="1", model_wait_s="1") as server:
+        first = Answering(server.url)
+        first.start()
+        try:
+            assert first.first_token.wait(120)
+            waiting: dict[str, httpx.Response] = {}
+            second = threading.Thread(target=lambda: waiting.setdefault(
+                "response", httpx.post(f"{server.url}/ask", json=LONG, timeout=60)))
+            second.start()
+            while model_queue(server.url)["waiting"] == 0:
+                time.sleep(0.01)
+            full = httpx.post(f"{server.url}/ask/stream", json=LONG, timeout=60)
+            second.join(30)
+            late = waiting["response"]
+            with httpx.stream("POST", f"{server.url}/ask/stream", json=LONG, timeout=60) as stream:
+                streamed = list(events_of(stream))
+        finally:
+            first.stop()
+    assert first.events.count("token") > 1
+    assert full.status_code == 503 and "TUTOR_MODEL_QUEUE_SIZE" in full.json()["detail"]
+    assert int(full.headers["Retry-After"]) >= 1
+    assert late.status_code == 503 and "TUTOR_MODEL_WAIT_S" in late.json()["detail"]
+    assert int(late.headers["Retry-After"]) >= 1
+    assert [name for name, _ in streamed] == ["queued", "error"]
+    assert streamed[1][1]["retry_after"] >= 1 and "TUTOR_MODEL_WAIT_S" in streamed[1][1]["detail"]
+
+
+def test_sigterm_stops_the_server_mid_answer_within_five_seconds(corpus_dir: Path) -> None:
+    with served(corpus_dir) as server:
+        answering = Answering(server.url)
+        answering.start()
+        assert answering.first_token.wait(120)
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=30)
+        stopped = time.monotonic() - started
+    answering.join(10)
+    print(f"\nSIGTERM mid-answer: stopped in {stopped:.2f} s; the client saw "
+          f"{answering.events.count('token')} tokens, then {answering.events[-1]!r}")
+    assert stopped < 5.0
