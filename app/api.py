@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.exc import DatabaseError
 from starlette.types import Receive, Scope, Send
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -32,9 +33,11 @@ from app.learners import (
     LearnerStoreError,
     NotFound,
     QuizRecords,
+    unusable,
     week_on,
 )
 from app.llm import LLMError, judge_model, model_label
+from app.rate_limit import RateLimit
 from app.model_gate import ModelBusy, ModelGate, call_for, stream_for
 from app.progress import progress
 from app.quiz import (
@@ -70,7 +73,10 @@ class Services:
         self._jobs: IngestJobs | None = None
         self._learners: LearnerStore | None = None
         self.learners_error = ""
+        self.learners_lost = False  # failed while running: not reopened until restart
         self.gate = ModelGate(settings.model_queue_size, settings.model_wait_s)
+        self.limits = {"questions": RateLimit(settings.asks_per_minute, 60),
+                       "new learners": RateLimit(settings.signups_per_hour, 3600)}
         self._tutor_lock = threading.Lock()  # one Tutor: a second would load a second model
 
     def open_learners(self) -> None:
@@ -84,11 +90,31 @@ class Services:
 
     @property
     def learners(self) -> LearnerStore:
-        if self._learners is None:
-            self.open_learners()
-        if self._learners is None:
+        """The learner database, or a 503 saying what to do (`usable_learners`)."""
+        store = self.usable_learners()
+        if store is None:
             raise HTTPException(status_code=503, detail=self.learners_error)
+        return store
+
+    def usable_learners(self) -> LearnerStore | None:
+        """The learner database, checked on each use; None, with `learners_error` saying why,
+        when it can't be used. One that failed while the server ran (its file removed,
+        replaced or damaged) stays failed until restart; one that would not open is tried
+        again (it may have been moved aside)."""
+        if self._learners is None and not self.learners_lost:
+            self.open_learners()
+        if self._learners is not None:
+            try:
+                self._learners.check()
+            except LearnerStoreError as exc:
+                self.learners_failed(str(exc))
         return self._learners
+
+    def learners_failed(self, error: str) -> None:
+        """The learner database failed in use: stop using it; /health says why."""
+        if self._learners is not None:
+            self._learners.close()
+        self._learners, self.learners_error, self.learners_lost = None, error, True
 
     @cached_property
     def writer(self) -> QuestionWriter:
@@ -340,6 +366,19 @@ def optional_learner(svc: ServicesDep,
 AskerDep = Annotated[Learner | None, Depends(optional_learner)]
 
 
+def rate_limited(what: str) -> Any:
+    """A dependency counting the request against the client's limit for `what`: 429 with
+    Retry-After when it is over (TUTOR_ASKS_PER_MINUTE, TUTOR_SIGNUPS_PER_HOUR)."""
+
+    def check(request: Request, svc: ServicesDep) -> None:
+        wait = svc.limits[what].hit(request.client.host if request.client else "")
+        if wait:
+            raise HTTPException(status_code=429, headers={"Retry-After": str(wait)},
+                                detail=f"too many {what} from your address: try again in {wait} s")
+
+    return Depends(check)
+
+
 def _event(name: str, data: Any) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -387,6 +426,16 @@ def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
     return JSONResponse({"detail": errors}, status_code=422)
 
 
+def _learners_failed(request: Request, exc: Exception) -> JSONResponse:
+    """The learner database failed mid-request (LearnerStoreError after a commit that may
+    not have been stored, or a database error): 503, never an acknowledgement."""
+    svc: Services = request.app.state.services
+    if isinstance(exc, DatabaseError):
+        exc = LearnerStoreError(unusable(svc.settings.resolved_database_url, exc))
+    svc.learners_failed(str(exc))
+    return JSONResponse({"detail": str(exc)}, status_code=503)
+
+
 def _model_busy(_: Request, exc: ModelBusy) -> JSONResponse:
     """The model's queue is full or the turn did not come: when to come back."""
     return JSONResponse({"detail": str(exc)}, status_code=503,
@@ -406,6 +455,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   "answers from it with citations.")
     app.add_exception_handler(ModelBusy, _model_busy)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(LearnerStoreError, _learners_failed)
+    app.add_exception_handler(DatabaseError, _learners_failed)
     app.add_middleware(BodyLimit, max_bytes=(settings or get_settings()).max_body_kb * 1024)
 
     @app.get("/health", response_model=Health)
@@ -416,9 +467,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             chunks, status, detail = 0, "degraded", str(exc)
         else:
             status, detail = "ok", "" if chunks else "the index is empty: run `tutor ingest`"
-        if svc.learners_error:
-            svc.open_learners()  # fixed meanwhile? (moved aside, or restored)
-        if svc.learners_error:
+        if svc.usable_learners() is None:
             status, detail = "degraded", "; ".join(filter(None, [detail, svc.learners_error]))
         return Health(status=status, ready=chunks > 0, index_chunks=chunks,
                       model_provider=svc.settings.llm_provider, model=model_label(svc.settings),
@@ -472,7 +521,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 raise HTTPException(status_code=404, detail=str(exc)) from exc
         return dict(week=week, filters=request.filters(week), memory=memory)
 
-    @app.post("/ask")
+    @app.post("/ask", dependencies=[rate_limited("questions")])
     async def ask(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> dict[str, Any]:
         """Answer a question from the course material, with inline [n] citations.
 
@@ -491,7 +540,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except LLMError as exc:
             raise HTTPException(status_code=503, detail=str(exc)) from exc
 
-    @app.post("/ask/stream")
+    @app.post("/ask/stream", dependencies=[rate_limited("questions")])
     def ask_stream(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> StreamingResponse:
         """Server-sent events: `queued` at once ({"position": questions ahead}), `token`
         (many), then `citations`, then `done` with the whole answer.
@@ -510,7 +559,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # -- learners ----------------------------------------------------------------------------
 
-    @app.post("/learners", status_code=201, response_model=LearnerCreated)
+    @app.post("/learners", status_code=201, response_model=LearnerCreated,
+              dependencies=[rate_limited("new learners")])
     def create_learner(body: LearnerCreate, svc: ServicesDep) -> LearnerCreated:
         """Create a learner. The token in the response is shown this once; keep it."""
         learner, token = svc.learners.create(body.name, body.start_date, body.pace,

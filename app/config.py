@@ -85,6 +85,10 @@ class Settings(BaseSettings):
                                   "model behind the one it is answering; more get 503.")
     model_wait_s: float = Field(default=60.0, gt=0, description="Longest wait for the model's "
                                 "turn before a 503 with Retry-After.")
+    asks_per_minute: int = Field(default=60, ge=0, description="Questions per client address "
+                                 "per minute (0 = no limit); more get 429.")
+    signups_per_hour: int = Field(default=30, ge=0, description="Learners created per client "
+                                  "address per hour (0 = no limit); more get 429.")
     max_body_kb: int = Field(default=256, ge=1, description="Larger request bodies get 413 "
                              "unread.")
     shutdown_grace_s: int = Field(default=2, ge=0, description="On SIGTERM, how long answers "

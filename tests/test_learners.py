@@ -483,6 +483,26 @@ def test_a_damaged_database_is_named_in_health_and_503s_until_moved_aside(settin
         assert client.get("/health").json()["status"] == "ok"
 
 
+@pytest.mark.parametrize("damage, fix", [
+    (lambda path: [p.unlink() for p in path.parent.glob("tutor.db*")], "restore it from a backup"),
+    (lambda path: path.write_bytes(b""), "Move it aside"),
+    (lambda path: path.write_bytes(b"garbage" * 500), "Move it aside"),
+])
+def test_a_database_lost_while_serving_is_a_503_and_no_write_is_acknowledged(
+        settings, damage, fix) -> None:
+    path = settings.data_dir / "tutor.db"
+    with TestClient(create_app(settings)) as client:
+        learner_id, auth = signup(client, "Ada")
+        damage(path)
+        refused = client.post(f"/learners/{learner_id}/journal", json={"text": "kept?"},
+                              headers=auth)
+        assert refused.status_code == 503 and fix in refused.json()["detail"]
+        assert client.post("/learners", json={"name": "Bob"}).status_code == 503
+        health = client.get("/health").json()
+        assert health["status"] == "degraded" and fix in health["detail"]
+        assert client.get("/weeks/18").status_code == 200  # what needs no learner still works
+
+
 WRITER = """
 import datetime as dt, sys
 from app.learners import LearnerStore, QuizRecords
