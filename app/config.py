@@ -100,7 +100,13 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.data_dir / 'tutor.db').resolve()}"
+        """The SQLAlchemy URL of the learner database. A plain `postgresql://` (or Heroku's
+        `postgres://`) URL gets the psycopg 3 driver we install: SQLAlchemy would otherwise
+        look for psycopg2."""
+        if not self.database_url:
+            return f"sqlite:///{(self.data_dir / 'tutor.db').resolve()}"
+        scheme, _, rest = self.database_url.partition("://")
+        return f"postgresql+psycopg://{rest}" if scheme in ("postgresql", "postgres") else self.database_url
 
     @property
     def resolved_api_url(self) -> str:

@@ -52,6 +52,39 @@ def corpus_dir(tmp_path_factory, embedder) -> Path:
     return data_dir
 
 
+POSTGRES = "TUTOR_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty learner database: SQLite in a temporary folder, then a database of its
+    own on the PostgreSQL server that TUTOR_TEST_POSTGRES_URL names (`.ci/run` starts one;
+    without it the PostgreSQL case skips and says so)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tutor.db'}"
+        return
+    server = os.environ.get(POSTGRES)
+    if not server:
+        pytest.skip(f"{POSTGRES} is not set: no PostgreSQL server to test against "
+                    "(.ci/run starts one)")
+    import uuid
+
+    import psycopg
+    from sqlalchemy import make_url
+
+    from app.config import Settings
+
+    name = f"tutor_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(Settings(database_url=server).resolved_database_url).set(database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def settings(data_dir: Path):
     from app.config import Settings
