@@ -57,11 +57,23 @@ class Slot:
     gate: ModelGate
     caller: Caller
 
+    def stopped(self) -> bool:
+        return self.caller.left.is_set() or self.gate.closing
+
     def check(self) -> None:
-        if self.caller.left.is_set():
-            raise Abandoned("the client left; generation stopped")
-        if self.gate.closing:
-            raise Abandoned("the server is stopping")
+        if self.stopped():
+            raise Abandoned("the server is stopping" if self.gate.closing
+                            else "the client left; generation stopped")
+
+
+_SLOT: ContextVar[Slot | None] = ContextVar("model_slot", default=None)
+
+
+def current_slot() -> Slot | None:
+    """The slot held on this thread, if any. The model runtime asks it whether to stop in
+    the middle of a computation (llama.cpp reads a long prompt for seconds, with no token
+    between to check at)."""
+    return _SLOT.get()
 
 
 class ModelGate:
@@ -115,9 +127,11 @@ class ModelGate:
                 self._cond.notify_all()  # the next in line may be at the head now
             self._running += 1
         started = time.monotonic()
+        _SLOT.set(Slot(self, caller))
         try:
-            yield Slot(self, caller)
+            yield _SLOT.get()
         finally:
+            _SLOT.set(None)
             with self._cond:
                 self._running -= 1
                 self._typical_s = 0.8 * self._typical_s + 0.2 * (time.monotonic() - started)
