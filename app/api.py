@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from ipaddress import ip_address
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing, asynccontextmanager
 from functools import cached_property
@@ -21,9 +22,9 @@ from sqlalchemy.exc import DatabaseError
 from starlette.types import Receive, Scope, Send
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.body_limit import BodyLimit
+from app.guards import BodyLimit, HostAllowList
 from app.config import Settings, get_settings
-from app.ingest_jobs import Busy, IngestJobs
+from app.ingest_jobs import Busy, Forbidden, IngestJobs, check_allowed, ingest_roots
 from app.learners import (
     JOURNAL_CHARS,
     AlreadyAnswered,
@@ -366,6 +367,22 @@ def optional_learner(svc: ServicesDep,
 AskerDep = Annotated[Learner | None, Depends(optional_learner)]
 
 
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+
+
+def same_machine(request: Request) -> None:
+    """403 unless the request came over loopback straight from this machine. A request that
+    passed through a proxy (it says so in a forwarding header) is not: the proxy on this
+    machine may be relaying anyone, and what such headers claim is not checked."""
+    try:
+        loopback = request.client is not None and ip_address(request.client.host).is_loopback
+    except ValueError:  # not an IP address (a Unix socket's peer)
+        loopback = False
+    if not loopback or any(header in request.headers for header in FORWARDING_HEADERS):
+        raise HTTPException(status_code=403, detail="ingest is accepted from this machine only: "
+                            "run `tutor ingest` on the server")
+
+
 def rate_limited(what: str) -> Any:
     """A dependency counting the request against the client's limit for `what`: 429 with
     Retry-After when it is over (TUTOR_ASKS_PER_MINUTE, TUTOR_SIGNUPS_PER_HOUR)."""
@@ -457,7 +474,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(LearnerStoreError, _learners_failed)
     app.add_exception_handler(DatabaseError, _learners_failed)
-    app.add_middleware(BodyLimit, max_bytes=(settings or get_settings()).max_body_kb * 1024)
+    limits = settings or get_settings()
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_kb * 1024)
+    app.add_middleware(HostAllowList, hosts=limits.allowed_hosts)
 
     @app.get("/health", response_model=Health)
     def health(svc: ServicesDep) -> Health:
@@ -727,21 +746,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except NotFound as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from exc
 
-    LOCAL = {"127.0.0.1", "::1", "localhost", "testclient"}
-
-    @app.post("/ingest", status_code=202)
-    def ingest(body: IngestRequest, request: Request, svc: ServicesDep) -> dict[str, Any]:
+    @app.post("/ingest", status_code=202, dependencies=[Depends(same_machine)])
+    def ingest(body: IngestRequest, svc: ServicesDep) -> dict[str, Any]:
         """Ingest on the server, in this process (the embedded index's one writer).
 
-        Accepted from this machine only: `tutor ingest` uses it when the API is running."""
-        if request.client is None or request.client.host not in LOCAL:
-            raise HTTPException(status_code=403, detail="ingest is accepted from this machine only")
+        Accepted from this machine only: `tutor ingest` uses it when the API is running.
+        Paths must lie under the corpus or TUTOR_INGEST_ROOTS; git URLs must be https, ssh
+        or file. Credentials in a URL are used for the clone, never stored or shown."""
         try:
+            for path in body.paths:
+                check_allowed(path, ingest_roots(svc.settings))
             return svc.jobs.start(body.paths, rebuild=body.rebuild).to_dict()
+        except Forbidden as exc:
+            raise HTTPException(status_code=403, detail=str(exc)) from exc
         except Busy as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from exc
 
-    @app.get("/ingest/{job_id}")
+    @app.get("/ingest/{job_id}", dependencies=[Depends(same_machine)])
     def ingest_status(job_id: str, svc: ServicesDep) -> dict[str, Any]:
         job = svc.jobs.jobs.get(job_id)
         if job is None:

@@ -85,6 +85,12 @@ class Settings(BaseSettings):
                                   "model behind the one it is answering; more get 503.")
     model_wait_s: float = Field(default=60.0, gt=0, description="Longest wait for the model's "
                                 "turn before a 503 with Retry-After.")
+    allowed_hosts: list[str] = Field(
+        default=["localhost", "127.0.0.1", "::1"],
+        description='Host names the API answers to, as JSON (["tutor.example.org"]); "*" = any.')
+    ingest_roots: list[Path] = Field(
+        default=[], description="Folders POST /ingest may read besides the bundled corpus, as "
+        'JSON (["/srv/notes"]).')
     asks_per_minute: int = Field(default=60, ge=0, description="Questions per client address "
                                  "per minute (0 = no limit); more get 429.")
     signups_per_hour: int = Field(default=30, ge=0, description="Learners created per client "

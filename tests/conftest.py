@@ -99,6 +99,14 @@ def ingestor(settings, embedder):
     return Ingestor(settings, embedder=embedder)
 
 
+def local_client(app, **kwargs):
+    """A test client talking as a program on this machine does: to Host localhost, from
+    127.0.0.1 (Starlette's default, Host "testserver" from "testclient", is neither)."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, base_url="http://localhost", **{"client": ("127.0.0.1", 50000), **kwargs})
+
+
 def free_port() -> int:
     import socket
 

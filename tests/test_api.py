@@ -11,17 +11,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from app.api import create_app
 from app.config import Settings
 from ingest.pipeline import Ingestor
-from tests.conftest import REPO, free_port, served, write
+from tests.conftest import REPO, free_port, local_client, served, write
 
 
 @pytest.fixture
 def client(settings):
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         yield client
 
 
@@ -72,7 +71,7 @@ def test_search_on_an_empty_index_is_a_conflict_with_advice(client) -> None:
 
 
 def test_search_returns_hits_best_first(indexed) -> None:
-    with TestClient(create_app(indexed)) as client:
+    with local_client(create_app(indexed)) as client:
         hits = client.get("/search", params={"q": "which pooling keeps the largest value", "k": 1}).json()
         assert client.get("/health").json()["ready"] is True
     assert hits[0]["source"] == "pooling.md" and hits[0]["heading"] == "Pooling"
@@ -135,7 +134,7 @@ def test_a_body_over_the_limit_is_a_413_naming_the_setting(settings) -> None:
         for _ in range(10):
             yield b"x" * (1 << 20)
 
-    with TestClient(create_app(settings.model_copy(update={"max_body_kb": 64}))) as client:
+    with local_client(create_app(settings.model_copy(update={"max_body_kb": 64}))) as client:
         declared = client.post("/ask", content=b"x" * (10 << 20),
                                headers={"Content-Type": "application/json"})
         streamed = client.post("/ask", content=chunks(),
@@ -155,7 +154,7 @@ def test_a_dead_model_server_is_a_503_naming_the_setting(corpus_dir: Path) -> No
     dead = Settings(data_dir=corpus_dir, llm_provider="openai", openai_model="m",
                     openai_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_timeout_s=5)
     question = {"question": "How does Adam work?", "week": 6}
-    with TestClient(create_app(dead)) as client:
+    with local_client(create_app(dead)) as client:
         response = client.post("/ask", json=question)
         assert response.status_code == 503
         assert "TUTOR_OPENAI_BASE_URL" in response.json()["detail"]
@@ -168,7 +167,7 @@ def test_a_dead_model_server_is_a_503_naming_the_setting(corpus_dir: Path) -> No
 
 
 def test_plan_questions_stream_over_sse_with_citations(corpus_dir: Path) -> None:
-    with TestClient(create_app(Settings(data_dir=corpus_dir))) as client:
+    with local_client(create_app(Settings(data_dir=corpus_dir))) as client:
         response = client.post("/ask/stream", json={"question": "What is my assignment this week?",
                                                     "week": 18})
     assert response.headers["content-type"].startswith("text/event-stream")
@@ -181,7 +180,7 @@ def test_plan_questions_stream_over_sse_with_citations(corpus_dir: Path) -> None
 
 @pytest.mark.slow
 def test_ask_and_stream_with_the_local_model(corpus_dir: Path) -> None:
-    with TestClient(create_app(Settings(data_dir=corpus_dir))) as client:
+    with local_client(create_app(Settings(data_dir=corpus_dir))) as client:
         answer = client.post("/ask", json={"question": "What does the forget gate of an LSTM do?",
                                            "week": 17}).json()
         assert answer["grounded"] and answer["citations"]
@@ -224,7 +223,7 @@ def test_while_the_api_runs_ingest_goes_through_it_and_search_keeps_answering(
         write(folder / f"topic-{i}.md", f"# Topic {i}\n\n" + " ".join(f"idea{i} word{j}" for j in range(200)))
     write(folder / "gradient-clipping.md", "# Gradient clipping\n\nClipping rescales gradients whose "
           "norm exceeds a threshold, which keeps exploding gradients in check.\n")
-    with served(indexed.data_dir) as server:
+    with served(indexed.data_dir, ingest_roots=json.dumps([str(folder)])) as server:
         url = server.url
         env = {**os.environ, "TUTOR_DATA_DIR": str(indexed.data_dir), "TUTOR_API_URL": url}
         ingest = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(folder), "--json"],
@@ -251,6 +250,66 @@ def test_while_the_api_runs_ingest_goes_through_it_and_search_keeps_answering(
 
 def test_ingest_is_refused_from_other_machines_and_reports_unknown_jobs(client) -> None:
     assert client.get("/ingest/nope").status_code == 404
-    remote = TestClient(client.app, client=("203.0.113.9", 5000))
+    remote = local_client(client.app, client=("203.0.113.9", 5000))
     response = remote.post("/ingest", json={"paths": ["/tmp"]})
     assert response.status_code == 403 and "this machine only" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("headers", [{"X-Forwarded-For": "127.0.0.1"}, {"Forwarded": "for=::1"},
+                                     {"X-Real-IP": "127.0.0.1"}])
+def test_a_request_through_a_proxy_is_not_from_this_machine(client, headers) -> None:
+    for response in (client.post("/ingest", json={"paths": ["/tmp"]}, headers=headers),
+                     client.get("/ingest/some-job", headers=headers)):
+        assert response.status_code == 403 and "this machine only" in response.json()["detail"]
+
+
+def test_job_status_is_for_this_machine_only(client) -> None:
+    remote = local_client(client.app, client=("203.0.113.9", 5000))
+    assert remote.get("/ingest/some-job").status_code == 403
+    assert client.get("/ingest/some-job").status_code == 404
+
+
+@pytest.mark.parametrize("path, detail", [
+    ("/etc", "TUTOR_INGEST_ROOTS"),
+    (str(REPO / "corpus" / ".." / ".."), "TUTOR_INGEST_ROOTS"),
+    ("--upload-pack=touch /tmp/pwned", "TUTOR_INGEST_ROOTS"),
+    ("http://example.org/notes.git", "only https://, ssh://"),
+    ("git://example.org/notes.git", "only https://, ssh://"),
+    ("ext::sh -c touch% /tmp/pwned", "TUTOR_INGEST_ROOTS"),  # not a URL git would clone
+    ("file:///etc/notes.git", "TUTOR_INGEST_ROOTS"),
+])
+def test_ingest_reads_only_the_configured_roots_and_safe_git_urls(client, path, detail) -> None:
+    response = client.post("/ingest", json={"paths": [path]})
+    assert response.status_code == 403 and detail in response.json()["detail"]
+
+
+def test_a_link_out_of_an_ingest_root_is_refused(settings, tmp_path: Path) -> None:
+    root = tmp_path / "notes"
+    write(root / "week1.md", "# Week 1\n")
+    (root / "elsewhere").symlink_to("/etc")
+    with local_client(create_app(settings.model_copy(update={"ingest_roots": [root]}))) as client:
+        refused = client.post("/ingest", json={"paths": [str(root / "elsewhere")]})
+        assert refused.status_code == 403
+        accepted = client.post("/ingest", json={"paths": [str(root / "week1.md")]})
+        assert accepted.status_code == 202
+
+
+def test_credentials_in_a_git_url_are_never_shown(client) -> None:
+    url = f"https://ada:s3cret@127.0.0.1:{free_port()}/notes.git"  # nothing listens there
+    job = client.post("/ingest", json={"paths": [url]}).json()
+    while job["state"] == "running":
+        job = client.get(f"/ingest/{job['id']}").json()
+    shown = url.replace("ada:s3cret@", "")
+    assert job["paths"] == [shown] and job["summary"]["skipped"][0]["source"] == shown
+    assert "git failed" in job["summary"]["skipped"][0]["reason"]
+    assert "s3cret" not in json.dumps(job) and "ada" not in json.dumps(job)
+
+
+@pytest.mark.parametrize("host, status", [("localhost", 200), ("127.0.0.1:8000", 200),
+                                          ("[::1]:8000", 200), ("evil.example", 400),
+                                          ("localhost.evil.example", 400)])
+def test_only_allowed_host_names_are_answered(client, host, status) -> None:
+    response = client.get("/weeks/1", headers={"Host": host})
+    assert response.status_code == status
+    if status == 400:
+        assert "TUTOR_ALLOWED_HOSTS" in response.json()["detail"]

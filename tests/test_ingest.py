@@ -250,3 +250,17 @@ def test_ingest_and_search_against_a_chroma_server(tmp_path: Path, embedder) -> 
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://ada:s3cret@example.org/notes.git", "https://example.org/notes.git"),
+    ("https://ghp_token@example.org/notes.git", "https://example.org/notes.git"),
+    ("ssh://git:pw@example.org/notes.git", "ssh://git@example.org/notes.git"),
+    ("ssh://git@example.org/notes.git", "ssh://git@example.org/notes.git"),
+    ("git@example.org:ada/notes.git", "git@example.org:ada/notes.git"),
+    ("https://example.org/a@b/notes.git", "https://example.org/a@b/notes.git"),
+])
+def test_credentials_are_taken_out_of_git_urls_before_they_are_stored_or_shown(url, shown) -> None:
+    from ingest.sources import redact
+
+    assert redact(url) == shown

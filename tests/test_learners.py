@@ -7,7 +7,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from app.api import create_app
 from app.learners import (
@@ -20,6 +19,7 @@ from app.learners import (
 )
 from ingest.curriculum import WeekOutOfRange, load_curriculum
 from ingest.notes import read_notes
+from tests.conftest import local_client
 from tests.test_api import sse_events
 
 CURRICULUM = load_curriculum()
@@ -137,7 +137,7 @@ def test_a_corrupt_database_file_is_reported_and_left_untouched(tmp_path) -> Non
 
 @pytest.fixture
 def client(settings, database_url):
-    with TestClient(create_app(settings.model_copy(update={"database_url": database_url}))) as client:
+    with local_client(create_app(settings.model_copy(update={"database_url": database_url}))) as client:
         yield client
 
 
@@ -450,7 +450,7 @@ def library(corpus_dir, database_url):
     from app.config import Settings
 
     settings = Settings(data_dir=corpus_dir, database_url=database_url)
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         yield client
 
 
@@ -499,7 +499,7 @@ def test_a_damaged_database_is_named_in_health_and_503s_until_moved_aside(settin
     path = settings.data_dir / "tutor.db"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"garbage" * 500)
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         health = client.get("/health").json()
         assert health["status"] == "degraded" and str(path.resolve()) in health["detail"]
         refused = client.post("/learners", json={"name": "Ada"})
@@ -518,7 +518,7 @@ def test_a_damaged_database_is_named_in_health_and_503s_until_moved_aside(settin
 def test_a_database_lost_while_serving_is_a_503_and_no_write_is_acknowledged(
         settings, damage, fix) -> None:
     path = settings.data_dir / "tutor.db"
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         learner_id, auth = signup(client, "Ada")
         damage(path)
         refused = client.post(f"/learners/{learner_id}/journal", json={"text": "kept?"},

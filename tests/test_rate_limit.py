@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
 
 from app.api import create_app
+from tests.conftest import local_client
 from app.rate_limit import RateLimit
 
 
@@ -23,7 +23,7 @@ def test_no_limit_when_set_to_zero() -> None:
 
 def test_the_api_answers_429_with_retry_after_past_the_limit(settings) -> None:
     limited = settings.model_copy(update={"signups_per_hour": 2, "asks_per_minute": 1})
-    with TestClient(create_app(limited)) as client:
+    with local_client(create_app(limited)) as client:
         signups = [client.post("/learners", json={"name": f"L{n}"}) for n in range(3)]
         asks = [client.post(path, json={"question": "What is attention?"})
                 for path in ("/ask", "/ask/stream")]

@@ -98,18 +98,21 @@ def server(corpus_dir: Path) -> Iterator[Server]:
 @pytest.mark.parametrize("after_s", [0.5, 1.0, 2.0])
 def test_a_client_that_hangs_up_frees_the_model_within_a_second(server: Server,
                                                                   after_s: float) -> None:
-    started = time.monotonic()
+    """Hang-ups 0.5 s (llama.cpp still reading the prompt), 1 and 2 s after the model took
+    the question: counted from then, as retrieval before it takes seconds on a busy machine."""
+    seconds_until_free(server.url)  # the question before has let go
     with httpx.Client(timeout=60) as client, \
             client.stream("POST", f"{server.url}/ask/stream", json=LONG) as response:
         assert response.status_code == 200
         assert next(events_of(response))[0] == "queued"
-        time.sleep(max(0.0, after_s - (time.monotonic() - started)))
+        while model_queue(server.url)["running"] == 0:
+            time.sleep(0.01)
+        time.sleep(after_s)
         busy = model_queue(server.url)["running"]
     freed = seconds_until_free(server.url)  # the client and its connection are closed now
-    print(f"\nhang-up at {after_s} s (model busy: {busy}): model free {freed:.3f} s later")
-    if after_s >= 1.0:
-        assert busy == 1, "the answer had not started: this hang-up tested nothing"
-    assert freed < 1.0
+    print(f"\nhang-up {after_s} s into the answer (model busy: {busy}): "
+          f"model free {freed:.3f} s later")
+    assert busy == 1 and freed < 1.0
     assert first_token_after(server.url) < 60  # the next question gets the model
 
 
@@ -117,7 +120,7 @@ def test_a_newcomer_hears_its_place_at_once_and_health_never_waits(server: Serve
     first = Answering(server.url)
     first.start()
     try:
-        assert first.first_token.wait(60)
+        assert first.first_token.wait(300)
         started = time.monotonic()
         with httpx.Client(timeout=60) as client, \
                 client.stream("POST", f"{server.url}/ask/stream", json=LONG) as response:
@@ -140,7 +143,7 @@ def test_a_question_that_cannot_start_in_time_gets_503_with_retry_after(corpus_d
         first = Answering(server.url)
         first.start()
         try:
-            assert first.first_token.wait(120)
+            assert first.first_token.wait(300)
             waiting: dict[str, httpx.Response] = {}
             second = threading.Thread(target=lambda: waiting.setdefault(
                 "response", httpx.post(f"{server.url}/ask", json=LONG, timeout=60)))
@@ -167,7 +170,7 @@ def test_sigterm_stops_the_server_mid_answer_within_five_seconds(corpus_dir: Pat
     with served(corpus_dir) as server:
         answering = Answering(server.url)
         answering.start()
-        assert answering.first_token.wait(120)
+        assert answering.first_token.wait(300)
         started = time.monotonic()
         server.process.send_signal(signal.SIGTERM)
         server.process.wait(timeout=30)
