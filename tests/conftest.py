@@ -139,13 +139,13 @@ class Server:
 
 
 @contextmanager
-def served(data_dir: Path, **env: str) -> Iterator[Server]:
-    """`tutor serve` in a subprocess on a free port, with `TUTOR_*` settings from `env`
+def served(data_dir: Path, *args: str, **env: str) -> Iterator[Server]:
+    """`tutor serve [args]` in a subprocess on a free port, with `TUTOR_*` settings from `env`
     (`model_wait_s="1"` sets TUTOR_MODEL_WAIT_S). Stopped afterwards unless the test did."""
     port = free_port()
     settings = {f"TUTOR_{name.upper()}": value for name, value in env.items()}
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"], cwd=REPO,
+        [sys.executable, "-m", "app.cli", "serve", *args], cwd=REPO,
         env={**os.environ, "TUTOR_DATA_DIR": str(data_dir), "TUTOR_API_PORT": str(port), **settings},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = Server(process, f"http://127.0.0.1:{port}")

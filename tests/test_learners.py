@@ -1,10 +1,10 @@
-"""Learners: private progress in a migrated SQLite database; one learner never sees another's."""
+"""Learners: private progress in a migrated database (SQLite, and PostgreSQL when a server is
+given); one learner never sees another's."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from pathlib import Path
 
 import pytest
 

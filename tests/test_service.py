@@ -179,3 +179,25 @@ def test_sigterm_stops_the_server_mid_answer_within_five_seconds(corpus_dir: Pat
     print(f"\nSIGTERM mid-answer: stopped in {stopped:.2f} s; the client saw "
           f"{answering.events.count('token')} tokens, then {answering.events[-1]!r}")
     assert stopped < 5.0
+
+
+def test_serve_runs_several_workers_and_sigterm_stops_them_all(data_dir: Path) -> None:
+    with served(data_dir, "--workers", "2") as server:
+        children = [int(pid) for pid in Path(f"/proc/{server.process.pid}/task/{server.process.pid}"
+                                              "/children").read_text().split()]
+        assert len(children) >= 2  # uvicorn's workers (and its resource tracker)
+        assert {httpx.get(f"{server.url}/health").json()["status"] for _ in range(4)} == {"ok"}
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=30)
+        stopped = time.monotonic() - started
+    assert stopped < 5.0
+    assert not [pid for pid in children if alive(pid)]
+
+
+def alive(pid: int) -> bool:
+    """Running, or stopped but not yet reaped (a zombie has stopped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
