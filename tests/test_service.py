@@ -114,7 +114,8 @@ def test_a_client_that_hangs_up_frees_the_model_within_a_second(server: Server,
     with httpx.Client(timeout=60) as client, \
             client.stream("POST", f"{server.url}/ask/stream", json=LONG) as response:
         assert response.status_code == 200
-        assert next(events_of(response))[0] == "queued"
+        events = events_of(response)  # kept: dropping it would close the connection here
+        assert next(events)[0] == "queued"
         wait_until_answering(server.url)
         time.sleep(after_s)
         busy = model_queue(server.url)["running"]
@@ -133,7 +134,8 @@ def test_a_newcomer_hears_its_place_at_once_and_health_never_waits(server: Serve
         started = time.monotonic()
         with httpx.Client(timeout=60) as client, \
                 client.stream("POST", f"{server.url}/ask/stream", json=LONG) as response:
-            name, data = next(events_of(response))
+            events = events_of(response)  # kept open until the end of the block
+            name, data = next(events)
             heard = time.monotonic() - started
             waited = time.monotonic()
             health = httpx.get(f"{server.url}/health", timeout=5)
