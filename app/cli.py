@@ -899,19 +899,30 @@ def _print_eval(result: dict[str, Any]) -> None:
 
 
 @app.command()
-def serve(data_dir: DataDirOption = None) -> None:
+def serve(
+    host: Annotated[str | None, typer.Option(
+        "--host", help="Address to listen on (default TUTOR_API_HOST, 127.0.0.1). For a study "
+        "group: 0.0.0.0, with the server's name in TUTOR_ALLOWED_HOSTS.")] = None,
+    port: Annotated[int | None, typer.Option(
+        "--port", min=1, max=65535, help="Port (default TUTOR_API_PORT, 8000).")] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, help="Processes answering requests, each with its own model. More "
+        "than one wants PostgreSQL (TUTOR_DATABASE_URL) and a Chroma server (TUTOR_CHROMA_URL).")
+    ] = 1,
+    data_dir: DataDirOption = None,
+) -> None:
     """Run the HTTP API (FastAPI) on TUTOR_API_HOST:TUTOR_API_PORT (default 127.0.0.1:8000).
 
     Interactive docs are at /docs once it is up.
     """
-    import uvicorn
+    from app.launcher import serve_api
 
-    from app.api import create_app
-
-    settings = settings_for(data_dir)
-    out.print(f"API on [link]{settings.resolved_api_url}[/link]  (docs: {settings.resolved_api_url}/docs)")
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                log_level="warning")
+    chosen = {"api_host": host, "api_port": port}
+    settings = settings_for(data_dir).model_copy(
+        update={name: value for name, value in chosen.items() if value is not None})
+    out.print(f"API on [link]{settings.resolved_api_url}[/link]  (docs: {settings.resolved_api_url}/docs)"
+              + (f", {workers} workers" if workers > 1 else ""))
+    serve_api(settings, workers)
 
 
 @app.command()

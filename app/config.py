@@ -84,6 +84,26 @@ class Settings(BaseSettings):
     api_port: int = 8000
     ui_port: int = 8501
     api_url: str = Field(default="", description="Where the UI finds the API; empty = api_host:api_port.")
+    # One model answers one question at a time; the others wait their turn in order. A bounded
+    # queue and a bounded wait keep a crowd from piling up requests nobody will wait for.
+    model_queue_size: int = Field(default=8, ge=0, description="Questions that may wait for the "
+                                  "model behind the one it is answering; more get 503.")
+    model_wait_s: float = Field(default=60.0, gt=0, description="Longest wait for the model's "
+                                "turn before a 503 with Retry-After.")
+    allowed_hosts: list[str] = Field(
+        default=["localhost", "127.0.0.1", "::1"],
+        description='Host names the API answers to, as JSON (["tutor.example.org"]); "*" = any.')
+    ingest_roots: list[Path] = Field(
+        default=[], description="Folders POST /ingest may read besides the bundled corpus, as "
+        'JSON (["/srv/notes"]).')
+    asks_per_minute: int = Field(default=60, ge=0, description="Questions per client address "
+                                 "per minute (0 = no limit); more get 429.")
+    signups_per_hour: int = Field(default=30, ge=0, description="Learners created per client "
+                                  "address per hour (0 = no limit); more get 429.")
+    max_body_kb: int = Field(default=256, ge=1, description="Larger request bodies get 413 "
+                             "unread.")
+    shutdown_grace_s: int = Field(default=2, ge=0, description="On SIGTERM, how long answers "
+                                    "in progress may go on before they are cut off.")
 
     @property
     def resolved_answer_writer(self) -> Literal["sources", "model"]:
@@ -97,7 +117,13 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.data_dir / 'tutor.db').resolve()}"
+        """The SQLAlchemy URL of the learner database. A plain `postgresql://` (or Heroku's
+        `postgres://`) URL gets the psycopg 3 driver we install: SQLAlchemy would otherwise
+        look for psycopg2."""
+        if not self.database_url:
+            return f"sqlite:///{(self.data_dir / 'tutor.db').resolve()}"
+        scheme, _, rest = self.database_url.partition("://")
+        return f"postgresql+psycopg://{rest}" if scheme in ("postgresql", "postgres") else self.database_url
 
     @property
     def resolved_api_url(self) -> str:

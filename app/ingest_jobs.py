@@ -8,15 +8,46 @@ and encoder while the API goes on answering.
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from app.config import Settings
 from app.store import Embedder, Store
-from ingest.pipeline import Ingestor
-from ingest.sources import SourceError
+from ingest.pipeline import CORPUS_DIR, Ingestor
+from ingest.sources import SourceError, is_git_url, redact
+
+GIT_SCHEMES = ("https://", "ssh://", "file://")
+SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")  # user@host:path, which git reads as ssh
+
+
+class Forbidden(ValueError):
+    """A path or URL the server will not ingest; the message says what is allowed."""
+
+
+def ingest_roots(settings: Settings) -> list[Path]:
+    """The folders a client may have the server read: the bundled corpus and TUTOR_INGEST_ROOTS."""
+    return [CORPUS_DIR.resolve(), *(root.expanduser().resolve() for root in settings.ingest_roots)]
+
+
+def check_allowed(value: str, roots: list[Path]) -> None:
+    """Raise `Forbidden` unless `value` is a file or folder under one of `roots` (after
+    resolving `..` and symbolic links, so neither leads out), or a git URL over https, ssh or
+    file (a file URL's folder under a root too)."""
+    if is_git_url(value):
+        if not (value.lower().startswith(GIT_SCHEMES) or SCP_LIKE.match(value)):
+            raise Forbidden(f"{redact(value)}: only https://, ssh:// (or user@host:path) and "
+                            "file:// git URLs are accepted")
+        if not value.lower().startswith("file://"):
+            return
+        value = value[len("file://"):]
+    path = Path(value).expanduser().resolve()
+    if not any(path.is_relative_to(root) for root in roots):
+        raise Forbidden(f"{value} is outside the folders this server ingests from "
+                        f"({', '.join(map(str, roots))}): add its folder to TUTOR_INGEST_ROOTS")
 
 
 @dataclass
@@ -66,15 +97,16 @@ class IngestJobs:
         with self._lock:
             if any(job.state == "running" for job in self.jobs.values()):
                 raise Busy("an ingest is already running; wait for it to finish")
-            job = Job(id=uuid.uuid4().hex[:12], paths=paths)
+            job = Job(id=uuid.uuid4().hex[:12], paths=[redact(p) for p in paths])
             self.jobs[job.id] = job
-        threading.Thread(target=self._run, args=(job, rebuild), daemon=True).start()
+        threading.Thread(target=self._run, args=(job, paths, rebuild), daemon=True).start()
         return job
 
-    def _run(self, job: Job, rebuild: bool) -> None:
+    def _run(self, job: Job, paths: list[str], rebuild: bool) -> None:
+        """`paths` as given (a URL's credentials go to git); the job shows them redacted."""
         try:
             ingestor = Ingestor(self.settings, store=self.store, embedder=self.embedder)
-            summary = ingestor.run(job.paths, rebuild=rebuild, reporter=_JobReporter(job))
+            summary = ingestor.run(paths, rebuild=rebuild, reporter=_JobReporter(job))
             job.summary, job.state = summary.to_dict(), "done"
         except Exception as exc:  # a background job reports every failure to its client
             job.error, job.state = str(exc), "failed"

@@ -19,8 +19,25 @@ UI_SCRIPT = Path(__file__).resolve().parent / "ui" / "main.py"
 
 
 def api_command(settings: Settings) -> list[str]:
-    return [sys.executable, "-m", "uvicorn", "app.api:create_app", "--factory",
-            "--host", settings.api_host, "--port", str(settings.api_port), "--log-level", "warning"]
+    return [sys.executable, "-m", "app.cli", "serve", "--host", settings.api_host,
+            "--port", str(settings.api_port)]
+
+
+def serve_api(settings: Settings, workers: int = 1) -> None:
+    """Run the API: in this process, or as uvicorn's `workers` processes, which build the app
+    from the environment (so the settings go there). SIGTERM stops answers in progress after
+    TUTOR_SHUTDOWN_GRACE_S."""
+    import uvicorn
+
+    options = dict(host=settings.api_host, port=settings.api_port, log_level="warning",
+                   timeout_graceful_shutdown=settings.shutdown_grace_s)
+    if workers == 1:
+        from app.api import create_app
+
+        uvicorn.run(create_app(settings), **options)
+    else:
+        os.environ.update(child_env(settings))
+        uvicorn.run("app.api:create_app", factory=True, workers=workers, **options)
 
 
 def ui_command(settings: Settings) -> list[str]:

@@ -202,10 +202,45 @@ class LearnerStore:
             migrate(url)
         except DatabaseError as exc:
             raise LearnerStoreError(unusable(url, exc)) from exc
+        self.url = url
         self.engine = create_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._file: Path | None = None
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+            database = make_url(url).database
+            if database and database != ":memory:":
+                self._file = Path(database).resolve()
+                self._identity = _identity(self._file)
+                # SQLite goes on writing to a file removed under it: the commit succeeds and
+                # the row is lost. Check after each commit, so such a write is never reported
+                # as stored.
+                event.listen(self.sessions, "after_commit", lambda _session: self._check_file())
+
+    def check(self) -> None:
+        """Raise `LearnerStoreError`, saying what to do, when the database can't be used now:
+        its file removed, replaced or damaged while the server runs, or the server gone."""
+        self._check_file()
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(select(func.count()).select_from(Learner))
+        except DatabaseError as exc:
+            raise LearnerStoreError(unusable(self.url, exc)) from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _check_file(self) -> None:
+        if self._file is None:
+            return
+        if not self._file.exists():
+            raise LearnerStoreError(
+                f"the learner database {self._file} was removed while the server was running, "
+                "so nothing more can be stored: restore it from a backup and restart the "
+                "server (restarting without it starts an empty database)")
+        if _identity(self._file) != self._identity:
+            raise LearnerStoreError(f"the learner database {self._file} was replaced while the "
+                                    "server was running: restart the server to use the new file")
 
     # -- learners --------------------------------------------------------------------------
 
@@ -464,6 +499,12 @@ def unusable(url: str, exc: DatabaseError) -> str:
     return (f"the learner database {path} cannot be opened ({exc.orig}): the file is damaged or "
             f"not a database. Move it aside (`mv {path} {path}.broken`) to start a fresh one, or "
             "restore a backup in its place; nothing was changed")
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """Which file this is, whatever its name: removing or replacing it changes this."""
+    stat = path.stat()
+    return stat.st_dev, stat.st_ino
 
 
 def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001 - DBAPI connection

@@ -6,13 +6,15 @@ loads every model with `rope_freq_base=10000`, overriding the one the model was 
 RoPE settings, like everything else about the model, from the file.
 
 It always streams from llama.cpp (an `invoke` collects the stream), so an answer is the same
-whether it was streamed or not. Arguments bound or passed per call (`max_tokens`,
+whether it was streamed or not. Run under a `ModelGate` slot, it stops mid-computation (prompt
+reading included) as soon as the slot's caller leaves, through llama.cpp's abort callback. Arguments bound or passed per call (`max_tokens`,
 `response_format`, ...) go to `Llama.create_chat_completion` as they are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ctypes
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -24,7 +26,23 @@ from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 
+from app.model_gate import Abandoned, current_slot
+
 ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+
+
+def _never() -> bool:
+    return False
+
+
+class _StopTest:
+    """llama.cpp's abort callback: asks the current call's test whether to stop."""
+
+    def __init__(self) -> None:
+        self.test: Callable[[], bool] = _never
+
+    def __call__(self, _data: Any) -> bool:
+        return self.test()
 
 
 class LlamaCppChat(BaseChatModel):
@@ -39,13 +57,18 @@ class LlamaCppChat(BaseChatModel):
         default_factory=dict,
         description="create_chat_completion arguments: max_tokens, temperature, top_p, stop...")
     _llama: Any = PrivateAttr(default=None)
+    _stop: _StopTest = PrivateAttr(default_factory=lambda: _StopTest())
+    _abort_callback: Any = PrivateAttr(default=None)  # kept referenced: llama.cpp calls it
 
     @model_validator(mode="after")
     def _load(self) -> LlamaCppChat:
-        from llama_cpp import Llama
+        import llama_cpp
 
-        self._llama = Llama(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
-                            n_batch=self.n_batch, seed=self.seed, verbose=False)
+        self._llama = llama_cpp.Llama(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
+                                      n_batch=self.n_batch, seed=self.seed, verbose=False)
+        self._abort_callback = llama_cpp.ggml_abort_callback(self._stop)
+        llama_cpp.llama_set_abort_callback(self._llama._ctx.ctx, self._abort_callback,
+                                           ctypes.c_void_p())
         return self
 
     def count_tokens(self, text: str) -> int:
@@ -65,6 +88,17 @@ class LlamaCppChat(BaseChatModel):
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         params = {**self.sampling, **({"stop": stop} if stop else {}), **kwargs}
         chat = [{"role": ROLES[m.type], "content": m.text} for m in messages]
+        slot = current_slot()
+        self._stop.test = slot.stopped if slot else _never
+        try:
+            yield from self._chunks(chat, params, run_manager)
+        except RuntimeError as exc:  # llama_decode returned 2: aborted by the callback
+            if slot and slot.stopped():
+                raise Abandoned("generation stopped: its client left") from exc
+            raise
+
+    def _chunks(self, chat: list[dict[str, str]], params: dict[str, Any],
+                run_manager: CallbackManagerForLLMRun | None) -> Iterator[ChatGenerationChunk]:
         for part in self._llama.create_chat_completion(messages=chat, stream=True, **params):
             if not part["choices"]:
                 continue

@@ -114,14 +114,14 @@ def _local(settings: Settings, max_tokens: int) -> BaseChatModel:
 
 
 def _openai(settings: Settings, max_tokens: int) -> BaseChatModel:
-    from langchain_openai import ChatOpenAI
+    from app.openai_chat import CompatibleChatOpenAI
 
     if not settings.openai_base_url:
         raise LLMError("TUTOR_LLM_PROVIDER=openai needs TUTOR_OPENAI_BASE_URL "
                        "(e.g. http://localhost:11434/v1 for Ollama)")
     if not settings.openai_model:
         raise LLMError("TUTOR_LLM_PROVIDER=openai needs TUTOR_OPENAI_MODEL (a model the server serves)")
-    return ChatOpenAI(
+    return CompatibleChatOpenAI(
         base_url=settings.openai_base_url,
         api_key=settings.openai_api_key.get_secret_value(),
         model=settings.openai_model,

@@ -40,6 +40,7 @@ from app.compose import BUDGETS, Composition, compose, covers, normalized
 from app.config import Settings
 from app import support
 from app.llm import chat_model, describe_failure, model_label
+from app.model_gate import Abandoned, ModelBusy, ModelGate
 from app.plan_answers import is_plan_question, plan_answer
 from app.prompts import render
 from app.retrieval import Filters, Retriever, SearchHit
@@ -159,12 +160,16 @@ class Conversations:
 
 class Tutor:
     def __init__(self, settings: Settings, retriever: Retriever,
-                 model: BaseChatModel | None = None, curriculum: Curriculum | None = None) -> None:
+                 model: BaseChatModel | None = None, curriculum: Curriculum | None = None,
+                 gate: ModelGate | None = None) -> None:
+        """`gate`: the queue in front of the model, shared by everything using it in this
+        process (the API passes its own, so /health can report it)."""
         self.settings = settings
         self.retriever = retriever
         self.curriculum = curriculum or load_curriculum()
         self._model = model
-        self._model_lock = threading.Lock()  # llama.cpp serves one generation at a time
+        # llama.cpp serves one generation at a time: the others wait their turn here.
+        self.gate = gate or ModelGate(settings.model_queue_size, settings.model_wait_s)
         self.conversations = Conversations()
 
     @property
@@ -238,7 +243,7 @@ class Tutor:
         if not self.settings.condense_with_model:
             return fallback
         try:
-            with self._model_lock:
+            with self.gate.slot():
                 reply = self.model.invoke([HumanMessage(render(
                     "condense", history=last_question, question=question))],
                     max_tokens=CONDENSE_TOKENS).content
@@ -408,10 +413,13 @@ class Tutor:
         max_tokens = min(MAX_TOKENS.get(prepared.mode, MAX_TOKENS["explain"]),
                          self.settings.llm_max_tokens)
         try:
-            with self._model_lock:
+            with self.gate.slot() as slot:  # released on close too: a client that left
                 for chunk in self.model.stream(prepared.messages, max_tokens=max_tokens):
+                    slot.check()  # stop at the next token when the client is gone
                     if chunk.content:
                         yield str(chunk.content)
+        except (ModelBusy, Abandoned):
+            raise
         except Exception as exc:
             raise describe_failure(exc, self.settings) from exc
 

@@ -28,7 +28,7 @@ from ingest.curriculum import CURRICULUM_FILE, CurriculumError, load_curriculum
 from ingest.documents import Document, curriculum_documents
 from ingest.loaders import LoadError, load
 from ingest.manifest import Manifest
-from ingest.sources import Root, SourceError, check_local_paths, resolve, unify
+from ingest.sources import Root, SourceError, check_local_paths, redact, resolve, unify
 from ingest.week_tagging import WeekTagger, week_topics
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
@@ -229,8 +229,9 @@ class Ingestor:
                 for value in values:
                     try:
                         roots.append(resolve(value, self.settings.data_dir / "sources"))
-                    except SourceError as exc:
-                        summary.skipped.append(Skipped(value, str(exc).removeprefix(f"{value}: ")))
+                    except SourceError as exc:  # shown without a URL's credentials
+                        shown = redact(value)
+                        summary.skipped.append(Skipped(shown, str(exc).removeprefix(f"{shown}: ")))
                 roots, dropped = unify(roots, manifest.roots())
                 for key in dropped:  # now inside a folder of this run: its files come back there
                     self.store.delete_root(key)

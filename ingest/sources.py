@@ -45,6 +45,19 @@ class Root:
         return self.key == str(self.folder)
 
 
+def redact(url: str) -> str:
+    """A git URL without credentials, to store and show: `https://user:token@host/x` ->
+    `https://host/x` (any user part of an http(s) URL is a token), `ssh://git:pw@host` ->
+    `ssh://git@host`."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return url
+    userinfo, _, location = rest.partition("@")
+    if scheme.lower() in ("http", "https"):
+        return f"{scheme}://{location}"
+    return f"{scheme}://{userinfo.split(':', 1)[0]}@{location}"
+
+
 def is_git_url(value: str) -> bool:
     return bool(GIT_URL.search(value)) and not Path(value).exists()
 
@@ -59,7 +72,7 @@ def check_local_paths(values: list[str]) -> None:
 def resolve(value: str, clones_dir: Path) -> Root:
     """Turn one PATH argument into a root; a git URL is shallow-cloned (or updated) first."""
     if is_git_url(value):
-        return _folder_root(value, clone(value, clones_dir))
+        return _folder_root(redact(value), clone(value, clones_dir))
     path = Path(value).expanduser()
     if not path.exists():
         raise SourceError(f"{value}: no such file or folder")
@@ -151,23 +164,26 @@ def unify(roots: list[Root], known: list[str]) -> tuple[list[Root], list[str]]:
 
 def clone(url: str, clones_dir: Path, timeout: float = 600) -> Path:
     """Shallow clone into the data dir, or bring an earlier clone up to date."""
-    slug = re.sub(r"[^\w.-]+", "-", url.split("://")[-1]).strip("-")[:60]
-    target = clones_dir / f"{slug}-{hashlib.sha1(url.encode()).hexdigest()[:8]}"
+    shown = redact(url)  # credentials go to git only: not into folder names or messages
+    slug = re.sub(r"[^\w.-]+", "-", shown.split("://")[-1]).strip("-")[:60]
+    target = clones_dir / f"{slug}-{hashlib.sha1(shown.encode()).hexdigest()[:8]}"
     if (target / ".git").is_dir():
         commands = [["git", "-C", str(target), "fetch", "--depth", "1", "origin", "HEAD"],
                     ["git", "-C", str(target), "reset", "--hard", "--quiet", "FETCH_HEAD"]]
     else:
         clones_dir.mkdir(parents=True, exist_ok=True)
-        commands = [["git", "clone", "--depth", "1", "--quiet", url, str(target)]]
+        # `--`: a "URL" starting with a dash is not taken for an option (--upload-pack=...)
+        commands = [["git", "clone", "--depth", "1", "--quiet", "--", url, str(target)]]
     for command in commands:
         try:
             subprocess.run(command, check=True, capture_output=True, text=True, timeout=timeout,
                            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
         except subprocess.CalledProcessError as exc:
-            reason = (exc.stderr or "").strip().splitlines()
-            raise SourceError(f"{url}: git failed: {reason[-1] if reason else exc}") from exc
-        except subprocess.TimeoutExpired as exc:
-            raise SourceError(f"{url}: git timed out after {timeout:.0f} s") from exc
-        except FileNotFoundError as exc:
-            raise SourceError(f"{url}: git is not installed") from exc
+            reason = (exc.stderr or "").replace(url, shown).strip().splitlines()
+            detail = reason[-1] if reason else f"exit status {exc.returncode}"
+            raise SourceError(f"{shown}: git failed: {detail}") from None  # cmd holds the URL
+        except subprocess.TimeoutExpired:
+            raise SourceError(f"{shown}: git timed out after {timeout:.0f} s") from None
+        except FileNotFoundError:
+            raise SourceError(f"{shown}: git is not installed") from None
     return target

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -49,6 +52,39 @@ def corpus_dir(tmp_path_factory, embedder) -> Path:
     return data_dir
 
 
+POSTGRES = "TUTOR_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty learner database: SQLite in a temporary folder, then a database of its
+    own on the PostgreSQL server that TUTOR_TEST_POSTGRES_URL names (`.ci/run` starts one;
+    without it the PostgreSQL case skips and says so)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tutor.db'}"
+        return
+    server = os.environ.get(POSTGRES)
+    if not server:
+        pytest.skip(f"{POSTGRES} is not set: no PostgreSQL server to test against "
+                    "(.ci/run starts one)")
+    import uuid
+
+    import psycopg
+    from sqlalchemy import make_url
+
+    from app.config import Settings
+
+    name = f"tutor_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(Settings(database_url=server).resolved_database_url).set(database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def settings(data_dir: Path):
     from app.config import Settings
@@ -69,6 +105,14 @@ def tutor(data_dir: Path, *args: str, stdin: str = "",
     return subprocess.run([sys.executable, "-m", "app.cli", *args, "--data-dir", str(data_dir)],
                           input=stdin, capture_output=True, text=True, cwd=REPO, timeout=600,
                           env={**os.environ, "COLUMNS": "200", **(env or {})})
+
+
+def local_client(app, **kwargs):
+    """A test client talking as a program on this machine does: to Host localhost, from
+    127.0.0.1 (Starlette's default, Host "testserver" from "testclient", is neither)."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, base_url="http://localhost", **{"client": ("127.0.0.1", 50000), **kwargs})
 
 
 def free_port() -> int:
@@ -94,6 +138,32 @@ def wait_for(url: str, timeout: float = 120) -> None:
             pass
         time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    url: str
+
+
+@contextmanager
+def served(data_dir: Path, *args: str, **env: str) -> Iterator[Server]:
+    """`tutor serve [args]` in a subprocess on a free port, with `TUTOR_*` settings from `env`
+    (`model_wait_s="1"` sets TUTOR_MODEL_WAIT_S). Stopped afterwards unless the test did."""
+    port = free_port()
+    settings = {f"TUTOR_{name.upper()}": value for name, value in env.items()}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", *args], cwd=REPO,
+        env={**os.environ, "TUTOR_DATA_DIR": str(data_dir), "TUTOR_API_PORT": str(port), **settings},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server(process, f"http://127.0.0.1:{port}")
+    try:
+        wait_for(f"{server.url}/health", timeout=60)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def write(path: Path, text: str | bytes) -> Path:

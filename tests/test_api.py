@@ -11,17 +11,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from app.api import create_app
 from app.config import Settings
 from ingest.pipeline import Ingestor
-from tests.conftest import REPO, free_port, wait_for, write
+from tests.conftest import REPO, free_port, local_client, served, write
 
 
 @pytest.fixture
 def client(settings):
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         yield client
 
 
@@ -72,24 +71,15 @@ def test_search_on_an_empty_index_is_a_conflict_with_advice(client) -> None:
 
 
 def test_search_returns_hits_best_first(indexed) -> None:
-    with TestClient(create_app(indexed)) as client:
+    with local_client(create_app(indexed)) as client:
         hits = client.get("/search", params={"q": "which pooling keeps the largest value", "k": 1}).json()
         assert client.get("/health").json()["ready"] is True
     assert hits[0]["source"] == "pooling.md" and hits[0]["heading"] == "Pooling"
 
 
 def test_tutor_serve_answers_over_real_http(data_dir: Path) -> None:
-    port = free_port()
-    env = {**os.environ, "TUTOR_DATA_DIR": str(data_dir), "TUTOR_API_PORT": str(port)}
-    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], cwd=REPO, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for(f"{url}/health", timeout=60)
-        assert httpx.get(f"{url}/openapi.json").json()["info"]["title"] == "Study Tutor"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with served(data_dir) as server:
+        assert httpx.get(f"{server.url}/openapi.json").json()["info"]["title"] == "Study Tutor"
 
 
 @pytest.mark.slow
@@ -139,6 +129,22 @@ def test_ask_validates_its_input(client, payload, message) -> None:
         assert response.status_code == 422 and message in response.text
 
 
+def test_a_body_over_the_limit_is_a_413_naming_the_setting(settings) -> None:
+    def chunks():  # no Content-Length: the limit is found while reading
+        for _ in range(10):
+            yield b"x" * (1 << 20)
+
+    with local_client(create_app(settings.model_copy(update={"max_body_kb": 64}))) as client:
+        declared = client.post("/ask", content=b"x" * (10 << 20),
+                               headers={"Content-Type": "application/json"})
+        streamed = client.post("/ask", content=chunks(),
+                               headers={"Content-Type": "application/json"})
+        fine = client.post("/ask", json={"question": "What is attention?"})
+    for response in (declared, streamed):
+        assert response.status_code == 413 and "TUTOR_MAX_BODY_KB" in response.json()["detail"]
+    assert fine.status_code == 409  # under the limit: on to the next check (no index here)
+
+
 def test_ask_on_an_empty_index_says_to_ingest(client) -> None:
     response = client.post("/ask", json={"question": "What is attention?"})
     assert response.status_code == 409 and "tutor ingest" in response.json()["detail"]
@@ -147,29 +153,34 @@ def test_ask_on_an_empty_index_says_to_ingest(client) -> None:
 def test_a_dead_model_server_is_a_503_naming_the_setting(corpus_dir: Path) -> None:
     dead = Settings(data_dir=corpus_dir, llm_provider="openai", openai_model="m",
                     openai_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_timeout_s=5)
-    with TestClient(create_app(dead)) as client:
-        for path in ("/ask", "/ask/stream"):
-            response = client.post(path, json={"question": "How does Adam work?", "week": 6})
-            assert response.status_code == 503
-            assert "TUTOR_OPENAI_BASE_URL" in response.json()["detail"]
+    question = {"question": "How does Adam work?", "week": 6}
+    with local_client(create_app(dead)) as client:
+        response = client.post("/ask", json=question)
+        assert response.status_code == 503
+        assert "TUTOR_OPENAI_BASE_URL" in response.json()["detail"]
+        # a stream has sent its headers (and its place in the queue) before the model is tried
+        events = sse_events(client.post("/ask/stream", json=question).text)
+        assert [name for name, _ in events] == ["queued", "error"]
+        assert "TUTOR_OPENAI_BASE_URL" in events[1][1]["detail"]
         plan = client.post("/ask", json={"question": "What is my assignment this week?", "week": 6})
         assert plan.status_code == 200  # answered from the plan: no model needed
 
 
 def test_plan_questions_stream_over_sse_with_citations(corpus_dir: Path) -> None:
-    with TestClient(create_app(Settings(data_dir=corpus_dir))) as client:
+    with local_client(create_app(Settings(data_dir=corpus_dir))) as client:
         response = client.post("/ask/stream", json={"question": "What is my assignment this week?",
                                                     "week": 18})
     assert response.headers["content-type"].startswith("text/event-stream")
     events = sse_events(response.text)
-    assert [name for name, _ in events] == ["token", "citations", "done"]
-    assert events[1][1][0]["source"] == "curriculum/week-18"
-    assert events[2][1]["grounded"] is True
+    assert [name for name, _ in events] == ["queued", "token", "citations", "done"]
+    assert events[0][1] == {"position": 0}
+    assert events[2][1][0]["source"] == "curriculum/week-18"
+    assert events[3][1]["grounded"] is True
 
 
 @pytest.mark.slow
 def test_ask_and_stream_with_the_local_model(corpus_dir: Path) -> None:
-    with TestClient(create_app(Settings(data_dir=corpus_dir))) as client:
+    with local_client(create_app(Settings(data_dir=corpus_dir))) as client:
         answer = client.post("/ask", json={"question": "What does the forget gate of an LSTM do?",
                                            "week": 17}).json()
         assert answer["grounded"] and answer["citations"]
@@ -186,29 +197,20 @@ def test_ask_and_stream_with_the_local_model(corpus_dir: Path) -> None:
 def test_eight_concurrent_questions_all_get_answers(corpus_dir: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    port = free_port()
-    env = {**os.environ, "TUTOR_DATA_DIR": str(corpus_dir), "TUTOR_API_PORT": str(port)}
-    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], cwd=REPO, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
     questions = ["What is momentum?", "What does dropout do?", "What is a convolution?",
                  "What is my assignment this week?", "What is beam search?", "What is LoRA?",
                  "What is the KV cache?", "What is k-means?"]
-    try:
-        wait_for(f"{url}/health", timeout=60)
+    with served(corpus_dir, model_wait_s="300") as server:
 
         def ask(question: str) -> httpx.Response:
-            return httpx.post(f"{url}/ask", json={"question": question, "week": 20, "mode": "quick"},
-                              timeout=300)
+            return httpx.post(f"{server.url}/ask", timeout=300,
+                              json={"question": question, "week": 20, "mode": "quick"})
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             responses = list(pool.map(ask, questions))
-        assert [r.status_code for r in responses] == [200] * 8
-        assert all(r.json()["answer"] for r in responses)
-        assert len({r.json()["conversation_id"] for r in responses}) == 8
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    assert [r.status_code for r in responses] == [200] * 8
+    assert all(r.json()["answer"] for r in responses)
+    assert len({r.json()["conversation_id"] for r in responses}) == 8
 
 
 @pytest.mark.slow
@@ -216,18 +218,14 @@ def test_while_the_api_runs_ingest_goes_through_it_and_search_keeps_answering(
         indexed, tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    port = free_port()
-    env = {**os.environ, "TUTOR_DATA_DIR": str(indexed.data_dir), "TUTOR_API_PORT": str(port)}
-    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], cwd=REPO, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
     folder = tmp_path / "more"
     for i in range(40):
         write(folder / f"topic-{i}.md", f"# Topic {i}\n\n" + " ".join(f"idea{i} word{j}" for j in range(200)))
     write(folder / "gradient-clipping.md", "# Gradient clipping\n\nClipping rescales gradients whose "
           "norm exceeds a threshold, which keeps exploding gradients in check.\n")
-    try:
-        wait_for(f"{url}/health", timeout=60)
+    with served(indexed.data_dir, ingest_roots=json.dumps([str(folder)])) as server:
+        url = server.url
+        env = {**os.environ, "TUTOR_DATA_DIR": str(indexed.data_dir), "TUTOR_API_URL": url}
         ingest = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(folder), "--json"],
                                   cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True)
@@ -248,13 +246,70 @@ def test_while_the_api_runs_ingest_goes_through_it_and_search_keeps_answering(
         assert hits[0]["source"] == "gradient-clipping.md"
         busy = httpx.post(f"{url}/ingest", json={"paths": [str(folder)]})
         assert busy.status_code == 202  # the previous job is finished, so a new one may start
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_ingest_is_refused_from_other_machines_and_reports_unknown_jobs(client) -> None:
     assert client.get("/ingest/nope").status_code == 404
-    remote = TestClient(client.app, client=("203.0.113.9", 5000))
+    remote = local_client(client.app, client=("203.0.113.9", 5000))
     response = remote.post("/ingest", json={"paths": ["/tmp"]})
     assert response.status_code == 403 and "this machine only" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("headers", [{"X-Forwarded-For": "127.0.0.1"}, {"Forwarded": "for=::1"},
+                                     {"X-Real-IP": "127.0.0.1"}])
+def test_a_request_through_a_proxy_is_not_from_this_machine(client, headers) -> None:
+    for response in (client.post("/ingest", json={"paths": ["/tmp"]}, headers=headers),
+                     client.get("/ingest/some-job", headers=headers)):
+        assert response.status_code == 403 and "this machine only" in response.json()["detail"]
+
+
+def test_job_status_is_for_this_machine_only(client) -> None:
+    remote = local_client(client.app, client=("203.0.113.9", 5000))
+    assert remote.get("/ingest/some-job").status_code == 403
+    assert client.get("/ingest/some-job").status_code == 404
+
+
+@pytest.mark.parametrize("path, detail", [
+    ("/etc", "TUTOR_INGEST_ROOTS"),
+    (str(REPO / "corpus" / ".." / ".."), "TUTOR_INGEST_ROOTS"),
+    ("--upload-pack=touch /tmp/pwned", "TUTOR_INGEST_ROOTS"),
+    ("http://example.org/notes.git", "only https://, ssh://"),
+    ("git://example.org/notes.git", "only https://, ssh://"),
+    ("ext::sh -c touch% /tmp/pwned", "TUTOR_INGEST_ROOTS"),  # not a URL git would clone
+    ("file:///etc/notes.git", "TUTOR_INGEST_ROOTS"),
+])
+def test_ingest_reads_only_the_configured_roots_and_safe_git_urls(client, path, detail) -> None:
+    response = client.post("/ingest", json={"paths": [path]})
+    assert response.status_code == 403 and detail in response.json()["detail"]
+
+
+def test_a_link_out_of_an_ingest_root_is_refused(settings, tmp_path: Path) -> None:
+    root = tmp_path / "notes"
+    write(root / "week1.md", "# Week 1\n")
+    (root / "elsewhere").symlink_to("/etc")
+    with local_client(create_app(settings.model_copy(update={"ingest_roots": [root]}))) as client:
+        refused = client.post("/ingest", json={"paths": [str(root / "elsewhere")]})
+        assert refused.status_code == 403
+        accepted = client.post("/ingest", json={"paths": [str(root / "week1.md")]})
+        assert accepted.status_code == 202
+
+
+def test_credentials_in_a_git_url_are_never_shown(client) -> None:
+    url = f"https://ada:s3cret@127.0.0.1:{free_port()}/notes.git"  # nothing listens there
+    job = client.post("/ingest", json={"paths": [url]}).json()
+    while job["state"] == "running":
+        job = client.get(f"/ingest/{job['id']}").json()
+    shown = url.replace("ada:s3cret@", "")
+    assert job["paths"] == [shown] and job["summary"]["skipped"][0]["source"] == shown
+    assert "git failed" in job["summary"]["skipped"][0]["reason"]
+    assert "s3cret" not in json.dumps(job) and "ada" not in json.dumps(job)
+
+
+@pytest.mark.parametrize("host, status", [("localhost", 200), ("127.0.0.1:8000", 200),
+                                          ("[::1]:8000", 200), ("evil.example", 400),
+                                          ("localhost.evil.example", 400)])
+def test_only_allowed_host_names_are_answered(client, host, status) -> None:
+    response = client.get("/weeks/1", headers={"Host": host})
+    assert response.status_code == status
+    if status == 400:
+        assert "TUTOR_ALLOWED_HOSTS" in response.json()["detail"]

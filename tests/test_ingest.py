@@ -395,3 +395,17 @@ def test_a_one_line_edit_reembeds_only_the_chunks_it_changed(ingestor, tmp_path:
     kept = [(old[m["content"]], v) for m, v in zip(after["metadatas"], after["embeddings"])
             if m["content"] in old]
     assert len(kept) == first.chunks - 1 and all(np.allclose(a, b, atol=1e-6) for a, b in kept)
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://ada:s3cret@example.org/notes.git", "https://example.org/notes.git"),
+    ("https://ghp_token@example.org/notes.git", "https://example.org/notes.git"),
+    ("ssh://git:pw@example.org/notes.git", "ssh://git@example.org/notes.git"),
+    ("ssh://git@example.org/notes.git", "ssh://git@example.org/notes.git"),
+    ("git@example.org:ada/notes.git", "git@example.org:ada/notes.git"),
+    ("https://example.org/a@b/notes.git", "https://example.org/a@b/notes.git"),
+])
+def test_credentials_are_taken_out_of_git_urls_before_they_are_stored_or_shown(url, shown) -> None:
+    from ingest.sources import redact
+
+    assert redact(url) == shown

@@ -1,13 +1,12 @@
-"""Learners: private progress in a migrated SQLite database; one learner never sees another's."""
+"""Learners: private progress in a migrated database (SQLite, and PostgreSQL when a server is
+given); one learner never sees another's."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from app.api import create_app
 from app.learners import (
@@ -20,21 +19,29 @@ from app.learners import (
 )
 from ingest.curriculum import WeekOutOfRange, load_curriculum
 from ingest.notes import read_notes
+from tests.conftest import local_client
 from tests.test_api import sse_events
 
 CURRICULUM = load_curriculum()
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> LearnerStore:
-    return LearnerStore(f"sqlite:///{tmp_path / 'tutor.db'}")
+def store(database_url: str) -> LearnerStore:
+    """A fresh store on SQLite, and on PostgreSQL when a server is given."""
+    return LearnerStore(database_url)
 
 
-def test_a_learner_is_found_by_token_and_the_token_is_stored_hashed(store, tmp_path) -> None:
+def test_a_learner_is_found_by_token_and_the_token_is_stored_hashed(store) -> None:
+    from sqlalchemy import text
+
+    from app.learners import hash_token
+
     learner, token = store.create("Ada", dt.date(2026, 1, 5))
     assert store.by_token(token).name == "Ada"
     assert store.by_token("not-a-token") is None
-    assert token.encode() not in (tmp_path / "tutor.db").read_bytes()
+    with store.engine.connect() as db:
+        assert db.execute(text("SELECT token_hash FROM learners")).scalars().all() == [
+            hash_token(token)]
 
 
 @pytest.mark.parametrize("days, pace, week", [(0, 1.0, 1), (6, 1.0, 1), (7, 1.0, 2), (70, 1.0, 11),
@@ -53,10 +60,10 @@ def test_an_explicit_week_wins_and_can_be_cleared(store) -> None:
         store.set_week(learner.id, 73)
 
 
-def test_ticks_persist_and_unknown_tasks_are_named(store, tmp_path) -> None:
+def test_ticks_persist_and_unknown_tasks_are_named(store) -> None:
     learner, _ = store.create("Ada", dt.date(2026, 1, 1))
     store.tick(learner.id, 18, "assignment", True, CURRICULUM)
-    reopened = LearnerStore(f"sqlite:///{tmp_path / 'tutor.db'}")
+    reopened = LearnerStore(store.url)
     tasks = {t.task: t.done for t in reopened.checklist(learner.id, 18, CURRICULUM)}
     assert tasks == {"reading": False, "videos": False, "practice": False, "assignment": True}
     with pytest.raises(NotFound, match="its tasks are: reading, videos, practice, assignment"):
@@ -96,6 +103,26 @@ def test_an_older_database_is_migrated_to_the_newest_schema_keeping_its_data(tmp
     assert {"quizzes", "attempts", "review_cards"} <= tables
 
 
+@pytest.mark.parametrize("start", [None, "0001", "0002", "0003"])
+def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revision(
+        database_url, start) -> None:
+    from sqlalchemy import create_engine, inspect, text
+
+    from app.learners import Base, migrate
+
+    if start:
+        migrate(database_url, revision=start)
+    store = LearnerStore(database_url)  # upgrades to head on open
+    learner, token = store.create("Ada", dt.date(2026, 1, 5))
+    assert store.by_token(token).id == learner.id
+    assert store.local_learner(dt.date(2026, 1, 5)).local  # 0004's partial unique index
+    engine = create_engine(database_url)
+    with engine.connect() as db:
+        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert set(Base.metadata.tables) <= set(inspect(db).get_table_names())
+    engine.dispose()
+
+
 def test_a_corrupt_database_file_is_reported_and_left_untouched(tmp_path) -> None:
     path = tmp_path / "tutor.db"
     path.write_bytes(b"this is not a database" * 100)
@@ -109,8 +136,8 @@ def test_a_corrupt_database_file_is_reported_and_left_untouched(tmp_path) -> Non
 
 
 @pytest.fixture
-def client(settings):
-    with TestClient(create_app(settings)) as client:
+def client(settings, database_url):
+    with local_client(create_app(settings.model_copy(update={"database_url": database_url}))) as client:
         yield client
 
 
@@ -180,6 +207,35 @@ def test_bad_learner_input_is_a_clear_4xx(client, method, path, body, status, de
     learner_id, auth = signup(client, "Ada")
     response = client.request(method, f"/learners/{learner_id}{path}", json=body, headers=auth)
     assert response.status_code == status and detail in response.text
+
+
+@pytest.mark.parametrize("raw, detail", [
+    ('{"name": "\\ud800"}', "name is not valid Unicode"),
+    ('{"name": "Ada \\udfff"}', "lone surrogate at character 4"),
+    ('{"name": "Ada", "pace": NaN}', "finite number"),
+    ('{"name": "Ada", "pace": Infinity}', "finite number"),
+    ('{"name": "Ada", "pace": -Infinity}', "finite number"),
+    ('{"name": "   "}', "name is blank"),
+])
+def test_a_body_that_is_not_text_or_numbers_is_a_422_that_says_why(client, raw, detail) -> None:
+    response = client.post("/learners", content=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422 and detail in response.text
+
+
+def test_a_lone_surrogate_in_any_body_is_a_422(client) -> None:
+    learner_id, auth = signup(client, "Ada")
+    for path in (f"/learners/{learner_id}/journal", "/ask"):
+        response = client.post(path, content='{"text": "\\ud800", "question": "\\ud800"}',
+                               headers={**auth, "Content-Type": "application/json"})
+        assert response.status_code == 422 and "not valid Unicode" in response.text, path
+
+
+@pytest.mark.parametrize("until", ["9999-12-31T23:59:59-10:00", "0001-01-01T00:00:00+10:00"])
+def test_a_review_date_beyond_the_calendar_in_utc_is_a_422(client, until) -> None:
+    learner_id, auth = signup(client, "Ada")
+    response = client.get(f"/learners/{learner_id}/reviews/due", params={"until": until},
+                          headers=auth)
+    assert response.status_code == 422 and "out of range in UTC" in response.json()["detail"]
 
 
 # -- quizzes and reviews through the API ------------------------------------------------------
@@ -342,9 +398,9 @@ def test_quiz_history_survives_the_migrations_that_add_conversations(tmp_path) -
     assert ConversationLog(store, learner.id).summaries() == []
 
 
-def test_the_command_line_has_one_local_learner_made_on_first_use(store, tmp_path) -> None:
+def test_the_command_line_has_one_local_learner_made_on_first_use(store) -> None:
     first = store.local_learner(dt.date(2026, 1, 5))
-    again = LearnerStore(f"sqlite:///{tmp_path / 'tutor.db'}").local_learner(dt.date(2026, 3, 1))
+    again = LearnerStore(store.url).local_learner(dt.date(2026, 3, 1))
     assert first.id == again.id and again.local and again.start_date == dt.date(2026, 1, 5)
     other, _ = store.create("Ada", dt.date(2026, 1, 5))
     assert not other.local and store.local_learner(dt.date.today()).id == first.id
@@ -389,12 +445,12 @@ def test_a_follow_up_is_condensed_from_the_history_in_the_database(corpus_dir, e
 
 
 @pytest.fixture
-def library(corpus_dir, tmp_path):
+def library(corpus_dir, database_url):
     """The shared course index, with a database of its own (the index is only read)."""
     from app.config import Settings
 
-    settings = Settings(data_dir=corpus_dir, database_url=f"sqlite:///{tmp_path / 'tutor.db'}")
-    with TestClient(create_app(settings)) as client:
+    settings = Settings(data_dir=corpus_dir, database_url=database_url)
+    with local_client(create_app(settings)) as client:
         yield client
 
 
@@ -443,7 +499,7 @@ def test_a_damaged_database_is_named_in_health_and_503s_until_moved_aside(settin
     path = settings.data_dir / "tutor.db"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"garbage" * 500)
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         health = client.get("/health").json()
         assert health["status"] == "degraded" and str(path.resolve()) in health["detail"]
         refused = client.post("/learners", json={"name": "Ada"})
@@ -452,6 +508,26 @@ def test_a_damaged_database_is_named_in_health_and_503s_until_moved_aside(settin
         path.rename(path.with_suffix(".broken"))  # what the message says to do
         assert client.post("/learners", json={"name": "Ada"}).status_code == 201
         assert client.get("/health").json()["status"] == "ok"
+
+
+@pytest.mark.parametrize("damage, fix", [
+    (lambda path: [p.unlink() for p in path.parent.glob("tutor.db*")], "restore it from a backup"),
+    (lambda path: path.write_bytes(b""), "Move it aside"),
+    (lambda path: path.write_bytes(b"garbage" * 500), "Move it aside"),
+])
+def test_a_database_lost_while_serving_is_a_503_and_no_write_is_acknowledged(
+        settings, damage, fix) -> None:
+    path = settings.data_dir / "tutor.db"
+    with local_client(create_app(settings)) as client:
+        learner_id, auth = signup(client, "Ada")
+        damage(path)
+        refused = client.post(f"/learners/{learner_id}/journal", json={"text": "kept?"},
+                              headers=auth)
+        assert refused.status_code == 503 and fix in refused.json()["detail"]
+        assert client.post("/learners", json={"name": "Bob"}).status_code == 503
+        health = client.get("/health").json()
+        assert health["status"] == "degraded" and fix in health["detail"]
+        assert client.get("/weeks/18").status_code == 200  # what needs no learner still works
 
 
 WRITER = """

@@ -87,6 +87,18 @@ def test_the_openai_provider_talks_to_an_openai_compatible_server(llama_server, 
 
 
 @pytest.mark.slow
+def test_the_answer_budget_holds_on_llama_cpp_pythons_server(llama_server) -> None:
+    """It ignores `max_completion_tokens`; the budget must go as `max_tokens`."""
+    settings = Settings(llm_provider="openai", openai_base_url=llama_server, openai_model="smollm2",
+                        llm_temperature=0.0)
+    story = "Write a long story about attention, with many chapters."
+    default = chat_model(settings, max_tokens=12).invoke(story)
+    per_call = chat_model(settings).invoke(story, max_tokens=6)
+    assert default.response_metadata["token_usage"]["completion_tokens"] <= 12
+    assert per_call.response_metadata["token_usage"]["completion_tokens"] <= 6
+
+
+@pytest.mark.slow
 def test_a_server_slower_than_the_timeout_names_the_timeout_setting(llama_server) -> None:
     settings = Settings(llm_provider="openai", openai_base_url=llama_server, openai_model="smollm2",
                         llm_timeout_s=0.01)

@@ -130,7 +130,7 @@ def stream_into(placeholder: Any, events: Iterator[tuple[str, Any]]) -> dict[str
     """Show tokens as they arrive; a spinner with the elapsed time until the first one (a
     small local model on a busy machine can take a while). Returns the `done` answer."""
     with st.spinner("Reading the course notes and thinking…", show_time=True):
-        first = next(events, None)
+        first = next((event for event in events if event[0] != "queued"), None)
     text = ""
     for name, data in chain([first] if first else [], events):
         if name == "token":

@@ -79,8 +79,9 @@ class Api:
         return self.request("PUT", path, body)
 
     def stream_answer(self, payload: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-        """POST /ask/stream as server-sent events: ("token", {"text"}) many times, then
-        ("citations", [...]) and ("done", answer). A mid-stream "error" event is raised."""
+        """POST /ask/stream as server-sent events: ("queued", {"position"}), ("token",
+        {"text"}) many times, then ("citations", [...]) and ("done", answer). A mid-stream
+        "error" event is raised."""
         try:
             with httpx.stream("POST", f"{self.base_url}/ask/stream", json=payload,
                               headers=self.headers, timeout=300) as response:

@@ -1,0 +1,42 @@
+"""The HTTP service. `create_app` only assembles: the routers by resource, the checks on
+every request, and the error handlers. Routes are thin; the work lives in the modules below.
+
+Clients are built once in `lifespan` and reached through dependencies (`deps`), so tests can
+hand the app their own settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api import asking, errors, health, ingesting, learners, plan, quizzes
+from app.api.schemas import VERSION
+from app.api.services import Services
+from app.config import Settings, get_settings
+from app.guards import BodyLimit, HostAllowList
+
+__all__ = ["VERSION", "create_app"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = Services(settings)
+        app.state.services.open_learners()
+        yield
+        app.state.services.gate.close()  # generation still running stops at its next token
+
+    app = FastAPI(title="Study Tutor", version=VERSION, lifespan=lifespan,
+                  description="The learning plan, a searchable course library and a tutor that "
+                  "answers from it with citations.")
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_kb * 1024)
+    app.add_middleware(HostAllowList, hosts=settings.allowed_hosts)
+    for module in (health, plan, asking, learners, quizzes, ingesting):
+        app.include_router(module.router)
+    return app

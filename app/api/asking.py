@@ -1,0 +1,144 @@
+"""Asking the tutor: search, answers (whole or streamed as server-sent events) and the
+conversations they belong to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from app.api.deps import AskerDep, LearnerDep, rate_limited, require_index, ServicesDep
+from app.api.schemas import AskRequest, SearchHitOut
+from app.api.services import Services
+from app.learners import ConversationLog, Learner, NotFound, week_on
+from app.llm import LLMError
+from app.model_gate import ModelBusy, call_for, stream_for
+from ingest.curriculum import LAST_WEEK
+
+router = APIRouter()
+
+
+def _event(name: str, data: Any) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def _sse(position: int,
+               events: AsyncGenerator[tuple[str, Any]]) -> AsyncGenerator[str]:
+    """`queued` at once (how many are ahead), then the answer's events as they come."""
+    yield _event("queued", {"position": position})
+    async with aclosing(events):
+        try:
+            async for name, data in events:
+                if name == "token":
+                    yield _event("token", {"text": data})
+                elif name == "answer":
+                    answer = data.to_dict()
+                    yield _event("citations", answer["citations"])
+                    yield _event("done", answer)
+        except LLMError as exc:
+            yield _event("error", {"detail": str(exc)})
+        except ModelBusy as exc:
+            yield _event("error", {"detail": str(exc), "retry_after": exc.retry_after})
+
+
+class EventStream(StreamingResponse):
+    """Server-sent events whose source is closed the moment the response ends, a hang-up
+    included: closing it frees the model now rather than whenever the garbage collector
+    gets to an abandoned generator."""
+
+    def __init__(self, content: AsyncGenerator[str]) -> None:
+        super().__init__(content, media_type="text/event-stream",
+                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        self._events = content
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._events.aclose()
+
+
+@router.get("/search", response_model=list[SearchHitOut])
+def search(
+    svc: ServicesDep,
+    q: Annotated[str, Query(min_length=1, max_length=2000, description="The question.")],
+    week: Annotated[int | None, Query(ge=1, le=LAST_WEEK)] = None,
+    k: Annotated[int, Query(ge=1, le=50)] = 5,
+) -> list[SearchHitOut]:
+    require_index(svc)
+    hits = svc.retriever.search(q, k=k, week=week)
+    return [SearchHitOut(**hit.to_dict(), url=hit.url) for hit in hits]
+
+def asking(request: AskRequest, learner: Learner | None, svc: Services) -> dict[str, Any]:
+    """How to ask for this caller: a learner's own week (unless the body names one) and
+    conversation history; anonymous calls keep theirs in process."""
+    if learner is None:
+        return dict(week=request.week, filters=request.filters(request.week))
+    week = request.week or week_on(learner, dt.date.today())
+    memory = ConversationLog(svc.learners, learner.id)
+    if request.conversation_id:
+        try:
+            memory.require(request.conversation_id)
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+    return dict(week=week, filters=request.filters(week), memory=memory)
+
+@router.post("/ask", dependencies=[rate_limited("questions")])
+async def ask(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> dict[str, Any]:
+    """Answer a question from the course material, with inline [n] citations.
+
+    With a learner's token: their week (unless `week` is given) and their saved history.
+    The model answers one question at a time: 503 with Retry-After when the queue is full
+    or this question's turn does not come in time."""
+
+    def answer() -> dict[str, Any]:
+        require_index(svc)
+        return svc.tutor.ask(request.question, mode=request.mode,
+                             conversation_id=request.conversation_id,
+                             **asking(request, learner, svc)).to_dict()
+
+    try:
+        return await call_for(svc.gate, answer)
+    except LLMError as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from exc
+
+@router.post("/ask/stream", dependencies=[rate_limited("questions")])
+def ask_stream(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> StreamingResponse:
+    """Server-sent events: `queued` at once ({"position": questions ahead}), `token`
+    (many), then `citations`, then `done` with the whole answer.
+
+    503 with Retry-After when the model's queue is full. Afterwards, an `error` event
+    carries a model failure, or a turn that did not come in time (with `retry_after`).
+    Hanging up stops the answer and frees the model. A learner's token works as for
+    POST /ask."""
+    require_index(svc)
+    how = asking(request, learner, svc)
+    position = svc.gate.admit()
+    tutor = svc.tutor
+    events = stream_for(svc.gate, lambda: tutor.stream(
+        request.question, mode=request.mode, conversation_id=request.conversation_id, **how))
+    return EventStream(_sse(position, events))
+
+
+# -- conversations -----------------------------------------------------------------------
+
+@router.get("/learners/{learner_id}/conversations")
+def conversations(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]:
+    """Your conversations with the tutor, latest first: id, title (the first question),
+    updated, turns. Continue one by asking with its `conversation_id`."""
+    return ConversationLog(svc.learners, learner.id).summaries()
+
+@router.get("/learners/{learner_id}/conversations/{conversation_id}")
+def conversation(conversation_id: str, learner: LearnerDep,
+                 svc: ServicesDep) -> dict[str, Any]:
+    """One conversation: its messages in order, the tutor's with their citations."""
+    try:
+        return ConversationLog(svc.learners, learner.id).read(conversation_id)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc

@@ -1,0 +1,102 @@
+"""Dependencies the routes declare: the shared services, who is asking, and the checks
+some routes need first (same machine, rate limit, a built index)."""
+
+from __future__ import annotations
+
+from ipaddress import ip_address
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, HTTPException, Request
+
+from app.api.services import Services
+from app.learners import Learner
+from app.store import StoreError
+from ingest.curriculum import Curriculum
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def curriculum(svc: ServicesDep) -> Curriculum:
+    return svc.curriculum
+
+
+CurriculumDep = Annotated[Curriculum, Depends(curriculum)]
+
+
+def current_learner(svc: ServicesDep,
+                    authorization: Annotated[str | None, Header()] = None) -> Learner:
+    """The learner whose bearer token came with the request."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(status_code=401, headers={"WWW-Authenticate": "Bearer"},
+                            detail="send `Authorization: Bearer <token>`, the token that "
+                            "POST /learners returned")
+    learner = svc.learners.by_token(token.strip())
+    if learner is None:
+        raise HTTPException(status_code=401, headers={"WWW-Authenticate": "Bearer"},
+                            detail="unknown token")
+    return learner
+
+
+def own_learner(learner_id: int,
+                learner: Annotated[Learner, Depends(current_learner)]) -> Learner:
+    """The path's learner, only for that learner: anyone else gets the 404 a stranger would."""
+    if learner.id != learner_id:
+        raise HTTPException(status_code=404, detail=f"no learner {learner_id}")
+    return learner
+
+
+LearnerDep = Annotated[Learner, Depends(own_learner)]
+
+
+def optional_learner(svc: ServicesDep,
+                     authorization: Annotated[str | None, Header()] = None) -> Learner | None:
+    """The learner, when a token came with the request; anonymous otherwise. A wrong token is
+    still a 401: asking anonymously by mistake would lose the conversation."""
+    return current_learner(svc, authorization) if authorization else None
+
+
+AskerDep = Annotated[Learner | None, Depends(optional_learner)]
+
+
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+
+
+def same_machine(request: Request) -> None:
+    """403 unless the request came over loopback straight from this machine. A request that
+    passed through a proxy (it says so in a forwarding header) is not: the proxy on this
+    machine may be relaying anyone, and what such headers claim is not checked."""
+    try:
+        loopback = request.client is not None and ip_address(request.client.host).is_loopback
+    except ValueError:  # not an IP address (a Unix socket's peer)
+        loopback = False
+    if not loopback or any(header in request.headers for header in FORWARDING_HEADERS):
+        raise HTTPException(status_code=403, detail="ingest is accepted from this machine only: "
+                            "run `tutor ingest` on the server")
+
+
+def rate_limited(what: str) -> Any:
+    """A dependency counting the request against the client's limit for `what`: 429 with
+    Retry-After when it is over (TUTOR_ASKS_PER_MINUTE, TUTOR_SIGNUPS_PER_HOUR)."""
+
+    def check(request: Request, svc: ServicesDep) -> None:
+        wait = svc.limits[what].hit(request.client.host if request.client else "")
+        if wait:
+            raise HTTPException(status_code=429, headers={"Retry-After": str(wait)},
+                                detail=f"too many {what} from your address: try again in {wait} s")
+
+    return Depends(check)
+
+
+def require_index(svc: Services) -> None:
+    try:
+        empty = svc.store.count() == 0
+    except StoreError as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from exc
+    if empty:
+        raise HTTPException(status_code=409, detail="the index is empty: run `tutor ingest`")

@@ -1,0 +1,42 @@
+"""Exceptions turned into responses that say what to do next, never a 500."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DatabaseError
+
+from app.api.services import Services
+from app.learners import LearnerStoreError, unusable
+from app.model_gate import ModelBusy
+
+
+def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 naming each field and what is wrong with it. The offending input is not echoed
+    back: it may not be encodable as JSON at all (NaN, a lone surrogate)."""
+    errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _learners_failed(request: Request, exc: Exception) -> JSONResponse:
+    """The learner database failed mid-request (LearnerStoreError after a commit that may
+    not have been stored, or a database error): 503, never an acknowledgement."""
+    svc: Services = request.app.state.services
+    if isinstance(exc, DatabaseError):
+        exc = LearnerStoreError(unusable(svc.settings.resolved_database_url, exc))
+    svc.learners_failed(str(exc))
+    return JSONResponse({"detail": str(exc)}, status_code=503)
+
+
+def _model_busy(_: Request, exc: ModelBusy) -> JSONResponse:
+    """The model's queue is full or the turn did not come: when to come back."""
+    return JSONResponse({"detail": str(exc)}, status_code=503,
+                        headers={"Retry-After": str(exc.retry_after)})
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ModelBusy, _model_busy)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(LearnerStoreError, _learners_failed)
+    app.add_exception_handler(DatabaseError, _learners_failed)

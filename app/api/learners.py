@@ -1,0 +1,87 @@
+"""Learners: their week, checklist, self-ratings, journal and progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from app.api.deps import CurriculumDep, LearnerDep, rate_limited, ServicesDep
+from app.api.schemas import (
+    JournalIn,
+    LearnerCreate,
+    LearnerCreated,
+    LearnerPublic,
+    Rating,
+    TaskUpdate,
+    WeekChoice,
+)
+from app.learners import NotFound, week_on
+from app.progress import progress
+from ingest.curriculum import LAST_WEEK, WeekOutOfRange
+
+router = APIRouter()
+
+
+@router.post("/learners", status_code=201, response_model=LearnerCreated,
+          dependencies=[rate_limited("new learners")])
+def create_learner(body: LearnerCreate, svc: ServicesDep) -> LearnerCreated:
+    """Create a learner. The token in the response is shown this once; keep it."""
+    learner, token = svc.learners.create(body.name, body.start_date, body.pace,
+                                         body.current_week)
+    return LearnerCreated(**LearnerPublic.of(learner).model_dump(), token=token)
+
+@router.get("/learners/{learner_id}", response_model=LearnerPublic)
+def get_learner(learner: LearnerDep) -> LearnerPublic:
+    return LearnerPublic.of(learner)
+
+@router.put("/learners/{learner_id}/week", response_model=LearnerPublic)
+def set_week(body: WeekChoice, learner: LearnerDep, svc: ServicesDep) -> LearnerPublic:
+    return LearnerPublic.of(svc.learners.set_week(learner.id, body.week))
+
+@router.get("/learners/{learner_id}/weeks/{week}/tasks")
+def tasks(week: int, learner: LearnerDep, svc: ServicesDep,
+          cur: CurriculumDep) -> list[dict[str, Any]]:
+    try:
+        return [vars(t) for t in svc.learners.checklist(learner.id, week, cur)]
+    except WeekOutOfRange as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+
+@router.put("/learners/{learner_id}/weeks/{week}/tasks/{task}")
+def tick(week: int, task: str, body: TaskUpdate, learner: LearnerDep, svc: ServicesDep,
+         cur: CurriculumDep) -> list[dict[str, Any]]:
+    try:
+        return [vars(t) for t in svc.learners.tick(learner.id, week, task, body.done, cur)]
+    except (WeekOutOfRange, NotFound) as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+
+@router.put("/learners/{learner_id}/weeks/{week}/rating", status_code=204)
+def rate(week: int, body: Rating, learner: LearnerDep, svc: ServicesDep) -> None:
+    try:
+        svc.learners.rate(learner.id, week, body.rating)
+    except WeekOutOfRange as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+
+@router.get("/learners/{learner_id}/ratings")
+def ratings(learner: LearnerDep, svc: ServicesDep) -> dict[int, int]:
+    return svc.learners.ratings(learner.id)
+
+@router.post("/learners/{learner_id}/journal", status_code=201)
+def write_journal(body: JournalIn, learner: LearnerDep, svc: ServicesDep,
+                  week: Annotated[int | None, Query(ge=1, le=LAST_WEEK)] = None) -> dict[str, Any]:
+    entry = svc.learners.write_journal(learner.id, week or week_on(learner, dt.date.today()),
+                                       body.text)
+    return {"id": entry.id, "week": entry.week, "text": entry.text}
+
+@router.get("/learners/{learner_id}/journal")
+def journal(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]:
+    return [entry.to_dict() for entry in svc.learners.journal(learner.id)]
+
+
+@router.get("/learners/{learner_id}/progress")
+def learner_progress(learner: LearnerDep, svc: ServicesDep,
+                     cur: CurriculumDep) -> dict[str, Any]:
+    """Completion per week, quiz accuracy over time and per week, self-ratings, streak,
+    and the concepts missed most (worth revisiting with the tutor)."""
+    return progress(svc.learners, learner, cur, dt.date.today())

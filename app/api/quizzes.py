@@ -1,0 +1,106 @@
+"""Quizzes and spaced review."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+
+from app.api.deps import LearnerDep, ServicesDep
+from app.api.schemas import AnswerIn, QuizRequest, ResponseIn, ReviewAnswerIn
+from app.api.services import Services
+from app.learners import AlreadyAnswered, Learner, NotFound, week_on
+from app.llm import LLMError
+from app.quiz import LLM, QuizError, grade, make_quiz, ratings_for, self_rated
+
+router = APIRouter()
+
+
+@router.post("/learners/{learner_id}/quizzes", status_code=201)
+def new_quiz(body: QuizRequest, learner: LearnerDep, svc: ServicesDep) -> dict[str, Any]:
+    """A quiz on the week's material; answers are checked one by one afterwards."""
+    week = body.week or week_on(learner, dt.date.today())
+    records = svc.quizzes
+    try:
+        questions = make_quiz(svc.notes, week, n=body.n, kinds=tuple(body.kinds),
+                              seed=f"{learner.id}-{dt.datetime.now().isoformat()}",
+                              exclude=records.recent_ids(learner.id),
+                              writer=svc.writer if LLM in body.kinds else None)
+    except QuizError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    except LLMError as exc:  # the model is misconfigured (it failing midway is filled in)
+        raise HTTPException(status_code=503, detail=str(exc)) from exc
+    quiz_id = records.save(learner.id, week, questions)
+    return {"quiz_id": quiz_id, "week": week, "questions": [q.public() for q in questions]}
+
+def _feedback(question: Any, result: Any) -> dict[str, Any]:
+    return {"correct": result.correct, "score": result.score, "feedback": result.feedback,
+            "answer": question.answer, "explanation": question.explanation,
+            "citation": question.citation}
+
+def _review_question(svc: Services, learner: Learner, question_id: str) -> Any:
+    try:
+        return svc.quizzes.review_question(learner.id, question_id)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+
+def _graded(svc: Services, question: Any, response: str) -> Any:
+    try:
+        return grade(question, response, svc.retriever.embedder.similarity, svc.judge)
+    except LLMError as exc:  # a misconfigured judge; one failing to answer is fallen back on
+        raise HTTPException(status_code=503, detail=str(exc)) from exc
+
+def _answer(svc: Services, learner: Learner, quiz_id: str | None, question: Any,
+            response: str, rating: str | None = None) -> dict[str, Any]:
+    result = _graded(svc, question, response)
+    try:
+        result = self_rated(question, result, rating) if rating else result
+    except QuizError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    try:
+        due = svc.quizzes.answer(learner.id, quiz_id, question, response, result,
+                                 dt.datetime.now(dt.UTC))
+    except AlreadyAnswered as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    return _feedback(question, result) | {"next_review": due.isoformat()}
+
+@router.post("/learners/{learner_id}/quizzes/{quiz_id}/answers")
+def answer_quiz(quiz_id: str, body: AnswerIn, learner: LearnerDep,
+                svc: ServicesDep) -> dict[str, Any]:
+    """Grade one answer, with feedback quoting the source; schedules its review (FSRS)."""
+    try:
+        question = svc.quizzes.question(learner.id, quiz_id, body.question_id)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    return _answer(svc, learner, quiz_id, question, body.response)
+
+@router.get("/learners/{learner_id}/reviews/due")
+def due_reviews(learner: LearnerDep, svc: ServicesDep,
+                until: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Questions whose review is due (now, or by `until`)."""
+    until = until or dt.datetime.now(dt.UTC)
+    try:  # a naive `until` is UTC already
+        until = until.astimezone(dt.UTC) if until.tzinfo else until
+    except OverflowError as exc:  # 9999-12-31T23:59-10:00 is after the last UTC datetime
+        raise HTTPException(status_code=422, detail=f"until={until.isoformat()} is out of "
+                            "range in UTC: give a date before 9999-12-31") from exc
+    return [q.public() for q in svc.quizzes.due(learner.id, until)]
+
+@router.post("/learners/{learner_id}/reviews/{question_id}")
+def answer_review(question_id: str, body: ReviewAnswerIn, learner: LearnerDep,
+                  svc: ServicesDep) -> dict[str, Any]:
+    """Answer a due review; the card is rescheduled from the result, or for a short answer
+    from your own `rating` when you give one."""
+    question = _review_question(svc, learner, question_id)
+    return _answer(svc, learner, None, question, body.response, body.rating)
+
+@router.post("/learners/{learner_id}/reviews/{question_id}/check")
+def check_review(question_id: str, body: ResponseIn, learner: LearnerDep,
+                 svc: ServicesDep) -> dict[str, Any]:
+    """See how an answer compares, with the answer and its source, before rating it
+    yourself: nothing is recorded or rescheduled. Then post the review with your
+    `rating` (one of `rate_with`; short answers only, the rest are graded exactly)."""
+    question = _review_question(svc, learner, question_id)
+    return _feedback(question, _graded(svc, question, body.response)) | {
+        "rate_with": list(ratings_for(question))}

@@ -1,0 +1,172 @@
+"""Request and response bodies: validation lives here, so routes get clean values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.learners import JOURNAL_CHARS, Learner, week_on
+from app.quiz import KINDS
+from app.retrieval import Filters
+from ingest.curriculum import LAST_WEEK
+
+
+VERSION = "0.1.0"
+
+
+class Health(BaseModel):
+    status: str
+    ready: bool
+    index_chunks: int
+    model_provider: str
+    model: str
+    data_dir: str
+    chroma_url: str
+    version: str = VERSION
+    detail: str = ""
+    model_queue: dict[str, int] = Field(
+        default_factory=dict, description="Questions the model is answering, and waiting.")
+
+
+class Body(BaseModel):
+    """What every JSON body is held to besides its fields: finite numbers (JSON has no NaN,
+    though Python's parser takes it) and text that is valid Unicode (a lone surrogate such as
+    "\\ud800" would fail later, when stored or sent back)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        def check(value: Any, where: str) -> None:
+            if isinstance(value, str):
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise ValueError(f"{where or 'the body'} is not valid Unicode (a lone "
+                                     f"surrogate at character {exc.start}): send UTF-8 "
+                                     "text") from exc
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    check(key, where)
+                    check(item, f"{where}.{key}" if where else str(key))
+            elif isinstance(value, list):
+                for n, item in enumerate(value):
+                    check(item, f"{where}[{n}]")
+
+        check(data, "")
+        return data
+
+
+def _not_blank(value: str, what: str) -> str:
+    if not value.strip():
+        raise ValueError(f"{what} is blank")
+    return value.strip()
+
+
+class AskRequest(Body):
+    question: str = Field(min_length=1, max_length=2000, description="1-2,000 characters.")
+    week: int | None = Field(default=None, ge=1, le=LAST_WEEK, description="The learner's week.")
+    mode: Literal["explain", "socratic", "quick"] = "explain"
+    conversation_id: str | None = Field(default=None, max_length=100)
+    no_spoilers: bool = Field(default=False, description="Leave out material of later weeks.")
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        return _not_blank(value, "question")
+
+    def filters(self, week: int | None) -> Filters:
+        return Filters(no_spoilers_after=week if self.no_spoilers else None)
+
+
+class IngestRequest(Body):
+    paths: list[str] = Field(min_length=1, description="Absolute paths on the server, or git URLs.")
+    rebuild: bool = False
+
+
+class LearnerCreate(Body):
+    name: str = Field(min_length=1, max_length=100)
+    start_date: dt.date = Field(default_factory=dt.date.today)
+    pace: float = Field(default=1.0, gt=0, le=4, description="Plan weeks per calendar week.")
+    current_week: int | None = Field(default=None, ge=1, le=LAST_WEEK)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _not_blank(value, "name")
+
+
+class LearnerPublic(BaseModel):
+    id: int
+    name: str
+    start_date: dt.date
+    pace: float
+    current_week: int
+
+    @classmethod
+    def of(cls, learner: Learner) -> LearnerPublic:
+        return cls(id=learner.id, name=learner.name, start_date=learner.start_date,
+                   pace=learner.pace, current_week=week_on(learner, dt.date.today()))
+
+
+class LearnerCreated(LearnerPublic):
+    token: str = Field(description="Shown once: send it as `Authorization: Bearer <token>`.")
+
+
+class WeekChoice(Body):
+    week: int | None = Field(ge=1, le=LAST_WEEK, description="null: follow start date and pace")
+
+
+class TaskUpdate(Body):
+    done: bool
+
+
+class Rating(Body):
+    rating: int = Field(ge=1, le=10)
+
+
+class JournalIn(Body):
+    text: str = Field(min_length=1, max_length=JOURNAL_CHARS)
+
+
+class QuizRequest(Body):
+    week: int | None = Field(default=None, ge=1, le=LAST_WEEK, description="Default: your week.")
+    n: int = Field(default=5, ge=1, le=30)
+    kinds: list[Literal["mcq", "truefalse", "short", "cloze", "llm"]] = Field(
+        default=list(KINDS), description="`llm`: some questions written by the chat model "
+        "(slower; each checked, and our own generators fill in what it can't write).")
+
+
+class ResponseIn(Body):
+    response: str = Field(max_length=2000, description="An option's text or letter, or free text.")
+
+
+class AnswerIn(ResponseIn):
+    question_id: str = Field(min_length=1, max_length=32)
+
+
+class ReviewAnswerIn(ResponseIn):
+    rating: Literal["again", "hard", "good", "easy"] | None = Field(
+        default=None, description="Short answers only: your own verdict, which schedules the "
+        "next review (again = missed it, hard, good, easy).")
+
+
+class WeekSummary(BaseModel):
+    number: int
+    title: str
+    month: int
+    phase: int
+    detailed: bool
+
+
+class SearchHitOut(BaseModel):
+    source: str
+    title: str
+    heading: str
+    week: int | None
+    score: float
+    text: str
+    url: str
