@@ -34,7 +34,7 @@ from app.citations import (
 )
 from app.compose import normalized
 
-RETRIEVAL_METRICS = ("hit_rate@5", "mrr@10", "ndcg@10")
+RETRIEVAL_METRICS = ("hit_rate@1", "hit_rate@5", "mrr@10", "ndcg@10")
 KEY_POINT_WORDS = 0.6  # share of a key point's content words that must appear in the answer...
 KEY_POINT_MEANING = 0.6  # ...or the cosine of its closest answer sentence
 SUPPORTED = 0.5  # the tutor's own support cut-off (app.citations.check_answer)

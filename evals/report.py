@@ -196,6 +196,12 @@ def render_html(report: dict[str, Any]) -> str:
              _bars({c["name"]: c["metrics"] for c in report["configs"]}, "metrics per configuration"),
              _table([{"configuration": c["name"], **c["metrics"]} for c in report["configs"]],
                     ["configuration"] + sorted({k for c in report["configs"] for k in c["metrics"]}))]
+    if report["retrieval"].get("slices"):
+        slices = report["retrieval"]["slices"]
+        parts += ["<h2>Retrieval by slice and split</h2>",
+                  "<p>The public slice is the items a public-notes file answers. Ranking settings "
+                  "are fitted on the dev split: judge them by the test rows.</p>",
+                  _table(slices, list(slices[0]))]
     if report.get("comparison"):
         parts += [f"<h2>Compared with {html.escape(report['compared_with'])}</h2>",
                   _table([r | {"delta": f"{r['delta']:+g}" + (" (worse)" if r["worse"] else "")}

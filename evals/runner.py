@@ -107,8 +107,9 @@ def retrieval_query(item: EvalItem) -> str:
 # -- retrieval ---------------------------------------------------------------------------------
 
 def run_retrieval(items: list[EvalItem], retriever: Retriever, indexed: set[str],
-                  progress: Progress) -> dict[str, Any]:
-    """Each configuration's IR metrics, overall and per quarter, on items with known sources."""
+                  public: set[str], progress: Progress) -> dict[str, Any]:
+    """Each configuration's IR metrics, overall, per quarter and per slice and split, on items
+    with known sources. `public` names the indexed sources that came from the public notes."""
     judged = [i for i in items if any(s in indexed for s in i.relevant)]
     qrels = {i.id: [s for s in i.relevant if s in indexed] for i in judged}
     progress.start("retrieval", len(judged) * len(RETRIEVAL_CONFIGS))
@@ -126,7 +127,33 @@ def run_retrieval(items: list[EvalItem], retriever: Retriever, indexed: set[str]
     by_quarter = _by_quarter(judged, per_query[PRODUCT_RETRIEVAL])
     missing = sum(len(i.relevant) - len(qrels.get(i.id, [])) for i in items if i.relevant)
     return {"configs": rows, "per_quarter": by_quarter, "judged": len(judged),
-            "relevant_not_indexed": missing}
+            "relevant_not_indexed": missing, "slices": slice_rows(judged, per_query, public)}
+
+
+def slice_rows(items: list[EvalItem], per_query: dict[str, dict[str, dict[str, float]]],
+               public: set[str]) -> list[dict[str, Any]]:
+    """Each configuration on the whole set and on the public slice (items a public-notes file
+    answers), over all items, the dev split and the test split.
+
+    A small slice can hide behind the whole set's mean, so it is measured on its own; ranking
+    settings are fitted on dev (bench/ranking.py), so only the test rows judge them."""
+    slices = {"whole": items, "public": [i for i in items if public & set(i.relevant)]}
+    rows = []
+    for config, scores in per_query.items():
+        for slice_name, members in slices.items():
+            for split in ("all", "dev", "test"):
+                chosen = [scores[i.id] for i in members if split in ("all", i.split)]
+                if chosen:
+                    rows.append({"config": config, "slice": slice_name, "split": split,
+                                 "items": len(chosen), **_means(chosen)})
+    return rows
+
+
+def slice_metric(rows: list[dict[str, Any]], config: str, slice_name: str, split: str,
+                 metric: str) -> float | None:
+    """One number from `slice_rows` (None: that slice had no items, e.g. no public notes)."""
+    return next((r[metric] for r in rows
+                 if (r["config"], r["slice"], r["split"]) == (config, slice_name, split)), None)
 
 
 def _means(rows: Iterable[dict[str, float]]) -> dict[str, float]:
@@ -378,10 +405,13 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
     retriever = Retriever.from_settings(index)
     everything = retriever.store.all(include=["documents", "metadatas"])
     chunks_by_source: dict[str, list[str]] = defaultdict(list)
+    public: set[str] = set()
     for text, meta in zip(everything["documents"], everything["metadatas"], strict=True):
         chunks_by_source[meta["source"]].append(text)
+        if meta.get("kind") == "public":
+            public.add(meta["source"])
     indexed = set(chunks_by_source)
-    retrieval = run_retrieval(items, retriever, indexed, options.progress)
+    retrieval = run_retrieval(items, retriever, indexed, public, options.progress)
     grounding = run_grounding(items, Tutor(index, retriever), options.progress)
 
     configs = [{"name": name, "metrics": row} for name, row in retrieval["configs"].items()]
@@ -389,6 +419,8 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
     headline: dict[str, float | None] = {
         "retrieval_hit@5": product.get("hit_rate@5"), "retrieval_mrr@10": product.get("mrr@10"),
         "retrieval_ndcg@10": product.get("ndcg@10"),
+        "retrieval_public_test_mrr@10": slice_metric(retrieval["slices"], PRODUCT_RETRIEVAL,
+                                                     "public", "test", "mrr@10"),
         "refusal_accuracy": round(grounding["refusal"]["accuracy"], 4),
         "context_future_weeks": grounding["context_future_weeks"],
     }

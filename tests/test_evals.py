@@ -101,6 +101,21 @@ def test_retrieval_metrics_on_a_hand_worked_example() -> None:
     assert scores["q2"]["hit_rate@5"] == 0.0 and scores["q2"]["mrr@10"] == pytest.approx(1 / 6)
 
 
+def test_the_public_slice_and_each_split_are_measured_on_their_own() -> None:
+    from evals.runner import slice_metric, slice_rows
+
+    items = [item(id=f"q{n}", relevant=["notes/w18.md"] + (["d2l/attention.md"] if n < 3 else []))
+             for n in range(8)]
+    found = {i.id: {"mrr@10": 1.0 if i.relevant[-1] == "d2l/attention.md" else 0.0} for i in items}
+    rows = slice_rows(items, {"hybrid": found}, public={"d2l/attention.md"})
+    assert slice_metric(rows, "hybrid", "public", "all", "mrr@10") == 1.0
+    assert slice_metric(rows, "hybrid", "whole", "all", "mrr@10") == 3 / 8
+    test = [i for i in items if i.split == "test"]
+    assert slice_metric(rows, "hybrid", "whole", "test", "mrr@10") == pytest.approx(
+        sum(found[i.id]["mrr@10"] for i in test) / len(test))
+    assert slice_metric(rows, "dense", "public", "test", "mrr@10") is None
+
+
 def test_chunk_hits_collapse_to_sources_in_first_seen_order() -> None:
     assert m.ranked_sources(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
 

@@ -12,7 +12,17 @@ import pytest
 
 from app.config import Settings
 from app.lexical import LexicalIndex
-from app.retrieval import Filters, Retriever, reciprocal_rank_fusion, week_boosted
+from app.retrieval import (
+    Candidates,
+    Filters,
+    Fusion,
+    Retriever,
+    fuse,
+    reciprocal_rank_fusion,
+    sentence_units,
+    week_boosted,
+)
+from app.store import Hit
 from ingest.pipeline import Ingestor
 from tests.conftest import REPO
 
@@ -40,6 +50,41 @@ def test_rrf_hand_worked_example() -> None:
 def test_agreement_between_rankers_beats_one_rankers_top_spot() -> None:
     fused = reciprocal_rank_fusion([["solo", "both"], ["both"]])
     assert ranked(fused) == ["both", "solo"]
+
+
+def test_a_rankers_weight_scales_its_votes() -> None:
+    fused = reciprocal_rank_fusion([["a", "b"], ["b", "a"]], k=60, weights=[2.0, 1.0])
+    assert fused["a"] == pytest.approx(2 / 61 + 1 / 62)
+    assert ranked(fused) == ["a", "b"]
+
+
+def candidates(dense: list[str], lexical: list[str], weeks: dict[str, list[int]] | None = None,
+               sentence: dict[str, float] | None = None) -> Candidates:
+    hits = {i: Hit(i, f"text of {i}", {"source": i, "weeks": (weeks or {}).get(i, [])}, 0.0)
+            for i in dense + lexical}
+    return Candidates(dense, lexical, hits, sentence=sentence or {})
+
+
+def test_fusion_without_a_sentence_vote_is_plain_rrf_then_the_week_boost() -> None:
+    found = candidates(["a", "b"], ["b", "c"], weeks={"c": [18]})
+    assert fuse(found, None, [], Fusion()) == reciprocal_rank_fusion([["a", "b"], ["b", "c"]])
+    boosted = fuse(found, 18, [], Fusion(week=2.0))
+    assert boosted["c"] == pytest.approx(2 / 62)
+
+
+def test_a_passage_whose_one_sentence_answers_climbs_the_head() -> None:
+    """Two rankers agree on "broad"; "pointed" holds the sentence closest to the question."""
+    found = candidates(["broad", "pointed"], ["broad", "pointed"],
+                       sentence={"broad": 0.41, "pointed": 0.83})
+    assert ranked(fuse(found, None, [], Fusion())) == ["broad", "pointed"]
+    assert ranked(fuse(found, None, [], Fusion(sentence=3.0))) == ["pointed", "broad"]
+
+
+def test_sentence_units_skip_code_lines_headings_and_fragments() -> None:
+    text = ("### Scaled attention\n\nThe dot products grow with the dimension d_k. So the softmax "
+            "saturates unless we divide by its square root.\n\n```python\nx = q @ k.T\n```")
+    assert sentence_units(text) == ["The dot products grow with the dimension d_k.",
+                                    "So the softmax saturates unless we divide by its square root."]
 
 
 def test_the_learners_week_lifts_close_matches_and_prerequisites_a_little() -> None:
