@@ -410,11 +410,10 @@ class Tutor:
                                              memory))
 
     def _generate(self, prepared: Prepared) -> Iterator[str]:
-        max_tokens = min(MAX_TOKENS.get(prepared.mode, MAX_TOKENS["explain"]),
-                         self.settings.llm_max_tokens)
         try:
             with self.gate.slot() as slot:  # released on close too: a client that left
-                for chunk in self.model.stream(prepared.messages, max_tokens=max_tokens):
+                for chunk in self.model.stream(prepared.messages,
+                                               max_tokens=self._max_tokens(prepared)):
                     slot.check()  # stop at the next token when the client is gone
                     if chunk.content:
                         yield str(chunk.content)
