@@ -143,19 +143,22 @@ def compose(question: str, passages: list[str], embed: Embed, ask: str = "",
     if not units:
         return Composition([], 0.0, 0, len(_stems(question)))
     texts = [_said(u) for _, u in units]
+    # What a unit is about (its heading and label) helps choose it: "Why divide by sqrt(d_k)"
+    # names what the sentences under it explain without repeating it.
+    about = [f"{u.context}: {text}" if u.context else text for (_, u), text in zip(units, texts)]
     ask = ask.strip()
     follow_up = bool(ask) and normalized(ask) != normalized(question)
     queries = [question, ask] if follow_up else [question]
-    vectors = embed(queries + texts)
+    vectors = embed(queries + about)
     unit_vectors = vectors[len(queries):]
     similarity = unit_vectors @ vectors[0]
     relevance = similarity if not follow_up else (
         (1 - ASK_WEIGHT) * similarity + ASK_WEIGHT * (unit_vectors @ vectors[1]))
     boosts = intent_boosts(ask or question)
-    lexical = lexical_scores(f"{question} {ask}", texts)
+    lexical = lexical_scores(f"{question} {ask}", about)
     scores = (relevance + LEXICAL_WEIGHT * lexical
               + np.array([boosts.get(u.role, 0.0) - RANK_PENALTY * i for i, u in units]))
-    seen = {normalized(s) for s in shown}
+    seen = {normalized(sentence) for said in shown for sentence in split_sentences(said)}
     fresh = [k for k in range(len(units))
              if not any(normalized(s) in seen for s in split_sentences(texts[k]))]
     floor = max(max((float(scores[k]) for k in fresh), default=0.0) * RELATIVE_FLOOR, 0.0)

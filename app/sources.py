@@ -75,20 +75,24 @@ class Unit:
     text: str
     role: Role
     position: int  # order within its passage
+    context: str = ""  # its heading and label ("Attention > Why divide by $\\sqrt{d_k}$"): what
+    # it is about, for choosing it; never shown
 
 
-def _blocks(passage: str) -> list[str]:
-    """Paragraphs and list items, with code blocks, tables, headings, self-checks and a
-    bibliography left out; a display formula stays with the paragraph that introduces it."""
-    blocks: list[str] = []
+def _blocks(passage: str) -> list[tuple[str, str]]:
+    """(heading, paragraph) for each paragraph and list item, with code blocks, tables,
+    self-checks and a bibliography left out; a display formula stays with the paragraph that
+    introduces it."""
+    blocks: list[tuple[str, str]] = []
     current: list[str] = []
+    heading = ""
     fence = ""
     in_math = False
     skipping = False  # inside a section that asks or points elsewhere
 
     def close() -> None:
         if current:
-            blocks.append(" ".join(current))
+            blocks.append((heading, " ".join(current)))
             current.clear()
 
     for line in passage.splitlines():
@@ -113,6 +117,7 @@ def _blocks(passage: str) -> list[str]:
         if _HEADING.match(stripped):
             close()
             skipping = bool(_SKIP_SECTIONS.match(stripped))
+            heading = _HEADING.sub("", stripped).strip()
             continue
         if skipping:
             continue
@@ -153,7 +158,7 @@ def statements(passage: str) -> list[str]:
     """Every sentence of the passage's prose, labels and source references removed: what a
     claim about the passage is checked against (`app.support`)."""
     found = []
-    for block in _blocks(passage):
+    for _, block in _blocks(passage):
         label = _LABEL.match(block)
         found += split_sentences(without_source_references(block[label.end():] if label else block))
     return found
@@ -167,11 +172,12 @@ def quotable_units(passage: str) -> list[Unit]:
     bibliography entries, lead-ins that end in a colon, fragments and broken formulas.
     """
     units: list[Unit | None] = []
-    for block in _blocks(passage):
+    for heading, block in _blocks(passage):
         if _BIBLIOGRAPHY_ENTRY.match(block):
             continue
         block = without_source_references(block)
         label_role: Role | None = None
+        context = heading
         label = _LABEL.match(block)
         if label:
             name = label.group(1).strip()
@@ -179,6 +185,7 @@ def quotable_units(passage: str) -> list[Unit]:
                 continue
             label_role = next((role for pattern, role in _LABEL_ROLES if pattern.search(name)),
                               None)
+            context = f"{heading} > {name}" if heading else name
             block = block[label.end():]
         group: list[str] = []
         for sentence in split_sentences(block):
@@ -186,20 +193,21 @@ def quotable_units(passage: str) -> list[Unit]:
                 group.append(sentence)
                 continue
             if group:
-                units.append(_unit(group, label_role, len(units)))
+                units.append(_unit(group, label_role, len(units), context))
             group = [] if _LEANS.match(sentence) else [sentence]
         if group:
-            units.append(_unit(group, label_role, len(units)))
+            units.append(_unit(group, label_role, len(units), context))
     return [u for u in units if u]
 
 
-def _unit(sentences: list[str], label_role: Role | None, position: int) -> Unit | None:
+def _unit(sentences: list[str], label_role: Role | None, position: int,
+          context: str) -> Unit | None:
     text = " ".join(sentences)
     if "$$" in text:  # a display formula, with the words that introduce it if any
-        return Unit(text, "formula", position)
+        return Unit(text, "formula", position, context)
     if not _quotable(sentences[0]) or not all(_quotable(s, 1) for s in sentences[1:]):
         return None
-    return Unit(text, _role(sentences[0], label_role), position)
+    return Unit(text, _role(sentences[0], label_role), position, context)
 
 
 def readable_excerpt(passage: str, limit: int) -> str:

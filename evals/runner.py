@@ -32,7 +32,8 @@ from app.llm import model_label
 from app.quiz import question_writer
 from app.retrieval import Retriever
 from app.store import Embedder
-from app.tutor import MIN_SIMILARITY, Answer, Citation, Tutor
+from app.sources import readable_excerpt
+from app.tutor import MIN_SIMILARITY, SNIPPET_CHARS, Answer, Citation, Tutor
 from evals import metrics as m
 from evals.datasets import EvalItem, load_dataset
 from evals.judges import LLMJudge
@@ -267,7 +268,8 @@ def score_answer(item: EvalItem, g: Generated, similarity: m.Similarity,
     answer, raw, context, weeks = g.answer, g.raw, g.context, g.weeks
     text = answer.answer
     numbers = [c.n for c in answer.citations]
-    cited = [i for i in (_passage_of(c, answer) for c in answer.citations) if i is not None]
+    cited = [i for i in (_passage_of(c, answer, context) for c in answer.citations)
+             if i is not None]
     cited_weeks = [weeks[i] for i in cited]
     return {
         "declined": not answer.grounded,
@@ -298,10 +300,12 @@ def score_answer(item: EvalItem, g: Generated, similarity: m.Similarity,
     }
 
 
-def _passage_of(citation: Citation, answer: Answer) -> int | None:
-    """The retrieval rank (0-based) of a cited passage."""
-    return next((i for i, r in enumerate(answer.retrieved)
-                 if (r["source"], r["heading"]) == (citation.source, citation.heading)), None)
+def _passage_of(citation: Citation, answer: Answer, context: list[str]) -> int | None:
+    """The retrieval rank (0-based) of a cited passage (a source and heading can have several
+    chunks: the card's excerpt tells them apart)."""
+    return next((i for i, (r, text) in enumerate(zip(answer.retrieved, context, strict=True))
+                 if (r["source"], r["heading"]) == (citation.source, citation.heading)
+                 and readable_excerpt(text, SNIPPET_CHARS) == citation.snippet), None)
 
 
 def run_answers(items: list[EvalItem], tutor: Tutor, similarity: m.Similarity,
