@@ -77,9 +77,9 @@ def normalized(sentence: str) -> str:
                                                      sentence.lower())))
 
 
-# Short names with a digit ("SM-2", "GPT-2", "L2", "F1") are words here, where content_words
-# sees only fragments too short to count.
-_NAMED = re.compile(r"\b[a-z]+-?\d+[a-z]*\b")
+# Short names with a digit ("SM-2", "GPT-2", "L2", "F1") and numbers are words here, where
+# content_words sees only fragments too short to count.
+_NAMED = re.compile(r"\b[a-z]+-?\d+[a-z]*\b|\b\d+\b")  # ... and numbers ("month 14")
 
 
 _STEMMER = Stemmer.Stemmer("english")  # Snowball: divide, divided, dividing -> divid

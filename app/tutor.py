@@ -51,9 +51,6 @@ Mode = Literal["explain", "socratic", "quick"]
 MODES: tuple[str, ...] = ("explain", "socratic", "quick")
 MIN_SENTENCES = 2  # a model's checked answer shorter than this is topped up from the sources
 SNIPPET_CHARS = 320  # a citation card's passage, cut at a sentence or word boundary
-# Passages the sources' sentences are chosen from: the golden key points are in the top 3
-# passages 85% of the time, in the top 5 90% (the model's prompt takes `context_passages`).
-COMPOSE_PASSAGES = 5
 PROMPT_HEADROOM = 48  # tokens of the chat template around the two messages
 # Best dense cosine below this: not covered. Calibrated on 79 in-scope questions (lowest 0.28)
 # and 20 off-topic ones (cooking, sport, geography...): at 0.27 all in-scope are answered and
@@ -198,8 +195,8 @@ class Tutor:
             return self._prepare_plan(question, week, mode, conversation_id, started, memory)
         history = memory.history(conversation_id)
         standalone = self.condense(question, history) if history else question
-        passages = self.retriever.search(standalone, week=week, filters=filters,
-                                         k=max(self.settings.context_passages, COMPOSE_PASSAGES))
+        passages = self.retriever.search(standalone, k=self.settings.context_passages, week=week,
+                                         filters=filters)
         best = max((p.similarity or 0.0 for p in passages), default=0.0)
         prepared = Prepared(question, standalone, week, mode, conversation_id, passages,
                             grounded=best >= MIN_SIMILARITY, memory=memory,
@@ -260,7 +257,7 @@ class Tutor:
         last, until prompt and answer fit; a warning names the settings when it had to."""
         system = render("system", mode_instructions=render(f"mode_{prepared.mode}"))
         limit = self.settings.passage_chars
-        passages = prepared.passages[:self.settings.context_passages]
+        passages = prepared.passages
         texts = [without_source_references(t) for t in self._texts(passages)]
         texts = [t if len(t) <= limit else t[:limit].rsplit(" ", 1)[0] + " …" for t in texts]
         window = self.settings.llm_context_tokens - self._max_tokens(prepared) - PROMPT_HEADROOM
