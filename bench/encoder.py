@@ -1,0 +1,250 @@
+"""The encoder bound: torch fp32 (what we ship) beside ONNX Runtime fp32 and int8, in one run.
+
+    python bench/encoder.py [--n 256] [--rounds 3] [--batch 64] [--fresh] [--golden]
+
+The same N 1,000-character chunks of the bundled notes (corpus/notes/*.md) are encoded by:
+  torch fp32   `Embedder` as shipped (sentence-transformers on torch, CPU)
+  onnx fp32    the packaged model exported here with torch.onnx (no download), on ONNX Runtime
+  onnx int8    that export dynamically quantized (onnxruntime.quantization, per-channel int8)
+All three tokenize with the model's own tokenizer, sort by length and batch as
+sentence-transformers does, mean-pool and normalize, on the same number of threads.
+Cosine is also given for a few short questions (the query side of retrieval).
+Rounds are interleaved (torch, fp32, int8, torch, ...) so load from other work falls on all
+alike; texts/s is the median round. Cosine is each variant's vector against torch fp32's.
+Exports are cached in bench/.cache/onnx (`--fresh` redoes them, and the golden indexes).
+`--golden` adds the golden set's retrieval metrics with each encoder: the bundled corpus is
+indexed by it (bench/.cache/golden-*) and the questions embedded by it, as `make eval` does.
+
+Why not sentence-transformers' own `backend="onnx"`: it needs optimum-onnx, whose only
+release pins transformers < 4.58, and we run transformers 5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+CACHE = REPO / "bench" / ".cache" / "onnx"  # gitignored
+NOTES = REPO / "corpus" / "notes"
+# Short texts too: queries are a few word pieces, where the exported graph's shapes differ most.
+QUERIES = [
+    "how do the gates of an LSTM control the cell state",
+    "what does max pooling do in a convolutional network",
+    "softmax classifier cross-entropy loss",
+    "batch normalization during training and inference",
+    "scaled dot-product attention queries keys values",
+    "dropout as regularization",
+    "eigenvalues",
+    "what is the bias-variance trade-off?",
+]
+
+
+def chunks_of_notes(n: int, size: int = 1000) -> list[str]:
+    """N consecutive `size`-character windows, taken round-robin across the notes."""
+    per_file = [[text[i:i + size] for i in range(0, len(text) - size + 1, size)]
+                for text in (p.read_text() for p in sorted(NOTES.glob("*.md")))]
+    out: list[str] = []
+    depth = 0
+    while len(out) < n and any(depth < len(f) for f in per_file):
+        out += [f[depth] for f in per_file if depth < len(f)]
+        depth += 1
+    if len(out) < n:
+        sys.exit(f"only {len(out)} chunks of {size} characters in {NOTES}")
+    return out[:n]
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def export(model, fresh: bool) -> tuple[Path, Path, float]:
+    """ONNX fp32 of the model's transformer, and its dynamic int8 quantization (cached)."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fp32, int8 = CACHE / "model.onnx", CACHE / "model_int8.onnx"
+    if fresh and CACHE.exists():
+        shutil.rmtree(CACHE)
+    if fp32.exists() and int8.exists():
+        return fp32, int8, 0.0
+    CACHE.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    bert = model[0].auto_model.eval()
+    sample = model.tokenizer(["an example", "a longer example sentence"], padding=True,
+                             return_tensors="pt")
+    names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in sample]
+    axes = {k: {0: "batch", 1: "sequence"} for k in names}
+    axes["last_hidden_state"] = {0: "batch", 1: "sequence"}
+
+    class Wrapped(torch.nn.Module):  # positional inputs for the tracer, one tensor out
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, *inputs):
+            return self.bert(**dict(zip(names, inputs)), return_dict=True).last_hidden_state
+
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes on shape checks: the cosine below checks
+        torch.onnx.export(Wrapped().eval(), tuple(sample[k] for k in names), str(fp32),
+                          input_names=names, output_names=["last_hidden_state"],
+                          dynamic_axes=axes, opset_version=17, dynamo=False)
+    # Per-channel weight scales: per-tensor ones put the vectors at cosine 0.92 to fp32's.
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    return fp32, int8, time.perf_counter() - started
+
+
+class OnnxEncoder:
+    """Tokenize, run the exported transformer, mean-pool, normalize: the model's own modules."""
+
+    def __init__(self, path: Path, model, threads: int) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = model.tokenizer
+        self.max_length = model.max_seq_length
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        order = np.argsort([-len(t) for t in texts])  # as sentence-transformers: longest first
+        parts = []
+        for start in range(0, len(texts), batch_size):
+            batch = [texts[i] for i in order[start:start + batch_size]]
+            enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
+                                 return_tensors="np")
+            feeds = {k: enc[k].astype(np.int64) for k in self.inputs}
+            hidden = self.session.run(None, feeds)[0]
+            mask = enc["attention_mask"][..., None].astype(np.float32)
+            pooled = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
+            parts.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True).clip(1e-12))
+        out = np.concatenate(parts)
+        result = np.empty_like(out)
+        result[order] = out
+        return result
+
+
+def golden(embedders: dict, fresh: bool) -> dict[str, dict[str, float]]:
+    """The eval suite's retrieval metrics with each encoder: the bundled corpus indexed by it
+    (in bench/.cache/golden-*), the golden questions embedded by it, hybrid + week boost."""
+    from app.config import Settings
+    from app.lexical import LexicalIndex
+    from app.retrieval import Retriever, prerequisites_by_week
+    from app.store import Store
+    from evals.datasets import load_dataset
+    from evals.runner import PRODUCT_RETRIEVAL, Silent, ensure_index, run_retrieval
+
+    items = load_dataset()
+    rows = {}
+    for name, embedder in embedders.items():
+        settings = Settings(data_dir=CACHE.parent / f"golden-{name.replace(' ', '-')}")
+        if fresh and settings.data_dir.exists():
+            shutil.rmtree(settings.data_dir)
+        started = time.perf_counter()
+        ensure_index(settings, None, embedder)
+        store = Store(settings)
+        retriever = Retriever(store, embedder, LexicalIndex(settings.data_dir), prerequisites_by_week())
+        indexed = {m["source"] for m in store.all(include=["metadatas"])["metadatas"]}
+        result = run_retrieval(items, retriever, indexed, set(), Silent())
+        rows[name] = result["configs"][PRODUCT_RETRIEVAL] | {"judged": result["judged"]}
+        print(f"  golden set with {name}: {store.count()} chunks, "
+              f"{time.perf_counter() - started:.0f} s", flush=True)
+    return rows
+
+
+def onnx_embedder(encoder: OnnxEncoder):
+    """An `Embedder` whose vectors come from ONNX Runtime (tokenizer and window from the model)."""
+    from app.store import Embedder
+
+    class OnnxEmbedder(Embedder):
+        def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+            return encoder.encode(texts, batch_size) if texts else super().embed(texts)
+
+    return OnnxEmbedder()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=256, help="chunks to encode (default 256)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per variant (median)")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--fresh", action="store_true", help="export the ONNX models again")
+    parser.add_argument("--golden", action="store_true",
+                        help="also the golden set's retrieval metrics (indexes the corpus 3 times)")
+    args = parser.parse_args()
+
+    import torch
+
+    from app.store import Embedder
+
+    texts = chunks_of_notes(args.n)
+    embedder = Embedder()
+    model = embedder._model
+    threads = torch.get_num_threads()
+    fp32, int8, export_s = export(model, args.fresh)
+    if export_s:
+        print(f"exported {fp32.name} and {int8.name} to {CACHE} in {export_s:.0f} s", flush=True)
+    onnx32, onnx8 = OnnxEncoder(fp32, model, threads), OnnxEncoder(int8, model, threads)
+    variants = {
+        "torch fp32": lambda: embedder.embed(texts, batch_size=args.batch),
+        "onnx fp32": lambda: onnx32.encode(texts, args.batch),
+        "onnx int8": lambda: onnx8.encode(texts, args.batch),
+    }
+    vectors = {name: run() for name, run in variants.items()}  # warm-up, and the vectors compared
+    queries = {"torch fp32": embedder.embed(QUERIES), "onnx fp32": onnx32.encode(QUERIES, args.batch),
+               "onnx int8": onnx8.encode(QUERIES, args.batch)}
+    loads = [load_average()]
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(args.rounds):
+        for name, run in variants.items():
+            started = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - started)
+        loads.append(load_average())
+
+    tokens = [len(ids) for ids in model.tokenizer(texts)["input_ids"]]
+    print(f"\n{args.n} chunks of 1,000 characters from {NOTES.relative_to(REPO)}/*.md "
+          f"(median {statistics.median(tokens):.0f} word pieces, "
+          f"{sum(t > model.max_seq_length for t in tokens)} past the {model.max_seq_length}-piece window); "
+          f"batch {args.batch}, {threads} threads, median of {args.rounds} interleaved rounds")
+    print(f"load average (1/5/15 min) before timing: {loads[0]}; after: {loads[-1]}")
+    sizes = {"torch fp32": None, "onnx fp32": fp32.stat().st_size, "onnx int8": int8.stat().st_size}
+    base = statistics.median(times["torch fp32"])
+    ref = vectors["torch fp32"]
+    print(f"\n{'':12}{'texts/s':>9}{'speed-up':>10}{'cos mean':>10}{'cos min':>10}"
+          f"{'query min':>11}{'file MB':>9}")
+    for name in variants:
+        seconds = statistics.median(times[name])
+        cos = (vectors[name] * ref).sum(1)
+        size = f"{sizes[name] / 1e6:9.0f}" if sizes[name] else f"{'-':>9}"
+        query_min = (queries[name] * queries["torch fp32"]).sum(1).min()
+        print(f"{name:12}{args.n / seconds:9.1f}{base / seconds:9.2f}x{cos.mean():10.5f}"
+              f"{cos.min():10.5f}{query_min:11.5f}{size}")
+    if args.golden:
+        print("\ngolden retrieval (hybrid + week boost, the product's configuration):", flush=True)
+        embedders = {"torch fp32": embedder, "onnx fp32": onnx_embedder(onnx32),
+                     "onnx int8": onnx_embedder(onnx8)}
+        rows = golden(embedders, args.fresh)
+        print(f"{'':12}{'hit@5':>8}{'MRR@10':>8}{'nDCG@10':>9}{'dMRR':>8}")
+        for name, row in rows.items():
+            print(f"{name:12}{row['hit_rate@5']:8.3f}{row['mrr@10']:8.3f}{row['ndcg@10']:9.3f}"
+                  f"{row['mrr@10'] - rows['torch fp32']['mrr@10']:+8.3f}")
+        print(f"({rows['torch fp32']['judged']} golden questions with indexed sources)")
+    print("\nrounds (s): " + "; ".join(f"{n} " + ", ".join(f"{t:.2f}" for t in ts)
+                                       for n, ts in times.items()))
+
+
+if __name__ == "__main__":
+    main()
