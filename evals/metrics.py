@@ -163,9 +163,10 @@ def duplicate_citations(citation_numbers: list[int]) -> bool:
 
 
 def adds_something(follow_up: str, earlier: str) -> bool:
-    """Does a follow-up's answer say at least one sentence the earlier answer did not?"""
+    """Does a follow-up's answer say at least one cited sentence the earlier answer did not?
+    (An uncited line, such as "the notes say nothing more", adds nothing.)"""
     before = {normalized(s) for s in split_sentences(earlier)}
-    return any(normalized(s) not in before for s in split_sentences(follow_up) if normalized(s))
+    return any(normalized(s) not in before for s in split_sentences(follow_up) if markers(s))
 
 
 def states_wrong_claim(answer: str, claims: list[str], embed: Callable[[list[str]], np.ndarray]) -> bool:
