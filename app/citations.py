@@ -47,7 +47,9 @@ _HARMFUL = re.compile(
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences and lines of `text`; never splits inside `$...$`, `$$...$$` or inline code."""
+    """Sentences and lines of `text`; never splits inside `$...$`, `$$...$$` or inline code.
+    (Formulas are hidden behind \\x00 / \\x01 markers while splitting: those two control
+    characters are dropped from the text first.)"""
     protected: list[str] = []
 
     def hide(match: re.Match[str]) -> str:
@@ -55,7 +57,7 @@ def split_sentences(text: str) -> list[str]:
         mark = "\x01" if match.group(0).startswith("$$") else "\x00"
         return f"{mark}{len(protected) - 1}{mark}"
 
-    hidden = _MATH_OR_CODE.sub(hide, text)
+    hidden = _MATH_OR_CODE.sub(hide, text.replace("\x00", "").replace("\x01", ""))
     restore = re.compile(r"[\x00\x01](\d+)[\x00\x01]")
     return [restore.sub(lambda m: protected[int(m.group(1))], s).strip()
             for s in _SENTENCE.split(hidden) if s and s.strip()]

@@ -24,6 +24,7 @@ from app.citations import (
     ("Its update is: $$ w = w - g. \\quad Then $$ More text here.",
      ["Its update is: $$ w = w - g. \\quad Then $$", "More text here."]),
     ("The interval $[0, 1]. Then$ holds. Next.", ["The interval $[0, 1]. Then$ holds.", "Next."]),
+    ("Control \x005\x00 characters \x01x\x01 go. Next.", ["Control 5 characters x go.", "Next."]),
 ])
 def test_sentence_splitting(text, expected) -> None:
     assert split_sentences(text) == expected
