@@ -83,14 +83,15 @@ def test_the_sources_reference_numbers_are_never_tutor_markers(source, question,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("passages, chars", [(12, 1500), (8, 4000)])
-def test_a_prompt_larger_than_the_window_is_fitted_and_the_settings_named(passages, chars,
+@pytest.mark.parametrize("passages, chars, window", [(12, 1500, 2048), (6, 1500, 1024)])
+def test_a_prompt_larger_than_the_window_is_fitted_and_the_settings_named(passages, chars, window,
                                                                           tmp_path,
                                                                           embedder) -> None:
-    """Case 05 with the real local model writing (2,048-token window)."""
+    """Case 05 with the real local model writing: its settings, then a smaller window."""
     folder = case("05-prompt-larger-than-the-model") / "notes"
     tutor = tutor_over(folder, tmp_path / "data", embedder, answer_writer="model",
-                       context_passages=passages, passage_chars=chars)
+                       context_passages=passages, passage_chars=chars,
+                       llm_context_tokens=window)
     answer = tutor.ask("How does gradient clipping interact with the learning rate schedule?")
     assert answer.grounded and answer.answer
     assert any("TUTOR_CONTEXT_PASSAGES" in w and "TUTOR_PASSAGE_CHARS" in w
