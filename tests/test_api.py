@@ -189,8 +189,10 @@ def test_ask_and_stream_with_the_local_model(corpus_dir: Path) -> None:
                                                     "week": 26, "mode": "quick"})
     events = sse_events(response.text)
     names = [name for name, _ in events]
-    assert names.count("token") > 3 and names[-2:] == ["citations", "done"]
+    assert names.count("token") >= 1 and names[-2:] == ["citations", "done"]
     assert events[-1][1]["mode"] == "quick" and events[-1][1]["citations"]
+    streamed = "".join(data["text"] for name, data in events if name == "token")
+    assert streamed == events[-1][1]["answer"], "what streams is what stays"
 
 
 @pytest.mark.slow
