@@ -22,6 +22,9 @@ from tests.conftest import Server, served
 
 pytestmark = pytest.mark.slow
 
+# The model writes the answers here (with the packaged model the default answer is composed
+# from the sources without it), so a question keeps it busy for seconds.
+MODEL_WRITES = {"answer_writer": "model"}
 # A concept question the notes cover, answered at length: the model is busy for seconds.
 LONG = {"question": "Explain how the attention mechanism in transformers works, step by step.",
         "week": 18, "mode": "explain"}
@@ -100,7 +103,7 @@ class Answering(threading.Thread):
 @pytest.fixture(scope="module")
 def server(corpus_dir: Path) -> Iterator[Server]:
     """One server for the module, its model loaded by a first question."""
-    with served(corpus_dir) as server:
+    with served(corpus_dir, **MODEL_WRITES) as server:
         first_token_after(server.url)
         yield server
 
@@ -150,7 +153,7 @@ def test_a_newcomer_hears_its_place_at_once_and_health_never_waits(server: Serve
 
 
 def test_a_question_that_cannot_start_in_time_gets_503_with_retry_after(corpus_dir: Path) -> None:
-    with served(corpus_dir, model_queue_size="1", model_wait_s="1") as server:
+    with served(corpus_dir, model_queue_size="1", model_wait_s="1", **MODEL_WRITES) as server:
         first = Answering(server.url)
         first.start()
         try:
@@ -178,7 +181,7 @@ def test_a_question_that_cannot_start_in_time_gets_503_with_retry_after(corpus_d
 
 
 def test_sigterm_stops_the_server_mid_answer_within_five_seconds(corpus_dir: Path) -> None:
-    with served(corpus_dir) as server:
+    with served(corpus_dir, **MODEL_WRITES) as server:
         answering = Answering(server.url)
         answering.start()
         assert answering.first_token.wait(300)
