@@ -67,8 +67,6 @@ class Quote:
     text: str
     passage: int
     role: Role
-    score: float
-    similarity: float  # cosine with the question
 
 
 def normalized(sentence: str) -> str:
@@ -166,8 +164,8 @@ def compose(question: str, passages: list[str], embed: Embed, ask: str = "",
     chosen = _maximal_marginal_relevance(eligible, scores, unit_vectors,
                                          [len(t.split()) for t in texts], budget)
     order = {k: (ROLE_ORDER[units[k][1].role], units[k][0], units[k][1].position) for k in chosen}
-    quotes = [Quote(texts[k], units[k][0], units[k][1].role, float(scores[k]),
-                    float(similarity[k])) for k in sorted(chosen, key=order.__getitem__)]
+    quotes = [Quote(texts[k], units[k][0], units[k][1].role)
+              for k in sorted(chosen, key=order.__getitem__)]
     asked = _stems(question)
     return Composition(quotes, float(similarity.max()), len(asked & _stems(" ".join(passages))),
                        len(asked))
