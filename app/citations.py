@@ -11,7 +11,10 @@ import re
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 # A sentence ends at . ! or ? followed by space and a capital, digit, quote, bracket or formula,
 # at a line break, or after a display formula (hidden as \x01n\x01 while splitting).
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[*`$\x00\x01])|\n+"
+# Abbreviations end in a full stop but not a sentence ("Bengio et al. (2003) showed…").
+_ABBREVIATIONS = "".join(rf"(?<!\b{a})" for a in (r"et al\.", r"e\.g\.", r"i\.e\.", r"vs\.",
+                                                    r"cf\.", r"Fig\.", r"Eq\.", r"approx\."))
+_SENTENCE = re.compile(rf"(?<=[.!?]){_ABBREVIATIONS}\s+(?=[A-Z0-9\"'(\[*`$\x00\x01])|\n+"
                        r"|(?<=\x01)\s+(?=[A-Z])|(?<=\x01[.,;])\s+(?=[A-Z])")
 # The source's own reference numbers: [2], [12], [1, 3], [2-4], [2–4]; never ours to show.
 _SOURCE_REFERENCE = re.compile(r"\s*\[\d+(?:\s*(?:[,;]|[-–])\s*\d+)*\]")

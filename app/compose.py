@@ -29,12 +29,14 @@ Embed = Callable[[list[str]], np.ndarray]  # texts -> unit-length rows
 LEXICAL_WEIGHT = 0.25  # idf-weighted share of the question's words, beside the cosine
 ASK_WEIGHT = 0.4  # a follow-up: its own ask against the joined question
 RANK_PENALTY = 0.02  # per retrieval rank: ties go to the passage search ranked higher
+# A passage from weeks the learner hasn't reached: quoted only where it clearly says more.
+AHEAD_PENALTY = 0.1
 MMR_LAMBDA = 0.75  # relevance against novelty when picking the next unit
 DUPLICATE = 0.9  # cosine at which two units say the same thing
 # A pitfall quoted alone reads as advice ("Dividing by d_k instead of sqrt(d_k)."): its label
 # goes with it.
 PITFALL_LEAD = "A common mistake: "
-RELATIVE_FLOOR = 0.6  # a unit must score at least this share of the best unit
+RELATIVE_FLOOR = 0.4  # a unit must score at least this share of the best unit
 ABSOLUTE_FLOOR = 0.2  # ...and have at least this cosine with the question
 _INTENT: list[tuple[re.Pattern[str], Role, float]] = [
     (re.compile(r"\b(example|instance|show me|illustrate|concrete|sample|walk me through)\b",
@@ -54,7 +56,7 @@ class Budget:
 
 
 BUDGETS: dict[str, Budget] = {
-    "explain": Budget(units=5, words=150),
+    "explain": Budget(units=8, words=220),
     "socratic": Budget(units=2, words=70),
     "quick": Budget(units=2, words=60),
 }
@@ -128,13 +130,15 @@ class Composition:
 
 
 def compose(question: str, passages: list[str], embed: Embed, ask: str = "",
-            shown: Collection[str] = (), budget: Budget = BUDGETS["explain"]) -> Composition:
+            shown: Collection[str] = (), budget: Budget = BUDGETS["explain"],
+            ahead: Collection[int] = ()) -> Composition:
     """The quotes that answer `question`, in answer order.
 
     `passages` are best first; `ask` is the learner's latest words when `question` joins a
     follow-up to its topic; `shown` are sentences the conversation already showed: a unit
     that repeats any of them is left out (but still counts as evidence that the material
-    covers the topic).
+    covers the topic); `ahead` are the passages (indices) from weeks the learner hasn't
+    reached, whose units need a clear lead (`AHEAD_PENALTY`) to be chosen.
     """
     units: list[tuple[int, Unit]] = [(i, u) for i, text in enumerate(passages)
                                      for u in quotable_units(text)]
@@ -155,7 +159,8 @@ def compose(question: str, passages: list[str], embed: Embed, ask: str = "",
     boosts = intent_boosts(ask or question)
     lexical = lexical_scores(f"{question} {ask}", about)
     scores = (relevance + LEXICAL_WEIGHT * lexical
-              + np.array([boosts.get(u.role, 0.0) - RANK_PENALTY * i for i, u in units]))
+              + np.array([boosts.get(u.role, 0.0) - RANK_PENALTY * i - AHEAD_PENALTY * (i in ahead)
+                          for i, u in units]))
     seen = {normalized(sentence) for said in shown for sentence in split_sentences(said)}
     fresh = [k for k in range(len(units))
              if not any(normalized(s) in seen for s in split_sentences(texts[k]))]

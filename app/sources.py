@@ -28,7 +28,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 # A bibliography entry opens its line: "[3] A follow-up…", "Smith, J. …", "He et al. Title".
 _BIBLIOGRAPHY_ENTRY = re.compile(r"^\s*(\[\d+\]\s|[A-Z][\w'-]+,\s+[A-Z]\.|[A-Z][\w'-]+ et al\.)")
 # ...and these mark a reference inside a sentence.
-_REFERENCE_WORDS = re.compile(r"\barxiv\b|\bdoi:|\bin proceedings\b|\bet al\.,? \(?\d{4}", re.I)
+_REFERENCE_WORDS = re.compile(r"\barxiv\b|\bdoi:|\bin proceedings\b", re.I)
 # Words that make a sentence lean on the one before it.
 _LEANS = re.compile(r"^(this|that|these|those|it|its|they|their|them|then|such|here|so|thus|"
                     r"hence|therefore|however|but|and|also|both|similarly|instead|otherwise|"
@@ -39,7 +39,8 @@ _ANNOUNCES = re.compile(
     r"^(in this (section|chapter|notebook|lesson|tutorial|week|post|part)|in the (next|previous|"
     r"following) (section|chapter)|we (will|'ll|now|shall)|let's|let us|below,? |the following|"
     r"next,|recall that|as we (saw|will see|discussed)|see (also|below|above)|this week you|"
-    r"you will)\b"
+    r"you will|you start|you begin|(quarter|month|week|module) \d+ (opens|starts|begins|closes|"
+    r"ends|covers))\b"
     r"|\b(this|next|last) week (explains|shows|covers|introduces|builds|you)\b"
     r"|\b(explains|shows|covers|we will see) (why|how|what)\b[^.]*…?$",
     re.I,
@@ -63,6 +64,12 @@ _SKIP_LABELS = re.compile(r"^(q|a|question|answer|quiz|exercise|exercises|check 
 _SKIP_SECTIONS = re.compile(r"^#{1,6}\s*(check yourself|exercises?|quiz|questions|self-check|"
                             r"discussion|further reading|resources|references|bibliography|"
                             r"works cited|citations|sources)\b", re.I)
+# A self-check pair, "**Q:** Why…? **A:** Because…": the answer alone leans on its question
+# ("About 0.167 (1/6)."), so the two are quoted together, as the source wrote them.
+_QUESTION_LINE = re.compile(r"^(\*\*Q[:.]?\*\*|Q:)\s*:?\s*")
+_ANSWER_LINE = re.compile(r"^(\*\*A[:.]?\*\*|A:)\s*:?\s*")
+# A sentence that starts mid-thought: lower case, or a year in brackets ("(2003), showed…").
+_FRAGMENT = re.compile(r"[a-z]|\(\d")
 _STATEMENT_END = re.compile(r"(\.|!|\.\)|\.\"|\.'|\.\*\*)$")
 MIN_WORDS = 6  # shorter "sentences" are labels, captions or fragments
 MAX_UNIT_SENTENCES = 3
@@ -81,14 +88,16 @@ class Unit:
 
 def _blocks(passage: str) -> list[tuple[str, str]]:
     """(heading, paragraph) for each paragraph and list item, with code blocks, tables,
-    self-checks and a bibliography left out; a display formula stays with the paragraph that
-    introduces it."""
+    exercises and a bibliography left out; a display formula stays with the paragraph that
+    introduces it, and a self-check's answer with its question (one "**Q:** … **A:** …"
+    block, wherever it is)."""
     blocks: list[tuple[str, str]] = []
     current: list[str] = []
     heading = ""
     fence = ""
     in_math = False
     skipping = False  # inside a section that asks or points elsewhere
+    asking = False  # inside a question and its answer
 
     def close() -> None:
         if current:
@@ -118,6 +127,15 @@ def _blocks(passage: str) -> list[tuple[str, str]]:
             close()
             skipping = bool(_SKIP_SECTIONS.match(stripped))
             heading = _HEADING.sub("", stripped).strip()
+            continue
+        if _QUESTION_LINE.match(stripped):
+            close()
+            asking = True
+        elif asking and not stripped:
+            close()
+            asking = False
+        if asking:
+            current.append(stripped)
             continue
         if skipping:
             continue
@@ -149,6 +167,7 @@ def _quotable(sentence: str, min_words: int = MIN_WORDS) -> bool:
     """A statement that ends as a sentence ends: not a question (a self-check asks, it doesn't
     answer), a lead-in, a list line or a fragment."""
     return (len(sentence.split()) >= min_words and not _ANNOUNCES.search(sentence)
+            and not _FRAGMENT.match(sentence)
             and not _REFERENCE_WORDS.search(sentence)
             and bool(_STATEMENT_END.search(sentence.rstrip()))
             and sentence.count("$") % 2 == 0)
@@ -159,9 +178,24 @@ def statements(passage: str) -> list[str]:
     claim about the passage is checked against (`app.support`)."""
     found = []
     for _, block in _blocks(passage):
+        pair = _question_and_answer(block)
+        if pair:
+            found += split_sentences(without_source_references(pair[1]))
+            continue
         label = _LABEL.match(block)
         found += split_sentences(without_source_references(block[label.end():] if label else block))
     return found
+
+
+def _question_and_answer(block: str) -> tuple[str, str] | None:
+    """A self-check block's question and answer, their labels gone; None for other blocks."""
+    if not _QUESTION_LINE.match(block):
+        return None
+    asked, _, answered = _QUESTION_LINE.sub("", block).partition(" **A")
+    answered = _ANSWER_LINE.sub("", f"**A{answered}") if answered else ""
+    if not asked.rstrip().endswith("?") or not answered:
+        return None
+    return asked.strip(), answered.strip()
 
 
 def quotable_units(passage: str) -> list[Unit]:
@@ -172,10 +206,22 @@ def quotable_units(passage: str) -> list[Unit]:
     bibliography entries, lead-ins that end in a colon, fragments and broken formulas.
     """
     units: list[Unit | None] = []
+    pending: tuple[str, str] | None = None  # (heading, label) alone in its block: "**Key formula.**"
     for heading, block in _blocks(passage):
+        label = _LABEL.match(block)
+        if label and not block[label.end():].strip():
+            pending = (heading, block[:label.end()])
+            continue
+        if pending and pending[0] == heading and not label:
+            block = f"{pending[1]} {block}"
+        pending = None
         if _BIBLIOGRAPHY_ENTRY.match(block):
             continue
         block = without_source_references(block)
+        pair = _question_and_answer(block)
+        if pair:
+            units.append(_answered(*pair, len(units), heading))
+            continue
         label_role: Role | None = None
         context = heading
         label = _LABEL.match(block)
@@ -198,6 +244,20 @@ def quotable_units(passage: str) -> list[Unit]:
         if group:
             units.append(_unit(group, label_role, len(units), context))
     return [u for u in units if u]
+
+
+def _answered(question: str, answer: str, position: int, heading: str) -> Unit | None:
+    """A self-check quoted whole, "Why…? Because…": its role is what the question asks, and
+    one worked on numbers ("Eigenvalues are 6, 3 and 1. What fraction…?") is an example."""
+    text = f"{question} {answer}"
+    if (len(text.split()) < MIN_WORDS or not _STATEMENT_END.search(answer.rstrip())
+            or text.count("$") % 2):
+        return None
+    role: Role = ("example" if re.search(r"\d", question) else
+                  "explanation" if re.match(r"(why|how)\b", question, re.I) else
+                  _role(question, None))
+    return Unit(text, role, position,
+                f"{heading} > {question}" if heading else question)
 
 
 def _unit(sentences: list[str], label_role: Role | None, position: int,

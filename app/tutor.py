@@ -203,10 +203,13 @@ class Tutor:
                             writer=self.settings.resolved_answer_writer,
                             shown=[s for _, said in history for s in split_sentences(said)])
         if prepared.grounded:
+            ahead = [i for i, p in enumerate(passages)
+                     if week is not None and p.weeks and min(p.weeks) > week]
             prepared.composition = compose(
                 standalone, self._texts(passages), self.retriever.embedder.embed,
                 ask=question if history else "", shown=prepared.shown,
-                budget=BUDGETS.get(mode, BUDGETS["explain"]))
+                budget=BUDGETS.get(mode, BUDGETS["explain"]),
+                ahead=ahead)
             prepared.grounded = covers(prepared.composition)
         prepared.retrieval_ms = (time.perf_counter() - started) * 1000
         if not prepared.grounded:

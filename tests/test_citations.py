@@ -25,6 +25,8 @@ from app.citations import (
      ["Its update is: $$ w = w - g. \\quad Then $$", "More text here."]),
     ("The interval $[0, 1]. Then$ holds. Next.", ["The interval $[0, 1]. Then$ holds.", "Next."]),
     ("Control \x005\x00 characters \x01x\x01 go. Next.", ["Control 5 characters x go.", "Next."]),
+    ("Bengio et al. (2003) used embeddings, e.g. Word vectors. Next.",
+     ["Bengio et al. (2003) used embeddings, e.g. Word vectors.", "Next."]),
 ])
 def test_sentence_splitting(text, expected) -> None:
     assert split_sentences(text) == expected

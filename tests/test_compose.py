@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.compose import BUDGETS, compose, intent_boosts, lexical_scores, normalized
+from app.compose import BUDGETS, Budget, compose, intent_boosts, lexical_scores, normalized
 from app.sources import ROLE_ORDER, quotable_units, readable_excerpt
 from app.support import check
 
@@ -149,3 +149,51 @@ def test_a_card_excerpt_is_plain_text_cut_at_a_boundary() -> None:
     assert excerpt.endswith(" …") and len(excerpt) <= 202
     assert excerpt.count("$") % 2 == 0
     assert readable_excerpt(RESIDUAL, 2000).count("[2]") == 0
+
+
+SELF_CHECK = """## Check yourself
+
+**Q:** Why must the data be centered before PCA?
+**A:** Otherwise the leading direction partly points toward the mean instead of the direction of greatest variance.
+
+**Q:** Eigenvalues are 6, 3 and 1. What fraction of variance do the first two components explain?
+**A:** $9/10 = 90\\%$.
+
+**Q:** Which component explains the most variance?
+"""
+
+
+def test_a_self_check_answer_is_quoted_with_its_question() -> None:
+    units = quotable_units(SELF_CHECK)
+    assert [(u.text, u.role) for u in units] == [
+        ("Why must the data be centered before PCA? Otherwise the leading direction partly "
+         "points toward the mean instead of the direction of greatest variance.", "explanation"),
+        ("Eigenvalues are 6, 3 and 1. What fraction of variance do the first two components "
+         "explain? $9/10 = 90\\%$.", "example"),
+    ]  # the question without an answer is not quotable
+
+
+def test_a_label_alone_on_its_line_names_the_formula_below_it() -> None:
+    units = quotable_units("## Negative log-likelihood\n\n**Key formula.**\n\n$$\n"
+                           "\\mathrm{perplexity} = e^{\\mathrm{NLL}}\n$$\n")
+    assert [(u.role, u.context) for u in units] == [
+        ("formula", "Negative log-likelihood > Key formula")]
+
+
+@pytest.mark.parametrize("fragment", [
+    "(2003), generalizes to unseen word combinations because similar words are close.",
+    "generalizes to unseen word combinations because similar words are close.",
+    "Quarter 2 opens by building language models from scratch in this course.",
+    "You start with a counting-based bigram model over characters and grow it.",
+])
+def test_fragments_and_course_announcements_are_not_quotable(fragment: str) -> None:
+    assert quotable_units(fragment) == []
+
+
+def test_passages_from_weeks_ahead_need_a_clear_lead(embedder) -> None:
+    """Two passages say the same: the one from a week the learner has reached is quoted."""
+    passages = ["Dropout zeroes each activation with probability p during training, at random."] * 2
+    question = "What does dropout do during training?"
+    one = Budget(units=1, words=50)
+    assert compose(question, passages, embedder.embed, budget=one).quotes[0].passage == 0
+    assert compose(question, passages, embedder.embed, budget=one, ahead=[0]).quotes[0].passage == 1
