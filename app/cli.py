@@ -191,17 +191,26 @@ def ingest(
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    skipped = summary["skipped"]
+    """The counts on stdout; each skipped file and each warning, one line each, on stderr."""
+    from rich.markup import escape
+
+    skipped, warnings = summary["skipped"], summary["warnings"]
     out.print(
         f"[bold green]ingested[/bold green] {summary['added']} added, {summary['changed']} changed, "
         f"{summary['unchanged']} unchanged, {summary['removed']} removed, "
-        f"[{'red' if skipped else 'dim'}]{len(skipped)} skipped[/]"
+        f"[{'red' if skipped else 'dim'}]{len(skipped)} skipped[/], "
+        f"[{'yellow' if warnings else 'dim'}]{len(warnings)} "
+        f"{'warning' if len(warnings) == 1 else 'warnings'}[/]"
     )
     out.print(f"{summary['chunks']} chunks embedded in {summary['seconds']:.1f} s "
               f"({summary['chunks_per_s']:.1f} chunks/s); the index holds "
               f"{summary['index_chunks']} chunks")
-    for item in skipped:
-        err.print(f"  [yellow]skipped[/yellow] {item['source']}: {item['reason']}")
+    for item in skipped:  # file names and reasons are shown as they are, never as markup
+        err.print(f"  [red]skipped[/red] {escape(item['source'])}: {escape(item['reason'])}",
+                  highlight=False)
+    for item in warnings:
+        err.print(f"  [yellow]warning[/yellow] {escape(item['source'])}: "
+                  f"{escape(item['message'])}", highlight=False)
 
 
 @app.command()

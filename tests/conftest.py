@@ -210,3 +210,15 @@ def minimal_pdf(text: str) -> bytes:
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
 
+
+def pdf_with_a_blank_page(text: str) -> bytes:
+    """Two pages: `text` on the first, none on the second (as a scanned page has no text layer)."""
+    from io import BytesIO
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(minimal_pdf(text))))
+    writer.add_blank_page()
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
