@@ -19,7 +19,10 @@ app = typer.Typer(
     name="tutor",
     help="Study Tutor: your AI/ML learning plan, a searchable course library and a tutor that "
     "cites its sources. Works offline.\n\nStart with [bold]tutor plan[/bold] to see the 18 months, "
-    "or [bold]tutor plan --week 18[/bold] for one week.",
+    "or [bold]tutor plan --week 18[/bold] for one week; [bold]tutor up[/bold] starts the app in "
+    "your browser. Each command's --help has examples.\n\nSettings are TUTOR_* environment "
+    "variables (or a .env file here), e.g. TUTOR_DATA_DIR for where the index and database "
+    "live; all of them are in app/config.py.",
     no_args_is_help=True,
     rich_markup_mode="rich",
     add_completion=False,
@@ -144,7 +147,12 @@ def ingest(
       tutor ingest https://github.com/cs231n/cs231n.github.io.git   a git repository
       tutor ingest --rebuild --json                  start over; print the summary as JSON
 
-    Exit status: 0 all went in, 1 some files were skipped, 2 usage error.
+    Each skipped file and each warning (a guessed encoding, a PDF page without text) is
+    named on its own line with what to do. Exit status: 0 all went in, 1 some files were
+    skipped, 2 usage error.
+
+    [dim]Settings:[/dim] TUTOR_INGEST_MAX_FILE_MB (larger files are skipped), TUTOR_CHROMA_URL
+    (a Chroma server instead of the data dir), TUTOR_EMBEDDING_MODEL.
     """
     from rich.progress import (
         BarColumn,
@@ -191,17 +199,26 @@ def ingest(
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    skipped = summary["skipped"]
+    """The counts on stdout; each skipped file and each warning, one line each, on stderr."""
+    from rich.markup import escape
+
+    skipped, warnings = summary["skipped"], summary["warnings"]
     out.print(
         f"[bold green]ingested[/bold green] {summary['added']} added, {summary['changed']} changed, "
         f"{summary['unchanged']} unchanged, {summary['removed']} removed, "
-        f"[{'red' if skipped else 'dim'}]{len(skipped)} skipped[/]"
+        f"[{'red' if skipped else 'dim'}]{len(skipped)} skipped[/], "
+        f"[{'yellow' if warnings else 'dim'}]{len(warnings)} "
+        f"{'warning' if len(warnings) == 1 else 'warnings'}[/]"
     )
     out.print(f"{summary['chunks']} chunks embedded in {summary['seconds']:.1f} s "
               f"({summary['chunks_per_s']:.1f} chunks/s); the index holds "
               f"{summary['index_chunks']} chunks")
-    for item in skipped:
-        err.print(f"  [yellow]skipped[/yellow] {item['source']}: {item['reason']}")
+    for item in skipped:  # file names and reasons are shown as they are, never as markup
+        err.print(f"  [red]skipped[/red] {escape(item['source'])}: {escape(item['reason'])}",
+                  highlight=False)
+    for item in warnings:
+        err.print(f"  [yellow]warning[/yellow] {escape(item['source'])}: "
+                  f"{escape(item['message'])}", highlight=False)
 
 
 @app.command()
@@ -223,6 +240,8 @@ def search(
       tutor search "why divide by the square root of d_k" --week 18
       tutor search "LSTM forget gate" --k 3
       tutor search "Adam bias correction" --json   the hits as JSON, for scripts
+
+    [dim]Settings:[/dim] TUTOR_DATA_DIR, TUTOR_CHROMA_URL, TUTOR_API_URL (a running API).
     """
     check_week(week)
     settings = settings_for(data_dir)
@@ -295,7 +314,7 @@ def ask(
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Ask the tutor. Answers come from the course material, with [n] citations.
+    """Ask the tutor. Answers come from the course material, with \\[n] citations.
 
     Each answer ends with its conversation's id; a follow-up with --continue (or
     --conversation ID) is read together with the questions before it, so "why?" works.
@@ -308,6 +327,9 @@ def ask(
       tutor ask --continue "And what happens without it?"     a follow-up to your last question
       tutor ask --conversation 3f9c... "Show me an example"    a follow-up to an older conversation
       tutor ask "Explain Adam's bias correction" --json         as JSON, with its conversation_id
+
+    [dim]Settings:[/dim] TUTOR_LLM_PROVIDER (local, openai or hf) with TUTOR_OPENAI_BASE_URL
+    and TUTOR_OPENAI_MODEL for an API model; TUTOR_ANSWER_WRITER; TUTOR_CONTEXT_PASSAGES.
     """
     from app.tutor import MODES
 
@@ -484,6 +506,9 @@ def quiz(
       tutor quiz --week 6 --n 3 --kinds mcq,cloze
       tutor quiz --week 18 --kinds llm,mcq    some questions written by the model
       tutor quiz --week 18 --n 5 --json
+
+    [dim]Settings:[/dim] TUTOR_LLM_PROVIDER for the model writing `llm` questions, and
+    TUTOR_DATABASE_URL for where results are kept (default: SQLite in the data dir).
     """
     import random
 
@@ -913,7 +938,15 @@ def serve(
 ) -> None:
     """Run the HTTP API (FastAPI) on TUTOR_API_HOST:TUTOR_API_PORT (default 127.0.0.1:8000).
 
-    Interactive docs are at /docs once it is up.
+    Interactive docs are at /docs once it is up. SIGTERM or Ctrl-C stops it.
+
+    [dim]Examples:[/dim]
+      tutor serve                                  this machine only
+      TUTOR_ALLOWED_HOSTS='["tutor.lan"]' tutor serve --host 0.0.0.0   for a study group
+
+    [dim]Settings:[/dim] TUTOR_ALLOWED_HOSTS, TUTOR_ASKS_PER_MINUTE, TUTOR_SIGNUPS_PER_HOUR,
+    TUTOR_MODEL_QUEUE_SIZE, TUTOR_MODEL_WAIT_S, TUTOR_MAX_BODY_KB, TUTOR_INGEST_ROOTS,
+    TUTOR_DATABASE_URL.
     """
     from app.launcher import serve_api
 
@@ -927,7 +960,12 @@ def serve(
 
 @app.command()
 def ui(data_dir: DataDirOption = None) -> None:
-    """Run the Streamlit UI on TUTOR_UI_PORT (default 8501); it needs the API (`tutor serve`)."""
+    """Run the Streamlit UI on TUTOR_UI_PORT (default 8501); it needs the API (`tutor serve`).
+
+    [dim]Examples:[/dim]
+      tutor serve & tutor ui                       the API, then the UI on it
+      TUTOR_API_URL=http://tutor.lan:8000 tutor ui  a UI for an API on another machine
+    """
     import os
 
     from app.launcher import child_env, ui_command
@@ -944,6 +982,12 @@ def up(data_dir: DataDirOption = None) -> None:
     """Start everything: build the index if it is missing, then the API and the UI.
 
     This is what `make run` does. Stop with Ctrl-C.
+
+    [dim]Examples:[/dim]
+      tutor up                                     open the UI link it prints
+      TUTOR_UI_PORT=8600 tutor up --data-dir ~/tutor-data
+
+    [dim]Settings:[/dim] TUTOR_API_HOST, TUTOR_API_PORT, TUTOR_UI_PORT, TUTOR_DATA_DIR.
     """
     from app.launcher import run_all
     from app.store import Store, StoreError

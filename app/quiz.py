@@ -21,6 +21,7 @@ import hashlib
 import logging
 import random
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -271,12 +272,21 @@ class Written:
 
 class QuestionWriter:
     """The chat model writing questions on passages of the notes, each checked and, when
-    faulty, sent back once with its problems listed."""
+    faulty, sent back once with its problems listed.
+
+    One question at a time, whoever asks: the server shares one writer between requests, and
+    a llama.cpp model used by two threads at once aborts the process (two quizzes at once
+    killed the server with "Unexpected empty grammar stack")."""
 
     def __init__(self, constrained: Callable[[str, dict[str, Any]], Runnable]) -> None:
         self.constrained = constrained  # (name, JSON schema) -> the model held to that schema
+        self._one_at_a_time = threading.Lock()
 
     def write(self, note: Note, passage: str, kind: str) -> Written:
+        with self._one_at_a_time:
+            return self._write(note, passage, kind)
+
+    def _write(self, note: Note, passage: str, kind: str) -> Written:
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
         model = self.constrained(f"{kind}_question", draft_schema(kind, passage))

@@ -219,10 +219,22 @@ def load_pdf(path: Path) -> Loaded:
         raise LoadError(f"cannot decrypt this PDF: {exc} (pip install cryptography)") from exc
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise LoadError(f"corrupt or unreadable PDF: {exc}") from exc
-    if pages and not any(p.strip() for p in pages):
+    blank = [n for n, page in enumerate(pages, 1) if not page.strip()]
+    if pages and len(blank) == len(pages):
         raise LoadError(f"no text layer in its {len(pages)} page(s) (a scanned PDF?): run OCR "
                         "on it first (e.g. `ocrmypdf in.pdf out.pdf`) and ingest the result")
-    return Loaded(text="\n\n".join(p.strip() for p in pages if p.strip()), title=str(title))
+    warnings = [f"{_pages(blank)} of {len(pages)} {'has' if len(blank) == 1 else 'have'} no "
+                "text layer (scanned?) and went in empty: run OCR on the file (e.g. `ocrmypdf "
+                "--skip-text in.pdf out.pdf`) and ingest the result"] if blank else []
+    return Loaded(text="\n\n".join(p.strip() for p in pages if p.strip()), title=str(title),
+                  warnings=warnings)
+
+
+def _pages(numbers: list[int], shown: int = 10) -> str:
+    """`page 3`, `pages 2, 5`, or the first `shown` of many and how many more."""
+    listed = ", ".join(map(str, numbers[:shown]))
+    more = f" and {len(numbers) - shown} more" if len(numbers) > shown else ""
+    return f"page {listed}" if len(numbers) == 1 else f"pages {listed}{more}"
 
 
 def _cell_text(cell: dict[str, Any]) -> str:

@@ -55,13 +55,16 @@ def corpus_dir(tmp_path_factory, embedder) -> Path:
 POSTGRES = "TUTOR_TEST_POSTGRES_URL"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty learner database: SQLite in a temporary folder, then a database of its
+DATABASES = ["sqlite", "postgresql"]
+
+
+@contextmanager
+def fresh_database(kind: str, folder: Path) -> Iterator[str]:
+    """The URL of a fresh, empty learner database: SQLite in `folder`, or a database of its
     own on the PostgreSQL server that TUTOR_TEST_POSTGRES_URL names (`.ci/run` starts one;
-    without it the PostgreSQL case skips and says so)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tutor.db'}"
+    without it the PostgreSQL case skips and says so), dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'tutor.db'}"
         return
     server = os.environ.get(POSTGRES)
     if not server:
@@ -83,6 +86,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     finally:
         with psycopg.connect(server, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty learner database for each test, on SQLite and on PostgreSQL."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -147,15 +157,18 @@ class Server:
 
 
 @contextmanager
-def served(data_dir: Path, *args: str, **env: str) -> Iterator[Server]:
+def served(data_dir: Path, *args: str, log: Path | None = None, **env: str) -> Iterator[Server]:
     """`tutor serve [args]` in a subprocess on a free port, with `TUTOR_*` settings from `env`
-    (`model_wait_s="1"` sets TUTOR_MODEL_WAIT_S). Stopped afterwards unless the test did."""
+    (`model_wait_s="1"` sets TUTOR_MODEL_WAIT_S); its output goes to `log` when given.
+    Stopped afterwards unless the test did."""
     port = free_port()
     settings = {f"TUTOR_{name.upper()}": value for name, value in env.items()}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", *args], cwd=REPO,
-        env={**os.environ, "TUTOR_DATA_DIR": str(data_dir), "TUTOR_API_PORT": str(port), **settings},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(log or os.devnull, "ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", *args], cwd=REPO,
+            env={**os.environ, "TUTOR_DATA_DIR": str(data_dir), "TUTOR_API_PORT": str(port),
+                 **settings},
+            stdout=output, stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}")
     try:
         wait_for(f"{server.url}/health", timeout=60)
@@ -196,3 +209,16 @@ def minimal_pdf(text: str) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def pdf_with_a_blank_page(text: str) -> bytes:
+    """Two pages: `text` on the first, none on the second (as a scanned page has no text layer)."""
+    from io import BytesIO
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(minimal_pdf(text))))
+    writer.add_blank_page()
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()

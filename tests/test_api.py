@@ -285,6 +285,14 @@ def test_ingest_reads_only_the_configured_roots_and_safe_git_urls(client, path, 
     assert response.status_code == 403 and detail in response.json()["detail"]
 
 
+@pytest.mark.parametrize("path, detail", [("/tmp/notes\x00.md", "NUL character"),
+                                          (" ", "paths[0] is blank")])
+def test_an_ingest_path_no_file_system_could_hold_is_a_422(client, path, detail) -> None:
+    """A NUL in a path was a 500 (found by the fuzz); a blank one meant the server's folder."""
+    response = client.post("/ingest", json={"paths": [path]})
+    assert response.status_code == 422 and detail in response.text
+
+
 def test_a_link_out_of_an_ingest_root_is_refused(settings, tmp_path: Path) -> None:
     root = tmp_path / "notes"
     write(root / "week1.md", "# Week 1\n")

@@ -149,6 +149,20 @@ def test_the_help_of_search_and_ask_teaches_with_examples(tmp_path: Path) -> Non
     help_text = tutor(tmp_path, "ask", "--help").stdout
     assert 'tutor ask --continue "And what happens without it?"' in help_text
     assert "tutor ask --conversation" in help_text
+    assert "with [n] citations" in help_text  # not read as rich markup and dropped
+
+
+def test_every_commands_help_has_examples_and_names_its_settings() -> None:
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    runner = CliRunner()
+    assert "TUTOR_*" in runner.invoke(app, ["--help"]).output
+    for name in get_command(app).commands:
+        text = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"}).output
+        assert "Examples:" in text and "TUTOR_" in text, name
 
 
 @contextmanager

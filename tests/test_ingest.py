@@ -19,7 +19,7 @@ from app.config import Settings
 from app.store import Store
 from ingest.pipeline import CORPUS_DIR, Ingestor
 from ingest.sources import SourceError
-from tests.conftest import REPO, free_port, minimal_pdf, wait_for, write
+from tests.conftest import REPO, free_port, minimal_pdf, pdf_with_a_blank_page, wait_for, write
 
 NOTE = "---\ntitle: {title}\n---\n# {title}\n\n{body}\n"
 
@@ -189,6 +189,26 @@ def test_cli_ingest_json_summary_and_exit_codes(data_dir: Path, tmp_path: Path) 
     assert "1 skipped" in partial.stdout and "bad.md: binary" in partial.stderr
     usage = _tutor("ingest", str(tmp_path / "does-not-exist"), env=env)
     assert usage.returncode == 2 and "no such file or folder" in usage.stderr
+
+
+def test_cli_ingest_names_each_skipped_file_and_warning_in_plain_output(data_dir: Path,
+                                                                         tmp_path: Path) -> None:
+    folder = tmp_path / "n"
+    make_notes(folder, 1)
+    write(folder / "[red]photo.md", b"\x89PNG\r\n\x1a\n\x00\x00")  # a name rich would read as markup
+    write(folder / "slides.pdf", pdf_with_a_blank_page("Dropout zeroes random units"))
+    write(folder / "cours.txt", ("Les réseaux de neurones apprennent des représentations; la "
+                                 "rétropropagation calcule le gradient.").encode("cp1252"))
+    result = _tutor("ingest", str(folder), env={"TUTOR_DATA_DIR": str(data_dir), "COLUMNS": "300"})
+    assert result.returncode == 1, result.stderr
+    assert "3 added, 0 changed, 0 unchanged, 0 removed, 1 skipped, 2 warnings" in result.stdout
+    lines = result.stderr.splitlines()
+    assert "  skipped [red]photo.md: binary content, not text (wrong file extension?)" in lines
+    assert any(line.startswith("  warning slides.pdf: page 2 of 2 has no text layer") and
+               "ocrmypdf" in line for line in lines)
+    assert any(line.startswith("  warning cours.txt: read as cp125") and  # cp1250 or cp1252
+               "a guess from its bytes" in line and "save the file as UTF-8" in line
+               for line in lines)
 
 
 @pytest.mark.slow

@@ -216,10 +216,37 @@ def test_bad_learner_input_is_a_clear_4xx(client, method, path, body, status, de
     ('{"name": "Ada", "pace": Infinity}', "finite number"),
     ('{"name": "Ada", "pace": -Infinity}', "finite number"),
     ('{"name": "   "}', "name is blank"),
+    ('{"name": "Ada\\u0000"}', "name holds a NUL character (\\\\x00) at character 3"),
 ])
 def test_a_body_that_is_not_text_or_numbers_is_a_422_that_says_why(client, raw, detail) -> None:
     response = client.post("/learners", content=raw, headers={"Content-Type": "application/json"})
     assert response.status_code == 422 and detail in response.text
+
+
+@pytest.mark.parametrize("method, path, body, where", [
+    ("post", "/journal", {"text": "Attention\x00"}, "text holds a NUL character"),
+    ("get", "/conversations/ab%00cd", None, "conversation_id"),
+    ("post", "/quizzes/ab%00cd/answers", {"question_id": "q1", "response": "x"}, "quiz_id"),
+    ("post", "/reviews/ab%00cd", {"response": "x"}, "question_id"),
+    ("post", "/reviews/ab%00cd/check", {"response": "x"}, "question_id"),
+])
+def test_a_nul_character_is_a_422_and_the_database_goes_on(client, method, path, body,
+                                                           where) -> None:
+    """PostgreSQL refuses NUL in any text, a lookup included, and its error took the learner
+    database out of service until a restart (the fuzz's NUL in an ingest path, a 500, led
+    here)."""
+    learner_id, auth = signup(client, "Ada")
+    response = client.request(method, f"/learners/{learner_id}{path}", json=body, headers=auth)
+    assert response.status_code == 422, response.text
+    assert "NUL character" in response.text and where in response.text
+    assert client.get("/health").json()["status"] == "ok"
+    assert client.get(f"/learners/{learner_id}", headers=auth).status_code == 200
+
+
+def test_a_body_that_is_not_utf_8_is_a_400_that_says_so(client) -> None:
+    response = client.post("/learners", content='{"name": "Ad\xe9"}'.encode("latin-1"),
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and "UTF-8" in response.json()["detail"]
 
 
 def test_a_lone_surrogate_in_any_body_is_a_422(client) -> None:

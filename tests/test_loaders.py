@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.loaders import LoadError, load
-from tests.conftest import minimal_pdf, write
+from tests.conftest import minimal_pdf, pdf_with_a_blank_page, write
 
 
 def test_markdown_front_matter_becomes_metadata_and_title(tmp_path: Path) -> None:
@@ -70,6 +70,14 @@ def test_html_keeps_headings_as_markdown_and_drops_scripts(tmp_path: Path) -> No
 def test_pdf_text_is_extracted(tmp_path: Path) -> None:
     loaded = load(write(tmp_path / "paper.pdf", minimal_pdf("Attention weights sum to one")))
     assert "Attention weights sum to one" in loaded.text
+
+
+def test_a_pdf_page_without_a_text_layer_is_a_warning_naming_it(tmp_path: Path) -> None:
+    loaded = load(write(tmp_path / "slides.pdf", pdf_with_a_blank_page("Dropout zeroes units")))
+    assert "Dropout zeroes units" in loaded.text
+    assert loaded.warnings == ["page 2 of 2 has no text layer (scanned?) and went in empty: run "
+                               "OCR on the file (e.g. `ocrmypdf --skip-text in.pdf out.pdf`) and "
+                               "ingest the result"]
 
 
 def test_notebook_keeps_markdown_and_code_and_drops_outputs(tmp_path: Path) -> None:
@@ -182,7 +190,7 @@ def test_other_encodings_are_detected_and_named(tmp_path: Path, text: str, encod
     loaded = load(write(tmp_path / "a.txt", text.encode(encoding)))
     assert loaded.text == text
     assert len(loaded.warnings) == 1 and loaded.warnings[0].startswith("read as ")
-    assert loaded.warnings[0].endswith("(detected)")
+    assert "a guess" in loaded.warnings[0] and "save the file as UTF-8" in loaded.warnings[0]
 
 
 @pytest.mark.parametrize("heading, clean", [

@@ -318,6 +318,38 @@ def test_the_local_model_writes_quizzes_that_are_always_valid() -> None:
 
 
 @pytest.mark.slow
+def test_two_learners_asking_for_model_written_quizzes_at_once_both_get_one(tmp_path) -> None:
+    """The server shares one writer; two threads in one llama.cpp model aborted the process
+    ("Unexpected empty grammar stack"), found by the fuzz (test_fuzz). Now one waits."""
+    import threading
+
+    import httpx
+
+    from tests.conftest import served
+
+    with served(tmp_path / "data", signups_per_hour="0") as server:
+        learners = [httpx.post(f"{server.url}/learners", json={"name": name}).json()
+                    for name in ("Ada", "Grace")]
+        statuses: list[int | str] = []
+
+        def quiz(learner: dict) -> None:
+            try:
+                statuses.append(httpx.post(
+                    f"{server.url}/learners/{learner['id']}/quizzes", timeout=600,
+                    json={"week": 18, "n": 1, "kinds": ["llm"]},
+                    headers={"Authorization": f"Bearer {learner['token']}"}).status_code)
+            except httpx.HTTPError as exc:  # the server went away
+                statuses.append(repr(exc))
+
+        threads = [threading.Thread(target=quiz, args=(learner,)) for learner in learners]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert statuses == [201, 201] and server.process.poll() is None
+
+
+@pytest.mark.slow
 def test_an_openai_compatible_server_judges_short_answers(llama_server) -> None:
     """llama-cpp-python's server refuses the json_schema format (a 500), so the judge falls back
     to llama.cpp's json_object+schema and gets a verdict. SmolLM2's verdicts are no use (it

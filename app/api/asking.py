@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from app.api.deps import AskerDep, LearnerDep, rate_limited, require_index, ServicesDep
-from app.api.schemas import AskRequest, SearchHitOut
+from app.api.schemas import AskRequest, Id, SearchHitOut
 from app.api.services import Services
 from app.learners import ConversationLog, Learner, NotFound, week_on
 from app.llm import LLMError
@@ -135,7 +135,7 @@ def conversations(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]
     return ConversationLog(svc.learners, learner.id).summaries()
 
 @router.get("/learners/{learner_id}/conversations/{conversation_id}")
-def conversation(conversation_id: str, learner: LearnerDep,
+def conversation(conversation_id: Id, learner: LearnerDep,
                  svc: ServicesDep) -> dict[str, Any]:
     """One conversation: its messages in order, the tutor's with their citations."""
     try:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 from sqlalchemy.exc import DatabaseError
 
 from app.api.services import Services
@@ -17,6 +19,19 @@ def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
     back: it may not be encodable as JSON at all (NaN, a lone surrogate)."""
     errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
     return JSONResponse({"detail": errors}, status_code=422)
+
+
+# FastAPI's answer to a JSON body that is not text (bytes that are not UTF-8), which does not
+# say what is wrong with it.
+_UNPARSED = "There was an error parsing the body"
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    """FastAPI's own answer, except to a body it could not parse, which says why."""
+    if exc.status_code == 400 and exc.detail == _UNPARSED:
+        return JSONResponse({"detail": "the body could not be read as JSON: send UTF-8 text "
+                             "with Content-Type: application/json"}, status_code=400)
+    return await http_exception_handler(request, exc)
 
 
 def _learners_failed(request: Request, exc: Exception) -> JSONResponse:
@@ -38,5 +53,6 @@ def _model_busy(_: Request, exc: ModelBusy) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ModelBusy, _model_busy)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(LearnerStoreError, _learners_failed)
     app.add_exception_handler(DatabaseError, _learners_failed)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from app.api.deps import LearnerDep, ServicesDep
-from app.api.schemas import AnswerIn, QuizRequest, ResponseIn, ReviewAnswerIn
+from app.api.schemas import AnswerIn, Id, QuizRequest, ResponseIn, ReviewAnswerIn
 from app.api.services import Services
 from app.learners import AlreadyAnswered, Learner, NotFound, week_on
 from app.llm import LLMError
@@ -66,7 +66,7 @@ def _answer(svc: Services, learner: Learner, quiz_id: str | None, question: Any,
     return _feedback(question, result) | {"next_review": due.isoformat()}
 
 @router.post("/learners/{learner_id}/quizzes/{quiz_id}/answers")
-def answer_quiz(quiz_id: str, body: AnswerIn, learner: LearnerDep,
+def answer_quiz(quiz_id: Id, body: AnswerIn, learner: LearnerDep,
                 svc: ServicesDep) -> dict[str, Any]:
     """Grade one answer, with feedback quoting the source; schedules its review (FSRS)."""
     try:
@@ -88,7 +88,7 @@ def due_reviews(learner: LearnerDep, svc: ServicesDep,
     return [q.public() for q in svc.quizzes.due(learner.id, until)]
 
 @router.post("/learners/{learner_id}/reviews/{question_id}")
-def answer_review(question_id: str, body: ReviewAnswerIn, learner: LearnerDep,
+def answer_review(question_id: Id, body: ReviewAnswerIn, learner: LearnerDep,
                   svc: ServicesDep) -> dict[str, Any]:
     """Answer a due review; the card is rescheduled from the result, or for a short answer
     from your own `rating` when you give one."""
@@ -96,7 +96,7 @@ def answer_review(question_id: str, body: ReviewAnswerIn, learner: LearnerDep,
     return _answer(svc, learner, None, question, body.response, body.rating)
 
 @router.post("/learners/{learner_id}/reviews/{question_id}/check")
-def check_review(question_id: str, body: ResponseIn, learner: LearnerDep,
+def check_review(question_id: Id, body: ResponseIn, learner: LearnerDep,
                  svc: ServicesDep) -> dict[str, Any]:
     """See how an answer compares, with the answer and its source, before rating it
     yourself: nothing is recorded or rescheduled. Then post the review with your

@@ -1,11 +1,13 @@
-"""Request and response bodies: validation lives here, so routes get clean values."""
+"""Request and response bodies, and the ids in paths: validation lives here, so routes get
+clean values."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from fastapi import Path
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.learners import JOURNAL_CHARS, Learner, week_on
 from app.quiz import KINDS
@@ -32,22 +34,18 @@ class Health(BaseModel):
 
 class Body(BaseModel):
     """What every JSON body is held to besides its fields: finite numbers (JSON has no NaN,
-    though Python's parser takes it) and text that is valid Unicode (a lone surrogate such as
-    "\\ud800" would fail later, when stored or sent back)."""
+    though Python's parser takes it) and text a database can store: valid Unicode (a lone
+    surrogate such as "\\ud800" would fail later, when stored or sent back) without NUL
+    characters (PostgreSQL refuses them in any text, even in a lookup)."""
 
     model_config = ConfigDict(allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
-    def _valid_unicode(cls, data: Any) -> Any:
+    def _valid_text(cls, data: Any) -> Any:
         def check(value: Any, where: str) -> None:
             if isinstance(value, str):
-                try:
-                    value.encode("utf-8")
-                except UnicodeEncodeError as exc:
-                    raise ValueError(f"{where or 'the body'} is not valid Unicode (a lone "
-                                     f"surrogate at character {exc.start}): send UTF-8 "
-                                     "text") from exc
+                storable_text(value, where or "the body")
             elif isinstance(value, dict):
                 for key, item in value.items():
                     check(key, where)
@@ -58,6 +56,24 @@ class Body(BaseModel):
 
         check(data, "")
         return data
+
+
+def storable_text(value: str, what: str) -> str:
+    """`value`, unless it is text no database would store: a ValueError naming `what`."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{what} is not valid Unicode (a lone surrogate at character "
+                         f"{exc.start}): send UTF-8 text") from exc
+    nul = value.find("\x00")
+    if nul >= 0:
+        raise ValueError(f"{what} holds a NUL character (\\x00) at character {nul}: leave it out")
+    return value
+
+
+# A quiz's, question's or conversation's id in a path: a key in the learner database.
+Id = Annotated[str, Path(max_length=32),
+               AfterValidator(lambda value: storable_text(value, "the id"))]
 
 
 def _not_blank(value: str, what: str) -> str:
@@ -85,6 +101,14 @@ class AskRequest(Body):
 class IngestRequest(Body):
     paths: list[str] = Field(min_length=1, description="Absolute paths on the server, or git URLs.")
     rebuild: bool = False
+
+    @field_validator("paths")
+    @classmethod
+    def _paths(cls, values: list[str]) -> list[str]:
+        """No blank path: it would name the server's working folder."""
+        for n, value in enumerate(values):
+            _not_blank(value, f"paths[{n}]")
+        return values
 
 
 class LearnerCreate(Body):
