@@ -155,9 +155,11 @@ def ingest(
     )
 
     from app.api_client import running_api_for
-    from app.ingest_jobs import Busy, ingest_via_api
+    from app.ingest_jobs import Forbidden, ingest_via_api
+    from app.learners import LearnerStoreError
     from app.store import StoreError
-    from ingest.pipeline import CORPUS_DIR, IngestBusy, Ingestor
+    from ingest.pipeline import CORPUS_DIR, Ingestor
+    from ingest.runs import IngestBusy
     from ingest.sources import SourceError, check_local_paths, is_git_url
 
     settings = settings_for(data_dir)
@@ -181,7 +183,9 @@ def ingest(
                 summary = Ingestor(settings).run(values, rebuild=rebuild, reporter=reporter).to_dict()
     except SourceError as exc:
         fail(str(exc), code=2)
-    except (IngestBusy, Busy, StoreError) as exc:
+    except Forbidden as exc:
+        fail(str(exc), code=2)
+    except (IngestBusy, StoreError, LearnerStoreError) as exc:
         fail(str(exc))
     if as_json:
         print_json(summary)
