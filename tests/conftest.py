@@ -7,7 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -164,6 +164,42 @@ def served(data_dir: Path, *args: str, **env: str) -> Iterator[Server]:
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=30)
+
+
+@dataclass
+class ChromaServer:
+    """A real Chroma server (`chroma run`) on loopback over `path`; stop it and start it again
+    on the same port to play a server that goes away and comes back."""
+
+    path: Path
+    port: int = field(default_factory=lambda: free_port())
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        chroma = Path(sys.executable).parent / "chroma"
+        self.process = subprocess.Popen(
+            [str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port",
+             str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(f"{self.url}/api/v2/heartbeat", timeout=60)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
+    server = ChromaServer(tmp_path / "chroma-server")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def write(path: Path, text: str | bytes) -> Path:

@@ -19,7 +19,7 @@ from app.config import Settings
 from app.store import Store
 from ingest.pipeline import CORPUS_DIR, Ingestor
 from ingest.sources import SourceError
-from tests.conftest import REPO, free_port, minimal_pdf, wait_for, write
+from tests.conftest import REPO, minimal_pdf, write
 
 NOTE = "---\ntitle: {title}\n---\n# {title}\n\n{body}\n"
 
@@ -228,31 +228,21 @@ def test_an_ingest_killed_midway_leaves_no_duplicates_and_the_next_run_completes
 
 
 @pytest.mark.slow
-def test_ingest_and_search_against_a_chroma_server(tmp_path: Path, embedder) -> None:
+def test_ingest_and_search_against_a_chroma_server(tmp_path: Path, embedder, chroma_server) -> None:
     from app.lexical import LexicalIndex
     from app.retrieval import Retriever
 
-    port = free_port()
-    chroma = Path(sys.executable).parent / "chroma"
-    server = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host",
-                               "127.0.0.1", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=60)
-        settings = Settings(data_dir=tmp_path / "data", chroma_url=f"http://127.0.0.1:{port}")
-        folder = tmp_path / "n"
-        write(folder / "pooling.md", NOTE.format(title="Pooling", body="Max pooling keeps the largest activation in each window."))
-        make_notes(folder, 2)
-        summary = Ingestor(settings, embedder=embedder).run([str(folder)])
-        assert summary.added == 3
-        assert not (tmp_path / "data" / "chroma").exists()  # nothing went to the embedded store
-        store = Store(settings)
-        retriever = Retriever(store, embedder, LexicalIndex(store, settings.data_dir))
-        hits = retriever.search("which pooling keeps the largest value?", k=1)
-        assert hits[0].source == "pooling.md"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    settings = Settings(data_dir=tmp_path / "data", chroma_url=chroma_server.url)
+    folder = tmp_path / "n"
+    write(folder / "pooling.md", NOTE.format(title="Pooling", body="Max pooling keeps the largest activation in each window."))
+    make_notes(folder, 2)
+    summary = Ingestor(settings, embedder=embedder).run([str(folder)])
+    assert summary.added == 3
+    assert not (tmp_path / "data" / "chroma").exists()  # nothing went to the embedded store
+    store = Store(settings)
+    retriever = Retriever(store, embedder, LexicalIndex(store, settings.data_dir))
+    hits = retriever.search("which pooling keeps the largest value?", k=1)
+    assert hits[0].source == "pooling.md"
 
 
 # -- one file's failure costs that file only ------------------------------------------------------
