@@ -55,14 +55,11 @@ def corpus_dir(tmp_path_factory, embedder) -> Path:
 POSTGRES = "TUTOR_TEST_POSTGRES_URL"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty learner database: SQLite in a temporary folder, then a database of its
-    own on the PostgreSQL server that TUTOR_TEST_POSTGRES_URL names (`.ci/run` starts one;
-    without it the PostgreSQL case skips and says so)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tutor.db'}"
-        return
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """The SQLAlchemy URL of a fresh database of its own on the PostgreSQL server that
+    TUTOR_TEST_POSTGRES_URL names (`.ci/run` starts one), dropped afterwards; without that
+    server the test skips and says so."""
     server = os.environ.get(POSTGRES)
     if not server:
         pytest.skip(f"{POSTGRES} is not set: no PostgreSQL server to test against "
@@ -83,6 +80,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     finally:
         with psycopg.connect(server, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty learner database: SQLite in a temporary folder, then one on PostgreSQL
+    (`postgres_database`)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tutor.db'}"
+        return
+    with postgres_database() as url:
+        yield url
 
 
 @pytest.fixture
