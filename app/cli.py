@@ -950,8 +950,10 @@ def up(data_dir: DataDirOption = None) -> None:
     This is what `make run` does. Stop with Ctrl-C.
     """
     from app.launcher import run_all
+    from app.learners import LearnerStoreError
     from app.store import Store, StoreError
     from ingest.pipeline import CORPUS_DIR, Ingestor
+    from ingest.runs import IngestBusy
 
     settings = settings_for(data_dir)
     try:
@@ -961,7 +963,7 @@ def up(data_dir: DataDirOption = None) -> None:
             summary = Ingestor(settings, store=store).run([str(CORPUS_DIR)])
             _print_summary(summary.to_dict())
         del store  # the API process owns the index from here on
-    except StoreError as exc:
+    except (StoreError, LearnerStoreError, IngestBusy) as exc:
         fail(str(exc))
 
     def announce(api_url: str, ui_url: str) -> None:

@@ -20,7 +20,7 @@ from app.config import Settings
 from app.learners import LearnerStore
 from app.store import Embedder, Store
 from ingest.pipeline import CORPUS_DIR, Ingestor
-from ingest.runs import IngestBusy, IngestRun, Runs
+from ingest.runs import IngestBusy, IngestRun
 from ingest.sources import is_git_url, redact
 
 GIT_SCHEMES = ("https://", "ssh://", "file://")
@@ -56,7 +56,7 @@ def check_allowed(value: str, roots: list[Path]) -> None:
 @dataclass
 class IngestJobs:
     """Ingest runs started by the API, each on a thread of this process; their state is in the
-    database (`ingest.runs`), so any worker can report on any of them."""
+    database (`ingest.runs`), so any worker can report on any of them (GET /ingest/{id})."""
 
     settings: Settings
     store: Store
@@ -77,10 +77,6 @@ class IngestJobs:
         """`paths` as given (a URL's credentials go to git); the run shows them redacted."""
         with contextlib.suppress(Exception):  # recorded in the run, where its client reads it
             ingestor.run(paths, rebuild=rebuild, run=run)
-
-    def status(self, run_id: str) -> dict[str, Any] | None:
-        run = Runs(self.database.sessions).get(run_id)
-        return run.to_dict() if run else None
 
 
 # -- the client side: `tutor ingest` hands its work to a running API (`running_api_for`) ------

@@ -10,6 +10,7 @@ here can be rerun straight away. Any worker answers `GET /ingest/{id}` from here
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import socket
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from app.learners import Base, utcnow
@@ -103,7 +104,8 @@ class Runs:
 
         def beat() -> None:
             while not stop.wait(HEARTBEAT_S):
-                self._set(run_id)
+                with contextlib.suppress(SQLAlchemyError):  # the database is away: beat on
+                    self._set(run_id)
 
         beater = threading.Thread(target=beat, name=f"ingest-{run_id}-heartbeat", daemon=True)
         beater.start()

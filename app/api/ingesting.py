@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from app.api.deps import same_machine, ServicesDep
 from app.api.schemas import IngestRequest
 from app.ingest_jobs import Forbidden, check_allowed, ingest_roots
-from ingest.runs import IngestBusy
+from ingest.runs import IngestBusy, Runs
 
 router = APIRouter()
 
@@ -33,7 +33,7 @@ def ingest(body: IngestRequest, svc: ServicesDep) -> dict[str, Any]:
 @router.get("/ingest/{job_id}", dependencies=[Depends(same_machine)])
 def ingest_status(job_id: str, svc: ServicesDep) -> dict[str, Any]:
     """An ingest's progress and outcome, whichever worker (or `tutor ingest`) runs it."""
-    job = svc.jobs.status(job_id)
-    if job is None:
+    run = Runs(svc.learners.sessions).get(job_id)
+    if run is None:
         raise HTTPException(status_code=404, detail=f"no ingest job {job_id}")
-    return job
+    return run.to_dict()
