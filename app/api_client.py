@@ -2,7 +2,8 @@
 
 The API has its encoder, index and model loaded already, so a search there takes a fraction of
 a second and an answer skips loading the model; the command line only pays for the HTTP call.
-`running_api_for` decides whether there is such an API (`tutor ingest` asks it too). This
+`running_api_for` decides whether there is such an API (`tutor ingest` asks it too), by the
+lock the API holds on the data dir. This
 module imports little besides httpx, so a command pays little before the API answers.
 
 Every way the call can go wrong (an error status, a refused or dropped connection, a stream that
@@ -19,22 +20,21 @@ from typing import Any
 import httpx
 
 from app.config import Settings
+from app.ownership import owner
 
 # An answer may queue behind others for the API's one model on a busy machine: minutes.
 TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 
 
 def running_api_for(settings: Settings) -> str | None:
-    """The URL of an API serving this same embedded index, if one is running."""
+    """The URL of an API serving this same embedded index, if one is running: decided by the
+    lock such an API holds (`app.ownership`), never by a call that could time out."""
     if settings.chroma_url:  # a Chroma server takes concurrent writers itself
         return None
-    url = settings.resolved_api_url
-    try:
-        health = httpx.get(f"{url}/health", timeout=1.0).json()
-    except (httpx.HTTPError, ValueError):
+    url = owner(settings.data_dir)
+    if url is None:
         return None
-    same = health.get("data_dir") == str(settings.data_dir.resolve()) and not health.get("chroma_url")
-    return url if same else None
+    return url or settings.resolved_api_url
 
 
 class ApiFailed(RuntimeError):

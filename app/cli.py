@@ -163,9 +163,11 @@ def ingest(
     )
 
     from app.api_client import running_api_for
-    from app.ingest_jobs import Busy, ingest_via_api
+    from app.ingest_jobs import Forbidden, ingest_via_api
+    from app.learners import LearnerStoreError
     from app.store import StoreError
-    from ingest.pipeline import CORPUS_DIR, IngestBusy, Ingestor
+    from ingest.pipeline import CORPUS_DIR, Ingestor
+    from ingest.runs import IngestBusy
     from ingest.sources import SourceError, check_local_paths, is_git_url
 
     settings = settings_for(data_dir)
@@ -189,7 +191,9 @@ def ingest(
                 summary = Ingestor(settings).run(values, rebuild=rebuild, reporter=reporter).to_dict()
     except SourceError as exc:
         fail(str(exc), code=2)
-    except (IngestBusy, Busy, StoreError) as exc:
+    except Forbidden as exc:
+        fail(str(exc), code=2)
+    except (IngestBusy, StoreError, LearnerStoreError) as exc:
         fail(str(exc))
     if as_json:
         print_json(summary)
@@ -990,8 +994,10 @@ def up(data_dir: DataDirOption = None) -> None:
     [dim]Settings:[/dim] TUTOR_API_HOST, TUTOR_API_PORT, TUTOR_UI_PORT, TUTOR_DATA_DIR.
     """
     from app.launcher import run_all
+    from app.learners import LearnerStoreError
     from app.store import Store, StoreError
     from ingest.pipeline import CORPUS_DIR, Ingestor
+    from ingest.runs import IngestBusy
 
     settings = settings_for(data_dir)
     try:
@@ -1001,7 +1007,7 @@ def up(data_dir: DataDirOption = None) -> None:
             summary = Ingestor(settings, store=store).run([str(CORPUS_DIR)])
             _print_summary(summary.to_dict())
         del store  # the API process owns the index from here on
-    except StoreError as exc:
+    except (StoreError, LearnerStoreError, IngestBusy) as exc:
         fail(str(exc))
 
     def announce(api_url: str, ui_url: str) -> None:

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
 
     # -- learners ------------------------------------------------------------------------------
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in data_dir.")
+    anonymous_conversation_hours: int = Field(
+        default=24, ge=1, description="How long the API remembers a conversation asked without "
+        "a token (for its follow-ups).")
 
     # -- evals -------------------------------------------------------------------------------
     eval_reports_dir: Path = Field(

@@ -3,22 +3,25 @@
 Chroma's embedded `PersistentClient` is not safe across processes: a second process writing
 while the API reads can corrupt or stale its view. When the API is running, `tutor ingest`
 hands the work to it (`POST /ingest`), and it runs here, on a thread, sharing the API's store
-and encoder while the API goes on answering.
+and encoder while the API goes on answering. The run's state is in the database, so with
+several workers any of them answers `GET /ingest/{id}`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from app.config import Settings
+from app.learners import LearnerStore
 from app.store import Embedder, Store
 from ingest.pipeline import CORPUS_DIR, Ingestor
-from ingest.sources import SourceError, is_git_url, redact
+from ingest.runs import IngestBusy, IngestRun
+from ingest.sources import is_git_url, redact
 
 GIT_SCHEMES = ("https://", "ssh://", "file://")
 SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")  # user@host:path, which git reads as ssh
@@ -51,66 +54,29 @@ def check_allowed(value: str, roots: list[Path]) -> None:
 
 
 @dataclass
-class Job:
-    id: str
-    paths: list[str]
-    state: str = "running"  # running | done | failed
-    files_total: int = 0
-    files_done: int = 0
-    chunks: int = 0
-    summary: dict[str, Any] | None = None
-    error: str = ""
-    usage_error: bool = False  # the request itself was wrong (a path that does not exist)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "paths": self.paths, "state": self.state,
-                "files_total": self.files_total, "files_done": self.files_done,
-                "chunks": self.chunks, "summary": self.summary, "error": self.error,
-                "usage_error": self.usage_error}
-
-
-@dataclass
-class _JobReporter:
-    job: Job
-
-    def start(self, files: int) -> None:
-        self.job.files_total = files
-
-    def advance(self, files: int, chunks: int) -> None:
-        self.job.files_done += files
-        self.job.chunks += chunks
-
-
-class Busy(RuntimeError):
-    """An ingest is already running."""
-
-
-@dataclass
 class IngestJobs:
+    """Ingest runs started by the API, each on a thread of this process; their state is in the
+    database (`ingest.runs`), so any worker can report on any of them (GET /ingest/{id})."""
+
     settings: Settings
     store: Store
     embedder: Embedder
-    jobs: dict[str, Job] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    database: LearnerStore
 
-    def start(self, paths: list[str], rebuild: bool = False) -> Job:
-        with self._lock:
-            if any(job.state == "running" for job in self.jobs.values()):
-                raise Busy("an ingest is already running; wait for it to finish")
-            job = Job(id=uuid.uuid4().hex[:12], paths=[redact(p) for p in paths])
-            self.jobs[job.id] = job
-        threading.Thread(target=self._run, args=(job, paths, rebuild), daemon=True).start()
-        return job
+    def start(self, paths: list[str], rebuild: bool = False) -> dict[str, Any]:
+        """The run, begun and running; `IngestBusy` when another ingest is running."""
+        ingestor = Ingestor(self.settings, store=self.store, embedder=self.embedder,
+                            database=self.database)
+        run = ingestor.runs.begin([redact(p) for p in paths])
+        threading.Thread(target=self._run, args=(ingestor, run, paths, rebuild), daemon=True,
+                         name=f"ingest-{run.id}").start()
+        return run.to_dict()
 
-    def _run(self, job: Job, paths: list[str], rebuild: bool) -> None:
-        """`paths` as given (a URL's credentials go to git); the job shows them redacted."""
-        try:
-            ingestor = Ingestor(self.settings, store=self.store, embedder=self.embedder)
-            summary = ingestor.run(paths, rebuild=rebuild, reporter=_JobReporter(job))
-            job.summary, job.state = summary.to_dict(), "done"
-        except Exception as exc:  # a background job reports every failure to its client
-            job.error, job.state = str(exc), "failed"
-            job.usage_error = isinstance(exc, SourceError)
+    @staticmethod
+    def _run(ingestor: Ingestor, run: IngestRun, paths: list[str], rebuild: bool) -> None:
+        """`paths` as given (a URL's credentials go to git); the run shows them redacted."""
+        with contextlib.suppress(Exception):  # recorded in the run, where its client reads it
+            ingestor.run(paths, rebuild=rebuild, run=run)
 
 
 # -- the client side: `tutor ingest` hands its work to a running API (`running_api_for`) ------
@@ -118,19 +84,29 @@ class IngestJobs:
 
 def ingest_via_api(url: str, paths: list[str], rebuild: bool,
                    on_progress: Any = None, poll_s: float = 0.5) -> dict[str, Any]:
-    """Start an ingest on the API and follow it to the end; returns the finished job."""
+    """Start an ingest on the API and follow it to the end; returns the finished run.
+
+    Raises `Forbidden` for a path the API won't read, and `IngestBusy` when another ingest
+    is running or the API does not answer: it owns the index, so nothing is written here."""
     import time
 
     import httpx
 
-    response = httpx.post(f"{url}/ingest", json={"paths": paths, "rebuild": rebuild}, timeout=30)
-    if response.status_code in (403, 409):
-        raise Busy(response.json()["detail"])
-    response.raise_for_status()
-    job = response.json()
-    while job["state"] == "running":
-        time.sleep(poll_s)
-        job = httpx.get(f"{url}/ingest/{job['id']}", timeout=30).json()
-        if on_progress:
-            on_progress(job)
+    try:
+        response = httpx.post(f"{url}/ingest", json={"paths": paths, "rebuild": rebuild},
+                              timeout=30)
+        if response.status_code == 403:
+            raise Forbidden(response.json()["detail"])
+        if response.status_code != 202:
+            raise IngestBusy(f"the API at {url} refused the ingest (HTTP {response.status_code}: "
+                             f"{response.json()['detail']})")
+        job = response.json()
+        while job["state"] == "running":
+            time.sleep(poll_s)
+            job = httpx.get(f"{url}/ingest/{job['id']}", timeout=30).raise_for_status().json()
+            if on_progress:
+                on_progress(job)
+    except (httpx.HTTPError, ValueError, KeyError) as exc:
+        raise IngestBusy(f"the API at {url} owns this index but did not answer ({exc}); "
+                         "ingest again once it answers, or stop it first") from exc
     return job

@@ -1,7 +1,10 @@
-"""BM25 over the same chunks as Chroma (`bm25s`), persisted beside it in the data dir.
+"""BM25 over the same chunks as Chroma (`bm25s`), derived from them in each process.
 
-Ingest rebuilds it after every run that changed the index, so the two stay in step; readers
-reload it when its stamp file changes (an ingest in another process).
+Chroma is the one place the chunks live; every process (an API worker on any host, the command
+line) builds its BM25 index from the chunks it holds and rebuilds it when the collection's
+version changes (ingest marks each change, whichever process ran it). The index is cached in
+the data dir under that version, so a new process loads it in milliseconds instead of
+rebuilding; losing the cache costs one rebuild (0.2 s for the bundled corpus's 642 chunks).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import os
 import re
 import shutil
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,68 +62,108 @@ def lexical_dir(data_dir: Path) -> Path:
     return data_dir / "bm25"
 
 
-def rebuild(store: Store, data_dir: Path) -> int:
-    """Index every chunk in the store; written to a temp folder and swapped in atomically."""
-    everything = store.all(include=["documents", "metadatas"])
-    ids, texts = everything["ids"], everything["documents"]
-    target = lexical_dir(data_dir)
-    staging = target.with_name("bm25.new")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    if ids:
-        headings = [m.get("heading", "") for m in everything["metadatas"]]
-        index = bm25s.BM25()
-        index.index(_tokens([f"{h}\n{t}" for h, t in zip(headings, texts)]), show_progress=False)
-        index.save(str(staging))
-    (staging / "ids.json").write_text(json.dumps(ids))
-    (staging / STAMP).write_text(json.dumps({"chunks": len(ids)}))
-    old = target.with_name("bm25.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(staging, target)
-    shutil.rmtree(old, ignore_errors=True)
-    return len(ids)
-
-
 @dataclass(frozen=True)
 class _Loaded:
-    stamp: int | None
+    """One version of the index: the ids and the index always go together."""
+
+    version: str | None
     ids: list[str]
     index: bm25s.BM25 | None
 
 
+def build(store: Store, version: str) -> _Loaded:
+    """Index every chunk the store holds, headings included (read after `version`, so the
+    chunks are at least that new)."""
+    everything = store.all(include=["documents", "metadatas"])
+    ids, texts = everything["ids"], everything["documents"]
+    if not ids:
+        return _Loaded(version, [], None)
+    headings = [(m or {}).get("heading", "") for m in everything["metadatas"]]
+    index = bm25s.BM25()
+    index.index(_tokens([f"{h}\n{t}" for h, t in zip(headings, texts)]), show_progress=False)
+    return _Loaded(version, ids, index)
+
+
+class _Cache:
+    """One built index in a folder of the data dir, with the version it was built from.
+    Written to a folder of its own and renamed into place, so a reader (in any process
+    sharing the data dir) sees a whole index or none; anything odd is a miss, never an error."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def load(self, version: str) -> _Loaded | None:
+        try:
+            if self._version() != version:
+                return None
+            ids = json.loads((self.folder / "ids.json").read_text())
+            index = bm25s.BM25.load(str(self.folder)) if ids else None
+            if self._version() != version:  # replaced while we read
+                return None
+        except Exception:  # noqa: BLE001 - a cache half-written, damaged or old: rebuild it
+            return None
+        return _Loaded(version, ids, index)
+
+    def save(self, loaded: _Loaded) -> None:
+        staging = self.folder.with_name(f"{self.folder.name}.{uuid.uuid4().hex}.new")
+        old = self.folder.with_name(f"{self.folder.name}.{uuid.uuid4().hex}.old")
+        try:
+            staging.mkdir(parents=True)
+            if loaded.index is not None:
+                loaded.index.save(str(staging))
+            (staging / "ids.json").write_text(json.dumps(loaded.ids))
+            (staging / STAMP).write_text(json.dumps({"version": loaded.version}))
+            if self.folder.exists():
+                os.replace(self.folder, old)
+            os.replace(staging, self.folder)
+        except OSError:  # a read-only data dir, or another process swapping at once
+            pass
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
+
+    def _version(self) -> str | None:
+        return json.loads((self.folder / STAMP).read_text()).get("version")
+
+
 class LexicalIndex:
-    """A loaded BM25 index that notices when ingest has replaced it.
+    """The BM25 index of `store`'s chunks, rebuilt when their version changes; cached in
+    `data_dir` when one is given.
 
-    The ids and the index are swapped in together, as one value, so a search running while
-    another thread reloads always sees a matching pair."""
+    A search running while another thread rebuilds uses the index it had (one rebuild at a
+    time; no search waits for it unless there is no index yet)."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.folder = lexical_dir(data_dir)
+    def __init__(self, store: Store, data_dir: Path | None = None) -> None:
+        self.store = store
+        self.cache = _Cache(lexical_dir(data_dir)) if data_dir is not None else None
         self._loaded = _Loaded(None, [], None)
         self._lock = threading.Lock()
 
     def _current(self) -> _Loaded:
-        stamp_file = self.folder / STAMP
+        version = self.store.version()
+        if version == self._loaded.version:
+            return self._loaded
+        if not self._lock.acquire(blocking=self._loaded.version is None):
+            return self._loaded  # another thread is building the new one
         try:
-            stamp = stamp_file.stat().st_mtime_ns
-        except FileNotFoundError:  # not built yet, or being swapped right now
-            return self._loaded
-        if stamp == self._loaded.stamp:
-            return self._loaded
-        with self._lock:
-            if stamp != self._loaded.stamp:
-                try:
-                    ids = json.loads((self.folder / "ids.json").read_text())
-                    index = bm25s.BM25.load(str(self.folder)) if ids else None
-                except (FileNotFoundError, ValueError):  # swapped mid-read: keep the old one
-                    return self._loaded
-                self._loaded = _Loaded(stamp, ids, index)
+            if version != self._loaded.version:
+                self._loaded = self._load(version)
+        finally:
+            self._lock.release()
         return self._loaded
 
+    def _load(self, version: str) -> _Loaded:
+        cached = self.cache.load(version) if self.cache else None
+        if cached is not None:
+            return cached
+        built = build(self.store, version)
+        if self.cache:
+            self.cache.save(built)
+        return built
+
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
-        """Chunk ids and BM25 scores, best first; only chunks sharing a term with the query."""
+        """Chunk ids and BM25 scores, best first; only chunks sharing a term with the query.
+        Raises `StoreError` when Chroma can't be reached."""
         loaded = self._current()
         if loaded.index is None or not query.strip():
             return []

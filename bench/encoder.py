@@ -155,7 +155,8 @@ def golden(embedders: dict, fresh: bool) -> dict[str, dict[str, float]]:
         started = time.perf_counter()
         ensure_index(settings, None, embedder)
         store = Store(settings)
-        retriever = Retriever(store, embedder, LexicalIndex(settings.data_dir), prerequisites_by_week())
+        retriever = Retriever(store, embedder, LexicalIndex(store, settings.data_dir),
+                              prerequisites_by_week())
         indexed = {m["source"] for m in store.all(include=["metadatas"])["metadatas"]}
         result = run_retrieval(items, retriever, indexed, set(), Silent())
         rows[name] = result["configs"][PRODUCT_RETRIEVAL] | {"judged": result["judged"]}

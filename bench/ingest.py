@@ -81,7 +81,8 @@ def _search_ours(ingestor, question: str):
     from app.lexical import LexicalIndex
     from app.retrieval import Retriever
 
-    retriever = Retriever(ingestor.store, ingestor.embedder, LexicalIndex(ingestor.settings.data_dir))
+    retriever = Retriever(ingestor.store, ingestor.embedder,
+                          LexicalIndex(ingestor.store, ingestor.settings.data_dir))
     return retriever.search(question, k=5)
 
 

@@ -21,11 +21,10 @@ from common import CACHE, PUBLIC_NOTES, index_of, percentile
 
 def replicate(source_dir, target_dir, target_chunks: int):
     from app.config import Settings
-    from app.lexical import lexical_dir, rebuild
     from app.store import Store
 
     store = Store(Settings(data_dir=target_dir))
-    if store.count() >= target_chunks and (lexical_dir(target_dir) / "ids.json").exists():
+    if store.count() >= target_chunks:
         return target_dir
     store.delete_all()
     data = Store(Settings(data_dir=source_dir)).all(include=["embeddings", "documents", "metadatas"])
@@ -36,7 +35,7 @@ def replicate(source_dir, target_dir, target_chunks: int):
         noisy = vectors + rng.normal(0, 0.01, vectors.shape).astype(np.float32)
         noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
         store.add([f"{i}-r{copy}" for i in data["ids"]], noisy, data["documents"], data["metadatas"])
-    rebuild(store, target_dir)
+    store.mark_changed()
     return target_dir
 
 
@@ -111,7 +110,6 @@ def main() -> None:
     large = replicate(small, CACHE / f"replicated-{args.scale}", args.scale)
     qs = queries(args.queries)
     from app.config import Settings
-    from app.lexical import lexical_dir
     from app.retrieval import CANDIDATES
     from app.store import Store
 
@@ -119,7 +117,6 @@ def main() -> None:
     print(f"{'index':>18}{'mode':>8}{'p50':>9}{'p95':>9}")
     for data_dir in (small, large):
         size = Store(Settings(data_dir=data_dir)).count()
-        assert (lexical_dir(data_dir) / "ids.json").exists(), f"no BM25 index in {data_dir}"
         for mode in ("bm25", "dense", "hybrid"):
             times = measure(data_dir, mode, qs)
             print(f"{size:>12,} chunks{mode:>8}{percentile(times, 50):9.1f}{percentile(times, 95):9.1f}",

@@ -1,14 +1,16 @@
 """Ingest: files -> documents -> chunks -> vectors -> Chroma, incrementally and safely.
 
 Only new or changed files (by content hash) are embedded; files gone from an ingested folder
-have their chunks removed; the BM25 index beside Chroma is rebuilt when anything changed. Work goes in batches of files: embed the batch (one large encoder
-call, sorted by length), mark its files pending, replace their chunks, mark them done. Chunk
-ids derive from content, so redoing a batch after a crash upserts the same ids: no duplicates.
+have their chunks removed; when anything changed the collection is marked so, and every
+process rebuilds its BM25 index from it. Work goes in batches of files: embed the batch (one
+large encoder call, sorted by length), mark its files pending, replace their chunks, mark them
+done. Chunk ids derive from content, so redoing a batch after a crash upserts the same ids: no
+duplicates. The manifest and the run (lock, progress, outcome) live in the shared database.
 """
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
 import hashlib
 import time
 from collections.abc import Iterator
@@ -20,23 +22,19 @@ from typing import Any, Protocol
 import numpy as np
 
 from app.config import Settings
-from app.lexical import lexical_dir
-from app.lexical import rebuild as rebuild_lexical
-from app.store import Embedder, Store
+from app.learners import LearnerStore
+from app.store import Embedder, Store, StoreError
 from ingest.chunking import Chunk, chunk_markdown
 from ingest.curriculum import CURRICULUM_FILE, CurriculumError, load_curriculum
 from ingest.documents import Document, curriculum_documents
 from ingest.loaders import LoadError, load
 from ingest.manifest import Manifest
+from ingest.runs import IngestRun, RunReporter, Runs
 from ingest.sources import Root, SourceError, check_local_paths, redact, resolve, unify
 from ingest.week_tagging import WeekTagger, week_topics
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 BATCH_CHUNKS = 512
-
-
-class IngestBusy(RuntimeError):
-    """Another ingest holds the data dir."""
 
 
 class Reporter(Protocol):
@@ -111,18 +109,6 @@ class Prepared:
         return sum(len(chunks) for _, chunks in self.docs)
 
 
-@contextmanager
-def ingest_lock(data_dir: Path) -> Iterator[None]:
-    """One ingest per data dir at a time (Chroma's embedded store has one writer)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / "ingest.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise IngestBusy(f"another ingest is running on {data_dir}; wait for it to finish") from exc
-        yield
-
-
 def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -155,13 +141,17 @@ def step(name: str) -> Iterator[None]:
 
 
 class Ingestor:
-    """Holds the encoder, the store and the week tagger for one or more ingest runs."""
+    """Holds the encoder, the store, the database and the week tagger for one or more ingest
+    runs. `database`: the learner database (opened from the settings when not given), where the
+    manifest and the runs are kept."""
 
     def __init__(self, settings: Settings, store: Store | None = None,
-                 embedder: Embedder | None = None) -> None:
+                 embedder: Embedder | None = None, database: LearnerStore | None = None) -> None:
         self.settings = settings
         self.store = store or Store(settings)
         self.embedder = embedder or Embedder(settings.embedding_model)
+        self.database = database or LearnerStore(settings.resolved_database_url)
+        self.runs = Runs(self.database.sessions)
         self.max_file_bytes = int(settings.ingest_max_file_mb * 2**20)
         self._tagger: WeekTagger | None = None
 
@@ -213,38 +203,60 @@ class Ingestor:
 
     # -- the run -------------------------------------------------------------------------------
 
-    def run(self, values: list[str], rebuild: bool = False,
-            reporter: Reporter | None = None) -> Summary:
-        reporter = reporter or SilentReporter()
+    def run(self, values: list[str], rebuild: bool = False, reporter: Reporter | None = None,
+            run: IngestRun | None = None) -> Summary:
+        """Ingest `values` (paths or git URLs) as one run, recorded in the database: its
+        progress as it goes, then its summary or its error. `run`: one already begun (the
+        API begins it while answering the request); otherwise one is begun here, and
+        `IngestBusy` says another ingest is running."""
+        run = run or self.runs.begin([redact(v) for v in values])
+        progress = RunReporter(self.runs, run.id, reporter or SilentReporter())
+        try:
+            with self.runs.heartbeat(run.id):
+                summary = self._run(values, rebuild, progress)
+        except BaseException as exc:  # Ctrl-C too: the lock is freed, the status says why
+            self.runs.fail(run.id, str(exc) or type(exc).__name__,
+                           usage_error=isinstance(exc, SourceError))
+            raise
+        progress.flush()
+        self.runs.finish(run.id, summary.to_dict())
+        return summary
+
+    def _run(self, values: list[str], rebuild: bool, reporter: Reporter) -> Summary:
         started = time.perf_counter()
         summary = Summary()
         check_local_paths(values)
-        with ingest_lock(self.settings.data_dir):
-            manifest = Manifest(self.settings.data_dir / "manifest.sqlite")
-            try:
-                if rebuild:
-                    self.store.delete_all()
-                    manifest.clear()
-                roots: list[Root] = []
-                for value in values:
-                    try:
-                        roots.append(resolve(value, self.settings.data_dir / "sources"))
-                    except SourceError as exc:  # shown without a URL's credentials
-                        shown = redact(value)
-                        summary.skipped.append(Skipped(shown, str(exc).removeprefix(f"{shown}: ")))
-                roots, dropped = unify(roots, manifest.roots())
-                for key in dropped:  # now inside a folder of this run: its files come back there
-                    self.store.delete_root(key)
-                    manifest.remove_root(key)
-                reporter.start(sum(len(r.files) for r in roots))
-                for root in roots:
-                    summary.skipped += [Skipped(file, reason) for file, reason in root.skipped]
-                    self._ingest_root(root, manifest, summary, reporter)
-                if rebuild or summary.added or summary.changed or summary.removed or dropped \
-                        or not lexical_dir(self.settings.data_dir).exists():
-                    rebuild_lexical(self.store, self.settings.data_dir)
-            finally:
-                manifest.close()
+        manifest = Manifest(self.database.sessions)
+        manifest.import_legacy(self.settings.data_dir)
+        dropped: list[str] = []
+        finished = False
+        try:
+            if rebuild:
+                self.store.delete_all()
+                manifest.clear()
+            roots: list[Root] = []
+            for value in values:
+                try:
+                    roots.append(resolve(value, self.settings.data_dir / "sources"))
+                except SourceError as exc:  # shown without a URL's credentials
+                    shown = redact(value)
+                    summary.skipped.append(Skipped(shown, str(exc).removeprefix(f"{shown}: ")))
+            roots, dropped = unify(roots, manifest.roots())
+            for key in dropped:  # now inside a folder of this run: its files come back there
+                self.store.delete_root(key)
+                manifest.remove_root(key)
+            reporter.start(sum(len(r.files) for r in roots))
+            for root in roots:
+                summary.skipped += [Skipped(file, reason) for file, reason in root.skipped]
+                self._ingest_root(root, manifest, summary, reporter)
+            finished = True
+        finally:
+            # Readers rebuild their BM25 index from what the store now holds: after any
+            # change, and after a run cut short, which may have changed chunks it never counted.
+            if (rebuild or dropped or summary.added or summary.changed or summary.removed
+                    or not finished):
+                with contextlib.suppress(StoreError):  # the store is what failed: nothing to mark
+                    self.store.mark_changed()
         summary.index_chunks = self.store.count()
         summary.seconds = time.perf_counter() - started
         return summary

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -61,11 +61,19 @@ DATABASES = ["sqlite", "postgresql"]
 @contextmanager
 def fresh_database(kind: str, folder: Path) -> Iterator[str]:
     """The URL of a fresh, empty learner database: SQLite in `folder`, or a database of its
-    own on the PostgreSQL server that TUTOR_TEST_POSTGRES_URL names (`.ci/run` starts one;
-    without it the PostgreSQL case skips and says so), dropped afterwards."""
+    own on PostgreSQL (`postgres_database`)."""
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'tutor.db'}"
         return
+    with postgres_database() as url:
+        yield url
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """The SQLAlchemy URL of a fresh database of its own on the PostgreSQL server that
+    TUTOR_TEST_POSTGRES_URL names (`.ci/run` starts one), dropped afterwards; without that
+    server the test skips and says so."""
     server = os.environ.get(POSTGRES)
     if not server:
         pytest.skip(f"{POSTGRES} is not set: no PostgreSQL server to test against "
@@ -177,6 +185,42 @@ def served(data_dir: Path, *args: str, log: Path | None = None, **env: str) -> I
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=30)
+
+
+@dataclass
+class ChromaServer:
+    """A real Chroma server (`chroma run`) on loopback over `path`; stop it and start it again
+    on the same port to play a server that goes away and comes back."""
+
+    path: Path
+    port: int = field(default_factory=lambda: free_port())
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        chroma = Path(sys.executable).parent / "chroma"
+        self.process = subprocess.Popen(
+            [str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port",
+             str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(f"{self.url}/api/v2/heartbeat", timeout=60)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
+    server = ChromaServer(tmp_path / "chroma-server")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def write(path: Path, text: str | bytes) -> Path:

@@ -34,8 +34,8 @@ def case(name: str) -> Path:
 def tutor_over(folder: Path, data_dir: Path, embedder, **options) -> Tutor:
     settings = Settings(data_dir=data_dir, **options)
     Ingestor(settings, embedder=embedder).run([str(folder)])
-    retriever = Retriever(Store(settings), embedder, LexicalIndex(data_dir),
-                          prerequisites_by_week())
+    store = Store(settings)
+    retriever = Retriever(store, embedder, LexicalIndex(store, data_dir), prerequisites_by_week())
     return Tutor(settings, retriever)
 
 

@@ -51,7 +51,7 @@ def test_case_01_a_deck_opening_with_a_rule_keeps_its_first_slide(ingestor) -> N
     summary = ingestor.run([str(folder)])
     assert summary.skipped == []
     assert_every_line_is_indexed(ingestor, folder, "gradient-clipping-slides.md")
-    hits = LexicalIndex(ingestor.settings.data_dir).search("Jacobians NaN loss", 3)
+    hits = LexicalIndex(ingestor.store, ingestor.settings.data_dir).search("Jacobians NaN loss", 3)
     assert hits and "Jacobians" in ingestor.store.get([hits[0][0]])[0].text
 
 

@@ -22,6 +22,7 @@ import pytest
 from app.api_client import running_api_for
 from app.cli import via_api_or_here
 from app.config import Settings
+from app.ownership import claim
 from tests.conftest import REPO, free_port, tutor, wait_for
 
 PLAN_QUESTION = "What is my assignment this week?"  # answered from the plan: no model needed
@@ -31,16 +32,12 @@ Route = Callable[[BaseHTTPRequestHandler], None]
 
 @contextmanager
 def stub_api(serves: Path, routes: dict[str, Route]) -> Iterator[Settings]:
-    """A stand-in API whose /health says it serves `serves`, answering `routes` (by path
-    without the query) as given; yields the settings that find it."""
+    """A stand-in API holding the claim on `serves` that a real one holds while it runs,
+    answering `routes` (by path without the query) as given; yields settings for `serves`."""
 
     class Handler(BaseHTTPRequestHandler):
         def _route(self) -> None:
-            path = self.path.split("?")[0]
-            if path == "/health":
-                reply(self, 200, {"data_dir": str(serves.resolve()), "chroma_url": ""})
-            else:
-                routes[path](self)
+            routes[self.path.split("?")[0]](self)
 
         do_GET = do_POST = _route
 
@@ -49,9 +46,11 @@ def stub_api(serves: Path, routes: dict[str, Route]) -> Iterator[Settings]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    held = claim(serves, f"http://127.0.0.1:{server.server_address[1]}")
     try:
         yield Settings(data_dir=serves, api_port=server.server_address[1])
     finally:
+        held.close()
         server.shutdown()
         server.server_close()
 
@@ -78,9 +77,11 @@ def one_token_then_gone(handler: BaseHTTPRequestHandler) -> None:
 def test_the_cli_asks_an_api_only_when_it_serves_the_same_data_dir(tmp_path: Path) -> None:
     with stub_api(tmp_path / "data", {}) as same:
         assert running_api_for(same) == f"http://127.0.0.1:{same.api_port}"
+        elsewhere = same.model_copy(update={"api_port": 9})  # the URL comes from the claim
+        assert running_api_for(elsewhere) == f"http://127.0.0.1:{same.api_port}"
         assert running_api_for(same.model_copy(update={"data_dir": tmp_path / "other"})) is None
         assert running_api_for(same.model_copy(update={"chroma_url": "http://chroma:8000"})) is None
-    assert running_api_for(same) is None  # nothing listens there any more
+    assert running_api_for(same) is None  # its claim went with it
 
 
 def test_an_api_answer_is_used_and_an_api_error_falls_back_here_with_a_note(

@@ -295,7 +295,8 @@ def test_answers_are_scored_and_a_judge_that_fails_is_counted_not_dropped(corpus
     from evals.runner import Silent, run_answers, summarize_answers
 
     settings = Settings(data_dir=corpus_dir, answer_writer="model")
-    retriever = Retriever(Store(settings), embedder, LexicalIndex(corpus_dir), prerequisites_by_week())
+    store = Store(settings)
+    retriever = Retriever(store, embedder, LexicalIndex(store, corpus_dir), prerequisites_by_week())
     model = GenericFakeChatModel(messages=iter([AIMessage("ok"), AIMessage(
         "Dropout sets each activation to zero with probability p during training and scales "
         "the survivors [1]. Bananas are a yellow fruit [7].")]))

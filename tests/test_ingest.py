@@ -221,8 +221,8 @@ def test_an_ingest_killed_midway_leaves_no_duplicates_and_the_next_run_completes
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     def files_recorded() -> int:
         try:
-            with sqlite3.connect(f"file:{data_dir / 'manifest.sqlite'}?mode=ro", uri=True) as db:
-                return db.execute("SELECT count(*) FROM files").fetchone()[0]
+            with sqlite3.connect(f"file:{data_dir / 'tutor.db'}?mode=ro", uri=True) as db:
+                return db.execute("SELECT count(*) FROM ingest_files").fetchone()[0]
         except sqlite3.OperationalError:  # the ingest has not created the manifest yet
             return 0
 
@@ -240,37 +240,29 @@ def test_an_ingest_killed_midway_leaves_no_duplicates_and_the_next_run_completes
     keys = Counter((m["file"], m["chunk"]) for m in metas)
     assert max(keys.values()) == 1, "duplicate chunks after an interrupted ingest"
     assert {m["file"] for m in metas} == {p.name for p in folder.iterdir()}
-    with sqlite3.connect(data_dir / "manifest.sqlite") as db:
-        states = db.execute("SELECT state, count(*), sum(chunks) FROM files GROUP BY state").fetchall()
+    with sqlite3.connect(data_dir / "tutor.db") as db:
+        states = db.execute("SELECT state, count(*), sum(chunks) FROM ingest_files "
+                            "GROUP BY state").fetchall()
     assert states == [("done", 120, len(metas))]
     assert resumed.unchanged + resumed.added + resumed.changed == 120
 
 
 @pytest.mark.slow
-def test_ingest_and_search_against_a_chroma_server(tmp_path: Path, embedder) -> None:
+def test_ingest_and_search_against_a_chroma_server(tmp_path: Path, embedder, chroma_server) -> None:
     from app.lexical import LexicalIndex
     from app.retrieval import Retriever
 
-    port = free_port()
-    chroma = Path(sys.executable).parent / "chroma"
-    server = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host",
-                               "127.0.0.1", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=60)
-        settings = Settings(data_dir=tmp_path / "data", chroma_url=f"http://127.0.0.1:{port}")
-        folder = tmp_path / "n"
-        write(folder / "pooling.md", NOTE.format(title="Pooling", body="Max pooling keeps the largest activation in each window."))
-        make_notes(folder, 2)
-        summary = Ingestor(settings, embedder=embedder).run([str(folder)])
-        assert summary.added == 3
-        assert not (tmp_path / "data" / "chroma").exists()  # nothing went to the embedded store
-        retriever = Retriever(Store(settings), embedder, LexicalIndex(settings.data_dir))
-        hits = retriever.search("which pooling keeps the largest value?", k=1)
-        assert hits[0].source == "pooling.md"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    settings = Settings(data_dir=tmp_path / "data", chroma_url=chroma_server.url)
+    folder = tmp_path / "n"
+    write(folder / "pooling.md", NOTE.format(title="Pooling", body="Max pooling keeps the largest activation in each window."))
+    make_notes(folder, 2)
+    summary = Ingestor(settings, embedder=embedder).run([str(folder)])
+    assert summary.added == 3
+    assert not (tmp_path / "data" / "chroma").exists()  # nothing went to the embedded store
+    store = Store(settings)
+    retriever = Retriever(store, embedder, LexicalIndex(store, settings.data_dir))
+    hits = retriever.search("which pooling keeps the largest value?", k=1)
+    assert hits[0].source == "pooling.md"
 
 
 # -- one file's failure costs that file only ------------------------------------------------------

@@ -98,17 +98,20 @@ def test_an_older_database_is_migrated_to_the_newest_schema_keeping_its_data(tmp
     again = LearnerStore(f"sqlite:///{path}")  # at head already: a no-op
     assert again.by_token("old-token").id == learner.id
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0004",)
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0005",)
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"quizzes", "attempts", "review_cards"} <= tables
 
 
-@pytest.mark.parametrize("start", [None, "0001", "0002", "0003"])
+@pytest.mark.parametrize("start", [None, "0001", "0002", "0003", "0004"])
 def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revision(
         database_url, start) -> None:
     from sqlalchemy import create_engine, inspect, text
 
+    from app.anonymous import AnonymousTurn
     from app.learners import Base, migrate
+    from ingest.manifest import IngestFile
+    from ingest.runs import IngestRun
 
     if start:
         migrate(database_url, revision=start)
@@ -118,8 +121,10 @@ def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revis
     assert store.local_learner(dt.date(2026, 1, 5)).local  # 0004's partial unique index
     engine = create_engine(database_url)
     with engine.connect() as db:
-        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
         assert set(Base.metadata.tables) <= set(inspect(db).get_table_names())
+    assert {AnonymousTurn.__tablename__, IngestFile.__tablename__,
+            IngestRun.__tablename__} <= set(Base.metadata.tables)  # 0005's tables were checked
     engine.dispose()
 
 

@@ -1,12 +1,16 @@
-"""BM25 beside Chroma: rebuilt by ingest, reloaded by readers, never half-swapped."""
+"""BM25 derived from the chunks in Chroma: rebuilt when the collection is marked changed (by
+any process), cached in the data dir under the collection's version, never half-swapped."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import threading
 
 import numpy as np
+import pytest
 
-from app.lexical import LexicalIndex, rebuild
+from app.lexical import LexicalIndex, lexical_dir
 from app.store import Store
 
 
@@ -17,14 +21,14 @@ def add(store: Store, start: int, count: int) -> None:
     store.add(ids, vectors, texts, [{"source": f"s{i}.md", "heading": "Pooling"} for i in ids])
 
 
-def test_a_rebuilt_index_is_picked_up_by_a_running_reader(settings) -> None:
+def test_a_changed_collection_is_picked_up_by_a_running_reader(settings) -> None:
     store = Store(settings)
     add(store, 0, 2)
-    rebuild(store, settings.data_dir)
-    index = LexicalIndex(settings.data_dir)
+    index = LexicalIndex(store, settings.data_dir)
     assert len(index.search("largest pooling", 10)) == 2
     add(store, 2, 5)
-    rebuild(store, settings.data_dir)
+    assert len(index.search("largest pooling", 10)) == 2  # not marked yet: ingest is writing
+    store.mark_changed()
     assert len(index.search("largest pooling", 10)) == 7
     assert index.search("transformer", 10) == []  # no shared term, no hit
 
@@ -32,8 +36,7 @@ def test_a_rebuilt_index_is_picked_up_by_a_running_reader(settings) -> None:
 def test_searches_during_rebuilds_never_see_a_mismatched_index(settings) -> None:
     store = Store(settings)
     add(store, 0, 2)
-    rebuild(store, settings.data_dir)
-    index = LexicalIndex(settings.data_dir)
+    index = LexicalIndex(store, settings.data_dir)
     errors: list[BaseException] = []
     done = threading.Event()
 
@@ -50,7 +53,7 @@ def test_searches_during_rebuilds_never_see_a_mismatched_index(settings) -> None
         thread.start()
     for round_ in range(8):
         add(store, 2 + round_ * 6, 6)
-        rebuild(store, settings.data_dir)
+        store.mark_changed()
     done.set()
     for thread in threads:
         thread.join()
@@ -58,13 +61,55 @@ def test_searches_during_rebuilds_never_see_a_mismatched_index(settings) -> None
     assert len(index.search("largest pooling", 100)) == store.count()
 
 
+def test_a_new_reader_loads_the_cached_index_of_the_same_version(settings) -> None:
+    store = Store(settings)
+    add(store, 0, 3)
+    first = LexicalIndex(store, settings.data_dir).search("largest pooling", 10)
+    cache = lexical_dir(settings.data_dir)
+    assert json.loads((cache / "stamp.json").read_text()) == {"version": store.version()}
+    built_at = (cache / "ids.json").stat().st_mtime_ns
+    assert LexicalIndex(store, settings.data_dir).search("largest pooling", 10) == first
+    assert (cache / "ids.json").stat().st_mtime_ns == built_at  # loaded, not rebuilt
+    store.mark_changed()
+    assert LexicalIndex(store, settings.data_dir).search("largest pooling", 10) == first
+    assert json.loads((cache / "stamp.json").read_text()) == {"version": store.version()}
+
+
+@pytest.mark.parametrize("damage", [
+    lambda cache: (cache / "ids.json").write_text("not json"),
+    lambda cache: [p.write_bytes(b"\0garbage") for p in cache.iterdir() if p.name != "stamp.json"],
+    lambda cache: (cache / "stamp.json").write_text('{"chunks": 3}'),  # an older version's cache
+    lambda cache: shutil.rmtree(cache),
+])
+def test_a_damaged_or_missing_cache_is_rebuilt_from_the_chunks(settings, damage) -> None:
+    store = Store(settings)
+    add(store, 0, 3)
+    LexicalIndex(store, settings.data_dir).search("largest pooling", 10)
+    damage(lexical_dir(settings.data_dir))
+    assert len(LexicalIndex(store, settings.data_dir).search("largest pooling", 10)) == 3
+
+
+def test_a_collection_replaced_by_another_process_is_followed(settings) -> None:
+    """A `--rebuild` elsewhere deletes the collection and makes a new one: a reader follows
+    to the new one rather than failing on the old."""
+    store, elsewhere = Store(settings), Store(settings)
+    add(store, 0, 3)
+    index = LexicalIndex(store)
+    assert len(index.search("largest pooling", 10)) == 3
+    elsewhere.delete_all()
+    add(elsewhere, 10, 2)
+    elsewhere.mark_changed()
+    found = index.search("largest pooling", 10)
+    assert sorted(i for i, _ in found) == ["c10", "c11"]
+    assert [h.id for h in store.get(["c10"])] == ["c10"]
+
+
 def _index_texts(settings, texts: list[str]) -> LexicalIndex:
     store = Store(settings)
     vectors = np.eye(len(texts), 8, dtype=np.float32) + 0.01
     store.add([f"t{i}" for i in range(len(texts))], vectors, texts,
               [{"source": f"t{i}.md", "heading": ""} for i in range(len(texts))])
-    rebuild(store, settings.data_dir)
-    return LexicalIndex(settings.data_dir)
+    return LexicalIndex(store, settings.data_dir)
 
 
 def test_chinese_text_is_found_by_a_word_inside_a_sentence(settings) -> None:

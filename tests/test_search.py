@@ -31,8 +31,8 @@ def retriever_for(data_dir: Path, embedder) -> Retriever:
     from app.retrieval import prerequisites_by_week
     from app.store import Store
 
-    return Retriever(Store(Settings(data_dir=data_dir)), embedder, LexicalIndex(data_dir),
-                     prerequisites_by_week())
+    store = Store(Settings(data_dir=data_dir))
+    return Retriever(store, embedder, LexicalIndex(store, data_dir), prerequisites_by_week())
 
 
 def ranked(scores: dict[str, float]) -> list[str]:

@@ -62,7 +62,8 @@ def fake(*replies: str) -> RecordingFake:
 def tutor_on(data_dir: Path, embedder, model, **options) -> Tutor:
     """A tutor on an index; pass `answer_writer="model"` to have `model` write the answers."""
     settings = Settings(data_dir=data_dir, **options)
-    retriever = Retriever(Store(settings), embedder, LexicalIndex(data_dir), prerequisites_by_week())
+    store = Store(settings)
+    retriever = Retriever(store, embedder, LexicalIndex(store, data_dir), prerequisites_by_week())
     return Tutor(settings, retriever, model=model)
 
 

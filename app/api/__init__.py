@@ -17,6 +17,7 @@ from app.api.schemas import VERSION
 from app.api.services import Services
 from app.config import Settings, get_settings
 from app.guards import BodyLimit, HostAllowList
+from app.ownership import claim
 
 __all__ = ["VERSION", "create_app"]
 
@@ -26,10 +27,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # An embedded index is this API's to write while it runs: the command line sees the
+        # claim and hands its ingests over (a Chroma server takes any number of writers).
+        held = None if settings.chroma_url else claim(settings.data_dir, settings.resolved_api_url)
         app.state.services = Services(settings)
         app.state.services.open_learners()
-        yield
-        app.state.services.gate.close()  # generation still running stops at its next token
+        try:
+            yield
+        finally:
+            app.state.services.gate.close()  # generation still running stops at its next token
+            if held is not None:
+                held.close()
 
     app = FastAPI(title="Study Tutor", version=VERSION, lifespan=lifespan,
                   description="The learning plan, a searchable course library and a tutor that "

@@ -13,12 +13,15 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from app.anonymous import AnonymousConversations
 from app.api.deps import AskerDep, LearnerDep, rate_limited, require_index, ServicesDep
 from app.api.schemas import AskRequest, Id, SearchHitOut
 from app.api.services import Services
 from app.learners import ConversationLog, Learner, NotFound, week_on
 from app.llm import LLMError
 from app.model_gate import ModelBusy, call_for, stream_for
+from app.store import StoreError
+from app.tutor import HISTORY_TURNS
 from ingest.curriculum import LAST_WEEK
 
 router = APIRouter()
@@ -41,7 +44,7 @@ async def _sse(position: int,
                     answer = data.to_dict()
                     yield _event("citations", answer["citations"])
                     yield _event("done", answer)
-        except LLMError as exc:
+        except (LLMError, StoreError) as exc:
             yield _event("error", {"detail": str(exc)})
         except ModelBusy as exc:
             yield _event("error", {"detail": str(exc), "retry_after": exc.retry_after})
@@ -77,9 +80,12 @@ def search(
 
 def asking(request: AskRequest, learner: Learner | None, svc: Services) -> dict[str, Any]:
     """How to ask for this caller: a learner's own week (unless the body names one) and
-    conversation history; anonymous calls keep theirs in process."""
+    conversation history; anonymous calls keep their last turns in the database for a while
+    (any worker may get the follow-up)."""
     if learner is None:
-        return dict(week=request.week, filters=request.filters(request.week))
+        memory = AnonymousConversations(svc.learners.sessions, HISTORY_TURNS,
+                                        svc.settings.anonymous_conversation_hours)
+        return dict(week=request.week, filters=request.filters(request.week), memory=memory)
     week = request.week or week_on(learner, dt.date.today())
     memory = ConversationLog(svc.learners, learner.id)
     if request.conversation_id:

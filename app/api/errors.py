@@ -12,6 +12,7 @@ from sqlalchemy.exc import DatabaseError
 from app.api.services import Services
 from app.learners import LearnerStoreError, unusable
 from app.model_gate import ModelBusy
+from app.store import StoreError
 
 
 def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -50,7 +51,14 @@ def _model_busy(_: Request, exc: ModelBusy) -> JSONResponse:
                         headers={"Retry-After": str(exc.retry_after)})
 
 
+def _store_failed(_: Request, exc: StoreError) -> JSONResponse:
+    """Chroma went away or failed under a request (its message names TUTOR_CHROMA_URL or the
+    folder): 503. Nothing is kept broken: the next request tries again."""
+    return JSONResponse({"detail": str(exc)}, status_code=503)
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(StoreError, _store_failed)
     app.add_exception_handler(ModelBusy, _model_busy)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http_error)

@@ -8,14 +8,15 @@ from fastapi import APIRouter, Depends, HTTPException
 
 from app.api.deps import same_machine, ServicesDep
 from app.api.schemas import IngestRequest
-from app.ingest_jobs import Busy, Forbidden, check_allowed, ingest_roots
+from app.ingest_jobs import Forbidden, check_allowed, ingest_roots
+from ingest.runs import IngestBusy, Runs
 
 router = APIRouter()
 
 
 @router.post("/ingest", status_code=202, dependencies=[Depends(same_machine)])
 def ingest(body: IngestRequest, svc: ServicesDep) -> dict[str, Any]:
-    """Ingest on the server, in this process (the embedded index's one writer).
+    """Ingest on the server, on a thread of this worker (the embedded index's one writer).
 
     Accepted from this machine only: `tutor ingest` uses it when the API is running.
     Paths must lie under the corpus or TUTOR_INGEST_ROOTS; git URLs must be https, ssh
@@ -23,15 +24,16 @@ def ingest(body: IngestRequest, svc: ServicesDep) -> dict[str, Any]:
     try:
         for path in body.paths:
             check_allowed(path, ingest_roots(svc.settings))
-        return svc.jobs.start(body.paths, rebuild=body.rebuild).to_dict()
+        return svc.jobs.start(body.paths, rebuild=body.rebuild)
     except Forbidden as exc:
         raise HTTPException(status_code=403, detail=str(exc)) from exc
-    except Busy as exc:
+    except IngestBusy as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
 
 @router.get("/ingest/{job_id}", dependencies=[Depends(same_machine)])
 def ingest_status(job_id: str, svc: ServicesDep) -> dict[str, Any]:
-    job = svc.jobs.jobs.get(job_id)
-    if job is None:
+    """An ingest's progress and outcome, whichever worker (or `tutor ingest`) runs it."""
+    run = Runs(svc.learners.sessions).get(job_id)
+    if run is None:
         raise HTTPException(status_code=404, detail=f"no ingest job {job_id}")
-    return job.to_dict()
+    return run.to_dict()

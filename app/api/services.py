@@ -31,7 +31,6 @@ class Services:
         self._store: Store | None = None
         self._retriever: Retriever | None = None
         self._tutor: Tutor | None = None
-        self._jobs: IngestJobs | None = None
         self._learners: LearnerStore | None = None
         self.learners_error = ""
         self.learners_lost = False  # failed while running: not reopened until restart
@@ -110,9 +109,8 @@ class Services:
 
     @property
     def jobs(self) -> IngestJobs:
-        if self._jobs is None:
-            self._jobs = IngestJobs(self.settings, self.store, self.retriever.embedder)
-        return self._jobs
+        """Ingest runs: started here, their state in the database (503 while it is down)."""
+        return IngestJobs(self.settings, self.store, self.retriever.embedder, self.learners)
 
     @property
     def tutor(self) -> Tutor:

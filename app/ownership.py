@@ -1,0 +1,44 @@
+"""Which process owns an embedded index: a running API holds a lock on `data_dir/api.lock`.
+
+Chroma's embedded store wants one writer. While an API serves a data dir with the embedded
+store, each of its worker processes holds a shared `flock` on `api.lock`, with the API's URL
+written inside. The command line asks the kernel whether that lock is held (a non-blocking try
+for an exclusive lock), not the API over HTTP: an API too busy to answer /health within a
+timeout is still the owner, so the command line never writes under it. The kernel drops the
+lock when the process ends, however it ends (a crash, kill -9), so a stale claim can't linger.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from pathlib import Path
+from typing import TextIO
+
+LOCK_FILE = "api.lock"
+
+
+def claim(data_dir: Path, url: str) -> TextIO:
+    """Hold the data dir for a running API (its URL written inside) until the returned file
+    is closed or the process ends. Several workers of one API each hold it (a shared lock)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(data_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held open for the API's life
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    handle.truncate(0)
+    handle.write(url)
+    handle.flush()
+    return handle
+
+
+def owner(data_dir: Path) -> str | None:
+    """The URL of the API holding `data_dir` ("" while it is still writing it), or None when
+    no API does."""
+    try:
+        handle = open(data_dir / LOCK_FILE)  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # held: an API is running
+            return handle.read().strip()
+        return None  # closing the file lets go of the lock we just took
