@@ -7,7 +7,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, DataError, IntegrityError
 
 from app.api.services import Services
 from app.learners import LearnerStoreError, unusable
@@ -45,6 +45,19 @@ def _learners_failed(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=503)
 
 
+def _request_refused(_: Request, exc: DatabaseError) -> JSONResponse:
+    """The database refused this request's data (a value it can't store, a clash with a
+    stored row): the request's fault, so a 4xx, and the database stays in service. Only
+    errors that are about the database itself (`_learners_failed`) turn /health degraded."""
+    if isinstance(exc, IntegrityError):
+        return JSONResponse({"detail": "this conflicts with what is already stored (a "
+                             "duplicate or a missing reference); reload and try again"},
+                            status_code=409)
+    return JSONResponse({"detail": "the database cannot store a value in this request "
+                         "(out of range or malformed): check the numbers and text you sent"},
+                        status_code=422)
+
+
 def _model_busy(_: Request, exc: ModelBusy) -> JSONResponse:
     """The model's queue is full or the turn did not come: when to come back."""
     return JSONResponse({"detail": str(exc)}, status_code=503,
@@ -64,3 +77,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(LearnerStoreError, _learners_failed)
     app.add_exception_handler(DatabaseError, _learners_failed)
+    # More specific than DatabaseError: Starlette picks the handler by the exception's MRO.
+    app.add_exception_handler(DataError, _request_refused)
+    app.add_exception_handler(IntegrityError, _request_refused)
