@@ -10,12 +10,20 @@ import re
 
 from ingest.curriculum import FIELD_LABELS, Item, WeekPlan
 
+# Asking about the plan itself. "capstone", "assignment" and "project" alone are not enough: a
+# study question often names them as its setting ("For my Q3 capstone, should I fine-tune…?",
+# "What should I monitor on my capstone service?"), so they count only as what is asked about.
 PLAN_QUESTION = re.compile(
-    r"\b(this week|my (assignment|reading|task|tasks|homework|practice|project|plan)|"
-    r"what (should|do|must) i (read|watch|build|do|study|practice)|which (video|videos|reading|"
-    r"paper|course|book)|(next|upcoming) capstone|assignment|capstone)\b",
+    r"\b(this week|my (assignment|reading|task|tasks|homework|practice|plan)\b|"
+    r"what (should|do|must) i (read|watch|build|study|practice)|which (video|videos|reading|"
+    r"paper|course|book)|(next|upcoming) capstone|"
+    r"(what('s| is| are)|when('s| is)|tell me about|describe)\s+(the|my|our|this week's|next)\s+"
+    r"(q\d\s+)?(assignment|capstone|project)s?\b|"
+    r"(assignment|capstone|project)s?\s+(due|include|includes|for (week|month|q)))",
     re.I,
 )
+# A question's setting ("I'm reviewing weeks 13-19 before the capstone.") is not its ask.
+_ASKING_SENTENCE = re.compile(r"[^.!?]*\?")
 ASKED_FIELD = [
     ("capstone", re.compile(r"\bcapstone", re.I)),
     ("assignment", re.compile(r"\b(assignment|homework|build|project)\b", re.I)),
@@ -31,7 +39,10 @@ PHRASES = {"assignment": "your assignment is", "videos": "the videos to watch ar
 
 
 def is_plan_question(question: str) -> bool:
-    return bool(PLAN_QUESTION.search(question))
+    """Does the question ask about the plan (its week, assignment, reading, capstone)? Judged
+    on its asking sentences, or the whole text when none ends in a question mark."""
+    asking = _ASKING_SENTENCE.findall(question) or [question]
+    return any(PLAN_QUESTION.search(sentence) for sentence in asking)
 
 
 def asked_field(question: str) -> str | None:

@@ -22,6 +22,7 @@ from langchain_core.messages import AIMessage
 from app.compose import PITFALL_LEAD
 from app.config import Settings
 from app.lexical import LexicalIndex
+from app.plan_answers import is_plan_question
 from app.retrieval import Retriever, prerequisites_by_week
 from app.store import Store
 from app.tutor import Tutor
@@ -85,6 +86,22 @@ def test_plan_questions_are_answered_from_the_plan_without_the_model(corpus_dir,
     assert answer.answer == expected and answer.grounded
     assert [c.source for c in answer.citations] == [f"curriculum/week-{week:02d}"]
     assert model.prompts == []
+
+
+@pytest.mark.parametrize("question, about_the_plan", [
+    ("What should my Q2 capstone include?", True),
+    ("What's the assignment for week 5?", True),
+    ("When is the next capstone?", True),
+    # the capstone or assignment is the setting of a study question, not what it asks
+    ("I'm reviewing weeks 13-19 before the capstone. Is rereading my notes a good way to do it?",
+     False),
+    ("For my Q3 capstone, should I fine-tune a model or just prompt one?", False),
+    ("What should I monitor on my capstone LLM service once it's deployed?", False),
+    ("So which one should I pick for my comparison assignment?", False),
+])
+def test_a_study_question_set_in_the_capstone_is_not_a_plan_question(question: str,
+                                                                      about_the_plan: bool) -> None:
+    assert is_plan_question(question) is about_the_plan
 
 
 def test_an_injected_instruction_is_cut_and_the_study_question_around_it_answered(corpus_dir,
