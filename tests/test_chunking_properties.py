@@ -33,7 +33,9 @@ BLOCKS = {  # code may hold lines that look like headings; closed fences carry a
     "table": "| {marker} | b |\n|---|---|\n| {cells} |",
 }
 LAST_BLOCKS = {  # left open: they run to the next heading, so only last in a section
-    "unclosed fence": "{indent}{fence}{info}\n{prose}\n\n{prose}",
+    # Longer than any later fence and with an info string: a later ``` would close a ``` left
+    # open (CommonMark), and the heading between them would rightly be code.
+    "unclosed fence": "{indent}{open_fence}{info}\n{prose}\n\n{prose}",
     "unclosed math": "$$\n{prose}",
 }
 
@@ -47,7 +49,8 @@ def body_block(draw: st.DrawFn, marker: str, last: bool) -> str:
         marker=marker, prose=" ".join([marker, *words]), cells=" | ".join(words[:2]),
         long=f"{marker} " + " ".join(words) * draw(st.integers(20, 80)),
         indent=" " * draw(st.integers(0, 3)), fence=draw(st.sampled_from(["```", "~~~", "````"])),
-        info=draw(st.sampled_from(["", "bash"])), punct=draw(st.sampled_from(["", ",", ".", ";"])))
+        open_fence=draw(st.sampled_from(["`````", "~~~~~"])),
+        info=draw(st.sampled_from(["python", "bash"])), punct=draw(st.sampled_from(["", ",", ".", ";"])))
 
 
 @st.composite
