@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,8 +29,9 @@ Embed = Callable[[list[str]], np.ndarray]  # texts -> unit-length rows
 LEXICAL_WEIGHT = 0.25  # idf-weighted share of the question's words, beside the cosine
 ASK_WEIGHT = 0.4  # a follow-up: its own ask against the joined question
 RANK_PENALTY = 0.02  # per retrieval rank: ties go to the passage search ranked higher
-# A passage from weeks the learner hasn't reached: quoted only where it clearly says more.
-AHEAD_PENALTY = 0.1
+# A passage from weeks the learner hasn't reached, or a plan entry ("Timed practice this week:
+# 3 hours"): quoted only where it clearly says more.
+DEMOTION = 0.1
 MMR_LAMBDA = 0.75  # relevance against novelty when picking the next unit
 DUPLICATE = 0.9  # cosine at which two units say the same thing
 # A pitfall quoted alone reads as advice ("Dividing by d_k instead of sqrt(d_k)."): its label
@@ -131,17 +132,19 @@ class Composition:
 
 def compose(question: str, passages: list[str], embed: Embed, ask: str = "",
             shown: Collection[str] = (), budget: Budget = BUDGETS["explain"],
-            ahead: Collection[int] = ()) -> Composition:
+            demoted: Collection[int] = (), headings: Sequence[str] = ()) -> Composition:
     """The quotes that answer `question`, in answer order.
 
     `passages` are best first; `ask` is the learner's latest words when `question` joins a
     follow-up to its topic; `shown` are sentences the conversation already showed: a unit
     that repeats any of them is left out (but still counts as evidence that the material
-    covers the topic); `ahead` are the passages (indices) from weeks the learner hasn't
-    reached, whose units need a clear lead (`AHEAD_PENALTY`) to be chosen.
+    covers the topic); `demoted` are the passages (indices) whose units need a clear lead
+    (`DEMOTION`) to be chosen: from weeks the learner hasn't reached, or the plan's own entries;
+    `headings` are the passages' heading paths (a chunk can start mid-section).
     """
-    units: list[tuple[int, Unit]] = [(i, u) for i, text in enumerate(passages)
-                                     for u in quotable_units(text)]
+    units: list[tuple[int, Unit]] = [
+        (i, u) for i, text in enumerate(passages)
+        for u in quotable_units(text, headings[i] if i < len(headings) else "")]
     if not units:
         return Composition([], 0.0, 0, len(_stems(question)))
     texts = [_said(u) for _, u in units]
@@ -159,7 +162,7 @@ def compose(question: str, passages: list[str], embed: Embed, ask: str = "",
     boosts = intent_boosts(ask or question)
     lexical = lexical_scores(f"{question} {ask}", about)
     scores = (relevance + LEXICAL_WEIGHT * lexical
-              + np.array([boosts.get(u.role, 0.0) - RANK_PENALTY * i - AHEAD_PENALTY * (i in ahead)
+              + np.array([boosts.get(u.role, 0.0) - RANK_PENALTY * i - DEMOTION * (i in demoted)
                           for i, u in units]))
     seen = {normalized(sentence) for said in shown for sentence in split_sentences(said)}
     fresh = [k for k in range(len(units))

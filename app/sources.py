@@ -32,15 +32,22 @@ _REFERENCE_WORDS = re.compile(r"\barxiv\b|\bdoi:|\bin proceedings\b", re.I)
 # Words that make a sentence lean on the one before it.
 _LEANS = re.compile(r"^(this|that|these|those|it|its|they|their|them|then|such|here|so|thus|"
                     r"hence|therefore|however|but|and|also|both|similarly|instead|otherwise|"
-                    r"as a result|in this case|in that case|in other words|for this reason|"
-                    r"likewise|moreover|furthermore|in practice|again)\b", re.I)
+                    r"as a result|in this case|in that case|in this situation|in other words|"
+                    r"for this reason|likewise|moreover|furthermore|in practice|again|in fact|"
+                    r"indeed|nonetheless|nevertheless|fortunately|unfortunately|crucially|"
+                    r"to see this|second|third|next|finally|he|she|his|her|the former|"
+                    r"the latter|accordingly|consequently|conversely|meanwhile|still|yet|"
+                    r"the answer is|as (mentioned|shown|discussed|noted)|one takeaway|"
+                    r"in the (previous|last) (section|example|step))(?![\w-])", re.I)
 # Sentences that announce or navigate rather than say something.
 _ANNOUNCES = re.compile(
-    r"^(in this (section|chapter|notebook|lesson|tutorial|week|post|part)|in the (next|previous|"
-    r"following) (section|chapter)|we (will|'ll|now|shall)|let's|let us|below,? |the following|"
-    r"next,|recall that|as we (saw|will see|discussed)|see (also|below|above)|this week you|"
-    r"you will|you start|you begin|(quarter|month|week|module) \d+ (opens|starts|begins|closes|"
-    r"ends|covers))\b"
+    r"^(in this (section|chapter|notebook|lesson|tutorial|week|post|part)|in the (current|next|"
+    r"previous|following) (section|chapter)|we('ll| will| now| shall)|let's|let us|below,? |"
+    r"the following|next,|recall that|as we (saw|will see|will introduce|discussed)|"
+    r"see (also|below|above)|this week you|you will|you start|you begin|timed practice|"
+    r"next capstone|(quarter|month|week|module) \d+ (opens|starts|begins|closes|ends|covers|"
+    r"introduces|explains|shows))\b"
+    r"|\bas follows[.:]?$|\b(explained|described|shown|discussed) (below|later)\b"
     r"|\b(this|next|last) week (explains|shows|covers|introduces|builds|you)\b"
     r"|\b(explains|shows|covers|we will see) (why|how|what)\b[^.]*…?$",
     re.I,
@@ -64,6 +71,15 @@ _SKIP_LABELS = re.compile(r"^(q|a|question|answer|quiz|exercise|exercises|check 
 _SKIP_SECTIONS = re.compile(r"^#{1,6}\s*(check yourself|exercises?|quiz|questions|self-check|"
                             r"discussion|further reading|resources|references|bibliography|"
                             r"works cited|citations|sources)\b", re.I)
+# Markup of the page, not the prose: MDX/JSX components (a quiz's `<Question choices={[…]}>`
+# holds wrong options as plain strings), d2l's cross-reference roles and cs231n's escaped
+# math delimiters. A unit that holds a reference it can't resolve is left out; links and
+# emphasis keep their words.
+_COMPONENT = re.compile(r"^<([A-Z]\w*)")
+_UNRESOLVED = re.compile(r":(numref|eqref|ref):`|\\{1,2}[(\[]|\{\{|\}\}")
+_CITE_ROLE = re.compile(r"\s*:(cite|citet|citep|label):`[^`]*`")
+_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)")
+_D2L_EMPHASIS = re.compile(r"\[\*\*(.+?)\*\*\]")
 # A self-check pair, "**Q:** Why…? **A:** Because…": the answer alone leans on its question
 # ("About 0.167 (1/6)."), so the two are quoted together, as the source wrote them.
 _QUESTION_LINE = re.compile(r"^(\*\*Q[:.]?\*\*|Q:)\s*:?\s*")
@@ -86,18 +102,19 @@ class Unit:
     # it is about, for choosing it; never shown
 
 
-def _blocks(passage: str) -> list[tuple[str, str]]:
+def _blocks(passage: str, heading: str = "") -> list[tuple[str, str]]:
     """(heading, paragraph) for each paragraph and list item, with code blocks, tables,
     exercises and a bibliography left out; a display formula stays with the paragraph that
     introduces it, and a self-check's answer with its question (one "**Q:** … **A:** …"
     block, wherever it is)."""
     blocks: list[tuple[str, str]] = []
     current: list[str] = []
-    heading = ""
+    heading = heading.rsplit(" > ", 1)[-1]  # a chunk that starts mid-section: its heading path
     fence = ""
     in_math = False
-    skipping = False  # inside a section that asks or points elsewhere
+    skipping = bool(_SKIP_SECTIONS.match(f"# {heading}"))  # a section that asks or points away
     asking = False  # inside a question and its answer
+    component: int | None = 0  # inside a multi-line MDX tag (`_in_component`)
 
     def close() -> None:
         if current:
@@ -115,6 +132,10 @@ def _blocks(passage: str) -> list[tuple[str, str]]:
             close()
             fence = opened.group(2)
             continue
+        component = _in_component(stripped, component or 0)
+        if component is not None:
+            continue
+        component = 0
         if in_math:
             current.append(stripped)
             in_math = "$$" not in stripped
@@ -151,6 +172,15 @@ def _blocks(passage: str) -> list[tuple[str, str]]:
     return blocks
 
 
+def _in_component(line: str, depth: int) -> int | None:
+    """Inside an MDX tag that spans lines (`<Question` … `/>`): 1 + the depth of its `{…}`
+    props, 0 on its last line; None outside one. `depth` is the previous line's answer."""
+    if not depth and not (_COMPONENT.match(line) and ">" not in line.split(" ", 1)[0]):
+        return None
+    depth = max(depth, 1) + line.count("{") - line.count("}")
+    return 0 if depth == 1 and line.endswith(">") else depth
+
+
 def _role(sentence: str, label_role: Role | None) -> Role:
     if label_role:
         return label_role
@@ -167,7 +197,7 @@ def _quotable(sentence: str, min_words: int = MIN_WORDS) -> bool:
     """A statement that ends as a sentence ends: not a question (a self-check asks, it doesn't
     answer), a lead-in, a list line or a fragment."""
     return (len(sentence.split()) >= min_words and not _ANNOUNCES.search(sentence)
-            and not _FRAGMENT.match(sentence)
+            and not _FRAGMENT.match(sentence) and not _UNRESOLVED.search(sentence)
             and not _REFERENCE_WORDS.search(sentence)
             and bool(_STATEMENT_END.search(sentence.rstrip()))
             and sentence.count("$") % 2 == 0)
@@ -198,16 +228,25 @@ def _question_and_answer(block: str) -> tuple[str, str] | None:
     return asked.strip(), answered.strip()
 
 
-def quotable_units(passage: str) -> list[Unit]:
+def _plain(block: str) -> str:
+    """A block's prose as a reader sees it: the source's reference numbers and citation roles
+    gone, a link or d2l's `[**emphasis**]` reduced to its words, images gone."""
+    block = _LINK.sub(lambda m: "" if m.group(0).startswith("!") else m.group(1),
+                      without_source_references(block))
+    return _CITE_ROLE.sub("", _D2L_EMPHASIS.sub(r"\1", block))
+
+
+def quotable_units(passage: str, heading: str = "") -> list[Unit]:
     """The passage's units that stand alone, in the passage's order.
 
     A sentence that leans on the one before ("This is why…") is quoted together with it (up to
     three sentences); one that leans on nothing quotable is left out, and so are announcements,
     bibliography entries, lead-ins that end in a colon, fragments and broken formulas.
+    `heading` is the passage's heading path where it starts mid-section (a chunk's metadata).
     """
     units: list[Unit | None] = []
     pending: tuple[str, str] | None = None  # (heading, label) alone in its block: "**Key formula.**"
-    for heading, block in _blocks(passage):
+    for heading, block in _blocks(passage, heading):
         label = _LABEL.match(block)
         if label and not block[label.end():].strip():
             pending = (heading, block[:label.end()])
@@ -217,7 +256,7 @@ def quotable_units(passage: str) -> list[Unit]:
         pending = None
         if _BIBLIOGRAPHY_ENTRY.match(block):
             continue
-        block = without_source_references(block)
+        block = _plain(block)
         pair = _question_and_answer(block)
         if pair:
             units.append(_answered(*pair, len(units), heading))
@@ -265,19 +304,26 @@ def _unit(sentences: list[str], label_role: Role | None, position: int,
     text = " ".join(sentences)
     if "$$" in text:  # a display formula, with the words that introduce it if any
         return Unit(text, "formula", position, context)
-    if not _quotable(sentences[0]) or not all(_quotable(s, 1) for s in sentences[1:]):
+    if not _quotable(sentences[0]):
         return None
+    if not all(_quotable(s, 1) for s in sentences[1:]):  # "…It answers:" the head still stands
+        text = sentences[0]
     return Unit(text, _role(sentences[0], label_role), position, context)
 
 
 def readable_excerpt(passage: str, limit: int) -> str:
     """The passage as plain readable markdown for a citation card, about `limit` characters.
 
-    Headings become bold lines (a card is not a page), the source's reference numbers go, and
+    Headings become bold lines (a card is not a page), the source's reference numbers,
+    citation roles, images and multi-line MDX tags go, links keep their words, and
     the cut falls at a sentence end when one is near, else at a word boundary, never inside a
     formula or a code block."""
     lines = []
-    for line in without_source_references(passage).splitlines():
+    depth: int | None = 0
+    for line in _plain(passage).splitlines():
+        depth = _in_component(line.strip(), depth or 0)
+        if depth is not None:
+            continue
         heading = _HEADING.match(line.strip())
         lines.append(f"**{line.strip()[heading.end():].strip()}**" if heading else line.rstrip())
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

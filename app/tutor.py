@@ -203,14 +203,18 @@ class Tutor:
                             writer=self.settings.resolved_answer_writer,
                             shown=[s for _, said in history for s in split_sentences(said)])
         if prepared.grounded:
-            ahead = [i for i, p in enumerate(passages)
-                     if week is not None and p.weeks and min(p.weeks) > week]
+            demoted = [i for i, p in enumerate(passages)
+                       if p.source.startswith("curriculum/")
+                       or week is not None and p.weeks and min(p.weeks) > week]
             prepared.composition = compose(
                 standalone, self._texts(passages), self.retriever.embedder.embed,
                 ask=question if history else "", shown=prepared.shown,
                 budget=BUDGETS.get(mode, BUDGETS["explain"]),
-                ahead=ahead)
-            prepared.grounded = covers(prepared.composition)
+                demoted=demoted, headings=[p.heading for p in passages])
+            # Covered, yet no sentence close enough to quote: only a conversation that already
+            # showed them can say "nothing more"; a new question is declined.
+            prepared.grounded = covers(prepared.composition) and bool(
+                prepared.composition.quotes or prepared.shown)
         prepared.retrieval_ms = (time.perf_counter() - started) * 1000
         if not prepared.grounded:
             prepared.refusal = render("not_covered", nearest=self._nearest(passages, week))
@@ -236,10 +240,11 @@ class Tutor:
                         memory=memory)
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
-        """A follow-up as a standalone question: joined to the last question, or rewritten by
+        """A follow-up as a standalone question: joined to the last two questions, or rewritten by
         the model when `condense_with_model` is on (falling back to the join if it fails)."""
         last_question = history[-1][0]
-        fallback = f"{last_question} {question}"
+        # The two questions before: a second "say more" still knows the topic of the first.
+        fallback = " ".join([*(q for q, _ in history[-2:]), question])
         if not self.settings.condense_with_model:
             return fallback
         try:

@@ -190,10 +190,77 @@ def test_fragments_and_course_announcements_are_not_quotable(fragment: str) -> N
     assert quotable_units(fragment) == []
 
 
-def test_passages_from_weeks_ahead_need_a_clear_lead(embedder) -> None:
-    """Two passages say the same: the one from a week the learner has reached is quoted."""
+def test_demoted_passages_need_a_clear_lead(embedder) -> None:
+    """Two passages say the same: the one not demoted (a week the learner has reached, not a
+    plan entry) is quoted."""
     passages = ["Dropout zeroes each activation with probability p during training, at random."] * 2
     question = "What does dropout do during training?"
     one = Budget(units=1, words=50)
     assert compose(question, passages, embedder.embed, budget=one).quotes[0].passage == 0
-    assert compose(question, passages, embedder.embed, budget=one, ahead=[0]).quotes[0].passage == 1
+    assert compose(question, passages, embedder.embed, budget=one, demoted=[0]).quotes[0].passage == 1
+
+
+QUIZ_PAGE = """### 1. What does this pipeline return?
+
+<Question
+	choices={[
+		{
+			text: "Fields contain the metadata of the records.",
+			explain: "No: fields hold the data the annotators label. <em>Metadata</em> is apart."
+		},
+		{
+			text: "It returns the named entities found in the sentence.",
+			correct: true
+		}
+	]}
+/>
+
+Named entity recognition finds the persons, places and organisations in a sentence.
+"""
+
+
+def test_a_quizs_options_in_mdx_are_never_quoted_or_shown_on_a_card() -> None:
+    assert [u.text for u in quotable_units(QUIZ_PAGE)] == [
+        "Named entity recognition finds the persons, places and organisations in a sentence."]
+    assert "Fields contain" not in readable_excerpt(QUIZ_PAGE, 2000)
+
+
+@pytest.mark.parametrize("sentence, quoted", [
+    ("We saw that :numref:`sec_sgd` is more effective than plain gradient descent here.", None),
+    ("The tanh function squashes its input to the range from minus one to one :cite:`Kalman.1992`.",
+     "The tanh function squashes its input to the range from minus one to one."),
+    ("We can [**test out the dropout layer function**] on a few examples of inputs.",
+     "We can test out the dropout layer function on a few examples of inputs."),
+    ("This [wikipedia article](http://en.wikipedia.org/wiki/Dropout) explains dropout in depth.",
+     None),  # leans on nothing ("This"): left out either way
+    ("The [Reformer](https://arxiv.org/abs/2001.04451) model uses hashing to save attention memory.",
+     "The Reformer model uses hashing to save attention memory."),
+    ("The expected output is \\(px + (1-p)0\\) for a neuron kept with probability p.", None),
+])
+def test_page_markup_is_cleaned_or_the_sentence_left_out(sentence: str, quoted: str | None) -> None:
+    assert [u.text for u in quotable_units(sentence)] == ([quoted] if quoted else [])
+
+
+@pytest.mark.parametrize("sentence", [
+    "In this situation, the perplexity is positive infinity for every model we train.",
+    "Indeed this algorithm is the basis of many methods used in numerical practice.",
+    "Fortunately, the chain rule takes care of this for every composite function.",
+    "We'll explain how the attention mask works later in this chapter of the course.",
+    "Week 3 introduces the probability you need for the Naive Bayes assignment.",
+    "Timed practice this week: 3 hours of coding on the reward model.",
+])
+def test_sentences_that_lean_or_announce_are_not_quoted_alone(sentence: str) -> None:
+    assert quotable_units(sentence) == []
+
+
+def test_a_sentence_stands_when_the_one_leaning_on_it_is_a_lead_in() -> None:
+    units = quotable_units("The most basic object in the library is the pipeline function. It "
+                           "connects a model with its preprocessing and postprocessing steps:")
+    assert [u.text for u in units] == [
+        "The most basic object in the library is the pipeline function."]
+
+
+def test_a_chunk_that_starts_inside_an_exercises_section_is_not_quoted() -> None:
+    text = "1. Invent another technique for injecting random noise at each layer of a network."
+    assert quotable_units(text, heading="Dropout > Exercises") == []
+    assert quotable_units(text.removeprefix("1. "), heading="Dropout > Concise") != []

@@ -251,6 +251,12 @@ def test_citations_are_numbered_in_order_of_first_use_and_listed_once(corpus_dir
     assert [c.n for c in answer.citations] == first_use == list(range(1, len(first_use) + 1))
 
 
+def test_a_second_follow_up_keeps_the_conversations_topic(corpus_dir, embedder) -> None:
+    tutor = tutor_on(corpus_dir, embedder, fake())
+    history = [("What is LoRA?", "LoRA learns a low-rank update."), ("Say more.", "…")]
+    assert "LoRA" in tutor.condense("Say more.", history)
+
+
 def test_a_follow_up_answers_its_new_ask_and_repeats_nothing(corpus_dir, embedder) -> None:
     tutor = tutor_on(corpus_dir, embedder, fake())
     first = tutor.ask("Why do transformers use several attention heads?", week=18)
