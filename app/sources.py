@@ -245,13 +245,13 @@ def quotable_units(passage: str, heading: str = "") -> list[Unit]:
     `heading` is the passage's heading path where it starts mid-section (a chunk's metadata).
     """
     units: list[Unit | None] = []
-    pending: tuple[str, str] | None = None  # (heading, label) alone in its block: "**Key formula.**"
-    for heading, block in _blocks(passage, heading):
+    pending: tuple[str, str] | None = None  # (section, label) alone in its block: "**Key formula.**"
+    for section, block in _blocks(passage, heading):
         label = _LABEL.match(block)
         if label and not block[label.end():].strip():
-            pending = (heading, block[:label.end()])
+            pending = (section, block[:label.end()])
             continue
-        if pending and pending[0] == heading and not label:
+        if pending and pending[0] == section and not label:
             block = f"{pending[1]} {block}"
         pending = None
         if _BIBLIOGRAPHY_ENTRY.match(block):
@@ -259,10 +259,10 @@ def quotable_units(passage: str, heading: str = "") -> list[Unit]:
         block = _plain(block)
         pair = _question_and_answer(block)
         if pair:
-            units.append(_answered(*pair, len(units), heading))
+            units.append(_answered(*pair, len(units), section))
             continue
         label_role: Role | None = None
-        context = heading
+        context = section
         label = _LABEL.match(block)
         if label:
             name = label.group(1).strip()
@@ -270,7 +270,7 @@ def quotable_units(passage: str, heading: str = "") -> list[Unit]:
                 continue
             label_role = next((role for pattern, role in _LABEL_ROLES if pattern.search(name)),
                               None)
-            context = f"{heading} > {name}" if heading else name
+            context = f"{section} > {name}" if section else name
             block = block[label.end():]
         group: list[str] = []
         for sentence in split_sentences(block):
