@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from app.config import Settings
+from app.pacing import MAX_PACE, MIN_PACE
 from ingest.curriculum import CurriculumError, WeekOutOfRange, load_curriculum
 
 app = typer.Typer(
@@ -632,37 +633,119 @@ def current_week(
         help="The week you are in now (1-72); leave it out to see your week.",
         show_default=False)] = None,
     auto: Annotated[bool, typer.Option(
-        "--auto", help="Follow the calendar again: one plan week per week since your first use.")]
+        "--auto", help="Follow the calendar from your first use again, from week 1.")]
     = False,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Show or set your current week: the week `tutor quiz` and `tutor progress` use.
+    """Show or set your current week: the week `tutor ask`, `tutor quiz` and `tutor progress`
+    use.
 
     The command line keeps your quizzes, reviews and progress in the data dir's database as a
-    local learner: no sign-up or token. Until you set a week it follows the calendar from your
-    first use.
+    local learner: no sign-up or token. Your week moves on with the calendar at your pace (one
+    plan week a week unless you re-plan slower or faster), from the week you last set.
 
     [dim]Examples:[/dim]
       tutor week            which week you are in
-      tutor week 18         you are in week 18 from now on
-      tutor week --auto     follow the calendar again
+      tutor week 18         you are in week 18 today; next week you are in week 19
+      tutor week --auto     follow the calendar from your first use again
       tutor week --json     {"week": 18, "title": "...", "set": true}
     """
+    import datetime as dt
+
     if number is not None and auto:
         fail("give a week or --auto, not both", code=2)
     check_week(number)
     store, learner = local_learner(settings_for(data_dir))
     if number is not None or auto:
-        learner = store.set_week(learner.id, number)
+        learner = store.set_week(learner.id, number, dt.date.today())
     week = your_week(learner)
     title = load_curriculum().week(week).title
     if as_json:
         print_json({"week": week, "title": title, "set": learner.current_week is not None})
         return
-    how = ("set with `tutor week N`" if learner.current_week is not None
+    how = (f"from week {learner.current_week} on {learner.week_set_on.isoformat()}"
+           if learner.current_week is not None
            else f"following the calendar since {learner.start_date.isoformat()}")
     out.print(f"You are in [bold]week {week}[/bold]: {title}  [dim]({how})[/dim]")
+
+
+@app.command()
+def today(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
+    """Today's task: the plan's day (Monday theory, Tuesday videos, Wednesday coding, Thursday
+    project, Friday review) applied to your week, and where you stand against the plan.
+
+    [dim]Examples:[/dim]
+      tutor today           what to do today, and whether you are ahead or behind
+      tutor today --json    {"today": {"day": "Monday", "tasks": [...], ...}, "pace": {...}}
+    """
+    import datetime as dt
+
+    from app.render import pace_line
+    from app.schedules import Schedules
+
+    store, learner = local_learner(settings_for(data_dir))
+    on, curriculum, schedules = dt.date.today(), load_curriculum(), Schedules(store)
+    task = schedules.today(learner, curriculum, on)
+    pace = schedules.report(learner, curriculum, on).to_dict()
+    if as_json:
+        print_json({"today": task.to_dict(), "pace": pace})
+        return
+    hours = f" · {task.hours:g} h" if task.hours else ""
+    out.print(f"[bold]{task.day}, week {task.week}[/bold]: {task.title}[dim]{hours}[/dim]",
+              highlight=False)
+    out.print(task.advice, highlight=False)
+    for item in task.tasks:
+        mark = "[green]✓[/green]" if item["done"] else "[dim]○[/dim]"
+        out.print(f" {mark} [bold]{item['task']}[/bold]  {item['text']}", highlight=False)
+    out.print(pace_line(pace))
+    if pace["status"] == "behind":
+        out.print("[dim]`tutor replan` resumes the plan from where you are.[/dim]")
+
+
+@app.command()
+def replan(
+    pace: Annotated[float | None, typer.Option(
+        "--pace", min=MIN_PACE, max=MAX_PACE, help="Plan weeks per calendar week from now on "
+        "(1 = the plan's rhythm).", show_default=False)] = None,
+    hours: Annotated[float | None, typer.Option(
+        "--hours", help="Hours a week you can study (the plan's rhythm is 6).",
+        show_default=False)] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Re-plan: resume the plan today from where your ticks have you, and move the rest of
+    the schedule (capstones too) to fit. Each re-plan is kept; `tutor progress` lists them.
+
+    [dim]Examples:[/dim]
+      tutor replan              back after a break: pick up where you left off
+      tutor replan --hours 3    half the plan's pace from now on
+      tutor replan --json       {"replan": {"from_week": 8, "to_week": 5, ...}, "pace": {...}}
+    """
+    import datetime as dt
+
+    from app.pacing import pace_from_hours
+    from app.render import pace_line
+    from app.schedules import Schedules
+
+    if pace is not None and hours is not None:
+        fail("give --pace or --hours, not both", code=2)
+    curriculum = load_curriculum()
+    if hours is not None:
+        try:
+            pace = pace_from_hours(hours, curriculum)
+        except ValueError as exc:
+            fail(str(exc).replace("hours_per_week", "--hours"), code=2)
+    store, learner = local_learner(settings_for(data_dir))
+    schedules, on = Schedules(store), dt.date.today()
+    moved, record = schedules.replan(learner.id, curriculum, on, pace)
+    report = schedules.report(moved, curriculum, on).to_dict()
+    if as_json:
+        print_json({"replan": record.to_dict(), "pace": report})
+        return
+    out.print(f"Re-planned: the plan had you in week {record.from_week}; you resume at "
+              f"[bold]week {record.to_week}[/bold] today.")
+    out.print(pace_line(report))
 
 
 @app.command()
@@ -808,8 +891,9 @@ def review(
 
 @app.command("progress")
 def progress_(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
-    """Your progress: tasks done per week, quiz accuracy, self-ratings, your streak of active
-    days, and the concepts you miss most (worth asking the tutor about).
+    """Your progress: where you stand against the plan (ahead or behind, finish date, next
+    capstone), tasks done per week, quiz accuracy, self-ratings, your streak of active days,
+    and the concepts you miss most (worth asking the tutor about).
 
     [dim]Examples:[/dim]
       tutor progress          tables and a sparkline of daily accuracy

@@ -21,6 +21,7 @@ from app.learners import (
     TaskTick,
     week_on,
 )
+from app.schedules import Schedules
 from ingest.curriculum import Curriculum
 
 
@@ -54,8 +55,11 @@ def progress(store: LearnerStore, learner: Learner, curriculum: Curriculum,
             missed[(attempt.week, topic(questions.get(attempt.question_id), attempt.week,
                                         curriculum))] += 1
     active_days = {a.created_at.date() for a in attempts} | {d.date() for d in journal_days}
+    schedules = Schedules(store)
     return {
         "current_week": current,
+        "pace": schedules.report(learner, curriculum, today).to_dict(),
+        "replans": [record.to_dict() for record in schedules.history(learner.id)],
         "completion": completion,
         "quiz_accuracy_by_day": [{"day": day, "answered": len(r), "accuracy": round(sum(r) / len(r), 3)}
                                  for day, r in sorted(by_day.items())],

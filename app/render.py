@@ -103,6 +103,26 @@ def sparkline(values: list[float]) -> str:
     return "".join(SPARKS[min(len(SPARKS) - 1, int(v * len(SPARKS)))] for v in values)
 
 
+def pace_line(pace: dict[str, Any]) -> Text:
+    """One line on where the learner stands: ahead or behind, finish, next capstone."""
+    n = abs(pace["weeks_ahead"])
+    status = {"ahead": (f"{n} week{'s' if n != 1 else ''} ahead", "green"),
+              "behind": (f"{n} week{'s' if n != 1 else ''} behind", "yellow"),
+              "on track": ("on track", "green"),
+              "finished": ("finished the plan", "green"),
+              "not started": (f"starting {pace['schedule_since']}", "cyan")}[pace["status"]]
+    line = Text.assemble(("Pace ", "dim"), (status[0], f"bold {status[1]}"),
+                         (f"  ·  working on week {pace['position_week']}, the plan has you in "
+                          f"week {pace['scheduled_week']}", "dim"),
+                         (f"  ·  {pace['hours_per_week']:g} h/week", "dim"),
+                         ("  ·  finish ", "dim"), (pace["finish_on"], "bold"))
+    capstone = pace["next_capstone"]
+    if capstone:
+        line.append(f"  ·  Q{capstone['quarter']} capstone due {capstone['due_on']} "
+                    f"({capstone['weeks_left']} plan weeks left)", style="dim")
+    return line
+
+
 def render_progress(report: dict[str, Any]) -> RenderableType:
     """What `tutor progress` prints: the report of `app.progress.progress` as tables."""
     days = report["quiz_accuracy_by_day"]
@@ -120,7 +140,11 @@ def render_progress(report: dict[str, Any]) -> RenderableType:
     ratings = {row["week"]: str(row["rating"]) for row in report["self_ratings"]}
     for week in sorted(tasks.keys() | accuracy.keys() | ratings.keys()):
         weeks.add_row(str(week), tasks.get(week, ""), accuracy.get(week, ""), ratings.get(week, ""))
-    parts: list[RenderableType] = [head, weeks]
+    parts: list[RenderableType] = [head, pace_line(report["pace"]), weeks]
+    if report["replans"]:
+        parts.append(Text("Re-planned: " + "; ".join(
+            f"{r['made_on']} week {r['from_week']} → {r['to_week']}" for r in report["replans"]),
+            style="dim"))
     if report["weak_concepts"]:
         weak = Table(title="Missed most (ask the tutor about these)", box=box.SIMPLE_HEAD,
                      title_justify="left")

@@ -23,6 +23,7 @@ from tests.conftest import local_client
 from tests.test_api import sse_events
 
 CURRICULUM = load_curriculum()
+HEAD = "0006"  # the newest migration
 
 
 @pytest.fixture
@@ -52,12 +53,20 @@ def test_the_week_follows_start_date_and_pace(store, days, pace, week) -> None:
     assert week_on(learner, start + dt.timedelta(days=days)) == week
 
 
-def test_an_explicit_week_wins_and_can_be_cleared(store) -> None:
+def test_a_week_set_moves_on_with_the_calendar_and_can_be_cleared(store) -> None:
     learner, _ = store.create("Ada", dt.date(2026, 1, 1))
-    assert week_on(store.set_week(learner.id, 18), dt.date(2026, 1, 1)) == 18
-    assert week_on(store.set_week(learner.id, None), dt.date(2026, 1, 1)) == 1
+    on = dt.date(2026, 3, 2)
+    assert week_on(store.set_week(learner.id, 18, on), on) == 18
+    assert week_on(store.set_week(learner.id, 18, on), on + dt.timedelta(days=14)) == 20
+    assert week_on(store.set_week(learner.id, None, on), dt.date(2026, 1, 1)) == 1
     with pytest.raises(WeekOutOfRange):
-        store.set_week(learner.id, 73)
+        store.set_week(learner.id, 73, on)
+
+
+def test_a_week_given_at_sign_up_is_the_week_on_the_start_date(store) -> None:
+    learner, _ = store.create("Ada", dt.date(2026, 1, 5), current_week=18)
+    assert week_on(learner, dt.date(2026, 1, 5)) == 18
+    assert week_on(learner, dt.date(2026, 1, 19)) == 20
 
 
 def test_ticks_persist_and_unknown_tasks_are_named(store) -> None:
@@ -98,12 +107,12 @@ def test_an_older_database_is_migrated_to_the_newest_schema_keeping_its_data(tmp
     again = LearnerStore(f"sqlite:///{path}")  # at head already: a no-op
     assert again.by_token("old-token").id == learner.id
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0005",)
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"quizzes", "attempts", "review_cards"} <= tables
 
 
-@pytest.mark.parametrize("start", [None, "0001", "0002", "0003", "0004"])
+@pytest.mark.parametrize("start", [None, "0001", "0002", "0003", "0004", "0005"])
 def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revision(
         database_url, start) -> None:
     from sqlalchemy import create_engine, inspect, text
@@ -121,11 +130,31 @@ def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revis
     assert store.local_learner(dt.date(2026, 1, 5)).local  # 0004's partial unique index
     engine = create_engine(database_url)
     with engine.connect() as db:
-        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
         assert set(Base.metadata.tables) <= set(inspect(db).get_table_names())
     assert {AnonymousTurn.__tablename__, IngestFile.__tablename__,
             IngestRun.__tablename__} <= set(Base.metadata.tables)  # 0005's tables were checked
     engine.dispose()
+
+
+def test_a_week_set_before_pacing_is_kept_as_set_on_the_day_of_the_upgrade(database_url) -> None:
+    """Before 0006 a set week stayed put; after it, it moves on from the upgrade, not from
+    whenever it was set (nobody jumps ahead by upgrading)."""
+    from sqlalchemy import create_engine, text
+
+    from app.learners import hash_token, migrate
+
+    migrate(database_url, revision="0005")
+    engine = create_engine(database_url)
+    with engine.begin() as db:
+        db.execute(text("INSERT INTO learners (name, token_hash, start_date, pace, current_week,"
+                        " local) VALUES ('Ada', :token, '2025-06-02', 1.0, 18, false)"),
+                   {"token": hash_token("old")})
+    engine.dispose()
+    learner = LearnerStore(database_url).by_token("old")
+    assert learner.week_set_on is not None
+    assert abs((learner.week_set_on - dt.date.today()).days) <= 1  # the database's date
+    assert week_on(learner, learner.week_set_on) == 18
 
 
 def test_a_corrupt_database_file_is_reported_and_left_untouched(tmp_path) -> None:

@@ -10,6 +10,7 @@ from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.learners import JOURNAL_CHARS, Learner, week_on
+from app.pacing import MAX_PACE, MIN_PACE
 from app.quiz import KINDS
 from app.retrieval import Filters
 from ingest.curriculum import LAST_WEEK
@@ -114,8 +115,11 @@ class IngestRequest(Body):
 class LearnerCreate(Body):
     name: str = Field(min_length=1, max_length=100)
     start_date: dt.date = Field(default_factory=dt.date.today)
-    pace: float = Field(default=1.0, gt=0, le=4, description="Plan weeks per calendar week.")
-    current_week: int | None = Field(default=None, ge=1, le=LAST_WEEK)
+    pace: float = Field(default=1.0, ge=MIN_PACE, le=MAX_PACE,
+                        description="Plan weeks per calendar week (1 = the plan's rhythm).")
+    current_week: int | None = Field(
+        default=None, ge=1, le=LAST_WEEK, description="The plan week you are in on start_date "
+        "(default 1); the calendar moves you on from there at your pace.")
 
     @field_validator("name")
     @classmethod
@@ -141,7 +145,25 @@ class LearnerCreated(LearnerPublic):
 
 
 class WeekChoice(Body):
-    week: int | None = Field(ge=1, le=LAST_WEEK, description="null: follow start date and pace")
+    week: int | None = Field(ge=1, le=LAST_WEEK, description="The week you are in today; the "
+                             "calendar moves you on from it. null: follow start date and pace")
+
+
+class ReplanIn(Body):
+    """A re-plan resumes the plan today from where your ticks have you; give a new pace, as
+    plan weeks per calendar week or as hours a week, or neither to keep yours."""
+
+    pace: float | None = Field(default=None, ge=MIN_PACE, le=MAX_PACE,
+                               description="Plan weeks per calendar week (1 = the plan's rhythm).")
+    hours_per_week: float | None = Field(default=None, gt=0, le=24 * 7,
+                                         description="Hours you can study a week (the plan's "
+                                         "rhythm is 6: Monday to Friday).")
+
+    @model_validator(mode="after")
+    def _one_pace(self) -> ReplanIn:
+        if self.pace is not None and self.hours_per_week is not None:
+            raise ValueError("give pace or hours_per_week, not both")
+        return self
 
 
 class TaskUpdate(Body):

@@ -16,6 +16,7 @@ from app.model_gate import ModelGate
 from app.quiz import QuestionWriter, Verdict, question_writer
 from app.rate_limit import RateLimit
 from app.retrieval import Retriever
+from app.schedules import Schedules
 from app.store import Store
 from app.tutor import Tutor
 from ingest.curriculum import load_curriculum
@@ -102,6 +103,10 @@ class Services:
     @property
     def quizzes(self) -> QuizRecords:
         return QuizRecords(self.learners)
+
+    @property
+    def schedules(self) -> Schedules:
+        return Schedules(self.learners)
 
     @cached_property
     def notes(self) -> list[Note]:
