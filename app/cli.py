@@ -889,6 +889,89 @@ def review(
     out.print(f"\n[bold]{right} of {len(due)} remembered.[/bold]")
 
 
+@app.command()
+def capstone(
+    quarter: Annotated[int | None, typer.Argument(
+        help="The quarter (1-4); leave it out for your next capstone.", show_default=False)]
+    = None,
+    tick: Annotated[list[str] | None, typer.Option(
+        "--tick", "-t", help="A deliverable done, by its id (the `deliverable-` prefix may be "
+        "left out); repeat for more.", show_default=False)] = None,
+    undo: Annotated[bool, typer.Option("--undo", help="Untick the --tick deliverables.")] = False,
+    repo: Annotated[str | None, typer.Option(
+        "--repo", help="Link your repository (https://...).", show_default=False)] = None,
+    report: Annotated[str | None, typer.Option(
+        "--report", help="Link your report, blog post or documentation.", show_default=False)]
+    = None,
+    score: Annotated[list[str] | None, typer.Option(
+        "--score", "-s", help="Self-review: CRITERION=1-4 (1 not yet, 2 partly, 3 meets it, "
+        "4 beyond it); repeat for more.", show_default=False)] = None,
+    note: Annotated[str | None, typer.Option(
+        "--note", help="A note with your self-review.", show_default=False)] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Your capstone coach: the quarter's capstone from the plan as a rubric (scope,
+    deliverables, focus), your deliverables ticked, links to your work, and your self-review
+    against the rubric. `tutor progress` shows where each capstone stands.
+
+    [dim]Examples:[/dim]
+      tutor capstone                               your next capstone's rubric
+      tutor capstone 2 --tick model-demo           a Q2 deliverable done
+      tutor capstone 2 --repo https://github.com/you/bert-finetune
+      tutor capstone 2 --score scope=3 --score focus-proper-evaluation=2 --note "needs a baseline"
+      tutor capstone 2 --json                      the rubric and your work, as the API gives it
+    """
+    import datetime as dt
+
+    from app.capstone_work import CapstoneRecords
+    from app.render import render_capstone
+    from app.rubric import NoCapstone, rubric_for
+    from app.schedules import Schedules
+
+    curriculum = load_curriculum()
+    store, learner = local_learner(settings_for(data_dir))
+    if quarter is None:
+        upcoming = Schedules(store).report(learner, curriculum, dt.date.today()).next_capstone
+        quarter = upcoming.quarter if upcoming else curriculum.capstones[-1].quarter
+    try:
+        plan = rubric_for(quarter, curriculum)
+        scores = dict(_scored(item) for item in score or [])
+        records = CapstoneRecords(store)
+        for name in tick or []:
+            records.tick(learner.id, plan, _deliverable_id(name, plan), not undo)
+        links = {name: url for name, url in (("repository", repo), ("report", report)) if url}
+        if links:
+            records.link(learner.id, plan, links)
+        if scores or note is not None:
+            records.review(learner.id, plan, scores, note, dt.date.today())
+    except NoCapstone as exc:
+        fail(str(exc), code=2)
+    except KeyError as exc:
+        fail(exc.args[0], code=2)
+    except ValueError as exc:
+        fail(str(exc), code=2)
+    work = records.read(learner.id, plan)
+    if as_json:
+        print_json(work)
+        return
+    out.print(render_capstone(work))
+
+
+def _scored(item: str) -> tuple[str, int]:
+    """"scope=3" -> ("scope", 3); a ValueError says the form."""
+    name, _, value = item.partition("=")
+    if not name or not value.strip().isdigit():
+        raise ValueError(f"--score {item!r}: write CRITERION=SCORE, e.g. scope=3")
+    return name.strip(), int(value)
+
+
+def _deliverable_id(name: str, plan: Any) -> str:
+    """A deliverable's id, its `deliverable-` prefix optional."""
+    ids = {c.id for c in plan.by_kind("deliverable")}
+    return name if name in ids or f"deliverable-{name}" not in ids else f"deliverable-{name}"
+
+
 @app.command("progress")
 def progress_(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
     """Your progress: where you stand against the plan (ahead or behind, finish date, next

@@ -21,6 +21,8 @@ from app.learners import (
     TaskTick,
     week_on,
 )
+from app.capstone_work import CapstoneRecords
+from app.rubric import rubric
 from app.schedules import Schedules
 from ingest.curriculum import Curriculum
 
@@ -60,6 +62,8 @@ def progress(store: LearnerStore, learner: Learner, curriculum: Curriculum,
         "current_week": current,
         "pace": schedules.report(learner, curriculum, today).to_dict(),
         "replans": [record.to_dict() for record in schedules.history(learner.id)],
+        "capstones": CapstoneRecords(store).summaries(
+            learner.id, [rubric(c, curriculum) for c in curriculum.capstones]),
         "completion": completion,
         "quiz_accuracy_by_day": [{"day": day, "answered": len(r), "accuracy": round(sum(r) / len(r), 3)}
                                  for day, r in sorted(by_day.items())],

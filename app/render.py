@@ -145,6 +145,10 @@ def render_progress(report: dict[str, Any]) -> RenderableType:
         parts.append(Text("Re-planned: " + "; ".join(
             f"{r['made_on']} week {r['from_week']} → {r['to_week']}" for r in report["replans"]),
             style="dim"))
+    for row in report["capstones"]:
+        score = f", self-review {row['mean_score']:g}/4" if row["mean_score"] else ""
+        parts.append(Text(f"Q{row['quarter']} capstone {row['title']}: "
+                          f"{row['deliverables_done']}/{row['deliverables']} deliverables{score}"))
     if report["weak_concepts"]:
         weak = Table(title="Missed most (ask the tutor about these)", box=box.SIMPLE_HEAD,
                      title_justify="left")
@@ -153,4 +157,31 @@ def render_progress(report: dict[str, Any]) -> RenderableType:
         for row in report["weak_concepts"]:
             weak.add_row(row["concept"], str(row["week"]), str(row["missed"]))
         parts.append(weak)
+    return Group(*parts)
+
+
+def render_capstone(work: dict[str, Any]) -> RenderableType:
+    """What `tutor capstone` prints: the rubric with the learner's ticks, scores and links."""
+    from app.rubric import SCORES
+
+    head = Text.assemble((f"Q{work['quarter']} capstone: ", "dim"), (work["title"], "bold"),
+                         (f"  ·  after week {work['after_week']}, drawing on weeks "
+                          f"{work['weeks'][0]}-{work['weeks'][1]}", "dim"))
+    table = Table(box=box.SIMPLE_HEAD, title="Rubric", title_justify="left")
+    for column in ("", "criterion", "id", "your score"):
+        table.add_column(column, overflow="fold")
+    for c in work["criteria"]:
+        mark = {True: "[green]✓[/green]", False: "[dim]○[/dim]", None: ""}[c["done"]]
+        score = f"{c['score']} ({SCORES[c['score']]})" if c["score"] else "[dim]–[/dim]"
+        table.add_row(mark, f"[bold]{c['kind']}[/bold]: {c['text']}", f"[dim]{c['id']}[/dim]",
+                      score)
+    links = [f"{name}: {work[name]}" for name in ("repository", "report") if work[name]]
+    parts: list[RenderableType] = [head, table]
+    parts.append(Text("  ".join(links)) if links else Text(
+        "No links yet: `--repo URL` and `--report URL` link your work.", style="dim"))
+    if work["note"]:
+        parts.append(Text(f"Note ({work['reviewed_on']}): {work['note']}"))
+    elif not any(c["score"] for c in work["criteria"]):
+        parts.append(Text("Not reviewed yet: score yourself with `--score scope=3` (1-4).",
+                          style="dim"))
     return Group(*parts)

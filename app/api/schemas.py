@@ -7,8 +7,17 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from app.capstone_work import LINK_CHARS, check_link
 from app.learners import JOURNAL_CHARS, Learner, week_on
 from app.pacing import MAX_PACE, MIN_PACE
 from app.quiz import KINDS
@@ -198,6 +207,35 @@ class ReviewAnswerIn(ResponseIn):
     rating: Literal["again", "hard", "good", "easy"] | None = Field(
         default=None, description="Short answers only: your own verdict, which schedules the "
         "next review (again = missed it, hard, good, easy).")
+
+
+class DeliverableTick(Body):
+    done: bool
+
+
+class CapstoneLinks(Body):
+    """Links to your capstone work; a field left out keeps its link, null clears it."""
+
+    repository: str | None = Field(default=None, max_length=LINK_CHARS,
+                                   description="Your code, e.g. https://github.com/you/project")
+    report: str | None = Field(default=None, max_length=LINK_CHARS,
+                               description="Your write-up: report, blog post or documentation.")
+
+    @field_validator("repository", "report")
+    @classmethod
+    def _web_address(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else check_link(value, info.field_name or "link")
+
+    def given(self) -> dict[str, str | None]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class CapstoneReview(Body):
+    """Your self-review: criteria (ids from the rubric) scored 1-4, and a note."""
+
+    scores: dict[str, int] = Field(default_factory=dict, description="criterion id -> 1 (not "
+                                   "yet), 2 (partly), 3 (meets it) or 4 (beyond it).")
+    note: str | None = Field(default=None, max_length=JOURNAL_CHARS)
 
 
 class WeekSummary(BaseModel):

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
+from app.capstone_work import CapstoneRecords
 from app.config import Settings
 from app.ingest_jobs import IngestJobs
 from app.learners import LearnerStore, LearnerStoreError, QuizRecords
@@ -103,6 +104,10 @@ class Services:
     @property
     def quizzes(self) -> QuizRecords:
         return QuizRecords(self.learners)
+
+    @property
+    def capstones(self) -> CapstoneRecords:
+        return CapstoneRecords(self.learners)
 
     @property
     def schedules(self) -> Schedules:
