@@ -699,6 +699,9 @@ def today(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
         mark = "[green]✓[/green]" if item["done"] else "[dim]○[/dim]"
         out.print(f" {mark} [bold]{item['task']}[/bold]  {item['text']}", highlight=False)
     out.print(pace_line(pace))
+    if task.milestone_month:
+        out.print(f"Month {task.milestone_month} ends this week: its milestone is due "
+                  "(`tutor milestone --quiz`).")
     if pace["status"] == "behind":
         out.print("[dim]`tutor replan` resumes the plan from where you are.[/dim]")
 
@@ -970,6 +973,75 @@ def _deliverable_id(name: str, plan: Any) -> str:
     """A deliverable's id, its `deliverable-` prefix optional."""
     ids = {c.id for c in plan.by_kind("deliverable")}
     return name if name in ids or f"deliverable-{name}" not in ids else f"deliverable-{name}"
+
+
+@app.command()
+def milestone(
+    month: Annotated[int | None, typer.Argument(
+        help="The month (1-18); leave it out for yours.", show_default=False)] = None,
+    take_quiz: Annotated[bool, typer.Option(
+        "--quiz", help="Take the month's milestone quiz now (with --json: print it, recording "
+        "nothing).")] = False,
+    n: Annotated[int, typer.Option("--n", min=4, max=30, help="Questions in the quiz: one a "
+                                   "week at least.")] = 8,
+    tick: Annotated[list[str] | None, typer.Option(
+        "--tick", "-t", help="A checklist item done (coding-challenge-completion, "
+        "project-milestone-review, peer-feedback-session); repeat for more.",
+        show_default=False)] = None,
+    undo: Annotated[bool, typer.Option("--undo", help="Untick the --tick items.")] = False,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Your monthly milestone, as the plan sets it: a concept quiz over all the month's
+    topics, a coding challenge, a project review and peer feedback.
+
+    The quiz has a question on every week of the month at least; the rest go to the weeks
+    and concepts you have missed most. Its answers count in `tutor progress`, and missed
+    ones come back in `tutor review`.
+
+    [dim]Examples:[/dim]
+      tutor milestone                          this month's checklist and quiz results
+      tutor milestone --quiz                   take this month's milestone quiz (8 questions)
+      tutor milestone 3 --tick coding-challenge-completion
+      tutor milestone 3 --json                 {"month": 3, "quiz": {...}, "checklist": [...]}
+    """
+    import random
+
+    from app.learners import NotFound, QuizRecords
+    from app.milestone_records import MilestoneRecords, QuizItemIsAnswered
+    from app.milestones import NoMonth, milestone_quiz
+    from app.quiz import KINDS, QuizError
+    from app.render import render_milestone
+    from app.weak_spots import weak_spots
+    from ingest.curriculum import month_of_week
+    from ingest.notes import read_notes
+
+    settings = settings_for(data_dir)
+    store, learner = local_learner(settings)
+    curriculum = load_curriculum()
+    month = month or month_of_week(your_week(learner))
+    records = MilestoneRecords(store)
+    try:
+        if take_quiz and as_json:
+            missed = weak_spots(store, learner.id, curriculum)
+            print_json([q.to_dict() for q in milestone_quiz(read_notes(), month, missed, n=n,
+                                                            seed=random.random())])
+            return
+        for item in tick or []:
+            records.tick(learner.id, month, item, not undo, curriculum)
+        if take_quiz:
+            quiz_id, questions = records.new_quiz(learner.id, month, read_notes(), curriculum,
+                                                  n=n, kinds=KINDS, seed=random.random())
+            right = ask_in_turn(questions, settings, QuizRecords(store), learner.id, quiz_id,
+                                self_rate=False)
+            out.print(f"\n[bold]{right} of {len(questions)} right.[/bold]")
+        status = records.status(learner.id, month, curriculum)
+    except (NoMonth, NotFound, QuizItemIsAnswered, QuizError) as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        print_json(status)
+    else:
+        out.print(render_milestone(status))
 
 
 @app.command("progress")

@@ -145,6 +145,10 @@ def render_progress(report: dict[str, Any]) -> RenderableType:
         parts.append(Text("Re-planned: " + "; ".join(
             f"{r['made_on']} week {r['from_week']} → {r['to_week']}" for r in report["replans"]),
             style="dim"))
+    for row in report["milestones"]:
+        score = f", quiz {row['quiz_score']:.0%} of {row['answered']}" if row["answered"] else ""
+        parts.append(Text(f"Month {row['month']} milestone: {row['items_done']}/{row['items']} "
+                          f"done{score}"))
     for row in report["capstones"]:
         score = f", self-review {row['mean_score']:g}/4" if row["mean_score"] else ""
         parts.append(Text(f"Q{row['quarter']} capstone {row['title']}: "
@@ -184,4 +188,30 @@ def render_capstone(work: dict[str, Any]) -> RenderableType:
     elif not any(c["score"] for c in work["criteria"]):
         parts.append(Text("Not reviewed yet: score yourself with `--score scope=3` (1-4).",
                           style="dim"))
+    return Group(*parts)
+
+
+def render_milestone(status: dict[str, Any]) -> RenderableType:
+    """What `tutor milestone` prints: the month's checklist and its quiz by week."""
+    weeks = status["weeks"]
+    parts: list[RenderableType] = [Text.assemble(
+        (f"Month {status['month']} milestone: ", "dim"), (status["title"], "bold"),
+        (f"  ·  weeks {weeks[0]}-{weeks[-1]}", "dim"))]
+    for item in status["checklist"]:
+        mark = "[green]✓[/green]" if item["done"] else "[dim]○[/dim]"
+        parts.append(Text.from_markup(f" {mark} [bold]{item['id']}[/bold]  {item['text']}"))
+        parts += [Text(f"     week {m['week']}: {m['text']}", style="dim")
+                  for m in item["material"]]
+    quiz = status["quiz"]
+    if quiz is None:
+        parts.append(Text("No milestone quiz yet: `tutor milestone --quiz` takes it.",
+                          style="dim"))
+        return Group(*parts)
+    table = Table(title="Milestone quiz", box=box.SIMPLE_HEAD, title_justify="left")
+    for column in ("week", "questions", "answered", "right"):
+        table.add_column(column, justify="right")
+    for row in quiz["by_week"]:
+        table.add_row(str(row["week"]), str(row["questions"]), str(row["answered"]),
+                      str(row["correct"]))
+    parts.append(table)
     return Group(*parts)

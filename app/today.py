@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ingest.curriculum import ScheduleSlot, WeekPlan
+from ingest.curriculum import WEEKS_PER_MONTH, ScheduleSlot, WeekPlan
 
 # The schedule's day -> the week's fields that day works on; every field has one day.
 DAY_FIELDS: dict[str, tuple[str, ...]] = {
@@ -39,6 +39,7 @@ class TodayTask:
     hours: float
     tasks: list[dict[str, Any]] = field(default_factory=list)
     advice: str = ""
+    milestone_month: int | None = None  # set in a month's last week: its milestone is due
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self) | {"on": self.on.isoformat()}
@@ -51,7 +52,9 @@ def today_task(plan: WeekPlan, ticks: dict[str, bool], slots: list[ScheduleSlot]
     day = on.strftime("%A")
     slot = next((s for s in slots if s.day == day), None)
     base = dict(on=on, day=day, week=plan.number, title=plan.title,
-                activity=slot.activity if slot else None, hours=slot.hours if slot else 0.0)
+                activity=slot.activity if slot else None, hours=slot.hours if slot else 0.0,
+                milestone_month=plan.month.number if plan.number % WEEKS_PER_MONTH == 0
+                else None)
     if plan.week is None:
         tracks = ", ".join(s.title for s in plan.extended.sections) if plan.extended else ""
         return TodayTask(**base, advice=f"Months 13-18 go by tracks, not by week: {tracks}. "

@@ -9,12 +9,11 @@ import json
 
 import pytest
 
-from app.api import create_app
 from app.capstone_work import CapstoneRecords
 from app.learners import LearnerStore
 from app.rubric import NoCapstone, rubric_for
 from ingest.curriculum import load_curriculum
-from tests.conftest import local_client, tutor
+from tests.conftest import new_learner, tutor
 from tests.test_tutor import fake, tutor_on
 
 CURRICULUM = load_curriculum()
@@ -92,32 +91,23 @@ def test_work_on_a_capstone_is_kept_and_summarised(database_url) -> None:
 # -- the API -----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def client(settings, database_url):
-    with local_client(create_app(settings.model_copy(update={"database_url": database_url}))) as c:
-        yield c
 
 
-def signup(client) -> tuple[str, dict[str, str]]:
-    body = client.post("/learners", json={"name": "Ada"}).json()
-    return f"/learners/{body['id']}", {"Authorization": f"Bearer {body['token']}"}
-
-
-def test_the_api_serves_rubrics_and_keeps_a_learners_capstone_work(client) -> None:
-    assert [r["quarter"] for r in client.get("/capstones").json()] == [1, 2, 3, 4]
-    assert len(client.get("/capstones/3").json()["criteria"]) == 7
-    base, auth = signup(client)
+def test_the_api_serves_rubrics_and_keeps_a_learners_capstone_work(api_client) -> None:
+    assert [r["quarter"] for r in api_client.get("/capstones").json()] == [1, 2, 3, 4]
+    assert len(api_client.get("/capstones/3").json()["criteria"]) == 7
+    base, auth = new_learner(api_client)
     work = f"{base}/capstones/2"
-    client.put(f"{work}/deliverables/deliverable-model-demo", json={"done": True}, headers=auth)
-    client.put(f"{work}/links", json={"repository": "https://github.com/ada/bert",
+    api_client.put(f"{work}/deliverables/deliverable-model-demo", json={"done": True}, headers=auth)
+    api_client.put(f"{work}/links", json={"repository": "https://github.com/ada/bert",
                                       "report": "https://ada.dev/bert"}, headers=auth)
-    cleared = client.put(f"{work}/links", json={"report": None}, headers=auth).json()
+    cleared = api_client.put(f"{work}/links", json={"report": None}, headers=auth).json()
     assert (cleared["repository"], cleared["report"]) == ("https://github.com/ada/bert", None)
-    reviewed = client.put(f"{work}/review", json={"scores": {"scope": 3}, "note": "ok"},
+    reviewed = api_client.put(f"{work}/review", json={"scores": {"scope": 3}, "note": "ok"},
                           headers=auth).json()
     assert reviewed["reviewed_on"] == dt.date.today().isoformat() and reviewed["note"] == "ok"
-    assert client.get(work, headers=auth).json()["criteria"][0]["score"] == 3
-    [summary] = client.get(f"{base}/progress", headers=auth).json()["capstones"]
+    assert api_client.get(work, headers=auth).json()["criteria"][0]["score"] == 3
+    [summary] = api_client.get(f"{base}/progress", headers=auth).json()["capstones"]
     assert summary["deliverables_done"] == 1 and summary["mean_score"] == 3
 
 
@@ -132,18 +122,18 @@ def test_the_api_serves_rubrics_and_keeps_a_learners_capstone_work(client) -> No
     ("put", "/capstones/2/review", {"note": "x\u0000"}, 422, "NUL character"),
     ("get", "/capstones/two", None, 422, "valid integer"),
 ])
-def test_bad_capstone_input_is_a_4xx_naming_what_is_wrong(client, method, path, body, status,
+def test_bad_capstone_input_is_a_4xx_naming_what_is_wrong(api_client, method, path, body, status,
                                                           detail) -> None:
-    base, auth = signup(client)
-    response = client.request(method, f"{base}{path}", json=body, headers=auth)
+    base, auth = new_learner(api_client)
+    response = api_client.request(method, f"{base}{path}", json=body, headers=auth)
     assert response.status_code == status and detail in response.text, response.text
 
 
-def test_nobody_else_sees_a_learners_capstone_work(client) -> None:
-    ada, _ = signup(client)
-    _, bob = signup(client)
-    assert client.get(f"{ada}/capstones/2", headers=bob).status_code == 404
-    assert client.put(f"{ada}/capstones/2/links", json={}, headers=bob).status_code == 404
+def test_nobody_else_sees_a_learners_capstone_work(api_client) -> None:
+    ada, _ = new_learner(api_client)
+    _, bob = new_learner(api_client)
+    assert api_client.get(f"{ada}/capstones/2", headers=bob).status_code == 404
+    assert api_client.put(f"{ada}/capstones/2/links", json={}, headers=bob).status_code == 404
 
 
 def test_tutor_capstone_ticks_links_and_reviews(data_dir) -> None:

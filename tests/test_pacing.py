@@ -171,6 +171,12 @@ def test_the_weekend_is_for_catching_up_and_a_done_week_for_rest() -> None:
     assert rest.tasks == [] and "rest" in rest.advice and rest.hours == 0
 
 
+def test_a_months_last_week_says_its_milestone_is_due() -> None:
+    assert task(8, START).milestone_month == 2
+    assert task(7, START).milestone_month is None
+    assert task(72, START).milestone_month == 18
+
+
 def test_months_13_to_18_point_to_their_tracks() -> None:
     today = task(65, START)  # month 17
     assert today.tasks == [] and "Portfolio Development" in today.advice

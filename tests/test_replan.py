@@ -9,11 +9,10 @@ import json
 
 import pytest
 
-from app.api import create_app
 from app.learners import LearnerStore, week_on
 from app.schedules import Schedules
 from ingest.curriculum import load_curriculum
-from tests.conftest import local_client, tutor
+from tests.conftest import new_learner, tutor
 
 CURRICULUM = load_curriculum()
 START = dt.date(2026, 1, 5)
@@ -56,42 +55,33 @@ def test_a_replan_can_slow_the_pace(database_url) -> None:
 # -- the API -----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def client(settings, database_url):
-    with local_client(create_app(settings.model_copy(update={"database_url": database_url}))) as c:
-        yield c
 
 
-def signup(client, **extra) -> tuple[str, dict[str, str]]:
-    body = client.post("/learners", json={"name": "Ada", **extra}).json()
-    return f"/learners/{body['id']}", {"Authorization": f"Bearer {body['token']}"}
-
-
-def test_the_api_shows_the_gap_replans_and_keeps_the_record(client) -> None:
+def test_the_api_shows_the_gap_replans_and_keeps_the_record(api_client) -> None:
     today = dt.date.today()
-    base, auth = signup(client, start_date=(today - dt.timedelta(days=49)).isoformat())
+    base, auth = new_learner(api_client, start_date=(today - dt.timedelta(days=49)).isoformat())
     for week in range(1, 5):
         for name, _ in CURRICULUM.week(week).week.fields():
-            client.put(f"{base}/weeks/{week}/tasks/{name}", json={"done": True}, headers=auth)
-    pace = client.get(f"{base}/pace", headers=auth).json()
+            api_client.put(f"{base}/weeks/{week}/tasks/{name}", json={"done": True}, headers=auth)
+    pace = api_client.get(f"{base}/pace", headers=auth).json()
     assert (pace["scheduled_week"], pace["position_week"], pace["weeks_ahead"]) == (8, 5, -3)
     assert pace["next_capstone"]["quarter"] == 1 and pace["status"] == "behind"
-    replanned = client.post(f"{base}/replan", json={"hours_per_week": 3}, headers=auth).json()
+    replanned = api_client.post(f"{base}/replan", json={"hours_per_week": 3}, headers=auth).json()
     assert replanned["replan"]["from_week"] == 8 and replanned["replan"]["to_week"] == 5
     assert replanned["pace"]["status"] == "on track"
     assert replanned["pace"]["hours_per_week"] == 3 and replanned["pace"]["pace"] == 0.5
-    assert client.get(base, headers=auth).json()["current_week"] == 5
-    assert [r["to_week"] for r in client.get(f"{base}/replans", headers=auth).json()] == [5]
-    progress = client.get(f"{base}/progress", headers=auth).json()
+    assert api_client.get(base, headers=auth).json()["current_week"] == 5
+    assert [r["to_week"] for r in api_client.get(f"{base}/replans", headers=auth).json()] == [5]
+    progress = api_client.get(f"{base}/progress", headers=auth).json()
     assert progress["pace"]["position_week"] == 5 and len(progress["replans"]) == 1
 
 
-def test_todays_task_follows_the_learners_week_and_local_date(client) -> None:
-    base, auth = signup(client, current_week=18)
-    today = client.get(f"{base}/today", headers=auth).json()
+def test_todays_task_follows_the_learners_week_and_local_date(api_client) -> None:
+    base, auth = new_learner(api_client, current_week=18)
+    today = api_client.get(f"{base}/today", headers=auth).json()
     assert today["week"] == 18 and today["day"] == dt.date.today().strftime("%A")
     utc = dt.datetime.now(dt.UTC).date()
-    tomorrow = client.get(f"{base}/today", params={"today": str(utc + dt.timedelta(days=1))},
+    tomorrow = api_client.get(f"{base}/today", params={"today": str(utc + dt.timedelta(days=1))},
                           headers=auth).json()
     assert tomorrow["on"] == str(utc + dt.timedelta(days=1))
 
@@ -106,19 +96,19 @@ def test_todays_task_follows_the_learners_week_and_local_date(client) -> None:
     ("post", "/replan", {"hours_per_week": 30}, None, "hours_per_week=30 is outside 0.6-24"),
     ("post", "/replan", {"hours_per_week": 1e-300}, None, "is outside 0.6-24"),
 ])
-def test_bad_pacing_input_is_a_422_naming_what_is_wrong(client, method, path, body, params,
+def test_bad_pacing_input_is_a_422_naming_what_is_wrong(api_client, method, path, body, params,
                                                         detail) -> None:
-    base, auth = signup(client)
-    response = client.request(method, f"{base}{path}", json=body, params=params, headers=auth)
+    base, auth = new_learner(api_client)
+    response = api_client.request(method, f"{base}{path}", json=body, params=params, headers=auth)
     assert response.status_code == 422 and detail in response.text, response.text
 
 
-def test_nobody_else_sees_or_replans_a_learners_plan(client) -> None:
-    ada, _ = signup(client)
-    _, bob_auth = signup(client)
+def test_nobody_else_sees_or_replans_a_learners_plan(api_client) -> None:
+    ada, _ = new_learner(api_client)
+    _, bob_auth = new_learner(api_client)
     for method, path in [("get", "/pace"), ("get", "/today"), ("post", "/replan"),
                          ("get", "/replans")]:
-        response = client.request(method, f"{ada}{path}", json={}, headers=bob_auth)
+        response = api_client.request(method, f"{ada}{path}", json={}, headers=bob_auth)
         assert response.status_code == 404, (method, path)
 
 

@@ -195,6 +195,12 @@ class QuizRequest(Body):
         "(slower; each checked, and our own generators fill in what it can't write).")
 
 
+class MilestoneQuizIn(Body):
+    n: int = Field(default=8, ge=4, le=30, description="How many questions: one a week at "
+                   "least, the rest toward what you have missed.")
+    kinds: list[Literal["mcq", "truefalse", "short", "cloze"]] = Field(default=list(KINDS))
+
+
 class ResponseIn(Body):
     response: str = Field(max_length=2000, description="An option's text or letter, or free text.")
 

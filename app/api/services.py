@@ -13,6 +13,7 @@ from app.config import Settings
 from app.ingest_jobs import IngestJobs
 from app.learners import LearnerStore, LearnerStoreError, QuizRecords
 from app.llm import judge_model
+from app.milestone_records import MilestoneRecords
 from app.model_gate import ModelGate
 from app.quiz import QuestionWriter, Verdict, question_writer
 from app.rate_limit import RateLimit
@@ -108,6 +109,10 @@ class Services:
     @property
     def capstones(self) -> CapstoneRecords:
         return CapstoneRecords(self.learners)
+
+    @property
+    def milestones(self) -> MilestoneRecords:
+        return MilestoneRecords(self.learners)
 
     @property
     def schedules(self) -> Schedules:
