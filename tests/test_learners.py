@@ -534,6 +534,18 @@ def test_asking_with_a_token_uses_the_learners_week_and_keeps_the_conversation(l
     assert messages[3]["week"] == 6
 
 
+def test_answers_and_quizzes_follow_the_pace_adjusted_week(library) -> None:
+    """Week 18 set two weeks ago is week 20 today: the tutor answers and quizzes from there."""
+    start = (dt.date.today() - dt.timedelta(days=14)).isoformat()
+    ada, auth = signup(library, "Ada", current_week=18, start_date=start)
+    answer = library.post("/ask", json={"question": "What is my assignment this week?"},
+                          headers=auth).json()
+    assert answer["week"] == 20 and "week 20" in answer["answer"]
+    quiz = library.post(f"/learners/{ada}/quizzes", json={"n": 2}, headers=auth).json()
+    assert quiz["week"] == 20
+    assert library.get(f"/learners/{ada}", headers=auth).json()["current_week"] == 20
+
+
 def test_another_learners_conversation_is_a_404_and_anonymous_asking_is_unchanged(library) -> None:
     ada, ada_auth = signup(library, "Ada", current_week=18)
     bob, bob_auth = signup(library, "Bob", current_week=3)

@@ -455,6 +455,7 @@ def test_a_learner_behind_replans_and_the_plan_moves_to_their_week(ui, api_url) 
     assert stored(api_url, ui)["current_week"] == 5
     assert stored(api_url, ui, "/pace")["hours_per_week"] == 3
     assert "replan" not in [b.key for b in ui.button]  # on track now
+    assert "Re-planned on" in texts(open_tab(ui, "Progress"))
 
 
 @pytest.mark.slow
@@ -462,10 +463,10 @@ def test_the_capstone_rubric_ticks_deliverables_and_keeps_a_self_review(ui, api_
     sign_in(ui, back_after_a_gap(api_url))
     ui.sidebar.selectbox(key="week").set_value(12).run()
     assert "Q1 capstone rubric" in ui.expander[-1].label
-    ui.checkbox(key="cap-deliverable-github-repo").check().run()
+    ui.checkbox(key="cap-1-deliverable-github-repo").check().run()
     ui.text_input[0].input("https://github.com/ada/titanic")
     ui.button(key="FormSubmitter:links-1-Save links").click().run()
-    ui.select_slider(key="score-scope").set_value(3)
+    ui.select_slider(key="score-1-scope").set_value(3)
     ui.button(key="FormSubmitter:review-1-Save self-review").click().run()
     assert not ui.exception
     work = stored(api_url, ui, "/capstones/1")
@@ -477,7 +478,7 @@ def test_the_capstone_rubric_ticks_deliverables_and_keeps_a_self_review(ui, api_
 def test_a_months_last_week_offers_its_milestone_quiz_and_checklist(ui, api_url) -> None:
     sign_in(ui, back_after_a_gap(api_url))
     ui.sidebar.selectbox(key="week").set_value(4).run()
-    ui.checkbox(key="ms-peer-feedback-session").check().run()
+    ui.checkbox(key="ms-1-peer-feedback-session").check().run()
     ui.button(key="milestone-quiz-1").click().run()
     assert "ready in the **Quiz** tab" in texts(ui)
     quiz = ui.session_state["quiz"]
@@ -486,3 +487,6 @@ def test_a_months_last_week_offers_its_milestone_quiz_and_checklist(ui, api_url)
     milestone = stored(api_url, ui, "/milestones/1")
     assert milestone["quiz"]["quiz_id"] == quiz["quiz_id"]
     assert milestone["checklist"][3]["done"] is True
+    open_tab(ui, "Chat").sidebar.selectbox(key="week").set_value(8).run()  # month 2's last week
+    assert ui.checkbox(key="ms-2-peer-feedback-session").value is False  # month 1's tick stays
+    assert not any(i["done"] for i in stored(api_url, ui, "/milestones/2")["checklist"])

@@ -35,16 +35,18 @@ def rubric_body(learner: Api, base: str, work: dict[str, Any]) -> None:
     for criterion in work["criteria"]:
         label = f"**{criterion['kind'].capitalize()}** · {criterion['text']}"
         if criterion["kind"] == "deliverable":
-            deliverable_box(learner, base, criterion, label)
+            deliverable_box(learner, base, criterion, label, work["quarter"])
         else:
             st.markdown(label)
     links_form(learner, base, work)
     review_form(learner, base, work)
 
 
-def deliverable_box(learner: Api, base: str, criterion: dict[str, Any], label: str) -> None:
-    """A checkbox that saves itself, like the week's tasks."""
-    checked = st.checkbox(label, value=criterion["done"], key=f"cap-{criterion['id']}")
+def deliverable_box(learner: Api, base: str, criterion: dict[str, Any], label: str,
+                    quarter: int) -> None:
+    """A checkbox that saves itself, like the week's tasks (its key names the quarter)."""
+    checked = st.checkbox(label, value=criterion["done"],
+                          key=f"cap-{quarter}-{criterion['id']}")
     if checked != criterion["done"]:
         with reported():
             learner.put(f"{base}/deliverables/{criterion['id']}", {"done": checked})
@@ -71,7 +73,7 @@ def review_form(learner: Api, base: str, work: dict[str, Any]) -> None:
         scores = {c["id"]: st.select_slider(c["text"], options=list(SCORES),
                                             value=c["score"] or 1,
                                             format_func=lambda n: f"{n} · {SCORES[n]}",
-                                            key=f"score-{c['id']}")
+                                            key=f"score-{work['quarter']}-{c['id']}")
                   for c in work["criteria"]}
         note = st.text_area("Note", work["note"], placeholder="What to improve next")
         if st.form_submit_button("Save self-review", icon=":material/rate_review:"):

@@ -27,12 +27,16 @@ def render_milestone(api: Api, month: int) -> None:
 
 
 def checklist(learner: Api, base: str, status: dict[str, Any]) -> None:
+    """The items as checkboxes that save themselves; keys name the month, so one month's
+    ticks never carry over to the next month's boxes."""
     for item in status["checklist"]:
         if item["id"] == "technical-concept-quiz":
-            st.checkbox(item["text"], value=item["done"], disabled=True, key=f"ms-{item['id']}",
+            st.checkbox(item["text"], value=item["done"], disabled=True,
+                        key=f"ms-{status['month']}-{item['id']}",
                         help="Done when every question of the milestone quiz is answered.")
             continue
-        checked = st.checkbox(item["text"], value=item["done"], key=f"ms-{item['id']}")
+        checked = st.checkbox(item["text"], value=item["done"],
+                              key=f"ms-{status['month']}-{item['id']}")
         if item["material"]:
             st.caption("  \n".join(f"week {m['week']}: {m['text']}" for m in item["material"]))
         if checked != item["done"]:
