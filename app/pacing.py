@@ -59,11 +59,15 @@ class Schedule:
         for projections of a learner behind)."""
         if week < self.week:
             raise ValueError(f"week {week} comes before this schedule's week {self.week}")
-        return self.since + dt.timedelta(days=math.ceil((week - self.week) * 7 / self.pace))
+        try:
+            return self.since + dt.timedelta(days=math.ceil((week - self.week) * 7 / self.pace))
+        except OverflowError:  # a start date near 9999 stored before dates were checked
+            return dt.date.max
 
     def ends(self, week: int) -> dt.date:
-        """The last day of plan week `week`."""
-        return self.starts(week + 1) - dt.timedelta(days=1)
+        """The last day of plan week `week` (the last date there is, past 9999-12-31)."""
+        first_after = self.starts(week + 1)
+        return first_after if first_after == dt.date.max else first_after - dt.timedelta(days=1)
 
 
 def weeks_done(completed: set[int], schedule: Schedule, day: dt.date) -> int:

@@ -50,6 +50,12 @@ def test_a_schedule_never_runs_backwards_and_stops_at_week_72() -> None:
         Schedule.of(START, 10, 1.0).starts(9)
 
 
+def test_a_schedule_past_the_last_date_stops_at_it() -> None:
+    late = Schedule.of(dt.date(9999, 6, 1), 1, 0.1)
+    assert late.ends(72) == dt.date.max
+    assert pace_report(late, set(), CURRICULUM, late.since, late.since).finish_on == dt.date.max
+
+
 def test_the_plans_weekly_schedule_is_six_hours_so_pace_one_is_six_hours_a_week() -> None:
     assert plan_hours(CURRICULUM) == 6
     assert report(set(), START).hours_per_week == 6

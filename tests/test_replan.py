@@ -103,6 +103,12 @@ def test_bad_pacing_input_is_a_422_naming_what_is_wrong(api_client, method, path
     assert response.status_code == 422 and detail in response.text, response.text
 
 
+@pytest.mark.parametrize("start", ["1999-12-31", "9999-12-01"])
+def test_a_start_date_outside_the_plans_calendar_is_a_422(api_client, start) -> None:
+    response = api_client.post("/learners", json={"name": "Ada", "start_date": start})
+    assert response.status_code == 422 and f"start_date {start} is outside" in response.text
+
+
 def test_nobody_else_sees_or_replans_a_learners_plan(api_client) -> None:
     ada, _ = new_learner(api_client)
     _, bob_auth = new_learner(api_client)

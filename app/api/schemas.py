@@ -135,6 +135,20 @@ class LearnerCreate(Body):
     def _name(cls, value: str) -> str:
         return _not_blank(value, "name")
 
+    @field_validator("start_date")
+    @classmethod
+    def _start_date(cls, value: dt.date) -> dt.date:
+        """The plan's calendar runs from it: a start before 2000 or over a year ahead is a
+        typo, not a plan."""
+        latest = dt.date.today() + dt.timedelta(days=366)
+        if not EARLIEST_START <= value <= latest:
+            raise ValueError(f"start_date {value.isoformat()} is outside "
+                             f"{EARLIEST_START.isoformat()} to {latest.isoformat()} (a year ahead)")
+        return value
+
+
+EARLIEST_START = dt.date(2000, 1, 1)
+
 
 class LearnerPublic(BaseModel):
     id: int
