@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, func, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.learners import Base, LearnerStore
 from app.rubric import SCORES, Rubric
@@ -65,7 +65,7 @@ class CapstoneRecords:
     def __init__(self, store: LearnerStore) -> None:
         self.sessions = store.sessions
 
-    def _row(self, session: Any, learner_id: int, quarter: int) -> CapstoneWork:
+    def _row(self, session: Session, learner_id: int, quarter: int) -> CapstoneWork:
         row = session.get(CapstoneWork, (learner_id, quarter))
         if row is None:
             row = CapstoneWork(learner_id=learner_id, quarter=quarter, ticks={}, scores={},
