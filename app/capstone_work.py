@@ -9,7 +9,17 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.learners import Base, LearnerStore

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.capstone_work import CapstoneRecords
 from app.learners import (
     Attempt,
     JournalEntry,
@@ -21,7 +22,6 @@ from app.learners import (
     TaskTick,
     week_on,
 )
-from app.capstone_work import CapstoneRecords
 from app.milestone_records import MilestoneRecords
 from app.rubric import rubric
 from app.schedules import Schedules

@@ -42,9 +42,9 @@ from app import support
 from app.llm import chat_model, describe_failure, model_label
 from app.model_gate import Abandoned, ModelBusy, ModelGate
 from app.plan_answers import asked_capstone, capstone_answer, is_plan_question, plan_answer
-from app.rubric import rubric
 from app.prompts import render
 from app.retrieval import Filters, Retriever, SearchHit
+from app.rubric import rubric
 from app.sources import readable_excerpt
 from ingest.curriculum import Capstone, Curriculum, load_curriculum
 
