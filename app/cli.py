@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from app.config import Settings
+from app.pacing import MAX_PACE, MIN_PACE
 from ingest.curriculum import CurriculumError, WeekOutOfRange, load_curriculum
 
 app = typer.Typer(
@@ -632,37 +633,122 @@ def current_week(
         help="The week you are in now (1-72); leave it out to see your week.",
         show_default=False)] = None,
     auto: Annotated[bool, typer.Option(
-        "--auto", help="Follow the calendar again: one plan week per week since your first use.")]
+        "--auto", help="Follow the calendar from your first use again, from week 1.")]
     = False,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Show or set your current week: the week `tutor quiz` and `tutor progress` use.
+    """Show or set your current week: the week `tutor ask`, `tutor quiz` and `tutor progress`
+    use.
 
     The command line keeps your quizzes, reviews and progress in the data dir's database as a
-    local learner: no sign-up or token. Until you set a week it follows the calendar from your
-    first use.
+    local learner: no sign-up or token. Your week moves on with the calendar at your pace (one
+    plan week a week unless you re-plan slower or faster), from the week you last set.
 
     [dim]Examples:[/dim]
       tutor week            which week you are in
-      tutor week 18         you are in week 18 from now on
-      tutor week --auto     follow the calendar again
+      tutor week 18         you are in week 18 today; next week you are in week 19
+      tutor week --auto     follow the calendar from your first use again
       tutor week --json     {"week": 18, "title": "...", "set": true}
     """
+    import datetime as dt
+
     if number is not None and auto:
         fail("give a week or --auto, not both", code=2)
     check_week(number)
     store, learner = local_learner(settings_for(data_dir))
     if number is not None or auto:
-        learner = store.set_week(learner.id, number)
+        learner = store.set_week(learner.id, number, dt.date.today())
     week = your_week(learner)
     title = load_curriculum().week(week).title
     if as_json:
         print_json({"week": week, "title": title, "set": learner.current_week is not None})
         return
-    how = ("set with `tutor week N`" if learner.current_week is not None
+    how = (f"from week {learner.current_week} on {learner.week_set_on.isoformat()}"
+           if learner.current_week is not None
            else f"following the calendar since {learner.start_date.isoformat()}")
     out.print(f"You are in [bold]week {week}[/bold]: {title}  [dim]({how})[/dim]")
+
+
+@app.command()
+def today(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
+    """Today's task: the plan's day (Monday theory, Tuesday videos, Wednesday coding, Thursday
+    project, Friday review) applied to your week, and where you stand against the plan.
+
+    [dim]Examples:[/dim]
+      tutor today           what to do today, and whether you are ahead or behind
+      tutor today --json    {"today": {"day": "Monday", "tasks": [...], ...}, "pace": {...}}
+    """
+    import datetime as dt
+
+    from app.render import pace_line
+    from app.schedules import Schedules
+
+    store, learner = local_learner(settings_for(data_dir))
+    on, curriculum, schedules = dt.date.today(), load_curriculum(), Schedules(store)
+    task = schedules.today(learner, curriculum, on)
+    pace = schedules.report(learner, curriculum, on).to_dict()
+    if as_json:
+        print_json({"today": task.to_dict(), "pace": pace})
+        return
+    hours = f" · {task.hours:g} h" if task.hours else ""
+    out.print(f"[bold]{task.day}, week {task.week}[/bold]: {task.title}[dim]{hours}[/dim]",
+              highlight=False)
+    out.print(task.advice, highlight=False)
+    for item in task.tasks:
+        mark = "[green]✓[/green]" if item["done"] else "[dim]○[/dim]"
+        out.print(f" {mark} [bold]{item['task']}[/bold]  {item['text']}", highlight=False)
+    out.print(pace_line(pace))
+    if task.milestone_month:
+        out.print(f"Month {task.milestone_month} ends this week: its milestone is due "
+                  "(`tutor milestone --quiz`).")
+    if pace["status"] == "behind":
+        out.print("[dim]`tutor replan` resumes the plan from where you are.[/dim]")
+
+
+@app.command()
+def replan(
+    pace: Annotated[float | None, typer.Option(
+        "--pace", min=MIN_PACE, max=MAX_PACE, help="Plan weeks per calendar week from now on "
+        "(1 = the plan's rhythm).", show_default=False)] = None,
+    hours: Annotated[float | None, typer.Option(
+        "--hours", help="Hours a week you can study (the plan's rhythm is 6).",
+        show_default=False)] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Re-plan: resume the plan today from where your ticks have you, and move the rest of
+    the schedule (capstones too) to fit. Each re-plan is kept; `tutor progress` lists them.
+
+    [dim]Examples:[/dim]
+      tutor replan              back after a break: pick up where you left off
+      tutor replan --hours 3    half the plan's pace from now on
+      tutor replan --json       {"replan": {"from_week": 8, "to_week": 5, ...}, "pace": {...}}
+    """
+    import datetime as dt
+
+    from app.pacing import pace_from_hours
+    from app.render import pace_line
+    from app.schedules import Schedules
+
+    if pace is not None and hours is not None:
+        fail("give --pace or --hours, not both", code=2)
+    curriculum = load_curriculum()
+    if hours is not None:
+        try:
+            pace = pace_from_hours(hours, curriculum)
+        except ValueError as exc:
+            fail(str(exc).replace("hours_per_week", "--hours"), code=2)
+    store, learner = local_learner(settings_for(data_dir))
+    schedules, on = Schedules(store), dt.date.today()
+    moved, record = schedules.replan(learner.id, curriculum, on, pace)
+    report = schedules.report(moved, curriculum, on).to_dict()
+    if as_json:
+        print_json({"replan": record.to_dict(), "pace": report})
+        return
+    out.print(f"Re-planned: the plan had you in week {record.from_week}; you resume at "
+              f"[bold]week {record.to_week}[/bold] today.")
+    out.print(pace_line(report))
 
 
 @app.command()
@@ -806,10 +892,163 @@ def review(
     out.print(f"\n[bold]{right} of {len(due)} remembered.[/bold]")
 
 
+@app.command()
+def capstone(
+    quarter: Annotated[int | None, typer.Argument(
+        help="The quarter (1-4); leave it out for your next capstone.", show_default=False)]
+    = None,
+    tick: Annotated[list[str] | None, typer.Option(
+        "--tick", "-t", help="A deliverable done, by its id (the `deliverable-` prefix may be "
+        "left out); repeat for more.", show_default=False)] = None,
+    undo: Annotated[bool, typer.Option("--undo", help="Untick the --tick deliverables.")] = False,
+    repo: Annotated[str | None, typer.Option(
+        "--repo", help="Link your repository (https://...).", show_default=False)] = None,
+    report: Annotated[str | None, typer.Option(
+        "--report", help="Link your report, blog post or documentation.", show_default=False)]
+    = None,
+    score: Annotated[list[str] | None, typer.Option(
+        "--score", "-s", help="Self-review: CRITERION=1-4 (1 not yet, 2 partly, 3 meets it, "
+        "4 beyond it); repeat for more.", show_default=False)] = None,
+    note: Annotated[str | None, typer.Option(
+        "--note", help="A note with your self-review.", show_default=False)] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Your capstone coach: the quarter's capstone from the plan as a rubric (scope,
+    deliverables, focus), your deliverables ticked, links to your work, and your self-review
+    against the rubric. `tutor progress` shows where each capstone stands.
+
+    [dim]Examples:[/dim]
+      tutor capstone                               your next capstone's rubric
+      tutor capstone 2 --tick model-demo           a Q2 deliverable done
+      tutor capstone 2 --repo https://github.com/you/bert-finetune
+      tutor capstone 2 --score scope=3 --score focus-proper-evaluation=2 --note "needs a baseline"
+      tutor capstone 2 --json                      the rubric and your work, as the API gives it
+    """
+    import datetime as dt
+
+    from app.capstone_work import CapstoneRecords
+    from app.render import render_capstone
+    from app.rubric import NoCapstone, rubric_for
+    from app.schedules import Schedules
+
+    curriculum = load_curriculum()
+    store, learner = local_learner(settings_for(data_dir))
+    if quarter is None:
+        upcoming = Schedules(store).report(learner, curriculum, dt.date.today()).next_capstone
+        quarter = upcoming.quarter if upcoming else curriculum.capstones[-1].quarter
+    try:
+        plan = rubric_for(quarter, curriculum)
+        scores = dict(_scored(item) for item in score or [])
+        records = CapstoneRecords(store)
+        for name in tick or []:
+            records.tick(learner.id, plan, _deliverable_id(name, plan), not undo)
+        links = {name: url for name, url in (("repository", repo), ("report", report)) if url}
+        if links:
+            records.link(learner.id, plan, links)
+        if scores or note is not None:
+            records.review(learner.id, plan, scores, note, dt.date.today())
+    except NoCapstone as exc:
+        fail(str(exc), code=2)
+    except KeyError as exc:
+        fail(exc.args[0], code=2)
+    except ValueError as exc:
+        fail(str(exc), code=2)
+    work = records.read(learner.id, plan)
+    if as_json:
+        print_json(work)
+        return
+    out.print(render_capstone(work))
+
+
+def _scored(item: str) -> tuple[str, int]:
+    """"scope=3" -> ("scope", 3); a ValueError says the form."""
+    name, _, value = item.partition("=")
+    if not name or not value.strip().isdigit():
+        raise ValueError(f"--score {item!r}: write CRITERION=SCORE, e.g. scope=3")
+    return name.strip(), int(value)
+
+
+def _deliverable_id(name: str, plan: Any) -> str:
+    """A deliverable's id, its `deliverable-` prefix optional."""
+    ids = {c.id for c in plan.by_kind("deliverable")}
+    return name if name in ids or f"deliverable-{name}" not in ids else f"deliverable-{name}"
+
+
+@app.command()
+def milestone(
+    month: Annotated[int | None, typer.Argument(
+        help="The month (1-18); leave it out for yours.", show_default=False)] = None,
+    take_quiz: Annotated[bool, typer.Option(
+        "--quiz", help="Take the month's milestone quiz now (with --json: print it, recording "
+        "nothing).")] = False,
+    n: Annotated[int, typer.Option("--n", min=4, max=30, help="Questions in the quiz: one a "
+                                   "week at least.")] = 8,
+    tick: Annotated[list[str] | None, typer.Option(
+        "--tick", "-t", help="A checklist item done (coding-challenge-completion, "
+        "project-milestone-review, peer-feedback-session); repeat for more.",
+        show_default=False)] = None,
+    undo: Annotated[bool, typer.Option("--undo", help="Untick the --tick items.")] = False,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Your monthly milestone, as the plan sets it: a concept quiz over all the month's
+    topics, a coding challenge, a project review and peer feedback.
+
+    The quiz has a question on every week of the month at least; the rest go to the weeks
+    and concepts you have missed most. Its answers count in `tutor progress`, and missed
+    ones come back in `tutor review`.
+
+    [dim]Examples:[/dim]
+      tutor milestone                          this month's checklist and quiz results
+      tutor milestone --quiz                   take this month's milestone quiz (8 questions)
+      tutor milestone 3 --tick coding-challenge-completion
+      tutor milestone 3 --json                 {"month": 3, "quiz": {...}, "checklist": [...]}
+    """
+    import random
+
+    from app.learners import NotFound, QuizRecords
+    from app.milestone_records import MilestoneRecords, QuizItemIsAnswered
+    from app.milestones import NoMonth, milestone_quiz
+    from app.quiz import KINDS, QuizError
+    from app.render import render_milestone
+    from app.weak_spots import weak_spots
+    from ingest.curriculum import month_of_week
+    from ingest.notes import read_notes
+
+    settings = settings_for(data_dir)
+    store, learner = local_learner(settings)
+    curriculum = load_curriculum()
+    month = month or month_of_week(your_week(learner))
+    records = MilestoneRecords(store)
+    try:
+        if take_quiz and as_json:
+            missed = weak_spots(store, learner.id, curriculum)
+            print_json([q.to_dict() for q in milestone_quiz(read_notes(), month, missed, n=n,
+                                                            seed=random.random())])
+            return
+        for item in tick or []:
+            records.tick(learner.id, month, item, not undo, curriculum)
+        if take_quiz:
+            quiz_id, questions = records.new_quiz(learner.id, month, read_notes(), curriculum,
+                                                  n=n, kinds=KINDS, seed=random.random())
+            right = ask_in_turn(questions, settings, QuizRecords(store), learner.id, quiz_id,
+                                self_rate=False)
+            out.print(f"\n[bold]{right} of {len(questions)} right.[/bold]")
+        status = records.status(learner.id, month, curriculum)
+    except (NoMonth, NotFound, QuizItemIsAnswered, QuizError) as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        print_json(status)
+    else:
+        out.print(render_milestone(status))
+
+
 @app.command("progress")
 def progress_(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
-    """Your progress: tasks done per week, quiz accuracy, self-ratings, your streak of active
-    days, and the concepts you miss most (worth asking the tutor about).
+    """Your progress: where you stand against the plan (ahead or behind, finish date, next
+    capstone), tasks done per week, quiz accuracy, self-ratings, your streak of active days,
+    and the concepts you miss most (worth asking the tutor about).
 
     [dim]Examples:[/dim]
       tutor progress          tables and a sparkline of daily accuracy

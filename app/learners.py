@@ -35,11 +35,22 @@ from sqlalchemy import (
 from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from app.pacing import MAX_PACE, MIN_PACE, Schedule
 from app.quiz import Grade, Question, question_from_dict, schedule
 from ingest.curriculum import LAST_WEEK, Curriculum, WeekOutOfRange
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 JOURNAL_CHARS = 20_000  # the longest journal note, from the API or the command line
+
+
+def learner_in(session: Session, learner_id: int) -> Learner:
+    """The learner `learner_id` as `session` sees it, for a change made in that session.
+
+    Raises NotFound when there is no such learner."""
+    learner = session.get(Learner, learner_id)
+    if learner is None:
+        raise NotFound(f"no learner {learner_id}")
+    return learner
 
 
 class LearnerStoreError(RuntimeError):
@@ -65,7 +76,10 @@ class Learner(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     start_date: Mapped[dt.date] = mapped_column(Date)
     pace: Mapped[float] = mapped_column(Float, default=1.0)
+    # The week the learner said they were in, and the day they said it (re-plans set both):
+    # the schedule runs on from there at `pace`. Both empty: from start_date in week 1.
     current_week: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    week_set_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     local: Mapped[bool] = mapped_column(Boolean, default=False)  # the command line's learner
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
 
@@ -173,12 +187,20 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def schedule_of(learner: Learner) -> Schedule:
+    """The learner's plan on the calendar: from the week they last set (or re-planned to) on
+    the day they set it, else from week 1 on their start date; at their pace (one stored
+    before pace had bounds is held within them)."""
+    pace = min(MAX_PACE, max(MIN_PACE, learner.pace))
+    if learner.current_week is None:
+        return Schedule.of(learner.start_date, 1, pace)
+    return Schedule.of(learner.week_set_on or learner.start_date, learner.current_week, pace)
+
+
 def week_on(learner: Learner, today: dt.date) -> int:
-    """The learner's week: set explicitly, or from start date and pace (plan weeks per week)."""
-    if learner.current_week is not None:
-        return learner.current_week
-    elapsed = max(0, (today - learner.start_date).days) / 7
-    return max(1, min(LAST_WEEK, 1 + int(elapsed * learner.pace)))
+    """The learner's week on `today` (1-72): their schedule's week, moving on with the calendar
+    at their pace from the week they last set. What answers, quizzes and the journal use."""
+    return schedule_of(learner).week_on(today)
 
 
 def migrate(url: str, revision: str = "head") -> None:
@@ -246,9 +268,12 @@ class LearnerStore:
 
     def create(self, name: str, start_date: dt.date, pace: float = 1.0,
                current_week: int | None = None) -> tuple[Learner, str]:
+        """A new learner and their token. `current_week`: the plan week they are in on
+        `start_date` (None: week 1); the calendar moves them on from there."""
         token = secrets.token_urlsafe(32)
         learner = Learner(name=name, token_hash=hash_token(token), start_date=start_date,
-                          pace=pace, current_week=current_week)
+                          pace=pace, current_week=current_week,
+                          week_set_on=None if current_week is None else start_date)
         with self.sessions.begin() as session:
             session.add(learner)
         return learner, token
@@ -279,19 +304,15 @@ class LearnerStore:
         with self.sessions() as session:
             return session.scalar(select(Learner).where(Learner.token_hash == hash_token(token)))
 
-    def set_week(self, learner_id: int, week: int | None) -> Learner:
+    def set_week(self, learner_id: int, week: int | None, on: dt.date) -> Learner:
+        """The learner is in `week` on `on` and moves on from there; None: follow the calendar
+        from their start date again."""
         if week is not None and not 1 <= week <= LAST_WEEK:
             raise WeekOutOfRange(week)
         with self.sessions.begin() as session:
-            learner = self._get(session, learner_id)
+            learner = learner_in(session, learner_id)
             learner.current_week = week
-        return learner
-
-    @staticmethod
-    def _get(session: Session, learner_id: int) -> Learner:
-        learner = session.get(Learner, learner_id)
-        if learner is None:
-            raise NotFound(f"no learner {learner_id}")
+            learner.week_set_on = None if week is None else on
         return learner
 
     # -- the week's checklist, ratings, journal ---------------------------------------------

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from ingest.curriculum import FIELD_LABELS, Item, WeekPlan
+from app.rubric import Rubric
+from ingest.curriculum import FIELD_LABELS, Capstone, Curriculum, Item, WeekPlan
 
 # Asking about the plan itself. "capstone", "assignment" and "project" alone are not enough: a
 # study question often names them as its setting ("For my Q3 capstone, should I fine-tune…?",
@@ -19,7 +20,9 @@ PLAN_QUESTION = re.compile(
     r"paper|course|book)|(next|upcoming) capstone|"
     r"(what('s| is| are)|when('s| is)|tell me about|describe)\s+(the|my|our|this week's|next)\s+"
     r"(q\d\s+)?(assignment|capstone|project)s?\b|"
-    r"(assignment|capstone|project)s?\s+(due|include|includes|for (week|month|q)))",
+    r"what goes in(to)?\s+(the|my|our)\s+([\w-]+\s+){0,2}(assignment|capstone|project)|"
+    r"(assignment|capstone|project)s?\s+(due|include|includes|deliverables|rubric|"
+    r"for (week|month|q)))",
     re.I,
 )
 # A question's setting ("I'm reviewing weeks 13-19 before the capstone.") is not its ask.
@@ -33,6 +36,11 @@ ASKED_FIELD = [
     ("practice", re.compile(r"\b(practice|exercise|hours|implement|code)\b", re.I)),
 ]
 
+
+# "Q2", "quarter 2", "the second quarter"
+QUARTER = re.compile(r"\b(?:q\s?([1-6])|quarter\s+([1-6])|(first|second|third|fourth|fifth|sixth)"
+                     r"\s+quarter)\b", re.I)
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
 
 PHRASES = {"assignment": "your assignment is", "videos": "the videos to watch are",
            "reading": "the reading is", "course": "the course is", "practice": "your practice is"}
@@ -82,3 +90,33 @@ def plan_answer(question: str, plan: WeekPlan) -> tuple[str, bool]:
                 False)
     listed = " ".join(f"{FIELD_LABELS[name]}: {_describe(item)}." for name, item in fields)
     return f"{where} the plan asks for: {listed} [1]", False
+
+
+def asked_capstone(question: str, curriculum: Curriculum) -> Capstone | None:
+    """The capstone a question asks about by its quarter ("what should my Q2 capstone
+    include?"); None when it names no quarter, or one without a capstone."""
+    if asked_field(question) != "capstone" or not (found := QUARTER.search(question)):
+        return None
+    number, spelled_number, ordinal = found.groups()
+    quarter = int(number or spelled_number or ORDINALS.index(ordinal.lower()) + 1)
+    return next((c for c in curriculum.capstones if c.quarter == quarter), None)
+
+
+def capstone_answer(rubric: Rubric, last_week: WeekPlan) -> str:
+    """What a quarter's capstone includes, from its rubric: [1] is the capstone's entry in the
+    plan, [2] the quarter's last week (one of weeks 12, 24, 36, 48), which leads into it."""
+    assert last_week.week is not None, "capstones follow weeks planned week by week"
+    def listed(kind: str) -> str:
+        return "; ".join(c.text for c in rubric.by_kind(kind))  # type: ignore[arg-type]
+
+    scope = rubric.by_kind("scope")[0].text
+    lead = next((item for name, item in last_week.week.fields()
+                 if name in ("assignment", "project_planning", "planning")), None)
+    leads = f": {lead.text}" if lead else ""
+    return (f"The Q{rubric.quarter} capstone, \"{rubric.title}\", comes after week "
+            f"{rubric.after_week} [1]. It asks you to {scope[0].lower()}{scope[1:]} [1]. "
+            f"Deliverables: {listed('deliverable')} [1]. Focus: {listed('focus')} [1]. "
+            f"It draws on weeks {rubric.weeks[0]}-{rubric.weeks[1]}; week {last_week.number}, "
+            f"{last_week.title}, leads into it{leads} [2]. "
+            f"Its rubric has {len(rubric.criteria)} criteria to tick and score yourself against "
+            f"(`tutor capstone {rubric.quarter}`, or the plan column in the app).")

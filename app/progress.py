@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.capstone_work import CapstoneRecords
 from app.learners import (
     Attempt,
     JournalEntry,
@@ -21,6 +22,10 @@ from app.learners import (
     TaskTick,
     week_on,
 )
+from app.milestone_records import MilestoneRecords
+from app.rubric import rubric
+from app.schedules import Schedules
+from app.weak_spots import missed_concepts
 from ingest.curriculum import Curriculum
 
 
@@ -46,16 +51,19 @@ def progress(store: LearnerStore, learner: Learner, curriculum: Curriculum,
                                "share": round(done_by_week[number] / total, 3)})
     by_day: dict[str, list[bool]] = defaultdict(list)
     by_week: dict[int, list[bool]] = defaultdict(list)
-    missed: Counter[tuple[int, str]] = Counter()
     for attempt in attempts:
         by_day[attempt.created_at.date().isoformat()].append(attempt.correct)
         by_week[attempt.week].append(attempt.correct)
-        if not attempt.correct:
-            missed[(attempt.week, topic(questions.get(attempt.question_id), attempt.week,
-                                        curriculum))] += 1
+    missed = missed_concepts(attempts, questions, curriculum)
     active_days = {a.created_at.date() for a in attempts} | {d.date() for d in journal_days}
+    schedules = Schedules(store)
     return {
         "current_week": current,
+        "pace": schedules.report(learner, curriculum, today).to_dict(),
+        "replans": [record.to_dict() for record in schedules.history(learner.id)],
+        "milestones": MilestoneRecords(store).summaries(learner.id, curriculum),
+        "capstones": CapstoneRecords(store).summaries(
+            learner.id, [rubric(c, curriculum) for c in curriculum.capstones]),
         "completion": completion,
         "quiz_accuracy_by_day": [{"day": day, "answered": len(r), "accuracy": round(sum(r) / len(r), 3)}
                                  for day, r in sorted(by_day.items())],
@@ -66,13 +74,6 @@ def progress(store: LearnerStore, learner: Learner, curriculum: Curriculum,
         "weak_concepts": [{"concept": concept, "week": w, "missed": n}
                           for (w, concept), n in missed.most_common(5)],
     }
-
-
-def topic(question: dict[str, Any] | None, week: int, curriculum: Curriculum) -> str:
-    """What a question tests: the concept for MCQ and cloze (their answer), else the week."""
-    if question and question["kind"] in ("mcq", "cloze"):
-        return question["answer"]
-    return curriculum.week(week).title
 
 
 def streak(days: set[dt.date], today: dt.date) -> int:

@@ -381,10 +381,12 @@ def notes_for_week(notes: list[Note], week: int) -> list[Note]:
 
 def make_quiz(notes: list[Note], week: int, n: int = 5, kinds: tuple[str, ...] = KINDS,
               seed: int | str = 0, exclude: set[str] = frozenset(),
-              writer: QuestionWriter | None = None) -> list[Question]:
+              writer: QuestionWriter | None = None,
+              prefer: frozenset[str] = frozenset()) -> list[Question]:
     """`n` valid questions on `week`, mixing kinds, none of whose ids are in `exclude`
     (a learner's recent questions). With `llm` among the kinds, `writer` writes some and the
-    model-free generators fill whatever it could not."""
+    model-free generators fill whatever it could not. Questions on the concepts in `prefer`
+    (lower case: a learner's weak spots) come first in each kind."""
     unknown = set(kinds) - set(CHOICES)
     if unknown:
         raise QuizError(f"unknown question kinds {sorted(unknown)}: use {', '.join(CHOICES)}")
@@ -394,14 +396,15 @@ def make_quiz(notes: list[Note], week: int, n: int = 5, kinds: tuple[str, ...] =
     if not own:
         raise QuizError(f"there are no notes for week {week} to make a quiz from")
     rng = random.Random(f"{seed}-{week}")
-    pools = {kind: _pool(kind, own, notes, rng, exclude) for kind in kinds if kind != LLM}
+    pools = {kind: _pool(kind, own, notes, rng, exclude, prefer) for kind in kinds if kind != LLM}
     if LLM in kinds:
         pools = {**pools, LLM: writer.pool(own, random.Random(f"{seed}-{week}-llm"), exclude, n)}
     quiz: list[Question] = []
     used: set[str] = set()  # one question per definition, answer or passage
     _round_robin(pools, n, quiz, used)
     if LLM in kinds and len(quiz) < n:  # the model fell short: our own generators fill in
-        _round_robin({kind: _pool(kind, own, notes, rng, exclude) for kind in KINDS}, n, quiz, used)
+        _round_robin({kind: _pool(kind, own, notes, rng, exclude, prefer) for kind in KINDS}, n,
+                     quiz, used)
     if len(quiz) < n:
         raise QuizError(f"only {len(quiz)} new questions available for week {week} "
                         f"(asked for {n}); try other kinds or fewer questions")
@@ -409,11 +412,19 @@ def make_quiz(notes: list[Note], week: int, n: int = 5, kinds: tuple[str, ...] =
 
 
 def _pool(kind: str, own: list[Note], notes: list[Note], rng: random.Random,
-          exclude: set[str]) -> Iterator[Question]:
+          exclude: set[str], prefer: frozenset[str] = frozenset()) -> Iterator[Question]:
     candidates = [q for note in own for q in GENERATORS[kind](note, rng, notes)
                   if q.id not in exclude and not problems(q, note.body)]
     rng.shuffle(candidates)
-    return reversed(candidates)
+    candidates.sort(key=lambda q: tests_any(q, prefer))  # stable: the preferred go last...
+    return reversed(candidates)  # ...and so come first
+
+
+def tests_any(question: Question, concepts: frozenset[str]) -> bool:
+    """Whether `question` is on one of `concepts` (lower case): its answer, or its cited
+    snippet, names it."""
+    text = f"{question.answer} {question.citation['snippet']}".lower()
+    return any(concept in text for concept in concepts)
 
 
 def _round_robin(pools: dict[str, Iterator[Question]], n: int, quiz: list[Question],

@@ -103,6 +103,26 @@ def sparkline(values: list[float]) -> str:
     return "".join(SPARKS[min(len(SPARKS) - 1, int(v * len(SPARKS)))] for v in values)
 
 
+def pace_line(pace: dict[str, Any]) -> Text:
+    """One line on where the learner stands: ahead or behind, finish, next capstone."""
+    n = abs(pace["weeks_ahead"])
+    status = {"ahead": (f"{n} week{'s' if n != 1 else ''} ahead", "green"),
+              "behind": (f"{n} week{'s' if n != 1 else ''} behind", "yellow"),
+              "on track": ("on track", "green"),
+              "finished": ("finished the plan", "green"),
+              "not started": (f"starting {pace['schedule_since']}", "cyan")}[pace["status"]]
+    line = Text.assemble(("Pace ", "dim"), (status[0], f"bold {status[1]}"),
+                         (f"  ·  working on week {pace['position_week']}, the plan has you in "
+                          f"week {pace['scheduled_week']}", "dim"),
+                         (f"  ·  {pace['hours_per_week']:g} h/week", "dim"),
+                         ("  ·  finish ", "dim"), (pace["finish_on"], "bold"))
+    capstone = pace["next_capstone"]
+    if capstone:
+        line.append(f"  ·  Q{capstone['quarter']} capstone due {capstone['due_on']} "
+                    f"({capstone['weeks_left']} plan weeks left)", style="dim")
+    return line
+
+
 def render_progress(report: dict[str, Any]) -> RenderableType:
     """What `tutor progress` prints: the report of `app.progress.progress` as tables."""
     days = report["quiz_accuracy_by_day"]
@@ -120,7 +140,19 @@ def render_progress(report: dict[str, Any]) -> RenderableType:
     ratings = {row["week"]: str(row["rating"]) for row in report["self_ratings"]}
     for week in sorted(tasks.keys() | accuracy.keys() | ratings.keys()):
         weeks.add_row(str(week), tasks.get(week, ""), accuracy.get(week, ""), ratings.get(week, ""))
-    parts: list[RenderableType] = [head, weeks]
+    parts: list[RenderableType] = [head, pace_line(report["pace"]), weeks]
+    if report["replans"]:
+        parts.append(Text("Re-planned: " + "; ".join(
+            f"{r['made_on']} week {r['from_week']} → {r['to_week']}" for r in report["replans"]),
+            style="dim"))
+    for row in report["milestones"]:
+        score = f", quiz {row['quiz_score']:.0%} of {row['answered']}" if row["answered"] else ""
+        parts.append(Text(f"Month {row['month']} milestone: {row['items_done']}/{row['items']} "
+                          f"done{score}"))
+    for row in report["capstones"]:
+        score = f", self-review {row['mean_score']:g}/4" if row["mean_score"] else ""
+        parts.append(Text(f"Q{row['quarter']} capstone {row['title']}: "
+                          f"{row['deliverables_done']}/{row['deliverables']} deliverables{score}"))
     if report["weak_concepts"]:
         weak = Table(title="Missed most (ask the tutor about these)", box=box.SIMPLE_HEAD,
                      title_justify="left")
@@ -129,4 +161,57 @@ def render_progress(report: dict[str, Any]) -> RenderableType:
         for row in report["weak_concepts"]:
             weak.add_row(row["concept"], str(row["week"]), str(row["missed"]))
         parts.append(weak)
+    return Group(*parts)
+
+
+def render_capstone(work: dict[str, Any]) -> RenderableType:
+    """What `tutor capstone` prints: the rubric with the learner's ticks, scores and links."""
+    from app.rubric import SCORES
+
+    head = Text.assemble((f"Q{work['quarter']} capstone: ", "dim"), (work["title"], "bold"),
+                         (f"  ·  after week {work['after_week']}, drawing on weeks "
+                          f"{work['weeks'][0]}-{work['weeks'][1]}", "dim"))
+    table = Table(box=box.SIMPLE_HEAD, title="Rubric", title_justify="left")
+    for column in ("", "criterion", "id", "your score"):
+        table.add_column(column, overflow="fold")
+    for c in work["criteria"]:
+        mark = {True: "[green]✓[/green]", False: "[dim]○[/dim]", None: ""}[c["done"]]
+        score = f"{c['score']} ({SCORES[c['score']]})" if c["score"] else "[dim]–[/dim]"
+        table.add_row(mark, f"[bold]{c['kind']}[/bold]: {c['text']}", f"[dim]{c['id']}[/dim]",
+                      score)
+    links = [f"{name}: {work[name]}" for name in ("repository", "report") if work[name]]
+    parts: list[RenderableType] = [head, table]
+    parts.append(Text("  ".join(links)) if links else Text(
+        "No links yet: `--repo URL` and `--report URL` link your work.", style="dim"))
+    if work["note"]:
+        parts.append(Text(f"Note ({work['reviewed_on']}): {work['note']}"))
+    elif not any(c["score"] for c in work["criteria"]):
+        parts.append(Text("Not reviewed yet: score yourself with `--score scope=3` (1-4).",
+                          style="dim"))
+    return Group(*parts)
+
+
+def render_milestone(status: dict[str, Any]) -> RenderableType:
+    """What `tutor milestone` prints: the month's checklist and its quiz by week."""
+    weeks = status["weeks"]
+    parts: list[RenderableType] = [Text.assemble(
+        (f"Month {status['month']} milestone: ", "dim"), (status["title"], "bold"),
+        (f"  ·  weeks {weeks[0]}-{weeks[-1]}", "dim"))]
+    for item in status["checklist"]:
+        mark = "[green]✓[/green]" if item["done"] else "[dim]○[/dim]"
+        parts.append(Text.from_markup(f" {mark} [bold]{item['id']}[/bold]  {item['text']}"))
+        parts += [Text(f"     week {m['week']}: {m['text']}", style="dim")
+                  for m in item["material"]]
+    quiz = status["quiz"]
+    if quiz is None:
+        parts.append(Text("No milestone quiz yet: `tutor milestone --quiz` takes it.",
+                          style="dim"))
+        return Group(*parts)
+    table = Table(title="Milestone quiz", box=box.SIMPLE_HEAD, title_justify="left")
+    for column in ("week", "questions", "answered", "right"):
+        table.add_column(column, justify="right")
+    for row in quiz["by_week"]:
+        table.add_row(str(row["week"]), str(row["questions"]), str(row["answered"]),
+                      str(row["correct"]))
+    parts.append(table)
     return Group(*parts)

@@ -41,11 +41,12 @@ from app.config import Settings
 from app import support
 from app.llm import chat_model, describe_failure, model_label
 from app.model_gate import Abandoned, ModelBusy, ModelGate
-from app.plan_answers import is_plan_question, plan_answer
+from app.plan_answers import asked_capstone, capstone_answer, is_plan_question, plan_answer
 from app.prompts import render
 from app.retrieval import Filters, Retriever, SearchHit
+from app.rubric import rubric
 from app.sources import readable_excerpt
-from ingest.curriculum import Curriculum, load_curriculum
+from ingest.curriculum import Capstone, Curriculum, load_curriculum
 
 Mode = Literal["explain", "socratic", "quick"]
 MODES: tuple[str, ...] = ("explain", "socratic", "quick")
@@ -191,6 +192,9 @@ class Tutor:
         if not question or looks_harmful(question):
             return Prepared(question, question, week, mode, conversation_id, [], grounded=False,
                             refusal=DECLINE_INJECTION, memory=memory)
+        if is_plan_question(question) and (capstone := asked_capstone(question, self.curriculum)):
+            return self._prepare_capstone(question, capstone, week, mode, conversation_id,
+                                          started, memory)
         if week is not None and is_plan_question(question):
             return self._prepare_plan(question, week, mode, conversation_id, started, memory)
         history = memory.history(conversation_id)
@@ -235,6 +239,18 @@ class Tutor:
         text, cites_capstone = plan_answer(question, plan)
         if cites_capstone and plan.next_capstone:
             passages += self.retriever.get_source(f"curriculum/capstone-q{plan.next_capstone.quarter}")[:1]
+        return Prepared(question, question, week, mode, conversation_id, passages, grounded=True,
+                        direct=text, retrieval_ms=(time.perf_counter() - started) * 1000,
+                        memory=memory)
+
+    def _prepare_capstone(self, question: str, capstone: Capstone, week: int | None, mode: str,
+                          conversation_id: str, started: float, memory: Memory) -> Prepared:
+        """A named quarter's capstone, from its rubric: cites the capstone and the week that
+        leads into it."""
+        plan = rubric(capstone, self.curriculum)
+        passages = (self.retriever.get_source(plan.source)[:1]
+                    + self.retriever.get_source(f"curriculum/week-{capstone.after_week:02d}")[:1])
+        text = capstone_answer(plan, self.curriculum.week(capstone.after_week))
         return Prepared(question, question, week, mode, conversation_id, passages, grounded=True,
                         direct=text, retrieval_ms=(time.perf_counter() - started) * 1000,
                         memory=memory)

@@ -133,6 +133,23 @@ def local_client(app, **kwargs):
     return TestClient(app, base_url="http://localhost", **{"client": ("127.0.0.1", 50000), **kwargs})
 
 
+@pytest.fixture
+def api_client(settings, database_url):
+    """The API on a fresh learner database (SQLite, and PostgreSQL when a server is given)."""
+    from app.api import create_app
+
+    with local_client(create_app(settings.model_copy(update={"database_url": database_url}))) as c:
+        yield c
+
+
+def new_learner(client, **fields) -> tuple[str, dict[str, str]]:
+    """Sign a learner up through the API: their base path (/learners/N) and auth header."""
+    response = client.post("/learners", json={"name": "Ada", **fields})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return f"/learners/{body['id']}", {"Authorization": f"Bearer {body['token']}"}
+
+
 def free_port() -> int:
     import socket
 

@@ -24,6 +24,7 @@ from tests.conftest import local_client
 from tests.test_api import sse_events
 
 CURRICULUM = load_curriculum()
+HEAD = "0008"  # the newest migration
 
 
 @pytest.fixture
@@ -53,12 +54,20 @@ def test_the_week_follows_start_date_and_pace(store, days, pace, week) -> None:
     assert week_on(learner, start + dt.timedelta(days=days)) == week
 
 
-def test_an_explicit_week_wins_and_can_be_cleared(store) -> None:
+def test_a_week_set_moves_on_with_the_calendar_and_can_be_cleared(store) -> None:
     learner, _ = store.create("Ada", dt.date(2026, 1, 1))
-    assert week_on(store.set_week(learner.id, 18), dt.date(2026, 1, 1)) == 18
-    assert week_on(store.set_week(learner.id, None), dt.date(2026, 1, 1)) == 1
+    on = dt.date(2026, 3, 2)
+    assert week_on(store.set_week(learner.id, 18, on), on) == 18
+    assert week_on(store.set_week(learner.id, 18, on), on + dt.timedelta(days=14)) == 20
+    assert week_on(store.set_week(learner.id, None, on), dt.date(2026, 1, 1)) == 1
     with pytest.raises(WeekOutOfRange):
-        store.set_week(learner.id, 73)
+        store.set_week(learner.id, 73, on)
+
+
+def test_a_week_given_at_sign_up_is_the_week_on_the_start_date(store) -> None:
+    learner, _ = store.create("Ada", dt.date(2026, 1, 5), current_week=18)
+    assert week_on(learner, dt.date(2026, 1, 5)) == 18
+    assert week_on(learner, dt.date(2026, 1, 19)) == 20
 
 
 def test_ticks_persist_and_unknown_tasks_are_named(store) -> None:
@@ -99,12 +108,12 @@ def test_an_older_database_is_migrated_to_the_newest_schema_keeping_its_data(tmp
     again = LearnerStore(f"sqlite:///{path}")  # at head already: a no-op
     assert again.by_token("old-token").id == learner.id
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0005",)
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"quizzes", "attempts", "review_cards"} <= tables
 
 
-@pytest.mark.parametrize("start", [None, "0001", "0002", "0003", "0004"])
+@pytest.mark.parametrize("start", [None, "0001", "0002", "0003", "0004", "0005", "0006", "0007"])
 def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revision(
         database_url, start) -> None:
     from sqlalchemy import create_engine, inspect, text
@@ -122,11 +131,31 @@ def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revis
     assert store.local_learner(dt.date(2026, 1, 5)).local  # 0004's partial unique index
     engine = create_engine(database_url)
     with engine.connect() as db:
-        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
         assert set(Base.metadata.tables) <= set(inspect(db).get_table_names())
     assert {AnonymousTurn.__tablename__, IngestFile.__tablename__,
             IngestRun.__tablename__} <= set(Base.metadata.tables)  # 0005's tables were checked
     engine.dispose()
+
+
+def test_a_week_set_before_pacing_is_kept_as_set_on_the_day_of_the_upgrade(database_url) -> None:
+    """Before 0006 a set week stayed put; after it, it moves on from the upgrade, not from
+    whenever it was set (nobody jumps ahead by upgrading)."""
+    from sqlalchemy import create_engine, text
+
+    from app.learners import hash_token, migrate
+
+    migrate(database_url, revision="0005")
+    engine = create_engine(database_url)
+    with engine.begin() as db:
+        db.execute(text("INSERT INTO learners (name, token_hash, start_date, pace, current_week,"
+                        " local) VALUES ('Ada', :token, '2025-06-02', 1.0, 18, false)"),
+                   {"token": hash_token("old")})
+    engine.dispose()
+    learner = LearnerStore(database_url).by_token("old")
+    assert learner.week_set_on is not None
+    assert abs((learner.week_set_on - dt.date.today()).days) <= 1  # the database's date
+    assert week_on(learner, learner.week_set_on) == 18
 
 
 def test_a_corrupt_database_file_is_reported_and_left_untouched(tmp_path) -> None:
@@ -524,6 +553,18 @@ def test_asking_with_a_token_uses_the_learners_week_and_keeps_the_conversation(l
     assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
     assert messages[1]["citations"][0]["source"] == "curriculum/week-18"
     assert messages[3]["week"] == 6
+
+
+def test_answers_and_quizzes_follow_the_pace_adjusted_week(library) -> None:
+    """Week 18 set two weeks ago is week 20 today: the tutor answers and quizzes from there."""
+    start = (dt.date.today() - dt.timedelta(days=14)).isoformat()
+    ada, auth = signup(library, "Ada", current_week=18, start_date=start)
+    answer = library.post("/ask", json={"question": "What is my assignment this week?"},
+                          headers=auth).json()
+    assert answer["week"] == 20 and "week 20" in answer["answer"]
+    quiz = library.post(f"/learners/{ada}/quizzes", json={"n": 2}, headers=auth).json()
+    assert quiz["week"] == 20
+    assert library.get(f"/learners/{ada}", headers=auth).json()["current_week"] == 20
 
 
 def test_another_learners_conversation_is_a_404_and_anonymous_asking_is_unchanged(library) -> None:

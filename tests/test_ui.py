@@ -6,6 +6,7 @@ model: what a learner sees here is what the product does.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.config import Settings
 from app.launcher import api_command, child_env
+from ingest.curriculum import load_curriculum
 from tests.conftest import REPO, free_port, wait_for
 
 SCRIPT = str(REPO / "app" / "ui" / "main.py")
@@ -171,8 +173,10 @@ def test_picking_a_week_shows_its_plan_and_can_make_it_the_current_week(ui, api_
 
 @pytest.mark.slow
 def test_months_13_to_18_show_their_tracks_without_a_checklist(ui) -> None:
-    join(ui, week=60)
-    assert "planned as tracks" in texts(ui) and not ui.checkbox
+    join(ui, week=60)  # month 15's last week: its milestone has a checklist, the week none
+    assert "planned as tracks" in texts(ui)
+    assert not [box for box in ui.checkbox if box.key.startswith("task-")]
+    assert "Month 15 milestone" in ui.expander[0].label
 
 
 @pytest.mark.slow
@@ -418,3 +422,71 @@ def test_an_empty_library_offers_to_build_it_and_then_answers(
         assert not ui.exception and not ui.error
         assert httpx.get(f"{url}/health").json()["ready"] is True
         assert ui.chat_input
+
+
+# -- the plan keeps pace: where the learner stands, a re-plan, milestone and capstone ------------
+
+
+def back_after_a_gap(api_url: str) -> str:
+    """A learner who started seven weeks ago and did weeks 1-4: their sign-in key."""
+    start = dt.date.today() - dt.timedelta(days=49)
+    made = httpx.post(f"{api_url}/learners", json={"name": "Ada", "start_date": str(start)}).json()
+    auth = {"Authorization": f"Bearer {made['token']}"}
+    curriculum = load_curriculum()
+    for week in range(1, 5):
+        for name, _ in curriculum.week(week).week.fields():
+            httpx.put(f"{api_url}/learners/{made['id']}/weeks/{week}/tasks/{name}",
+                      json={"done": True}, headers=auth).raise_for_status()
+    return f"{made['id']}.{made['token']}"
+
+
+@pytest.mark.slow
+def test_a_learner_behind_replans_and_the_plan_moves_to_their_week(ui, api_url) -> None:
+    sign_in(ui, back_after_a_gap(api_url))
+    assert ui.sidebar.selectbox(key="week").value == 8
+    page = texts(ui)
+    assert "Working on week **5**; the plan has you in week **8**" in page
+    assert f"Today · {dt.date.today():%A}" in page
+    ui.number_input(key="replan_hours").set_value(3.0)
+    ui.button(key="replan").click().run()
+    assert not ui.exception
+    assert "you resume at week 5 today" in texts(ui)
+    assert ui.sidebar.selectbox(key="week").value == 5
+    assert stored(api_url, ui)["current_week"] == 5
+    assert stored(api_url, ui, "/pace")["hours_per_week"] == 3
+    assert "replan" not in [b.key for b in ui.button]  # on track now
+    assert "Re-planned on" in texts(open_tab(ui, "Progress"))
+
+
+@pytest.mark.slow
+def test_the_capstone_rubric_ticks_deliverables_and_keeps_a_self_review(ui, api_url) -> None:
+    sign_in(ui, back_after_a_gap(api_url))
+    ui.sidebar.selectbox(key="week").set_value(12).run()
+    assert "Q1 capstone rubric" in ui.expander[-1].label
+    ui.checkbox(key="cap-1-deliverable-github-repo").check().run()
+    ui.text_input[0].input("https://github.com/ada/titanic")
+    ui.button(key="FormSubmitter:links-1-Save links").click().run()
+    ui.select_slider(key="score-1-scope").set_value(3)
+    ui.button(key="FormSubmitter:review-1-Save self-review").click().run()
+    assert not ui.exception
+    work = stored(api_url, ui, "/capstones/1")
+    assert work["criteria"][1]["done"] is True and work["criteria"][0]["score"] == 3
+    assert work["repository"] == "https://github.com/ada/titanic"
+
+
+@pytest.mark.slow
+def test_a_months_last_week_offers_its_milestone_quiz_and_checklist(ui, api_url) -> None:
+    sign_in(ui, back_after_a_gap(api_url))
+    ui.sidebar.selectbox(key="week").set_value(4).run()
+    ui.checkbox(key="ms-1-peer-feedback-session").check().run()
+    ui.button(key="milestone-quiz-1").click().run()
+    assert "ready in the **Quiz** tab" in texts(ui)
+    quiz = ui.session_state["quiz"]
+    assert {q["citation"]["week"] for q in quiz["questions"]} == {1, 2, 3, 4}
+    assert "Quiz · month 1 milestone" in texts(open_tab(ui, "Quiz"))
+    milestone = stored(api_url, ui, "/milestones/1")
+    assert milestone["quiz"]["quiz_id"] == quiz["quiz_id"]
+    assert milestone["checklist"][3]["done"] is True
+    open_tab(ui, "Chat").sidebar.selectbox(key="week").set_value(8).run()  # month 2's last week
+    assert ui.checkbox(key="ms-2-peer-feedback-session").value is False  # month 1's tick stays
+    assert not any(i["done"] for i in stored(api_url, ui, "/milestones/2")["checklist"])

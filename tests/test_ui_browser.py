@@ -3,14 +3,18 @@ Debian's Chromium with Playwright (no browser download). A learner joins, asks a
 sees the streamed answer with its citation cards, ticks a task, reloads, and finds the tick
 and the conversation (and themselves, from this browser's cookie) still there.
 
-The screenshot lands in test-artifacts/ui-e2e.png: look at it.
+A second learner comes back after three weeks away: behind, they re-plan, work through the
+month (today's task, the month's milestone quiz and checklist, the capstone rubric) and see
+it in their progress. Its screenshots, test-artifacts/month-*.png, are the README's.
+
+The screenshots land in test-artifacts/: look at them.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +22,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from app.launcher import api_command, ui_command
 from tests.conftest import REPO
-from tests.test_ui import loopback, running
+from tests.test_ui import back_after_a_gap, loopback, running
 
 CHROMIUM = Path(os.environ.get("TUTOR_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -36,29 +40,47 @@ def chromium() -> Path:
 
 
 @pytest.fixture
-def ui_url(corpus_dir: Path, tmp_path: Path) -> Iterator[str]:
+def app_urls(corpus_dir: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """The API and the UI as `make run` starts them, on free loopback ports; the UI from a
-    folder outside the repo, as `tutor up` may be."""
+    folder outside the repo, as `tutor up` may be. Yields (UI URL, API URL)."""
     data_dir = tmp_path / "data"
     shutil.copytree(corpus_dir, data_dir)
     settings = loopback(data_dir)
     ui = f"http://{settings.api_host}:{settings.ui_port}"
     with (running(api_command(settings), settings, f"{settings.resolved_api_url}/health"),
           running(ui_command(settings), settings, f"{ui}/_stcore/health", cwd=tmp_path)):
-        yield ui
+        yield ui, settings.resolved_api_url
+
+
+@pytest.fixture
+def ui_url(app_urls: tuple[str, str]) -> str:
+    return app_urls[0]
 
 
 @pytest.mark.slow
 def test_a_learner_asks_sees_cited_answer_ticks_a_task_and_it_survives_a_reload(
         chromium: Path, ui_url: str) -> None:
+    in_browser(chromium, lambda page: learner_journey(page, ui_url), "ui-e2e-failure.png")
+
+
+@pytest.mark.slow
+def test_a_learner_back_after_a_gap_replans_and_works_through_the_month(
+        chromium: Path, app_urls: tuple[str, str]) -> None:
+    ui, api = app_urls
+    key = back_after_a_gap(api)
+    in_browser(chromium, lambda page: learners_month(page, ui, key), "month-failure.png")
+
+
+def in_browser(chromium: Path, journey: Callable[[Page], None], on_failure: str) -> None:
+    """Run `journey` in a fresh headless Chromium page; a failure leaves a screenshot."""
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         try:
-            learner_journey(page, ui_url)
+            journey(page)
         except Exception:
-            page.screenshot(path=str(ARTIFACTS / "ui-e2e-failure.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / on_failure), full_page=True)
             raise
         finally:
             browser.close()
@@ -105,3 +127,77 @@ def learner_journey(page: Page, url: str) -> None:
     expect(page.get_by_text("Why divide by the square root of d_k?")).to_be_visible()
     expect(page.get_by_role("checkbox", name="Assignment")).to_be_checked()
     expect(page.get_by_role("checkbox", name="Reading")).not_to_be_checked()
+
+
+def settled(page: Page) -> None:
+    """Wait for Streamlit's run to finish: a click during a rerun may be lost."""
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=60_000)
+
+
+def shot(page: Page, name: str) -> None:
+    page.wait_for_timeout(700)  # let the last frame settle for the picture
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def pick_week(page: Page, label: str) -> None:
+    """Choose a week in the sidebar's picker, e.g. "Week 8 · Convolutional Neural Networks"."""
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
+    page.keyboard.type(label.split(" · ")[0] + " ")  # the list shows a few weeks: filter it
+    page.get_by_role("option", name=label).click()
+    expect(page.get_by_text(label).first).to_be_visible(timeout=30_000)
+
+
+def learners_month(page: Page, url: str, key: str) -> None:
+    page.goto(url)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("tab", name="Sign in").click()
+    sidebar.get_by_role("textbox", name="Sign-in key").fill(key)
+    sidebar.get_by_role("button", name="Sign in", exact=True).click()
+
+    # three weeks away: the plan says week 8, the ticks say week 5
+    expect(page.get_by_text("3 weeks behind").first).to_be_visible(timeout=30_000)
+    expect(sidebar.get_by_text("On week 8 of 72")).to_be_visible()
+    expect(page.get_by_text("Today ·").first).to_be_visible()
+    shot(page, "month-1-behind.png")
+
+    # re-plan: the rest of the plan moves to start from week 5 today
+    page.get_by_role("button", name="Re-plan from week 5").click()
+    expect(page.get_by_text("you resume at week 5 today").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("On track").first).to_be_visible()
+    expect(sidebar.get_by_text("On week 5 of 72")).to_be_visible()
+    page.get_by_text("Reading", exact=True).click()  # a task of the week, done
+    expect(page.get_by_text("1 of 4 tasks done this week")).to_be_visible(timeout=30_000)
+    settled(page)
+    shot(page, "month-2-replanned.png")
+
+    # the month's last week: its milestone checklist and quiz
+    pick_week(page, "Week 8 · Convolutional Neural Networks")
+    expect(page.get_by_text("Month 2 milestone").first).to_be_visible(timeout=30_000)
+    page.get_by_text("Peer feedback session", exact=True).click()
+    expect(page.get_by_role("checkbox", name="Peer feedback session")).to_be_checked(
+        timeout=30_000)
+    settled(page)
+    page.get_by_role("button", name="Take the milestone quiz").click()
+    expect(page.get_by_text("ready in the Quiz tab").first).to_be_visible(timeout=60_000)
+    page.get_by_role("tab", name="Quiz").click()
+    expect(page.get_by_text("Quiz · month 2 milestone").first).to_be_visible(timeout=30_000)
+    shot(page, "month-3-milestone-quiz.png")
+
+    # the quarter's capstone: its rubric, a deliverable ticked
+    page.get_by_role("tab", name="Chat").click()
+    pick_week(page, "Week 12 · First Quarter Capstone Preparation")
+    expect(page.get_by_text("Q1 capstone rubric").first).to_be_visible(timeout=30_000)
+    page.get_by_text("Deliverable · GitHub repo").first.click()
+    expect(page.get_by_role("checkbox", name="GitHub repo")).to_be_checked(
+        timeout=30_000)
+    settled(page)
+    shot(page, "month-4-capstone.png")
+
+    # progress: pace, the milestone, the capstone and the re-plan; month 3's milestone,
+    # shown under week 12, was not ticked by month 2's boxes
+    page.get_by_role("tab", name="Progress").click()
+    expect(page.get_by_text("Re-planned on").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Month 2 milestone").first).to_be_visible()
+    expect(page.get_by_text("Month 3 milestone")).to_have_count(0)
+    shot(page, "month-5-progress.png")

@@ -12,7 +12,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api import asking, errors, health, ingesting, learners, plan, quizzes
+from app.api import (
+    asking,
+    capstones,
+    errors,
+    health,
+    ingesting,
+    learners,
+    milestones,
+    plan,
+    quizzes,
+)
 from app.api.schemas import VERSION
 from app.api.services import Services
 from app.config import Settings, get_settings
@@ -45,6 +55,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_kb * 1024)
     app.add_middleware(HostAllowList, hosts=settings.allowed_hosts)
-    for module in (health, plan, asking, learners, quizzes, ingesting):
+    for module in (health, plan, capstones, milestones, asking, learners, quizzes, ingesting):
         app.include_router(module.router)
     return app

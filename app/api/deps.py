@@ -3,10 +3,11 @@ some routes need first (same machine, rate limit, a built index)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from ipaddress import ip_address
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Query, Request
 
 from app.api.services import Services
 from app.learners import Learner
@@ -25,6 +26,25 @@ def curriculum(svc: ServicesDep) -> Curriculum:
 
 
 CurriculumDep = Annotated[Curriculum, Depends(curriculum)]
+
+
+def learner_today(today: Annotated[dt.date | None, Query(
+        description="Your local date (YYYY-MM-DD), for where you are in the plan and today's "
+        "task; default: the server's date. It must be today somewhere: within a day of the "
+        "date in UTC.")] = None) -> dt.date:
+    """The learner's calendar date. Time zones put it a day either side of UTC's at most, so
+    a date further off is a mistake (or a try at re-planning another day): 422."""
+    if today is None:
+        return dt.date.today()
+    utc = dt.datetime.now(dt.UTC).date()
+    if abs((today - utc).days) > 1:
+        raise HTTPException(status_code=422, detail=f"today={today.isoformat()} is not today in "
+                            f"any time zone (it is {utc.isoformat()} in UTC): send your local "
+                            "date, or leave `today` out")
+    return today
+
+
+TodayDep = Annotated[dt.date, Depends(learner_today)]
 
 
 def current_learner(svc: ServicesDep,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from app.api.deps import CurriculumDep, LearnerDep, rate_limited, ServicesDep
+from app.api.deps import CurriculumDep, LearnerDep, rate_limited, ServicesDep, TodayDep
 from app.api.schemas import (
     JournalIn,
     LearnerCreate,
@@ -37,8 +37,10 @@ def get_learner(learner: LearnerDep) -> LearnerPublic:
     return LearnerPublic.of(learner)
 
 @router.put("/learners/{learner_id}/week", response_model=LearnerPublic)
-def set_week(body: WeekChoice, learner: LearnerDep, svc: ServicesDep) -> LearnerPublic:
-    return LearnerPublic.of(svc.learners.set_week(learner.id, body.week))
+def set_week(body: WeekChoice, learner: LearnerDep, svc: ServicesDep,
+             today: TodayDep) -> LearnerPublic:
+    """You are in `week` today; the calendar moves you on from it at your pace."""
+    return LearnerPublic.of(svc.learners.set_week(learner.id, body.week, today))
 
 @router.get("/learners/{learner_id}/weeks/{week}/tasks")
 def tasks(week: int, learner: LearnerDep, svc: ServicesDep,
@@ -80,8 +82,9 @@ def journal(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]:
 
 
 @router.get("/learners/{learner_id}/progress")
-def learner_progress(learner: LearnerDep, svc: ServicesDep,
-                     cur: CurriculumDep) -> dict[str, Any]:
+def learner_progress(learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep,
+                     today: TodayDep) -> dict[str, Any]:
     """Completion per week, quiz accuracy over time and per week, self-ratings, streak,
-    and the concepts missed most (worth revisiting with the tutor)."""
-    return progress(svc.learners, learner, cur, dt.date.today())
+    the concepts missed most (worth revisiting with the tutor), your pace against the plan
+    (as GET /learners/{id}/pace) and your re-plans."""
+    return progress(svc.learners, learner, cur, today)

@@ -1,4 +1,5 @@
-"""The learning plan: its 72 weeks."""
+"""The learning plan: its 72 weeks, and a learner's place in it (pace, today's task,
+re-plans)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from app.api.deps import CurriculumDep
-from app.api.schemas import WeekSummary
+from app.api.deps import CurriculumDep, LearnerDep, ServicesDep, TodayDep
+from app.api.schemas import ReplanIn, WeekSummary
+from app.pacing import pace_from_hours
 from ingest.curriculum import LAST_WEEK, WeekOutOfRange
 
 router = APIRouter()
@@ -25,3 +27,39 @@ def week(number: int, cur: CurriculumDep) -> dict[str, Any]:
         return cur.week(number).model_dump(mode="json")
     except WeekOutOfRange as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
+
+
+@router.get("/learners/{learner_id}/pace")
+def pace(learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep,
+         today: TodayDep) -> dict[str, Any]:
+    """Where you stand against the plan today: the week your schedule puts you in, the week
+    your ticks put you in (`weeks_ahead`: positive ahead, negative behind), the projected
+    finish, and the next capstone's due date."""
+    return svc.schedules.report(learner, cur, today).to_dict()
+
+@router.get("/learners/{learner_id}/today")
+def today_(learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep,
+           today: TodayDep) -> dict[str, Any]:
+    """Today's task: the plan's activity for the weekday (Monday theory ... Friday review)
+    applied to your week, with your ticks."""
+    return svc.schedules.today(learner, cur, today).to_dict()
+
+@router.post("/learners/{learner_id}/replan")
+def replan(body: ReplanIn, learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep,
+           today: TodayDep) -> dict[str, Any]:
+    """Resume the plan today from where your ticks have you (the rest of the schedule moves,
+    capstones with their quarter's weeks), optionally at a new pace; the re-plan is kept."""
+    new_pace = body.pace
+    if body.hours_per_week is not None:
+        try:
+            new_pace = pace_from_hours(body.hours_per_week, cur)
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+    moved, record = svc.schedules.replan(learner.id, cur, today, new_pace)
+    return {"replan": record.to_dict(),
+            "pace": svc.schedules.report(moved, cur, today).to_dict()}
+
+@router.get("/learners/{learner_id}/replans")
+def replans(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]:
+    """Your re-plans, oldest first."""
+    return [record.to_dict() for record in svc.schedules.history(learner.id)]

@@ -7,9 +7,19 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from app.capstone_work import LINK_CHARS, check_link
 from app.learners import JOURNAL_CHARS, Learner, week_on
+from app.pacing import MAX_PACE, MIN_PACE
 from app.quiz import KINDS
 from app.retrieval import Filters
 from ingest.curriculum import LAST_WEEK
@@ -114,13 +124,30 @@ class IngestRequest(Body):
 class LearnerCreate(Body):
     name: str = Field(min_length=1, max_length=100)
     start_date: dt.date = Field(default_factory=dt.date.today)
-    pace: float = Field(default=1.0, gt=0, le=4, description="Plan weeks per calendar week.")
-    current_week: int | None = Field(default=None, ge=1, le=LAST_WEEK)
+    pace: float = Field(default=1.0, ge=MIN_PACE, le=MAX_PACE,
+                        description="Plan weeks per calendar week (1 = the plan's rhythm).")
+    current_week: int | None = Field(
+        default=None, ge=1, le=LAST_WEEK, description="The plan week you are in on start_date "
+        "(default 1); the calendar moves you on from there at your pace.")
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         return _not_blank(value, "name")
+
+    @field_validator("start_date")
+    @classmethod
+    def _start_date(cls, value: dt.date) -> dt.date:
+        """The plan's calendar runs from it: a start before 2000 or over a year ahead is a
+        typo, not a plan."""
+        latest = dt.date.today() + dt.timedelta(days=366)
+        if not EARLIEST_START <= value <= latest:
+            raise ValueError(f"start_date {value.isoformat()} is outside "
+                             f"{EARLIEST_START.isoformat()} to {latest.isoformat()} (a year ahead)")
+        return value
+
+
+EARLIEST_START = dt.date(2000, 1, 1)
 
 
 class LearnerPublic(BaseModel):
@@ -141,7 +168,25 @@ class LearnerCreated(LearnerPublic):
 
 
 class WeekChoice(Body):
-    week: int | None = Field(ge=1, le=LAST_WEEK, description="null: follow start date and pace")
+    week: int | None = Field(ge=1, le=LAST_WEEK, description="The week you are in today; the "
+                             "calendar moves you on from it. null: follow start date and pace")
+
+
+class ReplanIn(Body):
+    """A re-plan resumes the plan today from where your ticks have you; give a new pace, as
+    plan weeks per calendar week or as hours a week, or neither to keep yours."""
+
+    pace: float | None = Field(default=None, ge=MIN_PACE, le=MAX_PACE,
+                               description="Plan weeks per calendar week (1 = the plan's rhythm).")
+    hours_per_week: float | None = Field(default=None, gt=0, le=24 * 7,
+                                         description="Hours you can study a week (the plan's "
+                                         "rhythm is 6: Monday to Friday).")
+
+    @model_validator(mode="after")
+    def _one_pace(self) -> ReplanIn:
+        if self.pace is not None and self.hours_per_week is not None:
+            raise ValueError("give pace or hours_per_week, not both")
+        return self
 
 
 class TaskUpdate(Body):
@@ -164,6 +209,12 @@ class QuizRequest(Body):
         "(slower; each checked, and our own generators fill in what it can't write).")
 
 
+class MilestoneQuizIn(Body):
+    n: int = Field(default=8, ge=4, le=30, description="How many questions: one a week at "
+                   "least, the rest toward what you have missed.")
+    kinds: list[Literal["mcq", "truefalse", "short", "cloze"]] = Field(default=list(KINDS))
+
+
 class ResponseIn(Body):
     response: str = Field(max_length=2000, description="An option's text or letter, or free text.")
 
@@ -176,6 +227,35 @@ class ReviewAnswerIn(ResponseIn):
     rating: Literal["again", "hard", "good", "easy"] | None = Field(
         default=None, description="Short answers only: your own verdict, which schedules the "
         "next review (again = missed it, hard, good, easy).")
+
+
+class DeliverableTick(Body):
+    done: bool
+
+
+class CapstoneLinks(Body):
+    """Links to your capstone work; a field left out keeps its link, null clears it."""
+
+    repository: str | None = Field(default=None, max_length=LINK_CHARS,
+                                   description="Your code, e.g. https://github.com/you/project")
+    report: str | None = Field(default=None, max_length=LINK_CHARS,
+                               description="Your write-up: report, blog post or documentation.")
+
+    @field_validator("repository", "report")
+    @classmethod
+    def _web_address(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else check_link(value, info.field_name or "link")
+
+    def given(self) -> dict[str, str | None]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class CapstoneReview(Body):
+    """Your self-review: criteria (ids from the rubric) scored 1-4, and a note."""
+
+    scores: dict[str, int] = Field(default_factory=dict, description="criterion id -> 1 (not "
+                                   "yet), 2 (partly), 3 (meets it) or 4 (beyond it).")
+    note: str | None = Field(default=None, max_length=JOURNAL_CHARS)
 
 
 class WeekSummary(BaseModel):

@@ -8,14 +8,17 @@ from typing import Any
 
 from fastapi import HTTPException
 
+from app.capstone_work import CapstoneRecords
 from app.config import Settings
 from app.ingest_jobs import IngestJobs
 from app.learners import LearnerStore, LearnerStoreError, QuizRecords
 from app.llm import judge_model
+from app.milestone_records import MilestoneRecords
 from app.model_gate import ModelGate
 from app.quiz import QuestionWriter, Verdict, question_writer
 from app.rate_limit import RateLimit
 from app.retrieval import Retriever
+from app.schedules import Schedules
 from app.store import Store
 from app.tutor import Tutor
 from ingest.curriculum import load_curriculum
@@ -102,6 +105,18 @@ class Services:
     @property
     def quizzes(self) -> QuizRecords:
         return QuizRecords(self.learners)
+
+    @property
+    def capstones(self) -> CapstoneRecords:
+        return CapstoneRecords(self.learners)
+
+    @property
+    def milestones(self) -> MilestoneRecords:
+        return MilestoneRecords(self.learners)
+
+    @property
+    def schedules(self) -> Schedules:
+        return Schedules(self.learners)
 
     @cached_property
     def notes(self) -> list[Note]:

@@ -75,8 +75,8 @@ class Api:
     def post(self, path: str, body: Any = None, **params: Any) -> Any:
         return self.request("POST", path, body, **params)
 
-    def put(self, path: str, body: Any) -> Any:
-        return self.request("PUT", path, body)
+    def put(self, path: str, body: Any, **params: Any) -> Any:
+        return self.request("PUT", path, body, **params)
 
     def stream_answer(self, payload: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         """POST /ask/stream as server-sent events: ("queued", {"position"}), ("token",

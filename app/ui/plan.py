@@ -12,8 +12,11 @@ import streamlit as st
 
 from app.ui import session
 from app.ui.client import Api
+from app.ui.capstone import render_rubric
+from app.ui.milestone import render_milestone
+from app.ui.pace import render_pace
 from app.ui.session import reported
-from ingest.curriculum import FIELD_LABELS, WEEK_FIELDS, Item
+from ingest.curriculum import FIELD_LABELS, WEEK_FIELDS, WEEKS_PER_MONTH, Item
 
 # Material icons ship with Streamlit, so they render the same on every machine.
 ICONS = {"reading": "menu_book", "videos": "smart_display", "course": "school",
@@ -23,6 +26,7 @@ ICONS = {"reading": "menu_book", "videos": "smart_display", "course": "school",
 
 
 def render_plan(api: Api, plan: dict[str, Any]) -> None:
+    render_pace(api)
     st.markdown(f"### Week {plan['number']} · {plan['title']}")
     with st.container(horizontal=True, gap="small"):
         st.badge(f"Phase {plan['phase']['number']} · {plan['phase']['title']}",
@@ -35,7 +39,9 @@ def render_plan(api: Api, plan: dict[str, Any]) -> None:
         render_week(api, plan["number"], plan["week"])
     elif plan.get("extended"):
         render_extended(plan["extended"])
-    render_capstone(plan)
+    if plan["number"] % WEEKS_PER_MONTH == 0:
+        render_milestone(api, plan["month"]["number"])
+    render_capstone(api, plan)
 
 
 def render_week(api: Api, number: int, week: dict[str, Any]) -> None:
@@ -100,7 +106,7 @@ def render_extended(block: dict[str, Any]) -> None:
                                   else f"- {i['text']}" for i in section["items"]))
 
 
-def render_capstone(plan: dict[str, Any]) -> None:
+def render_capstone(api: Api, plan: dict[str, Any]) -> None:
     capstone = plan.get("next_capstone")
     if not capstone:
         return
@@ -108,3 +114,4 @@ def render_capstone(plan: dict[str, Any]) -> None:
     when = "due this week" if weeks == 0 else f"in {weeks} week{'s' if weeks != 1 else ''}"
     st.info(f"**Next capstone {when}** · Q{capstone['quarter']}: {capstone['title']}  \n"
             f"{capstone['goal']}.", icon=":material/flag:")
+    render_rubric(api, capstone["quarter"], expanded=weeks <= 1)

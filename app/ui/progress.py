@@ -10,6 +10,7 @@ import streamlit as st
 
 from app.ui import session
 from app.ui.client import Api
+from app.ui.pace import status_label
 
 
 @session.learner_tab("see your progress: tasks done week by week, quiz accuracy over time "
@@ -27,6 +28,7 @@ def render_progress_tab(api: Api) -> None:
         chart_or_hint("Quiz accuracy over time", data["quiz_accuracy_by_day"],
                       accuracy_chart, "Take a quiz to start this chart.")
         weak_spots(data["weak_concepts"])
+        milestones_and_capstones(data)
 
 
 def headline(data: dict[str, Any]) -> None:
@@ -37,6 +39,9 @@ def headline(data: dict[str, Any]) -> None:
     days = data["streak_days"]
     with st.container(horizontal=True):
         st.metric("Current week", data["current_week"], border=True, icon=":material/today:")
+        st.metric("Pace", status_label(data["pace"]), border=True, icon=":material/speed:",
+                  help=f"Finish on {data['pace']['finish_on']} at "
+                  f"{data['pace']['hours_per_week']:g} hours a week")
         st.metric("Streak", f"{days} day{'s' if days != 1 else ''}", border=True,
                   icon=":material/local_fire_department:")
         st.metric("Tasks done", f"{done} of {total}", border=True, icon=":material/task_alt:")
@@ -81,3 +86,22 @@ def weak_spots(concepts: list[dict[str, Any]]) -> None:
         return
     for c in concepts:
         st.markdown(f"- **{c['concept']}** · week {c['week']} · missed {c['missed']}×")
+
+
+def milestones_and_capstones(data: dict[str, Any]) -> None:
+    """Monthly milestones and capstones begun, and re-plans made."""
+    st.markdown("##### Milestones and capstones")
+    rows = [f"- **Month {m['month']}** milestone · {m['items_done']} of {m['items']} done"
+            + (f" · quiz {m['quiz_score']:.0%} of {m['answered']}" if m["answered"] else "")
+            for m in data["milestones"]]
+    rows += [f"- **Q{c['quarter']} capstone** · {c['deliverables_done']} of "
+             f"{c['deliverables']} deliverables"
+             + (f" · self-review {c['mean_score']:g}/4" if c["mean_score"] else "")
+             for c in data["capstones"]]
+    rows += [f"- Re-planned on {r['made_on']}: week {r['from_week']} → {r['to_week']}"
+             for r in data["replans"]]
+    if rows:
+        st.markdown("\n".join(rows))
+    else:
+        st.caption("A month's milestone shows under its last week's plan; the capstone rubric "
+                   "under the capstone's.")

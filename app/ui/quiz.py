@@ -35,7 +35,8 @@ def render_quiz(api: Api, week: int) -> None:
         start_quiz(api, requested)
     quiz = st.session_state.get("quiz")
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.markdown(f"#### :material/quiz: Quiz · week {quiz['week'] if quiz else week}")
+        what = (quiz.get("label") or f"week {quiz['week']}") if quiz else f"week {week}"
+        st.markdown(f"#### :material/quiz: Quiz · {what}")
         count = st.segmented_control("Questions", [3, 5, 10], default=5, required=True,
                                      key="quiz_n", label_visibility="collapsed",
                                      format_func=lambda n: f"{n} questions")

@@ -7,11 +7,13 @@ reload (a new Streamlit session) finds the learner again; signing out forgets bo
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
@@ -55,6 +57,17 @@ def learner_tab(invitation: str, icon: str) -> Callable[[View], View]:
                 view(learner_api(api), *args)
         return tab
     return wrap
+
+
+def today() -> str:
+    """The learner's date (ISO), in their browser's time zone: it is what "today" means in
+    the plan, whatever zone the UI's server runs in."""
+    zone = st.context.timezone
+    try:
+        return dt.datetime.now(ZoneInfo(zone)).date().isoformat() if zone else \
+            dt.date.today().isoformat()
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.date.today().isoformat()
 
 
 def path(suffix: str) -> str:

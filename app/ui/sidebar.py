@@ -86,6 +86,8 @@ def week_picker(api: Api) -> int:
         titles = week_titles(api.base_url)
     except ApiError:
         titles = {}
+    if "week_next" in st.session_state:  # set by a re-plan, before the picker is drawn
+        st.session_state["week"] = st.session_state.pop("week_next")
     st.session_state.setdefault("week", 1)
     week = st.selectbox("Week", range(1, LAST_WEEK + 1), key="week",
                         format_func=lambda n: f"Week {n} · {titles.get(n, '')}".rstrip(" ·"),
