@@ -171,12 +171,22 @@ def compose(question: str, passages: list[str], embed: Embed, ask: str = "",
     eligible = [k for k in fresh if scores[k] >= floor and similarity[k] >= ABSOLUTE_FLOOR]
     chosen = _maximal_marginal_relevance(eligible, scores, unit_vectors,
                                          [len(t.split()) for t in texts], budget)
-    order = {k: (ROLE_ORDER[units[k][1].role], units[k][0], units[k][1].position) for k in chosen}
     quotes = [Quote(texts[k], units[k][0], units[k][1].role)
-              for k in sorted(chosen, key=order.__getitem__)]
+              for k in answer_order(chosen, [u for _, u in units], [i for i, _ in units])]
     asked = _stems(question)
     return Composition(quotes, float(similarity.max()), len(asked & _stems(" ".join(passages))),
                        len(asked))
+
+
+def answer_order(chosen: list[int], units: Sequence[Unit], passages: Sequence[int]) -> list[int]:
+    """`chosen` (indices into `units`) as an answer reads them: passage by passage, the one
+    that says what the topic is first (by its chosen units' best role, then retrieval rank),
+    and within a passage in the source's own order, so that a sentence never comes before the
+    premise it builds on ("This is why the gradients vanish." after what makes them small)."""
+    best: dict[int, int] = {}
+    for k in chosen:
+        best[passages[k]] = min(best.get(passages[k], len(ROLE_ORDER)), ROLE_ORDER[units[k].role])
+    return sorted(chosen, key=lambda k: (best[passages[k]], passages[k], units[k].position))
 
 
 def _said(unit: Unit) -> str:

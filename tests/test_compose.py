@@ -264,3 +264,22 @@ def test_a_chunk_that_starts_inside_an_exercises_section_is_not_quoted() -> None
     text = "1. Invent another technique for injecting random noise at each layer of a network."
     assert quotable_units(text, heading="Dropout > Exercises") == []
     assert quotable_units(text.removeprefix("1. "), heading="Dropout > Concise") != []
+
+
+DROPOUT = """## Dropout
+Dropout works because no unit can rely on another being present, so the network learns redundant \
+features. Dropout is a regularization technique that zeroes each activation with probability p \
+during training. For example, with p = 0.5 half of a layer's units are off in each step."""
+DROPOUT_AT_TEST = """## Dropout at test time
+For example, a network trained with dropout p = 0.2 scales its activations by 0.8 at test time, \
+when no unit is dropped."""
+
+
+def test_an_answer_keeps_each_passages_sentences_in_the_sources_order(embedder) -> None:
+    quotes = compose("What is dropout, why does it work, and what changes at test time?",
+                     [DROPOUT_AT_TEST, DROPOUT], embedder.embed).quotes
+    passages = [q.passage for q in quotes]
+    assert passages == sorted(passages, key=passages.index), "a passage's quotes stay together"
+    assert passages[0] == 1, "the passage that says what dropout is comes first"
+    from_dropout = [q.text for q in quotes if q.passage == 1]
+    assert from_dropout == sorted(from_dropout, key=DROPOUT.index), "in the note's own order"
