@@ -32,7 +32,7 @@ from app.citations import (
     strip_markers,
     support,
 )
-from app.compose import normalized
+from app.compose import PITFALL_LEAD, normalized
 
 RETRIEVAL_METRICS = ("hit_rate@1", "hit_rate@5", "mrr@10", "ndcg@10")
 KEY_POINT_WORDS = 0.6  # share of a key point's content words that must appear in the answer...
@@ -171,10 +171,22 @@ def adds_something(follow_up: str, earlier: str) -> bool:
 
 def states_wrong_claim(answer: str, claims: list[str], embed: Callable[[list[str]], np.ndarray]) -> bool:
     """Does the answer say any of `claims` (plausible wrong statements)? Judged with the tutor's
-    own support test, answer as the source: meaning, words, numbers and negation must agree."""
+    own support test, answer as the source: meaning, words, numbers and negation must agree.
+
+    Only what the answer asserts is the source: a question it quotes ("With d_model = 512 and
+    8 heads, what is d_k per head?") asserts nothing, and a sentence it labels a mistake
+    ("A common mistake: skipping bias correction…") says the claim is wrong."""
     from app.support import check
 
-    return any(check(claim, [strip_markers(answer)], embed).supported for claim in claims)
+    asserted = asserted_sentences(strip_markers(answer))
+    return bool(asserted) and any(check(claim, [" ".join(asserted)], embed).supported
+                                  for claim in claims)
+
+
+def asserted_sentences(answer: str) -> list[str]:
+    """The answer's sentences that state something as true: not questions, not pitfalls."""
+    return [s for s in split_sentences(answer)
+            if not s.rstrip().endswith("?") and not s.startswith(PITFALL_LEAD)]
 
 
 # -- summaries ---------------------------------------------------------------------------------
