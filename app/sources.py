@@ -204,16 +204,17 @@ def _quotable(sentence: str, min_words: int = MIN_WORDS) -> bool:
 
 
 def statements(passage: str) -> list[str]:
-    """Every sentence of the passage's prose, labels and source references removed: what a
-    claim about the passage is checked against (`app.support`)."""
+    """Every sentence of the passage's prose as a reader sees it (`_plain`: labels, reference
+    numbers and link markup gone), the same text the quotes are cut from: what a claim about the
+    passage is checked against (`app.support`)."""
     found = []
     for _, block in _blocks(passage):
         pair = _question_and_answer(block)
         if pair:
-            found += split_sentences(without_source_references(pair[1]))
+            found += split_sentences(_plain(pair[1]))
             continue
         label = _LABEL.match(block)
-        found += split_sentences(without_source_references(block[label.end():] if label else block))
+        found += split_sentences(_plain(block[label.end():] if label else block))
     return found
 
 

@@ -142,6 +142,15 @@ def test_the_support_check_rejects_a_wrong_claim_made_of_the_sources_words(embed
     assert not unrelated.supported
 
 
+def test_a_quote_is_checked_against_the_same_plain_text_it_was_cut_from(embedder) -> None:
+    passage = ("## Attention\nThe transformer is described in the [attention paper]"
+               "(https://arxiv.org/abs/1706.03762) [12], which replaced recurrence with "
+               "self-attention.")
+    [unit] = quotable_units(passage)
+    verdict = check(unit.text, [passage], embedder.embed)
+    assert verdict.supported and verdict.agreement > 0.999, verdict
+
+
 def test_a_card_excerpt_is_plain_text_cut_at_a_boundary() -> None:
     excerpt = readable_excerpt(ATTENTION, 200)
     assert "\n#" not in excerpt and not excerpt.startswith("#")
