@@ -1098,7 +1098,6 @@ def check_(
       tutor check --week 6 --check adam optimizers.py
       tutor check --week 18 attention.py --json
     """
-    from app.check_records import CheckRecords
     from app.checks.engine import CheckError, run_checks
     from app.checks.report import render_verdict
 
@@ -1111,13 +1110,15 @@ def check_(
         verdict = run_checks(week, source, settings, only=only)
     except CheckError as exc:
         fail(str(exc), code=2)
+    if not as_json:  # the verdict first: keeping it loads the learner database's modules
+        out.print(render_verdict(verdict), soft_wrap=True)
     if record:
+        from app.check_records import CheckRecords
+
         store, learner = local_learner(settings)
         verdict["attempt_id"] = CheckRecords(store).record(learner.id, verdict)
     if as_json:
         print_json(verdict)
-    else:
-        out.print(render_verdict(verdict), soft_wrap=True)
     raise typer.Exit(0 if verdict["passed"] else 1)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from app.checks.hints import Hint
 from app.checks.sandbox import Sandbox, SandboxFailure
@@ -130,9 +131,8 @@ def show(value: Any) -> str:
 
 def matrices(rows: st.SearchStrategy[int], cols: st.SearchStrategy[int], low: float = -5.0,
              high: float = 5.0) -> st.SearchStrategy[np.ndarray]:
-    """Float matrices with the drawn numbers of rows and columns, entries in [low, high]
-    rounded to 2 decimals (small examples read well when shown to the learner)."""
-    values = st.floats(low, high, allow_nan=False).map(lambda x: round(x, 2))
-    return st.tuples(rows, cols).flatmap(
-        lambda shape: st.lists(st.lists(values, min_size=shape[1], max_size=shape[1]),
-                               min_size=shape[0], max_size=shape[0]).map(np.array))
+    """Float matrices with the drawn numbers of rows and columns, entries in [low, high] in
+    steps of 0.01 (small examples read well when shown to the learner; integers shrink fast)."""
+    values = st.integers(int(low * 100), int(high * 100)).map(lambda x: x / 100)
+    return st.tuples(rows, cols).flatmap(lambda shape: arrays(np.float64, shape,
+                                                              elements=values))
