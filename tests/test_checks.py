@@ -19,10 +19,10 @@ from tests.conftest import REPO, new_learner, tutor
 
 CASES = {case.path.name: case for case in cases() if case.path != REFERENCE}
 REFERENCE_CASES = {case.check: case for case in cases() if case.path == REFERENCE}
-# The bugs the issue names, each with the property (and so the hint) it must fail.
+# The bugs the issue names (and the autodiff one), each with the property (and so the hint) it must fail.
 NAMED_BUGS = ["w01_pca_bug_no_centring.py", "w13_softmax_bug_no_max.py",
               "w06_adam_bug_no_bias_correction.py", "w18_attention_bug_dk.py",
-              "w26_sampling_bug_top_p_extra.py"]
+              "w26_sampling_bug_top_p_extra.py", "w05_value_bug_assign.py"]
 VARIANTS = ["w01_pca_svd.py", "w06_momentum_lr_inside.py", "w26_sampling_sorted.py"]
 
 
@@ -40,7 +40,7 @@ def test_at_least_twelve_checks_across_weeks_1_to_30_each_hint_quoting_its_note(
             assert cited["source"].startswith(f"notes/w{prop.hint.week:02d}-")
 
 
-@pytest.mark.parametrize("check", ["pca", "adam", "attention", "sampling"])
+@pytest.mark.parametrize("check", ["pca", "autodiff", "adam", "attention", "sampling"])
 def test_the_reference_passes(check: str, check_settings: Settings) -> None:
     result = measure(REFERENCE_CASES[check], check_settings)
     assert result["ok"], result["verdict"]

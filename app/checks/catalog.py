@@ -12,10 +12,20 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from app.checks import child
 from app.checks import reference as ref
 from app.checks.hints import Hint
-from app.checks.properties import Check, Learner, Mismatch, Property, array, close, matrices
-from app.checks.properties import parts, show
+from app.checks.properties import (
+    Check,
+    Learner,
+    Mismatch,
+    Property,
+    array,
+    close,
+    matrices,
+    parts,
+    show,
+)
 
 small = st.integers
 
@@ -119,7 +129,7 @@ def svd_values(learner: Learner, A: np.ndarray) -> None:
 
 
 def svd_orthonormal(learner: Learner, A: np.ndarray) -> None:
-    U, S, Vt = _svd(learner, A)
+    U, _, Vt = _svd(learner, A)
     rank = int((ref.svd(A)[1] > 1e-8).sum())  # vectors of zero singular values are free
     close(U[:, :rank].T @ U[:, :rank], np.eye(rank), "U.T @ U (columns of non-zero S)")
     close(Vt[:rank] @ Vt[:rank].T, np.eye(rank), "Vt @ Vt.T (rows of non-zero S)")
@@ -267,16 +277,8 @@ def program_text(example: tuple[list[float], list[list]]) -> str:
 
 
 def _reference_program(leaves: list[float], steps: list[list]) -> tuple[list[float], list[float]]:
-    nodes = [ref.Value(x) for x in leaves]
-    for op, a, b in steps:
-        x = nodes[a]
-        y = nodes[b] if isinstance(b, int) and op not in ("pow",) else b
-        nodes.append({"add": lambda: x + y, "mul": lambda: x * y, "sub": lambda: x - y,
-                      "truediv": lambda: x / y, "radd": lambda: b + x, "rmul": lambda: b * x,
-                      "pow": lambda: x ** b, "tanh": x.tanh, "relu": x.relu, "exp": x.exp,
-                      "neg": lambda: -x}[op]())
-    nodes[-1].backward()
-    return [n.data for n in nodes], [n.grad for n in nodes[:len(leaves)]]
+    result = child.grad_program(ref.Value, leaves, steps)  # the child's evaluator
+    return result["data"], result["grad"]
 
 
 def _usable(leaves: list[float], steps: list[list]) -> bool:
@@ -290,7 +292,7 @@ def _usable(leaves: list[float], steps: list[list]) -> bool:
     return (all(abs(v) > 1e-3 for v in values) and all(abs(v) < 1e6 for v in data + grads))
 
 
-def grad_program(learner: Learner, example: tuple[list[float], list[list]]) -> None:
+def autodiff_program(learner: Learner, example: tuple[list[float], list[list]]) -> None:
     leaves, steps = example
     assume(_usable(leaves, steps))
     data, grads = _reference_program(leaves, steps)
@@ -307,10 +309,10 @@ AUTODIFF = Check(
     "class Value(data): scalars with .data and .grad (0.0 at first); operators + - * / ** "
     "(a number exponent), unary -, and numbers on the left (2 + v, 3 * v); methods tanh(), "
     "relu(), exp(); backward() fills .grad of every value the output depends on.",
-    (Property("forward values and input gradients match", programs(False), grad_program,
+    (Property("forward values and input gradients match", programs(False), autodiff_program,
               GRAD_ORDER, program_text),
      Property("a value used twice gets both gradient contributions", programs(True),
-              grad_program, GRAD_SUM, program_text)))
+              autodiff_program, GRAD_SUM, program_text)))
 
 
 # Week 6: optimizers ------------------------------------------------------------------------------
@@ -338,7 +340,7 @@ def _run(learner: Learner, fn: str, w0: np.ndarray, grads: list[np.ndarray],
     return array(path, (len(grads), len(w0)), f"the weights after each {fn} step")
 
 
-def _reference_run(step, w0, grads, hyper) -> np.ndarray:  # noqa: ANN001 - a reference step
+def _reference_run(step, w0, grads, hyper) -> np.ndarray:
     w, state, path = w0, None, []
     for g in grads:
         w, state = step(w, g, state, **hyper)
@@ -585,7 +587,7 @@ def attention_inputs(draw, masked: bool, scale: float = 1.0):
     return Q, K, V, mask
 
 
-def _attention(learner: Learner, example) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+def _attention(learner: Learner, example) -> tuple[np.ndarray, np.ndarray]:
     Q, K, V, mask = example
     kwargs = {} if mask is None else {"mask": mask}
     out, weights = parts(learner("attention", Q, K, V, **kwargs), 2, "attention")
@@ -593,21 +595,21 @@ def _attention(learner: Learner, example) -> tuple[np.ndarray, np.ndarray]:  # n
             array(weights, (len(Q), len(K)), "weights"))
 
 
-def attention_rows(learner: Learner, example) -> None:  # noqa: ANN001
+def attention_rows(learner: Learner, example) -> None:
     _, weights = _attention(learner, example)
     close(weights.sum(axis=1), np.ones(len(weights)), "each row of weights' sum")
     if (weights < -1e-12).any():
         raise Mismatch(f"weights are negative: {show(weights)}")
 
 
-def attention_matches(learner: Learner, example) -> None:  # noqa: ANN001
+def attention_matches(learner: Learner, example) -> None:
     out, weights = _attention(learner, example)
     expected_out, expected_weights = ref.attention(*example)
     close(weights, expected_weights, f"weights (d_k = {example[0].shape[1]})")
     close(out, expected_out, "output")
 
 
-def attention_masked(learner: Learner, example) -> None:  # noqa: ANN001
+def attention_masked(learner: Learner, example) -> None:
     _, weights = _attention(learner, example)
     mask = example[3]
     if (np.abs(weights[~mask]) > 1e-9).any():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import operator
 import os
 import sys
 import traceback
@@ -57,18 +58,20 @@ def _encode(value: Any) -> Any:
     return {"__type__": type(value).__name__}
 
 
-def _grad_program(module: Any, cls: str, leaves: list[float], steps: list[list[Any]]) -> Any:
-    """Evaluate a small expression graph with the learner's autodiff class and backpropagate
-    from its last node. Steps are [op, a, b]: node indices or constants (for pow, b is the
-    exponent). Returns every node's data and the leaves' gradients."""
-    value = getattr(module, cls)
+_BINARY = {"add": operator.add, "mul": operator.mul, "sub": operator.sub,
+           "truediv": operator.truediv}
+
+
+def grad_program(value: Any, leaves: list[float], steps: list[list[Any]]) -> dict[str, list]:
+    """Evaluate a small expression graph with the autodiff class `value` and backpropagate
+    from its last node. Steps are [op, a, b]: a is a node's index; b another node's index for
+    + - * /, a number for radd/rmul (b + x, b * x) and pow (x ** b), unused for neg and the
+    methods tanh, relu, exp. Returns every node's data and the leaves' gradients."""
     nodes = [value(x) for x in leaves]
     for op, a, b in steps:
         x = nodes[a]
-        if op in ("add", "mul", "sub", "truediv"):
-            y = nodes[b] if isinstance(b, int) else b
-            nodes.append({"add": lambda: x + y, "mul": lambda: x * y, "sub": lambda: x - y,
-                          "truediv": lambda: x / y}[op]())
+        if op in _BINARY:
+            nodes.append(_BINARY[op](x, nodes[b]))
         elif op == "radd":
             nodes.append(b + x)
         elif op == "rmul":
@@ -77,10 +80,11 @@ def _grad_program(module: Any, cls: str, leaves: list[float], steps: list[list[A
             nodes.append(-x)
         elif op == "pow":
             nodes.append(x ** b)
-        else:  # tanh, relu, exp: methods
+        else:
             nodes.append(getattr(x, op)())
     nodes[-1].backward()
-    return {"data": [float(n.data) for n in nodes], "grad": [float(n.grad) for n in nodes[:len(leaves)]]}
+    return {"data": [float(n.data) for n in nodes],
+            "grad": [float(n.grad) for n in nodes[:len(leaves)]]}
 
 
 def _steps(module: Any, fn: str, w0: Any, grads: list[Any], hyper: dict[str, Any]) -> Any:
@@ -104,7 +108,7 @@ def _call(module: Any, request: dict[str, Any]) -> Any:
         return getattr(module, request["fn"])(*_decode(request["args"]),
                                                **_decode(request.get("kwargs", {})))
     if op == "grad_program":
-        return _grad_program(module, request["cls"], request["leaves"], request["steps"])
+        return grad_program(getattr(module, request["cls"]), request["leaves"], request["steps"])
     if op == "steps":
         return _steps(module, request["fn"], _decode(request["w0"]), _decode(request["grads"]),
                       request["hyper"])

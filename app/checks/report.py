@@ -24,8 +24,8 @@ def render_verdict(verdict: dict[str, Any]) -> str:
                       f"      {escape(prop['detail'])}",
                       f"      smallest failing input: {escape(prop['example'])}",
                       f"      hint: {escape(hint['advice'])} [{n}]",
-                      f"      [dim][{n}] {escape(hint['source'])}: "
-                      f"\"{escape(hint['quote'])}\"[/dim]"]
+                      (f"      [dim][{n}] {escape(hint['source'])}: "
+                       f"\"{escape(hint['quote'])}\"[/dim]")]
     for missing in verdict["not_checked"]:
         lines.append(f"[yellow]NOT CHECKED[/yellow] {missing['name']}: your file does not "
                      f"define {', '.join(missing['missing'])}.\n  Expected: "

@@ -10,9 +10,9 @@ Mechanism, strongest first (`TUTOR_CHECK_SANDBOX=auto` takes the first that work
 - `rlimits`: resource limits only (no network isolation); the last resort, e.g. in a container
   that forbids namespaces.
 
-Every mechanism adds resource limits (CPU seconds, address space, processes, file size, open
-files, no core dumps) and, when the tutor runs as root, drops to the unprivileged `nobody`
-user first (with `setpriv`), because the process limit does not bind root.
+Every mechanism adds resource limits with util-linux `prlimit` (CPU seconds, address space,
+processes, file size, open files, no core dumps) and, when the tutor runs as root, drops to
+the unprivileged `nobody` user first (with `setpriv`): the process limit does not bind root.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import resource
 import select
 import shutil
 import signal
@@ -81,8 +80,12 @@ def _bwrap_prefix(work: Path) -> list[str]:
     return cmd
 
 
-def _command(mechanism: str, work: Path) -> list[str]:
-    """The command line that runs the child in `work` under `mechanism`."""
+def _command(mechanism: str, work: Path, settings: Settings) -> list[str]:
+    """The command line that runs the child in `work` under `mechanism`, limited."""
+    return [*_limits(settings), *_contained(mechanism, work)]
+
+
+def _contained(mechanism: str, work: Path) -> list[str]:
     python = str(Path(sys.base_prefix, "bin", Path(sys.executable).name).resolve())
     if not os.path.exists(python):
         python = str(Path(sys.executable).resolve())
@@ -113,19 +116,14 @@ def _processes_of(uid: int) -> int:
     return count
 
 
-def _limits(settings: Settings) -> Any:
+def _limits(settings: Settings) -> list[str]:
+    """`prlimit` (util-linux) setting the child's resource limits; they hold across the execs
+    that follow (bwrap, setpriv, python). Not `preexec_fn`: unsafe in a threaded server."""
     uid = NOBODY if os.geteuid() == 0 else os.getuid()
-    processes = _processes_of(uid) + PROCESSES
     memory = settings.check_memory_mb * 1024 * 1024
-
-    def apply() -> None:  # runs in the child between fork and exec
-        for limit, value in ((resource.RLIMIT_CPU, settings.check_cpu_s),
-                             (resource.RLIMIT_AS, memory), (resource.RLIMIT_NPROC, processes),
-                             (resource.RLIMIT_FSIZE, FILE_SIZE),
-                             (resource.RLIMIT_NOFILE, OPEN_FILES), (resource.RLIMIT_CORE, 0)):
-            resource.setrlimit(limit, (value, value))
-
-    return apply
+    return ["prlimit", f"--cpu={settings.check_cpu_s}", f"--as={memory}",
+            f"--nproc={_processes_of(uid) + PROCESSES}", f"--fsize={FILE_SIZE}",
+            f"--nofile={OPEN_FILES}", "--core=0", "--"]
 
 
 def _environment() -> dict[str, str]:
@@ -137,7 +135,8 @@ def _environment() -> dict[str, str]:
 @functools.cache
 def works(mechanism: str) -> bool:
     """Whether `mechanism` can start a process here (probed once per process)."""
-    if mechanism != "rlimits" and shutil.which(mechanism) is None:
+    if shutil.which("prlimit") is None or (mechanism != "rlimits"
+                                           and shutil.which(mechanism) is None):
         return False
     if os.geteuid() == 0 and not shutil.which("setpriv"):
         return False
@@ -148,8 +147,9 @@ def works(mechanism: str) -> bool:
         (work / "learner.py").write_text("")
         os.chmod(work / "learner.py", 0o644)
         os.chmod(work / "child.py", 0o644)
-        done = subprocess.run(_command(mechanism, work), input="", capture_output=True,
-                              text=True, timeout=30, env=_environment(), cwd=work)
+        done = subprocess.run(_command(mechanism, work, Settings()), input="",
+                              capture_output=True, text=True, timeout=30, env=_environment(),
+                              cwd=work, check=False)
         return done.stdout.startswith('{"ready"')
     except (OSError, subprocess.SubprocessError):
         return False
@@ -191,9 +191,9 @@ class Sandbox:
         for name in ("learner.py", "child.py"):
             os.chmod(self.work / name, 0o644)
         self.process = subprocess.Popen(
-            _command(self.mechanism, self.work), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, cwd=self.work, env=_environment(),
-            preexec_fn=_limits(self.settings), start_new_session=True)
+            _command(self.mechanism, self.work, self.settings), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self.work,
+            env=_environment(), start_new_session=True)
         self.started = time.monotonic()
         first = self._read(timeout=max(self.settings.check_call_s, 15.0))
         if "ready" not in first:
