@@ -248,9 +248,12 @@ class Sandbox:
         return json.loads(line)
 
     def _limit_kind(self, reply: dict[str, Any]) -> str:
+        """Which limit an error from the child's code ran into, by its exception's name."""
         error = reply.get("error", "")
-        return ("memory" if error.startswith("MemoryError") else
-                "processes" if error.startswith("BlockingIOError") else "crashed")
+        kinds = {"MemoryError": "memory", "BlockingIOError": "processes",
+                 "PermissionError": "files", "TimeoutError": "network"}
+        return next((kind for name, kind in kinds.items() if error.startswith(name)),
+                    "network" if "Connection" in error.split(":")[0] else "crashed")
 
     def _death(self) -> SandboxFailure:
         code = self.process.wait()
