@@ -1074,7 +1074,7 @@ def check_(
     week: Annotated[int, typer.Option("--week", "-w", help="The assignment's week.",
                                       show_default=False)],
     only: Annotated[str | None, typer.Option("--check", help="One of the week's checks (weeks "
-                                             "2 and 6 have two or three).")] = None,
+                                             "2 and 6 have two).")] = None,
     record: Annotated[bool, typer.Option(help="Keep the attempt in your progress.")] = True,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
