@@ -107,6 +107,18 @@ class Settings(BaseSettings):
                              "unread.")
     shutdown_grace_s: int = Field(default=2, ge=0, description="On SIGTERM, how long answers "
                                     "in progress may go on before they are cut off.")
+    check_sandbox: Literal["auto", "bwrap", "unshare", "rlimits"] = Field(
+        default="auto", description="How `tutor check` contains the learner's code: bubblewrap "
+        "namespaces, util-linux unshare (network namespace), or resource limits only; auto "
+        "takes the strongest that works here.")
+    check_cpu_s: int = Field(default=20, ge=1, description="CPU seconds a checked file may use "
+                             "in all (an infinite loop is stopped there).")
+    check_call_s: float = Field(default=10.0, gt=0, description="Wall seconds one call of the "
+                                "learner's function may take.")
+    check_memory_mb: int = Field(default=1024, ge=256, description="Address space of a checked "
+                                 "file's process (NumPy included), in MiB.")
+    check_examples: int = Field(default=25, ge=1, description="Random inputs per property of "
+                                "a check (Hypothesis examples; failures are then shrunk).")
 
     @property
     def resolved_answer_writer(self) -> Literal["sources", "model"]:

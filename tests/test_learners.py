@@ -24,7 +24,7 @@ from tests.conftest import local_client
 from tests.test_api import sse_events
 
 CURRICULUM = load_curriculum()
-HEAD = "0008"  # the newest migration
+HEAD = "0009"  # the newest migration
 
 
 @pytest.fixture
@@ -113,12 +113,14 @@ def test_an_older_database_is_migrated_to_the_newest_schema_keeping_its_data(tmp
     assert {"quizzes", "attempts", "review_cards"} <= tables
 
 
-@pytest.mark.parametrize("start", [None, "0001", "0002", "0003", "0004", "0005", "0006", "0007"])
+@pytest.mark.parametrize("start", [None, "0001", "0002", "0003", "0004", "0005", "0006", "0007",
+                                   "0008"])
 def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revision(
         database_url, start) -> None:
     from sqlalchemy import create_engine, inspect, text
 
     from app.anonymous import AnonymousTurn
+    from app.check_records import CheckAttempt
     from app.learners import Base, migrate
     from ingest.manifest import IngestFile
     from ingest.runs import IngestRun
@@ -133,8 +135,8 @@ def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revis
     with engine.connect() as db:
         assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
         assert set(Base.metadata.tables) <= set(inspect(db).get_table_names())
-    assert {AnonymousTurn.__tablename__, IngestFile.__tablename__,
-            IngestRun.__tablename__} <= set(Base.metadata.tables)  # 0005's tables were checked
+    assert {AnonymousTurn.__tablename__, IngestFile.__tablename__, IngestRun.__tablename__,
+            CheckAttempt.__tablename__} <= set(Base.metadata.tables)  # 0005's tables were checked
     engine.dispose()
 
 

@@ -490,3 +490,17 @@ def test_a_months_last_week_offers_its_milestone_quiz_and_checklist(ui, api_url)
     open_tab(ui, "Chat").sidebar.selectbox(key="week").set_value(8).run()  # month 2's last week
     assert ui.checkbox(key="ms-2-peer-feedback-session").value is False  # month 1's tick stays
     assert not any(i["done"] for i in stored(api_url, ui, "/milestones/2")["checklist"])
+
+
+def test_check_my_code_shows_the_failing_property_and_keeps_the_attempt(ui, api_url) -> None:
+    join(ui, week=26)
+    open_tab(ui, "Code")
+    assert ui.selectbox(key="check-week").value == 26
+    bug = Path(__file__).resolve().parent.parent / "evals/checks/w26_sampling_bug_top_p_extra.py"
+    ui.text_area(key="check-code").input(bug.read_text())
+    ui.button(key="check-run").click().run()
+    page = texts(ui)
+    assert "Not yet: Temperature, top-k and nucleus (top-p) sampling" in page
+    assert "top-p keeps the smallest set reaching p" in page
+    assert "notes/w26-gpt-sampling.md § Top-k and nucleus sampling" in page
+    assert stored(api_url, ui, "/checks")[0]["week"] == 26

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from app.api import (
     asking,
     capstones,
+    checks,
     errors,
     health,
     ingesting,
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_kb * 1024)
     app.add_middleware(HostAllowList, hosts=settings.allowed_hosts)
-    for module in (health, plan, capstones, milestones, asking, learners, quizzes, ingesting):
+    for module in (health, plan, capstones, milestones, asking, learners, quizzes, ingesting,
+                   checks):
         app.include_router(module.router)
     return app

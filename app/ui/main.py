@@ -15,6 +15,7 @@ import streamlit as st
 from app.config import Settings
 from app.ui import session
 from app.ui.chat import QUIZ_TAB, render_chat
+from app.ui.checks import render_checks_tab
 from app.ui.client import Api, ApiError
 from app.ui.eval_report import render_evals_tab
 from app.ui.journal import render_journal_tab
@@ -44,6 +45,7 @@ def main() -> None:
         QUIZ_TAB: lambda: render_quiz_tab(api, week),
         ":material/insights: Progress": lambda: render_progress_tab(api),
         ":material/edit_note: Journal": lambda: render_journal_tab(api, week),
+        ":material/code: Code": lambda: render_checks_tab(api, week),
         ":material/local_library: Library": lambda: (render_library_tab(api, week) if ready
                                                      else render_empty_library(api)),
         ":material/lab_research: Evals": lambda: render_evals_tab(settings.eval_reports_dir),

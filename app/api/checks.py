@@ -1,0 +1,54 @@
+"""Checked code: run a week's from-scratch assignment checks on a learner's file, in the
+sandbox, and keep the attempt in the learner's progress when a token comes with it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path
+from pydantic import Field
+
+from app.api.deps import AskerDep, LearnerDep, ServicesDep
+from app.api.schemas import Body
+from app.check_records import CheckRecords
+from app.checks.catalog import CHECKS
+from app.checks.engine import MAX_SOURCE_BYTES, CheckError, run_checks
+from ingest.curriculum import LAST_WEEK
+
+router = APIRouter()
+Week = Annotated[int, Path(ge=1, le=LAST_WEEK, description="The plan's week.")]
+
+
+class CodeIn(Body):
+    code: str = Field(min_length=1, max_length=MAX_SOURCE_BYTES,
+                      description="The Python file to check, as text.")
+    check: str | None = Field(default=None, description="One of the week's checks (default: "
+                              "every check whose functions the file defines).")
+
+
+@router.get("/checks")
+def checks() -> list[dict[str, Any]]:
+    """The checked assignments: week, name, title and the interface the file must define."""
+    return [{"week": c.week, "name": c.name, "title": c.title, "requires": list(c.requires),
+             "interface": c.interface} for c in CHECKS]
+
+
+@router.post("/checks/{week}")
+def check_code(week: Week, body: CodeIn, svc: ServicesDep, learner: AskerDep) -> dict[str, Any]:
+    """Run the week's checks on the code: each property passes or fails, a failure with the
+    input shrunk to a small example and a hint citing the week's notes. With a learner's
+    token the attempt is kept in their progress (`attempt_id`)."""
+    try:
+        verdict = run_checks(week, body.code, svc.settings, only=body.check)
+    except CheckError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    if learner is not None:
+        verdict["attempt_id"] = CheckRecords(svc.learners).record(learner.id, verdict)
+    return verdict
+
+
+@router.get("/learners/{learner_id}/checks")
+def attempts(learner: LearnerDep, svc: ServicesDep,
+             week: int | None = None) -> list[dict[str, Any]]:
+    """Your checked-code attempts, newest first (of one week with ?week=)."""
+    return CheckRecords(svc.learners).attempts(learner.id, week)

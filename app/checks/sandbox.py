@@ -1,0 +1,268 @@
+"""The sandbox that runs a learner's file: a separate process, limited and cut off.
+
+Mechanism, strongest first (`TUTOR_CHECK_SANDBOX=auto` takes the first that works here):
+
+- `bwrap` (bubblewrap, the maintained sandbox Flatpak uses): new network, PID, IPC and UTS
+  namespaces and a mount namespace holding only the Python runtime and NumPy (read-only) and
+  an empty temporary directory (the only writable place). No network, no home, no tutor code.
+- `unshare` (util-linux): a new network namespace (no network); the file system is the host's,
+  so files outside the temp dir are protected only by their permissions.
+- `rlimits`: resource limits only (no network isolation); the last resort, e.g. in a container
+  that forbids namespaces.
+
+Every mechanism adds resource limits with util-linux `prlimit` (CPU seconds, address space,
+processes, file size, open files, no core dumps) and, when the tutor runs as root, drops to
+the unprivileged `nobody` user first (with `setpriv`): the process limit does not bind root.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy
+
+from app.config import Settings
+
+NOBODY = 65534
+CHILD = Path(__file__).with_name("child.py")
+MAX_REPLY_BYTES = 8 * 1024 * 1024
+PROCESSES = 64  # threads count too: NumPy's BLAS and the interpreter need a few
+FILE_SIZE = 16 * 1024 * 1024
+OPEN_FILES = 64
+MECHANISMS = ("bwrap", "unshare", "rlimits")
+
+
+class SandboxFailure(RuntimeError):
+    """The learner's code could not be run to an answer: `kind` is `import` (the file does not
+    import), `time`, `memory`, `processes`, `file size`, `crashed` or `unavailable`."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _site_dir() -> str:
+    """The folder holding NumPy (and its bundled libraries): the only packages the child sees."""
+    return str(Path(numpy.__file__).resolve().parent.parent)
+
+
+def _as_nobody() -> list[str]:
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all"] if os.geteuid() == 0 else []
+
+
+def _bwrap_prefix(work: Path) -> list[str]:
+    runtime = Path(sys.base_prefix).resolve()
+    cmd = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+           "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr"]
+    if os.geteuid() != 0:
+        cmd.insert(1, "--unshare-user")
+    for top in ("/lib", "/lib64", "/lib32", "/bin"):
+        if os.path.islink(top):
+            cmd += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            cmd += ["--ro-bind", top, top]
+    if not str(runtime).startswith("/usr/"):
+        cmd += ["--ro-bind", str(runtime), str(runtime)]
+    cmd += ["--ro-bind", _site_dir(), "/site", "--proc", "/proc", "--dev", "/dev",
+            "--tmpfs", "/tmp", "--bind", str(work), "/sandbox", "--chdir", "/sandbox"]
+    return cmd
+
+
+def _command(mechanism: str, work: Path, settings: Settings) -> list[str]:
+    """The command line that runs the child in `work` under `mechanism`, limited."""
+    return [*_limits(settings), *_contained(mechanism, work)]
+
+
+def _contained(mechanism: str, work: Path) -> list[str]:
+    python = str(Path(sys.base_prefix, "bin", Path(sys.executable).name).resolve())
+    if not os.path.exists(python):
+        python = str(Path(sys.executable).resolve())
+    if mechanism == "bwrap":
+        return [*_bwrap_prefix(work), *_as_nobody(), python, "-I", "-S", "/sandbox/child.py",
+                "/sandbox/learner.py", "/site"]
+    child = [python, "-I", "-S", str(work / "child.py"), str(work / "learner.py"), _site_dir()]
+    if mechanism == "unshare":
+        net = ["unshare", "--net", "--ipc"] if os.geteuid() == 0 else \
+            ["unshare", "--user", "--map-root-user", "--net", "--ipc"]
+        return [*net, "--", *_as_nobody(), *child]
+    return [*_as_nobody(), *child]
+
+
+def _processes_of(uid: int) -> int:
+    """How many tasks (processes and threads) `uid` runs now: RLIMIT_NPROC counts them all."""
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("Uid:") and int(line.split()[1]) == uid:
+                count += int(next((x.split()[1] for x in text.splitlines()
+                                   if x.startswith("Threads:")), "1"))
+                break
+    return count
+
+
+def _limits(settings: Settings) -> list[str]:
+    """`prlimit` (util-linux) setting the child's resource limits; they hold across the execs
+    that follow (bwrap, setpriv, python). Not `preexec_fn`: unsafe in a threaded server."""
+    uid = NOBODY if os.geteuid() == 0 else os.getuid()
+    memory = settings.check_memory_mb * 1024 * 1024
+    return ["prlimit", f"--cpu={settings.check_cpu_s}", f"--as={memory}",
+            f"--nproc={_processes_of(uid) + PROCESSES}", f"--fsize={FILE_SIZE}",
+            f"--nofile={OPEN_FILES}", "--core=0", "--"]
+
+
+def _environment() -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/sandbox",
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+@functools.cache
+def works(mechanism: str) -> bool:
+    """Whether `mechanism` can start a process here (probed once per process)."""
+    if shutil.which("prlimit") is None or (mechanism != "rlimits"
+                                           and shutil.which(mechanism) is None):
+        return False
+    if os.geteuid() == 0 and not shutil.which("setpriv"):
+        return False
+    work = Path(tempfile.mkdtemp(prefix="tutor-probe-"))
+    try:
+        os.chmod(work, 0o777)
+        shutil.copy(CHILD, work / "child.py")
+        (work / "learner.py").write_text("")
+        os.chmod(work / "learner.py", 0o644)
+        os.chmod(work / "child.py", 0o644)
+        done = subprocess.run(_command(mechanism, work, Settings()), input="",
+                              capture_output=True, text=True, timeout=30, env=_environment(),
+                              cwd=work, check=False)
+        return done.stdout.startswith('{"ready"')
+    except (OSError, subprocess.SubprocessError):
+        return False
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def active_mechanism(settings: Settings) -> str:
+    """The mechanism checks run under: the configured one, or with `auto` the strongest that
+    works here. SandboxFailure(`unavailable`) when none does (e.g. as root without setpriv)."""
+    wanted = MECHANISMS if settings.check_sandbox == "auto" else (settings.check_sandbox,)
+    for mechanism in wanted:
+        if works(mechanism):
+            return mechanism
+    raise SandboxFailure("unavailable", f"no sandbox works here (tried {', '.join(wanted)}); "
+                         "install bubblewrap (apt-get install bubblewrap) and util-linux")
+
+
+class Sandbox:
+    """One learner file, imported in a contained child process and called over a pipe.
+
+    Use as a context manager: entering starts the child and imports the file (SandboxFailure
+    `import` names the error and line); `names` lists what the file defines; `call` sends one
+    request and returns the decoded reply; leaving kills the child's whole process group and
+    deletes the temporary directory."""
+
+    def __init__(self, source: str, settings: Settings) -> None:
+        self.source = source
+        self.settings = settings
+        self.mechanism = active_mechanism(settings)
+        self.names: list[str] = []
+        self._buffer = b""
+
+    def __enter__(self) -> Sandbox:
+        self.work = Path(tempfile.mkdtemp(prefix="tutor-check-"))
+        os.chmod(self.work, 0o777)  # the child runs as nobody when we are root
+        (self.work / "learner.py").write_text(self.source, encoding="utf-8")
+        shutil.copy(CHILD, self.work / "child.py")
+        for name in ("learner.py", "child.py"):
+            os.chmod(self.work / name, 0o644)
+        self.process = subprocess.Popen(
+            _command(self.mechanism, self.work, self.settings), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self.work,
+            env=_environment(), start_new_session=True)
+        self.started = time.monotonic()
+        first = self._read(timeout=max(self.settings.check_call_s, 15.0))
+        if "ready" not in first:
+            self.__exit__(None, None, None)
+            kind = "import" if first.get("kind") == "import" else self._limit_kind(first)
+            raise SandboxFailure(kind, f"your file does not import: {first['error']}"
+                                 if kind == "import" else first["error"])
+        self.names = first["ready"]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send one request; the reply is {"ok": result} or {"error": ..., "kind": ...}.
+        SandboxFailure when the child dies or exceeds the wall-time limit."""
+        try:
+            self.process.stdin.write((json.dumps(request, allow_nan=True) + "\n").encode())
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise self._death() from None
+        return self._read(self.settings.check_call_s)
+
+    def _read(self, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                raise SandboxFailure("time", f"your code ran longer than {timeout:g} s on one "
+                                     "call and was stopped (an endless loop?)")
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    raise self._death()
+                self._buffer += chunk
+                if len(self._buffer) > MAX_REPLY_BYTES:
+                    raise SandboxFailure("memory", "your function's result is too large")
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def _limit_kind(self, reply: dict[str, Any]) -> str:
+        """Which limit an error from the child's code ran into, by its exception's name."""
+        error = reply.get("error", "")
+        kinds = {"MemoryError": "memory", "BlockingIOError": "processes",
+                 "PermissionError": "files", "TimeoutError": "network"}
+        return next((kind for name, kind in kinds.items() if error.startswith(name)),
+                    "network" if "Connection" in error.split(":")[0] else "crashed")
+
+    def _death(self) -> SandboxFailure:
+        code = self.process.wait()
+        signo = -code if code < 0 else code - 128 if code > 128 else 0
+        if signo in (signal.SIGXCPU, signal.SIGKILL):
+            return SandboxFailure("time", f"your code used up its {self.settings.check_cpu_s} s "
+                                  "of CPU time and was stopped (an endless loop?)")
+        if signo == signal.SIGXFSZ:
+            return SandboxFailure("file size", "your code wrote a file larger than the sandbox "
+                                  f"allows ({FILE_SIZE // 2**20} MiB) and was stopped")
+        return SandboxFailure("crashed", f"your code crashed the Python process (exit {code}"
+                              f"{', ' + signal.Signals(signo).name if signo > 0 else ''})")

@@ -1,0 +1,62 @@
+"""The Code tab: "Check my code" runs a week's from-scratch assignment checks on your file
+(uploaded or pasted) in the API's sandbox, and shows what passes, what fails on which small
+input, and the hint with the note it cites."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app.ui import session
+from app.ui.client import Api, ApiError
+
+
+def render_checks_tab(api: Api, week: int) -> None:
+    checks = api.get("/checks")
+    weeks = sorted({c["week"] for c in checks})
+    default = weeks.index(week) if week in weeks else 0
+    chosen = st.selectbox("Assignment week", weeks, index=default, key="check-week",
+                          format_func=lambda w: f"Week {w}: " + ", ".join(
+                              c["title"] for c in checks if c["week"] == w))
+    with st.expander("What your file must define"):
+        for c in checks:
+            if c["week"] == chosen:
+                st.markdown(f"**{c['name']}**: {c['interface']}")
+    upload = st.file_uploader("Your Python file", type=["py"], key="check-file")
+    pasted = st.text_area("or paste your code", key="check-code", height=200)
+    if st.button("Check my code", key="check-run", type="primary"):
+        code = upload.getvalue().decode("utf-8", errors="replace") if upload else pasted
+        if not code.strip():
+            st.warning("Upload a .py file or paste your code first.")
+            return
+        try:
+            with st.spinner("Running your code in the sandbox..."):
+                # signed in, the attempt is kept in your progress; anonymous, it is not
+                verdict = session.learner_api(api).post(f"/checks/{chosen}", {"code": code})
+        except ApiError as exc:
+            st.error(str(exc))
+            return
+        show_verdict(verdict)
+
+
+def show_verdict(verdict: dict[str, Any]) -> None:
+    """A verdict from POST /checks/{week}."""
+    for check in verdict["checks"]:
+        (st.success if check["passed"] else st.error)(
+            f"{'Pass' if check['passed'] else 'Not yet'}: {check['title']}")
+        for n, prop in enumerate(check["properties"], 1):
+            if prop["passed"]:
+                st.markdown(f":green[✓] {prop['name']}")
+                continue
+            st.markdown(f":red[✗] **{prop['name']}**: {prop['detail']}")
+            st.code(prop["example"], language=None)
+            st.markdown(f"Hint: {prop['hint']['advice']} [{n}]")
+            st.caption(f"[{n}] {prop['hint']['source']}: {prop['hint']['quote']}")
+    for missing in verdict["not_checked"]:
+        st.warning(f"Not checked: {missing['name']} (your file does not define "
+                   f"{', '.join(missing['missing'])}). Expected: {missing['interface']}")
+    if verdict["stopped"]:
+        st.error(f"Stopped ({verdict['stopped']['kind']}): {verdict['stopped']['message']}")
+    st.caption(f"{verdict['seconds']} s in the sandbox ({verdict['mechanism'] or '-'})"
+               + (" · kept in your progress" if verdict.get("attempt_id") else ""))
