@@ -1178,6 +1178,7 @@ def eval_(
     from evals import report as reports
     from evals.datasets import DatasetError
     from evals.runner import Options, run
+    from ingest.runs import IngestBusy
 
     if suite not in ("quick", "full"):
         fail(f"--suite must be quick or full, not {suite!r}", code=2)
@@ -1192,6 +1193,8 @@ def eval_(
         result = reports.finalize(result, settings.eval_reports_dir, baseline)
     except (DatasetError, reports.ReportError) as exc:
         fail(str(exc), code=2)
+    except IngestBusy as exc:  # the eval index is being built by another run
+        fail(f"{exc} (another `tutor eval` on {settings.data_dir}?)")
     if as_json:
         print_json(result)
     else:

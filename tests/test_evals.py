@@ -345,3 +345,19 @@ def test_the_full_suite_answers_with_the_real_local_model(corpus_dir, tmp_path) 
     assert local["checked"]["streamed_mismatch"] == 0 and local["checked"]["dangling_markers"] == 0
     assert report["headline"]["answer_latency_p50_ms"] > 0 and report["latency_ms"]
     assert report["worst"] and "context" in report["worst"][0]
+
+
+def test_an_eval_while_another_builds_its_index_says_so_without_a_traceback(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import app
+    from app.learners import LearnerStore
+    from evals.runner import index_settings
+    from ingest.runs import Runs
+
+    index = index_settings(Settings(data_dir=tmp_path), None)
+    Runs(LearnerStore(index.resolved_database_url).sessions).begin(["corpus"])  # still running
+    result = CliRunner().invoke(app, ["eval", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "another ingest is running on this index" in result.output
+    assert "another `tutor eval`" in result.output and "Traceback" not in result.output
