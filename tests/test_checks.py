@@ -86,6 +86,20 @@ def test_a_file_without_the_functions_is_told_the_interface(check_settings) -> N
     assert "adam(w, g, state, lr, beta1, beta2, eps)" in missing["adam"]["interface"]
 
 
+def test_a_result_of_the_wrong_form_is_said_once_with_the_interface(check_settings) -> None:
+    projection_instead_of_variances = (
+        "import numpy as np\n"
+        "def pca(X, k):\n"
+        "    Xc = X - X.mean(axis=0)\n"
+        "    _, _, Vt = np.linalg.svd(Xc, full_matrices=False)\n"
+        "    return Vt[:k], Xc @ Vt[:k].T\n")
+    [check] = run_checks(1, projection_instead_of_variances, check_settings)["checks"]
+    assert not check["passed"] and check["properties"] == []  # no hint about centring
+    assert "explained_variance has shape" in check["wrong_interface"]["detail"]
+    assert check["wrong_interface"]["interface"].startswith("pca(X, k) -> (components, "
+                                                            "explained_variance)")
+
+
 def test_a_file_that_does_not_import_gets_the_error_and_line(check_settings) -> None:
     verdict = run_checks(1, "import numpy as np\ndef pca(X, k)\n    pass\n", check_settings)
     assert verdict["stopped"]["kind"] == "import"

@@ -6,7 +6,8 @@ is plain data (the CLI prints it, the API returns it, the UI draws it):
 
     {"week", "passed", "mechanism", "seconds",
      "checks": [{"name", "title", "passed", "properties": [
-         {"name", "passed", "example", "detail", "hint": {"advice", "source", "quote"}}]}],
+         {"name", "passed", "example", "detail", "hint": {"advice", "source", "quote"}}],
+         "wrong_interface": {"detail", "example", "interface"} | None}],  # then no properties
      "not_checked": [{"name", "missing", "interface"}],   # checks whose names the file lacks
      "stopped": {"kind", "message"} | None}                # the sandbox stopped the code
 """
@@ -22,7 +23,7 @@ from hypothesis.errors import HypothesisException
 
 from app.checks.catalog import Check, check_weeks, checks_of
 from app.checks.hints import cite
-from app.checks.properties import Learner, Mismatch, Property, show
+from app.checks.properties import Learner, Mismatch, Property, WrongInterface, show
 from app.checks.sandbox import Sandbox, SandboxFailure
 from app.config import Settings
 
@@ -76,7 +77,8 @@ def _run_property(prop: Property, learner: Learner, examples: int) -> dict[str, 
         try:
             prop.test(learner, example)
         except Mismatch as exc:
-            failure.update(example=_example_text(prop, example), detail=str(exc))
+            failure.update(example=_example_text(prop, example), detail=str(exc),
+                           wrong_interface=isinstance(exc, WrongInterface))
             raise
         except SandboxFailure as exc:
             stopped.append(exc)
@@ -97,7 +99,8 @@ def _run_property(prop: Property, learner: Learner, examples: int) -> dict[str, 
         return {"name": prop.name, "passed": True, "example": None, "detail": None,
                 "hint": None}
     return {"name": prop.name, "passed": False, "example": failure["example"],
-            "detail": failure["detail"], "hint": cite(prop.hint)}
+            "detail": failure["detail"], "hint": cite(prop.hint),
+            "wrong_interface": failure["wrong_interface"]}
 
 
 def run_checks(week: int, source: str, settings: Settings,
@@ -125,12 +128,20 @@ def run_checks(week: int, source: str, settings: Settings,
                     verdict["not_checked"].append({"name": check.name, "missing": missing,
                                                    "interface": check.interface})
                     continue
-                result = {"name": check.name, "title": check.title, "properties": []}
+                result = {"name": check.name, "title": check.title, "properties": [],
+                          "wrong_interface": None}
                 verdict["checks"].append(result)
                 for prop in check.properties:
-                    result["properties"].append(
-                        _run_property(prop, learner, settings.check_examples))
-                result["passed"] = all(p["passed"] for p in result["properties"])
+                    outcome = _run_property(prop, learner, settings.check_examples)
+                    if outcome.pop("wrong_interface", False):
+                        result["wrong_interface"] = {"detail": outcome["detail"],
+                                                     "example": outcome["example"],
+                                                     "interface": check.interface}
+                        result["properties"] = []
+                        break
+                    result["properties"].append(outcome)
+                result["passed"] = (result["wrong_interface"] is None
+                                    and all(p["passed"] for p in result["properties"]))
     except SandboxFailure as exc:
         verdict["stopped"] = {"kind": exc.kind, "message": str(exc)}
         for result in verdict["checks"]:

@@ -22,6 +22,12 @@ class Mismatch(AssertionError):
     """The learner's result breaks a property; the message says how, in the learner's terms."""
 
 
+class WrongInterface(Mismatch):
+    """The result is not of the form the check's interface asks for (a tuple of the wrong
+    length, an array of the wrong shape or type): every property would fail the same way, so
+    the check says it once, with the interface, instead of giving a hint about the idea."""
+
+
 @dataclass(frozen=True)
 class Property:
     """One thing a correct implementation does (`name`), tested on inputs drawn by `inputs`
@@ -93,13 +99,13 @@ class Learner:
 def array(value: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
     """`value` as a float array of `shape`, or a Mismatch saying what came back instead."""
     if isinstance(value, dict) and "__type__" in value:
-        raise Mismatch(f"{what} should be a NumPy array, got a {value['__type__']}")
+        raise WrongInterface(f"{what} should be a NumPy array, got a {value['__type__']}")
     try:
         result = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise Mismatch(f"{what} should be a NumPy array of numbers") from None
+        raise WrongInterface(f"{what} should be a NumPy array of numbers") from None
     if result.shape != shape:
-        raise Mismatch(f"{what} has shape {result.shape}, expected {shape}")
+        raise WrongInterface(f"{what} has shape {result.shape}, expected {shape}")
     if not np.isfinite(result).all():
         raise Mismatch(f"{what} contains NaN or infinity: {show(result)}")
     return result
@@ -108,7 +114,7 @@ def array(value: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
 def parts(value: Any, n: int, what: str) -> list[Any]:
     """A result that must be a tuple of `n` parts."""
     if not isinstance(value, list) or len(value) != n:
-        raise Mismatch(f"{what} should return a tuple of {n} values")
+        raise WrongInterface(f"{what} should return a tuple of {n} values")
     return value
 
 

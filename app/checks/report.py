@@ -15,6 +15,10 @@ def render_verdict(verdict: dict[str, Any]) -> str:
         mark = "[green]PASS[/green]" if check["passed"] else "[red]FAIL[/red]"
         lines.append(f"{mark} [bold]{escape(check['title'])}[/bold] (week {verdict['week']}, "
                      f"{check['name']})")
+        if wrong := check.get("wrong_interface"):
+            lines += [f"  [red]✗[/red] returns what the check expects: {escape(wrong['detail'])}",
+                      f"      on input: {escape(wrong['example'])}",
+                      f"      Expected: {escape(wrong['interface'])}"]
         for n, prop in enumerate(check["properties"], 1):
             if prop["passed"]:
                 lines.append(f"  [green]✓[/green] {escape(prop['name'])}")

@@ -45,6 +45,10 @@ def show_verdict(verdict: dict[str, Any]) -> None:
     for check in verdict["checks"]:
         (st.success if check["passed"] else st.error)(
             f"{'Pass' if check['passed'] else 'Not yet'}: {check['title']}")
+        if wrong := check.get("wrong_interface"):
+            st.markdown(f":red[✗] **returns what the check expects**: {wrong['detail']}")
+            st.code(wrong["example"], language=None)
+            st.caption(f"Expected: {wrong['interface']}")
         for n, prop in enumerate(check["properties"], 1):
             if prop["passed"]:
                 st.markdown(f":green[✓] {prop['name']}")
