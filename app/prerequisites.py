@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from app.learners import Attempt
 from app.retrieval import Retriever
 from app.store import StoreError
-from app.weak_spots import Concept, sections
+from app.weak_spots import Concept, Concepts, kept_missing, sections
 from ingest.notes import Note
 
 _WEEKS = re.compile(r"\bweeks?\s+(\d+(?:\s*(?:,|and|-|–)\s*\d+)*)", re.IGNORECASE)
@@ -95,6 +96,18 @@ class PrerequisitePassages:
         meta = hits[0].metadata
         return Passage(source=meta.get("source", ""), title=meta.get("title", ""),
                        heading=meta.get("heading", ""), week=meta.get("week"), text=hits[0].text)
+
+
+def for_learner(answered: tuple[list[Attempt], dict[str, dict[str, Any]]], notes: list[Note],
+                passages: PrerequisitePassages, about: str = "") -> list[BackTo]:
+    """Where to go back to for each concept the learner keeps missing (`answered`: their
+    answers and questions, as `weak_spots.answers` reads them); with `about` (a question to
+    the tutor), only for the concepts it names (as a phrase, in any case)."""
+    kept = kept_missing(*answered, Concepts(notes))
+    if about:
+        kept = [row for row in kept
+                if re.search(rf"\b{re.escape(row[0].name)}\b", about, re.IGNORECASE)]
+    return back_to(kept, notes, passages) if kept else []
 
 
 def back_to(kept: list[tuple[Concept, int, int]], notes: list[Note],

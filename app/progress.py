@@ -15,20 +15,18 @@ from sqlalchemy import select
 
 from app.capstone_work import CapstoneRecords
 from app.learners import (
-    Attempt,
     JournalEntry,
     Learner,
     LearnerStore,
-    ReviewCard,
     TaskTick,
     schedule_of,
     week_on,
 )
 from app.milestone_records import MilestoneRecords
-from app.prerequisites import PrerequisitePassages, back_to
+from app.prerequisites import PrerequisitePassages, for_learner
 from app.rubric import rubric
 from app.schedules import Schedules
-from app.weak_spots import Concepts, kept_missing, missed_concepts
+from app.weak_spots import Concepts, answers, missed_concepts
 from ingest.curriculum import Curriculum
 from ingest.notes import Note
 
@@ -49,12 +47,10 @@ def progress(store: LearnerStore, learner: Learner, curriculum: Curriculum, toda
     with store.sessions() as session:
         ticks = session.execute(select(TaskTick.week, TaskTick.done)
                                 .where(TaskTick.learner_id == learner.id)).all()
-        attempts = list(session.scalars(select(Attempt).where(Attempt.learner_id == learner.id)
-                                        .order_by(Attempt.created_at, Attempt.id)))
         journal = session.execute(select(JournalEntry.week, JournalEntry.created_at)
                                   .where(JournalEntry.learner_id == learner.id)).all()
-        questions = dict(session.execute(select(ReviewCard.question_id, ReviewCard.question)
-                                         .where(ReviewCard.learner_id == learner.id)).all())
+    answered = answers(store, learner.id)
+    attempts, questions = answered
     schedules = Schedules(store)
     pace = schedules.report(learner, curriculum, today)
     replans = schedules.history(learner.id)
@@ -76,8 +72,7 @@ def progress(store: LearnerStore, learner: Learner, curriculum: Curriculum, toda
     for attempt in attempts:
         by_day[attempt.created_at.date().isoformat()].append(attempt.correct)
         by_week[attempt.week].append(attempt.correct)
-    concepts = Concepts(notes)
-    missed = missed_concepts(attempts, questions, concepts)
+    missed = missed_concepts(attempts, questions, Concepts(notes))
     active_days = {a.created_at.date() for a in attempts} | {day.date() for _, day in journal}
     return {
         "current_week": current,
@@ -96,8 +91,8 @@ def progress(store: LearnerStore, learner: Learner, curriculum: Curriculum, toda
         "streak_days": streak(active_days, today),
         "weak_concepts": [{"concept": concept, "week": w, "missed": n}
                           for (w, concept), n in missed.most_common(5)],
-        "back_to_prerequisites": [b.to_dict() for b in back_to(
-            kept_missing(attempts, questions, concepts), notes, passages)],
+        "back_to_prerequisites": [b.to_dict() for b in for_learner(
+            answered, notes, passages)],
     }
 
 

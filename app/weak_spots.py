@@ -126,12 +126,19 @@ def kept_missing(attempts: list[Attempt], questions: dict[str, dict[str, Any]],
     return sorted(kept, key=lambda row: (-row[1], row[0].week, row[0].name))
 
 
+def answers(store: LearnerStore,
+            learner_id: int) -> tuple[list[Attempt], dict[str, dict[str, Any]]]:
+    """Everything the learner has answered, in the order they answered it, and the questions
+    by id (from their review cards: every answered question has one)."""
+    with store.sessions() as session:
+        attempts = list(session.scalars(select(Attempt).where(Attempt.learner_id == learner_id)
+                                        .order_by(Attempt.created_at, Attempt.id)))
+        questions = dict(session.execute(select(ReviewCard.question_id, ReviewCard.question)
+                                         .where(ReviewCard.learner_id == learner_id)).all())
+    return attempts, questions
+
+
 def weak_spots(store: LearnerStore, learner_id: int,
                notes: list[Note]) -> Counter[tuple[int, str]]:
     """`missed_concepts` of everything the learner has answered."""
-    with store.sessions() as session:
-        attempts = list(session.scalars(select(Attempt).where(Attempt.learner_id == learner_id,
-                                                              Attempt.correct.is_(False))))
-        questions = dict(session.execute(select(ReviewCard.question_id, ReviewCard.question)
-                                         .where(ReviewCard.learner_id == learner_id)).all())
-    return missed_concepts(attempts, questions, Concepts(notes))
+    return missed_concepts(*answers(store, learner_id), Concepts(notes))

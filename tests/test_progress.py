@@ -5,7 +5,6 @@ it builds on with the passage to reread. On SQLite and PostgreSQL, over the real
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import shutil
 from pathlib import Path
@@ -191,28 +190,40 @@ def _printed(report: dict) -> str:
 
 
 def test_the_api_and_the_command_line_point_back_to_the_prerequisite(corpus_dir, tmp_path) -> None:
-    """`tutor progress` on the command line's learner, and GET /learners/{id}/progress for an
-    API learner, over a copy of the real index."""
+    """`tutor progress` on the command line's learner; GET /learners/{id}/progress for an API
+    learner, and the tutor's answer when they ask about the concept (whole or streamed), over
+    a copy of the real index."""
     from app.api import create_app
     from tests.conftest import local_client
+    from tests.test_api import sse_events
 
     data_dir = tmp_path / "data"
     shutil.copytree(corpus_dir, data_dir)
-    assert tutor(data_dir, "week", "25").returncode == 0
     store = LearnerStore(f"sqlite:///{data_dir / 'tutor.db'}")
-    learner = store.local_learner(dt.date.today())
+    learner = store.local_learner(dt.date.today())  # as `tutor week 25` makes and sets it
+    store.set_week(learner.id, 25, dt.date.today())
     answer_wrong(store, learner.id, on("causal self-attention")[:2])
     printed = tutor(data_dir, "progress")
     assert printed.returncode == 0, printed.stderr
-    assert "Back to the prerequisite" in printed.stdout and "w18-attention.md" in printed.stdout
-    assert "streak 1 day with" in " ".join(printed.stdout.split())
-    report = json.loads(tutor(data_dir, "progress", "--json").stdout)
-    assert report["start_week"] == 25 and report["back_to_prerequisites"][0]["week"] == 18
+    said = " ".join(printed.stdout.split())
+    assert "counted from week 25" in said and "streak 1 day with" in said
+    assert "Back to the prerequisite" in said and "It builds on week 18" in said
+    assert "[notes/w18-attention.md]" in said
 
     with local_client(create_app(Settings(data_dir=data_dir))) as client:
         body = client.post("/learners", json={"name": "Bo", "current_week": 25}).json()
         answer_wrong(store, body["id"], on("causal self-attention")[:2])
-        api = client.get(f"/learners/{body['id']}/progress",
-                         headers={"Authorization": f"Bearer {body['token']}"}).json()
+        auth = {"Authorization": f"Bearer {body['token']}"}
+        api = client.get(f"/learners/{body['id']}/progress", headers=auth).json()
+        asked = client.post("/ask", headers=auth,
+                            json={"question": "What is Causal self-attention?"}).json()
+        elsewhere = client.post("/ask", headers=auth, json={"question": "What is dropout?"}).json()
+        anonymous = client.post("/ask", json={"question": "What is causal self-attention?"}).json()
+        streamed = sse_events(client.post("/ask/stream", headers=auth, json={
+            "question": "Why mask causal self-attention?"}).text)
     assert api["start_week"] == 25
     assert api["back_to_prerequisites"][0]["passage"]["source"] == "notes/w18-attention.md"
+    assert [(b["concept"], b["week"]) for b in asked["back_to"]] == [("causal self-attention", 18)]
+    assert asked["back_to"][0]["passage"]["source"] == "notes/w18-attention.md"
+    assert elsewhere["back_to"] == [] and anonymous["back_to"] == []
+    assert streamed[-1][0] == "done" and streamed[-1][1]["back_to"] == asked["back_to"]

@@ -115,13 +115,19 @@ def back_to_prerequisites(rows: list[dict[str, Any]]) -> None:
                "on an earlier week: reread it, then try again.")
     for row in rows:
         passage = row["passage"]
-        reread = (f" Reread *{passage['heading']}* `[{passage['source']}]`." if passage else "")
         st.markdown(f"- **{row['concept']}** (week {row['concept_week']}): {row['missed']} of "
-                    f"your last {counted(row['answered'], 'answer')} wrong. It builds on "
-                    f"**week {row['week']}**, {row['title']}.{reread}")
+                    f"your last {counted(row['answered'], 'answer')} wrong. {go_back(row)}")
         if passage:
             with st.expander(f"Week {row['week']}: {passage['heading']}"):
                 st.markdown(passage["text"])
+
+
+def go_back(row: dict[str, Any]) -> str:
+    """Where a concept kept missing sends the learner: the week it builds on and, when the
+    index was searched, the passage to reread (cited)."""
+    passage = row["passage"]
+    reread = f" Reread *{passage['heading']}* `[{passage['source']}]`." if passage else ""
+    return f"It builds on **week {row['week']}**, {row['title']}.{reread}"
 
 
 def milestones_and_capstones(data: dict[str, Any]) -> None:
