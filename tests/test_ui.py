@@ -371,7 +371,7 @@ def test_progress_shows_headline_numbers_and_charts(ui) -> None:
 def test_progress_points_a_concept_kept_missing_back_to_its_prerequisite(ui, api_url) -> None:
     """Week 25's eight questions, all answered wrong: two on each of its four concepts, so
     causal self-attention points back to week 18's note, passage and all; the weak spots are
-    concepts, the streak one day."""
+    concepts, the streak one day. Asked about it, the tutor points back to week 18 too."""
     join(ui, week=25)
     who = ui.session_state["learner"]
     auth = {"Authorization": f"Bearer {who['token']}"}
@@ -392,6 +392,13 @@ def test_progress_points_a_concept_kept_missing_back_to_its_prerequisite(ui, api
     assert "- **causal self-attention** · week 25 · 2 wrong answers" in page
     assert {m.label: m.value for m in ui.metric}["Streak"] == "1 day"
     assert "Each point: the share of your quiz answers that were right" in page
+
+    open_tab(ui, "Chat")
+    ui.chat_input(key="question").set_value("What is causal self-attention?").run()
+    assert not ui.exception
+    pointer = ui.chat_message[1].info[0].value  # the tutor says it too, under its answer
+    assert pointer.startswith("You keep missing **causal self-attention**. It builds on "
+                              "**week 18**, Attention mechanisms. Reread")
 
 
 @pytest.mark.slow
