@@ -134,6 +134,12 @@ def accuracy_line(days: list[dict[str, Any]]) -> Text:
           f"{counted(last['answered'], 'answer')} right"), "dim"))
 
 
+def explained(line: str) -> Text:
+    """A table's heading: what it shows, in one line (as wide as the terminal, not the table)."""
+    head, _, rest = line.partition(":")
+    return Text.assemble((head, "bold"), (f":{rest}" if rest else "", "dim"))
+
+
 def back_to_prerequisites(rows: list[dict[str, Any]]) -> RenderableType:
     """For each concept kept missing: the earlier week it builds on and the passage to
     reread, cited by source and heading."""
@@ -170,9 +176,7 @@ def render_progress(report: dict[str, Any]) -> RenderableType:
                           "dim"),
                          ("  ·  streak ", "dim"), (counted(report["streak_days"], "day"), "bold"),
                          (" with a quiz or journal entry in a row", "dim"))
-    weeks = Table(title=f"By week, from week {report['start_week']}: tasks of the week's "
-                  "checklist ticked, quiz answers right, your 1-10 self-rating",
-                  box=box.SIMPLE_HEAD, title_justify="left")
+    weeks = Table(box=box.SIMPLE_HEAD)
     for column in ("week", "tasks done", "quiz accuracy", "self-rating"):
         weeks.add_column(column, justify="right")
     tasks = {row["week"]: f"{row['done']}/{row['total']}" for row in report["completion"]}
@@ -184,7 +188,8 @@ def render_progress(report: dict[str, Any]) -> RenderableType:
     parts: list[RenderableType] = [head, pace_line(report["pace"])]
     if days:
         parts.append(accuracy_line(days))
-    parts.append(weeks)
+    parts += [explained(f"By week, from week {report['start_week']}: tasks of the week's "
+                        "checklist ticked, quiz answers right, your 1-10 self-rating"), weeks]
     if report["replans"]:
         parts.append(Text("Re-planned: " + "; ".join(
             f"{r['made_on']} week {r['from_week']} → {r['to_week']}" for r in report["replans"]),
@@ -198,13 +203,13 @@ def render_progress(report: dict[str, Any]) -> RenderableType:
         parts.append(Text(f"Q{row['quarter']} capstone {row['title']}: "
                           f"{row['deliverables_done']}/{row['deliverables']} deliverables{score}"))
     if report["weak_concepts"]:
-        weak = Table(title="Missed most (ask the tutor about these): the concept, the week that "
-                     "teaches it, wrong answers on it", box=box.SIMPLE_HEAD, title_justify="left")
+        weak = Table(box=box.SIMPLE_HEAD)
         for column in ("concept", "week", "missed"):
             weak.add_column(column)
         for row in report["weak_concepts"]:
             weak.add_row(row["concept"], str(row["week"]), str(row["missed"]))
-        parts.append(weak)
+        parts += [explained("Missed most (ask the tutor about these): the concept, the week "
+                            "that teaches it, wrong answers on it"), weak]
     if report["back_to_prerequisites"]:
         parts.append(back_to_prerequisites(report["back_to_prerequisites"]))
     return Group(*parts)
