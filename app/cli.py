@@ -1023,14 +1023,14 @@ def milestone(
     records = MilestoneRecords(store)
     try:
         if take_quiz and as_json:
-            missed = weak_spots(store, learner.id, curriculum)
+            missed = weak_spots(store, learner.id, read_notes())
             print_json([q.to_dict() for q in milestone_quiz(read_notes(), month, missed, n=n,
                                                             seed=random.random())])
             return
         for item in tick or []:
             records.tick(learner.id, month, item, not undo, curriculum)
         if take_quiz:
-            quiz_id, questions = records.new_quiz(learner.id, month, read_notes(), curriculum,
+            quiz_id, questions = records.new_quiz(learner.id, month, read_notes(),
                                                   n=n, kinds=KINDS, seed=random.random())
             right = ask_in_turn(questions, settings, QuizRecords(store), learner.id, quiz_id,
                                 self_rate=False)
@@ -1047,20 +1047,27 @@ def milestone(
 @app.command("progress")
 def progress_(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
     """Your progress: where you stand against the plan (ahead or behind, finish date, next
-    capstone), tasks done per week, quiz accuracy, self-ratings, your streak of active days,
-    and the concepts you miss most (worth asking the tutor about).
+    capstone), tasks done per week from the week you started in, quiz accuracy, self-ratings,
+    your streak of active days, the concepts you miss most and, for a concept you keep missing
+    (2 of your last 3 answers on it wrong), the earlier week it builds on with the passage of
+    the notes to reread.
 
     [dim]Examples:[/dim]
-      tutor progress          tables and a sparkline of daily accuracy
+      tutor progress          tables, daily accuracy as a sparkline, what to reread
       tutor progress --json   the same data as GET /learners/{id}/progress
     """
     import datetime as dt
 
+    from app.prerequisites import PrerequisitePassages
     from app.progress import progress
     from app.render import render_progress
+    from app.retrieval import Retriever
+    from ingest.notes import read_notes
 
-    store, learner = local_learner(settings_for(data_dir))
-    report = progress(store, learner, load_curriculum(), dt.date.today())
+    settings = settings_for(data_dir)
+    store, learner = local_learner(settings)
+    report = progress(store, learner, load_curriculum(), dt.date.today(), read_notes(),
+                      PrerequisitePassages(lambda: Retriever.from_settings(settings)))
     if as_json:
         print_json(report)
     else:

@@ -48,13 +48,13 @@ class MilestoneRecords:
             session.add(row)
         return row
 
-    def new_quiz(self, learner_id: int, month: int, notes: list[Note], curriculum: Curriculum,
-                 n: int, kinds: tuple[str, ...], seed: int | str) -> tuple[str, list[Question]]:
+    def new_quiz(self, learner_id: int, month: int, notes: list[Note], n: int,
+                 kinds: tuple[str, ...], seed: int | str) -> tuple[str, list[Question]]:
         """Draw the month's milestone quiz toward the learner's weak spots and keep it as the
         month's (a retake replaces the one before; its answers stay in progress and reviews).
         Questions seen before may come back: a milestone reviews the month. Returns the quiz's
         id, for answering as any quiz is answered, and its questions."""
-        missed = weak_spots(self.store, learner_id, curriculum)
+        missed = weak_spots(self.store, learner_id, notes)
         questions = milestone_quiz(notes, month, missed, n=n, kinds=kinds, seed=seed)
         quiz_id = QuizRecords(self.store).save(learner_id, month_weeks(month)[-1], questions)
         with self.sessions.begin() as session:

@@ -1,7 +1,8 @@
 """A learner's progress at a glance: what the Progress tab and `tutor progress` show.
 
 Pure summarising over what the learner store holds; no numbers are invented for weeks the
-learner has not reached.
+learner has not reached, nor for the weeks before the one they started in (a learner who joins
+in week 18 is counted from week 18).
 """
 
 from __future__ import annotations
@@ -14,36 +15,53 @@ from sqlalchemy import select
 
 from app.capstone_work import CapstoneRecords
 from app.learners import (
-    Attempt,
     JournalEntry,
     Learner,
     LearnerStore,
-    ReviewCard,
     TaskTick,
+    schedule_of,
     week_on,
 )
 from app.milestone_records import MilestoneRecords
+from app.prerequisites import PrerequisitePassages, for_learner
 from app.rubric import rubric
 from app.schedules import Schedules
-from app.weak_spots import missed_concepts
+from app.weak_spots import Concepts, answers, missed_concepts
 from ingest.curriculum import Curriculum
+from ingest.notes import Note
 
 
-def progress(store: LearnerStore, learner: Learner, curriculum: Curriculum,
-             today: dt.date) -> dict[str, Any]:
-    current = week_on(learner, today)
+def start_week(learner: Learner, weeks_been_in: set[int]) -> int:
+    """The week the learner's progress counts from: the lowest of their schedule's week (the
+    week they joined in, set or re-planned to; 1 when they never set one) and the weeks they
+    have been in since (ticked, answered, rated, written about, re-planned from)."""
+    return min({schedule_of(learner).week, *weeks_been_in})
+
+
+def progress(store: LearnerStore, learner: Learner, curriculum: Curriculum, today: dt.date,
+             notes: list[Note], passages: PrerequisitePassages) -> dict[str, Any]:
+    """The learner's progress on `today` (their local date), as `GET /learners/{id}/progress`
+    returns it. `notes` say which concept each question tests and which weeks a week builds
+    on; `passages` finds the passage to reread for a concept kept missing (it opens the
+    index only then)."""
     with store.sessions() as session:
         ticks = session.execute(select(TaskTick.week, TaskTick.done)
                                 .where(TaskTick.learner_id == learner.id)).all()
-        attempts = list(session.scalars(select(Attempt).where(Attempt.learner_id == learner.id)
-                                        .order_by(Attempt.created_at, Attempt.id)))
-        journal_days = set(session.scalars(select(JournalEntry.created_at)
-                                           .where(JournalEntry.learner_id == learner.id)))
-        questions = dict(session.execute(select(ReviewCard.question_id, ReviewCard.question)
-                                         .where(ReviewCard.learner_id == learner.id)).all())
+        journal = session.execute(select(JournalEntry.week, JournalEntry.created_at)
+                                  .where(JournalEntry.learner_id == learner.id)).all()
+    answered = answers(store, learner.id)
+    attempts, questions = answered
+    schedules = Schedules(store)
+    pace = schedules.report(learner, curriculum, today)
+    replans = schedules.history(learner.id)
+    ratings = store.ratings(learner.id)
+    current = week_on(learner, today)
+    start = start_week(learner, {w for w, _ in ticks} | {a.week for a in attempts}
+                       | {w for w, _ in journal} | set(ratings)
+                       | {r.from_week for r in replans})
     done_by_week: Counter[int] = Counter(week for week, done in ticks if done)
     completion = []
-    for number in range(1, current + 1):
+    for number in range(start, max(current, pace.position_week) + 1):
         plan = curriculum.week(number)
         total = len(plan.week.fields()) if plan.week else 0
         if total:
@@ -54,13 +72,13 @@ def progress(store: LearnerStore, learner: Learner, curriculum: Curriculum,
     for attempt in attempts:
         by_day[attempt.created_at.date().isoformat()].append(attempt.correct)
         by_week[attempt.week].append(attempt.correct)
-    missed = missed_concepts(attempts, questions, curriculum)
-    active_days = {a.created_at.date() for a in attempts} | {d.date() for d in journal_days}
-    schedules = Schedules(store)
+    missed = missed_concepts(attempts, questions, Concepts(notes))
+    active_days = {a.created_at.date() for a in attempts} | {day.date() for _, day in journal}
     return {
         "current_week": current,
-        "pace": schedules.report(learner, curriculum, today).to_dict(),
-        "replans": [record.to_dict() for record in schedules.history(learner.id)],
+        "start_week": start,
+        "pace": pace.to_dict(),
+        "replans": [record.to_dict() for record in replans],
         "milestones": MilestoneRecords(store).summaries(learner.id, curriculum),
         "capstones": CapstoneRecords(store).summaries(
             learner.id, [rubric(c, curriculum) for c in curriculum.capstones]),
@@ -69,10 +87,12 @@ def progress(store: LearnerStore, learner: Learner, curriculum: Curriculum,
                                  for day, r in sorted(by_day.items())],
         "quiz_accuracy_by_week": [{"week": w, "answered": len(r), "accuracy": round(sum(r) / len(r), 3)}
                                   for w, r in sorted(by_week.items())],
-        "self_ratings": [{"week": w, "rating": r} for w, r in sorted(store.ratings(learner.id).items())],
+        "self_ratings": [{"week": w, "rating": r} for w, r in sorted(ratings.items())],
         "streak_days": streak(active_days, today),
         "weak_concepts": [{"concept": concept, "week": w, "missed": n}
                           for (w, concept), n in missed.most_common(5)],
+        "back_to_prerequisites": [b.to_dict() for b in for_learner(
+            answered, notes, passages)],
     }
 
 

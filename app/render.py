@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from app.wording import counted
 from ingest.curriculum import FIELD_LABELS, Curriculum, Item, WeekPlan
 
 
@@ -106,8 +107,8 @@ def sparkline(values: list[float]) -> str:
 def pace_line(pace: dict[str, Any]) -> Text:
     """One line on where the learner stands: ahead or behind, finish, next capstone."""
     n = abs(pace["weeks_ahead"])
-    status = {"ahead": (f"{n} week{'s' if n != 1 else ''} ahead", "green"),
-              "behind": (f"{n} week{'s' if n != 1 else ''} behind", "yellow"),
+    status = {"ahead": (f"{counted(n, 'week')} ahead", "green"),
+              "behind": (f"{counted(n, 'week')} behind", "yellow"),
               "on track": ("on track", "green"),
               "finished": ("finished the plan", "green"),
               "not started": (f"starting {pace['schedule_since']}", "cyan")}[pace["status"]]
@@ -119,19 +120,63 @@ def pace_line(pace: dict[str, Any]) -> Text:
     capstone = pace["next_capstone"]
     if capstone:
         line.append(f"  ·  Q{capstone['quarter']} capstone due {capstone['due_on']} "
-                    f"({capstone['weeks_left']} plan weeks left)", style="dim")
+                    f"({counted(capstone['weeks_left'], 'plan week')} left)", style="dim")
     return line
 
 
+def accuracy_line(days: list[dict[str, Any]]) -> Text:
+    """Daily quiz accuracy as a sparkline, with what it shows said in words."""
+    last = days[-1]
+    return Text.assemble(
+        ("Quiz accuracy per day you took a quiz, oldest first (▁ none right, █ all right): ",
+         "dim"), (sparkline([d["accuracy"] for d in days]), "bold"),
+        ((f"  ·  {last['day']}: {last['accuracy']:.0%} of "
+          f"{counted(last['answered'], 'answer')} right"), "dim"))
+
+
+def explained(line: str) -> Text:
+    """A table's heading: what it shows, in one line (as wide as the terminal, not the table)."""
+    head, _, rest = line.partition(":")
+    return Text.assemble((head, "bold"), (f":{rest}" if rest else "", "dim"))
+
+
+def back_to_prerequisites(rows: list[dict[str, Any]]) -> RenderableType:
+    """For each concept kept missing: the earlier week it builds on and the passage to
+    reread, cited by source and heading."""
+    parts: list[RenderableType] = [Text(
+        "Back to the prerequisite: concepts you keep missing, and the earlier week they build on",
+        style="bold")]
+    for row in rows:
+        line = Text.assemble(
+            ("• ", "dim"), (row["concept"], "bold"),
+            f" (week {row['concept_week']}): {row['missed']} of your last "
+            f"{counted(row['answered'], 'answer')} wrong. It builds on week {row['week']}, ",
+            (row["title"], "italic"), ".")
+        passage = row["passage"]
+        if passage:
+            line.append(f" Reread “{passage['heading']}” [{passage['source']}]:")
+            parts += [line, Text(shorten(passage["text"]), style="dim")]
+        else:
+            parts.append(line)
+    return Group(*parts)
+
+
+def shorten(text: str, limit: int = 320) -> str:
+    """A passage's first `limit` characters or so, cut at a word, for a glance in the terminal."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0] + " …"
+
+
 def render_progress(report: dict[str, Any]) -> RenderableType:
-    """What `tutor progress` prints: the report of `app.progress.progress` as tables."""
+    """What `tutor progress` prints: the report of `app.progress.progress` as tables, each
+    with a line on what it shows."""
     days = report["quiz_accuracy_by_day"]
     head = Text.assemble(("Week ", "dim"), (str(report["current_week"]), "bold"),
-                         ("  ·  streak ", "dim"), (f"{report['streak_days']} days", "bold"))
-    if days:
-        head.append(f"  ·  daily accuracy {sparkline([d['accuracy'] for d in days])} "
-                    f"(last {days[-1]['accuracy']:.0%} of {days[-1]['answered']})")
-    weeks = Table(title="By week", box=box.SIMPLE_HEAD, title_justify="left")
+                         (f" (counted from week {report['start_week']}, where you started)",
+                          "dim"),
+                         ("  ·  streak ", "dim"), (counted(report["streak_days"], "day"), "bold"),
+                         (" with a quiz or journal entry in a row", "dim"))
+    weeks = Table(box=box.SIMPLE_HEAD)
     for column in ("week", "tasks done", "quiz accuracy", "self-rating"):
         weeks.add_column(column, justify="right")
     tasks = {row["week"]: f"{row['done']}/{row['total']}" for row in report["completion"]}
@@ -140,7 +185,11 @@ def render_progress(report: dict[str, Any]) -> RenderableType:
     ratings = {row["week"]: str(row["rating"]) for row in report["self_ratings"]}
     for week in sorted(tasks.keys() | accuracy.keys() | ratings.keys()):
         weeks.add_row(str(week), tasks.get(week, ""), accuracy.get(week, ""), ratings.get(week, ""))
-    parts: list[RenderableType] = [head, pace_line(report["pace"]), weeks]
+    parts: list[RenderableType] = [head, pace_line(report["pace"])]
+    if days:
+        parts.append(accuracy_line(days))
+    parts += [explained(f"By week, from week {report['start_week']}: tasks of the week's "
+                        "checklist ticked, quiz answers right, your 1-10 self-rating"), weeks]
     if report["replans"]:
         parts.append(Text("Re-planned: " + "; ".join(
             f"{r['made_on']} week {r['from_week']} → {r['to_week']}" for r in report["replans"]),
@@ -154,13 +203,15 @@ def render_progress(report: dict[str, Any]) -> RenderableType:
         parts.append(Text(f"Q{row['quarter']} capstone {row['title']}: "
                           f"{row['deliverables_done']}/{row['deliverables']} deliverables{score}"))
     if report["weak_concepts"]:
-        weak = Table(title="Missed most (ask the tutor about these)", box=box.SIMPLE_HEAD,
-                     title_justify="left")
+        weak = Table(box=box.SIMPLE_HEAD)
         for column in ("concept", "week", "missed"):
             weak.add_column(column)
         for row in report["weak_concepts"]:
             weak.add_row(row["concept"], str(row["week"]), str(row["missed"]))
-        parts.append(weak)
+        parts += [explained("Missed most (ask the tutor about these): the concept, the week "
+                            "that teaches it, wrong answers on it"), weak]
+    if report["back_to_prerequisites"]:
+        parts.append(back_to_prerequisites(report["back_to_prerequisites"]))
     return Group(*parts)
 
 

@@ -17,6 +17,7 @@ from app.quiz import QuizError, grade
 from ingest.curriculum import load_curriculum
 from ingest.notes import read_notes
 from tests.conftest import new_learner, tutor
+from tests.test_progress import WITHOUT_INDEX
 
 CURRICULUM = load_curriculum()
 NOTES = read_notes()
@@ -81,7 +82,7 @@ def test_milestone_results_are_kept_by_week_in_progress_and_reviews(database_url
     learner, _ = store.create("Ada", dt.date(2026, 1, 5))
     records = MilestoneRecords(store)
     assert records.status(learner.id, 2, CURRICULUM)["quiz"] is None
-    quiz_id, questions = records.new_quiz(learner.id, 2, NOTES, CURRICULUM, n=4,
+    quiz_id, questions = records.new_quiz(learner.id, 2, NOTES, n=4,
                                           kinds=("mcq", "cloze"), seed=1)
     answer_all(store, learner.id, quiz_id, questions, right=3)
     records.tick(learner.id, 2, "coding-challenge-completion", True, CURRICULUM)
@@ -91,7 +92,7 @@ def test_milestone_results_are_kept_by_week_in_progress_and_reviews(database_url
     assert {i["id"]: i["done"] for i in status["checklist"]} == {
         "technical-concept-quiz": True, "coding-challenge-completion": True,
         "project-milestone-review": False, "peer-feedback-session": False}
-    report = progress(store, learner, CURRICULUM, dt.date(2026, 3, 2))
+    report = progress(store, learner, CURRICULUM, dt.date(2026, 3, 2), NOTES, WITHOUT_INDEX)
     assert report["milestones"] == [{"month": 2, "title": "Neural Networks from Scratch",
                                      "quiz_score": 0.75, "answered": 4, "questions": 4,
                                      "items_done": 2, "items": 4, "done": False}]

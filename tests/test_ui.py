@@ -358,11 +358,47 @@ def test_progress_shows_headline_numbers_and_charts(ui) -> None:
     ui.checkbox(key="task-3-assignment").check().run()
     open_tab(ui, "Progress")
     metrics = {m.label: m.value for m in ui.metric}
-    assert metrics["Current week"] == "3" and metrics["Tasks done"].startswith("1 of ")
+    assert metrics["Current week"] == "3" and metrics["Tasks done"] == "1 of 4"  # week 3 only
+    assert metrics["Streak"] == "0 days"
     [completion] = charts(ui)  # no quiz or rating yet: their charts are hints instead
     assert completion["encoding"]["x"]["field"] == "week"
+    assert "Each bar: the share of that week's checklist you have ticked, from week 3" in texts(ui)
     assert "Take a quiz to start this chart" in texts(ui)
     assert "Rate your week in the Journal tab" in texts(ui)
+
+
+@pytest.mark.slow
+def test_progress_points_a_concept_kept_missing_back_to_its_prerequisite(ui, api_url) -> None:
+    """Week 25's eight questions, all answered wrong: two on each of its four concepts, so
+    causal self-attention points back to week 18's note, passage and all; the weak spots are
+    concepts, the streak one day. Asked about it, the tutor points back to week 18 too."""
+    join(ui, week=25)
+    who = ui.session_state["learner"]
+    auth = {"Authorization": f"Bearer {who['token']}"}
+    base = f"{api_url}/learners/{who['id']}"
+    quiz = httpx.post(f"{base}/quizzes", json={"week": 25, "n": 8},
+                      headers=auth, timeout=TIMEOUT).json()
+    for question in quiz["questions"]:
+        httpx.post(f"{base}/quizzes/{quiz['quiz_id']}/answers", headers=auth, timeout=TIMEOUT,
+                   json={"question_id": question["id"], "response": "wrong on purpose"})
+    open_tab(ui, "Progress")
+    assert not ui.exception
+    page = texts(ui)
+    assert "Back to the prerequisite" in page
+    assert "**causal self-attention** (week 25): 2 of your last 2 answers wrong. It builds on " \
+           "**week 18**, Attention mechanisms." in page
+    assert "`[notes/w18-attention.md]`" in page
+    assert any(e.label.startswith("Week 18: Attention mechanisms") for e in ui.expander)
+    assert "- **causal self-attention** · week 25 · 2 wrong answers" in page
+    assert {m.label: m.value for m in ui.metric}["Streak"] == "1 day"
+    assert "Each point: the share of your quiz answers that were right" in page
+
+    open_tab(ui, "Chat")
+    ui.chat_input(key="question").set_value("What is causal self-attention?").run()
+    assert not ui.exception
+    pointer = ui.chat_message[1].info[0].value  # the tutor says it too, under its answer
+    assert pointer.startswith("You keep missing **causal self-attention**. It builds on "
+                              "**week 18**, Attention mechanisms. Reread")
 
 
 @pytest.mark.slow

@@ -20,8 +20,10 @@ from app.api.services import Services
 from app.learners import ConversationLog, Learner, NotFound, week_on
 from app.llm import LLMError
 from app.model_gate import ModelBusy, call_for, stream_for
+from app.prerequisites import PrerequisitePassages, for_learner
 from app.store import StoreError
 from app.tutor import HISTORY_TURNS
+from app.weak_spots import answers
 from ingest.curriculum import LAST_WEEK
 
 router = APIRouter()
@@ -31,9 +33,10 @@ def _event(name: str, data: Any) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def _sse(position: int,
-               events: AsyncGenerator[tuple[str, Any]]) -> AsyncGenerator[str]:
-    """`queued` at once (how many are ahead), then the answer's events as they come."""
+async def _sse(position: int, events: AsyncGenerator[tuple[str, Any]],
+               back: list[dict[str, Any]]) -> AsyncGenerator[str]:
+    """`queued` at once (how many are ahead), then the answer's events as they come; `back`
+    goes with the whole answer as its `back_to`."""
     yield _event("queued", {"position": position})
     async with aclosing(events):
         try:
@@ -41,7 +44,7 @@ async def _sse(position: int,
                 if name == "token":
                     yield _event("token", {"text": data})
                 elif name == "answer":
-                    answer = data.to_dict()
+                    answer = {**data.to_dict(), "back_to": back}
                     yield _event("citations", answer["citations"])
                     yield _event("done", answer)
         except (LLMError, StoreError) as exc:
@@ -95,19 +98,31 @@ def asking(request: AskRequest, learner: Learner | None, svc: Services) -> dict[
             raise HTTPException(status_code=404, detail=str(exc)) from exc
     return dict(week=week, filters=request.filters(week), memory=memory)
 
+def back_to(question: str, learner: Learner | None, svc: Services) -> list[dict[str, Any]]:
+    """For a learner who keeps missing a concept the question names: the earlier week it
+    builds on and the passage to reread (`app.prerequisites`); empty for anyone else."""
+    if learner is None:
+        return []
+    return [b.to_dict() for b in for_learner(answers(svc.learners, learner.id), svc.notes,
+                                             PrerequisitePassages(lambda: svc.retriever),
+                                             about=question)]
+
 @router.post("/ask", dependencies=[rate_limited("questions")])
 async def ask(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> dict[str, Any]:
     """Answer a question from the course material, with inline [n] citations.
 
-    With a learner's token: their week (unless `week` is given) and their saved history.
-    The model answers one question at a time: 503 with Retry-After when the queue is full
+    With a learner's token: their week (unless `week` is given) and their saved history,
+    and `back_to`: for a concept the question names that the learner keeps missing, the
+    earlier week it builds on and the passage to reread (as in GET .../progress). The model
+    answers one question at a time: 503 with Retry-After when the queue is full
     or this question's turn does not come in time."""
 
     def answer() -> dict[str, Any]:
         require_index(svc)
-        return svc.tutor.ask(request.question, mode=request.mode,
-                             conversation_id=request.conversation_id,
-                             **asking(request, learner, svc)).to_dict()
+        found = svc.tutor.ask(request.question, mode=request.mode,
+                              conversation_id=request.conversation_id,
+                              **asking(request, learner, svc)).to_dict()
+        return {**found, "back_to": back_to(request.question, learner, svc)}
 
     try:
         return await call_for(svc.gate, answer)
@@ -122,14 +137,14 @@ def ask_stream(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> Stre
     503 with Retry-After when the model's queue is full. Afterwards, an `error` event
     carries a model failure, or a turn that did not come in time (with `retry_after`).
     Hanging up stops the answer and frees the model. A learner's token works as for
-    POST /ask."""
+    POST /ask (`back_to` comes with `done`)."""
     require_index(svc)
     how = asking(request, learner, svc)
     position = svc.gate.admit()
     tutor = svc.tutor
     events = stream_for(svc.gate, lambda: tutor.stream(
         request.question, mode=request.mode, conversation_id=request.conversation_id, **how))
-    return EventStream(_sse(position, events))
+    return EventStream(_sse(position, events, back_to(request.question, learner, svc)))
 
 
 # -- conversations -----------------------------------------------------------------------

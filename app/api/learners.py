@@ -18,6 +18,7 @@ from app.api.schemas import (
     WeekChoice,
 )
 from app.learners import NotFound, week_on
+from app.prerequisites import PrerequisitePassages
 from app.progress import progress
 from ingest.curriculum import LAST_WEEK, WeekOutOfRange
 
@@ -85,6 +86,8 @@ def journal(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]:
 def learner_progress(learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep,
                      today: TodayDep) -> dict[str, Any]:
     """Completion per week, quiz accuracy over time and per week, self-ratings, streak,
-    the concepts missed most (worth revisiting with the tutor), your pace against the plan
-    (as GET /learners/{id}/pace) and your re-plans."""
-    return progress(svc.learners, learner, cur, today)
+    the concepts missed most (worth revisiting with the tutor), the prerequisite week and
+    passage to reread for each concept you keep missing, your pace against the plan (as
+    GET /learners/{id}/pace) and your re-plans. Counted from the week you started in."""
+    return progress(svc.learners, learner, cur, today, svc.notes,
+                    PrerequisitePassages(lambda: svc.retriever))

@@ -26,14 +26,14 @@ def milestone(month: Month, learner: LearnerDep, svc: ServicesDep,
     return svc.milestones.status(learner.id, month, cur)
 
 @router.post("/learners/{learner_id}/milestones/{month}/quiz", status_code=201)
-def milestone_quiz(month: Month, body: MilestoneQuizIn, learner: LearnerDep, svc: ServicesDep,
-                   cur: CurriculumDep) -> dict[str, Any]:
+def milestone_quiz(month: Month, body: MilestoneQuizIn, learner: LearnerDep,
+                   svc: ServicesDep) -> dict[str, Any]:
     """A milestone quiz over the month: every week has a question, the rest lean toward the
     concepts you have missed. Answer it at POST /learners/{id}/quizzes/{quiz_id}/answers:
     results count in progress and missed questions come back in reviews."""
     try:
         quiz_id, questions = svc.milestones.new_quiz(
-            learner.id, month, svc.notes, cur, n=body.n, kinds=tuple(body.kinds),
+            learner.id, month, svc.notes, n=body.n, kinds=tuple(body.kinds),
             seed=f"{learner.id}-{dt.datetime.now().isoformat()}")
     except QuizError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc

@@ -15,6 +15,7 @@ import streamlit as st
 
 from app.ui import session
 from app.ui.client import Api, ApiError
+from app.ui.progress import go_back
 from app.ui.session import reported
 
 MODES = {"explain": ":material/school: Explain", "socratic": ":material/psychology: Socratic",
@@ -119,6 +120,7 @@ def ask(api: Api, question: str, week: int, mode: str) -> None:
         answer = stream_into(placeholder, session.learner_api(api).stream_answer(payload))
         placeholder.markdown(answer["answer"])  # the streamed text, without the cursor
         render_citations(answer["citations"])
+        render_back_to(answer.get("back_to", []))
         st.session_state["conversation_id"] = answer["conversation_id"]
         st.session_state["chat"] += [
             {"role": "user", "content": question},
@@ -150,6 +152,13 @@ def render_citations(citations: list[dict[str, Any]]) -> None:
             st.markdown("\n".join(f"> {line}" for line in c["snippet"].splitlines()))
             if c.get("url"):
                 st.markdown(f":material/open_in_new: [Open the source]({c['url']})")
+
+
+def render_back_to(pointers: list[dict[str, Any]]) -> None:
+    """Under an answer on a concept the learner keeps missing: the earlier week to go back
+    to, and the passage to reread."""
+    for row in pointers:
+        st.info(f"You keep missing **{row['concept']}**. {go_back(row)}", icon=":material/undo:")
 
 
 def topic_week(turn: dict[str, Any], week: int) -> int:
