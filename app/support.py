@@ -5,7 +5,8 @@ dividing by sqrt(d_k): the words are there, the claim is not. A sentence a model
 only when all of these hold against one window of one or two consecutive source sentences:
 - meaning: the sentence embeddings agree (cosine >= `MIN_AGREEMENT`);
 - words: most of its content words are in the passage (`app.citations.support`);
-- numbers and formulas: every number and every inline formula it states is in the passage;
+- numbers and formulas: every number and every inline formula it states is in the passage,
+  and a number said in words ("biased toward one") is in the windows closest to it in meaning;
 - negation: it negates exactly when the source window does.
 """
 
@@ -23,6 +24,7 @@ from app.sources import statements
 Embed = Callable[[list[str]], np.ndarray]
 MIN_AGREEMENT = 0.7  # cosine of all-MiniLM-L6-v2 between a sentence and its source window
 MIN_WORDS = 0.5  # share of content words the passage must contain
+NEAR_AGREEMENT = 0.1  # windows this close to the best one say the same thing (for numbers)
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)*(?![\w])")
 _INLINE_MATH = re.compile(r"\$([^$\n]+)\$")
 _NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|cannot|without)\b|n't\b", re.I)
@@ -30,6 +32,31 @@ _NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|cannot|without)\b|n't\
 
 def numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
+
+
+_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+          "eleven", "twelve")
+# A spelled number, not inside a compound ("one-hot", "zero-shot" are names, not counts)
+_NUMBER_WORD = re.compile(r"(\w+\s+)?(?<![\w-])(" + "|".join(_WORDS) + r")(?![\w-])"
+                          r"(\s+(?:of|another)\b)?", re.I)
+# "the one that", "each one", "no one", "one of them", "one another": a pronoun, not a count
+_PRONOUN_BEFORE = {"the", "each", "any", "no", "which", "every", "this", "that", "someone"}
+
+
+def _prose(text: str) -> str:
+    """The text without its inline formulas (the 1 of $1 - \\beta^t$ is no count)."""
+    return _INLINE_MATH.sub(" ", text)
+
+
+def spelled_numbers(text: str) -> set[str]:
+    """The numbers a text says in words (zero to twelve) and in digits, as digits: what a
+    claim's "toward one" must find in its source's "toward zero" to agree."""
+    found = set()
+    for before, word, after in _NUMBER_WORD.findall(text):
+        if word.lower() == "one" and (before.strip().lower() in _PRONOUN_BEFORE or after):
+            continue
+        found.add(str(_WORDS.index(word.lower())))
+    return found
 
 
 def formulas(text: str) -> set[str]:
@@ -69,7 +96,10 @@ def check(sentence: str, passages: list[str], embed: Embed) -> Verdict:
     source = passages[passage]
     if support(claim, source) < MIN_WORDS:
         return Verdict(False, passage, float(agreement[best]), "its words are not the source's")
-    if not numbers(claim) <= numbers(source):
+    agreeing = " ".join(w for (i, w), a in zip(pool, agreement, strict=True)
+                        if i == passage and a >= agreement[best] - NEAR_AGREEMENT)
+    if not numbers(claim) <= numbers(source) or not (
+            spelled_numbers(claim) <= spelled_numbers(agreeing) | numbers(_prose(agreeing))):
         return Verdict(False, passage, float(agreement[best]), "a number the source does not give")
     if not formulas(claim) <= formulas(source):
         return Verdict(False, passage, float(agreement[best]), "a formula the source does not give")

@@ -142,6 +142,17 @@ def test_the_support_check_rejects_a_wrong_claim_made_of_the_sources_words(embed
     assert not unrelated.supported
 
 
+def test_a_number_said_in_words_must_be_the_sources(embedder) -> None:
+    adam = ("## Bias correction\nAdam's moving averages start at zero, so early on they are "
+            "biased toward zero; bias correction divides by $1 - \\beta^t$ to remove it.")
+    right = check("Adam's moving averages are biased toward zero early on.", [adam],
+                  embedder.embed)
+    wrong = check("Adam's moving averages are biased toward one early on.", [adam],
+                  embedder.embed)
+    assert right.supported, right
+    assert not wrong.supported and wrong.reason == "a number the source does not give"
+
+
 def test_a_quote_is_checked_against_the_same_plain_text_it_was_cut_from(embedder) -> None:
     passage = ("## Attention\nThe transformer is described in the [attention paper]"
                "(https://arxiv.org/abs/1706.03762) [12], which replaced recurrence with "
