@@ -67,6 +67,7 @@ def signed_in(api: Api, who: dict[str, Any]) -> None:
         st.markdown(f":material/account_circle: **{who['name']}**  \n"
                     f"<small>On week {who['current_week']} of {LAST_WEEK}</small>",
                     unsafe_allow_html=True)
+        due_count(session.learner_api(api))
         key = st.session_state.get("new_key")
         if key:
             st.caption("Your sign-in key, shown this once. Keep it to sign in on another "
@@ -78,6 +79,17 @@ def signed_in(api: Api, who: dict[str, Any]) -> None:
         if st.button("Sign out", icon=":material/logout:", key="sign_out", width="stretch"):
             session.sign_out()
             st.rerun()
+
+
+def due_count(api: Api) -> None:
+    """How many reviews are due now, and when the next one is (fetched once per rerun)."""
+    try:
+        summary = api.get(session.path("/reviews/summary"))
+    except ApiError:
+        return  # the Reviews tab says what went wrong
+    icon = ":material/notifications_active:" if summary["due_now"] else ":material/event:"
+    st.caption(f"{icon} {summary['text']}", help="Open the Reviews tab to review; FSRS picks "
+               "the moment you are about to forget.")
 
 
 def week_picker(api: Api) -> int:
