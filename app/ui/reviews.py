@@ -166,7 +166,15 @@ def save_card(api: Api, card: dict[str, Any]) -> None:
         made = api.post(session.path("/cards"), card)
         st.session_state.pop("reviews", None)  # it is due now
         st.session_state.pop("review_summary", None)
-        st.toast(f"Card made: due now in Reviews ({made['front'][:40]})", icon=":material/style:")
+        st.session_state["card_made"] = made["front"]
+        st.rerun()  # the sidebar's due count, drawn before this, counts it
+
+
+def card_made_toast() -> None:
+    """Says a card was made, on the run after it was (which redrew the due count)."""
+    made = st.session_state.pop("card_made", None)
+    if made:
+        st.toast(f"Card made, due now in Reviews: {made[:60]}", icon=":material/style:")
 
 
 def edit_card(api: Api, card: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from app.ui import session
 from app.ui.client import Api, ApiError
+from app.ui.reviews import card_made_toast
 from app.ui.session import reported
 from ingest.curriculum import LAST_WEEK
 
@@ -87,6 +88,7 @@ def due_count(api: Api) -> None:
         summary = api.get(session.path("/reviews/summary"))
     except ApiError:
         return  # the Reviews tab says what went wrong
+    card_made_toast()
     icon = ":material/notifications_active:" if summary["due_now"] else ":material/event:"
     st.caption(f"{icon} {summary['text']}", help="Open the Reviews tab to review; FSRS picks "
                "the moment you are about to forget.")
