@@ -106,10 +106,15 @@ def own_card(api: Api, card: dict[str, Any], results: dict[str, Any], current: b
             return
         st.markdown(shown["back"])
         if "next_review" in shown:
-            st.caption(f":material/event: next review {shown['next_review'][:16]} UTC")
+            st.caption(f":material/event: next review {minute(shown['next_review'])}")
             return
     rate_keys(card["id"], results, RATINGS, lambda rating: api.post(
         session.path(f"/cards/{card['id']}/rating"), {"rating": rating}))
+
+
+def minute(moment: str) -> str:
+    """An ISO UTC time to the minute, as read: "2026-11-30 02:16 UTC"."""
+    return f"{moment[:16].replace('T', ' ')} UTC"
 
 
 def rate_keys(card_id: str, results: dict[str, Any], ratings: Any, rate: Any) -> None:
@@ -194,7 +199,7 @@ def edit_card(api: Api, card: dict[str, Any]) -> None:
                     api.delete(session.path(f"/cards/{card['id']}"))
                     refresh()
                     st.rerun()
-        st.caption(f"Due {card['due'][:16]} UTC · from {card['source']}")
+        st.caption(f"Due {minute(card['due'])} · from {card['source']}")
 
 
 def change(api: Api, card: dict[str, Any], fields: dict[str, Any]) -> None:
