@@ -21,7 +21,7 @@ from app import spaced
 from evals.review_log import LEARNER, simulated_log
 
 LEARNERS = {"own memory": LEARNER, "memory = defaults": tuple(DEFAULT_PARAMETERS)}
-DAYS = (60, 120)
+DAYS = (60, 120, 240)
 SEEDS = (0, 1, 2)
 
 

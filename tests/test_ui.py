@@ -278,7 +278,7 @@ def test_quiz_me_needs_a_learner(ui) -> None:
 def test_a_quiz_answer_gets_immediate_feedback_quoting_its_source(ui) -> None:
     join(ui, week=18)
     open_tab(ui, "Quiz")
-    assert "Nothing due" in texts(ui)
+    assert "No cards yet" in texts(ui)  # the sidebar's due count; reviews have their tab
     ui.button(key="start_quiz").click().run()
     questions = ui.session_state["quiz"]["questions"]
     assert len(questions) == 5 and all("answer" not in q for q in questions)
@@ -390,7 +390,7 @@ def test_progress_shows_headline_numbers_and_charts(ui) -> None:
 
 @pytest.mark.slow
 def test_signed_out_tabs_invite_signing_in(ui) -> None:
-    for label in ("Quiz", "Progress", "Journal"):
+    for label in ("Quiz", "Reviews", "Progress", "Journal"):
         open_tab(ui, label)
         assert "Sign in (left)" in ui.info[0].value
 
