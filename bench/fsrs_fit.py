@@ -6,12 +6,14 @@ memory is the defaults themselves, where a fit has nothing to find and must not 
 unless it is at least as good. Each row is a fresh log (seeds 0-2), fitted as `tutor fsrs
 --fit` does (py-fsrs Optimizer on four cards in five; loss on the fifth).
 
-    python bench/fsrs_fit.py
+    python bench/fsrs_fit.py            # 60, 120 and 240 days
+    python bench/fsrs_fit.py 120        # only these lengths
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 
 from common import REPO  # noqa: F401 - puts the repository on sys.path
@@ -25,10 +27,10 @@ DAYS = (60, 120, 240)
 SEEDS = (0, 1, 2)
 
 
-def main() -> None:
+def main(days_run: tuple[int, ...]) -> None:
     print("learner             days  reviews  train  held-out  fitted  default  better  fit s")
     for name, memory in LEARNERS.items():
-        for days in DAYS:
+        for days in days_run:
             fits, seconds, sizes = [], [], []
             for seed in SEEDS:
                 logs = simulated_log(days, seed=seed, memory=memory)
@@ -46,4 +48,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(tuple(int(a) for a in sys.argv[1:]) or DAYS)
