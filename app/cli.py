@@ -617,14 +617,9 @@ def _lazy_similarity() -> Any:
 def _when(due: Any) -> str:
     import datetime as dt
 
-    seconds = (due - dt.datetime.now(dt.UTC)).total_seconds()
-    if seconds < 90:
-        return "in a minute"
-    if seconds < 3600:
-        return f"in {round(seconds / 60)} minutes"
-    if seconds < 2 * 86400:
-        return f"in {round(seconds / 3600)} hours"
-    return f"in {round(seconds / 86400)} days ({due.date().isoformat()})"
+    from app.reviews import in_words
+
+    return in_words(due, dt.datetime.now(dt.UTC))
 
 
 @app.command("week")
@@ -682,10 +677,12 @@ def today(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
     import datetime as dt
 
     from app.render import pace_line
+    from app.reviews import Reviews, due_phrase
     from app.schedules import Schedules
 
     store, learner = local_learner(settings_for(data_dir))
     on, curriculum, schedules = dt.date.today(), load_curriculum(), Schedules(store)
+    now = dt.datetime.now(dt.UTC)
     task = schedules.today(learner, curriculum, on)
     pace = schedules.report(learner, curriculum, on).to_dict()
     if as_json:
@@ -699,6 +696,8 @@ def today(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
         mark = "[green]✓[/green]" if item["done"] else "[dim]○[/dim]"
         out.print(f" {mark} [bold]{item['task']}[/bold]  {item['text']}", highlight=False)
     out.print(pace_line(pace))
+    out.print(f"Reviews: {due_phrase(Reviews(store).summary(learner.id, now), now)} "
+              "(`tutor review`).", highlight=False)
     if task.milestone_month:
         out.print(f"Month {task.milestone_month} ends this week: its milestone is due "
                   "(`tutor milestone --quiz`).")
@@ -854,42 +853,309 @@ def journal(
 def review(
     list_only: Annotated[bool, typer.Option("--list", help="Show what is due without asking.")]
     = False,
+    forecast: Annotated[bool, typer.Option(
+        "--forecast", help="Reviews due each day of the next 7 and 30 days (FSRS).")] = False,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Review what is due: questions you answered in `tutor quiz`, brought back by spaced
-    repetition (FSRS).
+    """Review what is due: questions you answered in `tutor quiz` and your own cards
+    (`tutor cards`), brought back by spaced repetition (FSRS).
 
     Each due question is asked again and graded, and the result decides when it returns: a
     miss within minutes, a sure answer after days, then weeks. After a short answer you rate
-    yourself (again, hard, good or easy), since meaning is hard to grade exactly.
+    yourself (again, hard, good or easy), since meaning is hard to grade exactly; your own
+    cards show their back when you press Enter, and you rate them the same way (1-4).
 
     [dim]Examples:[/dim]
-      tutor review           ask the due questions one by one
-      tutor review --list    just show what is due
-      tutor review --json    the due questions as JSON (as GET /learners/{id}/reviews/due)
+      tutor review                   ask the due questions one by one
+      tutor review --list            how many are due, when the next one is, and which
+      tutor review --json            the due questions as JSON (as GET /learners/{id}/reviews/due)
+      tutor review --forecast        reviews due each day of the next week, and the month's total
+      tutor review --forecast --json as GET /learners/{id}/reviews/forecast?days=30
     """
     import datetime as dt
 
     from app.learners import QuizRecords
+    from app.reviews import OWN, Reviews, due_phrase
 
     settings = settings_for(data_dir)
     store, learner = local_learner(settings)
-    records = QuizRecords(store)
-    due = records.due(learner.id, dt.datetime.now(dt.UTC))
+    records, deck, now = QuizRecords(store), Reviews(store), dt.datetime.now(dt.UTC)
+    if forecast:
+        print_forecast(deck.forecast(learner.id, now, 30), as_json)
+        return
+    due = records.due(learner.id, now)
     if as_json:
         print_json([q.public() for q in due])
         return
+    out.print(due_phrase(deck.summary(learner.id, now), now) + ".", highlight=False)
     if not due:
-        out.print("Nothing is due. Take a quiz (`tutor quiz`) and missed questions come back here.")
+        out.print("[dim]Take a quiz (`tutor quiz`) or make a card (`tutor cards add`): they "
+                  "come back here.[/dim]")
         return
     if list_only:
         for question in due:
             out.print(f"• {question.prompt}  [dim]({question.kind}, week "
                       f"{question.citation['week']})[/dim]", highlight=False)
         return
-    right = ask_in_turn(due, settings, records, learner.id, None, self_rate=True)
+    own = [q for q in due if q.kind == OWN]
+    asked = [q for q in due if q.kind != OWN]
+    right = ask_in_turn(asked, settings, records, learner.id, None, self_rate=True)
+    right += flip_in_turn(own, deck, learner.id)
     out.print(f"\n[bold]{right} of {len(due)} remembered.[/bold]")
+
+
+def flip_in_turn(cards: list[Any], deck: Any, learner_id: int) -> int:
+    """Your own cards: the front, the back on Enter, then your rating (1-4 or its name)
+    reschedules it. Returns how many were remembered (rated above again)."""
+    import datetime as dt
+
+    from app.quiz import RATINGS
+
+    remembered = 0
+    for card in cards:
+        out.print(f"\n[bold]{card.prompt}[/bold]  [dim](your card)[/dim]", highlight=False)
+        typer.prompt("   press Enter to see the back", default="", show_default=False)
+        out.print(f"   {card.answer}", highlight=False)
+        rating = ""
+        while rating not in RATINGS:
+            given = typer.prompt("   how did it go? 1 again, 2 hard, 3 good, 4 easy",
+                                 default="3").strip().lower()
+            rating = RATINGS[int(given) - 1] if given in ("1", "2", "3", "4") else given
+        rated = deck.rate(learner_id, card.id, rating, dt.datetime.now(dt.UTC))
+        out.print(f"   [dim]next review: {_when(dt.datetime.fromisoformat(rated['next_review']))}"
+                  "[/dim]")
+        remembered += rating != "again"
+    return remembered
+
+
+def print_forecast(days: list[dict[str, Any]], as_json: bool) -> None:
+    """The next 7 days as bars, and the 7- and 30-day totals."""
+    from app.reviews import counted
+
+    week, month = sum(d["due"] for d in days[:7]), sum(d["due"] for d in days[:30])
+    if as_json:
+        print_json({"days": days, "next_7_days": week, "next_30_days": month})
+        return
+    out.print(f"[bold]{counted(week, 'review')} in the next 7 days, {month} in the next 30"
+              "[/bold] "
+              "[dim](FSRS forecast, counting each card again when it returns if you recall "
+              "it)[/dim]")
+    widest = max((d["due"] for d in days[:7]), default=0) or 1
+    for day in days[:7]:
+        bar = "█" * round(20 * day["due"] / widest)
+        out.print(f"  {day['date']}  {bar:<20} {day['due']}", highlight=False)
+
+
+cards_app = typer.Typer(help="Your own cards, and every card's review history out to Anki or "
+                        "CSV. Your cards come back in `tutor review` with the quiz questions.",
+                        no_args_is_help=True, rich_markup_mode="rich")
+app.add_typer(cards_app, name="cards")
+CardId = Annotated[str, typer.Argument(help="The card's id (`tutor cards list`).")]
+
+
+def _deck(data_dir: Path | None) -> tuple[Any, Any]:
+    from app.reviews import Reviews
+
+    store, learner = local_learner(settings_for(data_dir))
+    return Reviews(store), learner
+
+
+@cards_app.command("list")
+def cards_list(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
+    """Every card, quiz questions and your own, soonest due first.
+
+    [dim]Examples:[/dim]
+      tutor cards list
+      tutor cards list --json    as GET /learners/{id}/cards
+    """
+    deck, learner = _deck(data_dir)
+    cards = deck.cards(learner.id)
+    if as_json:
+        print_json(cards)
+        return
+    if not cards:
+        out.print("No cards yet: `tutor cards add \"front\" \"back\"`, or take a quiz.")
+    for card in cards:
+        paused = " [yellow]suspended[/yellow]" if card["suspended"] else ""
+        out.print(f"[cyan]{card['id']}[/cyan] {card['front']}  [dim]({card['kind']}, due "
+                  f"{card['due'][:16].replace('T', ' ')} UTC)[/dim]{paused}", highlight=False)
+
+
+@cards_app.command("add")
+def cards_add(
+    front: Annotated[str, typer.Argument(help="What to recall from: a question or a cue.")],
+    back: Annotated[str, typer.Argument(help="The answer to check yourself against.")],
+    week: Annotated[int | None, typer.Option("--week", "-w", help="The week it belongs to "
+                                             "(default: yours).", show_default=False)] = None,
+    source: Annotated[str, typer.Option("--source", help="Where it came from, e.g. "
+                                        "notes/w18-attention.md.")] = "",
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Make a card of your own; it is due at once and then scheduled by FSRS.
+
+    [dim]Examples:[/dim]
+      tutor cards add "Why divide by sqrt(d_k)?" "Keeps dot products from growing with d_k"
+      tutor cards add "Adam's bias correction" "Undoes the zero start of the moments" -w 6
+    """
+    from app.reviews import CardError
+
+    check_week(week)
+    deck, learner = _deck(data_dir)
+    try:
+        card = deck.add(learner.id, front, back, week or your_week(learner), source)
+    except CardError as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        print_json(card)
+        return
+    out.print(f"Card [cyan]{card['id']}[/cyan] made; it is due now (`tutor review`).")
+
+
+def _changed(data_dir: Path | None, card_id: str, as_json: bool, done: str,
+             **change: Any) -> None:
+    from app.learners import NotFound
+    from app.reviews import CardError
+
+    deck, learner = _deck(data_dir)
+    try:
+        card = deck.edit(learner.id, card_id, **change)
+    except NotFound as exc:
+        fail(str(exc))
+    except CardError as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        print_json(card)
+    else:
+        out.print(f"Card [cyan]{card_id}[/cyan] {done}.")
+
+
+@cards_app.command("edit")
+def cards_edit(
+    card_id: CardId,
+    front: Annotated[str | None, typer.Option("--front", help="The new front.",
+                                              show_default=False)] = None,
+    back: Annotated[str | None, typer.Option("--back", help="The new back.",
+                                             show_default=False)] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Reword one of your own cards; its schedule and history stay.
+
+    [dim]Example:[/dim]  tutor cards edit own-1a2b3c4d5e6f7a8b --back "a better answer"
+    """
+    if front is None and back is None:
+        fail("give --front, --back or both", code=2)
+    _changed(data_dir, card_id, as_json, "changed", front=front, back=back)
+
+
+@cards_app.command("suspend")
+def cards_suspend(
+    card_id: CardId,
+    undo: Annotated[bool, typer.Option("--undo", help="Unsuspend: it is due as scheduled.")]
+    = False,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Keep a card (any card, quiz questions too) out of your reviews until you unsuspend it.
+
+    [dim]Examples:[/dim]
+      tutor cards suspend own-1a2b3c4d5e6f7a8b
+      tutor cards suspend own-1a2b3c4d5e6f7a8b --undo
+    """
+    _changed(data_dir, card_id, as_json, "unsuspended" if undo else "suspended",
+             suspended=not undo)
+
+
+@cards_app.command("delete")
+def cards_delete(card_id: CardId, data_dir: DataDirOption = None) -> None:
+    """Delete a card and its review history.
+
+    [dim]Example:[/dim]  tutor cards delete own-1a2b3c4d5e6f7a8b
+    """
+    from app.learners import NotFound
+
+    deck, learner = _deck(data_dir)
+    try:
+        deck.delete(learner.id, card_id)
+    except NotFound as exc:
+        fail(str(exc))
+    out.print(f"Card [cyan]{card_id}[/cyan] deleted.")
+
+
+@cards_app.command("export")
+def cards_export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.",
+                                         show_default=False)],
+    format: Annotated[str, typer.Option(
+        "--format", "-f", help="apkg (Anki package, with the review history in its review "
+        "log) or csv (one row a card).")] = "apkg",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Export every card with its review history, for Anki or a spreadsheet.
+
+    [dim]Examples:[/dim]
+      tutor cards export -o cards.apkg                 open it in Anki (File > Import)
+      tutor cards export --format csv -o cards.csv
+    """
+    from app.card_export import to_csv, write_apkg
+    from app.reviews import counted
+
+    if format not in ("apkg", "csv"):
+        fail(f"--format is apkg or csv, not {format!r}", code=2)
+    if not output.parent.is_dir():
+        fail(f"{output.parent} is not a folder: create it first or pick another --output",
+             code=2)
+    deck, learner = _deck(data_dir)
+    cards, history = deck.cards(learner.id), deck.history(learner.id)
+    if format == "csv":
+        output.write_text(to_csv(cards, history), encoding="utf-8")
+    else:
+        write_apkg(cards, history, output)
+    out.print(f"{counted(len(cards), 'card')} and {counted(len(history), 'review')} written "
+              f"to {output}.")
+
+
+@app.command()
+def fsrs(
+    fit: Annotated[bool, typer.Option("--fit", help="Fit FSRS to your review log now.")]
+    = False,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """FSRS fitted to you: once you have enough reviews (the optimizer's own minimum), fit
+    its parameters to your review log; they schedule your cards only if they predict your
+    held-out reviews (a fifth of your cards, kept out of the fit) better than the defaults.
+
+    [dim]Examples:[/dim]
+      tutor fsrs              how many reviews count, and the last fit
+      tutor fsrs --fit        fit now (seconds per thousand reviews)
+      tutor fsrs --json       as GET /learners/{id}/fsrs
+    """
+    import datetime as dt
+
+    from app.spaced import NotEnoughReviews
+
+    deck, learner = _deck(data_dir)
+    if fit:
+        try:
+            deck.fit(learner.id, dt.datetime.now(dt.UTC))
+        except NotEnoughReviews as exc:
+            fail(str(exc))
+    state = deck.fitting(learner.id)
+    if as_json:
+        print_json(state)
+        return
+    out.print(f"{state['counted_reviews']} of your reviews count towards a fit; the FSRS "
+              f"optimizer needs {state['min_reviews']}.", highlight=False)
+    last = state["fit"]
+    if last:
+        out.print(f"Last fit {last['fitted_at'][:10]}: log loss on {last['held_out_reviews']} "
+                  f"held-out reviews {last['fitted_loss']:.4f} fitted vs "
+                  f"{last['default_loss']:.4f} default.", highlight=False)
+    out.print(f"Your cards are scheduled with the [bold]{state['scheduling_with']}[/bold] "
+              "parameters.")
 
 
 @app.command()

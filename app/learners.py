@@ -36,7 +36,8 @@ from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from app.pacing import MAX_PACE, MIN_PACE, Schedule
-from app.quiz import Grade, Question, question_from_dict, schedule
+from app.quiz import Grade, Question, question_from_dict
+from app.spaced import RATINGS, schedule
 from ingest.curriculum import LAST_WEEK, Curriculum, WeekOutOfRange
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -153,6 +154,56 @@ class ReviewCard(Base):
     question: Mapped[dict] = mapped_column(JSON)
     card: Mapped[dict] = mapped_column(JSON)
     due: Mapped[dt.datetime] = mapped_column(DateTime)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)  # kept, never due
+
+
+class ReviewLogEntry(Base):
+    """One FSRS review: what the optimizer fits a learner's parameters from, and the
+    history an export carries (Anki's revlog)."""
+
+    __tablename__ = "review_logs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(32))
+    rating: Mapped[int] = mapped_column(Integer)  # 1 again, 2 hard, 3 good, 4 easy
+    reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime)  # naive UTC
+
+
+class FsrsFit(Base):
+    """A learner's FSRS parameters fitted from their review log, with the held-out log loss
+    of fitted and default parameters; `in_use` when the fitted ones are better."""
+
+    __tablename__ = "fsrs_fits"
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    parameters: Mapped[list] = mapped_column(JSON)
+    fitted_loss: Mapped[float] = mapped_column(Float)
+    default_loss: Mapped[float] = mapped_column(Float)
+    train_reviews: Mapped[int] = mapped_column(Integer)
+    held_out_reviews: Mapped[int] = mapped_column(Integer)
+    in_use: Mapped[bool] = mapped_column(Boolean)
+    fitted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+def scheduling_parameters(session: Session, learner_id: int) -> list[float] | None:
+    """The learner's fitted FSRS parameters when they beat the defaults, else None."""
+    fitted = session.get(FsrsFit, learner_id)
+    return fitted.parameters if fitted and fitted.in_use else None
+
+
+def reschedule(session: Session, card: ReviewCard, rating: str, now: dt.datetime) -> dt.datetime:
+    """Review `card` rated `rating` at `now` (aware UTC): FSRS with the learner's parameters
+    moves its due date, and the review goes into the log. Returns when it is due next."""
+    state, due = schedule(card.card, rating, now, scheduling_parameters(session, card.learner_id))
+    card.card, card.due = state, naive_utc(due)
+    session.add(ReviewLogEntry(learner_id=card.learner_id, question_id=card.question_id,
+                               rating=RATINGS.index(rating) + 1, reviewed_at=naive_utc(now)))
+    return due
+
+
+def naive_utc(moment: dt.datetime) -> dt.datetime:
+    """Naive UTC, as stored (a naive `moment` is taken to be UTC already)."""
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 class Conversation(Base):
@@ -409,21 +460,19 @@ class QuizRecords:
             except IntegrityError as exc:
                 raise AlreadyAnswered(f"question {question.id} of quiz {quiz_id} is already "
                                       "answered; it will come back in your reviews") from exc
-            card = session.get(ReviewCard, (learner_id, question.id))
-            state, due = schedule(card.card if card else None, grade.fsrs_rating, now)
-            naive_due = due.astimezone(dt.UTC).replace(tzinfo=None)
-            if card is None:
-                session.add(ReviewCard(learner_id=learner_id, question_id=question.id,
-                                       question=question.to_dict(), card=state, due=naive_due))
-            else:
-                card.card, card.due = state, naive_due
+            card = session.get(ReviewCard, (learner_id, question.id)) or ReviewCard(
+                learner_id=learner_id, question_id=question.id, question=question.to_dict(),
+                suspended=False)
+            due = reschedule(session, card, grade.fsrs_rating, now)
+            session.add(card)
         return due
 
     def due(self, learner_id: int, until: dt.datetime) -> list[Question]:
-        naive = until.astimezone(dt.UTC).replace(tzinfo=None) if until.tzinfo else until
+        """The learner's cards due by `until`, soonest first; suspended ones never are."""
         with self.sessions() as session:
             cards = session.scalars(select(ReviewCard).where(ReviewCard.learner_id == learner_id,
-                                                             ReviewCard.due <= naive)
+                                                             ReviewCard.due <= naive_utc(until),
+                                                             ReviewCard.suspended.is_(False))
                                     .order_by(ReviewCard.due))
             return [question_from_dict(card.question) for card in cards]
 

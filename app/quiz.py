@@ -16,7 +16,6 @@ fill the quiz, so every quiz is valid whatever the model does.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import random
@@ -609,13 +608,3 @@ def self_rated(question: Question, result: Grade, rating: str) -> Grade:
 def question_from_dict(data: dict[str, Any]) -> Question:
     return Question(**data)
 
-
-def schedule(card: dict[str, Any] | None, rating: str,
-             now: dt.datetime) -> tuple[dict[str, Any], dt.datetime]:
-    """FSRS: the review card after an answer rated again/hard/good/easy, and when it is due."""
-    from fsrs import Card, Rating, Scheduler
-
-    current = Card.from_dict(card) if card else Card(due=now)
-    updated, _ = Scheduler().review_card(current, Rating[rating.capitalize()],
-                                         review_datetime=now)
-    return updated.to_dict(), updated.due

@@ -24,7 +24,7 @@ from tests.conftest import local_client
 from tests.test_api import sse_events
 
 CURRICULUM = load_curriculum()
-HEAD = "0009"  # the newest migration
+HEAD = "0010"  # the newest migration
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ def test_an_older_database_is_migrated_to_the_newest_schema_keeping_its_data(tmp
 
 
 @pytest.mark.parametrize("start", [None, "0001", "0002", "0003", "0004", "0005", "0006", "0007",
-                                   "0008"])
+                                   "0008", "0009"])
 def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revision(
         database_url, start) -> None:
     from sqlalchemy import create_engine, inspect, text

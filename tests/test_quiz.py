@@ -32,9 +32,9 @@ from app.quiz import (
     question_writer,
     quiz_validity,
     quotable,
-    schedule,
     self_rated,
 )
+from app.spaced import schedule
 from ingest.notes import read_notes
 from tests.conftest import REPO
 from tests.test_llm import llama_server  # noqa: F401 - the fixture, shared

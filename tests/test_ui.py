@@ -278,7 +278,7 @@ def test_quiz_me_needs_a_learner(ui) -> None:
 def test_a_quiz_answer_gets_immediate_feedback_quoting_its_source(ui) -> None:
     join(ui, week=18)
     open_tab(ui, "Quiz")
-    assert "Nothing due" in texts(ui)
+    assert "No cards yet" in texts(ui)  # the sidebar's due count; reviews have their tab
     ui.button(key="start_quiz").click().run()
     questions = ui.session_state["quiz"]["questions"]
     assert len(questions) == 5 and all("answer" not in q for q in questions)
@@ -327,7 +327,7 @@ def test_a_short_answer_under_review_shows_the_answer_then_takes_the_learners_ra
         ui, api_url) -> None:
     join(ui, week=18)
     question_id = missed_short_answer_due_now(ui, api_url)
-    open_tab(ui, "Quiz")
+    open_tab(ui, "Reviews")
     ui.text_input(key=f"response-{question_id}").input("no idea")
     ui.button(key=f"FormSubmitter:answer-{question_id}-Check").click().run()
     checked = ui.session_state["review_results"][question_id]
@@ -337,6 +337,29 @@ def test_a_short_answer_under_review_shows_the_answer_then_takes_the_learners_ra
     rated = ui.session_state["review_results"][question_id]
     assert "You rated your answer: easy." in rated["feedback"] and "next review" in texts(ui)
     assert "How did it go?" not in texts(ui)
+
+
+@pytest.mark.slow
+def test_a_hand_made_card_is_due_at_once_flips_and_is_rated(ui, api_url) -> None:
+    """The Reviews tab: the sidebar's due count, a card made by hand, its back shown, a
+    rating (keys 1-4 in a browser), the forecast chart explained in a line, and the export."""
+    join(ui, week=18)
+    open_tab(ui, "Reviews")
+    assert "No cards yet" in texts(ui)
+    ui.text_area(key="new_card_front").input("Why divide by sqrt(d_k)?")
+    ui.text_area(key="new_card_back").input("Dot products grow with d_k")
+    ui.button(key="FormSubmitter:new_card-Make card").click().run()
+    assert "1 card due now" in "\n".join(c.value for c in ui.sidebar.caption)
+    [card] = ui.session_state["reviews"]
+    assert "Why divide by sqrt(d_k)?" in texts(ui) and "Dot products grow" not in texts(ui)
+    ui.button(key=f"show-{card['id']}").click().run()
+    assert "Dot products grow with d_k" in texts(ui) and "How did it go?" in texts(ui)
+    ui.button(key=f"rate-{card['id']}-good").click().run()
+    assert "next review" in texts(ui) and "All 1 reviewed" in texts(ui)
+    assert "Nothing due now; the next card in" in "\n".join(c.value for c in ui.sidebar.caption)
+    assert "Reviews due each day, from FSRS" in texts(ui) and charts(ui)
+    assert {b.label for b in ui.get("download_button")} == {"Anki package", "CSV"}
+    assert "of the 512 reviews" in texts(ui)
 
 
 @pytest.mark.slow
@@ -403,7 +426,7 @@ def test_progress_points_a_concept_kept_missing_back_to_its_prerequisite(ui, api
 
 @pytest.mark.slow
 def test_signed_out_tabs_invite_signing_in(ui) -> None:
-    for label in ("Quiz", "Progress", "Journal"):
+    for label in ("Quiz", "Reviews", "Progress", "Journal"):
         open_tab(ui, label)
         assert "Sign in (left)" in ui.info[0].value
 

@@ -1,7 +1,8 @@
 """End to end in a real browser: `tutor serve` and `tutor ui` on loopback, driven through
 Debian's Chromium with Playwright (no browser download). A learner joins, asks a question,
 sees the streamed answer with its citation cards, ticks a task, reloads, and finds the tick
-and the conversation (and themselves, from this browser's cookie) still there.
+and the conversation (and themselves, from this browser's cookie) still there; then makes a
+card from the answer, reviews it with the keyboard and opens its Anki export in Anki's library.
 
 A second learner comes back after three weeks away: behind, they re-plan, work through the
 month (today's task, the month's milestone quiz and checklist, the capstone rubric) and see
@@ -127,6 +128,41 @@ def learner_journey(page: Page, url: str) -> None:
     expect(page.get_by_text("Why divide by the square root of d_k?")).to_be_visible()
     expect(page.get_by_role("checkbox", name="Assignment")).to_be_checked()
     expect(page.get_by_role("checkbox", name="Reading")).not_to_be_checked()
+    card_from_the_answer_reviewed_by_keyboard_and_exported(page)
+
+
+def card_from_the_answer_reviewed_by_keyboard_and_exported(page: Page) -> None:
+    """A card made from the tutor's answer, reviewed with the keyboard (Space shows the
+    back, 3 rates it good) and exported to Anki: the package opens in Anki's own library."""
+    from tests.test_reviews import anki_import
+
+    sidebar = page.get_by_test_id("stSidebar")
+    page.get_by_role("button", name="Make a card").click()
+    popover = page.get_by_test_id("stPopoverBody")
+    expect(popover.get_by_label("Front")).to_have_value("Why divide by the square root of d_k?")
+    popover.get_by_role("button", name="Save card").click()
+    expect(sidebar.get_by_text("1 card due now")).to_be_visible(timeout=30_000)
+    page.keyboard.press("Escape")  # close the popover
+    page.get_by_role("tab", name="Reviews").click()
+    expect(page.get_by_text("Your card · week").first).to_be_visible(timeout=30_000)
+    settled(page)
+    page.get_by_text("Due for review").click()  # focus off the tabs: keys go to the page
+    page.keyboard.press("Space")
+    expect(page.get_by_text("How did it go?")).to_be_visible(timeout=30_000)
+    settled(page)
+    page.keyboard.press("3")
+    expect(page.get_by_text("All 1 reviewed").first).to_be_visible(timeout=30_000)
+    expect(sidebar.get_by_text("Nothing due now; the next card in")).to_be_visible()
+    shot(page, "reviews.png")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Anki package").click()
+    package = ARTIFACTS / "study-tutor-cards.apkg"
+    download.value.save_as(package)
+    folder = ARTIFACTS / "anki-import"
+    shutil.rmtree(folder, ignore_errors=True)
+    imported = anki_import(package, folder)
+    assert imported["fronts"] == ["Why divide by the square root of d_k?"]
+    assert imported["eases"] == [3]  # the keyboard's "good", in Anki's review log
 
 
 def settled(page: Page) -> None:

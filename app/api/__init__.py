@@ -23,6 +23,7 @@ from app.api import (
     milestones,
     plan,
     quizzes,
+    reviews,
 )
 from app.api.schemas import VERSION
 from app.api.services import Services
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_kb * 1024)
     app.add_middleware(HostAllowList, hosts=settings.allowed_hosts)
-    for module in (health, plan, capstones, milestones, asking, learners, quizzes, ingesting,
-                   checks):
+    for module in (health, plan, capstones, milestones, asking, learners, quizzes, reviews,
+                   ingesting, checks):
         app.include_router(module.router)
     return app

@@ -13,6 +13,7 @@ from app.api.services import Services
 from app.learners import AlreadyAnswered, Learner, NotFound, week_on
 from app.llm import LLMError
 from app.quiz import LLM, QuizError, grade, make_quiz, ratings_for, self_rated
+from app.reviews import OWN
 
 router = APIRouter()
 
@@ -41,9 +42,14 @@ def _feedback(question: Any, result: Any) -> dict[str, Any]:
 
 def _review_question(svc: Services, learner: Learner, question_id: str) -> Any:
     try:
-        return svc.quizzes.review_question(learner.id, question_id)
+        question = svc.quizzes.review_question(learner.id, question_id)
     except NotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
+    if question.kind == OWN:
+        raise HTTPException(status_code=422, detail=f"{question_id} is your own card: see its "
+                            f"back (GET .../cards/{question_id}) and rate it (POST "
+                            f".../cards/{question_id}/rating)")
+    return question
 
 def _graded(svc: Services, question: Any, response: str) -> Any:
     try:

@@ -22,8 +22,8 @@ from app.learners import JOURNAL_CHARS, Learner, week_on
 from app.pacing import MAX_PACE, MIN_PACE
 from app.quiz import KINDS
 from app.retrieval import Filters
+from app.reviews import BACK_CHARS, FRONT_CHARS
 from ingest.curriculum import LAST_WEEK
-
 
 VERSION = "0.1.0"
 
@@ -227,6 +227,31 @@ class ReviewAnswerIn(ResponseIn):
     rating: Literal["again", "hard", "good", "easy"] | None = Field(
         default=None, description="Short answers only: your own verdict, which schedules the "
         "next review (again = missed it, hard, good, easy).")
+
+
+class CardIn(Body):
+    """A card of your own: a front to recall from and a back to check against; where it came
+    from (a tutor's answer, a passage) when it came from somewhere."""
+
+    front: str = Field(min_length=1, max_length=FRONT_CHARS)
+    back: str = Field(min_length=1, max_length=BACK_CHARS)
+    week: int | None = Field(default=None, ge=1, le=LAST_WEEK, description="Default: your week.")
+    source: str = Field(default="", max_length=300, description="e.g. notes/week-18.md")
+    passage: str = Field(default="", max_length=BACK_CHARS, description="The words it was "
+                         "made from, kept with the card.")
+
+
+class CardEdit(Body):
+    """A field left out is kept; front and back only on your own cards."""
+
+    front: str | None = Field(default=None, min_length=1, max_length=FRONT_CHARS)
+    back: str | None = Field(default=None, min_length=1, max_length=BACK_CHARS)
+    suspended: bool | None = Field(default=None, description="A suspended card is never due.")
+
+
+class CardRating(Body):
+    rating: Literal["again", "hard", "good", "easy"] = Field(
+        description="After seeing the back: again = forgot, hard, good, easy.")
 
 
 class DeliverableTick(Body):

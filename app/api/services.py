@@ -18,6 +18,7 @@ from app.model_gate import ModelGate
 from app.quiz import QuestionWriter, Verdict, question_writer
 from app.rate_limit import RateLimit
 from app.retrieval import Retriever
+from app.reviews import Reviews
 from app.schedules import Schedules
 from app.store import Store
 from app.tutor import Tutor
@@ -105,6 +106,10 @@ class Services:
     @property
     def quizzes(self) -> QuizRecords:
         return QuizRecords(self.learners)
+
+    @property
+    def reviews(self) -> Reviews:
+        return Reviews(self.learners)
 
     @property
     def capstones(self) -> CapstoneRecords:

@@ -16,6 +16,7 @@ import streamlit as st
 from app.ui import session
 from app.ui.client import Api, ApiError
 from app.ui.progress import go_back
+from app.ui.reviews import card_from_answer
 from app.ui.session import reported
 
 MODES = {"explain": ":material/school: Explain", "socratic": ":material/psychology: Socratic",
@@ -51,7 +52,9 @@ def render_chat(api: Api, week: int) -> None:
         if question:
             ask(api, question, week, st.session_state["mode"])
         if history and history[-1]["role"] == "assistant":
-            quiz_me_button(history[-1], week)
+            with st.container(horizontal=True):
+                quiz_me_button(history[-1], week)
+                card_from_answer(api, history)
 
 
 def follow_learner(api: Api) -> None:

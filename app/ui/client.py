@@ -57,8 +57,8 @@ class Api:
         return ApiError(f"The tutor API stopped answering ({type(exc).__name__}); "
                         "please try again in a moment.")
 
-    def request(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
-        """One call; the decoded JSON body (None for 204), or an `ApiError`."""
+    def send(self, method: str, path: str, body: Any = None, **params: Any) -> httpx.Response:
+        """One call; the response when it succeeded, else an `ApiError`."""
         try:
             response = httpx.request(method, f"{self.base_url}{path}", json=body,
                                      params=params or None, headers=self.headers,
@@ -67,7 +67,16 @@ class Api:
             raise self.failure(exc) from exc
         if response.is_error:
             raise ApiError(detail_of(response), response.status_code)
+        return response
+
+    def request(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        """One call; the decoded JSON body (None for 204), or an `ApiError`."""
+        response = self.send(method, path, body, **params)
         return response.json() if response.content else None
+
+    def download(self, path: str, **params: Any) -> bytes:
+        """A GET whose body is a file (an export), as bytes."""
+        return self.send("GET", path, **params).content
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, **params)
@@ -77,6 +86,12 @@ class Api:
 
     def put(self, path: str, body: Any, **params: Any) -> Any:
         return self.request("PUT", path, body, **params)
+
+    def patch(self, path: str, body: Any) -> Any:
+        return self.request("PATCH", path, body)
+
+    def delete(self, path: str) -> Any:
+        return self.request("DELETE", path)
 
     def stream_answer(self, payload: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         """POST /ask/stream as server-sent events: ("queued", {"position"}), ("token",

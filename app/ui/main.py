@@ -2,7 +2,8 @@
 own: run it with `tutor ui`, or `make run` to start the API beside it.
 
 Layout: the sidebar signs you in and picks the week; the Chat tab shows the week's plan on
-the left and the tutor on the right; Quiz, Progress, Journal, Library and Evals follow.
+the left and the tutor on the right; Quiz, Reviews, Progress, Journal, Library and Evals
+follow.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from app.ui.library import render_empty_library, render_library_tab
 from app.ui.plan import render_plan
 from app.ui.progress import render_progress_tab
 from app.ui.quiz import render_quiz_tab
+from app.ui.reviews import render_reviews_tab
 from app.ui.session import reported
 from app.ui.sidebar import render_sidebar
 
 CHAT_TAB = ":material/forum: Chat"
+REVIEWS_TAB = ":material/event_repeat: Reviews"
 
 
 def main() -> None:
@@ -43,6 +46,7 @@ def main() -> None:
     views: dict[str, Callable[[], None]] = {
         CHAT_TAB: lambda: chat_tab(api, week, ready),
         QUIZ_TAB: lambda: render_quiz_tab(api, week),
+        REVIEWS_TAB: lambda: render_reviews_tab(api, week),
         ":material/insights: Progress": lambda: render_progress_tab(api),
         ":material/edit_note: Journal": lambda: render_journal_tab(api, week),
         ":material/code: Code": lambda: render_checks_tab(api, week),

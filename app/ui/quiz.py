@@ -1,4 +1,4 @@
-"""The Quiz tab: a quiz on a week, graded one answer at a time, and the reviews now due.
+"""The Quiz tab: a quiz on a week, graded one answer at a time (reviews: app/ui/reviews.py).
 
 Questions come from the API without their answers; each answer is graded by the API, which
 sends back feedback quoting the source and schedules the question for spaced review.
@@ -22,11 +22,7 @@ KIND_LABELS = {"mcq": "Multiple choice", "truefalse": "True or false", "short": 
 @session.learner_tab("take quizzes. Every answer you give is scheduled for review at the "
                     "right moment, so what you learn sticks.", ":material/quiz:")
 def render_quiz_tab(api: Api, week: int) -> None:
-    quiz_col, review_col = st.columns([3, 2], gap="large")
-    with quiz_col:
-        render_quiz(api, week)
-    with review_col:
-        render_reviews(api)
+    render_quiz(api, week)  # what is due comes back in the Reviews tab
 
 
 def render_quiz(api: Api, week: int) -> None:
@@ -65,35 +61,6 @@ def start_quiz(api: Api, week: int, n: int = 5) -> None:
     with reported():
         st.session_state["quiz"] = api.post(session.path("/quizzes"), {"week": week, "n": n})
         st.session_state["quiz_results"] = {}
-
-
-def render_reviews(api: Api) -> None:
-    with st.container(horizontal=True, vertical_alignment="center"):
-        st.markdown("#### :material/event_repeat: Due for review")
-        if st.button("Refresh", icon=":material/refresh:", key="refresh_reviews",
-                     type="tertiary"):
-            st.session_state.pop("reviews", None)
-    if "reviews" not in st.session_state:
-        with reported():
-            st.session_state["reviews"] = api.get(session.path("/reviews/due"))
-            st.session_state["review_results"] = {}
-    reviews = st.session_state.get("reviews") or []
-    if not reviews:
-        st.caption("Nothing due. Questions you answer come back here when it's time to "
-                   "recall them again.")
-        return
-    results = st.session_state["review_results"]
-    for question in reviews:
-        path = session.path(f"/reviews/{question['id']}")
-        title = f"Review · week {question['citation']['week']}"
-        if question["kind"] == "short":  # meaning is hard to grade: see the answer, rate yourself
-            answer_card(question, title, results,
-                        lambda response, p=path: api.post(f"{p}/check", {"response": response}),
-                        rate=lambda response, rating, p=path: api.post(
-                            p, {"response": response, "rating": rating}))
-        else:
-            answer_card(question, title, results,
-                        lambda response, p=path: api.post(p, {"response": response}))
 
 
 def answer_card(question: dict[str, Any], title: str, results: dict[str, Any],

@@ -8,6 +8,7 @@ import streamlit as st
 
 from app.ui import session
 from app.ui.client import Api, ApiError
+from app.ui.reviews import card_made_toast
 from app.ui.session import reported
 from ingest.curriculum import LAST_WEEK
 
@@ -67,6 +68,7 @@ def signed_in(api: Api, who: dict[str, Any]) -> None:
         st.markdown(f":material/account_circle: **{who['name']}**  \n"
                     f"<small>On week {who['current_week']} of {LAST_WEEK}</small>",
                     unsafe_allow_html=True)
+        due_count(session.learner_api(api))
         key = st.session_state.get("new_key")
         if key:
             st.caption("Your sign-in key, shown this once. Keep it to sign in on another "
@@ -78,6 +80,18 @@ def signed_in(api: Api, who: dict[str, Any]) -> None:
         if st.button("Sign out", icon=":material/logout:", key="sign_out", width="stretch"):
             session.sign_out()
             st.rerun()
+
+
+def due_count(api: Api) -> None:
+    """How many reviews are due now, and when the next one is (fetched once per rerun)."""
+    try:
+        summary = api.get(session.path("/reviews/summary"))
+    except ApiError:
+        return  # the Reviews tab says what went wrong
+    card_made_toast()
+    icon = ":material/notifications_active:" if summary["due_now"] else ":material/event:"
+    st.caption(f"{icon} {summary['text']}", help="Open the Reviews tab to review; FSRS picks "
+               "the moment you are about to forget.")
 
 
 def week_picker(api: Api) -> int:
