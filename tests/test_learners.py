@@ -367,7 +367,9 @@ def test_quizzes_are_private_and_bad_requests_say_why(client) -> None:
     assert unknown.status_code == 404 and "has no question" in unknown.json()["detail"]
     for body, message in [({"week": 73}, "less than or equal to 72"),
                           ({"kinds": ["essay"]}, "'mcq', 'truefalse', 'short', 'cloze' or 'llm'"),
-                          ({"n": 30, "kinds": ["short"]}, "new questions available")]:
+                          ({"n": 30, "kinds": ["short"]}, "new questions available"),
+                          ({"passages": [{"text": "x"}]}, "passages come with a topic"),
+                          ({"topic": "attention", "kinds": ["llm"]}, "leave llm out")]:
         response = client.post(f"/learners/{ada}/quizzes", json=body, headers=ada_auth)
         assert response.status_code == 422 and message in response.text
 
