@@ -497,10 +497,15 @@ def quiz(
         "chat model writes (slower; each one checked, our own fill in what it can't write).")]
     = "mcq,truefalse,short,cloze",
     seed: Annotated[int | None, typer.Option("--seed", help="Same seed, same quiz.")] = None,
+    about: Annotated[str | None, typer.Option(
+        "--about", help="Quiz me on this: a topic (a question you asked the tutor); the "
+        "questions are the notes' closest to it and to the passages the search finds for it "
+        "(up to --n; fewer when the notes have fewer). Needs the index (`tutor ingest`).",
+        show_default=False)] = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Quiz yourself on a week: questions from our notes, each citing its source.
+    """Quiz yourself on a week, or on a topic: questions from our notes, each citing its source.
 
     Without --json it asks the questions one by one, grades each answer with feedback and
     keeps the result: missed questions come back in `tutor review`, and `tutor progress`
@@ -511,6 +516,7 @@ def quiz(
       tutor quiz --week 6 --n 3 --kinds mcq,cloze
       tutor quiz --week 18 --kinds llm,mcq    some questions written by the model
       tutor quiz --week 18 --n 5 --json
+      tutor quiz --about "What is multi-head attention?"
 
     [dim]Settings:[/dim] TUTOR_LLM_PROVIDER for the model writing `llm` questions, and
     TUTOR_DATABASE_URL for where results are kept (default: SQLite in the data dir).
@@ -518,18 +524,32 @@ def quiz(
     import random
 
     from app.llm import LLMError
-    from app.quiz import LLM, QuizError, make_quiz, question_writer
+    from app.quiz import LLM, QuizError, make_quiz, question_writer, topic_quiz
     from ingest.notes import read_notes
 
     check_week(week)
     settings = settings_for(data_dir)
     chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
+    if about is not None and (not about.strip() or LLM in chosen):
+        fail("--about takes a topic (a question you asked) and the notes' own kinds, not llm",
+             code=2)
     recording = not as_json
     store, learner = local_learner(settings) if recording or week is None else (None, None)
     week = week or your_week(learner)
+    seed = seed if seed is not None else random.random()
+    who = learner.id if learner else ""
     try:
-        questions = make_quiz(read_notes(), week, n=n, seed=seed if seed is not None else random.random(),
-                              kinds=chosen, writer=question_writer(settings) if LLM in chosen else None)
+        if about:
+            retriever = open_retriever(settings)
+            found = retriever.search(about, k=5, week=week)
+            questions = topic_quiz(read_notes(), about, [h.text for h in found],
+                                   {week, *(h.week for h in found if h.week)}, n=n,
+                                   kinds=chosen, seed=seed, learner=who,
+                                   embedder=retriever.embedder)
+        else:
+            questions = make_quiz(read_notes(), week, n=n, seed=seed, kinds=chosen,
+                                  writer=question_writer(settings) if LLM in chosen else None,
+                                  learner=who)
     except QuizError as exc:
         fail(str(exc), code=2)
     except LLMError as exc:
@@ -538,12 +558,14 @@ def quiz(
         print_json([q.to_dict() for q in questions])
         return
     from app.learners import QuizRecords
+    from app.quiz import score_summary
+    from app.render import render_summary
 
     records = QuizRecords(store)
     quiz_id = records.save(learner.id, week, questions)
     right = ask_in_turn(questions, settings, records, learner.id, quiz_id, self_rate=False)
-    out.print(f"\n[bold]{right} of {len(questions)} right.[/bold] Missed ones come back in "
-              "`tutor review`.")
+    out.print(render_summary(score_summary(right, len(questions))), highlight=False)
+    out.print("[dim]Missed ones come back in `tutor review`.[/dim]")
 
 
 def local_learner(settings: Settings) -> tuple[Any, Any]:
@@ -574,25 +596,28 @@ def ask_in_turn(questions: list[Any], settings: Settings, records: Any, learner_
     import datetime as dt
 
     from app.llm import judge_model
-    from app.quiz import Verdict, grade, ratings_for, self_rated
+    from app.quiz import Verdict, glossary, grade, outcome, ratings_for, self_rated
+    from app.render import render_outcome
+    from ingest.notes import read_notes
 
     judge = judge_model(settings, Verdict.model_json_schema())
     similarity = _lazy_similarity()
+    terms = glossary(read_notes())
     right = 0
     for number, question in enumerate(questions, 1):
         out.print(f"\n[bold]{number}. {question.prompt}[/bold]  [dim]({question.kind})[/dim]")
         for letter, option in zip("ABCD", question.options):
             out.print(f"   [cyan]{letter}[/cyan]  {option}")
         response = typer.prompt("your answer", default="", show_default=False)
-        result = grade(question, response, similarity, judge)
-        style = "green" if result.correct else "yellow"
-        out.print(f"   [{style}]{result.feedback}[/{style}]", highlight=False)
+        result = grade(question, response, similarity, judge, terms)
+        out.print(render_outcome(outcome(question, result)), highlight=False)
         if self_rate and (choices := ratings_for(question)):
             rating = ""
             while rating not in choices:
                 rating = typer.prompt(f"   how did it go? ({'/'.join(choices)})",
                                       default=result.fsrs_rating).strip().lower()
             result = self_rated(question, result, rating)
+            out.print(render_outcome(outcome(question, result), quote=False), highlight=False)
         due = records.answer(learner_id, quiz_id, question, response, result,
                              dt.datetime.now(dt.UTC))
         out.print(f"   [dim]next review: {_when(due)}[/dim]")
@@ -877,6 +902,8 @@ def review(
 
     from app.learners import QuizRecords
     from app.reviews import OWN, Reviews, due_phrase
+    from app.quiz import score_summary
+    from app.render import render_summary
 
     settings = settings_for(data_dir)
     store, learner = local_learner(settings)
@@ -902,7 +929,7 @@ def review(
     asked = [q for q in due if q.kind != OWN]
     right = ask_in_turn(asked, settings, records, learner.id, None, self_rate=True)
     right += flip_in_turn(own, deck, learner.id)
-    out.print(f"\n[bold]{right} of {len(due)} remembered.[/bold]")
+    out.print(render_summary(score_summary(right, len(due), "remembered")), highlight=False)
 
 
 def flip_in_turn(cards: list[Any], deck: Any, learner_id: int) -> int:

@@ -22,12 +22,14 @@ import random
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.citations import content_words, split_sentences, support
+from app.distractors import ConceptSpace, concept_space, default_embedder
 from app.prompts import render
 from ingest.notes import CHECK_HEADING, Note
 
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
 
     from app.config import Settings
+    from app.store import Embedder
 
 KINDS = ("mcq", "truefalse", "short", "cloze")
 LLM = "llm"  # not a kind of question but who writes it: the chat model
@@ -87,66 +90,76 @@ def _blank(text: str, term: str) -> str | None:
 # -- generators ----------------------------------------------------------------------------
 
 
-def cloze(note: Note, rng: random.Random, others: list[Note]) -> Iterator[Question]:
+def cloze(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Question]:
     for concept, definition in note.definitions.items():
         blanked = _blank(definition, concept)
         if blanked:
             yield _question("cloze", f"Fill in the blank: {blanked}", [], concept,
-                            f"The notes define it: {definition}", "medium", note, definition,
+                            f"The term is {concept}.", "medium", note, definition,
                             "cloze-definition")
 
 
-NEARBY = 12  # distractors come from the concepts of the closest other weeks: plausible, not silly
-
-
-def _siblings(note: Note, concept: str, others: list[Note], rng: random.Random, k: int) -> list[str]:
-    """Concepts of nearby weeks, none sharing a word with the answer."""
-    taken = content_words(concept)
-    pool = sorted({(abs(other.meta.week - note.meta.week), c) for other in others
-                   if other.meta.week != note.meta.week
-                   for c in other.meta.concepts if not content_words(c) & taken})
-    nearby = [c for _, c in pool[:NEARBY]]
-    return rng.sample(nearby, k) if len(nearby) >= k else []
-
-
-def mcq(note: Note, rng: random.Random, others: list[Note]) -> Iterator[Question]:
+def mcq(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Question]:
+    """"Which concept is this?", the wrong options plausible ones (`ConceptSpace`); options
+    in a fixed order here, arranged for each learner by `arranged`."""
     for concept, definition in note.definitions.items():
         blanked = _blank(definition, concept)
-        distractors = _siblings(note, concept, others, rng, 3)
+        distractors = space.distractors(concept, note.meta.week, blanked or "", rng, 3)
         if not blanked or not distractors:
             continue
-        options = [concept, *distractors]
-        rng.shuffle(options)
-        yield _question("mcq", f"Which concept does this describe? {blanked}", options, concept,
-                        f"It is {concept}: {definition}", "easy", note, definition, "mcq-siblings")
+        yield _question("mcq", f"Which concept does this describe? {blanked}",
+                        sorted([concept, *distractors], key=str.lower), concept,
+                        f"It is {concept}.", "easy", note, definition, "mcq-siblings")
 
 
-def truefalse(note: Note, rng: random.Random, others: list[Note]) -> Iterator[Question]:
+def truefalse(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Question]:
+    """A definition with its concept swapped for one of the same kind where there is one
+    (`ConceptSpace.swap`: false), else as written (true). Few concepts have a same-kind twin
+    (about one in five), so every one is used: true statements still make most."""
     for concept, definition in note.definitions.items():
         if not _blank(definition, concept):
             continue
-        swap = _siblings(note, concept, others, rng, 1)
-        if swap and rng.random() < 0.5:
-            statement = re.sub(re.escape(concept), swap[0], definition, flags=re.I)
-            statement = statement[0].upper() + statement[1:]
+        swap = space.swap(concept, note.meta.week, definition)
+        if swap:
+            statement = _with_article(re.sub(re.escape(concept), swap, definition, flags=re.I),
+                                      swap)
             yield _question("truefalse", f"True or false? {statement}", ["True", "False"], "False",
-                            f"False: that describes {concept}, not {swap[0]}. {definition}",
-                            "medium", note, definition, "truefalse-swap")
+                            f"False: that describes {concept}, not {swap}.", "medium", note,
+                            definition, "truefalse-swap")
         else:
             yield _question("truefalse", f"True or false? {definition}", ["True", "False"], "True",
-                            f"True, as the notes put it: {definition}", "easy", note, definition,
+                            "True, as the notes put it.", "easy", note, definition,
                             "truefalse-definition")
 
 
-def short(note: Note, rng: random.Random, others: list[Note]) -> Iterator[Question]:
+def _with_article(statement: str, noun: str) -> str:
+    """`statement` with "a"/"an" before `noun` fitting its first letter (a vowel or not),
+    capitalized: "An image vs container is", not "A image vs container is"."""
+    article = "an" if noun[:1].lower() in "aeiou" else "a"
+    statement = re.sub(rf"\b[Aa]n? (?={re.escape(noun)})", f"{article} ", statement)
+    return statement[0].upper() + statement[1:]
+
+
+def short(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Question]:
     for question, answer in note.check_yourself:
         yield _question("short", question, [], answer, answer, "hard", note, answer,
                         "check-yourself")
 
 
-GENERATORS: dict[str, Callable[[Note, random.Random, list[Note]], Iterator[Question]]] = {
+GENERATORS: dict[str, Callable[[Note, random.Random, ConceptSpace], Iterator[Question]]] = {
     "mcq": mcq, "truefalse": truefalse, "short": short, "cloze": cloze,
 }
+
+
+def arranged(question: Question, learner: int | str) -> Question:
+    """`question` with its options in this learner's order: shuffled, the same order every
+    time this learner meets this question (in the quiz and in its reviews), another order for
+    another learner. True/false keeps True, False."""
+    if question.kind != "mcq":
+        return question
+    options = sorted(question.options, key=str.lower)
+    random.Random(f"{learner}\0{question.id}").shuffle(options)
+    return replace(question, options=options)
 
 
 # -- questions the model writes ---------------------------------------------------------------
@@ -197,8 +210,7 @@ class McqDraft(ShortDraft):
     wrong_options: list[str] = Field(min_length=3, max_length=3)
 
     def to_question(self, note: Note) -> Question:
-        options = sorted([self.answer, *self.wrong_options], key=str.lower)  # order says nothing
-        return _question("mcq", self.question, options, self.answer, _said(self.snippet),
+        return _question("mcq", self.question, [self.answer, *self.wrong_options], self.answer, _said(self.snippet),
                          "medium", note, self.snippet, LLM)
 
 
@@ -381,38 +393,84 @@ def notes_for_week(notes: list[Note], week: int) -> list[Note]:
 def make_quiz(notes: list[Note], week: int, n: int = 5, kinds: tuple[str, ...] = KINDS,
               seed: int | str = 0, exclude: set[str] = frozenset(),
               writer: QuestionWriter | None = None,
-              prefer: frozenset[str] = frozenset()) -> list[Question]:
+              prefer: frozenset[str] = frozenset(), learner: int | str = "",
+              space: ConceptSpace | None = None) -> list[Question]:
     """`n` valid questions on `week`, mixing kinds, none of whose ids are in `exclude`
-    (a learner's recent questions). With `llm` among the kinds, `writer` writes some and the
-    model-free generators fill whatever it could not. Questions on the concepts in `prefer`
-    (lower case: a learner's weak spots) come first in each kind."""
-    unknown = set(kinds) - set(CHOICES)
-    if unknown:
-        raise QuizError(f"unknown question kinds {sorted(unknown)}: use {', '.join(CHOICES)}")
-    if LLM in kinds and writer is None:
-        raise QuizError("model-written (llm) questions need a chat model: see TUTOR_LLM_PROVIDER")
+    (a learner's recent questions), options in `learner`'s order (`arranged`). With `llm`
+    among the kinds, `writer` writes some and the model-free generators fill whatever it
+    could not. Questions on the concepts in `prefer` (lower case: a learner's weak spots) come
+    first in each kind. `space`: the notes' concepts embedded (default: `concept_space`)."""
+    _check_kinds(kinds, writer)
     own = notes_for_week(notes, week)
     if not own:
         raise QuizError(f"there are no notes for week {week} to make a quiz from")
+    space = space or concept_space(notes)
     rng = random.Random(f"{seed}-{week}")
-    pools = {kind: _pool(kind, own, notes, rng, exclude, prefer) for kind in kinds if kind != LLM}
+    pools = {kind: _pool(kind, own, space, rng, exclude, prefer) for kind in kinds if kind != LLM}
     if LLM in kinds:
         pools = {**pools, LLM: writer.pool(own, random.Random(f"{seed}-{week}-llm"), exclude, n)}
     quiz: list[Question] = []
     used: set[str] = set()  # one question per definition, answer or passage
     _round_robin(pools, n, quiz, used)
     if LLM in kinds and len(quiz) < n:  # the model fell short: our own generators fill in
-        _round_robin({kind: _pool(kind, own, notes, rng, exclude, prefer) for kind in KINDS}, n,
+        _round_robin({kind: _pool(kind, own, space, rng, exclude, prefer) for kind in KINDS}, n,
                      quiz, used)
     if len(quiz) < n:
         raise QuizError(f"only {len(quiz)} new questions available for week {week} "
                         f"(asked for {n}); try other kinds or fewer questions")
-    return quiz
+    return [arranged(q, learner) for q in quiz]
 
 
-def _pool(kind: str, own: list[Note], notes: list[Note], rng: random.Random,
+def _check_kinds(kinds: Iterable[str], writer: QuestionWriter | None) -> None:
+    unknown = set(kinds) - set(CHOICES)
+    if unknown:
+        raise QuizError(f"unknown question kinds {sorted(unknown)}: use {', '.join(CHOICES)}")
+    if LLM in kinds and writer is None:
+        raise QuizError("model-written (llm) questions need a chat model: see TUTOR_LLM_PROVIDER")
+
+
+TOPIC_MIN = 0.45  # cosine of a question's answer-and-quote to the topic: below it, off topic
+
+
+def topic_quiz(notes: list[Note], topic: str, passages: list[str], weeks: Iterable[int],
+               n: int = 5, kinds: tuple[str, ...] = KINDS, seed: int | str = 0,
+               exclude: set[str] = frozenset(), learner: int | str = "",
+               embedder: Embedder | None = None) -> list[Question]:
+    """"Quiz me on this": up to `n` questions on a conversation's `topic` (the learner's
+    question) and the `passages` that answered it, from the notes of `weeks` (the passages'
+    weeks). Each candidate question is scored by the cosine of its answer and quote to the
+    topic and to its closest passage (the mean of the two); those under TOPIC_MIN are off
+    topic and left out, the rest come best first, mixing kinds. Fewer than `n` when the notes
+    have fewer on the topic; QuizError when they have none."""
+    _check_kinds(kinds, None)
+    own = list({note.path: note for week in weeks for note in notes_for_week(notes, week)}.values())
+    if not own:
+        raise QuizError(f"there are no notes for weeks {sorted(set(weeks))} to make a quiz from")
+    embedder = embedder or default_embedder()
+    space = concept_space(notes, embedder)
+    rng = random.Random(f"{seed}-topic")
+    candidates = [q for kind in kinds for q in _pool(kind, own, space, rng, exclude)]
+    if candidates:
+        topic_vector, *passage_vectors = embedder.embed([topic, *passages])
+        vectors = embedder.embed([f"{q.answer}: {q.citation['snippet']}" for q in candidates])
+        to_topic = vectors @ topic_vector
+        to_passage = (vectors @ np.stack(passage_vectors).T).max(axis=1) if passage_vectors \
+            else to_topic
+        relevance = (to_topic + to_passage) / 2
+        ranked = sorted((r, i) for i, r in enumerate(relevance) if r >= TOPIC_MIN)
+        candidates = [candidates[i] for _, i in reversed(ranked)]
+    pools = {kind: iter([q for q in candidates if q.kind == kind]) for kind in kinds}
+    quiz: list[Question] = []
+    _round_robin(pools, n, quiz, set())
+    if not quiz:
+        raise QuizError(f"the notes of weeks {sorted(set(weeks))} have no new questions close "
+                        f"enough to {topic!r}: take a quiz on the week instead")
+    return [arranged(q, learner) for q in quiz]
+
+
+def _pool(kind: str, own: list[Note], space: ConceptSpace, rng: random.Random,
           exclude: set[str], prefer: frozenset[str] = frozenset()) -> Iterator[Question]:
-    candidates = [q for note in own for q in GENERATORS[kind](note, rng, notes)
+    candidates = [q for note in own for q in GENERATORS[kind](note, rng, space)
                   if q.id not in exclude and not problems(q, note.body)]
     rng.shuffle(candidates)
     candidates.sort(key=lambda q: tests_any(q, prefer))  # stable: the preferred go last...
@@ -444,7 +502,8 @@ def _round_robin(pools: dict[str, Iterator[Question]], n: int, quiz: list[Questi
 
 def quiz_validity(notes: list[Note], weeks: Iterable[int], generators: Iterable[str] = CHOICES,
                   writer: QuestionWriter | None = None, per_week: int = 3,
-                  seed: int | str = 0) -> dict[str, dict[str, float]]:
+                  seed: int | str = 0, space: ConceptSpace | None = None
+                  ) -> dict[str, dict[str, float]]:
     """How many questions each generator makes on `weeks` and how many pass validation:
     {generator: {"generated", "valid", "repaired", "rate"}}, generator being a `--kinds`
     name. `llm` (it needs `writer`) tries `per_week` passages a week; "repaired" counts its
@@ -456,6 +515,7 @@ def quiz_validity(notes: list[Note], weeks: Iterable[int], generators: Iterable[
     if LLM in names and writer is None:
         raise QuizError("measuring the llm generator needs a question writer (a chat model)")
     counts = {name: {"generated": 0, "valid": 0, "repaired": 0} for name in names}
+    space = space or concept_space(notes)
     for week in weeks:
         own = notes_for_week(notes, week)
         rng = random.Random(f"{seed}-{week}")
@@ -466,7 +526,7 @@ def quiz_validity(notes: list[Note], weeks: Iterable[int], generators: Iterable[
                 results = [(w.question is not None, w.repaired) for w in written]
             else:
                 results = [(not problems(q, note.body), False) for note in own
-                           for q in GENERATORS[name](note, rng, notes)]
+                           for q in GENERATORS[name](note, rng, space)]
             counts[name]["generated"] += len(results)
             counts[name]["valid"] += sum(ok for ok, _ in results)
             counts[name]["repaired"] += sum(fixed for _, fixed in results)
@@ -476,18 +536,38 @@ def quiz_validity(notes: list[Note], weeks: Iterable[int], generators: Iterable[
 
 # -- grading --------------------------------------------------------------------------------
 
+TONES = ("success", "info", "warning", "error")  # how a verdict or a score is shown
+RATING_MEANINGS = {
+    "again": "you did not recall it, so it comes back within minutes",
+    "hard": "you recalled it with effort, so it comes back soon",
+    "good": "you count it as recalled, so it comes back in a few days",
+    "easy": "you recalled it easily, so it comes back later than after Good",
+}
+
 
 @dataclass(frozen=True)
 class Grade:
-    correct: bool
+    correct: bool  # what is recorded: the grader's verdict, or the learner's rating if given
     score: float  # 0-1
-    feedback: str
+    feedback: str  # the verdict in words, without the quote (see `quote_for`)
     rating: str | None = None  # the learner's own verdict (again/hard/good/easy), if given
+    estimate: bool | None = None  # with a rating: the grader's own verdict, which it overrode
 
     @property
     def fsrs_rating(self) -> str:
         """How the review card is rescheduled: the learner's rating, else right = good."""
         return self.rating or ("good" if self.correct else "again")
+
+    @property
+    def tone(self) -> str:
+        """One of TONES, matching what is recorded: right is success and wrong is error; a
+        self-rating of again is error, hard a warning, good or easy success when the grader
+        agreed and info (neutral) when it did not, so no green check sits next to "Not yet"."""
+        if self.rating is None:
+            return "success" if self.correct else "error"
+        if self.rating in ("again", "hard"):
+            return "error" if self.rating == "again" else "warning"
+        return "success" if self.estimate else "info"
 
 
 def normalized(text: str) -> str:
@@ -500,45 +580,87 @@ def key_terms(text: str) -> set[str]:
     return content_words(text) | set(re.findall(r"\d+(?:\.\d+)?", text))
 
 
+def glossary(notes: Iterable[Note]) -> frozenset[str]:
+    """The notes' concept names, lower case: the terms a missing-term hint may name."""
+    return frozenset(c.lower() for note in notes for c in note.meta.concepts)
+
+
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]*[A-Z][A-Z0-9]*s?\b")  # XOR, PCA, GPT2, MLPs
+
+
+def missing_terms(expected: str, given: str, terms: Iterable[str] = ()) -> list[str]:
+    """The content terms of `expected` that `given` lacks: concept names from `terms` (a
+    `glossary`) and acronyms ("XOR", "PCA") it mentions, in the order they come. Never a
+    number, a stopword or a lone word cut from a phrase; often none, and then no hint is
+    better than a noisy one."""
+    lower, have = expected.lower(), content_words(given) | set(_ACRONYM.findall(given))
+    found = [(m.start(), expected[m.start():m.end()]) for term in terms if content_words(term)
+             for m in [re.search(rf"(?<![\w-]){re.escape(term.lower())}(?![\w-])", lower)] if m]
+    found += [(m.start(), m.group()) for m in _ACRONYM.finditer(expected)
+              if not any(m.group().lower() in t.lower() for _, t in found)]
+    missing: list[str] = []
+    for _, term in sorted(found):
+        if any(term.lower() != other.lower() and term.lower() in other.lower()
+               for _, other in found):
+            continue  # "embeddings" inside "[CLS] embeddings": the longer term says it
+        words = content_words(term) or {term}
+        if not words <= have and term.lower() not in given.lower() and term not in missing:
+            missing.append(term)
+    return missing
+
+
 def grade(question: Question, response: str,
           similarity: Callable[[str, str], float] | None = None,
-          judge: Runnable | None = None) -> Grade:
+          judge: Runnable | None = None, terms: Iterable[str] = ()) -> Grade:
     """Exact for MCQ and true/false (an option's text or letter); cloze by the words of the
     term; short answers by a `judge` model when there is one (an API model: the local one is
-    too weak to judge), else by meaning (`similarity`, e.g. embedding cosine) and key terms."""
-    quote = _quote(question)
+    too weak to judge), else by meaning (`similarity`, e.g. embedding cosine) and key terms,
+    a miss naming the `terms` (a `glossary`) the answer lacks."""
     given = response.strip()
     if question.kind in ("mcq", "truefalse"):
         letters = {chr(ord("A") + i): option for i, option in enumerate(question.options)}
         chosen = letters.get(given.upper(), given)
         ok = normalized(chosen) == normalized(question.answer)
-        return Grade(ok, float(ok), ("Correct. " if ok else f"Not quite: the answer is "
-                                     f"{question.answer}. ") + quote)
+        return Grade(ok, float(ok), "Correct." if ok else
+                     f"Not quite: the answer is {question.answer}.")
     if question.kind == "cloze":
         ok = normalized(given) == normalized(question.answer) or (
             bool(content_words(question.answer)) and content_words(question.answer) <= content_words(given))
-        return Grade(ok, float(ok), ("Correct. " if ok else f"The missing term is "
-                                     f"\"{question.answer}\". ") + quote)
+        return Grade(ok, float(ok), "Correct." if ok else
+                     f"Not quite: the missing term is \"{question.answer}\".")
     if judge is not None:
-        return _judged(question, given, judge, similarity)
-    return _by_meaning(question, given, similarity)
+        return _judged(question, given, judge, similarity, terms)
+    return _by_meaning(question, given, similarity, terms)
 
 
-def _quote(question: Question) -> str:
-    return f'From {question.citation["source"]}: "{question.citation["snippet"]}"'
+def quote_for(question: Question) -> str | None:
+    """The source sentence to show with the verdict, or None when the learner has already
+    read it: in the prompt (a cloze, MCQ or true/false definition) or as the answer (the
+    notes' check-yourself answers). A question quotes its source once, not three times."""
+    snippet = question.citation["snippet"]
+    seen = content_words(question.prompt) | content_words(question.answer)
+    return None if content_words(snippet) <= seen else snippet
+
+
+def outcome(question: Question, result: Grade) -> dict[str, Any]:
+    """What a learner is shown after answering (the API's reply, the CLI's lines): the
+    verdict and its tone, the answer, the quote when it adds something, and the source."""
+    return {"correct": result.correct, "score": result.score, "feedback": result.feedback,
+            "tone": result.tone, "rating": result.rating, "answer": question.answer,
+            "explanation": question.explanation, "quote": quote_for(question),
+            "citation": question.citation}
 
 
 def _by_meaning(question: Question, given: str,
-                similarity: Callable[[str, str], float] | None) -> Grade:
-    quote = _quote(question)
+                similarity: Callable[[str, str], float] | None, terms: Iterable[str]) -> Grade:
     expected, got = key_terms(question.answer), key_terms(given)
     coverage = len(expected & got) / len(expected) if expected else 0.0
     meaning = similarity(given, question.answer) if similarity and given else 0.0
     score = round(0.6 * meaning + 0.4 * coverage, 3) if similarity else round(coverage, 3)
     ok = score >= 0.55
-    missing = sorted(expected - got)[:5]
-    hint = "" if ok or not missing else f" Your answer misses: {', '.join(missing)}."
-    return Grade(ok, score, ("Good answer. " if ok else "Not yet.") + hint + " " + quote)
+    missing = [] if ok else missing_terms(question.answer, given, terms)[:3]
+    hint = f" The answer also names {', '.join(missing)}." if missing else ""
+    return Grade(ok, score, ("Good answer." if ok else "Not yet.") + hint)
 
 
 class Verdict(BaseModel):
@@ -551,7 +673,7 @@ class Verdict(BaseModel):
 
 
 def _judged(question: Question, given: str, judge: Runnable,
-            similarity: Callable[[str, str], float] | None) -> Grade:
+            similarity: Callable[[str, str], float] | None, terms: Iterable[str]) -> Grade:
     """The judge's verdict on a short answer; one it can't give, or gives unreadable, falls
     back to the meaning-and-key-terms grader, and the feedback says so."""
     from langchain_core.messages import HumanMessage
@@ -561,19 +683,21 @@ def _judged(question: Question, given: str, judge: Runnable,
     try:
         reply = judge.invoke([HumanMessage(prompt)]).content
     except Exception as exc:  # any provider failure: the offline grader still works
-        return _fallback(question, given, similarity, f"the judge model failed ({type(exc).__name__})")
+        return _fallback(question, given, similarity, terms,
+                         f"the judge model failed ({type(exc).__name__})")
     try:
         verdict = Verdict.model_validate_json(_json_text(str(reply)))
     except ValidationError:
-        return _fallback(question, given, similarity, "the judge model's verdict was unreadable")
+        return _fallback(question, given, similarity, terms,
+                         "the judge model's verdict was unreadable")
     return Grade(verdict.correct, round(verdict.score, 3),
                  f"{'Good answer' if verdict.correct else 'Not yet'} (judged by the model): "
-                 f"{verdict.feedback} {_quote(question)}")
+                 f"{verdict.feedback}")
 
 
 def _fallback(question: Question, given: str, similarity: Callable[[str, str], float] | None,
-              why: str) -> Grade:
-    result = _by_meaning(question, given, similarity)
+              terms: Iterable[str], why: str) -> Grade:
+    result = _by_meaning(question, given, similarity, terms)
     return Grade(result.correct, result.score,
                  f"({why}, so this was graded by meaning and key terms.) {result.feedback}")
 
@@ -592,14 +716,31 @@ def ratings_for(question: Question) -> tuple[str, ...]:
 
 
 def self_rated(question: Question, result: Grade, rating: str) -> Grade:
-    """A learner's own verdict on a short answer; it decides the review schedule."""
+    """A learner's own verdict on a short answer; it is what is recorded and decides the
+    review schedule. The feedback says what the rating means and, when the grader thought
+    otherwise, that the rating overrode it."""
     if not ratings_for(question):
         raise QuizError(f"only short answers are self-graded; a {question.kind} question is "
                         "graded exactly, so leave the rating out")
     if rating not in RATINGS:
         raise QuizError(f"a rating is one of {', '.join(RATINGS)}")
-    return Grade(rating != "again", result.score,
-                 f"{result.feedback} You rated your answer: {rating}.", rating)
+    recalled = rating != "again"
+    said = f"You rated it {rating.capitalize()}: {RATING_MEANINGS[rating]}."
+    if recalled != result.correct:
+        said += f" The grader's estimate was different ({result.feedback}); your rating counts."
+    return Grade(recalled, result.score, said, rating, estimate=result.correct)
+
+
+def score_summary(right: int, total: int, what: str = "right") -> dict[str, str]:
+    """A quiz's or review's end: {"text", "tone"}, the tone by share right (a success from
+    80 %, info from half, a warning below), so "0 of 5 right" is never shown as a success."""
+    share = right / total if total else 0.0
+    tone = "success" if share >= 0.8 else "info" if share >= 0.5 else "warning"
+    advice = {"success": "Well done: these come back for review in days.",
+              "info": "The missed ones come back for review soon.",
+              "warning": "Not there yet: reread the quoted passages; the missed ones come "
+                         "back for review within minutes."}[tone]
+    return {"text": f"{right} of {total} {what}. {advice}", "tone": tone}
 
 
 # -- spaced review -------------------------------------------------------------------------

@@ -266,3 +266,29 @@ def render_milestone(status: dict[str, Any]) -> RenderableType:
                       str(row["correct"]))
     parts.append(table)
     return Group(*parts)
+
+
+TONE_STYLES = {"success": "green", "info": "cyan", "warning": "yellow", "error": "red"}
+TONE_MARKS = {"success": "✓", "info": "•", "warning": "~", "error": "✗"}
+
+
+def render_outcome(result: dict[str, Any], quote: bool = True) -> Text:
+    """An answer's verdict as `tutor quiz` and `tutor review` print it (`app.quiz.outcome`):
+    a mark and colour for what is recorded, the answer when it was missed, the source sentence
+    once when the question did not already show it, and the source."""
+    tone = result["tone"]
+    text = Text(f"   {TONE_MARKS[tone]} ", style=f"bold {TONE_STYLES[tone]}")
+    text.append(result["feedback"], style=TONE_STYLES[tone])
+    if tone != "success" and result["answer"] not in result["feedback"]:
+        text.append(f"\n   Answer: {result['answer']}")
+    if quote and result["quote"]:
+        text.append(f"\n   “{result['quote']}”", style="italic")
+    if quote:
+        citation = result["citation"]
+        text.append(f"\n   {citation['source']} · week {citation['week']}", style="dim")
+    return text
+
+
+def render_summary(summary: dict[str, str]) -> Text:
+    """A quiz's or review's score (`app.quiz.score_summary`) in its tone's colour."""
+    return Text(f"\n{summary['text']}", style=f"bold {TONE_STYLES[summary['tone']]}")

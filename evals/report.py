@@ -17,7 +17,7 @@ import yaml
 
 THRESHOLDS_FILE = Path(__file__).resolve().parent / "thresholds.yaml"
 LOWER_IS_BETTER = ("latency", "leak", "future_weeks", "duplicate", "failures", "first_token",
-                   "repeating", "dangling", "mismatch", "wrong_claims")
+                   "repeating", "dangling", "mismatch", "wrong_claims", "guessable")
 
 
 class ReportError(ValueError):
@@ -219,6 +219,11 @@ def render_html(report: dict[str, Any]) -> str:
     if report.get("quiz"):
         quiz = report["quiz"]
         parts += ["<h2>Quizzes</h2>", _table([quiz["overall"]], list(quiz["overall"])),
+                  "<p>Distractors: the share of MCQ wrong options within the plausible cosine "
+                  "band to the answer (0.30-0.80), their mean cosine, and the share of MCQs a "
+                  "blind guesser (the option whose name sounds most like the prompt) gets right "
+                  "(lower: harder to guess). \"Quiz me on this\": the share of a topic quiz's "
+                  "questions on the concept asked about, against a quiz on its week.</p>",
                   _table([{"generator": g, **row} for g, row in quiz["generators"].items()],
                          ["generator", "generated", "valid", "repaired", "rate"])]
     if report["latency_ms"]:

@@ -433,7 +433,9 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
     report: dict[str, Any] = {"retrieval": retrieval, "grounding": grounding}
     options.progress.start("quizzes" + (" (the model writes some)" if options.llm_quiz else ""), 1)
     writer = question_writer(index) if options.llm_quiz else None
-    report["quiz"] = quiz_quality(chunks_by_source, writer=writer)
+    report["quiz"] = quiz_quality(
+        chunks_by_source, writer=writer, embedder=embedder,
+        search=lambda query, week: [(h.text, h.week) for h in retriever.search(query, week=week)])
     options.progress.advance()
     headline |= {f"quiz_{k}": v for k, v in report["quiz"]["overall"].items()}
 

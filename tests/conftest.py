@@ -33,10 +33,11 @@ def public_notes() -> Path:
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The real packaged all-MiniLM-L6-v2, loaded once for the whole run."""
-    from app.store import Embedder
+    """The real packaged all-MiniLM-L6-v2, loaded once for the whole run (the same one the
+    quiz generators embed the notes' concepts with)."""
+    from app.distractors import default_embedder
 
-    return Embedder()
+    return default_embedder()
 
 
 @pytest.fixture(scope="session")

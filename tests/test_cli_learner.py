@@ -39,7 +39,8 @@ def _make_due(data_dir: Path) -> list[dict]:
 def test_a_quiz_answered_here_is_kept_and_missed_questions_come_back_for_review(tmp_path) -> None:
     tutor(tmp_path, "week", "18")
     quiz = tutor(tmp_path, "quiz", "--n", "3", "--kinds", "mcq,truefalse", stdin="Z\nZ\nZ\n")
-    assert quiz.returncode == 0 and "0 of 3 right" in quiz.stdout and "next review" in quiz.stdout
+    assert quiz.returncode == 0 and "0 of 3 right. Not there yet" in quiz.stdout
+    assert "next review" in quiz.stdout and quiz.stdout.count("✗ Not quite") == 3
     report = json.loads(tutor(tmp_path, "progress", "--json").stdout)
     assert report["quiz_accuracy_by_week"] == [{"week": 18, "answered": 3, "accuracy": 0.0}]
     assert report["streak_days"] == 1 and len(report["weak_concepts"]) >= 2
@@ -63,6 +64,20 @@ def test_a_short_answer_under_review_is_rated_by_the_learner(tmp_path) -> None:
     review = tutor(tmp_path, "review", stdin="no idea\neasy\n")
     assert "Not yet." in review.stdout and "how did it go?" in review.stdout
     assert "1 of 1 remembered" in review.stdout  # the learner's "easy" outranks the grader
+    assert "• You rated it Easy" in review.stdout and "your rating counts" in review.stdout
+
+
+def test_quiz_about_a_topic_asks_about_it(tmp_path, corpus_dir) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(corpus_dir, data_dir)
+    quiz = tutor(data_dir, "quiz", "--about", "What is multi-head attention?", "--week", "18",
+                 "--json")
+    assert quiz.returncode == 0, quiz.stderr
+    questions = json.loads(quiz.stdout)
+    assert 1 <= len(questions) <= 5 and questions[0]["citation"]["week"] == 18
+    assert any("multi-head" in f"{q['prompt']} {q['answer']}".lower() for q in questions)
+    refused = tutor(data_dir, "quiz", "--about", "attention", "--kinds", "llm")
+    assert refused.returncode == 2 and "not llm" in refused.stderr
 
 
 def test_tasks_ticked_off_here_count_in_progress(tmp_path) -> None:

@@ -17,7 +17,7 @@ from app.config import Settings
 from evals import metrics as m
 from evals.datasets import DatasetError, EvalItem, load_dataset
 from evals.judges import LLMJudge, parse_verdict
-from evals.quizzes import duplicates
+from evals.quizzes import distractor_plausibility, duplicates, on_topic
 from evals.report import ReportError, check_floors, compare, load_report
 from ingest.curriculum import load_curriculum
 from tests.conftest import REPO, write
@@ -190,6 +190,38 @@ def test_repeated_quiz_prompts_are_counted_once_each() -> None:
             self.prompt = prompt
 
     assert duplicates([Q("What is X?"), Q("what is x"), Q("What is Y?"), Q("What is X?")]) == 2
+
+
+def test_distractor_plausibility_tells_confusable_options_from_easy_ones(embedder) -> None:
+    import random
+    from dataclasses import replace
+
+    from app.distractors import concept_space
+    from app.quiz import GENERATORS
+    from ingest.notes import read_notes
+
+    notes = read_notes()
+    space = concept_space(notes, embedder)
+    plausible = [q for note in notes if note.meta.week <= 12
+                 for q in GENERATORS["mcq"](note, random.Random(0), space)]
+    easy = [replace(q, options=[q.answer, "Dockerfile", "GitHub Pages", "README"])
+            for q in plausible]
+    good, bad = (distractor_plausibility(qs, space, embedder) for qs in (plausible, easy))
+    assert good["distractor_in_band"] == 1.0 and bad["distractor_in_band"] == 0.0
+    assert good["distractor_cosine"] > bad["distractor_cosine"] + 0.2
+    assert bad["mcq_guessable_rate"] > good["mcq_guessable_rate"] + 0.2
+
+
+def test_a_question_is_on_topic_when_it_names_or_quotes_the_concept() -> None:
+    from app.quiz import make_quiz
+    from ingest.notes import read_notes
+
+    notes = read_notes()
+    w18 = next(n for n in notes if n.meta.week == 18)
+    quiz = make_quiz(notes, 18, n=8, seed=3)
+    about = [q for q in quiz if on_topic(q, w18, "multi-head attention")]
+    assert about and len(about) < len(quiz)  # a week quiz is mostly on the week's other concepts
+    assert not any(on_topic(q, w18, "tokenizer") for q in quiz)
 
 
 # -- judges ----------------------------------------------------------------------------------------

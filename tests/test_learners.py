@@ -338,7 +338,9 @@ def test_a_quiz_is_taken_graded_and_comes_back_for_review(client) -> None:
     wrong = client.post(f"{base}/quizzes/{quiz['quiz_id']}/answers",
                         json={"question_id": mcq["id"], "response": "Z"}, headers=auth).json()
     assert wrong["correct"] is False and wrong["answer"] in mcq["options"]
-    assert 'From notes/w18-attention.md: "' in wrong["feedback"]
+    assert wrong["feedback"] == f"Not quite: the answer is {wrong['answer']}."
+    assert wrong["tone"] == "error" and wrong["quote"] is None  # the prompt showed the sentence
+    assert wrong["citation"]["source"] == "notes/w18-attention.md"
     again = client.post(f"{base}/quizzes/{quiz['quiz_id']}/answers",
                         json={"question_id": mcq["id"], "response": "A"}, headers=auth)
     assert again.status_code == 409 and "already answered" in again.json()["detail"]
@@ -367,7 +369,9 @@ def test_quizzes_are_private_and_bad_requests_say_why(client) -> None:
     assert unknown.status_code == 404 and "has no question" in unknown.json()["detail"]
     for body, message in [({"week": 73}, "less than or equal to 72"),
                           ({"kinds": ["essay"]}, "'mcq', 'truefalse', 'short', 'cloze' or 'llm'"),
-                          ({"n": 30, "kinds": ["short"]}, "new questions available")]:
+                          ({"n": 30, "kinds": ["short"]}, "new questions available"),
+                          ({"passages": [{"text": "x"}]}, "passages come with a topic"),
+                          ({"topic": "attention", "kinds": ["llm"]}, "leave llm out")]:
         response = client.post(f"/learners/{ada}/quizzes", json=body, headers=ada_auth)
         assert response.status_code == 422 and message in response.text
 
@@ -392,7 +396,9 @@ def test_a_short_answer_in_review_takes_the_learners_own_rating(client) -> None:
     easy = client.post(f"{base}/reviews/{ids['short']}", json={"response": "no idea",
                                                                "rating": "easy"}, headers=auth)
     assert easy.status_code == 200 and easy.json()["correct"] is True
-    assert "You rated your answer: easy." in easy.json()["feedback"]
+    assert easy.json()["feedback"].startswith("You rated it Easy: you recalled it easily")
+    assert "The grader's estimate was different" in easy.json()["feedback"]
+    assert easy.json()["tone"] == "info"  # recorded as recalled, but no green check
     due = dt.datetime.fromisoformat(easy.json()["next_review"])
     assert due > dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)  # easy: not back today
     refused = client.post(f"{base}/reviews/{ids['mcq']}", json={"response": "A", "rating": "easy"},

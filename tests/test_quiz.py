@@ -1,10 +1,13 @@
-"""Quizzes from our notes: every kind valid and cited; grading with feedback that quotes it."""
+"""Quizzes from our notes: every kind valid, cited and plausible; grading with honest feedback
+that quotes the source once."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
+import random
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -15,6 +18,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from app.config import Settings
+from app.distractors import BAND, NEARBY_WEEKS, SWAP_MIN, concept_space
 from app.quiz import (
     GENERATORS,
     KINDS,
@@ -24,15 +28,21 @@ from app.quiz import (
     QuestionWriter,
     QuizError,
     Verdict,
+    arranged,
     draft_schema,
+    glossary,
     grade,
     make_quiz,
+    missing_terms,
+    outcome,
     passages,
     problems,
     question_writer,
     quiz_validity,
     quotable,
+    score_summary,
     self_rated,
+    topic_quiz,
 )
 from app.spaced import schedule
 from ingest.notes import read_notes
@@ -46,12 +56,11 @@ DETERMINISTIC = {"cloze-definition", "mcq-siblings", "truefalse-swap", "truefals
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_each_generator_makes_valid_questions_for_every_week(kind) -> None:
-    import random
-
+def test_each_generator_makes_valid_questions_for_every_week(kind, embedder) -> None:
     made = invalid = 0
+    space = concept_space(NOTES, embedder)
     for note in NOTES:
-        for question in GENERATORS[kind](note, random.Random(0), NOTES):
+        for question in GENERATORS[kind](note, random.Random(0), space):
             made += 1
             invalid += bool(problems(question, note.body))
     assert made >= 100 and invalid == 0
@@ -105,18 +114,18 @@ def test_mcq_and_truefalse_are_graded_exactly_by_text_or_letter() -> None:
     letter = "ABCD"[q.options.index(q.answer)]
     assert grade(q, letter).correct and grade(q, q.answer.upper()).correct
     wrong = grade(q, next(o for o in q.options if o != q.answer))
-    assert not wrong.correct and q.answer in wrong.feedback
-    assert 'From notes/w18-attention.md: "' in wrong.feedback
+    assert not wrong.correct and wrong.feedback == f"Not quite: the answer is {q.answer}."
 
 
 def test_short_answers_are_graded_by_meaning_and_key_terms(embedder) -> None:
     similarity = embedder.similarity
-    q = next(q for q in GENERATORS["short"](W18, None, NOTES) if "axis" in q.prompt)
+    q = next(q for q in GENERATORS["short"](W18, None, None) if "axis" in q.prompt)
     good = grade(q, "The softmax is over the keys, so the weights of each query sum to one", similarity)
     assert good.correct and good.score > 0.55
     bad = grade(q, "I do not know", similarity)
-    assert not bad.correct and "misses" in bad.feedback and "Over the keys" in bad.feedback
-    number = next(q for q in GENERATORS["short"](W18, None, NOTES) if "8 heads" in q.prompt)
+    assert not bad.correct and bad.feedback == "Not yet."  # no content term to name: no hint
+    assert outcome(q, bad)["answer"].startswith("Over the keys")
+    number = next(q for q in GENERATORS["short"](W18, None, None) if "8 heads" in q.prompt)
     assert grade(number, "64", similarity).correct
 
 
@@ -269,7 +278,7 @@ def test_quiz_validity_counts_valid_questions_per_generator() -> None:
 
 
 def _short() -> Question:
-    return next(q for q in GENERATORS["short"](W18, None, NOTES) if "axis" in q.prompt)
+    return next(q for q in GENERATORS["short"](W18, None, None) if "axis" in q.prompt)
 
 
 def _judge(*replies: str) -> RecordingFake:
@@ -304,6 +313,109 @@ def test_only_short_answers_are_self_rated_and_the_rating_schedules_the_review()
         self_rated(_mcq(), Grade(True, 1.0, ""), "easy")
     due = {rating: schedule(None, rating, now)[1] for rating in RATINGS}
     assert due["again"] < due["hard"] <= due["good"] < due["easy"]
+
+
+# -- good questions ------------------------------------------------------------------------------
+
+
+def test_mcq_distractors_are_nearby_concepts_confusable_with_the_answer(embedder) -> None:
+    space = concept_space(NOTES, embedder)
+    weeks = {c.name: c.week for c in space.concepts}
+    mcqs = [q for q in GENERATORS["mcq"](W18, random.Random(0), space)]
+    assert mcqs
+    for q in mcqs:
+        for option in set(q.options) - {q.answer}:
+            assert BAND[0] <= space.similarity(q.answer, option) < BAND[1]
+            assert abs(weeks[option] - 18) <= NEARBY_WEEKS
+            assert option.lower() not in q.prompt.lower()  # not given away by the prompt
+    multi_head = next(q for q in mcqs if q.answer == "multi-head attention")
+    assert "tokenizer" not in multi_head.options  # an unrelated concept is no distractor
+
+
+def test_a_true_false_swap_is_with_a_concept_of_the_same_kind(embedder) -> None:
+    space = concept_space(NOTES, embedder)
+    swaps = [q for note in NOTES for q in GENERATORS["truefalse"](note, random.Random(1), space)
+             if q.generator == "truefalse-swap"]
+    assert len(swaps) >= 10
+    for q in swaps:
+        swapped, answer = re.match(r"False: that describes (.+), not (.+)\.$",
+                                   q.explanation).groups()[::-1]
+        assert space.similarity(swapped, answer) >= SWAP_MIN
+    assert space.swap("multi-head attention", 18, "") != "confusion matrix"
+    assert space.swap("Adam", 6, "") != "gradient descent variants"  # "Adam is" stays singular
+
+
+def test_options_come_in_the_same_order_for_a_learner_and_in_others_for_others() -> None:
+    q = _mcq()
+    assert arranged(q, 7).options == arranged(q, 7).options  # quiz and review alike
+    orders = {tuple(arranged(q, learner).options) for learner in range(20)}
+    assert len(orders) > 5 and all(sorted(o) == sorted(q.options) for o in orders)
+    quiz = make_quiz(NOTES, 18, n=4, seed=3, kinds=("mcq",), learner=7)
+    assert quiz == [arranged(x, 7) for x in quiz]
+    assert len({x.options.index(x.answer) for x in quiz}) > 1  # the answer moves around
+
+
+def test_quiz_me_on_this_asks_about_the_conversations_topic(embedder) -> None:
+    topic = "What is multi-head attention and why use several heads?"
+    passage = ("Multi-head attention runs $h$ scaled dot-product attentions in parallel on "
+               "different learned projections of the same inputs")
+    quiz = topic_quiz(NOTES, topic, [passage], {18, 19}, n=5, seed=1, learner=3,
+                      embedder=embedder)
+    assert 1 <= len(quiz) <= 5 and all(not problems(q, W18.body) for q in quiz
+                                       if q.citation["source"] == "notes/w18-attention.md")
+    about = [q for q in quiz if re.search(r"multi-head|heads?\b", f"{q.prompt} {q.answer} "
+                                          f"{q.citation['snippet']}", re.I)]
+    assert about and quiz[0] in about  # the closest first
+    assert all("attention" in f"{q.prompt} {q.answer} {q.citation['snippet']}".lower()
+               or "head" in q.prompt.lower() for q in quiz)
+    with pytest.raises(QuizError, match="no new questions close enough"):
+        topic_quiz(NOTES, "How do I bake sourdough bread?", [], {18}, embedder=embedder)
+
+
+# -- honest feedback -------------------------------------------------------------------------------
+
+
+def test_the_source_sentence_is_quoted_once() -> None:
+    quiz = make_quiz(NOTES, 18, n=8, seed=3)
+    for q in quiz:
+        shown = outcome(q, grade(q, "no idea"))
+        assert q.citation["snippet"] not in shown["feedback"]
+        if q.kind in ("mcq", "cloze", "short"):  # the prompt or the answer already shows it
+            assert shown["quote"] is None
+    swap = next(q for note in NOTES for q in GENERATORS["truefalse"](
+        note, random.Random(1), concept_space(NOTES)) if q.answer == "False")
+    assert outcome(swap, grade(swap, "True"))["quote"] == swap.citation["snippet"]
+
+
+def test_a_self_rating_that_overrides_the_grader_is_stated_plainly_and_not_green() -> None:
+    missed = Grade(False, 0.2, "Not yet.")
+    good = self_rated(_short(), missed, "good")
+    assert good.correct and good.tone == "info"  # recorded as recalled, shown neutral
+    assert good.feedback.startswith("You rated it Good: you count it as recalled")
+    assert "The grader's estimate was different (Not yet.); your rating counts." in good.feedback
+    agreed = self_rated(_short(), Grade(True, 0.8, "Good answer."), "good")
+    assert agreed.tone == "success" and "estimate" not in agreed.feedback
+    assert self_rated(_short(), missed, "again").tone == "error"
+    assert self_rated(_short(), missed, "hard").tone == "warning"
+    assert grade(_mcq(), _mcq().answer).tone == "success"
+
+
+def test_missing_term_hints_name_only_content_terms_of_the_expected_answer() -> None:
+    terms = glossary(NOTES)
+    noisy = ("Without it the dot products grow with $d_k$ (std $\\sqrt{d_k}$), pushing softmax "
+             "into saturated regions where gradients are tiny.")
+    assert missing_terms(noisy, "no idea", terms) == []  # no "dot, gradients, grow, pushing"
+    assert missing_terms("It uses 0.999 and 999 steps.", "", terms) == []  # no numbers
+    expected = "Use scaled dot-product attention over 8 heads, as in a GRU."
+    assert missing_terms(expected, "attention", terms) == ["scaled dot-product attention", "GRU"]
+    assert missing_terms(expected, "scaled dot-product attention and a GRU", terms) == []
+
+
+@pytest.mark.parametrize("right, total, tone", [(0, 5, "warning"), (2, 5, "warning"),
+                                                (3, 5, "info"), (4, 5, "success")])
+def test_a_score_is_a_success_only_when_most_answers_were_right(right, total, tone) -> None:
+    summary = score_summary(right, total)
+    assert summary["tone"] == tone and summary["text"].startswith(f"{right} of {total} right.")
 
 
 # -- with the real local model -------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -258,14 +259,20 @@ def test_the_mode_switch_sends_socratic_questions(ui) -> None:
 
 
 @pytest.mark.slow
-def test_quiz_me_on_this_opens_a_quiz_on_the_week_the_answer_cited(ui) -> None:
+def test_quiz_me_on_this_opens_a_quiz_on_what_the_conversation_asked(ui) -> None:
     join(ui, week=5)
     ui.sidebar.selectbox(key="week").set_value(18).run()
-    ui.chat_input(key="question").set_value("What is my assignment this week?").run()
+    ui.chat_input(key="question").set_value("What is multi-head attention?").run()
     ui.button(key="quiz_me").click().run()
     assert ui.session_state["tab"].endswith("Quiz")
-    assert "Quiz · week 18" in texts(ui)
-    assert len([c for c in ui.caption if c.value.startswith("Question ")]) == 5
+    quiz = ui.session_state["quiz"]
+    assert quiz["topic"] == "What is multi-head attention?"
+    assert "Quiz · “What is multi-head attention?”" in texts(ui)
+    asked = [c for c in ui.caption if c.value.startswith("Question ")]
+    assert 1 <= len(asked) <= 5
+    on_topic = [q for q in quiz["questions"]
+                if re.search(r"attention|heads?\b|quer|keys?\b|dot products?", q["prompt"], re.I)]
+    assert len(on_topic) == len(quiz["questions"])
 
 
 @pytest.mark.slow
@@ -291,6 +298,22 @@ def test_a_quiz_answer_gets_immediate_feedback_quoting_its_source(ui) -> None:
     result = ui.session_state["quiz_results"][first["id"]]
     shown = (ui.success or ui.error)[0].value
     assert shown == result["feedback"] and "notes/" in texts(ui)
+    snippet_words = set(re.findall(r"[a-z]{4,}", (result["quote"] or "").lower()))
+    assert result["quote"] is None or not snippet_words <= set(
+        re.findall(r"[a-z]{4,}", first["prompt"].lower()))  # the source sentence shows once
+
+
+@pytest.mark.slow
+def test_a_quiz_with_no_right_answer_ends_in_a_warning_not_a_trophy(ui) -> None:
+    join(ui, week=18)
+    ui.session_state["quiz_request"] = {"week": 18, "n": 3, "kinds": ["cloze", "short"]}
+    open_tab(ui, "Quiz")
+    for question in ui.session_state["quiz"]["questions"]:
+        ui.text_input(key=f"response-{question['id']}").input("no idea")
+        ui.button(key=f"FormSubmitter:answer-{question['id']}-Check").click().run()
+    assert not ui.success and ui.warning[-1].value.startswith("0 of 3 right. Not there yet")
+    assert ui.warning[-1].icon == ":material/school:"
+    assert len(ui.error) == 3 and all(e.icon == ":material/cancel:" for e in ui.error)
 
 
 @pytest.mark.slow
@@ -335,7 +358,8 @@ def test_a_short_answer_under_review_shows_the_answer_then_takes_the_learners_ra
     assert f"**Answer:** {checked['answer']}" in texts(ui)
     ui.button(key=f"rate-{question_id}-easy").click().run()
     rated = ui.session_state["review_results"][question_id]
-    assert "You rated your answer: easy." in rated["feedback"] and "next review" in texts(ui)
+    assert rated["feedback"].startswith("You rated it Easy") and "next review" in texts(ui)
+    assert not ui.success and ui.info[0].value == rated["feedback"]  # no green check on a miss
     assert "How did it go?" not in texts(ui)
 
 

@@ -10,9 +10,20 @@ from fastapi import APIRouter, HTTPException
 from app.api.deps import LearnerDep, ServicesDep
 from app.api.schemas import AnswerIn, Id, QuizRequest, ResponseIn, ReviewAnswerIn
 from app.api.services import Services
+from app.distractors import concept_space
 from app.learners import AlreadyAnswered, Learner, NotFound, week_on
 from app.llm import LLMError
-from app.quiz import LLM, QuizError, grade, make_quiz, ratings_for, self_rated
+from app.quiz import (
+    LLM,
+    QuizError,
+    glossary,
+    grade,
+    make_quiz,
+    outcome,
+    ratings_for,
+    self_rated,
+    topic_quiz,
+)
 from app.reviews import OWN
 
 router = APIRouter()
@@ -20,25 +31,33 @@ router = APIRouter()
 
 @router.post("/learners/{learner_id}/quizzes", status_code=201)
 def new_quiz(body: QuizRequest, learner: LearnerDep, svc: ServicesDep) -> dict[str, Any]:
-    """A quiz on the week's material; answers are checked one by one afterwards."""
+    """A quiz on the week's material, or with `topic` on what a conversation was about
+    ("Quiz me on this"): questions from the notes closest to the topic and the passages that
+    answered it (up to `n`: fewer when the notes have fewer on the topic). Answers are checked
+    one by one afterwards; options come in an order of your own."""
     week = body.week or week_on(learner, dt.date.today())
     records = svc.quizzes
+    seed = f"{learner.id}-{dt.datetime.now().isoformat()}"
+    embedder = svc.retriever.embedder
     try:
-        questions = make_quiz(svc.notes, week, n=body.n, kinds=tuple(body.kinds),
-                              seed=f"{learner.id}-{dt.datetime.now().isoformat()}",
-                              exclude=records.recent_ids(learner.id),
-                              writer=svc.writer if LLM in body.kinds else None)
+        if body.topic:
+            questions = topic_quiz(svc.notes, body.topic, [p.text for p in body.passages],
+                                   {week, *(p.week for p in body.passages if p.week)},
+                                   n=body.n, kinds=tuple(body.kinds), seed=seed,
+                                   exclude=records.recent_ids(learner.id), learner=learner.id,
+                                   embedder=embedder)
+        else:
+            questions = make_quiz(svc.notes, week, n=body.n, kinds=tuple(body.kinds), seed=seed,
+                                  exclude=records.recent_ids(learner.id),
+                                  writer=svc.writer if LLM in body.kinds else None,
+                                  learner=learner.id, space=concept_space(svc.notes, embedder))
     except QuizError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     except LLMError as exc:  # the model is misconfigured (it failing midway is filled in)
         raise HTTPException(status_code=503, detail=str(exc)) from exc
     quiz_id = records.save(learner.id, week, questions)
-    return {"quiz_id": quiz_id, "week": week, "questions": [q.public() for q in questions]}
-
-def _feedback(question: Any, result: Any) -> dict[str, Any]:
-    return {"correct": result.correct, "score": result.score, "feedback": result.feedback,
-            "answer": question.answer, "explanation": question.explanation,
-            "citation": question.citation}
+    return {"quiz_id": quiz_id, "week": week, "topic": body.topic,
+            "questions": [q.public() for q in questions]}
 
 def _review_question(svc: Services, learner: Learner, question_id: str) -> Any:
     try:
@@ -53,7 +72,8 @@ def _review_question(svc: Services, learner: Learner, question_id: str) -> Any:
 
 def _graded(svc: Services, question: Any, response: str) -> Any:
     try:
-        return grade(question, response, svc.retriever.embedder.similarity, svc.judge)
+        return grade(question, response, svc.retriever.embedder.similarity, svc.judge,
+                     glossary(svc.notes))
     except LLMError as exc:  # a misconfigured judge; one failing to answer is fallen back on
         raise HTTPException(status_code=503, detail=str(exc)) from exc
 
@@ -69,7 +89,7 @@ def _answer(svc: Services, learner: Learner, quiz_id: str | None, question: Any,
                                  dt.datetime.now(dt.UTC))
     except AlreadyAnswered as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
-    return _feedback(question, result) | {"next_review": due.isoformat()}
+    return outcome(question, result) | {"next_review": due.isoformat()}
 
 @router.post("/learners/{learner_id}/quizzes/{quiz_id}/answers")
 def answer_quiz(quiz_id: Id, body: AnswerIn, learner: LearnerDep,
@@ -108,5 +128,5 @@ def check_review(question_id: Id, body: ResponseIn, learner: LearnerDep,
     yourself: nothing is recorded or rescheduled. Then post the review with your
     `rating` (one of `rate_with`; short answers only, the rest are graded exactly)."""
     question = _review_question(svc, learner, question_id)
-    return _feedback(question, _graded(svc, question, body.response)) | {
+    return outcome(question, _graded(svc, question, body.response)) | {
         "rate_with": list(ratings_for(question))}

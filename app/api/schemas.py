@@ -201,12 +201,33 @@ class JournalIn(Body):
     text: str = Field(min_length=1, max_length=JOURNAL_CHARS)
 
 
+class QuizPassage(Body):
+    """A passage that answered the conversation a topic quiz is on (a citation's snippet)."""
+
+    text: str = Field(min_length=1, max_length=4000)
+    week: int | None = Field(default=None, ge=1, le=LAST_WEEK)
+
+
 class QuizRequest(Body):
     week: int | None = Field(default=None, ge=1, le=LAST_WEEK, description="Default: your week.")
+    topic: str | None = Field(default=None, min_length=1, max_length=2000, description=(
+        "\"Quiz me on this\": what the conversation asked; the questions are the notes' "
+        "closest to it and to `passages`, from the notes of `week` and the passages' weeks."))
+    passages: list[QuizPassage] = Field(default_factory=list, max_length=12, description=(
+        "The passages that answered the conversation (its citations); with `topic` only."))
     n: int = Field(default=5, ge=1, le=30)
     kinds: list[Literal["mcq", "truefalse", "short", "cloze", "llm"]] = Field(
         default=list(KINDS), description="`llm`: some questions written by the chat model "
         "(slower; each checked, and our own generators fill in what it can't write).")
+
+    @model_validator(mode="after")
+    def _topic_fits(self) -> QuizRequest:
+        if self.passages and not self.topic:
+            raise ValueError("passages come with a topic: give the topic they answered")
+        if self.topic and "llm" in self.kinds:
+            raise ValueError("a topic quiz is made from the notes' own questions: leave llm "
+                             "out of kinds")
+        return self
 
 
 class MilestoneQuizIn(Body):

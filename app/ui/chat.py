@@ -1,7 +1,8 @@
 """The chat: questions to the tutor, answers streamed in, each citation a card to open.
 
 The conversation lives in this session; the API keeps the thread (`conversation_id`) so
-follow-ups are understood. "Quiz me on this" hands the conversation's week to the Quiz tab.
+follow-ups are understood. "Quiz me on this" hands the conversation's topic (the last question
+and the passages that answered it) to the Quiz tab.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def render_chat(api: Api, week: int) -> None:
             ask(api, question, week, st.session_state["mode"])
         if history and history[-1]["role"] == "assistant":
             with st.container(horizontal=True):
-                quiz_me_button(history[-1], week)
+                quiz_me_button(history, week)
                 card_from_answer(api, history)
 
 
@@ -170,16 +171,27 @@ def topic_week(turn: dict[str, Any], week: int) -> int:
     return weeks.most_common(1)[0][0] if weeks else week
 
 
-def quiz_me_button(turn: dict[str, Any], week: int) -> None:
+def quiz_me_button(history: list[dict[str, Any]], week: int) -> None:
+    turn = history[-1]
     topic = topic_week(turn, week)
     signed_in = session.learner() is not None
-    st.button(f"Quiz me on this (week {topic})", icon=":material/quiz:", key="quiz_me",
-              disabled=not signed_in, on_click=quiz_me, args=(topic,),
-              help="Five questions on the material this answer drew on." if signed_in
-              else "Sign in (left) to take quizzes.")
+    st.button("Quiz me on this", icon=":material/quiz:", key="quiz_me",
+              disabled=not signed_in, on_click=quiz_me, args=(topic_request(history, topic),),
+              help="Questions from the notes on what you just asked, closest to the passages "
+              "that answered it." if signed_in else "Sign in (left) to take quizzes.")
 
 
-def quiz_me(week: int) -> None:
+def topic_request(history: list[dict[str, Any]], week: int) -> dict[str, Any]:
+    """The API's quiz body for the conversation's last exchange: the learner's question as
+    the topic, the answer's cited passages (their week too), the week cited most."""
+    question = next((t["content"] for t in reversed(history) if t["role"] == "user"), "")
+    passages = [{"text": c["snippet"][:4000], "week": c.get("week")}
+                for c in history[-1].get("citations", []) if c.get("snippet")]
+    return {"week": week, "n": 5, "topic": question[:2000] or "this conversation",
+            "passages": passages[:12]}
+
+
+def quiz_me(request: dict[str, Any]) -> None:
     """Runs before the next rerun, when the tab may still be switched."""
-    st.session_state["quiz_request"] = week
+    st.session_state["quiz_request"] = request
     st.session_state["tab"] = QUIZ_TAB

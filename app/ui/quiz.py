@@ -7,10 +7,12 @@ sends back feedback quoting the source and schedules the question for spaced rev
 from __future__ import annotations
 
 from collections.abc import Callable
+from textwrap import shorten
 from typing import Any
 
 import streamlit as st
 
+from app.quiz import score_summary
 from app.ui import session
 from app.ui.client import Api
 from app.ui.session import reported
@@ -52,31 +54,31 @@ def render_quiz(api: Api, week: int) -> None:
                         p, {"question_id": q["id"], "response": response}))
     answered = [results[q["id"]] for q in quiz["questions"] if q["id"] in results]
     if len(answered) == len(quiz["questions"]):
-        right = sum(r["correct"] for r in answered)
-        st.success(f"**{right} of {len(answered)} right.** Wrong answers come back for review "
-                   "soon; right ones later.", icon=":material/emoji_events:")
+        summary = score_summary(sum(r["correct"] for r in answered), len(answered))
+        show(summary["tone"], summary["text"], SCORE_ICONS[summary["tone"]])
 
 
-def start_quiz(api: Api, week: int, n: int = 5) -> None:
+def start_quiz(api: Api, request: int | dict[str, Any], n: int = 5) -> None:
+    """A quiz on a week, or on a conversation's topic (`request`: the API's quiz body with a
+    `topic` and its `passages`, from "Quiz me on this")."""
+    body = request if isinstance(request, dict) else {"week": request, "n": n}
     with reported():
-        st.session_state["quiz"] = api.post(session.path("/quizzes"), {"week": week, "n": n})
+        quiz = api.post(session.path("/quizzes"), body)
+        if quiz.get("topic"):
+            quiz["label"] = f"“{shorten(quiz['topic'], 60, placeholder='…')}”"
+        st.session_state["quiz"] = quiz
         st.session_state["quiz_results"] = {}
 
 
 def answer_card(question: dict[str, Any], title: str, results: dict[str, Any],
-                submit: Callable[[str], dict[str, Any]],
-                rate: Callable[[str, str], dict[str, Any]] | None = None) -> None:
-    """One question in a card: a form until answered, then the feedback with its source.
-
-    With `rate`, `submit` only checks the answer; the learner's own rating then records it."""
+                submit: Callable[[str], dict[str, Any]]) -> None:
+    """One question in a card: a form until answered, then the feedback with its source."""
     with st.container(border=True):
         st.caption(f"{title} · {KIND_LABELS.get(question['kind'], question['kind'])}")
         st.markdown(f"**{question['prompt']}**")
         result = results.get(question["id"])
         if result:
             feedback(result)
-            if rate and "next_review" not in result:
-                rating_buttons(question["id"], result, results, rate)
             return
         with st.form(f"answer-{question['id']}", border=False):
             if question["options"]:
@@ -97,30 +99,28 @@ def answer_card(question: dict[str, Any], title: str, results: dict[str, Any],
             st.rerun()
 
 
-def rating_buttons(question_id: str, result: dict[str, Any], results: dict[str, Any],
-                   rate: Callable[[str, str], dict[str, Any]]) -> None:
-    """Again, Hard, Good, Easy: the learner's verdict schedules the next review."""
-    st.markdown("**How did it go?** Your rating decides when this comes back.")
-    with st.container(horizontal=True):
-        for rating in result["rate_with"]:
-            if st.button(rating.capitalize(), key=f"rate-{question_id}-{rating}",
-                         type="primary" if rating == "good" else "secondary"):
-                with reported():
-                    results[question_id] = rate(result["response"], rating)
-                    st.rerun()
+VERDICT_ICONS = {"success": ":material/check_circle:", "info": ":material/how_to_reg:",
+                 "warning": ":material/trending_flat:", "error": ":material/cancel:"}
+SCORE_ICONS = {"success": ":material/emoji_events:", "info": ":material/trending_up:",
+               "warning": ":material/school:"}
+
+
+def show(tone: str, text: str, icon: str) -> None:
+    """A message box in one of `app.quiz.TONES`."""
+    {"success": st.success, "info": st.info, "warning": st.warning,
+     "error": st.error}[tone](text, icon=icon)
 
 
 def feedback(result: dict[str, Any]) -> None:
-    """Right or wrong, the answer, and the source; the note's words only once."""
-    if result["correct"]:
-        st.success(result["feedback"], icon=":material/check_circle:")
-    else:
-        st.error(result["feedback"], icon=":material/cancel:")
+    """The verdict in the colour and icon of what is recorded (a self-rating that overrode
+    the grader is neutral, not a green check), the answer when it was missed, the source
+    sentence once (only when the question did not already show it), and where it is from."""
+    tone = result.get("tone") or ("success" if result["correct"] else "error")
+    show(tone, result["feedback"], VERDICT_ICONS[tone])
+    if tone != "success" and result["answer"] not in result["feedback"]:
         st.markdown(f"**Answer:** {result['answer']}")
+    if result.get("quote"):
+        st.markdown(f"> {result['quote']}")
     citation = result["citation"]
-    for text in (result.get("explanation"), citation.get("snippet")):
-        if text and text not in result["feedback"]:
-            st.markdown(f"> {text}")
-            break
     when = f" · next review {result['next_review'][:10]}" if "next_review" in result else ""
     st.caption(f":material/description: `{citation['source']}` · week {citation['week']}{when}")

@@ -12,13 +12,12 @@ from typing import Any
 import altair as alt
 import streamlit as st
 
+from app.quiz import RATING_MEANINGS, RATINGS  # keys 1-4 in this order, as in Anki
+from app.reviews import OWN
 from app.ui import session
 from app.ui.client import Api
 from app.ui.quiz import answer_card
 from app.ui.session import reported
-
-RATINGS = ("again", "hard", "good", "easy")  # keys 1-4, as in Anki
-OWN = "card"
 
 
 @session.learner_tab("review what you learned when FSRS says you are about to forget it, and "
@@ -120,11 +119,14 @@ def minute(moment: str) -> str:
 def rate_keys(card_id: str, results: dict[str, Any], ratings: Any, rate: Any) -> None:
     """Again, Hard, Good, Easy on keys 1-4: the learner's verdict schedules the next review.
     Only the current card has them, so each key means one button."""
-    st.markdown("**How did it go?** Your rating decides when this comes back.")
+    st.markdown("**How did it go?** Your rating is what counts: it decides when this comes "
+                "back (Again: you did not recall it; Hard, Good, Easy: you did, with less "
+                "effort each). Keys 1-4.")
     with st.container(horizontal=True):
         for rating in ratings:
             key = str(RATINGS.index(rating) + 1)
             if st.button(f"{rating.capitalize()}", key=f"rate-{card_id}-{rating}", shortcut=key,
+                         help=RATING_MEANINGS[rating].capitalize() + ".",
                          type="primary" if rating == "good" else "secondary"):
                 with reported():
                     results[card_id] = results[card_id] | rate(rating)
