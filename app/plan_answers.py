@@ -104,7 +104,9 @@ def asked_capstone(question: str, curriculum: Curriculum) -> Capstone | None:
 
 def capstone_answer(rubric: Rubric, last_week: WeekPlan) -> str:
     """What a quarter's capstone includes, from its rubric: [1] is the capstone's entry in the
-    plan, [2] the quarter's last week (one of weeks 12, 24, 36, 48), which leads into it."""
+    plan, [2] the quarter's last week (one of weeks 12, 24, 36, 48), which leads into it. Every
+    sentence cites one of them (the rubric's own place, `tutor capstone N` and the plan column,
+    is for the app to show, not a claim of the plan's)."""
     assert last_week.week is not None, "capstones follow weeks planned week by week"
     def listed(kind: str) -> str:
         return "; ".join(c.text for c in rubric.by_kind(kind))  # type: ignore[arg-type]
@@ -117,6 +119,4 @@ def capstone_answer(rubric: Rubric, last_week: WeekPlan) -> str:
             f"{rubric.after_week} [1]. It asks you to {scope[0].lower()}{scope[1:]} [1]. "
             f"Deliverables: {listed('deliverable')} [1]. Focus: {listed('focus')} [1]. "
             f"It draws on weeks {rubric.weeks[0]}-{rubric.weeks[1]}; week {last_week.number}, "
-            f"{last_week.title}, leads into it{leads} [2]. "
-            f"Its rubric has {len(rubric.criteria)} criteria to tick and score yourself against "
-            f"(`tutor capstone {rubric.quarter}`, or the plan column in the app).")
+            f"{last_week.title}, leads into it{leads} [2].")

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from app.capstone_work import CapstoneRecords
+from app.citations import markers, split_sentences
 from app.learners import LearnerStore
 from app.rubric import NoCapstone, rubric_for
 from ingest.curriculum import load_curriculum
@@ -57,6 +58,8 @@ def test_the_tutor_answers_a_quarters_capstone_from_the_plan_citing_it(corpus_di
         assert "Custom BERT fine-tuning" in answer.answer
         assert [c.source for c in answer.citations] == ["curriculum/capstone-q2",
                                                         "curriculum/week-24"]
+        assert all(markers(sentence) for sentence in split_sentences(answer.answer)), \
+            "every sentence cites the plan"
 
 
 def test_work_on_a_capstone_is_kept_and_summarised(database_url) -> None:
