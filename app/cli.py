@@ -356,7 +356,7 @@ def ask(
     asking = dict(week=week, mode=mode, no_spoilers=no_spoilers, conversation_id=conversation_id)
     answer = via_api_or_here(
         settings, lambda api: kept_from_api(log, _answer(api, question, as_json, asking)),
-        lambda: _answer(_Here(settings, log), question, as_json, asking))
+        lambda: _answer(_Here(settings, log, store), question, as_json, asking))
     for warning in answer.get("warnings", []):
         err.print(f"[yellow]warning:[/yellow] {warning}")
     if as_json:
@@ -368,6 +368,10 @@ def ask(
             where = f" · week {c['week']}" if c["week"] else ""
             out.print(f"[bold cyan][{c['n']}][/bold cyan] {c['source']} "
                       f"[dim]{c['heading']}{where}[/dim]")
+    if answer.get("back_to"):
+        from app.render import back_to_prerequisites
+
+        out.print(back_to_prerequisites(answer["back_to"]))
     if log and (answer["grounded"] or conversation_id):
         out.print(f"\n[dim]conversation {answer['conversation_id']} · a follow-up: "
                   "tutor ask --continue \"...\"[/dim]", highlight=False)
@@ -397,11 +401,21 @@ def _answer(asker: Any, question: str, as_json: bool, asking: dict[str, Any]) ->
 class _Here:
     """Answers in this process, with the same calls as `ApiClient` (model loaded on first use)."""
 
-    def __init__(self, settings: Settings, log: Any) -> None:
+    def __init__(self, settings: Settings, log: Any, store: Any) -> None:
         from app.tutor import Tutor
 
         self.tutor = Tutor(settings, open_retriever(settings))
-        self.log = log
+        self.log, self.store = log, store
+
+    def back_to(self, question: str) -> list[dict[str, Any]]:
+        """As the API gives it: where to go back to, for a concept you keep missing."""
+        from app.prerequisites import for_question
+        from ingest.notes import read_notes
+
+        if self.log is None:
+            return []
+        return for_question(self.store, self.log.learner_id, read_notes(),
+                            lambda: self.tutor.retriever, question)
 
     def _asking(self, week: int | None, mode: str, no_spoilers: bool,
                 conversation_id: str | None) -> dict[str, Any]:
@@ -414,9 +428,10 @@ class _Here:
         from app.llm import LLMError
 
         try:
-            return self.tutor.ask(question, **self._asking(**asking)).to_dict()
+            answer = self.tutor.ask(question, **self._asking(**asking)).to_dict()
         except LLMError as exc:
             fail(str(exc))
+        return {**answer, "back_to": self.back_to(question)}
 
     def stream(self, question: str, **asking: Any) -> Iterator[tuple[str, Any]]:
         from app.llm import LLMError
@@ -426,7 +441,7 @@ class _Here:
                 if event == "token":
                     yield event, data
                 elif event == "answer":
-                    yield event, data.to_dict()
+                    yield event, {**data.to_dict(), "back_to": self.back_to(question)}
         except LLMError as exc:
             fail(str(exc))
 
@@ -974,9 +989,16 @@ def print_forecast(days: list[dict[str, Any]], as_json: bool) -> None:
         out.print(f"  {day['date']}  {bar:<20} {day['due']}", highlight=False)
 
 
-cards_app = typer.Typer(help="Your own cards, and every card's review history out to Anki or "
-                        "CSV. Your cards come back in `tutor review` with the quiz questions.",
-                        no_args_is_help=True, rich_markup_mode="rich")
+cards_app = typer.Typer(help="""Your own cards, and every card's review history out to Anki or
+CSV. Your cards come back in `tutor review` with the quiz questions.
+
+[dim]Examples:[/dim]
+  tutor cards add "Why divide by sqrt(d_k)?" "Keeps dot products from growing with d_k"
+  tutor cards list
+  tutor cards export -o cards.apkg
+
+Cards live in the learner database: TUTOR_DATA_DIR (SQLite there) or TUTOR_DATABASE_URL.
+""", no_args_is_help=True, rich_markup_mode="rich")
 app.add_typer(cards_app, name="cards")
 CardId = Annotated[str, typer.Argument(help="The card's id (`tutor cards list`).")]
 

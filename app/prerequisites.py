@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from app.learners import Attempt
+from app.learners import Attempt, LearnerStore
 from app.retrieval import Retriever
 from app.store import StoreError
-from app.weak_spots import Concept, Concepts, kept_missing, sections
+from app.weak_spots import Concept, Concepts, answers, kept_missing, sections
 from ingest.notes import Note
 
 _WEEKS = re.compile(r"\bweeks?\s+(\d+(?:\s*(?:,|and|-|–)\s*\d+)*)", re.IGNORECASE)
@@ -108,6 +108,15 @@ def for_learner(answered: tuple[list[Attempt], dict[str, dict[str, Any]]], notes
         kept = [row for row in kept
                 if re.search(rf"\b{re.escape(row[0].name)}\b", about, re.IGNORECASE)]
     return back_to(kept, notes, passages) if kept else []
+
+
+def for_question(store: LearnerStore, learner_id: int, notes: list[Note],
+                 retriever: Callable[[], Retriever], question: str) -> list[dict[str, Any]]:
+    """An answer's `back_to` (as `POST /ask` and `tutor ask --json` give it): for a concept
+    `question` names that the learner keeps missing, the earlier week it builds on and the
+    passage to reread; empty when the question names none of them."""
+    return [b.to_dict() for b in for_learner(answers(store, learner_id), notes,
+                                             PrerequisitePassages(retriever), about=question)]
 
 
 def back_to(kept: list[tuple[Concept, int, int]], notes: list[Note],

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
+from app.distractors import concept_space
 from app.learners import Attempt, LearnerStore, QuizRecords
 from app.lexical import LexicalIndex
 from app.prerequisites import PrerequisitePassages, builds_on, named_weeks
@@ -46,7 +47,8 @@ def note_of(week: int):
 def generated(week: int, kinds: tuple[str, ...] = ("mcq", "cloze", "truefalse")) -> list[Question]:
     """The questions the model-free generators make on week `week`'s note."""
     rng = random.Random(0)
-    return [q for kind in kinds for q in GENERATORS[kind](note_of(week), rng, NOTES)]
+    space = concept_space(NOTES)
+    return [q for kind in kinds for q in GENERATORS[kind](note_of(week), rng, space)]
 
 
 def on(concept: str, week: int = 25) -> list[Question]:

@@ -20,10 +20,9 @@ from app.api.services import Services
 from app.learners import ConversationLog, Learner, NotFound, week_on
 from app.llm import LLMError
 from app.model_gate import ModelBusy, call_for, stream_for
-from app.prerequisites import PrerequisitePassages, for_learner
+from app.prerequisites import for_question
 from app.store import StoreError
 from app.tutor import HISTORY_TURNS
-from app.weak_spots import answers
 from ingest.curriculum import LAST_WEEK
 
 router = APIRouter()
@@ -103,9 +102,7 @@ def back_to(question: str, learner: Learner | None, svc: Services) -> list[dict[
     builds on and the passage to reread (`app.prerequisites`); empty for anyone else."""
     if learner is None:
         return []
-    return [b.to_dict() for b in for_learner(answers(svc.learners, learner.id), svc.notes,
-                                             PrerequisitePassages(lambda: svc.retriever),
-                                             about=question)]
+    return for_question(svc.learners, learner.id, svc.notes, lambda: svc.retriever, question)
 
 @router.post("/ask", dependencies=[rate_limited("questions")])
 async def ask(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> dict[str, Any]:
