@@ -134,7 +134,7 @@ def _environment() -> dict[str, str]:
 
 @functools.cache
 def works(mechanism: str) -> bool:
-    """Whether `mechanism` can start a process here (probed once per process)."""
+    """Whether `mechanism` can run a file that imports NumPy here (probed once per process)."""
     if shutil.which("prlimit") is None or (mechanism != "rlimits"
                                            and shutil.which(mechanism) is None):
         return False
@@ -144,7 +144,10 @@ def works(mechanism: str) -> bool:
     try:
         os.chmod(work, 0o777)
         shutil.copy(CHILD, work / "child.py")
-        (work / "learner.py").write_text("")
+        # works = can run a learner's file, which imports NumPy: as root the child is
+        # `nobody`, who cannot reach a virtualenv inside a private (0700) folder unless
+        # bubblewrap binds it into view, so there the weaker mechanisms count as not working
+        (work / "learner.py").write_text("import numpy\n")
         os.chmod(work / "learner.py", 0o644)
         os.chmod(work / "child.py", 0o644)
         done = subprocess.run(_command(mechanism, work, Settings()), input="",
@@ -165,7 +168,9 @@ def active_mechanism(settings: Settings) -> str:
         if works(mechanism):
             return mechanism
     raise SandboxFailure("unavailable", f"no sandbox works here (tried {', '.join(wanted)}); "
-                         "install bubblewrap (apt-get install bubblewrap) and util-linux")
+                         "install bubblewrap (apt-get install bubblewrap) and util-linux, or, "
+                         "running as root, keep the virtualenv where the `nobody` user can "
+                         "read it (not inside a 0700 folder)")
 
 
 class Sandbox:
