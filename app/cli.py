@@ -1470,8 +1470,9 @@ def eval_(
     public_notes: Annotated[Path | None, typer.Option(
         "--public-notes", help="Also index this folder of public course notes (slow the first time).",
         exists=True, file_okay=False)] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1,
-                                              help="Only the first N questions of each kind.")] = None,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", min=1, help="A smoke run: only the first N questions of each kind, and "
+        "quizzes on the first N weeks.")] = None,
     datasets: Annotated[Path | None, typer.Option(
         "--datasets", help="A folder of *.jsonl golden sets (default: evals/datasets).",
         exists=True, file_okay=False)] = None,

@@ -37,7 +37,7 @@ from app.tutor import MIN_SIMILARITY, SNIPPET_CHARS, Answer, Citation, Tutor
 from evals import metrics as m
 from evals.datasets import EvalItem, load_dataset
 from evals.judges import LLMJudge
-from evals.quizzes import quiz_quality
+from evals.quizzes import WEEKS, quiz_quality
 from ingest.pipeline import CORPUS_DIR, Ingestor
 
 Suite = Literal["quick", "full"]
@@ -85,6 +85,13 @@ def ensure_index(settings: Settings, public_notes: Path | None, embedder: Embedd
     """Build the eval index, or bring it up to date (a no-op when nothing changed)."""
     paths = [str(CORPUS_DIR)] + ([str(public_notes)] if public_notes else [])
     Ingestor(settings, embedder=embedder).run(paths)
+
+
+def quiz_weeks(limit: int | None) -> range:
+    """The weeks quizzes are measured on: all 48 planned week by week, or in a smoke run
+    (`--limit N`) the first N, so that a smoke run stays one (the "Quiz me on this" measure
+    asks about every concept of every week it covers)."""
+    return WEEKS if limit is None else WEEKS[:limit]
 
 
 def select(items: list[EvalItem], limit: int | None) -> list[EvalItem]:
@@ -434,7 +441,7 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
     options.progress.start("quizzes" + (" (the model writes some)" if options.llm_quiz else ""), 1)
     writer = question_writer(index) if options.llm_quiz else None
     report["quiz"] = quiz_quality(
-        chunks_by_source, writer=writer, embedder=embedder,
+        chunks_by_source, writer=writer, embedder=embedder, weeks=quiz_weeks(options.limit),
         search=lambda query, week: [(h.text, h.week) for h in retriever.search(query, week=week)])
     options.progress.advance()
     headline |= {f"quiz_{k}": v for k, v in report["quiz"]["overall"].items()}

@@ -393,3 +393,10 @@ def test_an_eval_while_another_builds_its_index_says_so_without_a_traceback(tmp_
     assert result.exit_code == 1
     assert "another ingest is running on this index" in result.output
     assert "another `tutor eval`" in result.output and "Traceback" not in result.output
+
+
+def test_a_smoke_run_measures_quizzes_on_its_first_weeks_only() -> None:
+    from evals.runner import quiz_weeks
+
+    assert list(quiz_weeks(3)) == [1, 2, 3]
+    assert list(quiz_weeks(None)) == list(range(1, 49))
