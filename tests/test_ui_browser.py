@@ -166,8 +166,10 @@ def card_from_the_answer_reviewed_by_keyboard_and_exported(page: Page) -> None:
 
 
 def settled(page: Page) -> None:
-    """Wait for Streamlit's run to finish: a click during a rerun may be lost."""
-    page.wait_for_timeout(300)
+    """Wait for Streamlit's run to finish: a click during a rerun may be lost. The rerun a
+    click starts can take a moment to show its status (eight tabs are drawn each run), so
+    wait for it to have begun first."""
+    page.wait_for_timeout(1_000)
     expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=60_000)
 
 
