@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+# pytest-xdist starts its workers with COLUMNS=80, and Rich fixes a console's width from it when
+# the console is made (app.cli makes its own at import): tests that invoke the CLI in this
+# process set the width they want per call, as a terminal would.
+os.environ.pop("COLUMNS", None)
 PUBLIC_NOTES = REPO.parent / "shared" / "public-notes"
 
 
@@ -40,17 +47,36 @@ def embedder():
     return default_embedder()
 
 
-@pytest.fixture(scope="session")
-def corpus_dir(tmp_path_factory, embedder) -> Path:
-    """The bundled corpus (curriculum and our notes), ingested once for the whole run.
+@dataclass
+class CorpusIndex:
+    """The bundled corpus (curriculum and our notes), ingested once for the whole run: the
+    data dir, never written to after, and what the ingest reported."""
 
-    Tests must not write to it; they get a fresh data dir for that."""
+    data_dir: Path
+    summary: Any
+
+    def copy(self, folder: Path) -> Path:
+        """A copy of the index in `folder` (7 MB, copied in well under a second), to write to."""
+        shutil.copytree(self.data_dir, folder / "corpus-index")
+        return folder / "corpus-index"
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory, embedder) -> CorpusIndex:
     from app.config import Settings
     from ingest.pipeline import CORPUS_DIR, Ingestor
 
     data_dir = tmp_path_factory.mktemp("corpus-index")
-    Ingestor(Settings(data_dir=data_dir), embedder=embedder).run([str(CORPUS_DIR)])
-    return data_dir
+    summary = Ingestor(Settings(data_dir=data_dir), embedder=embedder).run([str(CORPUS_DIR)])
+    return CorpusIndex(data_dir, summary)
+
+
+@pytest.fixture
+def corpus_dir(corpus_index: CorpusIndex, tmp_path: Path) -> Path:
+    """This test's own copy of the bundled corpus's index: a test may write to it (a learner
+    database, an API lock) without another test, here or in a parallel worker, finding what
+    it left. Module fixtures take `corpus_index.copy(tmp_path_factory.mktemp(...))`."""
+    return corpus_index.copy(tmp_path)
 
 
 POSTGRES = "TUTOR_TEST_POSTGRES_URL"

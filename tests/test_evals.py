@@ -284,10 +284,10 @@ def tutor_eval(data_dir: Path, reports: Path, *args: str) -> subprocess.Complete
 
 
 @pytest.fixture(scope="module")
-def quick_run(corpus_dir: Path, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+def quick_run(corpus_index, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     """`tutor eval --json` over a copy of the session's corpus index (so nothing re-embeds)."""
     data_dir = tmp_path_factory.mktemp("eval-data")
-    shutil.copytree(corpus_dir, data_dir / "evals-index")
+    shutil.copytree(corpus_index.data_dir, data_dir / "evals-index")
     reports = tmp_path_factory.mktemp("reports")
     return tutor_eval(data_dir, reports), reports
 

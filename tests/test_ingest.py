@@ -17,7 +17,7 @@ import pytest
 
 from app.config import Settings
 from app.store import Store
-from ingest.pipeline import CORPUS_DIR, Ingestor
+from ingest.pipeline import Ingestor
 from ingest.sources import SourceError
 from tests.conftest import REPO, free_port, minimal_pdf, pdf_with_a_blank_page, wait_for, write
 
@@ -154,20 +154,21 @@ def test_a_git_url_that_fails_is_skipped_and_the_rest_goes_in(ingestor, tmp_path
     assert len(summary.skipped) == 1 and "git failed" in summary.skipped[0].reason
 
 
-def test_the_bundled_corpus_becomes_weeks_capstones_and_notes(ingestor) -> None:
-    summary = ingestor.run([str(CORPUS_DIR)])
-    assert summary.skipped == []
-    found = sources(ingestor.store)
+def test_the_bundled_corpus_becomes_weeks_capstones_and_notes(corpus_index, corpus_dir) -> None:
+    """The session's own ingest of the bundled corpus (tests/conftest.py), looked at."""
+    assert corpus_index.summary.skipped == []
+    store = Store(Settings(data_dir=corpus_dir))
+    found = sources(store)
     assert {f"curriculum/week-{w:02d}" for w in range(1, 49)} <= set(found)
     assert {f"curriculum/capstone-q{q}" for q in range(1, 5)} <= set(found)
     assert {f"curriculum/month-{m}" for m in range(13, 19)} <= set(found)
     assert {"curriculum/resources", "notes/w18-attention.md"} <= set(found)
-    week = ingestor.store.collection.get(where={"source": "curriculum/week-18"})["metadatas"][0]
+    week = store.collection.get(where={"source": "curriculum/week-18"})["metadatas"][0]
     assert (week["week"], week["month"], week["quarter"], week["phase"], week["kind"]) == (
         18, 5, 2, 2, "curriculum")
-    note = ingestor.store.collection.get(where={"source": "notes/w18-attention.md"})["metadatas"][0]
+    note = store.collection.get(where={"source": "notes/w18-attention.md"})["metadatas"][0]
     assert note["week"] == 18 and note["kind"] == "note"
-    rl = ingestor.store.collection.get(where={"source": "notes/m13-reinforcement-learning.md"})
+    rl = store.collection.get(where={"source": "notes/m13-reinforcement-learning.md"})
     assert rl["metadatas"][0]["weeks"] == list(range(49, 61))
 
 

@@ -127,9 +127,10 @@ def store(database_url: str) -> LearnerStore:
 
 
 @pytest.fixture(scope="module")
-def passages(corpus_dir: Path, embedder) -> PrerequisitePassages:
-    store = Store(Settings(data_dir=corpus_dir))
-    retriever = Retriever(store, embedder, LexicalIndex(store, corpus_dir))
+def passages(corpus_index, tmp_path_factory, embedder) -> PrerequisitePassages:
+    data_dir = corpus_index.copy(tmp_path_factory.mktemp("passages"))
+    store = Store(Settings(data_dir=data_dir))
+    retriever = Retriever(store, embedder, LexicalIndex(store, data_dir))
     return PrerequisitePassages(lambda: retriever)
 
 

@@ -101,9 +101,9 @@ class Answering(threading.Thread):
 
 
 @pytest.fixture(scope="module")
-def server(corpus_dir: Path) -> Iterator[Server]:
+def server(corpus_index, tmp_path_factory) -> Iterator[Server]:
     """One server for the module, its model loaded by a first question."""
-    with served(corpus_dir, **MODEL_WRITES) as server:
+    with served(corpus_index.copy(tmp_path_factory.mktemp("service")), **MODEL_WRITES) as server:
         first_token_after(server.url)
         yield server
 

@@ -59,11 +59,9 @@ def serve(data_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def api_url(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def api_url(corpus_index, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One API for the module, on its own copy of the index (learners are written there)."""
-    data_dir = tmp_path_factory.mktemp("ui-api") / "data"
-    shutil.copytree(corpus_dir, data_dir)
-    with serve(data_dir) as url:
+    with serve(corpus_index.copy(tmp_path_factory.mktemp("ui-api"))) as url:
         yield url
 
 
