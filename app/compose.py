@@ -128,6 +128,7 @@ class Composition:
     similarity: float  # the best unit's cosine with the question (units shown before included)
     shared_words: int  # the question's content words (stems) found in the passages
     question_words: int  # the question's content words
+    quoted_words: int = 0  # of those, found in the chosen quotes or what they are about
 
 
 def compose(question: str, passages: list[str], embed: Embed, ask: str = "",
@@ -174,8 +175,9 @@ def compose(question: str, passages: list[str], embed: Embed, ask: str = "",
     quotes = [Quote(texts[k], units[k][0], units[k][1].role)
               for k in answer_order(chosen, [u for _, u in units], [i for i, _ in units])]
     asked = _stems(question)
+    quoted = _stems(" ".join(f"{units[k][1].context} {texts[k]}" for k in chosen))
     return Composition(quotes, float(similarity.max()), len(asked & _stems(" ".join(passages))),
-                       len(asked))
+                       len(asked), len(asked & quoted))
 
 
 def answer_order(chosen: list[int], units: Sequence[Unit], passages: Sequence[int]) -> list[int]:
@@ -224,13 +226,21 @@ def _maximal_marginal_relevance(candidates: list[int], scores: np.ndarray, vecto
 # the passages must also share two of the question's words (all of them when it has fewer), or
 # a sentence must be very close in meaning. Calibrated on the golden set's 132 in-scope and 15
 # out-of-scope questions and 10 off-topic questions that share a word with the notes.
+# Then the quotes themselves must name the question's topic: passages on "SQL window
+# functions" or "kube-proxy" that share words elsewhere ("running", "route") yield quotes
+# about attention windows and routing layers, which name none of the question's words. Every
+# in-scope golden question's quotes (or their headings: "Momentum") name at least one.
 SHARED_WORDS = 2
 CLOSE_MEANING = 0.5
+QUOTED_WORDS = 1
 
 
 def covers(composition: Composition) -> bool:
     """Does the material answer the question? Judged on the sentences that would answer it."""
     if not composition.similarity:
+        return False
+    if composition.quotes and composition.quoted_words < min(QUOTED_WORDS,
+                                                             composition.question_words):
         return False
     wanted = min(SHARED_WORDS, composition.question_words)
     return composition.shared_words >= wanted or composition.similarity >= CLOSE_MEANING

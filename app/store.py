@@ -8,7 +8,9 @@ function: ingest batches across files for throughput, and queries reuse the same
 from __future__ import annotations
 
 import importlib.util
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,6 +47,14 @@ def packaged_model_dir(package: str, relative: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / relative
 
 
+# Short texts (questions, sentences, quiz candidates) come back again and again: the units of
+# the passages a week's questions retrieve, a week's candidate questions on every "Quiz me on
+# this". Each is embedded once a process; about 30 MB at most. Chunks being ingested are
+# longer and seen once, so they are not kept.
+CACHED_CHARS = 1000
+CACHED_TEXTS = 20_000
+
+
 class Embedder:
     """all-MiniLM-L6-v2 (packaged) or any local sentence-transformers model, on the CPU."""
 
@@ -55,6 +65,8 @@ class Embedder:
                 f"embedding model not found at {self.model_path}: set TUTOR_EMBEDDING_MODEL "
                 "to a local sentence-transformers directory"
             )
+        self._seen: OrderedDict[str, np.ndarray] = OrderedDict()  # least recently used first
+        self._seen_lock = threading.Lock()
 
     @cached_property
     def _model(self) -> Any:
@@ -74,13 +86,28 @@ class Embedder:
         return int(self._model.max_seq_length)
 
     def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """Unit-length vectors; sentence-transformers sorts by length inside `encode`."""
+        """Unit-length vectors, shape (len(texts), dimension); sentence-transformers sorts by
+        length inside `encode`. Short texts embedded before in this process are not again."""
         if not texts:
             return np.zeros((0, self._model.get_sentence_embedding_dimension()), dtype=np.float32)
-        return self._model.encode(
-            texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self._seen_lock:
+            known = {t: self._seen[t] for t in texts if t in self._seen}
+            for text in known:
+                self._seen.move_to_end(text)
+        new = list(dict.fromkeys(t for t in texts if t not in known))
+        if new:
+            vectors = self._model.encode(
+                new, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            known |= dict(zip(new, vectors, strict=True))
+            with self._seen_lock:
+                for text, vector in zip(new, vectors, strict=True):
+                    if len(text) <= CACHED_CHARS:
+                        self._seen[text] = vector
+                while len(self._seen) > CACHED_TEXTS:
+                    self._seen.popitem(last=False)
+        return np.stack([known[t] for t in texts])
 
 
     def similarity(self, a: str, b: str) -> float:

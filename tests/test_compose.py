@@ -5,9 +5,21 @@ The embedding model is the real packaged one; the passages are small hand-writte
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from app.compose import BUDGETS, Budget, compose, intent_boosts, lexical_scores, normalized
+from app.compose import (
+    BUDGETS,
+    Budget,
+    Composition,
+    Quote,
+    compose,
+    covers,
+    intent_boosts,
+    lexical_scores,
+    normalized,
+)
 from app.sources import ROLE_ORDER, quotable_units, readable_excerpt
 from app.support import check
 
@@ -303,3 +315,16 @@ def test_an_answer_keeps_each_passages_sentences_in_the_sources_order(embedder) 
     assert passages[0] == 1, "the passage that says what dropout is comes first"
     from_dropout = [q.text for q in quotes if q.passage == 1]
     assert from_dropout == sorted(from_dropout, key=DROPOUT.index), "in the note's own order"
+
+
+def test_quotes_that_name_none_of_the_questions_words_do_not_cover_it() -> None:
+    """Passages can share words with an off-topic question away from the sentences that would
+    be quoted ("running total with SQL window functions" against notes on attention windows):
+    then the quotes answer something else, however close their meaning."""
+    quote = Quote("Sliding-window attention keeps the cost linear.", 0, "definition")
+    off_topic = Composition([quote], similarity=0.45, shared_words=3, question_words=7,
+                            quoted_words=0)
+    assert not covers(off_topic)
+    assert covers(replace(off_topic, quoted_words=1))
+    shown_before = Composition([], similarity=0.6, shared_words=3, question_words=3)
+    assert covers(shown_before), "a follow-up whose quotes were all shown is judged as before"

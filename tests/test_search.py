@@ -209,3 +209,25 @@ def test_public_notes_answer_a_question_about_lstm_gates(public_notes: Path, tmp
     assert "rnn.md" in [hit.source for hit in hits]
     rnn = Store(settings).collection.get(where={"source": "rnn.md"})["metadatas"][0]
     assert set(rnn["weeks"]) & {9, 17}  # tagged with the RNN / LSTM weeks of the plan
+
+
+def test_a_short_text_is_embedded_once_a_process_and_a_long_one_each_time(embedder,
+                                                                          monkeypatch) -> None:
+    """Sentences and questions come back (a week's units, its quiz candidates): the encoder
+    runs on each once; chunks being ingested are long and seen once, so they are not kept."""
+    import uuid
+
+    import numpy as np
+
+    encoded: list[list[str]] = []
+    encode = embedder._model.encode
+    monkeypatch.setattr(embedder._model, "encode",
+                        lambda texts, **kw: (encoded.append(list(texts)), encode(texts, **kw))[1])
+    short, long = f"Attention weighs values {uuid.uuid4()}.", f"A chunk {uuid.uuid4()}. " * 100
+    first = embedder.embed([short, long])
+    again = embedder.embed([long, short, short])
+    assert encoded == [[short, long], [long]]
+    assert again.shape == (3, first.shape[1])
+    np.testing.assert_allclose(again[1], first[0])
+    np.testing.assert_allclose(again[2], first[0])
+    np.testing.assert_allclose(again[0], first[1], atol=1e-6)
