@@ -55,7 +55,7 @@ run: install ## install, build the index if missing, start the API and the UI
 ingest: install ## index the bundled corpus (or PATHS="dir1 https://...git")
 	@$(BIN)/tutor ingest $(PATHS)
 
-# SUITE=quick: retrieval, refusals and quizzes without the model (what CI runs, about a minute);
+# SUITE=quick: retrieval, refusals and quizzes without the model (what CI runs, 2-3 minutes);
 # SUITE=full: every golden question answered by the local model too (about 15 minutes).
 SUITE ?= full
 eval: install ## measure answer, retrieval and quiz quality (SUITE=quick|full) -> evals/reports/

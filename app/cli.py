@@ -1463,7 +1463,7 @@ class _EvalProgress:
 @app.command("eval")
 def eval_(
     suite: Annotated[str, typer.Option("--suite", help="quick: retrieval, refusals and quizzes, "
-                                       "no model (about a minute); full: every answer too.")]
+                                       "no model (2-3 minutes); full: every answer too.")]
     = "quick",
     compare: Annotated[str | None, typer.Option("--compare", metavar="RUN",
                                                 help="An earlier run's name: show the deltas.")] = None,

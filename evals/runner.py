@@ -1,7 +1,7 @@
 """Run the evals: the golden set through the real retriever, tutor and quiz generators.
 
 Suites:
-- `quick` (CI, about a minute): retrieval ablations (BM25, dense, hybrid, hybrid + week boost),
+- `quick` (CI, 2-3 minutes): retrieval ablations (BM25, dense, hybrid, hybrid + week boost),
   the grounding decision (refusal accuracy, with the similarity cut-off re-calibrated on the
   dev split and reported on the test split), what the prompt's context would leak from later
   weeks, and quiz validity over every week.

@@ -87,11 +87,12 @@ def test_the_sources_reference_numbers_are_never_tutor_markers(source, question,
 def test_a_prompt_larger_than_the_window_is_fitted_and_the_settings_named(passages, chars, window,
                                                                           tmp_path,
                                                                           embedder) -> None:
-    """Case 05 with the real local model writing: its settings, then a smaller window."""
+    """Case 05 with the real local model writing: its settings, then a smaller window. The
+    model writes a short answer (64 tokens): the prompt is what is tested."""
     folder = case("05-prompt-larger-than-the-model") / "notes"
     tutor = tutor_over(folder, tmp_path / "data", embedder, answer_writer="model",
                        context_passages=passages, passage_chars=chars,
-                       llm_context_tokens=window)
+                       llm_context_tokens=window, llm_max_tokens=64)
     answer = tutor.ask("How does gradient clipping interact with the learning rate schedule?")
     assert answer.grounded and answer.answer
     assert any("TUTOR_CONTEXT_PASSAGES" in w and "TUTOR_PASSAGE_CHARS" in w
