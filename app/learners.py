@@ -31,6 +31,7 @@ from sqlalchemy import (
     make_url,
     func,
     select,
+    text,
 )
 from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -254,13 +255,28 @@ def week_on(learner: Learner, today: dt.date) -> int:
     return schedule_of(learner).week_on(today)
 
 
+# The PostgreSQL advisory lock that lets one process at a time migrate ("tutor" in ASCII).
+MIGRATION_LOCK = 0x7475746F72
+
+
 def migrate(url: str, revision: str = "head") -> None:
-    """Bring the schema to `revision`, the newest by default (a no-op when already there)."""
+    """Bring the schema to `revision`, the newest by default (a no-op when already there).
+
+    One process at a time: `tutor serve --workers N` (or N API workers on one PostgreSQL)
+    start together on a new database, and without the lock all but one failed on "table
+    learners already exists", which read as a damaged file. SQLite takes the write lock
+    before reading the schema version (BEGIN IMMEDIATE; others wait out its busy timeout),
+    PostgreSQL an advisory lock held to the end of the transaction."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    engine = create_engine(url)
+    engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            elif connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     finally:

@@ -139,6 +139,35 @@ def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revis
             CheckAttempt.__tablename__} <= set(Base.metadata.tables)  # 0005's tables were checked
     engine.dispose()
 
+def open_when_told(url: str, go, results) -> None:
+    """In a process of its own: wait for `go`, then open (and migrate) the database."""
+    go.wait()
+    try:
+        LearnerStore(url).close()
+        results.put("opened")
+    except Exception as exc:  # noqa: BLE001 - the message is what the test reports
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_workers_starting_together_on_a_new_database_all_open_it(database_url) -> None:
+    """`tutor serve --workers 4` on a new database: each worker migrates it at start. Without
+    a lock all but one failed ("table learners already exists"), told to move a sound file
+    aside."""
+    import multiprocessing
+
+    spawn = multiprocessing.get_context("spawn")
+    go, results = spawn.Event(), spawn.Queue()
+    workers = [spawn.Process(target=open_when_told, args=(database_url, go, results))
+               for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    go.set()
+    outcomes = [results.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(30)
+    assert outcomes == ["opened"] * 4
+
+
 
 def test_a_week_set_before_pacing_is_kept_as_set_on_the_day_of_the_upgrade(database_url) -> None:
     """Before 0006 a set week stayed put; after it, it moves on from the upgrade, not from
