@@ -110,6 +110,12 @@ class Embedder:
         return np.stack([known[t] for t in texts])
 
 
+    def forget(self) -> None:
+        """Drop the texts kept so far (`embed`): a latency measurement starts cold, as a new
+        server does."""
+        with self._seen_lock:
+            self._seen.clear()
+
     def similarity(self, a: str, b: str) -> float:
         """Cosine similarity of two texts (grading short answers by meaning)."""
         vectors = self.embed([a, b])

@@ -318,8 +318,11 @@ def _passage_of(citation: Citation, answer: Answer, context: list[str]) -> int |
 def run_answers(items: list[EvalItem], tutor: Tutor, similarity: m.Similarity,
                 judge: LLMJudge | None, progress: Progress) -> list[Scored]:
     progress.start(f"answers ({model_label(tutor.settings)})", len(items))
-    # Load the models first: latency is per answer, not start-up.
+    # Load the models first: latency is per answer, not start-up. But forget the sentences
+    # the grounding pass embedded: each answer starts as on a new server, warmed only by the
+    # answers before it (passages shared between questions), as a running server is.
     tutor.retriever.embedder.embed(["warm up"])
+    tutor.retriever.embedder.forget()
     if tutor.settings.resolved_answer_writer == "model":
         tutor.model.invoke("Hi", max_tokens=1)
     results = []
