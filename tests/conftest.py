@@ -146,10 +146,22 @@ def ingestor(settings, embedder):
 
 def tutor(data_dir: Path, *args: str, stdin: str = "",
           env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """The real `tutor` command on `data_dir`, in a child process; `env` adds variables."""
-    return subprocess.run([sys.executable, "-m", "app.cli", *args, "--data-dir", str(data_dir)],
-                          input=stdin, capture_output=True, text=True, cwd=REPO, timeout=600,
-                          env={**os.environ, "COLUMNS": "200", **(env or {})})
+    """The real `tutor` command on `data_dir`, run in this process by Typer's test runner (a
+    child process would start Python and Torch again for each of some 90 calls); `env` adds
+    variables for the call. An exception the command did not handle comes back as a child
+    process shows it: exit code 1 and the traceback on stderr."""
+    import traceback
+
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    result = CliRunner().invoke(app, [*args, "--data-dir", str(data_dir)], input=stdin,
+                                env={"COLUMNS": "200", **(env or {})})
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(["tutor", *args], result.exit_code, result.stdout, stderr)
 
 
 def local_client(app, **kwargs):
