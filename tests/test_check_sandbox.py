@@ -101,3 +101,22 @@ def test_files_outside_the_temp_dir_can_be_neither_read_nor_written(sandboxed,
                                     "raise ValueError('wrote')"), sandboxed)
     assert not target.exists() and not wrote["passed"]
     still_works(sandboxed)
+
+
+def test_a_check_runs_in_a_process_holding_over_a_thousand_open_files(sandboxed) -> None:
+    """A busy API server (or a long test worker) holds descriptors numbered past 1024, where
+    select() fails ("filedescriptor out of range"): the sandbox's pipe is polled instead."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"this machine allows {hard} open files, under the 1,200 needed")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert max(held) >= 1024
+        still_works(sandboxed)
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-import select
+import selectors
 import shutil
 import signal
 import subprocess
@@ -241,7 +241,11 @@ class Sandbox:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 raise SandboxFailure("time", f"your code ran longer than {timeout:g} s on one "
                                      "call and was stopped (an endless loop?)")
-            ready, _, _ = select.select([fd], [], [], left)
+            # poll, not select(): select() fails on a descriptor numbered 1024 or above, which
+            # a busy API server (or a long test process) reaches
+            with selectors.DefaultSelector() as selector:
+                selector.register(fd, selectors.EVENT_READ)
+                ready = selector.select(left)
             if ready:
                 chunk = os.read(fd, 65536)
                 if not chunk:
