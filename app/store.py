@@ -109,7 +109,6 @@ class Embedder:
                     self._seen.popitem(last=False)
         return np.stack([known[t] for t in texts])
 
-
     def forget(self) -> None:
         """Drop the texts kept so far (`embed`): a latency measurement starts cold, as a new
         server does."""

@@ -19,7 +19,7 @@ from app.config import Settings
 from app.store import Store
 from ingest.pipeline import Ingestor
 from ingest.sources import SourceError
-from tests.conftest import REPO, free_port, minimal_pdf, pdf_with_a_blank_page, wait_for, write
+from tests.conftest import REPO, minimal_pdf, pdf_with_a_blank_page, write
 
 NOTE = "---\ntitle: {title}\n---\n# {title}\n\n{body}\n"
 

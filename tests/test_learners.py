@@ -139,6 +139,7 @@ def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revis
             CheckAttempt.__tablename__} <= set(Base.metadata.tables)  # 0005's tables were checked
     engine.dispose()
 
+
 def open_when_told(url: str, go, results) -> None:
     """In a process of its own: wait for `go`, then open (and migrate) the database."""
     go.wait()
@@ -166,7 +167,6 @@ def test_workers_starting_together_on_a_new_database_all_open_it(database_url) -
     for worker in workers:
         worker.join(30)
     assert outcomes == ["opened"] * 4
-
 
 
 def test_a_week_set_before_pacing_is_kept_as_set_on_the_day_of_the_upgrade(database_url) -> None:

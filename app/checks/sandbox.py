@@ -235,24 +235,23 @@ class Sandbox:
     def _read(self, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         fd = self.process.stdout.fileno()
-        while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                raise SandboxFailure("time", f"your code ran longer than {timeout:g} s on one "
-                                     "call and was stopped (an endless loop?)")
-            # poll, not select(): select() fails on a descriptor numbered 1024 or above, which
-            # a busy API server (or a long test process) reaches
-            with selectors.DefaultSelector() as selector:
-                selector.register(fd, selectors.EVENT_READ)
-                ready = selector.select(left)
-            if ready:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    raise self._death()
-                self._buffer += chunk
-                if len(self._buffer) > MAX_REPLY_BYTES:
-                    raise SandboxFailure("memory", "your function's result is too large")
+        # poll, not select(): select() fails on a descriptor numbered 1024 or above, which a
+        # busy API server (or a long test process) reaches
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                    raise SandboxFailure("time", f"your code ran longer than {timeout:g} s on "
+                                         "one call and was stopped (an endless loop?)")
+                if selector.select(left):
+                    chunk = os.read(fd, 65536)
+                    if not chunk:
+                        raise self._death()
+                    self._buffer += chunk
+                    if len(self._buffer) > MAX_REPLY_BYTES:
+                        raise SandboxFailure("memory", "your function's result is too large")
         line, self._buffer = self._buffer.split(b"\n", 1)
         return json.loads(line)
 
