@@ -17,7 +17,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 # pip here warns about every missing local mirror entry; keep the output to what matters.
 QUIET := 2> >(grep -vE "is ignored: it is neither a file nor a directory" >&2)
 
-.PHONY: help install install-test run test test-fast ingest eval bench clean
+.PHONY: help install install-test run test test-fast lint ingest eval bench clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,17 +26,23 @@ $(BIN)/python:
 	@echo "==> creating $(VENV) with $(PYTHON)"
 	@$(PYTHON) -m venv $(VENV)
 
-$(WHEELHOUSE)/.built-$(LLAMA_CPP): | $(BIN)/python
+# A portable build (AVX2, no -march=native): a native build on a CPU with AMX (Sapphire Rapids
+# and later) crashed in every prompt evaluation where the kernel grants no AMX tile state, as in
+# many containers and VMs. --no-cache-dir: pip's own wheel cache ignores CMAKE_ARGS.
+LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+$(WHEELHOUSE)/.built-$(LLAMA_CPP)-portable: | $(BIN)/python
 	@mkdir -p $(WHEELHOUSE)
+	@rm -f $(WHEELHOUSE)/llama_cpp_python-*.whl
 	@echo "==> building $(LLAMA_CPP) (the local LLM runtime) once; this compiles C++ and takes a few minutes"
-	@CMAKE_ARGS="-DLLAVA_BUILD=OFF $(CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
-		$(PIP) wheel -q --no-deps $(LLAMA_CPP) -w $(WHEELHOUSE) $(QUIET)
+	@CMAKE_ARGS="$(LLAMA_CMAKE_ARGS) $(CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+		$(PIP) wheel -q --no-cache-dir --no-deps $(LLAMA_CPP) -w $(WHEELHOUSE) $(QUIET)
 	@touch $@
 
-$(VENV)/.installed: pyproject.toml $(WHEELHOUSE)/.built-$(LLAMA_CPP) | $(BIN)/python
+$(VENV)/.installed: pyproject.toml $(WHEELHOUSE)/.built-$(LLAMA_CPP)-portable | $(BIN)/python
 	@echo "==> installing torch (CPU)"
 	@$(PIP) install -q torch==2.13.0 $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) $(QUIET)
 	@echo "==> installing study-tutor and its dependencies"
+	@$(PIP) install -q --no-index --no-deps --force-reinstall --find-links $(WHEELHOUSE) $(LLAMA_CPP) $(QUIET)
 	@$(PIP) install -q --find-links $(WHEELHOUSE) -e . $(QUIET)
 	@touch $@
 
@@ -69,6 +75,11 @@ bench: install ## benchmarks: our figures beside a baseline, in one run
 TEST_WORKERS ?= 2
 test: install-test ## install with test extras and run every test
 	@$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
+lint: install-test ## ruff (lint and format) and mypy, as CI runs them before the tests
+	@$(BIN)/ruff check app evals tests bench
+	@$(BIN)/ruff format --check app evals tests bench
+	@$(BIN)/mypy
 
 test-fast: install-test ## the tests not marked slow
 	@$(BIN)/pytest -m "not slow"
