@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 from common import REPO, index_of, percentile
@@ -68,18 +69,20 @@ def recipe(data_dir):
     from langchain_huggingface import HuggingFaceEmbeddings
 
     from app.config import Settings
-    from app.llm import chat_model
-    from app.store import EMBEDDING_PACKAGE, Store, packaged_model_dir
+    from app.llm.providers import chat_model
+    from app.search.vectors import EMBEDDING_PACKAGE, VectorStore, packaged_model_dir
 
     settings = Settings(data_dir=data_dir)
     embeddings = HuggingFaceEmbeddings(model_name=str(packaged_model_dir(EMBEDDING_PACKAGE, "model")))
-    vectors = Chroma(client=Store(settings).client, collection_name=settings.collection,
+    vectors = Chroma(client=VectorStore(settings).client, collection_name=settings.collection,
                      embedding_function=embeddings)
     prompt = ChatPromptTemplate.from_messages([
         ("system", "Use the following context to answer the question.\n\n{context}"),
         ("human", "{question}"),
     ])
-    fmt = lambda docs: "\n\n".join(d.page_content for d in docs)
+    def fmt(docs: list[Any]) -> str:
+        return "\n\n".join(d.page_content for d in docs)
+
     return ({"context": vectors.as_retriever(search_kwargs={"k": 4}) | fmt,
              "question": RunnablePassthrough()} | prompt | chat_model(settings) | StrOutputParser())
 

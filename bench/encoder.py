@@ -140,9 +140,9 @@ def golden(embedders: dict, fresh: bool) -> dict[str, dict[str, float]]:
     """The eval suite's retrieval metrics with each encoder: the bundled corpus indexed by it
     (in bench/.cache/golden-*), the golden questions embedded by it, hybrid + week boost."""
     from app.config import Settings
-    from app.lexical import LexicalIndex
-    from app.retrieval import Retriever, prerequisites_by_week
-    from app.store import Store
+    from app.search.lexical import LexicalIndex
+    from app.search.retrieval import Retriever, prerequisites_by_week
+    from app.search.vectors import VectorStore
     from evals.datasets import load_dataset
     from evals.runner import PRODUCT_RETRIEVAL, Silent, ensure_index, run_retrieval
 
@@ -154,7 +154,7 @@ def golden(embedders: dict, fresh: bool) -> dict[str, dict[str, float]]:
             shutil.rmtree(settings.data_dir)
         started = time.perf_counter()
         ensure_index(settings, None, embedder)
-        store = Store(settings)
+        store = VectorStore(settings)
         retriever = Retriever(store, embedder, LexicalIndex(store, settings.data_dir),
                               prerequisites_by_week())
         indexed = {m["source"] for m in store.all(include=["metadatas"])["metadatas"]}
@@ -167,7 +167,7 @@ def golden(embedders: dict, fresh: bool) -> dict[str, dict[str, float]]:
 
 def onnx_embedder(encoder: OnnxEncoder):
     """An `Embedder` whose vectors come from ONNX Runtime (tokenizer and window from the model)."""
-    from app.store import Embedder
+    from app.search.vectors import Embedder
 
     class OnnxEmbedder(Embedder):
         def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
@@ -188,7 +188,7 @@ def main() -> None:
 
     import torch
 
-    from app.store import Embedder
+    from app.search.vectors import Embedder
 
     texts = chunks_of_notes(args.n)
     embedder = Embedder()

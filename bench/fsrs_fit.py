@@ -19,7 +19,7 @@ import time
 from common import REPO  # noqa: F401 - puts the repository on sys.path
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
-from app import spaced
+from app.practice import scheduler as spaced
 from evals.review_log import LEARNER, simulated_log
 
 LEARNERS = {"own memory": LEARNER, "memory = defaults": tuple(DEFAULT_PARAMETERS)}

@@ -44,7 +44,7 @@ QUESTIONS = {
 
 
 def files_of(notes: Path, limit: int | None) -> list[Path]:
-    from ingest.loaders import supported
+    from app.ingest.loaders import supported
 
     files = sorted(p for p in notes.rglob("*") if p.is_file() and supported(p))
     return files[:limit] if limit else files
@@ -56,7 +56,7 @@ def peak_mb() -> float:
 
 def run_ours(notes: Path, limit: int | None, out: Path) -> dict:
     from app.config import Settings
-    from ingest.pipeline import Ingestor
+    from app.ingest.pipeline import Ingestor
 
     folder = notes
     if limit:  # a folder of copies of the first N files (ingest never follows a link that
@@ -78,8 +78,8 @@ def run_ours(notes: Path, limit: int | None, out: Path) -> dict:
 
 
 def _search_ours(ingestor, question: str):
-    from app.lexical import LexicalIndex
-    from app.retrieval import Retriever
+    from app.search.lexical import LexicalIndex
+    from app.search.retrieval import Retriever
 
     retriever = Retriever(ingestor.store, ingestor.embedder,
                           LexicalIndex(ingestor.store, ingestor.settings.data_dir))
@@ -91,7 +91,7 @@ def run_recipe(notes: Path, limit: int | None, out: Path) -> dict:
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from app.store import EMBEDDING_PACKAGE, packaged_model_dir
+    from app.search.vectors import EMBEDDING_PACKAGE, packaged_model_dir
 
     embeddings = HuggingFaceEmbeddings(model_name=str(packaged_model_dir(EMBEDDING_PACKAGE, "model")),
                                        model_kwargs={"device": "cpu"})
@@ -120,7 +120,7 @@ def run_recipe(notes: Path, limit: int | None, out: Path) -> dict:
 
 
 def run_encoder(out: Path) -> dict:
-    from app.store import Embedder
+    from app.search.vectors import Embedder
 
     texts = json.loads((out / "our-chunks.json").read_text())
     embedder = Embedder()
@@ -142,9 +142,9 @@ def _edit_line(path: Path, round_: int) -> None:
 
 def run_edit(notes: Path, out: Path, rounds: int = 3) -> dict:
     from app.config import Settings
-    from ingest.documents import Document
-    from ingest.loaders import load
-    from ingest.pipeline import Ingestor
+    from app.ingest.documents import Document
+    from app.ingest.loaders import load
+    from app.ingest.pipeline import Ingestor
 
     ingestor = Ingestor(Settings(data_dir=out / "edit"))
 

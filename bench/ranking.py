@@ -33,8 +33,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from app.config import Settings
-    from app.retrieval import Candidates, Fusion, Retriever
-    from app.store import Embedder
+    from app.search.retrieval import Candidates, Fusion, Retriever
+    from app.search.vectors import Embedder
     from evals import metrics as m
     from evals.datasets import load_dataset
     from evals.runner import RANK_DEPTH, ensure_index, index_settings, retrieval_query

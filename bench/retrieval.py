@@ -15,19 +15,18 @@ import argparse
 import time
 
 import numpy as np
-
 from common import CACHE, PUBLIC_NOTES, index_of, percentile
 
 
 def replicate(source_dir, target_dir, target_chunks: int):
     from app.config import Settings
-    from app.store import Store
+    from app.search.vectors import VectorStore
 
-    store = Store(Settings(data_dir=target_dir))
+    store = VectorStore(Settings(data_dir=target_dir))
     if store.count() >= target_chunks:
         return target_dir
     store.delete_all()
-    data = Store(Settings(data_dir=source_dir)).all(include=["embeddings", "documents", "metadatas"])
+    data = VectorStore(Settings(data_dir=source_dir)).all(include=["embeddings", "documents", "metadatas"])
     vectors = np.asarray(data["embeddings"], dtype=np.float32)
     rng = np.random.default_rng(0)
     copies = -(-target_chunks // len(data["ids"]))
@@ -40,7 +39,7 @@ def replicate(source_dir, target_dir, target_chunks: int):
 
 
 def queries(n: int) -> list[str]:
-    from ingest.notes import read_notes
+    from app.course.notes import read_notes
 
     questions = [q for note in read_notes() for q, _ in note.check_yourself]
     return questions[:: max(1, len(questions) // n)][:n]
@@ -48,7 +47,7 @@ def queries(n: int) -> list[str]:
 
 def measure(data_dir, mode: str, qs: list[str]) -> list[float]:
     from app.config import Settings
-    from app.retrieval import Retriever
+    from app.search.retrieval import Retriever
 
     retriever = Retriever.from_settings(Settings(data_dir=data_dir))
     retriever.search("warm up the encoder and the indexes", mode=mode)
@@ -67,11 +66,11 @@ def candidates(data_dir, qs: list[str]) -> None:
     from chromadb.api.client import SharedSystemClient
 
     from app.config import Settings
-    from app.retrieval import CANDIDATES
-    from app.store import SEARCH_EF, Embedder, Store
+    from app.search.retrieval import CANDIDATES
+    from app.search.vectors import SEARCH_EF, Embedder, VectorStore
 
     settings = Settings(data_dir=data_dir)
-    data = Store(settings).all(include=["embeddings"])
+    data = VectorStore(settings).all(include=["embeddings"])
     ids, matrix = np.array(data["ids"]), np.asarray(data["embeddings"], dtype=np.float32)
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     vectors = Embedder().embed(qs)
@@ -110,13 +109,13 @@ def main() -> None:
     large = replicate(small, CACHE / f"replicated-{args.scale}", args.scale)
     qs = queries(args.queries)
     from app.config import Settings
-    from app.retrieval import CANDIDATES
-    from app.store import Store
+    from app.search.retrieval import CANDIDATES
+    from app.search.vectors import VectorStore
 
     print(f"\n{len(qs)} queries (week-boosted, k=5), latency in ms, query embedding included")
     print(f"{'index':>18}{'mode':>8}{'p50':>9}{'p95':>9}")
     for data_dir in (small, large):
-        size = Store(Settings(data_dir=data_dir)).count()
+        size = VectorStore(Settings(data_dir=data_dir)).count()
         for mode in ("bm25", "dense", "hybrid"):
             times = measure(data_dir, mode, qs)
             print(f"{size:>12,} chunks{mode:>8}{percentile(times, 50):9.1f}{percentile(times, 95):9.1f}",

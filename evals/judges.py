@@ -17,8 +17,8 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
 from app.config import Settings
-from app.llm import chat_model, describe_failure, model_label
-from app.prompts import render
+from app.llm.prompts import render
+from app.llm.providers import chat_model, describe_failure, model_label
 
 _JSON_OBJECT = re.compile(r"\{.*?\}", re.DOTALL)
 

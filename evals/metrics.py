@@ -25,19 +25,14 @@ from itertools import pairwise
 
 import numpy as np
 
-from app.citations import (
-    content_words,
-    markers,
-    split_sentences,
-    strip_markers,
-    support,
-)
-from app.compose import PITFALL_LEAD, normalized
+from app.answering.citations import markers, strip_markers, support
+from app.answering.compose import PITFALL_LEAD, said_form
+from app.text import content_words, split_sentences
 
 RETRIEVAL_METRICS = ("hit_rate@1", "hit_rate@5", "mrr@10", "ndcg@10")
 KEY_POINT_WORDS = 0.6  # share of a key point's content words that must appear in the answer...
 KEY_POINT_MEANING = 0.6  # ...or the cosine of its closest answer sentence
-SUPPORTED = 0.5  # the tutor's own support cut-off (app.citations.check_answer)
+SUPPORTED = 0.5  # the tutor's own support cut-off (app.answering.citations.check_answer)
 Similarity = Callable[[list[str], list[str]], np.ndarray]  # (a, b) -> |a| x |b| cosines
 
 
@@ -68,7 +63,7 @@ def retrieval_scores(qrels: dict[str, list[str]], rankings: dict[str, list[str]]
     judged = {q: rel for q, rel in qrels.items() if rel}
     if not judged:
         return {}
-    qrels_dict = {q: {source: 1 for source in rel} for q, rel in judged.items()}
+    qrels_dict = {q: dict.fromkeys(rel, 1) for q, rel in judged.items()}
     run_dict = {q: {s: 1.0 / rank for rank, s in enumerate(rankings.get(q, []), 1)}
                 or {"(nothing retrieved)": 0.0} for q in judged}
     with warnings.catch_warnings():  # numba's note on ranx's own integer cast, not ours to fix
@@ -147,7 +142,7 @@ def leaked(answer: str, forbidden: list[str]) -> bool:
 
 def repeats_a_sentence(answer: str) -> bool:
     """Does any sentence appear twice (case, markers and punctuation aside)?"""
-    said = [normalized(s) for s in split_sentences(answer) if normalized(s)]
+    said = [said_form(s) for s in split_sentences(answer) if said_form(s)]
     return len(said) != len(set(said))
 
 
@@ -165,8 +160,8 @@ def duplicate_citations(citation_numbers: list[int]) -> bool:
 def adds_something(follow_up: str, earlier: str) -> bool:
     """Does a follow-up's answer say at least one cited sentence the earlier answer did not?
     (An uncited line, such as "the notes say nothing more", adds nothing.)"""
-    before = {normalized(s) for s in split_sentences(earlier)}
-    return any(normalized(s) not in before for s in split_sentences(follow_up) if markers(s))
+    before = {said_form(s) for s in split_sentences(earlier)}
+    return any(said_form(s) not in before for s in split_sentences(follow_up) if markers(s))
 
 
 def states_wrong_claim(answer: str, claims: list[str], embed: Callable[[list[str]], np.ndarray]) -> bool:
@@ -176,7 +171,7 @@ def states_wrong_claim(answer: str, claims: list[str], embed: Callable[[list[str
     Only what the answer asserts is the source: a question it quotes ("With d_model = 512 and
     8 heads, what is d_k per head?") asserts nothing, and a sentence it labels a mistake
     ("A common mistake: skipping bias correction…") says the claim is wrong."""
-    from app.support import check
+    from app.answering.support import check
 
     asserted = asserted_sentences(strip_markers(answer))
     return bool(asserted) and any(check(claim, [" ".join(asserted)], embed).supported

@@ -2,7 +2,7 @@
 the indexed course text, and does a second quiz repeat the first?
 
 Validity per generator (before the quiz filter drops invalid items) comes from
-`app.quiz.quiz_validity`, the model-written kind included when a question writer is given
+`app.practice.quiz.quiz_validity`, the model-written kind included when a question writer is given
 (the full suite); this module adds what only the eval index can check, and how good the
 questions are: are the MCQ distractors plausible, and is "Quiz me on this" on the topic?
 """
@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.distractors import BAND, ConceptSpace, concept_space, default_embedder
-from app.quiz import (
+from app.course.notes import Note, read_notes
+from app.practice.distractors import BAND, ConceptSpace, concept_space, default_embedder
+from app.practice.quiz import (
     GENERATORS,
     KINDS,
     LLM,
@@ -25,15 +26,14 @@ from app.quiz import (
     QuestionWriter,
     QuizError,
     make_quiz,
-    normalized,
     quiz_validity,
     tests_any,
     topic_quiz,
 )
-from ingest.notes import Note, read_notes
+from app.text import normalized
 
 if TYPE_CHECKING:
-    from app.store import Embedder
+    from app.search.vectors import Embedder
 
 # (question, week) -> the passages that answer it, as (text, week): the product's retrieval
 Search = Callable[[str, int], list[tuple[str, int | None]]]
@@ -46,7 +46,7 @@ LLM_EVERY = 4
 def grounded(question: Question, source_texts: dict[str, str]) -> bool:
     """The cited snippet is in the indexed text of the cited source."""
     text = source_texts.get(question.citation["source"])
-    return bool(text) and normalized(question.citation["snippet"]) in text
+    return bool(text) and normalized(question.citation["snippet"]) in (text or "")
 
 
 def duplicates(questions: Iterable[Question]) -> int:
@@ -69,8 +69,8 @@ def distractor_plausibility(questions: Iterable[Question], space: ConceptSpace,
       name is closest (cosine) to the prompt. It knows no answers, only which option sounds
       like the prompt: easy distractors let it guess right, plausible ones fool it."""
     mcqs = [q for q in questions if q.kind == "mcq" and space.similarity(q.answer, q.answer)]
-    cosines = [space.similarity(q.answer, o) for q in mcqs for o in q.options if o != q.answer]
-    cosines = [c for c in cosines if c is not None]
+    found = [space.similarity(q.answer, o) for q in mcqs for o in q.options if o != q.answer]
+    cosines = [c for c in found if c is not None]
     if not mcqs:
         return {"distractor_in_band": 0.0, "distractor_cosine": 0.0, "mcq_guessable_rate": 0.0}
     prompts = embedder.embed([q.prompt for q in mcqs])

@@ -27,18 +27,18 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from app.answering.passages import readable_excerpt
+from app.answering.tutor import MIN_SIMILARITY, SNIPPET_CHARS, Answer, Citation, Tutor
 from app.config import Settings
-from app.llm import model_label
-from app.quiz import question_writer
-from app.retrieval import Retriever
-from app.store import Embedder
-from app.sources import readable_excerpt
-from app.tutor import MIN_SIMILARITY, SNIPPET_CHARS, Answer, Citation, Tutor
+from app.ingest.pipeline import CORPUS_DIR, Ingestor
+from app.llm.providers import model_label
+from app.practice.quiz import question_writer
+from app.search.retrieval import Retriever
+from app.search.vectors import Embedder
 from evals import metrics as m
 from evals.datasets import EvalItem, load_dataset
 from evals.judges import LLMJudge
 from evals.quizzes import WEEKS, quiz_quality
-from ingest.pipeline import CORPUS_DIR, Ingestor
 
 Suite = Literal["quick", "full"]
 RETRIEVAL_CONFIGS: dict[str, dict[str, Any]] = {  # name -> Retriever.search options
@@ -246,7 +246,7 @@ class Generated:
 class Scored:
     item: EvalItem
     generated: Generated
-    scores: dict[str, float | bool | None]
+    scores: dict[str, float | bool | str | None]
 
 
 def answer_once(tutor: Tutor, item: EvalItem) -> Generated:
@@ -270,7 +270,7 @@ def answer_once(tutor: Tutor, item: EvalItem) -> Generated:
 
 
 def score_answer(item: EvalItem, g: Generated, similarity: m.Similarity,
-                 embed: Callable[[list[str]], np.ndarray]) -> dict[str, float | bool | None]:
+                 embed: Callable[[list[str]], np.ndarray]) -> dict[str, float | bool | str | None]:
     wants_answer = item.expect == "answer" and bool(item.key_points)
     answer, raw, context, weeks = g.answer, g.raw, g.context, g.weeks
     text = answer.answer
@@ -382,8 +382,9 @@ def summarize_answers(results: list[Scored]) -> dict[str, dict[str, float | None
     return {"checked": checked, "raw": raw}
 
 
-def _number(value: float | bool | None) -> float | None:
-    return None if value is None else float(value)
+def _number(value: float | bool | str | None) -> float | None:
+    """A score as a number; None for none, and for the text some rows carry (judge errors)."""
+    return None if value is None or isinstance(value, str) else float(value)
 
 
 # -- the whole run --------------------------------------------------------------------------------

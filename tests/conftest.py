@@ -42,7 +42,7 @@ def public_notes() -> Path:
 def embedder():
     """The real packaged all-MiniLM-L6-v2, loaded once for the whole run (the same one the
     quiz generators embed the notes' concepts with)."""
-    from app.distractors import default_embedder
+    from app.practice.distractors import default_embedder
 
     return default_embedder()
 
@@ -64,7 +64,7 @@ class CorpusIndex:
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory, embedder) -> CorpusIndex:
     from app.config import Settings
-    from ingest.pipeline import CORPUS_DIR, Ingestor
+    from app.ingest.pipeline import CORPUS_DIR, Ingestor
 
     data_dir = tmp_path_factory.mktemp("corpus-index")
     summary = Ingestor(Settings(data_dir=data_dir), embedder=embedder).run([str(CORPUS_DIR)])
@@ -139,7 +139,7 @@ def settings(data_dir: Path):
 
 @pytest.fixture
 def ingestor(settings, embedder):
-    from ingest.pipeline import Ingestor
+    from app.ingest.pipeline import Ingestor
 
     return Ingestor(settings, embedder=embedder)
 

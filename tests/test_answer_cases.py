@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from app.citations import markers
+from app.answering.citations import markers
+from app.answering.tutor import Tutor
 from app.config import Settings
-from app.lexical import LexicalIndex
-from app.retrieval import Retriever, prerequisites_by_week
-from app.store import Store
-from app.tutor import Tutor
-from ingest.pipeline import Ingestor
+from app.ingest.pipeline import Ingestor
+from app.search.lexical import LexicalIndex
+from app.search.retrieval import Retriever, prerequisites_by_week
+from app.search.vectors import VectorStore
 from tests.conftest import REPO, write
 
 CASES = REPO.parent / "shared" / "cases"
@@ -34,7 +34,7 @@ def case(name: str) -> Path:
 def tutor_over(folder: Path, data_dir: Path, embedder, **options) -> Tutor:
     settings = Settings(data_dir=data_dir, **options)
     Ingestor(settings, embedder=embedder).run([str(folder)])
-    store = Store(settings)
+    store = VectorStore(settings)
     retriever = Retriever(store, embedder, LexicalIndex(store, data_dir), prerequisites_by_week())
     return Tutor(settings, retriever)
 

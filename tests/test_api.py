@@ -14,7 +14,7 @@ import pytest
 
 from app.api import create_app
 from app.config import Settings
-from ingest.pipeline import Ingestor
+from app.ingest.pipeline import Ingestor
 from tests.conftest import REPO, free_port, local_client, served, write
 
 

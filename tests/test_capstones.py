@@ -9,11 +9,12 @@ import json
 
 import pytest
 
-from app.capstone_work import CapstoneRecords
-from app.citations import markers, split_sentences
-from app.learners import LearnerStore
-from app.rubric import NoCapstone, rubric_for
-from ingest.curriculum import load_curriculum
+from app.answering.citations import markers
+from app.course.curriculum import load_curriculum
+from app.course.rubric import NoCapstone, rubric_for
+from app.records.capstones import CapstoneRecords
+from app.records.learners import LearnerRecords
+from app.text import split_sentences
 from tests.conftest import new_learner, tutor
 from tests.test_tutor import fake, tutor_on
 
@@ -63,7 +64,7 @@ def test_the_tutor_answers_a_quarters_capstone_from_the_plan_citing_it(corpus_di
 
 
 def test_work_on_a_capstone_is_kept_and_summarised(database_url) -> None:
-    store = LearnerStore(database_url)
+    store = LearnerRecords(database_url)
     learner, _ = store.create("Ada", dt.date(2026, 1, 5))
     records = CapstoneRecords(store)
     plan = rubric_for(2, CURRICULUM)

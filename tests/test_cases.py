@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.lexical import LexicalIndex
-from ingest.loaders import load
-from ingest.pipeline import Ingestor
+from app.ingest.loaders import load
+from app.ingest.pipeline import Ingestor
+from app.search.lexical import LexicalIndex
 from tests.conftest import write
 
 CASES = Path(__file__).resolve().parents[2] / "shared" / "cases"

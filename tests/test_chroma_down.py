@@ -10,7 +10,7 @@ import pytest
 
 from app.api import create_app
 from app.config import Settings
-from ingest.pipeline import Ingestor
+from app.ingest.pipeline import Ingestor
 from tests.conftest import ChromaServer, local_client, write
 
 pytestmark = pytest.mark.slow

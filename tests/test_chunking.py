@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chunking import chunk_markdown, parse_blocks
+from app.ingest.chunking import chunk_markdown, parse_blocks
 
 
 def words(texts: list[str]) -> list[int]:
@@ -119,7 +119,7 @@ def _assert_no_chunk_is_truncated(tokenizer, count, markdown: str, title: str, l
 
 
 def test_no_chunk_of_our_notes_exceeds_the_model_window(real_counter, embedder) -> None:
-    from ingest.notes import read_notes
+    from app.course.notes import read_notes
 
     tokenizer, count = real_counter
     for note in read_notes():

@@ -12,7 +12,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.chunking import chunk_markdown, parse_blocks
+from app.ingest.chunking import chunk_markdown, parse_blocks
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_.,;:!?()[]*+/'\"é中", min_size=1,
                max_size=10)

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from app.citations import (
+from app.answering.citations import markers, strip_markers, support, without_source_references
+from app.answering.safety import (
     asks_something,
     looks_harmful,
     looks_like_injection,
-    markers,
     redact_instructions,
-    split_sentences,
-    strip_markers,
-    support,
-    without_source_references,
 )
+from app.text import split_sentences
+
 
 @pytest.mark.parametrize("text, expected", [
     ("One. Two! Three?", ["One.", "Two!", "Three?"]),

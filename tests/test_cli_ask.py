@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from app.api_client import running_api_for
 from app.cli import via_api_or_here
+from app.cli.api_client import running_api_for
 from app.config import Settings
-from app.ownership import claim
+from app.search.lock import claim
 from tests.conftest import REPO, free_port, tutor, wait_for
 
 PLAN_QUESTION = "What is my assignment this week?"  # answered from the plan: no model needed

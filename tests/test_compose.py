@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from app.compose import (
+from app.answering.compose import (
     BUDGETS,
     Budget,
     Composition,
@@ -18,10 +18,10 @@ from app.compose import (
     covers,
     intent_boosts,
     lexical_scores,
-    normalized,
+    said_form,
 )
-from app.sources import ROLE_ORDER, quotable_units, readable_excerpt
-from app.support import check
+from app.answering.passages import ROLE_ORDER, quotable_units, readable_excerpt
+from app.answering.support import check
 
 ATTENTION = """# Attention
 
@@ -118,7 +118,7 @@ def test_composition_answers_in_order_what_why_example(embedder) -> None:
     roles = [q.role for q in quotes]
     assert "explanation" in roles
     assert roles == sorted(roles, key=ROLE_ORDER.__getitem__)
-    assert len({normalized(q.text) for q in quotes}) == len(quotes)
+    assert len({said_form(q.text) for q in quotes}) == len(quotes)
 
 
 def test_a_follow_up_never_repeats_what_was_shown_and_gets_its_example(embedder) -> None:
@@ -128,7 +128,7 @@ def test_a_follow_up_never_repeats_what_was_shown_and_gets_its_example(embedder)
                         embedder.embed, ask="Can you give me an example of that?",
                         shown=[q.text for q in first]).quotes
     assert follow_up, "the follow-up has something new to say"
-    assert not {normalized(q.text) for q in follow_up} & {normalized(q.text) for q in first}
+    assert not {said_form(q.text) for q in follow_up} & {said_form(q.text) for q in first}
     assert "example" not in [q.role for q in first]
     assert "example" in [q.role for q in follow_up]
 

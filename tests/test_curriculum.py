@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.curriculum import (
+from app.course.curriculum import (
     DEFAULT_PATH,
     CurriculumError,
     WeekOutOfRange,
@@ -124,7 +124,7 @@ def test_an_invalid_field_names_its_path_and_line(tmp_path: Path) -> None:
     with pytest.raises(CurriculumError) as info:
         load_curriculum(bad)
     message = str(info.value)
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if "not a url" in l)
+    line = next(i for i, text_line in enumerate(text.splitlines(), 1) if "not a url" in text_line)
     assert f"line {line}:" in message
     assert "url" in message
 

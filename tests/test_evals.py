@@ -14,12 +14,12 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from app.config import Settings
+from app.course.curriculum import load_curriculum
 from evals import metrics as m
 from evals.datasets import DatasetError, EvalItem, load_dataset
 from evals.judges import LLMJudge, parse_verdict
 from evals.quizzes import distractor_plausibility, duplicates, on_topic
 from evals.report import ReportError, check_floors, compare, load_report
-from ingest.curriculum import load_curriculum
 from tests.conftest import REPO, write
 
 NOTES = REPO / "corpus" / "notes"
@@ -125,7 +125,9 @@ def test_a_key_point_counts_when_its_words_appear_or_its_meaning_does() -> None:
     assert m.key_point_covered("softmax saturates without scaling", answer, no_meaning) is False
     assert m.key_point_covered("keeps the softmax from saturating", answer, no_meaning) is False
     assert m.key_point_covered("divided by square root", answer, no_meaning)
-    every = lambda a, b: np.ones((len(a), len(b)))
+    def every(a: list[str], b: list[str]) -> np.ndarray:
+        return np.ones((len(a), len(b)))
+
     assert m.key_point_covered("anything at all", answer, every)
     assert m.key_point_recall(answer, ["divided by square root", "unrelated words here"],
                               no_meaning) == 0.5
@@ -196,9 +198,9 @@ def test_distractor_plausibility_tells_confusable_options_from_easy_ones(embedde
     import random
     from dataclasses import replace
 
-    from app.distractors import concept_space
-    from app.quiz import GENERATORS
-    from ingest.notes import read_notes
+    from app.course.notes import read_notes
+    from app.practice.distractors import concept_space
+    from app.practice.quiz import GENERATORS
 
     notes = read_notes()
     space = concept_space(notes, embedder)
@@ -213,8 +215,8 @@ def test_distractor_plausibility_tells_confusable_options_from_easy_ones(embedde
 
 
 def test_a_question_is_on_topic_when_it_names_or_quotes_the_concept() -> None:
-    from app.quiz import make_quiz
-    from ingest.notes import read_notes
+    from app.course.notes import read_notes
+    from app.practice.quiz import make_quiz
 
     notes = read_notes()
     w18 = next(n for n in notes if n.meta.week == 18)
@@ -337,14 +339,14 @@ def test_an_unknown_baseline_is_a_usage_error_before_any_work(tmp_path: Path) ->
 # -- the answer pass, around a fake model (the real one runs in the full-suite test below) -----------
 
 def test_answers_are_scored_and_a_judge_that_fails_is_counted_not_dropped(corpus_dir, embedder) -> None:
-    from app.lexical import LexicalIndex
-    from app.retrieval import Retriever, prerequisites_by_week
-    from app.store import Store
-    from app.tutor import Tutor
+    from app.answering.tutor import Tutor
+    from app.search.lexical import LexicalIndex
+    from app.search.retrieval import Retriever, prerequisites_by_week
+    from app.search.vectors import VectorStore
     from evals.runner import Silent, run_answers, summarize_answers
 
     settings = Settings(data_dir=corpus_dir, answer_writer="model")
-    store = Store(settings)
+    store = VectorStore(settings)
     retriever = Retriever(store, embedder, LexicalIndex(store, corpus_dir), prerequisites_by_week())
     model = GenericFakeChatModel(messages=iter([AIMessage("ok"), AIMessage(
         "Dropout sets each activation to zero with probability p during training and scales "
@@ -388,12 +390,12 @@ def test_an_eval_while_another_builds_its_index_says_so_without_a_traceback(tmp_
     from typer.testing import CliRunner
 
     from app.cli import app
-    from app.learners import LearnerStore
+    from app.ingest.runs import Runs
+    from app.records.learners import LearnerRecords
     from evals.runner import index_settings
-    from ingest.runs import Runs
 
     index = index_settings(Settings(data_dir=tmp_path), None)
-    Runs(LearnerStore(index.resolved_database_url).sessions).begin(["corpus"])  # still running
+    Runs(LearnerRecords(index.resolved_database_url).sessions).begin(["corpus"])  # still running
     result = CliRunner().invoke(app, ["eval", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1
     assert "another ingest is running on this index" in result.output

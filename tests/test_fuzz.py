@@ -17,12 +17,13 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
 from app.api import create_app
 from app.config import Settings
-from ingest.pipeline import CORPUS_DIR, Ingestor
+from app.ingest.pipeline import CORPUS_DIR, Ingestor
 from tests.conftest import DATABASES, Server, fresh_database, served
 
 pytestmark = pytest.mark.slow

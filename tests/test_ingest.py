@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from app.config import Settings
-from app.store import Store
-from ingest.pipeline import Ingestor
-from ingest.sources import SourceError
+from app.ingest.pipeline import Ingestor
+from app.ingest.sources import SourceError
+from app.search.vectors import VectorStore
 from tests.conftest import REPO, minimal_pdf, pdf_with_a_blank_page, write
 
 NOTE = "---\ntitle: {title}\n---\n# {title}\n\n{body}\n"
@@ -32,11 +32,11 @@ def make_notes(folder: Path, count: int, words: int = 60) -> list[Path]:
     ]
 
 
-def chunk_metadata(store: Store) -> list[dict]:
+def chunk_metadata(store: VectorStore) -> list[dict]:
     return store.collection.get(include=["metadatas"])["metadatas"]
 
 
-def sources(store: Store) -> Counter:
+def sources(store: VectorStore) -> Counter:
     return Counter(m["source"] for m in chunk_metadata(store))
 
 
@@ -157,7 +157,7 @@ def test_a_git_url_that_fails_is_skipped_and_the_rest_goes_in(ingestor, tmp_path
 def test_the_bundled_corpus_becomes_weeks_capstones_and_notes(corpus_index, corpus_dir) -> None:
     """The session's own ingest of the bundled corpus (tests/conftest.py), looked at."""
     assert corpus_index.summary.skipped == []
-    store = Store(Settings(data_dir=corpus_dir))
+    store = VectorStore(Settings(data_dir=corpus_dir))
     found = sources(store)
     assert {f"curriculum/week-{w:02d}" for w in range(1, 49)} <= set(found)
     assert {f"curriculum/capstone-q{q}" for q in range(1, 5)} <= set(found)
@@ -236,7 +236,7 @@ def test_an_ingest_killed_midway_leaves_no_duplicates_and_the_next_run_completes
 
     settings = Settings(data_dir=data_dir)
     resumed = Ingestor(settings).run([str(folder)])
-    store = Store(settings)
+    store = VectorStore(settings)
     metas = chunk_metadata(store)
     keys = Counter((m["file"], m["chunk"]) for m in metas)
     assert max(keys.values()) == 1, "duplicate chunks after an interrupted ingest"
@@ -250,8 +250,8 @@ def test_an_ingest_killed_midway_leaves_no_duplicates_and_the_next_run_completes
 
 @pytest.mark.slow
 def test_ingest_and_search_against_a_chroma_server(tmp_path: Path, embedder, chroma_server) -> None:
-    from app.lexical import LexicalIndex
-    from app.retrieval import Retriever
+    from app.search.lexical import LexicalIndex
+    from app.search.retrieval import Retriever
 
     settings = Settings(data_dir=tmp_path / "data", chroma_url=chroma_server.url)
     folder = tmp_path / "n"
@@ -260,7 +260,7 @@ def test_ingest_and_search_against_a_chroma_server(tmp_path: Path, embedder, chr
     summary = Ingestor(settings, embedder=embedder).run([str(folder)])
     assert summary.added == 3
     assert not (tmp_path / "data" / "chroma").exists()  # nothing went to the embedded store
-    store = Store(settings)
+    store = VectorStore(settings)
     retriever = Retriever(store, embedder, LexicalIndex(store, settings.data_dir))
     hits = retriever.search("which pooling keeps the largest value?", k=1)
     assert hits[0].source == "pooling.md"
@@ -281,18 +281,18 @@ def _raise_on_poison(original, marker=POISON):
 
 
 def _poison_stage(stage: str, monkeypatch: pytest.MonkeyPatch, ingestor: Ingestor) -> None:
-    import ingest.loaders
-    import ingest.pipeline
-    from ingest.week_tagging import WeekTagger
+    import app.ingest.loaders
+    import app.ingest.pipeline
+    from app.ingest.week_tagging import WeekTagger
 
     if stage == "reading":
-        monkeypatch.setattr(ingest.loaders, "decode", _raise_on_poison(ingest.loaders.decode))
+        monkeypatch.setattr(app.ingest.loaders, "decode", _raise_on_poison(app.ingest.loaders.decode))
     elif stage == "front matter":
-        monkeypatch.setattr(ingest.loaders, "split_front_matter",
-                            _raise_on_poison(ingest.loaders.split_front_matter))
+        monkeypatch.setattr(app.ingest.loaders, "split_front_matter",
+                            _raise_on_poison(app.ingest.loaders.split_front_matter))
     elif stage == "chunking":
-        monkeypatch.setattr(ingest.pipeline, "chunk_markdown",
-                            _raise_on_poison(ingest.pipeline.chunk_markdown))
+        monkeypatch.setattr(app.ingest.pipeline, "chunk_markdown",
+                            _raise_on_poison(app.ingest.pipeline.chunk_markdown))
     elif stage == "embedding":
         embed = ingestor.embedder.embed
         monkeypatch.setattr(ingestor.embedder, "embed", lambda texts, **kw: (
@@ -318,7 +318,7 @@ def test_an_unexpected_error_in_any_step_costs_only_its_file(
     write(folder / "a.md", "# Pooling\n\nMax pooling keeps the largest value.\n")
     write(folder / "b-poison.md", f"# Poisoned\n\n{POISON} in the text of this note.\n")
     write(folder / "c.md", "# Dropout\n\nDropout zeroes activations at random.\n")
-    ingestor.tagger  # built before the fault goes in: the tagger embeds week topics
+    _ = ingestor.tagger  # built before the fault goes in: the tagger embeds week topics
     _poison_stage(stage, monkeypatch, ingestor)
     summary = ingestor.run([str(folder)])
     assert [s.source for s in summary.skipped] == ["b-poison.md"]
@@ -419,6 +419,6 @@ def test_a_one_line_edit_reembeds_only_the_chunks_it_changed(ingestor, tmp_path:
     ("https://example.org/a@b/notes.git", "https://example.org/a@b/notes.git"),
 ])
 def test_credentials_are_taken_out_of_git_urls_before_they_are_stored_or_shown(url, shown) -> None:
-    from ingest.sources import redact
+    from app.ingest.sources import redact
 
     assert redact(url) == shown

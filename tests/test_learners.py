@@ -10,16 +10,12 @@ import pytest
 from sqlalchemy.exc import DataError, IntegrityError
 
 from app.api import create_app
-from app.learners import (
-    ConversationLog,
-    LearnerStore,
-    LearnerStoreError,
-    NotFound,
-    QuizRecords,
-    week_on,
-)
-from ingest.curriculum import WeekOutOfRange, load_curriculum
-from ingest.notes import read_notes
+from app.course.curriculum import WeekOutOfRange, load_curriculum
+from app.course.notes import read_notes
+from app.records.base import LearnerRecordsError, NotFound
+from app.records.conversations import ConversationRecords
+from app.records.learners import LearnerRecords, week_on
+from app.records.quizzes import QuizRecords
 from tests.conftest import local_client
 from tests.test_api import sse_events
 
@@ -28,15 +24,15 @@ HEAD = "0010"  # the newest migration
 
 
 @pytest.fixture
-def store(database_url: str) -> LearnerStore:
+def store(database_url: str) -> LearnerRecords:
     """A fresh store on SQLite, and on PostgreSQL when a server is given."""
-    return LearnerStore(database_url)
+    return LearnerRecords(database_url)
 
 
 def test_a_learner_is_found_by_token_and_the_token_is_stored_hashed(store) -> None:
     from sqlalchemy import text
 
-    from app.learners import hash_token
+    from app.records.learners import hash_token
 
     learner, token = store.create("Ada", dt.date(2026, 1, 5))
     assert store.by_token(token).name == "Ada"
@@ -73,7 +69,7 @@ def test_a_week_given_at_sign_up_is_the_week_on_the_start_date(store) -> None:
 def test_ticks_persist_and_unknown_tasks_are_named(store) -> None:
     learner, _ = store.create("Ada", dt.date(2026, 1, 1))
     store.tick(learner.id, 18, "assignment", True, CURRICULUM)
-    reopened = LearnerStore(store.url)
+    reopened = LearnerRecords(store.url)
     tasks = {t.task: t.done for t in reopened.checklist(learner.id, 18, CURRICULUM)}
     assert tasks == {"reading": False, "videos": False, "practice": False, "assignment": True}
     with pytest.raises(NotFound, match="its tasks are: reading, videos, practice, assignment"):
@@ -94,7 +90,8 @@ def test_ratings_and_journal(store) -> None:
 
 
 def test_an_older_database_is_migrated_to_the_newest_schema_keeping_its_data(tmp_path) -> None:
-    from app.learners import hash_token, migrate
+    from app.records.base import migrate
+    from app.records.learners import hash_token
 
     path = tmp_path / "tutor.db"
     migrate(f"sqlite:///{path}", revision="0001")  # a database from before quizzes existed
@@ -102,10 +99,10 @@ def test_an_older_database_is_migrated_to_the_newest_schema_keeping_its_data(tmp
         db.execute("INSERT INTO learners (name, token_hash, start_date, pace) "
                    "VALUES ('Ada', ?, '2026-01-01', 1.0)", (hash_token("old-token"),))
         db.execute("INSERT INTO journal_entries (learner_id, week, text) VALUES (1, 1, 'kept')")
-    store = LearnerStore(f"sqlite:///{path}")  # upgrades on open
+    store = LearnerRecords(f"sqlite:///{path}")  # upgrades on open
     learner = store.by_token("old-token")
     assert learner.name == "Ada" and [e.text for e in store.journal(learner.id)] == ["kept"]
-    again = LearnerStore(f"sqlite:///{path}")  # at head already: a no-op
+    again = LearnerRecords(f"sqlite:///{path}")  # at head already: a no-op
     assert again.by_token("old-token").id == learner.id
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
@@ -119,15 +116,15 @@ def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revis
         database_url, start) -> None:
     from sqlalchemy import create_engine, inspect, text
 
-    from app.anonymous import AnonymousTurn
-    from app.check_records import CheckAttempt
-    from app.learners import Base, migrate
-    from ingest.manifest import IngestFile
-    from ingest.runs import IngestRun
+    from app.ingest.manifest import IngestFile
+    from app.ingest.runs import IngestRun
+    from app.records.base import Base, migrate
+    from app.records.checks import CheckAttempt
+    from app.records.conversations import AnonymousTurn
 
     if start:
         migrate(database_url, revision=start)
-    store = LearnerStore(database_url)  # upgrades to head on open
+    store = LearnerRecords(database_url)  # upgrades to head on open
     learner, token = store.create("Ada", dt.date(2026, 1, 5))
     assert store.by_token(token).id == learner.id
     assert store.local_learner(dt.date(2026, 1, 5)).local  # 0004's partial unique index
@@ -144,7 +141,7 @@ def open_when_told(url: str, go, results) -> None:
     """In a process of its own: wait for `go`, then open (and migrate) the database."""
     go.wait()
     try:
-        LearnerStore(url).close()
+        LearnerRecords(url).close()
         results.put("opened")
     except Exception as exc:  # noqa: BLE001 - the message is what the test reports
         results.put(f"{type(exc).__name__}: {exc}")
@@ -174,7 +171,8 @@ def test_a_week_set_before_pacing_is_kept_as_set_on_the_day_of_the_upgrade(datab
     whenever it was set (nobody jumps ahead by upgrading)."""
     from sqlalchemy import create_engine, text
 
-    from app.learners import hash_token, migrate
+    from app.records.base import migrate
+    from app.records.learners import hash_token
 
     migrate(database_url, revision="0005")
     engine = create_engine(database_url)
@@ -183,7 +181,7 @@ def test_a_week_set_before_pacing_is_kept_as_set_on_the_day_of_the_upgrade(datab
                         " local) VALUES ('Ada', :token, '2025-06-02', 1.0, 18, false)"),
                    {"token": hash_token("old")})
     engine.dispose()
-    learner = LearnerStore(database_url).by_token("old")
+    learner = LearnerRecords(database_url).by_token("old")
     assert learner.week_set_on is not None
     assert abs((learner.week_set_on - dt.date.today()).days) <= 1  # the database's date
     assert week_on(learner, learner.week_set_on) == 18
@@ -193,8 +191,8 @@ def test_a_corrupt_database_file_is_reported_and_left_untouched(tmp_path) -> Non
     path = tmp_path / "tutor.db"
     path.write_bytes(b"this is not a database" * 100)
     before = path.read_bytes()
-    with pytest.raises(LearnerStoreError, match="cannot be opened.*restore a backup"):
-        LearnerStore(f"sqlite:///{path}")
+    with pytest.raises(LearnerRecordsError, match="cannot be opened.*restore a backup"):
+        LearnerRecords(f"sqlite:///{path}")
     assert path.read_bytes() == before
 
 
@@ -443,7 +441,7 @@ def test_a_quiz_may_ask_for_model_written_questions(client) -> None:
     from langchain_core.messages import AIMessage
 
     from app.config import Settings
-    from app.quiz import question_writer
+    from app.practice.quiz import question_writer
 
     model = GenericFakeChatModel(messages=iter([AIMessage("not JSON")] * 40))
     client.app.state.services.writer = question_writer(Settings(), model=model)
@@ -460,7 +458,7 @@ def test_a_quiz_may_ask_for_model_written_questions(client) -> None:
     ([], 0), ([0], 1), ([0, 1, 2], 3), ([1, 2], 2), ([0, 2, 3], 1), ([2, 3], 0),
 ])
 def test_the_streak_counts_consecutive_active_days_up_to_today(offsets, streak_days) -> None:
-    from app.progress import streak
+    from app.progress.overview import streak
 
     today = dt.date(2026, 3, 10)
     assert streak({today - dt.timedelta(days=d) for d in offsets}, today) == streak_days
@@ -501,7 +499,8 @@ def test_a_new_learner_has_an_empty_but_valid_progress_report(client) -> None:
 
 
 def test_quiz_history_survives_the_migrations_that_add_conversations(tmp_path) -> None:
-    from app.learners import hash_token, migrate
+    from app.records.base import migrate
+    from app.records.learners import hash_token
 
     path = tmp_path / "tutor.db"
     migrate(f"sqlite:///{path}", revision="0002")  # a database with quizzes, before conversations
@@ -511,15 +510,15 @@ def test_quiz_history_survives_the_migrations_that_add_conversations(tmp_path) -
         db.execute("INSERT INTO quizzes (id, learner_id, week, questions) VALUES ('q1', 1, 18, '[]')")
         db.execute("INSERT INTO attempts (learner_id, quiz_id, question_id, week, kind, response, "
                    "correct, score) VALUES (1, 'q1', 'abc', 18, 'mcq', 'A', 1, 1.0)")
-    store = LearnerStore(f"sqlite:///{path}")
+    store = LearnerRecords(f"sqlite:///{path}")
     learner = store.by_token("old-token")
     assert learner.local is False and QuizRecords(store).recent_ids(learner.id) == {"abc"}
-    assert ConversationLog(store, learner.id).summaries() == []
+    assert ConversationRecords(store, learner.id).summaries() == []
 
 
 def test_the_command_line_has_one_local_learner_made_on_first_use(store) -> None:
     first = store.local_learner(dt.date(2026, 1, 5))
-    again = LearnerStore(store.url).local_learner(dt.date(2026, 3, 1))
+    again = LearnerRecords(store.url).local_learner(dt.date(2026, 3, 1))
     assert first.id == again.id and again.local and again.start_date == dt.date(2026, 1, 5)
     other, _ = store.create("Ada", dt.date(2026, 1, 5))
     assert not other.local and store.local_learner(dt.date.today()).id == first.id
@@ -528,7 +527,7 @@ def test_the_command_line_has_one_local_learner_made_on_first_use(store) -> None
 def test_a_conversation_is_kept_per_learner_and_read_back_in_order(store) -> None:
     ada, _ = store.create("Ada", dt.date(2026, 1, 5))
     bob, _ = store.create("Bob", dt.date(2026, 1, 5))
-    log = ConversationLog(store, ada.id, turns=2)
+    log = ConversationRecords(store, ada.id, turns=2)
     cite = [{"n": 1, "source": "notes/w18-attention.md"}]
     for i in range(3):
         log.add("c1", f"question {i}", f"answer {i} [1]", cite, 18)
@@ -539,9 +538,9 @@ def test_a_conversation_is_kept_per_learner_and_read_back_in_order(store) -> Non
     assert [m["role"] for m in messages] == ["user", "assistant"] * 3
     assert messages[1]["citations"] == cite and messages[0]["citations"] == []
     with pytest.raises(NotFound):
-        ConversationLog(store, bob.id).read("c1")
+        ConversationRecords(store, bob.id).read("c1")
     with pytest.raises(NotFound):
-        ConversationLog(store, bob.id).add("c1", "hijack", "no", [], 18)
+        ConversationRecords(store, bob.id).add("c1", "hijack", "no", [], 18)
 
 
 def test_a_follow_up_is_condensed_from_the_history_in_the_database(corpus_dir, embedder,
@@ -552,15 +551,15 @@ def test_a_follow_up_is_condensed_from_the_history_in_the_database(corpus_dir, e
     learner, _ = store.create("Ada", dt.date(2026, 1, 5))
     first = tutor_on(corpus_dir, embedder, fake(
         "Scaled dot-product attention compares queries with keys [1].")).ask(
-        "What is scaled dot-product attention?", week=18, memory=ConversationLog(store, learner.id))
+        "What is scaled dot-product attention?", week=18, memory=ConversationRecords(store, learner.id))
     model = fake("Why does scaled dot-product attention divide by the square root of d_k?",
                  "Dividing by the square root of d_k keeps the variance of the scores near one [1].")
     second = tutor_on(corpus_dir, embedder, model, condense_with_model=True).ask(
         "Why divide by that?", week=18, conversation_id=first.conversation_id,
-        memory=ConversationLog(store, learner.id))
+        memory=ConversationRecords(store, learner.id))
     assert "What is scaled dot-product attention?" in model.prompts[0][0].content
     assert second.standalone_question.startswith("Why does scaled dot-product attention")
-    assert ConversationLog(store, learner.id).summaries()[0]["turns"] == 2
+    assert ConversationRecords(store, learner.id).summaries()[0]["turns"] == 2
 
 
 @pytest.fixture
@@ -663,9 +662,10 @@ def test_a_database_lost_while_serving_is_a_503_and_no_write_is_acknowledged(
 
 WRITER = """
 import datetime as dt, sys
-from app.learners import LearnerStore, QuizRecords
-from app.quiz import Grade, make_quiz
-from ingest.notes import read_notes
+from app.records.learners import LearnerStore
+from app.records.quizzes import QuizRecords
+from app.practice.quiz import Grade, make_quiz
+from app.course.notes import read_notes
 
 store = LearnerStore(sys.argv[1])
 learner, _ = store.create("Ada", dt.date(2026, 1, 5))
@@ -708,4 +708,4 @@ def test_a_writer_killed_mid_write_leaves_a_sound_database_with_every_committed_
         journal = {str(row[0]) for row in db.execute("SELECT id FROM journal_entries")}
         answered = {row[0] for row in db.execute("SELECT quiz_id FROM attempts")}
     assert committed["journal"] <= journal and committed["attempt"] <= answered
-    LearnerStore(url).create("Bob", dt.date(2026, 1, 5))  # and it opens for writing
+    LearnerRecords(url).create("Bob", dt.date(2026, 1, 5))  # and it opens for writing

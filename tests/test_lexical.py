@@ -10,11 +10,11 @@ import threading
 import numpy as np
 import pytest
 
-from app.lexical import LexicalIndex, lexical_dir
-from app.store import Store
+from app.search.lexical import LexicalIndex, lexical_dir
+from app.search.vectors import VectorStore
 
 
-def add(store: Store, start: int, count: int) -> None:
+def add(store: VectorStore, start: int, count: int) -> None:
     ids = [f"c{i}" for i in range(start, start + count)]
     texts = [f"pooling layer {i} keeps the largest activation" for i in range(start, start + count)]
     vectors = np.eye(count, 8, dtype=np.float32) + 0.01
@@ -22,7 +22,7 @@ def add(store: Store, start: int, count: int) -> None:
 
 
 def test_a_changed_collection_is_picked_up_by_a_running_reader(settings) -> None:
-    store = Store(settings)
+    store = VectorStore(settings)
     add(store, 0, 2)
     index = LexicalIndex(store, settings.data_dir)
     assert len(index.search("largest pooling", 10)) == 2
@@ -34,7 +34,7 @@ def test_a_changed_collection_is_picked_up_by_a_running_reader(settings) -> None
 
 
 def test_searches_during_rebuilds_never_see_a_mismatched_index(settings) -> None:
-    store = Store(settings)
+    store = VectorStore(settings)
     add(store, 0, 2)
     index = LexicalIndex(store, settings.data_dir)
     errors: list[BaseException] = []
@@ -62,7 +62,7 @@ def test_searches_during_rebuilds_never_see_a_mismatched_index(settings) -> None
 
 
 def test_a_new_reader_loads_the_cached_index_of_the_same_version(settings) -> None:
-    store = Store(settings)
+    store = VectorStore(settings)
     add(store, 0, 3)
     first = LexicalIndex(store, settings.data_dir).search("largest pooling", 10)
     cache = lexical_dir(settings.data_dir)
@@ -82,7 +82,7 @@ def test_a_new_reader_loads_the_cached_index_of_the_same_version(settings) -> No
     lambda cache: shutil.rmtree(cache),
 ])
 def test_a_damaged_or_missing_cache_is_rebuilt_from_the_chunks(settings, damage) -> None:
-    store = Store(settings)
+    store = VectorStore(settings)
     add(store, 0, 3)
     LexicalIndex(store, settings.data_dir).search("largest pooling", 10)
     damage(lexical_dir(settings.data_dir))
@@ -92,7 +92,7 @@ def test_a_damaged_or_missing_cache_is_rebuilt_from_the_chunks(settings, damage)
 def test_a_collection_replaced_by_another_process_is_followed(settings) -> None:
     """A `--rebuild` elsewhere deletes the collection and makes a new one: a reader follows
     to the new one rather than failing on the old."""
-    store, elsewhere = Store(settings), Store(settings)
+    store, elsewhere = VectorStore(settings), VectorStore(settings)
     add(store, 0, 3)
     index = LexicalIndex(store)
     assert len(index.search("largest pooling", 10)) == 3
@@ -105,7 +105,7 @@ def test_a_collection_replaced_by_another_process_is_followed(settings) -> None:
 
 
 def _index_texts(settings, texts: list[str]) -> LexicalIndex:
-    store = Store(settings)
+    store = VectorStore(settings)
     vectors = np.eye(len(texts), 8, dtype=np.float32) + 0.01
     store.add([f"t{i}" for i in range(len(texts))], vectors, texts,
               [{"source": f"t{i}.md", "heading": ""} for i in range(len(texts))])

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
-from app.llm import LLMError, LLMUnavailable, chat_model, describe_failure, local_model_path
+from app.llm.providers import (
+    LLMError,
+    LLMUnavailable,
+    chat_model,
+    describe_failure,
+    local_model_path,
+)
 from tests.conftest import free_port, wait_for
 
 
@@ -73,8 +79,8 @@ def llama_server():
 
 @pytest.mark.slow
 def test_the_openai_provider_talks_to_an_openai_compatible_server(llama_server, corpus_dir) -> None:
-    from app.retrieval import Retriever
-    from app.tutor import Tutor
+    from app.answering.tutor import Tutor
+    from app.search.retrieval import Retriever
 
     settings = Settings(data_dir=corpus_dir, llm_provider="openai", openai_base_url=llama_server,
                         openai_model="smollm2")
@@ -114,7 +120,7 @@ def test_the_hf_provider_runs_a_local_transformers_directory(tmp_path: Path) -> 
     disk, real transformers generation, no download."""
     from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
 
-    from app.store import EMBEDDING_PACKAGE, packaged_model_dir
+    from app.search.vectors import EMBEDDING_PACKAGE, packaged_model_dir
 
     tokenizer = AutoTokenizer.from_pretrained(str(packaged_model_dir(EMBEDDING_PACKAGE, "model")))
     tokenizer.chat_template = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n"

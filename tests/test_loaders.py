@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.loaders import LoadError, load
+from app.ingest.loaders import LoadError, load
 from tests.conftest import minimal_pdf, pdf_with_a_blank_page, write
 
 

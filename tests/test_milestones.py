@@ -10,12 +10,13 @@ from collections import Counter
 
 import pytest
 
-from app.learners import LearnerStore, QuizRecords
-from app.milestone_records import MilestoneRecords
-from app.milestones import allocate, checklist, milestone_quiz, month_weeks
-from app.quiz import QuizError, grade
-from ingest.curriculum import load_curriculum
-from ingest.notes import read_notes
+from app.course.curriculum import load_curriculum
+from app.course.notes import read_notes
+from app.practice.milestones import allocate, checklist, milestone_quiz, month_weeks
+from app.practice.quiz import QuizError, grade
+from app.records.learners import LearnerRecords
+from app.records.milestones import MilestoneRecords
+from app.records.quizzes import QuizRecords
 from tests.conftest import new_learner, tutor
 from tests.test_progress import WITHOUT_INDEX
 
@@ -66,7 +67,7 @@ def test_the_checklist_is_the_plans_monthly_milestones_with_the_months_work() ->
     assert checklist(CURRICULUM, 14)[1].material == []  # months 13-18 have no weekly practice
 
 
-def answer_all(store: LearnerStore, learner_id: int, quiz_id: str, questions, right: int) -> None:
+def answer_all(store: LearnerRecords, learner_id: int, quiz_id: str, questions, right: int) -> None:
     records = QuizRecords(store)
     now = dt.datetime.now(dt.UTC)
     for number, question in enumerate(questions):
@@ -76,9 +77,9 @@ def answer_all(store: LearnerStore, learner_id: int, quiz_id: str, questions, ri
 
 
 def test_milestone_results_are_kept_by_week_in_progress_and_reviews(database_url) -> None:
-    from app.progress import progress
+    from app.progress.overview import progress
 
-    store = LearnerStore(database_url)
+    store = LearnerRecords(database_url)
     learner, _ = store.create("Ada", dt.date(2026, 1, 5))
     records = MilestoneRecords(store)
     assert records.status(learner.id, 2, CURRICULUM)["quiz"] is None

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.model_gate import Abandoned, ModelBusy, ModelGate, call_for, stream_for
+from app.llm.gate import Abandoned, ModelBusy, ModelGate, call_for, stream_for
 
 
 def wait_until(condition, timeout: float = 5.0) -> float:
@@ -55,7 +55,7 @@ def test_callers_get_the_model_in_the_order_they_came() -> None:
         for n in range(4):
             threads.append(threading.Thread(target=take, args=(n,)))
             threads[-1].start()
-            wait_until(lambda: gate.load()["waiting"] == n + 1)
+            wait_until(lambda n=n: gate.load()["waiting"] == n + 1)
     for thread in threads:
         thread.join(5)
     assert order == [0, 1, 2, 3] and gate.load() == {"running": 0, "waiting": 0}

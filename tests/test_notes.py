@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.notes import NOTES_DIR, read_notes
+from app.course.notes import NOTES_DIR, read_notes
 
 NOTES = read_notes()
 WEEK_NOTES = [n for n in NOTES if n.path.name.startswith("w")]
@@ -54,7 +54,7 @@ def test_notes_are_500_to_1000_words(note) -> None:
 def test_prerequisites_must_be_earlier_weeks(tmp_path: Path) -> None:
     from pydantic import ValidationError
 
-    from ingest.notes import read_note
+    from app.course.notes import read_note
 
     bad = tmp_path / "w05-bad.md"
     bad.write_text("---\nweek: 5\ntitle: x\nconcepts: [a]\nprerequisites: [7]\n---\na\n")

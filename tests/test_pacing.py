@@ -8,9 +8,9 @@ import datetime as dt
 
 import pytest
 
-from app.pacing import Schedule, pace_report, plan_hours, replan, weeks_done
-from app.today import DAY_FIELDS, today_task
-from ingest.curriculum import WEEK_FIELDS, load_curriculum
+from app.course.curriculum import WEEK_FIELDS, load_curriculum
+from app.course.pacing import Schedule, pace_report, plan_hours, replan, weeks_done
+from app.course.today import DAY_FIELDS, today_task
 
 CURRICULUM = load_curriculum()
 START = dt.date(2026, 1, 5)  # a Monday

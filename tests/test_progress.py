@@ -10,20 +10,21 @@ import shutil
 
 import pytest
 
+from app.cli.render import render_progress
 from app.config import Settings
-from app.distractors import concept_space
-from app.learners import Attempt, LearnerStore, QuizRecords
-from app.lexical import LexicalIndex
-from app.prerequisites import PrerequisitePassages, builds_on, named_weeks
-from app.progress import progress
-from app.quiz import GENERATORS, Question, grade
-from app.render import render_progress
-from app.retrieval import Retriever
-from app.store import Store, StoreError
-from app.weak_spots import Concept, Concepts, kept_missing
-from app.wording import counted
-from ingest.curriculum import load_curriculum
-from ingest.notes import read_notes
+from app.course.curriculum import load_curriculum
+from app.course.notes import read_notes
+from app.practice.distractors import concept_space
+from app.practice.quiz import GENERATORS, Question, grade
+from app.progress.overview import progress
+from app.progress.prerequisites import PrerequisitePassages, builds_on, named_weeks
+from app.records.learners import LearnerRecords
+from app.records.quizzes import Attempt, QuizRecords
+from app.records.weak_spots import Concept, Concepts, kept_missing
+from app.search.lexical import LexicalIndex
+from app.search.retrieval import Retriever
+from app.search.vectors import VectorStore, VectorStoreError
+from app.text import counted
 from tests.conftest import tutor
 
 CURRICULUM = load_curriculum()
@@ -33,7 +34,7 @@ JOINED = dt.date(2026, 3, 2)
 
 
 def _unreachable() -> Retriever:
-    raise StoreError("no index in this test")
+    raise VectorStoreError("no index in this test")
 
 
 WITHOUT_INDEX = PrerequisitePassages(_unreachable)
@@ -54,7 +55,7 @@ def on(concept: str, week: int = 25) -> list[Question]:
     return [q for q in generated(week) if CONCEPTS.of(q.to_dict()) == Concept(week, concept)]
 
 
-def answer_wrong(store: LearnerStore, learner_id: int, questions: list[Question]) -> None:
+def answer_wrong(store: LearnerRecords, learner_id: int, questions: list[Question]) -> None:
     records = QuizRecords(store)
     for question in questions:
         records.answer(learner_id, None, question, "no idea", grade(question, "no idea"),
@@ -121,14 +122,14 @@ def test_counts_read_right_in_the_singular_and_the_plural() -> None:
 
 
 @pytest.fixture
-def store(database_url: str) -> LearnerStore:
-    return LearnerStore(database_url)
+def store(database_url: str) -> LearnerRecords:
+    return LearnerRecords(database_url)
 
 
 @pytest.fixture(scope="module")
 def passages(corpus_index, tmp_path_factory, embedder) -> PrerequisitePassages:
     data_dir = corpus_index.copy(tmp_path_factory.mktemp("passages"))
-    store = Store(Settings(data_dir=data_dir))
+    store = VectorStore(Settings(data_dir=data_dir))
     retriever = Retriever(store, embedder, LexicalIndex(store, data_dir))
     return PrerequisitePassages(lambda: retriever)
 
@@ -201,7 +202,7 @@ def test_the_api_and_the_command_line_point_back_to_the_prerequisite(corpus_dir,
 
     data_dir = tmp_path / "data"
     shutil.copytree(corpus_dir, data_dir)
-    store = LearnerStore(f"sqlite:///{data_dir / 'tutor.db'}")
+    store = LearnerRecords(f"sqlite:///{data_dir / 'tutor.db'}")
     learner = store.local_learner(dt.date.today())  # as `tutor week 25` makes and sets it
     store.set_week(learner.id, 25, dt.date.today())
     answer_wrong(store, learner.id, on("causal self-attention")[:2])

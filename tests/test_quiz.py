@@ -18,11 +18,11 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from app.config import Settings
-from app.distractors import BAND, NEARBY_WEEKS, SWAP_MIN, concept_space
-from app.quiz import (
+from app.course.notes import read_notes
+from app.practice.distractors import BAND, NEARBY_WEEKS, SWAP_MIN, concept_space
+from app.practice.quiz import (
     GENERATORS,
     KINDS,
-    RATINGS,
     Grade,
     Question,
     QuestionWriter,
@@ -44,8 +44,7 @@ from app.quiz import (
     self_rated,
     topic_quiz,
 )
-from app.spaced import schedule
-from ingest.notes import read_notes
+from app.practice.scheduler import RATINGS, schedule
 from tests.conftest import REPO
 from tests.test_llm import llama_server  # noqa: F401 - the fixture, shared
 
@@ -321,7 +320,7 @@ def test_only_short_answers_are_self_rated_and_the_rating_schedules_the_review()
 def test_mcq_distractors_are_nearby_concepts_confusable_with_the_answer(embedder) -> None:
     space = concept_space(NOTES, embedder)
     weeks = {c.name: c.week for c in space.concepts}
-    mcqs = [q for q in GENERATORS["mcq"](W18, random.Random(0), space)]
+    mcqs = list(GENERATORS["mcq"](W18, random.Random(0), space))
     assert mcqs
     for q in mcqs:
         for option in set(q.options) - {q.answer}:
@@ -462,11 +461,11 @@ def test_two_learners_asking_for_model_written_quizzes_at_once_both_get_one(tmp_
 
 
 @pytest.mark.slow
-def test_an_openai_compatible_server_judges_short_answers(llama_server) -> None:
+def test_an_openai_compatible_server_judges_short_answers(llama_server) -> None:  # noqa: F811
     """llama-cpp-python's server refuses the json_schema format (a 500), so the judge falls back
     to llama.cpp's json_object+schema and gets a verdict. SmolLM2's verdicts are no use (it
     echoes the prompt's template); that the verdict is read or named unreadable is the point."""
-    from app.llm import judge_model
+    from app.llm.providers import judge_model
 
     settings = Settings(llm_provider="openai", openai_base_url=llama_server, openai_model="smollm2")
     result = grade(_short(), "over the keys", judge=judge_model(settings, Verdict.model_json_schema()))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-
 from app.api import create_app
+from app.api.rate_limit import RateLimit
 from tests.conftest import local_client
-from app.rate_limit import RateLimit
 
 
 def test_a_client_over_the_limit_waits_until_its_oldest_request_leaves_the_window() -> None:

@@ -9,45 +9,45 @@ import json
 
 import pytest
 
-from app.learners import LearnerStore, week_on
-from app.schedules import Schedules
-from ingest.curriculum import load_curriculum
+from app.course.curriculum import load_curriculum
+from app.records.learners import LearnerRecords, week_on
+from app.records.schedules import ScheduleRecords
 from tests.conftest import new_learner, tutor
 
 CURRICULUM = load_curriculum()
 START = dt.date(2026, 1, 5)
 
 
-def tick_weeks(store: LearnerStore, learner_id: int, weeks: range) -> None:
+def tick_weeks(store: LearnerRecords, learner_id: int, weeks: range) -> None:
     for week in weeks:
         for name, _ in CURRICULUM.week(week).week.fields():
             store.tick(learner_id, week, name, True, CURRICULUM)
 
 
 def test_a_replan_after_a_three_week_gap_is_recorded_and_moves_the_week(database_url) -> None:
-    store = LearnerStore(database_url)
+    store = LearnerRecords(database_url)
     learner, token = store.create("Ada", START)
     tick_weeks(store, learner.id, range(1, 5))
     store.tick(learner.id, 5, "videos", True, CURRICULUM)  # a week half done doesn't count
     back = START + dt.timedelta(days=49)
-    schedules = Schedules(store)
+    schedules = ScheduleRecords(store)
     before = schedules.report(learner, CURRICULUM, back)
     assert (before.scheduled_week, before.position_week, before.status) == (8, 5, "behind")
     moved, record = schedules.replan(learner.id, CURRICULUM, back)
     assert record.to_dict() == {"made_on": "2026-02-23", "from_week": 8, "to_week": 5,
                                 "pace_before": 1.0, "pace": 1.0}
-    reopened = LearnerStore(database_url).by_token(token)  # what a later request sees
+    reopened = LearnerRecords(database_url).by_token(token)  # what a later request sees
     assert (reopened.current_week, reopened.week_set_on) == (5, back)
     assert week_on(reopened, back) == 5 and week_on(reopened, back + dt.timedelta(days=7)) == 6
-    after = Schedules(store).report(moved, CURRICULUM, back)
+    after = ScheduleRecords(store).report(moved, CURRICULUM, back)
     assert (after.status, after.finish_on) == ("on track", before.finish_on)
-    assert [r.to_week for r in Schedules(store).history(learner.id)] == [5]
+    assert [r.to_week for r in ScheduleRecords(store).history(learner.id)] == [5]
 
 
 def test_a_replan_can_slow_the_pace(database_url) -> None:
-    store = LearnerStore(database_url)
+    store = LearnerRecords(database_url)
     learner, _ = store.create("Ada", START, current_week=10)
-    moved, record = Schedules(store).replan(learner.id, CURRICULUM, START, pace=0.5)
+    moved, record = ScheduleRecords(store).replan(learner.id, CURRICULUM, START, pace=0.5)
     assert (record.pace_before, record.pace, moved.pace) == (1.0, 0.5, 0.5)
     assert week_on(moved, START + dt.timedelta(days=14)) == 11
 
@@ -140,7 +140,7 @@ def test_tutor_today_replan_and_progress(data_dir) -> None:
 
 
 def test_a_pace_stored_before_pace_had_bounds_is_held_within_them() -> None:
-    from app.learners import Learner
+    from app.records.learners import Learner
 
     crawling = Learner(start_date=START, pace=0.0001, current_week=None, week_set_on=None)
     assert week_on(crawling, START + dt.timedelta(days=70)) == 2  # at 0.1: one week in ten

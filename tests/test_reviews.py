@@ -15,9 +15,9 @@ import pytest
 from fsrs import Card, Rating, ReviewLog, State
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
-from app import spaced
-from app.learners import LearnerStore, ReviewLogEntry, scheduling_parameters
-from app.reviews import Reviews, due_phrase
+from app.practice import scheduler as spaced
+from app.records.learners import LearnerRecords
+from app.records.reviews import ReviewLogEntry, ReviewRecords, due_phrase, scheduling_parameters
 from evals.review_log import simulated_log
 from tests.conftest import new_learner
 
@@ -56,7 +56,7 @@ def test_fitted_parameters_predict_a_simulated_learner_better_and_then_schedule(
         tmp_path: Path) -> None:
     """A learner whose memory differs from FSRS's defaults: the fit, judged on cards it never
     saw, beats the defaults, so their cards are scheduled with it from then on."""
-    store = LearnerStore(f"sqlite:///{tmp_path}/learners.db")
+    store = LearnerRecords(f"sqlite:///{tmp_path}/learners.db")
     learner = store.local_learner(NOW.date())
     logs = simulated_log(days=50, seed=7)  # 610 counted reviews to train on
     with store.sessions.begin() as session:
@@ -64,7 +64,7 @@ def test_fitted_parameters_predict_a_simulated_learner_better_and_then_schedule(
                                        rating=int(log.rating),
                                        reviewed_at=log.review_datetime.replace(tzinfo=None))
                         for log in logs)
-    reviews = Reviews(store)
+    reviews = ReviewRecords(store)
     assert reviews.fitting(learner.id)["ready"]
     state = reviews.fit(learner.id, NOW)
     fit = state["fit"]
@@ -259,7 +259,7 @@ def test_answers_given_before_the_review_log_existed_become_its_first_reviews(
     learner's history counts towards fitting FSRS from the day they upgrade."""
     from sqlalchemy import create_engine, text
 
-    from app.learners import migrate
+    from app.records.base import migrate
 
     migrate(database_url, revision="0009")
     engine = create_engine(database_url)
@@ -273,6 +273,6 @@ def test_answers_given_before_the_review_log_existed_become_its_first_reviews(
                             ":s, :t)"), {"l": learner_id, "c": correct, "s": float(correct),
                                          "t": dt.datetime(2026, 1, 5 + 3 * n, 9)})
     engine.dispose()
-    history = Reviews(LearnerStore(database_url)).history(learner_id)
+    history = ReviewRecords(LearnerRecords(database_url)).history(learner_id)
     assert [(r["card_id"], r["rating"], r["reviewed_at"][:10]) for r in history] == [
         ("q1", 1, "2026-01-05"), ("q1", 3, "2026-01-08")]

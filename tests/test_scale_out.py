@@ -1,7 +1,7 @@
 """Scale-out as a study group's server runs it: two API processes (one with two workers), each
 with a data dir of its own, sharing one PostgreSQL, one Chroma server and one OpenAI-compatible
-model server, all started with exactly the commands of the README's "Study group on a server"
-(read from the README here and run, `$` values filled in). An ingest through either is seen
+model server, all started with exactly the commands of the "Running a study group" guide (docs/study-group.md)
+(read from the study-group guide here and run, `$` values filled in). An ingest through either is seen
 alike by both: its job status, the search results, and the conversations that follow."""
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import pytest
 from sqlalchemy import make_url
 
 from app.config import Settings
-from ingest.pipeline import CORPUS_DIR
+from app.ingest.pipeline import CORPUS_DIR
 from tests.conftest import REPO, free_port, postgres_database, wait_for, write
 
-README = REPO / "README.md"
+GUIDE = REPO / "docs" / "study-group.md"
 BIN = Path(sys.executable).parent
 PROGRAMS = {"python": sys.executable, "chroma": str(BIN / "chroma"), "tutor": str(BIN / "tutor")}
 NOTE = CORPUS_DIR / "notes" / "w18-attention.md"
@@ -32,9 +32,8 @@ QUERIES = ["why divide by the square root of d_k", "max pooling keeps the larges
 
 
 def readme_commands() -> list[str]:
-    """The command lines of the README's "Study group on a server" block, in order."""
-    section = README.read_text().split("\n## Study group on a server\n", 1)[1]
-    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    """The command lines of the study-group guide's first shell block, in order."""
+    block = GUIDE.read_text().split("```bash\n", 1)[1].split("```", 1)[0]
     return [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
 
 
@@ -48,7 +47,7 @@ def test_the_readme_starts_every_shared_service_and_n_workers() -> None:
 
 
 class Deployment:
-    """The README's lines, run with `values`: exports become the environment of what runs."""
+    """The study-group guide's lines, run with `values`: exports become the environment of what runs."""
 
     def __init__(self, values: dict[str, str]) -> None:
         lines = readme_commands()
@@ -93,11 +92,11 @@ def searches(url: str) -> list[list[dict]]:
 def search_here(chroma_url: str, data_dir: Path, embedder) -> list[list[dict]]:
     """The same searches in this process, on a fresh data dir: what any worker should answer,
     its BM25 index built from the chunks in Chroma from scratch."""
-    from app.lexical import LexicalIndex
-    from app.retrieval import Retriever, prerequisites_by_week
-    from app.store import Store
+    from app.search.lexical import LexicalIndex
+    from app.search.retrieval import Retriever, prerequisites_by_week
+    from app.search.vectors import VectorStore
 
-    store = Store(Settings(data_dir=data_dir, chroma_url=chroma_url))
+    store = VectorStore(Settings(data_dir=data_dir, chroma_url=chroma_url))
     retriever = Retriever(store, embedder, LexicalIndex(store, data_dir), prerequisites_by_week())
     return [[hit.to_dict() | {"url": hit.url} for hit in retriever.search(q, k=8)]
             for q in QUERIES]
@@ -106,7 +105,7 @@ def search_here(chroma_url: str, data_dir: Path, embedder) -> list[list[dict]]:
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_two_api_processes_share_jobs_search_and_conversations(tmp_path: Path, embedder) -> None:
-    from app.llm import local_model_path
+    from app.llm.providers import local_model_path
 
     with postgres_database() as database, ExitStack() as stack:
         db = make_url(database)
@@ -142,7 +141,7 @@ def test_two_api_processes_share_jobs_search_and_conversations(tmp_path: Path, e
         assert searches(one) == searches(other)
         assert searches(one) == search_here(chroma, tmp_path / "here-1", embedder)
 
-        # The README's `tutor ingest` on host B: host A searches the new note at once.
+        # The study-group guide's `tutor ingest` on host B: host A searches the new note at once.
         write(tmp_path / "notes" / "pooling.md", "# Pooling\n\nMax pooling keeps the largest "
               "activation in each window. Zorblax regularisation is a made-up word.\n")
         ingested = subprocess.run(deployment.command("ingest", CACHE_DIR=str(tmp_path / "host-b")),

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
-from app.lexical import LexicalIndex
-from app.retrieval import (
+from app.ingest.pipeline import Ingestor
+from app.search.lexical import LexicalIndex
+from app.search.retrieval import (
     Candidates,
     Filters,
     Fusion,
@@ -23,16 +24,15 @@ from app.retrieval import (
     sentence_units,
     week_boosted,
 )
-from app.store import Hit
-from ingest.pipeline import Ingestor
+from app.search.vectors import Hit
 from tests.conftest import REPO
 
 
 def retriever_for(data_dir: Path, embedder) -> Retriever:
-    from app.retrieval import prerequisites_by_week
-    from app.store import Store
+    from app.search.retrieval import prerequisites_by_week
+    from app.search.vectors import VectorStore
 
-    store = Store(Settings(data_dir=data_dir))
+    store = VectorStore(Settings(data_dir=data_dir))
     return Retriever(store, embedder, LexicalIndex(store, data_dir), prerequisites_by_week())
 
 
@@ -134,11 +134,11 @@ def test_dense_candidates_are_the_exact_nearest_neighbours(corpus_dir: Path, emb
     """Approximate search made the candidates differ between runs on the same index."""
     import numpy as np
 
-    from app.retrieval import CANDIDATES
-    from app.store import Store
+    from app.search.retrieval import CANDIDATES
+    from app.search.vectors import VectorStore
     from evals.datasets import load_dataset
 
-    store = Store(Settings(data_dir=corpus_dir))
+    store = VectorStore(Settings(data_dir=corpus_dir))
     everything = store.all(include=["embeddings"])
     ids, matrix = np.array(everything["ids"]), np.array(everything["embeddings"])
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
@@ -151,13 +151,13 @@ def test_an_index_built_with_chromas_default_search_breadth_is_brought_up_to_our
         data_dir: Path) -> None:
     import chromadb
 
-    from app.store import SEARCH_EF, Store
+    from app.search.vectors import SEARCH_EF, VectorStore
 
     settings = Settings(data_dir=data_dir)
     settings.chroma_dir.mkdir(parents=True)
     chromadb.PersistentClient(path=str(settings.chroma_dir)).create_collection(
         settings.collection, configuration={"hnsw": {"space": "cosine"}})
-    assert Store(settings).collection.configuration["hnsw"]["ef_search"] == SEARCH_EF
+    assert VectorStore(settings).collection.configuration["hnsw"]["ef_search"] == SEARCH_EF
 
 
 def test_search_json_follows_the_contract(corpus_dir: Path) -> None:
@@ -191,7 +191,7 @@ def test_search_rejects_a_week_outside_the_plan(data_dir: Path) -> None:
 @pytest.mark.slow
 def test_public_notes_answer_a_question_about_lstm_gates(public_notes: Path, tmp_path: Path,
                                                           embedder) -> None:
-    from app.store import Store
+    from app.search.vectors import VectorStore
 
     # the RNN notes among neighbours that share its vocabulary (a third of the folder, so
     # the test takes seconds, not the minutes the whole folder takes to embed)
@@ -207,7 +207,7 @@ def test_public_notes_answer_a_question_about_lstm_gates(public_notes: Path, tmp
     hits = retriever_for(settings.data_dir, embedder).search(
         "how do the gates of an LSTM control its cell state?", k=3)
     assert "rnn.md" in [hit.source for hit in hits]
-    rnn = Store(settings).collection.get(where={"source": "rnn.md"})["metadatas"][0]
+    rnn = VectorStore(settings).collection.get(where={"source": "rnn.md"})["metadatas"][0]
     assert set(rnn["weeks"]) & {9, 17}  # tagged with the RNN / LSTM weeks of the plan
 
 

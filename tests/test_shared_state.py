@@ -16,19 +16,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from app.anonymous import AnonymousConversations, AnonymousTurn
 from app.api import create_app
-from app.api_client import running_api_for
+from app.cli.api_client import running_api_for
 from app.config import Settings
-from app.learners import LearnerStore, utcnow
-from app.ownership import claim
-from ingest.manifest import Entry, Manifest
-from ingest.runs import DIED, IngestBusy, IngestRun, Runs
+from app.ingest.manifest import Entry, Manifest
+from app.ingest.runs import DIED, IngestBusy, IngestRun, Runs
+from app.records.base import utcnow
+from app.records.conversations import AnonymousConversationRecords, AnonymousTurn
+from app.records.learners import LearnerRecords
+from app.search.lock import claim
 from tests.conftest import free_port, local_client, tutor, write
 
 
 def test_one_ingest_runs_at_a_time_for_every_process_sharing_the_database(database_url) -> None:
-    here, elsewhere = Runs(LearnerStore(database_url).sessions), Runs(LearnerStore(database_url).sessions)
+    here, elsewhere = Runs(LearnerRecords(database_url).sessions), Runs(LearnerRecords(database_url).sessions)
     run = here.begin(["notes"])
     with pytest.raises(IngestBusy, match="another ingest is running"):
         elsewhere.begin(["other"])
@@ -43,7 +44,7 @@ def test_one_ingest_runs_at_a_time_for_every_process_sharing_the_database(databa
 
 
 def test_a_run_whose_process_died_frees_the_lock_and_says_why(database_url) -> None:
-    store = LearnerStore(database_url)
+    store = LearnerRecords(database_url)
     runs = Runs(store.sessions)
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
@@ -61,7 +62,7 @@ def test_a_run_whose_process_died_frees_the_lock_and_says_why(database_url) -> N
 
 
 def test_a_live_run_on_another_host_keeps_the_lock(database_url) -> None:
-    store = LearnerStore(database_url)
+    store = LearnerRecords(database_url)
     runs = Runs(store.sessions)
     run = runs.begin(["notes"])
     with store.sessions.begin() as session:  # its pid means nothing here: only its heartbeat
@@ -81,7 +82,7 @@ def test_an_older_data_dirs_manifest_is_taken_over_once(database_url, tmp_path: 
                 VALUES ('/notes', 'a.md', 'h1', 'done', 4, 900), ('/notes', 'b.md', 'h2', 'pending', 0, 0);
         """)
     db.close()
-    manifest = Manifest(LearnerStore(database_url).sessions)
+    manifest = Manifest(LearnerRecords(database_url).sessions)
     assert manifest.import_legacy(tmp_path) == 2
     assert manifest.entries("/notes") == {"a.md": Entry("h1", "done", 4),
                                           "b.md": Entry("h2", "pending", 0)}
@@ -92,9 +93,9 @@ def test_an_older_data_dirs_manifest_is_taken_over_once(database_url, tmp_path: 
 
 def test_anonymous_conversations_are_seen_by_every_worker_and_forgotten_in_time(
         database_url) -> None:
-    one, other = LearnerStore(database_url), LearnerStore(database_url)
-    here = AnonymousConversations(one.sessions, turns=2, keep_hours=1)
-    there = AnonymousConversations(other.sessions, turns=2, keep_hours=1)
+    one, other = LearnerRecords(database_url), LearnerRecords(database_url)
+    here = AnonymousConversationRecords(one.sessions, turns=2, keep_hours=1)
+    there = AnonymousConversationRecords(other.sessions, turns=2, keep_hours=1)
     for n in range(3):
         here.add("c1", f"question {n}", f"answer {n}", [], None)
     assert there.history("c1") == [("question 1", "answer 1"), ("question 2", "answer 2")]
@@ -135,7 +136,7 @@ def test_any_worker_reports_an_ingest_another_started_and_continues_its_conversa
                     "conversation_id": "c" * 32}
         assert one.post("/ask", json=question).status_code == 200
         assert other.post("/ask", json=question).status_code == 200
-        memory = AnonymousConversations(LearnerStore(database_url).sessions, 3, 24)
+        memory = AnonymousConversationRecords(LearnerRecords(database_url).sessions, 3, 24)
         assert len(memory.history("c" * 32)) == 2  # both turns, whichever worker answered
 
 
@@ -152,7 +153,7 @@ def test_an_api_holds_its_data_dir_while_it_runs_and_lets_go_when_it_stops(setti
 
 def test_an_api_killed_outright_leaves_no_claim_behind(data_dir: Path) -> None:
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
-                               "from app.ownership import claim; held = claim(Path(sys.argv[1]), "
+                               "from app.search.lock import claim; held = claim(Path(sys.argv[1]), "
                                "'http://127.0.0.1:1'); print('held', flush=True); time.sleep(600)",
                                str(data_dir)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"

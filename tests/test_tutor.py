@@ -19,14 +19,14 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from app.compose import PITFALL_LEAD
+from app.answering.compose import PITFALL_LEAD
+from app.answering.route import is_plan_question
+from app.answering.tutor import Tutor
 from app.config import Settings
-from app.lexical import LexicalIndex
-from app.plan_answers import is_plan_question
-from app.retrieval import Retriever, prerequisites_by_week
-from app.store import Store
-from app.tutor import Tutor
-from ingest.pipeline import Ingestor
+from app.ingest.pipeline import Ingestor
+from app.search.lexical import LexicalIndex
+from app.search.retrieval import Retriever, prerequisites_by_week
+from app.search.vectors import VectorStore
 from tests.conftest import REPO, write
 
 
@@ -46,7 +46,7 @@ class RecordingFake(GenericFakeChatModel):
 
 def read_source(data_dir: Path, source: str) -> str:
     """A source's text as stored, all its chunks."""
-    hits = Store(Settings(data_dir=data_dir)).where({"source": source})
+    hits = VectorStore(Settings(data_dir=data_dir)).where({"source": source})
     return " ".join(h.text for h in hits)
 
 
@@ -63,7 +63,7 @@ def fake(*replies: str) -> RecordingFake:
 def tutor_on(data_dir: Path, embedder, model, **options) -> Tutor:
     """A tutor on an index; pass `answer_writer="model"` to have `model` write the answers."""
     settings = Settings(data_dir=data_dir, **options)
-    store = Store(settings)
+    store = VectorStore(settings)
     retriever = Retriever(store, embedder, LexicalIndex(store, data_dir), prerequisites_by_week())
     return Tutor(settings, retriever, model=model)
 

@@ -19,9 +19,9 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.cli.launcher import api_command, child_env
 from app.config import Settings
-from app.launcher import api_command, child_env
-from ingest.curriculum import load_curriculum
+from app.course.curriculum import load_curriculum
 from tests.conftest import REPO, free_port, wait_for
 
 SCRIPT = str(REPO / "app" / "ui" / "main.py")

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from app.launcher import api_command, ui_command
+from app.cli.launcher import api_command, ui_command
 from tests.conftest import REPO
 from tests.test_ui import back_after_a_gap, loopback, running
 

@@ -25,11 +25,11 @@ from app.api import (
     quizzes,
     reviews,
 )
+from app.api.guards import BodyLimit, HostAllowList
 from app.api.schemas import VERSION
 from app.api.services import Services
 from app.config import Settings, get_settings
-from app.guards import BodyLimit, HostAllowList
-from app.ownership import claim
+from app.search.lock import claim
 
 __all__ = ["VERSION", "create_app"]
 

@@ -3,8 +3,6 @@ conversations they belong to."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Annotated, Any
@@ -13,43 +11,38 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from app.anonymous import AnonymousConversations
-from app.api.deps import AskerDep, LearnerDep, rate_limited, require_index, ServicesDep
+from app.answering.tutor import HISTORY_TURNS
+from app.api.deps import AskerDep, LearnerDep, ServicesDep, rate_limited, require_index
 from app.api.schemas import AskRequest, Id, SearchHitOut
 from app.api.services import Services
-from app.learners import ConversationLog, Learner, NotFound, week_on
-from app.llm import LLMError
-from app.model_gate import ModelBusy, call_for, stream_for
-from app.prerequisites import for_question
-from app.store import StoreError
-from app.tutor import HISTORY_TURNS
-from ingest.curriculum import LAST_WEEK
+from app.course.curriculum import LAST_WEEK
+from app.llm.gate import ModelBusy, call_for, stream_for
+from app.llm.providers import LLMError
+from app.records.base import NotFound
+from app.records.conversations import AnonymousConversationRecords, ConversationRecords
+from app.records.learners import Learner
+from app.search.vectors import VectorStoreError
+from app.sse import event
+from app.usecases.asking import AskAs
 
 router = APIRouter()
 
 
-def _event(name: str, data: Any) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
-async def _sse(position: int, events: AsyncGenerator[tuple[str, Any]],
-               back: list[dict[str, Any]]) -> AsyncGenerator[str]:
-    """`queued` at once (how many are ahead), then the answer's events as they come; `back`
-    goes with the whole answer as its `back_to`."""
-    yield _event("queued", {"position": position})
+async def _sse(position: int, events: AsyncGenerator[tuple[str, Any]]) -> AsyncGenerator[str]:
+    """`queued` at once (how many are ahead), then the answer's events as they come."""
+    yield event("queued", {"position": position})
     async with aclosing(events):
         try:
             async for name, data in events:
                 if name == "token":
-                    yield _event("token", {"text": data})
+                    yield event("token", {"text": data})
                 elif name == "answer":
-                    answer = {**data.to_dict(), "back_to": back}
-                    yield _event("citations", answer["citations"])
-                    yield _event("done", answer)
-        except (LLMError, StoreError) as exc:
-            yield _event("error", {"detail": str(exc)})
+                    yield event("citations", data["citations"])
+                    yield event("done", data)
+        except (LLMError, VectorStoreError) as exc:
+            yield event("error", {"detail": str(exc)})
         except ModelBusy as exc:
-            yield _event("error", {"detail": str(exc), "retry_after": exc.retry_after})
+            yield event("error", {"detail": str(exc), "retry_after": exc.retry_after})
 
 
 class EventStream(StreamingResponse):
@@ -80,29 +73,24 @@ def search(
     hits = svc.retriever.search(q, k=k, week=week)
     return [SearchHitOut(**hit.to_dict(), url=hit.url) for hit in hits]
 
-def asking(request: AskRequest, learner: Learner | None, svc: Services) -> dict[str, Any]:
-    """How to ask for this caller: a learner's own week (unless the body names one) and
-    conversation history; anonymous calls keep their last turns in the database for a while
-    (any worker may get the follow-up)."""
-    if learner is None:
-        memory = AnonymousConversations(svc.learners.sessions, HISTORY_TURNS,
-                                        svc.settings.anonymous_conversation_hours)
-        return dict(week=request.week, filters=request.filters(request.week), memory=memory)
-    week = request.week or week_on(learner, dt.date.today())
-    memory = ConversationLog(svc.learners, learner.id)
-    if request.conversation_id:
-        try:
-            memory.require(request.conversation_id)
-        except NotFound as exc:
-            raise HTTPException(status_code=404, detail=str(exc)) from exc
-    return dict(week=week, filters=request.filters(week), memory=memory)
+def asker(request: AskRequest, learner: Learner | None, svc: Services) -> AskAs:
+    """Asking as this caller (`app.usecases.asking`): anonymous calls keep their last turns in
+    the database for a while (any worker may get the follow-up). A learner's conversation that
+    is not theirs is a 404 before the question waits for the model."""
+    anonymous = None if learner else AnonymousConversationRecords(
+        svc.learners.sessions, HISTORY_TURNS, svc.settings.anonymous_conversation_hours)
+    as_caller = AskAs(svc.tutor, svc.notes, svc.learners, learner, anonymous)
+    try:
+        as_caller.require_conversation(request.conversation_id)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    return as_caller
 
-def back_to(question: str, learner: Learner | None, svc: Services) -> list[dict[str, Any]]:
-    """For a learner who keeps missing a concept the question names: the earlier week it
-    builds on and the passage to reread (`app.prerequisites`); empty for anyone else."""
-    if learner is None:
-        return []
-    return for_question(svc.learners, learner.id, svc.notes, lambda: svc.retriever, question)
+
+def _asked(request: AskRequest) -> dict[str, Any]:
+    return dict(week=request.week, mode=request.mode, conversation_id=request.conversation_id,
+                no_spoilers=request.no_spoilers)
+
 
 @router.post("/ask", dependencies=[rate_limited("questions")])
 async def ask(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> dict[str, Any]:
@@ -114,12 +102,11 @@ async def ask(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> dict[
     answers one question at a time: 503 with Retry-After when the queue is full
     or this question's turn does not come in time."""
 
+    as_caller = asker(request, learner, svc)
+
     def answer() -> dict[str, Any]:
         require_index(svc)
-        found = svc.tutor.ask(request.question, mode=request.mode,
-                              conversation_id=request.conversation_id,
-                              **asking(request, learner, svc)).to_dict()
-        return {**found, "back_to": back_to(request.question, learner, svc)}
+        return as_caller.ask(request.question, **_asked(request))
 
     try:
         return await call_for(svc.gate, answer)
@@ -136,12 +123,10 @@ def ask_stream(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> Stre
     Hanging up stops the answer and frees the model. A learner's token works as for
     POST /ask (`back_to` comes with `done`)."""
     require_index(svc)
-    how = asking(request, learner, svc)
+    as_caller = asker(request, learner, svc)
     position = svc.gate.admit()
-    tutor = svc.tutor
-    events = stream_for(svc.gate, lambda: tutor.stream(
-        request.question, mode=request.mode, conversation_id=request.conversation_id, **how))
-    return EventStream(_sse(position, events, back_to(request.question, learner, svc)))
+    events = stream_for(svc.gate, lambda: as_caller.stream(request.question, **_asked(request)))
+    return EventStream(_sse(position, events))
 
 
 # -- conversations -----------------------------------------------------------------------
@@ -150,13 +135,13 @@ def ask_stream(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> Stre
 def conversations(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]:
     """Your conversations with the tutor, latest first: id, title (the first question),
     updated, turns. Continue one by asking with its `conversation_id`."""
-    return ConversationLog(svc.learners, learner.id).summaries()
+    return ConversationRecords(svc.learners, learner.id).summaries()
 
 @router.get("/learners/{learner_id}/conversations/{conversation_id}")
 def conversation(conversation_id: Id, learner: LearnerDep,
                  svc: ServicesDep) -> dict[str, Any]:
     """One conversation: its messages in order, the tutor's with their citations."""
     try:
-        return ConversationLog(svc.learners, learner.id).read(conversation_id)
+        return ConversationRecords(svc.learners, learner.id).read(conversation_id)
     except NotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc

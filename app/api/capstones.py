@@ -9,8 +9,8 @@ from fastapi import APIRouter, HTTPException
 
 from app.api.deps import CurriculumDep, LearnerDep, ServicesDep, TodayDep
 from app.api.schemas import CapstoneLinks, CapstoneReview, DeliverableTick
-from app.rubric import NoCapstone, Rubric, rubric, rubric_for
-from ingest.curriculum import Curriculum
+from app.course.curriculum import Curriculum
+from app.course.rubric import NoCapstone, Rubric, rubric, rubric_for
 
 router = APIRouter()
 

@@ -10,10 +10,10 @@ from pydantic import Field
 
 from app.api.deps import AskerDep, LearnerDep, ServicesDep
 from app.api.schemas import Body
-from app.check_records import CheckRecords
 from app.checks.catalog import CHECKS
 from app.checks.engine import MAX_SOURCE_BYTES, CheckError, run_checks
-from ingest.curriculum import LAST_WEEK
+from app.course.curriculum import LAST_WEEK
+from app.records.checks import CheckRecords
 
 router = APIRouter()
 Week = Annotated[int, Path(ge=1, le=LAST_WEEK, description="The plan's week.")]

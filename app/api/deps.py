@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, HTTPException, Query, Request
 
 from app.api.services import Services
-from app.learners import Learner
-from ingest.curriculum import Curriculum
+from app.course.curriculum import Curriculum
+from app.records.learners import Learner
 
 
 def services(request: Request) -> Services:
@@ -113,6 +113,6 @@ def rate_limited(what: str) -> Any:
 
 
 def require_index(svc: Services) -> None:
-    """409 on an empty index; a Chroma that can't be reached raises `StoreError` (a 503)."""
+    """409 on an empty index; a Chroma that can't be reached raises `VectorStoreError` (a 503)."""
     if svc.store.count() == 0:
         raise HTTPException(status_code=409, detail="the index is empty: run `tutor ingest`")

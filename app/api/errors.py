@@ -6,13 +6,13 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException
 from sqlalchemy.exc import DatabaseError, DataError, IntegrityError
+from starlette.exceptions import HTTPException
 
 from app.api.services import Services
-from app.learners import LearnerStoreError, unusable
-from app.model_gate import ModelBusy
-from app.store import StoreError
+from app.llm.gate import ModelBusy
+from app.records.base import LearnerRecordsError, unusable
+from app.search.vectors import VectorStoreError
 
 
 def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -36,11 +36,11 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 
 
 def _learners_failed(request: Request, exc: Exception) -> JSONResponse:
-    """The learner database failed mid-request (LearnerStoreError after a commit that may
+    """The learner database failed mid-request (LearnerRecordsError after a commit that may
     not have been stored, or a database error): 503, never an acknowledgement."""
     svc: Services = request.app.state.services
     if isinstance(exc, DatabaseError):
-        exc = LearnerStoreError(unusable(svc.settings.resolved_database_url, exc))
+        exc = LearnerRecordsError(unusable(svc.settings.resolved_database_url, exc))
     svc.learners_failed(str(exc))
     return JSONResponse({"detail": str(exc)}, status_code=503)
 
@@ -64,19 +64,20 @@ def _model_busy(_: Request, exc: ModelBusy) -> JSONResponse:
                         headers={"Retry-After": str(exc.retry_after)})
 
 
-def _store_failed(_: Request, exc: StoreError) -> JSONResponse:
+def _store_failed(_: Request, exc: VectorStoreError) -> JSONResponse:
     """Chroma went away or failed under a request (its message names TUTOR_CHROMA_URL or the
     folder): 503. Nothing is kept broken: the next request tries again."""
     return JSONResponse({"detail": str(exc)}, status_code=503)
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(StoreError, _store_failed)
-    app.add_exception_handler(ModelBusy, _model_busy)
-    app.add_exception_handler(RequestValidationError, _invalid)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(LearnerStoreError, _learners_failed)
+    # Starlette types a handler as taking any Exception; each of ours takes the one it handles.
+    app.add_exception_handler(VectorStoreError, _store_failed)  # type: ignore[arg-type]
+    app.add_exception_handler(ModelBusy, _model_busy)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(LearnerRecordsError, _learners_failed)
     app.add_exception_handler(DatabaseError, _learners_failed)
     # More specific than DatabaseError: Starlette picks the handler by the exception's MRO.
-    app.add_exception_handler(DataError, _request_refused)
-    app.add_exception_handler(IntegrityError, _request_refused)
+    app.add_exception_handler(DataError, _request_refused)  # type: ignore[arg-type]
+    app.add_exception_handler(IntegrityError, _request_refused)  # type: ignore[arg-type]

@@ -6,8 +6,8 @@ from fastapi import APIRouter
 
 from app.api.deps import ServicesDep
 from app.api.schemas import Health
-from app.llm import model_label
-from app.store import StoreError
+from app.llm.providers import model_label
+from app.search.vectors import VectorStoreError
 
 router = APIRouter()
 
@@ -16,7 +16,7 @@ router = APIRouter()
 def health(svc: ServicesDep) -> Health:
     try:
         chunks = svc.store.count()
-    except StoreError as exc:
+    except VectorStoreError as exc:
         chunks, status, detail = 0, "degraded", str(exc)
     else:
         status, detail = "ok", "" if chunks else "the index is empty: run `tutor ingest`"

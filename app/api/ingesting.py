@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from app.api.deps import same_machine, ServicesDep
+from app.api.deps import ServicesDep, same_machine
 from app.api.schemas import IngestRequest
-from app.ingest_jobs import Forbidden, check_allowed, ingest_roots
-from ingest.runs import IngestBusy, Runs
+from app.ingest.jobs import Forbidden, check_allowed, ingest_roots
+from app.ingest.runs import IngestBusy, Runs
 
 router = APIRouter()
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from app.api.deps import CurriculumDep, LearnerDep, rate_limited, ServicesDep, TodayDep
+from app.api.deps import CurriculumDep, LearnerDep, ServicesDep, TodayDep, rate_limited
 from app.api.schemas import (
     JournalIn,
     LearnerCreate,
@@ -17,10 +17,11 @@ from app.api.schemas import (
     TaskUpdate,
     WeekChoice,
 )
-from app.learners import NotFound, week_on
-from app.prerequisites import PrerequisitePassages
-from app.progress import progress
-from ingest.curriculum import LAST_WEEK, WeekOutOfRange
+from app.course.curriculum import LAST_WEEK, WeekOutOfRange
+from app.progress.overview import progress
+from app.progress.prerequisites import PrerequisitePassages
+from app.records.base import NotFound
+from app.records.learners import week_on
 
 router = APIRouter()
 

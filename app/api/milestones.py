@@ -10,10 +10,10 @@ from fastapi import APIRouter, HTTPException, Path
 
 from app.api.deps import CurriculumDep, LearnerDep, ServicesDep
 from app.api.schemas import MilestoneQuizIn, TaskUpdate
-from app.learners import NotFound
-from app.milestone_records import QuizItemIsAnswered
-from app.quiz import QuizError
-from ingest.curriculum import MONTHS
+from app.course.curriculum import MONTHS
+from app.practice.quiz import QuizError
+from app.records.base import NotFound
+from app.records.milestones import QuizItemIsAnswered
 
 router = APIRouter()
 Month = Annotated[int, Path(ge=1, le=MONTHS, description=f"The plan's month, 1-{MONTHS}.")]

@@ -9,8 +9,8 @@ from fastapi import APIRouter, HTTPException
 
 from app.api.deps import CurriculumDep, LearnerDep, ServicesDep, TodayDep
 from app.api.schemas import ReplanIn, WeekSummary
-from app.pacing import pace_from_hours
-from ingest.curriculum import LAST_WEEK, WeekOutOfRange
+from app.course.curriculum import LAST_WEEK, WeekOutOfRange
+from app.course.pacing import pace_from_hours
 
 router = APIRouter()
 

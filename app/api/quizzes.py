@@ -10,10 +10,9 @@ from fastapi import APIRouter, HTTPException
 from app.api.deps import LearnerDep, ServicesDep
 from app.api.schemas import AnswerIn, Id, QuizRequest, ResponseIn, ReviewAnswerIn
 from app.api.services import Services
-from app.distractors import concept_space
-from app.learners import AlreadyAnswered, Learner, NotFound, week_on
-from app.llm import LLMError
-from app.quiz import (
+from app.llm.providers import LLMError
+from app.practice.distractors import concept_space
+from app.practice.quiz import (
     LLM,
     QuizError,
     glossary,
@@ -24,7 +23,9 @@ from app.quiz import (
     self_rated,
     topic_quiz,
 )
-from app.reviews import OWN
+from app.records.base import AlreadyAnswered, NotFound
+from app.records.learners import Learner, week_on
+from app.records.reviews import OWN
 
 router = APIRouter()
 

@@ -1,5 +1,5 @@
 """The review deck: due count and forecast, cards of the learner's own, export, and FSRS
-fitted to the learner. The work is in `app.reviews`, `app.spaced` and `app.card_export`."""
+fitted to the learner. The work is in `app.records.reviews`, `app.practice.scheduler` and `app.practice.card_export`."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from fastapi import APIRouter, HTTPException, Query, Response
 
 from app.api.deps import LearnerDep, ServicesDep
 from app.api.schemas import CardEdit, CardIn, CardRating, Id
-from app.card_export import to_csv, write_apkg
-from app.learners import NotFound, week_on
-from app.reviews import CardError, due_phrase
-from app.spaced import NotEnoughReviews
+from app.practice.card_export import to_csv, write_apkg
+from app.practice.scheduler import NotEnoughReviews
+from app.records.base import NotFound
+from app.records.learners import week_on
+from app.records.reviews import CardError, due_phrase
 
 router = APIRouter()
 MEDIA_TYPES = {"apkg": "application/octet-stream", "csv": "text/csv; charset=utf-8"}

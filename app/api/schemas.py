@@ -17,13 +17,12 @@ from pydantic import (
     model_validator,
 )
 
-from app.capstone_work import LINK_CHARS, check_link
-from app.learners import JOURNAL_CHARS, Learner, week_on
-from app.pacing import MAX_PACE, MIN_PACE
-from app.quiz import KINDS
-from app.retrieval import Filters
-from app.reviews import BACK_CHARS, FRONT_CHARS
-from ingest.curriculum import LAST_WEEK
+from app.course.curriculum import LAST_WEEK
+from app.course.pacing import MAX_PACE, MIN_PACE
+from app.practice.quiz import KINDS
+from app.records.capstones import LINK_CHARS, check_link
+from app.records.learners import JOURNAL_CHARS, Learner, week_on
+from app.records.reviews import BACK_CHARS, FRONT_CHARS
 
 VERSION = "0.1.0"
 
@@ -103,9 +102,6 @@ class AskRequest(Body):
     @classmethod
     def _question(cls, value: str) -> str:
         return _not_blank(value, "question")
-
-    def filters(self, week: int | None) -> Filters:
-        return Filters(no_spoilers_after=week if self.no_spoilers else None)
 
 
 class IngestRequest(Body):

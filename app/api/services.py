@@ -8,22 +8,24 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from app.capstone_work import CapstoneRecords
+from app.answering.tutor import Tutor
+from app.api.rate_limit import RateLimit
 from app.config import Settings
-from app.ingest_jobs import IngestJobs
-from app.learners import LearnerStore, LearnerStoreError, QuizRecords
-from app.llm import judge_model
-from app.milestone_records import MilestoneRecords
-from app.model_gate import ModelGate
-from app.quiz import QuestionWriter, Verdict, question_writer
-from app.rate_limit import RateLimit
-from app.retrieval import Retriever
-from app.reviews import Reviews
-from app.schedules import Schedules
-from app.store import Store
-from app.tutor import Tutor
-from ingest.curriculum import load_curriculum
-from ingest.notes import Note, read_notes
+from app.course.curriculum import load_curriculum
+from app.course.notes import Note, read_notes
+from app.ingest.jobs import IngestJobs
+from app.llm.gate import ModelGate
+from app.llm.providers import judge_model
+from app.practice.quiz import QuestionWriter, Verdict, question_writer
+from app.records.base import LearnerRecordsError
+from app.records.capstones import CapstoneRecords
+from app.records.learners import LearnerRecords
+from app.records.milestones import MilestoneRecords
+from app.records.quizzes import QuizRecords
+from app.records.reviews import ReviewRecords
+from app.records.schedules import ScheduleRecords
+from app.search.retrieval import Retriever
+from app.search.vectors import VectorStore
 
 
 class Services:
@@ -32,10 +34,10 @@ class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.curriculum = load_curriculum()
-        self._store: Store | None = None
+        self._store: VectorStore | None = None
         self._retriever: Retriever | None = None
         self._tutor: Tutor | None = None
-        self._learners: LearnerStore | None = None
+        self._learners: LearnerRecords | None = None
         self.learners_error = ""
         self.learners_lost = False  # failed while running: not reopened until restart
         self.gate = ModelGate(settings.model_queue_size, settings.model_wait_s)
@@ -47,20 +49,20 @@ class Services:
         """Open (and migrate) the learner database; done at start so a broken file is reported
         at once, and again on use until it opens (the file may have been moved aside)."""
         try:
-            self._learners = LearnerStore(self.settings.resolved_database_url)
+            self._learners = LearnerRecords(self.settings.resolved_database_url)
             self.learners_error = ""
-        except LearnerStoreError as exc:
+        except LearnerRecordsError as exc:
             self.learners_error = str(exc)
 
     @property
-    def learners(self) -> LearnerStore:
+    def learners(self) -> LearnerRecords:
         """The learner database, or a 503 saying what to do (`usable_learners`)."""
         store = self.usable_learners()
         if store is None:
             raise HTTPException(status_code=503, detail=self.learners_error)
         return store
 
-    def usable_learners(self) -> LearnerStore | None:
+    def usable_learners(self) -> LearnerRecords | None:
         """The learner database, checked on each use; None, with `learners_error` saying why,
         when it can't be used. One that failed while the server ran (its file removed,
         replaced or damaged) stays failed until restart; one that would not open is tried
@@ -70,7 +72,7 @@ class Services:
         if self._learners is not None:
             try:
                 self._learners.check()
-            except LearnerStoreError as exc:
+            except LearnerRecordsError as exc:
                 self.learners_failed(str(exc))
         return self._learners
 
@@ -92,9 +94,9 @@ class Services:
         return judge_model(self.settings, Verdict.model_json_schema())
 
     @property
-    def store(self) -> Store:
+    def store(self) -> VectorStore:
         if self._store is None:
-            self._store = Store(self.settings)
+            self._store = VectorStore(self.settings)
         return self._store
 
     @property
@@ -108,8 +110,8 @@ class Services:
         return QuizRecords(self.learners)
 
     @property
-    def reviews(self) -> Reviews:
-        return Reviews(self.learners)
+    def reviews(self) -> ReviewRecords:
+        return ReviewRecords(self.learners)
 
     @property
     def capstones(self) -> CapstoneRecords:
@@ -120,8 +122,8 @@ class Services:
         return MilestoneRecords(self.learners)
 
     @property
-    def schedules(self) -> Schedules:
-        return Schedules(self.learners)
+    def schedules(self) -> ScheduleRecords:
+        return ScheduleRecords(self.learners)
 
     @cached_property
     def notes(self) -> list[Note]:

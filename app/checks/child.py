@@ -134,6 +134,8 @@ def main() -> None:
 
     try:
         spec = importlib.util.spec_from_file_location("learner", path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"{path} cannot be imported as a module")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     except BaseException as exc:  # noqa: BLE001 - any failure to import is the learner's verdict

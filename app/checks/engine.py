@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import HypothesisException
 
-from app.checks.catalog import Check, check_weeks, checks_of
+from app.checks.catalog import check_weeks, checks_of
 from app.checks.hints import cite
-from app.checks.properties import Learner, Mismatch, Property, WrongInterface, show
+from app.checks.properties import Check, Learner, Mismatch, Property, WrongInterface, show
 from app.checks.sandbox import Sandbox, SandboxFailure
 from app.config import Settings
 
@@ -128,7 +128,7 @@ def run_checks(week: int, source: str, settings: Settings,
                     verdict["not_checked"].append({"name": check.name, "missing": missing,
                                                    "interface": check.interface})
                     continue
-                result = {"name": check.name, "title": check.title, "properties": [],
+                result: dict[str, Any] = {"name": check.name, "title": check.title, "properties": [],
                           "wrong_interface": None}
                 verdict["checks"].append(result)
                 for prop in check.properties:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from app.citations import split_sentences
-from ingest.notes import NOTES_DIR, Note, read_note
+from app.course.notes import NOTES_DIR, Note, read_note
+from app.text import split_sentences
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ the unprivileged `nobody` user first (with `setpriv`): the process limit does no
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -210,14 +211,13 @@ class Sandbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             try:
-                stream.close()
+                if stream is not None:
+                    stream.close()
             except OSError:
                 pass
         shutil.rmtree(self.work, ignore_errors=True)
@@ -225,6 +225,7 @@ class Sandbox:
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         """Send one request; the reply is {"ok": result} or {"error": ..., "kind": ...}.
         SandboxFailure when the child dies or exceeds the wall-time limit."""
+        assert self.process.stdin is not None  # Popen(stdin=PIPE)
         try:
             self.process.stdin.write((json.dumps(request, allow_nan=True) + "\n").encode())
             self.process.stdin.flush()
@@ -234,6 +235,7 @@ class Sandbox:
 
     def _read(self, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
+        assert self.process.stdout is not None  # Popen(stdout=PIPE)
         fd = self.process.stdout.fileno()
         # poll, not select(): select() fails on a descriptor numbered 1024 or above, which a
         # busy API server (or a long test process) reaches

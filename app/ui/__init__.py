@@ -1,1 +1,1 @@
-"""The Streamlit web UI; `main.py` is the script Streamlit runs (see app/launcher.py)."""
+"""The Streamlit web UI; `main.py` is the script Streamlit runs (see app/cli/launcher.py)."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from app.rubric import SCORES
+from app.course.rubric import SCORES
 from app.ui import session
 from app.ui.client import Api
 from app.ui.session import reported

@@ -34,7 +34,7 @@ def render_chat(api: Api, week: int) -> None:
                       horizontal_alignment="distribute"):
         st.markdown("#### :material/forum: Ask the tutor")
         with st.container(horizontal=True, vertical_alignment="center", width="content"):
-            st.segmented_control("Mode", list(MODES), format_func=MODES.get, default="explain",
+            st.segmented_control("Mode", list(MODES), format_func=MODES.__getitem__, default="explain",
                                  required=True, key="mode", label_visibility="collapsed",
                                  help=MODE_HELP)
             if session.learner():

@@ -6,11 +6,12 @@ Every failure becomes an `ApiError` whose message is fit to show as is: the API'
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
+
+from app.sse import events
 
 START_HINT = "Start everything with `make run`, or just the API with `tutor serve`."
 
@@ -103,18 +104,10 @@ class Api:
                 if response.is_error:
                     response.read()
                     raise ApiError(detail_of(response), response.status_code)
-                yield from _events(response.iter_lines())
+                for name, data in events(response.iter_lines()):
+                    if name == "error":
+                        raise ApiError(data["detail"], 503)
+                    yield name, data
         except httpx.HTTPError as exc:
             raise self.failure(exc) from exc
 
-
-def _events(lines: Iterator[str]) -> Iterator[tuple[str, Any]]:
-    name = ""
-    for line in lines:
-        if line.startswith("event: "):
-            name = line.removeprefix("event: ")
-        elif line.startswith("data: "):
-            data = json.loads(line.removeprefix("data: "))
-            if name == "error":
-                raise ApiError(data["detail"], 503)
-            yield name, data

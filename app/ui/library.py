@@ -6,9 +6,9 @@ import time
 
 import streamlit as st
 
+from app.course.curriculum import DEFAULT_PATH
 from app.ui.client import Api, ApiError
 from app.ui.session import reported
-from ingest.curriculum import DEFAULT_PATH
 
 CORPUS_DIR = DEFAULT_PATH.parent  # the bundled plan and notes, next to curriculum.yaml
 

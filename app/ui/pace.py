@@ -4,7 +4,7 @@ plan's weekly rhythm (Monday theory ... Friday review)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -12,7 +12,8 @@ from app.ui import session
 from app.ui.client import Api
 from app.ui.session import reported
 
-STATUS = {"ahead": ("green", ":material/rocket_launch:"), "on track": ("green", ":material/check_circle:"),
+BadgeColor = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
+STATUS: dict[str, tuple[BadgeColor, str]] = {"ahead": ("green", ":material/rocket_launch:"), "on track": ("green", ":material/check_circle:"),
           "behind": ("orange", ":material/schedule:"), "finished": ("violet", ":material/celebration:"),
           "not started": ("gray", ":material/hourglass_top:")}
 
@@ -67,7 +68,8 @@ def replan_form(learner: Api, pace: dict[str, Any]) -> None:
                 done = learner.post(session.path("/replan"), {"hours_per_week": hours},
                                     today=session.today())
                 moved = done["replan"]
-                session.learner()["current_week"] = moved["to_week"]
+                if (me := session.learner()) is not None:
+                    me["current_week"] = moved["to_week"]
                 st.session_state["week_next"] = moved["to_week"]  # the picker, on the next run
                 st.session_state["replanned"] = (f"Re-planned: the plan had you in week "
                                                  f"{moved['from_week']}; you resume at week "

@@ -10,13 +10,13 @@ from typing import Any
 
 import streamlit as st
 
+from app.course.curriculum import FIELD_LABELS, WEEK_FIELDS, WEEKS_PER_MONTH, Item
 from app.ui import session
-from app.ui.client import Api
 from app.ui.capstone import render_rubric
+from app.ui.client import Api
 from app.ui.milestone import render_milestone
 from app.ui.pace import render_pace
 from app.ui.session import reported
-from ingest.curriculum import FIELD_LABELS, WEEK_FIELDS, WEEKS_PER_MONTH, Item
 
 # Material icons ship with Streamlit, so they render the same on every machine.
 ICONS = {"reading": "menu_book", "videos": "smart_display", "course": "school",

@@ -8,10 +8,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app.text import counted
 from app.ui import session
 from app.ui.client import Api
 from app.ui.pace import status_label
-from app.wording import counted
 
 
 @session.learner_tab("see your progress: tasks done week by week, quiz accuracy over time "

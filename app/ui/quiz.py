@@ -7,12 +7,13 @@ sends back feedback quoting the source and schedules the question for spaced rev
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from textwrap import shorten
 from typing import Any
 
 import streamlit as st
 
-from app.quiz import score_summary
+from app.practice.quiz import score_summary
 from app.ui import session
 from app.ui.client import Api
 from app.ui.session import reported
@@ -50,12 +51,16 @@ def render_quiz(api: Api, week: int) -> None:
     for i, question in enumerate(quiz["questions"], 1):
         path = session.path(f"/quizzes/{quiz['quiz_id']}/answers")
         answer_card(question, f"Question {i} of {len(quiz['questions'])}", results,
-                    lambda response, q=question, p=path: api.post(
-                        p, {"question_id": q["id"], "response": response}))
+                    partial(_send_answer, api, path, question["id"]))
     answered = [results[q["id"]] for q in quiz["questions"] if q["id"] in results]
     if len(answered) == len(quiz["questions"]):
         summary = score_summary(sum(r["correct"] for r in answered), len(answered))
         show(summary["tone"], summary["text"], SCORE_ICONS[summary["tone"]])
+
+
+def _send_answer(api: Api, path: str, question_id: str, response: str) -> Any:
+    """POST one answer to the quiz at `path`; the API's grade."""
+    return api.post(path, {"question_id": question_id, "response": response})
 
 
 def start_quiz(api: Api, request: int | dict[str, Any], n: int = 5) -> None:
@@ -106,7 +111,7 @@ SCORE_ICONS = {"success": ":material/emoji_events:", "info": ":material/trending
 
 
 def show(tone: str, text: str, icon: str) -> None:
-    """A message box in one of `app.quiz.TONES`."""
+    """A message box in one of `app.practice.quiz.TONES`."""
     {"success": st.success, "info": st.info, "warning": st.warning,
      "error": st.error}[tone](text, icon=icon)
 

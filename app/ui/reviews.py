@@ -7,13 +7,15 @@ own cards show their front, then their back ("Show answer", Space), then take a 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import altair as alt
 import streamlit as st
 
-from app.quiz import RATING_MEANINGS, RATINGS  # keys 1-4 in this order, as in Anki
-from app.reviews import OWN
+from app.practice.quiz import RATING_MEANINGS
+from app.practice.scheduler import RATINGS  # keys 1-4 in this order, as in Anki
+from app.records.reviews import OWN
 from app.ui import session
 from app.ui.client import Api
 from app.ui.quiz import answer_card
@@ -217,7 +219,7 @@ def export_buttons(api: Api) -> None:
     path = session.path("/cards/export")  # the download runs on another thread, without state
     with st.container(horizontal=True):
         for kind, label in (("apkg", "Anki package"), ("csv", "CSV")):
-            st.download_button(label, lambda kind=kind: api.download(path, format=kind),
+            st.download_button(label, partial(api.download, path, format=kind),
                 file_name=f"study-tutor-cards.{kind}", key=f"export-{kind}",
                 icon=":material/download:", on_click="ignore",
                 mime="text/csv" if kind == "csv" else "application/octet-stream")

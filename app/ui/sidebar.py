@@ -6,11 +6,11 @@ from typing import Any
 
 import streamlit as st
 
+from app.course.curriculum import LAST_WEEK
 from app.ui import session
 from app.ui.client import Api, ApiError
 from app.ui.reviews import card_made_toast
 from app.ui.session import reported
-from ingest.curriculum import LAST_WEEK
 
 
 @st.cache_data(ttl=3600, show_spinner=False)

@@ -1,5 +1,4 @@
 # week 10 kmeans: pass (vectorised distances with the expansion |x|^2 - 2 x.c + |c|^2)
-import numpy as np
 
 
 def kmeans(X, centroids, iters):

@@ -1,0 +1,248 @@
+"""Answers composed from the sources' own sentences: true to them by construction.
+
+The packaged 135M model writes fluent sentences that are sometimes false, and no check on its
+words can tell a true sentence from a false one made of the same words. So the default answer
+is made of what retrieval found: the passages' quotable units (`app.answering.passages`), chosen for the
+question by meaning (the embedding model) and words (idf-weighted overlap), kept apart from
+each other by maximal marginal relevance (Carbonell & Goldstein, 1998), and ordered as an
+answer reads: what it is, why or how, its formula, then an example.
+
+A follow-up ("an example of that?") is scored against the joined question for its topic and
+against the new ask for what it wants, and never repeats what the conversation has shown.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import Stemmer
+
+from app.answering.passages import ROLE_ORDER, Role, Unit, quotable_units
+from app.text import content_words, normalized, split_sentences
+
+Embed = Callable[[list[str]], np.ndarray]  # texts -> unit-length rows
+
+LEXICAL_WEIGHT = 0.25  # idf-weighted share of the question's words, beside the cosine
+ASK_WEIGHT = 0.4  # a follow-up: its own ask against the joined question
+RANK_PENALTY = 0.02  # per retrieval rank: ties go to the passage search ranked higher
+# A passage from weeks the learner hasn't reached, or a plan entry ("Timed practice this week:
+# 3 hours"): quoted only where it clearly says more.
+DEMOTION = 0.1
+MMR_LAMBDA = 0.75  # relevance against novelty when picking the next unit
+DUPLICATE = 0.9  # cosine at which two units say the same thing
+# A pitfall quoted alone reads as advice ("Dividing by d_k instead of sqrt(d_k)."): its label
+# goes with it.
+PITFALL_LEAD = "A common mistake: "
+RELATIVE_FLOOR = 0.4  # a unit must score at least this share of the best unit
+ABSOLUTE_FLOOR = 0.2  # ...and have at least this cosine with the question
+_INTENT: list[tuple[re.Pattern[str], Role, float]] = [
+    (re.compile(r"\b(example|instance|show me|illustrate|concrete|sample|walk me through)\b",
+                re.I), "example", 0.2),
+    (re.compile(r"\b(formula|equation|math|compute|calculate)\b", re.I), "formula", 0.15),
+    (re.compile(r"\b(why|how come|reason|how does|how do)\b", re.I), "explanation", 0.08),
+    (re.compile(r"^\W*(what (is|are|does)|define|definition|meaning)\b", re.I), "definition", 0.08),
+]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much an answer may say: units and words."""
+
+    units: int
+    words: int
+
+
+BUDGETS: dict[str, Budget] = {
+    "explain": Budget(units=8, words=220),
+    "socratic": Budget(units=2, words=70),
+    "quick": Budget(units=2, words=60),
+}
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One unit chosen for the answer, with the passage (0-based) it is quoted from."""
+
+    text: str
+    passage: int
+    role: Role
+
+
+_CITED = re.compile(r"\[\d+(?:,\s*\d+)*\]")
+
+
+def said_form(sentence: str) -> str:
+    """A sentence's identity for "said before": its words (`normalized`), markers gone."""
+    return normalized(_CITED.sub(" ", sentence))
+
+
+# Short names with a digit ("SM-2", "GPT-2", "L2", "F1") and numbers are words here, where
+# content_words sees only fragments too short to count.
+_NAMED = re.compile(r"\b[a-z]+-?\d+[a-z]*\b|\b\d+\b")  # ... and numbers ("month 14")
+
+
+_STEMMER = Stemmer.Stemmer("english")  # Snowball: divide, divided, dividing -> divid
+# Formulas say in symbols what questions say in words.
+_SYMBOLS = {"\\sqrt": " square root ", "\\frac": " fraction ", "\\sum": " sum ",
+            "\\exp": " exponential ", "\\log": " log ", "\\nabla": " gradient "}
+
+
+def _stems(text: str) -> set[str]:
+    """The Snowball stems of a text's content words, and its short names ("sm2", "gpt2")."""
+    for symbol, words in _SYMBOLS.items():
+        text = text.replace(symbol, words)
+    return (set(_STEMMER.stemWords(sorted(content_words(text))))
+            | {m.replace("-", "") for m in _NAMED.findall(text.lower())})
+
+
+def lexical_scores(question: str, units: list[str]) -> np.ndarray:
+    """Idf-weighted share of the question's content words each unit contains (0..1).
+
+    The idf is over the candidate units themselves, so a word every unit has weighs little and
+    the rare word that names the topic weighs most."""
+    wanted = _stems(question)
+    if not wanted or not units:
+        return np.zeros(len(units))
+    stems = [_stems(u) for u in units]
+    idf = {w: math.log(1 + len(units) / (1 + sum(w in s for s in stems))) for w in wanted}
+    total = sum(idf.values()) or 1.0
+    return np.array([sum(idf[w] for w in wanted & s) / total for s in stems])
+
+
+def intent_boosts(ask: str) -> dict[str, float]:
+    """What the latest ask wants more of, by role ("an example of that?" -> examples)."""
+    boosts: dict[str, float] = {}
+    for pattern, role, boost in _INTENT:
+        if pattern.search(ask):
+            boosts[role] = max(boosts.get(role, 0.0), boost)
+    return boosts
+
+
+@dataclass(frozen=True)
+class Composition:
+    """The quotes that answer, and how well the material covers the question at all."""
+
+    quotes: list[Quote]
+    similarity: float  # the best unit's cosine with the question (units shown before included)
+    shared_words: int  # the question's content words (stems) found in the passages
+    question_words: int  # the question's content words
+    quoted_words: int = 0  # of those, found in the chosen quotes or what they are about
+
+
+def compose(question: str, passages: list[str], embed: Embed, ask: str = "",
+            shown: Collection[str] = (), budget: Budget = BUDGETS["explain"],
+            demoted: Collection[int] = (), headings: Sequence[str] = ()) -> Composition:
+    """The quotes that answer `question`, in answer order.
+
+    `passages` are best first; `ask` is the learner's latest words when `question` joins a
+    follow-up to its topic; `shown` are sentences the conversation already showed: a unit
+    that repeats any of them is left out (but still counts as evidence that the material
+    covers the topic); `demoted` are the passages (indices) whose units need a clear lead
+    (`DEMOTION`) to be chosen: from weeks the learner hasn't reached, or the plan's own entries;
+    `headings` are the passages' heading paths (a chunk can start mid-section).
+    """
+    units: list[tuple[int, Unit]] = [
+        (i, u) for i, text in enumerate(passages)
+        for u in quotable_units(text, headings[i] if i < len(headings) else "")]
+    if not units:
+        return Composition([], 0.0, 0, len(_stems(question)))
+    texts = [_said(u) for _, u in units]
+    # What a unit is about (its heading and label) helps choose it: "Why divide by sqrt(d_k)"
+    # names what the sentences under it explain without repeating it.
+    about = [f"{u.context}: {text}" if u.context else text for (_, u), text in zip(units, texts)]
+    ask = ask.strip()
+    follow_up = bool(ask) and said_form(ask) != said_form(question)
+    queries = [question, ask] if follow_up else [question]
+    vectors = embed(queries + about)
+    unit_vectors = vectors[len(queries):]
+    similarity = unit_vectors @ vectors[0]
+    relevance = similarity if not follow_up else (
+        (1 - ASK_WEIGHT) * similarity + ASK_WEIGHT * (unit_vectors @ vectors[1]))
+    boosts = intent_boosts(ask or question)
+    lexical = lexical_scores(f"{question} {ask}", about)
+    scores = (relevance + LEXICAL_WEIGHT * lexical
+              + np.array([boosts.get(u.role, 0.0) - RANK_PENALTY * i - DEMOTION * (i in demoted)
+                          for i, u in units]))
+    seen = {said_form(sentence) for said in shown for sentence in split_sentences(said)}
+    fresh = [k for k in range(len(units))
+             if not any(said_form(s) in seen for s in split_sentences(texts[k]))]
+    floor = max(max((float(scores[k]) for k in fresh), default=0.0) * RELATIVE_FLOOR, 0.0)
+    eligible = [k for k in fresh if scores[k] >= floor and similarity[k] >= ABSOLUTE_FLOOR]
+    chosen = _maximal_marginal_relevance(eligible, scores, unit_vectors,
+                                         [len(t.split()) for t in texts], budget)
+    quotes = [Quote(texts[k], units[k][0], units[k][1].role)
+              for k in answer_order(chosen, [u for _, u in units], [i for i, _ in units])]
+    asked = _stems(question)
+    quoted = _stems(" ".join(f"{units[k][1].context} {texts[k]}" for k in chosen))
+    return Composition(quotes, float(similarity.max()), len(asked & _stems(" ".join(passages))),
+                       len(asked), len(asked & quoted))
+
+
+def answer_order(chosen: list[int], units: Sequence[Unit], passages: Sequence[int]) -> list[int]:
+    """`chosen` (indices into `units`) as an answer reads them: passage by passage, the one
+    that says what the topic is first (by its chosen units' best role, then retrieval rank),
+    and within a passage in the source's own order, so that a sentence never comes before the
+    premise it builds on ("This is why the gradients vanish." after what makes them small)."""
+    best: dict[int, int] = {}
+    for k in chosen:
+        best[passages[k]] = min(best.get(passages[k], len(ROLE_ORDER)), ROLE_ORDER[units[k].role])
+    return sorted(chosen, key=lambda k: (best[passages[k]], passages[k], units[k].position))
+
+
+def _said(unit: Unit) -> str:
+    if unit.role != "pitfall":
+        return unit.text
+    word = unit.text.split(maxsplit=1)[0]
+    proper = word == "I" or len(word) > 1 and not word[1:].islower()  # "PCA", "GPT-2", "ReLU"
+    return f"{PITFALL_LEAD}{unit.text if proper else unit.text[0].lower() + unit.text[1:]}"
+
+
+def _maximal_marginal_relevance(candidates: list[int], scores: np.ndarray, vectors: np.ndarray,
+                                words: list[int], budget: Budget) -> list[int]:
+    chosen: list[int] = []
+    used = 0
+    pool = sorted(candidates, key=lambda k: -scores[k])
+    while pool and len(chosen) < budget.units:
+        def value(k: int) -> float:
+            overlap = max((float(vectors[k] @ vectors[c]) for c in chosen), default=0.0)
+            return MMR_LAMBDA * float(scores[k]) - (1 - MMR_LAMBDA) * overlap
+
+        best = max(pool, key=value)
+        pool.remove(best)
+        if any(float(vectors[best] @ vectors[c]) >= DUPLICATE for c in chosen):
+            continue
+        if chosen and used + words[best] > budget.words:
+            continue
+        chosen.append(best)
+        used += words[best]
+    return chosen
+
+
+# Whether the material covers a question. A passage that shares one rare word with an
+# off-topic question ("a recipe for banana bread" and a banana detection dataset) can come
+# close enough in meaning to pass a similarity cut-off, so closeness alone is not enough:
+# the passages must also share two of the question's words (all of them when it has fewer), or
+# a sentence must be very close in meaning. Calibrated on the golden set's 132 in-scope and 15
+# out-of-scope questions and 10 off-topic questions that share a word with the notes.
+# Then the quotes themselves must name the question's topic: passages on "SQL window
+# functions" or "kube-proxy" that share words elsewhere ("running", "route") yield quotes
+# about attention windows and routing layers, which name none of the question's words. Every
+# in-scope golden question's quotes (or their headings: "Momentum") name at least one.
+SHARED_WORDS = 2
+CLOSE_MEANING = 0.5
+QUOTED_WORDS = 1
+
+
+def covers(composition: Composition) -> bool:
+    """Does the material answer the question? Judged on the sentences that would answer it."""
+    if not composition.similarity:
+        return False
+    if composition.quotes and composition.quoted_words < min(QUOTED_WORDS,
+                                                             composition.question_words):
+        return False
+    wanted = min(SHARED_WORDS, composition.question_words)
+    return composition.shared_words >= wanted or composition.similarity >= CLOSE_MEANING

@@ -1,0 +1,340 @@
+"""Source passages as a reader sees them: the sentences that can stand alone in an answer.
+
+A passage is markdown written for a page, not for quoting: it has headings, labels such as
+"**Definition.**", code, display formulas, the source's own reference numbers ("[2]"), a
+bibliography, sentences that lean on the one before ("This refers to…") and sentences that
+only announce ("this week explains why…"). `quotable_units` turns one passage into units an
+answer can quote word for word: one sentence, or a sentence with the sentence it leans on,
+each with the role its label or wording gives it (what it is, why/how, a formula, an
+example). Pure functions: the composer (`app.answering.compose`) ranks them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from app.answering.citations import without_source_references
+from app.text import split_sentences
+
+Role = Literal["definition", "explanation", "formula", "example", "pitfall", "other"]
+ROLE_ORDER: dict[str, int] = {"definition": 0, "explanation": 1, "formula": 2, "example": 3,
+                              "pitfall": 4, "other": 5}
+
+_FENCE = re.compile(r"^(\s{0,3})(`{3,}|~{3,})")
+_LABEL = re.compile(r"^\*\*([^*\n]{1,80}?)\.?\*\*\s*:?\s*")
+_HEADING = re.compile(r"^#{1,6}\s")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+# A bibliography entry opens its line: "[3] A follow-up…", "Smith, J. …", "He et al. Title".
+_BIBLIOGRAPHY_ENTRY = re.compile(r"^\s*(\[\d+\]\s|[A-Z][\w'-]+,\s+[A-Z]\.|[A-Z][\w'-]+ et al\.)")
+# ...and these mark a reference inside a sentence.
+_REFERENCE_WORDS = re.compile(r"\barxiv\b|\bdoi:|\bin proceedings\b", re.I)
+# Words that make a sentence lean on the one before it.
+_LEANS = re.compile(r"^(this|that|these|those|it|its|they|their|them|then|such|here|so|thus|"
+                    r"hence|therefore|however|but|and|also|both|similarly|instead|otherwise|"
+                    r"as a result|in this case|in that case|in this situation|in other words|"
+                    r"for this reason|likewise|moreover|furthermore|in practice|again|in fact|"
+                    r"indeed|nonetheless|nevertheless|fortunately|unfortunately|crucially|"
+                    r"to see this|second|third|next|finally|he|she|his|her|the former|"
+                    r"the latter|accordingly|consequently|conversely|meanwhile|still|yet|"
+                    r"the answer is|as (mentioned|shown|discussed|noted)|one takeaway|"
+                    r"in the (previous|last) (section|example|step))(?![\w-])", re.I)
+# Sentences that announce or navigate rather than say something.
+_ANNOUNCES = re.compile(
+    r"^(in this (section|chapter|notebook|lesson|tutorial|week|post|part)|in the (current|next|"
+    r"previous|following) (section|chapter)|we('ll| will| now| shall)|let's|let us|below,? |"
+    r"the following|next,|recall that|as we (saw|will see|will introduce|discussed)|"
+    r"see (also|below|above)|this week you|you will|you start|you begin|timed practice|"
+    r"next capstone|(quarter|month|week|module) \d+ (opens|starts|begins|closes|ends|covers|"
+    r"introduces|explains|shows))\b"
+    r"|\bas follows[.:]?$|\b(explained|described|shown|discussed) (below|later)\b"
+    r"|\b(this|next|last) week (explains|shows|covers|introduces|builds|you)\b"
+    r"|\b(explains|shows|covers|we will see) (why|how|what)\b[^.]*…?$",
+    re.I,
+)
+_EXAMPLE = re.compile(r"\b(for example|for instance|e\.g\.|example|suppose|consider|say we)\b",
+                      re.I)
+_DEFINITION = re.compile(r"^[^,;:]{1,80}?\b(is|are|means|refers to|is called|is defined as|"
+                         r"denotes|computes|measures)\b", re.I)
+_EXPLANATION = re.compile(r"\b(because|so that|which is why|so |therefore|why|reason|since|"
+                          r"helps|prevents|allows|lets|causes|leads to|in order to)\b", re.I)
+_LABEL_ROLES: list[tuple[re.Pattern[str], Role]] = [
+    (re.compile(r"pitfall|mistake|gotcha|common error|caveat|watch out", re.I), "pitfall"),
+    (re.compile(r"defin|what it is|in short|summary|idea", re.I), "definition"),
+    (re.compile(r"formula|equation|update rule", re.I), "formula"),
+    (re.compile(r"example|worked|demo|in code", re.I), "example"),
+    (re.compile(r"intuition|why|how|mechanism|explanation|insight|key point", re.I), "explanation"),
+]
+_SKIP_LABELS = re.compile(r"^(q|a|question|answer|quiz|exercise|exercises|check yourself|"
+                          r"connections|resources|further reading|references)$", re.I)
+# Sections that ask or point elsewhere rather than explain.
+_SKIP_SECTIONS = re.compile(r"^#{1,6}\s*(check yourself|exercises?|quiz|questions|self-check|"
+                            r"discussion|further reading|resources|references|bibliography|"
+                            r"works cited|citations|sources)\b", re.I)
+# Markup of the page, not the prose: MDX/JSX components (a quiz's `<Question choices={[…]}>`
+# holds wrong options as plain strings), d2l's cross-reference roles and cs231n's escaped
+# math delimiters. A unit that holds a reference it can't resolve is left out; links and
+# emphasis keep their words.
+_COMPONENT = re.compile(r"^<([A-Z]\w*)")
+_UNRESOLVED = re.compile(r":(numref|eqref|ref):`|\\{1,2}[(\[]|\{\{|\}\}")
+_CITE_ROLE = re.compile(r"\s*:(cite|citet|citep|label):`[^`]*`")
+_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)")
+_D2L_EMPHASIS = re.compile(r"\[\*\*(.+?)\*\*\]")
+# A self-check pair, "**Q:** Why…? **A:** Because…": the answer alone leans on its question
+# ("About 0.167 (1/6)."), so the two are quoted together, as the source wrote them.
+_QUESTION_LINE = re.compile(r"^(\*\*Q[:.]?\*\*|Q:)\s*:?\s*")
+_ANSWER_LINE = re.compile(r"^(\*\*A[:.]?\*\*|A:)\s*:?\s*")
+# A sentence that starts mid-thought: lower case, or a year in brackets ("(2003), showed…").
+_FRAGMENT = re.compile(r"[a-z]|\(\d")
+_STATEMENT_END = re.compile(r"(\.|!|\.\)|\.\"|\.'|\.\*\*)$")
+MIN_WORDS = 6  # shorter "sentences" are labels, captions or fragments
+MAX_UNIT_SENTENCES = 3
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Words an answer can quote as they are: one sentence, or a few that belong together."""
+
+    text: str
+    role: Role
+    position: int  # order within its passage
+    context: str = ""  # its heading and label ("Attention > Why divide by $\\sqrt{d_k}$"): what
+    # it is about, for choosing it; never shown
+
+
+def _blocks(passage: str, heading: str = "") -> list[tuple[str, str]]:
+    """(heading, paragraph) for each paragraph and list item, with code blocks, tables,
+    exercises and a bibliography left out; a display formula stays with the paragraph that
+    introduces it, and a self-check's answer with its question (one "**Q:** … **A:** …"
+    block, wherever it is)."""
+    blocks: list[tuple[str, str]] = []
+    current: list[str] = []
+    heading = heading.rsplit(" > ", 1)[-1]  # a chunk that starts mid-section: its heading path
+    fence = ""
+    in_math = False
+    skipping = bool(_SKIP_SECTIONS.match(f"# {heading}"))  # a section that asks or points away
+    asking = False  # inside a question and its answer
+    component: int | None = 0  # inside a multi-line MDX tag (`_in_component`)
+
+    def close() -> None:
+        if current:
+            blocks.append((heading, " ".join(current)))
+            current.clear()
+
+    for line in passage.splitlines():
+        stripped = line.strip()
+        opened = _FENCE.match(line)
+        if fence:
+            if opened and opened.group(2)[0] == fence[0] and len(opened.group(2)) >= len(fence):
+                fence = ""
+            continue
+        if opened:
+            close()
+            fence = opened.group(2)
+            continue
+        component = _in_component(stripped, component or 0)
+        if component is not None:
+            continue
+        component = 0
+        if in_math:
+            current.append(stripped)
+            in_math = "$$" not in stripped
+            continue
+        if stripped.startswith("$$"):
+            current.append(stripped)
+            in_math = stripped.count("$$") == 1
+            continue
+        if _HEADING.match(stripped):
+            close()
+            skipping = bool(_SKIP_SECTIONS.match(stripped))
+            heading = _HEADING.sub("", stripped).strip()
+            continue
+        if _QUESTION_LINE.match(stripped):
+            close()
+            asking = True
+        elif asking and not stripped:
+            close()
+            asking = False
+        if asking:
+            current.append(stripped)
+            continue
+        if skipping:
+            continue
+        if not stripped or stripped.startswith(("|", "<", ">", "![")):
+            close()
+            continue
+        if _LIST_ITEM.match(line):
+            close()
+            current.append(_LIST_ITEM.sub("", line).strip())
+            continue
+        current.append(stripped)
+    close()
+    return blocks
+
+
+def _in_component(line: str, depth: int) -> int | None:
+    """Inside an MDX tag that spans lines (`<Question` … `/>`): 1 + the depth of its `{…}`
+    props, 0 on its last line; None outside one. `depth` is the previous line's answer."""
+    if not depth and not (_COMPONENT.match(line) and ">" not in line.split(" ", 1)[0]):
+        return None
+    depth = max(depth, 1) + line.count("{") - line.count("}")
+    return 0 if depth == 1 and line.endswith(">") else depth
+
+
+def _role(sentence: str, label_role: Role | None) -> Role:
+    if label_role:
+        return label_role
+    if _EXAMPLE.search(sentence):
+        return "example"
+    if _DEFINITION.search(sentence):
+        return "definition"
+    if _EXPLANATION.search(sentence):
+        return "explanation"
+    return "other"
+
+
+def _quotable(sentence: str, min_words: int = MIN_WORDS) -> bool:
+    """A statement that ends as a sentence ends: not a question (a self-check asks, it doesn't
+    answer), a lead-in, a list line or a fragment."""
+    return (len(sentence.split()) >= min_words and not _ANNOUNCES.search(sentence)
+            and not _FRAGMENT.match(sentence) and not _UNRESOLVED.search(sentence)
+            and not _REFERENCE_WORDS.search(sentence)
+            and bool(_STATEMENT_END.search(sentence.rstrip()))
+            and sentence.count("$") % 2 == 0)
+
+
+def statements(passage: str) -> list[str]:
+    """Every sentence of the passage's prose as a reader sees it (`_plain`: labels, reference
+    numbers and link markup gone), the same text the quotes are cut from: what a claim about the
+    passage is checked against (`app.answering.support`)."""
+    found = []
+    for _, block in _blocks(passage):
+        pair = _question_and_answer(block)
+        if pair:
+            found += split_sentences(_plain(pair[1]))
+            continue
+        label = _LABEL.match(block)
+        found += split_sentences(_plain(block[label.end():] if label else block))
+    return found
+
+
+def _question_and_answer(block: str) -> tuple[str, str] | None:
+    """A self-check block's question and answer, their labels gone; None for other blocks."""
+    if not _QUESTION_LINE.match(block):
+        return None
+    asked, _, answered = _QUESTION_LINE.sub("", block).partition(" **A")
+    answered = _ANSWER_LINE.sub("", f"**A{answered}") if answered else ""
+    if not asked.rstrip().endswith("?") or not answered:
+        return None
+    return asked.strip(), answered.strip()
+
+
+def _plain(block: str) -> str:
+    """A block's prose as a reader sees it: the source's reference numbers and citation roles
+    gone, a link or d2l's `[**emphasis**]` reduced to its words, images gone."""
+    block = _LINK.sub(lambda m: "" if m.group(0).startswith("!") else m.group(1),
+                      without_source_references(block))
+    return _CITE_ROLE.sub("", _D2L_EMPHASIS.sub(r"\1", block))
+
+
+def quotable_units(passage: str, heading: str = "") -> list[Unit]:
+    """The passage's units that stand alone, in the passage's order.
+
+    A sentence that leans on the one before ("This is why…") is quoted together with it (up to
+    three sentences); one that leans on nothing quotable is left out, and so are announcements,
+    bibliography entries, lead-ins that end in a colon, fragments and broken formulas.
+    `heading` is the passage's heading path where it starts mid-section (a chunk's metadata).
+    """
+    units: list[Unit | None] = []
+    pending: tuple[str, str] | None = None  # (section, label) alone in its block: "**Key formula.**"
+    for section, block in _blocks(passage, heading):
+        label = _LABEL.match(block)
+        if label and not block[label.end():].strip():
+            pending = (section, block[:label.end()])
+            continue
+        if pending and pending[0] == section and not label:
+            block = f"{pending[1]} {block}"
+        pending = None
+        if _BIBLIOGRAPHY_ENTRY.match(block):
+            continue
+        block = _plain(block)
+        pair = _question_and_answer(block)
+        if pair:
+            units.append(_answered(*pair, len(units), section))
+            continue
+        label_role: Role | None = None
+        context = section
+        label = _LABEL.match(block)
+        if label:
+            name = label.group(1).strip()
+            if _SKIP_LABELS.match(name):
+                continue
+            label_role = next((role for pattern, role in _LABEL_ROLES if pattern.search(name)),
+                              None)
+            context = f"{section} > {name}" if section else name
+            block = block[label.end():]
+        group: list[str] = []
+        for sentence in split_sentences(block):
+            if _LEANS.match(sentence) and group and len(group) < MAX_UNIT_SENTENCES:
+                group.append(sentence)
+                continue
+            if group:
+                units.append(_unit(group, label_role, len(units), context))
+            group = [] if _LEANS.match(sentence) else [sentence]
+        if group:
+            units.append(_unit(group, label_role, len(units), context))
+    return [u for u in units if u]
+
+
+def _answered(question: str, answer: str, position: int, heading: str) -> Unit | None:
+    """A self-check quoted whole, "Why…? Because…": its role is what the question asks, and
+    one worked on numbers ("Eigenvalues are 6, 3 and 1. What fraction…?") is an example."""
+    text = f"{question} {answer}"
+    if (len(text.split()) < MIN_WORDS or not _STATEMENT_END.search(answer.rstrip())
+            or text.count("$") % 2):
+        return None
+    role: Role = ("example" if re.search(r"\d", question) else
+                  "explanation" if re.match(r"(why|how)\b", question, re.I) else
+                  _role(question, None))
+    return Unit(text, role, position,
+                f"{heading} > {question}" if heading else question)
+
+
+def _unit(sentences: list[str], label_role: Role | None, position: int,
+          context: str) -> Unit | None:
+    text = " ".join(sentences)
+    if "$$" in text:  # a display formula, with the words that introduce it if any
+        return Unit(text, "formula", position, context)
+    if not _quotable(sentences[0]):
+        return None
+    if not all(_quotable(s, 1) for s in sentences[1:]):  # "…It answers:" the head still stands
+        text = sentences[0]
+    return Unit(text, _role(sentences[0], label_role), position, context)
+
+
+def readable_excerpt(passage: str, limit: int) -> str:
+    """The passage as plain readable markdown for a citation card, about `limit` characters.
+
+    Headings become bold lines (a card is not a page), the source's reference numbers,
+    citation roles, images and multi-line MDX tags go, links keep their words, and
+    the cut falls at a sentence end when one is near, else at a word boundary, never inside a
+    formula or a code block."""
+    lines = []
+    depth: int | None = 0
+    for line in _plain(passage).splitlines():
+        depth = _in_component(line.strip(), depth or 0)
+        if depth is not None:
+            continue
+        heading = _HEADING.match(line.strip())
+        lines.append(f"**{line.strip()[heading.end():].strip()}**" if heading else line.rstrip())
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    sentence_end = max(cut.rfind(". "), cut.rfind(".\n"), cut.rfind("? "), cut.rfind("! "))
+    cut = cut[:sentence_end + 1] if sentence_end >= limit // 2 else cut.rsplit(None, 1)[0]
+    for opener in ("```", "$$", "$"):  # an unclosed code block or formula would show raw
+        if cut.count(opener) % 2:
+            cut = cut[:cut.rindex(opener)]
+    return cut.rstrip() + " …"

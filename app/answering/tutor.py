@@ -1,0 +1,458 @@
+"""The tutor: a question and the learner's week -> grounded, cited answer.
+
+question -> (join a follow-up to its topic) -> hybrid retrieval (+ the week's plan for plan
+questions) -> weak evidence? say so, don't invent -> the answer's sentences, from one of two
+writers -> each streamed as it is final, its citation numbered in order of first use.
+
+Writers (`Settings.answer_writer`):
+- `sources` (the default with the packaged 135M model): the passages' own sentences, chosen and
+  ordered for the question (`app.answering.compose`). Nothing is claimed that a passage does not say.
+- `model` (the default for an API model): the model's prose, each sentence streamed only once a
+  passage supports it by meaning, words, numbers and negation (`app.answering.support`); too little
+  survives -> topped up with composed sentences.
+What streams is what stays: no text is replaced afterwards, and no marker points nowhere.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from app.answering import support
+from app.answering.citations import strip_markers, without_source_references
+from app.answering.compose import BUDGETS, Composition, compose, covers, said_form
+from app.answering.passages import readable_excerpt
+from app.answering.route import PlanAnswer, route
+from app.answering.safety import (
+    asks_something,
+    looks_harmful,
+    looks_like_injection,
+    redact_instructions,
+)
+from app.config import Settings
+from app.course.curriculum import Curriculum, load_curriculum
+from app.llm.gate import Abandoned, ModelBusy, ModelGate
+from app.llm.prompts import render
+from app.llm.providers import chat_model, describe_failure, model_label
+from app.search.retrieval import Filters, Retriever, SearchHit
+from app.text import content_words, split_sentences
+
+Mode = Literal["explain", "socratic", "quick"]
+MODES: tuple[str, ...] = ("explain", "socratic", "quick")
+MIN_SENTENCES = 2  # a model's checked answer shorter than this is topped up from the sources
+SNIPPET_CHARS = 320  # a citation card's passage, cut at a sentence or word boundary
+PROMPT_HEADROOM = 48  # tokens of the chat template around the two messages
+# Best dense cosine below this: not covered. Calibrated on 79 in-scope questions (lowest 0.28)
+# and 20 off-topic ones (cooking, sport, geography...): at 0.27 all in-scope are answered and
+# 18 of 20 off-topic declined. The evals re-check it on held-out questions.
+MIN_SIMILARITY = 0.27
+HISTORY_TURNS = 3
+CONDENSE_TOKENS = 48  # one question; the model otherwise rambles on to its answer budget
+MAX_TOKENS = {"explain": 320, "socratic": 260, "quick": 160}
+DECLINE_INJECTION = ("I can only help with the course material, so I'll skip that request. "
+                     "Ask me about a concept from your week's plan instead.")
+
+
+@dataclass
+class Citation:
+    n: int
+    source: str
+    title: str
+    heading: str
+    week: int | None
+    url: str
+    snippet: str
+
+
+@dataclass
+class Answer:
+    answer: str
+    citations: list[Citation]
+    grounded: bool
+    mode: str = "explain"
+    week: int | None = None
+    conversation_id: str = ""
+    question: str = ""
+    standalone_question: str = ""
+    retrieved: list[dict[str, Any]] = field(default_factory=list)
+    dropped_sentences: int = 0  # the model's sentences no passage supported
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    model: str = ""
+    writer: str = ""  # "sources", "model", "plan" or "" (declined)
+    raw: str = ""  # the model's own words before the check ("" when it did not write)
+    model_tokens: int = 0  # tokens the model generated for this answer
+    warnings: list[str] = field(default_factory=list)  # e.g. passages trimmed to fit the model
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Prepared:
+    """Everything decided before the model speaks."""
+
+    question: str
+    standalone: str
+    week: int | None
+    mode: str
+    conversation_id: str
+    passages: list[SearchHit]
+    grounded: bool
+    refusal: str = ""
+    direct: str = ""  # an answer that needs no model (plan questions)
+    messages: list[Any] = field(default_factory=list)
+    retrieval_ms: float = 0.0
+    memory: Memory | None = None  # where the turn is remembered
+    writer: str = "sources"  # who writes the sentences: "sources" or "model"
+    composition: Composition = field(  # the sources' sentences that answer, in answer order
+        default_factory=lambda: Composition([], 0.0, 0, 0))
+    shown: list[str] = field(default_factory=list)  # sentences the conversation already showed
+    warnings: list[str] = field(default_factory=list)  # e.g. passages trimmed to fit the model
+
+
+def estimated_tokens(text: str) -> int:
+    """A generous token count for a model whose tokenizer is not at hand (about 3 characters a
+    token for English prose and formulas; real BPE counts run lower)."""
+    return len(text) // 3 + 1
+
+
+class Memory(Protocol):
+    """Where a conversation's turns are kept: a learner's in the learner database
+    (`app.records.conversations.ConversationRecords`), an anonymous caller's there for a while
+    (`AnonymousConversationRecords`), and in process (`Conversations`) where there is no
+    database (the evals, a command line without one)."""
+
+    def history(self, conversation_id: str) -> list[tuple[str, str]]: ...
+
+    def add(self, conversation_id: str, question: str, answer: str,
+            citations: list[dict[str, Any]], week: int | None) -> None: ...
+
+
+class Conversations:
+    """Short memory per conversation id, in process: the tutor's own, used when the caller
+    gives none (no learner database)."""
+
+    def __init__(self, turns: int = HISTORY_TURNS) -> None:
+        self._turns: dict[str, deque[tuple[str, str]]] = {}
+        self._size = turns
+        self._lock = threading.Lock()
+
+    def history(self, conversation_id: str) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self._turns.get(conversation_id, ()))
+
+    def add(self, conversation_id: str, question: str, answer: str,
+            citations: list[dict[str, Any]], week: int | None) -> None:
+        with self._lock:
+            self._turns.setdefault(conversation_id, deque(maxlen=self._size)).append((question, answer))
+
+
+class Tutor:
+    def __init__(self, settings: Settings, retriever: Retriever,
+                 model: BaseChatModel | None = None, curriculum: Curriculum | None = None,
+                 gate: ModelGate | None = None) -> None:
+        """`gate`: the queue in front of the model, shared by everything using it in this
+        process (the API passes its own, so /health can report it)."""
+        self.settings = settings
+        self.retriever = retriever
+        self.curriculum = curriculum or load_curriculum()
+        self._model = model
+        # llama.cpp serves one generation at a time: the others wait their turn here.
+        self.gate = gate or ModelGate(settings.model_queue_size, settings.model_wait_s)
+        self.conversations = Conversations()
+
+    @property
+    def model(self) -> BaseChatModel:
+        if self._model is None:
+            self._model = chat_model(self.settings)
+        return self._model
+
+    # -- before the model ------------------------------------------------------------------
+
+    def prepare(self, question: str, week: int | None = None, mode: str = "explain",
+                conversation_id: str | None = None, filters: Filters | None = None,
+                memory: Memory | None = None) -> Prepared:
+        """`memory` keeps the conversation: the learner's, else this process's (anonymous)."""
+        started = time.perf_counter()
+        conversation_id = conversation_id or uuid.uuid4().hex
+        memory = memory or self.conversations
+        if looks_like_injection(question):  # answer the study question around it, if any
+            question, _ = redact_instructions(question)
+            if not asks_something(question):
+                question = ""
+        if not question or looks_harmful(question):
+            return Prepared(question, question, week, mode, conversation_id, [], grounded=False,
+                            refusal=DECLINE_INJECTION, memory=memory)
+        if routed := route(question, week, self.curriculum):
+            return self._prepare_plan(question, routed, week, mode, conversation_id, started,
+                                      memory)
+        history = memory.history(conversation_id)
+        standalone = self.condense(question, history) if history else question
+        passages = self.retriever.search(standalone, k=self.settings.context_passages, week=week,
+                                         filters=filters)
+        best = max((p.similarity or 0.0 for p in passages), default=0.0)
+        prepared = Prepared(question, standalone, week, mode, conversation_id, passages,
+                            grounded=best >= MIN_SIMILARITY, memory=memory,
+                            writer=self.settings.resolved_answer_writer,
+                            shown=[s for _, said in history for s in split_sentences(said)])
+        if prepared.grounded:
+            demoted = [i for i, p in enumerate(passages)
+                       if p.source.startswith("curriculum/")
+                       or week is not None and p.weeks and min(p.weeks) > week]
+            prepared.composition = compose(
+                standalone, self._texts(passages), self.retriever.embedder.embed,
+                ask=question if history else "", shown=prepared.shown,
+                budget=BUDGETS.get(mode, BUDGETS["explain"]),
+                demoted=demoted, headings=[p.heading for p in passages])
+            # Covered, yet no sentence close enough to quote: only a conversation that already
+            # showed them can say "nothing more"; a new question is declined.
+            prepared.grounded = covers(prepared.composition) and bool(
+                prepared.composition.quotes or prepared.shown)
+        prepared.retrieval_ms = (time.perf_counter() - started) * 1000
+        if not prepared.grounded:
+            prepared.refusal = render("not_covered", nearest=self._nearest(passages, week))
+        elif prepared.writer == "model":
+            prepared.messages = self._messages(prepared)
+        return prepared
+
+    @staticmethod
+    def _texts(passages: list[SearchHit]) -> list[str]:
+        """The passages as the answer may use them: injected instructions cut out."""
+        return [redact_instructions(p.text)[0] for p in passages]
+
+    def _prepare_plan(self, question: str, routed: PlanAnswer, week: int | None, mode: str,
+                      conversation_id: str, started: float, memory: Memory) -> Prepared:
+        """A plan question, answered from the plan: cites the curriculum chunks it names."""
+        passages = [p for source in routed.sources for p in self.retriever.get_source(source)[:1]]
+        return Prepared(question, question, week, mode, conversation_id, passages, grounded=True,
+                        direct=routed.text, retrieval_ms=(time.perf_counter() - started) * 1000,
+                        memory=memory)
+
+    def condense(self, question: str, history: list[tuple[str, str]]) -> str:
+        """A follow-up as a standalone question: joined to the last two questions, or rewritten by
+        the model when `condense_with_model` is on (falling back to the join if it fails)."""
+        last_question = history[-1][0]
+        # The two questions before: a second "say more" still knows the topic of the first.
+        fallback = " ".join([*(q for q, _ in history[-2:]), question])
+        if not self.settings.condense_with_model:
+            return fallback
+        try:
+            with self.gate.slot():
+                reply = self.model.invoke([HumanMessage(render(
+                    "condense", history=last_question, question=question))],
+                    max_tokens=CONDENSE_TOKENS).content
+        except Exception:  # the fallback is as good for retrieval; the answer step reports failures
+            return fallback
+        reply = str(reply).strip().splitlines()[0].strip() if str(reply).strip() else ""
+        known = content_words(question) | content_words(last_question)
+        if not reply or len(reply) > 300 or not (content_words(reply) & known):
+            return fallback
+        return reply
+
+    def _messages(self, prepared: Prepared) -> list[Any]:
+        """The prompt, fitted to the model's window: passages shortened, then dropped, from the
+        last, until prompt and answer fit; a warning names the settings when it had to."""
+        system = render("system", mode_instructions=render(f"mode_{prepared.mode}"))
+        limit = self.settings.passage_chars
+        passages = prepared.passages
+        texts = [without_source_references(t) for t in self._texts(passages)]
+        texts = [t if len(t) <= limit else t[:limit].rsplit(" ", 1)[0] + " …" for t in texts]
+        window = self.settings.llm_context_tokens - self._max_tokens(prepared) - PROMPT_HEADROOM
+        count = getattr(self.model, "count_tokens", estimated_tokens)
+        trimmed = False
+        while True:
+            # The system prompt is the same for every question of a mode, so llama.cpp reuses
+            # its cached prefix; what varies (week, sources, question) goes in the user message.
+            user = render("user", week=prepared.week or "not given", question=prepared.standalone,
+                          context="\n\n".join(f"[{n}] ({self._label(p)})\n{t}" for n, (p, t)
+                                                in enumerate(zip(passages, texts), 1)))
+            if count(system + user) <= window or (len(texts) == 1 and len(texts[0]) < 200):
+                break
+            trimmed = True
+            if len(texts[-1]) >= 400:
+                texts[-1] = texts[-1][:len(texts[-1]) // 2].rsplit(" ", 1)[0] + " …"
+            else:
+                texts.pop()
+        if trimmed:
+            prepared.warnings.append(
+                f"The prompt was cut to fit the model's {self.settings.llm_context_tokens}-token "
+                f"window: {len(texts)} of {len(passages)} passages, the last shortened. "
+                f"Lower TUTOR_CONTEXT_PASSAGES ({self.settings.context_passages}) or "
+                f"TUTOR_PASSAGE_CHARS ({limit}), or raise TUTOR_LLM_CONTEXT_TOKENS if the model "
+                "reads more.")
+        return [SystemMessage(system), HumanMessage(user)]
+
+    @staticmethod
+    def _label(passage: SearchHit) -> str:
+        return passage.heading.rsplit(" > ", 1)[-1] if passage.heading else passage.title
+
+    def _max_tokens(self, prepared: Prepared) -> int:
+        return min(MAX_TOKENS.get(prepared.mode, MAX_TOKENS["explain"]),
+                   self.settings.llm_max_tokens)
+
+    @staticmethod
+    def _nearest(passages: list[SearchHit], week: int | None) -> str:
+        if not passages:
+            return f"your week {week} plan (`tutor plan --week {week}`)" if week else "the plan"
+        top = passages[0]
+        where = f"week {top.week}: " if top.week else ""
+        return f"{where}{top.title} ({top.source})"
+
+    # -- the answer's sentences ------------------------------------------------------------
+
+    def respond(self, prepared: Prepared) -> Iterator[tuple[str, Any]]:
+        """Events: ("token", text)*, then ("answer", Answer), then ("done", None).
+
+        Each token is one final sentence (after the first, with its leading space): joined, the
+        tokens are the answer's text, word for word, and every marker in them is a citation.
+        """
+        started = time.perf_counter()
+        draft = Draft(prepared.shown)
+        for sentence in self._sentences(prepared, draft):
+            yield "token", sentence if len(draft.said) == 1 else f" {sentence}"
+        yield "answer", self.finish(prepared, draft, (time.perf_counter() - started) * 1000)
+        yield "done", None
+
+    def _sentences(self, prepared: Prepared, draft: Draft) -> Iterator[str]:
+        if not prepared.grounded:
+            yield draft.plain(prepared.refusal)
+        elif prepared.direct:  # a plan answer: the week's plan (and capstone) stand behind it
+            for passage in range(len(prepared.passages)):
+                draft.number(passage)
+            yield draft.plain(prepared.direct)
+        else:
+            if prepared.writer == "model":
+                yield from self._checked_model_sentences(prepared, draft)
+            for quote in prepared.composition.quotes:
+                if prepared.writer == "model" and len(draft.said) >= MIN_SENTENCES:
+                    break
+                sentence = draft.add(quote.text, quote.passage)
+                if sentence:
+                    yield sentence
+            if not draft.said:  # covered, but everything on it was shown in this conversation
+                yield draft.plain(render("nothing_new"))
+            elif prepared.mode == "socratic":
+                yield draft.plain(render("socratic_question"))
+
+    def _checked_model_sentences(self, prepared: Prepared, draft: Draft) -> Iterator[str]:
+        """The model's sentences, each as soon as it is complete and a passage supports it."""
+        texts = self._texts(prepared.passages)
+        asked = content_words(prepared.standalone)
+        buffer = ""
+
+        def checked(sentence: str) -> str | None:
+            body = strip_markers(sentence)
+            verdict = support.check(body, texts, self.retriever.embedder.embed)
+            if not verdict.supported or len(content_words(body) - asked) < 2:
+                draft.dropped += 1
+                return None
+            return draft.add(body, verdict.passage)
+
+        for token in self._generate(prepared):
+            draft.raw.append(token)
+            buffer += token
+            *complete, last = split_sentences(buffer) or [""]
+            buffer = buffer[buffer.rindex(last):] if complete else buffer
+            for sentence in complete:
+                kept = checked(sentence)
+                if kept:
+                    yield kept
+        kept = checked(buffer) if buffer.strip() else None
+        if kept:
+            yield kept
+
+    def finish(self, prepared: Prepared, draft: Draft, generation_ms: float = 0.0) -> Answer:
+        """The Answer of what `respond` streamed; a grounded one is remembered."""
+        citations = [self._citation(n, prepared.passages[passage])
+                     for passage, n in draft.numbers.items()]
+        text = " ".join(draft.said)
+        answer = Answer(
+            answer=text, citations=citations, grounded=prepared.grounded, mode=prepared.mode,
+            week=prepared.week, conversation_id=prepared.conversation_id,
+            question=prepared.question, standalone_question=prepared.standalone,
+            retrieved=[{"source": p.source, "heading": p.heading, "score": round(p.score, 4),
+                        "similarity": p.similarity} for p in prepared.passages],
+            dropped_sentences=draft.dropped, model=model_label(self.settings),
+            timings_ms={"retrieval": prepared.retrieval_ms, "generation": generation_ms},
+            writer=("plan" if prepared.direct else prepared.writer) if prepared.grounded else "",
+            raw="".join(draft.raw), model_tokens=len(draft.raw), warnings=prepared.warnings)
+        if prepared.grounded and prepared.memory is not None:
+            prepared.memory.add(prepared.conversation_id, prepared.question, text,
+                                [asdict(c) for c in citations], prepared.week)
+        return answer
+
+    @staticmethod
+    def _citation(n: int, passage: SearchHit) -> Citation:
+        return Citation(n=n, source=passage.source, title=passage.title, heading=passage.heading,
+                        week=passage.week, url=passage.url,
+                        snippet=readable_excerpt(passage.text, SNIPPET_CHARS))
+
+    # -- the two ways to ask -----------------------------------------------------------------
+
+    def ask(self, question: str, week: int | None = None, mode: str = "explain",
+            conversation_id: str | None = None, filters: Filters | None = None,
+            memory: Memory | None = None) -> Answer:
+        """`stream`'s answer, without the events."""
+        events = self.stream(question, week, mode, conversation_id, filters, memory)
+        return next(data for event, data in events if event == "answer")
+
+    def stream(self, question: str, week: int | None = None, mode: str = "explain",
+               conversation_id: str | None = None, filters: Filters | None = None,
+               memory: Memory | None = None) -> Iterator[tuple[str, Any]]:
+        """Prepare and respond: see `respond` for the events."""
+        yield from self.respond(self.prepare(question, week, mode, conversation_id, filters,
+                                             memory))
+
+    def _generate(self, prepared: Prepared) -> Iterator[str]:
+        try:
+            with self.gate.slot() as slot:  # released on close too: a client that left
+                for chunk in self.model.stream(prepared.messages,
+                                               max_tokens=self._max_tokens(prepared)):
+                    slot.check()  # stop at the next token when the client is gone
+                    if chunk.content:
+                        yield str(chunk.content)
+        except (ModelBusy, Abandoned):
+            raise
+        except Exception as exc:
+            raise describe_failure(exc, self.settings) from exc
+
+
+class Draft:
+    """The sentences said so far in one answer, and the passages they cite, numbered in order
+    of first use. A sentence said before (in this answer or shown earlier in the conversation)
+    is not said again."""
+
+    def __init__(self, shown: list[str]) -> None:
+        self.said: list[str] = []
+        self.numbers: dict[int, int] = {}  # passage index (0-based) -> citation number
+        self.raw: list[str] = []  # the model's tokens, when it writes
+        self.dropped = 0
+        self._seen = {said_form(s) for s in shown}
+
+    def number(self, passage: int) -> int:
+        return self.numbers.setdefault(passage, len(self.numbers) + 1)
+
+    def add(self, text: str, passage: int) -> str | None:
+        """`text` citing `passage`, or None when it was said before."""
+        key = said_form(text)
+        if not key or key in self._seen:
+            return None
+        self._seen.add(key)
+        body = text.strip().rstrip(",;:")
+        end = body[-1] if body[-1] in ".!?" else "."  # a formula ends its sentence too
+        sentence = f"{body[:-1] if body[-1] in '.!?' else body} [{self.number(passage)}]{end}"
+        self.said.append(sentence)
+        return sentence
+
+    def plain(self, text: str) -> str:
+        """A sentence that cites nothing: a refusal, a plan answer, a question to the learner."""
+        self.said.append(text)
+        return text

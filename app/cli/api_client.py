@@ -1,0 +1,98 @@
+"""`tutor search` and `tutor ask` through a running API that serves the same data dir.
+
+The API has its encoder, index and model loaded already, so a search there takes a fraction of
+a second and an answer skips loading the model; the command line only pays for the HTTP call.
+`running_api_for` decides whether there is such an API (`tutor ingest` asks it too), by the
+lock the API holds on the data dir. This
+module imports little besides httpx, so a command pays little before the API answers.
+
+Every way the call can go wrong (an error status, a refused or dropped connection, a stream that
+ends before its answer) is an `ApiFailed`, so the command can answer in process instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from app.config import Settings
+from app.search.lock import owner
+from app.sse import events
+
+# An answer may queue behind others for the API's one model on a busy machine: minutes.
+TIMEOUT = httpx.Timeout(600.0, connect=5.0)
+
+
+def running_api_for(settings: Settings) -> str | None:
+    """The URL of an API serving this same embedded index, if one is running: decided by the
+    lock such an API holds (`app.search.lock`), never by a call that could time out."""
+    if settings.chroma_url:  # a Chroma server takes concurrent writers itself
+        return None
+    url = owner(settings.data_dir)
+    if url is None:
+        return None
+    return url or settings.resolved_api_url
+
+
+class ApiFailed(RuntimeError):
+    """The API answered with an error or went away; the message says which."""
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    url: str
+
+    def search(self, query: str, k: int, week: int | None) -> list[dict[str, Any]]:
+        """Hits as `tutor search --json` prints them (the API's also carry a url, which the
+        contract leaves out)."""
+        params: dict[str, Any] = {"q": query, "k": k}
+        if week is not None:
+            params["week"] = week
+        hits = self._call("GET", "/search", params=params)
+        return [{key: value for key, value in hit.items() if key != "url"} for hit in hits]
+
+    def ask(self, question: str, **asking: Any) -> dict[str, Any]:
+        """The whole answer, as `Answer.to_dict()`; `asking`: week, mode, no_spoilers,
+        conversation_id (an anonymous conversation: the API remembers it while it runs)."""
+        return self._call("POST", "/ask", json={"question": question, **asking})
+
+    def stream(self, question: str, **asking: Any) -> Iterator[tuple[str, Any]]:
+        """("token", text) as the model writes, then ("answer", the answer as a dict)."""
+        try:
+            with httpx.stream("POST", f"{self.url}/ask/stream", timeout=TIMEOUT,
+                              json={"question": question, **asking}) as response:
+                if response.is_error:
+                    response.read()
+                    raise ApiFailed(_status(response))
+                for event, data in events(response.iter_lines()):
+                    if event == "token":
+                        yield "token", data["text"]
+                    elif event == "done":
+                        yield "answer", data
+                        return
+                    elif event == "error":
+                        raise ApiFailed(data["detail"])
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            raise ApiFailed(f"the answer stream broke off ({exc or type(exc).__name__})") from exc
+        raise ApiFailed("the answer stream ended before the answer")
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = httpx.request(method, f"{self.url}{path}", timeout=TIMEOUT, **kwargs)
+            if response.is_error:
+                raise ApiFailed(_status(response))
+            return response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ApiFailed(f"no answer ({exc or type(exc).__name__})") from exc
+
+
+def _status(response: httpx.Response) -> str:
+    try:
+        detail = response.json()["detail"]
+    except (ValueError, KeyError, TypeError):
+        detail = response.text[:200]
+    return f"HTTP {response.status_code}: {detail}"
+

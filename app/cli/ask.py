@@ -1,0 +1,236 @@
+"""Asking: `tutor search` and `tutor ask`, through a running API or in this process."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from app.cli.base import (
+    DataDirOption,
+    JsonOption,
+    app,
+    check_week,
+    err,
+    fail,
+    open_retriever,
+    out,
+    print_json,
+    settings_for,
+    via_api_or_here,
+    your_week,
+)
+from app.config import Settings
+
+if TYPE_CHECKING:
+    from app.records.learners import LearnerRecords
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What you want to find, in your own words.")],
+    week: Annotated[int | None, typer.Option("--week", "-w", help="Favour material of this week.",
+                                             show_default=False)] = None,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=50, help="How many hits.")] = 5,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Search the indexed course material (our notes, the curriculum, public notes).
+
+    Hits come best first: where each is from (file and heading), its week, its score and the
+    start of the passage. While `tutor serve` runs on this data dir, the search goes through
+    it and answers at once; otherwise the encoder loads here first (a few seconds).
+
+    [dim]Examples:[/dim]
+      tutor search "why divide by the square root of d_k" --week 18
+      tutor search "LSTM forget gate" --k 3
+      tutor search "Adam bias correction" --json   the hits as JSON, for scripts
+
+    [dim]Settings:[/dim] TUTOR_DATA_DIR, TUTOR_CHROMA_URL, TUTOR_API_URL (a running API).
+    """
+    check_week(week)
+    settings = settings_for(data_dir)
+    hits = via_api_or_here(
+        settings, lambda api: api.search(query, k, week),
+        lambda: [hit.to_dict() for hit in open_retriever(settings).search(query, k=k, week=week)])
+    if as_json:
+        print_json(hits)
+        return
+    for rank, hit in enumerate(hits, 1):
+        where = f" · week {hit['week']}" if hit["week"] else ""
+        out.print(f"[bold]{rank}. {hit['source']}[/bold]  "
+                  f"[dim]{hit['heading']}{where} · {hit['score']:.3f}[/dim]")
+        snippet = " ".join(hit["text"].split())
+        out.print(f"   {snippet[:240]}{'…' if len(snippet) > 240 else ''}\n", highlight=False)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in your own words.")],
+    week: Annotated[int | None, typer.Option(
+        "--week", "-w", help="Your current week (1-72; default: yours, see `tutor week`).",
+        show_default=False)] = None,
+    mode: Annotated[str, typer.Option("--mode", "-m",
+                                      help="explain (default), socratic (hints first) or quick.")] = "explain",
+    no_spoilers: Annotated[bool, typer.Option("--no-spoilers",
+                                              help="Leave out material of later weeks.")] = False,
+    resume: Annotated[bool, typer.Option(
+        "--continue", "-c", help="A follow-up to your last conversation: the tutor reads it "
+        "with your earlier questions.")] = False,
+    conversation: Annotated[str | None, typer.Option(
+        "--conversation", metavar="ID", help="A follow-up to this conversation (its id is "
+        "printed under each answer).", show_default=False)] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Ask the tutor. Answers come from the course material, with \\[n] citations.
+
+    Each answer ends with its conversation's id; a follow-up with --continue (or
+    --conversation ID) is read together with the questions before it, so "why?" works.
+    While `tutor serve` runs on this data dir, the question goes through it and its model is
+    already loaded; otherwise the model loads here first.
+
+    [dim]Examples:[/dim]
+      tutor ask "What is my assignment this week?" --week 18
+      tutor ask "Why does attention divide by sqrt(d_k)?" --week 18 --mode socratic
+      tutor ask --continue "And what happens without it?"     a follow-up to your last question
+      tutor ask --conversation 3f9c... "Show me an example"    a follow-up to an older conversation
+      tutor ask "Explain Adam's bias correction" --json         as JSON, with its conversation_id
+
+    [dim]Settings:[/dim] TUTOR_LLM_PROVIDER (local, openai or hf) with TUTOR_OPENAI_BASE_URL
+    and TUTOR_OPENAI_MODEL for an API model; TUTOR_ANSWER_WRITER; TUTOR_CONTEXT_PASSAGES.
+    """
+    from app.answering.tutor import MODES
+
+    check_week(week)
+    if mode not in MODES:
+        fail(f"unknown mode {mode!r}: use one of {', '.join(MODES)}", code=2)
+    if not question.strip() or len(question) > 2000:
+        fail("the question must be 1-2,000 characters", code=2)
+    if resume and conversation:
+        fail("give --continue or --conversation ID, not both", code=2)
+    settings = settings_for(data_dir)
+    store = learner_store(settings, needed=resume or conversation is not None)
+    if week is None and store and (learner := store.existing_local_learner()):
+        week = your_week(learner)
+        if not as_json:
+            out.print(f"[dim]week {week}: yours (see `tutor week`); --week N asks from another[/dim]")
+    conversation_id = conversation_to_continue(store, resume, conversation)
+    log = conversation_log(store)
+    asking = dict(week=week, mode=mode, no_spoilers=no_spoilers, conversation_id=conversation_id)
+    answer = via_api_or_here(
+        settings, lambda api: kept_from_api(log, _answer(api, question, as_json, asking)),
+        lambda: _answer_here(settings, store, question, as_json, asking))
+    for warning in answer.get("warnings", []):
+        err.print(f"[yellow]warning:[/yellow] {warning}")
+    if as_json:
+        print_json(answer)
+        return
+    if answer["citations"]:
+        out.print()
+        for c in answer["citations"]:
+            where = f" · week {c['week']}" if c["week"] else ""
+            out.print(f"[bold cyan][{c['n']}][/bold cyan] {c['source']} "
+                      f"[dim]{c['heading']}{where}[/dim]")
+    if answer.get("back_to"):
+        from app.cli.render import back_to_prerequisites
+
+        out.print(back_to_prerequisites(answer["back_to"]))
+    if log and (answer["grounded"] or conversation_id):
+        out.print(f"\n[dim]conversation {answer['conversation_id']} · a follow-up: "
+                  "tutor ask --continue \"...\"[/dim]", highlight=False)
+
+
+def _answer(asker: Any, question: str, as_json: bool, asking: dict[str, Any]) -> dict[str, Any]:
+    """The answer as a dict (`Answer.to_dict()`); in plain mode it is streamed to the screen
+    sentence by sentence, then printed once whole."""
+    if as_json:
+        return asker.ask(question, **asking)
+    from rich.live import Live
+    from rich.markdown import Markdown
+
+    streamed, answer = "", {}
+    # transient: an API that breaks off mid-answer leaves no half answer above the retry
+    with Live(Markdown(""), console=out, refresh_per_second=12, transient=True) as live:
+        for event, data in asker.stream(question, **asking):
+            if event == "token":
+                streamed += data
+                live.update(Markdown(streamed))
+            elif event == "answer":
+                answer = data
+    out.print(Markdown(answer["answer"]))
+    return answer
+
+
+def _answer_here(settings: Settings, store: LearnerRecords | None, question: str, as_json: bool,
+                 asking: dict[str, Any]) -> dict[str, Any]:
+    """`_answer` in this process, as the command line's learner (`app.usecases.asking`, with
+    the same calls as `ApiClient`); the model loads on first use."""
+    from app.answering.tutor import Tutor
+    from app.course.notes import read_notes
+    from app.llm.providers import LLMError
+    from app.usecases.asking import AskAs
+
+    learner = store.local_learner(dt.date.today()) if store else None
+    here = AskAs(Tutor(settings, open_retriever(settings)), read_notes(), store, learner)
+    try:
+        return _answer(here, question, as_json, asking)
+    except LLMError as exc:
+        fail(str(exc))
+
+
+def learner_store(settings: Settings, needed: bool) -> Any:
+    """The learner database for `tutor ask`: without it a question is still answered (with no
+    week of yours, and not kept), unless the question continues a conversation kept there."""
+    from app.records.base import LearnerRecordsError
+    from app.records.learners import LearnerRecords
+
+    try:
+        return LearnerRecords(settings.resolved_database_url)
+    except LearnerRecordsError as exc:
+        if needed:
+            fail(str(exc))
+        err.print(f"[yellow]warning:[/yellow] answering without your week, and not keeping this "
+                  f"conversation: {exc}")
+        return None
+
+
+def conversation_to_continue(store: Any, resume: bool, conversation: str | None) -> str | None:
+    """The id a follow-up continues (None: a new conversation); a usage error when there is none."""
+    from app.records.base import NotFound
+    from app.records.conversations import ConversationRecords
+
+    if not resume and conversation is None:
+        return None
+    learner = store.existing_local_learner()
+    log = ConversationRecords(store, learner.id) if learner else None
+    if resume:
+        last = log.summaries()[:1] if log else []
+        if not last:
+            fail('there is no conversation to continue yet: ask a question first '
+                 '(`tutor ask "..."`), then follow it up with --continue', code=2)
+        return last[0]["id"]
+    if log is not None and conversation is not None:
+        with contextlib.suppress(NotFound):
+            return log.require(conversation).id
+    fail(f"there is no conversation {conversation} here: --continue follows up your last one; "
+         "leave --conversation out to start a new one", code=2)
+
+
+def conversation_log(store: Any) -> Any:
+    """The command line learner's conversations (the learner made on first use), or None
+    without a database."""
+    from app.records.conversations import ConversationRecords
+
+    return ConversationRecords(store, store.local_learner(dt.date.today()).id) if store else None
+
+
+def kept_from_api(log: Any, answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer from the API, kept in the command line learner's conversations as the tutor
+    keeps its own (grounded answers only), so --continue finds it."""
+    if log and answer["grounded"]:
+        log.add(answer["conversation_id"], answer["question"], answer["answer"],
+                answer["citations"], answer["week"])
+    return answer

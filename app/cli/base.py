@@ -1,0 +1,122 @@
+"""What every command group shares: the `tutor` app, its consoles, the common options, and
+the ways a command reaches its data (a running API or this process)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from app.config import Settings
+from app.course.curriculum import WeekOutOfRange
+
+app = typer.Typer(
+    name="tutor",
+    help="Study Tutor: your AI/ML learning plan, a searchable course library and a tutor that "
+    "cites its sources. Works offline.\n\nStart with [bold]tutor plan[/bold] to see the 18 months, "
+    "or [bold]tutor plan --week 18[/bold] for one week; [bold]tutor up[/bold] starts the app in "
+    "your browser. Each command's --help has examples.\n\nSettings are TUTOR_* environment "
+    "variables (or a .env file here), e.g. TUTOR_DATA_DIR for where the index and database "
+    "live; all of them are in app/config.py.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)  # messages stay one greppable line
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Where the index and database live (default: $TUTOR_DATA_DIR or ./data).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+T = TypeVar("T")
+
+
+@app.callback()
+def _root() -> None:
+    """Keeps `tutor` a group of commands even while few exist."""
+
+
+def settings_for(data_dir: Path | None) -> Settings:
+    """Settings from the environment, with --data-dir (when given) winning."""
+    settings = Settings()
+    return settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/bold red] {message}")
+    raise typer.Exit(code)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def via_api_or_here(settings: Settings, through_api: Callable[[Any], T],
+                    here: Callable[[], T]) -> T:
+    """Through the API when one serves this data dir (its models are loaded already), else in
+    this process. An API that errs or goes away mid-call costs a dim note, not the answer."""
+    from app.cli.api_client import ApiClient, ApiFailed, running_api_for
+
+    if url := running_api_for(settings):
+        try:
+            return through_api(ApiClient(url))
+        except ApiFailed as exc:
+            err.print(f"[dim]the API at {url} failed ({exc}); answering here instead[/dim]",
+                      highlight=False)
+    return here()
+
+
+def check_week(week: int | None) -> None:
+    from app.course.curriculum import LAST_WEEK
+
+    if week is not None and not 1 <= week <= LAST_WEEK:
+        fail(str(WeekOutOfRange(week)), code=2)
+
+
+def open_retriever(settings: Settings) -> Any:
+    """The retriever over a non-empty index, or a clear exit."""
+    from app.search.retrieval import Retriever
+    from app.search.vectors import VectorStoreError
+
+    try:
+        retriever = Retriever.from_settings(settings)
+    except VectorStoreError as exc:
+        fail(str(exc))
+    if retriever.store.count() == 0:
+        fail("the index is empty: run `tutor ingest` first")
+    return retriever
+
+
+def local_learner(settings: Settings) -> tuple[Any, Any]:
+    """The learner database and the command line's own learner in it (made on first use)."""
+    import datetime as dt
+
+    from app.records.base import LearnerRecordsError
+    from app.records.learners import LearnerRecords
+
+    try:
+        store = LearnerRecords(settings.resolved_database_url)
+    except LearnerRecordsError as exc:
+        fail(str(exc))
+    return store, store.local_learner(dt.date.today())
+
+
+def your_week(learner: Any) -> int:
+    import datetime as dt
+
+    from app.records.learners import week_on
+
+    return week_on(learner, dt.date.today())

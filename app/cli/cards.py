@@ -1,0 +1,238 @@
+"""Your cards: `tutor cards` (list, add, edit, suspend, delete, export) and `tutor fsrs`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from app.cli.base import (
+    DataDirOption,
+    JsonOption,
+    app,
+    check_week,
+    fail,
+    local_learner,
+    out,
+    print_json,
+    settings_for,
+    your_week,
+)
+
+cards_app = typer.Typer(help="""Your own cards, and every card's review history out to Anki or
+CSV. Your cards come back in `tutor review` with the quiz questions.
+
+[dim]Examples:[/dim]
+  tutor cards add "Why divide by sqrt(d_k)?" "Keeps dot products from growing with d_k"
+  tutor cards list
+  tutor cards export -o cards.apkg
+
+Cards live in the learner database: TUTOR_DATA_DIR (SQLite there) or TUTOR_DATABASE_URL.
+""", no_args_is_help=True, rich_markup_mode="rich")
+app.add_typer(cards_app, name="cards")
+CardId = Annotated[str, typer.Argument(help="The card's id (`tutor cards list`).")]
+
+
+def _deck(data_dir: Path | None) -> tuple[Any, Any]:
+    from app.records.reviews import ReviewRecords
+
+    store, learner = local_learner(settings_for(data_dir))
+    return ReviewRecords(store), learner
+
+
+@cards_app.command("list")
+def cards_list(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
+    """Every card, quiz questions and your own, soonest due first.
+
+    [dim]Examples:[/dim]
+      tutor cards list
+      tutor cards list --json    as GET /learners/{id}/cards
+    """
+    deck, learner = _deck(data_dir)
+    cards = deck.cards(learner.id)
+    if as_json:
+        print_json(cards)
+        return
+    if not cards:
+        out.print("No cards yet: `tutor cards add \"front\" \"back\"`, or take a quiz.")
+    for card in cards:
+        paused = " [yellow]suspended[/yellow]" if card["suspended"] else ""
+        out.print(f"[cyan]{card['id']}[/cyan] {card['front']}  [dim]({card['kind']}, due "
+                  f"{card['due'][:16].replace('T', ' ')} UTC)[/dim]{paused}", highlight=False)
+
+
+@cards_app.command("add")
+def cards_add(
+    front: Annotated[str, typer.Argument(help="What to recall from: a question or a cue.")],
+    back: Annotated[str, typer.Argument(help="The answer to check yourself against.")],
+    week: Annotated[int | None, typer.Option("--week", "-w", help="The week it belongs to "
+                                             "(default: yours).", show_default=False)] = None,
+    source: Annotated[str, typer.Option("--source", help="Where it came from, e.g. "
+                                        "notes/w18-attention.md.")] = "",
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Make a card of your own; it is due at once and then scheduled by FSRS.
+
+    [dim]Examples:[/dim]
+      tutor cards add "Why divide by sqrt(d_k)?" "Keeps dot products from growing with d_k"
+      tutor cards add "Adam's bias correction" "Undoes the zero start of the moments" -w 6
+    """
+    from app.records.reviews import CardError
+
+    check_week(week)
+    deck, learner = _deck(data_dir)
+    try:
+        card = deck.add(learner.id, front, back, week or your_week(learner), source)
+    except CardError as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        print_json(card)
+        return
+    out.print(f"Card [cyan]{card['id']}[/cyan] made; it is due now (`tutor review`).")
+
+
+def _changed(data_dir: Path | None, card_id: str, as_json: bool, done: str,
+             **change: Any) -> None:
+    from app.records.base import NotFound
+    from app.records.reviews import CardError
+
+    deck, learner = _deck(data_dir)
+    try:
+        card = deck.edit(learner.id, card_id, **change)
+    except NotFound as exc:
+        fail(str(exc))
+    except CardError as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        print_json(card)
+    else:
+        out.print(f"Card [cyan]{card_id}[/cyan] {done}.")
+
+
+@cards_app.command("edit")
+def cards_edit(
+    card_id: CardId,
+    front: Annotated[str | None, typer.Option("--front", help="The new front.",
+                                              show_default=False)] = None,
+    back: Annotated[str | None, typer.Option("--back", help="The new back.",
+                                             show_default=False)] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Reword one of your own cards; its schedule and history stay.
+
+    [dim]Example:[/dim]  tutor cards edit own-1a2b3c4d5e6f7a8b --back "a better answer"
+    """
+    if front is None and back is None:
+        fail("give --front, --back or both", code=2)
+    _changed(data_dir, card_id, as_json, "changed", front=front, back=back)
+
+
+@cards_app.command("suspend")
+def cards_suspend(
+    card_id: CardId,
+    undo: Annotated[bool, typer.Option("--undo", help="Unsuspend: it is due as scheduled.")]
+    = False,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Keep a card (any card, quiz questions too) out of your reviews until you unsuspend it.
+
+    [dim]Examples:[/dim]
+      tutor cards suspend own-1a2b3c4d5e6f7a8b
+      tutor cards suspend own-1a2b3c4d5e6f7a8b --undo
+    """
+    _changed(data_dir, card_id, as_json, "unsuspended" if undo else "suspended",
+             suspended=not undo)
+
+
+@cards_app.command("delete")
+def cards_delete(card_id: CardId, data_dir: DataDirOption = None) -> None:
+    """Delete a card and its review history.
+
+    [dim]Example:[/dim]  tutor cards delete own-1a2b3c4d5e6f7a8b
+    """
+    from app.records.base import NotFound
+
+    deck, learner = _deck(data_dir)
+    try:
+        deck.delete(learner.id, card_id)
+    except NotFound as exc:
+        fail(str(exc))
+    out.print(f"Card [cyan]{card_id}[/cyan] deleted.")
+
+
+@cards_app.command("export")
+def cards_export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.",
+                                         show_default=False)],
+    format: Annotated[str, typer.Option(
+        "--format", "-f", help="apkg (Anki package, with the review history in its review "
+        "log) or csv (one row a card).")] = "apkg",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Export every card with its review history, for Anki or a spreadsheet.
+
+    [dim]Examples:[/dim]
+      tutor cards export -o cards.apkg                 open it in Anki (File > Import)
+      tutor cards export --format csv -o cards.csv
+    """
+    from app.practice.card_export import to_csv, write_apkg
+    from app.records.reviews import counted
+
+    if format not in ("apkg", "csv"):
+        fail(f"--format is apkg or csv, not {format!r}", code=2)
+    if not output.parent.is_dir():
+        fail(f"{output.parent} is not a folder: create it first or pick another --output",
+             code=2)
+    deck, learner = _deck(data_dir)
+    cards, history = deck.cards(learner.id), deck.history(learner.id)
+    if format == "csv":
+        output.write_text(to_csv(cards, history), encoding="utf-8")
+    else:
+        write_apkg(cards, history, output)
+    out.print(f"{counted(len(cards), 'card')} and {counted(len(history), 'review')} written "
+              f"to {output}.")
+
+
+@app.command()
+def fsrs(
+    fit: Annotated[bool, typer.Option("--fit", help="Fit FSRS to your review log now.")]
+    = False,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """FSRS fitted to you: once you have enough reviews (the optimizer's own minimum), fit
+    its parameters to your review log; they schedule your cards only if they predict your
+    held-out reviews (a fifth of your cards, kept out of the fit) better than the defaults.
+
+    [dim]Examples:[/dim]
+      tutor fsrs              how many reviews count, and the last fit
+      tutor fsrs --fit        fit now (seconds per thousand reviews)
+      tutor fsrs --json       as GET /learners/{id}/fsrs
+    """
+    import datetime as dt
+
+    from app.practice.scheduler import NotEnoughReviews
+
+    deck, learner = _deck(data_dir)
+    if fit:
+        try:
+            deck.fit(learner.id, dt.datetime.now(dt.UTC))
+        except NotEnoughReviews as exc:
+            fail(str(exc))
+    state = deck.fitting(learner.id)
+    if as_json:
+        print_json(state)
+        return
+    out.print(f"{state['counted_reviews']} of your reviews count towards a fit; the FSRS "
+              f"optimizer needs {state['min_reviews']}.", highlight=False)
+    last = state["fit"]
+    if last:
+        out.print(f"Last fit {last['fitted_at'][:10]}: log loss on {last['held_out_reviews']} "
+                  f"held-out reviews {last['fitted_loss']:.4f} fitted vs "
+                  f"{last['default_loss']:.4f} default.", highlight=False)
+    out.print(f"Your cards are scheduled with the [bold]{state['scheduling_with']}[/bold] "
+              "parameters.")

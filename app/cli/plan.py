@@ -1,0 +1,288 @@
+"""The plan and your pace through it: `tutor plan`, `week`, `today`, `replan`, `tasks`, `journal`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from app.cli.base import (
+    DataDirOption,
+    JsonOption,
+    app,
+    check_week,
+    fail,
+    local_learner,
+    out,
+    print_json,
+    settings_for,
+    your_week,
+)
+from app.course.curriculum import CurriculumError, WeekOutOfRange, load_curriculum
+from app.course.pacing import MAX_PACE, MIN_PACE
+
+
+@app.command()
+def plan(
+    week: Annotated[
+        int | None,
+        typer.Option("--week", "-w", help="Show one week (1-72; weeks 49-72 are months 13-18).",
+                     show_default=False),
+    ] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Show the learning plan: the 18-month overview, or one week in detail.
+
+    [dim]Examples:[/dim]
+      tutor plan                  the months, phases and capstones at a glance
+      tutor plan --week 18        week 18: readings, videos, practice hours, the next capstone
+      tutor plan --week 18 --json the same as JSON, for scripts
+    """
+    from app.cli.render import render_overview, render_week
+
+    settings_for(data_dir)  # validates TUTOR_* settings early, like every command
+    try:
+        curriculum = load_curriculum()
+        if week is None:
+            if as_json:
+                print_json(curriculum.model_dump(mode="json", include={"phases", "months", "capstones"}))
+            else:
+                out.print(render_overview(curriculum))
+            return
+        week_plan = curriculum.week(week)
+    except WeekOutOfRange as exc:
+        fail(str(exc), code=2)
+    except CurriculumError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(week_plan.model_dump(mode="json"))
+    else:
+        out.print(render_week(week_plan))
+
+
+@app.command("week")
+def current_week(
+    number: Annotated[int | None, typer.Argument(
+        help="The week you are in now (1-72); leave it out to see your week.",
+        show_default=False)] = None,
+    auto: Annotated[bool, typer.Option(
+        "--auto", help="Follow the calendar from your first use again, from week 1.")]
+    = False,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Show or set your current week: the week `tutor ask`, `tutor quiz` and `tutor progress`
+    use.
+
+    The command line keeps your quizzes, reviews and progress in the data dir's database as a
+    local learner: no sign-up or token. Your week moves on with the calendar at your pace (one
+    plan week a week unless you re-plan slower or faster), from the week you last set.
+
+    [dim]Examples:[/dim]
+      tutor week            which week you are in
+      tutor week 18         you are in week 18 today; next week you are in week 19
+      tutor week --auto     follow the calendar from your first use again
+      tutor week --json     {"week": 18, "title": "...", "set": true}
+    """
+    import datetime as dt
+
+    if number is not None and auto:
+        fail("give a week or --auto, not both", code=2)
+    check_week(number)
+    store, learner = local_learner(settings_for(data_dir))
+    if number is not None or auto:
+        learner = store.set_week(learner.id, number, dt.date.today())
+    week = your_week(learner)
+    title = load_curriculum().week(week).title
+    if as_json:
+        print_json({"week": week, "title": title, "set": learner.current_week is not None})
+        return
+    how = (f"from week {learner.current_week} on {learner.week_set_on.isoformat()}"
+           if learner.current_week is not None
+           else f"following the calendar since {learner.start_date.isoformat()}")
+    out.print(f"You are in [bold]week {week}[/bold]: {title}  [dim]({how})[/dim]")
+
+
+@app.command()
+def today(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
+    """Today's task: the plan's day (Monday theory, Tuesday videos, Wednesday coding, Thursday
+    project, Friday review) applied to your week, and where you stand against the plan.
+
+    [dim]Examples:[/dim]
+      tutor today           what to do today, and whether you are ahead or behind
+      tutor today --json    {"today": {"day": "Monday", "tasks": [...], ...}, "pace": {...}}
+    """
+    import datetime as dt
+
+    from app.cli.render import pace_line
+    from app.records.reviews import ReviewRecords, due_phrase
+    from app.records.schedules import ScheduleRecords
+
+    store, learner = local_learner(settings_for(data_dir))
+    on, curriculum, schedules = dt.date.today(), load_curriculum(), ScheduleRecords(store)
+    now = dt.datetime.now(dt.UTC)
+    task = schedules.today(learner, curriculum, on)
+    pace = schedules.report(learner, curriculum, on).to_dict()
+    if as_json:
+        print_json({"today": task.to_dict(), "pace": pace})
+        return
+    hours = f" · {task.hours:g} h" if task.hours else ""
+    out.print(f"[bold]{task.day}, week {task.week}[/bold]: {task.title}[dim]{hours}[/dim]",
+              highlight=False)
+    out.print(task.advice, highlight=False)
+    for item in task.tasks:
+        mark = "[green]✓[/green]" if item["done"] else "[dim]○[/dim]"
+        out.print(f" {mark} [bold]{item['task']}[/bold]  {item['text']}", highlight=False)
+    out.print(pace_line(pace))
+    out.print(f"Reviews: {due_phrase(ReviewRecords(store).summary(learner.id, now), now)} "
+              "(`tutor review`).", highlight=False)
+    if task.milestone_month:
+        out.print(f"Month {task.milestone_month} ends this week: its milestone is due "
+                  "(`tutor milestone --quiz`).")
+    if pace["status"] == "behind":
+        out.print("[dim]`tutor replan` resumes the plan from where you are.[/dim]")
+
+
+@app.command()
+def replan(
+    pace: Annotated[float | None, typer.Option(
+        "--pace", min=MIN_PACE, max=MAX_PACE, help="Plan weeks per calendar week from now on "
+        "(1 = the plan's rhythm).", show_default=False)] = None,
+    hours: Annotated[float | None, typer.Option(
+        "--hours", help="Hours a week you can study (the plan's rhythm is 6).",
+        show_default=False)] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Re-plan: resume the plan today from where your ticks have you, and move the rest of
+    the schedule (capstones too) to fit. Each re-plan is kept; `tutor progress` lists them.
+
+    [dim]Examples:[/dim]
+      tutor replan              back after a break: pick up where you left off
+      tutor replan --hours 3    half the plan's pace from now on
+      tutor replan --json       {"replan": {"from_week": 8, "to_week": 5, ...}, "pace": {...}}
+    """
+    import datetime as dt
+
+    from app.cli.render import pace_line
+    from app.course.pacing import pace_from_hours
+    from app.records.schedules import ScheduleRecords
+
+    if pace is not None and hours is not None:
+        fail("give --pace or --hours, not both", code=2)
+    curriculum = load_curriculum()
+    if hours is not None:
+        try:
+            pace = pace_from_hours(hours, curriculum)
+        except ValueError as exc:
+            fail(str(exc).replace("hours_per_week", "--hours"), code=2)
+    store, learner = local_learner(settings_for(data_dir))
+    schedules, on = ScheduleRecords(store), dt.date.today()
+    moved, record = schedules.replan(learner.id, curriculum, on, pace)
+    report = schedules.report(moved, curriculum, on).to_dict()
+    if as_json:
+        print_json({"replan": record.to_dict(), "pace": report})
+        return
+    out.print(f"Re-planned: the plan had you in week {record.from_week}; you resume at "
+              f"[bold]week {record.to_week}[/bold] today.")
+    out.print(pace_line(report))
+
+
+@app.command()
+def tasks(
+    names: Annotated[list[str] | None, typer.Argument(
+        help="Tasks to tick off, by name (reading, videos, course, practice, assignment, ...).",
+        show_default=False)] = None,
+    week: Annotated[int | None, typer.Option(
+        "--week", "-w", help="Another week than yours (1-48; months 13-18 have no checklist).",
+        show_default=False)] = None,
+    undo: Annotated[bool, typer.Option("--undo", help="Untick the named tasks instead.")] = False,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Your week's checklist, from the plan: tick off what you have done. `tutor progress`
+    counts the ticks, and the UI's Plan tab shows the same ones.
+
+    [dim]Examples:[/dim]
+      tutor tasks                      this week's checklist
+      tutor tasks reading practice     tick two tasks off
+      tutor tasks practice --undo      not done after all
+      tutor tasks --week 6 --json      [{"task": "reading", "text": "...", "done": true}, ...]
+    """
+    from app.records.base import NotFound
+
+    check_week(week)
+    if undo and not names:
+        fail("name the tasks to untick, e.g. `tutor tasks practice --undo`", code=2)
+    store, learner = local_learner(settings_for(data_dir))
+    week = week or your_week(learner)
+    curriculum = load_curriculum()
+    checklist = store.checklist(learner.id, week, curriculum)
+    try:
+        for name in names or []:
+            checklist = store.tick(learner.id, week, name, not undo, curriculum)
+    except NotFound as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        print_json([vars(task) for task in checklist])
+        return
+    if not checklist:
+        out.print(f"Week {week} has no checklist: months 13-18 are planned by month "
+                  f"(`tutor plan --week {week}`).")
+        return
+    done = sum(task.done for task in checklist)
+    out.print(f"[bold]Week {week}[/bold]: {done} of {len(checklist)} done")
+    for task in checklist:
+        mark = "[green]✓[/green]" if task.done else "[dim]○[/dim]"
+        out.print(f" {mark} [bold]{task.task}[/bold]  {task.text}", highlight=False)
+
+
+@app.command()
+def journal(
+    text: Annotated[str | None, typer.Argument(
+        help="A note on your week: what clicked, what didn't, what to ask next.",
+        show_default=False)] = None,
+    rating: Annotated[int | None, typer.Option(
+        "--rating", "-r", min=1, max=10, help="How well you understand the week, 1-10.",
+        show_default=False)] = None,
+    week: Annotated[int | None, typer.Option(
+        "--week", "-w", help="Another week than yours (1-72).", show_default=False)] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Your study journal: notes and a 1-10 self-rating per week, as in the UI's Journal tab.
+    `tutor progress` charts the ratings.
+
+    [dim]Examples:[/dim]
+      tutor journal                                      your notes and ratings so far
+      tutor journal "Attention finally clicked" -r 8     a note and a rating for your week
+      tutor journal --rating 6 --week 17                 rate another week
+      tutor journal --json                               {"ratings": {...}, "entries": [...]}
+    """
+    from app.records.learners import JOURNAL_CHARS
+
+    check_week(week)
+    if text is not None and not 1 <= len(text.strip()) <= JOURNAL_CHARS:
+        fail(f"a journal note is 1-{JOURNAL_CHARS:,} characters", code=2)
+    store, learner = local_learner(settings_for(data_dir))
+    week = week or your_week(learner)
+    if text is not None:
+        store.write_journal(learner.id, week, text.strip())
+    if rating is not None:
+        store.rate(learner.id, week, rating)
+    entries, ratings = store.journal(learner.id), store.ratings(learner.id)
+    if as_json:
+        print_json({"ratings": ratings, "entries": [entry.to_dict() for entry in entries]})
+        return
+    if text is not None or rating is not None:
+        out.print(f"Saved for week {week}.")
+    if not entries and not ratings:
+        out.print('Your journal is empty. Write what you learned this week: '
+                  '`tutor journal "..." --rating 7`.')
+        return
+    for number in sorted({e.week for e in entries} | set(ratings)):
+        rated = f"  [dim]rated {ratings[number]}/10[/dim]" if number in ratings else ""
+        out.print(f"\n[bold]Week {number}[/bold]{rated}")
+        for entry in (e for e in entries if e.week == number):
+            out.print(f"  [dim]{entry.created_at:%Y-%m-%d}[/dim]  {entry.text}", highlight=False)

@@ -1,0 +1,1 @@
+"""Chat models: the provider factory, llama.cpp and OpenAI-compatible classes, the model queue, prompt files."""

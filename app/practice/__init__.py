@@ -1,0 +1,1 @@
+"""Practice: questions, distractors, grading, FSRS scheduling and card export."""

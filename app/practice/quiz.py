@@ -1,0 +1,748 @@
+"""Quizzes grounded in our notes, and grading with feedback that quotes the source.
+
+Four generators need no model, so every quiz is valid even with the weak local model:
+- `cloze`: a concept's definition with the concept blanked out;
+- `mcq`: "which concept is this?", the distractors being concepts of other weeks;
+- `truefalse`: a definition, true as written or with the concept swapped for another one;
+- `short`: the notes' own check-yourself questions, graded by meaning and key terms.
+Every question cites the note and the snippet that supports its answer, and `problems` checks
+each one before it reaches a learner.
+
+A fifth source, `llm`, is opt-in: the chat model writes a question on one passage of the notes
+(JSON constrained by a schema), the same checks plus grounding ones judge it, a faulty one is
+sent back once with its problems listed, and what still fails is dropped; the generators above
+fill the quiz, so every quiz is valid whatever the model does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Set
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.answering.citations import support
+from app.course.notes import CHECK_HEADING, Note
+from app.llm.prompts import render
+from app.practice.distractors import ConceptSpace, concept_space, default_embedder
+from app.practice.scheduler import RATINGS
+from app.text import content_words, normalized, split_sentences
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.runnables import Runnable
+
+    from app.config import Settings
+    from app.search.vectors import Embedder
+
+Kind = Literal["mcq", "truefalse", "short", "cloze"]
+KINDS: tuple[Kind, ...] = ("mcq", "truefalse", "short", "cloze")
+LLM = "llm"  # not a kind of question but who writes it: the chat model
+CHOICES = (*KINDS, LLM)
+BLANK = "_____"
+log = logging.getLogger(__name__)
+
+
+class QuizError(ValueError):
+    """No valid quiz can be made for the request; the message says why."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    kind: str
+    prompt: str
+    options: list[str]
+    answer: str
+    explanation: str
+    difficulty: str
+    citation: dict[str, Any]  # {"source", "snippet", "week"}
+    generator: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def public(self) -> dict[str, Any]:
+        """What a learner sees before answering: no answer, no explanation, no snippet (a
+        cloze's snippet is its answer)."""
+        return {"id": self.id, "kind": self.kind, "prompt": self.prompt, "options": self.options,
+                "difficulty": self.difficulty,
+                "citation": {"source": self.citation["source"], "week": self.citation["week"]}}
+
+
+def _question(kind: str, prompt: str, options: list[str], answer: str, explanation: str,
+              difficulty: str, note: Note, snippet: str, generator: str) -> Question:
+    qid = hashlib.sha256(f"{kind}\0{prompt}\0{answer}".encode()).hexdigest()[:12]
+    citation = {"source": f"notes/{note.path.name}", "snippet": snippet, "week": note.meta.week}
+    return Question(qid, kind, prompt, options, answer, explanation, difficulty, citation, generator)
+
+
+def _blank(text: str, term: str) -> str | None:
+    pattern = re.compile(re.escape(term), re.I)
+    return pattern.sub(BLANK, text) if pattern.search(text) else None
+
+
+# -- generators ----------------------------------------------------------------------------
+
+
+def cloze(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Question]:
+    for concept, definition in note.definitions.items():
+        blanked = _blank(definition, concept)
+        if blanked:
+            yield _question("cloze", f"Fill in the blank: {blanked}", [], concept,
+                            f"The term is {concept}.", "medium", note, definition,
+                            "cloze-definition")
+
+
+def mcq(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Question]:
+    """"Which concept is this?", the wrong options plausible ones (`ConceptSpace`); options
+    in a fixed order here, arranged for each learner by `arranged`."""
+    for concept, definition in note.definitions.items():
+        blanked = _blank(definition, concept)
+        distractors = space.distractors(concept, note.meta.week, blanked or "", rng, 3)
+        if not blanked or not distractors:
+            continue
+        yield _question("mcq", f"Which concept does this describe? {blanked}",
+                        sorted([concept, *distractors], key=str.lower), concept,
+                        f"It is {concept}.", "easy", note, definition, "mcq-siblings")
+
+
+def truefalse(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Question]:
+    """A definition with its concept swapped for one of the same kind where there is one
+    (`ConceptSpace.swap`: false), else as written (true). Few concepts have a same-kind twin
+    (about one in five), so every one is used: true statements still make most."""
+    for concept, definition in note.definitions.items():
+        if not _blank(definition, concept):
+            continue
+        swap = space.swap(concept, note.meta.week, definition)
+        if swap:
+            statement = _with_article(re.sub(re.escape(concept), swap, definition, flags=re.I),
+                                      swap)
+            yield _question("truefalse", f"True or false? {statement}", ["True", "False"], "False",
+                            f"False: that describes {concept}, not {swap}.", "medium", note,
+                            definition, "truefalse-swap")
+        else:
+            yield _question("truefalse", f"True or false? {definition}", ["True", "False"], "True",
+                            "True, as the notes put it.", "easy", note, definition,
+                            "truefalse-definition")
+
+
+def _with_article(statement: str, noun: str) -> str:
+    """`statement` with "a"/"an" before `noun` fitting its first letter (a vowel or not),
+    capitalized: "An image vs container is", not "A image vs container is"."""
+    article = "an" if noun[:1].lower() in "aeiou" else "a"
+    statement = re.sub(rf"\b[Aa]n? (?={re.escape(noun)})", f"{article} ", statement)
+    return statement[0].upper() + statement[1:]
+
+
+def short(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Question]:
+    for question, answer in note.check_yourself:
+        yield _question("short", question, [], answer, answer, "hard", note, answer,
+                        "check-yourself")
+
+
+GENERATORS: dict[str, Callable[[Note, random.Random, ConceptSpace], Iterator[Question]]] = {
+    "mcq": mcq, "truefalse": truefalse, "short": short, "cloze": cloze,
+}
+
+
+def arranged(question: Question, learner: int | str) -> Question:
+    """`question` with its options in this learner's order: shuffled, the same order every
+    time this learner meets this question (in the quiz and in its reviews), another order for
+    another learner. True/false keeps True, False."""
+    if question.kind != "mcq":
+        return question
+    options = sorted(question.options, key=str.lower)
+    random.Random(f"{learner}\0{question.id}").shuffle(options)
+    return replace(question, options=options)
+
+
+# -- questions the model writes ---------------------------------------------------------------
+
+WRITTEN_KINDS = ("short", "mcq", "truefalse")  # asked for in turn, one per passage
+MIN_SNIPPET_WORDS = 6
+WRITER_TOKENS = 200
+_FENCED = re.compile(r"^(```|\$\$).*?^\1", re.M | re.S)
+_LABEL = re.compile(r"^\*\*[^*]+\.\*\*\s*")
+
+
+def passages(note: Note, limit: int = 600) -> list[str]:
+    """The note's prose paragraphs (their bold label such as "**Definition.**" dropped, cut at a
+    sentence end near `limit` characters): what the model writes questions on. Code, display
+    formulas, headings, lists and the check-yourself questions (the `short` generator's) are
+    left out."""
+    body = _FENCED.sub("", note.body.partition(CHECK_HEADING)[0])
+    found = []
+    for block in re.split(r"\n\s*\n", body):
+        text = _LABEL.sub("", " ".join(block.split()))
+        if text.startswith(("#", "|", "- ", "* ", "1. ")) or text.count("$") > 6:
+            continue
+        kept = ""
+        for sentence in split_sentences(text):
+            if kept and len(kept) + len(sentence) >= limit:
+                break
+            kept = f"{kept} {sentence}".strip()
+        if len(kept.split()) >= 12 and quotable(kept):
+            found.append(kept)
+    return found
+
+
+class ShortDraft(BaseModel):
+    """A short-answer question as the model writes it: the quote first, then the answer in
+    it, then the question (a small model asks better once it knows the answer)."""
+
+    model_config = ConfigDict(extra="forbid")
+    snippet: str
+    answer: str
+    question: str
+
+    def to_question(self, note: Note) -> Question:
+        return _question("short", self.question, [], self.answer, _said(self.snippet), "medium",
+                         note, self.snippet, LLM)
+
+
+class McqDraft(ShortDraft):
+    wrong_options: list[str] = Field(min_length=3, max_length=3)
+
+    def to_question(self, note: Note) -> Question:
+        return _question("mcq", self.question, [self.answer, *self.wrong_options], self.answer, _said(self.snippet),
+                         "medium", note, self.snippet, LLM)
+
+
+class TrueFalseDraft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    snippet: str
+    statement: str
+    answer: Literal["True", "False"]
+
+    def to_question(self, note: Note) -> Question:
+        return _question("truefalse", f"True or false? {self.statement}", ["True", "False"],
+                         self.answer, _said(self.snippet), "medium", note, self.snippet, LLM)
+
+
+DRAFTS: dict[str, type[ShortDraft | TrueFalseDraft]] = {
+    "short": ShortDraft, "mcq": McqDraft, "truefalse": TrueFalseDraft}
+
+
+def draft_schema(kind: str, passage: str) -> dict[str, Any]:
+    """The JSON schema of a draft on `passage`, its snippet one of the passage's sentences:
+    a grammar-constrained model then quotes exactly; the checks still apply to any model.
+    No length bounds: llama.cpp's grammar makes them slow (a draft took 135 s, not 10 s)."""
+    schema = DRAFTS[kind].model_json_schema()
+    schema["properties"]["snippet"]["enum"] = quotable(passage)
+    return schema
+
+
+def quotable(passage: str) -> list[str]:
+    """The passage's sentences long enough to cite, leaving out those with backslashes or
+    double quotes: llama.cpp's schema-to-grammar step mangles their escapes."""
+    return [s for s in split_sentences(passage)
+            if len(s.split()) >= MIN_SNIPPET_WORDS and not {"\\", '"'} & set(s)]
+
+
+def _said(snippet: str) -> str:
+    return f"The notes say: {snippet}"
+
+
+def grounding_problems(question: Question) -> list[str]:
+    """What a model-written question needs beyond `problems`: a real quote, a question that
+    does not give its answer away, and a true/false statement about what it quotes."""
+    found = []
+    snippet, answer = question.citation["snippet"], question.answer
+    if len(snippet.split()) < MIN_SNIPPET_WORDS:
+        found.append(f"the snippet must quote at least {MIN_SNIPPET_WORDS} words of the passage")
+    words = f" {normalized(answer)} "
+    if question.kind == "short" and words.strip() and words in f" {normalized(question.prompt)} ":
+        found.append("the prompt gives the answer away")
+    if question.kind == "truefalse":
+        statement = question.prompt.removeprefix("True or false? ")
+        if support(statement, snippet) < (0.8 if answer == "True" else 0.5):
+            found.append("the statement is not about what the snippet says")
+        elif answer == "False" and normalized(statement) in normalized(snippet):
+            found.append("the statement is copied from the notes, so it is true, not false")
+    return found
+
+
+@dataclass(frozen=True)
+class Written:
+    """One try of the model at a question: the question if it passed (after at most one
+    repair), and what was wrong with the first draft."""
+
+    question: Question | None
+    problems: list[str]
+
+    @property
+    def repaired(self) -> bool:
+        return self.question is not None and bool(self.problems)
+
+
+class QuestionWriter:
+    """The chat model writing questions on passages of the notes, each checked and, when
+    faulty, sent back once with its problems listed.
+
+    One question at a time, whoever asks: the server shares one writer between requests, and
+    a llama.cpp model used by two threads at once aborts the process (two quizzes at once
+    killed the server with "Unexpected empty grammar stack")."""
+
+    def __init__(self, constrained: Callable[[str, dict[str, Any]], Runnable[Any, Any]]) -> None:
+        self.constrained = constrained  # (name, JSON schema) -> the model held to that schema
+        self._one_at_a_time = threading.Lock()
+
+    def write(self, note: Note, passage: str, kind: str) -> Written:
+        with self._one_at_a_time:
+            return self._write(note, passage, kind)
+
+    def _write(self, note: Note, passage: str, kind: str) -> Written:
+        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+        model = self.constrained(f"{kind}_question", draft_schema(kind, passage))
+        messages = [SystemMessage(render("quiz_system")),
+                    HumanMessage(render(f"quiz_{kind}", passage=passage))]
+        reply = str(model.invoke(messages).content)
+        question, found = self.read(reply, kind, note, passage)
+        if not found:
+            return Written(question, [])
+        messages += [AIMessage(reply), HumanMessage(render(
+            "quiz_repair", problems="\n".join(f"- {p}" for p in found)))]
+        question, still = self.read(str(model.invoke(messages).content), kind, note, passage)
+        return Written(None if still else question, found)
+
+    @staticmethod
+    def read(reply: str, kind: str, note: Note, passage: str) -> tuple[Question | None, list[str]]:
+        """The question in a reply and its problems (none: it may be shown)."""
+        try:
+            draft = DRAFTS[kind].model_validate_json(_json_text(reply))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(part) for part in error["loc"]) or "the reply"
+            return None, [f"the reply is not the JSON object asked for ({where}: {error['msg']})"]
+        question = draft.to_question(note)
+        return question, problems(question, passage) + grounding_problems(question)
+
+    def pool(self, own: list[Note], rng: random.Random, exclude: Set[str],
+             attempts: int) -> Iterator[Question]:
+        """Valid questions, written only as the quiz asks for them, from at most `attempts`
+        passages. A model that fails stops the pool; the model-free generators fill in."""
+        for note, passage, kind in assignments(own, rng, attempts):
+            try:
+                written = self.write(note, passage, kind)
+            except Exception as exc:  # any provider failure: the quiz is still made without it
+                log.warning("the model could not write quiz questions (%s: %s); our own "
+                            "generators fill the quiz", type(exc).__name__, exc)
+                return
+            if written.question and written.question.id not in exclude:
+                yield written.question
+
+
+def assignments(own: list[Note], rng: random.Random, count: int) -> list[tuple[Note, str, str]]:
+    """`count` (note, passage, kind) tasks for the model: passages in random order, kinds in turn."""
+    items = [(note, passage) for note in own for passage in passages(note)]
+    rng.shuffle(items)
+    return [(note, passage, WRITTEN_KINDS[i % len(WRITTEN_KINDS)])
+            for i, (note, passage) in enumerate(items[:count])]
+
+
+def question_writer(settings: Settings, model: BaseChatModel | None = None) -> QuestionWriter:
+    """The configured chat model (or `model`) as a question writer, its replies held to each
+    draft's JSON schema."""
+    from app.llm.providers import chat_model, json_replies
+
+    model = model or chat_model(settings, max_tokens=WRITER_TOKENS)
+    return QuestionWriter(lambda name, schema: json_replies(model, settings, name, schema))
+
+
+# -- validation ------------------------------------------------------------------------------
+
+
+def problems(question: Question, note_text: str) -> list[str]:
+    """Why a question must not be shown (empty when it is valid)."""
+    found = []
+    if question.kind not in KINDS:
+        found.append(f"unknown kind {question.kind!r}")
+    if not question.prompt.strip() or not question.answer.strip():
+        found.append("empty prompt or answer")
+    if question.kind == "mcq":
+        if len(question.options) != 4 or len({o.lower() for o in question.options}) != 4:
+            found.append("an MCQ needs 4 distinct options")
+        if question.answer not in question.options:
+            found.append("the answer is not among the options")
+    if question.kind == "truefalse" and (question.options != ["True", "False"]
+                                         or question.answer not in ("True", "False")):
+        found.append("a true/false question needs options True, False and one of them as answer")
+    if question.kind in ("mcq", "cloze") and question.answer.lower() in question.prompt.lower():
+        found.append("the prompt gives the answer away")
+    snippet = question.citation.get("snippet", "")
+    if not snippet or " ".join(snippet.split()) not in " ".join(note_text.split()):
+        found.append("the cited snippet is not in the source")
+    elif question.kind != "truefalse" and not content_words(question.answer) <= content_words(snippet):
+        found.append("the cited snippet does not support the answer")
+    return found
+
+
+def notes_for_week(notes: list[Note], week: int) -> list[Note]:
+    """The notes a week is quizzed on: its own, or for weeks 49-72 its month's topic notes."""
+    return [note for note in notes if week == note.meta.week
+            or week in range(note.meta.week, note.meta.week + 4 * len(note.meta.months))]
+
+
+def make_quiz(notes: list[Note], week: int, n: int = 5, kinds: tuple[str, ...] = KINDS,
+              seed: float | str = 0, exclude: Set[str] = frozenset(),
+              writer: QuestionWriter | None = None,
+              prefer: frozenset[str] = frozenset(), learner: int | str = "",
+              space: ConceptSpace | None = None) -> list[Question]:
+    """`n` valid questions on `week`, mixing kinds, none of whose ids are in `exclude`
+    (a learner's recent questions), options in `learner`'s order (`arranged`). With `llm`
+    among the kinds, `writer` writes some and the model-free generators fill whatever it
+    could not. Questions on the concepts in `prefer` (lower case: a learner's weak spots) come
+    first in each kind. `space`: the notes' concepts embedded (default: `concept_space`)."""
+    _check_kinds(kinds, writer)
+    own = notes_for_week(notes, week)
+    if not own:
+        raise QuizError(f"there are no notes for week {week} to make a quiz from")
+    space = space or concept_space(notes)
+    rng = random.Random(f"{seed}-{week}")
+    pools = {kind: _pool(kind, own, space, rng, exclude, prefer) for kind in kinds if kind != LLM}
+    if LLM in kinds and writer is not None:  # _check_kinds: llm comes with a writer
+        pools = {**pools, LLM: writer.pool(own, random.Random(f"{seed}-{week}-llm"), exclude, n)}
+    quiz: list[Question] = []
+    used: set[str] = set()  # one question per definition, answer or passage
+    _round_robin(pools, n, quiz, used)
+    if LLM in kinds and len(quiz) < n:  # the model fell short: our own generators fill in
+        _round_robin({kind: _pool(kind, own, space, rng, exclude, prefer) for kind in KINDS}, n,
+                     quiz, used)
+    if len(quiz) < n:
+        raise QuizError(f"only {len(quiz)} new questions available for week {week} "
+                        f"(asked for {n}); try other kinds or fewer questions")
+    return [arranged(q, learner) for q in quiz]
+
+
+def _check_kinds(kinds: Iterable[str], writer: QuestionWriter | None) -> None:
+    unknown = set(kinds) - set(CHOICES)
+    if unknown:
+        raise QuizError(f"unknown question kinds {sorted(unknown)}: use {', '.join(CHOICES)}")
+    if LLM in kinds and writer is None:
+        raise QuizError("model-written (llm) questions need a chat model: see TUTOR_LLM_PROVIDER")
+
+
+TOPIC_MIN = 0.45  # cosine of a question's answer-and-quote to the topic: below it, off topic
+
+
+def topic_quiz(notes: list[Note], topic: str, passages: list[str], weeks: Iterable[int],
+               n: int = 5, kinds: tuple[str, ...] = KINDS, seed: float | str = 0,
+               exclude: Set[str] = frozenset(), learner: int | str = "",
+               embedder: Embedder | None = None) -> list[Question]:
+    """"Quiz me on this": up to `n` questions on a conversation's `topic` (the learner's
+    question) and the `passages` that answered it, from the notes of `weeks` (the passages'
+    weeks). Each candidate question is scored by the cosine of its answer and quote to the
+    topic and to its closest passage (the mean of the two); those under TOPIC_MIN are off
+    topic and left out, the rest come best first, mixing kinds. Fewer than `n` when the notes
+    have fewer on the topic; QuizError when they have none."""
+    _check_kinds(kinds, None)
+    own = list({note.path: note for week in weeks for note in notes_for_week(notes, week)}.values())
+    if not own:
+        raise QuizError(f"there are no notes for weeks {sorted(set(weeks))} to make a quiz from")
+    embedder = embedder or default_embedder()
+    space = concept_space(notes, embedder)
+    rng = random.Random(f"{seed}-topic")
+    candidates = [q for kind in kinds for q in _pool(kind, own, space, rng, exclude)]
+    if candidates:
+        topic_vector, *passage_vectors = embedder.embed([topic, *passages])
+        vectors = embedder.embed([f"{q.answer}: {q.citation['snippet']}" for q in candidates])
+        to_topic = vectors @ topic_vector
+        to_passage = (vectors @ np.stack(passage_vectors).T).max(axis=1) if passage_vectors \
+            else to_topic
+        relevance = (to_topic + to_passage) / 2
+        ranked = sorted((r, i) for i, r in enumerate(relevance) if r >= TOPIC_MIN)
+        candidates = [candidates[i] for _, i in reversed(ranked)]
+    pools = {kind: iter([q for q in candidates if q.kind == kind]) for kind in kinds}
+    quiz: list[Question] = []
+    _round_robin(pools, n, quiz, set())
+    if not quiz:
+        raise QuizError(f"the notes of weeks {sorted(set(weeks))} have no new questions close "
+                        f"enough to {topic!r}: take a quiz on the week instead")
+    return [arranged(q, learner) for q in quiz]
+
+
+def _pool(kind: str, own: list[Note], space: ConceptSpace, rng: random.Random,
+          exclude: Set[str], prefer: frozenset[str] = frozenset()) -> Iterator[Question]:
+    candidates = [q for note in own for q in GENERATORS[kind](note, rng, space)
+                  if q.id not in exclude and not problems(q, note.body)]
+    rng.shuffle(candidates)
+    candidates.sort(key=lambda q: tests_any(q, prefer))  # stable: the preferred go last...
+    return reversed(candidates)  # ...and so come first
+
+
+def tests_any(question: Question, concepts: frozenset[str]) -> bool:
+    """Whether `question` is on one of `concepts` (lower case): its answer, or its cited
+    snippet, names it."""
+    text = f"{question.answer} {question.citation['snippet']}".lower()
+    return any(concept in text for concept in concepts)
+
+
+def _round_robin(pools: dict[str, Iterator[Question]], n: int, quiz: list[Question],
+                 used: set[str]) -> None:
+    """Take one question from each pool in turn, for variety, until `quiz` holds `n`."""
+    live = list(pools)
+    while len(quiz) < n and live:
+        for kind in list(live):
+            question = next((q for q in pools[kind] if q.citation["snippet"] not in used), None)
+            if question is None:
+                live.remove(kind)
+                continue
+            used.add(question.citation["snippet"])
+            quiz.append(question)
+            if len(quiz) == n:
+                return
+
+
+def quiz_validity(notes: list[Note], weeks: Iterable[int], generators: Iterable[str] = CHOICES,
+                  writer: QuestionWriter | None = None, per_week: int = 3,
+                  seed: float | str = 0, space: ConceptSpace | None = None
+                  ) -> dict[str, dict[str, float]]:
+    """How many questions each generator makes on `weeks` and how many pass validation:
+    {generator: {"generated", "valid", "repaired", "rate"}}, generator being a `--kinds`
+    name. `llm` (it needs `writer`) tries `per_week` passages a week; "repaired" counts its
+    questions valid only after the one repair; for the model-free generators it is 0."""
+    names = list(generators)
+    unknown = set(names) - set(CHOICES)
+    if unknown:
+        raise QuizError(f"unknown generators {sorted(unknown)}: use {', '.join(CHOICES)}")
+    if LLM in names and writer is None:
+        raise QuizError("measuring the llm generator needs a question writer (a chat model)")
+    counts = {name: {"generated": 0, "valid": 0, "repaired": 0} for name in names}
+    space = space or concept_space(notes)
+    for week in weeks:
+        own = notes_for_week(notes, week)
+        rng = random.Random(f"{seed}-{week}")
+        for name in names:
+            if name == LLM and writer is not None:  # checked above
+                written = [writer.write(note, passage, kind)
+                           for note, passage, kind in assignments(own, rng, per_week)]
+                results = [(w.question is not None, w.repaired) for w in written]
+            else:
+                results = [(not problems(q, note.body), False) for note in own
+                           for q in GENERATORS[name](note, rng, space)]
+            counts[name]["generated"] += len(results)
+            counts[name]["valid"] += sum(ok for ok, _ in results)
+            counts[name]["repaired"] += sum(fixed for _, fixed in results)
+    return {name: {**c, "rate": round(c["valid"] / c["generated"], 3) if c["generated"] else 0.0}
+            for name, c in counts.items()}
+
+
+# -- grading --------------------------------------------------------------------------------
+
+TONES = ("success", "info", "warning", "error")  # how a verdict or a score is shown
+RATING_MEANINGS = {
+    "again": "you did not recall it, so it comes back within minutes",
+    "hard": "you recalled it with effort, so it comes back soon",
+    "good": "you count it as recalled, so it comes back in a few days",
+    "easy": "you recalled it easily, so it comes back later than after Good",
+}
+
+
+@dataclass(frozen=True)
+class Grade:
+    correct: bool  # what is recorded: the grader's verdict, or the learner's rating if given
+    score: float  # 0-1
+    feedback: str  # the verdict in words, without the quote (see `quote_for`)
+    rating: str | None = None  # the learner's own verdict (again/hard/good/easy), if given
+    estimate: bool | None = None  # with a rating: the grader's own verdict, which it overrode
+
+    @property
+    def fsrs_rating(self) -> str:
+        """How the review card is rescheduled: the learner's rating, else right = good."""
+        return self.rating or ("good" if self.correct else "again")
+
+    @property
+    def tone(self) -> str:
+        """One of TONES, matching what is recorded: right is success and wrong is error; a
+        self-rating of again is error, hard a warning, good or easy success when the grader
+        agreed and info (neutral) when it did not, so no green check sits next to "Not yet"."""
+        if self.rating is None:
+            return "success" if self.correct else "error"
+        if self.rating in ("again", "hard"):
+            return "error" if self.rating == "again" else "warning"
+        return "success" if self.estimate else "info"
+
+
+def key_terms(text: str) -> set[str]:
+    """Content words, numbers included ("64" matters in an answer)."""
+    return content_words(text) | set(re.findall(r"\d+(?:\.\d+)?", text))
+
+
+def glossary(notes: Iterable[Note]) -> frozenset[str]:
+    """The notes' concept names, lower case: the terms a missing-term hint may name."""
+    return frozenset(c.lower() for note in notes for c in note.meta.concepts)
+
+
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]*[A-Z][A-Z0-9]*s?\b")  # XOR, PCA, GPT2, MLPs
+
+
+def missing_terms(expected: str, given: str, terms: Iterable[str] = ()) -> list[str]:
+    """The content terms of `expected` that `given` lacks: concept names from `terms` (a
+    `glossary`) and acronyms ("XOR", "PCA") it mentions, in the order they come. Never a
+    number, a stopword or a lone word cut from a phrase; often none, and then no hint is
+    better than a noisy one."""
+    lower, have = expected.lower(), content_words(given) | set(_ACRONYM.findall(given))
+    found = [(m.start(), expected[m.start():m.end()]) for term in terms if content_words(term)
+             for m in [re.search(rf"(?<![\w-]){re.escape(term.lower())}(?![\w-])", lower)] if m]
+    found += [(m.start(), m.group()) for m in _ACRONYM.finditer(expected)
+              if not any(m.group().lower() in t.lower() for _, t in found)]
+    missing: list[str] = []
+    for _, term in sorted(found):
+        if any(term.lower() != other.lower() and term.lower() in other.lower()
+               for _, other in found):
+            continue  # "embeddings" inside "[CLS] embeddings": the longer term says it
+        words = content_words(term) or {term}
+        if not words <= have and term.lower() not in given.lower() and term not in missing:
+            missing.append(term)
+    return missing
+
+
+def grade(question: Question, response: str,
+          similarity: Callable[[str, str], float] | None = None,
+          judge: Runnable[Any, Any] | None = None, terms: Iterable[str] = ()) -> Grade:
+    """Exact for MCQ and true/false (an option's text or letter); cloze by the words of the
+    term; short answers by a `judge` model when there is one (an API model: the local one is
+    too weak to judge), else by meaning (`similarity`, e.g. embedding cosine) and key terms,
+    a miss naming the `terms` (a `glossary`) the answer lacks."""
+    given = response.strip()
+    if question.kind in ("mcq", "truefalse"):
+        letters = {chr(ord("A") + i): option for i, option in enumerate(question.options)}
+        chosen = letters.get(given.upper(), given)
+        ok = normalized(chosen) == normalized(question.answer)
+        return Grade(ok, float(ok), "Correct." if ok else
+                     f"Not quite: the answer is {question.answer}.")
+    if question.kind == "cloze":
+        ok = normalized(given) == normalized(question.answer) or (
+            bool(content_words(question.answer)) and content_words(question.answer) <= content_words(given))
+        return Grade(ok, float(ok), "Correct." if ok else
+                     f"Not quite: the missing term is \"{question.answer}\".")
+    if judge is not None:
+        return _judged(question, given, judge, similarity, terms)
+    return _by_meaning(question, given, similarity, terms)
+
+
+def quote_for(question: Question) -> str | None:
+    """The source sentence to show with the verdict, or None when the learner has already
+    read it: in the prompt (a cloze, MCQ or true/false definition) or as the answer (the
+    notes' check-yourself answers). A question quotes its source once, not three times."""
+    snippet = question.citation["snippet"]
+    seen = content_words(question.prompt) | content_words(question.answer)
+    return None if content_words(snippet) <= seen else snippet
+
+
+def outcome(question: Question, result: Grade) -> dict[str, Any]:
+    """What a learner is shown after answering (the API's reply, the CLI's lines): the
+    verdict and its tone, the answer, the quote when it adds something, and the source."""
+    return {"correct": result.correct, "score": result.score, "feedback": result.feedback,
+            "tone": result.tone, "rating": result.rating, "answer": question.answer,
+            "explanation": question.explanation, "quote": quote_for(question),
+            "citation": question.citation}
+
+
+def _by_meaning(question: Question, given: str,
+                similarity: Callable[[str, str], float] | None, terms: Iterable[str]) -> Grade:
+    expected, got = key_terms(question.answer), key_terms(given)
+    coverage = len(expected & got) / len(expected) if expected else 0.0
+    meaning = similarity(given, question.answer) if similarity and given else 0.0
+    score = round(0.6 * meaning + 0.4 * coverage, 3) if similarity else round(coverage, 3)
+    ok = score >= 0.55
+    missing = [] if ok else missing_terms(question.answer, given, terms)[:3]
+    hint = f" The answer also names {', '.join(missing)}." if missing else ""
+    return Grade(ok, score, ("Good answer." if ok else "Not yet.") + hint)
+
+
+class Verdict(BaseModel):
+    """The judge model's reply (JSON constrained by this schema where the server allows)."""
+
+    model_config = ConfigDict(extra="forbid")
+    correct: bool
+    score: float = Field(ge=0, le=1)
+    feedback: str = Field(min_length=1, max_length=400)
+
+
+def _judged(question: Question, given: str, judge: Runnable[Any, Any],
+            similarity: Callable[[str, str], float] | None, terms: Iterable[str]) -> Grade:
+    """The judge's verdict on a short answer; one it can't give, or gives unreadable, falls
+    back to the meaning-and-key-terms grader, and the feedback says so."""
+    from langchain_core.messages import HumanMessage
+
+    prompt = render("judge_short", question=question.prompt, answer=question.answer,
+                    snippet=question.citation["snippet"], response=given or "(no answer)")
+    try:
+        reply = judge.invoke([HumanMessage(prompt)]).content
+    except Exception as exc:  # any provider failure: the offline grader still works
+        return _fallback(question, given, similarity, terms,
+                         f"the judge model failed ({type(exc).__name__})")
+    try:
+        verdict = Verdict.model_validate_json(_json_text(str(reply)))
+    except ValidationError:
+        return _fallback(question, given, similarity, terms,
+                         "the judge model's verdict was unreadable")
+    return Grade(verdict.correct, round(verdict.score, 3),
+                 f"{'Good answer' if verdict.correct else 'Not yet'} (judged by the model): "
+                 f"{verdict.feedback}")
+
+
+def _fallback(question: Question, given: str, similarity: Callable[[str, str], float] | None,
+              terms: Iterable[str], why: str) -> Grade:
+    result = _by_meaning(question, given, similarity, terms)
+    return Grade(result.correct, result.score,
+                 f"({why}, so this was graded by meaning and key terms.) {result.feedback}")
+
+
+def _json_text(reply: str) -> str:
+    """The JSON object in a reply: servers without schema support may wrap it in prose or a
+    code fence."""
+    start, end = reply.find("{"), reply.rfind("}")
+    return reply[start:end + 1] if 0 <= start < end else reply
+
+
+def ratings_for(question: Question) -> tuple[str, ...]:
+    """The ratings a learner may give their own answer: short answers, which the grader only
+    estimates, take one; the other kinds are graded exactly and take none."""
+    return RATINGS if question.kind == "short" else ()
+
+
+def self_rated(question: Question, result: Grade, rating: str) -> Grade:
+    """A learner's own verdict on a short answer; it is what is recorded and decides the
+    review schedule. The feedback says what the rating means and, when the grader thought
+    otherwise, that the rating overrode it."""
+    if not ratings_for(question):
+        raise QuizError(f"only short answers are self-graded; a {question.kind} question is "
+                        "graded exactly, so leave the rating out")
+    if rating not in RATINGS:
+        raise QuizError(f"a rating is one of {', '.join(RATINGS)}")
+    recalled = rating != "again"
+    said = f"You rated it {rating.capitalize()}: {RATING_MEANINGS[rating]}."
+    if recalled != result.correct:
+        said += f" The grader's estimate was different ({result.feedback}); your rating counts."
+    return Grade(recalled, result.score, said, rating, estimate=result.correct)
+
+
+def score_summary(right: int, total: int, what: str = "right") -> dict[str, str]:
+    """A quiz's or review's end: {"text", "tone"}, the tone by share right (a success from
+    80 %, info from half, a warning below), so "0 of 5 right" is never shown as a success."""
+    share = right / total if total else 0.0
+    tone = "success" if share >= 0.8 else "info" if share >= 0.5 else "warning"
+    advice = {"success": "Well done: these come back for review in days.",
+              "info": "The missed ones come back for review soon.",
+              "warning": "Not there yet: reread the quoted passages; the missed ones come "
+                         "back for review within minutes."}[tone]
+    return {"text": f"{right} of {total} {what}. {advice}", "tone": tone}
+
+
+# -- spaced review -------------------------------------------------------------------------
+
+
+def question_from_dict(data: dict[str, Any]) -> Question:
+    return Question(**data)
+

@@ -1,0 +1,1 @@
+"""Reports over a learner's records: weak spots, back to the prerequisite, the progress overview."""

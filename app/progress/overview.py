@@ -1,0 +1,106 @@
+"""A learner's progress at a glance: what the Progress tab and `tutor progress` show.
+
+Pure summarising over what the learner store holds; no numbers are invented for weeks the
+learner has not reached, nor for the weeks before the one they started in (a learner who joins
+in week 18 is counted from week 18).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from typing import Any
+
+from sqlalchemy import select
+
+from app.course.curriculum import Curriculum
+from app.course.notes import Note
+from app.course.rubric import rubric
+from app.progress.prerequisites import PrerequisitePassages, for_learner
+from app.records.capstones import CapstoneRecords
+from app.records.learners import (
+    JournalEntry,
+    Learner,
+    LearnerRecords,
+    TaskTick,
+    schedule_of,
+    week_on,
+)
+from app.records.milestones import MilestoneRecords
+from app.records.schedules import ScheduleRecords
+from app.records.weak_spots import Concepts, answers, missed_concepts
+
+
+def start_week(learner: Learner, weeks_been_in: set[int]) -> int:
+    """The week the learner's progress counts from: the lowest of their schedule's week (the
+    week they joined in, set or re-planned to; 1 when they never set one) and the weeks they
+    have been in since (ticked, answered, rated, written about, re-planned from)."""
+    return min({schedule_of(learner).week, *weeks_been_in})
+
+
+def progress(store: LearnerRecords, learner: Learner, curriculum: Curriculum, today: dt.date,
+             notes: list[Note], passages: PrerequisitePassages) -> dict[str, Any]:
+    """The learner's progress on `today` (their local date), as `GET /learners/{id}/progress`
+    returns it. `notes` say which concept each question tests and which weeks a week builds
+    on; `passages` finds the passage to reread for a concept kept missing (it opens the
+    index only then)."""
+    with store.sessions() as session:
+        ticks = session.execute(select(TaskTick.week, TaskTick.done)
+                                .where(TaskTick.learner_id == learner.id)).all()
+        journal = session.execute(select(JournalEntry.week, JournalEntry.created_at)
+                                  .where(JournalEntry.learner_id == learner.id)).all()
+    answered = answers(store, learner.id)
+    attempts, questions = answered
+    schedules = ScheduleRecords(store)
+    pace = schedules.report(learner, curriculum, today)
+    replans = schedules.history(learner.id)
+    ratings = store.ratings(learner.id)
+    current = week_on(learner, today)
+    start = start_week(learner, {w for w, _ in ticks} | {a.week for a in attempts}
+                       | {w for w, _ in journal} | set(ratings)
+                       | {r.from_week for r in replans})
+    done_by_week: Counter[int] = Counter(week for week, done in ticks if done)
+    completion = []
+    for number in range(start, max(current, pace.position_week) + 1):
+        plan = curriculum.week(number)
+        total = len(plan.week.fields()) if plan.week else 0
+        if total:
+            completion.append({"week": number, "done": done_by_week[number], "total": total,
+                               "share": round(done_by_week[number] / total, 3)})
+    by_day: dict[str, list[bool]] = defaultdict(list)
+    by_week: dict[int, list[bool]] = defaultdict(list)
+    for attempt in attempts:
+        by_day[attempt.created_at.date().isoformat()].append(attempt.correct)
+        by_week[attempt.week].append(attempt.correct)
+    missed = missed_concepts(attempts, questions, Concepts(notes))
+    active_days = {a.created_at.date() for a in attempts} | {day.date() for _, day in journal}
+    return {
+        "current_week": current,
+        "start_week": start,
+        "pace": pace.to_dict(),
+        "replans": [record.to_dict() for record in replans],
+        "milestones": MilestoneRecords(store).summaries(learner.id, curriculum),
+        "capstones": CapstoneRecords(store).summaries(
+            learner.id, [rubric(c, curriculum) for c in curriculum.capstones]),
+        "completion": completion,
+        "quiz_accuracy_by_day": [{"day": day, "answered": len(r), "accuracy": round(sum(r) / len(r), 3)}
+                                 for day, r in sorted(by_day.items())],
+        "quiz_accuracy_by_week": [{"week": w, "answered": len(r), "accuracy": round(sum(r) / len(r), 3)}
+                                  for w, r in sorted(by_week.items())],
+        "self_ratings": [{"week": w, "rating": r} for w, r in sorted(ratings.items())],
+        "streak_days": streak(active_days, today),
+        "weak_concepts": [{"concept": concept, "week": w, "missed": n}
+                          for (w, concept), n in missed.most_common(5)],
+        "back_to_prerequisites": [b.to_dict() for b in for_learner(
+            answered, notes, passages)],
+    }
+
+
+def streak(days: set[dt.date], today: dt.date) -> int:
+    """Consecutive days with activity, ending today (or yesterday: today isn't over yet)."""
+    day = today if today in days else today - dt.timedelta(days=1)
+    count = 0
+    while day in days:
+        count += 1
+        day -= dt.timedelta(days=1)
+    return count

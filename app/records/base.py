@@ -1,0 +1,101 @@
+"""The learner database itself: one SQLAlchemy `Base` for every table, the errors its stores
+raise, and opening it (Alembic migrations applied on open, one process at a time)."""
+
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    create_engine,
+    make_url,
+    text,
+)
+from sqlalchemy.exc import DatabaseError
+from sqlalchemy.orm import DeclarativeBase
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class LearnerRecordsError(RuntimeError):
+    """The learner database cannot be used; the message says what to do."""
+
+
+class NotFound(LookupError):
+    pass
+
+
+class AlreadyAnswered(ValueError):
+    """A quiz question gets one answer; reviews are where it is asked again."""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def naive_utc(moment: dt.datetime) -> dt.datetime:
+    """Naive UTC, as stored (a naive `moment` is taken to be UTC already)."""
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+# The PostgreSQL advisory lock that lets one process at a time migrate ("tutor" in ASCII).
+MIGRATION_LOCK = 0x7475746F72
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Bring the schema to `revision`, the newest by default (a no-op when already there).
+
+    One process at a time: `tutor serve --workers N` (or N API workers on one PostgreSQL)
+    start together on a new database, and without the lock all but one failed on "table
+    learners already exists", which read as a damaged file. SQLite takes the write lock
+    before reading the schema version (BEGIN IMMEDIATE; others wait out its busy timeout),
+    PostgreSQL an advisory lock held to the end of the transaction."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            elif connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK})
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC, as the database's own timestamps (CURRENT_TIMESTAMP) are."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def unusable(url: str, exc: DatabaseError) -> str:
+    """What a learner can do about a database that won't open, naming the file."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return (f"the learner database {parsed.render_as_string(hide_password=True)} cannot be "
+                f"opened ({exc.orig}); check TUTOR_DATABASE_URL and that the server is up")
+    path = Path(parsed.database).resolve()
+    return (f"the learner database {path} cannot be opened ({exc.orig}): the file is damaged or "
+            f"not a database. Move it aside (`mv {path} {path}.broken`) to start a fresh one, or "
+            "restore a backup in its place; nothing was changed")
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """Which file this is, whatever its name: removing or replacing it changes this."""
+    stat = path.stat()
+    return stat.st_dev, stat.st_ino
+
+
+def _sqlite_pragmas(connection: sqlite3.Connection, _record: object) -> None:
+    """WAL keeps readers going during writes; foreign keys make deletes cascade."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,0 +1,155 @@
+"""Conversations with the tutor: a learner's, kept for good (`ConversationRecords`), and anonymous
+callers' last turns, kept for a while (`AnonymousConversationRecords`). Both are a tutor's `Memory`.
+
+Only an anonymous conversation's last few turns matter (they condense a follow-up), and nobody
+can list or reopen one, so its turns older than TUTOR_ANONYMOUS_CONVERSATION_HOURS are deleted
+as new ones come in. It lives in the shared database too: a follow-up may reach any worker."""
+
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    delete,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from app.records.base import Base, NotFound, utcnow
+from app.records.learners import LearnerRecords
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))  # "user" (the learner) or "assistant"
+    content: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    week: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class ConversationRecords:
+    """One learner's conversations with the tutor, kept in the database: the tutor's memory
+    when it knows who is asking, and a history the learner can reopen."""
+
+    def __init__(self, store: LearnerRecords, learner_id: int, turns: int = 3) -> None:
+        self.sessions = store.sessions
+        self.learner_id = learner_id
+        self.turns = turns
+
+    def require(self, conversation_id: str) -> Conversation:
+        """The learner's own conversation; anyone else's is as unknown as one never started."""
+        with self.sessions() as session:
+            conversation = session.get(Conversation, conversation_id)
+        if conversation is None or conversation.learner_id != self.learner_id:
+            raise NotFound(f"no conversation {conversation_id}; leave conversation_id out to "
+                           "start a new one")
+        return conversation
+
+    def history(self, conversation_id: str) -> list[tuple[str, str]]:
+        """The last few (question, answer) turns, oldest first: what condenses a follow-up."""
+        with self.sessions() as session:
+            rows = list(session.scalars(select(Message).where(
+                Message.conversation_id == conversation_id).order_by(Message.id.desc())
+                .limit(2 * self.turns)))
+        rows.reverse()
+        return [(q.content, a.content) for q, a in zip(rows[::2], rows[1::2])]
+
+    def add(self, conversation_id: str, question: str, answer: str,
+            citations: list[dict[str, Any]], week: int | None) -> None:
+        now = utcnow()
+        with self.sessions.begin() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                session.add(Conversation(id=conversation_id, learner_id=self.learner_id,
+                                         title=question, created_at=now, updated_at=now))
+            elif conversation.learner_id != self.learner_id:
+                raise NotFound(f"no conversation {conversation_id}")
+            else:
+                conversation.updated_at = now
+            session.add_all([
+                Message(conversation_id=conversation_id, role="user", content=question,
+                        citations=[], week=week, created_at=now),
+                Message(conversation_id=conversation_id, role="assistant", content=answer,
+                        citations=citations, week=week, created_at=now)])
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """The learner's conversations, most recent first: id, title (the first question),
+        when last updated, and how many turns."""
+        count = func.count(Message.id)
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Conversation, count).join(Message, isouter=True)
+                .where(Conversation.learner_id == self.learner_id)
+                .group_by(Conversation.id)
+                .order_by(Conversation.updated_at.desc(), Conversation.id)).all()
+        return [{"id": c.id, "title": c.title, "updated": c.updated_at.isoformat(),
+                 "turns": n // 2} for c, n in rows]
+
+    def read(self, conversation_id: str) -> dict[str, Any]:
+        conversation = self.require(conversation_id)
+        with self.sessions() as session:
+            messages = session.scalars(select(Message).where(
+                Message.conversation_id == conversation_id).order_by(Message.id))
+            return {"id": conversation.id, "title": conversation.title,
+                    "updated": conversation.updated_at.isoformat(),
+                    "messages": [{"role": m.role, "content": m.content, "citations": m.citations,
+                                  "week": m.week, "created": m.created_at.isoformat()}
+                                 for m in messages]}
+
+
+class AnonymousTurn(Base):
+    __tablename__ = "anonymous_turns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(100), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now(), index=True)
+
+
+class AnonymousConversationRecords:
+    """The tutor's memory (`app.answering.tutor.Memory`) for callers without a token."""
+
+    def __init__(self, sessions: sessionmaker[Session], turns: int, keep_hours: int) -> None:
+        self.sessions = sessions
+        self.turns = turns
+        self.keep = dt.timedelta(hours=keep_hours)
+
+    def history(self, conversation_id: str) -> list[tuple[str, str]]:
+        """The last `turns` (question, answer) pairs, oldest first."""
+        with self.sessions() as session:
+            rows = list(session.scalars(
+                select(AnonymousTurn).where(AnonymousTurn.conversation_id == conversation_id,
+                                            AnonymousTurn.created_at >= utcnow() - self.keep)
+                .order_by(AnonymousTurn.id.desc()).limit(self.turns)))
+        return [(row.question, row.answer) for row in reversed(rows)]
+
+    def add(self, conversation_id: str, question: str, answer: str,
+            citations: list[dict[str, Any]], week: int | None) -> None:
+        """Keep one turn (citations and week are not needed to condense a follow-up) and drop
+        every turn past its time."""
+        now = utcnow()
+        with self.sessions.begin() as session:
+            session.add(AnonymousTurn(conversation_id=conversation_id, question=question,
+                                      answer=answer, created_at=now))
+            session.execute(delete(AnonymousTurn).where(AnonymousTurn.created_at < now - self.keep))

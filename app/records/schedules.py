@@ -1,0 +1,101 @@
+"""A learner's schedule kept in the learner database: their pace read from their ticks, and
+re-plans, each one recorded.
+
+The arithmetic is `app.course.pacing`'s; this module only reads what it needs (the learner, the weeks
+whose checklists are all ticked) and writes what a re-plan changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.course.curriculum import Curriculum
+from app.course.pacing import PaceReport, Schedule, pace_report, replan
+from app.course.today import TodayTask, today_task
+from app.records.base import Base
+from app.records.learners import Learner, LearnerRecords, TaskTick, learner_in, schedule_of, week_on
+
+
+class Replan(Base):
+    """One re-plan: on `made_on` the schedule moved from `from_week` (where it had the learner)
+    to `to_week` (where their ticks had them), and the pace from `pace_before` to `pace`."""
+
+    __tablename__ = "replans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    made_on: Mapped[dt.date] = mapped_column(Date)
+    from_week: Mapped[int] = mapped_column(Integer)
+    to_week: Mapped[int] = mapped_column(Integer)
+    pace_before: Mapped[float] = mapped_column(Float)
+    pace: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+    def to_dict(self) -> dict[str, Any]:
+        """As `GET /learners/{id}/replans` and `tutor progress --json` show it."""
+        return {"made_on": self.made_on.isoformat(), "from_week": self.from_week,
+                "to_week": self.to_week, "pace_before": self.pace_before, "pace": self.pace}
+
+
+def completed_weeks(session: Session, learner_id: int, curriculum: Curriculum) -> set[int]:
+    """The plan weeks whose every task the learner has ticked done."""
+    counts = session.execute(select(TaskTick.week, func.count())
+                             .where(TaskTick.learner_id == learner_id, TaskTick.done.is_(True))
+                             .group_by(TaskTick.week)).all()
+    complete = set()
+    for week, done in counts:
+        plan = curriculum.week(week).week
+        if plan is not None and done >= len(plan.fields()):
+            complete.add(week)
+    return complete
+
+
+def _report(session: Session, learner: Learner, curriculum: Curriculum,
+            on: dt.date) -> PaceReport:
+    done = completed_weeks(session, learner.id, curriculum)
+    return pace_report(schedule_of(learner), done, curriculum, learner.start_date, on)
+
+
+class ScheduleRecords:
+    """Pace reports and re-plans for the learners of one store."""
+
+    def __init__(self, store: LearnerRecords) -> None:
+        self.sessions = store.sessions
+
+    def report(self, learner: Learner, curriculum: Curriculum, on: dt.date) -> PaceReport:
+        """Where `learner` stands on `on` (their local date)."""
+        with self.sessions() as session:
+            return _report(session, learner, curriculum, on)
+
+    def replan(self, learner_id: int, curriculum: Curriculum, on: dt.date,
+               pace: float | None = None) -> tuple[Learner, Replan]:
+        """Resume the plan on `on` from where the learner's ticks have them, at `pace` (their
+        own when None); the re-plan is recorded."""
+        with self.sessions.begin() as session:
+            learner = learner_in(session, learner_id)
+            before = _report(session, learner, curriculum, on)
+            moved: Schedule = replan(before, on, learner.pace if pace is None else pace)
+            record = Replan(learner_id=learner_id, made_on=on, from_week=before.scheduled_week,
+                            to_week=moved.week, pace_before=learner.pace, pace=float(moved.pace))
+            learner.current_week, learner.week_set_on = moved.week, moved.since
+            learner.pace = float(moved.pace)
+            session.add(record)
+        return learner, record
+
+    def today(self, learner: Learner, curriculum: Curriculum, on: dt.date) -> TodayTask:
+        """The learner's task on `on`: the plan's day applied to their week, with their ticks."""
+        week = week_on(learner, on)
+        with self.sessions() as session:
+            ticks = dict(session.execute(select(TaskTick.task, TaskTick.done).where(
+                TaskTick.learner_id == learner.id, TaskTick.week == week)).all())
+        return today_task(curriculum.week(week), ticks, curriculum.study_method.weekly_schedule,
+                          on)
+
+    def history(self, learner_id: int) -> list[Replan]:
+        """The learner's re-plans, oldest first."""
+        with self.sessions() as session:
+            return list(session.scalars(select(Replan).where(Replan.learner_id == learner_id)
+                                        .order_by(Replan.made_on, Replan.id)))

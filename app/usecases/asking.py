@@ -1,0 +1,81 @@
+"""Ask as this learner: the one use case behind `POST /ask`, `POST /ask/stream` and `tutor ask`.
+
+Who asks decides how the tutor reads the question: a learner's own week (unless the question
+names one), their conversations (a follow-up is read with the turns before it, and the answer
+is kept), and `back_to`: for a concept the question names that the learner keeps missing, the
+earlier week it builds on and the passage to reread. Nobody in particular (an anonymous API
+call, or a command line without a learner database) gets no week of theirs and no `back_to`,
+and their turns live in `anonymous`, a memory the front end chooses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from app.progress.prerequisites import for_question
+from app.records.conversations import ConversationRecords
+from app.records.learners import Learner, LearnerRecords, week_on
+from app.search.retrieval import Filters
+
+if TYPE_CHECKING:
+    from app.answering.tutor import Memory, Tutor
+    from app.course.notes import Note
+
+
+class AskAs:
+    """Questions asked as `learner` of `store` (None: as nobody in particular).
+
+    `notes` are the course notes that `back_to` reads; `anonymous` keeps the turns of a caller
+    who is no learner (None: the tutor's own memory, in this process)."""
+
+    def __init__(self, tutor: Tutor, notes: list[Note], store: LearnerRecords | None,
+                 learner: Learner | None, anonymous: Memory | None = None) -> None:
+        self.tutor, self.notes, self.store, self.learner = tutor, notes, store, learner
+        self.memory: Memory | None = (ConversationRecords(store, learner.id)
+                                      if store is not None and learner is not None else anonymous)
+
+    def week(self, asked: int | None, today: dt.date | None = None) -> int | None:
+        """The week a question is asked from: the one asked for, else the learner's own."""
+        if asked is not None or self.learner is None:
+            return asked
+        return week_on(self.learner, today or dt.date.today())
+
+    def require_conversation(self, conversation_id: str | None) -> None:
+        """Raises NotFound when a learner continues a conversation that is not theirs."""
+        if conversation_id and isinstance(self.memory, ConversationRecords):
+            self.memory.require(conversation_id)
+
+    def back_to(self, question: str) -> list[dict[str, Any]]:
+        """Where to go back to, for a concept the question names that the learner keeps
+        missing (`app.progress.prerequisites`); empty for nobody in particular."""
+        if self.store is None or self.learner is None:
+            return []
+        return for_question(self.store, self.learner.id, self.notes, lambda: self.tutor.retriever,
+                            question)
+
+    def _how(self, week: int | None, mode: str, conversation_id: str | None,
+             no_spoilers: bool) -> dict[str, Any]:
+        week = self.week(week)
+        return dict(week=week, mode=mode, conversation_id=conversation_id, memory=self.memory,
+                    filters=Filters(no_spoilers_after=week if no_spoilers else None))
+
+    def ask(self, question: str, week: int | None = None, mode: str = "explain",
+            conversation_id: str | None = None, no_spoilers: bool = False) -> dict[str, Any]:
+        """The whole answer (`Answer.to_dict()`) with its `back_to`. Raises LLMError when the
+        model fails. A front end calls `require_conversation` first, to refuse before waiting."""
+        answer = self.tutor.ask(question, **self._how(week, mode, conversation_id, no_spoilers))
+        return {**answer.to_dict(), "back_to": self.back_to(question)}
+
+    def stream(self, question: str, week: int | None = None, mode: str = "explain",
+               conversation_id: str | None = None,
+               no_spoilers: bool = False) -> Iterator[tuple[str, Any]]:
+        """("token", text) as the answer is written, then ("answer", the whole answer as `ask`
+        returns it). What streams is what the answer says."""
+        how = self._how(week, mode, conversation_id, no_spoilers)
+        for event, data in self.tutor.stream(question, **how):
+            if event == "answer":
+                yield event, {**data.to_dict(), "back_to": self.back_to(question)}
+            else:
+                yield event, data
