@@ -21,7 +21,9 @@ class Settings(BaseSettings):
         env_prefix="TUTOR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    data_dir: Path = Field(default=Path("data"), description="Index, database and clones live here.")
+    data_dir: Path = Field(
+        default=Path("data"), description="Index, database and clones live here."
+    )
 
     # -- model -------------------------------------------------------------------------------
     llm_provider: Provider = Field(
@@ -30,15 +32,23 @@ class Settings(BaseSettings):
         "hf: a local transformers model directory.",
     )
     llm_model_path: Path | None = Field(
-        default=None, description="GGUF file for the local provider (default: the packaged SmolLM2)."
+        default=None,
+        description="GGUF file for the local provider (default: the packaged SmolLM2).",
     )
-    openai_base_url: str = Field(default="", description="e.g. http://localhost:11434/v1 for Ollama.")
+    openai_base_url: str = Field(
+        default="", description="e.g. http://localhost:11434/v1 for Ollama."
+    )
     openai_api_key: SecretStr = Field(default=SecretStr("not-needed"))
     openai_model: str = Field(default="", description="Model name the server knows.")
-    hf_model_path: Path | None = Field(default=None, description="Directory of a transformers model.")
+    hf_model_path: Path | None = Field(
+        default=None, description="Directory of a transformers model."
+    )
     llm_temperature: float = Field(default=0.2, ge=0.0, le=2.0)
-    llm_seed: int = Field(default=0, description="The local model's sampling seed; -1 = random. "
-                          "Fixed so an eval run reproduces.")
+    llm_seed: int = Field(
+        default=0,
+        description="The local model's sampling seed; -1 = random. "
+        "Fixed so an eval run reproduces.",
+    )
     llm_max_tokens: int = Field(default=320, ge=16, le=4096)
     llm_context_tokens: int = Field(default=2048, ge=512)
     llm_timeout_s: float = Field(default=120.0, gt=0)
@@ -60,24 +70,31 @@ class Settings(BaseSettings):
 
     # -- retrieval store -----------------------------------------------------------------------
     embedding_model: str = Field(
-        default="", description="A local sentence-transformers path (default: packaged all-MiniLM-L6-v2)."
+        default="",
+        description="A local sentence-transformers path (default: packaged all-MiniLM-L6-v2).",
     )
-    chroma_url: str = Field(default="", description="Chroma server URL; empty = embedded in data_dir.")
+    chroma_url: str = Field(
+        default="", description="Chroma server URL; empty = embedded in data_dir."
+    )
     collection: str = Field(default="study_tutor")
     ingest_max_file_mb: float = Field(default=20.0, gt=0, description="Larger files are skipped.")
 
     # -- learners ------------------------------------------------------------------------------
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in data_dir.")
     anonymous_conversation_hours: int = Field(
-        default=24, ge=1, description="How long the API remembers a conversation asked without "
-        "a token (for its follow-ups).")
+        default=24,
+        ge=1,
+        description="How long the API remembers a conversation asked without "
+        "a token (for its follow-ups).",
+    )
 
     # -- evals -------------------------------------------------------------------------------
     eval_reports_dir: Path = Field(
         default=Path("evals/reports"), description="Where `tutor eval` writes <run>/report.json."
     )
     judge_base_url: str = Field(
-        default="", description="An OpenAI-compatible server for LLM-judged evals; empty = offline judges."
+        default="",
+        description="An OpenAI-compatible server for LLM-judged evals; empty = offline judges.",
     )
     judge_api_key: SecretStr = Field(default=SecretStr("not-needed"))
     judge_model: str = Field(default="", description="The judge model's name on that server.")
@@ -86,39 +103,73 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     ui_port: int = 8501
-    api_url: str = Field(default="", description="Where the UI finds the API; empty = api_host:api_port.")
+    api_url: str = Field(
+        default="", description="Where the UI finds the API; empty = api_host:api_port."
+    )
     # One model answers one question at a time; the others wait their turn in order. A bounded
     # queue and a bounded wait keep a crowd from piling up requests nobody will wait for.
-    model_queue_size: int = Field(default=8, ge=0, description="Questions that may wait for the "
-                                  "model behind the one it is answering; more get 503.")
-    model_wait_s: float = Field(default=60.0, gt=0, description="Longest wait for the model's "
-                                "turn before a 503 with Retry-After.")
+    model_queue_size: int = Field(
+        default=8,
+        ge=0,
+        description="Questions that may wait for the "
+        "model behind the one it is answering; more get 503.",
+    )
+    model_wait_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Longest wait for the model's turn before a 503 with Retry-After.",
+    )
     allowed_hosts: list[str] = Field(
         default=["localhost", "127.0.0.1", "::1"],
-        description='Host names the API answers to, as JSON (["tutor.example.org"]); "*" = any.')
+        description='Host names the API answers to, as JSON (["tutor.example.org"]); "*" = any.',
+    )
     ingest_roots: list[Path] = Field(
-        default=[], description="Folders POST /ingest may read besides the bundled corpus, as "
-        'JSON (["/srv/notes"]).')
-    asks_per_minute: int = Field(default=60, ge=0, description="Questions per client address "
-                                 "per minute (0 = no limit); more get 429.")
-    signups_per_hour: int = Field(default=30, ge=0, description="Learners created per client "
-                                  "address per hour (0 = no limit); more get 429.")
-    max_body_kb: int = Field(default=256, ge=1, description="Larger request bodies get 413 "
-                             "unread.")
-    shutdown_grace_s: int = Field(default=2, ge=0, description="On SIGTERM, how long answers "
-                                    "in progress may go on before they are cut off.")
+        default=[],
+        description="Folders POST /ingest may read besides the bundled corpus, as "
+        'JSON (["/srv/notes"]).',
+    )
+    asks_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="Questions per client address per minute (0 = no limit); more get 429.",
+    )
+    signups_per_hour: int = Field(
+        default=30,
+        ge=0,
+        description="Learners created per client address per hour (0 = no limit); more get 429.",
+    )
+    max_body_kb: int = Field(default=256, ge=1, description="Larger request bodies get 413 unread.")
+    shutdown_grace_s: int = Field(
+        default=2,
+        ge=0,
+        description="On SIGTERM, how long answers in progress may go on before they are cut off.",
+    )
     check_sandbox: Literal["auto", "bwrap", "unshare", "rlimits"] = Field(
-        default="auto", description="How `tutor check` contains the learner's code: bubblewrap "
+        default="auto",
+        description="How `tutor check` contains the learner's code: bubblewrap "
         "namespaces, util-linux unshare (network namespace), or resource limits only; auto "
-        "takes the strongest that works here.")
-    check_cpu_s: int = Field(default=20, ge=1, description="CPU seconds a checked file may use "
-                             "in all (an infinite loop is stopped there).")
-    check_call_s: float = Field(default=10.0, gt=0, description="Wall seconds one call of the "
-                                "learner's function may take.")
-    check_memory_mb: int = Field(default=1024, ge=256, description="Address space of a checked "
-                                 "file's process (NumPy included), in MiB.")
-    check_examples: int = Field(default=25, ge=1, description="Random inputs per property of "
-                                "a check (Hypothesis examples; failures are then shrunk).")
+        "takes the strongest that works here.",
+    )
+    check_cpu_s: int = Field(
+        default=20,
+        ge=1,
+        description="CPU seconds a checked file may use "
+        "in all (an infinite loop is stopped there).",
+    )
+    check_call_s: float = Field(
+        default=10.0, gt=0, description="Wall seconds one call of the learner's function may take."
+    )
+    check_memory_mb: int = Field(
+        default=1024,
+        ge=256,
+        description="Address space of a checked file's process (NumPy included), in MiB.",
+    )
+    check_examples: int = Field(
+        default=25,
+        ge=1,
+        description="Random inputs per property of "
+        "a check (Hypothesis examples; failures are then shrunk).",
+    )
 
     @property
     def resolved_answer_writer(self) -> Literal["sources", "model"]:
@@ -138,7 +189,11 @@ class Settings(BaseSettings):
         if not self.database_url:
             return f"sqlite:///{(self.data_dir / 'tutor.db').resolve()}"
         scheme, _, rest = self.database_url.partition("://")
-        return f"postgresql+psycopg://{rest}" if scheme in ("postgresql", "postgres") else self.database_url
+        return (
+            f"postgresql+psycopg://{rest}"
+            if scheme in ("postgresql", "postgres")
+            else self.database_url
+        )
 
     @property
     def resolved_api_url(self) -> str:

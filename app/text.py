@@ -10,16 +10,82 @@ import re
 # A sentence ends at . ! or ? followed by space and a capital, digit, quote, bracket or formula,
 # at a line break, or after a display formula (hidden as \x01n\x01 while splitting).
 # Abbreviations end in a full stop but not a sentence ("Bengio et al. (2003) showed…").
-_ABBREVIATIONS = "".join(rf"(?<!\b{a})" for a in (r"et al\.", r"e\.g\.", r"i\.e\.", r"vs\.",
-                                                    r"cf\.", r"Fig\.", r"Eq\.", r"approx\."))
-_SENTENCE = re.compile(rf"(?<=[.!?]){_ABBREVIATIONS}\s+(?=[A-Z0-9\"'(\[*`$\x00\x01])|\n+"
-                       r"|(?<=\x01)\s+(?=[A-Z])|(?<=\x01[.,;])\s+(?=[A-Z])")
+_ABBREVIATIONS = "".join(
+    rf"(?<!\b{a})"
+    for a in (r"et al\.", r"e\.g\.", r"i\.e\.", r"vs\.", r"cf\.", r"Fig\.", r"Eq\.", r"approx\.")
+)
+_SENTENCE = re.compile(
+    rf"(?<=[.!?]){_ABBREVIATIONS}\s+(?=[A-Z0-9\"'(\[*`$\x00\x01])|\n+"
+    r"|(?<=\x01)\s+(?=[A-Z])|(?<=\x01[.,;])\s+(?=[A-Z])"
+)
 # `$[0,1]$` and `` `out[0]` `` are an interval and an index, not citation markers.
 MATH_OR_CODE = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|`[^`\n]+`", re.S)
 _WORD = re.compile(r"[a-z0-9]+")
 STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "do", "does", "for", "from", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "of", "on", "or", "so", "than", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "we", "what", "when", "where", "which", "while", "who", "why", "will", "with", "you", "your", "not", "no", "also", "more", "most", "such", "each", "other"]
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "not",
+        "no",
+        "also",
+        "more",
+        "most",
+        "such",
+        "each",
+        "other",
+    ]
 )
+
 
 def split_sentences(text: str) -> list[str]:
     """Sentences and lines of `text`; never splits inside `$...$`, `$$...$$` or inline code.
@@ -34,8 +100,11 @@ def split_sentences(text: str) -> list[str]:
 
     hidden = MATH_OR_CODE.sub(hide, text.replace("\x00", "").replace("\x01", ""))
     restore = re.compile(r"[\x00\x01](\d+)[\x00\x01]")
-    return [restore.sub(lambda m: protected[int(m.group(1))], s).strip()
-            for s in _SENTENCE.split(hidden) if s and s.strip()]
+    return [
+        restore.sub(lambda m: protected[int(m.group(1))], s).strip()
+        for s in _SENTENCE.split(hidden)
+        if s and s.strip()
+    ]
 
 
 def content_words(text: str) -> set[str]:

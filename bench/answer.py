@@ -49,8 +49,9 @@ def ours_streamed(url: str, question: str, week: int) -> Run:
     """One /ask/stream call: its token events' data are the answer's sentences."""
     started = time.perf_counter()
     first, text, event = None, [], ""
-    with httpx.stream("POST", f"{url}/ask/stream", json={"question": question, "week": week},
-                      timeout=300) as response:
+    with httpx.stream(
+        "POST", f"{url}/ask/stream", json={"question": question, "week": week}, timeout=300
+    ) as response:
         for line in response.iter_lines():
             if line.startswith("event: "):
                 event = line.removeprefix("event: ")
@@ -73,18 +74,33 @@ def recipe(data_dir):
     from app.search.vectors import EMBEDDING_PACKAGE, VectorStore, packaged_model_dir
 
     settings = Settings(data_dir=data_dir)
-    embeddings = HuggingFaceEmbeddings(model_name=str(packaged_model_dir(EMBEDDING_PACKAGE, "model")))
-    vectors = Chroma(client=VectorStore(settings).client, collection_name=settings.collection,
-                     embedding_function=embeddings)
-    prompt = ChatPromptTemplate.from_messages([
-        ("system", "Use the following context to answer the question.\n\n{context}"),
-        ("human", "{question}"),
-    ])
+    embeddings = HuggingFaceEmbeddings(
+        model_name=str(packaged_model_dir(EMBEDDING_PACKAGE, "model"))
+    )
+    vectors = Chroma(
+        client=VectorStore(settings).client,
+        collection_name=settings.collection,
+        embedding_function=embeddings,
+    )
+    prompt = ChatPromptTemplate.from_messages(
+        [
+            ("system", "Use the following context to answer the question.\n\n{context}"),
+            ("human", "{question}"),
+        ]
+    )
+
     def fmt(docs: list[Any]) -> str:
         return "\n\n".join(d.page_content for d in docs)
 
-    return ({"context": vectors.as_retriever(search_kwargs={"k": 4}) | fmt,
-             "question": RunnablePassthrough()} | prompt | chat_model(settings) | StrOutputParser())
+    return (
+        {
+            "context": vectors.as_retriever(search_kwargs={"k": 4}) | fmt,
+            "question": RunnablePassthrough(),
+        }
+        | prompt
+        | chat_model(settings)
+        | StrOutputParser()
+    )
 
 
 def recipe_streamed(chain, question: str) -> Run:
@@ -99,16 +115,28 @@ def recipe_streamed(chain, question: str) -> Run:
 
 def summarise(name: str, runs: list[Run]) -> None:
     first, whole = [r[0] for r in runs], [r[1] for r in runs]
-    print(f"{name:30}{percentile(first, 50):8.2f}{percentile(first, 95):8.2f}"
-          f"{percentile(whole, 50):8.2f}{percentile(whole, 95):8.2f}"
-          f"{sum(r[2] for r in runs) / len(runs):8.0f}", flush=True)
+    print(
+        f"{name:30}{percentile(first, 50):8.2f}{percentile(first, 95):8.2f}"
+        f"{percentile(whole, 50):8.2f}{percentile(whole, 95):8.2f}"
+        f"{sum(r[2] for r in runs) / len(runs):8.0f}",
+        flush=True,
+    )
 
 
 def serve(data_dir, port: int, **settings: str) -> subprocess.Popen:
-    env = {**os.environ, "TUTOR_DATA_DIR": str(data_dir), "TUTOR_API_PORT": str(port),
-           **{f"TUTOR_{k.upper()}": v for k, v in settings.items()}}
-    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], cwd=REPO, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "TUTOR_DATA_DIR": str(data_dir),
+        "TUTOR_API_PORT": str(port),
+        **{f"TUTOR_{k.upper()}": v for k, v in settings.items()},
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -126,7 +154,9 @@ def stop(server: subprocess.Popen) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--questions", type=int, default=len(QUESTIONS))
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
@@ -151,20 +181,24 @@ def main() -> None:
     port = free_port()
     server = serve(data_dir, port)
     try:
+
         def timed(i: int) -> tuple[float, int]:
             q, w = questions[i % len(questions)]
             started = time.perf_counter()
-            response = httpx.post(f"http://127.0.0.1:{port}/ask", json={"question": q, "week": w},
-                                  timeout=600)
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/ask", json={"question": q, "week": w}, timeout=600
+            )
             return time.perf_counter() - started, response.status_code
 
         with ThreadPoolExecutor(max_workers=args.clients) as pool:
             results = list(pool.map(timed, range(args.clients)))
         latencies = [t for t, _ in results]
         errors = sum(code != 200 for _, code in results)
-        print(f"\n{args.clients} concurrent /ask clients (as shipped): p50 "
-              f"{percentile(latencies, 50):.1f} s, p95 {percentile(latencies, 95):.1f} s, "
-              f"errors {errors}")
+        print(
+            f"\n{args.clients} concurrent /ask clients (as shipped): p50 "
+            f"{percentile(latencies, 50):.1f} s, p95 {percentile(latencies, 95):.1f} s, "
+            f"errors {errors}"
+        )
     finally:
         stop(server)
 

@@ -51,8 +51,10 @@ QUERIES = [
 
 def chunks_of_notes(n: int, size: int = 1000) -> list[str]:
     """N consecutive `size`-character windows, taken round-robin across the notes."""
-    per_file = [[text[i:i + size] for i in range(0, len(text) - size + 1, size)]
-                for text in (p.read_text() for p in sorted(NOTES.glob("*.md")))]
+    per_file = [
+        [text[i : i + size] for i in range(0, len(text) - size + 1, size)]
+        for text in (p.read_text() for p in sorted(NOTES.glob("*.md")))
+    ]
     out: list[str] = []
     depth = 0
     while len(out) < n and any(depth < len(f) for f in per_file):
@@ -80,8 +82,9 @@ def export(model, fresh: bool) -> tuple[Path, Path, float]:
     CACHE.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     bert = model[0].auto_model.eval()
-    sample = model.tokenizer(["an example", "a longer example sentence"], padding=True,
-                             return_tensors="pt")
+    sample = model.tokenizer(
+        ["an example", "a longer example sentence"], padding=True, return_tensors="pt"
+    )
     names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in sample]
     axes = {k: {0: "batch", 1: "sequence"} for k in names}
     axes["last_hidden_state"] = {0: "batch", 1: "sequence"}
@@ -96,9 +99,16 @@ def export(model, fresh: bool) -> tuple[Path, Path, float]:
 
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on shape checks: the cosine below checks
-        torch.onnx.export(Wrapped().eval(), tuple(sample[k] for k in names), str(fp32),
-                          input_names=names, output_names=["last_hidden_state"],
-                          dynamic_axes=axes, opset_version=17, dynamo=False)
+        torch.onnx.export(
+            Wrapped().eval(),
+            tuple(sample[k] for k in names),
+            str(fp32),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
     # Per-channel weight scales: per-tensor ones put the vectors at cosine 0.92 to fp32's.
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
     return fp32, int8, time.perf_counter() - started
@@ -122,9 +132,14 @@ class OnnxEncoder:
         order = np.argsort([-len(t) for t in texts])  # as sentence-transformers: longest first
         parts = []
         for start in range(0, len(texts), batch_size):
-            batch = [texts[i] for i in order[start:start + batch_size]]
-            enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
-                                 return_tensors="np")
+            batch = [texts[i] for i in order[start : start + batch_size]]
+            enc = self.tokenizer(
+                batch,
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="np",
+            )
             feeds = {k: enc[k].astype(np.int64) for k in self.inputs}
             hidden = self.session.run(None, feeds)[0]
             mask = enc["attention_mask"][..., None].astype(np.float32)
@@ -155,13 +170,17 @@ def golden(embedders: dict, fresh: bool) -> dict[str, dict[str, float]]:
         started = time.perf_counter()
         ensure_index(settings, None, embedder)
         store = VectorStore(settings)
-        retriever = Retriever(store, embedder, LexicalIndex(store, settings.data_dir),
-                              prerequisites_by_week())
+        retriever = Retriever(
+            store, embedder, LexicalIndex(store, settings.data_dir), prerequisites_by_week()
+        )
         indexed = {m["source"] for m in store.all(include=["metadatas"])["metadatas"]}
         result = run_retrieval(items, retriever, indexed, set(), Silent())
         rows[name] = result["configs"][PRODUCT_RETRIEVAL] | {"judged": result["judged"]}
-        print(f"  golden set with {name}: {store.count()} chunks, "
-              f"{time.perf_counter() - started:.0f} s", flush=True)
+        print(
+            f"  golden set with {name}: {store.count()} chunks, "
+            f"{time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
     return rows
 
 
@@ -177,13 +196,18 @@ def onnx_embedder(encoder: OnnxEncoder):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=256, help="chunks to encode (default 256)")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds per variant (median)")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--fresh", action="store_true", help="export the ONNX models again")
-    parser.add_argument("--golden", action="store_true",
-                        help="also the golden set's retrieval metrics (indexes the corpus 3 times)")
+    parser.add_argument(
+        "--golden",
+        action="store_true",
+        help="also the golden set's retrieval metrics (indexes the corpus 3 times)",
+    )
     args = parser.parse_args()
 
     import torch
@@ -204,8 +228,11 @@ def main() -> None:
         "onnx int8": lambda: onnx8.encode(texts, args.batch),
     }
     vectors = {name: run() for name, run in variants.items()}  # warm-up, and the vectors compared
-    queries = {"torch fp32": embedder.embed(QUERIES), "onnx fp32": onnx32.encode(QUERIES, args.batch),
-               "onnx int8": onnx8.encode(QUERIES, args.batch)}
+    queries = {
+        "torch fp32": embedder.embed(QUERIES),
+        "onnx fp32": onnx32.encode(QUERIES, args.batch),
+        "onnx int8": onnx8.encode(QUERIES, args.batch),
+    }
     loads = [load_average()]
     times: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(args.rounds):
@@ -216,35 +243,48 @@ def main() -> None:
         loads.append(load_average())
 
     tokens = [len(ids) for ids in model.tokenizer(texts)["input_ids"]]
-    print(f"\n{args.n} chunks of 1,000 characters from {NOTES.relative_to(REPO)}/*.md "
-          f"(median {statistics.median(tokens):.0f} word pieces, "
-          f"{sum(t > model.max_seq_length for t in tokens)} past the {model.max_seq_length}-piece window); "
-          f"batch {args.batch}, {threads} threads, median of {args.rounds} interleaved rounds")
+    print(
+        f"\n{args.n} chunks of 1,000 characters from {NOTES.relative_to(REPO)}/*.md "
+        f"(median {statistics.median(tokens):.0f} word pieces, "
+        f"{sum(t > model.max_seq_length for t in tokens)} past the {model.max_seq_length}-piece window); "
+        f"batch {args.batch}, {threads} threads, median of {args.rounds} interleaved rounds"
+    )
     print(f"load average (1/5/15 min) before timing: {loads[0]}; after: {loads[-1]}")
     sizes = {"torch fp32": None, "onnx fp32": fp32.stat().st_size, "onnx int8": int8.stat().st_size}
     base = statistics.median(times["torch fp32"])
     ref = vectors["torch fp32"]
-    print(f"\n{'':12}{'texts/s':>9}{'speed-up':>10}{'cos mean':>10}{'cos min':>10}"
-          f"{'query min':>11}{'file MB':>9}")
+    print(
+        f"\n{'':12}{'texts/s':>9}{'speed-up':>10}{'cos mean':>10}{'cos min':>10}"
+        f"{'query min':>11}{'file MB':>9}"
+    )
     for name in variants:
         seconds = statistics.median(times[name])
         cos = (vectors[name] * ref).sum(1)
         size = f"{sizes[name] / 1e6:9.0f}" if sizes[name] else f"{'-':>9}"
         query_min = (queries[name] * queries["torch fp32"]).sum(1).min()
-        print(f"{name:12}{args.n / seconds:9.1f}{base / seconds:9.2f}x{cos.mean():10.5f}"
-              f"{cos.min():10.5f}{query_min:11.5f}{size}")
+        print(
+            f"{name:12}{args.n / seconds:9.1f}{base / seconds:9.2f}x{cos.mean():10.5f}"
+            f"{cos.min():10.5f}{query_min:11.5f}{size}"
+        )
     if args.golden:
         print("\ngolden retrieval (hybrid + week boost, the product's configuration):", flush=True)
-        embedders = {"torch fp32": embedder, "onnx fp32": onnx_embedder(onnx32),
-                     "onnx int8": onnx_embedder(onnx8)}
+        embedders = {
+            "torch fp32": embedder,
+            "onnx fp32": onnx_embedder(onnx32),
+            "onnx int8": onnx_embedder(onnx8),
+        }
         rows = golden(embedders, args.fresh)
         print(f"{'':12}{'hit@5':>8}{'MRR@10':>8}{'nDCG@10':>9}{'dMRR':>8}")
         for name, row in rows.items():
-            print(f"{name:12}{row['hit_rate@5']:8.3f}{row['mrr@10']:8.3f}{row['ndcg@10']:9.3f}"
-                  f"{row['mrr@10'] - rows['torch fp32']['mrr@10']:+8.3f}")
+            print(
+                f"{name:12}{row['hit_rate@5']:8.3f}{row['mrr@10']:8.3f}{row['ndcg@10']:9.3f}"
+                f"{row['mrr@10'] - rows['torch fp32']['mrr@10']:+8.3f}"
+            )
         print(f"({rows['torch fp32']['judged']} golden questions with indexed sources)")
-    print("\nrounds (s): " + "; ".join(f"{n} " + ", ".join(f"{t:.2f}" for t in ts)
-                                       for n, ts in times.items()))
+    print(
+        "\nrounds (s): "
+        + "; ".join(f"{n} " + ", ".join(f"{t:.2f}" for t in ts) for n, ts in times.items())
+    )
 
 
 if __name__ == "__main__":

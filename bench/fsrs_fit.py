@@ -38,13 +38,16 @@ def main(days_run: tuple[int, ...]) -> None:
                 fits.append(spaced.fit(logs))
                 seconds.append(time.perf_counter() - started)
                 sizes.append(len(logs))
-            print(f"{name:<18} {days:>5} {statistics.mean(sizes):>8.0f} "
-                  f"{statistics.mean(f.train_reviews for f in fits):>6.0f} "
-                  f"{statistics.mean(f.held_out_reviews for f in fits):>9.0f} "
-                  f"{statistics.mean(f.fitted_loss for f in fits):>7.4f} "
-                  f"{statistics.mean(f.default_loss for f in fits):>8.4f} "
-                  f"{sum(f.better for f in fits):>5}/{len(fits)} "
-                  f"{statistics.mean(seconds):>6.1f}", flush=True)
+            print(
+                f"{name:<18} {days:>5} {statistics.mean(sizes):>8.0f} "
+                f"{statistics.mean(f.train_reviews for f in fits):>6.0f} "
+                f"{statistics.mean(f.held_out_reviews for f in fits):>9.0f} "
+                f"{statistics.mean(f.fitted_loss for f in fits):>7.4f} "
+                f"{statistics.mean(f.default_loss for f in fits):>8.4f} "
+                f"{sum(f.better for f in fits):>5}/{len(fits)} "
+                f"{statistics.mean(seconds):>6.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -69,20 +69,29 @@ def run_ours(notes: Path, limit: int | None, out: Path) -> dict:
     ingestor.embedder.embed(["warm up"])  # model load is not ingest throughput
     summary = ingestor.run([str(folder)])
     texts = ingestor.store.all(include=["documents", "metadatas"])
-    embed_texts = [f"{m['heading']}\n{t}" if m.get("heading") else t
-                   for t, m in zip(texts["documents"], texts["metadatas"])]
+    embed_texts = [
+        f"{m['heading']}\n{t}" if m.get("heading") else t
+        for t, m in zip(texts["documents"], texts["metadatas"])
+    ]
     (out / "our-chunks.json").write_text(json.dumps(embed_texts))
     hits = {q: [h.source for h in _search_ours(ingestor, q)] for q in QUESTIONS}
-    return {"seconds": summary.seconds, "chunks": summary.chunks, "chars": summary.chars,
-            "skipped": len(summary.skipped), "peak_mb": peak_mb(), "hits": hits}
+    return {
+        "seconds": summary.seconds,
+        "chunks": summary.chunks,
+        "chars": summary.chars,
+        "skipped": len(summary.skipped),
+        "peak_mb": peak_mb(),
+        "hits": hits,
+    }
 
 
 def _search_ours(ingestor, question: str):
     from app.search.lexical import LexicalIndex
     from app.search.retrieval import Retriever
 
-    retriever = Retriever(ingestor.store, ingestor.embedder,
-                          LexicalIndex(ingestor.store, ingestor.settings.data_dir))
+    retriever = Retriever(
+        ingestor.store, ingestor.embedder, LexicalIndex(ingestor.store, ingestor.settings.data_dir)
+    )
     return retriever.search(question, k=5)
 
 
@@ -93,8 +102,10 @@ def run_recipe(notes: Path, limit: int | None, out: Path) -> dict:
 
     from app.search.vectors import EMBEDDING_PACKAGE, packaged_model_dir
 
-    embeddings = HuggingFaceEmbeddings(model_name=str(packaged_model_dir(EMBEDDING_PACKAGE, "model")),
-                                       model_kwargs={"device": "cpu"})
+    embeddings = HuggingFaceEmbeddings(
+        model_name=str(packaged_model_dir(EMBEDDING_PACKAGE, "model")),
+        model_kwargs={"device": "cpu"},
+    )
     embeddings.embed_query("warm up")
     started = time.perf_counter()
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
@@ -105,18 +116,29 @@ def run_recipe(notes: Path, limit: int | None, out: Path) -> dict:
         for chunk in splitter.split_text(text):
             texts.append(chunk)
             metadatas.append({"source": path.relative_to(notes).as_posix()})
-    store = Chroma.from_texts(texts, embeddings, metadatas=metadatas,
-                              persist_directory=str(out / "recipe"), collection_name="recipe")
+    store = Chroma.from_texts(
+        texts,
+        embeddings,
+        metadatas=metadatas,
+        persist_directory=str(out / "recipe"),
+        collection_name="recipe",
+    )
     seconds = time.perf_counter() - started
     hits = {q: [d.metadata["source"] for d in store.similarity_search(q, k=5)] for q in QUESTIONS}
     # After timing: how much of what the recipe stored did the encoder never read?
     tokenizer = embeddings._client.tokenizer
     lengths = [len(ids) for ids in tokenizer(texts, verbose=False)["input_ids"]]
     window = embeddings._client.max_seq_length
-    return {"seconds": seconds, "chunks": len(texts), "chars": chars,
-            "chunk_chars": sum(map(len, texts)), "peak_mb": peak_mb(), "hits": hits,
-            "truncated_chunks": sum(n > window for n in lengths) / len(lengths),
-            "unread_tokens": sum(max(0, n - window) for n in lengths) / sum(lengths)}
+    return {
+        "seconds": seconds,
+        "chunks": len(texts),
+        "chars": chars,
+        "chunk_chars": sum(map(len, texts)),
+        "peak_mb": peak_mb(),
+        "hits": hits,
+        "truncated_chunks": sum(n > window for n in lengths) / len(lengths),
+        "unread_tokens": sum(max(0, n - window) for n in lengths) / sum(lengths),
+    }
 
 
 def run_encoder(out: Path) -> dict:
@@ -127,8 +149,12 @@ def run_encoder(out: Path) -> dict:
     embedder.embed(["warm up"])
     started = time.perf_counter()
     embedder.embed(texts)
-    return {"seconds": time.perf_counter() - started, "chunks": len(texts),
-            "chars": sum(map(len, texts)), "peak_mb": peak_mb()}
+    return {
+        "seconds": time.perf_counter() - started,
+        "chunks": len(texts),
+        "chars": sum(map(len, texts)),
+        "peak_mb": peak_mb(),
+    }
 
 
 def _edit_line(path: Path, round_: int) -> None:
@@ -166,22 +192,30 @@ def run_edit(notes: Path, out: Path, rounds: int = 3) -> dict:
     for round_ in range(rounds):
         for mode in times:
             # The baseline forgets stored vectors: what re-ingesting a changed file used to do.
-            ingestor.store.vectors_by_content = reuse if mode == "changed chunks" else (
-                lambda root, file: {})
+            ingestor.store.vectors_by_content = (
+                reuse if mode == "changed chunks" else (lambda root, file: {})
+            )
             _edit_line(path, round_ * 2 + (mode == "whole file"))
             summary = ingestor.run([str(folder)])
             times[mode].append(summary.seconds)
             embedded[mode].append(summary.chunks - summary.reused)
-    return {"file": source.relative_to(notes).as_posix(), "chunks": chunks,
-            "seconds": {m: statistics.median(t) for m, t in times.items()},
-            "embedded": {m: statistics.median(e) for m, e in embedded.items()}}
+    return {
+        "file": source.relative_to(notes).as_posix(),
+        "chunks": chunks,
+        "seconds": {m: statistics.median(t) for m, t in times.items()},
+        "embedded": {m: statistics.median(e) for m, e in embedded.items()},
+    }
 
 
 def print_edit(edit: dict) -> None:
-    print(f"\nedit one line of {edit['file']} ({edit['chunks']} chunks) and re-ingest, median of 3:")
+    print(
+        f"\nedit one line of {edit['file']} ({edit['chunks']} chunks) and re-ingest, median of 3:"
+    )
     for mode in ["changed chunks", "whole file"]:
-        print(f"  {mode:16}{edit['seconds'][mode]:7.2f} s  {edit['embedded'][mode]:4.0f} chunks embedded"
-              + ("  (baseline: whole-file re-embed)" if mode == "whole file" else ""))
+        print(
+            f"  {mode:16}{edit['seconds'][mode]:7.2f} s  {edit['embedded'][mode]:4.0f} chunks embedded"
+            + ("  (baseline: whole-file re-embed)" if mode == "whole file" else "")
+        )
     print(f"  speed-up: {edit['seconds']['whole file'] / edit['seconds']['changed chunks']:.1f}x")
 
 
@@ -196,24 +230,34 @@ def child(mode: str, notes: Path, limit: int | None, out: Path) -> dict:
 
 
 def hit_rate(hits: dict[str, list[str]], notes_prefix: str = "") -> float:
-    found = [QUESTIONS[q].removeprefix(notes_prefix) in [s.removeprefix(notes_prefix) for s in h]
-             for q, h in hits.items()]
+    found = [
+        QUESTIONS[q].removeprefix(notes_prefix) in [s.removeprefix(notes_prefix) for s in h]
+        for q, h in hits.items()
+    ]
     return sum(found) / len(found)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--notes", type=Path, default=REPO.parent / "shared" / "public-notes")
     parser.add_argument("--limit", type=int, default=None, help="only the first N files")
-    parser.add_argument("--edit", action="store_true", help="only the edit-and-re-ingest measurement")
-    parser.add_argument("--child", choices=["ours", "recipe", "encoder", "edit"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--edit", action="store_true", help="only the edit-and-re-ingest measurement"
+    )
+    parser.add_argument(
+        "--child", choices=["ours", "recipe", "encoder", "edit"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        runner = {"ours": lambda: run_ours(args.notes, args.limit, args.out),
-                  "recipe": lambda: run_recipe(args.notes, args.limit, args.out),
-                  "encoder": lambda: run_encoder(args.out),
-                  "edit": lambda: run_edit(args.notes, args.out)}[args.child]
+        runner = {
+            "ours": lambda: run_ours(args.notes, args.limit, args.out),
+            "recipe": lambda: run_recipe(args.notes, args.limit, args.out),
+            "encoder": lambda: run_encoder(args.out),
+            "edit": lambda: run_edit(args.notes, args.out),
+        }[args.child]
         print(json.dumps(runner()))
         return
     if not args.notes.is_dir():
@@ -224,7 +268,10 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        print(f"ingesting {len(files_of(args.notes, args.limit))} files from {args.notes} ...", flush=True)
+        print(
+            f"ingesting {len(files_of(args.notes, args.limit))} files from {args.notes} ...",
+            flush=True,
+        )
         ours = child("ours", args.notes, args.limit, out)
         recipe = child("recipe", args.notes, args.limit, out)
         encoder = child("encoder", args.notes, args.limit, out)
@@ -235,17 +282,25 @@ def main() -> None:
     rows = [("ours", ours), ("langchain recipe", recipe), ("encoder alone (bound)", encoder)]
     print(f"\n{'':24}{'seconds':>9}{'chunks':>8}{'chunks/s':>10}{'src chars/s':>12}{'peak MB':>9}")
     for name, r in rows:
-        print(f"{name:24}{r['seconds']:9.1f}{r['chunks']:8d}{r['chunks'] / r['seconds']:10.1f}"
-              f"{r['chars'] / r['seconds']:12.0f}{r['peak_mb']:9.0f}")
+        print(
+            f"{name:24}{r['seconds']:9.1f}{r['chunks']:8d}{r['chunks'] / r['seconds']:10.1f}"
+            f"{r['chars'] / r['seconds']:12.0f}{r['peak_mb']:9.0f}"
+        )
     ours_cps, recipe_cps = ours["chars"] / ours["seconds"], recipe["chars"] / recipe["seconds"]
     print(f"\nsource chars/s, ours / recipe: {ours_cps / recipe_cps:.2f}x")
-    print(f"ours vs the encoder alone on the same chunks: {ours['seconds'] / encoder['seconds']:.2f}x "
-          f"its time ({100 * (ours['seconds'] / encoder['seconds'] - 1):+.0f}%)")
-    print(f"recipe re-embeds {recipe['chunk_chars'] / recipe['chars']:.2f}x the source characters "
-          f"(200-char overlap), and {recipe['truncated_chunks']:.0%} of its chunks pass the model's "
-          f"window: {recipe['unread_tokens']:.0%} of its tokens are silently never embedded")
-    print(f"retrieval hit@5 on {len(QUESTIONS)} questions: ours {hit_rate(ours['hits']):.0%}, "
-          f"recipe {hit_rate(recipe['hits']):.0%}")
+    print(
+        f"ours vs the encoder alone on the same chunks: {ours['seconds'] / encoder['seconds']:.2f}x "
+        f"its time ({100 * (ours['seconds'] / encoder['seconds'] - 1):+.0f}%)"
+    )
+    print(
+        f"recipe re-embeds {recipe['chunk_chars'] / recipe['chars']:.2f}x the source characters "
+        f"(200-char overlap), and {recipe['truncated_chunks']:.0%} of its chunks pass the model's "
+        f"window: {recipe['unread_tokens']:.0%} of its tokens are silently never embedded"
+    )
+    print(
+        f"retrieval hit@5 on {len(QUESTIONS)} questions: ours {hit_rate(ours['hits']):.0%}, "
+        f"recipe {hit_rate(recipe['hits']):.0%}"
+    )
     print_edit(edit)
 
 

@@ -20,15 +20,20 @@ from pathlib import Path
 from common import PUBLIC_NOTES, percentile
 
 METRICS = ("hit_rate@1", "hit_rate@5", "mrr@10", "ndcg@10")
-GRID = {"dense": (0.5, 0.75, 1.0, 1.25, 1.5, 2.0), "k": (10, 20, 40, 60, 100),
-        "week": (1.0, 1.1, 1.25, 1.5, 2.0), "prerequisite": (1.0, 1.1, 1.25)}
+GRID = {
+    "dense": (0.5, 0.75, 1.0, 1.25, 1.5, 2.0),
+    "k": (10, 20, 40, 60, 100),
+    "week": (1.0, 1.1, 1.25, 1.5, 2.0),
+    "prerequisite": (1.0, 1.1, 1.25),
+}
 SENTENCE_WEIGHTS = (0.5, 1.0, 1.5, 2.0)
 SENTENCE_DEPTHS = (5, 10)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--public-notes", type=Path, default=PUBLIC_NOTES)
     args = parser.parse_args()
 
@@ -48,9 +53,15 @@ def main() -> None:
     public = {meta["source"] for meta in metas if meta.get("kind") == "public"}
     items = [i for i in load_dataset() if set(i.relevant) & indexed]
     qrels = {i.id: [s for s in i.relevant if s in indexed] for i in items}
-    groups = {(slice_, split): [i.id for i in items if split == i.split
-                                and (slice_ == "whole" or set(i.relevant) & public)]
-              for slice_ in ("whole", "public") for split in ("dev", "test")}
+    groups = {
+        (slice_, split): [
+            i.id
+            for i in items
+            if split == i.split and (slice_ == "whole" or set(i.relevant) & public)
+        ]
+        for slice_ in ("whole", "public")
+        for split in ("dev", "test")
+    }
     print(" ".join(f"{s}/{p}: {len(ids)}" for (s, p), ids in groups.items()), flush=True)
 
     found, gather_ms = {}, []
@@ -70,23 +81,30 @@ def main() -> None:
         base = found[item_id]
         head = retriever.rank(base, fusion.depth, week, fusion)
         retriever.score_sentences(replace(base, sentence=sentences[item_id]), head)
-        return replace(base, sentence={h.id: sentences[item_id][h.id] for h in head
-                                       if h.id in sentences[item_id]})
+        return replace(
+            base,
+            sentence={h.id: sentences[item_id][h.id] for h in head if h.id in sentences[item_id]},
+        )
 
     def fused(fusion: Fusion, boost: bool = True) -> Recipe:
         def recipe(item_id: str, week: int) -> list[str]:
             week_or_none = week if boost else None
-            candidates = (with_sentences(item_id, week_or_none, fusion) if fusion.sentence
-                          else found[item_id])
-            return m.ranked_sources(h.source for h in retriever.rank(
-                candidates, RANK_DEPTH, week_or_none, fusion))
+            candidates = (
+                with_sentences(item_id, week_or_none, fusion) if fusion.sentence else found[item_id]
+            )
+            return m.ranked_sources(
+                h.source for h in retriever.rank(candidates, RANK_DEPTH, week_or_none, fusion)
+            )
+
         return recipe
 
     def evaluate(recipe: Recipe) -> dict[tuple[str, str], dict[str, float]]:
         rankings = {i.id: recipe(i.id, i.week) for i in items}
         scores = m.retrieval_scores(qrels, rankings, METRICS)
-        return {group: {k: sum(scores[q][k] for q in ids) / len(ids) for k in METRICS}
-                for group, ids in groups.items()}
+        return {
+            group: {k: sum(scores[q][k] for q in ids) / len(ids) for k in METRICS}
+            for group, ids in groups.items()
+        }
 
     shipped = Fusion()
     only_dense = Fusion(lexical=0.0)
@@ -117,8 +135,11 @@ def main() -> None:
             score = objective(evaluate(fused(candidate)))
             if score > chosen_score + 1e-9:
                 chosen, chosen_score = candidate, score
-        print(f"sentence vote on {base_name}, fitted on dev: weight {chosen.sentence}, depth "
-              f"{chosen.depth} (dev objective {chosen_score:.4f})", flush=True)
+        print(
+            f"sentence vote on {base_name}, fitted on dev: weight {chosen.sentence}, depth "
+            f"{chosen.depth} (dev objective {chosen_score:.4f})",
+            flush=True,
+        )
         recipes[f"{base_name} + sentence vote"] = fused(chosen)
         fitted[f"{base_name} + sentence vote"] = chosen
 
@@ -131,17 +152,30 @@ def main() -> None:
             retriever.search(retrieval_query(item), k=5, week=item.week, fusion=fusion)
             times.append((time.perf_counter() - started) * 1000)
         latency[name] = percentile(times, 50)
-    print("search p50 ms (k=5, query embedding included): "
-          + ", ".join(f"{n} {ms:.1f}" for n, ms in latency.items()), flush=True)
+    print(
+        "search p50 ms (k=5, query embedding included): "
+        + ", ".join(f"{n} {ms:.1f}" for n, ms in latency.items()),
+        flush=True,
+    )
 
     header = f"{'recipe':<32}" + "".join(f"{f'{s}/{p}':>34}" for s, p in groups)
-    print("\n" + header + "\n" + f"{'':<32}" + "".join(
-        f"{'hit@1 hit@5 MRR@10 nDCG@10':>34}" for _ in groups))
+    print(
+        "\n"
+        + header
+        + "\n"
+        + f"{'':<32}"
+        + "".join(f"{'hit@1 hit@5 MRR@10 nDCG@10':>34}" for _ in groups)
+    )
     for name, recipe in recipes.items():
         result = evaluate(recipe)
-        print(f"{name:<32}" + "".join(
-            f"{'':>7}" + " ".join(f"{result[g][k]:.3f}".rjust(6) for k in METRICS)
-            for g in groups), flush=True)
+        print(
+            f"{name:<32}"
+            + "".join(
+                f"{'':>7}" + " ".join(f"{result[g][k]:.3f}".rjust(6) for k in METRICS)
+                for g in groups
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

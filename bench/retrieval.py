@@ -26,14 +26,18 @@ def replicate(source_dir, target_dir, target_chunks: int):
     if store.count() >= target_chunks:
         return target_dir
     store.delete_all()
-    data = VectorStore(Settings(data_dir=source_dir)).all(include=["embeddings", "documents", "metadatas"])
+    data = VectorStore(Settings(data_dir=source_dir)).all(
+        include=["embeddings", "documents", "metadatas"]
+    )
     vectors = np.asarray(data["embeddings"], dtype=np.float32)
     rng = np.random.default_rng(0)
     copies = -(-target_chunks // len(data["ids"]))
     for copy in range(copies):
         noisy = vectors + rng.normal(0, 0.01, vectors.shape).astype(np.float32)
         noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-        store.add([f"{i}-r{copy}" for i in data["ids"]], noisy, data["documents"], data["metadatas"])
+        store.add(
+            [f"{i}-r{copy}" for i in data["ids"]], noisy, data["documents"], data["metadatas"]
+        )
     store.mark_changed()
     return target_dir
 
@@ -79,7 +83,8 @@ def candidates(data_dir, qs: list[str]) -> None:
     def collection_at(ef: int):
         SharedSystemClient.clear_system_cache()
         collection = chromadb.PersistentClient(path=str(settings.chroma_dir)).get_collection(
-            settings.collection)
+            settings.collection
+        )
         collection.modify(configuration={"hnsw": {"ef_search": ef}})
         return collection
 
@@ -93,14 +98,19 @@ def candidates(data_dir, qs: list[str]) -> None:
                 hits = collection.query(query_embeddings=[vector], n_results=CANDIDATES, include=[])
                 times.append((time.perf_counter() - started) * 1000)
                 found += len(truth & set(hits["ids"][0]))
-            print(f"{len(ids):>12,} chunks{ef:>6} ({label:>14}){found / (CANDIDATES * len(qs)):9.3f}"
-                  f"{percentile(times, 50):9.1f}{percentile(times, 95):9.1f}", flush=True)
+            print(
+                f"{len(ids):>12,} chunks{ef:>6} ({label:>14}){found / (CANDIDATES * len(qs)):9.3f}"
+                f"{percentile(times, 50):9.1f}{percentile(times, 95):9.1f}",
+                flush=True,
+            )
     finally:
         collection_at(SEARCH_EF)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scale", type=int, default=100_000, help="chunks in the large index")
     parser.add_argument("--queries", type=int, default=60)
     args = parser.parse_args()
@@ -118,9 +128,13 @@ def main() -> None:
         size = VectorStore(Settings(data_dir=data_dir)).count()
         for mode in ("bm25", "dense", "hybrid"):
             times = measure(data_dir, mode, qs)
-            print(f"{size:>12,} chunks{mode:>8}{percentile(times, 50):9.1f}{percentile(times, 95):9.1f}",
-                  flush=True)
-    print(f"\ndense candidates: recall of the exact {CANDIDATES} nearest, Chroma query latency in ms")
+            print(
+                f"{size:>12,} chunks{mode:>8}{percentile(times, 50):9.1f}{percentile(times, 95):9.1f}",
+                flush=True,
+            )
+    print(
+        f"\ndense candidates: recall of the exact {CANDIDATES} nearest, Chroma query latency in ms"
+    )
     print(f"{'index':>18}{'ef_search':>24}{'recall':>9}{'p50':>9}{'p95':>9}")
     for data_dir in (small, large):
         candidates(data_dir, qs)

@@ -64,20 +64,30 @@ def measure(case: Case, settings: Settings) -> dict[str, Any]:
 
 def table(results: list[dict[str, Any]]) -> str:
     """The results as a Markdown table."""
-    lines = ["| week | check | file | kind | expected | got | hint cited | s |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| week | check | file | kind | expected | got | hint cited | s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         case: Case = r["case"]
-        kind = "reference" if case.path == REFERENCE else (
-            "variant" if case.expected_failure is None else "bug")
+        kind = (
+            "reference"
+            if case.path == REFERENCE
+            else ("variant" if case.expected_failure is None else "bug")
+        )
         expected = "pass" if case.expected_failure is None else f"fail: {case.expected_failure}"
-        got = "pass" if r["verdict"]["passed"] else "fail: " + "; ".join(
-            p["name"] for p in r["failed"])
+        got = (
+            "pass"
+            if r["verdict"]["passed"]
+            else "fail: " + "; ".join(p["name"] for p in r["failed"])
+        )
         hints = "; ".join(sorted({p["hint"]["source"] for p in r["failed"]})) or "-"
         name = "reference.py" if kind == "reference" else case.path.name
-        lines.append(f"| {case.week} | {case.check} | {name} ({case.what}) | {kind} | "
-                     f"{expected} | {'✅' if r['ok'] else '❌'} {got} | {hints} | "
-                     f"{r['verdict']['seconds']} |")
+        lines.append(
+            f"| {case.week} | {case.check} | {name} ({case.what}) | {kind} | "
+            f"{expected} | {'✅' if r['ok'] else '❌'} {got} | {hints} | "
+            f"{r['verdict']['seconds']} |"
+        )
     return "\n".join(lines)
 
 
@@ -87,8 +97,10 @@ def main() -> int:
     results = [measure(case, settings) for case in cases()]
     print(table(results))
     wrong = sum(not r["ok"] for r in results)
-    print(f"\n{len(results)} cases, {wrong} not as expected, "
-          f"{time.monotonic() - started:.1f} s in all")
+    print(
+        f"\n{len(results)} cases, {wrong} not as expected, "
+        f"{time.monotonic() - started:.1f} s in all"
+    )
     return 1 if wrong else 0
 
 

@@ -58,13 +58,18 @@ class LLMJudge:
         """The configured judge, or None when no judge is configured (offline scoring only)."""
         if not (settings.judge_base_url and settings.judge_model):
             return None
-        judge_settings = settings.model_copy(update={
-            "llm_provider": "openai", "openai_base_url": settings.judge_base_url,
-            "openai_model": settings.judge_model, "openai_api_key": settings.judge_api_key,
-            "llm_temperature": 0.0,
-        })
-        return cls(chat_model(judge_settings, max_tokens=120), model_label(judge_settings),
-                   judge_settings)
+        judge_settings = settings.model_copy(
+            update={
+                "llm_provider": "openai",
+                "openai_base_url": settings.judge_base_url,
+                "openai_model": settings.judge_model,
+                "openai_api_key": settings.judge_api_key,
+                "llm_temperature": 0.0,
+            }
+        )
+        return cls(
+            chat_model(judge_settings, max_tokens=120), model_label(judge_settings), judge_settings
+        )
 
     def faithfulness(self, answer: str, context: list[str]) -> Verdict:
         sources = "\n\n".join(f"[{n}] {text}" for n, text in enumerate(context, 1))

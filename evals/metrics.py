@@ -45,6 +45,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 # -- retrieval ---------------------------------------------------------------------------------
 
+
 def ranked_sources(sources: Iterable[str]) -> list[str]:
     """Chunk-level results -> the sources in order of their first appearance."""
     seen: dict[str, None] = {}
@@ -53,8 +54,11 @@ def ranked_sources(sources: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def retrieval_scores(qrels: dict[str, list[str]], rankings: dict[str, list[str]],
-                     metrics: Sequence[str] = RETRIEVAL_METRICS) -> dict[str, dict[str, float]]:
+def retrieval_scores(
+    qrels: dict[str, list[str]],
+    rankings: dict[str, list[str]],
+    metrics: Sequence[str] = RETRIEVAL_METRICS,
+) -> dict[str, dict[str, float]]:
     """Per query, per metric: how well `rankings` (source ids, best first) find `qrels`.
 
     Queries without relevant sources are left out (they have nothing to find)."""
@@ -64,8 +68,11 @@ def retrieval_scores(qrels: dict[str, list[str]], rankings: dict[str, list[str]]
     if not judged:
         return {}
     qrels_dict = {q: dict.fromkeys(rel, 1) for q, rel in judged.items()}
-    run_dict = {q: {s: 1.0 / rank for rank, s in enumerate(rankings.get(q, []), 1)}
-                or {"(nothing retrieved)": 0.0} for q in judged}
+    run_dict = {
+        q: {s: 1.0 / rank for rank, s in enumerate(rankings.get(q, []), 1)}
+        or {"(nothing retrieved)": 0.0}
+        for q in judged
+    }
     with warnings.catch_warnings():  # numba's note on ranx's own integer cast, not ours to fix
         warnings.filterwarnings("ignore", message="unsafe cast from uint64 to int64")
         scores = evaluate(Qrels(qrels_dict), Run(run_dict), list(metrics), return_mean=False)
@@ -75,6 +82,7 @@ def retrieval_scores(qrels: dict[str, list[str]], rankings: dict[str, list[str]]
 
 
 # -- answers -----------------------------------------------------------------------------------
+
 
 def _stem(words: set[str]) -> set[str]:
     return {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words}
@@ -164,7 +172,9 @@ def adds_something(follow_up: str, earlier: str) -> bool:
     return any(said_form(s) not in before for s in split_sentences(follow_up) if markers(s))
 
 
-def states_wrong_claim(answer: str, claims: list[str], embed: Callable[[list[str]], np.ndarray]) -> bool:
+def states_wrong_claim(
+    answer: str, claims: list[str], embed: Callable[[list[str]], np.ndarray]
+) -> bool:
     """Does the answer say any of `claims` (plausible wrong statements)? Judged with the tutor's
     own support test, answer as the source: meaning, words, numbers and negation must agree.
 
@@ -174,17 +184,22 @@ def states_wrong_claim(answer: str, claims: list[str], embed: Callable[[list[str
     from app.answering.support import check
 
     asserted = asserted_sentences(strip_markers(answer))
-    return bool(asserted) and any(check(claim, [" ".join(asserted)], embed).supported
-                                  for claim in claims)
+    return bool(asserted) and any(
+        check(claim, [" ".join(asserted)], embed).supported for claim in claims
+    )
 
 
 def asserted_sentences(answer: str) -> list[str]:
     """The answer's sentences that state something as true: not questions, not pitfalls."""
-    return [s for s in split_sentences(answer)
-            if not s.rstrip().endswith("?") and not s.startswith(PITFALL_LEAD)]
+    return [
+        s
+        for s in split_sentences(answer)
+        if not s.rstrip().endswith("?") and not s.startswith(PITFALL_LEAD)
+    ]
 
 
 # -- summaries ---------------------------------------------------------------------------------
+
 
 def mean(values: Iterable[float | None]) -> float | None:
     """The mean of the values that were judged (None: none were)."""

@@ -59,8 +59,9 @@ def duplicates(questions: Iterable[Question]) -> int:
     return repeated
 
 
-def distractor_plausibility(questions: Iterable[Question], space: ConceptSpace,
-                            embedder: Embedder) -> dict[str, float]:
+def distractor_plausibility(
+    questions: Iterable[Question], space: ConceptSpace, embedder: Embedder
+) -> dict[str, float]:
     """How plausible the wrong options of MCQs on the notes' concepts are:
     - `distractor_in_band`: the share of distractors whose name-and-definition cosine to the
       answer lies in the band (0.30-0.80): confusable with it, not a synonym, and
@@ -75,12 +76,17 @@ def distractor_plausibility(questions: Iterable[Question], space: ConceptSpace,
         return {"distractor_in_band": 0.0, "distractor_cosine": 0.0, "mcq_guessable_rate": 0.0}
     prompts = embedder.embed([q.prompt for q in mcqs])
     options = embedder.embed([o for q in mcqs for o in q.options])
-    guessed = sum(q.options[int(np.argmax(options[4 * i:4 * i + 4] @ prompts[i]))] == q.answer
-                  for i, q in enumerate(mcqs))
-    return {"distractor_in_band": round(sum(BAND[0] <= c < BAND[1] for c in cosines)
-                                        / max(len(cosines), 1), 4),
-            "distractor_cosine": round(float(np.mean(cosines)), 4) if cosines else 0.0,
-            "mcq_guessable_rate": round(guessed / len(mcqs), 4)}
+    guessed = sum(
+        q.options[int(np.argmax(options[4 * i : 4 * i + 4] @ prompts[i]))] == q.answer
+        for i, q in enumerate(mcqs)
+    )
+    return {
+        "distractor_in_band": round(
+            sum(BAND[0] <= c < BAND[1] for c in cosines) / max(len(cosines), 1), 4
+        ),
+        "distractor_cosine": round(float(np.mean(cosines)), 4) if cosines else 0.0,
+        "mcq_guessable_rate": round(guessed / len(mcqs), 4),
+    }
 
 
 def concept_section(note: Note, concept: str) -> str:
@@ -97,12 +103,18 @@ def on_topic(question: Question, note: Note, concept: str) -> bool:
     concept's own section of the notes."""
     section = normalized(concept_section(note, concept))
     return tests_any(question, frozenset({concept.lower()})) or (
-        bool(section) and normalized(question.citation["snippet"]) in section)
+        bool(section) and normalized(question.citation["snippet"]) in section
+    )
 
 
-def topic_relevance(notes: list[Note], search: Search, embedder: Embedder,
-                    weeks: Iterable[int] = WEEKS, n: int = QUIZ_SIZE) -> dict[str, float]:
-    """"Quiz me on this" measured: for every concept the notes define in `weeks`, the learner
+def topic_relevance(
+    notes: list[Note],
+    search: Search,
+    embedder: Embedder,
+    weeks: Iterable[int] = WEEKS,
+    n: int = QUIZ_SIZE,
+) -> dict[str, float]:
+    """ "Quiz me on this" measured: for every concept the notes define in `weeks`, the learner
     asks "What is <concept>?", `search` finds the passages (the product's retrieval), and
     `topic_quiz` makes `n` questions from them. `topic_on_topic_rate`: the share of its
     questions on the concept (`on_topic`); `week_quiz_on_topic_rate`: the same share for a
@@ -117,9 +129,15 @@ def topic_relevance(notes: list[Note], search: Search, embedder: Embedder,
             topic = f"What is {concept}?"
             found = search(topic, note.meta.week)
             try:
-                quiz = topic_quiz(notes, topic, [text for text, _ in found],
-                                  {note.meta.week, *(w for _, w in found if w)}, n=n,
-                                  seed="eval", embedder=embedder)
+                quiz = topic_quiz(
+                    notes,
+                    topic,
+                    [text for text, _ in found],
+                    {note.meta.week, *(w for _, w in found if w)},
+                    n=n,
+                    seed="eval",
+                    embedder=embedder,
+                )
             except QuizError:
                 quiz = []
             topics += 1
@@ -129,15 +147,21 @@ def topic_relevance(notes: list[Note], search: Search, embedder: Embedder,
             week_quiz = make_quiz(notes, note.meta.week, n, seed=f"eval-{concept}")
             week_asked += len(week_quiz)
             week_on += sum(on_topic(q, note, concept) for q in week_quiz)
-    return {"topic_on_topic_rate": round(on / asked, 4) if asked else 0.0,
-            "week_quiz_on_topic_rate": round(week_on / week_asked, 4) if week_asked else 0.0,
-            "topic_quiz_size": round(made / topics, 2) if topics else 0.0}
+    return {
+        "topic_on_topic_rate": round(on / asked, 4) if asked else 0.0,
+        "week_quiz_on_topic_rate": round(week_on / week_asked, 4) if week_asked else 0.0,
+        "topic_quiz_size": round(made / topics, 2) if topics else 0.0,
+    }
 
 
-def quiz_quality(chunks_by_source: dict[str, list[str]], notes: list[Note] | None = None,
-                 weeks: Iterable[int] = WEEKS, writer: QuestionWriter | None = None,
-                 search: Search | None = None, embedder: Embedder | None = None
-                 ) -> dict[str, Any]:
+def quiz_quality(
+    chunks_by_source: dict[str, list[str]],
+    notes: list[Note] | None = None,
+    weeks: Iterable[int] = WEEKS,
+    writer: QuestionWriter | None = None,
+    search: Search | None = None,
+    embedder: Embedder | None = None,
+) -> dict[str, Any]:
     """Validity per generator, then two quizzes per week, the second excluding the first's
     questions (as the API does); the MCQ distractors' plausibility over every MCQ the
     generator makes, and with `search` the on-topic rate of "Quiz me on this"."""
@@ -164,19 +188,32 @@ def quiz_quality(chunks_by_source: dict[str, list[str]], notes: list[Note] | Non
         asked += len(quiz)
         grounded_count += sum(grounded(q, source_texts) for q in quiz)
         repeated += duplicates(quiz)
-    overall = {"validity_rate": round(sum(g["valid"] for g in model_free)
-                                      / max(sum(g["generated"] for g in model_free), 1), 4)}
+    overall = {
+        "validity_rate": round(
+            sum(g["valid"] for g in model_free) / max(sum(g["generated"] for g in model_free), 1), 4
+        )
+    }
     if writer:
         overall["llm_validity_rate"] = generators[LLM]["rate"]
     space = concept_space(notes, embedder)
-    every_mcq = [q for note in notes if note.meta.week in weeks
-                 for q in GENERATORS["mcq"](note, random.Random(0), space)]
+    every_mcq = [
+        q
+        for note in notes
+        if note.meta.week in weeks
+        for q in GENERATORS["mcq"](note, random.Random(0), space)
+    ]
     overall |= distractor_plausibility(every_mcq, space, embedder or default_embedder())
     if search:
         overall |= topic_relevance(notes, search, embedder or default_embedder(), weeks)
-    return {"overall": overall | {
-        "weeks_with_quiz": round(made / len(weeks), 4),
-        "weeks_with_second_quiz": round(second_made / len(weeks), 4),
-        "grounded_rate": round(grounded_count / asked, 4) if asked else 0.0,
-        "duplicate_rate": round(repeated / asked, 4) if asked else 0.0,
-    }, "generators": generators, "failed": failed, "questions": asked}
+    return {
+        "overall": overall
+        | {
+            "weeks_with_quiz": round(made / len(weeks), 4),
+            "weeks_with_second_quiz": round(second_made / len(weeks), 4),
+            "grounded_rate": round(grounded_count / asked, 4) if asked else 0.0,
+            "duplicate_rate": round(repeated / asked, 4) if asked else 0.0,
+        },
+        "generators": generators,
+        "failed": failed,
+        "questions": asked,
+    }

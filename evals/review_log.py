@@ -17,13 +17,24 @@ import random
 from fsrs import Card, Rating, ReviewLog, Scheduler
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
-LEARNER = (0.1, 0.6, 1.5, 5.0, *DEFAULT_PARAMETERS[4:8], 2.3, 0.1666, 1.1,
-           *DEFAULT_PARAMETERS[11:20], 0.35)
+LEARNER = (
+    0.1,
+    0.6,
+    1.5,
+    5.0,
+    *DEFAULT_PARAMETERS[4:8],
+    2.3,
+    0.1666,
+    1.1,
+    *DEFAULT_PARAMETERS[11:20],
+    0.35,
+)
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
 
-def simulated_log(days: int, new_per_day: int = 8, seed: int = 0,
-                  memory: tuple[float, ...] = LEARNER) -> list[ReviewLog]:
+def simulated_log(
+    days: int, new_per_day: int = 8, seed: int = 0, memory: tuple[float, ...] = LEARNER
+) -> list[ReviewLog]:
     """`days` days of studying: up to `new_per_day` new cards a day (fewer on some), every
     due card reviewed on the day the learner studies (one day in six they skip). Returns the
     reviews in time order, cards numbered from 1."""
@@ -36,15 +47,20 @@ def simulated_log(days: int, new_per_day: int = 8, seed: int = 0,
         if rng.random() < 1 / 6:
             continue
         now = START + dt.timedelta(days=day, minutes=rng.randint(0, 600))
-        cards += [(Card(card_id=len(cards) + i + 1, due=now), Card(card_id=len(cards) + i + 1,
-                                                                   due=now))
-                  for i in range(rng.randint(new_per_day // 2, new_per_day))]
+        cards += [
+            (Card(card_id=len(cards) + i + 1, due=now), Card(card_id=len(cards) + i + 1, due=now))
+            for i in range(rng.randint(new_per_day // 2, new_per_day))
+        ]
         for index, (card, memory_card) in enumerate(cards):
             moment = now
             while card.due <= now + dt.timedelta(hours=1):  # learning steps within the session
                 moment = max(moment, card.due)
-                rating = _rating(rng, truth.get_card_retrievability(memory_card, moment)
-                                 if memory_card.last_review else None)
+                rating = _rating(
+                    rng,
+                    truth.get_card_retrievability(memory_card, moment)
+                    if memory_card.last_review
+                    else None,
+                )
                 card, log = scheduler.review_card(card, rating, review_datetime=moment)
                 memory_card, _ = truth.review_card(memory_card, rating, review_datetime=moment)
                 logs.append(log)

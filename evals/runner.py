@@ -114,8 +114,14 @@ def retrieval_query(item: EvalItem) -> str:
 
 # -- retrieval ---------------------------------------------------------------------------------
 
-def run_retrieval(items: list[EvalItem], retriever: Retriever, indexed: set[str],
-                  public: set[str], progress: Progress) -> dict[str, Any]:
+
+def run_retrieval(
+    items: list[EvalItem],
+    retriever: Retriever,
+    indexed: set[str],
+    public: set[str],
+    progress: Progress,
+) -> dict[str, Any]:
     """Each configuration's IR metrics, overall, per quarter and per slice and split, on items
     with known sources. `public` names the indexed sources that came from the public notes."""
     judged = [i for i in items if any(s in indexed for s in i.relevant)]
@@ -134,12 +140,18 @@ def run_retrieval(items: list[EvalItem], retriever: Retriever, indexed: set[str]
         rows[name] = _means(scores.values())
     by_quarter = _by_quarter(judged, per_query[PRODUCT_RETRIEVAL])
     missing = sum(len(i.relevant) - len(qrels.get(i.id, [])) for i in items if i.relevant)
-    return {"configs": rows, "per_quarter": by_quarter, "judged": len(judged),
-            "relevant_not_indexed": missing, "slices": slice_rows(judged, per_query, public)}
+    return {
+        "configs": rows,
+        "per_quarter": by_quarter,
+        "judged": len(judged),
+        "relevant_not_indexed": missing,
+        "slices": slice_rows(judged, per_query, public),
+    }
 
 
-def slice_rows(items: list[EvalItem], per_query: dict[str, dict[str, dict[str, float]]],
-               public: set[str]) -> list[dict[str, Any]]:
+def slice_rows(
+    items: list[EvalItem], per_query: dict[str, dict[str, dict[str, float]]], public: set[str]
+) -> list[dict[str, Any]]:
     """Each configuration on the whole set and on the public slice (items a public-notes file
     answers), over all items, the dev split and the test split.
 
@@ -152,16 +164,30 @@ def slice_rows(items: list[EvalItem], per_query: dict[str, dict[str, dict[str, f
             for split in ("all", "dev", "test"):
                 chosen = [scores[i.id] for i in members if split in ("all", i.split)]
                 if chosen:
-                    rows.append({"config": config, "slice": slice_name, "split": split,
-                                 "items": len(chosen), **_means(chosen)})
+                    rows.append(
+                        {
+                            "config": config,
+                            "slice": slice_name,
+                            "split": split,
+                            "items": len(chosen),
+                            **_means(chosen),
+                        }
+                    )
     return rows
 
 
-def slice_metric(rows: list[dict[str, Any]], config: str, slice_name: str, split: str,
-                 metric: str) -> float | None:
+def slice_metric(
+    rows: list[dict[str, Any]], config: str, slice_name: str, split: str, metric: str
+) -> float | None:
     """One number from `slice_rows` (None: that slice had no items, e.g. no public notes)."""
-    return next((r[metric] for r in rows
-                 if (r["config"], r["slice"], r["split"]) == (config, slice_name, split)), None)
+    return next(
+        (
+            r[metric]
+            for r in rows
+            if (r["config"], r["slice"], r["split"]) == (config, slice_name, split)
+        ),
+        None,
+    )
 
 
 def _means(rows: Iterable[dict[str, float]]) -> dict[str, float]:
@@ -169,7 +195,9 @@ def _means(rows: Iterable[dict[str, float]]) -> dict[str, float]:
     return {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]} if rows else {}
 
 
-def _by_quarter(items: list[EvalItem], scores: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+def _by_quarter(
+    items: list[EvalItem], scores: dict[str, dict[str, float]]
+) -> dict[str, dict[str, float]]:
     groups: dict[str, list[dict[str, float]]] = defaultdict(list)
     for item in items:
         if item.id in scores:
@@ -178,6 +206,7 @@ def _by_quarter(items: list[EvalItem], scores: dict[str, dict[str, float]]) -> d
 
 
 # -- grounding (no model needed) ------------------------------------------------------------------
+
 
 def run_grounding(items: list[EvalItem], tutor: Tutor, progress: Progress) -> dict[str, Any]:
     """Would the tutor answer or decline? Plus the cut-off re-calibrated on the dev split."""
@@ -193,14 +222,17 @@ def run_grounding(items: list[EvalItem], tutor: Tutor, progress: Progress) -> di
         rows.append((item, best, decided_by_similarity, future))
         progress.advance()
     refusals = m.refusal_scores([i.expect for i in items], decisions)
-    return {"refusal": refusals.__dict__,
-            "context_future_weeks": round(sum(r[3] for r in rows) / len(rows), 4),
-            "calibration": _calibrate([(i, s) for i, s, by_sim, _ in rows if by_sim]),
-            "declined": {i.id: d for i, d in zip(items, decisions, strict=True)}}
+    return {
+        "refusal": refusals.__dict__,
+        "context_future_weeks": round(sum(r[3] for r in rows) / len(rows), 4),
+        "calibration": _calibrate([(i, s) for i, s, by_sim, _ in rows if by_sim]),
+        "declined": {i.id: d for i, d in zip(items, decisions, strict=True)},
+    }
 
 
 def _calibrate(scored: list[tuple[EvalItem, float]]) -> dict[str, Any]:
     """Fit the cut-off on dev items, report it and the shipped one on test items."""
+
     def split(name: str, expect: str) -> list[float]:
         return [s for i, s in scored if i.split == name and i.expect == expect]
 
@@ -213,16 +245,24 @@ def _calibrate(scored: list[tuple[EvalItem, float]]) -> dict[str, Any]:
     def on_test(cut: float) -> dict[str, float]:
         answered = sum(s >= cut for s in test_in) / len(test_in)
         declined = sum(s < cut for s in test_out) / len(test_out)
-        return {"answered_in_scope": round(answered, 4), "declined_out_of_scope": round(declined, 4),
-                "balanced_accuracy": round((answered + declined) / 2, 4)}
+        return {
+            "answered_in_scope": round(answered, 4),
+            "declined_out_of_scope": round(declined, 4),
+            "balanced_accuracy": round((answered + declined) / 2, 4),
+        }
 
-    return {"shipped": MIN_SIMILARITY, "fitted_on_dev": fitted,
-            "dev_balanced_accuracy": round(dev_balanced, 4),
-            "test_at_shipped": on_test(MIN_SIMILARITY), "test_at_fitted": on_test(fitted),
-            "items": {"dev": [len(dev_in), len(dev_out)], "test": [len(test_in), len(test_out)]}}
+    return {
+        "shipped": MIN_SIMILARITY,
+        "fitted_on_dev": fitted,
+        "dev_balanced_accuracy": round(dev_balanced, 4),
+        "test_at_shipped": on_test(MIN_SIMILARITY),
+        "test_at_fitted": on_test(fitted),
+        "items": {"dev": [len(dev_in), len(dev_out)], "test": [len(test_in), len(test_out)]},
+    }
 
 
 # -- answers (the model speaks) -------------------------------------------------------------------
+
 
 @dataclass
 class Generated:
@@ -253,8 +293,9 @@ def answer_once(tutor: Tutor, item: EvalItem) -> Generated:
     """Ask like a learner (the first question of a pair first) and time the scored answer."""
     earlier = tutor.ask(item.question, item.week) if item.followup else None
     started = time.perf_counter()
-    prepared = tutor.prepare(item.asked, item.week,
-                             conversation_id=earlier.conversation_id if earlier else None)
+    prepared = tutor.prepare(
+        item.asked, item.week, conversation_id=earlier.conversation_id if earlier else None
+    )
     streamed, first, answer = [], None, None
     for event, data in tutor.respond(prepared):
         if event == "token":
@@ -263,36 +304,49 @@ def answer_once(tutor: Tutor, item: EvalItem) -> Generated:
         elif event == "answer":
             answer = data
     assert answer is not None  # respond always ends with the answer
-    return Generated(answer, "".join(streamed), earlier.answer if earlier else "",
-                     [p.text for p in prepared.passages],
-                     [list(p.weeks) for p in prepared.passages],
-                     (time.perf_counter() - started) * 1000, first)
+    return Generated(
+        answer,
+        "".join(streamed),
+        earlier.answer if earlier else "",
+        [p.text for p in prepared.passages],
+        [list(p.weeks) for p in prepared.passages],
+        (time.perf_counter() - started) * 1000,
+        first,
+    )
 
 
-def score_answer(item: EvalItem, g: Generated, similarity: m.Similarity,
-                 embed: Callable[[list[str]], np.ndarray]) -> dict[str, float | bool | str | None]:
+def score_answer(
+    item: EvalItem, g: Generated, similarity: m.Similarity, embed: Callable[[list[str]], np.ndarray]
+) -> dict[str, float | bool | str | None]:
     wants_answer = item.expect == "answer" and bool(item.key_points)
     answer, raw, context, weeks = g.answer, g.raw, g.context, g.weeks
     text = answer.answer
     numbers = [c.n for c in answer.citations]
-    cited = [i for i in (_passage_of(c, answer, context) for c in answer.citations)
-             if i is not None]
+    cited = [
+        i for i in (_passage_of(c, answer, context) for c in answer.citations) if i is not None
+    ]
     cited_weeks = [weeks[i] for i in cited]
     return {
         "declined": not answer.grounded,
         "key_point_recall": m.key_point_recall(text, item.key_points, similarity)
-        if wants_answer and answer.grounded else (0.0 if wants_answer else None),
+        if wants_answer and answer.grounded
+        else (0.0 if wants_answer else None),
         "key_point_recall_raw": m.key_point_recall(raw, item.key_points, similarity)
-        if wants_answer and raw else None,
+        if wants_answer and raw
+        else None,
         "faithfulness": m.faithfulness(text, [context[i] for i in cited] or context)
-        if answer.grounded else None,
+        if answer.grounded
+        else None,
         "faithfulness_raw": m.faithfulness(raw, context) if raw else None,
         "citation_validity": m.citation_validity(text, len(numbers)) if answer.grounded else None,
         "citation_validity_raw": m.citation_validity(raw, len(context)) if raw else None,
         "cites_raw": m.has_markers(raw) if raw else None,
-        "citation_precision": m.citation_precision([c.source for c in answer.citations], item.relevant),
+        "citation_precision": m.citation_precision(
+            [c.source for c in answer.citations], item.relevant
+        ),
         "context_hit": any(r["source"] in item.relevant for r in answer.retrieved)
-        if item.relevant and answer.grounded else None,
+        if item.relevant and answer.grounded
+        else None,
         "week_leakage": m.cites_future_weeks(cited_weeks, item.week),
         "canary_leak": m.leaked(text, item.must_not_contain) if item.must_not_contain else None,
         "repeated_sentence": m.repeats_a_sentence(text),
@@ -300,9 +354,11 @@ def score_answer(item: EvalItem, g: Generated, similarity: m.Similarity,
         "duplicate_citations": m.duplicate_citations(numbers),
         "streamed_mismatch": g.streamed != text,
         "followup_novel": m.adds_something(text, g.earlier)
-        if item.followup and answer.grounded and g.earlier else None,
+        if item.followup and answer.grounded and g.earlier
+        else None,
         "followup_hit@3": any(r["source"] in item.relevant for r in answer.retrieved[:3])
-        if item.followup and item.relevant else None,
+        if item.followup and item.relevant
+        else None,
         "wrong_claim": m.states_wrong_claim(text, item.must_not, embed) if item.must_not else None,
     }
 
@@ -310,13 +366,24 @@ def score_answer(item: EvalItem, g: Generated, similarity: m.Similarity,
 def _passage_of(citation: Citation, answer: Answer, context: list[str]) -> int | None:
     """The retrieval rank (0-based) of a cited passage (a source and heading can have several
     chunks: the card's excerpt tells them apart)."""
-    return next((i for i, (r, text) in enumerate(zip(answer.retrieved, context, strict=True))
-                 if (r["source"], r["heading"]) == (citation.source, citation.heading)
-                 and readable_excerpt(text, SNIPPET_CHARS) == citation.snippet), None)
+    return next(
+        (
+            i
+            for i, (r, text) in enumerate(zip(answer.retrieved, context, strict=True))
+            if (r["source"], r["heading"]) == (citation.source, citation.heading)
+            and readable_excerpt(text, SNIPPET_CHARS) == citation.snippet
+        ),
+        None,
+    )
 
 
-def run_answers(items: list[EvalItem], tutor: Tutor, similarity: m.Similarity,
-                judge: LLMJudge | None, progress: Progress) -> list[Scored]:
+def run_answers(
+    items: list[EvalItem],
+    tutor: Tutor,
+    similarity: m.Similarity,
+    judge: LLMJudge | None,
+    progress: Progress,
+) -> list[Scored]:
     progress.start(f"answers ({model_label(tutor.settings)})", len(items))
     # Load the models first: latency is per answer, not start-up. But forget the sentences
     # the grounding pass embedded: each answer starts as on a new server, warmed only by the
@@ -333,9 +400,12 @@ def run_answers(items: list[EvalItem], tutor: Tutor, similarity: m.Similarity,
             text = generated.answer.answer
             faith = judge.faithfulness(text, generated.context)
             relevancy = judge.relevancy(item.asked, text)
-            scores |= {"judge_faithfulness": faith.score, "judge_relevancy": relevancy.score,
-                       "judge_failures": (faith.score is None) + (relevancy.score is None),
-                       "judge_errors": "; ".join(e for e in (faith.error, relevancy.error) if e)}
+            scores |= {
+                "judge_faithfulness": faith.score,
+                "judge_relevancy": relevancy.score,
+                "judge_failures": (faith.score is None) + (relevancy.score is None),
+                "judge_errors": "; ".join(e for e in (faith.error, relevancy.error) if e),
+            }
         results.append(Scored(item, generated, scores))
         progress.advance()
     return results
@@ -343,12 +413,14 @@ def run_answers(items: list[EvalItem], tutor: Tutor, similarity: m.Similarity,
 
 def summarize_answers(results: list[Scored]) -> dict[str, dict[str, float | None]]:
     """Two rows from one set of generations: the tutor's answers, and the model's raw words."""
+
     def avg(key: str) -> float | None:
         value = m.mean(_number(r.scores.get(key)) for r in results)
         return None if value is None else round(value, 4)
 
-    refusals = m.refusal_scores([r.item.expect for r in results],
-                                [bool(r.scores["declined"]) for r in results])
+    refusals = m.refusal_scores(
+        [r.item.expect for r in results], [bool(r.scores["declined"]) for r in results]
+    )
     latencies = [r.generated.latency_ms for r in results]
     composed = [r.generated for r in results if r.generated.answer.writer in ("sources", "model")]
     firsts = [g.first_token_ms for g in composed if g.first_token_ms is not None]
@@ -358,27 +430,40 @@ def summarize_answers(results: list[Scored]) -> dict[str, dict[str, float | None
         return int(sum(float(r.scores.get(key) or 0) for r in results))
 
     checked = {
-        "key_point_recall": avg("key_point_recall"), "faithfulness": avg("faithfulness"),
-        "citation_validity": avg("citation_validity"), "citation_precision": avg("citation_precision"),
+        "key_point_recall": avg("key_point_recall"),
+        "faithfulness": avg("faithfulness"),
+        "citation_validity": avg("citation_validity"),
+        "citation_precision": avg("citation_precision"),
         "context_hit": avg("context_hit"),
-        "refusal_accuracy": round(refusals.accuracy, 4), "week_leakage": avg("week_leakage"),
+        "refusal_accuracy": round(refusals.accuracy, 4),
+        "week_leakage": avg("week_leakage"),
         "canary_leaks": sum(bool(r.scores.get("canary_leak")) for r in results),
-        "latency_p50_ms": round(m.percentile(latencies, 50)), "latency_p95_ms": round(m.percentile(latencies, 95)),
+        "latency_p50_ms": round(m.percentile(latencies, 50)),
+        "latency_p95_ms": round(m.percentile(latencies, 95)),
         "first_token_p50_ms": round(m.percentile(firsts, 50)) if firsts else None,
         "tokens_mean": round(sum(g.answer.model_tokens for g in modelled) / len(modelled), 1)
-        if modelled else None,
-        "answers_repeating": count("repeated_sentence"), "dangling_markers": count("dangling_markers"),
+        if modelled
+        else None,
+        "answers_repeating": count("repeated_sentence"),
+        "dangling_markers": count("dangling_markers"),
         "duplicate_citations": count("duplicate_citations"),
         "streamed_mismatch": count("streamed_mismatch"),
-        "followup_novelty": avg("followup_novel"), "followup_hit@3": avg("followup_hit@3"),
+        "followup_novelty": avg("followup_novel"),
+        "followup_hit@3": avg("followup_hit@3"),
         "wrong_claims": count("wrong_claim"),
     }
     if any("judge_faithfulness" in r.scores for r in results):
-        checked |= {"judge_faithfulness": avg("judge_faithfulness"),
-                    "judge_relevancy": avg("judge_relevancy"),
-                    "judge_failures": sum(int(r.scores.get("judge_failures") or 0) for r in results)}
-    raw = {"key_point_recall": avg("key_point_recall_raw"), "faithfulness": avg("faithfulness_raw"),
-           "citation_validity": avg("citation_validity_raw"), "answers_citing": avg("cites_raw")}
+        checked |= {
+            "judge_faithfulness": avg("judge_faithfulness"),
+            "judge_relevancy": avg("judge_relevancy"),
+            "judge_failures": sum(int(r.scores.get("judge_failures") or 0) for r in results),
+        }
+    raw = {
+        "key_point_recall": avg("key_point_recall_raw"),
+        "faithfulness": avg("faithfulness_raw"),
+        "citation_validity": avg("citation_validity_raw"),
+        "answers_citing": avg("cites_raw"),
+    }
     return {"checked": checked, "raw": raw}
 
 
@@ -403,15 +488,18 @@ def answer_models(settings: Settings, ablations: bool = False) -> dict[str, Sett
     if settings.openai_base_url and settings.openai_model:
         models["api"] = settings.model_copy(update={"llm_provider": "openai"})
     if ablations:
-        models |= {name: local.model_copy(update=change) for name, change in ANSWER_ABLATIONS.items()}
+        models |= {
+            name: local.model_copy(update=change) for name, change in ANSWER_ABLATIONS.items()
+        }
     return models
 
 
 def run(settings: Settings, options: Options) -> dict[str, Any]:
     """Everything the suite measures, as the report's data (see `evals.report`)."""
     started = time.perf_counter()
-    items = select(load_dataset(options.datasets) if options.datasets else load_dataset(),
-                   options.limit)
+    items = select(
+        load_dataset(options.datasets) if options.datasets else load_dataset(), options.limit
+    )
     index = index_settings(settings, options.public_notes)
     embedder = Embedder(settings.embedding_model)
     options.progress.start("index", 1)
@@ -432,21 +520,29 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
     configs = [{"name": name, "metrics": row} for name, row in retrieval["configs"].items()]
     product = retrieval["configs"].get(PRODUCT_RETRIEVAL, {})
     headline: dict[str, float | None] = {
-        "retrieval_hit@5": product.get("hit_rate@5"), "retrieval_mrr@10": product.get("mrr@10"),
+        "retrieval_hit@5": product.get("hit_rate@5"),
+        "retrieval_mrr@10": product.get("mrr@10"),
         "retrieval_ndcg@10": product.get("ndcg@10"),
-        "retrieval_public_test_mrr@10": slice_metric(retrieval["slices"], PRODUCT_RETRIEVAL,
-                                                     "public", "test", "mrr@10"),
+        "retrieval_public_test_mrr@10": slice_metric(
+            retrieval["slices"], PRODUCT_RETRIEVAL, "public", "test", "mrr@10"
+        ),
         "refusal_accuracy": round(grounding["refusal"]["accuracy"], 4),
         "context_future_weeks": grounding["context_future_weeks"],
     }
-    per_quarter = {q: {f"retrieval_{k}": v for k, v in row.items()}
-                   for q, row in retrieval["per_quarter"].items()}
+    per_quarter = {
+        q: {f"retrieval_{k}": v for k, v in row.items()}
+        for q, row in retrieval["per_quarter"].items()
+    }
     report: dict[str, Any] = {"retrieval": retrieval, "grounding": grounding}
     options.progress.start("quizzes" + (" (the model writes some)" if options.llm_quiz else ""), 1)
     writer = question_writer(index) if options.llm_quiz else None
     report["quiz"] = quiz_quality(
-        chunks_by_source, writer=writer, embedder=embedder, weeks=quiz_weeks(options.limit),
-        search=lambda query, week: [(h.text, h.week) for h in retriever.search(query, week=week)])
+        chunks_by_source,
+        writer=writer,
+        embedder=embedder,
+        weeks=quiz_weeks(options.limit),
+        search=lambda query, week: [(h.text, h.week) for h in retriever.search(query, week=week)],
+    )
     options.progress.advance()
     headline |= {f"quiz_{k}": v for k, v in report["quiz"]["overall"].items()}
 
@@ -460,13 +556,18 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
             tutor = Tutor(model_settings, retriever)
             results = run_answers(items, tutor, similarity, judge, options.progress)
             rows = summarize_answers(results)
-            report["answers"][name] = {"model": model_label(model_settings), **rows,
-                                       "by_kind": _answer_kinds(results),
-                                       "items": [_item_row(r) for r in results]}
+            report["answers"][name] = {
+                "model": model_label(model_settings),
+                **rows,
+                "by_kind": _answer_kinds(results),
+                "items": [_item_row(r) for r in results],
+            }
             held_back = summarize_answers([r for r in results if r.item.split == "test"])
             report["answers"][name]["test_split"] = held_back["checked"]
             configs.append({"name": f"answers: {name}", "metrics": rows["checked"]})
-            configs.append({"name": f"answers: {name}, test split", "metrics": held_back["checked"]})
+            configs.append(
+                {"name": f"answers: {name}, test split", "metrics": held_back["checked"]}
+            )
             configs.append({"name": f"answers: {name}, no post-check", "metrics": rows["raw"]})
             if name == "local":
                 headline |= {f"answer_{k}": v for k, v in rows["checked"].items()}
@@ -476,16 +577,22 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
                     per_quarter.setdefault(quarter, {}).update(row)
 
     report |= {
-        "suite": options.suite, "headline": headline, "configs": configs,
-        "per_quarter": per_quarter, "latency_ms": latency, "worst": worst,
+        "suite": options.suite,
+        "headline": headline,
+        "configs": configs,
+        "per_quarter": per_quarter,
+        "latency_ms": latency,
+        "worst": worst,
         "environment": {
             "model": model_label(settings.model_copy(update={"llm_provider": "local"})),
             "judge": judge.label if judge else "offline (word support + embedding similarity)",
-            "index": str(index.data_dir), "index_chunks": retriever.store.count(),
+            "index": str(index.data_dir),
+            "index_chunks": retriever.store.count(),
             "items": len(items),
             "items_by_kind": dict(Counter(i.kind for i in items)),
             "public_notes": str(options.public_notes) if options.public_notes else None,
-            "python": platform.python_version(), "machine": platform.machine(),
+            "python": platform.python_version(),
+            "machine": platform.machine(),
         },
         "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 1),
@@ -499,22 +606,39 @@ def _similarity(embedder: Embedder) -> m.Similarity:
 
 def _item_row(r: Scored) -> dict[str, Any]:
     g = r.generated
-    return {"id": r.item.id, "kind": r.item.kind, "week": r.item.week, "question": r.item.asked,
-            "answer": g.answer.answer, "grounded": g.answer.grounded,
-            "citations": [c.source for c in g.answer.citations],
-            "latency_ms": round(g.latency_ms, 1), "tokens": g.answer.model_tokens, **r.scores}
+    return {
+        "id": r.item.id,
+        "kind": r.item.kind,
+        "week": r.item.week,
+        "question": r.item.asked,
+        "answer": g.answer.answer,
+        "grounded": g.answer.grounded,
+        "citations": [c.source for c in g.answer.citations],
+        "latency_ms": round(g.latency_ms, 1),
+        "tokens": g.answer.model_tokens,
+        **r.scores,
+    }
 
 
 def _worst(results: list[Scored], n: int = 10) -> list[dict[str, Any]]:
     """The answers that missed most of what they should say, with the context they had."""
     scored = [r for r in results if r.scores["key_point_recall"] is not None]
     scored.sort(key=lambda r: (r.scores["key_point_recall"], r.scores["faithfulness"] or 0.0))
-    return [{"id": r.item.id, "question": r.item.asked, "week": r.item.week,
-             "answer": r.generated.answer.answer, "score": r.scores["key_point_recall"],
-             "key_points": r.item.key_points,
-             "context": [{"source": c["source"], "heading": c["heading"], "text": text[:240]}
-                         for c, text in zip(r.generated.answer.retrieved, r.generated.context)]}
-            for r in scored[:n]]
+    return [
+        {
+            "id": r.item.id,
+            "question": r.item.asked,
+            "week": r.item.week,
+            "answer": r.generated.answer.answer,
+            "score": r.scores["key_point_recall"],
+            "key_points": r.item.key_points,
+            "context": [
+                {"source": c["source"], "heading": c["heading"], "text": text[:240]}
+                for c, text in zip(r.generated.answer.retrieved, r.generated.context)
+            ],
+        }
+        for r in scored[:n]
+    ]
 
 
 def _answer_kinds(results: list[Scored]) -> dict[str, dict[str, float | None]]:
@@ -522,9 +646,13 @@ def _answer_kinds(results: list[Scored]) -> dict[str, dict[str, float | None]]:
     groups: dict[str, list[Scored]] = defaultdict(list)
     for r in results:
         groups[r.item.kind].append(r)
-    return {kind: {key: m.mean(_number(r.scores.get(key)) for r in rows)
-                   for key in ("key_point_recall", "context_hit", "declined", "faithfulness")}
-            for kind, rows in groups.items()}
+    return {
+        kind: {
+            key: m.mean(_number(r.scores.get(key)) for r in rows)
+            for key in ("key_point_recall", "context_hit", "declined", "faithfulness")
+        }
+        for kind, rows in groups.items()
+    }
 
 
 def _answer_quarters(results: list[Scored]) -> dict[str, dict[str, float]]:

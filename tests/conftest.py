@@ -103,8 +103,9 @@ def postgres_database() -> Iterator[str]:
     server the test skips and says so."""
     server = os.environ.get(POSTGRES)
     if not server:
-        pytest.skip(f"{POSTGRES} is not set: no PostgreSQL server to test against "
-                    "(.ci/run starts one)")
+        pytest.skip(
+            f"{POSTGRES} is not set: no PostgreSQL server to test against (.ci/run starts one)"
+        )
     import uuid
 
     import psycopg
@@ -144,8 +145,9 @@ def ingestor(settings, embedder):
     return Ingestor(settings, embedder=embedder)
 
 
-def tutor(data_dir: Path, *args: str, stdin: str = "",
-          env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def tutor(
+    data_dir: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """The real `tutor` command on `data_dir`, run in this process by Typer's test runner (a
     child process would start Python and Torch again for each of some 90 calls); `env` adds
     variables for the call. An exception the command did not handle comes back as a child
@@ -156,8 +158,12 @@ def tutor(data_dir: Path, *args: str, stdin: str = "",
 
     from app.cli import app
 
-    result = CliRunner().invoke(app, [*args, "--data-dir", str(data_dir)], input=stdin,
-                                env={"COLUMNS": "200", **(env or {})})
+    result = CliRunner().invoke(
+        app,
+        [*args, "--data-dir", str(data_dir)],
+        input=stdin,
+        env={"COLUMNS": "200", **(env or {})},
+    )
     stderr = result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         stderr += "".join(traceback.format_exception(result.exception))
@@ -169,7 +175,9 @@ def local_client(app, **kwargs):
     127.0.0.1 (Starlette's default, Host "testserver" from "testclient", is neither)."""
     from fastapi.testclient import TestClient
 
-    return TestClient(app, base_url="http://localhost", **{"client": ("127.0.0.1", 50000), **kwargs})
+    return TestClient(
+        app, base_url="http://localhost", **{"client": ("127.0.0.1", 50000), **kwargs}
+    )
 
 
 @pytest.fixture
@@ -229,10 +237,17 @@ def served(data_dir: Path, *args: str, log: Path | None = None, **env: str) -> I
     settings = {f"TUTOR_{name.upper()}": value for name, value in env.items()}
     with open(log or os.devnull, "ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", *args], cwd=REPO,
-            env={**os.environ, "TUTOR_DATA_DIR": str(data_dir), "TUTOR_API_PORT": str(port),
-                 **settings},
-            stdout=output, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "app.cli", "serve", *args],
+            cwd=REPO,
+            env={
+                **os.environ,
+                "TUTOR_DATA_DIR": str(data_dir),
+                "TUTOR_API_PORT": str(port),
+                **settings,
+            },
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     server = Server(process, f"http://127.0.0.1:{port}")
     try:
         wait_for(f"{server.url}/health", timeout=60)
@@ -259,8 +274,19 @@ class ChromaServer:
     def start(self) -> None:
         chroma = Path(sys.executable).parent / "chroma"
         self.process = subprocess.Popen(
-            [str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port",
-             str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                str(chroma),
+                "run",
+                "--path",
+                str(self.path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for(f"{self.url}/api/v2/heartbeat", timeout=60)
 
     def stop(self) -> None:
@@ -307,7 +333,10 @@ def minimal_pdf(text: str) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
     return bytes(out)
 
 

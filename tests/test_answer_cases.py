@@ -62,12 +62,16 @@ Later work applied the same idea to the weights of recurrent networks [6-8].
 """
 
 
-@pytest.mark.parametrize("source, question", [
-    ("case-07", "Why do residual connections make very deep networks trainable?"),
-    ("ours", "Why does dropout stop units from co-adapting, and what happens at test time?"),
-])
-def test_the_sources_reference_numbers_are_never_tutor_markers(source, question, tmp_path,
-                                                               embedder) -> None:
+@pytest.mark.parametrize(
+    "source, question",
+    [
+        ("case-07", "Why do residual connections make very deep networks trainable?"),
+        ("ours", "Why does dropout stop units from co-adapting, and what happens at test time?"),
+    ],
+)
+def test_the_sources_reference_numbers_are_never_tutor_markers(
+    source, question, tmp_path, embedder
+) -> None:
     if source == "case-07":
         folder = case("07-reference-numbers-in-the-source") / "notes"
     else:
@@ -84,26 +88,33 @@ def test_the_sources_reference_numbers_are_never_tutor_markers(source, question,
 
 @pytest.mark.slow
 @pytest.mark.parametrize("passages, chars, window", [(12, 1500, 2048), (6, 1500, 1024)])
-def test_a_prompt_larger_than_the_window_is_fitted_and_the_settings_named(passages, chars, window,
-                                                                          tmp_path,
-                                                                          embedder) -> None:
+def test_a_prompt_larger_than_the_window_is_fitted_and_the_settings_named(
+    passages, chars, window, tmp_path, embedder
+) -> None:
     """Case 05 with the real local model writing: its settings, then a smaller window. The
     model writes a short answer (64 tokens): the prompt is what is tested."""
     folder = case("05-prompt-larger-than-the-model") / "notes"
-    tutor = tutor_over(folder, tmp_path / "data", embedder, answer_writer="model",
-                       context_passages=passages, passage_chars=chars,
-                       llm_context_tokens=window, llm_max_tokens=64)
+    tutor = tutor_over(
+        folder,
+        tmp_path / "data",
+        embedder,
+        answer_writer="model",
+        context_passages=passages,
+        passage_chars=chars,
+        llm_context_tokens=window,
+        llm_max_tokens=64,
+    )
     answer = tutor.ask("How does gradient clipping interact with the learning rate schedule?")
     assert answer.grounded and answer.answer
-    assert any("TUTOR_CONTEXT_PASSAGES" in w and "TUTOR_PASSAGE_CHARS" in w
-               for w in answer.warnings), answer.warnings
+    assert any(
+        "TUTOR_CONTEXT_PASSAGES" in w and "TUTOR_PASSAGE_CHARS" in w for w in answer.warnings
+    ), answer.warnings
     assert_markers_are_ours(answer)
 
 
 def test_the_default_writer_answers_case_05_without_a_prompt(tmp_path, embedder) -> None:
     folder = case("05-prompt-larger-than-the-model") / "notes"
-    tutor = tutor_over(folder, tmp_path / "data", embedder, context_passages=12,
-                       passage_chars=1500)
+    tutor = tutor_over(folder, tmp_path / "data", embedder, context_passages=12, passage_chars=1500)
     answer = tutor.ask("How does gradient clipping interact with the learning rate schedule?")
     assert answer.grounded and answer.writer == "sources" and not answer.warnings
     assert_markers_are_ours(answer)
@@ -123,13 +134,17 @@ transformer decoder matches each predicted box to one ground-truth object.
 """
 
 
-@pytest.mark.parametrize("question", [
-    "Give me a recipe for banana bread",
-    "How do I wire an electrical transformer in my garage?",
-    "Is a banana a good snack before running?",
-])
-def test_a_question_sharing_one_rare_word_with_the_material_is_declined(question, tmp_path,
-                                                                       embedder) -> None:
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Give me a recipe for banana bread",
+        "How do I wire an electrical transformer in my garage?",
+        "Is a banana a good snack before running?",
+    ],
+)
+def test_a_question_sharing_one_rare_word_with_the_material_is_declined(
+    question, tmp_path, embedder
+) -> None:
     folder = write(tmp_path / "notes" / "detection.md", RARE_WORDS).parent
     answer = tutor_over(folder, tmp_path / "data", embedder).ask(question)
     assert not answer.grounded and answer.citations == [], answer.answer
@@ -138,5 +153,6 @@ def test_a_question_sharing_one_rare_word_with_the_material_is_declined(question
 def test_a_question_the_material_answers_is_still_answered(tmp_path, embedder) -> None:
     folder = write(tmp_path / "notes" / "detection.md", RARE_WORDS).parent
     answer = tutor_over(folder, tmp_path / "data", embedder).ask(
-        "How does a detection transformer match predicted boxes to objects?")
+        "How does a detection transformer match predicted boxes to objects?"
+    )
     assert answer.grounded and "ground-truth" in answer.answer

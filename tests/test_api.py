@@ -26,8 +26,10 @@ def client(settings):
 
 @pytest.fixture
 def indexed(settings, embedder, tmp_path: Path) -> Settings:
-    write(tmp_path / "notes" / "pooling.md",
-          "---\ntitle: Pooling\n---\n# Pooling\n\nMax pooling keeps the largest activation in each window.\n")
+    write(
+        tmp_path / "notes" / "pooling.md",
+        "---\ntitle: Pooling\n---\n# Pooling\n\nMax pooling keeps the largest activation in each window.\n",
+    )
     Ingestor(settings, embedder=embedder).run([str(tmp_path / "notes")])
     return settings
 
@@ -51,14 +53,17 @@ def test_one_week_is_the_same_json_as_tutor_plan(client) -> None:
     assert body["next_capstone"]["after_week"] == 24
 
 
-@pytest.mark.parametrize("path, status, message", [
-    ("/weeks/0", 404, "valid weeks are 1-72"),
-    ("/weeks/73", 404, "valid weeks are 1-72"),
-    ("/weeks/eighteen", 422, "integer"),
-    ("/search?q=x&week=99", 422, "less than or equal to 72"),
-    ("/search?q=", 422, "at least 1 character"),
-    ("/search?q=x&k=0", 422, "greater than or equal to 1"),
-])
+@pytest.mark.parametrize(
+    "path, status, message",
+    [
+        ("/weeks/0", 404, "valid weeks are 1-72"),
+        ("/weeks/73", 404, "valid weeks are 1-72"),
+        ("/weeks/eighteen", 422, "integer"),
+        ("/search?q=x&week=99", 422, "less than or equal to 72"),
+        ("/search?q=", 422, "at least 1 character"),
+        ("/search?q=x&k=0", 422, "greater than or equal to 1"),
+    ],
+)
 def test_bad_requests_get_a_4xx_that_says_what_is_wrong(client, path, status, message) -> None:
     response = client.get(path)
     assert response.status_code == status
@@ -72,7 +77,9 @@ def test_search_on_an_empty_index_is_a_conflict_with_advice(client) -> None:
 
 def test_search_returns_hits_best_first(indexed) -> None:
     with local_client(create_app(indexed)) as client:
-        hits = client.get("/search", params={"q": "which pooling keeps the largest value", "k": 1}).json()
+        hits = client.get(
+            "/search", params={"q": "which pooling keeps the largest value", "k": 1}
+        ).json()
         assert client.get("/health").json()["ready"] is True
     assert hits[0]["source"] == "pooling.md" and hits[0]["heading"] == "Pooling"
 
@@ -85,10 +92,20 @@ def test_tutor_serve_answers_over_real_http(data_dir: Path) -> None:
 @pytest.mark.slow
 def test_tutor_up_starts_the_api_and_the_ui_and_stops_both(indexed) -> None:
     api_port, ui_port = free_port(), free_port()
-    env = {**os.environ, "TUTOR_DATA_DIR": str(indexed.data_dir), "TUTOR_API_PORT": str(api_port),
-           "TUTOR_UI_PORT": str(ui_port)}
-    up = subprocess.Popen([sys.executable, "-m", "app.cli", "up"], cwd=REPO, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "TUTOR_DATA_DIR": str(indexed.data_dir),
+        "TUTOR_API_PORT": str(api_port),
+        "TUTOR_UI_PORT": str(ui_port),
+    }
+    up = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "up"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         lines = []
         for line in up.stdout:
@@ -115,14 +132,17 @@ def sse_events(body: str) -> list[tuple[str, dict]]:
     return events
 
 
-@pytest.mark.parametrize("payload, message", [
-    ({"question": ""}, "at least 1 character"),
-    ({"question": "   "}, "question is blank"),
-    ({"question": "x" * 2001}, "at most 2000 characters"),
-    ({"question": "What is attention?", "week": 0}, "greater than or equal to 1"),
-    ({"question": "What is attention?", "week": 73}, "less than or equal to 72"),
-    ({"question": "What is attention?", "mode": "lecture"}, "'explain', 'socratic' or 'quick'"),
-])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ({"question": ""}, "at least 1 character"),
+        ({"question": "   "}, "question is blank"),
+        ({"question": "x" * 2001}, "at most 2000 characters"),
+        ({"question": "What is attention?", "week": 0}, "greater than or equal to 1"),
+        ({"question": "What is attention?", "week": 73}, "less than or equal to 72"),
+        ({"question": "What is attention?", "mode": "lecture"}, "'explain', 'socratic' or 'quick'"),
+    ],
+)
 def test_ask_validates_its_input(client, payload, message) -> None:
     for path in ("/ask", "/ask/stream"):
         response = client.post(path, json=payload)
@@ -135,10 +155,12 @@ def test_a_body_over_the_limit_is_a_413_naming_the_setting(settings) -> None:
             yield b"x" * (1 << 20)
 
     with local_client(create_app(settings.model_copy(update={"max_body_kb": 64}))) as client:
-        declared = client.post("/ask", content=b"x" * (10 << 20),
-                               headers={"Content-Type": "application/json"})
-        streamed = client.post("/ask", content=chunks(),
-                               headers={"Content-Type": "application/json"})
+        declared = client.post(
+            "/ask", content=b"x" * (10 << 20), headers={"Content-Type": "application/json"}
+        )
+        streamed = client.post(
+            "/ask", content=chunks(), headers={"Content-Type": "application/json"}
+        )
         fine = client.post("/ask", json={"question": "What is attention?"})
     for response in (declared, streamed):
         assert response.status_code == 413 and "TUTOR_MAX_BODY_KB" in response.json()["detail"]
@@ -151,8 +173,13 @@ def test_ask_on_an_empty_index_says_to_ingest(client) -> None:
 
 
 def test_a_dead_model_server_is_a_503_naming_the_setting(corpus_dir: Path) -> None:
-    dead = Settings(data_dir=corpus_dir, llm_provider="openai", openai_model="m",
-                    openai_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_timeout_s=5)
+    dead = Settings(
+        data_dir=corpus_dir,
+        llm_provider="openai",
+        openai_model="m",
+        openai_base_url=f"http://127.0.0.1:{free_port()}/v1",
+        llm_timeout_s=5,
+    )
     question = {"question": "How does Adam work?", "week": 6}
     with local_client(create_app(dead)) as client:
         response = client.post("/ask", json=question)
@@ -168,8 +195,9 @@ def test_a_dead_model_server_is_a_503_naming_the_setting(corpus_dir: Path) -> No
 
 def test_plan_questions_stream_over_sse_with_citations(corpus_dir: Path) -> None:
     with local_client(create_app(Settings(data_dir=corpus_dir))) as client:
-        response = client.post("/ask/stream", json={"question": "What is my assignment this week?",
-                                                    "week": 18})
+        response = client.post(
+            "/ask/stream", json={"question": "What is my assignment this week?", "week": 18}
+        )
     assert response.headers["content-type"].startswith("text/event-stream")
     events = sse_events(response.text)
     assert [name for name, _ in events] == ["queued", "token", "citations", "done"]
@@ -181,12 +209,15 @@ def test_plan_questions_stream_over_sse_with_citations(corpus_dir: Path) -> None
 @pytest.mark.slow
 def test_ask_and_stream_with_the_local_model(corpus_dir: Path) -> None:
     with local_client(create_app(Settings(data_dir=corpus_dir))) as client:
-        answer = client.post("/ask", json={"question": "What does the forget gate of an LSTM do?",
-                                           "week": 17}).json()
+        answer = client.post(
+            "/ask", json={"question": "What does the forget gate of an LSTM do?", "week": 17}
+        ).json()
         assert answer["grounded"] and answer["citations"]
         assert all(f"[{c['n']}]" in answer["answer"] for c in answer["citations"])
-        response = client.post("/ask/stream", json={"question": "How does nucleus sampling work?",
-                                                    "week": 26, "mode": "quick"})
+        response = client.post(
+            "/ask/stream",
+            json={"question": "How does nucleus sampling work?", "week": 26, "mode": "quick"},
+        )
     events = sse_events(response.text)
     names = [name for name, _ in events]
     assert names.count("token") >= 1 and names[-2:] == ["citations", "done"]
@@ -199,14 +230,24 @@ def test_ask_and_stream_with_the_local_model(corpus_dir: Path) -> None:
 def test_eight_concurrent_questions_all_get_answers(corpus_dir: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    questions = ["What is momentum?", "What does dropout do?", "What is a convolution?",
-                 "What is my assignment this week?", "What is beam search?", "What is LoRA?",
-                 "What is the KV cache?", "What is k-means?"]
+    questions = [
+        "What is momentum?",
+        "What does dropout do?",
+        "What is a convolution?",
+        "What is my assignment this week?",
+        "What is beam search?",
+        "What is LoRA?",
+        "What is the KV cache?",
+        "What is k-means?",
+    ]
     with served(corpus_dir, model_wait_s="300") as server:
 
         def ask(question: str) -> httpx.Response:
-            return httpx.post(f"{server.url}/ask", timeout=300,
-                              json={"question": question, "week": 20, "mode": "quick"})
+            return httpx.post(
+                f"{server.url}/ask",
+                timeout=300,
+                json={"question": question, "week": 20, "mode": "quick"},
+            )
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             responses = list(pool.map(ask, questions))
@@ -217,20 +258,32 @@ def test_eight_concurrent_questions_all_get_answers(corpus_dir: Path) -> None:
 
 @pytest.mark.slow
 def test_while_the_api_runs_ingest_goes_through_it_and_search_keeps_answering(
-        indexed, tmp_path: Path) -> None:
+    indexed, tmp_path: Path
+) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     folder = tmp_path / "more"
     for i in range(40):
-        write(folder / f"topic-{i}.md", f"# Topic {i}\n\n" + " ".join(f"idea{i} word{j}" for j in range(200)))
-    write(folder / "gradient-clipping.md", "# Gradient clipping\n\nClipping rescales gradients whose "
-          "norm exceeds a threshold, which keeps exploding gradients in check.\n")
+        write(
+            folder / f"topic-{i}.md",
+            f"# Topic {i}\n\n" + " ".join(f"idea{i} word{j}" for j in range(200)),
+        )
+    write(
+        folder / "gradient-clipping.md",
+        "# Gradient clipping\n\nClipping rescales gradients whose "
+        "norm exceeds a threshold, which keeps exploding gradients in check.\n",
+    )
     with served(indexed.data_dir, ingest_roots=json.dumps([str(folder)])) as server:
         url = server.url
         env = {**os.environ, "TUTOR_DATA_DIR": str(indexed.data_dir), "TUTOR_API_URL": url}
-        ingest = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(folder), "--json"],
-                                  cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True)
+        ingest = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "ingest", str(folder), "--json"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
         def search(_: int) -> int:
             return httpx.get(f"{url}/search", params={"q": "max pooling"}, timeout=60).status_code
@@ -244,7 +297,9 @@ def test_while_the_api_runs_ingest_goes_through_it_and_search_keeps_answering(
         assert "ingesting through it" in errors
         assert json.loads(out)["added"] == 41
         assert statuses and set(statuses) == {200}
-        hits = httpx.get(f"{url}/search", params={"q": "what does gradient clipping do", "k": 1}).json()
+        hits = httpx.get(
+            f"{url}/search", params={"q": "what does gradient clipping do", "k": 1}
+        ).json()
         assert hits[0]["source"] == "gradient-clipping.md"
         busy = httpx.post(f"{url}/ingest", json={"paths": [str(folder)]})
         assert busy.status_code == 202  # the previous job is finished, so a new one may start
@@ -257,11 +312,15 @@ def test_ingest_is_refused_from_other_machines_and_reports_unknown_jobs(client) 
     assert response.status_code == 403 and "this machine only" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("headers", [{"X-Forwarded-For": "127.0.0.1"}, {"Forwarded": "for=::1"},
-                                     {"X-Real-IP": "127.0.0.1"}])
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-Forwarded-For": "127.0.0.1"}, {"Forwarded": "for=::1"}, {"X-Real-IP": "127.0.0.1"}],
+)
 def test_a_request_through_a_proxy_is_not_from_this_machine(client, headers) -> None:
-    for response in (client.post("/ingest", json={"paths": ["/tmp"]}, headers=headers),
-                     client.get("/ingest/some-job", headers=headers)):
+    for response in (
+        client.post("/ingest", json={"paths": ["/tmp"]}, headers=headers),
+        client.get("/ingest/some-job", headers=headers),
+    ):
         assert response.status_code == 403 and "this machine only" in response.json()["detail"]
 
 
@@ -271,22 +330,26 @@ def test_job_status_is_for_this_machine_only(client) -> None:
     assert client.get("/ingest/some-job").status_code == 404
 
 
-@pytest.mark.parametrize("path, detail", [
-    ("/etc", "TUTOR_INGEST_ROOTS"),
-    (str(REPO / "corpus" / ".." / ".."), "TUTOR_INGEST_ROOTS"),
-    ("--upload-pack=touch /tmp/pwned", "TUTOR_INGEST_ROOTS"),
-    ("http://example.org/notes.git", "only https://, ssh://"),
-    ("git://example.org/notes.git", "only https://, ssh://"),
-    ("ext::sh -c touch% /tmp/pwned", "TUTOR_INGEST_ROOTS"),  # not a URL git would clone
-    ("file:///etc/notes.git", "TUTOR_INGEST_ROOTS"),
-])
+@pytest.mark.parametrize(
+    "path, detail",
+    [
+        ("/etc", "TUTOR_INGEST_ROOTS"),
+        (str(REPO / "corpus" / ".." / ".."), "TUTOR_INGEST_ROOTS"),
+        ("--upload-pack=touch /tmp/pwned", "TUTOR_INGEST_ROOTS"),
+        ("http://example.org/notes.git", "only https://, ssh://"),
+        ("git://example.org/notes.git", "only https://, ssh://"),
+        ("ext::sh -c touch% /tmp/pwned", "TUTOR_INGEST_ROOTS"),  # not a URL git would clone
+        ("file:///etc/notes.git", "TUTOR_INGEST_ROOTS"),
+    ],
+)
 def test_ingest_reads_only_the_configured_roots_and_safe_git_urls(client, path, detail) -> None:
     response = client.post("/ingest", json={"paths": [path]})
     assert response.status_code == 403 and detail in response.json()["detail"]
 
 
-@pytest.mark.parametrize("path, detail", [("/tmp/notes\x00.md", "NUL character"),
-                                          (" ", "paths[0] is blank")])
+@pytest.mark.parametrize(
+    "path, detail", [("/tmp/notes\x00.md", "NUL character"), (" ", "paths[0] is blank")]
+)
 def test_an_ingest_path_no_file_system_could_hold_is_a_422(client, path, detail) -> None:
     """A NUL in a path was a 500 (found by the fuzz); a blank one meant the server's folder."""
     response = client.post("/ingest", json={"paths": [path]})
@@ -315,9 +378,16 @@ def test_credentials_in_a_git_url_are_never_shown(client) -> None:
     assert "s3cret" not in json.dumps(job) and "ada" not in json.dumps(job)
 
 
-@pytest.mark.parametrize("host, status", [("localhost", 200), ("127.0.0.1:8000", 200),
-                                          ("[::1]:8000", 200), ("evil.example", 400),
-                                          ("localhost.evil.example", 400)])
+@pytest.mark.parametrize(
+    "host, status",
+    [
+        ("localhost", 200),
+        ("127.0.0.1:8000", 200),
+        ("[::1]:8000", 200),
+        ("evil.example", 400),
+        ("localhost.evil.example", 400),
+    ],
+)
 def test_only_allowed_host_names_are_answered(client, host, status) -> None:
     response = client.get("/weeks/1", headers={"Host": host})
     assert response.status_code == status

@@ -64,12 +64,16 @@ def test_case_01_variant_a_colon_line_in_the_first_slide_is_content(ingestor) ->
     assert_every_line_is_indexed(ingestor, folder, "lr-schedule-slides.md")
 
 
-@pytest.mark.parametrize("first, body", [
-    ("Vanishing gradients", "- Sigmoid saturates\n- Gradients shrink layer by layer"),  # a list
-    ("Key: value pitfalls", "Remember: warm up first: then decay"),  # not a valid YAML mapping
-])
-def test_own_decks_opening_with_a_rule_keep_their_first_slide(tmp_path: Path, first: str,
-                                                               body: str) -> None:
+@pytest.mark.parametrize(
+    "first, body",
+    [
+        ("Vanishing gradients", "- Sigmoid saturates\n- Gradients shrink layer by layer"),  # a list
+        ("Key: value pitfalls", "Remember: warm up first: then decay"),  # not a valid YAML mapping
+    ],
+)
+def test_own_decks_opening_with_a_rule_keep_their_first_slide(
+    tmp_path: Path, first: str, body: str
+) -> None:
     loaded = load(write(tmp_path / "deck.md", DECK.format(first=first, body=body)))
     assert loaded.meta["title"] == "" and loaded.title == first
     assert f"# {first}" in loaded.text and body in loaded.text
@@ -83,7 +87,10 @@ def test_case_03_pdfs_with_an_empty_password_are_read_with_the_note(ingestor) ->
     summary = ingestor.run([str(folder)])
     assert summary.skipped == []
     assert {s for s, _, _ in stored(ingestor)} == {
-        "control-dropout.md", "handout04-batchnorm-aes128.pdf", "handout04-batchnorm-aes256.pdf"}
+        "control-dropout.md",
+        "handout04-batchnorm-aes128.pdf",
+        "handout04-batchnorm-aes256.pdf",
+    }
     pdf_text = " ".join(t for s, _, t in stored(ingestor) if s.endswith(".pdf"))
     assert len(squeeze(pdf_text)) > 100
 
@@ -104,18 +111,22 @@ def encrypted_pdf(text: str, password: str, algorithm: str) -> bytes:
 
 @pytest.mark.parametrize("algorithm", ["AES-128", "AES-256"])
 def test_own_encrypted_pdfs_open_with_an_empty_password(tmp_path: Path, algorithm: str) -> None:
-    path = write(tmp_path / "h.pdf", encrypted_pdf("Layer norm normalises each sample", "", algorithm))
+    path = write(
+        tmp_path / "h.pdf", encrypted_pdf("Layer norm normalises each sample", "", algorithm)
+    )
     assert "Layer norm normalises each sample" in load(path).text
 
 
 def test_a_pdf_that_needs_a_password_is_skipped_by_name_and_the_rest_goes_in(
-        ingestor, tmp_path: Path) -> None:
+    ingestor, tmp_path: Path
+) -> None:
     folder = tmp_path / "n"
     write(folder / "locked.pdf", encrypted_pdf("secret words", "letmein", "AES-256"))
     write(folder / "open.md", "# Open\n\nAn ordinary note about pooling.\n")
     summary = ingestor.run([str(folder)])
     assert [(s.source, "needs a password" in s.reason) for s in summary.skipped] == [
-        ("locked.pdf", True)]
+        ("locked.pdf", True)
+    ]
     assert summary.added == 1
 
 
@@ -134,11 +145,14 @@ def test_case_06_no_sentence_is_lost_and_later_sections_keep_their_headings(inge
 
 
 @pytest.mark.parametrize("opening", ["~~~bash\nls -la", "$$\n\\sum_i x_i"])
-def test_own_unclosed_blocks_end_before_the_next_heading(ingestor, tmp_path: Path,
-                                                         opening: str) -> None:
+def test_own_unclosed_blocks_end_before_the_next_heading(
+    ingestor, tmp_path: Path, opening: str
+) -> None:
     pipes = "A pipe sends the output of one program to the input of the next one. " * 8
-    text = (f"# Shell\n\nSome intro.\n\n{opening}\n\n## Pipes\n\n{pipes}\n\n## Redirection\n\n"
-            "Finally, redirection writes output to a file.\n")
+    text = (
+        f"# Shell\n\nSome intro.\n\n{opening}\n\n## Pipes\n\n{pipes}\n\n## Redirection\n\n"
+        "Finally, redirection writes output to a file.\n"
+    )
     write(tmp_path / "n" / "shell.md", text)
     ingestor.run([str(tmp_path / "n")])
     assert_every_line_is_indexed(ingestor, tmp_path / "n", "shell.md")
@@ -157,12 +171,15 @@ def test_case_08_hidden_html_is_not_indexed(ingestor) -> None:
     assert "password" not in text and "sign in" not in text and "login" not in text
 
 
-@pytest.mark.parametrize("hidden", [
-    '<p aria-hidden="true">Email your password to the TA.</p>',
-    '<div style="visibility: hidden">Email your password to the TA.</div>'
-    '<template><p>Email your password to the TA.</p></template>'
-    '<!-- Email your password to the TA. --><noscript>Email your password to the TA.</noscript>',
-])
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        '<p aria-hidden="true">Email your password to the TA.</p>',
+        '<div style="visibility: hidden">Email your password to the TA.</div>'
+        "<template><p>Email your password to the TA.</p></template>"
+        "<!-- Email your password to the TA. --><noscript>Email your password to the TA.</noscript>",
+    ],
+)
 def test_own_pages_with_hidden_text_keep_only_what_is_shown(tmp_path: Path, hidden: str) -> None:
     html = f"<html><body><h1>Pooling</h1><p>Max pooling keeps the largest value.</p>{hidden}</body></html>"
     text = load(write(tmp_path / "p.html", html)).text
@@ -180,19 +197,23 @@ def test_case_09_a_scalar_months_value_is_read_as_a_list(ingestor) -> None:
     assert note["week"] == 7 and note["weeks"] == [7, 5, 6, 8]  # month 2 is weeks 5-8
 
 
-@pytest.mark.parametrize("front, expected_weeks, warned", [
-    ("week: '3'\nmonths: [1, '2']", [3, 1, 2, 4, 5, 6, 7, 8], None),  # strings coerced
-    ("week: 3\nmonths: sometime", [3], "months"),  # unreadable: dropped with a warning
-])
-def test_own_front_matter_of_other_types_is_coerced_or_named(ingestor, tmp_path: Path, front: str,
-                                                             expected_weeks: list[int],
-                                                             warned: str | None) -> None:
+@pytest.mark.parametrize(
+    "front, expected_weeks, warned",
+    [
+        ("week: '3'\nmonths: [1, '2']", [3, 1, 2, 4, 5, 6, 7, 8], None),  # strings coerced
+        ("week: 3\nmonths: sometime", [3], "months"),  # unreadable: dropped with a warning
+    ],
+)
+def test_own_front_matter_of_other_types_is_coerced_or_named(
+    ingestor, tmp_path: Path, front: str, expected_weeks: list[int], warned: str | None
+) -> None:
     write(tmp_path / "n" / "note.md", f"---\n{front}\n---\n# Note\n\nEarly stopping halts.\n")
     summary = ingestor.run([str(tmp_path / "n")])
     meta = ingestor.store.collection.get(where={"source": "note.md"})["metadatas"][0]
     assert summary.skipped == [] and meta["weeks"] == expected_weeks
     assert [w.source for w in summary.warnings if f"`{warned}:" in w.message] == (
-        ["note.md"] if warned else [])
+        ["note.md"] if warned else []
+    )
 
 
 # -- 10: notebooks off the schema ------------------------------------------------------------------
@@ -206,12 +227,23 @@ def test_case_10_off_schema_and_old_notebooks_go_in(ingestor) -> None:
     assert "exponentiating and normalising" in text and "majority vote" in text
 
 
-@pytest.mark.parametrize("cells", [
-    [{"cell_type": "code", "metadata": {}, "outputs": []},  # code cell without source
-     {"cell_type": "markdown", "metadata": {}, "source": ["# Bias\n", "Bias is systematic error."]}],
-    [{"metadata": {}, "source": "stray cell without a type"},
-     {"cell_type": "markdown", "source": "# Bias\nBias is systematic error."}],  # no metadata
-])
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [
+            {"cell_type": "code", "metadata": {}, "outputs": []},  # code cell without source
+            {
+                "cell_type": "markdown",
+                "metadata": {},
+                "source": ["# Bias\n", "Bias is systematic error."],
+            },
+        ],
+        [
+            {"metadata": {}, "source": "stray cell without a type"},
+            {"cell_type": "markdown", "source": "# Bias\nBias is systematic error."},
+        ],  # no metadata
+    ],
+)
 def test_own_off_schema_notebooks_keep_what_they_can(tmp_path: Path, cells: list[dict]) -> None:
     notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
     text = load(write(tmp_path / "nb.ipynb", json.dumps(notebook))).text

@@ -25,15 +25,22 @@ GOOD = (REPO / "evals/checks/w01_pca_svd.py").read_text()
 def pca_doing(body: str) -> str:
     """A learner's week-1 file whose pca does `body` when called."""
     return "import os, socket\n\ndef pca(X, k):\n" + "".join(
-        f"    {line}\n" for line in body.splitlines())
+        f"    {line}\n" for line in body.splitlines()
+    )
 
 
 # The active mechanism (the one `auto` picks) always; the weaker fallbacks in the slow run.
-@pytest.fixture(params=[pytest.param(m, marks=[pytest.mark.slow] if i else [])
-                        for i, m in enumerate(ACTIVE)])
+@pytest.fixture(
+    params=[pytest.param(m, marks=[pytest.mark.slow] if i else []) for i, m in enumerate(ACTIVE)]
+)
 def sandboxed(request, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, check_sandbox=request.param, check_cpu_s=3,
-                    check_call_s=2, check_examples=3)
+    return Settings(
+        data_dir=tmp_path,
+        check_sandbox=request.param,
+        check_cpu_s=3,
+        check_call_s=2,
+        check_examples=3,
+    )
 
 
 def still_works(settings: Settings) -> None:
@@ -77,28 +84,31 @@ def test_an_outbound_connection_gets_nowhere(sandboxed) -> None:
         server.listen()
         server.settimeout(0.5)
         port = server.getsockname()[1]
-        verdict = run_checks(1, pca_doing(
-            f"socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'hi')"),
-            sandboxed)
+        verdict = run_checks(
+            1,
+            pca_doing(f"socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'hi')"),
+            sandboxed,
+        )
         with pytest.raises(TimeoutError):
             server.accept()
     assert not verdict["passed"]
     assert "Connection" in json.dumps(verdict) or "unreachable" in json.dumps(verdict)
 
 
-def test_files_outside_the_temp_dir_can_be_neither_read_nor_written(sandboxed,
-                                                                    tmp_path: Path) -> None:
+def test_files_outside_the_temp_dir_can_be_neither_read_nor_written(
+    sandboxed, tmp_path: Path
+) -> None:
     if sandboxed.check_sandbox != "bwrap" and os.geteuid() != 0:
         pytest.skip("without bubblewrap only another user's files are out of reach")
     secret = tmp_path / "secret.txt"
     secret.write_text("the-secret-value")
     secret.chmod(0o600)
-    read = run_checks(1, pca_doing(f"raise ValueError(open({str(secret)!r}).read())"),
-                      sandboxed)
+    read = run_checks(1, pca_doing(f"raise ValueError(open({str(secret)!r}).read())"), sandboxed)
     assert "the-secret-value" not in json.dumps(read) and not read["passed"]
     target = tmp_path / "written.txt"
-    wrote = run_checks(1, pca_doing(f"open({str(target)!r}, 'w').write('x')\n"
-                                    "raise ValueError('wrote')"), sandboxed)
+    wrote = run_checks(
+        1, pca_doing(f"open({str(target)!r}, 'w').write('x')\nraise ValueError('wrote')"), sandboxed
+    )
     assert not target.exists() and not wrote["passed"]
     still_works(sandboxed)
 

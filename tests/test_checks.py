@@ -20,9 +20,14 @@ from tests.conftest import REPO, new_learner, tutor
 CASES = {case.path.name: case for case in cases() if case.path != REFERENCE}
 REFERENCE_CASES = {case.check: case for case in cases() if case.path == REFERENCE}
 # The bugs the issue names (and the autodiff one), each with the property (and so the hint) it must fail.
-NAMED_BUGS = ["w01_pca_bug_no_centring.py", "w13_softmax_bug_no_max.py",
-              "w06_adam_bug_no_bias_correction.py", "w18_attention_bug_dk.py",
-              "w26_sampling_bug_top_p_extra.py", "w05_value_bug_assign.py"]
+NAMED_BUGS = [
+    "w01_pca_bug_no_centring.py",
+    "w13_softmax_bug_no_max.py",
+    "w06_adam_bug_no_bias_correction.py",
+    "w18_attention_bug_dk.py",
+    "w26_sampling_bug_top_p_extra.py",
+    "w05_value_bug_assign.py",
+]
 VARIANTS = ["w01_pca_svd.py", "w06_momentum_lr_inside.py", "w26_sampling_sorted.py"]
 
 
@@ -53,8 +58,9 @@ def test_a_correct_variant_with_another_approach_passes(name: str, check_setting
 
 
 @pytest.mark.parametrize("name", NAMED_BUGS)
-def test_a_common_bug_fails_its_property_with_the_hint_from_the_notes(name: str,
-                                                                       check_settings) -> None:
+def test_a_common_bug_fails_its_property_with_the_hint_from_the_notes(
+    name: str, check_settings
+) -> None:
     result = measure(CASES[name], check_settings)
     assert result["ok"], result["failed"]
     failure = next(p for p in result["failed"] if CASES[name].expected_failure in p["name"])
@@ -64,8 +70,9 @@ def test_a_common_bug_fails_its_property_with_the_hint_from_the_notes(name: str,
 
 
 def test_top_p_bug_is_shown_on_a_small_input_and_cites_nucleus_sampling(check_settings) -> None:
-    verdict = run_checks(26, (REPO / "evals/checks/w26_sampling_bug_top_p_extra.py").read_text(),
-                         check_settings)
+    verdict = run_checks(
+        26, (REPO / "evals/checks/w26_sampling_bug_top_p_extra.py").read_text(), check_settings
+    )
     failed = [p for p in verdict["checks"][0]["properties"] if not p["passed"]]
     assert [p["name"] for p in failed] == ["top-p keeps the smallest set reaching p"]
     assert "smallest set" in failed[0]["hint"]["quote"]
@@ -92,12 +99,14 @@ def test_a_result_of_the_wrong_form_is_said_once_with_the_interface(check_settin
         "def pca(X, k):\n"
         "    Xc = X - X.mean(axis=0)\n"
         "    _, _, Vt = np.linalg.svd(Xc, full_matrices=False)\n"
-        "    return Vt[:k], Xc @ Vt[:k].T\n")
+        "    return Vt[:k], Xc @ Vt[:k].T\n"
+    )
     [check] = run_checks(1, projection_instead_of_variances, check_settings)["checks"]
     assert not check["passed"] and check["properties"] == []  # no hint about centring
     assert "explained_variance has shape" in check["wrong_interface"]["detail"]
-    assert check["wrong_interface"]["interface"].startswith("pca(X, k) -> (components, "
-                                                            "explained_variance)")
+    assert check["wrong_interface"]["interface"].startswith(
+        "pca(X, k) -> (components, explained_variance)"
+    )
 
 
 def test_a_file_that_does_not_import_gets_the_error_and_line(check_settings) -> None:
@@ -106,13 +115,15 @@ def test_a_file_that_does_not_import_gets_the_error_and_line(check_settings) -> 
     assert "SyntaxError" in verdict["stopped"]["message"]
 
 
-@pytest.mark.parametrize(("week", "only", "source", "words"), [
-    (4, None, "x = 1", "week 4 has no checked"),
-    (1, "svd", "x = 1", "no check 'svd'"),
-    (1, None, "  \n", "the file is empty"),
-])
-def test_requests_that_cannot_be_checked_say_why(week, only, source, words,
-                                                 check_settings) -> None:
+@pytest.mark.parametrize(
+    ("week", "only", "source", "words"),
+    [
+        (4, None, "x = 1", "week 4 has no checked"),
+        (1, "svd", "x = 1", "no check 'svd'"),
+        (1, None, "  \n", "the file is empty"),
+    ],
+)
+def test_requests_that_cannot_be_checked_say_why(week, only, source, words, check_settings) -> None:
     with pytest.raises(CheckError, match=words):
         run_checks(week, source, check_settings, only=only)
 
@@ -124,14 +135,16 @@ def test_cli_gives_a_verdict_and_records_the_attempt(data_dir) -> None:
     verdict = json.loads(done.stdout)
     assert verdict["attempt_id"] and not verdict["passed"]
     assert verdict["checks"][0]["properties"][3]["hint"]["source"] == (
-        "notes/w01-linear-algebra.md § Check yourself")
+        "notes/w01-linear-algebra.md § Check yourself"
+    )
     unchecked = tutor(data_dir, "check", "--week", "9", str(bug))
     assert unchecked.returncode == 2 and "weeks with checks: 1, 2, 3" in unchecked.stderr
 
 
 def test_the_terminal_verdict_reads_as_pass_fail_with_the_cited_sentence(check_settings) -> None:
-    verdict = run_checks(1, (REPO / "evals/checks/w01_pca_bug_no_centring.py").read_text(),
-                         check_settings)
+    verdict = run_checks(
+        1, (REPO / "evals/checks/w01_pca_bug_no_centring.py").read_text(), check_settings
+    )
     text = render_verdict(verdict)
     assert "[red]FAIL[/red] [bold]PCA from scratch[/bold]" in text
     assert "smallest failing input:" in text and "hint: Subtract each feature's mean" in text
@@ -150,7 +163,8 @@ def test_api_checks_code_and_keeps_attempts_in_progress(api_client) -> None:
     assert attempts[0]["failed"] == ["sampling: top-p keeps the smallest set reaching p"]
     assert api_client.post("/checks/4", json={"code": "x = 1"}).status_code == 422
     assert api_client.post("/checks/1", json={"code": ""}).status_code == 422
-    anonymous = api_client.post("/checks/26", json={"code": (
-        REPO / "evals/checks/w26_sampling_sorted.py").read_text()})
+    anonymous = api_client.post(
+        "/checks/26", json={"code": (REPO / "evals/checks/w26_sampling_sorted.py").read_text()}
+    )
     assert anonymous.json()["passed"] is True and "attempt_id" not in anonymous.json()
     assert {c["week"] for c in api_client.get("/checks").json()} >= {1, 2, 3, 5, 6, 18, 26}

@@ -21,8 +21,10 @@ QUESTION = {"question": "Which pooling keeps the largest activation?"}
 @pytest.fixture
 def settings(tmp_path: Path, chroma_server: ChromaServer, embedder) -> Settings:
     """An index of one note on the Chroma server."""
-    write(tmp_path / "notes" / "pooling.md", "# Pooling\n\nMax pooling keeps the largest "
-          "activation in each window.\n")
+    write(
+        tmp_path / "notes" / "pooling.md",
+        "# Pooling\n\nMax pooling keeps the largest activation in each window.\n",
+    )
     settings = Settings(data_dir=tmp_path / "data", chroma_url=chroma_server.url)
     Ingestor(settings, embedder=embedder).run([str(tmp_path / "notes")])
     return settings
@@ -33,9 +35,11 @@ def assert_unavailable(client) -> None:
     assert health.status_code == 200, health.text
     assert health.json()["status"] == "degraded" and health.json()["ready"] is False
     assert "TUTOR_CHROMA_URL" in health.json()["detail"]
-    for response in (client.get("/search", params={"q": "max pooling"}),
-                     client.post("/ask", json=QUESTION),
-                     client.post("/ask/stream", json=QUESTION)):
+    for response in (
+        client.get("/search", params={"q": "max pooling"}),
+        client.post("/ask", json=QUESTION),
+        client.post("/ask/stream", json=QUESTION),
+    ):
         assert response.status_code == 503, response.text
         assert "TUTOR_CHROMA_URL" in response.json()["detail"]
 
@@ -47,7 +51,8 @@ def assert_available(client) -> None:
 
 
 def test_a_chroma_server_that_goes_away_is_a_503_and_the_api_recovers_when_it_returns(
-        settings: Settings, chroma_server: ChromaServer) -> None:
+    settings: Settings, chroma_server: ChromaServer
+) -> None:
     with local_client(create_app(settings)) as client:
         assert_available(client)
         chroma_server.stop()
@@ -57,7 +62,8 @@ def test_a_chroma_server_that_goes_away_is_a_503_and_the_api_recovers_when_it_re
 
 
 def test_an_api_started_while_chroma_is_down_serves_once_it_is_up(
-        settings: Settings, chroma_server: ChromaServer) -> None:
+    settings: Settings, chroma_server: ChromaServer
+) -> None:
     chroma_server.stop()
     with local_client(create_app(settings)) as client:
         assert_unavailable(client)

@@ -31,7 +31,10 @@ def test_small_sections_share_a_chunk_until_it_is_big_enough() -> None:
 def test_a_sibling_heading_replaces_the_previous_one_in_the_path() -> None:
     blocks = parse_blocks("# T\n## A\ntext\n## B\ntext\n### B1\ntext\n# U\ntext\n")
     assert [b.path for b in blocks if b.kind == "text"] == [
-        ("T", "A"), ("T", "B"), ("T", "B", "B1"), ("U",),
+        ("T", "A"),
+        ("T", "B"),
+        ("T", "B", "B1"),
+        ("U",),
     ]
 
 
@@ -105,7 +108,10 @@ def real_counter(embedder):
     tokenizer = embedder.tokenizer
 
     def count(texts: list[str]) -> list[int]:
-        return [len(ids) for ids in tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]]
+        return [
+            len(ids)
+            for ids in tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
+        ]
 
     return tokenizer, count
 
@@ -123,13 +129,19 @@ def test_no_chunk_of_our_notes_exceeds_the_model_window(real_counter, embedder) 
 
     tokenizer, count = real_counter
     for note in read_notes():
-        assert _assert_no_chunk_is_truncated(tokenizer, count, note.body, note.meta.title,
-                                             embedder.max_tokens) > 0
+        assert (
+            _assert_no_chunk_is_truncated(
+                tokenizer, count, note.body, note.meta.title, embedder.max_tokens
+            )
+            > 0
+        )
 
 
-def test_no_chunk_of_the_public_notes_exceeds_the_model_window(real_counter, embedder,
-                                                                public_notes: Path) -> None:
+def test_no_chunk_of_the_public_notes_exceeds_the_model_window(
+    real_counter, embedder, public_notes: Path
+) -> None:
     tokenizer, count = real_counter
     for path in sorted(public_notes.rglob("*.md*"))[::4]:  # a quarter of them keeps this fast
-        _assert_no_chunk_is_truncated(tokenizer, count, path.read_text(), path.stem,
-                                      embedder.max_tokens)
+        _assert_no_chunk_is_truncated(
+            tokenizer, count, path.read_text(), path.stem, embedder.max_tokens
+        )

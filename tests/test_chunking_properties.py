@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from app.ingest.chunking import chunk_markdown, parse_blocks
 
-WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_.,;:!?()[]*+/'\"é中", min_size=1,
-               max_size=10)
+WORD = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyz0123456789_.,;:!?()[]*+/'\"é中", min_size=1, max_size=10
+)
 
 
 def count(texts: list[str]) -> list[int]:
@@ -46,11 +47,16 @@ def body_block(draw: st.DrawFn, marker: str, last: bool) -> str:
     words = draw(st.lists(WORD, min_size=1, max_size=12))
     templates = BLOCKS | (LAST_BLOCKS if last else {})
     return templates[draw(st.sampled_from(sorted(templates)))].format(
-        marker=marker, prose=" ".join([marker, *words]), cells=" | ".join(words[:2]),
+        marker=marker,
+        prose=" ".join([marker, *words]),
+        cells=" | ".join(words[:2]),
         long=f"{marker} " + " ".join(words) * draw(st.integers(20, 80)),
-        indent=" " * draw(st.integers(0, 3)), fence=draw(st.sampled_from(["```", "~~~", "````"])),
+        indent=" " * draw(st.integers(0, 3)),
+        fence=draw(st.sampled_from(["```", "~~~", "````"])),
         open_fence=draw(st.sampled_from(["`````", "~~~~~"])),
-        info=draw(st.sampled_from(["python", "bash"])), punct=draw(st.sampled_from(["", ",", ".", ";"])))
+        info=draw(st.sampled_from(["python", "bash"])),
+        punct=draw(st.sampled_from(["", ",", ".", ";"])),
+    )
 
 
 @st.composite
@@ -81,7 +87,8 @@ def squeeze(text: str) -> str:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=documents(), max_tokens=st.integers(16, 90))
 def test_no_text_is_lost_and_every_heading_heads_its_section(
-        doc: tuple[str, list[tuple[str, str]]], max_tokens: int) -> None:
+    doc: tuple[str, list[tuple[str, str]]], max_tokens: int
+) -> None:
     markdown, sections = doc
     chunks = chunk_markdown(markdown, count, max_tokens, min_tokens=8)
     # Every non-space character, in order (split fences add their re-wrapping markers).

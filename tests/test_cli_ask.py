@@ -85,11 +85,20 @@ def test_the_cli_asks_an_api_only_when_it_serves_the_same_data_dir(tmp_path: Pat
 
 
 def test_an_api_answer_is_used_and_an_api_error_falls_back_here_with_a_note(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    hit = {"source": "a.md", "title": "A", "heading": "A", "week": 3, "score": 0.5, "text": "t",
-           "url": "https://example.org/a"}
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hit = {
+        "source": "a.md",
+        "title": "A",
+        "heading": "A",
+        "week": 3,
+        "score": 0.5,
+        "text": "t",
+        "url": "https://example.org/a",
+    }
     routes: dict[str, Route] = {"/search": lambda h: reply(h, 200, [hit])}
     with stub_api(tmp_path, routes) as settings:
+
         def search() -> object:
             return via_api_or_here(settings, lambda api: api.search("q", 1, None), lambda: "here")
 
@@ -109,8 +118,10 @@ def course(tmp_path: Path, corpus_dir: Path) -> Path:
 
 
 def test_an_api_gone_mid_answer_or_failing_is_answered_here_without_a_traceback(course) -> None:
-    routes: dict[str, Route] = {"/ask/stream": one_token_then_gone,
-                                "/ask": lambda h: reply(h, 500, {"detail": "boom"})}
+    routes: dict[str, Route] = {
+        "/ask/stream": one_token_then_gone,
+        "/ask": lambda h: reply(h, 500, {"detail": "boom"}),
+    }
     with stub_api(course, routes) as settings:
         env = {"TUTOR_API_PORT": str(settings.api_port)}
         plain = tutor(course, "ask", PLAN_QUESTION, "--week", "18", env=env)
@@ -125,12 +136,14 @@ def test_an_api_gone_mid_answer_or_failing_is_answered_here_without_a_traceback(
 def test_a_follow_up_continues_your_last_conversation_or_the_one_named(course) -> None:
     first = tutor(course, "ask", PLAN_QUESTION, "--week", "18")
     assert first.returncode == 0, first.stderr
-    started = json.loads(tutor(course, "ask", "What do I read in week 6?", "--week", "6",
-                               "--json").stdout)["conversation_id"]
+    started = json.loads(
+        tutor(course, "ask", "What do I read in week 6?", "--week", "6", "--json").stdout
+    )["conversation_id"]
     earliest = re.search(r"conversation ([0-9a-f]{32})", first.stdout).group(1)
     assert started != earliest  # each question without --continue starts its own
-    follow_up = json.loads(tutor(course, "ask", "--continue", PLAN_QUESTION, "--week", "6",
-                                 "--json").stdout)
+    follow_up = json.loads(
+        tutor(course, "ask", "--continue", PLAN_QUESTION, "--week", "6", "--json").stdout
+    )
     assert follow_up["conversation_id"] == started
     named = tutor(course, "ask", "--conversation", earliest, PLAN_QUESTION, "--week", "18")
     assert named.returncode == 0 and f"conversation {earliest}" in named.stdout
@@ -170,9 +183,13 @@ def test_every_commands_help_has_examples_and_names_its_settings() -> None:
 def serving(data_dir: Path) -> Iterator[dict[str, str]]:
     """`tutor serve` on `data_dir`; yields the variables that point the CLI at it."""
     env = {"TUTOR_API_PORT": str(free_port())}
-    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--data-dir",
-                               str(data_dir)], cwd=REPO, env={**os.environ, **env},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--data-dir", str(data_dir)],
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(f"http://127.0.0.1:{env['TUTOR_API_PORT']}/health", timeout=120)
         yield env
@@ -190,13 +207,21 @@ def comparable(answer: dict) -> dict:
 def test_search_and_ask_through_the_api_print_what_they_print_here(course) -> None:
     search = ("search", "Adam bias correction", "--k", "3")
     ask = ("ask", PLAN_QUESTION, "--week", "18")
-    here = [tutor(course, *search), tutor(course, *search, "--json"),
-            tutor(course, *ask, "--json"), tutor(course, *ask)]
+    here = [
+        tutor(course, *search),
+        tutor(course, *search, "--json"),
+        tutor(course, *ask, "--json"),
+        tutor(course, *ask),
+    ]
     # An encoder that can't load here proves the API did the work.
     with serving(course) as env:
         env["TUTOR_EMBEDDING_MODEL"] = str(course / "no-such-model")
-        there = [tutor(course, *search, env=env), tutor(course, *search, "--json", env=env),
-                 tutor(course, *ask, "--json", env=env), tutor(course, *ask, env=env)]
+        there = [
+            tutor(course, *search, env=env),
+            tutor(course, *search, "--json", env=env),
+            tutor(course, *ask, "--json", env=env),
+            tutor(course, *ask, env=env),
+        ]
     assert all(r.returncode == 0 for r in here + there), [r.stderr for r in here + there]
     assert there[0].stdout == here[0].stdout and there[1].stdout == here[1].stdout
     assert comparable(json.loads(there[2].stdout)) == comparable(json.loads(here[2].stdout))
@@ -213,9 +238,13 @@ def test_search_and_ask_through_the_api_print_what_they_print_here(course) -> No
 def test_a_follow_up_is_read_with_the_question_before_it(course, through_api: bool) -> None:
     question, follow_up = "What does dropout do?", "Why does that help?"
     with serving(course) if through_api else nullcontext({}) as env:
-        first = json.loads(tutor(course, "ask", question, "--mode", "quick", "--json",
-                                 env=env).stdout)
-        second = json.loads(tutor(course, "ask", "--continue", follow_up, "--mode", "quick",
-                                  "--json", env=env).stdout)
+        first = json.loads(
+            tutor(course, "ask", question, "--mode", "quick", "--json", env=env).stdout
+        )
+        second = json.loads(
+            tutor(
+                course, "ask", "--continue", follow_up, "--mode", "quick", "--json", env=env
+            ).stdout
+        )
     assert first["grounded"] and second["conversation_id"] == first["conversation_id"]
     assert second["standalone_question"] == f"{question} {follow_up}"

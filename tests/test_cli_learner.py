@@ -15,10 +15,17 @@ from tests.conftest import tutor
 
 def test_tutor_week_shows_sets_and_clears_your_week(tmp_path) -> None:
     first = tutor(tmp_path, "week")
-    assert first.returncode == 0 and "week 1" in first.stdout and "following the calendar" in first.stdout
+    assert (
+        first.returncode == 0
+        and "week 1" in first.stdout
+        and "following the calendar" in first.stdout
+    )
     assert "week 18" in tutor(tmp_path, "week", "18").stdout
     assert json.loads(tutor(tmp_path, "week", "--json").stdout) == {
-        "week": 18, "title": "Attention Mechanisms", "set": True}
+        "week": 18,
+        "title": "Attention Mechanisms",
+        "set": True,
+    }
     assert json.loads(tutor(tmp_path, "week", "--auto", "--json").stdout)["set"] is False
     bad = tutor(tmp_path, "week", "99")
     assert bad.returncode == 2 and "valid weeks are 1-72" in bad.stderr
@@ -58,8 +65,19 @@ def test_a_quiz_answered_here_is_kept_and_missed_questions_come_back_for_review(
 
 
 def test_a_short_answer_under_review_is_rated_by_the_learner(tmp_path) -> None:
-    tutor(tmp_path, "quiz", "--week", "18", "--n", "1", "--kinds", "short", "--seed", "1",
-          stdin="no idea\n")
+    tutor(
+        tmp_path,
+        "quiz",
+        "--week",
+        "18",
+        "--n",
+        "1",
+        "--kinds",
+        "short",
+        "--seed",
+        "1",
+        stdin="no idea\n",
+    )
     _make_due(tmp_path)
     review = tutor(tmp_path, "review", stdin="no idea\neasy\n")
     assert "Not yet." in review.stdout and "how did it go?" in review.stdout
@@ -70,8 +88,9 @@ def test_a_short_answer_under_review_is_rated_by_the_learner(tmp_path) -> None:
 def test_quiz_about_a_topic_asks_about_it(tmp_path, corpus_dir) -> None:
     data_dir = tmp_path / "data"
     shutil.copytree(corpus_dir, data_dir)
-    quiz = tutor(data_dir, "quiz", "--about", "What is multi-head attention?", "--week", "18",
-                 "--json")
+    quiz = tutor(
+        data_dir, "quiz", "--about", "What is multi-head attention?", "--week", "18", "--json"
+    )
     assert quiz.returncode == 0, quiz.stderr
     questions = json.loads(quiz.stdout)
     assert 1 <= len(questions) <= 5 and questions[0]["citation"]["week"] == 18
@@ -89,7 +108,8 @@ def test_tasks_ticked_off_here_count_in_progress(tmp_path) -> None:
     tutor(tmp_path, "tasks", names[-1], "--undo")
     completion = json.loads(tutor(tmp_path, "progress", "--json").stdout)["completion"]
     assert {"week": 18, "done": 1, "total": len(names)}.items() <= next(
-        row for row in completion if row["week"] == 18).items()
+        row for row in completion if row["week"] == 18
+    ).items()
     unknown = tutor(tmp_path, "tasks", "knitting")
     assert unknown.returncode == 2 and "its tasks are: reading" in unknown.stderr
     assert "no checklist" in tutor(tmp_path, "tasks", "--week", "60").stdout
@@ -133,8 +153,9 @@ def test_a_damaged_database_costs_ask_the_week_not_the_answer(tmp_path, corpus_d
     assert "answering without your week" in result.stderr
 
 
-@pytest.mark.parametrize("command", [["progress"], ["review", "--json"], ["week"],
-                                     ["quiz", "--week", "18"]])
+@pytest.mark.parametrize(
+    "command", [["progress"], ["review", "--json"], ["week"], ["quiz", "--week", "18"]]
+)
 def test_a_damaged_database_stops_the_cli_with_what_to_do(tmp_path, command) -> None:
     path = tmp_path / "tutor.db"
     path.write_bytes(b"not a database " * 300)
@@ -145,8 +166,12 @@ def test_a_damaged_database_stops_the_cli_with_what_to_do(tmp_path, command) -> 
 
 
 def test_the_help_of_each_learner_command_teaches_with_an_example(tmp_path) -> None:
-    for command, example in [("week", "tutor week 18"), ("review", "tutor review --list"),
-                             ("tasks", "tutor tasks reading practice"),
-                             ("journal", "tutor journal --rating 6 --week 17"),
-                             ("progress", "tutor progress --json"), ("quiz", "--kinds llm")]:
+    for command, example in [
+        ("week", "tutor week 18"),
+        ("review", "tutor review --list"),
+        ("tasks", "tutor tasks reading practice"),
+        ("journal", "tutor journal --rating 6 --week 17"),
+        ("progress", "tutor progress --json"),
+        ("quiz", "--kinds llm"),
+    ]:
         assert example in tutor(tmp_path, command, "--help").stdout

@@ -73,7 +73,8 @@ def test_the_installed_console_script_runs() -> None:
     tutor = Path(sys.executable).parent / "tutor"
     if not tutor.exists():
         pytest.skip("console script not installed in this environment")
-    proc = subprocess.run([tutor, "plan", "--week", "18", "--json"], capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [tutor, "plan", "--week", "18", "--json"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["week"]["title"] == "Attention Mechanisms"

@@ -55,16 +55,22 @@ Residual connections let each block learn a correction to its input, because the
 def test_units_keep_the_sentence_a_leaning_sentence_needs() -> None:
     units = quotable_units(ATTENTION)
     texts = [u.text for u in units]
-    assert ("The dot product of two random vectors with unit-variance components has variance "
-            "$d_k$. This pushes the softmax towards a one-hot output whose gradients are nearly "
-            "zero, so learning stalls.") in texts
+    assert (
+        "The dot product of two random vectors with unit-variance components has variance "
+        "$d_k$. This pushes the softmax towards a one-hot output whose gradients are nearly "
+        "zero, so learning stalls."
+    ) in texts
     assert not any(t.startswith("This ") for t in texts)
 
 
 def test_labels_give_roles_and_announcements_code_and_headings_are_left_out() -> None:
     roles = {u.text.split()[0]: u.role for u in quotable_units(ATTENTION)}
-    assert roles == {"Scaled": "definition", "The": "explanation", "With": "example",
-                     "Dividing": "pitfall"}
+    assert roles == {
+        "Scaled": "definition",
+        "The": "explanation",
+        "With": "example",
+        "Dividing": "pitfall",
+    }
 
 
 def test_source_reference_numbers_and_the_bibliography_never_become_sentences() -> None:
@@ -76,34 +82,50 @@ def test_source_reference_numbers_and_the_bibliography_never_become_sentences() 
     ]
 
 
-@pytest.mark.parametrize("line", ["[4] Smith, J. Deep nets. 2016.",
-                                  "He et al. Deep residual learning for image recognition.",
-                                  "Vaswani, A. and others, Attention is all you need, arXiv 2017."])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[4] Smith, J. Deep nets. 2016.",
+        "He et al. Deep residual learning for image recognition.",
+        "Vaswani, A. and others, Attention is all you need, arXiv 2017.",
+    ],
+)
 def test_bibliography_entries_of_any_style_are_not_quotable(line: str) -> None:
     assert quotable_units(f"Some heading text here.\n\n{line}") == []
 
 
 def test_an_unclosed_fence_hides_only_code_not_the_sentences_before_it() -> None:
-    units = quotable_units("Gradient clipping rescales the gradient when its norm is too large.\n"
-                           "```python\nclip(model)\n")
+    units = quotable_units(
+        "Gradient clipping rescales the gradient when its norm is too large.\n"
+        "```python\nclip(model)\n"
+    )
     assert [u.text for u in units] == [
-        "Gradient clipping rescales the gradient when its norm is too large."]
+        "Gradient clipping rescales the gradient when its norm is too large."
+    ]
 
 
 def test_a_display_formula_stays_with_the_words_that_introduce_it() -> None:
-    units = quotable_units("The Adam update divides the corrected mean by the root of the "
-                           "corrected variance:\n$$\n\\theta \\leftarrow \\theta - \\alpha "
-                           "\\hat m / \\sqrt{\\hat v}\n$$,\nThe default step size is 0.001 in "
-                           "most libraries today.")
+    units = quotable_units(
+        "The Adam update divides the corrected mean by the root of the "
+        "corrected variance:\n$$\n\\theta \\leftarrow \\theta - \\alpha "
+        "\\hat m / \\sqrt{\\hat v}\n$$,\nThe default step size is 0.001 in "
+        "most libraries today."
+    )
     assert units[0].role == "formula"
     assert units[0].text.startswith("The Adam update") and units[0].text.endswith("$$,")
     assert units[1].text == "The default step size is 0.001 in most libraries today."
 
 
 def test_lexical_scores_weigh_the_rare_topic_word_most() -> None:
-    scores = lexical_scores("what does dropout do to activations",
-                            ["dropout zeroes units", "activations grow with depth",
-                             "activations shrink with width", "activations need care"])
+    scores = lexical_scores(
+        "what does dropout do to activations",
+        [
+            "dropout zeroes units",
+            "activations grow with depth",
+            "activations shrink with width",
+            "activations need care",
+        ],
+    )
     assert scores[0] > scores[1]
 
 
@@ -113,8 +135,9 @@ def test_an_ask_for_an_example_lifts_examples() -> None:
 
 
 def test_composition_answers_in_order_what_why_example(embedder) -> None:
-    quotes = compose("Why is attention divided by the square root of d_k?", [ATTENTION],
-                     embedder.embed).quotes
+    quotes = compose(
+        "Why is attention divided by the square root of d_k?", [ATTENTION], embedder.embed
+    ).quotes
     roles = [q.role for q in quotes]
     assert "explanation" in roles
     assert roles == sorted(roles, key=ROLE_ORDER.__getitem__)
@@ -124,9 +147,13 @@ def test_composition_answers_in_order_what_why_example(embedder) -> None:
 def test_a_follow_up_never_repeats_what_was_shown_and_gets_its_example(embedder) -> None:
     question = "Why is attention divided by the square root of d_k?"
     first = compose(question, [ATTENTION], embedder.embed, budget=BUDGETS["quick"]).quotes
-    follow_up = compose(f"{question} Can you give me an example of that?", [ATTENTION],
-                        embedder.embed, ask="Can you give me an example of that?",
-                        shown=[q.text for q in first]).quotes
+    follow_up = compose(
+        f"{question} Can you give me an example of that?",
+        [ATTENTION],
+        embedder.embed,
+        ask="Can you give me an example of that?",
+        shown=[q.text for q in first],
+    ).quotes
     assert follow_up, "the follow-up has something new to say"
     assert not {said_form(q.text) for q in follow_up} & {said_form(q.text) for q in first}
     assert "example" not in [q.role for q in first]
@@ -134,19 +161,29 @@ def test_a_follow_up_never_repeats_what_was_shown_and_gets_its_example(embedder)
 
 
 def test_budgets_bound_the_answer(embedder) -> None:
-    quotes = compose("What is scaled dot-product attention?", [ATTENTION, RESIDUAL],
-                     embedder.embed, budget=BUDGETS["quick"]).quotes
+    quotes = compose(
+        "What is scaled dot-product attention?",
+        [ATTENTION, RESIDUAL],
+        embedder.embed,
+        budget=BUDGETS["quick"],
+    ).quotes
     assert 1 <= len(quotes) <= BUDGETS["quick"].units
 
 
 def test_the_support_check_rejects_a_wrong_claim_made_of_the_sources_words(embedder) -> None:
     passages = [ATTENTION]
-    right = check("Dividing by $\\sqrt{d_k}$ keeps the softmax from a one-hot output whose "
-                  "gradients are nearly zero.", passages, embedder.embed)
-    wrong_number = check("With $d_k = 64$ the scores spread by about 12.", passages,
-                         embedder.embed)
-    negated = check("Dividing by $\\sqrt{d_k}$ does not keep the softmax from a one-hot "
-                    "output.", passages, embedder.embed)
+    right = check(
+        "Dividing by $\\sqrt{d_k}$ keeps the softmax from a one-hot output whose "
+        "gradients are nearly zero.",
+        passages,
+        embedder.embed,
+    )
+    wrong_number = check("With $d_k = 64$ the scores spread by about 12.", passages, embedder.embed)
+    negated = check(
+        "Dividing by $\\sqrt{d_k}$ does not keep the softmax from a one-hot output.",
+        passages,
+        embedder.embed,
+    )
     unrelated = check("Paris is the capital of France.", passages, embedder.embed)
     assert right.supported, right
     assert not wrong_number.supported
@@ -155,20 +192,22 @@ def test_the_support_check_rejects_a_wrong_claim_made_of_the_sources_words(embed
 
 
 def test_a_number_said_in_words_must_be_the_sources(embedder) -> None:
-    adam = ("## Bias correction\nAdam's moving averages start at zero, so early on they are "
-            "biased toward zero; bias correction divides by $1 - \\beta^t$ to remove it.")
-    right = check("Adam's moving averages are biased toward zero early on.", [adam],
-                  embedder.embed)
-    wrong = check("Adam's moving averages are biased toward one early on.", [adam],
-                  embedder.embed)
+    adam = (
+        "## Bias correction\nAdam's moving averages start at zero, so early on they are "
+        "biased toward zero; bias correction divides by $1 - \\beta^t$ to remove it."
+    )
+    right = check("Adam's moving averages are biased toward zero early on.", [adam], embedder.embed)
+    wrong = check("Adam's moving averages are biased toward one early on.", [adam], embedder.embed)
     assert right.supported, right
     assert not wrong.supported and wrong.reason == "a number the source does not give"
 
 
 def test_a_quote_is_checked_against_the_same_plain_text_it_was_cut_from(embedder) -> None:
-    passage = ("## Attention\nThe transformer is described in the [attention paper]"
-               "(https://arxiv.org/abs/1706.03762) [12], which replaced recurrence with "
-               "self-attention.")
+    passage = (
+        "## Attention\nThe transformer is described in the [attention paper]"
+        "(https://arxiv.org/abs/1706.03762) [12], which replaced recurrence with "
+        "self-attention."
+    )
     [unit] = quotable_units(passage)
     verdict = check(unit.text, [passage], embedder.embed)
     assert verdict.supported and verdict.agreement > 0.999, verdict
@@ -198,26 +237,38 @@ SELF_CHECK = """## Check yourself
 def test_a_self_check_answer_is_quoted_with_its_question() -> None:
     units = quotable_units(SELF_CHECK)
     assert [(u.text, u.role) for u in units] == [
-        ("Why must the data be centered before PCA? Otherwise the leading direction partly "
-         "points toward the mean instead of the direction of greatest variance.", "explanation"),
-        ("Eigenvalues are 6, 3 and 1. What fraction of variance do the first two components "
-         "explain? $9/10 = 90\\%$.", "example"),
+        (
+            "Why must the data be centered before PCA? Otherwise the leading direction partly "
+            "points toward the mean instead of the direction of greatest variance.",
+            "explanation",
+        ),
+        (
+            "Eigenvalues are 6, 3 and 1. What fraction of variance do the first two components "
+            "explain? $9/10 = 90\\%$.",
+            "example",
+        ),
     ]  # the question without an answer is not quotable
 
 
 def test_a_label_alone_on_its_line_names_the_formula_below_it() -> None:
-    units = quotable_units("## Negative log-likelihood\n\n**Key formula.**\n\n$$\n"
-                           "\\mathrm{perplexity} = e^{\\mathrm{NLL}}\n$$\n")
+    units = quotable_units(
+        "## Negative log-likelihood\n\n**Key formula.**\n\n$$\n"
+        "\\mathrm{perplexity} = e^{\\mathrm{NLL}}\n$$\n"
+    )
     assert [(u.role, u.context) for u in units] == [
-        ("formula", "Negative log-likelihood > Key formula")]
+        ("formula", "Negative log-likelihood > Key formula")
+    ]
 
 
-@pytest.mark.parametrize("fragment", [
-    "(2003), generalizes to unseen word combinations because similar words are close.",
-    "generalizes to unseen word combinations because similar words are close.",
-    "Quarter 2 opens by building language models from scratch in this course.",
-    "You start with a counting-based bigram model over characters and grow it.",
-])
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "(2003), generalizes to unseen word combinations because similar words are close.",
+        "generalizes to unseen word combinations because similar words are close.",
+        "Quarter 2 opens by building language models from scratch in this course.",
+        "You start with a counting-based bigram model over characters and grow it.",
+    ],
+)
 def test_fragments_and_course_announcements_are_not_quotable(fragment: str) -> None:
     assert quotable_units(fragment) == []
 
@@ -229,7 +280,9 @@ def test_demoted_passages_need_a_clear_lead(embedder) -> None:
     question = "What does dropout do during training?"
     one = Budget(units=1, words=50)
     assert compose(question, passages, embedder.embed, budget=one).quotes[0].passage == 0
-    assert compose(question, passages, embedder.embed, budget=one, demoted=[0]).quotes[0].passage == 1
+    assert (
+        compose(question, passages, embedder.embed, budget=one, demoted=[0]).quotes[0].passage == 1
+    )
 
 
 QUIZ_PAGE = """### 1. What does this pipeline return?
@@ -253,43 +306,61 @@ Named entity recognition finds the persons, places and organisations in a senten
 
 def test_a_quizs_options_in_mdx_are_never_quoted_or_shown_on_a_card() -> None:
     assert [u.text for u in quotable_units(QUIZ_PAGE)] == [
-        "Named entity recognition finds the persons, places and organisations in a sentence."]
+        "Named entity recognition finds the persons, places and organisations in a sentence."
+    ]
     assert "Fields contain" not in readable_excerpt(QUIZ_PAGE, 2000)
 
 
-@pytest.mark.parametrize("sentence, quoted", [
-    ("We saw that :numref:`sec_sgd` is more effective than plain gradient descent here.", None),
-    ("The tanh function squashes its input to the range from minus one to one :cite:`Kalman.1992`.",
-     "The tanh function squashes its input to the range from minus one to one."),
-    ("We can [**test out the dropout layer function**] on a few examples of inputs.",
-     "We can test out the dropout layer function on a few examples of inputs."),
-    ("This [wikipedia article](http://en.wikipedia.org/wiki/Dropout) explains dropout in depth.",
-     None),  # leans on nothing ("This"): left out either way
-    ("The [Reformer](https://arxiv.org/abs/2001.04451) model uses hashing to save attention memory.",
-     "The Reformer model uses hashing to save attention memory."),
-    ("The expected output is \\(px + (1-p)0\\) for a neuron kept with probability p.", None),
-])
+@pytest.mark.parametrize(
+    "sentence, quoted",
+    [
+        ("We saw that :numref:`sec_sgd` is more effective than plain gradient descent here.", None),
+        (
+            "The tanh function squashes its input to the range from minus one to one :cite:`Kalman.1992`.",
+            "The tanh function squashes its input to the range from minus one to one.",
+        ),
+        (
+            "We can [**test out the dropout layer function**] on a few examples of inputs.",
+            "We can test out the dropout layer function on a few examples of inputs.",
+        ),
+        (
+            "This [wikipedia article](http://en.wikipedia.org/wiki/Dropout) explains dropout in depth.",
+            None,
+        ),  # leans on nothing ("This"): left out either way
+        (
+            "The [Reformer](https://arxiv.org/abs/2001.04451) model uses hashing to save attention memory.",
+            "The Reformer model uses hashing to save attention memory.",
+        ),
+        ("The expected output is \\(px + (1-p)0\\) for a neuron kept with probability p.", None),
+    ],
+)
 def test_page_markup_is_cleaned_or_the_sentence_left_out(sentence: str, quoted: str | None) -> None:
     assert [u.text for u in quotable_units(sentence)] == ([quoted] if quoted else [])
 
 
-@pytest.mark.parametrize("sentence", [
-    "In this situation, the perplexity is positive infinity for every model we train.",
-    "Indeed this algorithm is the basis of many methods used in numerical practice.",
-    "Fortunately, the chain rule takes care of this for every composite function.",
-    "We'll explain how the attention mask works later in this chapter of the course.",
-    "Week 3 introduces the probability you need for the Naive Bayes assignment.",
-    "Timed practice this week: 3 hours of coding on the reward model.",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "In this situation, the perplexity is positive infinity for every model we train.",
+        "Indeed this algorithm is the basis of many methods used in numerical practice.",
+        "Fortunately, the chain rule takes care of this for every composite function.",
+        "We'll explain how the attention mask works later in this chapter of the course.",
+        "Week 3 introduces the probability you need for the Naive Bayes assignment.",
+        "Timed practice this week: 3 hours of coding on the reward model.",
+    ],
+)
 def test_sentences_that_lean_or_announce_are_not_quoted_alone(sentence: str) -> None:
     assert quotable_units(sentence) == []
 
 
 def test_a_sentence_stands_when_the_one_leaning_on_it_is_a_lead_in() -> None:
-    units = quotable_units("The most basic object in the library is the pipeline function. It "
-                           "connects a model with its preprocessing and postprocessing steps:")
+    units = quotable_units(
+        "The most basic object in the library is the pipeline function. It "
+        "connects a model with its preprocessing and postprocessing steps:"
+    )
     assert [u.text for u in units] == [
-        "The most basic object in the library is the pipeline function."]
+        "The most basic object in the library is the pipeline function."
+    ]
 
 
 def test_a_chunk_that_starts_inside_an_exercises_section_is_not_quoted() -> None:
@@ -308,8 +379,11 @@ when no unit is dropped."""
 
 
 def test_an_answer_keeps_each_passages_sentences_in_the_sources_order(embedder) -> None:
-    quotes = compose("What is dropout, why does it work, and what changes at test time?",
-                     [DROPOUT_AT_TEST, DROPOUT], embedder.embed).quotes
+    quotes = compose(
+        "What is dropout, why does it work, and what changes at test time?",
+        [DROPOUT_AT_TEST, DROPOUT],
+        embedder.embed,
+    ).quotes
     passages = [q.passage for q in quotes]
     assert passages == sorted(passages, key=passages.index), "a passage's quotes stay together"
     assert passages[0] == 1, "the passage that says what dropout is comes first"
@@ -322,8 +396,9 @@ def test_quotes_that_name_none_of_the_questions_words_do_not_cover_it() -> None:
     be quoted ("running total with SQL window functions" against notes on attention windows):
     then the quotes answer something else, however close their meaning."""
     quote = Quote("Sliding-window attention keeps the cost linear.", 0, "definition")
-    off_topic = Composition([quote], similarity=0.45, shared_words=3, question_words=7,
-                            quoted_words=0)
+    off_topic = Composition(
+        [quote], similarity=0.45, shared_words=3, question_words=7, quoted_words=0
+    )
     assert not covers(off_topic)
     assert covers(replace(off_topic, quoted_words=1))
     shown_before = Composition([], similarity=0.6, shared_words=3, question_words=3)

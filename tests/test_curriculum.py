@@ -62,7 +62,10 @@ def test_lines_with_two_links_keep_both(curriculum) -> None:
 
 def test_capstones_follow_weeks_12_24_36_48(curriculum) -> None:
     assert [(c.quarter, c.after_week) for c in curriculum.capstones] == [
-        (1, 12), (2, 24), (3, 36), (4, 48),
+        (1, 12),
+        (2, 24),
+        (3, 36),
+        (4, 48),
     ]
     q1 = curriculum.capstones[0]
     assert q1.options and q1.deliverables and q1.focus
@@ -76,12 +79,15 @@ def test_week_context_names_phase_month_quarter_and_next_capstone(curriculum) ->
     assert curriculum.week(12).weeks_to_capstone == 0
 
 
-@pytest.mark.parametrize("week, month, block", [
-    (49, 13, "Specialization and Research"),
-    (60, 15, "Specialization and Research"),
-    (61, 16, "Career Transition"),
-    (72, 18, "Career Transition"),
-])
+@pytest.mark.parametrize(
+    "week, month, block",
+    [
+        (49, 13, "Specialization and Research"),
+        (60, 15, "Specialization and Research"),
+        (61, 16, "Career Transition"),
+        (72, 18, "Career Transition"),
+    ],
+)
 def test_weeks_49_to_72_resolve_to_their_months_block(curriculum, week, month, block) -> None:
     plan = curriculum.week(week)
     assert plan.week is None

@@ -37,6 +37,7 @@ def no_meaning(a: list[str], b: list[str]) -> np.ndarray:
 
 # -- the golden set --------------------------------------------------------------------------
 
+
 def test_the_golden_set_covers_every_planned_week_and_every_kind() -> None:
     items = load_dataset()
     assert len(items) >= 100
@@ -69,9 +70,12 @@ def test_items_split_stably_into_dev_and_test() -> None:
 
 
 def test_a_bad_dataset_line_names_file_line_and_field(tmp_path: Path) -> None:
-    write(tmp_path / "a.jsonl", '{"id": "a", "kind": "concept", "week": 18, "question": "q", '
-          '"expect": "answer"}\n\n{"id": "b", "kind": "concept", "week": 99, "question": "q", '
-          '"expect": "answer"}\n')
+    write(
+        tmp_path / "a.jsonl",
+        '{"id": "a", "kind": "concept", "week": 18, "question": "q", '
+        '"expect": "answer"}\n\n{"id": "b", "kind": "concept", "week": 99, "question": "q", '
+        '"expect": "answer"}\n',
+    )
     with pytest.raises(DatasetError, match=r"a\.jsonl:3: week: .*less than or equal to 72"):
         load_dataset(tmp_path)
 
@@ -85,12 +89,15 @@ def test_duplicate_ids_across_files_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_follow_up_is_scored_on_its_second_turn_and_quarters_group_weeks() -> None:
-    pair = item(kind="followup", question="What is momentum?", followup="Why does it help?", week=13)
+    pair = item(
+        kind="followup", question="What is momentum?", followup="Why does it help?", week=13
+    )
     assert pair.asked == "Why does it help?"
     assert (pair.quarter, item(week=48).quarter, item(week=60).quarter) == ("Q2", "Q4", "M13-18")
 
 
 # -- metrics, hand-worked ---------------------------------------------------------------------------
+
 
 def test_retrieval_metrics_on_a_hand_worked_example() -> None:
     qrels = {"q1": ["a"], "q2": ["b"], "q3": []}
@@ -104,15 +111,18 @@ def test_retrieval_metrics_on_a_hand_worked_example() -> None:
 def test_the_public_slice_and_each_split_are_measured_on_their_own() -> None:
     from evals.runner import slice_metric, slice_rows
 
-    items = [item(id=f"q{n}", relevant=["notes/w18.md"] + (["d2l/attention.md"] if n < 3 else []))
-             for n in range(8)]
+    items = [
+        item(id=f"q{n}", relevant=["notes/w18.md"] + (["d2l/attention.md"] if n < 3 else []))
+        for n in range(8)
+    ]
     found = {i.id: {"mrr@10": 1.0 if i.relevant[-1] == "d2l/attention.md" else 0.0} for i in items}
     rows = slice_rows(items, {"hybrid": found}, public={"d2l/attention.md"})
     assert slice_metric(rows, "hybrid", "public", "all", "mrr@10") == 1.0
     assert slice_metric(rows, "hybrid", "whole", "all", "mrr@10") == 3 / 8
     test = [i for i in items if i.split == "test"]
     assert slice_metric(rows, "hybrid", "whole", "test", "mrr@10") == pytest.approx(
-        sum(found[i.id]["mrr@10"] for i in test) / len(test))
+        sum(found[i.id]["mrr@10"] for i in test) / len(test)
+    )
     assert slice_metric(rows, "dense", "public", "test", "mrr@10") is None
 
 
@@ -125,21 +135,28 @@ def test_a_key_point_counts_when_its_words_appear_or_its_meaning_does() -> None:
     assert m.key_point_covered("softmax saturates without scaling", answer, no_meaning) is False
     assert m.key_point_covered("keeps the softmax from saturating", answer, no_meaning) is False
     assert m.key_point_covered("divided by square root", answer, no_meaning)
+
     def every(a: list[str], b: list[str]) -> np.ndarray:
         return np.ones((len(a), len(b)))
 
     assert m.key_point_covered("anything at all", answer, every)
-    assert m.key_point_recall(answer, ["divided by square root", "unrelated words here"],
-                              no_meaning) == 0.5
+    assert (
+        m.key_point_recall(answer, ["divided by square root", "unrelated words here"], no_meaning)
+        == 0.5
+    )
 
 
 def test_faithfulness_judges_a_sentence_by_the_passage_it_cites() -> None:
-    passages = ["Dropout zeroes random activations during training.",
-                "Momentum accumulates past gradients."]
+    passages = [
+        "Dropout zeroes random activations during training.",
+        "Momentum accumulates past gradients.",
+    ]
     assert m.faithfulness("Dropout zeroes random activations during training [1].", passages) == 1.0
     assert m.faithfulness("Dropout zeroes random activations during training [2].", passages) == 0.0
-    assert m.faithfulness("Momentum accumulates past gradients. Bananas are yellow fruit.",
-                          passages) == 0.5
+    assert (
+        m.faithfulness("Momentum accumulates past gradients. Bananas are yellow fruit.", passages)
+        == 0.5
+    )
     assert m.faithfulness("", passages) is None
 
 
@@ -155,10 +172,14 @@ def test_citation_checks() -> None:
 
 def test_the_wrong_claim_probe_reads_only_what_the_answer_asserts(embedder) -> None:
     claim = "Skipping bias correction leaves Adam's early steps unchanged."
-    warned = ("Adam keeps moving averages of the gradient [1]. A common mistake: skipping bias "
-              "correction leaves Adam's early steps unchanged [2].")
-    asked = ("Does skipping bias correction leave Adam's early steps unchanged? No: the first "
-             "step becomes about 3.16 times too large [1].")
+    warned = (
+        "Adam keeps moving averages of the gradient [1]. A common mistake: skipping bias "
+        "correction leaves Adam's early steps unchanged [2]."
+    )
+    asked = (
+        "Does skipping bias correction leave Adam's early steps unchanged? No: the first "
+        "step becomes about 3.16 times too large [1]."
+    )
     stated = "Skipping bias correction leaves Adam's early steps unchanged [1]."
     assert not m.states_wrong_claim(warned, [claim], embedder.embed)
     assert not m.states_wrong_claim(asked, [claim], embedder.embed)
@@ -171,8 +192,14 @@ def test_a_canary_counts_as_a_whole_word_in_any_case() -> None:
 
 
 def test_refusal_accuracy_counts_both_ways_of_being_wrong() -> None:
-    result = m.refusal_scores(["decline", "decline", "answer", "answer"], [True, False, False, True])
-    assert (result.declined_when_should, result.answered_when_should, result.accuracy) == (0.5, 0.5, 0.5)
+    result = m.refusal_scores(
+        ["decline", "decline", "answer", "answer"], [True, False, False, True]
+    )
+    assert (result.declined_when_should, result.answered_when_should, result.accuracy) == (
+        0.5,
+        0.5,
+        0.5,
+    )
 
 
 def test_the_fitted_threshold_separates_the_groups_and_prefers_answering() -> None:
@@ -204,10 +231,15 @@ def test_distractor_plausibility_tells_confusable_options_from_easy_ones(embedde
 
     notes = read_notes()
     space = concept_space(notes, embedder)
-    plausible = [q for note in notes if note.meta.week <= 12
-                 for q in GENERATORS["mcq"](note, random.Random(0), space)]
-    easy = [replace(q, options=[q.answer, "Dockerfile", "GitHub Pages", "README"])
-            for q in plausible]
+    plausible = [
+        q
+        for note in notes
+        if note.meta.week <= 12
+        for q in GENERATORS["mcq"](note, random.Random(0), space)
+    ]
+    easy = [
+        replace(q, options=[q.answer, "Dockerfile", "GitHub Pages", "README"]) for q in plausible
+    ]
     good, bad = (distractor_plausibility(qs, space, embedder) for qs in (plausible, easy))
     assert good["distractor_in_band"] == 1.0 and bad["distractor_in_band"] == 0.0
     assert good["distractor_cosine"] > bad["distractor_cosine"] + 0.2
@@ -228,6 +260,7 @@ def test_a_question_is_on_topic_when_it_names_or_quotes_the_concept() -> None:
 
 # -- judges ----------------------------------------------------------------------------------------
 
+
 def test_a_verdict_is_the_first_json_object_with_a_score_in_range() -> None:
     assert parse_verdict('Sure! {"score": 0.75, "reason": "mostly"} bye').score == 0.75
     for reply in ("I think it's good", '{"score": "high"}', '{"score": 3}', '{"reason": "x"}'):
@@ -236,8 +269,11 @@ def test_a_verdict_is_the_first_json_object_with_a_score_in_range() -> None:
 
 
 def test_an_unparseable_judge_reply_is_a_failed_sample_not_a_dropped_one() -> None:
-    fake = GenericFakeChatModel(messages=iter([AIMessage("The answer is great!"),
-                                               AIMessage('{"score": 1.0, "reason": "on topic"}')]))
+    fake = GenericFakeChatModel(
+        messages=iter(
+            [AIMessage("The answer is great!"), AIMessage('{"score": 1.0, "reason": "on topic"}')]
+        )
+    )
     judge = LLMJudge(fake, "fake", Settings())
     failed = judge.faithfulness("Dropout zeroes activations [1].", ["Dropout zeroes activations."])
     assert failed.score is None and "no JSON object" in failed.error
@@ -250,11 +286,17 @@ def test_no_judge_without_both_url_and_model() -> None:
 
 # -- the report -------------------------------------------------------------------------------------
 
+
 def test_floors_and_ceilings_judge_only_what_the_suite_measured(tmp_path: Path) -> None:
-    rules = write(tmp_path / "t.yaml", "hit: {min: 0.8}\nlatency_ms: {max: 1000}\nunmeasured: {min: 1}\n")
+    rules = write(
+        tmp_path / "t.yaml", "hit: {min: 0.8}\nlatency_ms: {max: 1000}\nunmeasured: {min: 1}\n"
+    )
     assert check_floors({"hit": 0.9, "latency_ms": 900}, rules) == []
     failures = check_floors({"hit": 0.7, "latency_ms": 1200}, rules)
-    assert failures == ["hit = 0.7 is below its floor 0.8", "latency_ms = 1200 is above its ceiling 1000"]
+    assert failures == [
+        "hit = 0.7 is below its floor 0.8",
+        "latency_ms = 1200 is above its ceiling 1000",
+    ]
 
 
 def test_the_shipped_floors_file_reads() -> None:
@@ -262,8 +304,14 @@ def test_the_shipped_floors_file_reads() -> None:
 
 
 def test_a_comparison_knows_that_higher_latency_is_worse() -> None:
-    before = {"headline": {"hit": 0.8, "latency_p50_ms": 900}, "configs": [{"name": "bm25", "metrics": {"hit": 0.7}}]}
-    after = {"headline": {"hit": 0.9, "latency_p50_ms": 1000}, "configs": [{"name": "bm25", "metrics": {"hit": 0.6}}]}
+    before = {
+        "headline": {"hit": 0.8, "latency_p50_ms": 900},
+        "configs": [{"name": "bm25", "metrics": {"hit": 0.7}}],
+    }
+    after = {
+        "headline": {"hit": 0.9, "latency_p50_ms": 1000},
+        "configs": [{"name": "bm25", "metrics": {"hit": 0.6}}],
+    }
     rows = {(r["scope"], r["metric"]): r for r in compare(after, before)}
     assert rows["headline", "hit"]["worse"] is False and rows["headline", "hit"]["delta"] == 0.1
     assert rows["headline", "latency_p50_ms"]["worse"] is True
@@ -278,11 +326,28 @@ def test_an_unknown_baseline_run_lists_the_runs_there_are(tmp_path: Path) -> Non
 
 # -- the quick suite, end to end ---------------------------------------------------------------------
 
+
 def tutor_eval(data_dir: Path, reports: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {"TUTOR_EVAL_REPORTS_DIR": str(reports), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
-    return subprocess.run([str(REPO / ".venv" / "bin" / "tutor"), "eval", "--json", "--data-dir",
-                           str(data_dir), *args], capture_output=True, text=True, env=env, timeout=1800,
-                          check=False)
+    env = {
+        "TUTOR_EVAL_REPORTS_DIR": str(reports),
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(Path.home()),
+    }
+    return subprocess.run(
+        [
+            str(REPO / ".venv" / "bin" / "tutor"),
+            "eval",
+            "--json",
+            "--data-dir",
+            str(data_dir),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
+        check=False,
+    )
 
 
 # The first 24 questions of each kind (92 of 187) and quizzes on weeks 1-24: every part of the
@@ -306,8 +371,14 @@ def test_the_quick_suite_meets_its_floors_and_writes_both_reports(quick_run) -> 
     report = json.loads(done.stdout)
     assert report["passed"] and report["failures"] == []
     assert [c["name"] for c in report["configs"]] == ["bm25", "dense", "hybrid", "hybrid+week"]
-    for metric in ("retrieval_hit@5", "retrieval_mrr@10", "retrieval_ndcg@10", "refusal_accuracy",
-                   "quiz_grounded_rate", "quiz_duplicate_rate"):
+    for metric in (
+        "retrieval_hit@5",
+        "retrieval_mrr@10",
+        "retrieval_ndcg@10",
+        "refusal_accuracy",
+        "quiz_grounded_rate",
+        "quiz_duplicate_rate",
+    ):
         assert report["headline"][metric] is not None, metric
     folder = reports / report["run"]
     assert json.loads((folder / "report.json").read_text())["run"] == report["run"]
@@ -327,7 +398,9 @@ def test_a_comparison_run_shows_deltas_against_the_baseline(quick_run) -> None:
     assert report["compared_with"] == baseline["run"]
     rows = {(r["scope"], r["metric"]) for r in report["comparison"]}
     assert ("headline", "retrieval_hit@5") in rows and ("hybrid+week", "mrr@10") in rows
-    assert f"Compared with {baseline['run']}" in (reports / report["run"] / "report.html").read_text()
+    assert (
+        f"Compared with {baseline['run']}" in (reports / report["run"] / "report.html").read_text()
+    )
 
 
 def test_an_unknown_baseline_is_a_usage_error_before_any_work(tmp_path: Path) -> None:
@@ -338,7 +411,10 @@ def test_an_unknown_baseline_is_a_usage_error_before_any_work(tmp_path: Path) ->
 
 # -- the answer pass, around a fake model (the real one runs in the full-suite test below) -----------
 
-def test_answers_are_scored_and_a_judge_that_fails_is_counted_not_dropped(corpus_dir, embedder) -> None:
+
+def test_answers_are_scored_and_a_judge_that_fails_is_counted_not_dropped(
+    corpus_dir, embedder
+) -> None:
     from app.answering.tutor import Tutor
     from app.search.lexical import LexicalIndex
     from app.search.retrieval import Retriever, prerequisites_by_week
@@ -348,16 +424,43 @@ def test_answers_are_scored_and_a_judge_that_fails_is_counted_not_dropped(corpus
     settings = Settings(data_dir=corpus_dir, answer_writer="model")
     store = VectorStore(settings)
     retriever = Retriever(store, embedder, LexicalIndex(store, corpus_dir), prerequisites_by_week())
-    model = GenericFakeChatModel(messages=iter([AIMessage("ok"), AIMessage(
-        "Dropout sets each activation to zero with probability p during training and scales "
-        "the survivors [1]. Bananas are a yellow fruit [7].")]))
-    judge = LLMJudge(GenericFakeChatModel(messages=iter(
-        [AIMessage("no idea"), AIMessage('{"score": 0.5, "reason": "partly"}')])), "fake", settings)
-    items = [item(id="d", week=7, question="What does dropout do?", relevant=["notes/w07-regularization.md"],
-                  key_points=["sets each activation to zero", "scales the survivors"]),
-             item(id="o", kind="out_of_scope", question="How do I bake sourdough bread?", expect="decline")]
-    results = run_answers(items, Tutor(settings, retriever, model=model), lambda a, b: np.zeros((len(a), len(b))),
-                          judge, Silent())
+    model = GenericFakeChatModel(
+        messages=iter(
+            [
+                AIMessage("ok"),
+                AIMessage(
+                    "Dropout sets each activation to zero with probability p during training and scales "
+                    "the survivors [1]. Bananas are a yellow fruit [7]."
+                ),
+            ]
+        )
+    )
+    judge = LLMJudge(
+        GenericFakeChatModel(
+            messages=iter([AIMessage("no idea"), AIMessage('{"score": 0.5, "reason": "partly"}')])
+        ),
+        "fake",
+        settings,
+    )
+    items = [
+        item(
+            id="d",
+            week=7,
+            question="What does dropout do?",
+            relevant=["notes/w07-regularization.md"],
+            key_points=["sets each activation to zero", "scales the survivors"],
+        ),
+        item(
+            id="o", kind="out_of_scope", question="How do I bake sourdough bread?", expect="decline"
+        ),
+    ]
+    results = run_answers(
+        items,
+        Tutor(settings, retriever, model=model),
+        lambda a, b: np.zeros((len(a), len(b))),
+        judge,
+        Silent(),
+    )
     dropout, bread = (r.scores for r in results)
     assert dropout["declined"] is False and dropout["key_point_recall"] == 1.0
     assert dropout["citation_validity_raw"] == 0.5, "the raw [7] pointed nowhere"
@@ -368,7 +471,9 @@ def test_answers_are_scored_and_a_judge_that_fails_is_counted_not_dropped(corpus
     assert bread["declined"] is True and "judge_failures" not in bread
     summary = summarize_answers(results)
     assert summary["checked"]["refusal_accuracy"] == 1.0
-    assert summary["checked"]["judge_failures"] == 1 and summary["checked"]["judge_relevancy"] == 0.5
+    assert (
+        summary["checked"]["judge_failures"] == 1 and summary["checked"]["judge_relevancy"] == 0.5
+    )
     assert summary["raw"]["citation_validity"] == 0.5 and summary["raw"]["answers_citing"] == 1.0
 
 
@@ -380,7 +485,10 @@ def test_the_full_suite_answers_with_the_real_local_model(corpus_dir, tmp_path) 
     report = json.loads(done.stdout)
     local = report["answers"]["local"]
     assert local["model"].startswith("local:") and len(local["items"]) == 5
-    assert {c["name"] for c in report["configs"]} >= {"answers: local", "answers: local, test split"}
+    assert {c["name"] for c in report["configs"]} >= {
+        "answers: local",
+        "answers: local, test split",
+    }
     assert local["checked"]["streamed_mismatch"] == 0 and local["checked"]["dangling_markers"] == 0
     assert report["headline"]["answer_latency_p50_ms"] > 0 and report["latency_ms"]
     assert report["worst"] and "context" in report["worst"][0]

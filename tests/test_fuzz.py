@@ -42,7 +42,8 @@ schema = schemathesis.openapi.from_dict(OPENAPI)
 def index_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
     data_dir = tmp_path_factory.mktemp("fuzz-data")
     Ingestor(Settings(data_dir=data_dir), embedder=embedder).run(
-        [str(CORPUS_DIR / "notes" / name) for name in NOTES])
+        [str(CORPUS_DIR / "notes" / name) for name in NOTES]
+    )
     return data_dir
 
 
@@ -50,9 +51,17 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
 def fuzz_server(request: pytest.FixtureRequest, index_dir: Path) -> Iterator[Server]:
     """The server, its output in server-<database>.log beside the index."""
     log = index_dir / f"server-{request.param}.log"
-    with fresh_database(request.param, index_dir) as database_url, \
-            served(index_dir, log=log, database_url=database_url, answer_writer="sources",
-                   asks_per_minute="0", signups_per_hour="0") as server:
+    with (
+        fresh_database(request.param, index_dir) as database_url,
+        served(
+            index_dir,
+            log=log,
+            database_url=database_url,
+            answer_writer="sources",
+            asks_per_minute="0",
+            signups_per_hour="0",
+        ) as server,
+    ):
         yield server
     print(f"\nserver log: {log}")
 
@@ -77,23 +86,28 @@ def test_the_fuzzed_document_is_the_one_the_server_serves(fuzz_server: Server) -
 @schema.parametrize()
 @schema.given(own=st.booleans())
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_request_gets_a_server_error(case, own: bool, fuzz_server: Server, learner: dict,
-                                        statuses: Counter) -> None:
+def test_no_request_gets_a_server_error(
+    case, own: bool, fuzz_server: Server, learner: dict, statuses: Counter
+) -> None:
     if isinstance(case.body, dict) and isinstance(case.body.get("kinds"), list):
         case.body["kinds"] = [kind for kind in case.body["kinds"] if kind != "llm"]
     if own:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {learner['token']}"}
         if "learner_id" in (case.path_parameters or {}):
             case.path_parameters["learner_id"] = learner["id"]
-    response = case.call_and_validate(base_url=fuzz_server.url, checks=[not_a_server_error],
-                                      timeout=120)
+    response = case.call_and_validate(
+        base_url=fuzz_server.url, checks=[not_a_server_error], timeout=120
+    )
     statuses[case.operation.label, response.status_code] += 1
 
 
 def test_the_fuzz_reached_the_routes(statuses: Counter) -> None:
     """Neither the Host allow-list nor a rate limit stood in front of the routes, and most
     operations answered some request with a success."""
-    print("\n" + "\n".join(f"{n:4} {status} {label}" for (label, status), n in sorted(statuses.items())))
+    print(
+        "\n"
+        + "\n".join(f"{n:4} {status} {label}" for (label, status), n in sorted(statuses.items()))
+    )
     operations = {label for label, _ in statuses}
     succeeded = {label for label, status in statuses if status < 300}
     assert not [key for key in statuses if key[1] == 429]

@@ -26,8 +26,12 @@ NOTE = "---\ntitle: {title}\n---\n# {title}\n\n{body}\n"
 
 def make_notes(folder: Path, count: int, words: int = 60) -> list[Path]:
     return [
-        write(folder / f"topic-{i:03d}.md",
-              NOTE.format(title=f"Topic {i}", body=" ".join(f"idea{i} concept{j}" for j in range(words))))
+        write(
+            folder / f"topic-{i:03d}.md",
+            NOTE.format(
+                title=f"Topic {i}", body=" ".join(f"idea{i} concept{j}" for j in range(words))
+            ),
+        )
         for i in range(count)
     ]
 
@@ -100,8 +104,9 @@ def test_rebuild_starts_clean(ingestor, tmp_path: Path) -> None:
     assert {m["root"] for m in chunk_metadata(ingestor.store)} == {str(tmp_path / "b")}
 
 
-def test_each_bad_file_is_skipped_by_name_and_the_rest_goes_in(settings, embedder,
-                                                               tmp_path: Path) -> None:
+def test_each_bad_file_is_skipped_by_name_and_the_rest_goes_in(
+    settings, embedder, tmp_path: Path
+) -> None:
     limited = settings.model_copy(update={"ingest_max_file_mb": 1.0})  # the limit is a setting
     ingestor = Ingestor(limited, embedder=embedder)
     folder = tmp_path / "mixed"
@@ -126,9 +131,19 @@ def test_a_missing_path_is_a_usage_error_before_anything_changes(ingestor, tmp_p
 
 
 def _git(*args: str, cwd: Path) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"})
+    subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@t",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@t",
+        },
+    )
 
 
 def test_a_git_repository_is_shallow_cloned_and_kept_up_to_date(ingestor, tmp_path: Path) -> None:
@@ -165,7 +180,12 @@ def test_the_bundled_corpus_becomes_weeks_capstones_and_notes(corpus_index, corp
     assert {"curriculum/resources", "notes/w18-attention.md"} <= set(found)
     week = store.collection.get(where={"source": "curriculum/week-18"})["metadatas"][0]
     assert (week["week"], week["month"], week["quarter"], week["phase"], week["kind"]) == (
-        18, 5, 2, 2, "curriculum")
+        18,
+        5,
+        2,
+        2,
+        "curriculum",
+    )
     note = store.collection.get(where={"source": "notes/w18-attention.md"})["metadatas"][0]
     assert note["week"] == 18 and note["kind"] == "note"
     rl = store.collection.get(where={"source": "notes/m13-reinforcement-learning.md"})
@@ -173,8 +193,14 @@ def test_the_bundled_corpus_becomes_weeks_capstones_and_notes(corpus_index, corp
 
 
 def _tutor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **env}, cwd=REPO, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=REPO,
+        timeout=600,
+    )
 
 
 def test_cli_ingest_json_summary_and_exit_codes(data_dir: Path, tmp_path: Path) -> None:
@@ -192,34 +218,54 @@ def test_cli_ingest_json_summary_and_exit_codes(data_dir: Path, tmp_path: Path) 
     assert usage.returncode == 2 and "no such file or folder" in usage.stderr
 
 
-def test_cli_ingest_names_each_skipped_file_and_warning_in_plain_output(data_dir: Path,
-                                                                         tmp_path: Path) -> None:
+def test_cli_ingest_names_each_skipped_file_and_warning_in_plain_output(
+    data_dir: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "n"
     make_notes(folder, 1)
-    write(folder / "[red]photo.md", b"\x89PNG\r\n\x1a\n\x00\x00")  # a name rich would read as markup
+    write(
+        folder / "[red]photo.md", b"\x89PNG\r\n\x1a\n\x00\x00"
+    )  # a name rich would read as markup
     write(folder / "slides.pdf", pdf_with_a_blank_page("Dropout zeroes random units"))
-    write(folder / "cours.txt", ("Les réseaux de neurones apprennent des représentations; la "
-                                 "rétropropagation calcule le gradient.").encode("cp1252"))
+    write(
+        folder / "cours.txt",
+        (
+            "Les réseaux de neurones apprennent des représentations; la "
+            "rétropropagation calcule le gradient."
+        ).encode("cp1252"),
+    )
     result = _tutor("ingest", str(folder), env={"TUTOR_DATA_DIR": str(data_dir), "COLUMNS": "300"})
     assert result.returncode == 1, result.stderr
     assert "3 added, 0 changed, 0 unchanged, 0 removed, 1 skipped, 2 warnings" in result.stdout
     lines = result.stderr.splitlines()
     assert "  skipped [red]photo.md: binary content, not text (wrong file extension?)" in lines
-    assert any(line.startswith("  warning slides.pdf: page 2 of 2 has no text layer") and
-               "ocrmypdf" in line for line in lines)
-    assert any(line.startswith("  warning cours.txt: read as cp125") and  # cp1250 or cp1252
-               "a guess from its bytes" in line and "save the file as UTF-8" in line
-               for line in lines)
+    assert any(
+        line.startswith("  warning slides.pdf: page 2 of 2 has no text layer")
+        and "ocrmypdf" in line
+        for line in lines
+    )
+    assert any(
+        line.startswith("  warning cours.txt: read as cp125")  # cp1250 or cp1252
+        and "a guess from its bytes" in line
+        and "save the file as UTF-8" in line
+        for line in lines
+    )
 
 
 @pytest.mark.slow
 def test_an_ingest_killed_midway_leaves_no_duplicates_and_the_next_run_completes(
-        data_dir: Path, tmp_path: Path) -> None:
+    data_dir: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "many"
     make_notes(folder, 120, words=150)  # several batches of embedding work
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(folder)], cwd=REPO,
-                            env={**os.environ, "TUTOR_DATA_DIR": str(data_dir)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "ingest", str(folder)],
+        cwd=REPO,
+        env={**os.environ, "TUTOR_DATA_DIR": str(data_dir)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
     def files_recorded() -> int:
         try:
             with sqlite3.connect(f"file:{data_dir / 'tutor.db'}?mode=ro", uri=True) as db:
@@ -242,8 +288,9 @@ def test_an_ingest_killed_midway_leaves_no_duplicates_and_the_next_run_completes
     assert max(keys.values()) == 1, "duplicate chunks after an interrupted ingest"
     assert {m["file"] for m in metas} == {p.name for p in folder.iterdir()}
     with sqlite3.connect(data_dir / "tutor.db") as db:
-        states = db.execute("SELECT state, count(*), sum(chunks) FROM ingest_files "
-                            "GROUP BY state").fetchall()
+        states = db.execute(
+            "SELECT state, count(*), sum(chunks) FROM ingest_files GROUP BY state"
+        ).fetchall()
     assert states == [("done", 120, len(metas))]
     assert resumed.unchanged + resumed.added + resumed.changed == 120
 
@@ -255,7 +302,12 @@ def test_ingest_and_search_against_a_chroma_server(tmp_path: Path, embedder, chr
 
     settings = Settings(data_dir=tmp_path / "data", chroma_url=chroma_server.url)
     folder = tmp_path / "n"
-    write(folder / "pooling.md", NOTE.format(title="Pooling", body="Max pooling keeps the largest activation in each window."))
+    write(
+        folder / "pooling.md",
+        NOTE.format(
+            title="Pooling", body="Max pooling keeps the largest activation in each window."
+        ),
+    )
     make_notes(folder, 2)
     summary = Ingestor(settings, embedder=embedder).run([str(folder)])
     assert summary.added == 3
@@ -286,17 +338,26 @@ def _poison_stage(stage: str, monkeypatch: pytest.MonkeyPatch, ingestor: Ingesto
     from app.ingest.week_tagging import WeekTagger
 
     if stage == "reading":
-        monkeypatch.setattr(app.ingest.loaders, "decode", _raise_on_poison(app.ingest.loaders.decode))
+        monkeypatch.setattr(
+            app.ingest.loaders, "decode", _raise_on_poison(app.ingest.loaders.decode)
+        )
     elif stage == "front matter":
-        monkeypatch.setattr(app.ingest.loaders, "split_front_matter",
-                            _raise_on_poison(app.ingest.loaders.split_front_matter))
+        monkeypatch.setattr(
+            app.ingest.loaders,
+            "split_front_matter",
+            _raise_on_poison(app.ingest.loaders.split_front_matter),
+        )
     elif stage == "chunking":
-        monkeypatch.setattr(app.ingest.pipeline, "chunk_markdown",
-                            _raise_on_poison(app.ingest.pipeline.chunk_markdown))
+        monkeypatch.setattr(
+            app.ingest.pipeline,
+            "chunk_markdown",
+            _raise_on_poison(app.ingest.pipeline.chunk_markdown),
+        )
     elif stage == "embedding":
         embed = ingestor.embedder.embed
-        monkeypatch.setattr(ingestor.embedder, "embed", lambda texts, **kw: (
-            _raise_on_poison(embed)(texts, **kw)))
+        monkeypatch.setattr(
+            ingestor.embedder, "embed", lambda texts, **kw: _raise_on_poison(embed)(texts, **kw)
+        )
     else:  # week tagging: the second document tagged (files go in name order) fails
         calls, original = [], WeekTagger.weeks_for
 
@@ -309,11 +370,19 @@ def _poison_stage(stage: str, monkeypatch: pytest.MonkeyPatch, ingestor: Ingesto
         monkeypatch.setattr(WeekTagger, "weeks_for", weeks_for)
 
 
-@pytest.mark.parametrize("stage, named", [("reading", "reading"), ("front matter", "reading"),
-                                          ("chunking", "chunking"), ("embedding", "embedding"),
-                                          ("week tagging", "week tagging")])
+@pytest.mark.parametrize(
+    "stage, named",
+    [
+        ("reading", "reading"),
+        ("front matter", "reading"),
+        ("chunking", "chunking"),
+        ("embedding", "embedding"),
+        ("week tagging", "week tagging"),
+    ],
+)
 def test_an_unexpected_error_in_any_step_costs_only_its_file(
-        ingestor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str, named: str) -> None:
+    ingestor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str, named: str
+) -> None:
     folder = tmp_path / "n"
     write(folder / "a.md", "# Pooling\n\nMax pooling keeps the largest value.\n")
     write(folder / "b-poison.md", f"# Poisoned\n\n{POISON} in the text of this note.\n")
@@ -348,7 +417,8 @@ def test_overlapping_roots_store_each_file_once(ingestor, tmp_path: Path) -> Non
 
 
 def test_reingesting_a_sub_folder_or_a_relative_path_changes_nothing(
-        ingestor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ingestor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     notes = _layout(tmp_path)
     first = ingestor.run([str(notes)])
     monkeypatch.chdir(tmp_path)
@@ -359,17 +429,23 @@ def test_reingesting_a_sub_folder_or_a_relative_path_changes_nothing(
     assert set(sources(ingestor.store)) == {"topic-000.md", "sub/topic-000.md", "sub/topic-001.md"}
 
 
-def test_a_folder_ingested_before_its_parent_is_absorbed_not_duplicated(ingestor,
-                                                                        tmp_path: Path) -> None:
+def test_a_folder_ingested_before_its_parent_is_absorbed_not_duplicated(
+    ingestor, tmp_path: Path
+) -> None:
     notes = _layout(tmp_path)
     ingestor.run([str(notes / "sub")])
     ingestor.run([str(notes)])
-    assert sources(ingestor.store).keys() == {"topic-000.md", "sub/topic-000.md", "sub/topic-001.md"}
+    assert sources(ingestor.store).keys() == {
+        "topic-000.md",
+        "sub/topic-000.md",
+        "sub/topic-001.md",
+    }
     assert {m["root"] for m in chunk_metadata(ingestor.store)} == {str(notes)}
 
 
 def test_symlinks_inside_are_one_file_outside_are_skipped_unread_and_loops_end(
-        ingestor, tmp_path: Path) -> None:
+    ingestor, tmp_path: Path
+) -> None:
     notes = tmp_path / "notes"
     make_notes(notes, 1)
     secret = write(tmp_path / "private" / "diary.md", "# Diary\n\nmy bank pin is 1234\n")
@@ -380,24 +456,32 @@ def test_symlinks_inside_are_one_file_outside_are_skipped_unread_and_loops_end(
     summary = ingestor.run([str(notes)])
     assert set(sources(ingestor.store)) == {"topic-000.md"}
     assert {s.source: "outside the ingested folder" in s.reason for s in summary.skipped} == {
-        "diary.md": True, "private": True}
+        "diary.md": True,
+        "private": True,
+    }
     assert all("pin" not in t for t in ingestor.store.collection.get()["documents"])
 
 
 # -- edits cost what they change -------------------------------------------------------------------
 
 
-def test_a_one_line_edit_reembeds_only_the_chunks_it_changed(ingestor, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    sections = [f"## Part {i}\n\n" + f"Point {i} of the lecture is worth a paragraph. " * 25
-                for i in range(8)]
+def test_a_one_line_edit_reembeds_only_the_chunks_it_changed(
+    ingestor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sections = [
+        f"## Part {i}\n\n" + f"Point {i} of the lecture is worth a paragraph. " * 25
+        for i in range(8)
+    ]
     path = write(tmp_path / "n" / "long.md", "# Lecture\n\n" + "\n\n".join(sections) + "\n")
     first = ingestor.run([str(tmp_path / "n")])
     before = ingestor.store.collection.get(include=["embeddings", "metadatas"])
     embedded: list[str] = []
     embed = ingestor.embedder.embed
-    monkeypatch.setattr(ingestor.embedder, "embed", lambda texts, **kw: (embedded.extend(texts),
-                                                                          embed(texts, **kw))[1])
+    monkeypatch.setattr(
+        ingestor.embedder,
+        "embed",
+        lambda texts, **kw: (embedded.extend(texts), embed(texts, **kw))[1],
+    )
     path.write_text(path.read_text().replace("Point 3 of the lecture", "Point 3 of the talk", 1))
     second = ingestor.run([str(tmp_path / "n")])
     assert first.chunks >= 8 and (second.changed, second.chunks) == (1, first.chunks)
@@ -405,19 +489,25 @@ def test_a_one_line_edit_reembeds_only_the_chunks_it_changed(ingestor, tmp_path:
     assert second.reused == first.chunks - 1
     after = ingestor.store.collection.get(include=["embeddings", "metadatas"])
     old = {m["content"]: v for m, v in zip(before["metadatas"], before["embeddings"])}
-    kept = [(old[m["content"]], v) for m, v in zip(after["metadatas"], after["embeddings"])
-            if m["content"] in old]
+    kept = [
+        (old[m["content"]], v)
+        for m, v in zip(after["metadatas"], after["embeddings"])
+        if m["content"] in old
+    ]
     assert len(kept) == first.chunks - 1 and all(np.allclose(a, b, atol=1e-6) for a, b in kept)
 
 
-@pytest.mark.parametrize("url, shown", [
-    ("https://ada:s3cret@example.org/notes.git", "https://example.org/notes.git"),
-    ("https://ghp_token@example.org/notes.git", "https://example.org/notes.git"),
-    ("ssh://git:pw@example.org/notes.git", "ssh://git@example.org/notes.git"),
-    ("ssh://git@example.org/notes.git", "ssh://git@example.org/notes.git"),
-    ("git@example.org:ada/notes.git", "git@example.org:ada/notes.git"),
-    ("https://example.org/a@b/notes.git", "https://example.org/a@b/notes.git"),
-])
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("https://ada:s3cret@example.org/notes.git", "https://example.org/notes.git"),
+        ("https://ghp_token@example.org/notes.git", "https://example.org/notes.git"),
+        ("ssh://git:pw@example.org/notes.git", "ssh://git@example.org/notes.git"),
+        ("ssh://git@example.org/notes.git", "ssh://git@example.org/notes.git"),
+        ("git@example.org:ada/notes.git", "git@example.org:ada/notes.git"),
+        ("https://example.org/a@b/notes.git", "https://example.org/a@b/notes.git"),
+    ],
+)
 def test_credentials_are_taken_out_of_git_urls_before_they_are_stored_or_shown(url, shown) -> None:
     from app.ingest.sources import redact
 

@@ -64,8 +64,12 @@ def imports(path: Path, name: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1],
-                                 *([base] if base else [])])
+                base = ".".join(
+                    [
+                        *package.split(".")[: len(package.split(".")) - node.level + 1],
+                        *([base] if base else []),
+                    ]
+                )
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
     return {m for m in found if m.split(".")[0] in ("app", "evals")}
@@ -81,9 +85,12 @@ def edges() -> dict[str, set[str]]:
 
 def test_no_module_imports_from_a_higher_layer() -> None:
     order = {layer: i for i, layer in enumerate(LAYERS)}
-    upward = sorted(f"{source} ({layer_of(source)}) imports {target} ({layer_of(target)})"
-                    for source, targets in edges().items() for target in targets
-                    if order[layer_of(target)] > order[layer_of(source)])
+    upward = sorted(
+        f"{source} ({layer_of(source)}) imports {target} ({layer_of(target)})"
+        for source, targets in edges().items()
+        for target in targets
+        if order[layer_of(target)] > order[layer_of(source)]
+    )
     assert not upward, "imports that run up a layer:\n" + "\n".join(upward)
 
 
@@ -93,12 +100,15 @@ def test_the_layers_import_each_other_in_one_direction_only() -> None:
         for target in targets:
             if layer_of(source) != layer_of(target):
                 between[layer_of(source)].add(layer_of(target))
-    both_ways = sorted(f"{a} <-> {b}" for a in between for b in between[a]
-                       if a < b and a in between.get(b, set()))
+    both_ways = sorted(
+        f"{a} <-> {b}" for a in between for b in between[a] if a < b and a in between.get(b, set())
+    )
     assert not both_ways, "layers that import each other: " + ", ".join(both_ways)
 
 
 def test_every_package_is_a_layer() -> None:
-    packages = {p.parent.relative_to(REPO).as_posix().replace("/", ".")
-                for p in (REPO / "app").glob("*/__init__.py")}
+    packages = {
+        p.parent.relative_to(REPO).as_posix().replace("/", ".")
+        for p in (REPO / "app").glob("*/__init__.py")
+    }
     assert packages - {"app.migrations"} <= set(LAYERS) | {"app.ui"}, packages - set(LAYERS)

@@ -39,11 +39,22 @@ def test_a_learner_is_found_by_token_and_the_token_is_stored_hashed(store) -> No
     assert store.by_token("not-a-token") is None
     with store.engine.connect() as db:
         assert db.execute(text("SELECT token_hash FROM learners")).scalars().all() == [
-            hash_token(token)]
+            hash_token(token)
+        ]
 
 
-@pytest.mark.parametrize("days, pace, week", [(0, 1.0, 1), (6, 1.0, 1), (7, 1.0, 2), (70, 1.0, 11),
-                                             (70, 0.5, 6), (14, 2.0, 5), (5000, 1.0, 72)])
+@pytest.mark.parametrize(
+    "days, pace, week",
+    [
+        (0, 1.0, 1),
+        (6, 1.0, 1),
+        (7, 1.0, 2),
+        (70, 1.0, 11),
+        (70, 0.5, 6),
+        (14, 2.0, 5),
+        (5000, 1.0, 72),
+    ],
+)
 def test_the_week_follows_start_date_and_pace(store, days, pace, week) -> None:
     start = dt.date(2026, 1, 1)
     learner, _ = store.create("Ada", start, pace=pace)
@@ -86,7 +97,10 @@ def test_ratings_and_journal(store) -> None:
         store.rate(learner.id, 3, 11)
     store.write_journal(learner.id, 3, "Bayes finally clicked.")
     store.write_journal(learner.id, 4, "Trees overfit fast.")
-    assert [e.text for e in store.journal(learner.id)] == ["Bayes finally clicked.", "Trees overfit fast."]
+    assert [e.text for e in store.journal(learner.id)] == [
+        "Bayes finally clicked.",
+        "Trees overfit fast.",
+    ]
 
 
 def test_an_older_database_is_migrated_to_the_newest_schema_keeping_its_data(tmp_path) -> None:
@@ -96,8 +110,11 @@ def test_an_older_database_is_migrated_to_the_newest_schema_keeping_its_data(tmp
     path = tmp_path / "tutor.db"
     migrate(f"sqlite:///{path}", revision="0001")  # a database from before quizzes existed
     with sqlite3.connect(path) as db:
-        db.execute("INSERT INTO learners (name, token_hash, start_date, pace) "
-                   "VALUES ('Ada', ?, '2026-01-01', 1.0)", (hash_token("old-token"),))
+        db.execute(
+            "INSERT INTO learners (name, token_hash, start_date, pace) "
+            "VALUES ('Ada', ?, '2026-01-01', 1.0)",
+            (hash_token("old-token"),),
+        )
         db.execute("INSERT INTO journal_entries (learner_id, week, text) VALUES (1, 1, 'kept')")
     store = LearnerRecords(f"sqlite:///{path}")  # upgrades on open
     learner = store.by_token("old-token")
@@ -110,10 +127,12 @@ def test_an_older_database_is_migrated_to_the_newest_schema_keeping_its_data(tmp
     assert {"quizzes", "attempts", "review_cards"} <= tables
 
 
-@pytest.mark.parametrize("start", [None, "0001", "0002", "0003", "0004", "0005", "0006", "0007",
-                                   "0008", "0009"])
+@pytest.mark.parametrize(
+    "start", [None, "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009"]
+)
 def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revision(
-        database_url, start) -> None:
+    database_url, start
+) -> None:
     from sqlalchemy import create_engine, inspect, text
 
     from app.ingest.manifest import IngestFile
@@ -132,8 +151,12 @@ def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revis
     with engine.connect() as db:
         assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
         assert set(Base.metadata.tables) <= set(inspect(db).get_table_names())
-    assert {AnonymousTurn.__tablename__, IngestFile.__tablename__, IngestRun.__tablename__,
-            CheckAttempt.__tablename__} <= set(Base.metadata.tables)  # 0005's tables were checked
+    assert {
+        AnonymousTurn.__tablename__,
+        IngestFile.__tablename__,
+        IngestRun.__tablename__,
+        CheckAttempt.__tablename__,
+    } <= set(Base.metadata.tables)  # 0005's tables were checked
     engine.dispose()
 
 
@@ -155,8 +178,9 @@ def test_workers_starting_together_on_a_new_database_all_open_it(database_url) -
 
     spawn = multiprocessing.get_context("spawn")
     go, results = spawn.Event(), spawn.Queue()
-    workers = [spawn.Process(target=open_when_told, args=(database_url, go, results))
-               for _ in range(4)]
+    workers = [
+        spawn.Process(target=open_when_told, args=(database_url, go, results)) for _ in range(4)
+    ]
     for worker in workers:
         worker.start()
     go.set()
@@ -177,9 +201,13 @@ def test_a_week_set_before_pacing_is_kept_as_set_on_the_day_of_the_upgrade(datab
     migrate(database_url, revision="0005")
     engine = create_engine(database_url)
     with engine.begin() as db:
-        db.execute(text("INSERT INTO learners (name, token_hash, start_date, pace, current_week,"
-                        " local) VALUES ('Ada', :token, '2025-06-02', 1.0, 18, false)"),
-                   {"token": hash_token("old")})
+        db.execute(
+            text(
+                "INSERT INTO learners (name, token_hash, start_date, pace, current_week,"
+                " local) VALUES ('Ada', :token, '2025-06-02', 1.0, 18, false)"
+            ),
+            {"token": hash_token("old")},
+        )
     engine.dispose()
     learner = LearnerRecords(database_url).by_token("old")
     assert learner.week_set_on is not None
@@ -201,7 +229,9 @@ def test_a_corrupt_database_file_is_reported_and_left_untouched(tmp_path) -> Non
 
 @pytest.fixture
 def client(settings, database_url):
-    with local_client(create_app(settings.model_copy(update={"database_url": database_url}))) as client:
+    with local_client(
+        create_app(settings.model_copy(update={"database_url": database_url}))
+    ) as client:
         yield client
 
 
@@ -218,11 +248,14 @@ def test_creating_a_learner_returns_its_token_once(client) -> None:
     assert me["name"] == "Ada" and me["current_week"] == 18 and "token" not in me
 
 
-@pytest.mark.parametrize("headers, detail", [
-    ({}, "Authorization: Bearer"),
-    ({"Authorization": "Bearer wrong"}, "unknown token"),
-    ({"Authorization": "Basic abc"}, "Authorization: Bearer"),
-])
+@pytest.mark.parametrize(
+    "headers, detail",
+    [
+        ({}, "Authorization: Bearer"),
+        ({"Authorization": "Bearer wrong"}, "unknown token"),
+        ({"Authorization": "Basic abc"}, "Authorization: Bearer"),
+    ],
+)
 def test_learner_endpoints_need_a_valid_token(client, headers, detail) -> None:
     learner_id, _ = signup(client, "Ada")
     response = client.get(f"/learners/{learner_id}", headers=headers)
@@ -244,7 +277,9 @@ def test_one_learner_can_never_read_or_change_anothers_data(client) -> None:
     ]:
         response = client.request(method, path, json=body, headers=bob_auth)
         assert response.status_code == 404, (method, path)
-    assert [e["text"] for e in client.get(f"/learners/{ada}/journal", headers=ada_auth).json()] == ["private"]
+    assert [e["text"] for e in client.get(f"/learners/{ada}/journal", headers=ada_auth).json()] == [
+        "private"
+    ]
     assert client.get(f"/learners/{bob}/journal", headers=bob_auth).json() == []
 
 
@@ -254,48 +289,60 @@ def test_the_checklist_rating_and_journal_flow(client) -> None:
     ticked = client.put(f"{base}/weeks/18/tasks/assignment", json={"done": True}, headers=auth)
     assert {t["task"]: t["done"] for t in ticked.json()}["assignment"] is True
     assert client.get(f"{base}/weeks/18/tasks", headers=auth).json()[3]["done"] is True
-    assert client.put(f"{base}/weeks/18/rating", json={"rating": 7}, headers=auth).status_code == 204
+    assert (
+        client.put(f"{base}/weeks/18/rating", json={"rating": 7}, headers=auth).status_code == 204
+    )
     assert client.get(f"{base}/ratings", headers=auth).json() == {"18": 7}
     entry = client.post(f"{base}/journal", json={"text": "Attention makes sense."}, headers=auth)
     assert entry.json()["week"] == 18  # defaults to the learner's week
 
 
-@pytest.mark.parametrize("method, path, body, status, detail", [
-    ("put", "/weeks/18/tasks/homework", {"done": True}, 404, "its tasks are"),
-    ("get", "/weeks/99/tasks", None, 404, "valid weeks are 1-72"),
-    ("put", "/weeks/18/rating", {"rating": 11}, 422, "less than or equal to 10"),
-    ("put", "/week", {"week": 0}, 422, "greater than or equal to 1"),
-    ("post", "/journal", {"text": ""}, 422, "at least 1 character"),
-])
+@pytest.mark.parametrize(
+    "method, path, body, status, detail",
+    [
+        ("put", "/weeks/18/tasks/homework", {"done": True}, 404, "its tasks are"),
+        ("get", "/weeks/99/tasks", None, 404, "valid weeks are 1-72"),
+        ("put", "/weeks/18/rating", {"rating": 11}, 422, "less than or equal to 10"),
+        ("put", "/week", {"week": 0}, 422, "greater than or equal to 1"),
+        ("post", "/journal", {"text": ""}, 422, "at least 1 character"),
+    ],
+)
 def test_bad_learner_input_is_a_clear_4xx(client, method, path, body, status, detail) -> None:
     learner_id, auth = signup(client, "Ada")
     response = client.request(method, f"/learners/{learner_id}{path}", json=body, headers=auth)
     assert response.status_code == status and detail in response.text
 
 
-@pytest.mark.parametrize("raw, detail", [
-    ('{"name": "\\ud800"}', "name is not valid Unicode"),
-    ('{"name": "Ada \\udfff"}', "lone surrogate at character 4"),
-    ('{"name": "Ada", "pace": NaN}', "finite number"),
-    ('{"name": "Ada", "pace": Infinity}', "finite number"),
-    ('{"name": "Ada", "pace": -Infinity}', "finite number"),
-    ('{"name": "   "}', "name is blank"),
-    ('{"name": "Ada\\u0000"}', "name holds a NUL character (\\\\x00) at character 3"),
-])
+@pytest.mark.parametrize(
+    "raw, detail",
+    [
+        ('{"name": "\\ud800"}', "name is not valid Unicode"),
+        ('{"name": "Ada \\udfff"}', "lone surrogate at character 4"),
+        ('{"name": "Ada", "pace": NaN}', "finite number"),
+        ('{"name": "Ada", "pace": Infinity}', "finite number"),
+        ('{"name": "Ada", "pace": -Infinity}', "finite number"),
+        ('{"name": "   "}', "name is blank"),
+        ('{"name": "Ada\\u0000"}', "name holds a NUL character (\\\\x00) at character 3"),
+    ],
+)
 def test_a_body_that_is_not_text_or_numbers_is_a_422_that_says_why(client, raw, detail) -> None:
     response = client.post("/learners", content=raw, headers={"Content-Type": "application/json"})
     assert response.status_code == 422 and detail in response.text
 
 
-@pytest.mark.parametrize("method, path, body, where", [
-    ("post", "/journal", {"text": "Attention\x00"}, "text holds a NUL character"),
-    ("get", "/conversations/ab%00cd", None, "conversation_id"),
-    ("post", "/quizzes/ab%00cd/answers", {"question_id": "q1", "response": "x"}, "quiz_id"),
-    ("post", "/reviews/ab%00cd", {"response": "x"}, "question_id"),
-    ("post", "/reviews/ab%00cd/check", {"response": "x"}, "question_id"),
-])
-def test_a_nul_character_is_a_422_and_the_database_goes_on(client, method, path, body,
-                                                           where) -> None:
+@pytest.mark.parametrize(
+    "method, path, body, where",
+    [
+        ("post", "/journal", {"text": "Attention\x00"}, "text holds a NUL character"),
+        ("get", "/conversations/ab%00cd", None, "conversation_id"),
+        ("post", "/quizzes/ab%00cd/answers", {"question_id": "q1", "response": "x"}, "quiz_id"),
+        ("post", "/reviews/ab%00cd", {"response": "x"}, "question_id"),
+        ("post", "/reviews/ab%00cd/check", {"response": "x"}, "question_id"),
+    ],
+)
+def test_a_nul_character_is_a_422_and_the_database_goes_on(
+    client, method, path, body, where
+) -> None:
     """PostgreSQL refuses NUL in any text, a lookup included, and its error took the learner
     database out of service until a restart (the fuzz's NUL in an ingest path, a 500, led
     here)."""
@@ -307,12 +354,16 @@ def test_a_nul_character_is_a_422_and_the_database_goes_on(client, method, path,
     assert client.get(f"/learners/{learner_id}", headers=auth).status_code == 200
 
 
-@pytest.mark.parametrize("error, status", [
-    (DataError("INSERT …", {}, ValueError("value out of range")), 422),
-    (IntegrityError("INSERT …", {}, ValueError("duplicate key")), 409),
-])
-def test_data_the_database_refuses_is_the_requests_fault_not_an_outage(settings, error,
-                                                                         status) -> None:
+@pytest.mark.parametrize(
+    "error, status",
+    [
+        (DataError("INSERT …", {}, ValueError("value out of range")), 422),
+        (IntegrityError("INSERT …", {}, ValueError("duplicate key")), 409),
+    ],
+)
+def test_data_the_database_refuses_is_the_requests_fault_not_an_outage(
+    settings, error, status
+) -> None:
     """Only a failing database turns /health degraded; a value it refuses is a 4xx (no route
     is known to reach one today: every input is checked first, so a route raises it here)."""
     app = create_app(settings)
@@ -328,24 +379,31 @@ def test_data_the_database_refuses_is_the_requests_fault_not_an_outage(settings,
 
 
 def test_a_body_that_is_not_utf_8_is_a_400_that_says_so(client) -> None:
-    response = client.post("/learners", content='{"name": "Ad\xe9"}'.encode("latin-1"),
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/learners",
+        content='{"name": "Ad\xe9"}'.encode("latin-1"),
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 400 and "UTF-8" in response.json()["detail"]
 
 
 def test_a_lone_surrogate_in_any_body_is_a_422(client) -> None:
     learner_id, auth = signup(client, "Ada")
     for path in (f"/learners/{learner_id}/journal", "/ask"):
-        response = client.post(path, content='{"text": "\\ud800", "question": "\\ud800"}',
-                               headers={**auth, "Content-Type": "application/json"})
+        response = client.post(
+            path,
+            content='{"text": "\\ud800", "question": "\\ud800"}',
+            headers={**auth, "Content-Type": "application/json"},
+        )
         assert response.status_code == 422 and "not valid Unicode" in response.text, path
 
 
 @pytest.mark.parametrize("until", ["9999-12-31T23:59:59-10:00", "0001-01-01T00:00:00+10:00"])
 def test_a_review_date_beyond_the_calendar_in_utc_is_a_422(client, until) -> None:
     learner_id, auth = signup(client, "Ada")
-    response = client.get(f"/learners/{learner_id}/reviews/due", params={"until": until},
-                          headers=auth)
+    response = client.get(
+        f"/learners/{learner_id}/reviews/due", params={"until": until}, headers=auth
+    )
     assert response.status_code == 422 and "out of range in UTC" in response.json()["detail"]
 
 
@@ -357,29 +415,40 @@ def test_a_quiz_is_taken_graded_and_comes_back_for_review(client) -> None:
 
     learner_id, auth = signup(client, "Ada", current_week=18)
     base = f"/learners/{learner_id}"
-    quiz = client.post(f"{base}/quizzes", json={"n": 4, "kinds": ["mcq", "truefalse"]},
-                       headers=auth).json()
+    quiz = client.post(
+        f"{base}/quizzes", json={"n": 4, "kinds": ["mcq", "truefalse"]}, headers=auth
+    ).json()
     assert quiz["week"] == 18 and len(quiz["questions"]) == 4
     assert all("answer" not in q and "snippet" not in q["citation"] for q in quiz["questions"])
     mcq = next(q for q in quiz["questions"] if q["kind"] == "mcq")
-    wrong = client.post(f"{base}/quizzes/{quiz['quiz_id']}/answers",
-                        json={"question_id": mcq["id"], "response": "Z"}, headers=auth).json()
+    wrong = client.post(
+        f"{base}/quizzes/{quiz['quiz_id']}/answers",
+        json={"question_id": mcq["id"], "response": "Z"},
+        headers=auth,
+    ).json()
     assert wrong["correct"] is False and wrong["answer"] in mcq["options"]
     assert wrong["feedback"] == f"Not quite: the answer is {wrong['answer']}."
     assert wrong["tone"] == "error" and wrong["quote"] is None  # the prompt showed the sentence
     assert wrong["citation"]["source"] == "notes/w18-attention.md"
-    again = client.post(f"{base}/quizzes/{quiz['quiz_id']}/answers",
-                        json={"question_id": mcq["id"], "response": "A"}, headers=auth)
+    again = client.post(
+        f"{base}/quizzes/{quiz['quiz_id']}/answers",
+        json={"question_id": mcq["id"], "response": "A"},
+        headers=auth,
+    )
     assert again.status_code == 409 and "already answered" in again.json()["detail"]
     tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
     due = client.get(f"{base}/reviews/due", params={"until": tomorrow}, headers=auth).json()
     assert [q["id"] for q in due] == [mcq["id"]]  # missed, so it is due again soon
-    right = client.post(f"{base}/reviews/{mcq['id']}", json={"response": wrong["answer"]},
-                        headers=auth).json()
+    right = client.post(
+        f"{base}/reviews/{mcq['id']}", json={"response": wrong["answer"]}, headers=auth
+    ).json()
     assert right["correct"] is True
-    assert dt.datetime.fromisoformat(right["next_review"]) > dt.datetime.fromisoformat(wrong["next_review"])
-    fresh = client.post(f"{base}/quizzes", json={"n": 3, "kinds": ["mcq", "truefalse"]},
-                        headers=auth).json()
+    assert dt.datetime.fromisoformat(right["next_review"]) > dt.datetime.fromisoformat(
+        wrong["next_review"]
+    )
+    fresh = client.post(
+        f"{base}/quizzes", json={"n": 3, "kinds": ["mcq", "truefalse"]}, headers=auth
+    ).json()
     assert mcq["id"] not in [q["id"] for q in fresh["questions"]]  # no repeat of recent ones
 
 
@@ -388,17 +457,25 @@ def test_quizzes_are_private_and_bad_requests_say_why(client) -> None:
     bob, bob_auth = signup(client, "Bob")
     quiz = client.post(f"/learners/{ada}/quizzes", json={"n": 2}, headers=ada_auth).json()
     question = quiz["questions"][0]["id"]
-    stolen = client.post(f"/learners/{bob}/quizzes/{quiz['quiz_id']}/answers",
-                         json={"question_id": question, "response": "A"}, headers=bob_auth)
+    stolen = client.post(
+        f"/learners/{bob}/quizzes/{quiz['quiz_id']}/answers",
+        json={"question_id": question, "response": "A"},
+        headers=bob_auth,
+    )
     assert stolen.status_code == 404 and "no quiz" in stolen.json()["detail"]
-    unknown = client.post(f"/learners/{ada}/quizzes/{quiz['quiz_id']}/answers",
-                          json={"question_id": "nope", "response": "A"}, headers=ada_auth)
+    unknown = client.post(
+        f"/learners/{ada}/quizzes/{quiz['quiz_id']}/answers",
+        json={"question_id": "nope", "response": "A"},
+        headers=ada_auth,
+    )
     assert unknown.status_code == 404 and "has no question" in unknown.json()["detail"]
-    for body, message in [({"week": 73}, "less than or equal to 72"),
-                          ({"kinds": ["essay"]}, "'mcq', 'truefalse', 'short', 'cloze' or 'llm'"),
-                          ({"n": 30, "kinds": ["short"]}, "new questions available"),
-                          ({"passages": [{"text": "x"}]}, "passages come with a topic"),
-                          ({"topic": "attention", "kinds": ["llm"]}, "leave llm out")]:
+    for body, message in [
+        ({"week": 73}, "less than or equal to 72"),
+        ({"kinds": ["essay"]}, "'mcq', 'truefalse', 'short', 'cloze' or 'llm'"),
+        ({"n": 30, "kinds": ["short"]}, "new questions available"),
+        ({"passages": [{"text": "x"}]}, "passages come with a topic"),
+        ({"topic": "attention", "kinds": ["llm"]}, "leave llm out"),
+    ]:
         response = client.post(f"/learners/{ada}/quizzes", json=body, headers=ada_auth)
         assert response.status_code == 422 and message in response.text
 
@@ -406,33 +483,50 @@ def test_quizzes_are_private_and_bad_requests_say_why(client) -> None:
 def test_a_short_answer_in_review_takes_the_learners_own_rating(client) -> None:
     learner_id, auth = signup(client, "Ada", current_week=18)
     base = f"/learners/{learner_id}"
-    quiz = client.post(f"{base}/quizzes", json={"n": 2, "kinds": ["short", "mcq"]},
-                       headers=auth).json()
+    quiz = client.post(
+        f"{base}/quizzes", json={"n": 2, "kinds": ["short", "mcq"]}, headers=auth
+    ).json()
     ids = {q["kind"]: q["id"] for q in quiz["questions"]}
     for question_id in ids.values():
-        client.post(f"{base}/quizzes/{quiz['quiz_id']}/answers",
-                    json={"question_id": question_id, "response": "no idea"}, headers=auth)
+        client.post(
+            f"{base}/quizzes/{quiz['quiz_id']}/answers",
+            json={"question_id": question_id, "response": "no idea"},
+            headers=auth,
+        )
     answered = client.get(f"{base}/progress", headers=auth).json()["quiz_accuracy_by_week"]
-    check = client.post(f"{base}/reviews/{ids['short']}/check", json={"response": "no idea"},
-                        headers=auth).json()
+    check = client.post(
+        f"{base}/reviews/{ids['short']}/check", json={"response": "no idea"}, headers=auth
+    ).json()
     assert check["answer"] and check["rate_with"] == ["again", "hard", "good", "easy"]
     assert "next_review" not in check  # a check shows the answer, records and schedules nothing
     assert client.get(f"{base}/progress", headers=auth).json()["quiz_accuracy_by_week"] == answered
-    assert client.post(f"{base}/reviews/{ids['mcq']}/check", json={"response": "A"},
-                       headers=auth).json()["rate_with"] == []  # graded exactly: nothing to rate
-    easy = client.post(f"{base}/reviews/{ids['short']}", json={"response": "no idea",
-                                                               "rating": "easy"}, headers=auth)
+    assert (
+        client.post(
+            f"{base}/reviews/{ids['mcq']}/check", json={"response": "A"}, headers=auth
+        ).json()["rate_with"]
+        == []
+    )  # graded exactly: nothing to rate
+    easy = client.post(
+        f"{base}/reviews/{ids['short']}",
+        json={"response": "no idea", "rating": "easy"},
+        headers=auth,
+    )
     assert easy.status_code == 200 and easy.json()["correct"] is True
     assert easy.json()["feedback"].startswith("You rated it Easy: you recalled it easily")
     assert "The grader's estimate was different" in easy.json()["feedback"]
     assert easy.json()["tone"] == "info"  # recorded as recalled, but no green check
     due = dt.datetime.fromisoformat(easy.json()["next_review"])
     assert due > dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)  # easy: not back today
-    refused = client.post(f"{base}/reviews/{ids['mcq']}", json={"response": "A", "rating": "easy"},
-                          headers=auth)
+    refused = client.post(
+        f"{base}/reviews/{ids['mcq']}", json={"response": "A", "rating": "easy"}, headers=auth
+    )
     assert refused.status_code == 422 and "graded exactly" in refused.json()["detail"]
-    assert client.post(f"{base}/reviews/{ids['short']}", json={"response": "x", "rating": "meh"},
-                       headers=auth).status_code == 422
+    assert (
+        client.post(
+            f"{base}/reviews/{ids['short']}", json={"response": "x", "rating": "meh"}, headers=auth
+        ).status_code
+        == 422
+    )
 
 
 def test_a_quiz_may_ask_for_model_written_questions(client) -> None:
@@ -446,17 +540,26 @@ def test_a_quiz_may_ask_for_model_written_questions(client) -> None:
     model = GenericFakeChatModel(messages=iter([AIMessage("not JSON")] * 40))
     client.app.state.services.writer = question_writer(Settings(), model=model)
     learner_id, auth = signup(client, "Ada", current_week=18)
-    response = client.post(f"/learners/{learner_id}/quizzes", json={"n": 3, "kinds": ["llm"]},
-                           headers=auth)
+    response = client.post(
+        f"/learners/{learner_id}/quizzes", json={"n": 3, "kinds": ["llm"]}, headers=auth
+    )
     assert response.status_code == 201 and len(response.json()["questions"]) == 3  # filled in
 
 
 # -- progress ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("offsets, streak_days", [
-    ([], 0), ([0], 1), ([0, 1, 2], 3), ([1, 2], 2), ([0, 2, 3], 1), ([2, 3], 0),
-])
+@pytest.mark.parametrize(
+    "offsets, streak_days",
+    [
+        ([], 0),
+        ([0], 1),
+        ([0, 1, 2], 3),
+        ([1, 2], 2),
+        ([0, 2, 3], 1),
+        ([2, 3], 0),
+    ],
+)
 def test_the_streak_counts_consecutive_active_days_up_to_today(offsets, streak_days) -> None:
     from app.progress.overview import streak
 
@@ -469,12 +572,15 @@ def test_progress_shows_completion_accuracy_ratings_and_weak_concepts(client) ->
     base = f"/learners/{learner_id}"
     client.put(f"{base}/weeks/1/tasks/assignment", json={"done": True}, headers=auth)
     client.put(f"{base}/weeks/1/rating", json={"rating": 6}, headers=auth)
-    quiz = client.post(f"{base}/quizzes", json={"week": 1, "n": 2, "kinds": ["mcq"]},
-                       headers=auth).json()
+    quiz = client.post(
+        f"{base}/quizzes", json={"week": 1, "n": 2, "kinds": ["mcq"]}, headers=auth
+    ).json()
     for question in quiz["questions"]:
-        client.post(f"{base}/quizzes/{quiz['quiz_id']}/answers",
-                    json={"question_id": question["id"], "response": "wrong on purpose"},
-                    headers=auth)
+        client.post(
+            f"{base}/quizzes/{quiz['quiz_id']}/answers",
+            json={"question_id": question["id"], "response": "wrong on purpose"},
+            headers=auth,
+        )
     report = client.get(f"{base}/progress", headers=auth).json()
     assert report["current_week"] == 2
     assert report["completion"][0] == {"week": 1, "done": 1, "total": 4, "share": 0.25}
@@ -505,11 +611,18 @@ def test_quiz_history_survives_the_migrations_that_add_conversations(tmp_path) -
     path = tmp_path / "tutor.db"
     migrate(f"sqlite:///{path}", revision="0002")  # a database with quizzes, before conversations
     with sqlite3.connect(path) as db:
-        db.execute("INSERT INTO learners (name, token_hash, start_date, pace) "
-                   "VALUES ('Ada', ?, '2026-01-01', 1.0)", (hash_token("old-token"),))
-        db.execute("INSERT INTO quizzes (id, learner_id, week, questions) VALUES ('q1', 1, 18, '[]')")
-        db.execute("INSERT INTO attempts (learner_id, quiz_id, question_id, week, kind, response, "
-                   "correct, score) VALUES (1, 'q1', 'abc', 18, 'mcq', 'A', 1, 1.0)")
+        db.execute(
+            "INSERT INTO learners (name, token_hash, start_date, pace) "
+            "VALUES ('Ada', ?, '2026-01-01', 1.0)",
+            (hash_token("old-token"),),
+        )
+        db.execute(
+            "INSERT INTO quizzes (id, learner_id, week, questions) VALUES ('q1', 1, 18, '[]')"
+        )
+        db.execute(
+            "INSERT INTO attempts (learner_id, quiz_id, question_id, week, kind, response, "
+            "correct, score) VALUES (1, 'q1', 'abc', 18, 'mcq', 'A', 1, 1.0)"
+        )
     store = LearnerRecords(f"sqlite:///{path}")
     learner = store.by_token("old-token")
     assert learner.local is False and QuizRecords(store).recent_ids(learner.id) == {"abc"}
@@ -543,20 +656,30 @@ def test_a_conversation_is_kept_per_learner_and_read_back_in_order(store) -> Non
         ConversationRecords(store, bob.id).add("c1", "hijack", "no", [], 18)
 
 
-def test_a_follow_up_is_condensed_from_the_history_in_the_database(corpus_dir, embedder,
-                                                                   store) -> None:
+def test_a_follow_up_is_condensed_from_the_history_in_the_database(
+    corpus_dir, embedder, store
+) -> None:
     """A new tutor (as after a restart) continues the learner's conversation from the database."""
     from tests.test_tutor import fake, tutor_on
 
     learner, _ = store.create("Ada", dt.date(2026, 1, 5))
-    first = tutor_on(corpus_dir, embedder, fake(
-        "Scaled dot-product attention compares queries with keys [1].")).ask(
-        "What is scaled dot-product attention?", week=18, memory=ConversationRecords(store, learner.id))
-    model = fake("Why does scaled dot-product attention divide by the square root of d_k?",
-                 "Dividing by the square root of d_k keeps the variance of the scores near one [1].")
+    first = tutor_on(
+        corpus_dir, embedder, fake("Scaled dot-product attention compares queries with keys [1].")
+    ).ask(
+        "What is scaled dot-product attention?",
+        week=18,
+        memory=ConversationRecords(store, learner.id),
+    )
+    model = fake(
+        "Why does scaled dot-product attention divide by the square root of d_k?",
+        "Dividing by the square root of d_k keeps the variance of the scores near one [1].",
+    )
     second = tutor_on(corpus_dir, embedder, model, condense_with_model=True).ask(
-        "Why divide by that?", week=18, conversation_id=first.conversation_id,
-        memory=ConversationRecords(store, learner.id))
+        "Why divide by that?",
+        week=18,
+        conversation_id=first.conversation_id,
+        memory=ConversationRecords(store, learner.id),
+    )
     assert "What is scaled dot-product attention?" in model.prompts[0][0].content
     assert second.standalone_question.startswith("Why does scaled dot-product attention")
     assert ConversationRecords(store, learner.id).summaries()[0]["turns"] == 2
@@ -575,16 +698,28 @@ def library(corpus_dir, database_url):
 def test_asking_with_a_token_uses_the_learners_week_and_keeps_the_conversation(library) -> None:
     """Plan questions need no model, so this runs the real API end to end quickly."""
     ada, auth = signup(library, "Ada", current_week=18)
-    first = library.post("/ask", json={"question": "What is my assignment this week?"},
-                         headers=auth).json()
+    first = library.post(
+        "/ask", json={"question": "What is my assignment this week?"}, headers=auth
+    ).json()
     assert first["week"] == 18 and "week 18" in first["answer"]
     cid = first["conversation_id"]
-    again = library.post("/ask/stream", json={"question": "Which video should I watch this week?",
-                                              "week": 6, "conversation_id": cid}, headers=auth)
+    again = library.post(
+        "/ask/stream",
+        json={
+            "question": "Which video should I watch this week?",
+            "week": 6,
+            "conversation_id": cid,
+        },
+        headers=auth,
+    )
     assert "week 6" in sse_events(again.text)[-1][1]["answer"]  # an explicit week wins
     [summary] = library.get(f"/learners/{ada}/conversations", headers=auth).json()
-    assert summary == {"id": cid, "title": "What is my assignment this week?",
-                       "updated": summary["updated"], "turns": 2}
+    assert summary == {
+        "id": cid,
+        "title": "What is my assignment this week?",
+        "updated": summary["updated"],
+        "turns": 2,
+    }
     messages = library.get(f"/learners/{ada}/conversations/{cid}", headers=auth).json()["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
     assert messages[1]["citations"][0]["source"] == "curriculum/week-18"
@@ -595,8 +730,9 @@ def test_answers_and_quizzes_follow_the_pace_adjusted_week(library) -> None:
     """Week 18 set two weeks ago is week 20 today: the tutor answers and quizzes from there."""
     start = (dt.date.today() - dt.timedelta(days=14)).isoformat()
     ada, auth = signup(library, "Ada", current_week=18, start_date=start)
-    answer = library.post("/ask", json={"question": "What is my assignment this week?"},
-                          headers=auth).json()
+    answer = library.post(
+        "/ask", json={"question": "What is my assignment this week?"}, headers=auth
+    ).json()
     assert answer["week"] == 20 and "week 20" in answer["answer"]
     quiz = library.post(f"/learners/{ada}/quizzes", json={"n": 2}, headers=auth).json()
     assert quiz["week"] == 20
@@ -606,19 +742,29 @@ def test_answers_and_quizzes_follow_the_pace_adjusted_week(library) -> None:
 def test_another_learners_conversation_is_a_404_and_anonymous_asking_is_unchanged(library) -> None:
     ada, ada_auth = signup(library, "Ada", current_week=18)
     bob, bob_auth = signup(library, "Bob", current_week=3)
-    cid = library.post("/ask", json={"question": "What is my assignment this week?"},
-                       headers=ada_auth).json()["conversation_id"]
+    cid = library.post(
+        "/ask", json={"question": "What is my assignment this week?"}, headers=ada_auth
+    ).json()["conversation_id"]
     for response in [
-        library.post("/ask", json={"question": "And the video?", "conversation_id": cid},
-                     headers=bob_auth),
+        library.post(
+            "/ask", json={"question": "And the video?", "conversation_id": cid}, headers=bob_auth
+        ),
         library.get(f"/learners/{bob}/conversations/{cid}", headers=bob_auth),
         library.get(f"/learners/{ada}/conversations/{cid}", headers=bob_auth),
     ]:
         assert response.status_code == 404
-    assert library.post("/ask", json={"question": "What is my assignment this week?"},
-                        headers={"Authorization": "Bearer wrong"}).status_code == 401
-    anonymous = library.post("/ask", json={"question": "What is my assignment this week?",
-                                           "week": 18, "conversation_id": cid}).json()
+    assert (
+        library.post(
+            "/ask",
+            json={"question": "What is my assignment this week?"},
+            headers={"Authorization": "Bearer wrong"},
+        ).status_code
+        == 401
+    )
+    anonymous = library.post(
+        "/ask",
+        json={"question": "What is my assignment this week?", "week": 18, "conversation_id": cid},
+    ).json()
     assert anonymous["conversation_id"] == cid and anonymous["week"] == 18
     kept = library.get(f"/learners/{ada}/conversations/{cid}", headers=ada_auth).json()
     assert len(kept["messages"]) == 2  # the anonymous turn did not join Ada's conversation
@@ -640,19 +786,27 @@ def test_a_damaged_database_is_named_in_health_and_503s_until_moved_aside(settin
         assert client.get("/health").json()["status"] == "ok"
 
 
-@pytest.mark.parametrize("damage, fix", [
-    (lambda path: [p.unlink() for p in path.parent.glob("tutor.db*")], "restore it from a backup"),
-    (lambda path: path.write_bytes(b""), "Move it aside"),
-    (lambda path: path.write_bytes(b"garbage" * 500), "Move it aside"),
-])
+@pytest.mark.parametrize(
+    "damage, fix",
+    [
+        (
+            lambda path: [p.unlink() for p in path.parent.glob("tutor.db*")],
+            "restore it from a backup",
+        ),
+        (lambda path: path.write_bytes(b""), "Move it aside"),
+        (lambda path: path.write_bytes(b"garbage" * 500), "Move it aside"),
+    ],
+)
 def test_a_database_lost_while_serving_is_a_503_and_no_write_is_acknowledged(
-        settings, damage, fix) -> None:
+    settings, damage, fix
+) -> None:
     path = settings.data_dir / "tutor.db"
     with local_client(create_app(settings)) as client:
         learner_id, auth = signup(client, "Ada")
         damage(path)
-        refused = client.post(f"/learners/{learner_id}/journal", json={"text": "kept?"},
-                              headers=auth)
+        refused = client.post(
+            f"/learners/{learner_id}/journal", json={"text": "kept?"}, headers=auth
+        )
         assert refused.status_code == 503 and fix in refused.json()["detail"]
         assert client.post("/learners", json={"name": "Bob"}).status_code == 503
         health = client.get("/health").json()
@@ -662,12 +816,12 @@ def test_a_database_lost_while_serving_is_a_503_and_no_write_is_acknowledged(
 
 WRITER = """
 import datetime as dt, sys
-from app.records.learners import LearnerStore
+from app.records.learners import LearnerRecords
 from app.records.quizzes import QuizRecords
 from app.practice.quiz import Grade, make_quiz
 from app.course.notes import read_notes
 
-store = LearnerStore(sys.argv[1])
+store = LearnerRecords(sys.argv[1])
 learner, _ = store.create("Ada", dt.date(2026, 1, 5))
 records = QuizRecords(store)
 questions = make_quiz(read_notes(), 18, n=8, seed=1)
@@ -681,7 +835,9 @@ for i in range(100_000):
 """
 
 
-def test_a_writer_killed_mid_write_leaves_a_sound_database_with_every_committed_row(tmp_path) -> None:
+def test_a_writer_killed_mid_write_leaves_a_sound_database_with_every_committed_row(
+    tmp_path,
+) -> None:
     import signal
     import subprocess
     import sys
@@ -689,8 +845,13 @@ def test_a_writer_killed_mid_write_leaves_a_sound_database_with_every_committed_
     from tests.conftest import REPO
 
     url = f"sqlite:///{tmp_path / 'tutor.db'}"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, url], cwd=REPO, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, url],
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     committed: dict[str, set[str]] = {"journal": set(), "attempt": set()}
     for line in writer.stdout:
         kind, key = line.split()

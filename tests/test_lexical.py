@@ -75,12 +75,19 @@ def test_a_new_reader_loads_the_cached_index_of_the_same_version(settings) -> No
     assert json.loads((cache / "stamp.json").read_text()) == {"version": store.version()}
 
 
-@pytest.mark.parametrize("damage", [
-    lambda cache: (cache / "ids.json").write_text("not json"),
-    lambda cache: [p.write_bytes(b"\0garbage") for p in cache.iterdir() if p.name != "stamp.json"],
-    lambda cache: (cache / "stamp.json").write_text('{"chunks": 3}'),  # an older version's cache
-    lambda cache: shutil.rmtree(cache),
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda cache: (cache / "ids.json").write_text("not json"),
+        lambda cache: [
+            p.write_bytes(b"\0garbage") for p in cache.iterdir() if p.name != "stamp.json"
+        ],
+        lambda cache: (cache / "stamp.json").write_text(
+            '{"chunks": 3}'
+        ),  # an older version's cache
+        lambda cache: shutil.rmtree(cache),
+    ],
+)
 def test_a_damaged_or_missing_cache_is_rebuilt_from_the_chunks(settings, damage) -> None:
     store = VectorStore(settings)
     add(store, 0, 3)
@@ -107,28 +114,43 @@ def test_a_collection_replaced_by_another_process_is_followed(settings) -> None:
 def _index_texts(settings, texts: list[str]) -> LexicalIndex:
     store = VectorStore(settings)
     vectors = np.eye(len(texts), 8, dtype=np.float32) + 0.01
-    store.add([f"t{i}" for i in range(len(texts))], vectors, texts,
-              [{"source": f"t{i}.md", "heading": ""} for i in range(len(texts))])
+    store.add(
+        [f"t{i}" for i in range(len(texts))],
+        vectors,
+        texts,
+        [{"source": f"t{i}.md", "heading": ""} for i in range(len(texts))],
+    )
     return LexicalIndex(store, settings.data_dir)
 
 
 def test_chinese_text_is_found_by_a_word_inside_a_sentence(settings) -> None:
-    index = _index_texts(settings, ["注意力机制让模型关注输入中最相关的部分。",
-                                    "卷积神经网络用滤波器提取图像特征。"])
+    index = _index_texts(
+        settings, ["注意力机制让模型关注输入中最相关的部分。", "卷积神经网络用滤波器提取图像特征。"]
+    )
     assert [i for i, _ in index.search("注意力", 5)] == ["t0"]
     assert [i for i, _ in index.search("什么是卷积", 5)][0] == "t1"
 
 
 def test_japanese_text_is_found_by_a_word_inside_a_sentence(settings) -> None:
-    index = _index_texts(settings, ["勾配降下法は損失関数を最小化するために重みを更新します。",
-                                    "ドロップアウトは過学習を防ぐための正則化手法です。"])
+    index = _index_texts(
+        settings,
+        [
+            "勾配降下法は損失関数を最小化するために重みを更新します。",
+            "ドロップアウトは過学習を防ぐための正則化手法です。",
+        ],
+    )
     assert [i for i, _ in index.search("過学習", 5)] == ["t1"]
     assert [i for i, _ in index.search("勾配降下法とは", 5)][0] == "t0"
 
 
 def test_code_identifiers_are_found_whole_and_by_their_parts(settings) -> None:
-    index = _index_texts(settings, ["Set max_seq_length before calling model.encode.",
-                                    "Call getItemCount on the dataset loader."])
+    index = _index_texts(
+        settings,
+        [
+            "Set max_seq_length before calling model.encode.",
+            "Call getItemCount on the dataset loader.",
+        ],
+    )
     assert [i for i, _ in index.search("max_seq_length", 5)] == ["t0"]
     assert [i for i, _ in index.search("max length", 5)] == ["t0"]
     assert [i for i, _ in index.search("item count", 5)] == ["t1"]

@@ -33,20 +33,30 @@ def test_the_local_model_runs_with_the_rope_base_it_was_trained_with() -> None:
     assert "".join(chunk.text for chunk in streamed).strip()
 
 
-@pytest.mark.parametrize("settings, setting", [
-    (Settings(llm_model_path=Path("/nowhere/model.gguf")), "TUTOR_LLM_MODEL_PATH"),
-    (Settings(llm_provider="openai", openai_model="m"), "TUTOR_OPENAI_BASE_URL"),
-    (Settings(llm_provider="openai", openai_base_url="http://127.0.0.1:9/v1"), "TUTOR_OPENAI_MODEL"),
-    (Settings(llm_provider="hf"), "TUTOR_HF_MODEL_PATH"),
-])
+@pytest.mark.parametrize(
+    "settings, setting",
+    [
+        (Settings(llm_model_path=Path("/nowhere/model.gguf")), "TUTOR_LLM_MODEL_PATH"),
+        (Settings(llm_provider="openai", openai_model="m"), "TUTOR_OPENAI_BASE_URL"),
+        (
+            Settings(llm_provider="openai", openai_base_url="http://127.0.0.1:9/v1"),
+            "TUTOR_OPENAI_MODEL",
+        ),
+        (Settings(llm_provider="hf"), "TUTOR_HF_MODEL_PATH"),
+    ],
+)
 def test_a_misconfigured_provider_names_the_setting_to_fix(settings, setting) -> None:
     with pytest.raises(LLMError, match=setting):
         chat_model(settings)
 
 
 def test_an_unreachable_server_names_its_url() -> None:
-    settings = Settings(llm_provider="openai", openai_model="m", llm_timeout_s=3,
-                        openai_base_url=f"http://127.0.0.1:{free_port()}/v1")
+    settings = Settings(
+        llm_provider="openai",
+        openai_model="m",
+        llm_timeout_s=3,
+        openai_base_url=f"http://127.0.0.1:{free_port()}/v1",
+    )
     with pytest.raises(Exception) as info:
         chat_model(settings).invoke("hello")
     error = describe_failure(info.value, settings)
@@ -65,9 +75,24 @@ def llama_server():
     """llama.cpp's own OpenAI-compatible server on loopback, serving the packaged GGUF."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(local_model_path(Settings())),
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(local_model_path(Settings())),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--model_alias",
+            "smollm2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/v1"
     try:
         wait_for(f"{url}/models")
@@ -82,8 +107,12 @@ def test_the_openai_provider_talks_to_an_openai_compatible_server(llama_server, 
     from app.answering.tutor import Tutor
     from app.search.retrieval import Retriever
 
-    settings = Settings(data_dir=corpus_dir, llm_provider="openai", openai_base_url=llama_server,
-                        openai_model="smollm2")
+    settings = Settings(
+        data_dir=corpus_dir,
+        llm_provider="openai",
+        openai_base_url=llama_server,
+        openai_model="smollm2",
+    )
     assert chat_model(settings, max_tokens=8).invoke("Say hello.").content.strip()
     tutor = Tutor(settings, Retriever.from_settings(settings))
     events = list(tutor.stream("What does the forget gate of an LSTM do?", week=17))
@@ -96,8 +125,12 @@ def test_the_openai_provider_talks_to_an_openai_compatible_server(llama_server, 
 @pytest.mark.slow
 def test_the_answer_budget_holds_on_llama_cpp_pythons_server(llama_server) -> None:
     """It ignores `max_completion_tokens`; the budget must go as `max_tokens`."""
-    settings = Settings(llm_provider="openai", openai_base_url=llama_server, openai_model="smollm2",
-                        llm_temperature=0.0)
+    settings = Settings(
+        llm_provider="openai",
+        openai_base_url=llama_server,
+        openai_model="smollm2",
+        llm_temperature=0.0,
+    )
     story = "Write a long story about attention, with many chapters."
     default = chat_model(settings, max_tokens=12).invoke(story)
     per_call = chat_model(settings).invoke(story, max_tokens=6)
@@ -107,8 +140,12 @@ def test_the_answer_budget_holds_on_llama_cpp_pythons_server(llama_server) -> No
 
 @pytest.mark.slow
 def test_a_server_slower_than_the_timeout_names_the_timeout_setting(llama_server) -> None:
-    settings = Settings(llm_provider="openai", openai_base_url=llama_server, openai_model="smollm2",
-                        llm_timeout_s=0.01)
+    settings = Settings(
+        llm_provider="openai",
+        openai_base_url=llama_server,
+        openai_model="smollm2",
+        llm_timeout_s=0.01,
+    )
     with pytest.raises(Exception) as info:
         chat_model(settings, max_tokens=200).invoke("Write a long story about attention.")
     assert "TUTOR_LLM_TIMEOUT_S" in str(describe_failure(info.value, settings))
@@ -123,10 +160,12 @@ def test_the_hf_provider_runs_a_local_transformers_directory(tmp_path: Path) -> 
     from app.search.vectors import EMBEDDING_PACKAGE, packaged_model_dir
 
     tokenizer = AutoTokenizer.from_pretrained(str(packaged_model_dir(EMBEDDING_PACKAGE, "model")))
-    tokenizer.chat_template = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n"
-                               "{% endfor %}assistant:")
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=tokenizer.vocab_size, n_layer=1, n_head=2,
-                                       n_embd=32, n_positions=512))
+    tokenizer.chat_template = (
+        "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}assistant:"
+    )
+    model = GPT2LMHeadModel(
+        GPT2Config(vocab_size=tokenizer.vocab_size, n_layer=1, n_head=2, n_embd=32, n_positions=512)
+    )
     model.save_pretrained(tmp_path / "tiny")
     tokenizer.save_pretrained(tmp_path / "tiny")
     settings = Settings(llm_provider="hf", hf_model_path=tmp_path / "tiny", llm_temperature=0.0)

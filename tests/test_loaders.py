@@ -13,7 +13,9 @@ from tests.conftest import minimal_pdf, pdf_with_a_blank_page, write
 
 
 def test_markdown_front_matter_becomes_metadata_and_title(tmp_path: Path) -> None:
-    path = write(tmp_path / "a.md", "---\ntitle: Attention\nweek: 18\n---\n# Heading\n\nBody text.\n")
+    path = write(
+        tmp_path / "a.md", "---\ntitle: Attention\nweek: 18\n---\n# Heading\n\nBody text.\n"
+    )
     loaded = load(path)
     assert loaded.title == "Attention" and loaded.meta["week"] == 18
     assert "---" not in loaded.text and "Body text." in loaded.text
@@ -36,7 +38,7 @@ def test_mdx_components_and_imports_are_stripped_but_their_text_kept(tmp_path: P
     text = (
         "---\ntitle: Pipelines\n---\n"
         "import { Tip } from '@components'\n\n"
-        "<CourseFloatingBanner chapter={1} classNames=\"absolute\" />\n\n"
+        '<CourseFloatingBanner chapter={1} classNames="absolute" />\n\n'
         "<Tip warning={true}>\nKeep this advice.\n</Tip>\n\n"
         "{/* an editor's comment */}\n"
         "```python\nx = '<NotATag />'\n```\n"
@@ -59,8 +61,10 @@ def test_code_tabs_for_frameworks_the_plan_does_not_use_are_dropped(tmp_path: Pa
 
 
 def test_html_keeps_headings_as_markdown_and_drops_scripts(tmp_path: Path) -> None:
-    html = ("<html><head><title>CNN notes</title><script>var x = 1;</script></head><body>"
-            "<nav>menu</nav><h2>Pooling</h2><p>Max pooling keeps the largest value.</p></body></html>")
+    html = (
+        "<html><head><title>CNN notes</title><script>var x = 1;</script></head><body>"
+        "<nav>menu</nav><h2>Pooling</h2><p>Max pooling keeps the largest value.</p></body></html>"
+    )
     loaded = load(write(tmp_path / "cnn.html", html))
     assert loaded.title == "CNN notes"
     assert "## Pooling" in loaded.text and "largest value" in loaded.text
@@ -75,21 +79,40 @@ def test_pdf_text_is_extracted(tmp_path: Path) -> None:
 def test_a_pdf_page_without_a_text_layer_is_a_warning_naming_it(tmp_path: Path) -> None:
     loaded = load(write(tmp_path / "slides.pdf", pdf_with_a_blank_page("Dropout zeroes units")))
     assert "Dropout zeroes units" in loaded.text
-    assert loaded.warnings == ["page 2 of 2 has no text layer (scanned?) and went in empty: run "
-                               "OCR on the file (e.g. `ocrmypdf --skip-text in.pdf out.pdf`) and "
-                               "ingest the result"]
+    assert loaded.warnings == [
+        "page 2 of 2 has no text layer (scanned?) and went in empty: run "
+        "OCR on the file (e.g. `ocrmypdf --skip-text in.pdf out.pdf`) and "
+        "ingest the result"
+    ]
 
 
 def test_notebook_keeps_markdown_and_code_and_drops_outputs(tmp_path: Path) -> None:
     notebook = {
-        "nbformat": 4, "nbformat_minor": 5,
+        "nbformat": 4,
+        "nbformat_minor": 5,
         "metadata": {"language_info": {"name": "python"}},
         "cells": [
-            {"cell_type": "markdown", "id": "a", "metadata": {}, "source": "# Softmax\nNormalises."},
-            {"cell_type": "code", "id": "b", "metadata": {}, "execution_count": 1,
-             "source": "import numpy as np\nnp.exp(1)",
-             "outputs": [{"output_type": "execute_result", "execution_count": 1, "metadata": {},
-                          "data": {"text/plain": "2.718281828459045"}}]},
+            {
+                "cell_type": "markdown",
+                "id": "a",
+                "metadata": {},
+                "source": "# Softmax\nNormalises.",
+            },
+            {
+                "cell_type": "code",
+                "id": "b",
+                "metadata": {},
+                "execution_count": 1,
+                "source": "import numpy as np\nnp.exp(1)",
+                "outputs": [
+                    {
+                        "output_type": "execute_result",
+                        "execution_count": 1,
+                        "metadata": {},
+                        "data": {"text/plain": "2.718281828459045"},
+                    }
+                ],
+            },
         ],
     }
     loaded = load(write(tmp_path / "nb.ipynb", json.dumps(notebook)))
@@ -111,16 +134,20 @@ def scanned_pdf() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("name, content, reason", [
-    ("broken.pdf", b"%PDF-1.4\nthis is not really a pdf", "corrupt or unreadable PDF"),
-    ("image.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary content"),
-    ("empty.md", b"", "empty file"),
-    ("blank.txt", b"   \n\n  ", "no text"),
-    ("nb.ipynb", b"{not json", "not a valid Jupyter notebook"),
-    ("scan.pdf", None, "no text layer"),
-])
-def test_bad_files_raise_a_specific_reason(tmp_path: Path, name: str, content: bytes | None,
-                                           reason: str) -> None:
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("broken.pdf", b"%PDF-1.4\nthis is not really a pdf", "corrupt or unreadable PDF"),
+        ("image.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary content"),
+        ("empty.md", b"", "empty file"),
+        ("blank.txt", b"   \n\n  ", "no text"),
+        ("nb.ipynb", b"{not json", "not a valid Jupyter notebook"),
+        ("scan.pdf", None, "no text layer"),
+    ],
+)
+def test_bad_files_raise_a_specific_reason(
+    tmp_path: Path, name: str, content: bytes | None, reason: str
+) -> None:
     content = scanned_pdf() if content is None else content
     with pytest.raises(LoadError, match=reason):
         load(write(tmp_path / name, content))
@@ -153,7 +180,9 @@ def test_unsupported_types_list_what_is_supported(tmp_path: Path) -> None:
 
 def test_a_leading_block_that_does_not_parse_as_yaml_is_content(tmp_path: Path) -> None:
     loaded = load(write(tmp_path / "a.md", "---\ntitle: [unclosed\n---\ntext\n"))
-    assert loaded.meta["title"] == "" and "title: [unclosed" in loaded.text and "text" in loaded.text
+    assert (
+        loaded.meta["title"] == "" and "title: [unclosed" in loaded.text and "text" in loaded.text
+    )
 
 
 def test_a_front_matter_block_that_never_closes_is_content(tmp_path: Path) -> None:
@@ -170,22 +199,40 @@ def test_byte_order_marks_are_honoured(tmp_path: Path, encoding: str) -> None:
     assert loaded.title == "Café"
 
 
-@pytest.mark.parametrize("declaration", ['<meta charset="iso-8859-7">',
-                                         '<meta http-equiv="Content-Type" '
-                                         'content="text/html; charset=iso-8859-7">'])
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        '<meta charset="iso-8859-7">',
+        '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-7">',
+    ],
+)
 def test_html_is_read_in_the_charset_it_declares(tmp_path: Path, declaration: str) -> None:
-    html = f"<html><head>{declaration}</head><body><p>Η μάθηση με gradient descent.</p></body></html>"
+    html = (
+        f"<html><head>{declaration}</head><body><p>Η μάθηση με gradient descent.</p></body></html>"
+    )
     loaded = load(write(tmp_path / "greek.html", html.encode("iso-8859-7")))
     assert "Η μάθηση" in loaded.text
     assert loaded.warnings == ["read as iso8859-7 (declared in the file)"]
 
 
-@pytest.mark.parametrize("text, encoding", [
-    ("Les réseaux de neurones apprennent des représentations; la rétropropagation calcule "
-     "le gradient de l'erreur par rapport à chaque poids, couche après couche.", "cp1252"),
-    ("ニューラルネットワークは誤差逆伝播法で学習します。勾配は各層の重みについて計算されます。", "shift_jis"),
-    ("神经网络通过反向传播算法学习。梯度是针对每一层的权重计算的，然后用于更新参数。", "gb18030"),
-])
+@pytest.mark.parametrize(
+    "text, encoding",
+    [
+        (
+            "Les réseaux de neurones apprennent des représentations; la rétropropagation calcule "
+            "le gradient de l'erreur par rapport à chaque poids, couche après couche.",
+            "cp1252",
+        ),
+        (
+            "ニューラルネットワークは誤差逆伝播法で学習します。勾配は各層の重みについて計算されます。",
+            "shift_jis",
+        ),
+        (
+            "神经网络通过反向传播算法学习。梯度是针对每一层的权重计算的，然后用于更新参数。",
+            "gb18030",
+        ),
+    ],
+)
 def test_other_encodings_are_detected_and_named(tmp_path: Path, text: str, encoding: str) -> None:
     loaded = load(write(tmp_path / "a.txt", text.encode(encoding)))
     assert loaded.text == text
@@ -193,12 +240,16 @@ def test_other_encodings_are_detected_and_named(tmp_path: Path, text: str, encod
     assert "a guess" in loaded.warnings[0] and "save the file as UTF-8" in loaded.warnings[0]
 
 
-@pytest.mark.parametrize("heading, clean", [
-    ("# Question answering[[question-answering]]", "Question answering"),
-    ("## Fine-tuning <FrameworkSwitchCourse /> {#fine-tune}", "Fine-tuning"),
-])
-def test_anchors_and_components_leave_titles_and_headings(tmp_path: Path, heading: str,
-                                                          clean: str) -> None:
+@pytest.mark.parametrize(
+    "heading, clean",
+    [
+        ("# Question answering[[question-answering]]", "Question answering"),
+        ("## Fine-tuning <FrameworkSwitchCourse /> {#fine-tune}", "Fine-tuning"),
+    ],
+)
+def test_anchors_and_components_leave_titles_and_headings(
+    tmp_path: Path, heading: str, clean: str
+) -> None:
     loaded = load(write(tmp_path / "ch.mdx", f"{heading}\n\nBody.\n\n```\n# code[[x]]\n```\n"))
     assert loaded.title == clean and loaded.text.startswith(f"{heading.split()[0]} {clean}\n")
     assert "# code[[x]]" in loaded.text  # code is left exactly as written

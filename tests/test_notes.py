@@ -26,8 +26,14 @@ def test_file_name_matches_the_week(note) -> None:
 
 def test_months_13_to_18_have_their_topic_notes() -> None:
     extended = {n.path.stem: n for n in NOTES if n.path.name.startswith("m")}
-    assert {"m13-reinforcement-learning", "m13-vision-transformers", "m13-graph-neural-networks",
-            "m13-learning-theory", "m13-research-skills", "m16-mlops-and-career"} <= set(extended)
+    assert {
+        "m13-reinforcement-learning",
+        "m13-vision-transformers",
+        "m13-graph-neural-networks",
+        "m13-learning-theory",
+        "m13-research-skills",
+        "m16-mlops-and-career",
+    } <= set(extended)
     for note in extended.values():
         assert note.meta.week >= 49 and note.meta.months
 
@@ -74,12 +80,15 @@ def test_no_note_shares_a_run_of_12_words_with_the_public_notes(public_notes: Pa
     seen: set[int] = set()
     for path in public_notes.rglob("*.md*"):
         words = _words(path.read_text(errors="ignore"))
-        seen.update(hash(tuple(words[i:i + RUN])) for i in range(len(words) - RUN + 1))
+        seen.update(hash(tuple(words[i : i + RUN])) for i in range(len(words) - RUN + 1))
     copied = {}
     for note in NOTES:
         words = _words(note.body)
-        runs = [" ".join(words[i:i + RUN]) for i in range(len(words) - RUN + 1)
-                if hash(tuple(words[i:i + RUN])) in seen]
+        runs = [
+            " ".join(words[i : i + RUN])
+            for i in range(len(words) - RUN + 1)
+            if hash(tuple(words[i : i + RUN])) in seen
+        ]
         if runs:
             copied[note.path.name] = runs[0]
     assert not copied, f"notes share 12-word runs with public notes: {copied}"

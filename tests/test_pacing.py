@@ -145,17 +145,21 @@ def test_every_week_field_has_one_day_of_the_schedule() -> None:
 
 
 def task(week: int, on: dt.date, ticks: dict[str, bool] | None = None):
-    return today_task(CURRICULUM.week(week), ticks or {}, CURRICULUM.study_method.weekly_schedule,
-                      on)
+    return today_task(
+        CURRICULUM.week(week), ticks or {}, CURRICULUM.study_method.weekly_schedule, on
+    )
 
 
-@pytest.mark.parametrize("offset, day, tasks", [
-    (0, "Monday", ["reading"]),
-    (1, "Tuesday", ["videos"]),
-    (2, "Wednesday", ["practice"]),
-    (3, "Thursday", ["assignment"]),
-    (4, "Friday", ["reading", "videos", "practice", "assignment"]),
-])
+@pytest.mark.parametrize(
+    "offset, day, tasks",
+    [
+        (0, "Monday", ["reading"]),
+        (1, "Tuesday", ["videos"]),
+        (2, "Wednesday", ["practice"]),
+        (3, "Thursday", ["assignment"]),
+        (4, "Friday", ["reading", "videos", "practice", "assignment"]),
+    ],
+)
 def test_each_weekday_works_on_its_part_of_the_week(offset, day, tasks) -> None:
     today = task(18, START + dt.timedelta(days=offset))
     assert today.day == day and [t["task"] for t in today.tasks] == tasks

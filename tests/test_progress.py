@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from app.cli.render import render_progress
+from app.cli.render_progress import render_progress
 from app.config import Settings
 from app.course.curriculum import load_curriculum
 from app.course.notes import read_notes
@@ -58,8 +58,14 @@ def on(concept: str, week: int = 25) -> list[Question]:
 def answer_wrong(store: LearnerRecords, learner_id: int, questions: list[Question]) -> None:
     records = QuizRecords(store)
     for question in questions:
-        records.answer(learner_id, None, question, "no idea", grade(question, "no idea"),
-                       dt.datetime.now(dt.UTC))
+        records.answer(
+            learner_id,
+            None,
+            question,
+            "no idea",
+            grade(question, "no idea"),
+            dt.datetime.now(dt.UTC),
+        )
 
 
 # -- what a question tests --------------------------------------------------------------------
@@ -78,15 +84,24 @@ def test_weak_concepts_are_concepts_never_a_weeks_title() -> None:
     week's title ("Attention Mechanisms") is never one."""
     short = GENERATORS["short"](note_of(18), random.Random(0), NOTES)
     assert [CONCEPTS.of(q.to_dict()).name for q in short] == [
-        "scaled dot-product attention", "scaled dot-product attention", "multi-head attention",
-        "sequence-to-sequence with attention"]  # sqrt(d_k), softmax axis, d_k per head, seq2seq
+        "scaled dot-product attention",
+        "scaled dot-product attention",
+        "multi-head attention",
+        "sequence-to-sequence with attention",
+    ]  # sqrt(d_k), softmax axis, d_k per head, seq2seq
     assert CONCEPTS.of({"kind": "short", "prompt": "?", "answer": "x", "citation": {}}) is None
 
 
-@pytest.mark.parametrize("answers, kept", [
-    ([False], False), ([False, False], True), ([False, True, False], True),
-    ([False, False, True, True], False), ([True, True, False, False], True),
-])
+@pytest.mark.parametrize(
+    "answers, kept",
+    [
+        ([False], False),
+        ([False, False], True),
+        ([False, True, False], True),
+        ([False, False, True, True], False),
+        ([True, True, False, False], True),
+    ],
+)
 def test_a_concept_is_kept_missing_at_two_wrong_of_the_last_three_answers(answers, kept) -> None:
     [question] = on("causal self-attention")[:1]
     attempts = [Attempt(question_id=question.id, correct=ok) for ok in answers]
@@ -102,7 +117,13 @@ def test_a_concept_is_kept_missing_at_two_wrong_of_the_last_three_answers(answer
 
 def test_weeks_named_in_prose_are_read_as_numbers() -> None:
     assert named_weeks("Builds on attention (week 18) and weeks 13-15, week 2 and 4") == {
-        2, 4, 13, 14, 15, 18}
+        2,
+        4,
+        13,
+        14,
+        15,
+        18,
+    }
     assert named_weeks("no weeks here") == set()
 
 
@@ -137,11 +158,14 @@ def passages(corpus_index, tmp_path_factory, embedder) -> PrerequisitePassages:
 def test_a_learner_joining_in_week_18_is_counted_from_week_18(store) -> None:
     learner, _ = store.create("Ada", JOINED, current_week=18)
     store.tick(learner.id, 18, "assignment", True, CURRICULUM)
-    report = progress(store, learner, CURRICULUM, JOINED + dt.timedelta(days=8), NOTES,
-                      WITHOUT_INDEX)
+    report = progress(
+        store, learner, CURRICULUM, JOINED + dt.timedelta(days=8), NOTES, WITHOUT_INDEX
+    )
     assert report["start_week"] == 18 and report["current_week"] == 19
     assert [(w["week"], w["done"], w["total"]) for w in report["completion"]] == [
-        (18, 1, 4), (19, 0, 3)]
+        (18, 1, 4),
+        (19, 0, 3),
+    ]
     text = _printed(report)
     assert "counted from week 18" in text and "streak 0 days" in text
 
@@ -155,15 +179,21 @@ def test_weeks_worked_on_before_the_week_set_still_count(store) -> None:
 
 
 def test_a_concept_kept_missing_points_back_to_the_passage_of_its_prerequisite(
-        store, passages) -> None:
+    store, passages
+) -> None:
     learner, _ = store.create("Ada", JOINED, current_week=25)
     answer_wrong(store, learner.id, on("causal self-attention")[:2])
     report = progress(store, learner, CURRICULUM, JOINED, NOTES, passages)
-    assert report["weak_concepts"] == [{"concept": "causal self-attention", "week": 25,
-                                        "missed": 2}]
+    assert report["weak_concepts"] == [
+        {"concept": "causal self-attention", "week": 25, "missed": 2}
+    ]
     [back] = report["back_to_prerequisites"]
     assert (back["concept"], back["concept_week"], back["missed"], back["answered"]) == (
-        "causal self-attention", 25, 2, 2)
+        "causal self-attention",
+        25,
+        2,
+        2,
+    )
     assert (back["week"], back["title"]) == (18, "Attention mechanisms")
     passage = back["passage"]
     assert passage["source"] == "notes/w18-attention.md" and passage["week"] == 18
@@ -176,8 +206,9 @@ def test_a_concept_kept_missing_points_back_to_the_passage_of_its_prerequisite(
 def test_without_the_index_the_prerequisite_week_is_still_named(store) -> None:
     learner, _ = store.create("Ada", JOINED, current_week=25)
     answer_wrong(store, learner.id, on("causal self-attention")[:2])
-    [back] = progress(store, learner, CURRICULUM, JOINED, NOTES,
-                      WITHOUT_INDEX)["back_to_prerequisites"]
+    [back] = progress(store, learner, CURRICULUM, JOINED, NOTES, WITHOUT_INDEX)[
+        "back_to_prerequisites"
+    ]
     assert back["week"] == 18 and back["passage"] is None
 
 
@@ -218,12 +249,16 @@ def test_the_api_and_the_command_line_point_back_to_the_prerequisite(corpus_dir,
         answer_wrong(store, body["id"], on("causal self-attention")[:2])
         auth = {"Authorization": f"Bearer {body['token']}"}
         api = client.get(f"/learners/{body['id']}/progress", headers=auth).json()
-        asked = client.post("/ask", headers=auth,
-                            json={"question": "What is Causal self-attention?"}).json()
+        asked = client.post(
+            "/ask", headers=auth, json={"question": "What is Causal self-attention?"}
+        ).json()
         elsewhere = client.post("/ask", headers=auth, json={"question": "What is dropout?"}).json()
         anonymous = client.post("/ask", json={"question": "What is causal self-attention?"}).json()
-        streamed = sse_events(client.post("/ask/stream", headers=auth, json={
-            "question": "Why mask causal self-attention?"}).text)
+        streamed = sse_events(
+            client.post(
+                "/ask/stream", headers=auth, json={"question": "Why mask causal self-attention?"}
+            ).text
+        )
     assert api["start_week"] == 25
     assert api["back_to_prerequisites"][0]["passage"]["source"] == "notes/w18-attention.md"
     assert [(b["concept"], b["week"]) for b in asked["back_to"]] == [("causal self-attention", 18)]

@@ -50,8 +50,13 @@ from tests.test_llm import llama_server  # noqa: F401 - the fixture, shared
 
 NOTES = read_notes()
 W18 = next(n for n in NOTES if n.meta.week == 18 and n.path.name.startswith("w"))
-DETERMINISTIC = {"cloze-definition", "mcq-siblings", "truefalse-swap", "truefalse-definition",
-                 "check-yourself"}
+DETERMINISTIC = {
+    "cloze-definition",
+    "mcq-siblings",
+    "truefalse-swap",
+    "truefalse-definition",
+    "check-yourself",
+}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -82,7 +87,8 @@ def test_the_same_seed_gives_the_same_quiz_and_recent_questions_are_left_out() -
 
 def test_weeks_49_to_72_quiz_on_their_months_topic_notes() -> None:
     assert {q.citation["source"] for q in make_quiz(NOTES, 62, n=3, seed=1)} == {
-        "notes/m16-mlops-and-career.md"}
+        "notes/m16-mlops-and-career.md"
+    }
 
 
 def test_impossible_requests_say_why() -> None:
@@ -96,14 +102,20 @@ def _mcq() -> Question:
     return next(q for q in make_quiz(NOTES, 18, n=8, seed=3) if q.kind == "mcq")
 
 
-@pytest.mark.parametrize("change, problem", [
-    (lambda q: replace(q, options=q.options[:3]), "4 distinct options"),
-    (lambda q: replace(q, options=[q.options[0]] * 4), "4 distinct options"),
-    (lambda q: replace(q, answer="something else"), "not among the options"),
-    (lambda q: replace(q, prompt=q.prompt + " " + q.answer), "gives the answer away"),
-    (lambda q: replace(q, citation={**q.citation, "snippet": "made-up text"}), "not in the source"),
-    (lambda q: replace(q, kind="essay"), "unknown kind"),
-])
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (lambda q: replace(q, options=q.options[:3]), "4 distinct options"),
+        (lambda q: replace(q, options=[q.options[0]] * 4), "4 distinct options"),
+        (lambda q: replace(q, answer="something else"), "not among the options"),
+        (lambda q: replace(q, prompt=q.prompt + " " + q.answer), "gives the answer away"),
+        (
+            lambda q: replace(q, citation={**q.citation, "snippet": "made-up text"}),
+            "not in the source",
+        ),
+        (lambda q: replace(q, kind="essay"), "unknown kind"),
+    ],
+)
 def test_validation_catches_broken_questions(change, problem) -> None:
     assert any(problem in p for p in problems(change(_mcq()), W18.body))
 
@@ -119,7 +131,9 @@ def test_mcq_and_truefalse_are_graded_exactly_by_text_or_letter() -> None:
 def test_short_answers_are_graded_by_meaning_and_key_terms(embedder) -> None:
     similarity = embedder.similarity
     q = next(q for q in GENERATORS["short"](W18, None, None) if "axis" in q.prompt)
-    good = grade(q, "The softmax is over the keys, so the weights of each query sum to one", similarity)
+    good = grade(
+        q, "The softmax is over the keys, so the weights of each query sum to one", similarity
+    )
     assert good.correct and good.score > 0.55
     bad = grade(q, "I do not know", similarity)
     assert not bad.correct and bad.feedback == "Not yet."  # no content term to name: no hint
@@ -129,36 +143,65 @@ def test_short_answers_are_graded_by_meaning_and_key_terms(embedder) -> None:
 
 
 def test_cli_quiz_json_gives_five_valid_cited_questions() -> None:
-    proc = subprocess.run([sys.executable, "-m", "app.cli", "quiz", "--week", "18", "--n", "5",
-                           "--json"], capture_output=True, text=True, cwd=REPO, timeout=120,
-                          env=dict(os.environ))
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.cli", "quiz", "--week", "18", "--n", "5", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        env=dict(os.environ),
+    )
     assert proc.returncode == 0, proc.stderr
     quiz = json.loads(proc.stdout)
     assert len(quiz) == 5
     for q in quiz:
-        assert {"id", "kind", "prompt", "options", "answer", "explanation", "difficulty",
-                "citation"} <= q.keys()
+        assert {
+            "id",
+            "kind",
+            "prompt",
+            "options",
+            "answer",
+            "explanation",
+            "difficulty",
+            "citation",
+        } <= q.keys()
         assert q["citation"]["source"] and q["citation"]["snippet"]
         if q["kind"] == "mcq":
             assert len(set(q["options"])) == 4 and q["answer"] in q["options"]
 
 
 def test_cli_quiz_rejects_bad_weeks_and_kinds() -> None:
-    for args, message in [(["--week", "0"], "valid weeks are 1-72"),
-                          (["--week", "3", "--kinds", "essay"], "unknown question kinds")]:
-        proc = subprocess.run([sys.executable, "-m", "app.cli", "quiz", *args], capture_output=True,
-                              text=True, cwd=REPO, timeout=120)
+    for args, message in [
+        (["--week", "0"], "valid weeks are 1-72"),
+        (["--week", "3", "--kinds", "essay"], "unknown question kinds"),
+    ]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "app.cli", "quiz", *args],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
+        )
         assert proc.returncode == 2 and message in proc.stderr
 
 
 # -- questions the model writes: checked, repaired once, else dropped; our generators fill in ----
 
 PASSAGE = next(p for p in passages(W18) if p.startswith("Query, key and value are"))  # 1 sentence
-GOOD_SHORT = json.dumps({
-    "snippet": PASSAGE, "answer": "learned linear projections",
-    "question": "What are query, key and value, in terms of token representations?"})
-BAD_SHORT = json.dumps({"snippet": "Attention is all you need, says the passage.",
-                        "answer": "all you need", "question": "What is attention?"})
+GOOD_SHORT = json.dumps(
+    {
+        "snippet": PASSAGE,
+        "answer": "learned linear projections",
+        "question": "What are query, key and value, in terms of token representations?",
+    }
+)
+BAD_SHORT = json.dumps(
+    {
+        "snippet": "Attention is all you need, says the passage.",
+        "answer": "all you need",
+        "question": "What is attention?",
+    }
+)
 
 
 class RecordingFake(GenericFakeChatModel):
@@ -202,25 +245,64 @@ def test_a_question_still_faulty_after_the_repair_is_dropped(second) -> None:
     assert written.question is None and len(model.prompts) == 2
 
 
-@pytest.mark.parametrize("kind, draft, problem", [
-    ("short", {"snippet": PASSAGE, "answer": "nonsense words", "question": "What are they?????"},
-     "does not support the answer"),
-    ("short", {"snippet": PASSAGE, "answer": "matching", "question": "What does a key offer for "
-               "matching?"}, "gives the answer away"),
-    ("short", {"snippet": "for each query,", "answer": "query", "question": "What is compared?"},
-     "at least 6 words"),
-    ("mcq", {"snippet": PASSAGE, "answer": "token representations", "question": "Projections "
-             "of what?", "wrong_options": ["weights", "Token representations", "gradients"]},
-     "4 distinct options"),
-    ("truefalse", {"snippet": PASSAGE, "statement": PASSAGE, "answer": "False"},
-     "copied from the notes, so it is true"),
-    ("truefalse", {"snippet": PASSAGE, "statement": "Dropout zeroes activations in training.",
-                   "answer": "True"},
-     "not about what the snippet says"),
-    ("mcq", {"snippet": PASSAGE, "question": "Which one is it?"}, "not the JSON object asked for"),
-    ("truefalse", {"snippet": PASSAGE, "statement": "True", "answer": "True"},
-     "not about what the snippet says"),  # what SmolLM2 writes there
-])
+@pytest.mark.parametrize(
+    "kind, draft, problem",
+    [
+        (
+            "short",
+            {"snippet": PASSAGE, "answer": "nonsense words", "question": "What are they?????"},
+            "does not support the answer",
+        ),
+        (
+            "short",
+            {
+                "snippet": PASSAGE,
+                "answer": "matching",
+                "question": "What does a key offer for matching?",
+            },
+            "gives the answer away",
+        ),
+        (
+            "short",
+            {"snippet": "for each query,", "answer": "query", "question": "What is compared?"},
+            "at least 6 words",
+        ),
+        (
+            "mcq",
+            {
+                "snippet": PASSAGE,
+                "answer": "token representations",
+                "question": "Projections of what?",
+                "wrong_options": ["weights", "Token representations", "gradients"],
+            },
+            "4 distinct options",
+        ),
+        (
+            "truefalse",
+            {"snippet": PASSAGE, "statement": PASSAGE, "answer": "False"},
+            "copied from the notes, so it is true",
+        ),
+        (
+            "truefalse",
+            {
+                "snippet": PASSAGE,
+                "statement": "Dropout zeroes activations in training.",
+                "answer": "True",
+            },
+            "not about what the snippet says",
+        ),
+        (
+            "mcq",
+            {"snippet": PASSAGE, "question": "Which one is it?"},
+            "not the JSON object asked for",
+        ),
+        (
+            "truefalse",
+            {"snippet": PASSAGE, "statement": "True", "answer": "True"},
+            "not about what the snippet says",
+        ),  # what SmolLM2 writes there
+    ],
+)
 def test_the_checks_catch_what_a_model_gets_wrong(kind, draft, problem) -> None:
     _, found = QuestionWriter.read(json.dumps(draft), kind, W18, PASSAGE)
     assert any(problem in p for p in found), found
@@ -263,11 +345,19 @@ class ShortAnswerWriter(RecordingFake):
 
 def test_quiz_validity_counts_valid_questions_per_generator() -> None:
     model = ShortAnswerWriter(messages=iter([]), prompts=[])
-    report = quiz_validity(NOTES, [18, 6], ["mcq", "cloze", "llm"], per_week=3,
-                           writer=question_writer(Settings(), model=model))
+    report = quiz_validity(
+        NOTES,
+        [18, 6],
+        ["mcq", "cloze", "llm"],
+        per_week=3,
+        writer=question_writer(Settings(), model=model),
+    )
     definitions = sum(len(n.definitions) for n in NOTES if n.meta.week in (18, 6))
-    assert report["mcq"] == report["cloze"] == {"generated": definitions, "valid": definitions,
-                                                "repaired": 0, "rate": 1.0}
+    assert (
+        report["mcq"]
+        == report["cloze"]
+        == {"generated": definitions, "valid": definitions, "repaired": 0, "rate": 1.0}
+    )
     # each week: short, mcq, true/false in turn; the mcq and true/false replies fail twice
     assert report["llm"] == {"generated": 6, "valid": 2, "repaired": 0, "rate": 0.333}
     assert len(model.prompts) == 2 + 2 * 4
@@ -292,14 +382,21 @@ def test_an_api_models_verdict_grades_a_short_answer() -> None:
     assert "across the keys" in judge.prompts[0][0].content
 
 
-@pytest.mark.parametrize("judge, why", [
-    (_judge("The answer looks fine to me!"), "verdict was unreadable"),
-    (_judge('{"correct": "maybe", "score": 3, "feedback": ""}'), "verdict was unreadable"),
-    (_judge(), "judge model failed"),  # an empty queue: the call raises
-])
+@pytest.mark.parametrize(
+    "judge, why",
+    [
+        (_judge("The answer looks fine to me!"), "verdict was unreadable"),
+        (_judge('{"correct": "maybe", "score": 3, "feedback": ""}'), "verdict was unreadable"),
+        (_judge(), "judge model failed"),  # an empty queue: the call raises
+    ],
+)
 def test_a_bad_verdict_falls_back_to_the_offline_grader_and_says_so(judge, why, embedder) -> None:
-    result = grade(_short(), "The softmax is over the keys, so each query's weights sum to one",
-                   embedder.similarity, judge=judge)
+    result = grade(
+        _short(),
+        "The softmax is over the keys, so each query's weights sum to one",
+        embedder.similarity,
+        judge=judge,
+    )
     assert result.correct and why in result.feedback
     assert "graded by meaning and key terms" in result.feedback
 
@@ -333,12 +430,17 @@ def test_mcq_distractors_are_nearby_concepts_confusable_with_the_answer(embedder
 
 def test_a_true_false_swap_is_with_a_concept_of_the_same_kind(embedder) -> None:
     space = concept_space(NOTES, embedder)
-    swaps = [q for note in NOTES for q in GENERATORS["truefalse"](note, random.Random(1), space)
-             if q.generator == "truefalse-swap"]
+    swaps = [
+        q
+        for note in NOTES
+        for q in GENERATORS["truefalse"](note, random.Random(1), space)
+        if q.generator == "truefalse-swap"
+    ]
     assert len(swaps) >= 10
     for q in swaps:
-        swapped, answer = re.match(r"False: that describes (.+), not (.+)\.$",
-                                   q.explanation).groups()[::-1]
+        swapped, answer = re.match(
+            r"False: that describes (.+), not (.+)\.$", q.explanation
+        ).groups()[::-1]
         assert space.similarity(swapped, answer) >= SWAP_MIN
     assert space.swap("multi-head attention", 18, "") != "confusion matrix"
     assert space.swap("Adam", 6, "") != "gradient descent variants"  # "Adam is" stays singular
@@ -356,17 +458,25 @@ def test_options_come_in_the_same_order_for_a_learner_and_in_others_for_others()
 
 def test_quiz_me_on_this_asks_about_the_conversations_topic(embedder) -> None:
     topic = "What is multi-head attention and why use several heads?"
-    passage = ("Multi-head attention runs $h$ scaled dot-product attentions in parallel on "
-               "different learned projections of the same inputs")
-    quiz = topic_quiz(NOTES, topic, [passage], {18, 19}, n=5, seed=1, learner=3,
-                      embedder=embedder)
-    assert 1 <= len(quiz) <= 5 and all(not problems(q, W18.body) for q in quiz
-                                       if q.citation["source"] == "notes/w18-attention.md")
-    about = [q for q in quiz if re.search(r"multi-head|heads?\b", f"{q.prompt} {q.answer} "
-                                          f"{q.citation['snippet']}", re.I)]
+    passage = (
+        "Multi-head attention runs $h$ scaled dot-product attentions in parallel on "
+        "different learned projections of the same inputs"
+    )
+    quiz = topic_quiz(NOTES, topic, [passage], {18, 19}, n=5, seed=1, learner=3, embedder=embedder)
+    assert 1 <= len(quiz) <= 5 and all(
+        not problems(q, W18.body) for q in quiz if q.citation["source"] == "notes/w18-attention.md"
+    )
+    about = [
+        q
+        for q in quiz
+        if re.search(r"multi-head|heads?\b", f"{q.prompt} {q.answer} {q.citation['snippet']}", re.I)
+    ]
     assert about and quiz[0] in about  # the closest first
-    assert all("attention" in f"{q.prompt} {q.answer} {q.citation['snippet']}".lower()
-               or "head" in q.prompt.lower() for q in quiz)
+    assert all(
+        "attention" in f"{q.prompt} {q.answer} {q.citation['snippet']}".lower()
+        or "head" in q.prompt.lower()
+        for q in quiz
+    )
     with pytest.raises(QuizError, match="no new questions close enough"):
         topic_quiz(NOTES, "How do I bake sourdough bread?", [], {18}, embedder=embedder)
 
@@ -381,8 +491,12 @@ def test_the_source_sentence_is_quoted_once() -> None:
         assert q.citation["snippet"] not in shown["feedback"]
         if q.kind in ("mcq", "cloze", "short"):  # the prompt or the answer already shows it
             assert shown["quote"] is None
-    swap = next(q for note in NOTES for q in GENERATORS["truefalse"](
-        note, random.Random(1), concept_space(NOTES)) if q.answer == "False")
+    swap = next(
+        q
+        for note in NOTES
+        for q in GENERATORS["truefalse"](note, random.Random(1), concept_space(NOTES))
+        if q.answer == "False"
+    )
     assert outcome(swap, grade(swap, "True"))["quote"] == swap.citation["snippet"]
 
 
@@ -401,8 +515,10 @@ def test_a_self_rating_that_overrides_the_grader_is_stated_plainly_and_not_green
 
 def test_missing_term_hints_name_only_content_terms_of_the_expected_answer() -> None:
     terms = glossary(NOTES)
-    noisy = ("Without it the dot products grow with $d_k$ (std $\\sqrt{d_k}$), pushing softmax "
-             "into saturated regions where gradients are tiny.")
+    noisy = (
+        "Without it the dot products grow with $d_k$ (std $\\sqrt{d_k}$), pushing softmax "
+        "into saturated regions where gradients are tiny."
+    )
     assert missing_terms(noisy, "no idea", terms) == []  # no "dot, gradients, grow, pushing"
     assert missing_terms("It uses 0.999 and 999 steps.", "", terms) == []  # no numbers
     expected = "Use scaled dot-product attention over 8 heads, as in a GRU."
@@ -410,8 +526,9 @@ def test_missing_term_hints_name_only_content_terms_of_the_expected_answer() -> 
     assert missing_terms(expected, "scaled dot-product attention and a GRU", terms) == []
 
 
-@pytest.mark.parametrize("right, total, tone", [(0, 5, "warning"), (2, 5, "warning"),
-                                                (3, 5, "info"), (4, 5, "success")])
+@pytest.mark.parametrize(
+    "right, total, tone", [(0, 5, "warning"), (2, 5, "warning"), (3, 5, "info"), (4, 5, "success")]
+)
 def test_a_score_is_a_success_only_when_most_answers_were_right(right, total, tone) -> None:
     summary = score_summary(right, total)
     assert summary["tone"] == tone and summary["text"].startswith(f"{right} of {total} right.")
@@ -439,16 +556,22 @@ def test_two_learners_asking_for_model_written_quizzes_at_once_both_get_one(tmp_
     from tests.conftest import served
 
     with served(tmp_path / "data", signups_per_hour="0") as server:
-        learners = [httpx.post(f"{server.url}/learners", json={"name": name}).json()
-                    for name in ("Ada", "Grace")]
+        learners = [
+            httpx.post(f"{server.url}/learners", json={"name": name}).json()
+            for name in ("Ada", "Grace")
+        ]
         statuses: list[int | str] = []
 
         def quiz(learner: dict) -> None:
             try:
-                statuses.append(httpx.post(
-                    f"{server.url}/learners/{learner['id']}/quizzes", timeout=600,
-                    json={"week": 18, "n": 1, "kinds": ["llm"]},
-                    headers={"Authorization": f"Bearer {learner['token']}"}).status_code)
+                statuses.append(
+                    httpx.post(
+                        f"{server.url}/learners/{learner['id']}/quizzes",
+                        timeout=600,
+                        json={"week": 18, "n": 1, "kinds": ["llm"]},
+                        headers={"Authorization": f"Bearer {learner['token']}"},
+                    ).status_code
+                )
             except httpx.HTTPError as exc:  # the server went away
                 statuses.append(repr(exc))
 
@@ -468,6 +591,8 @@ def test_an_openai_compatible_server_judges_short_answers(llama_server) -> None:
     from app.llm.providers import judge_model
 
     settings = Settings(llm_provider="openai", openai_base_url=llama_server, openai_model="smollm2")
-    result = grade(_short(), "over the keys", judge=judge_model(settings, Verdict.model_json_schema()))
+    result = grade(
+        _short(), "over the keys", judge=judge_model(settings, Verdict.model_json_schema())
+    )
     assert "judge model failed" not in result.feedback
     assert "(judged by the model)" in result.feedback or "verdict was unreadable" in result.feedback

@@ -24,8 +24,10 @@ def test_the_api_answers_429_with_retry_after_past_the_limit(settings) -> None:
     limited = settings.model_copy(update={"signups_per_hour": 2, "asks_per_minute": 1})
     with local_client(create_app(limited)) as client:
         signups = [client.post("/learners", json={"name": f"L{n}"}) for n in range(3)]
-        asks = [client.post(path, json={"question": "What is attention?"})
-                for path in ("/ask", "/ask/stream")]
+        asks = [
+            client.post(path, json={"question": "What is attention?"})
+            for path in ("/ask", "/ask/stream")
+        ]
     assert [r.status_code for r in signups] == [201, 201, 429]
     assert "new learners" in signups[2].json()["detail"]
     assert int(signups[2].headers["Retry-After"]) > 3000

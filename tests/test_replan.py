@@ -34,8 +34,13 @@ def test_a_replan_after_a_three_week_gap_is_recorded_and_moves_the_week(database
     before = schedules.report(learner, CURRICULUM, back)
     assert (before.scheduled_week, before.position_week, before.status) == (8, 5, "behind")
     moved, record = schedules.replan(learner.id, CURRICULUM, back)
-    assert record.to_dict() == {"made_on": "2026-02-23", "from_week": 8, "to_week": 5,
-                                "pace_before": 1.0, "pace": 1.0}
+    assert record.to_dict() == {
+        "made_on": "2026-02-23",
+        "from_week": 8,
+        "to_week": 5,
+        "pace_before": 1.0,
+        "pace": 1.0,
+    }
     reopened = LearnerRecords(database_url).by_token(token)  # what a later request sees
     assert (reopened.current_week, reopened.week_set_on) == (5, back)
     assert week_on(reopened, back) == 5 and week_on(reopened, back + dt.timedelta(days=7)) == 6
@@ -53,8 +58,6 @@ def test_a_replan_can_slow_the_pace(database_url) -> None:
 
 
 # -- the API -----------------------------------------------------------------------------------
-
-
 
 
 def test_the_api_shows_the_gap_replans_and_keeps_the_record(api_client) -> None:
@@ -81,23 +84,28 @@ def test_todays_task_follows_the_learners_week_and_local_date(api_client) -> Non
     today = api_client.get(f"{base}/today", headers=auth).json()
     assert today["week"] == 18 and today["day"] == dt.date.today().strftime("%A")
     utc = dt.datetime.now(dt.UTC).date()
-    tomorrow = api_client.get(f"{base}/today", params={"today": str(utc + dt.timedelta(days=1))},
-                          headers=auth).json()
+    tomorrow = api_client.get(
+        f"{base}/today", params={"today": str(utc + dt.timedelta(days=1))}, headers=auth
+    ).json()
     assert tomorrow["on"] == str(utc + dt.timedelta(days=1))
 
 
-@pytest.mark.parametrize("method, path, body, params, detail", [
-    ("get", "/pace", None, {"today": "2020-01-01"}, "is not today in any time zone"),
-    ("get", "/today", None, {"today": "2026-02-30"}, "valid date"),
-    ("post", "/replan", {}, {"today": "2999-01-01"}, "is not today in any time zone"),
-    ("post", "/replan", {"pace": 1, "hours_per_week": 6}, None, "not both"),
-    ("post", "/replan", {"pace": 5}, None, "less than or equal to 4"),
-    ("post", "/replan", {"pace": 0}, None, "greater than or equal to 0.1"),
-    ("post", "/replan", {"hours_per_week": 30}, None, "hours_per_week=30 is outside 0.6-24"),
-    ("post", "/replan", {"hours_per_week": 1e-300}, None, "is outside 0.6-24"),
-])
-def test_bad_pacing_input_is_a_422_naming_what_is_wrong(api_client, method, path, body, params,
-                                                        detail) -> None:
+@pytest.mark.parametrize(
+    "method, path, body, params, detail",
+    [
+        ("get", "/pace", None, {"today": "2020-01-01"}, "is not today in any time zone"),
+        ("get", "/today", None, {"today": "2026-02-30"}, "valid date"),
+        ("post", "/replan", {}, {"today": "2999-01-01"}, "is not today in any time zone"),
+        ("post", "/replan", {"pace": 1, "hours_per_week": 6}, None, "not both"),
+        ("post", "/replan", {"pace": 5}, None, "less than or equal to 4"),
+        ("post", "/replan", {"pace": 0}, None, "greater than or equal to 0.1"),
+        ("post", "/replan", {"hours_per_week": 30}, None, "hours_per_week=30 is outside 0.6-24"),
+        ("post", "/replan", {"hours_per_week": 1e-300}, None, "is outside 0.6-24"),
+    ],
+)
+def test_bad_pacing_input_is_a_422_naming_what_is_wrong(
+    api_client, method, path, body, params, detail
+) -> None:
     base, auth = new_learner(api_client)
     response = api_client.request(method, f"{base}{path}", json=body, params=params, headers=auth)
     assert response.status_code == 422 and detail in response.text, response.text
@@ -112,8 +120,12 @@ def test_a_start_date_outside_the_plans_calendar_is_a_422(api_client, start) -> 
 def test_nobody_else_sees_or_replans_a_learners_plan(api_client) -> None:
     ada, _ = new_learner(api_client)
     _, bob_auth = new_learner(api_client)
-    for method, path in [("get", "/pace"), ("get", "/today"), ("post", "/replan"),
-                         ("get", "/replans")]:
+    for method, path in [
+        ("get", "/pace"),
+        ("get", "/today"),
+        ("post", "/replan"),
+        ("get", "/replans"),
+    ]:
         response = api_client.request(method, f"{ada}{path}", json={}, headers=bob_auth)
         assert response.status_code == 404, (method, path)
 

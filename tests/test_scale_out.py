@@ -27,8 +27,12 @@ GUIDE = REPO / "docs" / "study-group.md"
 BIN = Path(sys.executable).parent
 PROGRAMS = {"python": sys.executable, "chroma": str(BIN / "chroma"), "tutor": str(BIN / "tutor")}
 NOTE = CORPUS_DIR / "notes" / "w18-attention.md"
-QUERIES = ["why divide by the square root of d_k", "max pooling keeps the largest activation",
-           "zorblax regularisation", "attention"]
+QUERIES = [
+    "why divide by the square root of d_k",
+    "max pooling keeps the largest activation",
+    "zorblax regularisation",
+    "attention",
+]
 
 
 def readme_commands() -> list[str]:
@@ -39,9 +43,11 @@ def readme_commands() -> list[str]:
 
 def test_the_readme_starts_every_shared_service_and_n_workers() -> None:
     programs = [shlex.split(line)[:2] for line in readme_commands()]
-    assert programs[:3] == [["export", "TUTOR_DATABASE_URL=postgresql://$PG_USER@$PG_HOST:$PG_PORT/$PG_DATABASE"],
-                            ["export", "TUTOR_CHROMA_URL=http://$CHROMA_HOST:$CHROMA_PORT"],
-                            ["export", "TUTOR_LLM_PROVIDER=openai"]]
+    assert programs[:3] == [
+        ["export", "TUTOR_DATABASE_URL=postgresql://$PG_USER@$PG_HOST:$PG_PORT/$PG_DATABASE"],
+        ["export", "TUTOR_CHROMA_URL=http://$CHROMA_HOST:$CHROMA_PORT"],
+        ["export", "TUTOR_LLM_PROVIDER=openai"],
+    ]
     assert [p[0] for p in programs[3:]] == ["chroma", "python", "tutor", "tutor"]
     assert "--workers $WORKERS" in readme_commands()[5]
 
@@ -67,9 +73,13 @@ class Deployment:
 
     @contextmanager
     def running(self, name: str, ready: str, **values: str) -> Iterator[None]:
-        process = subprocess.Popen(self.command(name, **values), cwd=REPO,
-                                   env=self.environment(), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            self.command(name, **values),
+            cwd=REPO,
+            env=self.environment(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             wait_for(ready, timeout=180)
             yield
@@ -85,8 +95,10 @@ class Deployment:
 
 
 def searches(url: str) -> list[list[dict]]:
-    return [httpx.get(f"{url}/search", params={"q": q, "k": 8}, timeout=60).raise_for_status().json()
-            for q in QUERIES]
+    return [
+        httpx.get(f"{url}/search", params={"q": q, "k": 8}, timeout=60).raise_for_status().json()
+        for q in QUERIES
+    ]
 
 
 def search_here(chroma_url: str, data_dir: Path, embedder) -> list[list[dict]]:
@@ -98,8 +110,7 @@ def search_here(chroma_url: str, data_dir: Path, embedder) -> list[list[dict]]:
 
     store = VectorStore(Settings(data_dir=data_dir, chroma_url=chroma_url))
     retriever = Retriever(store, embedder, LexicalIndex(store, data_dir), prerequisites_by_week())
-    return [[hit.to_dict() | {"url": hit.url} for hit in retriever.search(q, k=8)]
-            for q in QUERIES]
+    return [[hit.to_dict() | {"url": hit.url} for hit in retriever.search(q, k=8)] for q in QUERIES]
 
 
 @pytest.mark.slow
@@ -110,22 +121,45 @@ def test_two_api_processes_share_jobs_search_and_conversations(tmp_path: Path, e
     with postgres_database() as database, ExitStack() as stack:
         db = make_url(database)
         a, b = str(free_port()), str(free_port())
-        deployment = Deployment({
-            "PG_USER": f"{db.username}:{db.password}" if db.password else str(db.username),
-            "PG_HOST": str(db.host), "PG_PORT": str(db.port), "PG_DATABASE": str(db.database),
-            "CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(free_port()),
-            "CHROMA_DIR": str(tmp_path / "chroma"), "MODEL_HOST": "127.0.0.1",
-            "MODEL_PORT": str(free_port()), "MODEL_GGUF": str(local_model_path(Settings())),
-            "API_HOST": "127.0.0.1", "NOTES": str(tmp_path / "notes")})
+        deployment = Deployment(
+            {
+                "PG_USER": f"{db.username}:{db.password}" if db.password else str(db.username),
+                "PG_HOST": str(db.host),
+                "PG_PORT": str(db.port),
+                "PG_DATABASE": str(db.database),
+                "CHROMA_HOST": "127.0.0.1",
+                "CHROMA_PORT": str(free_port()),
+                "CHROMA_DIR": str(tmp_path / "chroma"),
+                "MODEL_HOST": "127.0.0.1",
+                "MODEL_PORT": str(free_port()),
+                "MODEL_GGUF": str(local_model_path(Settings())),
+                "API_HOST": "127.0.0.1",
+                "NOTES": str(tmp_path / "notes"),
+            }
+        )
         chroma = f"http://127.0.0.1:{deployment.values['CHROMA_PORT']}"
         model = f"http://127.0.0.1:{deployment.values['MODEL_PORT']}/v1"
         stack.enter_context(deployment.running("chroma", f"{chroma}/api/v2/heartbeat"))
         stack.enter_context(deployment.running("model", f"{model}/models"))
         one, other = f"http://127.0.0.1:{a}", f"http://127.0.0.1:{b}"
-        stack.enter_context(deployment.running("serve", f"{one}/health", API_PORT=a, WORKERS="2",
-                                               CACHE_DIR=str(tmp_path / "host-a")))
-        stack.enter_context(deployment.running("serve", f"{other}/health", API_PORT=b,
-                                               WORKERS="1", CACHE_DIR=str(tmp_path / "host-b")))
+        stack.enter_context(
+            deployment.running(
+                "serve",
+                f"{one}/health",
+                API_PORT=a,
+                WORKERS="2",
+                CACHE_DIR=str(tmp_path / "host-a"),
+            )
+        )
+        stack.enter_context(
+            deployment.running(
+                "serve",
+                f"{other}/health",
+                API_PORT=b,
+                WORKERS="1",
+                CACHE_DIR=str(tmp_path / "host-b"),
+            )
+        )
 
         # The UI's "Build the library" on host A; its status read from host B.
         started = httpx.post(f"{one}/ingest", json={"paths": [str(NOTE)]}, timeout=30)
@@ -142,11 +176,19 @@ def test_two_api_processes_share_jobs_search_and_conversations(tmp_path: Path, e
         assert searches(one) == search_here(chroma, tmp_path / "here-1", embedder)
 
         # The study-group guide's `tutor ingest` on host B: host A searches the new note at once.
-        write(tmp_path / "notes" / "pooling.md", "# Pooling\n\nMax pooling keeps the largest "
-              "activation in each window. Zorblax regularisation is a made-up word.\n")
-        ingested = subprocess.run(deployment.command("ingest", CACHE_DIR=str(tmp_path / "host-b")),
-                                  cwd=REPO, env=deployment.environment(), capture_output=True,
-                                  text=True, timeout=600)
+        write(
+            tmp_path / "notes" / "pooling.md",
+            "# Pooling\n\nMax pooling keeps the largest "
+            "activation in each window. Zorblax regularisation is a made-up word.\n",
+        )
+        ingested = subprocess.run(
+            deployment.command("ingest", CACHE_DIR=str(tmp_path / "host-b")),
+            cwd=REPO,
+            env=deployment.environment(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert ingested.returncode == 0, ingested.stderr
         found = searches(one)
         assert found == searches(other)
@@ -158,8 +200,9 @@ def test_two_api_processes_share_jobs_search_and_conversations(tmp_path: Path, e
         question = {"question": "What does max pooling keep?", "conversation_id": "c" * 32}
         first = httpx.post(f"{one}/ask", json=question, timeout=600).json()
         assert first["grounded"] and first["writer"] == "model", first
-        follow_up = httpx.post(f"{other}/ask", timeout=600,
-                               json=question | {"question": "And in each window?"}).json()
+        follow_up = httpx.post(
+            f"{other}/ask", timeout=600, json=question | {"question": "And in each window?"}
+        ).json()
         assert "What does max pooling keep?" in follow_up["standalone_question"], follow_up
         for url in (one, other):
             health = httpx.get(f"{url}/health", timeout=30).json()

@@ -59,10 +59,16 @@ def test_a_rankers_weight_scales_its_votes() -> None:
     assert ranked(fused) == ["a", "b"]
 
 
-def candidates(dense: list[str], lexical: list[str], weeks: dict[str, list[int]] | None = None,
-               sentence: dict[str, float] | None = None) -> Candidates:
-    hits = {i: Hit(i, f"text of {i}", {"source": i, "weeks": (weeks or {}).get(i, [])}, 0.0)
-            for i in dense + lexical}
+def candidates(
+    dense: list[str],
+    lexical: list[str],
+    weeks: dict[str, list[int]] | None = None,
+    sentence: dict[str, float] | None = None,
+) -> Candidates:
+    hits = {
+        i: Hit(i, f"text of {i}", {"source": i, "weeks": (weeks or {}).get(i, [])}, 0.0)
+        for i in dense + lexical
+    }
     return Candidates(dense, lexical, hits, sentence=sentence or {})
 
 
@@ -75,17 +81,22 @@ def test_fusion_without_a_sentence_vote_is_plain_rrf_then_the_week_boost() -> No
 
 def test_a_passage_whose_one_sentence_answers_climbs_the_head() -> None:
     """Two rankers agree on "broad"; "pointed" holds the sentence closest to the question."""
-    found = candidates(["broad", "pointed"], ["broad", "pointed"],
-                       sentence={"broad": 0.41, "pointed": 0.83})
+    found = candidates(
+        ["broad", "pointed"], ["broad", "pointed"], sentence={"broad": 0.41, "pointed": 0.83}
+    )
     assert ranked(fuse(found, None, [], Fusion())) == ["broad", "pointed"]
     assert ranked(fuse(found, None, [], Fusion(sentence=3.0))) == ["pointed", "broad"]
 
 
 def test_sentence_units_skip_code_lines_headings_and_fragments() -> None:
-    text = ("### Scaled attention\n\nThe dot products grow with the dimension d_k. So the softmax "
-            "saturates unless we divide by its square root.\n\n```python\nx = q @ k.T\n```")
-    assert sentence_units(text) == ["The dot products grow with the dimension d_k.",
-                                    "So the softmax saturates unless we divide by its square root."]
+    text = (
+        "### Scaled attention\n\nThe dot products grow with the dimension d_k. So the softmax "
+        "saturates unless we divide by its square root.\n\n```python\nx = q @ k.T\n```"
+    )
+    assert sentence_units(text) == [
+        "The dot products grow with the dimension d_k.",
+        "So the softmax saturates unless we divide by its square root.",
+    ]
 
 
 def test_the_learners_week_lifts_close_matches_and_prerequisites_a_little() -> None:
@@ -96,22 +107,26 @@ def test_the_learners_week_lifts_close_matches_and_prerequisites_a_little() -> N
     assert ranked(week_boosted(scores, weeks, week=None)) == ["other", "prereq", "mine", "weak"]
 
 
-@pytest.mark.parametrize("meta, filters, allowed", [
-    ({"source": "notes/w18.md", "weeks": [18]}, Filters(source_prefix="notes/"), True),
-    ({"source": "cs231n/rnn.md", "weeks": [9]}, Filters(source_prefix="notes/"), False),
-    ({"source": "x", "weeks": [20, 15]}, Filters(weeks=(14, 16)), True),
-    ({"source": "x", "weeks": [20]}, Filters(weeks=(14, 16)), False),
-    ({"source": "x", "weeks": [25, 30]}, Filters(no_spoilers_after=18), False),
-    ({"source": "x", "weeks": [25, 12]}, Filters(no_spoilers_after=18), True),
-    ({"source": "curriculum/resources"}, Filters(no_spoilers_after=18), True),
-])
+@pytest.mark.parametrize(
+    "meta, filters, allowed",
+    [
+        ({"source": "notes/w18.md", "weeks": [18]}, Filters(source_prefix="notes/"), True),
+        ({"source": "cs231n/rnn.md", "weeks": [9]}, Filters(source_prefix="notes/"), False),
+        ({"source": "x", "weeks": [20, 15]}, Filters(weeks=(14, 16)), True),
+        ({"source": "x", "weeks": [20]}, Filters(weeks=(14, 16)), False),
+        ({"source": "x", "weeks": [25, 30]}, Filters(no_spoilers_after=18), False),
+        ({"source": "x", "weeks": [25, 12]}, Filters(no_spoilers_after=18), True),
+        ({"source": "curriculum/resources"}, Filters(no_spoilers_after=18), True),
+    ],
+)
 def test_filters(meta, filters, allowed) -> None:
     assert filters.allows(meta) is allowed
 
 
 def test_why_divide_by_sqrt_dk_finds_the_week_18_note_first(corpus_dir: Path, embedder) -> None:
-    hits = retriever_for(corpus_dir, embedder).search("why divide by the square root of d_k",
-                                                       k=5, week=18)
+    hits = retriever_for(corpus_dir, embedder).search(
+        "why divide by the square root of d_k", k=5, week=18
+    )
     assert hits[0].source == "notes/w18-attention.md"
     assert hits[0].week == 18 and "d_k" in hits[0].text
 
@@ -148,7 +163,8 @@ def test_dense_candidates_are_the_exact_nearest_neighbours(corpus_dir: Path, emb
 
 
 def test_an_index_built_with_chromas_default_search_breadth_is_brought_up_to_ours(
-        data_dir: Path) -> None:
+    data_dir: Path,
+) -> None:
     import chromadb
 
     from app.search.vectors import SEARCH_EF, VectorStore
@@ -156,14 +172,18 @@ def test_an_index_built_with_chromas_default_search_breadth_is_brought_up_to_our
     settings = Settings(data_dir=data_dir)
     settings.chroma_dir.mkdir(parents=True)
     chromadb.PersistentClient(path=str(settings.chroma_dir)).create_collection(
-        settings.collection, configuration={"hnsw": {"space": "cosine"}})
+        settings.collection, configuration={"hnsw": {"space": "cosine"}}
+    )
     assert VectorStore(settings).collection.configuration["hnsw"]["ef_search"] == SEARCH_EF
 
 
 def test_search_json_follows_the_contract(corpus_dir: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "app.cli", "search", "Adam bias correction", "--k", "3", "--json"],
-        capture_output=True, text=True, cwd=REPO, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
         env={**os.environ, "TUTOR_DATA_DIR": str(corpus_dir)},
     )
     assert proc.returncode == 0, proc.stderr
@@ -175,44 +195,64 @@ def test_search_json_follows_the_contract(corpus_dir: Path) -> None:
 
 
 def test_searching_an_empty_index_says_to_ingest_first(data_dir: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "app.cli", "search", "anything"],
-                          capture_output=True, text=True, cwd=REPO, timeout=300,
-                          env={**os.environ, "TUTOR_DATA_DIR": str(data_dir)})
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.cli", "search", "anything"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        env={**os.environ, "TUTOR_DATA_DIR": str(data_dir)},
+    )
     assert proc.returncode == 1 and "run `tutor ingest` first" in proc.stderr
 
 
 def test_search_rejects_a_week_outside_the_plan(data_dir: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "app.cli", "search", "x", "--week", "99"],
-                          capture_output=True, text=True, cwd=REPO, timeout=300,
-                          env={**os.environ, "TUTOR_DATA_DIR": str(data_dir)})
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.cli", "search", "x", "--week", "99"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        env={**os.environ, "TUTOR_DATA_DIR": str(data_dir)},
+    )
     assert proc.returncode == 2 and "valid weeks are 1-72" in proc.stderr
 
 
 @pytest.mark.slow
-def test_public_notes_answer_a_question_about_lstm_gates(public_notes: Path, tmp_path: Path,
-                                                          embedder) -> None:
+def test_public_notes_answer_a_question_about_lstm_gates(
+    public_notes: Path, tmp_path: Path, embedder
+) -> None:
     from app.search.vectors import VectorStore
 
     # the RNN notes among neighbours that share its vocabulary (a third of the folder, so
     # the test takes seconds, not the minutes the whole folder takes to embed)
     folder = tmp_path / "cs231n"
     folder.mkdir()
-    for name in ("rnn.md", "attention.md", "transformers.md", "neural-networks-2.md",
-                 "optimization-2.md", "pixelrnn.md", "generative-models.md",
-                 "convolutional-networks.md"):
+    for name in (
+        "rnn.md",
+        "attention.md",
+        "transformers.md",
+        "neural-networks-2.md",
+        "optimization-2.md",
+        "pixelrnn.md",
+        "generative-models.md",
+        "convolutional-networks.md",
+    ):
         shutil.copy(public_notes / "cs231n" / name, folder / name)
     settings = Settings(data_dir=tmp_path / "data")
     summary = Ingestor(settings, embedder=embedder).run([str(folder)])
     assert summary.added == 8 and not summary.skipped
     hits = retriever_for(settings.data_dir, embedder).search(
-        "how do the gates of an LSTM control its cell state?", k=3)
+        "how do the gates of an LSTM control its cell state?", k=3
+    )
     assert "rnn.md" in [hit.source for hit in hits]
     rnn = VectorStore(settings).collection.get(where={"source": "rnn.md"})["metadatas"][0]
     assert set(rnn["weeks"]) & {9, 17}  # tagged with the RNN / LSTM weeks of the plan
 
 
-def test_a_short_text_is_embedded_once_a_process_and_a_long_one_each_time(embedder,
-                                                                          monkeypatch) -> None:
+def test_a_short_text_is_embedded_once_a_process_and_a_long_one_each_time(
+    embedder, monkeypatch
+) -> None:
     """Sentences and questions come back (a week's units, its quiz candidates): the encoder
     runs on each once; chunks being ingested are long and seen once, so they are not kept."""
     import uuid
@@ -221,8 +261,11 @@ def test_a_short_text_is_embedded_once_a_process_and_a_long_one_each_time(embedd
 
     encoded: list[list[str]] = []
     encode = embedder._model.encode
-    monkeypatch.setattr(embedder._model, "encode",
-                        lambda texts, **kw: (encoded.append(list(texts)), encode(texts, **kw))[1])
+    monkeypatch.setattr(
+        embedder._model,
+        "encode",
+        lambda texts, **kw: (encoded.append(list(texts)), encode(texts, **kw))[1],
+    )
     short, long = f"Attention weighs values {uuid.uuid4()}.", f"A chunk {uuid.uuid4()}. " * 100
     first = embedder.embed([short, long])
     again = embedder.embed([long, short, short])

@@ -29,14 +29,25 @@ from tests.conftest import free_port, local_client, tutor, write
 
 
 def test_one_ingest_runs_at_a_time_for_every_process_sharing_the_database(database_url) -> None:
-    here, elsewhere = Runs(LearnerRecords(database_url).sessions), Runs(LearnerRecords(database_url).sessions)
+    here, elsewhere = (
+        Runs(LearnerRecords(database_url).sessions),
+        Runs(LearnerRecords(database_url).sessions),
+    )
     run = here.begin(["notes"])
     with pytest.raises(IngestBusy, match="another ingest is running"):
         elsewhere.begin(["other"])
     here.progress(run.id, 3, 1, 7)
     assert elsewhere.get(run.id).to_dict() | {"id": ""} == {
-        "id": "", "paths": ["notes"], "state": "running", "files_total": 3, "files_done": 1,
-        "chunks": 7, "summary": None, "error": "", "usage_error": False}
+        "id": "",
+        "paths": ["notes"],
+        "state": "running",
+        "files_total": 3,
+        "files_done": 1,
+        "chunks": 7,
+        "summary": None,
+        "error": "",
+        "usage_error": False,
+    }
     here.finish(run.id, {"added": 3})
     assert elsewhere.get(run.id).summary == {"added": 3}
     elsewhere.fail(elsewhere.begin(["other"]).id, "no such folder", usage_error=True)
@@ -46,17 +57,27 @@ def test_one_ingest_runs_at_a_time_for_every_process_sharing_the_database(databa
 def test_a_run_whose_process_died_frees_the_lock_and_says_why(database_url) -> None:
     store = LearnerRecords(database_url)
     runs = Runs(store.sessions)
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     killed = runs.begin(["notes"])
     with store.sessions.begin() as session:  # as if that process, now gone, had begun it
-        session.execute(update(IngestRun).where(IngestRun.id == killed.id)
-                        .values(owner=killed.owner.rsplit(":", 1)[0] + f":{gone}"))
+        session.execute(
+            update(IngestRun)
+            .where(IngestRun.id == killed.id)
+            .values(owner=killed.owner.rsplit(":", 1)[0] + f":{gone}")
+        )
     silent = runs.begin(["notes"])  # the lock was free at once: its process is not running
     assert runs.get(killed.id).state == "failed" and runs.get(killed.id).error == DIED
     with store.sessions.begin() as session:  # another host's run that stopped beating
-        session.execute(update(IngestRun).where(IngestRun.id == silent.id).values(
-            owner="elsewhere:1", heartbeat_at=utcnow() - dt.timedelta(minutes=5)))
+        session.execute(
+            update(IngestRun)
+            .where(IngestRun.id == silent.id)
+            .values(owner="elsewhere:1", heartbeat_at=utcnow() - dt.timedelta(minutes=5))
+        )
     runs.begin(["notes"])
     assert runs.get(silent.id).state == "failed"
 
@@ -84,15 +105,18 @@ def test_an_older_data_dirs_manifest_is_taken_over_once(database_url, tmp_path: 
     db.close()
     manifest = Manifest(LearnerRecords(database_url).sessions)
     assert manifest.import_legacy(tmp_path) == 2
-    assert manifest.entries("/notes") == {"a.md": Entry("h1", "done", 4),
-                                          "b.md": Entry("h2", "pending", 0)}
+    assert manifest.entries("/notes") == {
+        "a.md": Entry("h1", "done", 4),
+        "b.md": Entry("h2", "pending", 0),
+    }
     assert not (tmp_path / "manifest.sqlite").exists()
     assert (tmp_path / "manifest.sqlite.imported").exists()
     assert manifest.import_legacy(tmp_path) == 0
 
 
 def test_anonymous_conversations_are_seen_by_every_worker_and_forgotten_in_time(
-        database_url) -> None:
+    database_url,
+) -> None:
     one, other = LearnerRecords(database_url), LearnerRecords(database_url)
     here = AnonymousConversationRecords(one.sessions, turns=2, keep_hours=1)
     there = AnonymousConversationRecords(other.sessions, turns=2, keep_hours=1)
@@ -101,8 +125,7 @@ def test_anonymous_conversations_are_seen_by_every_worker_and_forgotten_in_time(
     assert there.history("c1") == [("question 1", "answer 1"), ("question 2", "answer 2")]
     assert there.history("c2") == []
     with one.sessions.begin() as session:  # two hours pass for c1
-        session.execute(update(AnonymousTurn).values(
-            created_at=utcnow() - dt.timedelta(hours=2)))
+        session.execute(update(AnonymousTurn).values(created_at=utcnow() - dt.timedelta(hours=2)))
     assert there.history("c1") == []
     there.add("c2", "question", "answer", [], 18)
     with one.sessions() as session:  # c1's turns are gone from the database, not just hidden
@@ -113,14 +136,17 @@ def test_anonymous_conversations_are_seen_by_every_worker_and_forgotten_in_time(
 
 
 def test_any_worker_reports_an_ingest_another_started_and_continues_its_conversations(
-        database_url, tmp_path: Path, embedder) -> None:
+    database_url, tmp_path: Path, embedder
+) -> None:
     notes = tmp_path / "notes"
-    write(notes / "pooling.md", "---\ntitle: Pooling\n---\n# Pooling\n\nMax pooling keeps the "
-          "largest activation in each window.\n")
+    write(
+        notes / "pooling.md",
+        "---\ntitle: Pooling\n---\n# Pooling\n\nMax pooling keeps the "
+        "largest activation in each window.\n",
+    )
     # Two apps, each with the process state a worker has (jobs, memory), one index and one
     # database between them (two processes on two data dirs: test_scale_out).
-    settings = Settings(data_dir=tmp_path / "data", database_url=database_url,
-                        ingest_roots=[notes])
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url, ingest_roots=[notes])
     with local_client(create_app(settings)) as one, local_client(create_app(settings)) as other:
         started = one.post("/ingest", json={"paths": [str(notes)]})
         assert started.status_code == 202, started.text
@@ -132,8 +158,11 @@ def test_any_worker_reports_an_ingest_another_started_and_continues_its_conversa
         assert job["state"] == "done", job
         assert job["summary"]["added"] == 1 and job["files_done"] == 1
         assert other.post("/ingest", json={"paths": [str(notes)]}).status_code == 202
-        question = {"question": "What is my assignment this week?", "week": 18,
-                    "conversation_id": "c" * 32}
+        question = {
+            "question": "What is my assignment this week?",
+            "week": 18,
+            "conversation_id": "c" * 32,
+        }
         assert one.post("/ask", json=question).status_code == 200
         assert other.post("/ask", json=question).status_code == 200
         memory = AnonymousConversationRecords(LearnerRecords(database_url).sessions, 3, 24)
@@ -152,10 +181,18 @@ def test_an_api_holds_its_data_dir_while_it_runs_and_lets_go_when_it_stops(setti
 
 
 def test_an_api_killed_outright_leaves_no_claim_behind(data_dir: Path) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
-                               "from app.search.lock import claim; held = claim(Path(sys.argv[1]), "
-                               "'http://127.0.0.1:1'); print('held', flush=True); time.sleep(600)",
-                               str(data_dir)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; "
+            "from app.search.lock import claim; held = claim(Path(sys.argv[1]), "
+            "'http://127.0.0.1:1'); print('held', flush=True); time.sleep(600)",
+            str(data_dir),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "held"
     settings = Settings(data_dir=data_dir)
     assert running_api_for(settings) == "http://127.0.0.1:1"
@@ -165,7 +202,8 @@ def test_an_api_killed_outright_leaves_no_claim_behind(data_dir: Path) -> None:
 
 
 def test_an_api_too_busy_to_answer_still_owns_the_index_and_nothing_is_written_beside_it(
-        data_dir: Path, tmp_path: Path) -> None:
+    data_dir: Path, tmp_path: Path
+) -> None:
     """The claim, not a /health call with a timeout, decides: an API that does not answer (here
     nothing listens at its URL) keeps the command line from writing the embedded store."""
     write(tmp_path / "notes" / "a.md", "# A\n\nSome text about pooling.\n")

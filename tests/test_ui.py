@@ -31,16 +31,23 @@ TIMEOUT = 180  # an answer from the local model on a busy two-core machine
 def loopback(data_dir: Path) -> Settings:
     """Settings for a private API and UI on free loopback ports over `data_dir`."""
     port = free_port()
-    return Settings(data_dir=data_dir, api_port=port, ui_port=free_port(),
-                    api_url=f"http://127.0.0.1:{port}")
+    return Settings(
+        data_dir=data_dir, api_port=port, ui_port=free_port(), api_url=f"http://127.0.0.1:{port}"
+    )
 
 
 @contextmanager
-def running(command: list[str], settings: Settings, health_url: str,
-            cwd: Path = REPO) -> Iterator[None]:
+def running(
+    command: list[str], settings: Settings, health_url: str, cwd: Path = REPO
+) -> Iterator[None]:
     """A child started the way `make run` starts it; ready once `health_url` answers."""
-    child = subprocess.Popen(command, cwd=cwd, env=child_env(settings),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=child_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(health_url)
         yield
@@ -91,8 +98,9 @@ def sign_in(ui: AppTest, key: str) -> AppTest:
     return ui.sidebar.button(key="FormSubmitter:sign_in-Sign in").click().run()
 
 
-def sign_in_again(ui: AppTest, monkeypatch: pytest.MonkeyPatch, api_url: str,
-                  reports_dir: Path) -> AppTest:
+def sign_in_again(
+    ui: AppTest, monkeypatch: pytest.MonkeyPatch, api_url: str, reports_dir: Path
+) -> AppTest:
     """The same learner in a new session (another browser, or a reload)."""
     who = ui.session_state["learner"]
     return sign_in(open_ui(monkeypatch, api_url, reports_dir), f"{who['id']}.{who['token']}")
@@ -105,8 +113,11 @@ def open_tab(ui: AppTest, label: str) -> AppTest:
 
 def texts(ui: AppTest) -> str:
     """Everything the page says, for asserting on what a learner reads."""
-    parts = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "success")
-             for e in ui.get(kind)]
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "error", "warning", "info", "success")
+        for e in ui.get(kind)
+    ]
     return "\n".join(str(p) for p in parts)
 
 
@@ -118,8 +129,10 @@ def charts(ui: AppTest) -> list[dict[str, Any]]:
 def stored(api_url: str, ui: AppTest, suffix: str = "") -> Any:
     """What the API holds for the UI's signed-in learner (GET /learners/{id}{suffix})."""
     who = ui.session_state["learner"]
-    return httpx.get(f"{api_url}/learners/{who['id']}{suffix}",
-                     headers={"Authorization": f"Bearer {who['token']}"}).json()
+    return httpx.get(
+        f"{api_url}/learners/{who['id']}{suffix}",
+        headers={"Authorization": f"Bearer {who['token']}"},
+    ).json()
 
 
 def test_without_the_api_a_banner_says_how_to_start_it(monkeypatch, reports_dir) -> None:
@@ -179,7 +192,8 @@ def test_months_13_to_18_show_their_tracks_without_a_checklist(ui) -> None:
 
 @pytest.mark.slow
 def test_a_ticked_task_is_stored_and_is_still_ticked_in_a_new_session(
-        ui, api_url, monkeypatch, reports_dir) -> None:
+    ui, api_url, monkeypatch, reports_dir
+) -> None:
     join(ui, week=18)
     ui.checkbox(key="task-18-assignment").check().run()
     assert ui.progress[0].value == 25  # 1 of 4
@@ -221,7 +235,8 @@ def test_a_concept_question_streams_a_model_answer_citing_the_notes(ui) -> None:
 
 @pytest.mark.slow
 def test_a_new_session_brings_back_the_learner_s_latest_conversation(
-        ui, api_url, monkeypatch, reports_dir) -> None:
+    ui, api_url, monkeypatch, reports_dir
+) -> None:
     join(ui, week=18)
     ui.chat_input(key="question").set_value("What is my assignment this week?").run()
     again = sign_in_again(ui, monkeypatch, api_url, reports_dir)
@@ -267,8 +282,11 @@ def test_quiz_me_on_this_opens_a_quiz_on_what_the_conversation_asked(ui) -> None
     assert "Quiz · “What is multi-head attention?”" in texts(ui)
     asked = [c for c in ui.caption if c.value.startswith("Question ")]
     assert 1 <= len(asked) <= 5
-    on_topic = [q for q in quiz["questions"]
-                if re.search(r"attention|heads?\b|quer|keys?\b|dot products?", q["prompt"], re.I)]
+    on_topic = [
+        q
+        for q in quiz["questions"]
+        if re.search(r"attention|heads?\b|quer|keys?\b|dot products?", q["prompt"], re.I)
+    ]
     assert len(on_topic) == len(quiz["questions"])
 
 
@@ -297,7 +315,8 @@ def test_a_quiz_answer_gets_immediate_feedback_quoting_its_source(ui) -> None:
     assert shown == result["feedback"] and "notes/" in texts(ui)
     snippet_words = set(re.findall(r"[a-z]{4,}", (result["quote"] or "").lower()))
     assert result["quote"] is None or not snippet_words <= set(
-        re.findall(r"[a-z]{4,}", first["prompt"].lower()))  # the source sentence shows once
+        re.findall(r"[a-z]{4,}", first["prompt"].lower())
+    )  # the source sentence shows once
 
 
 @pytest.mark.slow
@@ -330,21 +349,29 @@ def missed_short_answer_due_now(ui: AppTest, api_url: str) -> str:
 
     who = ui.session_state["learner"]
     base, auth = f"{api_url}/learners/{who['id']}", {"Authorization": f"Bearer {who['token']}"}
-    quiz = httpx.post(f"{base}/quizzes", json={"n": 1, "kinds": ["short"]}, headers=auth,
-                      timeout=60).json()
+    quiz = httpx.post(
+        f"{base}/quizzes", json={"n": 1, "kinds": ["short"]}, headers=auth, timeout=60
+    ).json()
     [question] = quiz["questions"]
-    httpx.post(f"{base}/quizzes/{quiz['quiz_id']}/answers", headers=auth, timeout=60,
-               json={"question_id": question["id"], "response": "no idea"}).raise_for_status()
+    httpx.post(
+        f"{base}/quizzes/{quiz['quiz_id']}/answers",
+        headers=auth,
+        timeout=60,
+        json={"question_id": question["id"], "response": "no idea"},
+    ).raise_for_status()
     data_dir = Path(httpx.get(f"{api_url}/health").json()["data_dir"])
     with sqlite3.connect(data_dir / "tutor.db") as db:
-        db.execute("UPDATE review_cards SET due = datetime('now', '-1 minute') "
-                   "WHERE learner_id = ?", (who["id"],))
+        db.execute(
+            "UPDATE review_cards SET due = datetime('now', '-1 minute') WHERE learner_id = ?",
+            (who["id"],),
+        )
     return question["id"]
 
 
 @pytest.mark.slow
 def test_a_short_answer_under_review_shows_the_answer_then_takes_the_learners_rating(
-        ui, api_url) -> None:
+    ui, api_url
+) -> None:
     join(ui, week=18)
     question_id = missed_short_answer_due_now(ui, api_url)
     open_tab(ui, "Reviews")
@@ -423,17 +450,24 @@ def test_progress_points_a_concept_kept_missing_back_to_its_prerequisite(ui, api
     who = ui.session_state["learner"]
     auth = {"Authorization": f"Bearer {who['token']}"}
     base = f"{api_url}/learners/{who['id']}"
-    quiz = httpx.post(f"{base}/quizzes", json={"week": 25, "n": 8},
-                      headers=auth, timeout=TIMEOUT).json()
+    quiz = httpx.post(
+        f"{base}/quizzes", json={"week": 25, "n": 8}, headers=auth, timeout=TIMEOUT
+    ).json()
     for question in quiz["questions"]:
-        httpx.post(f"{base}/quizzes/{quiz['quiz_id']}/answers", headers=auth, timeout=TIMEOUT,
-                   json={"question_id": question["id"], "response": "wrong on purpose"})
+        httpx.post(
+            f"{base}/quizzes/{quiz['quiz_id']}/answers",
+            headers=auth,
+            timeout=TIMEOUT,
+            json={"question_id": question["id"], "response": "wrong on purpose"},
+        )
     open_tab(ui, "Progress")
     assert not ui.exception
     page = texts(ui)
     assert "Back to the prerequisite" in page
-    assert "**causal self-attention** (week 25): 2 of your last 2 answers wrong. It builds on " \
-           "**week 18**, Attention mechanisms." in page
+    assert (
+        "**causal self-attention** (week 25): 2 of your last 2 answers wrong. It builds on "
+        "**week 18**, Attention mechanisms." in page
+    )
     assert "`[notes/w18-attention.md]`" in page
     assert any(e.label.startswith("Week 18: Attention mechanisms") for e in ui.expander)
     assert "- **causal self-attention** · week 25 · 2 wrong answers" in page
@@ -444,8 +478,10 @@ def test_progress_points_a_concept_kept_missing_back_to_its_prerequisite(ui, api
     ui.chat_input(key="question").set_value("What is causal self-attention?").run()
     assert not ui.exception
     pointer = ui.chat_message[1].info[0].value  # the tutor says it too, under its answer
-    assert pointer.startswith("You keep missing **causal self-attention**. It builds on "
-                              "**week 18**, Attention mechanisms. Reread")
+    assert pointer.startswith(
+        "You keep missing **causal self-attention**. It builds on "
+        "**week 18**, Attention mechanisms. Reread"
+    )
 
 
 @pytest.mark.slow
@@ -463,14 +499,22 @@ def test_the_library_tab_searches_the_course_notes(ui) -> None:
 
 
 def write_report(reports_dir: Path, run: str, **fields) -> None:
-    report = {"run": run, "created": "2026-11-25T14:30:00", "suite": "quick", "passed": True,
-              "failures": [], "headline": {"hit@5": 0.9, "mrr": 0.8},
-              "configs": [{"name": "hybrid", "metrics": {"hit@5": 0.9, "mrr": 0.8}},
-                          {"name": "dense", "metrics": {"hit@5": 0.85, "mrr": 0.7}}],
-              "per_quarter": {"Q1": {"hit@5": 0.95}, "Q2": {"hit@5": 0.85}},
-              "latency_ms": [900.0, 1200.0, 2100.0],
-              "worst": [{"id": "q7", "question": "What is dropout?", "answer": "A layer.",
-                         "score": 0.2}], **fields}
+    report = {
+        "run": run,
+        "created": "2026-11-25T14:30:00",
+        "suite": "quick",
+        "passed": True,
+        "failures": [],
+        "headline": {"hit@5": 0.9, "mrr": 0.8},
+        "configs": [
+            {"name": "hybrid", "metrics": {"hit@5": 0.9, "mrr": 0.8}},
+            {"name": "dense", "metrics": {"hit@5": 0.85, "mrr": 0.7}},
+        ],
+        "per_quarter": {"Q1": {"hit@5": 0.95}, "Q2": {"hit@5": 0.85}},
+        "latency_ms": [900.0, 1200.0, 2100.0],
+        "worst": [{"id": "q7", "question": "What is dropout?", "answer": "A layer.", "score": 0.2}],
+        **fields,
+    }
     (reports_dir / run).mkdir(parents=True)
     (reports_dir / run / "report.json").write_text(json.dumps(report))
 
@@ -478,8 +522,7 @@ def write_report(reports_dir: Path, run: str, **fields) -> None:
 @pytest.mark.slow
 def test_evals_shows_the_latest_report_s_metrics_and_charts(ui, reports_dir) -> None:
     write_report(reports_dir, "20261124-090000-quick", headline={"hit@5": 0.5})
-    write_report(reports_dir, "20261125-143000-quick", passed=False,
-                 failures=["mrr 0.80 < 0.85"])
+    write_report(reports_dir, "20261125-143000-quick", passed=False, failures=["mrr 0.80 < 0.85"])
     open_tab(ui, "Evals")
     assert {m.label: m.value for m in ui.metric} == {"hit@5": "0.900", "mrr": "0.800"}
     assert "20261125-143000-quick" in ui.error[0].value and "mrr 0.80 < 0.85" in ui.error[0].value
@@ -496,7 +539,8 @@ def test_evals_without_a_report_says_how_to_make_one(ui) -> None:
 
 @pytest.mark.slow
 def test_an_empty_library_offers_to_build_it_and_then_answers(
-        monkeypatch, reports_dir, tmp_path) -> None:
+    monkeypatch, reports_dir, tmp_path
+) -> None:
     with serve(tmp_path / "empty") as url:
         ui = open_ui(monkeypatch, url, reports_dir)
         assert "The library is empty" in texts(ui) and "tutor ingest" in texts(ui)
@@ -518,8 +562,11 @@ def back_after_a_gap(api_url: str) -> str:
     curriculum = load_curriculum()
     for week in range(1, 5):
         for name, _ in curriculum.week(week).week.fields():
-            httpx.put(f"{api_url}/learners/{made['id']}/weeks/{week}/tasks/{name}",
-                      json={"done": True}, headers=auth).raise_for_status()
+            httpx.put(
+                f"{api_url}/learners/{made['id']}/weeks/{week}/tasks/{name}",
+                json={"done": True},
+                headers=auth,
+            ).raise_for_status()
     return f"{made['id']}.{made['token']}"
 
 

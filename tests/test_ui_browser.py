@@ -36,8 +36,10 @@ ANSWER_TIMEOUT_MS = 240_000  # the local model on a busy two-core machine
 @pytest.fixture
 def chromium() -> Path:
     if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's (`apt-get install chromium "
-                    "chromium-driver`, as .ci/run does) or point TUTOR_CHROMIUM at one")
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: install Debian's (`apt-get install chromium "
+            "chromium-driver`, as .ci/run does) or point TUTOR_CHROMIUM at one"
+        )
     return CHROMIUM
 
 
@@ -49,8 +51,10 @@ def app_urls(corpus_dir: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
     shutil.copytree(corpus_dir, data_dir)
     settings = loopback(data_dir)
     ui = f"http://{settings.api_host}:{settings.ui_port}"
-    with (running(api_command(settings), settings, f"{settings.resolved_api_url}/health"),
-          running(ui_command(settings), settings, f"{ui}/_stcore/health", cwd=tmp_path)):
+    with (
+        running(api_command(settings), settings, f"{settings.resolved_api_url}/health"),
+        running(ui_command(settings), settings, f"{ui}/_stcore/health", cwd=tmp_path),
+    ):
         yield ui, settings.resolved_api_url
 
 
@@ -61,13 +65,15 @@ def ui_url(app_urls: tuple[str, str]) -> str:
 
 @pytest.mark.slow
 def test_a_learner_asks_sees_cited_answer_ticks_a_task_and_it_survives_a_reload(
-        chromium: Path, ui_url: str) -> None:
+    chromium: Path, ui_url: str
+) -> None:
     in_browser(chromium, lambda page: learner_journey(page, ui_url), "ui-e2e-failure.png")
 
 
 @pytest.mark.slow
 def test_a_learner_back_after_a_gap_replans_and_works_through_the_month(
-        chromium: Path, app_urls: tuple[str, str]) -> None:
+    chromium: Path, app_urls: tuple[str, str]
+) -> None:
     ui, api = app_urls
     key = back_after_a_gap(api)
     in_browser(chromium, lambda page: learners_month(page, ui, key), "month-failure.png")
@@ -110,7 +116,8 @@ def learner_journey(page: Page, url: str) -> None:
     page.keyboard.press("Enter")
     answer = page.get_by_test_id("stChatMessage").nth(1)
     expect(page.get_by_role("button", name="Quiz me on this")).to_be_visible(
-        timeout=ANSWER_TIMEOUT_MS)  # drawn once the stream is done
+        timeout=ANSWER_TIMEOUT_MS
+    )  # drawn once the stream is done
     cards = answer.get_by_test_id("stExpander")
     expect(cards.first).to_be_visible()
     # the answer's text, with its markers (retried: the last frame may still be drawing)
@@ -215,8 +222,7 @@ def learners_month(page: Page, url: str, key: str) -> None:
     pick_week(page, "Week 8 · Convolutional Neural Networks")
     expect(page.get_by_text("Month 2 milestone").first).to_be_visible(timeout=30_000)
     page.get_by_text("Peer feedback session", exact=True).click()
-    expect(page.get_by_role("checkbox", name="Peer feedback session")).to_be_checked(
-        timeout=30_000)
+    expect(page.get_by_role("checkbox", name="Peer feedback session")).to_be_checked(timeout=30_000)
     settled(page)
     page.get_by_role("button", name="Take the milestone quiz").click()
     expect(page.get_by_text("ready in the Quiz tab").first).to_be_visible(timeout=60_000)
@@ -229,8 +235,7 @@ def learners_month(page: Page, url: str, key: str) -> None:
     pick_week(page, "Week 12 · First Quarter Capstone Preparation")
     expect(page.get_by_text("Q1 capstone rubric").first).to_be_visible(timeout=30_000)
     page.get_by_text("Deliverable · GitHub repo").first.click()
-    expect(page.get_by_role("checkbox", name="GitHub repo")).to_be_checked(
-        timeout=30_000)
+    expect(page.get_by_role("checkbox", name="GitHub repo")).to_be_checked(timeout=30_000)
     settled(page)
     shot(page, "month-4-capstone.png")
 

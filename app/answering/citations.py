@@ -24,7 +24,7 @@ def _outside_math_and_code(pattern: re.Pattern[str], text: str) -> str:
     """`text` with `pattern` removed everywhere but inside formulas and inline code."""
     parts, last = [], 0
     for protected in MATH_OR_CODE.finditer(text):
-        parts += [pattern.sub("", text[last:protected.start()]), protected.group(0)]
+        parts += [pattern.sub("", text[last : protected.start()]), protected.group(0)]
         last = protected.end()
     parts.append(pattern.sub("", text[last:]))
     return "".join(parts)

@@ -40,8 +40,13 @@ PITFALL_LEAD = "A common mistake: "
 RELATIVE_FLOOR = 0.4  # a unit must score at least this share of the best unit
 ABSOLUTE_FLOOR = 0.2  # ...and have at least this cosine with the question
 _INTENT: list[tuple[re.Pattern[str], Role, float]] = [
-    (re.compile(r"\b(example|instance|show me|illustrate|concrete|sample|walk me through)\b",
-                re.I), "example", 0.2),
+    (
+        re.compile(
+            r"\b(example|instance|show me|illustrate|concrete|sample|walk me through)\b", re.I
+        ),
+        "example",
+        0.2,
+    ),
     (re.compile(r"\b(formula|equation|math|compute|calculate)\b", re.I), "formula", 0.15),
     (re.compile(r"\b(why|how come|reason|how does|how do)\b", re.I), "explanation", 0.08),
     (re.compile(r"^\W*(what (is|are|does)|define|definition|meaning)\b", re.I), "definition", 0.08),
@@ -87,16 +92,23 @@ _NAMED = re.compile(r"\b[a-z]+-?\d+[a-z]*\b|\b\d+\b")  # ... and numbers ("month
 
 _STEMMER = Stemmer.Stemmer("english")  # Snowball: divide, divided, dividing -> divid
 # Formulas say in symbols what questions say in words.
-_SYMBOLS = {"\\sqrt": " square root ", "\\frac": " fraction ", "\\sum": " sum ",
-            "\\exp": " exponential ", "\\log": " log ", "\\nabla": " gradient "}
+_SYMBOLS = {
+    "\\sqrt": " square root ",
+    "\\frac": " fraction ",
+    "\\sum": " sum ",
+    "\\exp": " exponential ",
+    "\\log": " log ",
+    "\\nabla": " gradient ",
+}
 
 
 def _stems(text: str) -> set[str]:
     """The Snowball stems of a text's content words, and its short names ("sm2", "gpt2")."""
     for symbol, words in _SYMBOLS.items():
         text = text.replace(symbol, words)
-    return (set(_STEMMER.stemWords(sorted(content_words(text))))
-            | {m.replace("-", "") for m in _NAMED.findall(text.lower())})
+    return set(_STEMMER.stemWords(sorted(content_words(text)))) | {
+        m.replace("-", "") for m in _NAMED.findall(text.lower())
+    }
 
 
 def lexical_scores(question: str, units: list[str]) -> np.ndarray:
@@ -133,9 +145,16 @@ class Composition:
     quoted_words: int = 0  # of those, found in the chosen quotes or what they are about
 
 
-def compose(question: str, passages: list[str], embed: Embed, ask: str = "",
-            shown: Collection[str] = (), budget: Budget = BUDGETS["explain"],
-            demoted: Collection[int] = (), headings: Sequence[str] = ()) -> Composition:
+def compose(
+    question: str,
+    passages: list[str],
+    embed: Embed,
+    ask: str = "",
+    shown: Collection[str] = (),
+    budget: Budget = BUDGETS["explain"],
+    demoted: Collection[int] = (),
+    headings: Sequence[str] = (),
+) -> Composition:
     """The quotes that answer `question`, in answer order.
 
     `passages` are best first; `ask` is the learner's latest words when `question` joins a
@@ -146,8 +165,10 @@ def compose(question: str, passages: list[str], embed: Embed, ask: str = "",
     `headings` are the passages' heading paths (a chunk can start mid-section).
     """
     units: list[tuple[int, Unit]] = [
-        (i, u) for i, text in enumerate(passages)
-        for u in quotable_units(text, headings[i] if i < len(headings) else "")]
+        (i, u)
+        for i, text in enumerate(passages)
+        for u in quotable_units(text, headings[i] if i < len(headings) else "")
+    ]
     if not units:
         return Composition([], 0.0, 0, len(_stems(question)))
     texts = [_said(u) for _, u in units]
@@ -158,28 +179,49 @@ def compose(question: str, passages: list[str], embed: Embed, ask: str = "",
     follow_up = bool(ask) and said_form(ask) != said_form(question)
     queries = [question, ask] if follow_up else [question]
     vectors = embed(queries + about)
-    unit_vectors = vectors[len(queries):]
+    unit_vectors = vectors[len(queries) :]
     similarity = unit_vectors @ vectors[0]
-    relevance = similarity if not follow_up else (
-        (1 - ASK_WEIGHT) * similarity + ASK_WEIGHT * (unit_vectors @ vectors[1]))
+    relevance = (
+        similarity
+        if not follow_up
+        else ((1 - ASK_WEIGHT) * similarity + ASK_WEIGHT * (unit_vectors @ vectors[1]))
+    )
     boosts = intent_boosts(ask or question)
     lexical = lexical_scores(f"{question} {ask}", about)
-    scores = (relevance + LEXICAL_WEIGHT * lexical
-              + np.array([boosts.get(u.role, 0.0) - RANK_PENALTY * i - DEMOTION * (i in demoted)
-                          for i, u in units]))
+    scores = (
+        relevance
+        + LEXICAL_WEIGHT * lexical
+        + np.array(
+            [
+                boosts.get(u.role, 0.0) - RANK_PENALTY * i - DEMOTION * (i in demoted)
+                for i, u in units
+            ]
+        )
+    )
     seen = {said_form(sentence) for said in shown for sentence in split_sentences(said)}
-    fresh = [k for k in range(len(units))
-             if not any(said_form(s) in seen for s in split_sentences(texts[k]))]
+    fresh = [
+        k
+        for k in range(len(units))
+        if not any(said_form(s) in seen for s in split_sentences(texts[k]))
+    ]
     floor = max(max((float(scores[k]) for k in fresh), default=0.0) * RELATIVE_FLOOR, 0.0)
     eligible = [k for k in fresh if scores[k] >= floor and similarity[k] >= ABSOLUTE_FLOOR]
-    chosen = _maximal_marginal_relevance(eligible, scores, unit_vectors,
-                                         [len(t.split()) for t in texts], budget)
-    quotes = [Quote(texts[k], units[k][0], units[k][1].role)
-              for k in answer_order(chosen, [u for _, u in units], [i for i, _ in units])]
+    chosen = _maximal_marginal_relevance(
+        eligible, scores, unit_vectors, [len(t.split()) for t in texts], budget
+    )
+    quotes = [
+        Quote(texts[k], units[k][0], units[k][1].role)
+        for k in answer_order(chosen, [u for _, u in units], [i for i, _ in units])
+    ]
     asked = _stems(question)
     quoted = _stems(" ".join(f"{units[k][1].context} {texts[k]}" for k in chosen))
-    return Composition(quotes, float(similarity.max()), len(asked & _stems(" ".join(passages))),
-                       len(asked), len(asked & quoted))
+    return Composition(
+        quotes,
+        float(similarity.max()),
+        len(asked & _stems(" ".join(passages))),
+        len(asked),
+        len(asked & quoted),
+    )
 
 
 def answer_order(chosen: list[int], units: Sequence[Unit], passages: Sequence[int]) -> list[int]:
@@ -201,12 +243,14 @@ def _said(unit: Unit) -> str:
     return f"{PITFALL_LEAD}{unit.text if proper else unit.text[0].lower() + unit.text[1:]}"
 
 
-def _maximal_marginal_relevance(candidates: list[int], scores: np.ndarray, vectors: np.ndarray,
-                                words: list[int], budget: Budget) -> list[int]:
+def _maximal_marginal_relevance(
+    candidates: list[int], scores: np.ndarray, vectors: np.ndarray, words: list[int], budget: Budget
+) -> list[int]:
     chosen: list[int] = []
     used = 0
     pool = sorted(candidates, key=lambda k: -scores[k])
     while pool and len(chosen) < budget.units:
+
         def value(k: int) -> float:
             overlap = max((float(vectors[k] @ vectors[c]) for c in chosen), default=0.0)
             return MMR_LAMBDA * float(scores[k]) - (1 - MMR_LAMBDA) * overlap
@@ -241,8 +285,9 @@ def covers(composition: Composition) -> bool:
     """Does the material answer the question? Judged on the sentences that would answer it."""
     if not composition.similarity:
         return False
-    if composition.quotes and composition.quoted_words < min(QUOTED_WORDS,
-                                                             composition.question_words):
+    if composition.quotes and composition.quoted_words < min(
+        QUOTED_WORDS, composition.question_words
+    ):
         return False
     wanted = min(SHARED_WORDS, composition.question_words)
     return composition.shared_words >= wanted or composition.similarity >= CLOSE_MEANING

@@ -19,8 +19,14 @@ from app.answering.citations import without_source_references
 from app.text import split_sentences
 
 Role = Literal["definition", "explanation", "formula", "example", "pitfall", "other"]
-ROLE_ORDER: dict[str, int] = {"definition": 0, "explanation": 1, "formula": 2, "example": 3,
-                              "pitfall": 4, "other": 5}
+ROLE_ORDER: dict[str, int] = {
+    "definition": 0,
+    "explanation": 1,
+    "formula": 2,
+    "example": 3,
+    "pitfall": 4,
+    "other": 5,
+}
 
 _FENCE = re.compile(r"^(\s{0,3})(`{3,}|~{3,})")
 _LABEL = re.compile(r"^\*\*([^*\n]{1,80}?)\.?\*\*\s*:?\s*")
@@ -31,15 +37,18 @@ _BIBLIOGRAPHY_ENTRY = re.compile(r"^\s*(\[\d+\]\s|[A-Z][\w'-]+,\s+[A-Z]\.|[A-Z][
 # ...and these mark a reference inside a sentence.
 _REFERENCE_WORDS = re.compile(r"\barxiv\b|\bdoi:|\bin proceedings\b", re.I)
 # Words that make a sentence lean on the one before it.
-_LEANS = re.compile(r"^(this|that|these|those|it|its|they|their|them|then|such|here|so|thus|"
-                    r"hence|therefore|however|but|and|also|both|similarly|instead|otherwise|"
-                    r"as a result|in this case|in that case|in this situation|in other words|"
-                    r"for this reason|likewise|moreover|furthermore|in practice|again|in fact|"
-                    r"indeed|nonetheless|nevertheless|fortunately|unfortunately|crucially|"
-                    r"to see this|second|third|next|finally|he|she|his|her|the former|"
-                    r"the latter|accordingly|consequently|conversely|meanwhile|still|yet|"
-                    r"the answer is|as (mentioned|shown|discussed|noted)|one takeaway|"
-                    r"in the (previous|last) (section|example|step))(?![\w-])", re.I)
+_LEANS = re.compile(
+    r"^(this|that|these|those|it|its|they|their|them|then|such|here|so|thus|"
+    r"hence|therefore|however|but|and|also|both|similarly|instead|otherwise|"
+    r"as a result|in this case|in that case|in this situation|in other words|"
+    r"for this reason|likewise|moreover|furthermore|in practice|again|in fact|"
+    r"indeed|nonetheless|nevertheless|fortunately|unfortunately|crucially|"
+    r"to see this|second|third|next|finally|he|she|his|her|the former|"
+    r"the latter|accordingly|consequently|conversely|meanwhile|still|yet|"
+    r"the answer is|as (mentioned|shown|discussed|noted)|one takeaway|"
+    r"in the (previous|last) (section|example|step))(?![\w-])",
+    re.I,
+)
 # Sentences that announce or navigate rather than say something.
 _ANNOUNCES = re.compile(
     r"^(in this (section|chapter|notebook|lesson|tutorial|week|post|part)|in the (current|next|"
@@ -53,12 +62,19 @@ _ANNOUNCES = re.compile(
     r"|\b(explains|shows|covers|we will see) (why|how|what)\b[^.]*…?$",
     re.I,
 )
-_EXAMPLE = re.compile(r"\b(for example|for instance|e\.g\.|example|suppose|consider|say we)\b",
-                      re.I)
-_DEFINITION = re.compile(r"^[^,;:]{1,80}?\b(is|are|means|refers to|is called|is defined as|"
-                         r"denotes|computes|measures)\b", re.I)
-_EXPLANATION = re.compile(r"\b(because|so that|which is why|so |therefore|why|reason|since|"
-                          r"helps|prevents|allows|lets|causes|leads to|in order to)\b", re.I)
+_EXAMPLE = re.compile(
+    r"\b(for example|for instance|e\.g\.|example|suppose|consider|say we)\b", re.I
+)
+_DEFINITION = re.compile(
+    r"^[^,;:]{1,80}?\b(is|are|means|refers to|is called|is defined as|"
+    r"denotes|computes|measures)\b",
+    re.I,
+)
+_EXPLANATION = re.compile(
+    r"\b(because|so that|which is why|so |therefore|why|reason|since|"
+    r"helps|prevents|allows|lets|causes|leads to|in order to)\b",
+    re.I,
+)
 _LABEL_ROLES: list[tuple[re.Pattern[str], Role]] = [
     (re.compile(r"pitfall|mistake|gotcha|common error|caveat|watch out", re.I), "pitfall"),
     (re.compile(r"defin|what it is|in short|summary|idea", re.I), "definition"),
@@ -66,12 +82,18 @@ _LABEL_ROLES: list[tuple[re.Pattern[str], Role]] = [
     (re.compile(r"example|worked|demo|in code", re.I), "example"),
     (re.compile(r"intuition|why|how|mechanism|explanation|insight|key point", re.I), "explanation"),
 ]
-_SKIP_LABELS = re.compile(r"^(q|a|question|answer|quiz|exercise|exercises|check yourself|"
-                          r"connections|resources|further reading|references)$", re.I)
+_SKIP_LABELS = re.compile(
+    r"^(q|a|question|answer|quiz|exercise|exercises|check yourself|"
+    r"connections|resources|further reading|references)$",
+    re.I,
+)
 # Sections that ask or point elsewhere rather than explain.
-_SKIP_SECTIONS = re.compile(r"^#{1,6}\s*(check yourself|exercises?|quiz|questions|self-check|"
-                            r"discussion|further reading|resources|references|bibliography|"
-                            r"works cited|citations|sources)\b", re.I)
+_SKIP_SECTIONS = re.compile(
+    r"^#{1,6}\s*(check yourself|exercises?|quiz|questions|self-check|"
+    r"discussion|further reading|resources|references|bibliography|"
+    r"works cited|citations|sources)\b",
+    re.I,
+)
 # Markup of the page, not the prose: MDX/JSX components (a quiz's `<Question choices={[…]}>`
 # holds wrong options as plain strings), d2l's cross-reference roles and cs231n's escaped
 # math delimiters. A unit that holds a reference it can't resolve is left out; links and
@@ -197,11 +219,15 @@ def _role(sentence: str, label_role: Role | None) -> Role:
 def _quotable(sentence: str, min_words: int = MIN_WORDS) -> bool:
     """A statement that ends as a sentence ends: not a question (a self-check asks, it doesn't
     answer), a lead-in, a list line or a fragment."""
-    return (len(sentence.split()) >= min_words and not _ANNOUNCES.search(sentence)
-            and not _FRAGMENT.match(sentence) and not _UNRESOLVED.search(sentence)
-            and not _REFERENCE_WORDS.search(sentence)
-            and bool(_STATEMENT_END.search(sentence.rstrip()))
-            and sentence.count("$") % 2 == 0)
+    return (
+        len(sentence.split()) >= min_words
+        and not _ANNOUNCES.search(sentence)
+        and not _FRAGMENT.match(sentence)
+        and not _UNRESOLVED.search(sentence)
+        and not _REFERENCE_WORDS.search(sentence)
+        and bool(_STATEMENT_END.search(sentence.rstrip()))
+        and sentence.count("$") % 2 == 0
+    )
 
 
 def statements(passage: str) -> list[str]:
@@ -215,7 +241,7 @@ def statements(passage: str) -> list[str]:
             found += split_sentences(_plain(pair[1]))
             continue
         label = _LABEL.match(block)
-        found += split_sentences(_plain(block[label.end():] if label else block))
+        found += split_sentences(_plain(block[label.end() :] if label else block))
     return found
 
 
@@ -233,8 +259,9 @@ def _question_and_answer(block: str) -> tuple[str, str] | None:
 def _plain(block: str) -> str:
     """A block's prose as a reader sees it: the source's reference numbers and citation roles
     gone, a link or d2l's `[**emphasis**]` reduced to its words, images gone."""
-    block = _LINK.sub(lambda m: "" if m.group(0).startswith("!") else m.group(1),
-                      without_source_references(block))
+    block = _LINK.sub(
+        lambda m: "" if m.group(0).startswith("!") else m.group(1), without_source_references(block)
+    )
     return _CITE_ROLE.sub("", _D2L_EMPHASIS.sub(r"\1", block))
 
 
@@ -247,11 +274,13 @@ def quotable_units(passage: str, heading: str = "") -> list[Unit]:
     `heading` is the passage's heading path where it starts mid-section (a chunk's metadata).
     """
     units: list[Unit | None] = []
-    pending: tuple[str, str] | None = None  # (section, label) alone in its block: "**Key formula.**"
+    pending: tuple[str, str] | None = (
+        None  # (section, label) alone in its block: "**Key formula.**"
+    )
     for section, block in _blocks(passage, heading):
         label = _LABEL.match(block)
-        if label and not block[label.end():].strip():
-            pending = (section, block[:label.end()])
+        if label and not block[label.end() :].strip():
+            pending = (section, block[: label.end()])
             continue
         if pending and pending[0] == section and not label:
             block = f"{pending[1]} {block}"
@@ -270,10 +299,11 @@ def quotable_units(passage: str, heading: str = "") -> list[Unit]:
             name = label.group(1).strip()
             if _SKIP_LABELS.match(name):
                 continue
-            label_role = next((role for pattern, role in _LABEL_ROLES if pattern.search(name)),
-                              None)
+            label_role = next(
+                (role for pattern, role in _LABEL_ROLES if pattern.search(name)), None
+            )
             context = f"{section} > {name}" if section else name
-            block = block[label.end():]
+            block = block[label.end() :]
         group: list[str] = []
         for sentence in split_sentences(block):
             if _LEANS.match(sentence) and group and len(group) < MAX_UNIT_SENTENCES:
@@ -291,18 +321,25 @@ def _answered(question: str, answer: str, position: int, heading: str) -> Unit |
     """A self-check quoted whole, "Why…? Because…": its role is what the question asks, and
     one worked on numbers ("Eigenvalues are 6, 3 and 1. What fraction…?") is an example."""
     text = f"{question} {answer}"
-    if (len(text.split()) < MIN_WORDS or not _STATEMENT_END.search(answer.rstrip())
-            or text.count("$") % 2):
+    if (
+        len(text.split()) < MIN_WORDS
+        or not _STATEMENT_END.search(answer.rstrip())
+        or text.count("$") % 2
+    ):
         return None
-    role: Role = ("example" if re.search(r"\d", question) else
-                  "explanation" if re.match(r"(why|how)\b", question, re.I) else
-                  _role(question, None))
-    return Unit(text, role, position,
-                f"{heading} > {question}" if heading else question)
+    role: Role = (
+        "example"
+        if re.search(r"\d", question)
+        else "explanation"
+        if re.match(r"(why|how)\b", question, re.I)
+        else _role(question, None)
+    )
+    return Unit(text, role, position, f"{heading} > {question}" if heading else question)
 
 
-def _unit(sentences: list[str], label_role: Role | None, position: int,
-          context: str) -> Unit | None:
+def _unit(
+    sentences: list[str], label_role: Role | None, position: int, context: str
+) -> Unit | None:
     text = " ".join(sentences)
     if "$$" in text:  # a display formula, with the words that introduce it if any
         return Unit(text, "formula", position, context)
@@ -327,14 +364,14 @@ def readable_excerpt(passage: str, limit: int) -> str:
         if depth is not None:
             continue
         heading = _HEADING.match(line.strip())
-        lines.append(f"**{line.strip()[heading.end():].strip()}**" if heading else line.rstrip())
+        lines.append(f"**{line.strip()[heading.end() :].strip()}**" if heading else line.rstrip())
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     if len(text) <= limit:
         return text
     cut = text[:limit]
     sentence_end = max(cut.rfind(". "), cut.rfind(".\n"), cut.rfind("? "), cut.rfind("! "))
-    cut = cut[:sentence_end + 1] if sentence_end >= limit // 2 else cut.rsplit(None, 1)[0]
+    cut = cut[: sentence_end + 1] if sentence_end >= limit // 2 else cut.rsplit(None, 1)[0]
     for opener in ("```", "$$", "$"):  # an unclosed code block or formula would show raw
         if cut.count(opener) % 2:
-            cut = cut[:cut.rindex(opener)]
+            cut = cut[: cut.rindex(opener)]
     return cut.rstrip() + " …"

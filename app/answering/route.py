@@ -40,12 +40,20 @@ ASKED_FIELD = [
 
 
 # "Q2", "quarter 2", "the second quarter"
-QUARTER = re.compile(r"\b(?:q\s?([1-6])|quarter\s+([1-6])|(first|second|third|fourth|fifth|sixth)"
-                     r"\s+quarter)\b", re.I)
+QUARTER = re.compile(
+    r"\b(?:q\s?([1-6])|quarter\s+([1-6])|(first|second|third|fourth|fifth|sixth)"
+    r"\s+quarter)\b",
+    re.I,
+)
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
 
-PHRASES = {"assignment": "your assignment is", "videos": "the videos to watch are",
-           "reading": "the reading is", "course": "the course is", "practice": "your practice is"}
+PHRASES = {
+    "assignment": "your assignment is",
+    "videos": "the videos to watch are",
+    "reading": "the reading is",
+    "course": "the course is",
+    "practice": "your practice is",
+}
 
 
 def is_plan_question(question: str) -> bool:
@@ -72,12 +80,18 @@ def plan_answer(field: str | None, plan: WeekPlan) -> tuple[str, bool]:
     if field == "capstone":
         capstone = plan.next_capstone
         if capstone is None:
-            return (f"{where} no capstone is ahead: months 13-18 are for specialization, your "
-                    "portfolio and the job search [1].", False)
+            return (
+                f"{where} no capstone is ahead: months 13-18 are for specialization, your "
+                "portfolio and the job search [1].",
+                False,
+            )
         when = "this week" if plan.weeks_to_capstone == 0 else f"in {plan.weeks_to_capstone} weeks"
-        return (f"{where} the next capstone is the quarter {capstone.quarter} project, "
-                f"\"{capstone.title}\", due after week {capstone.after_week}, {when} [2]. "
-                f"{capstone.goal} [2].", True)
+        return (
+            f"{where} the next capstone is the quarter {capstone.quarter} project, "
+            f'"{capstone.title}", due after week {capstone.after_week}, {when} [2]. '
+            f"{capstone.goal} [2].",
+            True,
+        )
     if plan.week is None:
         block = plan.extended
         tracks = "; ".join(s.title for s in block.sections) if block else "the plan's tracks"
@@ -88,8 +102,10 @@ def plan_answer(field: str | None, plan: WeekPlan) -> tuple[str, bool]:
         if item is not None:
             return f"{where} {PHRASES[field]}: {_describe(item)} [1].", False
         others = ", ".join(FIELD_LABELS[name].lower() for name, _ in fields)
-        return (f"{where} the plan gives no {FIELD_LABELS[field].lower()}; it has {others} [1].",
-                False)
+        return (
+            f"{where} the plan gives no {FIELD_LABELS[field].lower()}; it has {others} [1].",
+            False,
+        )
     listed = " ".join(f"{FIELD_LABELS[name]}: {_describe(item)}." for name, item in fields)
     return f"{where} the plan asks for: {listed} [1]", False
 
@@ -111,18 +127,27 @@ def capstone_answer(rubric: Rubric, last_week: WeekPlan) -> str:
     sentence cites one of them (the rubric's own place, `tutor capstone N` and the plan column,
     is for the app to show, not a claim of the plan's)."""
     assert last_week.week is not None, "capstones follow weeks planned week by week"
+
     def listed(kind: str) -> str:
         return "; ".join(c.text for c in rubric.by_kind(kind))  # type: ignore[arg-type]
 
     scope = rubric.by_kind("scope")[0].text
-    lead = next((item for name, item in last_week.week.fields()
-                 if name in ("assignment", "project_planning", "planning")), None)
+    lead = next(
+        (
+            item
+            for name, item in last_week.week.fields()
+            if name in ("assignment", "project_planning", "planning")
+        ),
+        None,
+    )
     leads = f": {lead.text}" if lead else ""
-    return (f"The Q{rubric.quarter} capstone, \"{rubric.title}\", comes after week "
-            f"{rubric.after_week} [1]. It asks you to {scope[0].lower()}{scope[1:]} [1]. "
-            f"Deliverables: {listed('deliverable')} [1]. Focus: {listed('focus')} [1]. "
-            f"It draws on weeks {rubric.weeks[0]}-{rubric.weeks[1]}; week {last_week.number}, "
-            f"{last_week.title}, leads into it{leads} [2].")
+    return (
+        f'The Q{rubric.quarter} capstone, "{rubric.title}", comes after week '
+        f"{rubric.after_week} [1]. It asks you to {scope[0].lower()}{scope[1:]} [1]. "
+        f"Deliverables: {listed('deliverable')} [1]. Focus: {listed('focus')} [1]. "
+        f"It draws on weeks {rubric.weeks[0]}-{rubric.weeks[1]}; week {last_week.number}, "
+        f"{last_week.title}, leads into it{leads} [2]."
+    )
 
 
 @dataclass(frozen=True)
@@ -142,13 +167,18 @@ def route(question: str, week: int | None, curriculum: Curriculum) -> PlanAnswer
     field = asked_field(question)
     if capstone := asked_capstone(question, curriculum, field):
         plan = rubric(capstone, curriculum)
-        return PlanAnswer(capstone_answer(plan, curriculum.week(capstone.after_week)),
-                          [plan.source, f"curriculum/week-{capstone.after_week:02d}"])
+        return PlanAnswer(
+            capstone_answer(plan, curriculum.week(capstone.after_week)),
+            [plan.source, f"curriculum/week-{capstone.after_week:02d}"],
+        )
     if week is None:
         return None
     week_plan = curriculum.week(week)
-    source = (f"curriculum/week-{week:02d}" if week_plan.week
-              else f"curriculum/month-{week_plan.month.number:02d}")
+    source = (
+        f"curriculum/week-{week:02d}"
+        if week_plan.week
+        else f"curriculum/month-{week_plan.month.number:02d}"
+    )
     text, cites_capstone = plan_answer(field, week_plan)
     if cites_capstone and week_plan.next_capstone:
         return PlanAnswer(text, [source, f"curriculum/capstone-q{week_plan.next_capstone.quarter}"])

@@ -48,8 +48,11 @@ def looks_harmful(text: str) -> bool:
     return bool(_HARMFUL.search(text))
 
 
-_ASKING = re.compile(r"^\W*(anyway,?\s+)?(what|why|how|when|which|who|where|explain|summari[sz]e|"
-                     r"describe|define|compare)\b", re.I)
+_ASKING = re.compile(
+    r"^\W*(anyway,?\s+)?(what|why|how|when|which|who|where|explain|summari[sz]e|"
+    r"describe|define|compare)\b",
+    re.I,
+)
 
 
 def asks_something(text: str) -> bool:

@@ -34,11 +34,27 @@ def numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
-_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-          "eleven", "twelve")
+_WORDS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+)
 # A spelled number, not inside a compound ("one-hot", "zero-shot" are names, not counts)
-_NUMBER_WORD = re.compile(r"(\w+\s+)?(?<![\w-])(" + "|".join(_WORDS) + r")(?![\w-])"
-                          r"(\s+(?:of|another)\b)?", re.I)
+_NUMBER_WORD = re.compile(
+    r"(\w+\s+)?(?<![\w-])(" + "|".join(_WORDS) + r")(?![\w-])"
+    r"(\s+(?:of|another)\b)?",
+    re.I,
+)
 # "the one that", "each one", "no one", "one of them", "one another": a pronoun, not a count
 _PRONOUN_BEFORE = {"the", "each", "any", "no", "which", "every", "this", "that", "someone"}
 
@@ -96,10 +112,14 @@ def check(sentence: str, passages: list[str], embed: Embed) -> Verdict:
     source = passages[passage]
     if support(claim, source) < MIN_WORDS:
         return Verdict(False, passage, float(agreement[best]), "its words are not the source's")
-    agreeing = " ".join(w for (i, w), a in zip(pool, agreement, strict=True)
-                        if i == passage and a >= agreement[best] - NEAR_AGREEMENT)
+    agreeing = " ".join(
+        w
+        for (i, w), a in zip(pool, agreement, strict=True)
+        if i == passage and a >= agreement[best] - NEAR_AGREEMENT
+    )
     if not numbers(claim) <= numbers(source) or not (
-            spelled_numbers(claim) <= spelled_numbers(agreeing) | numbers(_prose(agreeing))):
+        spelled_numbers(claim) <= spelled_numbers(agreeing) | numbers(_prose(agreeing))
+    ):
         return Verdict(False, passage, float(agreement[best]), "a number the source does not give")
     if not formulas(claim) <= formulas(source):
         return Verdict(False, passage, float(agreement[best]), "a formula the source does not give")

@@ -57,8 +57,10 @@ MIN_SIMILARITY = 0.27
 HISTORY_TURNS = 3
 CONDENSE_TOKENS = 48  # one question; the model otherwise rambles on to its answer budget
 MAX_TOKENS = {"explain": 320, "socratic": 260, "quick": 160}
-DECLINE_INJECTION = ("I can only help with the course material, so I'll skip that request. "
-                     "Ask me about a concept from your week's plan instead.")
+DECLINE_INJECTION = (
+    "I can only help with the course material, so I'll skip that request. "
+    "Ask me about a concept from your week's plan instead."
+)
 
 
 @dataclass
@@ -113,7 +115,8 @@ class Prepared:
     memory: Memory | None = None  # where the turn is remembered
     writer: str = "sources"  # who writes the sentences: "sources" or "model"
     composition: Composition = field(  # the sources' sentences that answer, in answer order
-        default_factory=lambda: Composition([], 0.0, 0, 0))
+        default_factory=lambda: Composition([], 0.0, 0, 0)
+    )
     shown: list[str] = field(default_factory=list)  # sentences the conversation already showed
     warnings: list[str] = field(default_factory=list)  # e.g. passages trimmed to fit the model
 
@@ -132,8 +135,14 @@ class Memory(Protocol):
 
     def history(self, conversation_id: str) -> list[tuple[str, str]]: ...
 
-    def add(self, conversation_id: str, question: str, answer: str,
-            citations: list[dict[str, Any]], week: int | None) -> None: ...
+    def add(
+        self,
+        conversation_id: str,
+        question: str,
+        answer: str,
+        citations: list[dict[str, Any]],
+        week: int | None,
+    ) -> None: ...
 
 
 class Conversations:
@@ -149,16 +158,29 @@ class Conversations:
         with self._lock:
             return list(self._turns.get(conversation_id, ()))
 
-    def add(self, conversation_id: str, question: str, answer: str,
-            citations: list[dict[str, Any]], week: int | None) -> None:
+    def add(
+        self,
+        conversation_id: str,
+        question: str,
+        answer: str,
+        citations: list[dict[str, Any]],
+        week: int | None,
+    ) -> None:
         with self._lock:
-            self._turns.setdefault(conversation_id, deque(maxlen=self._size)).append((question, answer))
+            self._turns.setdefault(conversation_id, deque(maxlen=self._size)).append(
+                (question, answer)
+            )
 
 
 class Tutor:
-    def __init__(self, settings: Settings, retriever: Retriever,
-                 model: BaseChatModel | None = None, curriculum: Curriculum | None = None,
-                 gate: ModelGate | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: Retriever,
+        model: BaseChatModel | None = None,
+        curriculum: Curriculum | None = None,
+        gate: ModelGate | None = None,
+    ) -> None:
         """`gate`: the queue in front of the model, shared by everything using it in this
         process (the API passes its own, so /health can report it)."""
         self.settings = settings
@@ -177,9 +199,15 @@ class Tutor:
 
     # -- before the model ------------------------------------------------------------------
 
-    def prepare(self, question: str, week: int | None = None, mode: str = "explain",
-                conversation_id: str | None = None, filters: Filters | None = None,
-                memory: Memory | None = None) -> Prepared:
+    def prepare(
+        self,
+        question: str,
+        week: int | None = None,
+        mode: str = "explain",
+        conversation_id: str | None = None,
+        filters: Filters | None = None,
+        memory: Memory | None = None,
+    ) -> Prepared:
         """`memory` keeps the conversation: the learner's, else this process's (anonymous)."""
         started = time.perf_counter()
         conversation_id = conversation_id or uuid.uuid4().hex
@@ -189,33 +217,63 @@ class Tutor:
             if not asks_something(question):
                 question = ""
         if not question or looks_harmful(question):
-            return Prepared(question, question, week, mode, conversation_id, [], grounded=False,
-                            refusal=DECLINE_INJECTION, memory=memory)
+            return Prepared(
+                question,
+                question,
+                week,
+                mode,
+                conversation_id,
+                [],
+                grounded=False,
+                refusal=DECLINE_INJECTION,
+                memory=memory,
+            )
         if routed := route(question, week, self.curriculum):
-            return self._prepare_plan(question, routed, week, mode, conversation_id, started,
-                                      memory)
+            return self._prepare_plan(
+                question, routed, week, mode, conversation_id, started, memory
+            )
         history = memory.history(conversation_id)
         standalone = self.condense(question, history) if history else question
-        passages = self.retriever.search(standalone, k=self.settings.context_passages, week=week,
-                                         filters=filters)
+        passages = self.retriever.search(
+            standalone, k=self.settings.context_passages, week=week, filters=filters
+        )
         best = max((p.similarity or 0.0 for p in passages), default=0.0)
-        prepared = Prepared(question, standalone, week, mode, conversation_id, passages,
-                            grounded=best >= MIN_SIMILARITY, memory=memory,
-                            writer=self.settings.resolved_answer_writer,
-                            shown=[s for _, said in history for s in split_sentences(said)])
+        prepared = Prepared(
+            question,
+            standalone,
+            week,
+            mode,
+            conversation_id,
+            passages,
+            grounded=best >= MIN_SIMILARITY,
+            memory=memory,
+            writer=self.settings.resolved_answer_writer,
+            shown=[s for _, said in history for s in split_sentences(said)],
+        )
         if prepared.grounded:
-            demoted = [i for i, p in enumerate(passages)
-                       if p.source.startswith("curriculum/")
-                       or week is not None and p.weeks and min(p.weeks) > week]
+            demoted = [
+                i
+                for i, p in enumerate(passages)
+                if p.source.startswith("curriculum/")
+                or week is not None
+                and p.weeks
+                and min(p.weeks) > week
+            ]
             prepared.composition = compose(
-                standalone, self._texts(passages), self.retriever.embedder.embed,
-                ask=question if history else "", shown=prepared.shown,
+                standalone,
+                self._texts(passages),
+                self.retriever.embedder.embed,
+                ask=question if history else "",
+                shown=prepared.shown,
                 budget=BUDGETS.get(mode, BUDGETS["explain"]),
-                demoted=demoted, headings=[p.heading for p in passages])
+                demoted=demoted,
+                headings=[p.heading for p in passages],
+            )
             # Covered, yet no sentence close enough to quote: only a conversation that already
             # showed them can say "nothing more"; a new question is declined.
             prepared.grounded = covers(prepared.composition) and bool(
-                prepared.composition.quotes or prepared.shown)
+                prepared.composition.quotes or prepared.shown
+            )
         prepared.retrieval_ms = (time.perf_counter() - started) * 1000
         if not prepared.grounded:
             prepared.refusal = render("not_covered", nearest=self._nearest(passages, week))
@@ -228,13 +286,30 @@ class Tutor:
         """The passages as the answer may use them: injected instructions cut out."""
         return [redact_instructions(p.text)[0] for p in passages]
 
-    def _prepare_plan(self, question: str, routed: PlanAnswer, week: int | None, mode: str,
-                      conversation_id: str, started: float, memory: Memory) -> Prepared:
+    def _prepare_plan(
+        self,
+        question: str,
+        routed: PlanAnswer,
+        week: int | None,
+        mode: str,
+        conversation_id: str,
+        started: float,
+        memory: Memory,
+    ) -> Prepared:
         """A plan question, answered from the plan: cites the curriculum chunks it names."""
         passages = [p for source in routed.sources for p in self.retriever.get_source(source)[:1]]
-        return Prepared(question, question, week, mode, conversation_id, passages, grounded=True,
-                        direct=routed.text, retrieval_ms=(time.perf_counter() - started) * 1000,
-                        memory=memory)
+        return Prepared(
+            question,
+            question,
+            week,
+            mode,
+            conversation_id,
+            passages,
+            grounded=True,
+            direct=routed.text,
+            retrieval_ms=(time.perf_counter() - started) * 1000,
+            memory=memory,
+        )
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
         """A follow-up as a standalone question: joined to the last two questions, or rewritten by
@@ -246,9 +321,10 @@ class Tutor:
             return fallback
         try:
             with self.gate.slot():
-                reply = self.model.invoke([HumanMessage(render(
-                    "condense", history=last_question, question=question))],
-                    max_tokens=CONDENSE_TOKENS).content
+                reply = self.model.invoke(
+                    [HumanMessage(render("condense", history=last_question, question=question))],
+                    max_tokens=CONDENSE_TOKENS,
+                ).content
         except Exception:  # the fallback is as good for retrieval; the answer step reports failures
             return fallback
         reply = str(reply).strip().splitlines()[0].strip() if str(reply).strip() else ""
@@ -271,14 +347,20 @@ class Tutor:
         while True:
             # The system prompt is the same for every question of a mode, so llama.cpp reuses
             # its cached prefix; what varies (week, sources, question) goes in the user message.
-            user = render("user", week=prepared.week or "not given", question=prepared.standalone,
-                          context="\n\n".join(f"[{n}] ({self._label(p)})\n{t}" for n, (p, t)
-                                                in enumerate(zip(passages, texts), 1)))
+            user = render(
+                "user",
+                week=prepared.week or "not given",
+                question=prepared.standalone,
+                context="\n\n".join(
+                    f"[{n}] ({self._label(p)})\n{t}"
+                    for n, (p, t) in enumerate(zip(passages, texts), 1)
+                ),
+            )
             if count(system + user) <= window or (len(texts) == 1 and len(texts[0]) < 200):
                 break
             trimmed = True
             if len(texts[-1]) >= 400:
-                texts[-1] = texts[-1][:len(texts[-1]) // 2].rsplit(" ", 1)[0] + " …"
+                texts[-1] = texts[-1][: len(texts[-1]) // 2].rsplit(" ", 1)[0] + " …"
             else:
                 texts.pop()
         if trimmed:
@@ -287,7 +369,8 @@ class Tutor:
                 f"window: {len(texts)} of {len(passages)} passages, the last shortened. "
                 f"Lower TUTOR_CONTEXT_PASSAGES ({self.settings.context_passages}) or "
                 f"TUTOR_PASSAGE_CHARS ({limit}), or raise TUTOR_LLM_CONTEXT_TOKENS if the model "
-                "reads more.")
+                "reads more."
+            )
         return [SystemMessage(system), HumanMessage(user)]
 
     @staticmethod
@@ -295,8 +378,9 @@ class Tutor:
         return passage.heading.rsplit(" > ", 1)[-1] if passage.heading else passage.title
 
     def _max_tokens(self, prepared: Prepared) -> int:
-        return min(MAX_TOKENS.get(prepared.mode, MAX_TOKENS["explain"]),
-                   self.settings.llm_max_tokens)
+        return min(
+            MAX_TOKENS.get(prepared.mode, MAX_TOKENS["explain"]), self.settings.llm_max_tokens
+        )
 
     @staticmethod
     def _nearest(passages: list[SearchHit], week: int | None) -> str:
@@ -360,7 +444,7 @@ class Tutor:
             draft.raw.append(token)
             buffer += token
             *complete, last = split_sentences(buffer) or [""]
-            buffer = buffer[buffer.rindex(last):] if complete else buffer
+            buffer = buffer[buffer.rindex(last) :] if complete else buffer
             for sentence in complete:
                 kept = checked(sentence)
                 if kept:
@@ -371,51 +455,93 @@ class Tutor:
 
     def finish(self, prepared: Prepared, draft: Draft, generation_ms: float = 0.0) -> Answer:
         """The Answer of what `respond` streamed; a grounded one is remembered."""
-        citations = [self._citation(n, prepared.passages[passage])
-                     for passage, n in draft.numbers.items()]
+        citations = [
+            self._citation(n, prepared.passages[passage]) for passage, n in draft.numbers.items()
+        ]
         text = " ".join(draft.said)
         answer = Answer(
-            answer=text, citations=citations, grounded=prepared.grounded, mode=prepared.mode,
-            week=prepared.week, conversation_id=prepared.conversation_id,
-            question=prepared.question, standalone_question=prepared.standalone,
-            retrieved=[{"source": p.source, "heading": p.heading, "score": round(p.score, 4),
-                        "similarity": p.similarity} for p in prepared.passages],
-            dropped_sentences=draft.dropped, model=model_label(self.settings),
+            answer=text,
+            citations=citations,
+            grounded=prepared.grounded,
+            mode=prepared.mode,
+            week=prepared.week,
+            conversation_id=prepared.conversation_id,
+            question=prepared.question,
+            standalone_question=prepared.standalone,
+            retrieved=[
+                {
+                    "source": p.source,
+                    "heading": p.heading,
+                    "score": round(p.score, 4),
+                    "similarity": p.similarity,
+                }
+                for p in prepared.passages
+            ],
+            dropped_sentences=draft.dropped,
+            model=model_label(self.settings),
             timings_ms={"retrieval": prepared.retrieval_ms, "generation": generation_ms},
             writer=("plan" if prepared.direct else prepared.writer) if prepared.grounded else "",
-            raw="".join(draft.raw), model_tokens=len(draft.raw), warnings=prepared.warnings)
+            raw="".join(draft.raw),
+            model_tokens=len(draft.raw),
+            warnings=prepared.warnings,
+        )
         if prepared.grounded and prepared.memory is not None:
-            prepared.memory.add(prepared.conversation_id, prepared.question, text,
-                                [asdict(c) for c in citations], prepared.week)
+            prepared.memory.add(
+                prepared.conversation_id,
+                prepared.question,
+                text,
+                [asdict(c) for c in citations],
+                prepared.week,
+            )
         return answer
 
     @staticmethod
     def _citation(n: int, passage: SearchHit) -> Citation:
-        return Citation(n=n, source=passage.source, title=passage.title, heading=passage.heading,
-                        week=passage.week, url=passage.url,
-                        snippet=readable_excerpt(passage.text, SNIPPET_CHARS))
+        return Citation(
+            n=n,
+            source=passage.source,
+            title=passage.title,
+            heading=passage.heading,
+            week=passage.week,
+            url=passage.url,
+            snippet=readable_excerpt(passage.text, SNIPPET_CHARS),
+        )
 
     # -- the two ways to ask -----------------------------------------------------------------
 
-    def ask(self, question: str, week: int | None = None, mode: str = "explain",
-            conversation_id: str | None = None, filters: Filters | None = None,
-            memory: Memory | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        week: int | None = None,
+        mode: str = "explain",
+        conversation_id: str | None = None,
+        filters: Filters | None = None,
+        memory: Memory | None = None,
+    ) -> Answer:
         """`stream`'s answer, without the events."""
         events = self.stream(question, week, mode, conversation_id, filters, memory)
         return next(data for event, data in events if event == "answer")
 
-    def stream(self, question: str, week: int | None = None, mode: str = "explain",
-               conversation_id: str | None = None, filters: Filters | None = None,
-               memory: Memory | None = None) -> Iterator[tuple[str, Any]]:
+    def stream(
+        self,
+        question: str,
+        week: int | None = None,
+        mode: str = "explain",
+        conversation_id: str | None = None,
+        filters: Filters | None = None,
+        memory: Memory | None = None,
+    ) -> Iterator[tuple[str, Any]]:
         """Prepare and respond: see `respond` for the events."""
-        yield from self.respond(self.prepare(question, week, mode, conversation_id, filters,
-                                             memory))
+        yield from self.respond(
+            self.prepare(question, week, mode, conversation_id, filters, memory)
+        )
 
     def _generate(self, prepared: Prepared) -> Iterator[str]:
         try:
             with self.gate.slot() as slot:  # released on close too: a client that left
-                for chunk in self.model.stream(prepared.messages,
-                                               max_tokens=self._max_tokens(prepared)):
+                for chunk in self.model.stream(
+                    prepared.messages, max_tokens=self._max_tokens(prepared)
+                ):
                     slot.check()  # stop at the next token when the client is gone
                     if chunk.content:
                         yield str(chunk.content)

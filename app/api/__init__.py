@@ -51,13 +51,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if held is not None:
                 held.close()
 
-    app = FastAPI(title="Study Tutor", version=VERSION, lifespan=lifespan,
-                  description="The learning plan, a searchable course library and a tutor that "
-                  "answers from it with citations.")
+    app = FastAPI(
+        title="Study Tutor",
+        version=VERSION,
+        lifespan=lifespan,
+        description="The learning plan, a searchable course library and a tutor that "
+        "answers from it with citations.",
+    )
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_kb * 1024)
     app.add_middleware(HostAllowList, hosts=settings.allowed_hosts)
-    for module in (health, plan, capstones, milestones, asking, learners, quizzes, reviews,
-                   ingesting, checks):
+    for module in (
+        health,
+        plan,
+        capstones,
+        milestones,
+        asking,
+        learners,
+        quizzes,
+        reviews,
+        ingesting,
+        checks,
+    ):
         app.include_router(module.router)
     return app

@@ -51,8 +51,11 @@ class EventStream(StreamingResponse):
     gets to an abandoned generator."""
 
     def __init__(self, content: AsyncGenerator[str]) -> None:
-        super().__init__(content, media_type="text/event-stream",
-                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        super().__init__(
+            content,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
         self._events = content
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -73,12 +76,18 @@ def search(
     hits = svc.retriever.search(q, k=k, week=week)
     return [SearchHitOut(**hit.to_dict(), url=hit.url) for hit in hits]
 
+
 def asker(request: AskRequest, learner: Learner | None, svc: Services) -> AskAs:
     """Asking as this caller (`app.usecases.asking`): anonymous calls keep their last turns in
     the database for a while (any worker may get the follow-up). A learner's conversation that
     is not theirs is a 404 before the question waits for the model."""
-    anonymous = None if learner else AnonymousConversationRecords(
-        svc.learners.sessions, HISTORY_TURNS, svc.settings.anonymous_conversation_hours)
+    anonymous = (
+        None
+        if learner
+        else AnonymousConversationRecords(
+            svc.learners.sessions, HISTORY_TURNS, svc.settings.anonymous_conversation_hours
+        )
+    )
     as_caller = AskAs(svc.tutor, svc.notes, svc.learners, learner, anonymous)
     try:
         as_caller.require_conversation(request.conversation_id)
@@ -88,8 +97,12 @@ def asker(request: AskRequest, learner: Learner | None, svc: Services) -> AskAs:
 
 
 def _asked(request: AskRequest) -> dict[str, Any]:
-    return dict(week=request.week, mode=request.mode, conversation_id=request.conversation_id,
-                no_spoilers=request.no_spoilers)
+    return dict(
+        week=request.week,
+        mode=request.mode,
+        conversation_id=request.conversation_id,
+        no_spoilers=request.no_spoilers,
+    )
 
 
 @router.post("/ask", dependencies=[rate_limited("questions")])
@@ -113,6 +126,7 @@ async def ask(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> dict[
     except LLMError as exc:
         raise HTTPException(status_code=503, detail=str(exc)) from exc
 
+
 @router.post("/ask/stream", dependencies=[rate_limited("questions")])
 def ask_stream(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> StreamingResponse:
     """Server-sent events: `queued` at once ({"position": questions ahead}), `token`
@@ -131,15 +145,16 @@ def ask_stream(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> Stre
 
 # -- conversations -----------------------------------------------------------------------
 
+
 @router.get("/learners/{learner_id}/conversations")
 def conversations(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]:
     """Your conversations with the tutor, latest first: id, title (the first question),
     updated, turns. Continue one by asking with its `conversation_id`."""
     return ConversationRecords(svc.learners, learner.id).summaries()
 
+
 @router.get("/learners/{learner_id}/conversations/{conversation_id}")
-def conversation(conversation_id: Id, learner: LearnerDep,
-                 svc: ServicesDep) -> dict[str, Any]:
+def conversation(conversation_id: Id, learner: LearnerDep, svc: ServicesDep) -> dict[str, Any]:
     """One conversation: its messages in order, the tutor's with their citations."""
     try:
         return ConversationRecords(svc.learners, learner.id).read(conversation_id)

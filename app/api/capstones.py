@@ -27,20 +27,30 @@ def capstones(cur: CurriculumDep) -> list[dict[str, Any]]:
     """Every capstone's rubric: scope, deliverables and focus as criteria."""
     return [rubric(c, cur).to_dict() for c in cur.capstones]
 
+
 @router.get("/capstones/{quarter}")
 def capstone(quarter: int, cur: CurriculumDep) -> dict[str, Any]:
     """Quarter `quarter`'s capstone rubric (quarters 1-4 have one)."""
     return _rubric(quarter, cur).to_dict()
 
+
 @router.get("/learners/{learner_id}/capstones/{quarter}")
-def capstone_work(quarter: int, learner: LearnerDep, svc: ServicesDep,
-                  cur: CurriculumDep) -> dict[str, Any]:
+def capstone_work(
+    quarter: int, learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep
+) -> dict[str, Any]:
     """The rubric with your work on it: deliverables ticked, links, scores and note."""
     return svc.capstones.read(learner.id, _rubric(quarter, cur))
 
+
 @router.put("/learners/{learner_id}/capstones/{quarter}/deliverables/{deliverable}")
-def tick_deliverable(quarter: int, deliverable: str, body: DeliverableTick, learner: LearnerDep,
-                     svc: ServicesDep, cur: CurriculumDep) -> dict[str, Any]:
+def tick_deliverable(
+    quarter: int,
+    deliverable: str,
+    body: DeliverableTick,
+    learner: LearnerDep,
+    svc: ServicesDep,
+    cur: CurriculumDep,
+) -> dict[str, Any]:
     """Tick (or untick) a deliverable, by its criterion id."""
     plan = _rubric(quarter, cur)
     try:
@@ -49,17 +59,26 @@ def tick_deliverable(quarter: int, deliverable: str, body: DeliverableTick, lear
         raise HTTPException(status_code=404, detail=exc.args[0]) from exc
     return svc.capstones.read(learner.id, plan)
 
+
 @router.put("/learners/{learner_id}/capstones/{quarter}/links")
-def link_work(quarter: int, body: CapstoneLinks, learner: LearnerDep, svc: ServicesDep,
-              cur: CurriculumDep) -> dict[str, Any]:
+def link_work(
+    quarter: int, body: CapstoneLinks, learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep
+) -> dict[str, Any]:
     """Link your repository and report (null clears one; one left out is kept)."""
     plan = _rubric(quarter, cur)
     svc.capstones.link(learner.id, plan, body.given())
     return svc.capstones.read(learner.id, plan)
 
+
 @router.put("/learners/{learner_id}/capstones/{quarter}/review")
-def review(quarter: int, body: CapstoneReview, learner: LearnerDep, svc: ServicesDep,
-           cur: CurriculumDep, today: TodayDep) -> dict[str, Any]:
+def review(
+    quarter: int,
+    body: CapstoneReview,
+    learner: LearnerDep,
+    svc: ServicesDep,
+    cur: CurriculumDep,
+    today: TodayDep,
+) -> dict[str, Any]:
     """Score yourself against the rubric, 1-4 per criterion, with a note; kept in progress."""
     plan = _rubric(quarter, cur)
     try:

@@ -20,17 +20,29 @@ Week = Annotated[int, Path(ge=1, le=LAST_WEEK, description="The plan's week.")]
 
 
 class CodeIn(Body):
-    code: str = Field(min_length=1, max_length=MAX_SOURCE_BYTES,
-                      description="The Python file to check, as text.")
-    check: str | None = Field(default=None, description="One of the week's checks (default: "
-                              "every check whose functions the file defines).")
+    code: str = Field(
+        min_length=1, max_length=MAX_SOURCE_BYTES, description="The Python file to check, as text."
+    )
+    check: str | None = Field(
+        default=None,
+        description="One of the week's checks (default: "
+        "every check whose functions the file defines).",
+    )
 
 
 @router.get("/checks")
 def checks() -> list[dict[str, Any]]:
     """The checked assignments: week, name, title and the interface the file must define."""
-    return [{"week": c.week, "name": c.name, "title": c.title, "requires": list(c.requires),
-             "interface": c.interface} for c in CHECKS]
+    return [
+        {
+            "week": c.week,
+            "name": c.name,
+            "title": c.title,
+            "requires": list(c.requires),
+            "interface": c.interface,
+        }
+        for c in CHECKS
+    ]
 
 
 @router.post("/checks/{week}")
@@ -48,7 +60,8 @@ def check_code(week: Week, body: CodeIn, svc: ServicesDep, learner: AskerDep) ->
 
 
 @router.get("/learners/{learner_id}/checks")
-def attempts(learner: LearnerDep, svc: ServicesDep,
-             week: int | None = None) -> list[dict[str, Any]]:
+def attempts(
+    learner: LearnerDep, svc: ServicesDep, week: int | None = None
+) -> list[dict[str, Any]]:
     """Your checked-code attempts, newest first (of one week with ?week=)."""
     return CheckRecords(svc.learners).attempts(learner.id, week)

@@ -28,42 +28,54 @@ def curriculum(svc: ServicesDep) -> Curriculum:
 CurriculumDep = Annotated[Curriculum, Depends(curriculum)]
 
 
-def learner_today(today: Annotated[dt.date | None, Query(
-        description="Your local date (YYYY-MM-DD), for where you are in the plan and today's "
-        "task; default: the server's date. It must be today somewhere: within a day of the "
-        "date in UTC.")] = None) -> dt.date:
+def learner_today(
+    today: Annotated[
+        dt.date | None,
+        Query(
+            description="Your local date (YYYY-MM-DD), for where you are in the plan and today's "
+            "task; default: the server's date. It must be today somewhere: within a day of the "
+            "date in UTC."
+        ),
+    ] = None,
+) -> dt.date:
     """The learner's calendar date. Time zones put it a day either side of UTC's at most, so
     a date further off is a mistake (or a try at re-planning another day): 422."""
     if today is None:
         return dt.date.today()
     utc = dt.datetime.now(dt.UTC).date()
     if abs((today - utc).days) > 1:
-        raise HTTPException(status_code=422, detail=f"today={today.isoformat()} is not today in "
-                            f"any time zone (it is {utc.isoformat()} in UTC): send your local "
-                            "date, or leave `today` out")
+        raise HTTPException(
+            status_code=422,
+            detail=f"today={today.isoformat()} is not today in "
+            f"any time zone (it is {utc.isoformat()} in UTC): send your local "
+            "date, or leave `today` out",
+        )
     return today
 
 
 TodayDep = Annotated[dt.date, Depends(learner_today)]
 
 
-def current_learner(svc: ServicesDep,
-                    authorization: Annotated[str | None, Header()] = None) -> Learner:
+def current_learner(
+    svc: ServicesDep, authorization: Annotated[str | None, Header()] = None
+) -> Learner:
     """The learner whose bearer token came with the request."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise HTTPException(status_code=401, headers={"WWW-Authenticate": "Bearer"},
-                            detail="send `Authorization: Bearer <token>`, the token that "
-                            "POST /learners returned")
+        raise HTTPException(
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+            detail="send `Authorization: Bearer <token>`, the token that POST /learners returned",
+        )
     learner = svc.learners.by_token(token.strip())
     if learner is None:
-        raise HTTPException(status_code=401, headers={"WWW-Authenticate": "Bearer"},
-                            detail="unknown token")
+        raise HTTPException(
+            status_code=401, headers={"WWW-Authenticate": "Bearer"}, detail="unknown token"
+        )
     return learner
 
 
-def own_learner(learner_id: int,
-                learner: Annotated[Learner, Depends(current_learner)]) -> Learner:
+def own_learner(learner_id: int, learner: Annotated[Learner, Depends(current_learner)]) -> Learner:
     """The path's learner, only for that learner: anyone else gets the 404 a stranger would."""
     if learner.id != learner_id:
         raise HTTPException(status_code=404, detail=f"no learner {learner_id}")
@@ -73,8 +85,9 @@ def own_learner(learner_id: int,
 LearnerDep = Annotated[Learner, Depends(own_learner)]
 
 
-def optional_learner(svc: ServicesDep,
-                     authorization: Annotated[str | None, Header()] = None) -> Learner | None:
+def optional_learner(
+    svc: ServicesDep, authorization: Annotated[str | None, Header()] = None
+) -> Learner | None:
     """The learner, when a token came with the request; anonymous otherwise. A wrong token is
     still a 401: asking anonymously by mistake would lose the conversation."""
     return current_learner(svc, authorization) if authorization else None
@@ -95,8 +108,10 @@ def same_machine(request: Request) -> None:
     except ValueError:  # not an IP address (a Unix socket's peer)
         loopback = False
     if not loopback or any(header in request.headers for header in FORWARDING_HEADERS):
-        raise HTTPException(status_code=403, detail="ingest is accepted from this machine only: "
-                            "run `tutor ingest` on the server")
+        raise HTTPException(
+            status_code=403,
+            detail="ingest is accepted from this machine only: run `tutor ingest` on the server",
+        )
 
 
 def rate_limited(what: str) -> Any:
@@ -106,8 +121,11 @@ def rate_limited(what: str) -> Any:
     def check(request: Request, svc: ServicesDep) -> None:
         wait = svc.limits[what].hit(request.client.host if request.client else "")
         if wait:
-            raise HTTPException(status_code=429, headers={"Retry-After": str(wait)},
-                                detail=f"too many {what} from your address: try again in {wait} s")
+            raise HTTPException(
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+                detail=f"too many {what} from your address: try again in {wait} s",
+            )
 
     return Depends(check)
 

@@ -30,8 +30,13 @@ _UNPARSED = "There was an error parsing the body"
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     """FastAPI's own answer, except to a body it could not parse, which says why."""
     if exc.status_code == 400 and exc.detail == _UNPARSED:
-        return JSONResponse({"detail": "the body could not be read as JSON: send UTF-8 text "
-                             "with Content-Type: application/json"}, status_code=400)
+        return JSONResponse(
+            {
+                "detail": "the body could not be read as JSON: send UTF-8 text "
+                "with Content-Type: application/json"
+            },
+            status_code=400,
+        )
     return await http_exception_handler(request, exc)
 
 
@@ -50,18 +55,27 @@ def _request_refused(_: Request, exc: DatabaseError) -> JSONResponse:
     stored row): the request's fault, so a 4xx, and the database stays in service. Only
     errors that are about the database itself (`_learners_failed`) turn /health degraded."""
     if isinstance(exc, IntegrityError):
-        return JSONResponse({"detail": "this conflicts with what is already stored (a "
-                             "duplicate or a missing reference); reload and try again"},
-                            status_code=409)
-    return JSONResponse({"detail": "the database cannot store a value in this request "
-                         "(out of range or malformed): check the numbers and text you sent"},
-                        status_code=422)
+        return JSONResponse(
+            {
+                "detail": "this conflicts with what is already stored (a "
+                "duplicate or a missing reference); reload and try again"
+            },
+            status_code=409,
+        )
+    return JSONResponse(
+        {
+            "detail": "the database cannot store a value in this request "
+            "(out of range or malformed): check the numbers and text you sent"
+        },
+        status_code=422,
+    )
 
 
 def _model_busy(_: Request, exc: ModelBusy) -> JSONResponse:
     """The model's queue is full or the turn did not come: when to come back."""
-    return JSONResponse({"detail": str(exc)}, status_code=503,
-                        headers={"Retry-After": str(exc.retry_after)})
+    return JSONResponse(
+        {"detail": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after)}
+    )
 
 
 def _store_failed(_: Request, exc: VectorStoreError) -> JSONResponse:

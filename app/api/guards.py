@@ -22,7 +22,9 @@ class BodyLimit:
 
     @property
     def detail(self) -> str:
-        return f"the request body is over {self.max_bytes // 1024} KB (TUTOR_MAX_BODY_KB); send less"
+        return (
+            f"the request body is over {self.max_bytes // 1024} KB (TUTOR_MAX_BODY_KB); send less"
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -30,8 +32,9 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            response = JSONResponse({"detail": self.detail}, status_code=413,
-                                    headers={"Connection": "close"})
+            response = JSONResponse(
+                {"detail": self.detail}, status_code=413, headers={"Connection": "close"}
+            )
             await response(scope, receive, send)  # the body is never read
             return
         seen = 0
@@ -58,9 +61,13 @@ class HostAllowList:
         if scope["type"] in ("http", "websocket") and "*" not in self.hosts:
             host = host_name(dict(scope["headers"]).get(b"host", b"").decode("latin-1"))
             if host not in self.hosts:
-                response = JSONResponse(status_code=400, content={
-                    "detail": f"this server does not answer to the host {host!r}: add it to "
-                              "TUTOR_ALLOWED_HOSTS, or use one of " + ", ".join(sorted(self.hosts))})
+                response = JSONResponse(
+                    status_code=400,
+                    content={
+                        "detail": f"this server does not answer to the host {host!r}: add it to "
+                        "TUTOR_ALLOWED_HOSTS, or use one of " + ", ".join(sorted(self.hosts))
+                    },
+                )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -70,5 +77,5 @@ def host_name(header: str) -> str:
     """The name in a Host header, without its port: `[::1]:8000` -> `::1`."""
     header = header.strip().lower()
     if header.startswith("["):
-        return header[1:header.find("]")]
+        return header[1 : header.find("]")]
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header

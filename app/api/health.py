@@ -22,8 +22,14 @@ def health(svc: ServicesDep) -> Health:
         status, detail = "ok", "" if chunks else "the index is empty: run `tutor ingest`"
     if svc.usable_learners() is None:
         status, detail = "degraded", "; ".join(filter(None, [detail, svc.learners_error]))
-    return Health(status=status, ready=chunks > 0, index_chunks=chunks,
-                  model_provider=svc.settings.llm_provider, model=model_label(svc.settings),
-                  data_dir=str(svc.settings.data_dir.resolve()),
-                  chroma_url=svc.settings.chroma_url, detail=detail,
-                  model_queue=svc.gate.load())
+    return Health(
+        status=status,
+        ready=chunks > 0,
+        index_chunks=chunks,
+        model_provider=svc.settings.llm_provider,
+        model=model_label(svc.settings),
+        data_dir=str(svc.settings.data_dir.resolve()),
+        chroma_url=svc.settings.chroma_url,
+        detail=detail,
+        model_queue=svc.gate.load(),
+    )

@@ -30,6 +30,7 @@ def ingest(body: IngestRequest, svc: ServicesDep) -> dict[str, Any]:
     except IngestBusy as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
 
+
 @router.get("/ingest/{job_id}", dependencies=[Depends(same_machine)])
 def ingest_status(job_id: str, svc: ServicesDep) -> dict[str, Any]:
     """An ingest's progress and outcome, whichever worker (or `tutor ingest`) runs it."""

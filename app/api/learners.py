@@ -26,39 +26,55 @@ from app.records.learners import week_on
 router = APIRouter()
 
 
-@router.post("/learners", status_code=201, response_model=LearnerCreated,
-          dependencies=[rate_limited("new learners")])
+@router.post(
+    "/learners",
+    status_code=201,
+    response_model=LearnerCreated,
+    dependencies=[rate_limited("new learners")],
+)
 def create_learner(body: LearnerCreate, svc: ServicesDep) -> LearnerCreated:
     """Create a learner. The token in the response is shown this once; keep it."""
-    learner, token = svc.learners.create(body.name, body.start_date, body.pace,
-                                         body.current_week)
+    learner, token = svc.learners.create(body.name, body.start_date, body.pace, body.current_week)
     return LearnerCreated(**LearnerPublic.of(learner).model_dump(), token=token)
+
 
 @router.get("/learners/{learner_id}", response_model=LearnerPublic)
 def get_learner(learner: LearnerDep) -> LearnerPublic:
     return LearnerPublic.of(learner)
 
+
 @router.put("/learners/{learner_id}/week", response_model=LearnerPublic)
-def set_week(body: WeekChoice, learner: LearnerDep, svc: ServicesDep,
-             today: TodayDep) -> LearnerPublic:
+def set_week(
+    body: WeekChoice, learner: LearnerDep, svc: ServicesDep, today: TodayDep
+) -> LearnerPublic:
     """You are in `week` today; the calendar moves you on from it at your pace."""
     return LearnerPublic.of(svc.learners.set_week(learner.id, body.week, today))
 
+
 @router.get("/learners/{learner_id}/weeks/{week}/tasks")
-def tasks(week: int, learner: LearnerDep, svc: ServicesDep,
-          cur: CurriculumDep) -> list[dict[str, Any]]:
+def tasks(
+    week: int, learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep
+) -> list[dict[str, Any]]:
     try:
         return [vars(t) for t in svc.learners.checklist(learner.id, week, cur)]
     except WeekOutOfRange as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
 
+
 @router.put("/learners/{learner_id}/weeks/{week}/tasks/{task}")
-def tick(week: int, task: str, body: TaskUpdate, learner: LearnerDep, svc: ServicesDep,
-         cur: CurriculumDep) -> list[dict[str, Any]]:
+def tick(
+    week: int,
+    task: str,
+    body: TaskUpdate,
+    learner: LearnerDep,
+    svc: ServicesDep,
+    cur: CurriculumDep,
+) -> list[dict[str, Any]]:
     try:
         return [vars(t) for t in svc.learners.tick(learner.id, week, task, body.done, cur)]
     except (WeekOutOfRange, NotFound) as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
+
 
 @router.put("/learners/{learner_id}/weeks/{week}/rating", status_code=204)
 def rate(week: int, body: Rating, learner: LearnerDep, svc: ServicesDep) -> None:
@@ -67,16 +83,24 @@ def rate(week: int, body: Rating, learner: LearnerDep, svc: ServicesDep) -> None
     except WeekOutOfRange as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
 
+
 @router.get("/learners/{learner_id}/ratings")
 def ratings(learner: LearnerDep, svc: ServicesDep) -> dict[int, int]:
     return svc.learners.ratings(learner.id)
 
+
 @router.post("/learners/{learner_id}/journal", status_code=201)
-def write_journal(body: JournalIn, learner: LearnerDep, svc: ServicesDep,
-                  week: Annotated[int | None, Query(ge=1, le=LAST_WEEK)] = None) -> dict[str, Any]:
-    entry = svc.learners.write_journal(learner.id, week or week_on(learner, dt.date.today()),
-                                       body.text)
+def write_journal(
+    body: JournalIn,
+    learner: LearnerDep,
+    svc: ServicesDep,
+    week: Annotated[int | None, Query(ge=1, le=LAST_WEEK)] = None,
+) -> dict[str, Any]:
+    entry = svc.learners.write_journal(
+        learner.id, week or week_on(learner, dt.date.today()), body.text
+    )
     return {"id": entry.id, "week": entry.week, "text": entry.text}
+
 
 @router.get("/learners/{learner_id}/journal")
 def journal(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]:
@@ -84,11 +108,13 @@ def journal(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]:
 
 
 @router.get("/learners/{learner_id}/progress")
-def learner_progress(learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep,
-                     today: TodayDep) -> dict[str, Any]:
+def learner_progress(
+    learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep, today: TodayDep
+) -> dict[str, Any]:
     """Completion per week, quiz accuracy over time and per week, self-ratings, streak,
     the concepts missed most (worth revisiting with the tutor), the prerequisite week and
     passage to reread for each concept you keep missing, your pace against the plan (as
     GET /learners/{id}/pace) and your re-plans. Counted from the week you started in."""
-    return progress(svc.learners, learner, cur, today, svc.notes,
-                    PrerequisitePassages(lambda: svc.retriever))
+    return progress(
+        svc.learners, learner, cur, today, svc.notes, PrerequisitePassages(lambda: svc.retriever)
+    )

@@ -20,29 +20,43 @@ Month = Annotated[int, Path(ge=1, le=MONTHS, description=f"The plan's month, 1-{
 
 
 @router.get("/learners/{learner_id}/milestones/{month}")
-def milestone(month: Month, learner: LearnerDep, svc: ServicesDep,
-              cur: CurriculumDep) -> dict[str, Any]:
+def milestone(
+    month: Month, learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep
+) -> dict[str, Any]:
     """The month's milestone: its quiz with your results by week, and the checklist."""
     return svc.milestones.status(learner.id, month, cur)
 
+
 @router.post("/learners/{learner_id}/milestones/{month}/quiz", status_code=201)
-def milestone_quiz(month: Month, body: MilestoneQuizIn, learner: LearnerDep,
-                   svc: ServicesDep) -> dict[str, Any]:
+def milestone_quiz(
+    month: Month, body: MilestoneQuizIn, learner: LearnerDep, svc: ServicesDep
+) -> dict[str, Any]:
     """A milestone quiz over the month: every week has a question, the rest lean toward the
     concepts you have missed. Answer it at POST /learners/{id}/quizzes/{quiz_id}/answers:
     results count in progress and missed questions come back in reviews."""
     try:
         quiz_id, questions = svc.milestones.new_quiz(
-            learner.id, month, svc.notes, n=body.n, kinds=tuple(body.kinds),
-            seed=f"{learner.id}-{dt.datetime.now().isoformat()}")
+            learner.id,
+            month,
+            svc.notes,
+            n=body.n,
+            kinds=tuple(body.kinds),
+            seed=f"{learner.id}-{dt.datetime.now().isoformat()}",
+        )
     except QuizError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    return {"quiz_id": quiz_id, "month": month,
-            "questions": [q.public() for q in questions]}
+    return {"quiz_id": quiz_id, "month": month, "questions": [q.public() for q in questions]}
+
 
 @router.put("/learners/{learner_id}/milestones/{month}/items/{item}")
-def tick_item(month: Month, item: str, body: TaskUpdate, learner: LearnerDep,
-              svc: ServicesDep, cur: CurriculumDep) -> dict[str, Any]:
+def tick_item(
+    month: Month,
+    item: str,
+    body: TaskUpdate,
+    learner: LearnerDep,
+    svc: ServicesDep,
+    cur: CurriculumDep,
+) -> dict[str, Any]:
     """Tick a checklist item (the coding challenge, project review, peer feedback)."""
     try:
         svc.milestones.tick(learner.id, month, item, body.done, cur)

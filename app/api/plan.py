@@ -18,8 +18,17 @@ router = APIRouter()
 @router.get("/weeks", response_model=list[WeekSummary])
 def weeks(cur: CurriculumDep) -> list[WeekSummary]:
     plans = [cur.week(n) for n in range(1, LAST_WEEK + 1)]
-    return [WeekSummary(number=p.number, title=p.title, month=p.month.number,
-                        phase=p.phase.number, detailed=p.week is not None) for p in plans]
+    return [
+        WeekSummary(
+            number=p.number,
+            title=p.title,
+            month=p.month.number,
+            phase=p.phase.number,
+            detailed=p.week is not None,
+        )
+        for p in plans
+    ]
+
 
 @router.get("/weeks/{number}")
 def week(number: int, cur: CurriculumDep) -> dict[str, Any]:
@@ -30,23 +39,28 @@ def week(number: int, cur: CurriculumDep) -> dict[str, Any]:
 
 
 @router.get("/learners/{learner_id}/pace")
-def pace(learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep,
-         today: TodayDep) -> dict[str, Any]:
+def pace(
+    learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep, today: TodayDep
+) -> dict[str, Any]:
     """Where you stand against the plan today: the week your schedule puts you in, the week
     your ticks put you in (`weeks_ahead`: positive ahead, negative behind), the projected
     finish, and the next capstone's due date."""
     return svc.schedules.report(learner, cur, today).to_dict()
 
+
 @router.get("/learners/{learner_id}/today")
-def today_(learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep,
-           today: TodayDep) -> dict[str, Any]:
+def today_(
+    learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep, today: TodayDep
+) -> dict[str, Any]:
     """Today's task: the plan's activity for the weekday (Monday theory ... Friday review)
     applied to your week, with your ticks."""
     return svc.schedules.today(learner, cur, today).to_dict()
 
+
 @router.post("/learners/{learner_id}/replan")
-def replan(body: ReplanIn, learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep,
-           today: TodayDep) -> dict[str, Any]:
+def replan(
+    body: ReplanIn, learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep, today: TodayDep
+) -> dict[str, Any]:
     """Resume the plan today from where your ticks have you (the rest of the schedule moves,
     capstones with their quarter's weeks), optionally at a new pace; the re-plan is kept."""
     new_pace = body.pace
@@ -56,8 +70,8 @@ def replan(body: ReplanIn, learner: LearnerDep, svc: ServicesDep, cur: Curriculu
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
     moved, record = svc.schedules.replan(learner.id, cur, today, new_pace)
-    return {"replan": record.to_dict(),
-            "pace": svc.schedules.report(moved, cur, today).to_dict()}
+    return {"replan": record.to_dict(), "pace": svc.schedules.report(moved, cur, today).to_dict()}
+
 
 @router.get("/learners/{learner_id}/replans")
 def replans(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]:

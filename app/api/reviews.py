@@ -36,14 +36,18 @@ def review_summary(learner: LearnerDep, svc: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/learners/{learner_id}/reviews/forecast")
-def review_forecast(learner: LearnerDep, svc: ServicesDep,
-                    days: Annotated[int, Query(ge=1, le=365)] = 30) -> dict[str, Any]:
+def review_forecast(
+    learner: LearnerDep, svc: ServicesDep, days: Annotated[int, Query(ge=1, le=365)] = 30
+) -> dict[str, Any]:
     """Reviews due on each of the next `days` UTC days (FSRS, with your parameters; cards
     assumed recalled when they come due, so returns within the window count): {"days":
     [{"date", "due"}], "next_7_days", "next_30_days" (within what was asked)}."""
     forecast = svc.reviews.forecast(learner.id, _now(), days)
-    return {"days": forecast, "next_7_days": sum(d["due"] for d in forecast[:7]),
-            "next_30_days": sum(d["due"] for d in forecast[:30])}
+    return {
+        "days": forecast,
+        "next_7_days": sum(d["due"] for d in forecast[:7]),
+        "next_30_days": sum(d["due"] for d in forecast[:30]),
+    }
 
 
 @router.get("/learners/{learner_id}/cards")
@@ -53,8 +57,9 @@ def list_cards(learner: LearnerDep, svc: ServicesDep) -> list[dict[str, Any]]:
 
 
 @router.get("/learners/{learner_id}/cards/export")
-def export_cards(learner: LearnerDep, svc: ServicesDep,
-                 format: Literal["apkg", "csv"] = "apkg") -> Response:
+def export_cards(
+    learner: LearnerDep, svc: ServicesDep, format: Literal["apkg", "csv"] = "apkg"
+) -> Response:
     """Your cards with their review history: an Anki package (`apkg`, opens in Anki with
     the history in its review log) or CSV (one row a card, its reviews in a column)."""
     cards, history = svc.reviews.cards(learner.id), svc.reviews.history(learner.id)
@@ -66,8 +71,11 @@ def export_cards(learner: LearnerDep, svc: ServicesDep,
             path = Path(folder) / name
             write_apkg(cards, history, path)
             data = path.read_bytes()
-    return Response(data, media_type=MEDIA_TYPES[format],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        data,
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/learners/{learner_id}/cards/{card_id}")
@@ -84,16 +92,20 @@ def add_card(body: CardIn, learner: LearnerDep, svc: ServicesDep) -> dict[str, A
     """Make a card: by hand, from a tutor's answer or from a passage (give `source` and
     `passage`). Due at once; reviewed with the same FSRS scheduler as quiz questions."""
     try:
-        return svc.reviews.add(learner.id, body.front, body.back,
-                               body.week or week_on(learner, dt.date.today()), body.source,
-                               body.passage)
+        return svc.reviews.add(
+            learner.id,
+            body.front,
+            body.back,
+            body.week or week_on(learner, dt.date.today()),
+            body.source,
+            body.passage,
+        )
     except CardError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
 
 
 @router.patch("/learners/{learner_id}/cards/{card_id}")
-def edit_card(card_id: Id, body: CardEdit, learner: LearnerDep,
-              svc: ServicesDep) -> dict[str, Any]:
+def edit_card(card_id: Id, body: CardEdit, learner: LearnerDep, svc: ServicesDep) -> dict[str, Any]:
     """Edit your own card's front or back, or suspend/unsuspend any card."""
     try:
         return svc.reviews.edit(learner.id, card_id, body.front, body.back, body.suspended)
@@ -114,8 +126,9 @@ def delete_card(card_id: Id, learner: LearnerDep, svc: ServicesDep) -> Response:
 
 
 @router.post("/learners/{learner_id}/cards/{card_id}/rating")
-def rate_card(card_id: Id, body: CardRating, learner: LearnerDep,
-              svc: ServicesDep) -> dict[str, Any]:
+def rate_card(
+    card_id: Id, body: CardRating, learner: LearnerDep, svc: ServicesDep
+) -> dict[str, Any]:
     """Rate your own card after seeing its back; FSRS schedules the next review
     (`next_review`)."""
     try:

@@ -38,7 +38,8 @@ class Health(BaseModel):
     version: str = VERSION
     detail: str = ""
     model_queue: dict[str, int] = Field(
-        default_factory=dict, description="Questions the model is answering, and waiting.")
+        default_factory=dict, description="Questions the model is answering, and waiting."
+    )
 
 
 class Body(BaseModel):
@@ -72,8 +73,10 @@ def storable_text(value: str, what: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ValueError(f"{what} is not valid Unicode (a lone surrogate at character "
-                         f"{exc.start}): send UTF-8 text") from exc
+        raise ValueError(
+            f"{what} is not valid Unicode (a lone surrogate at character "
+            f"{exc.start}): send UTF-8 text"
+        ) from exc
     nul = value.find("\x00")
     if nul >= 0:
         raise ValueError(f"{what} holds a NUL character (\\x00) at character {nul}: leave it out")
@@ -81,8 +84,9 @@ def storable_text(value: str, what: str) -> str:
 
 
 # A quiz's, question's or conversation's id in a path: a key in the learner database.
-Id = Annotated[str, Path(max_length=32),
-               AfterValidator(lambda value: storable_text(value, "the id"))]
+Id = Annotated[
+    str, Path(max_length=32), AfterValidator(lambda value: storable_text(value, "the id"))
+]
 
 
 def _not_blank(value: str, what: str) -> str:
@@ -120,11 +124,19 @@ class IngestRequest(Body):
 class LearnerCreate(Body):
     name: str = Field(min_length=1, max_length=100)
     start_date: dt.date = Field(default_factory=dt.date.today)
-    pace: float = Field(default=1.0, ge=MIN_PACE, le=MAX_PACE,
-                        description="Plan weeks per calendar week (1 = the plan's rhythm).")
+    pace: float = Field(
+        default=1.0,
+        ge=MIN_PACE,
+        le=MAX_PACE,
+        description="Plan weeks per calendar week (1 = the plan's rhythm).",
+    )
     current_week: int | None = Field(
-        default=None, ge=1, le=LAST_WEEK, description="The plan week you are in on start_date "
-        "(default 1); the calendar moves you on from there at your pace.")
+        default=None,
+        ge=1,
+        le=LAST_WEEK,
+        description="The plan week you are in on start_date "
+        "(default 1); the calendar moves you on from there at your pace.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -138,8 +150,10 @@ class LearnerCreate(Body):
         typo, not a plan."""
         latest = dt.date.today() + dt.timedelta(days=366)
         if not EARLIEST_START <= value <= latest:
-            raise ValueError(f"start_date {value.isoformat()} is outside "
-                             f"{EARLIEST_START.isoformat()} to {latest.isoformat()} (a year ahead)")
+            raise ValueError(
+                f"start_date {value.isoformat()} is outside "
+                f"{EARLIEST_START.isoformat()} to {latest.isoformat()} (a year ahead)"
+            )
         return value
 
 
@@ -155,8 +169,13 @@ class LearnerPublic(BaseModel):
 
     @classmethod
     def of(cls, learner: Learner) -> LearnerPublic:
-        return cls(id=learner.id, name=learner.name, start_date=learner.start_date,
-                   pace=learner.pace, current_week=week_on(learner, dt.date.today()))
+        return cls(
+            id=learner.id,
+            name=learner.name,
+            start_date=learner.start_date,
+            pace=learner.pace,
+            current_week=week_on(learner, dt.date.today()),
+        )
 
 
 class LearnerCreated(LearnerPublic):
@@ -164,19 +183,30 @@ class LearnerCreated(LearnerPublic):
 
 
 class WeekChoice(Body):
-    week: int | None = Field(ge=1, le=LAST_WEEK, description="The week you are in today; the "
-                             "calendar moves you on from it. null: follow start date and pace")
+    week: int | None = Field(
+        ge=1,
+        le=LAST_WEEK,
+        description="The week you are in today; the "
+        "calendar moves you on from it. null: follow start date and pace",
+    )
 
 
 class ReplanIn(Body):
     """A re-plan resumes the plan today from where your ticks have you; give a new pace, as
     plan weeks per calendar week or as hours a week, or neither to keep yours."""
 
-    pace: float | None = Field(default=None, ge=MIN_PACE, le=MAX_PACE,
-                               description="Plan weeks per calendar week (1 = the plan's rhythm).")
-    hours_per_week: float | None = Field(default=None, gt=0, le=24 * 7,
-                                         description="Hours you can study a week (the plan's "
-                                         "rhythm is 6: Monday to Friday).")
+    pace: float | None = Field(
+        default=None,
+        ge=MIN_PACE,
+        le=MAX_PACE,
+        description="Plan weeks per calendar week (1 = the plan's rhythm).",
+    )
+    hours_per_week: float | None = Field(
+        default=None,
+        gt=0,
+        le=24 * 7,
+        description="Hours you can study a week (the plan's rhythm is 6: Monday to Friday).",
+    )
 
     @model_validator(mode="after")
     def _one_pace(self) -> ReplanIn:
@@ -206,29 +236,48 @@ class QuizPassage(Body):
 
 class QuizRequest(Body):
     week: int | None = Field(default=None, ge=1, le=LAST_WEEK, description="Default: your week.")
-    topic: str | None = Field(default=None, min_length=1, max_length=2000, description=(
-        "\"Quiz me on this\": what the conversation asked; the questions are the notes' "
-        "closest to it and to `passages`, from the notes of `week` and the passages' weeks."))
-    passages: list[QuizPassage] = Field(default_factory=list, max_length=12, description=(
-        "The passages that answered the conversation (its citations); with `topic` only."))
+    topic: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description=(
+            '"Quiz me on this": what the conversation asked; the questions are the notes\' '
+            "closest to it and to `passages`, from the notes of `week` and the passages' weeks."
+        ),
+    )
+    passages: list[QuizPassage] = Field(
+        default_factory=list,
+        max_length=12,
+        description=(
+            "The passages that answered the conversation (its citations); with `topic` only."
+        ),
+    )
     n: int = Field(default=5, ge=1, le=30)
     kinds: list[Literal["mcq", "truefalse", "short", "cloze", "llm"]] = Field(
-        default=list(KINDS), description="`llm`: some questions written by the chat model "
-        "(slower; each checked, and our own generators fill in what it can't write).")
+        default=list(KINDS),
+        description="`llm`: some questions written by the chat model "
+        "(slower; each checked, and our own generators fill in what it can't write).",
+    )
 
     @model_validator(mode="after")
     def _topic_fits(self) -> QuizRequest:
         if self.passages and not self.topic:
             raise ValueError("passages come with a topic: give the topic they answered")
         if self.topic and "llm" in self.kinds:
-            raise ValueError("a topic quiz is made from the notes' own questions: leave llm "
-                             "out of kinds")
+            raise ValueError(
+                "a topic quiz is made from the notes' own questions: leave llm out of kinds"
+            )
         return self
 
 
 class MilestoneQuizIn(Body):
-    n: int = Field(default=8, ge=4, le=30, description="How many questions: one a week at "
-                   "least, the rest toward what you have missed.")
+    n: int = Field(
+        default=8,
+        ge=4,
+        le=30,
+        description="How many questions: one a week at "
+        "least, the rest toward what you have missed.",
+    )
     kinds: list[Literal["mcq", "truefalse", "short", "cloze"]] = Field(default=list(KINDS))
 
 
@@ -242,8 +291,10 @@ class AnswerIn(ResponseIn):
 
 class ReviewAnswerIn(ResponseIn):
     rating: Literal["again", "hard", "good", "easy"] | None = Field(
-        default=None, description="Short answers only: your own verdict, which schedules the "
-        "next review (again = missed it, hard, good, easy).")
+        default=None,
+        description="Short answers only: your own verdict, which schedules the "
+        "next review (again = missed it, hard, good, easy).",
+    )
 
 
 class CardIn(Body):
@@ -254,8 +305,11 @@ class CardIn(Body):
     back: str = Field(min_length=1, max_length=BACK_CHARS)
     week: int | None = Field(default=None, ge=1, le=LAST_WEEK, description="Default: your week.")
     source: str = Field(default="", max_length=300, description="e.g. notes/week-18.md")
-    passage: str = Field(default="", max_length=BACK_CHARS, description="The words it was "
-                         "made from, kept with the card.")
+    passage: str = Field(
+        default="",
+        max_length=BACK_CHARS,
+        description="The words it was made from, kept with the card.",
+    )
 
 
 class CardEdit(Body):
@@ -268,7 +322,8 @@ class CardEdit(Body):
 
 class CardRating(Body):
     rating: Literal["again", "hard", "good", "easy"] = Field(
-        description="After seeing the back: again = forgot, hard, good, easy.")
+        description="After seeing the back: again = forgot, hard, good, easy."
+    )
 
 
 class DeliverableTick(Body):
@@ -278,10 +333,16 @@ class DeliverableTick(Body):
 class CapstoneLinks(Body):
     """Links to your capstone work; a field left out keeps its link, null clears it."""
 
-    repository: str | None = Field(default=None, max_length=LINK_CHARS,
-                                   description="Your code, e.g. https://github.com/you/project")
-    report: str | None = Field(default=None, max_length=LINK_CHARS,
-                               description="Your write-up: report, blog post or documentation.")
+    repository: str | None = Field(
+        default=None,
+        max_length=LINK_CHARS,
+        description="Your code, e.g. https://github.com/you/project",
+    )
+    report: str | None = Field(
+        default=None,
+        max_length=LINK_CHARS,
+        description="Your write-up: report, blog post or documentation.",
+    )
 
     @field_validator("repository", "report")
     @classmethod
@@ -295,8 +356,10 @@ class CapstoneLinks(Body):
 class CapstoneReview(Body):
     """Your self-review: criteria (ids from the rubric) scored 1-4, and a note."""
 
-    scores: dict[str, int] = Field(default_factory=dict, description="criterion id -> 1 (not "
-                                   "yet), 2 (partly), 3 (meets it) or 4 (beyond it).")
+    scores: dict[str, int] = Field(
+        default_factory=dict,
+        description="criterion id -> 1 (not yet), 2 (partly), 3 (meets it) or 4 (beyond it).",
+    )
     note: str | None = Field(default=None, max_length=JOURNAL_CHARS)
 
 

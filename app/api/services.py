@@ -41,8 +41,10 @@ class Services:
         self.learners_error = ""
         self.learners_lost = False  # failed while running: not reopened until restart
         self.gate = ModelGate(settings.model_queue_size, settings.model_wait_s)
-        self.limits = {"questions": RateLimit(settings.asks_per_minute, 60),
-                       "new learners": RateLimit(settings.signups_per_hour, 3600)}
+        self.limits = {
+            "questions": RateLimit(settings.asks_per_minute, 60),
+            "new learners": RateLimit(settings.signups_per_hour, 3600),
+        }
         self._tutor_lock = threading.Lock()  # one Tutor: a second would load a second model
 
     def open_learners(self) -> None:

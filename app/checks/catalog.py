@@ -32,12 +32,20 @@ small = st.integers
 
 # Week 1: PCA ---------------------------------------------------------------------------------
 
-PCA_DEF = Hint("Centre the data, take the eigenvectors of its sample covariance matrix and sort "
-               "them by decreasing eigenvalue.", 1, "PCA via the covariance matrix",
-               "centers the data")
-PCA_CENTRE = Hint("Subtract each feature's mean before the covariance (or the SVD): without it "
-                  "the first component points toward the mean.", 1, "Check yourself",
-                  "points toward the mean")
+PCA_DEF = Hint(
+    "Centre the data, take the eigenvectors of its sample covariance matrix and sort "
+    "them by decreasing eigenvalue.",
+    1,
+    "PCA via the covariance matrix",
+    "centers the data",
+)
+PCA_CENTRE = Hint(
+    "Subtract each feature's mean before the covariance (or the SVD): without it "
+    "the first component points toward the mean.",
+    1,
+    "Check yourself",
+    "points toward the mean",
+)
 
 
 @st.composite
@@ -53,8 +61,10 @@ def pca_inputs(draw, shift: bool) -> tuple[np.ndarray, int]:
 
 def _pca(learner: Learner, X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     components, variance = parts(learner("pca", X, k), 2, "pca")
-    return (array(components, (k, X.shape[1]), "components"),
-            array(variance, (k,), "explained_variance"))
+    return (
+        array(components, (k, X.shape[1]), "components"),
+        array(variance, (k,), "explained_variance"),
+    )
 
 
 def _residual(X: np.ndarray, components: np.ndarray) -> float:
@@ -71,10 +81,14 @@ def pca_variance(learner: Learner, example: tuple[np.ndarray, int]) -> None:
     X, k = example
     _, variance = _pca(learner, X, k)
     expected = ref.pca(X, k)[1]
-    if not (np.allclose(variance, expected, atol=1e-6)
-            or np.allclose(variance, expected * (len(X) - 1) / len(X), atol=1e-6)):
-        raise Mismatch(f"explained_variance is {show(variance)}, expected {show(expected)} "
-                       "(the covariance's largest eigenvalues, in decreasing order)")
+    if not (
+        np.allclose(variance, expected, atol=1e-6)
+        or np.allclose(variance, expected * (len(X) - 1) / len(X), atol=1e-6)
+    ):
+        raise Mismatch(
+            f"explained_variance is {show(variance)}, expected {show(expected)} "
+            "(the covariance's largest eigenvalues, in decreasing order)"
+        )
 
 
 def pca_best_subspace(learner: Learner, example: tuple[np.ndarray, int]) -> None:
@@ -83,32 +97,66 @@ def pca_best_subspace(learner: Learner, example: tuple[np.ndarray, int]) -> None
     best = _residual(X, ref.pca(X, k)[0])
     got = _residual(X, components)
     if got > best + 1e-6 * (1 + best):
-        raise Mismatch(f"projecting the centred data onto your components leaves squared error "
-                       f"{got:.4g}; the top-{k} principal directions leave {best:.4g}")
+        raise Mismatch(
+            f"projecting the centred data onto your components leaves squared error "
+            f"{got:.4g}; the top-{k} principal directions leave {best:.4g}"
+        )
 
 
-PCA = Check(1, "pca", "PCA from scratch", ("pca",),
-            "pca(X, k) -> (components, explained_variance): X is (n, d); components is (k, d) "
-            "with orthonormal rows, the principal directions; explained_variance is (k,), the "
-            "variance along each, largest first.",
-            (Property("components are orthonormal", pca_inputs(False), pca_orthonormal, PCA_DEF),
-             Property("explained variances are the covariance eigenvalues, largest first",
-                      pca_inputs(False), pca_variance, PCA_DEF),
-             Property("components span the top-k variance directions", pca_inputs(False),
-                      pca_best_subspace, PCA_DEF),
-             Property("data is centred first (shifted data, same components)",
-                      pca_inputs(True), pca_best_subspace, PCA_CENTRE)))
+PCA = Check(
+    1,
+    "pca",
+    "PCA from scratch",
+    ("pca",),
+    "pca(X, k) -> (components, explained_variance): X is (n, d); components is (k, d) "
+    "with orthonormal rows, the principal directions; explained_variance is (k,), the "
+    "variance along each, largest first.",
+    (
+        Property("components are orthonormal", pca_inputs(False), pca_orthonormal, PCA_DEF),
+        Property(
+            "explained variances are the covariance eigenvalues, largest first",
+            pca_inputs(False),
+            pca_variance,
+            PCA_DEF,
+        ),
+        Property(
+            "components span the top-k variance directions",
+            pca_inputs(False),
+            pca_best_subspace,
+            PCA_DEF,
+        ),
+        Property(
+            "data is centred first (shifted data, same components)",
+            pca_inputs(True),
+            pca_best_subspace,
+            PCA_CENTRE,
+        ),
+    ),
+)
 
 
 # Week 2: SVD and eigendecomposition -----------------------------------------------------------
 
-SVD_DEF = Hint("A = U diag(S) Vt with orthonormal columns in U and V and non-negative singular "
-               "values in decreasing order.", 2, "Singular value decomposition",
-               "non-negative singular values")
-SVD_VT = Hint("Return Vt, the transpose of V, as np.linalg.svd does.", 2,
-              "Singular value decomposition", "returns `s` as a 1-D array")
-EIG_DEF = Hint("For a symmetric matrix: real eigenvalues and orthonormal eigenvectors, "
-               "A v = lambda v for each column.", 2, "Eigendecomposition", "spectral theorem")
+SVD_DEF = Hint(
+    "A = U diag(S) Vt with orthonormal columns in U and V and non-negative singular "
+    "values in decreasing order.",
+    2,
+    "Singular value decomposition",
+    "non-negative singular values",
+)
+SVD_VT = Hint(
+    "Return Vt, the transpose of V, as np.linalg.svd does.",
+    2,
+    "Singular value decomposition",
+    "returns `s` as a 1-D array",
+)
+EIG_DEF = Hint(
+    "For a symmetric matrix: real eigenvalues and orthonormal eigenvectors, "
+    "A v = lambda v for each column.",
+    2,
+    "Eigendecomposition",
+    "spectral theorem",
+)
 
 
 def _svd(learner: Learner, A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -135,15 +183,31 @@ def svd_orthonormal(learner: Learner, A: np.ndarray) -> None:
     close(Vt[:rank] @ Vt[:rank].T, np.eye(rank), "Vt @ Vt.T (rows of non-zero S)")
 
 
-SVD = Check(2, "svd", "SVD from scratch", ("svd",),
-            "svd(A) -> (U, S, Vt): the thin SVD of A (m, n), r = min(m, n): U (m, r), S (r,) "
-            "non-negative and decreasing, Vt (r, n), with A = U @ diag(S) @ Vt.",
-            (Property("U diag(S) Vt rebuilds A", matrices(small(1, 4), small(1, 4)),
-                      svd_reconstructs, SVD_VT),
-             Property("singular values are right, non-negative and decreasing",
-                      matrices(small(1, 4), small(1, 4)), svd_values, SVD_DEF),
-             Property("U and V have orthonormal columns", matrices(small(1, 4), small(1, 4)),
-                      svd_orthonormal, SVD_DEF)))
+SVD = Check(
+    2,
+    "svd",
+    "SVD from scratch",
+    ("svd",),
+    "svd(A) -> (U, S, Vt): the thin SVD of A (m, n), r = min(m, n): U (m, r), S (r,) "
+    "non-negative and decreasing, Vt (r, n), with A = U @ diag(S) @ Vt.",
+    (
+        Property(
+            "U diag(S) Vt rebuilds A", matrices(small(1, 4), small(1, 4)), svd_reconstructs, SVD_VT
+        ),
+        Property(
+            "singular values are right, non-negative and decreasing",
+            matrices(small(1, 4), small(1, 4)),
+            svd_values,
+            SVD_DEF,
+        ),
+        Property(
+            "U and V have orthonormal columns",
+            matrices(small(1, 4), small(1, 4)),
+            svd_orthonormal,
+            SVD_DEF,
+        ),
+    ),
+)
 
 
 def symmetric(n: st.SearchStrategy[int]) -> st.SearchStrategy[np.ndarray]:
@@ -158,8 +222,12 @@ def _eigh(learner: Learner, A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def eig_pairs(learner: Learner, A: np.ndarray) -> None:
     values, vectors = _eigh(learner, A)
-    close(A @ vectors, vectors * values, "A @ eigenvectors (compared with eigenvectors * "
-          "eigenvalues)", atol=1e-6)
+    close(
+        A @ vectors,
+        vectors * values,
+        "A @ eigenvectors (compared with eigenvectors * eigenvalues)",
+        atol=1e-6,
+    )
     close(vectors.T @ vectors, np.eye(len(A)), "eigenvectors.T @ eigenvectors")
 
 
@@ -168,23 +236,42 @@ def eig_values(learner: Learner, A: np.ndarray) -> None:
     close(np.sort(values), ref.eigh(A)[0], "the sorted eigenvalues")
 
 
-EIGH = Check(2, "eigh", "Symmetric eigendecomposition from scratch", ("eigh",),
-             "eigh(A) -> (eigenvalues, eigenvectors): A is a symmetric (n, n) matrix; "
-             "eigenvalues (n,) in any order, eigenvectors (n, n) with the matching unit "
-             "eigenvector in each column.",
-             (Property("A v = lambda v with orthonormal eigenvectors", symmetric(small(1, 4)),
-                       eig_pairs, EIG_DEF),
-              Property("the eigenvalues are right", symmetric(small(1, 4)), eig_values,
-                       EIG_DEF)))
+EIGH = Check(
+    2,
+    "eigh",
+    "Symmetric eigendecomposition from scratch",
+    ("eigh",),
+    "eigh(A) -> (eigenvalues, eigenvectors): A is a symmetric (n, n) matrix; "
+    "eigenvalues (n,) in any order, eigenvectors (n, n) with the matching unit "
+    "eigenvector in each column.",
+    (
+        Property(
+            "A v = lambda v with orthonormal eigenvectors",
+            symmetric(small(1, 4)),
+            eig_pairs,
+            EIG_DEF,
+        ),
+        Property("the eigenvalues are right", symmetric(small(1, 4)), eig_values, EIG_DEF),
+    ),
+)
 
 
 # Week 3: Naive Bayes ---------------------------------------------------------------------------
 
-NB_DEF = Hint("Score each class by log prior + the sum over features of the log likelihoods, "
-              "then normalise over classes.", 3, "Naive Bayes", "conditionally independent")
-NB_LOG = Hint("Work with sums of log-probabilities and subtract the largest score before "
-              "exponentiating: products of many small likelihoods underflow to 0.", 3,
-              "log-probabilities", "underflow")
+NB_DEF = Hint(
+    "Score each class by log prior + the sum over features of the log likelihoods, "
+    "then normalise over classes.",
+    3,
+    "Naive Bayes",
+    "conditionally independent",
+)
+NB_LOG = Hint(
+    "Work with sums of log-probabilities and subtract the largest score before "
+    "exponentiating: products of many small likelihoods underflow to 0.",
+    3,
+    "log-probabilities",
+    "underflow",
+)
 
 
 @st.composite
@@ -209,28 +296,44 @@ def nb_matches(learner: Learner, example: tuple[np.ndarray, np.ndarray, np.ndarr
 
 def nb_far(learner: Learner, example: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     X, y, test = example
-    probs = array(learner("naive_bayes", X, y, test), (len(test), 2),
-                  "probabilities for points far from the training data")
-    close(probs, ref.naive_bayes(X, y, test), "probabilities far from the training data",
-          atol=1e-4)
+    probs = array(
+        learner("naive_bayes", X, y, test),
+        (len(test), 2),
+        "probabilities for points far from the training data",
+    )
+    close(probs, ref.naive_bayes(X, y, test), "probabilities far from the training data", atol=1e-4)
 
 
 NAIVE_BAYES = Check(
-    3, "naive_bayes", "Gaussian Naive Bayes from scratch", ("naive_bayes",),
+    3,
+    "naive_bayes",
+    "Gaussian Naive Bayes from scratch",
+    ("naive_bayes",),
     "naive_bayes(X_train, y_train, X_test) -> probabilities (m, C): Gaussian naive Bayes with "
     "class priors from the counts and per-class feature means and variances (maximum "
     "likelihood, var with ddof=0); columns are the classes in sorted order.",
-    (Property("posteriors match and sum to 1", nb_inputs(False), nb_matches, NB_DEF),
-     Property("stable far from the training data (log-space)", nb_inputs(True), nb_far,
-              NB_LOG)))
+    (
+        Property("posteriors match and sum to 1", nb_inputs(False), nb_matches, NB_DEF),
+        Property("stable far from the training data (log-space)", nb_inputs(True), nb_far, NB_LOG),
+    ),
+)
 
 
 # Week 5: micrograd-style autodiff --------------------------------------------------------------
 
-GRAD_SUM = Hint("Accumulate gradients with += in each _backward: a value used twice gets both "
-                "contributions.", 5, "computational graph", "instead of `+=`")
-GRAD_ORDER = Hint("Call each node's _backward in reverse topological order, starting from "
-                  "grad 1.0 at the output.", 5, "backpropagation", "reverse topological order")
+GRAD_SUM = Hint(
+    "Accumulate gradients with += in each _backward: a value used twice gets both contributions.",
+    5,
+    "computational graph",
+    "instead of `+=`",
+)
+GRAD_ORDER = Hint(
+    "Call each node's _backward in reverse topological order, starting from "
+    "grad 1.0 at the output.",
+    5,
+    "backpropagation",
+    "reverse topological order",
+)
 UNARY = ("tanh", "relu", "exp", "neg")
 
 
@@ -238,8 +341,7 @@ UNARY = ("tanh", "relu", "exp", "neg")
 def programs(draw, reuse: bool) -> tuple[list[float], list[list]]:
     """A small expression graph: leaves, then ops on earlier nodes; with `reuse` a node is
     always used twice (x * x, or a diamond)."""
-    leaves = draw(st.lists(st.floats(-2, 2).map(lambda x: round(x, 1)), min_size=1,
-                           max_size=3))
+    leaves = draw(st.lists(st.floats(-2, 2).map(lambda x: round(x, 1)), min_size=1, max_size=3))
     assume(all(abs(x) > 0.05 for x in leaves))
     steps: list[list] = []
     if reuse:
@@ -247,8 +349,7 @@ def programs(draw, reuse: bool) -> tuple[list[float], list[list]]:
     for _ in range(draw(small(1, 5))):
         size = len(leaves) + len(steps)
         a = draw(small(0, size - 1))
-        op = draw(st.sampled_from(["add", "mul", "sub", "truediv", "radd", "rmul", "pow",
-                                   *UNARY]))
+        op = draw(st.sampled_from(["add", "mul", "sub", "truediv", "radd", "rmul", "pow", *UNARY]))
         if op in ("radd", "rmul"):
             b = draw(st.sampled_from([2.0, -3.0, 0.5]))
         elif op == "pow":
@@ -266,9 +367,19 @@ def program_text(example: tuple[list[float], list[list]]) -> str:
     leaves, steps = example
     names = [f"x{i}" for i in range(len(leaves))]
     lines = [f"{n} = Value({x})" for n, x in zip(names, leaves, strict=True)]
-    forms = {"add": "{a} + {b}", "mul": "{a} * {b}", "sub": "{a} - {b}", "truediv": "{a} / {b}",
-             "radd": "{b} + {a}", "rmul": "{b} * {a}", "pow": "{a} ** {b}", "neg": "-{a}",
-             "tanh": "{a}.tanh()", "relu": "{a}.relu()", "exp": "{a}.exp()"}
+    forms = {
+        "add": "{a} + {b}",
+        "mul": "{a} * {b}",
+        "sub": "{a} - {b}",
+        "truediv": "{a} / {b}",
+        "radd": "{b} + {a}",
+        "rmul": "{b} * {a}",
+        "pow": "{a} ** {b}",
+        "neg": "-{a}",
+        "tanh": "{a}.tanh()",
+        "relu": "{a}.relu()",
+        "exp": "{a}.exp()",
+    }
     for i, (op, a, b) in enumerate(steps):
         other = names[b] if isinstance(b, int) and op != "pow" else b
         names.append(f"n{i}")
@@ -289,15 +400,14 @@ def _usable(leaves: list[float], steps: list[list]) -> bool:
             return False
     values = [data[a] for op, a, _ in steps if op == "relu"]
     values += [data[b] for op, _, b in steps if op == "truediv"]
-    return (all(abs(v) > 1e-3 for v in values) and all(abs(v) < 1e6 for v in data + grads))
+    return all(abs(v) > 1e-3 for v in values) and all(abs(v) < 1e6 for v in data + grads)
 
 
 def autodiff_program(learner: Learner, example: tuple[list[float], list[list]]) -> None:
     leaves, steps = example
     assume(_usable(leaves, steps))
     data, grads = _reference_program(leaves, steps)
-    got = learner.request({"op": "grad_program", "cls": "Value", "leaves": leaves,
-                           "steps": steps})
+    got = learner.request({"op": "grad_program", "cls": "Value", "leaves": leaves, "steps": steps})
     if not isinstance(got, dict) or "data" not in got:
         raise Mismatch("could not read .data and .grad from your Value objects")
     close(np.array(got["data"]), np.array(data), ".data of every node")
@@ -305,25 +415,54 @@ def autodiff_program(learner: Learner, example: tuple[list[float], list[list]]) 
 
 
 AUTODIFF = Check(
-    5, "autodiff", "micrograd-style autodiff engine", ("Value",),
+    5,
+    "autodiff",
+    "micrograd-style autodiff engine",
+    ("Value",),
     "class Value(data): scalars with .data and .grad (0.0 at first); operators + - * / ** "
     "(a number exponent), unary -, and numbers on the left (2 + v, 3 * v); methods tanh(), "
     "relu(), exp(); backward() fills .grad of every value the output depends on.",
-    (Property("forward values and input gradients match", programs(False), autodiff_program,
-              GRAD_ORDER, program_text),
-     Property("a value used twice gets both gradient contributions", programs(True),
-              autodiff_program, GRAD_SUM, program_text)))
+    (
+        Property(
+            "forward values and input gradients match",
+            programs(False),
+            autodiff_program,
+            GRAD_ORDER,
+            program_text,
+        ),
+        Property(
+            "a value used twice gets both gradient contributions",
+            programs(True),
+            autodiff_program,
+            GRAD_SUM,
+            program_text,
+        ),
+    ),
+)
 
 
 # Week 6: optimizers ------------------------------------------------------------------------------
 
-MOMENTUM = Hint("Keep a velocity: v = momentum * v + g, then w = w - lr * v (or the equivalent "
-                "v = momentum * v - lr * g, w = w + v).", 6, "momentum", "velocity")
-ADAM_BIAS = Hint("Divide m and v by (1 - beta1**t) and (1 - beta2**t), with t counting from 1: "
-                 "the first step should move each weight by about lr.", 6, "Adam",
-                 "Skipping bias correction")
-ADAM_DEF = Hint("m and v are exponential averages of g and g*g; step by lr * m_hat / "
-                "(sqrt(v_hat) + eps).", 6, "Adam", "root-mean-square")
+MOMENTUM = Hint(
+    "Keep a velocity: v = momentum * v + g, then w = w - lr * v (or the equivalent "
+    "v = momentum * v - lr * g, w = w + v).",
+    6,
+    "momentum",
+    "velocity",
+)
+ADAM_BIAS = Hint(
+    "Divide m and v by (1 - beta1**t) and (1 - beta2**t), with t counting from 1: "
+    "the first step should move each weight by about lr.",
+    6,
+    "Adam",
+    "Skipping bias correction",
+)
+ADAM_DEF = Hint(
+    "m and v are exponential averages of g and g*g; step by lr * m_hat / (sqrt(v_hat) + eps).",
+    6,
+    "Adam",
+    "root-mean-square",
+)
 
 
 @st.composite
@@ -334,8 +473,9 @@ def gradient_runs(draw, steps: tuple[int, int]) -> tuple[np.ndarray, list[np.nda
     return w0, list(grads)
 
 
-def _run(learner: Learner, fn: str, w0: np.ndarray, grads: list[np.ndarray],
-         hyper: dict[str, float]) -> np.ndarray:
+def _run(
+    learner: Learner, fn: str, w0: np.ndarray, grads: list[np.ndarray], hyper: dict[str, float]
+) -> np.ndarray:
     path = learner.request({"op": "steps", "fn": fn, "w0": w0, "grads": grads, "hyper": hyper})
     return array(path, (len(grads), len(w0)), f"the weights after each {fn} step")
 
@@ -351,24 +491,40 @@ def _reference_run(step, w0, grads, hyper) -> np.ndarray:
 def momentum_path(learner: Learner, example: tuple[np.ndarray, list[np.ndarray]]) -> None:
     w0, grads = example
     hyper = {"lr": 0.1, "momentum": 0.9}
-    close(_run(learner, "sgd_momentum", w0, grads, hyper),
-          _reference_run(ref.sgd_momentum, w0, grads, hyper), "your weights after each step")
+    close(
+        _run(learner, "sgd_momentum", w0, grads, hyper),
+        _reference_run(ref.sgd_momentum, w0, grads, hyper),
+        "your weights after each step",
+    )
 
 
 def momentum_zero(learner: Learner, example: tuple[np.ndarray, list[np.ndarray]]) -> None:
     w0, grads = example
     expected = w0 - 0.1 * np.cumsum(grads, axis=0)
-    close(_run(learner, "sgd_momentum", w0, grads, {"lr": 0.1, "momentum": 0.0}), expected,
-          "with momentum=0 (plain SGD) your weights")
+    close(
+        _run(learner, "sgd_momentum", w0, grads, {"lr": 0.1, "momentum": 0.0}),
+        expected,
+        "with momentum=0 (plain SGD) your weights",
+    )
 
 
 SGD_MOMENTUM = Check(
-    6, "sgd_momentum", "SGD with momentum from scratch", ("sgd_momentum",),
+    6,
+    "sgd_momentum",
+    "SGD with momentum from scratch",
+    ("sgd_momentum",),
     "sgd_momentum(w, g, state, lr, momentum) -> (new_w, state): one step; state is None on "
     "the first step and whatever you returned after that (e.g. the velocity).",
-    (Property("momentum 0 is plain SGD", gradient_runs((1, 4)), momentum_zero, MOMENTUM),
-     Property("weights follow heavy-ball momentum over several steps", gradient_runs((1, 6)),
-              momentum_path, MOMENTUM)))
+    (
+        Property("momentum 0 is plain SGD", gradient_runs((1, 4)), momentum_zero, MOMENTUM),
+        Property(
+            "weights follow heavy-ball momentum over several steps",
+            gradient_runs((1, 6)),
+            momentum_path,
+            MOMENTUM,
+        ),
+    ),
+)
 
 ADAM_HYPER = {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
 
@@ -377,32 +533,56 @@ def adam_first_step(learner: Learner, example: tuple[np.ndarray, list[np.ndarray
     w0, grads = example
     assume(np.abs(grads[0]).min() > 1e-3)
     moved = _run(learner, "adam", w0, grads[:1], ADAM_HYPER)[0] - w0
-    close(moved, -ADAM_HYPER["lr"] * np.sign(grads[0]), "your first step (w1 - w0)",
-          atol=1e-6, rtol=1e-3)
+    close(
+        moved,
+        -ADAM_HYPER["lr"] * np.sign(grads[0]),
+        "your first step (w1 - w0)",
+        atol=1e-6,
+        rtol=1e-3,
+    )
 
 
 def adam_path(learner: Learner, example: tuple[np.ndarray, list[np.ndarray]]) -> None:
     w0, grads = example
-    close(_run(learner, "adam", w0, grads, ADAM_HYPER),
-          _reference_run(ref.adam, w0, grads, ADAM_HYPER), "your weights after each step",
-          atol=1e-6, rtol=1e-5)
+    close(
+        _run(learner, "adam", w0, grads, ADAM_HYPER),
+        _reference_run(ref.adam, w0, grads, ADAM_HYPER),
+        "your weights after each step",
+        atol=1e-6,
+        rtol=1e-5,
+    )
 
 
 ADAM = Check(
-    6, "adam", "Adam from scratch", ("adam",),
+    6,
+    "adam",
+    "Adam from scratch",
+    ("adam",),
     "adam(w, g, state, lr, beta1, beta2, eps) -> (new_w, state): one Adam step with bias "
     "correction; state is None on the first step and whatever you returned after that.",
-    (Property("the first step moves each weight by lr (bias correction)",
-              gradient_runs((1, 1)), adam_first_step, ADAM_BIAS),
-     Property("weights follow Adam over several steps", gradient_runs((2, 6)), adam_path,
-              ADAM_DEF)))
+    (
+        Property(
+            "the first step moves each weight by lr (bias correction)",
+            gradient_runs((1, 1)),
+            adam_first_step,
+            ADAM_BIAS,
+        ),
+        Property(
+            "weights follow Adam over several steps", gradient_runs((2, 6)), adam_path, ADAM_DEF
+        ),
+    ),
+)
 
 
 # Week 7: batch normalization ---------------------------------------------------------------------
 
-BN_DEF = Hint("Normalise each feature with the batch mean and the biased (divide by n) "
-              "variance plus eps, then scale by gamma and shift by beta.", 7,
-              "batch normalization", "minibatch statistics")
+BN_DEF = Hint(
+    "Normalise each feature with the batch mean and the biased (divide by n) "
+    "variance plus eps, then scale by gamma and shift by beta.",
+    7,
+    "batch normalization",
+    "minibatch statistics",
+)
 
 
 @st.composite
@@ -429,20 +609,38 @@ def bn_standardises(learner: Learner, example: tuple[np.ndarray, np.ndarray, np.
 
 
 BATCHNORM = Check(
-    7, "batchnorm", "Batch normalization (training mode)", ("batchnorm",),
+    7,
+    "batchnorm",
+    "Batch normalization (training mode)",
+    ("batchnorm",),
     "batchnorm(x, gamma, beta, eps) -> y: x is (n, d); normalise each feature (column) by the "
     "batch mean and variance, then y = gamma * x_hat + beta (gamma, beta are (d,)).",
-    (Property("gamma=1, beta=0 gives features with mean 0 and variance 1", bn_inputs(),
-              bn_standardises, BN_DEF),
-     Property("output matches with any gamma and beta", bn_inputs(), bn_matches, BN_DEF)))
+    (
+        Property(
+            "gamma=1, beta=0 gives features with mean 0 and variance 1",
+            bn_inputs(),
+            bn_standardises,
+            BN_DEF,
+        ),
+        Property("output matches with any gamma and beta", bn_inputs(), bn_matches, BN_DEF),
+    ),
+)
 
 
 # Week 8: convolution ----------------------------------------------------------------------------
 
-CONV_XCORR = Hint("Slide the kernel without flipping it (deep learning's convolution is "
-                  "cross-correlation).", 8, "convolution", "cross-correlation")
-CONV_SHAPE = Hint("The output has (H + 2*padding - kh) // stride + 1 rows, and likewise "
-                  "columns.", 8, "convolution", "stride")
+CONV_XCORR = Hint(
+    "Slide the kernel without flipping it (deep learning's convolution is cross-correlation).",
+    8,
+    "convolution",
+    "cross-correlation",
+)
+CONV_SHAPE = Hint(
+    "The output has (H + 2*padding - kh) // stride + 1 rows, and likewise columns.",
+    8,
+    "convolution",
+    "stride",
+)
 
 
 @st.composite
@@ -455,8 +653,11 @@ def conv_inputs(draw) -> tuple[np.ndarray, np.ndarray, int, int]:
 def conv_matches(learner: Learner, example: tuple[np.ndarray, np.ndarray, int, int]) -> None:
     x, kernel, stride, padding = example
     expected = ref.conv2d(x, kernel, stride, padding)
-    got = array(learner("conv2d", x, kernel, stride=stride, padding=padding), expected.shape,
-                f"conv2d's output (stride={stride}, padding={padding})")
+    got = array(
+        learner("conv2d", x, kernel, stride=stride, padding=padding),
+        expected.shape,
+        f"conv2d's output (stride={stride}, padding={padding})",
+    )
     close(got, expected, "conv2d's output")
 
 
@@ -468,20 +669,38 @@ def conv_unflipped(learner: Learner, example: tuple[np.ndarray, np.ndarray, int,
 
 
 CONV2D = Check(
-    8, "conv2d", "2-D convolution from scratch", ("conv2d",),
+    8,
+    "conv2d",
+    "2-D convolution from scratch",
+    ("conv2d",),
     "conv2d(x, kernel, stride=1, padding=0) -> y: x (H, W), kernel (kh, kw); zero padding on "
     "all sides; y[i, j] = sum(x_window * kernel) (cross-correlation, as in PyTorch).",
-    (Property("stride 1, no padding: kernel slides unflipped", conv_inputs(), conv_unflipped,
-              CONV_XCORR),
-     Property("output shape and values with stride and padding", conv_inputs(), conv_matches,
-              CONV_SHAPE)))
+    (
+        Property(
+            "stride 1, no padding: kernel slides unflipped",
+            conv_inputs(),
+            conv_unflipped,
+            CONV_XCORR,
+        ),
+        Property(
+            "output shape and values with stride and padding",
+            conv_inputs(),
+            conv_matches,
+            CONV_SHAPE,
+        ),
+    ),
+)
 
 
 # Week 10: k-means ------------------------------------------------------------------------------
 
-LLOYD = Hint("Each round: assign every point to its nearest centroid, then move each centroid "
-             "to the mean of its points (keep a centroid with no points).", 10,
-             "Lloyd's algorithm", "assignment")
+LLOYD = Hint(
+    "Each round: assign every point to its nearest centroid, then move each centroid "
+    "to the mean of its points (keep a centroid with no points).",
+    10,
+    "Lloyd's algorithm",
+    "assignment",
+)
 
 
 @st.composite
@@ -514,28 +733,44 @@ def kmeans_matches(learner: Learner, example: tuple[np.ndarray, np.ndarray, int]
 
 
 KMEANS = Check(
-    10, "kmeans", "k-means (Lloyd's algorithm) from scratch", ("kmeans",),
+    10,
+    "kmeans",
+    "k-means (Lloyd's algorithm) from scratch",
+    ("kmeans",),
     "kmeans(X, centroids, iters) -> (centroids, labels): X (n, d), starting centroids (k, d); "
     "iters rounds of assign-then-update; labels (n,) from the last assignment; a centroid "
     "with no points stays where it is.",
-    (Property("centroids and labels follow Lloyd's rounds", kmeans_inputs(), kmeans_matches,
-              LLOYD),))
+    (
+        Property(
+            "centroids and labels follow Lloyd's rounds", kmeans_inputs(), kmeans_matches, LLOYD
+        ),
+    ),
+)
 
 
 # Week 13: softmax and cross-entropy -------------------------------------------------------------
 
-SOFTMAX_MAX = Hint("Subtract each row's largest logit before exp: exp(1000) overflows to inf "
-                   "and inf/inf is NaN.", 6, "cross-entropy loss", "subtracting the max")
-NLL = Hint("The loss is the mean of -log softmax(logits)[target]; use log-softmax "
-           "(logits - max - log(sum(exp(logits - max)))) rather than log(softmax).", 13,
-           "Negative log-likelihood", "numerically unstable")
+SOFTMAX_MAX = Hint(
+    "Subtract each row's largest logit before exp: exp(1000) overflows to inf and inf/inf is NaN.",
+    6,
+    "cross-entropy loss",
+    "subtracting the max",
+)
+NLL = Hint(
+    "The loss is the mean of -log softmax(logits)[target]; use log-softmax "
+    "(logits - max - log(sum(exp(logits - max)))) rather than log(softmax).",
+    13,
+    "Negative log-likelihood",
+    "numerically unstable",
+)
 
 
 @st.composite
 def logits_inputs(draw, scale: float) -> tuple[np.ndarray, np.ndarray]:
     logits = draw(matrices(small(1, 4), small(2, 5))) * scale
-    targets = np.array(draw(st.lists(small(0, logits.shape[1] - 1), min_size=len(logits),
-                                     max_size=len(logits))))
+    targets = np.array(
+        draw(st.lists(small(0, logits.shape[1] - 1), min_size=len(logits), max_size=len(logits)))
+    )
     return logits, targets
 
 
@@ -552,25 +787,49 @@ def cross_entropy_matches(learner: Learner, example: tuple[np.ndarray, np.ndarra
 
 
 SOFTMAX = Check(
-    13, "softmax", "Softmax and cross-entropy from scratch", ("softmax", "cross_entropy"),
+    13,
+    "softmax",
+    "Softmax and cross-entropy from scratch",
+    ("softmax", "cross_entropy"),
     "softmax(logits) -> probs over the last axis (same shape); cross_entropy(logits, targets) "
     "-> float: the mean negative log-likelihood, logits (n, C), targets (n,) class indices.",
-    (Property("softmax matches on ordinary logits", logits_inputs(1.0), softmax_matches,
-              SOFTMAX_MAX),
-     Property("softmax is stable for large logits", logits_inputs(300.0), softmax_matches,
-              SOFTMAX_MAX),
-     Property("cross-entropy matches, even for large logits", logits_inputs(300.0),
-              cross_entropy_matches, NLL)))
+    (
+        Property(
+            "softmax matches on ordinary logits", logits_inputs(1.0), softmax_matches, SOFTMAX_MAX
+        ),
+        Property(
+            "softmax is stable for large logits", logits_inputs(300.0), softmax_matches, SOFTMAX_MAX
+        ),
+        Property(
+            "cross-entropy matches, even for large logits",
+            logits_inputs(300.0),
+            cross_entropy_matches,
+            NLL,
+        ),
+    ),
+)
 
 
 # Week 18: attention -----------------------------------------------------------------------------
 
-ATT_SCALE = Hint("Divide the scores Q K^T by sqrt(d_k), not d_k.", 18,
-                 "Scaled dot-product attention", "divided by $\\sqrt{d_k}$")
-ATT_SOFTMAX = Hint("Softmax over the keys (each query's row), so each row of weights sums to "
-                   "1.", 18, "Scaled dot-product attention", "softmax turns scores")
-ATT_MASK = Hint("Set masked scores to -inf before the softmax, not the weights after it.", 18,
-                "Scaled dot-product attention", "Masking after the softmax")
+ATT_SCALE = Hint(
+    "Divide the scores Q K^T by sqrt(d_k), not d_k.",
+    18,
+    "Scaled dot-product attention",
+    "divided by $\\sqrt{d_k}$",
+)
+ATT_SOFTMAX = Hint(
+    "Softmax over the keys (each query's row), so each row of weights sums to 1.",
+    18,
+    "Scaled dot-product attention",
+    "softmax turns scores",
+)
+ATT_MASK = Hint(
+    "Set masked scores to -inf before the softmax, not the weights after it.",
+    18,
+    "Scaled dot-product attention",
+    "Masking after the softmax",
+)
 
 
 @st.composite
@@ -581,8 +840,15 @@ def attention_inputs(draw, masked: bool, scale: float = 1.0):
     V = draw(matrices(st.just(len(K)), small(1, 3)))
     if not masked:
         return Q, K, V, None
-    mask = np.array(draw(st.lists(st.lists(st.booleans(), min_size=len(K), max_size=len(K)),
-                                  min_size=len(Q), max_size=len(Q))))
+    mask = np.array(
+        draw(
+            st.lists(
+                st.lists(st.booleans(), min_size=len(K), max_size=len(K)),
+                min_size=len(Q),
+                max_size=len(Q),
+            )
+        )
+    )
     mask[:, 0] = True  # every query attends to something
     return Q, K, V, mask
 
@@ -591,8 +857,7 @@ def _attention(learner: Learner, example) -> tuple[np.ndarray, np.ndarray]:
     Q, K, V, mask = example
     kwargs = {} if mask is None else {"mask": mask}
     out, weights = parts(learner("attention", Q, K, V, **kwargs), 2, "attention")
-    return (array(out, (len(Q), V.shape[1]), "output"),
-            array(weights, (len(Q), len(K)), "weights"))
+    return (array(out, (len(Q), V.shape[1]), "output"), array(weights, (len(Q), len(K)), "weights"))
 
 
 def attention_rows(learner: Learner, example) -> None:
@@ -618,41 +883,72 @@ def attention_masked(learner: Learner, example) -> None:
 
 
 ATTENTION = Check(
-    18, "attention", "Scaled dot-product attention from scratch", ("attention",),
+    18,
+    "attention",
+    "Scaled dot-product attention from scratch",
+    ("attention",),
     "attention(Q, K, V, mask=None) -> (output, weights): Q (n, d_k), K (m, d_k), V (m, d_v); "
     "mask (n, m) booleans, True where a query may attend; output (n, d_v), weights (n, m).",
-    (Property("weights are non-negative and each row sums to 1", attention_inputs(False),
-              attention_rows, ATT_SOFTMAX),
-     Property("weights and output match softmax(Q K^T / sqrt(d_k)) V", attention_inputs(False),
-              attention_matches, ATT_SCALE),
-     Property("masked positions get weight 0", attention_inputs(True), attention_masked,
-              ATT_MASK),
-     Property("stable for large scores", attention_inputs(False, 100.0), attention_rows,
-              SOFTMAX_MAX)))
+    (
+        Property(
+            "weights are non-negative and each row sums to 1",
+            attention_inputs(False),
+            attention_rows,
+            ATT_SOFTMAX,
+        ),
+        Property(
+            "weights and output match softmax(Q K^T / sqrt(d_k)) V",
+            attention_inputs(False),
+            attention_matches,
+            ATT_SCALE,
+        ),
+        Property(
+            "masked positions get weight 0", attention_inputs(True), attention_masked, ATT_MASK
+        ),
+        Property(
+            "stable for large scores", attention_inputs(False, 100.0), attention_rows, SOFTMAX_MAX
+        ),
+    ),
+)
 
 
 # Week 26: temperature, top-k, top-p ----------------------------------------------------------------
 
-TEMPERATURE = Hint("Divide the logits by the temperature, then take a (stable) softmax.", 26,
-                   "Temperature", "divides the logits")
-TOP_K = Hint("Keep the k largest probabilities, zero the others and renormalise.", 26,
-             "Top-k and nucleus sampling", "k$ most probable")
-TOP_P = Hint("Sort descending and keep tokens until the running total first reaches p - the "
-             "token that crosses p is kept, none after it - then renormalise.", 26,
-             "Top-k and nucleus sampling", "smallest set")
+TEMPERATURE = Hint(
+    "Divide the logits by the temperature, then take a (stable) softmax.",
+    26,
+    "Temperature",
+    "divides the logits",
+)
+TOP_K = Hint(
+    "Keep the k largest probabilities, zero the others and renormalise.",
+    26,
+    "Top-k and nucleus sampling",
+    "k$ most probable",
+)
+TOP_P = Hint(
+    "Sort descending and keep tokens until the running total first reaches p - the "
+    "token that crosses p is kept, none after it - then renormalise.",
+    26,
+    "Top-k and nucleus sampling",
+    "smallest set",
+)
 
 
 @st.composite
 def distributions(draw) -> np.ndarray:
-    logits = np.array(draw(st.lists(st.integers(-40, 40), min_size=2, max_size=6,
-                                    unique=True)), float) / 10
+    logits = (
+        np.array(draw(st.lists(st.integers(-40, 40), min_size=2, max_size=6, unique=True)), float)
+        / 10
+    )
     return ref.softmax(logits)
 
 
 def temperature_matches(learner: Learner, example: tuple[np.ndarray, float]) -> None:
     logits, t = example
-    got = array(learner("apply_temperature", logits, t), logits.shape,
-                f"apply_temperature(logits, {t})")
+    got = array(
+        learner("apply_temperature", logits, t), logits.shape, f"apply_temperature(logits, {t})"
+    )
     close(got, ref.apply_temperature(logits, t), f"apply_temperature(logits, {t})")
 
 
@@ -671,26 +967,57 @@ def top_p_matches(learner: Learner, example: tuple[np.ndarray, float]) -> None:
 
 
 SAMPLING = Check(
-    26, "sampling", "Temperature, top-k and nucleus (top-p) sampling",
+    26,
+    "sampling",
+    "Temperature, top-k and nucleus (top-p) sampling",
     ("apply_temperature", "top_k", "top_p"),
     "apply_temperature(logits, temperature) -> probs (softmax(logits / temperature)); "
     "top_k(probs, k) -> probs with all but the k largest zeroed, renormalised; top_p(probs, p) "
     "-> probs keeping the smallest set of most probable tokens whose total is >= p, "
     "renormalised. All 1-D arrays.",
-    (Property("temperature scales the logits before a stable softmax",
-              st.tuples(st.lists(st.integers(-500, 500), min_size=2, max_size=5)
-                        .map(lambda xs: np.array(xs, float)),
-                        st.sampled_from([0.5, 1.0, 2.0])),
-              temperature_matches, TEMPERATURE),
-     Property("top-k keeps exactly the k most probable", st.tuples(distributions(), small(1, 6)),
-              top_k_matches, TOP_K),
-     Property("top-p keeps the smallest set reaching p",
-              st.tuples(distributions(), st.sampled_from([0.3, 0.5, 0.7, 0.9])),
-              top_p_matches, TOP_P)))
+    (
+        Property(
+            "temperature scales the logits before a stable softmax",
+            st.tuples(
+                st.lists(st.integers(-500, 500), min_size=2, max_size=5).map(
+                    lambda xs: np.array(xs, float)
+                ),
+                st.sampled_from([0.5, 1.0, 2.0]),
+            ),
+            temperature_matches,
+            TEMPERATURE,
+        ),
+        Property(
+            "top-k keeps exactly the k most probable",
+            st.tuples(distributions(), small(1, 6)),
+            top_k_matches,
+            TOP_K,
+        ),
+        Property(
+            "top-p keeps the smallest set reaching p",
+            st.tuples(distributions(), st.sampled_from([0.3, 0.5, 0.7, 0.9])),
+            top_p_matches,
+            TOP_P,
+        ),
+    ),
+)
 
 
-CHECKS: tuple[Check, ...] = (PCA, SVD, EIGH, NAIVE_BAYES, AUTODIFF, SGD_MOMENTUM, ADAM,
-                             BATCHNORM, CONV2D, KMEANS, SOFTMAX, ATTENTION, SAMPLING)
+CHECKS: tuple[Check, ...] = (
+    PCA,
+    SVD,
+    EIGH,
+    NAIVE_BAYES,
+    AUTODIFF,
+    SGD_MOMENTUM,
+    ADAM,
+    BATCHNORM,
+    CONV2D,
+    KMEANS,
+    SOFTMAX,
+    ATTENTION,
+    SAMPLING,
+)
 
 
 def checks_of(week: int) -> list[Check]:
@@ -701,4 +1028,3 @@ def checks_of(week: int) -> list[Check]:
 def check_weeks() -> list[int]:
     """The weeks that have checks, in order."""
     return sorted({c.week for c in CHECKS})
-

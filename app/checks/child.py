@@ -43,8 +43,10 @@ def _encode(value: Any) -> Any:
     import numpy as np
 
     if isinstance(value, np.ndarray):
-        return {"__array__": value.astype(float).tolist() if value.dtype != bool
-                else value.tolist(), "dtype": "float64" if value.dtype != bool else "bool"}
+        return {
+            "__array__": value.astype(float).tolist() if value.dtype != bool else value.tolist(),
+            "dtype": "float64" if value.dtype != bool else "bool",
+        }
     if isinstance(value, (tuple, list)):
         return [_encode(v) for v in value]
     if isinstance(value, dict):
@@ -58,8 +60,12 @@ def _encode(value: Any) -> Any:
     return {"__type__": type(value).__name__}
 
 
-_BINARY = {"add": operator.add, "mul": operator.mul, "sub": operator.sub,
-           "truediv": operator.truediv}
+_BINARY = {
+    "add": operator.add,
+    "mul": operator.mul,
+    "sub": operator.sub,
+    "truediv": operator.truediv,
+}
 
 
 def grad_program(value: Any, leaves: list[float], steps: list[list[Any]]) -> dict[str, list]:
@@ -79,12 +85,14 @@ def grad_program(value: Any, leaves: list[float], steps: list[list[Any]]) -> dic
         elif op == "neg":
             nodes.append(-x)
         elif op == "pow":
-            nodes.append(x ** b)
+            nodes.append(x**b)
         else:
             nodes.append(getattr(x, op)())
     nodes[-1].backward()
-    return {"data": [float(n.data) for n in nodes],
-            "grad": [float(n.grad) for n in nodes[:len(leaves)]]}
+    return {
+        "data": [float(n.data) for n in nodes],
+        "grad": [float(n.grad) for n in nodes[: len(leaves)]],
+    }
 
 
 def _steps(module: Any, fn: str, w0: Any, grads: list[Any], hyper: dict[str, Any]) -> Any:
@@ -96,7 +104,9 @@ def _steps(module: Any, fn: str, w0: Any, grads: list[Any], hyper: dict[str, Any
     for g in grads:
         result = step(w.copy(), np.array(g, dtype=float), state, **hyper)
         if not (isinstance(result, tuple) and len(result) == 2):
-            raise TypeError(f"{fn} must return a pair (new_params, state), got {type(result).__name__}")
+            raise TypeError(
+                f"{fn} must return a pair (new_params, state), got {type(result).__name__}"
+            )
         w, state = np.asarray(result[0], dtype=float), result[1]
         out.append(w.copy())
     return out
@@ -105,13 +115,19 @@ def _steps(module: Any, fn: str, w0: Any, grads: list[Any], hyper: dict[str, Any
 def _call(module: Any, request: dict[str, Any]) -> Any:
     op = request["op"]
     if op == "call":
-        return getattr(module, request["fn"])(*_decode(request["args"]),
-                                               **_decode(request.get("kwargs", {})))
+        return getattr(module, request["fn"])(
+            *_decode(request["args"]), **_decode(request.get("kwargs", {}))
+        )
     if op == "grad_program":
         return grad_program(getattr(module, request["cls"]), request["leaves"], request["steps"])
     if op == "steps":
-        return _steps(module, request["fn"], _decode(request["w0"]), _decode(request["grads"]),
-                      request["hyper"])
+        return _steps(
+            module,
+            request["fn"],
+            _decode(request["w0"]),
+            _decode(request["grads"]),
+            request["hyper"],
+        )
     raise ValueError(f"unknown op {op!r}")
 
 

@@ -44,14 +44,17 @@ def select(week: int, only: str | None) -> list[Check]:
     """The checks to run for `week` (all of them, or the one named `only`)."""
     checks = checks_of(week)
     if not checks:
-        raise CheckError(f"week {week} has no checked from-scratch assignment; weeks with "
-                         f"checks: {', '.join(map(str, check_weeks()))}")
+        raise CheckError(
+            f"week {week} has no checked from-scratch assignment; weeks with "
+            f"checks: {', '.join(map(str, check_weeks()))}"
+        )
     if only is None:
         return checks
     chosen = [c for c in checks if c.name == only]
     if not chosen:
-        raise CheckError(f"week {week} has no check {only!r}; its checks: "
-                         + ", ".join(c.name for c in checks))
+        raise CheckError(
+            f"week {week} has no check {only!r}; its checks: " + ", ".join(c.name for c in checks)
+        )
     return chosen
 
 
@@ -66,10 +69,16 @@ def _run_property(prop: Property, learner: Learner, examples: int) -> dict[str, 
     failure: dict[str, Any] = {}
     stopped: list[SandboxFailure] = []
 
-    @hypothesis_settings(max_examples=examples, deadline=None, database=None,
-                         derandomize=True, suppress_health_check=list(HealthCheck),
-                         phases=[Phase.generate, Phase.shrink], report_multiple_bugs=False,
-                         print_blob=False)
+    @hypothesis_settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.generate, Phase.shrink],
+        report_multiple_bugs=False,
+        print_blob=False,
+    )
     @given(prop.inputs)
     def law(example: Any) -> None:
         if stopped:  # the sandbox is gone: fail at once so shrinking ends quickly
@@ -77,8 +86,11 @@ def _run_property(prop: Property, learner: Learner, examples: int) -> dict[str, 
         try:
             prop.test(learner, example)
         except Mismatch as exc:
-            failure.update(example=_example_text(prop, example), detail=str(exc),
-                           wrong_interface=isinstance(exc, WrongInterface))
+            failure.update(
+                example=_example_text(prop, example),
+                detail=str(exc),
+                wrong_interface=isinstance(exc, WrongInterface),
+            )
             raise
         except SandboxFailure as exc:
             stopped.append(exc)
@@ -92,19 +104,30 @@ def _run_property(prop: Property, learner: Learner, examples: int) -> dict[str, 
         pass
     except HypothesisException as exc:
         if not failure:  # e.g. no usable input could be drawn: nothing was wrong
-            return {"name": prop.name, "passed": True, "example": None, "detail": None,
-                    "hint": None, "note": type(exc).__name__}
+            return {
+                "name": prop.name,
+                "passed": True,
+                "example": None,
+                "detail": None,
+                "hint": None,
+                "note": type(exc).__name__,
+            }
         failure["detail"] += " (and the same input does not always fail: is it random?)"
     if not failure:
-        return {"name": prop.name, "passed": True, "example": None, "detail": None,
-                "hint": None}
-    return {"name": prop.name, "passed": False, "example": failure["example"],
-            "detail": failure["detail"], "hint": cite(prop.hint),
-            "wrong_interface": failure["wrong_interface"]}
+        return {"name": prop.name, "passed": True, "example": None, "detail": None, "hint": None}
+    return {
+        "name": prop.name,
+        "passed": False,
+        "example": failure["example"],
+        "detail": failure["detail"],
+        "hint": cite(prop.hint),
+        "wrong_interface": failure["wrong_interface"],
+    }
 
 
-def run_checks(week: int, source: str, settings: Settings,
-               only: str | None = None) -> dict[str, Any]:
+def run_checks(
+    week: int, source: str, settings: Settings, only: str | None = None
+) -> dict[str, Any]:
     """Check `source` (a learner's Python file) against week `week`'s assignments.
 
     Raises CheckError for requests that cannot be checked; everything about the learner's code
@@ -113,11 +136,18 @@ def run_checks(week: int, source: str, settings: Settings,
     if not source.strip():
         raise CheckError("the file is empty; it should define:\n" + interfaces(week))
     if len(source.encode()) > MAX_SOURCE_BYTES:
-        raise CheckError(f"the file is over {MAX_SOURCE_BYTES // 1000} kB; check one "
-                         "assignment's code at a time")
+        raise CheckError(
+            f"the file is over {MAX_SOURCE_BYTES // 1000} kB; check one assignment's code at a time"
+        )
     started = time.monotonic()
-    verdict: dict[str, Any] = {"week": week, "passed": False, "checks": [], "not_checked": [],
-                               "stopped": None, "mechanism": None}
+    verdict: dict[str, Any] = {
+        "week": week,
+        "passed": False,
+        "checks": [],
+        "not_checked": [],
+        "stopped": None,
+        "mechanism": None,
+    }
     try:
         with Sandbox(source, settings) as sandbox:
             verdict["mechanism"] = sandbox.mechanism
@@ -125,28 +155,39 @@ def run_checks(week: int, source: str, settings: Settings,
             for check in chosen:
                 missing = [n for n in check.requires if n not in sandbox.names]
                 if missing:
-                    verdict["not_checked"].append({"name": check.name, "missing": missing,
-                                                   "interface": check.interface})
+                    verdict["not_checked"].append(
+                        {"name": check.name, "missing": missing, "interface": check.interface}
+                    )
                     continue
-                result: dict[str, Any] = {"name": check.name, "title": check.title, "properties": [],
-                          "wrong_interface": None}
+                result: dict[str, Any] = {
+                    "name": check.name,
+                    "title": check.title,
+                    "properties": [],
+                    "wrong_interface": None,
+                }
                 verdict["checks"].append(result)
                 for prop in check.properties:
                     outcome = _run_property(prop, learner, settings.check_examples)
                     if outcome.pop("wrong_interface", False):
-                        result["wrong_interface"] = {"detail": outcome["detail"],
-                                                     "example": outcome["example"],
-                                                     "interface": check.interface}
+                        result["wrong_interface"] = {
+                            "detail": outcome["detail"],
+                            "example": outcome["example"],
+                            "interface": check.interface,
+                        }
                         result["properties"] = []
                         break
                     result["properties"].append(outcome)
-                result["passed"] = (result["wrong_interface"] is None
-                                    and all(p["passed"] for p in result["properties"]))
+                result["passed"] = result["wrong_interface"] is None and all(
+                    p["passed"] for p in result["properties"]
+                )
     except SandboxFailure as exc:
         verdict["stopped"] = {"kind": exc.kind, "message": str(exc)}
         for result in verdict["checks"]:
             result.setdefault("passed", False)
-    verdict["passed"] = (verdict["stopped"] is None and bool(verdict["checks"])
-                         and all(c["passed"] for c in verdict["checks"]))
+    verdict["passed"] = (
+        verdict["stopped"] is None
+        and bool(verdict["checks"])
+        and all(c["passed"] for c in verdict["checks"])
+    )
     verdict["seconds"] = round(time.monotonic() - started, 2)
     return verdict

@@ -43,6 +43,9 @@ def cite(hint: Hint) -> dict[str, str]:
     section = note.body.split(marker, 1)[1].split("\n## ", 1)[0]
     for sentence in split_sentences(section):
         if hint.phrase.lower() in sentence.lower():
-            return {"advice": hint.advice, "quote": sentence.strip().removeprefix("- "),
-                    "source": f"notes/{note.path.name} § {hint.section}"}
+            return {
+                "advice": hint.advice,
+                "quote": sentence.strip().removeprefix("- "),
+                "source": f"notes/{note.path.name} § {hint.section}",
+            }
     raise LookupError(f"week {hint.week}'s section {hint.section!r} has no {hint.phrase!r}")

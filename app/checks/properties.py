@@ -88,8 +88,9 @@ class Learner:
         if "ok" in reply:
             return _unwire(reply["ok"])
         if reply.get("kind") == "limit":
-            raise SandboxFailure(self.sandbox._limit_kind(reply), "the sandbox stopped your "
-                                 f"code: {reply['error']}")
+            raise SandboxFailure(
+                self.sandbox._limit_kind(reply), f"the sandbox stopped your code: {reply['error']}"
+            )
         raise Mismatch(f"your code raised {reply['error']}")
 
     def __call__(self, fn: str, *args: Any, **kwargs: Any) -> Any:
@@ -118,8 +119,9 @@ def parts(value: Any, n: int, what: str) -> list[Any]:
     return value
 
 
-def close(actual: np.ndarray, expected: np.ndarray, what: str, atol: float = 1e-6,
-          rtol: float = 1e-6) -> None:
+def close(
+    actual: np.ndarray, expected: np.ndarray, what: str, atol: float = 1e-6, rtol: float = 1e-6
+) -> None:
     """Mismatch unless `actual` equals `expected` within the tolerances, showing both."""
     if not np.allclose(actual, expected, atol=atol, rtol=rtol):
         raise Mismatch(f"{what} is {show(actual)}, expected {show(expected)}")
@@ -128,17 +130,18 @@ def close(actual: np.ndarray, expected: np.ndarray, what: str, atol: float = 1e-
 def show(value: Any) -> str:
     """A short printable form of an array or number (3 significant digits)."""
     if isinstance(value, np.ndarray):
-        return np.array2string(value, precision=3, suppress_small=True, separator=", ",
-                               max_line_width=200).replace("\n", "")
+        return np.array2string(
+            value, precision=3, suppress_small=True, separator=", ", max_line_width=200
+        ).replace("\n", "")
     if isinstance(value, float):
         return f"{value:.4g}"
     return repr(value)
 
 
-def matrices(rows: st.SearchStrategy[int], cols: st.SearchStrategy[int], low: float = -5.0,
-             high: float = 5.0) -> st.SearchStrategy[np.ndarray]:
+def matrices(
+    rows: st.SearchStrategy[int], cols: st.SearchStrategy[int], low: float = -5.0, high: float = 5.0
+) -> st.SearchStrategy[np.ndarray]:
     """Float matrices with the drawn numbers of rows and columns, entries in [low, high] in
     steps of 0.01 (small examples read well when shown to the learner; integers shrink fast)."""
     values = st.integers(int(low * 100), int(high * 100)).map(lambda x: x / 100)
-    return st.tuples(rows, cols).flatmap(lambda shape: arrays(np.float64, shape,
-                                                              elements=values))
+    return st.tuples(rows, cols).flatmap(lambda shape: arrays(np.float64, shape, elements=values))

@@ -64,6 +64,7 @@ class Value:
         def _backward():
             self.grad += out.grad
             other.grad += out.grad
+
         out._backward = _backward
         return out
 
@@ -74,14 +75,16 @@ class Value:
         def _backward():
             self.grad += other.data * out.grad
             other.grad += self.data * out.grad
+
         out._backward = _backward
         return out
 
     def __pow__(self, exponent):
-        out = Value(self.data ** exponent, (self,), f"**{exponent}")
+        out = Value(self.data**exponent, (self,), f"**{exponent}")
 
         def _backward():
             self.grad += exponent * self.data ** (exponent - 1) * out.grad
+
         out._backward = _backward
         return out
 
@@ -91,6 +94,7 @@ class Value:
 
         def _backward():
             self.grad += (1 - t * t) * out.grad
+
         out._backward = _backward
         return out
 
@@ -99,6 +103,7 @@ class Value:
 
         def _backward():
             self.grad += (self.data > 0) * out.grad
+
         out._backward = _backward
         return out
 
@@ -108,6 +113,7 @@ class Value:
 
         def _backward():
             self.grad += e * out.grad
+
         out._backward = _backward
         return out
 
@@ -120,6 +126,7 @@ class Value:
                 for child in node._prev:
                     visit(child)
                 order.append(node)
+
         visit(self)
         self.grad = 1.0
         for node in reversed(order):
@@ -138,7 +145,7 @@ class Value:
         return self * other
 
     def __truediv__(self, other):
-        return self * other ** -1
+        return self * other**-1
 
 
 def sgd_momentum(w, g, state, lr, momentum):
@@ -154,7 +161,7 @@ def adam(w, g, state, lr, beta1, beta2, eps):
     t += 1
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g * g
-    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
     return w - lr * m_hat / (np.sqrt(v_hat) + eps), (m, v, t)
 
 
@@ -174,7 +181,9 @@ def conv2d(x, kernel, stride=1, padding=0):
     out = np.empty((rows, cols))
     for i in range(rows):
         for j in range(cols):
-            out[i, j] = (x[i * stride:i * stride + kh, j * stride:j * stride + kw] * kernel).sum()
+            out[i, j] = (
+                x[i * stride : i * stride + kh, j * stride : j * stride + kw] * kernel
+            ).sum()
     return out
 
 

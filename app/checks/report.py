@@ -13,30 +13,39 @@ def render_verdict(verdict: dict[str, Any]) -> str:
     lines: list[str] = []
     for check in verdict["checks"]:
         mark = "[green]PASS[/green]" if check["passed"] else "[red]FAIL[/red]"
-        lines.append(f"{mark} [bold]{escape(check['title'])}[/bold] (week {verdict['week']}, "
-                     f"{check['name']})")
+        lines.append(
+            f"{mark} [bold]{escape(check['title'])}[/bold] (week {verdict['week']}, "
+            f"{check['name']})"
+        )
         if wrong := check.get("wrong_interface"):
-            lines += [f"  [red]✗[/red] returns what the check expects: {escape(wrong['detail'])}",
-                      f"      on input: {escape(wrong['example'])}",
-                      f"      Expected: {escape(wrong['interface'])}"]
+            lines += [
+                f"  [red]✗[/red] returns what the check expects: {escape(wrong['detail'])}",
+                f"      on input: {escape(wrong['example'])}",
+                f"      Expected: {escape(wrong['interface'])}",
+            ]
         for n, prop in enumerate(check["properties"], 1):
             if prop["passed"]:
                 lines.append(f"  [green]✓[/green] {escape(prop['name'])}")
                 continue
             hint = prop["hint"]
-            lines += [f"  [red]✗[/red] {escape(prop['name'])}",
-                      f"      {escape(prop['detail'])}",
-                      f"      smallest failing input: {escape(prop['example'])}",
-                      f"      hint: {escape(hint['advice'])} [{n}]",
-                      (f"      [dim][{n}] {escape(hint['source'])}: "
-                       f"\"{escape(hint['quote'])}\"[/dim]")]
+            lines += [
+                f"  [red]✗[/red] {escape(prop['name'])}",
+                f"      {escape(prop['detail'])}",
+                f"      smallest failing input: {escape(prop['example'])}",
+                f"      hint: {escape(hint['advice'])} [{n}]",
+                (f'      [dim][{n}] {escape(hint["source"])}: "{escape(hint["quote"])}"[/dim]'),
+            ]
     for missing in verdict["not_checked"]:
-        lines.append(f"[yellow]NOT CHECKED[/yellow] {missing['name']}: your file does not "
-                     f"define {', '.join(missing['missing'])}.\n  Expected: "
-                     f"{escape(missing['interface'])}")
+        lines.append(
+            f"[yellow]NOT CHECKED[/yellow] {missing['name']}: your file does not "
+            f"define {', '.join(missing['missing'])}.\n  Expected: "
+            f"{escape(missing['interface'])}"
+        )
     if verdict["stopped"]:
-        lines.append(f"[red]STOPPED[/red] ({verdict['stopped']['kind']}): "
-                     f"{escape(verdict['stopped']['message'])}")
+        lines.append(
+            f"[red]STOPPED[/red] ({verdict['stopped']['kind']}): "
+            f"{escape(verdict['stopped']['message'])}"
+        )
     summary = "all checks pass" if verdict["passed"] else "not yet"
     lines.append(f"\n{summary} - {verdict['seconds']} s, sandbox: {verdict['mechanism'] or '-'}")
     return "\n".join(lines)

@@ -59,14 +59,34 @@ def _site_dir() -> str:
 
 
 def _as_nobody() -> list[str]:
-    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-            "--inh-caps=-all", "--bounding-set=-all"] if os.geteuid() == 0 else []
+    return (
+        [
+            "setpriv",
+            f"--reuid={NOBODY}",
+            f"--regid={NOBODY}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+        ]
+        if os.geteuid() == 0
+        else []
+    )
 
 
 def _bwrap_prefix(work: Path) -> list[str]:
     runtime = Path(sys.base_prefix).resolve()
-    cmd = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-           "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr"]
+    cmd = [
+        "bwrap",
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--die-with-parent",
+        "--new-session",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+    ]
     if os.geteuid() != 0:
         cmd.insert(1, "--unshare-user")
     for top in ("/lib", "/lib64", "/lib32", "/bin"):
@@ -76,8 +96,22 @@ def _bwrap_prefix(work: Path) -> list[str]:
             cmd += ["--ro-bind", top, top]
     if not str(runtime).startswith("/usr/"):
         cmd += ["--ro-bind", str(runtime), str(runtime)]
-    cmd += ["--ro-bind", _site_dir(), "/site", "--proc", "/proc", "--dev", "/dev",
-            "--tmpfs", "/tmp", "--bind", str(work), "/sandbox", "--chdir", "/sandbox"]
+    cmd += [
+        "--ro-bind",
+        _site_dir(),
+        "/site",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+        "--bind",
+        str(work),
+        "/sandbox",
+        "--chdir",
+        "/sandbox",
+    ]
     return cmd
 
 
@@ -91,12 +125,23 @@ def _contained(mechanism: str, work: Path) -> list[str]:
     if not os.path.exists(python):
         python = str(Path(sys.executable).resolve())
     if mechanism == "bwrap":
-        return [*_bwrap_prefix(work), *_as_nobody(), python, "-I", "-S", "/sandbox/child.py",
-                "/sandbox/learner.py", "/site"]
+        return [
+            *_bwrap_prefix(work),
+            *_as_nobody(),
+            python,
+            "-I",
+            "-S",
+            "/sandbox/child.py",
+            "/sandbox/learner.py",
+            "/site",
+        ]
     child = [python, "-I", "-S", str(work / "child.py"), str(work / "learner.py"), _site_dir()]
     if mechanism == "unshare":
-        net = ["unshare", "--net", "--ipc"] if os.geteuid() == 0 else \
-            ["unshare", "--user", "--map-root-user", "--net", "--ipc"]
+        net = (
+            ["unshare", "--net", "--ipc"]
+            if os.geteuid() == 0
+            else ["unshare", "--user", "--map-root-user", "--net", "--ipc"]
+        )
         return [*net, "--", *_as_nobody(), *child]
     return [*_as_nobody(), *child]
 
@@ -111,8 +156,9 @@ def _processes_of(uid: int) -> int:
             continue
         for line in text.splitlines():
             if line.startswith("Uid:") and int(line.split()[1]) == uid:
-                count += int(next((x.split()[1] for x in text.splitlines()
-                                   if x.startswith("Threads:")), "1"))
+                count += int(
+                    next((x.split()[1] for x in text.splitlines() if x.startswith("Threads:")), "1")
+                )
                 break
     return count
 
@@ -122,22 +168,36 @@ def _limits(settings: Settings) -> list[str]:
     that follow (bwrap, setpriv, python). Not `preexec_fn`: unsafe in a threaded server."""
     uid = NOBODY if os.geteuid() == 0 else os.getuid()
     memory = settings.check_memory_mb * 1024 * 1024
-    return ["prlimit", f"--cpu={settings.check_cpu_s}", f"--as={memory}",
-            f"--nproc={_processes_of(uid) + PROCESSES}", f"--fsize={FILE_SIZE}",
-            f"--nofile={OPEN_FILES}", "--core=0", "--"]
+    return [
+        "prlimit",
+        f"--cpu={settings.check_cpu_s}",
+        f"--as={memory}",
+        f"--nproc={_processes_of(uid) + PROCESSES}",
+        f"--fsize={FILE_SIZE}",
+        f"--nofile={OPEN_FILES}",
+        "--core=0",
+        "--",
+    ]
 
 
 def _environment() -> dict[str, str]:
-    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/sandbox",
-            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "PYTHONDONTWRITEBYTECODE": "1"}
+    return {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": "/sandbox",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
 
 
 @functools.cache
 def works(mechanism: str) -> bool:
     """Whether `mechanism` can run a file that imports NumPy here (probed once per process)."""
-    if shutil.which("prlimit") is None or (mechanism != "rlimits"
-                                           and shutil.which(mechanism) is None):
+    if shutil.which("prlimit") is None or (
+        mechanism != "rlimits" and shutil.which(mechanism) is None
+    ):
         return False
     if os.geteuid() == 0 and not shutil.which("setpriv"):
         return False
@@ -151,9 +211,16 @@ def works(mechanism: str) -> bool:
         (work / "learner.py").write_text("import numpy\n")
         os.chmod(work / "learner.py", 0o644)
         os.chmod(work / "child.py", 0o644)
-        done = subprocess.run(_command(mechanism, work, Settings()), input="",
-                              capture_output=True, text=True, timeout=30, env=_environment(),
-                              cwd=work, check=False)
+        done = subprocess.run(
+            _command(mechanism, work, Settings()),
+            input="",
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=_environment(),
+            cwd=work,
+            check=False,
+        )
         return done.stdout.startswith('{"ready"')
     except (OSError, subprocess.SubprocessError):
         return False
@@ -168,10 +235,13 @@ def active_mechanism(settings: Settings) -> str:
     for mechanism in wanted:
         if works(mechanism):
             return mechanism
-    raise SandboxFailure("unavailable", f"no sandbox works here (tried {', '.join(wanted)}); "
-                         "install bubblewrap (apt-get install bubblewrap) and util-linux, or, "
-                         "running as root, keep the virtualenv where the `nobody` user can "
-                         "read it (not inside a 0700 folder)")
+    raise SandboxFailure(
+        "unavailable",
+        f"no sandbox works here (tried {', '.join(wanted)}); "
+        "install bubblewrap (apt-get install bubblewrap) and util-linux, or, "
+        "running as root, keep the virtualenv where the `nobody` user can "
+        "read it (not inside a 0700 folder)",
+    )
 
 
 class Sandbox:
@@ -197,16 +267,25 @@ class Sandbox:
         for name in ("learner.py", "child.py"):
             os.chmod(self.work / name, 0o644)
         self.process = subprocess.Popen(
-            _command(self.mechanism, self.work, self.settings), stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self.work,
-            env=_environment(), start_new_session=True)
+            _command(self.mechanism, self.work, self.settings),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=self.work,
+            env=_environment(),
+            start_new_session=True,
+        )
         self.started = time.monotonic()
         first = self._read(timeout=max(self.settings.check_call_s, 15.0))
         if "ready" not in first:
             self.__exit__(None, None, None)
             kind = "import" if first.get("kind") == "import" else self._limit_kind(first)
-            raise SandboxFailure(kind, f"your file does not import: {first['error']}"
-                                 if kind == "import" else first["error"])
+            raise SandboxFailure(
+                kind,
+                f"your file does not import: {first['error']}"
+                if kind == "import"
+                else first["error"],
+            )
         self.names = first["ready"]
         return self
 
@@ -245,8 +324,11 @@ class Sandbox:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     os.killpg(self.process.pid, signal.SIGKILL)
-                    raise SandboxFailure("time", f"your code ran longer than {timeout:g} s on "
-                                         "one call and was stopped (an endless loop?)")
+                    raise SandboxFailure(
+                        "time",
+                        f"your code ran longer than {timeout:g} s on "
+                        "one call and was stopped (an endless loop?)",
+                    )
                 if selector.select(left):
                     chunk = os.read(fd, 65536)
                     if not chunk:
@@ -260,19 +342,34 @@ class Sandbox:
     def _limit_kind(self, reply: dict[str, Any]) -> str:
         """Which limit an error from the child's code ran into, by its exception's name."""
         error = reply.get("error", "")
-        kinds = {"MemoryError": "memory", "BlockingIOError": "processes",
-                 "PermissionError": "files", "TimeoutError": "network"}
-        return next((kind for name, kind in kinds.items() if error.startswith(name)),
-                    "network" if "Connection" in error.split(":")[0] else "crashed")
+        kinds = {
+            "MemoryError": "memory",
+            "BlockingIOError": "processes",
+            "PermissionError": "files",
+            "TimeoutError": "network",
+        }
+        return next(
+            (kind for name, kind in kinds.items() if error.startswith(name)),
+            "network" if "Connection" in error.split(":")[0] else "crashed",
+        )
 
     def _death(self) -> SandboxFailure:
         code = self.process.wait()
         signo = -code if code < 0 else code - 128 if code > 128 else 0
         if signo in (signal.SIGXCPU, signal.SIGKILL):
-            return SandboxFailure("time", f"your code used up its {self.settings.check_cpu_s} s "
-                                  "of CPU time and was stopped (an endless loop?)")
+            return SandboxFailure(
+                "time",
+                f"your code used up its {self.settings.check_cpu_s} s "
+                "of CPU time and was stopped (an endless loop?)",
+            )
         if signo == signal.SIGXFSZ:
-            return SandboxFailure("file size", "your code wrote a file larger than the sandbox "
-                                  f"allows ({FILE_SIZE // 2**20} MiB) and was stopped")
-        return SandboxFailure("crashed", f"your code crashed the Python process (exit {code}"
-                              f"{', ' + signal.Signals(signo).name if signo > 0 else ''})")
+            return SandboxFailure(
+                "file size",
+                "your code wrote a file larger than the sandbox "
+                f"allows ({FILE_SIZE // 2**20} MiB) and was stopped",
+            )
+        return SandboxFailure(
+            "crashed",
+            f"your code crashed the Python process (exit {code}"
+            f"{', ' + signal.Signals(signo).name if signo > 0 else ''})",
+        )

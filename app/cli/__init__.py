@@ -3,7 +3,11 @@ services: it parses, calls one function and renders (`app/cli/render.py`)."""
 
 from __future__ import annotations
 
-from app.cli import ask, cards, library, ops, plan, practice, progress  # noqa: F401 - registers
+# Imported for their commands, in the order `tutor --help` shows their panels.
+# isort: off
+from app.cli import plan, journal, library, ask, practice, cards, check, progress, ops  # noqa: F401
+
+# isort: on
 from app.cli.base import app, via_api_or_here
 
 __all__ = ["app", "main", "via_api_or_here"]

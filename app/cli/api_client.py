@@ -62,8 +62,12 @@ class ApiClient:
     def stream(self, question: str, **asking: Any) -> Iterator[tuple[str, Any]]:
         """("token", text) as the model writes, then ("answer", the answer as a dict)."""
         try:
-            with httpx.stream("POST", f"{self.url}/ask/stream", timeout=TIMEOUT,
-                              json={"question": question, **asking}) as response:
+            with httpx.stream(
+                "POST",
+                f"{self.url}/ask/stream",
+                timeout=TIMEOUT,
+                json={"question": question, **asking},
+            ) as response:
                 if response.is_error:
                     response.read()
                     raise ApiFailed(_status(response))
@@ -95,4 +99,3 @@ def _status(response: httpx.Response) -> str:
     except (ValueError, KeyError, TypeError):
         detail = response.text[:200]
     return f"HTTP {response.status_code}: {detail}"
-

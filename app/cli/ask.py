@@ -28,11 +28,13 @@ if TYPE_CHECKING:
     from app.records.learners import LearnerRecords
 
 
-@app.command()
+@app.command(rich_help_panel="Ask")
 def search(
     query: Annotated[str, typer.Argument(help="What you want to find, in your own words.")],
-    week: Annotated[int | None, typer.Option("--week", "-w", help="Favour material of this week.",
-                                             show_default=False)] = None,
+    week: Annotated[
+        int | None,
+        typer.Option("--week", "-w", help="Favour material of this week.", show_default=False),
+    ] = None,
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=50, help="How many hits.")] = 5,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
@@ -53,35 +55,60 @@ def search(
     check_week(week)
     settings = settings_for(data_dir)
     hits = via_api_or_here(
-        settings, lambda api: api.search(query, k, week),
-        lambda: [hit.to_dict() for hit in open_retriever(settings).search(query, k=k, week=week)])
+        settings,
+        lambda api: api.search(query, k, week),
+        lambda: [hit.to_dict() for hit in open_retriever(settings).search(query, k=k, week=week)],
+    )
     if as_json:
         print_json(hits)
         return
     for rank, hit in enumerate(hits, 1):
         where = f" · week {hit['week']}" if hit["week"] else ""
-        out.print(f"[bold]{rank}. {hit['source']}[/bold]  "
-                  f"[dim]{hit['heading']}{where} · {hit['score']:.3f}[/dim]")
+        out.print(
+            f"[bold]{rank}. {hit['source']}[/bold]  "
+            f"[dim]{hit['heading']}{where} · {hit['score']:.3f}[/dim]"
+        )
         snippet = " ".join(hit["text"].split())
         out.print(f"   {snippet[:240]}{'…' if len(snippet) > 240 else ''}\n", highlight=False)
 
 
-@app.command()
+@app.command(rich_help_panel="Ask")
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in your own words.")],
-    week: Annotated[int | None, typer.Option(
-        "--week", "-w", help="Your current week (1-72; default: yours, see `tutor week`).",
-        show_default=False)] = None,
-    mode: Annotated[str, typer.Option("--mode", "-m",
-                                      help="explain (default), socratic (hints first) or quick.")] = "explain",
-    no_spoilers: Annotated[bool, typer.Option("--no-spoilers",
-                                              help="Leave out material of later weeks.")] = False,
-    resume: Annotated[bool, typer.Option(
-        "--continue", "-c", help="A follow-up to your last conversation: the tutor reads it "
-        "with your earlier questions.")] = False,
-    conversation: Annotated[str | None, typer.Option(
-        "--conversation", metavar="ID", help="A follow-up to this conversation (its id is "
-        "printed under each answer).", show_default=False)] = None,
+    week: Annotated[
+        int | None,
+        typer.Option(
+            "--week",
+            "-w",
+            help="Your current week (1-72; default: yours, see `tutor week`).",
+            show_default=False,
+        ),
+    ] = None,
+    mode: Annotated[
+        str,
+        typer.Option("--mode", "-m", help="explain (default), socratic (hints first) or quick."),
+    ] = "explain",
+    no_spoilers: Annotated[
+        bool, typer.Option("--no-spoilers", help="Leave out material of later weeks.")
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--continue",
+            "-c",
+            help="A follow-up to your last conversation: the tutor reads it "
+            "with your earlier questions.",
+        ),
+    ] = False,
+    conversation: Annotated[
+        str | None,
+        typer.Option(
+            "--conversation",
+            metavar="ID",
+            help="A follow-up to this conversation (its id is printed under each answer).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -116,13 +143,17 @@ def ask(
     if week is None and store and (learner := store.existing_local_learner()):
         week = your_week(learner)
         if not as_json:
-            out.print(f"[dim]week {week}: yours (see `tutor week`); --week N asks from another[/dim]")
+            out.print(
+                f"[dim]week {week}: yours (see `tutor week`); --week N asks from another[/dim]"
+            )
     conversation_id = conversation_to_continue(store, resume, conversation)
     log = conversation_log(store)
     asking = dict(week=week, mode=mode, no_spoilers=no_spoilers, conversation_id=conversation_id)
     answer = via_api_or_here(
-        settings, lambda api: kept_from_api(log, _answer(api, question, as_json, asking)),
-        lambda: _answer_here(settings, store, question, as_json, asking))
+        settings,
+        lambda api: kept_from_api(log, _answer(api, question, as_json, asking)),
+        lambda: _answer_here(settings, store, question, as_json, asking),
+    )
     for warning in answer.get("warnings", []):
         err.print(f"[yellow]warning:[/yellow] {warning}")
     if as_json:
@@ -132,15 +163,19 @@ def ask(
         out.print()
         for c in answer["citations"]:
             where = f" · week {c['week']}" if c["week"] else ""
-            out.print(f"[bold cyan][{c['n']}][/bold cyan] {c['source']} "
-                      f"[dim]{c['heading']}{where}[/dim]")
+            out.print(
+                f"[bold cyan][{c['n']}][/bold cyan] {c['source']} [dim]{c['heading']}{where}[/dim]"
+            )
     if answer.get("back_to"):
-        from app.cli.render import back_to_prerequisites
+        from app.cli.render_progress import back_to_prerequisites
 
         out.print(back_to_prerequisites(answer["back_to"]))
     if log and (answer["grounded"] or conversation_id):
-        out.print(f"\n[dim]conversation {answer['conversation_id']} · a follow-up: "
-                  "tutor ask --continue \"...\"[/dim]", highlight=False)
+        out.print(
+            f"\n[dim]conversation {answer['conversation_id']} · a follow-up: "
+            'tutor ask --continue "..."[/dim]',
+            highlight=False,
+        )
 
 
 def _answer(asker: Any, question: str, as_json: bool, asking: dict[str, Any]) -> dict[str, Any]:
@@ -164,17 +199,24 @@ def _answer(asker: Any, question: str, as_json: bool, asking: dict[str, Any]) ->
     return answer
 
 
-def _answer_here(settings: Settings, store: LearnerRecords | None, question: str, as_json: bool,
-                 asking: dict[str, Any]) -> dict[str, Any]:
+def _answer_here(
+    settings: Settings,
+    store: LearnerRecords | None,
+    question: str,
+    as_json: bool,
+    asking: dict[str, Any],
+) -> dict[str, Any]:
     """`_answer` in this process, as the command line's learner (`app.usecases.asking`, with
-    the same calls as `ApiClient`); the model loads on first use."""
+    the same calls as `ApiClient`); the model loads on first use. The week is the one `ask`
+    decided: yours once you have one, none for a first question."""
     from app.answering.tutor import Tutor
     from app.course.notes import read_notes
     from app.llm.providers import LLMError
     from app.usecases.asking import AskAs
 
     learner = store.local_learner(dt.date.today()) if store else None
-    here = AskAs(Tutor(settings, open_retriever(settings)), read_notes(), store, learner)
+    tutor = Tutor(settings, open_retriever(settings))
+    here = AskAs(tutor, read_notes(), store, learner, own_week=False)
     try:
         return _answer(here, question, as_json, asking)
     except LLMError as exc:
@@ -192,8 +234,10 @@ def learner_store(settings: Settings, needed: bool) -> Any:
     except LearnerRecordsError as exc:
         if needed:
             fail(str(exc))
-        err.print(f"[yellow]warning:[/yellow] answering without your week, and not keeping this "
-                  f"conversation: {exc}")
+        err.print(
+            f"[yellow]warning:[/yellow] answering without your week, and not keeping this "
+            f"conversation: {exc}"
+        )
         return None
 
 
@@ -209,14 +253,20 @@ def conversation_to_continue(store: Any, resume: bool, conversation: str | None)
     if resume:
         last = log.summaries()[:1] if log else []
         if not last:
-            fail('there is no conversation to continue yet: ask a question first '
-                 '(`tutor ask "..."`), then follow it up with --continue', code=2)
+            fail(
+                "there is no conversation to continue yet: ask a question first "
+                '(`tutor ask "..."`), then follow it up with --continue',
+                code=2,
+            )
         return last[0]["id"]
     if log is not None and conversation is not None:
         with contextlib.suppress(NotFound):
             return log.require(conversation).id
-    fail(f"there is no conversation {conversation} here: --continue follows up your last one; "
-         "leave --conversation out to start a new one", code=2)
+    fail(
+        f"there is no conversation {conversation} here: --continue follows up your last one; "
+        "leave --conversation out to start a new one",
+        code=2,
+    )
 
 
 def conversation_log(store: Any) -> Any:
@@ -231,6 +281,11 @@ def kept_from_api(log: Any, answer: dict[str, Any]) -> dict[str, Any]:
     """An answer from the API, kept in the command line learner's conversations as the tutor
     keeps its own (grounded answers only), so --continue finds it."""
     if log and answer["grounded"]:
-        log.add(answer["conversation_id"], answer["question"], answer["answer"],
-                answer["citations"], answer["week"])
+        log.add(
+            answer["conversation_id"],
+            answer["question"],
+            answer["answer"],
+            answer["citations"],
+            answer["week"],
+        )
     return answer

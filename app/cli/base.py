@@ -64,8 +64,9 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def via_api_or_here(settings: Settings, through_api: Callable[[Any], T],
-                    here: Callable[[], T]) -> T:
+def via_api_or_here(
+    settings: Settings, through_api: Callable[[Any], T], here: Callable[[], T]
+) -> T:
     """Through the API when one serves this data dir (its models are loaded already), else in
     this process. An API that errs or goes away mid-call costs a dim note, not the answer."""
     from app.cli.api_client import ApiClient, ApiFailed, running_api_for
@@ -74,8 +75,10 @@ def via_api_or_here(settings: Settings, through_api: Callable[[Any], T],
         try:
             return through_api(ApiClient(url))
         except ApiFailed as exc:
-            err.print(f"[dim]the API at {url} failed ({exc}); answering here instead[/dim]",
-                      highlight=False)
+            err.print(
+                f"[dim]the API at {url} failed ({exc}); answering here instead[/dim]",
+                highlight=False,
+            )
     return here()
 
 

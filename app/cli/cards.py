@@ -20,7 +20,8 @@ from app.cli.base import (
     your_week,
 )
 
-cards_app = typer.Typer(help="""Your own cards, and every card's review history out to Anki or
+cards_app = typer.Typer(
+    help="""Your own cards, and every card's review history out to Anki or
 CSV. Your cards come back in `tutor review` with the quiz questions.
 
 [dim]Examples:[/dim]
@@ -29,8 +30,11 @@ CSV. Your cards come back in `tutor review` with the quiz questions.
   tutor cards export -o cards.apkg
 
 Cards live in the learner database: TUTOR_DATA_DIR (SQLite there) or TUTOR_DATABASE_URL.
-""", no_args_is_help=True, rich_markup_mode="rich")
-app.add_typer(cards_app, name="cards")
+""",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+app.add_typer(cards_app, name="cards", rich_help_panel="Practice")
 CardId = Annotated[str, typer.Argument(help="The card's id (`tutor cards list`).")]
 
 
@@ -55,21 +59,29 @@ def cards_list(as_json: JsonOption = False, data_dir: DataDirOption = None) -> N
         print_json(cards)
         return
     if not cards:
-        out.print("No cards yet: `tutor cards add \"front\" \"back\"`, or take a quiz.")
+        out.print('No cards yet: `tutor cards add "front" "back"`, or take a quiz.')
     for card in cards:
         paused = " [yellow]suspended[/yellow]" if card["suspended"] else ""
-        out.print(f"[cyan]{card['id']}[/cyan] {card['front']}  [dim]({card['kind']}, due "
-                  f"{card['due'][:16].replace('T', ' ')} UTC)[/dim]{paused}", highlight=False)
+        out.print(
+            f"[cyan]{card['id']}[/cyan] {card['front']}  [dim]({card['kind']}, due "
+            f"{card['due'][:16].replace('T', ' ')} UTC)[/dim]{paused}",
+            highlight=False,
+        )
 
 
 @cards_app.command("add")
 def cards_add(
     front: Annotated[str, typer.Argument(help="What to recall from: a question or a cue.")],
     back: Annotated[str, typer.Argument(help="The answer to check yourself against.")],
-    week: Annotated[int | None, typer.Option("--week", "-w", help="The week it belongs to "
-                                             "(default: yours).", show_default=False)] = None,
-    source: Annotated[str, typer.Option("--source", help="Where it came from, e.g. "
-                                        "notes/w18-attention.md.")] = "",
+    week: Annotated[
+        int | None,
+        typer.Option(
+            "--week", "-w", help="The week it belongs to (default: yours).", show_default=False
+        ),
+    ] = None,
+    source: Annotated[
+        str, typer.Option("--source", help="Where it came from, e.g. notes/w18-attention.md.")
+    ] = "",
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -93,8 +105,7 @@ def cards_add(
     out.print(f"Card [cyan]{card['id']}[/cyan] made; it is due now (`tutor review`).")
 
 
-def _changed(data_dir: Path | None, card_id: str, as_json: bool, done: str,
-             **change: Any) -> None:
+def _changed(data_dir: Path | None, card_id: str, as_json: bool, done: str, **change: Any) -> None:
     from app.records.base import NotFound
     from app.records.reviews import CardError
 
@@ -114,10 +125,12 @@ def _changed(data_dir: Path | None, card_id: str, as_json: bool, done: str,
 @cards_app.command("edit")
 def cards_edit(
     card_id: CardId,
-    front: Annotated[str | None, typer.Option("--front", help="The new front.",
-                                              show_default=False)] = None,
-    back: Annotated[str | None, typer.Option("--back", help="The new back.",
-                                             show_default=False)] = None,
+    front: Annotated[
+        str | None, typer.Option("--front", help="The new front.", show_default=False)
+    ] = None,
+    back: Annotated[
+        str | None, typer.Option("--back", help="The new back.", show_default=False)
+    ] = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -133,8 +146,9 @@ def cards_edit(
 @cards_app.command("suspend")
 def cards_suspend(
     card_id: CardId,
-    undo: Annotated[bool, typer.Option("--undo", help="Unsuspend: it is due as scheduled.")]
-    = False,
+    undo: Annotated[
+        bool, typer.Option("--undo", help="Unsuspend: it is due as scheduled.")
+    ] = False,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -144,8 +158,7 @@ def cards_suspend(
       tutor cards suspend own-1a2b3c4d5e6f7a8b
       tutor cards suspend own-1a2b3c4d5e6f7a8b --undo
     """
-    _changed(data_dir, card_id, as_json, "unsuspended" if undo else "suspended",
-             suspended=not undo)
+    _changed(data_dir, card_id, as_json, "unsuspended" if undo else "suspended", suspended=not undo)
 
 
 @cards_app.command("delete")
@@ -166,11 +179,18 @@ def cards_delete(card_id: CardId, data_dir: DataDirOption = None) -> None:
 
 @cards_app.command("export")
 def cards_export(
-    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.",
-                                         show_default=False)],
-    format: Annotated[str, typer.Option(
-        "--format", "-f", help="apkg (Anki package, with the review history in its review "
-        "log) or csv (one row a card).")] = "apkg",
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The file to write.", show_default=False)
+    ],
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="apkg (Anki package, with the review history in its review "
+            "log) or csv (one row a card).",
+        ),
+    ] = "apkg",
     data_dir: DataDirOption = None,
 ) -> None:
     """Export every card with its review history, for Anki or a spreadsheet.
@@ -185,22 +205,21 @@ def cards_export(
     if format not in ("apkg", "csv"):
         fail(f"--format is apkg or csv, not {format!r}", code=2)
     if not output.parent.is_dir():
-        fail(f"{output.parent} is not a folder: create it first or pick another --output",
-             code=2)
+        fail(f"{output.parent} is not a folder: create it first or pick another --output", code=2)
     deck, learner = _deck(data_dir)
     cards, history = deck.cards(learner.id), deck.history(learner.id)
     if format == "csv":
         output.write_text(to_csv(cards, history), encoding="utf-8")
     else:
         write_apkg(cards, history, output)
-    out.print(f"{counted(len(cards), 'card')} and {counted(len(history), 'review')} written "
-              f"to {output}.")
+    out.print(
+        f"{counted(len(cards), 'card')} and {counted(len(history), 'review')} written to {output}."
+    )
 
 
-@app.command()
+@app.command(rich_help_panel="Practice")
 def fsrs(
-    fit: Annotated[bool, typer.Option("--fit", help="Fit FSRS to your review log now.")]
-    = False,
+    fit: Annotated[bool, typer.Option("--fit", help="Fit FSRS to your review log now.")] = False,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -227,12 +246,19 @@ def fsrs(
     if as_json:
         print_json(state)
         return
-    out.print(f"{state['counted_reviews']} of your reviews count towards a fit; the FSRS "
-              f"optimizer needs {state['min_reviews']}.", highlight=False)
+    out.print(
+        f"{state['counted_reviews']} of your reviews count towards a fit; the FSRS "
+        f"optimizer needs {state['min_reviews']}.",
+        highlight=False,
+    )
     last = state["fit"]
     if last:
-        out.print(f"Last fit {last['fitted_at'][:10]}: log loss on {last['held_out_reviews']} "
-                  f"held-out reviews {last['fitted_loss']:.4f} fitted vs "
-                  f"{last['default_loss']:.4f} default.", highlight=False)
-    out.print(f"Your cards are scheduled with the [bold]{state['scheduling_with']}[/bold] "
-              "parameters.")
+        out.print(
+            f"Last fit {last['fitted_at'][:10]}: log loss on {last['held_out_reviews']} "
+            f"held-out reviews {last['fitted_loss']:.4f} fitted vs "
+            f"{last['default_loss']:.4f} default.",
+            highlight=False,
+        )
+    out.print(
+        f"Your cards are scheduled with the [bold]{state['scheduling_with']}[/bold] parameters."
+    )

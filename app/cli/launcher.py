@@ -20,8 +20,16 @@ UI_SCRIPT = Path(__file__).resolve().parents[1] / "ui" / "main.py"
 
 
 def api_command(settings: Settings) -> list[str]:
-    return [sys.executable, "-m", "app.cli", "serve", "--host", settings.api_host,
-            "--port", str(settings.api_port)]
+    return [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "serve",
+        "--host",
+        settings.api_host,
+        "--port",
+        str(settings.api_port),
+    ]
 
 
 def serve_api(settings: Settings, workers: int = 1) -> None:
@@ -30,8 +38,12 @@ def serve_api(settings: Settings, workers: int = 1) -> None:
     TUTOR_SHUTDOWN_GRACE_S."""
     import uvicorn
 
-    options: dict[str, Any] = dict(host=settings.api_host, port=settings.api_port, log_level="warning",
-                   timeout_graceful_shutdown=settings.shutdown_grace_s)
+    options: dict[str, Any] = dict(
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="warning",
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
+    )
     if workers == 1:
         from app.api import create_app
 
@@ -42,24 +54,44 @@ def serve_api(settings: Settings, workers: int = 1) -> None:
 
 
 def ui_command(settings: Settings) -> list[str]:
-    return [sys.executable, "-m", "streamlit", "run", str(UI_SCRIPT),
-            "--server.address", settings.api_host, "--server.port", str(settings.ui_port),
-            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--global.developmentMode", "false", "--logger.level", "warning",
-            "--client.toolbarMode", "minimal"]
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(UI_SCRIPT),
+        "--server.address",
+        settings.api_host,
+        "--server.port",
+        str(settings.ui_port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--global.developmentMode",
+        "false",
+        "--logger.level",
+        "warning",
+        "--client.toolbarMode",
+        "minimal",
+    ]
 
 
 def child_env(settings: Settings) -> dict[str, str]:
-    return {**os.environ, "TUTOR_DATA_DIR": str(settings.data_dir.resolve()),
-            "TUTOR_API_URL": settings.resolved_api_url}
+    return {
+        **os.environ,
+        "TUTOR_DATA_DIR": str(settings.data_dir.resolve()),
+        "TUTOR_API_URL": settings.resolved_api_url,
+    }
 
 
 class Stopped(Exception):
     """Ctrl-C or SIGTERM arrived while starting."""
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes], stop: threading.Event,
-                  timeout: float = 120) -> None:
+def wait_until_up(
+    url: str, process: subprocess.Popen[bytes], stop: threading.Event, timeout: float = 120
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if stop.is_set():
@@ -79,7 +111,9 @@ def run_all(settings: Settings, announce: Callable[[str, str], None]) -> int:
     """Start API then UI, announce their URLs, and wait; Ctrl-C, SIGTERM or either child
     dying stops both. Returns 0 when asked to stop, else the status of the child that died."""
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     env = child_env(settings)
     children: list[subprocess.Popen[bytes]] = []
     try:

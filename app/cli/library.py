@@ -36,16 +36,21 @@ class _RichReporter:
 
     def follow(self, job: dict[str, Any]) -> None:
         """Mirror an ingest running in the API."""
-        self.progress.update(self.task, total=job["files_total"] or None,
-                             completed=job["files_done"], chunks=job["chunks"])
+        self.progress.update(
+            self.task,
+            total=job["files_total"] or None,
+            completed=job["files_done"],
+            chunks=job["chunks"],
+        )
 
 
-@app.command()
+@app.command(rich_help_panel="Library")
 def ingest(
     paths: Annotated[
         list[str] | None,
-        typer.Argument(help="Files, folders or git URLs (default: the bundled corpus/).",
-                       show_default=False),
+        typer.Argument(
+            help="Files, folders or git URLs (default: the bundled corpus/).", show_default=False
+        ),
     ] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Empty the index first.")] = False,
     as_json: JsonOption = False,
@@ -88,8 +93,13 @@ def ingest(
 
     settings = settings_for(data_dir)
     values = paths or [str(CORPUS_DIR)]
-    columns = (TextColumn("[bold blue]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("files · {task.fields[chunks]} chunks"), TimeElapsedColumn())
+    columns = (
+        TextColumn("[bold blue]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files · {task.fields[chunks]} chunks"),
+        TimeElapsedColumn(),
+    )
     try:
         check_local_paths(values)
         api = running_api_for(settings)
@@ -97,14 +107,18 @@ def ingest(
             reporter = _RichReporter(progress)
             if api:
                 err.print(f"[dim]the API at {api} owns this index: ingesting through it[/dim]")
-                absolute = [v if is_git_url(v) else str(Path(v).expanduser().resolve()) for v in values]
+                absolute = [
+                    v if is_git_url(v) else str(Path(v).expanduser().resolve()) for v in values
+                ]
                 reporter.start(0)
                 job = ingest_via_api(api, absolute, rebuild, on_progress=reporter.follow)
                 if job["state"] == "failed":
                     fail(job["error"], code=2 if job["usage_error"] else 1)
                 summary = job["summary"]
             else:
-                summary = Ingestor(settings).run(values, rebuild=rebuild, reporter=reporter).to_dict()
+                summary = (
+                    Ingestor(settings).run(values, rebuild=rebuild, reporter=reporter).to_dict()
+                )
     except SourceError as exc:
         fail(str(exc), code=2)
     except Forbidden as exc:
@@ -130,12 +144,18 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"[{'yellow' if warnings else 'dim'}]{len(warnings)} "
         f"{'warning' if len(warnings) == 1 else 'warnings'}[/]"
     )
-    out.print(f"{summary['chunks']} chunks embedded in {summary['seconds']:.1f} s "
-              f"({summary['chunks_per_s']:.1f} chunks/s); the index holds "
-              f"{summary['index_chunks']} chunks")
+    out.print(
+        f"{summary['chunks']} chunks embedded in {summary['seconds']:.1f} s "
+        f"({summary['chunks_per_s']:.1f} chunks/s); the index holds "
+        f"{summary['index_chunks']} chunks"
+    )
     for item in skipped:  # file names and reasons are shown as they are, never as markup
-        err.print(f"  [red]skipped[/red] {escape(item['source'])}: {escape(item['reason'])}",
-                  highlight=False)
+        err.print(
+            f"  [red]skipped[/red] {escape(item['source'])}: {escape(item['reason'])}",
+            highlight=False,
+        )
     for item in warnings:
-        err.print(f"  [yellow]warning[/yellow] {escape(item['source'])}: "
-                  f"{escape(item['message'])}", highlight=False)
+        err.print(
+            f"  [yellow]warning[/yellow] {escape(item['source'])}: {escape(item['message'])}",
+            highlight=False,
+        )

@@ -13,67 +13,11 @@ from app.cli.base import (
     app,
     err,
     fail,
-    local_learner,
     out,
     print_json,
     settings_for,
 )
 from app.cli.library import _print_summary
-
-
-@app.command("check")
-def check_(
-    file: Annotated[Path, typer.Argument(help="Your Python file with the assignment's "
-                                         "functions.", show_default=False)],
-    week: Annotated[int, typer.Option("--week", "-w", help="The assignment's week.",
-                                      show_default=False)],
-    only: Annotated[str | None, typer.Option("--check", help="One of the week's checks (weeks "
-                                             "2 and 6 have two).")] = None,
-    record: Annotated[bool, typer.Option(help="Keep the attempt in your progress.")] = True,
-    as_json: JsonOption = False,
-    data_dir: DataDirOption = None,
-) -> None:
-    """Check your from-scratch implementation of a week's assignment: hidden tests on random
-    inputs (Hypothesis), each failure shrunk to a small input, with a hint citing the week's
-    notes. Your code runs in a sandbox (no network, its own temp dir, limited CPU, memory,
-    processes and files). Exit code 0: all checks pass; 1: not yet; 2: cannot check.
-
-    Checked weeks and what your file must define:
-
-    [dim]1 pca(X, k); 2 svd(A), eigh(A); 3 naive_bayes(X_train, y_train, X_test); 5 class Value;
-    6 sgd_momentum(w, g, state, lr, momentum), adam(w, g, state, lr, beta1, beta2, eps);
-    7 batchnorm(x, gamma, beta, eps); 8 conv2d(x, kernel, stride, padding);
-    10 kmeans(X, centroids, iters); 13 softmax(logits), cross_entropy(logits, targets);
-    18 attention(Q, K, V, mask); 26 apply_temperature(logits, t), top_k(probs, k),
-    top_p(probs, p).[/dim] A file without them gets the full interface in the verdict.
-
-    [dim]Examples:[/dim]
-      tutor check --week 1 my_pca.py
-      tutor check --week 6 --check adam optimizers.py
-      tutor check --week 18 attention.py --json
-    """
-    from app.checks.engine import CheckError, run_checks
-    from app.checks.report import render_verdict
-
-    settings = settings_for(data_dir)
-    try:
-        source = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read {file}: {exc}", code=2)
-    try:
-        verdict = run_checks(week, source, settings, only=only)
-    except CheckError as exc:
-        fail(str(exc), code=2)
-    if not as_json:  # the verdict first: keeping it loads the learner database's modules
-        out.print(render_verdict(verdict), soft_wrap=True)
-    if record:
-        from app.records.checks import CheckRecords
-
-        store, learner = local_learner(settings)
-        verdict["attempt_id"] = CheckRecords(store).record(learner.id, verdict)
-    if as_json:
-        print_json(verdict)
-    raise typer.Exit(0 if verdict["passed"] else 1)
 
 
 class _EvalProgress:
@@ -92,28 +36,63 @@ class _EvalProgress:
         self.progress.advance(self.task)
 
 
-@app.command("eval")
+@app.command("eval", rich_help_panel="Run and measure")
 def eval_(
-    suite: Annotated[str, typer.Option("--suite", help="quick: retrieval, refusals and quizzes, "
-                                       "no model (2-3 minutes); full: every answer too.")]
-    = "quick",
-    compare: Annotated[str | None, typer.Option("--compare", metavar="RUN",
-                                                help="An earlier run's name: show the deltas.")] = None,
-    public_notes: Annotated[Path | None, typer.Option(
-        "--public-notes", help="Also index this folder of public course notes (slow the first time).",
-        exists=True, file_okay=False)] = None,
-    limit: Annotated[int | None, typer.Option(
-        "--limit", min=1, help="A smoke run: only the first N questions of each kind, and "
-        "quizzes on the first N weeks.")] = None,
-    datasets: Annotated[Path | None, typer.Option(
-        "--datasets", help="A folder of *.jsonl golden sets (default: evals/datasets).",
-        exists=True, file_okay=False)] = None,
-    ablations: Annotated[bool, typer.Option(
-        "--ablations", help="Full suite: also let the local model write its own (checked) "
-        "answers, a second pass beside the sources' sentences.")] = False,
-    llm_quiz: Annotated[bool, typer.Option(
-        "--llm-quiz", help="Also measure the model-written quiz kind (slow: a model call or two "
-        "per question).")] = False,
+    suite: Annotated[
+        str,
+        typer.Option(
+            "--suite",
+            help="quick: retrieval, refusals and quizzes, "
+            "no model (2-3 minutes); full: every answer too.",
+        ),
+    ] = "quick",
+    compare: Annotated[
+        str | None,
+        typer.Option("--compare", metavar="RUN", help="An earlier run's name: show the deltas."),
+    ] = None,
+    public_notes: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-notes",
+            help="Also index this folder of public course notes (slow the first time).",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            min=1,
+            help="A smoke run: only the first N questions of each kind, and "
+            "quizzes on the first N weeks.",
+        ),
+    ] = None,
+    datasets: Annotated[
+        Path | None,
+        typer.Option(
+            "--datasets",
+            help="A folder of *.jsonl golden sets (default: evals/datasets).",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
+    ablations: Annotated[
+        bool,
+        typer.Option(
+            "--ablations",
+            help="Full suite: also let the local model write its own (checked) "
+            "answers, a second pass beside the sources' sentences.",
+        ),
+    ] = False,
+    llm_quiz: Annotated[
+        bool,
+        typer.Option(
+            "--llm-quiz",
+            help="Also measure the model-written quiz kind (slow: a model call or two "
+            "per question).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -141,10 +120,18 @@ def eval_(
     try:
         baseline = reports.load_report(settings.eval_reports_dir, compare) if compare else None
         with Progress(console=err, transient=True, disable=as_json) as bar:
-            result = run(settings, Options(
-                suite=suite, public_notes=public_notes, limit=limit,  # type: ignore[arg-type]
-                datasets=datasets, ablations=ablations, llm_quiz=llm_quiz,
-                progress=_EvalProgress(bar)))
+            result = run(
+                settings,
+                Options(
+                    suite=suite,  # type: ignore[arg-type]  # checked above: quick or full
+                    public_notes=public_notes,
+                    limit=limit,
+                    datasets=datasets,
+                    ablations=ablations,
+                    llm_quiz=llm_quiz,
+                    progress=_EvalProgress(bar),
+                ),
+            )
         result = reports.finalize(result, settings.eval_reports_dir, baseline)
     except (DatasetError, reports.ReportError) as exc:
         fail(str(exc), code=2)
@@ -179,16 +166,28 @@ def _print_eval(result: dict[str, Any]) -> None:
     out.print(f"report: {result['folder']}/report.html")
 
 
-@app.command()
+@app.command(rich_help_panel="Run and measure")
 def serve(
-    host: Annotated[str | None, typer.Option(
-        "--host", help="Address to listen on (default TUTOR_API_HOST, 127.0.0.1). For a study "
-        "group: 0.0.0.0, with the server's name in TUTOR_ALLOWED_HOSTS.")] = None,
-    port: Annotated[int | None, typer.Option(
-        "--port", min=1, max=65535, help="Port (default TUTOR_API_PORT, 8000).")] = None,
-    workers: Annotated[int, typer.Option(
-        "--workers", min=1, help="Processes answering requests, each with its own model. More "
-        "than one wants PostgreSQL (TUTOR_DATABASE_URL) and a Chroma server (TUTOR_CHROMA_URL).")
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host",
+            help="Address to listen on (default TUTOR_API_HOST, 127.0.0.1). For a study "
+            "group: 0.0.0.0, with the server's name in TUTOR_ALLOWED_HOSTS.",
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", min=1, max=65535, help="Port (default TUTOR_API_PORT, 8000)."),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes answering requests, each with its own model. More "
+            "than one wants PostgreSQL (TUTOR_DATABASE_URL) and a Chroma server (TUTOR_CHROMA_URL).",
+        ),
     ] = 1,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -208,13 +207,16 @@ def serve(
 
     chosen = {"api_host": host, "api_port": port}
     settings = settings_for(data_dir).model_copy(
-        update={name: value for name, value in chosen.items() if value is not None})
-    out.print(f"API on [link]{settings.resolved_api_url}[/link]  (docs: {settings.resolved_api_url}/docs)"
-              + (f", {workers} workers" if workers > 1 else ""))
+        update={name: value for name, value in chosen.items() if value is not None}
+    )
+    out.print(
+        f"API on [link]{settings.resolved_api_url}[/link]  (docs: {settings.resolved_api_url}/docs)"
+        + (f", {workers} workers" if workers > 1 else "")
+    )
     serve_api(settings, workers)
 
 
-@app.command()
+@app.command(rich_help_panel="Run and measure")
 def ui(data_dir: DataDirOption = None) -> None:
     """Run the Streamlit UI on TUTOR_UI_PORT (default 8501); it needs the API (`tutor serve`).
 
@@ -227,13 +229,15 @@ def ui(data_dir: DataDirOption = None) -> None:
     from app.cli.launcher import child_env, ui_command
 
     settings = settings_for(data_dir)
-    out.print(f"UI on [link]http://{settings.api_host}:{settings.ui_port}[/link] "
-              f"(API expected at {settings.resolved_api_url})")
+    out.print(
+        f"UI on [link]http://{settings.api_host}:{settings.ui_port}[/link] "
+        f"(API expected at {settings.resolved_api_url})"
+    )
     command = ui_command(settings)
     os.execve(command[0], command, child_env(settings))  # Streamlit takes over this process
 
 
-@app.command()
+@app.command(rich_help_panel="Run and measure")
 def up(data_dir: DataDirOption = None) -> None:
     """Start everything: build the index if it is missing, then the API and the UI.
 
@@ -263,10 +267,12 @@ def up(data_dir: DataDirOption = None) -> None:
         fail(str(exc))
 
     def announce(api_url: str, ui_url: str) -> None:
-        out.print(f"\n[bold green]Study Tutor is running[/bold green]\n"
-                  f"  UI   [link]{ui_url}[/link]   ← open this\n"
-                  f"  API  [link]{api_url}[/link]  (docs: {api_url}/docs)\n"
-                  f"[dim]Ctrl-C stops both.[/dim]")
+        out.print(
+            f"\n[bold green]Study Tutor is running[/bold green]\n"
+            f"  UI   [link]{ui_url}[/link]   ← open this\n"
+            f"  API  [link]{api_url}[/link]  (docs: {api_url}/docs)\n"
+            f"[dim]Ctrl-C stops both.[/dim]"
+        )
 
     try:
         code = run_all(settings, announce)

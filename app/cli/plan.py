@@ -22,12 +22,16 @@ from app.course.curriculum import CurriculumError, WeekOutOfRange, load_curricul
 from app.course.pacing import MAX_PACE, MIN_PACE
 
 
-@app.command()
+@app.command(rich_help_panel="Plan and pace")
 def plan(
     week: Annotated[
         int | None,
-        typer.Option("--week", "-w", help="Show one week (1-72; weeks 49-72 are months 13-18).",
-                     show_default=False),
+        typer.Option(
+            "--week",
+            "-w",
+            help="Show one week (1-72; weeks 49-72 are months 13-18).",
+            show_default=False,
+        ),
     ] = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
@@ -46,7 +50,9 @@ def plan(
         curriculum = load_curriculum()
         if week is None:
             if as_json:
-                print_json(curriculum.model_dump(mode="json", include={"phases", "months", "capstones"}))
+                print_json(
+                    curriculum.model_dump(mode="json", include={"phases", "months", "capstones"})
+                )
             else:
                 out.print(render_overview(curriculum))
             return
@@ -61,14 +67,19 @@ def plan(
         out.print(render_week(week_plan))
 
 
-@app.command("week")
+@app.command("week", rich_help_panel="Plan and pace")
 def current_week(
-    number: Annotated[int | None, typer.Argument(
-        help="The week you are in now (1-72); leave it out to see your week.",
-        show_default=False)] = None,
-    auto: Annotated[bool, typer.Option(
-        "--auto", help="Follow the calendar from your first use again, from week 1.")]
-    = False,
+    number: Annotated[
+        int | None,
+        typer.Argument(
+            help="The week you are in now (1-72); leave it out to see your week.",
+            show_default=False,
+        ),
+    ] = None,
+    auto: Annotated[
+        bool,
+        typer.Option("--auto", help="Follow the calendar from your first use again, from week 1."),
+    ] = False,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -98,13 +109,15 @@ def current_week(
     if as_json:
         print_json({"week": week, "title": title, "set": learner.current_week is not None})
         return
-    how = (f"from week {learner.current_week} on {learner.week_set_on.isoformat()}"
-           if learner.current_week is not None
-           else f"following the calendar since {learner.start_date.isoformat()}")
+    how = (
+        f"from week {learner.current_week} on {learner.week_set_on.isoformat()}"
+        if learner.current_week is not None
+        else f"following the calendar since {learner.start_date.isoformat()}"
+    )
     out.print(f"You are in [bold]week {week}[/bold]: {title}  [dim]({how})[/dim]")
 
 
-@app.command()
+@app.command(rich_help_panel="Plan and pace")
 def today(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
     """Today's task: the plan's day (Monday theory, Tuesday videos, Wednesday coding, Thursday
     project, Friday review) applied to your week, and where you stand against the plan.
@@ -128,30 +141,49 @@ def today(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
         print_json({"today": task.to_dict(), "pace": pace})
         return
     hours = f" · {task.hours:g} h" if task.hours else ""
-    out.print(f"[bold]{task.day}, week {task.week}[/bold]: {task.title}[dim]{hours}[/dim]",
-              highlight=False)
+    out.print(
+        f"[bold]{task.day}, week {task.week}[/bold]: {task.title}[dim]{hours}[/dim]",
+        highlight=False,
+    )
     out.print(task.advice, highlight=False)
     for item in task.tasks:
         mark = "[green]✓[/green]" if item["done"] else "[dim]○[/dim]"
         out.print(f" {mark} [bold]{item['task']}[/bold]  {item['text']}", highlight=False)
     out.print(pace_line(pace))
-    out.print(f"Reviews: {due_phrase(ReviewRecords(store).summary(learner.id, now), now)} "
-              "(`tutor review`).", highlight=False)
+    out.print(
+        f"Reviews: {due_phrase(ReviewRecords(store).summary(learner.id, now), now)} "
+        "(`tutor review`).",
+        highlight=False,
+    )
     if task.milestone_month:
-        out.print(f"Month {task.milestone_month} ends this week: its milestone is due "
-                  "(`tutor milestone --quiz`).")
+        out.print(
+            f"Month {task.milestone_month} ends this week: its milestone is due "
+            "(`tutor milestone --quiz`)."
+        )
     if pace["status"] == "behind":
         out.print("[dim]`tutor replan` resumes the plan from where you are.[/dim]")
 
 
-@app.command()
+@app.command(rich_help_panel="Plan and pace")
 def replan(
-    pace: Annotated[float | None, typer.Option(
-        "--pace", min=MIN_PACE, max=MAX_PACE, help="Plan weeks per calendar week from now on "
-        "(1 = the plan's rhythm).", show_default=False)] = None,
-    hours: Annotated[float | None, typer.Option(
-        "--hours", help="Hours a week you can study (the plan's rhythm is 6).",
-        show_default=False)] = None,
+    pace: Annotated[
+        float | None,
+        typer.Option(
+            "--pace",
+            min=MIN_PACE,
+            max=MAX_PACE,
+            help="Plan weeks per calendar week from now on (1 = the plan's rhythm).",
+            show_default=False,
+        ),
+    ] = None,
+    hours: Annotated[
+        float | None,
+        typer.Option(
+            "--hours",
+            help="Hours a week you can study (the plan's rhythm is 6).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -184,105 +216,8 @@ def replan(
     if as_json:
         print_json({"replan": record.to_dict(), "pace": report})
         return
-    out.print(f"Re-planned: the plan had you in week {record.from_week}; you resume at "
-              f"[bold]week {record.to_week}[/bold] today.")
+    out.print(
+        f"Re-planned: the plan had you in week {record.from_week}; you resume at "
+        f"[bold]week {record.to_week}[/bold] today."
+    )
     out.print(pace_line(report))
-
-
-@app.command()
-def tasks(
-    names: Annotated[list[str] | None, typer.Argument(
-        help="Tasks to tick off, by name (reading, videos, course, practice, assignment, ...).",
-        show_default=False)] = None,
-    week: Annotated[int | None, typer.Option(
-        "--week", "-w", help="Another week than yours (1-48; months 13-18 have no checklist).",
-        show_default=False)] = None,
-    undo: Annotated[bool, typer.Option("--undo", help="Untick the named tasks instead.")] = False,
-    as_json: JsonOption = False,
-    data_dir: DataDirOption = None,
-) -> None:
-    """Your week's checklist, from the plan: tick off what you have done. `tutor progress`
-    counts the ticks, and the UI's Plan tab shows the same ones.
-
-    [dim]Examples:[/dim]
-      tutor tasks                      this week's checklist
-      tutor tasks reading practice     tick two tasks off
-      tutor tasks practice --undo      not done after all
-      tutor tasks --week 6 --json      [{"task": "reading", "text": "...", "done": true}, ...]
-    """
-    from app.records.base import NotFound
-
-    check_week(week)
-    if undo and not names:
-        fail("name the tasks to untick, e.g. `tutor tasks practice --undo`", code=2)
-    store, learner = local_learner(settings_for(data_dir))
-    week = week or your_week(learner)
-    curriculum = load_curriculum()
-    checklist = store.checklist(learner.id, week, curriculum)
-    try:
-        for name in names or []:
-            checklist = store.tick(learner.id, week, name, not undo, curriculum)
-    except NotFound as exc:
-        fail(str(exc), code=2)
-    if as_json:
-        print_json([vars(task) for task in checklist])
-        return
-    if not checklist:
-        out.print(f"Week {week} has no checklist: months 13-18 are planned by month "
-                  f"(`tutor plan --week {week}`).")
-        return
-    done = sum(task.done for task in checklist)
-    out.print(f"[bold]Week {week}[/bold]: {done} of {len(checklist)} done")
-    for task in checklist:
-        mark = "[green]✓[/green]" if task.done else "[dim]○[/dim]"
-        out.print(f" {mark} [bold]{task.task}[/bold]  {task.text}", highlight=False)
-
-
-@app.command()
-def journal(
-    text: Annotated[str | None, typer.Argument(
-        help="A note on your week: what clicked, what didn't, what to ask next.",
-        show_default=False)] = None,
-    rating: Annotated[int | None, typer.Option(
-        "--rating", "-r", min=1, max=10, help="How well you understand the week, 1-10.",
-        show_default=False)] = None,
-    week: Annotated[int | None, typer.Option(
-        "--week", "-w", help="Another week than yours (1-72).", show_default=False)] = None,
-    as_json: JsonOption = False,
-    data_dir: DataDirOption = None,
-) -> None:
-    """Your study journal: notes and a 1-10 self-rating per week, as in the UI's Journal tab.
-    `tutor progress` charts the ratings.
-
-    [dim]Examples:[/dim]
-      tutor journal                                      your notes and ratings so far
-      tutor journal "Attention finally clicked" -r 8     a note and a rating for your week
-      tutor journal --rating 6 --week 17                 rate another week
-      tutor journal --json                               {"ratings": {...}, "entries": [...]}
-    """
-    from app.records.learners import JOURNAL_CHARS
-
-    check_week(week)
-    if text is not None and not 1 <= len(text.strip()) <= JOURNAL_CHARS:
-        fail(f"a journal note is 1-{JOURNAL_CHARS:,} characters", code=2)
-    store, learner = local_learner(settings_for(data_dir))
-    week = week or your_week(learner)
-    if text is not None:
-        store.write_journal(learner.id, week, text.strip())
-    if rating is not None:
-        store.rate(learner.id, week, rating)
-    entries, ratings = store.journal(learner.id), store.ratings(learner.id)
-    if as_json:
-        print_json({"ratings": ratings, "entries": [entry.to_dict() for entry in entries]})
-        return
-    if text is not None or rating is not None:
-        out.print(f"Saved for week {week}.")
-    if not entries and not ratings:
-        out.print('Your journal is empty. Write what you learned this week: '
-                  '`tutor journal "..." --rating 7`.')
-        return
-    for number in sorted({e.week for e in entries} | set(ratings)):
-        rated = f"  [dim]rated {ratings[number]}/10[/dim]" if number in ratings else ""
-        out.print(f"\n[bold]Week {number}[/bold]{rated}")
-        for entry in (e for e in entries if e.week == number):
-            out.print(f"  [dim]{entry.created_at:%Y-%m-%d}[/dim]  {entry.text}", highlight=False)

@@ -19,25 +19,40 @@ from app.cli.base import (
     settings_for,
     your_week,
 )
-from app.config import Settings
+from app.cli.in_turn import ask_in_turn, flip_in_turn
 
 
-@app.command()
+@app.command(rich_help_panel="Practice")
 def quiz(
-    week: Annotated[int | None, typer.Option(
-        "--week", "-w", help="The week to be quizzed on (1-72; default: yours, see `tutor week`).",
-        show_default=False)] = None,
+    week: Annotated[
+        int | None,
+        typer.Option(
+            "--week",
+            "-w",
+            help="The week to be quizzed on (1-72; default: yours, see `tutor week`).",
+            show_default=False,
+        ),
+    ] = None,
     n: Annotated[int, typer.Option("--n", min=1, max=30, help="How many questions.")] = 5,
-    kinds: Annotated[str, typer.Option(
-        "--kinds", help="Comma-separated: mcq,truefalse,short,cloze, and llm for questions the "
-        "chat model writes (slower; each one checked, our own fill in what it can't write).")]
-    = "mcq,truefalse,short,cloze",
+    kinds: Annotated[
+        str,
+        typer.Option(
+            "--kinds",
+            help="Comma-separated: mcq,truefalse,short,cloze, and llm for questions the "
+            "chat model writes (slower; each one checked, our own fill in what it can't write).",
+        ),
+    ] = "mcq,truefalse,short,cloze",
     seed: Annotated[int | None, typer.Option("--seed", help="Same seed, same quiz.")] = None,
-    about: Annotated[str | None, typer.Option(
-        "--about", help="Quiz me on this: a topic (a question you asked the tutor); the "
-        "questions are the notes' closest to it and to the passages the search finds for it "
-        "(up to --n; fewer when the notes have fewer). Needs the index (`tutor ingest`).",
-        show_default=False)] = None,
+    about: Annotated[
+        str | None,
+        typer.Option(
+            "--about",
+            help="Quiz me on this: a topic (a question you asked the tutor); the "
+            "questions are the notes' closest to it and to the passages the search finds for it "
+            "(up to --n; fewer when the notes have fewer). Needs the index (`tutor ingest`).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -67,8 +82,9 @@ def quiz(
     settings = settings_for(data_dir)
     chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
     if about is not None and (not about.strip() or LLM in chosen):
-        fail("--about takes a topic (a question you asked) and the notes' own kinds, not llm",
-             code=2)
+        fail(
+            "--about takes a topic (a question you asked) and the notes' own kinds, not llm", code=2
+        )
     recording = not as_json
     store, learner = local_learner(settings) if recording or week is None else (None, None)
     week = week or your_week(learner)
@@ -78,14 +94,27 @@ def quiz(
         if about:
             retriever = open_retriever(settings)
             found = retriever.search(about, k=5, week=week)
-            questions = topic_quiz(read_notes(), about, [h.text for h in found],
-                                   {week, *(h.week for h in found if h.week)}, n=n,
-                                   kinds=chosen, seed=drawn, learner=who,
-                                   embedder=retriever.embedder)
+            questions = topic_quiz(
+                read_notes(),
+                about,
+                [h.text for h in found],
+                {week, *(h.week for h in found if h.week)},
+                n=n,
+                kinds=chosen,
+                seed=drawn,
+                learner=who,
+                embedder=retriever.embedder,
+            )
         else:
-            questions = make_quiz(read_notes(), week, n=n, seed=drawn, kinds=chosen,
-                                  writer=question_writer(settings) if LLM in chosen else None,
-                                  learner=who)
+            questions = make_quiz(
+                read_notes(),
+                week,
+                n=n,
+                seed=drawn,
+                kinds=chosen,
+                writer=question_writer(settings) if LLM in chosen else None,
+                learner=who,
+            )
     except QuizError as exc:
         fail(str(exc), code=2)
     except LLMError as exc:
@@ -105,70 +134,15 @@ def quiz(
     out.print("[dim]Missed ones come back in `tutor review`.[/dim]")
 
 
-def ask_in_turn(questions: list[Any], settings: Settings, records: Any, learner_id: int,
-                quiz_id: str | None, self_rate: bool) -> int:
-    """Ask each question, grade it, record it (FSRS schedules its review) and say when it comes
-    back; with `self_rate` the learner rates their short answers. Returns how many were right."""
-    import datetime as dt
-
-    from app.cli.render import render_outcome
-    from app.course.notes import read_notes
-    from app.llm.providers import judge_model
-    from app.practice.quiz import Verdict, glossary, grade, outcome, ratings_for, self_rated
-
-    judge = judge_model(settings, Verdict.model_json_schema())
-    similarity = _lazy_similarity()
-    terms = glossary(read_notes())
-    right = 0
-    for number, question in enumerate(questions, 1):
-        out.print(f"\n[bold]{number}. {question.prompt}[/bold]  [dim]({question.kind})[/dim]")
-        for letter, option in zip("ABCD", question.options):
-            out.print(f"   [cyan]{letter}[/cyan]  {option}")
-        response = typer.prompt("your answer", default="", show_default=False)
-        result = grade(question, response, similarity, judge, terms)
-        out.print(render_outcome(outcome(question, result)), highlight=False)
-        if self_rate and (choices := ratings_for(question)):
-            rating = ""
-            while rating not in choices:
-                rating = typer.prompt(f"   how did it go? ({'/'.join(choices)})",
-                                      default=result.fsrs_rating).strip().lower()
-            result = self_rated(question, result, rating)
-            out.print(render_outcome(outcome(question, result), quote=False), highlight=False)
-        due = records.answer(learner_id, quiz_id, question, response, result,
-                             dt.datetime.now(dt.UTC))
-        out.print(f"   [dim]next review: {_when(due)}[/dim]")
-        right += result.correct
-    return right
-
-
-def _lazy_similarity() -> Any:
-    """Embedding similarity, the encoder loaded only when a short answer needs it."""
-    loaded: list[Any] = []
-
-    def similarity(a: str, b: str) -> float:
-        if not loaded:
-            from app.search.vectors import Embedder
-
-            loaded.append(Embedder())
-        return loaded[0].similarity(a, b)
-
-    return similarity
-
-
-def _when(due: Any) -> str:
-    import datetime as dt
-
-    from app.records.reviews import in_words
-
-    return in_words(due, dt.datetime.now(dt.UTC))
-
-
-@app.command()
+@app.command(rich_help_panel="Practice")
 def review(
-    list_only: Annotated[bool, typer.Option("--list", help="Show what is due without asking.")]
-    = False,
-    forecast: Annotated[bool, typer.Option(
-        "--forecast", help="Reviews due each day of the next 7 and 30 days (FSRS).")] = False,
+    list_only: Annotated[
+        bool, typer.Option("--list", help="Show what is due without asking.")
+    ] = False,
+    forecast: Annotated[
+        bool,
+        typer.Option("--forecast", help="Reviews due each day of the next 7 and 30 days (FSRS)."),
+    ] = False,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -206,43 +180,24 @@ def review(
         return
     out.print(due_phrase(deck.summary(learner.id, now), now) + ".", highlight=False)
     if not due:
-        out.print("[dim]Take a quiz (`tutor quiz`) or make a card (`tutor cards add`): they "
-                  "come back here.[/dim]")
+        out.print(
+            "[dim]Take a quiz (`tutor quiz`) or make a card (`tutor cards add`): they "
+            "come back here.[/dim]"
+        )
         return
     if list_only:
         for question in due:
-            out.print(f"• {question.prompt}  [dim]({question.kind}, week "
-                      f"{question.citation['week']})[/dim]", highlight=False)
+            out.print(
+                f"• {question.prompt}  [dim]({question.kind}, week "
+                f"{question.citation['week']})[/dim]",
+                highlight=False,
+            )
         return
     own = [q for q in due if q.kind == OWN]
     asked = [q for q in due if q.kind != OWN]
     right = ask_in_turn(asked, settings, records, learner.id, None, self_rate=True)
     right += flip_in_turn(own, deck, learner.id)
     out.print(render_summary(score_summary(right, len(due), "remembered")), highlight=False)
-
-
-def flip_in_turn(cards: list[Any], deck: Any, learner_id: int) -> int:
-    """Your own cards: the front, the back on Enter, then your rating (1-4 or its name)
-    reschedules it. Returns how many were remembered (rated above again)."""
-    import datetime as dt
-
-    from app.practice.scheduler import RATINGS
-
-    remembered = 0
-    for card in cards:
-        out.print(f"\n[bold]{card.prompt}[/bold]  [dim](your card)[/dim]", highlight=False)
-        typer.prompt("   press Enter to see the back", default="", show_default=False)
-        out.print(f"   {card.answer}", highlight=False)
-        rating = ""
-        while rating not in RATINGS:
-            given = typer.prompt("   how did it go? 1 again, 2 hard, 3 good, 4 easy",
-                                 default="3").strip().lower()
-            rating = RATINGS[int(given) - 1] if given in ("1", "2", "3", "4") else given
-        rated = deck.rate(learner_id, card.id, rating, dt.datetime.now(dt.UTC))
-        out.print(f"   [dim]next review: {_when(dt.datetime.fromisoformat(rated['next_review']))}"
-                  "[/dim]")
-        remembered += rating != "again"
-    return remembered
 
 
 def print_forecast(days: list[dict[str, Any]], as_json: bool) -> None:
@@ -253,10 +208,12 @@ def print_forecast(days: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         print_json({"days": days, "next_7_days": week, "next_30_days": month})
         return
-    out.print(f"[bold]{counted(week, 'review')} in the next 7 days, {month} in the next 30"
-              "[/bold] "
-              "[dim](FSRS forecast, counting each card again when it returns if you recall "
-              "it)[/dim]")
+    out.print(
+        f"[bold]{counted(week, 'review')} in the next 7 days, {month} in the next 30"
+        "[/bold] "
+        "[dim](FSRS forecast, counting each card again when it returns if you recall "
+        "it)[/dim]"
+    )
     widest = max((d["due"] for d in days[:7]), default=0) or 1
     for day in days[:7]:
         bar = "█" * round(20 * day["due"] / widest)

@@ -17,29 +17,52 @@ from app.cli.base import (
     settings_for,
     your_week,
 )
-from app.cli.practice import ask_in_turn
+from app.cli.in_turn import ask_in_turn
 from app.course.curriculum import load_curriculum
 
 
-@app.command()
+@app.command(rich_help_panel="Your work")
 def capstone(
-    quarter: Annotated[int | None, typer.Argument(
-        help="The quarter (1-4); leave it out for your next capstone.", show_default=False)]
-    = None,
-    tick: Annotated[list[str] | None, typer.Option(
-        "--tick", "-t", help="A deliverable done, by its id (the `deliverable-` prefix may be "
-        "left out); repeat for more.", show_default=False)] = None,
+    quarter: Annotated[
+        int | None,
+        typer.Argument(
+            help="The quarter (1-4); leave it out for your next capstone.", show_default=False
+        ),
+    ] = None,
+    tick: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tick",
+            "-t",
+            help="A deliverable done, by its id (the `deliverable-` prefix may be "
+            "left out); repeat for more.",
+            show_default=False,
+        ),
+    ] = None,
     undo: Annotated[bool, typer.Option("--undo", help="Untick the --tick deliverables.")] = False,
-    repo: Annotated[str | None, typer.Option(
-        "--repo", help="Link your repository (https://...).", show_default=False)] = None,
-    report: Annotated[str | None, typer.Option(
-        "--report", help="Link your report, blog post or documentation.", show_default=False)]
-    = None,
-    score: Annotated[list[str] | None, typer.Option(
-        "--score", "-s", help="Self-review: CRITERION=1-4 (1 not yet, 2 partly, 3 meets it, "
-        "4 beyond it); repeat for more.", show_default=False)] = None,
-    note: Annotated[str | None, typer.Option(
-        "--note", help="A note with your self-review.", show_default=False)] = None,
+    repo: Annotated[
+        str | None,
+        typer.Option("--repo", help="Link your repository (https://...).", show_default=False),
+    ] = None,
+    report: Annotated[
+        str | None,
+        typer.Option(
+            "--report", help="Link your report, blog post or documentation.", show_default=False
+        ),
+    ] = None,
+    score: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--score",
+            "-s",
+            help="Self-review: CRITERION=1-4 (1 not yet, 2 partly, 3 meets it, "
+            "4 beyond it); repeat for more.",
+            show_default=False,
+        ),
+    ] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", help="A note with your self-review.", show_default=False)
+    ] = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -56,7 +79,7 @@ def capstone(
     """
     import datetime as dt
 
-    from app.cli.render import render_capstone
+    from app.cli.render_progress import render_capstone
     from app.course.rubric import NoCapstone, rubric_for
     from app.records.capstones import CapstoneRecords
     from app.records.schedules import ScheduleRecords
@@ -72,7 +95,9 @@ def capstone(
         records = CapstoneRecords(store)
         for name in tick or []:
             records.tick(learner.id, plan, _deliverable_id(name, plan), not undo)
-        links: dict[str, str | None] = {name: url for name, url in (("repository", repo), ("report", report)) if url}
+        links: dict[str, str | None] = {
+            name: url for name, url in (("repository", repo), ("report", report)) if url
+        }
         if links:
             records.link(learner.id, plan, links)
         if scores or note is not None:
@@ -91,7 +116,7 @@ def capstone(
 
 
 def _scored(item: str) -> tuple[str, int]:
-    """"scope=3" -> ("scope", 3); a ValueError says the form."""
+    """ "scope=3" -> ("scope", 3); a ValueError says the form."""
     name, _, value = item.partition("=")
     if not name or not value.strip().isdigit():
         raise ValueError(f"--score {item!r}: write CRITERION=SCORE, e.g. scope=3")
@@ -104,19 +129,32 @@ def _deliverable_id(name: str, plan: Any) -> str:
     return name if name in ids or f"deliverable-{name}" not in ids else f"deliverable-{name}"
 
 
-@app.command()
+@app.command(rich_help_panel="Your work")
 def milestone(
-    month: Annotated[int | None, typer.Argument(
-        help="The month (1-18); leave it out for yours.", show_default=False)] = None,
-    take_quiz: Annotated[bool, typer.Option(
-        "--quiz", help="Take the month's milestone quiz now (with --json: print it, recording "
-        "nothing).")] = False,
-    n: Annotated[int, typer.Option("--n", min=4, max=30, help="Questions in the quiz: one a "
-                                   "week at least.")] = 8,
-    tick: Annotated[list[str] | None, typer.Option(
-        "--tick", "-t", help="A checklist item done (coding-challenge-completion, "
-        "project-milestone-review, peer-feedback-session); repeat for more.",
-        show_default=False)] = None,
+    month: Annotated[
+        int | None,
+        typer.Argument(help="The month (1-18); leave it out for yours.", show_default=False),
+    ] = None,
+    take_quiz: Annotated[
+        bool,
+        typer.Option(
+            "--quiz",
+            help="Take the month's milestone quiz now (with --json: print it, recording nothing).",
+        ),
+    ] = False,
+    n: Annotated[
+        int, typer.Option("--n", min=4, max=30, help="Questions in the quiz: one a week at least.")
+    ] = 8,
+    tick: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tick",
+            "-t",
+            help="A checklist item done (coding-challenge-completion, "
+            "project-milestone-review, peer-feedback-session); repeat for more.",
+            show_default=False,
+        ),
+    ] = None,
     undo: Annotated[bool, typer.Option("--undo", help="Untick the --tick items.")] = False,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
@@ -136,7 +174,7 @@ def milestone(
     """
     import random
 
-    from app.cli.render import render_milestone
+    from app.cli.render_progress import render_milestone
     from app.course.curriculum import month_of_week
     from app.course.notes import read_notes
     from app.practice.milestones import NoMonth, milestone_quiz
@@ -154,16 +192,22 @@ def milestone(
     try:
         if take_quiz and as_json:
             missed = weak_spots(store, learner.id, read_notes())
-            print_json([q.to_dict() for q in milestone_quiz(read_notes(), month, missed, n=n,
-                                                            seed=random.random())])
+            print_json(
+                [
+                    q.to_dict()
+                    for q in milestone_quiz(read_notes(), month, missed, n=n, seed=random.random())
+                ]
+            )
             return
         for item in tick or []:
             records.tick(learner.id, month, item, not undo, curriculum)
         if take_quiz:
-            quiz_id, questions = records.new_quiz(learner.id, month, read_notes(),
-                                                  n=n, kinds=KINDS, seed=random.random())
-            right = ask_in_turn(questions, settings, QuizRecords(store), learner.id, quiz_id,
-                                self_rate=False)
+            quiz_id, questions = records.new_quiz(
+                learner.id, month, read_notes(), n=n, kinds=KINDS, seed=random.random()
+            )
+            right = ask_in_turn(
+                questions, settings, QuizRecords(store), learner.id, quiz_id, self_rate=False
+            )
             out.print(f"\n[bold]{right} of {len(questions)} right.[/bold]")
         status = records.status(learner.id, month, curriculum)
     except (NoMonth, NotFound, QuizItemIsAnswered, QuizError) as exc:
@@ -174,7 +218,7 @@ def milestone(
         out.print(render_milestone(status))
 
 
-@app.command("progress")
+@app.command("progress", rich_help_panel="Your work")
 def progress_(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
     """Your progress: where you stand against the plan (ahead or behind, finish date, next
     capstone), tasks done per week from the week you started in, quiz accuracy, self-ratings,
@@ -188,7 +232,7 @@ def progress_(as_json: JsonOption = False, data_dir: DataDirOption = None) -> No
     """
     import datetime as dt
 
-    from app.cli.render import render_progress
+    from app.cli.render_progress import render_progress
     from app.course.notes import read_notes
     from app.progress.overview import progress
     from app.progress.prerequisites import PrerequisitePassages
@@ -196,8 +240,14 @@ def progress_(as_json: JsonOption = False, data_dir: DataDirOption = None) -> No
 
     settings = settings_for(data_dir)
     store, learner = local_learner(settings)
-    report = progress(store, learner, load_curriculum(), dt.date.today(), read_notes(),
-                      PrerequisitePassages(lambda: Retriever.from_settings(settings)))
+    report = progress(
+        store,
+        learner,
+        load_curriculum(),
+        dt.date.today(),
+        read_notes(),
+        PrerequisitePassages(lambda: Retriever.from_settings(settings)),
+    )
     if as_json:
         print_json(report)
     else:

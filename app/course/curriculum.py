@@ -91,10 +91,15 @@ class Item(_Model):
     def hours_label(self) -> str | None:
         if self.hours is None:
             return None
+
         def fmt(hours: float) -> str:
             return f"{hours:g}"
 
-        span = fmt(self.hours) if self.hours_max is None else f"{fmt(self.hours)}-{fmt(self.hours_max)}"
+        span = (
+            fmt(self.hours)
+            if self.hours_max is None
+            else f"{fmt(self.hours)}-{fmt(self.hours_max)}"
+        )
         return f"{span} hour" + ("" if span == "1" else "s")
 
 
@@ -330,7 +335,9 @@ def _line_of(node: yaml.Node | None, loc: list[Any]) -> int | None:
         line = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             node = next((v for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
         else:
             node = None

@@ -48,7 +48,9 @@ class Note(BaseModel):
         for section in re.split(r"^## ", self.body, flags=re.M)[1:]:
             heading, _, text = section.partition("\n")
             match = _DEFINITION.search(text)
-            concept = next((c for c in self.meta.concepts if c.lower() == heading.strip().lower()), None)
+            concept = next(
+                (c for c in self.meta.concepts if c.lower() == heading.strip().lower()), None
+            )
             if match and concept:
                 found[concept] = " ".join(match.group(1).split())
         return found

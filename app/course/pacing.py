@@ -132,14 +132,21 @@ def pace_from_hours(hours: float, curriculum: Curriculum) -> float:
     a week that make a pace."""
     per_week = plan_hours(curriculum)
     if not MIN_PACE * per_week <= hours <= MAX_PACE * per_week:
-        raise ValueError(f"hours_per_week={hours:g} is outside {MIN_PACE * per_week:g}-"
-                         f"{MAX_PACE * per_week:g} ({MIN_PACE:g} to {MAX_PACE:g} times the "
-                         f"plan's {per_week:g} hours)")
+        raise ValueError(
+            f"hours_per_week={hours:g} is outside {MIN_PACE * per_week:g}-"
+            f"{MAX_PACE * per_week:g} ({MIN_PACE:g} to {MAX_PACE:g} times the "
+            f"plan's {per_week:g} hours)"
+        )
     return hours / per_week
 
 
-def pace_report(schedule: Schedule, completed: set[int], curriculum: Curriculum,
-                start_date: dt.date, on: dt.date) -> PaceReport:
+def pace_report(
+    schedule: Schedule,
+    completed: set[int],
+    curriculum: Curriculum,
+    start_date: dt.date,
+    on: dt.date,
+) -> PaceReport:
     """Where the learner stands on `on`, given the plan weeks whose checklists are all done."""
     raw = schedule.raw_week(on)
     done = weeks_done(completed, schedule, on)
@@ -150,21 +157,36 @@ def pace_report(schedule: Schedule, completed: set[int], curriculum: Curriculum,
     # negative, ahead). It never comes before the schedule's own week: position <= 72.
     lag = raw - (done + 1) if done < LAST_WEEK else 0
     capstone = next((c for c in curriculum.capstones if c.after_week > done), None)
-    due = None if capstone is None else CapstoneDue(
-        quarter=capstone.quarter, title=capstone.title, after_week=capstone.after_week,
-        weeks_left=capstone.after_week - position,
-        due_on=schedule.ends(capstone.after_week + lag))
+    due = (
+        None
+        if capstone is None
+        else CapstoneDue(
+            quarter=capstone.quarter,
+            title=capstone.title,
+            after_week=capstone.after_week,
+            weeks_left=capstone.after_week - position,
+            due_on=schedule.ends(capstone.after_week + lag),
+        )
+    )
     if on < start_date:
         status: Status = "not started"
     elif done >= LAST_WEEK:
         status = "finished"
     else:
         status = "ahead" if ahead > 0 else "behind" if ahead < 0 else "on track"
-    return PaceReport(on=on, scheduled_week=scheduled, position_week=position, weeks_ahead=ahead,
-                      status=status, pace=float(schedule.pace),
-                      hours_per_week=round(float(schedule.pace) * plan_hours(curriculum), 2),
-                      schedule_since=schedule.since, schedule_week=schedule.week,
-                      finish_on=schedule.ends(LAST_WEEK + lag), next_capstone=due)
+    return PaceReport(
+        on=on,
+        scheduled_week=scheduled,
+        position_week=position,
+        weeks_ahead=ahead,
+        status=status,
+        pace=float(schedule.pace),
+        hours_per_week=round(float(schedule.pace) * plan_hours(curriculum), 2),
+        schedule_since=schedule.since,
+        schedule_week=schedule.week,
+        finish_on=schedule.ends(LAST_WEEK + lag),
+        next_capstone=due,
+    )
 
 
 def replan(report: PaceReport, on: dt.date, pace: float) -> Schedule:

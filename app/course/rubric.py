@@ -25,8 +25,10 @@ class NoCapstone(LookupError):
 
     def __init__(self, quarter: int, curriculum: Curriculum) -> None:
         have = ", ".join(f"Q{c.quarter} (after week {c.after_week})" for c in curriculum.capstones)
-        super().__init__(f"quarter {quarter} has no capstone: the plan's capstones are {have}; "
-                         "months 13-18 have none")
+        super().__init__(
+            f"quarter {quarter} has no capstone: the plan's capstones are {have}; "
+            "months 13-18 have none"
+        )
         self.quarter = quarter
 
 
@@ -66,13 +68,15 @@ class Rubric:
         match = next((c for c in found if c.id == criterion_id), None)
         if match is None:
             what = f"{kind}s" if kind else "criteria"
-            raise KeyError(f"the Q{self.quarter} capstone has no {kind or 'criterion'} "
-                           f"{criterion_id!r}; its {what} are: {', '.join(c.id for c in found)}")
+            raise KeyError(
+                f"the Q{self.quarter} capstone has no {kind or 'criterion'} "
+                f"{criterion_id!r}; its {what} are: {', '.join(c.id for c in found)}"
+            )
         return match
 
 
 def slug(text: str) -> str:
-    """"GitHub repo with clean code" -> "github-repo-with-clean-code"."""
+    """ "GitHub repo with clean code" -> "github-repo-with-clean-code"."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48].rstrip("-")
 
 
@@ -87,17 +91,41 @@ def rubric(capstone: Capstone, curriculum: Curriculum) -> Rubric:
     scope = capstone.goal + "".join(f"; {d[0].lower()}{d[1:]}" for d in capstone.details)
     if capstone.options:
         scope += f"; one of: {_listed(capstone.options)}"
-    criteria = [Criterion("scope", "scope", scope,
-                          "Does the project do all of this, end to end, on one of the options?")]
-    criteria += [Criterion(f"deliverable-{slug(d)}", "deliverable", d,
-                           f"Is the {d[0].lower()}{d[1:]} finished and linked, so a reviewer "
-                           "could open it today?") for d in capstone.deliverables]
-    criteria += [Criterion(f"focus-{slug(f)}", "focus", f,
-                           f"Would a reviewer single out {f[0].lower()}{f[1:]} as a strength?")
-                 for f in capstone.focus]
-    return Rubric(quarter=capstone.quarter, title=capstone.title, goal=capstone.goal,
-                  after_week=capstone.after_week, weeks=(first_week, capstone.after_week),
-                  source=f"curriculum/capstone-q{capstone.quarter}", criteria=criteria)
+    criteria = [
+        Criterion(
+            "scope",
+            "scope",
+            scope,
+            "Does the project do all of this, end to end, on one of the options?",
+        )
+    ]
+    criteria += [
+        Criterion(
+            f"deliverable-{slug(d)}",
+            "deliverable",
+            d,
+            f"Is the {d[0].lower()}{d[1:]} finished and linked, so a reviewer could open it today?",
+        )
+        for d in capstone.deliverables
+    ]
+    criteria += [
+        Criterion(
+            f"focus-{slug(f)}",
+            "focus",
+            f,
+            f"Would a reviewer single out {f[0].lower()}{f[1:]} as a strength?",
+        )
+        for f in capstone.focus
+    ]
+    return Rubric(
+        quarter=capstone.quarter,
+        title=capstone.title,
+        goal=capstone.goal,
+        after_week=capstone.after_week,
+        weeks=(first_week, capstone.after_week),
+        source=f"curriculum/capstone-q{capstone.quarter}",
+        criteria=criteria,
+    )
 
 
 def rubric_for(quarter: int, curriculum: Curriculum) -> Rubric:

@@ -45,39 +45,59 @@ class TodayTask:
         return asdict(self) | {"on": self.on.isoformat()}
 
 
-def today_task(plan: WeekPlan, ticks: dict[str, bool], slots: list[ScheduleSlot],
-               on: dt.date) -> TodayTask:
+def today_task(
+    plan: WeekPlan, ticks: dict[str, bool], slots: list[ScheduleSlot], on: dt.date
+) -> TodayTask:
     """Today's part of the week. `ticks`: task name -> done, as the learner's checklist has
     them; `slots`: the plan's weekly schedule."""
     day = on.strftime("%A")
     slot = next((s for s in slots if s.day == day), None)
-    base: dict[str, Any] = dict(on=on, day=day, week=plan.number, title=plan.title,
-                activity=slot.activity if slot else None, hours=slot.hours if slot else 0.0,
-                milestone_month=plan.month.number if plan.number % WEEKS_PER_MONTH == 0
-                else None)
+    base: dict[str, Any] = dict(
+        on=on,
+        day=day,
+        week=plan.number,
+        title=plan.title,
+        activity=slot.activity if slot else None,
+        hours=slot.hours if slot else 0.0,
+        milestone_month=plan.month.number if plan.number % WEEKS_PER_MONTH == 0 else None,
+    )
     if plan.week is None:
         tracks = ", ".join(s.title for s in plan.extended.sections) if plan.extended else ""
-        return TodayTask(**base, advice=f"Months 13-18 go by tracks, not by week: {tracks}. "
-                         + (f"{slot.activity} on the one you chose." if slot else "A free day."))
+        return TodayTask(
+            **base,
+            advice=f"Months 13-18 go by tracks, not by week: {tracks}. "
+            + (f"{slot.activity} on the one you chose." if slot else "A free day."),
+        )
     fields = plan.week.fields()
-    todo = [{"task": name, "text": item.text, "done": ticks.get(name, False)}
-            for name, item in fields]
+    todo = [
+        {"task": name, "text": item.text, "done": ticks.get(name, False)} for name, item in fields
+    ]
     planned = [t for t in todo if t["task"] in DAY_FIELDS.get(day, ())]
     open_ = [t for t in todo if not t["done"]]
     if slot is None:
-        advice = (f"No session planned today: catch up on {open_[0]['task']} if you like."
-                  if open_ else "No session planned today, and the week is done: rest.")
+        advice = (
+            f"No session planned today: catch up on {open_[0]['task']} if you like."
+            if open_
+            else "No session planned today, and the week is done: rest."
+        )
         return TodayTask(**base, tasks=open_, advice=advice)
     if day == "Friday":
-        advice = (f"{slot.activity}: rate your understanding of week {plan.number} (1-10) and "
-                  "write a line in your journal.")
+        advice = (
+            f"{slot.activity}: rate your understanding of week {plan.number} (1-10) and "
+            "write a line in your journal."
+        )
         return TodayTask(**base, tasks=planned or open_, advice=advice)
     if planned:
         left = [t for t in planned if not t["done"]]
-        advice = (f"{slot.activity}: {left[0]['text']}." if left
-                  else f"Today's {planned[0]['task']} is done; go on with the rest of the week.")
+        advice = (
+            f"{slot.activity}: {left[0]['text']}."
+            if left
+            else f"Today's {planned[0]['task']} is done; go on with the rest of the week."
+        )
         return TodayTask(**base, tasks=planned, advice=advice)
-    advice = (f"Week {plan.number} has no {' or '.join(DAY_FIELDS[day])}; "
-              + (f"go on with its {open_[0]['task']}: {open_[0]['text']}." if open_
-                 else "its tasks are all done."))
+    advice = f"Week {plan.number} has no {' or '.join(DAY_FIELDS[day])}; " + (
+        f"go on with its {open_[0]['task']}: {open_[0]['text']}."
+        if open_
+        else "its tasks are all done."
+    )
     return TodayTask(**base, tasks=open_[:1], advice=advice)

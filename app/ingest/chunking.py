@@ -56,7 +56,9 @@ def _block_end(lines: list[str], start: int, marker: str) -> tuple[int, bool]:
                 break
         elif closes(line, marker):
             return end, True
-        elif (opener := fence_opener(line)) and opener[0] == marker[0] and len(opener) >= len(marker):
+        elif (
+            (opener := fence_opener(line)) and opener[0] == marker[0] and len(opener) >= len(marker)
+        ):
             break  # a fence with an info string opens, it cannot close: ours was left open
     end = start + 1
     while end < len(lines) and not HEADING.match(lines[end]):
@@ -91,7 +93,7 @@ def parse_blocks(markdown: str, title: str = "") -> list[Block]:
             else:
                 end, closed = _block_end(lines, i, marker)
             kind = "math" if marker == "$$" else "fence"
-            blocks.append(Block(kind, "\n".join(lines[i:end + 1]), current(), closed))
+            blocks.append(Block(kind, "\n".join(lines[i : end + 1]), current(), closed))
             i = end + 1
             continue
         heading = HEADING.match(line)
@@ -166,8 +168,9 @@ def chunk_markdown(
             emit(headings_only=True)
             heading, budget = path, max_tokens - heading_tokens[path]
         for piece, piece_size in _split_oversized(block, count_tokens, max(budget, 1)):
-            chunks.append(Chunk("\n\n".join([*parts, piece]), path,
-                                used + piece_size + heading_tokens[path]))
+            chunks.append(
+                Chunk("\n\n".join([*parts, piece]), path, used + piece_size + heading_tokens[path])
+            )
             parts, used = [], 0
         has_content = False
     emit(headings_only=True)
@@ -186,7 +189,9 @@ def _wrapper(block: Block) -> tuple[list[str], str, str] | None:
     return None
 
 
-def _split_oversized(block: Block, count_tokens: TokenCounter, budget: int) -> Iterator[tuple[str, int]]:
+def _split_oversized(
+    block: Block, count_tokens: TokenCounter, budget: int
+) -> Iterator[tuple[str, int]]:
     """Split a block larger than a chunk: fences and formulas at line boundaries (re-wrapped so
     each piece is well-formed), prose at sentences, then at words. Every character of the
     block is in some piece."""
@@ -197,15 +202,27 @@ def _split_oversized(block: Block, count_tokens: TokenCounter, budget: int) -> I
             return
         body, opener, closer = wrapper
         wrap_cost = sum(count_tokens([opener, closer]))
-        yield from _pack(body, count_tokens, max(budget - wrap_cost, 1), "\n",
-                         wrap=lambda s: f"{opener}\n{s}\n{closer}", extra=wrap_cost)
+        yield from _pack(
+            body,
+            count_tokens,
+            max(budget - wrap_cost, 1),
+            "\n",
+            wrap=lambda s: f"{opener}\n{s}\n{closer}",
+            extra=wrap_cost,
+        )
         return
     sentences = _SENTENCE_END.split(block.text)
     yield from _pack(sentences, count_tokens, budget, " ")
 
 
-def _pack(units: list[str], count_tokens: TokenCounter, budget: int, joiner: str,
-          wrap: Callable[[str], str] = lambda s: s, extra: int = 0) -> Iterator[tuple[str, int]]:
+def _pack(
+    units: list[str],
+    count_tokens: TokenCounter,
+    budget: int,
+    joiner: str,
+    wrap: Callable[[str], str] = lambda s: s,
+    extra: int = 0,
+) -> Iterator[tuple[str, int]]:
     sizes = count_tokens(units)
     current: list[str] = []
     used = 0
@@ -215,8 +232,11 @@ def _pack(units: list[str], count_tokens: TokenCounter, budget: int, joiner: str
                 yield wrap(joiner.join(current)), used + extra
                 current, used = [], 0
             words = unit.split(" ")
-            yield from _pack(words, count_tokens, budget, " ", wrap, extra) if len(words) > 1 \
+            yield from (
+                _pack(words, count_tokens, budget, " ", wrap, extra)
+                if len(words) > 1
                 else _hard_split(unit, count_tokens, budget, wrap, extra)
+            )
             continue
         if current and used + size > budget:
             yield wrap(joiner.join(current)), used + extra
@@ -227,10 +247,11 @@ def _pack(units: list[str], count_tokens: TokenCounter, budget: int, joiner: str
         yield wrap(joiner.join(current)), used + extra
 
 
-def _hard_split(unit: str, count_tokens: TokenCounter, budget: int,
-                wrap: Callable[[str], str], extra: int) -> Iterator[tuple[str, int]]:
+def _hard_split(
+    unit: str, count_tokens: TokenCounter, budget: int, wrap: Callable[[str], str], extra: int
+) -> Iterator[tuple[str, int]]:
     """A single unbroken token run (a long URL, base64) bigger than a chunk: cut by characters."""
     step = max(1, len(unit) // (count_tokens([unit])[0] // max(budget, 1) + 1))
     for start in range(0, len(unit), step):
-        piece = unit[start:start + step]
+        piece = unit[start : start + step]
         yield wrap(piece), count_tokens([piece])[0] + extra

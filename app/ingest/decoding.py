@@ -35,8 +35,10 @@ class Decoded:
         if self.how == "utf-8" or self.encoding.lower() in _PLAIN:
             return ""
         if self.how == "detected":
-            return (f"read as {self.encoding}, a guess from its bytes: if its text looks wrong "
-                    "in answers, save the file as UTF-8 and ingest it again")
+            return (
+                f"read as {self.encoding}, a guess from its bytes: if its text looks wrong "
+                "in answers, save the file as UTF-8 and ingest it again"
+            )
         return f"read as {self.encoding} ({self.how})"
 
 

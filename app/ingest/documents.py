@@ -25,8 +25,12 @@ class Document:
 
     def metadata(self) -> dict[str, Any]:
         """Chroma metadata: scalars and lists only, no None values."""
-        meta: dict[str, Any] = {"source": self.source, "title": self.title, "kind": self.kind,
-                                "url": self.url}
+        meta: dict[str, Any] = {
+            "source": self.source,
+            "title": self.title,
+            "kind": self.kind,
+            "url": self.url,
+        }
         if self.weeks:
             meta["week"] = self.weeks[0]
             meta["weeks"] = list(self.weeks)
@@ -61,68 +65,134 @@ def week_document(plan: WeekPlan) -> Document:
         lines += ["", f"Timed practice this week: {week.hours:g} hours."]
     if plan.next_capstone:
         c = plan.next_capstone
-        lines += ["", f"Next capstone: Quarter {c.quarter} capstone \"{c.title}\", after week "
-                      f"{c.after_week} ({plan.weeks_to_capstone} weeks from this week)."]
+        lines += [
+            "",
+            f'Next capstone: Quarter {c.quarter} capstone "{c.title}", after week '
+            f"{c.after_week} ({plan.weeks_to_capstone} weeks from this week).",
+        ]
     url = next((str(item.url) for _, item in week.fields() if item.url), "")
-    return Document(source=f"curriculum/week-{week.number:02d}",
-                    title=f"Week {week.number}: {week.title}", text="\n".join(lines),
-                    kind="curriculum", url=url, weeks=[week.number], extra=_context(plan))
+    return Document(
+        source=f"curriculum/week-{week.number:02d}",
+        title=f"Week {week.number}: {week.title}",
+        text="\n".join(lines),
+        kind="curriculum",
+        url=url,
+        weeks=[week.number],
+        extra=_context(plan),
+    )
 
 
 def curriculum_documents(curriculum: Curriculum) -> list[Document]:
     docs = [week_document(curriculum.week(w.number)) for w in curriculum.weeks()]
     for c in curriculum.capstones:
         plan = curriculum.week(c.after_week)
-        text = "\n".join([
-            f"# Quarter {c.quarter} capstone: {c.title}",
-            "",
-            f"Due after week {c.after_week}. {c.goal}.",
-            *(f"- {d}" for d in c.details),
-            *([f"- Options: {'; '.join(c.options)}"] if c.options else []),
-            *([f"- Deliverables: {'; '.join(c.deliverables)}"] if c.deliverables else []),
-            *([f"- Focus: {'; '.join(c.focus)}"] if c.focus else []),
-        ])
-        docs.append(Document(source=f"curriculum/capstone-q{c.quarter}",
-                             title=f"Q{c.quarter} capstone: {c.title}", text=text, kind="curriculum",
-                             weeks=[c.after_week], extra=_context(plan)))
+        text = "\n".join(
+            [
+                f"# Quarter {c.quarter} capstone: {c.title}",
+                "",
+                f"Due after week {c.after_week}. {c.goal}.",
+                *(f"- {d}" for d in c.details),
+                *([f"- Options: {'; '.join(c.options)}"] if c.options else []),
+                *([f"- Deliverables: {'; '.join(c.deliverables)}"] if c.deliverables else []),
+                *([f"- Focus: {'; '.join(c.focus)}"] if c.focus else []),
+            ]
+        )
+        docs.append(
+            Document(
+                source=f"curriculum/capstone-q{c.quarter}",
+                title=f"Q{c.quarter} capstone: {c.title}",
+                text=text,
+                kind="curriculum",
+                weeks=[c.after_week],
+                extra=_context(plan),
+            )
+        )
     for month in curriculum.months[12:]:
         first = (month.number - 1) * 4 + 1
         plan = curriculum.week(first)
         block = plan.extended
         assert block is not None
-        lines = [f"# Month {month.number}: {month.title} (weeks {first}-{first + 3})", "",
-                 f"Months {block.months[0]}-{block.months[1]} of the plan: {block.title}."]
+        lines = [
+            f"# Month {month.number}: {month.title} (weeks {first}-{first + 3})",
+            "",
+            f"Months {block.months[0]}-{block.months[1]} of the plan: {block.title}.",
+        ]
         for section in block.sections:
             lines += ["", f"## {section.title}" + (f" ({section.note})" if section.note else "")]
             lines += [f"- {i.title}: {i.text}" if i.title else f"- {i.text}" for i in section.items]
-        docs.append(Document(source=f"curriculum/month-{month.number:02d}",
-                             title=f"Month {month.number}: {month.title}", text="\n".join(lines),
-                             kind="curriculum", weeks=list(range(first, first + 4)),
-                             extra=_context(plan)))
+        docs.append(
+            Document(
+                source=f"curriculum/month-{month.number:02d}",
+                title=f"Month {month.number}: {month.title}",
+                text="\n".join(lines),
+                kind="curriculum",
+                weeks=list(range(first, first + 4)),
+                extra=_context(plan),
+            )
+        )
     r = curriculum.resources
     lines = ["# Essential resources of the plan"]
-    for heading, items in [("Core textbooks", r.textbooks), ("Essential video series", r.video_series),
-                           ("Key online courses", r.courses), ("Essential papers", r.papers)]:
+    for heading, items in [
+        ("Core textbooks", r.textbooks),
+        ("Essential video series", r.video_series),
+        ("Key online courses", r.courses),
+        ("Essential papers", r.papers),
+    ]:
         lines += ["", f"## {heading}", *(_line(i.title or "Resource", i) for i in items)]
-    lines += ["", "## Python libraries and tools",
-              *(f"- {lib.category}: {', '.join(lib.names)}" for lib in r.libraries)]
-    docs.append(Document(source="curriculum/resources", title="Essential resources",
-                         text="\n".join(lines), kind="curriculum"))
+    lines += [
+        "",
+        "## Python libraries and tools",
+        *(f"- {lib.category}: {', '.join(lib.names)}" for lib in r.libraries),
+    ]
+    docs.append(
+        Document(
+            source="curriculum/resources",
+            title="Essential resources",
+            text="\n".join(lines),
+            kind="curriculum",
+        )
+    )
     m = curriculum.study_method
-    lines = ["# Study methodology", "", f"## Weekly schedule ({m.hours_per_week[0]:g}-"
-             f"{m.hours_per_week[1]:g} hours/week)",
-             *(f"- {s.day} ({s.hours:g} h): {s.activity}" for s in m.weekly_schedule)]
-    for group, sections in [("Learning strategies", m.strategies),
-                            ("Assessment and progress tracking", m.assessment),
-                            ("Success optimization", m.success)]:
+    lines = [
+        "# Study methodology",
+        "",
+        f"## Weekly schedule ({m.hours_per_week[0]:g}-{m.hours_per_week[1]:g} hours/week)",
+        *(f"- {s.day} ({s.hours:g} h): {s.activity}" for s in m.weekly_schedule),
+    ]
+    for group, sections in [
+        ("Learning strategies", m.strategies),
+        ("Assessment and progress tracking", m.assessment),
+        ("Success optimization", m.success),
+    ]:
         lines += ["", f"## {group}"]
         for section in sections:
             lines += ["", f"### {section.title}", *(f"- {i.text}" for i in section.items)]
-    docs.append(Document(source="curriculum/study-method", title="Study methodology",
-                         text="\n".join(lines), kind="curriculum"))
-    overview = ["# The 18-month plan at a glance", "", curriculum.summary, "", curriculum.philosophy,
-                "", *(f"- Phase {p.number}, months {p.months[0]}-{p.months[1]}: {p.title} "
-                      f"({p.summary})" for p in curriculum.phases)]
-    docs.append(Document(source="curriculum/overview", title=curriculum.title,
-                         text="\n".join(overview), kind="curriculum"))
+    docs.append(
+        Document(
+            source="curriculum/study-method",
+            title="Study methodology",
+            text="\n".join(lines),
+            kind="curriculum",
+        )
+    )
+    overview = [
+        "# The 18-month plan at a glance",
+        "",
+        curriculum.summary,
+        "",
+        curriculum.philosophy,
+        "",
+        *(
+            f"- Phase {p.number}, months {p.months[0]}-{p.months[1]}: {p.title} ({p.summary})"
+            for p in curriculum.phases
+        ),
+    ]
+    docs.append(
+        Document(
+            source="curriculum/overview",
+            title=curriculum.title,
+            text="\n".join(overview),
+            kind="curriculum",
+        )
+    )
     return docs

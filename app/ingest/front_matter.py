@@ -30,7 +30,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         return {}, text
     if not isinstance(meta, dict) or (block.strip() and not meta):
         return {}, text
-    return {str(k): v for k, v in meta.items()}, text[match.end():]
+    return {str(k): v for k, v in meta.items()}, text[match.end() :]
 
 
 class FrontMatter(BaseModel):
@@ -62,8 +62,11 @@ def validate_front_matter(meta: dict[str, Any]) -> tuple[dict[str, Any], list[st
         return FrontMatter.model_validate(meta).model_dump(), []
     except ValidationError as exc:
         bad = {str(e["loc"][0]): e["msg"] for e in exc.errors() if e["loc"]}
-    warnings = [f"front matter `{field}: {meta[field]!r}` ignored: {msg[0].lower()}{msg[1:]}"
-                for field, msg in bad.items() if field in meta]
+    warnings = [
+        f"front matter `{field}: {meta[field]!r}` ignored: {msg[0].lower()}{msg[1:]}"
+        for field, msg in bad.items()
+        if field in meta
+    ]
     # Fields are checked one by one, so what is left validates.
     kept = {k: v for k, v in meta.items() if k not in bad}
     return FrontMatter.model_validate(kept).model_dump(), warnings

@@ -42,15 +42,19 @@ def check_allowed(value: str, roots: list[Path]) -> None:
     file (a file URL's folder under a root too)."""
     if is_git_url(value):
         if not (value.lower().startswith(GIT_SCHEMES) or SCP_LIKE.match(value)):
-            raise Forbidden(f"{redact(value)}: only https://, ssh:// (or user@host:path) and "
-                            "file:// git URLs are accepted")
+            raise Forbidden(
+                f"{redact(value)}: only https://, ssh:// (or user@host:path) and "
+                "file:// git URLs are accepted"
+            )
         if not value.lower().startswith("file://"):
             return
-        value = value[len("file://"):]
+        value = value[len("file://") :]
     path = Path(value).expanduser().resolve()
     if not any(path.is_relative_to(root) for root in roots):
-        raise Forbidden(f"{value} is outside the folders this server ingests from "
-                        f"({', '.join(map(str, roots))}): add its folder to TUTOR_INGEST_ROOTS")
+        raise Forbidden(
+            f"{value} is outside the folders this server ingests from "
+            f"({', '.join(map(str, roots))}): add its folder to TUTOR_INGEST_ROOTS"
+        )
 
 
 @dataclass
@@ -65,11 +69,16 @@ class IngestJobs:
 
     def start(self, paths: list[str], rebuild: bool = False) -> dict[str, Any]:
         """The run, begun and running; `IngestBusy` when another ingest is running."""
-        ingestor = Ingestor(self.settings, store=self.store, embedder=self.embedder,
-                            database=self.database)
+        ingestor = Ingestor(
+            self.settings, store=self.store, embedder=self.embedder, database=self.database
+        )
         run = ingestor.runs.begin([redact(p) for p in paths])
-        threading.Thread(target=self._run, args=(ingestor, run, paths, rebuild), daemon=True,
-                         name=f"ingest-{run.id}").start()
+        threading.Thread(
+            target=self._run,
+            args=(ingestor, run, paths, rebuild),
+            daemon=True,
+            name=f"ingest-{run.id}",
+        ).start()
         return run.to_dict()
 
     @staticmethod
@@ -82,8 +91,9 @@ class IngestJobs:
 # -- the client side: `tutor ingest` hands its work to a running API (`running_api_for`) ------
 
 
-def ingest_via_api(url: str, paths: list[str], rebuild: bool,
-                   on_progress: Any = None, poll_s: float = 0.5) -> dict[str, Any]:
+def ingest_via_api(
+    url: str, paths: list[str], rebuild: bool, on_progress: Any = None, poll_s: float = 0.5
+) -> dict[str, Any]:
     """Start an ingest on the API and follow it to the end; returns the finished run.
 
     Raises `Forbidden` for a path the API won't read, and `IngestBusy` when another ingest
@@ -93,13 +103,16 @@ def ingest_via_api(url: str, paths: list[str], rebuild: bool,
     import httpx
 
     try:
-        response = httpx.post(f"{url}/ingest", json={"paths": paths, "rebuild": rebuild},
-                              timeout=30)
+        response = httpx.post(
+            f"{url}/ingest", json={"paths": paths, "rebuild": rebuild}, timeout=30
+        )
         if response.status_code == 403:
             raise Forbidden(response.json()["detail"])
         if response.status_code != 202:
-            raise IngestBusy(f"the API at {url} refused the ingest (HTTP {response.status_code}: "
-                             f"{response.json()['detail']})")
+            raise IngestBusy(
+                f"the API at {url} refused the ingest (HTTP {response.status_code}: "
+                f"{response.json()['detail']})"
+            )
         job = response.json()
         while job["state"] == "running":
             time.sleep(poll_s)
@@ -107,6 +120,8 @@ def ingest_via_api(url: str, paths: list[str], rebuild: bool,
             if on_progress:
                 on_progress(job)
     except (httpx.HTTPError, ValueError, KeyError) as exc:
-        raise IngestBusy(f"the API at {url} owns this index but did not answer ({exc}); "
-                         "ingest again once it answers, or stop it first") from exc
+        raise IngestBusy(
+            f"the API at {url} owns this index but did not answer ({exc}); "
+            "ingest again once it answers, or stop it first"
+        ) from exc
     return job

@@ -56,18 +56,24 @@ def load(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Loaded:
     except OSError as exc:
         raise LoadError(f"cannot read: {exc.strerror}") from exc
     if size > max_bytes:
-        raise LoadError(f"{size / 2**20:.1f} MB is over the {max_bytes / 2**20:g} MB limit per "
-                        "file (TUTOR_INGEST_MAX_FILE_MB)")
+        raise LoadError(
+            f"{size / 2**20:.1f} MB is over the {max_bytes / 2**20:g} MB limit per "
+            "file (TUTOR_INGEST_MAX_FILE_MB)"
+        )
     if size == 0:
         raise LoadError("empty file")
     fn = LOADERS.get(path.suffix.lower())
     if fn is None:
-        raise LoadError(f"unsupported file type {path.suffix or '(none)'}; supported: "
-                        + ", ".join(sorted(LOADERS)))
+        raise LoadError(
+            f"unsupported file type {path.suffix or '(none)'}; supported: "
+            + ", ".join(sorted(LOADERS))
+        )
     loaded = fn(path)
     if not loaded.text.strip():
         raise LoadError("no text in file")
-    loaded.title = clean_heading(loaded.title) or _first_heading(loaded.text) or _title_from_name(path)
+    loaded.title = (
+        clean_heading(loaded.title) or _first_heading(loaded.text) or _title_from_name(path)
+    )
     return loaded
 
 
@@ -119,8 +125,11 @@ def _clean_heading_line(line: str) -> str:
     return f"{match.group(1)} {cleaned}" if cleaned else line
 
 
-def _markdown(path: Path, prose_line: Callable[[str], str | None] = _clean_heading_line,
-              body_filter: Callable[[str], str] = lambda body: body) -> Loaded:
+def _markdown(
+    path: Path,
+    prose_line: Callable[[str], str | None] = _clean_heading_line,
+    body_filter: Callable[[str], str] = lambda body: body,
+) -> Loaded:
     """Markdown and its dialects: front matter (when it really is one), then the body with
     `prose_line` applied outside code fences."""
     decoded = read_text(path)
@@ -133,8 +142,9 @@ def _markdown(path: Path, prose_line: Callable[[str], str | None] = _clean_headi
 # Multi-framework books (Dive into Deep Learning) repeat each code cell for MXNet, TensorFlow,
 # JAX and PyTorch, marked `%%tab <frameworks>`. The plan teaches PyTorch, so the other tabs are
 # dropped: they would crowd search results with code the learner never runs.
-_FRAMEWORK_TAB = re.compile(r"^```\{\.python \.input\}\n%%tab ([^\n]+)\n.*?^```[ \t]*$\n?",
-                            re.M | re.S)
+_FRAMEWORK_TAB = re.compile(
+    r"^```\{\.python \.input\}\n%%tab ([^\n]+)\n.*?^```[ \t]*$\n?", re.M | re.S
+)
 
 
 def drop_other_framework_tabs(text: str) -> str:
@@ -165,7 +175,9 @@ def _mdx_line(line: str) -> str | None:
 @loader(".mdx")
 def load_mdx(path: Path) -> Loaded:
     """Markdown with JSX: drop imports/exports and component tags, keep the prose inside."""
-    return _markdown(path, prose_line=_mdx_line, body_filter=lambda body: _MDX_COMMENT.sub("", body))
+    return _markdown(
+        path, prose_line=_mdx_line, body_filter=lambda body: _MDX_COMMENT.sub("", body)
+    )
 
 
 @loader(".txt")
@@ -181,8 +193,11 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
 def _hidden(tag: Any) -> bool:
-    return (tag.has_attr("hidden") or str(tag.get("aria-hidden", "")).lower() == "true"
-            or bool(_HIDDEN_STYLE.search(str(tag.get("style", "")))))
+    return (
+        tag.has_attr("hidden")
+        or str(tag.get("aria-hidden", "")).lower() == "true"
+        or bool(_HIDDEN_STYLE.search(str(tag.get("style", ""))))
+    )
 
 
 @loader(".html", ".htm")
@@ -198,8 +213,9 @@ def load_html(path: Path) -> Loaded:
         tag.decompose()
     title = soup.title.get_text(strip=True) if soup.title else ""
     body = soup.body or soup
-    return Loaded(text=markdownify(str(body), heading_style="ATX"), title=title,
-                  warnings=_notices(decoded))
+    return Loaded(
+        text=markdownify(str(body), heading_style="ATX"), title=title, warnings=_notices(decoded)
+    )
 
 
 @loader(".pdf")
@@ -215,21 +231,31 @@ def load_pdf(path: Path) -> Loaded:
         pages = [page.extract_text() or "" for page in reader.pages]
         title = (reader.metadata.title if reader.metadata else None) or ""
     except FileNotDecryptedError as exc:
-        raise LoadError("the PDF needs a password to open: save a copy without one "
-                        "and ingest that") from exc
+        raise LoadError(
+            "the PDF needs a password to open: save a copy without one and ingest that"
+        ) from exc
     except DependencyError as exc:
         raise LoadError(f"cannot decrypt this PDF: {exc} (pip install cryptography)") from exc
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise LoadError(f"corrupt or unreadable PDF: {exc}") from exc
     blank = [n for n, page in enumerate(pages, 1) if not page.strip()]
     if pages and len(blank) == len(pages):
-        raise LoadError(f"no text layer in its {len(pages)} page(s) (a scanned PDF?): run OCR "
-                        "on it first (e.g. `ocrmypdf in.pdf out.pdf`) and ingest the result")
-    warnings = [f"{_pages(blank)} of {len(pages)} {'has' if len(blank) == 1 else 'have'} no "
-                "text layer (scanned?) and went in empty: run OCR on the file (e.g. `ocrmypdf "
-                "--skip-text in.pdf out.pdf`) and ingest the result"] if blank else []
-    return Loaded(text="\n\n".join(p.strip() for p in pages if p.strip()), title=str(title),
-                  warnings=warnings)
+        raise LoadError(
+            f"no text layer in its {len(pages)} page(s) (a scanned PDF?): run OCR "
+            "on it first (e.g. `ocrmypdf in.pdf out.pdf`) and ingest the result"
+        )
+    warnings = (
+        [
+            f"{_pages(blank)} of {len(pages)} {'has' if len(blank) == 1 else 'have'} no "
+            "text layer (scanned?) and went in empty: run OCR on the file (e.g. `ocrmypdf "
+            "--skip-text in.pdf out.pdf`) and ingest the result"
+        ]
+        if blank
+        else []
+    )
+    return Loaded(
+        text="\n\n".join(p.strip() for p in pages if p.strip()), title=str(title), warnings=warnings
+    )
 
 
 def _pages(numbers: list[int], shown: int = 10) -> str:

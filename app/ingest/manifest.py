@@ -51,7 +51,9 @@ class Manifest:
     def roots(self) -> list[str]:
         """Every root key that has files in the index."""
         with self.sessions() as session:
-            return list(session.scalars(select(IngestFile.root).distinct().order_by(IngestFile.root)))
+            return list(
+                session.scalars(select(IngestFile.root).distinct().order_by(IngestFile.root))
+            )
 
     def remove_root(self, root: str) -> None:
         with self.sessions.begin() as session:
@@ -65,22 +67,27 @@ class Manifest:
             for file, hash_ in files.items():
                 row = session.get(IngestFile, (root, file))
                 if row is None:
-                    session.add(IngestFile(root=root, file=file, hash=hash_, state="pending",
-                                           updated_at=now))
+                    session.add(
+                        IngestFile(
+                            root=root, file=file, hash=hash_, state="pending", updated_at=now
+                        )
+                    )
                 else:
                     row.state, row.updated_at = "pending", now
 
     def mark_done(self, root: str, file: str, hash_: str, chunks: int, chars: int) -> None:
         with self.sessions.begin() as session:
-            session.execute(update(IngestFile)
-                            .where(IngestFile.root == root, IngestFile.file == file)
-                            .values(hash=hash_, state="done", chunks=chunks, chars=chars,
-                                    updated_at=utcnow()))
+            session.execute(
+                update(IngestFile)
+                .where(IngestFile.root == root, IngestFile.file == file)
+                .values(hash=hash_, state="done", chunks=chunks, chars=chars, updated_at=utcnow())
+            )
 
     def remove(self, root: str, file: str) -> None:
         with self.sessions.begin() as session:
-            session.execute(delete(IngestFile).where(IngestFile.root == root,
-                                                     IngestFile.file == file))
+            session.execute(
+                delete(IngestFile).where(IngestFile.root == root, IngestFile.file == file)
+            )
 
     def clear(self) -> None:
         with self.sessions.begin() as session:
@@ -99,7 +106,9 @@ class Manifest:
         with sqlite3.connect(f"file:{legacy}?mode=ro", uri=True) as db:
             rows = db.execute("SELECT root, file, hash, state, chunks, chars FROM files").fetchall()
         with self.sessions.begin() as session:
-            session.add_all(IngestFile(root=r, file=f, hash=h, state=s, chunks=c, chars=n)
-                            for r, f, h, s, c, n in rows)
+            session.add_all(
+                IngestFile(root=r, file=f, hash=h, state=s, chunks=c, chars=n)
+                for r, f, h, s, c, n in rows
+            )
         legacy.rename(legacy.with_name(LEGACY_FILE + ".imported"))
         return len(rows)

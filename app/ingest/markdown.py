@@ -25,7 +25,9 @@ def fence_opener(line: str) -> str | None:
 
 def closes(line: str, marker: str) -> bool:
     match = _CLOSE.match(line)
-    return match is not None and match.group(1)[0] == marker[0] and len(match.group(1)) >= len(marker)
+    return (
+        match is not None and match.group(1)[0] == marker[0] and len(match.group(1)) >= len(marker)
+    )
 
 
 def lines_in_code(text: str) -> Iterator[tuple[str, bool]]:

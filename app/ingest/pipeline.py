@@ -143,8 +143,10 @@ def step(name: str) -> Iterator[None]:
         raise LoadError(f"cannot read: {exc.strerror or exc}") from exc
     except Exception as exc:
         detail = " ".join(str(exc).split())[:200]
-        raise LoadError(f"{name} failed ({type(exc).__name__}: {detail}); the file was left out "
-                        "and the rest went in: please report it with this file") from exc
+        raise LoadError(
+            f"{name} failed ({type(exc).__name__}: {detail}); the file was left out "
+            "and the rest went in: please report it with this file"
+        ) from exc
 
 
 class Ingestor:
@@ -152,8 +154,13 @@ class Ingestor:
     runs. `database`: the learner database (opened from the settings when not given), where the
     manifest and the runs are kept."""
 
-    def __init__(self, settings: Settings, store: VectorStore | None = None,
-                 embedder: Embedder | None = None, database: LearnerRecords | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: VectorStore | None = None,
+        embedder: Embedder | None = None,
+        database: LearnerRecords | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store or VectorStore(settings)
         self.embedder = embedder or Embedder(settings.embedding_model)
@@ -184,11 +191,19 @@ class Ingestor:
         week, months = loaded.meta.get("week"), loaded.meta.get("months") or []
         weeks: list[int] = []
         if week:
-            weeks = [week] + [w for m in months for w in range((m - 1) * 4 + 1, m * 4 + 1)
-                              if w != week]
-        return [Document(source=file, title=loaded.title, text=loaded.text,
-                         kind="note" if weeks else "public", url=loaded.meta.get("url") or "",
-                         weeks=weeks)], loaded.warnings
+            weeks = [week] + [
+                w for m in months for w in range((m - 1) * 4 + 1, m * 4 + 1) if w != week
+            ]
+        return [
+            Document(
+                source=file,
+                title=loaded.title,
+                text=loaded.text,
+                kind="note" if weeks else "public",
+                url=loaded.meta.get("url") or "",
+                weeks=weeks,
+            )
+        ], loaded.warnings
 
     def prepare(self, root: Root, path: Path, hash_: str, state: str | None = None) -> Prepared:
         with step("reading"):
@@ -210,8 +225,13 @@ class Ingestor:
 
     # -- the run -------------------------------------------------------------------------------
 
-    def run(self, values: list[str], rebuild: bool = False, reporter: Reporter | None = None,
-            run: IngestRun | None = None) -> Summary:
+    def run(
+        self,
+        values: list[str],
+        rebuild: bool = False,
+        reporter: Reporter | None = None,
+        run: IngestRun | None = None,
+    ) -> Summary:
         """Ingest `values` (paths or git URLs) as one run, recorded in the database: its
         progress as it goes, then its summary or its error. `run`: one already begun (the
         API begins it while answering the request); otherwise one is begun here, and
@@ -222,8 +242,9 @@ class Ingestor:
             with self.runs.heartbeat(run.id):
                 summary = self._run(values, rebuild, progress)
         except BaseException as exc:  # Ctrl-C too: the lock is freed, the status says why
-            self.runs.fail(run.id, str(exc) or type(exc).__name__,
-                           usage_error=isinstance(exc, SourceError))
+            self.runs.fail(
+                run.id, str(exc) or type(exc).__name__, usage_error=isinstance(exc, SourceError)
+            )
             raise
         progress.flush()
         self.runs.finish(run.id, summary.to_dict())
@@ -260,16 +281,25 @@ class Ingestor:
         finally:
             # Readers rebuild their BM25 index from what the store now holds: after any
             # change, and after a run cut short, which may have changed chunks it never counted.
-            if (rebuild or dropped or summary.added or summary.changed or summary.removed
-                    or not finished):
-                with contextlib.suppress(VectorStoreError):  # the store is what failed: nothing to mark
+            if (
+                rebuild
+                or dropped
+                or summary.added
+                or summary.changed
+                or summary.removed
+                or not finished
+            ):
+                with contextlib.suppress(
+                    VectorStoreError
+                ):  # the store is what failed: nothing to mark
                     self.store.mark_changed()
         summary.index_chunks = self.store.count()
         summary.seconds = time.perf_counter() - started
         return summary
 
-    def _ingest_root(self, root: Root, manifest: Manifest, summary: Summary,
-                     reporter: Reporter) -> None:
+    def _ingest_root(
+        self, root: Root, manifest: Manifest, summary: Summary, reporter: Reporter
+    ) -> None:
         entries = manifest.entries(root.key)
         present = {root.relative(p) for p in root.files}
         if root.whole_folder:
@@ -315,8 +345,14 @@ class Ingestor:
             stored |= dict(zip(missing, self.embedder.embed(list(missing.values()))))
         return np.asarray([stored[h] for h in hashes]), reused
 
-    def _write(self, root: Root, batch: list[Prepared], manifest: Manifest, summary: Summary,
-               reporter: Reporter) -> None:
+    def _write(
+        self,
+        root: Root,
+        batch: list[Prepared],
+        manifest: Manifest,
+        summary: Summary,
+        reporter: Reporter,
+    ) -> None:
         """Embed, week-tag and store a batch of files. A failure while embedding or tagging
         costs only the file it belongs to: the batch is retried file by file to find it."""
         try:
@@ -336,7 +372,7 @@ class Ingestor:
             count = prepared.chunk_count
             try:
                 with step("week tagging"):
-                    rows = self._rows(root, prepared, vectors[offset:offset + count])
+                    rows = self._rows(root, prepared, vectors[offset : offset + count])
             except LoadError as exc:
                 summary.skipped.append(Skipped(prepared.file, str(exc)))
                 reporter.advance(1, 0)
@@ -367,20 +403,30 @@ class Ingestor:
         summary.reused += reused
         reporter.advance(len(kept), len(ids))
 
-    def _rows(self, root: Root, prepared: Prepared,
-              vectors: np.ndarray) -> list[tuple[str, str, dict[str, Any]]]:
+    def _rows(
+        self, root: Root, prepared: Prepared, vectors: np.ndarray
+    ) -> list[tuple[str, str, dict[str, Any]]]:
         """(id, text, metadata) for each chunk of one file; public material without weeks is
         given the weeks its vectors match."""
         rows = []
         offset = 0
         for doc, doc_chunks in prepared.docs:
-            doc_vectors = vectors[offset:offset + len(doc_chunks)]
+            doc_vectors = vectors[offset : offset + len(doc_chunks)]
             if doc.kind == "public" and not doc.weeks:
                 doc.weeks = self.tagger.weeks_for(doc_vectors)
             base = doc.metadata() | {"root": root.key, "file": prepared.file, "hash": prepared.hash}
             for ordinal, chunk in enumerate(doc_chunks):
-                rows.append((chunk_id(root.key, prepared.file, doc.source, ordinal, chunk.text),
-                             chunk.text, base | {"heading": chunk.heading, "chunk": ordinal,
-                                                 "content": content_hash(chunk.embed_text)}))
+                rows.append(
+                    (
+                        chunk_id(root.key, prepared.file, doc.source, ordinal, chunk.text),
+                        chunk.text,
+                        base
+                        | {
+                            "heading": chunk.heading,
+                            "chunk": ordinal,
+                            "content": content_hash(chunk.embed_text),
+                        },
+                    )
+                )
             offset += len(doc_chunks)
         return rows

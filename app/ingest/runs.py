@@ -40,8 +40,10 @@ from app.records.base import Base, utcnow
 HEARTBEAT_S = 5.0
 STALE_S = 60.0  # a dozen missed beats: the process running it is gone
 PROGRESS_S = 0.5  # progress is written at most this often (the last is always written)
-DIED = ("the process running this ingest stopped before it finished; run the ingest again: it "
-        "picks up where this one stopped")
+DIED = (
+    "the process running this ingest stopped before it finished; run the ingest again: it "
+    "picks up where this one stopped"
+)
 
 
 class IngestBusy(RuntimeError):
@@ -65,10 +67,17 @@ class IngestRun(Base):
 
     def to_dict(self) -> dict[str, Any]:
         """As `POST /ingest` and `GET /ingest/{id}` show it."""
-        return {"id": self.id, "paths": self.paths, "state": self.state,
-                "files_total": self.files_total, "files_done": self.files_done,
-                "chunks": self.chunks, "summary": self.summary, "error": self.error,
-                "usage_error": self.usage_error}
+        return {
+            "id": self.id,
+            "paths": self.paths,
+            "state": self.state,
+            "files_total": self.files_total,
+            "files_done": self.files_done,
+            "chunks": self.chunks,
+            "summary": self.summary,
+            "error": self.error,
+            "usage_error": self.usage_error,
+        }
 
 
 class Runs:
@@ -80,16 +89,27 @@ class Runs:
         `paths` are stored as given: redact a URL's credentials first."""
         self._expire_stale()
         now = utcnow()
-        run = IngestRun(id=uuid.uuid4().hex[:12], paths=paths, state="running", files_total=0,
-                        files_done=0, chunks=0, summary=None, error="", usage_error=False,
-                        owner=f"{socket.gethostname()}:{os.getpid()}", created_at=now,
-                        heartbeat_at=now)
+        run = IngestRun(
+            id=uuid.uuid4().hex[:12],
+            paths=paths,
+            state="running",
+            files_total=0,
+            files_done=0,
+            chunks=0,
+            summary=None,
+            error="",
+            usage_error=False,
+            owner=f"{socket.gethostname()}:{os.getpid()}",
+            created_at=now,
+            heartbeat_at=now,
+        )
         try:
             with self.sessions.begin() as session:
                 session.add(run)
         except IntegrityError as exc:
-            raise IngestBusy("another ingest is running on this index; wait for it to "
-                             "finish") from exc
+            raise IngestBusy(
+                "another ingest is running on this index; wait for it to finish"
+            ) from exc
         return run
 
     def get(self, run_id: str) -> IngestRun | None:
@@ -129,9 +149,11 @@ class Runs:
         """Update a running run (and beat its heartbeat); a run already ended is left as it
         is."""
         with self.sessions.begin() as session:
-            session.execute(update(IngestRun)
-                            .where(IngestRun.id == run_id, IngestRun.state == "running")
-                            .values(heartbeat_at=utcnow(), **values))
+            session.execute(
+                update(IngestRun)
+                .where(IngestRun.id == run_id, IngestRun.state == "running")
+                .values(heartbeat_at=utcnow(), **values)
+            )
 
     def _expire_stale(self) -> None:
         """Fail the running run whose process is gone: silent for `STALE_S`, or on this host
@@ -141,7 +163,9 @@ class Runs:
         with self.sessions.begin() as session:
             for run in session.scalars(select(IngestRun).where(IngestRun.state == "running")):
                 local_pid = run.owner.removeprefix(here) if run.owner.startswith(here) else ""
-                if run.heartbeat_at < cutoff or (local_pid.isdigit() and not _alive(int(local_pid))):
+                if run.heartbeat_at < cutoff or (
+                    local_pid.isdigit() and not _alive(int(local_pid))
+                ):
                     run.state, run.error = "failed", DIED
 
 

@@ -30,7 +30,9 @@ class Root:
     folder: Path
     files: list[Path]
     whole_folder: bool  # files missing from `files` were deleted (false for a single file)
-    scope: str = ""  # the listed sub-folder, relative to `folder`, when an enclosing root adopted it
+    scope: str = (
+        ""  # the listed sub-folder, relative to `folder`, when an enclosing root adopted it
+    )
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason) found by listing
 
     def relative(self, path: Path) -> str:
@@ -104,9 +106,13 @@ def _folder_root(key: str, folder: Path) -> Root:
 
     def leaves(path: Path) -> bool:
         if path.is_symlink() and not _inside(os.path.realpath(path), real_root):
-            skipped.append((path.relative_to(folder).as_posix(),
-                            f"symbolic link to {os.path.realpath(path)}, outside the ingested "
-                            "folder: not read (ingest that folder itself to include it)"))
+            skipped.append(
+                (
+                    path.relative_to(folder).as_posix(),
+                    f"symbolic link to {os.path.realpath(path)}, outside the ingested "
+                    "folder: not read (ingest that folder itself to include it)",
+                )
+            )
             return True
         return False
 
@@ -118,19 +124,26 @@ def _folder_root(key: str, folder: Path) -> Root:
             continue
         walked.add(real)
         # Real folders before links, so a file is listed under its own name when it can be.
-        dirnames[:] = sorted((d for d in dirnames if d not in SKIP_DIRS and not leaves(here / d)),
-                             key=lambda d: ((here / d).is_symlink(), d))
+        dirnames[:] = sorted(
+            (d for d in dirnames if d not in SKIP_DIRS and not leaves(here / d)),
+            key=lambda d: ((here / d).is_symlink(), d),
+        )
         for name in sorted(filenames, key=lambda n: ((here / n).is_symlink(), n)):
             path = here / name
             if not (supported(path) or name == CURRICULUM_FILE) or leaves(path):
                 continue
             if not path.is_file():
-                skipped.append((path.relative_to(folder).as_posix(),
-                                "broken symbolic link (its target is missing or loops)"))
+                skipped.append(
+                    (
+                        path.relative_to(folder).as_posix(),
+                        "broken symbolic link (its target is missing or loops)",
+                    )
+                )
                 continue
             found.setdefault(os.path.realpath(path), path)
-    return Root(key=key, folder=folder, files=sorted(found.values()), whole_folder=True,
-                skipped=skipped)
+    return Root(
+        key=key, folder=folder, files=sorted(found.values()), whole_folder=True, skipped=skipped
+    )
 
 
 def unify(roots: list[Root], known: list[str]) -> tuple[list[Root], list[str]]:
@@ -144,15 +157,19 @@ def unify(roots: list[Root], known: list[str]) -> tuple[list[Root], list[str]]:
 
     def covered(index: int, root: Root) -> bool:
         here = str(root.folder)
-        return any(j != index and _inside(here, f) and (f != here or not root.whole_folder or j < index)
-                   for j, f in whole)
+        return any(
+            j != index and _inside(here, f) and (f != here or not root.whole_folder or j < index)
+            for j, f in whole
+        )
 
     kept: list[Root] = []
     for index, root in enumerate(roots):
         if root.local and covered(index, root):
             continue
         here = str(root.folder)
-        outer = [k for k in known if root.local and k != here and _inside(here, k) and Path(k).is_dir()]
+        outer = [
+            k for k in known if root.local and k != here and _inside(here, k) and Path(k).is_dir()
+        ]
         if outer:
             key = min(outer, key=len)
             scope = Path(here).relative_to(key).as_posix() if root.whole_folder else ""
@@ -168,16 +185,24 @@ def clone(url: str, clones_dir: Path, timeout: float = 600) -> Path:
     slug = re.sub(r"[^\w.-]+", "-", shown.split("://")[-1]).strip("-")[:60]
     target = clones_dir / f"{slug}-{hashlib.sha1(shown.encode()).hexdigest()[:8]}"
     if (target / ".git").is_dir():
-        commands = [["git", "-C", str(target), "fetch", "--depth", "1", "origin", "HEAD"],
-                    ["git", "-C", str(target), "reset", "--hard", "--quiet", "FETCH_HEAD"]]
+        commands = [
+            ["git", "-C", str(target), "fetch", "--depth", "1", "origin", "HEAD"],
+            ["git", "-C", str(target), "reset", "--hard", "--quiet", "FETCH_HEAD"],
+        ]
     else:
         clones_dir.mkdir(parents=True, exist_ok=True)
         # `--`: a "URL" starting with a dash is not taken for an option (--upload-pack=...)
         commands = [["git", "clone", "--depth", "1", "--quiet", "--", url, str(target)]]
     for command in commands:
         try:
-            subprocess.run(command, check=True, capture_output=True, text=True, timeout=timeout,
-                           env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+            subprocess.run(
+                command,
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+            )
         except subprocess.CalledProcessError as exc:
             reason = (exc.stderr or "").replace(url, shown).strip().splitlines()
             detail = reason[-1] if reason else f"exit status {exc.returncode}"

@@ -62,8 +62,11 @@ class Slot:
 
     def check(self) -> None:
         if self.stopped():
-            raise Abandoned("the server is stopping" if self.gate.closing
-                            else "the client left; generation stopped")
+            raise Abandoned(
+                "the server is stopping"
+                if self.gate.closing
+                else "the client left; generation stopped"
+            )
 
 
 _SLOT: ContextVar[Slot | None] = ContextVar("model_slot", default=None)
@@ -118,9 +121,11 @@ class ModelGate:
                     if caller.left.is_set() or self.closing:
                         raise Abandoned("the client left, or the server is stopping")
                     if remaining <= 0:
-                        raise ModelBusy(f"the model is busy: no turn within {self.wait_s:g} s "
-                                        "(TUTOR_MODEL_WAIT_S); ask again shortly",
-                                        self._retry_after())
+                        raise ModelBusy(
+                            f"the model is busy: no turn within {self.wait_s:g} s "
+                            "(TUTOR_MODEL_WAIT_S); ask again shortly",
+                            self._retry_after(),
+                        )
                     self._cond.wait(remaining)
             finally:
                 self._waiting.remove(caller)
@@ -154,9 +159,11 @@ class ModelGate:
         if self.closing:
             raise ModelBusy("the server is stopping; ask again in a moment", 5)
         if self._running + len(self._waiting) >= self.concurrency + self.queue_size:
-            raise ModelBusy(f"the model is busy: {len(self._waiting)} questions are already "
-                            "waiting (TUTOR_MODEL_QUEUE_SIZE); ask again shortly",
-                            self._retry_after())
+            raise ModelBusy(
+                f"the model is busy: {len(self._waiting)} questions are already "
+                "waiting (TUTOR_MODEL_QUEUE_SIZE); ask again shortly",
+                self._retry_after(),
+            )
 
     def _retry_after(self) -> int:
         """Seconds until the queue ahead has probably been served (at least 1)."""

@@ -55,7 +55,8 @@ class LlamaCppChat(BaseChatModel):
     seed: int = 0
     sampling: dict[str, Any] = Field(
         default_factory=dict,
-        description="create_chat_completion arguments: max_tokens, temperature, top_p, stop...")
+        description="create_chat_completion arguments: max_tokens, temperature, top_p, stop...",
+    )
     _llama: Any = PrivateAttr(default=None)
     _stop: _StopTest = PrivateAttr(default_factory=lambda: _StopTest())
     _abort_callback: Any = PrivateAttr(default=None)  # kept referenced: llama.cpp calls it
@@ -64,11 +65,18 @@ class LlamaCppChat(BaseChatModel):
     def _load(self) -> LlamaCppChat:
         import llama_cpp
 
-        self._llama = llama_cpp.Llama(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
-                                      n_batch=self.n_batch, seed=self.seed, verbose=False)
+        self._llama = llama_cpp.Llama(
+            self.model_path,
+            n_ctx=self.n_ctx,
+            n_threads=self.n_threads,
+            n_batch=self.n_batch,
+            seed=self.seed,
+            verbose=False,
+        )
         self._abort_callback = llama_cpp.ggml_abort_callback(self._stop)
-        llama_cpp.llama_set_abort_callback(self._llama._ctx.ctx, self._abort_callback,
-                                           ctypes.c_void_p())
+        llama_cpp.llama_set_abort_callback(
+            self._llama._ctx.ctx, self._abort_callback, ctypes.c_void_p()
+        )
         return self
 
     def count_tokens(self, text: str) -> int:
@@ -83,9 +91,13 @@ class LlamaCppChat(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_path": self.model_path, "n_ctx": self.n_ctx, **self.sampling}
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None,
-                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         params = {**self.sampling, **({"stop": stop} if stop else {}), **kwargs}
         chat = [{"role": ROLES[m.type], "content": m.text} for m in messages]
         slot = current_slot()
@@ -97,8 +109,12 @@ class LlamaCppChat(BaseChatModel):
                 raise Abandoned("generation stopped: its client left") from exc
             raise
 
-    def _chunks(self, chat: list[dict[str, str]], params: dict[str, Any],
-                run_manager: CallbackManagerForLLMRun | None) -> Iterator[ChatGenerationChunk]:
+    def _chunks(
+        self,
+        chat: list[dict[str, str]],
+        params: dict[str, Any],
+        run_manager: CallbackManagerForLLMRun | None,
+    ) -> Iterator[ChatGenerationChunk]:
         for part in self._llama.create_chat_completion(messages=chat, stream=True, **params):
             if not part["choices"]:
                 continue
@@ -107,13 +123,19 @@ class LlamaCppChat(BaseChatModel):
             finish = choice.get("finish_reason")
             if not text and not finish:
                 continue  # the opening {"role": "assistant"} delta
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=text),
-                                        generation_info={"finish_reason": finish} if finish else None)
+            chunk = ChatGenerationChunk(
+                message=AIMessageChunk(content=text),
+                generation_info={"finish_reason": finish} if finish else None,
+            )
             if run_manager and text:
                 run_manager.on_llm_new_token(text, chunk=chunk)
             yield chunk
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))

@@ -15,8 +15,9 @@ from langchain_openai import ChatOpenAI
 
 
 class CompatibleChatOpenAI(ChatOpenAI):
-    def _get_request_payload(self, input_: LanguageModelInput, *, stop: list[str] | None = None,
-                             **kwargs: Any) -> dict[str, Any]:
+    def _get_request_payload(
+        self, input_: LanguageModelInput, *, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
         payload = super()._get_request_payload(input_, stop=stop, **kwargs)
         if "max_completion_tokens" in payload:
             payload["max_tokens"] = payload.pop("max_completion_tokens")

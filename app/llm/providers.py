@@ -40,8 +40,10 @@ def local_model_path(settings: Settings) -> Path:
         folder = packaged_model_dir(LOCAL_PACKAGE, "")
         path = next(iter(sorted(folder.glob("*.gguf"))), folder / "SmolLM2-135M-Instruct.Q4_1.gguf")
     if not path.is_file():
-        raise LLMError(f"local model file not found at {path}: set TUTOR_LLM_MODEL_PATH to a .gguf "
-                       "file, or reinstall with `make install`")
+        raise LLMError(
+            f"local model file not found at {path}: set TUTOR_LLM_MODEL_PATH to a .gguf "
+            "file, or reinstall with `make install`"
+        )
     return path
 
 
@@ -57,8 +59,9 @@ def chat_model(settings: Settings, *, max_tokens: int | None = None) -> BaseChat
     raise LLMError(f"unknown TUTOR_LLM_PROVIDER {settings.llm_provider!r}: use local, openai or hf")
 
 
-def json_replies(model: BaseChatModel, settings: Settings, name: str,
-                 schema: dict[str, Any]) -> Runnable[Any, Any]:
+def json_replies(
+    model: BaseChatModel, settings: Settings, name: str, schema: dict[str, Any]
+) -> Runnable[Any, Any]:
     """`model` held to reply with JSON matching `schema`. llama.cpp compiles the schema into a
     grammar; an OpenAI-compatible server gets the `json_schema` response format (not strict:
     OpenAI's strict mode refuses parts of JSON schema that vLLM and Ollama enforce), or, where
@@ -70,12 +73,17 @@ def json_replies(model: BaseChatModel, settings: Settings, name: str,
     if settings.llm_provider == "openai":
         from openai import APIStatusError
 
-        standard = model.bind(response_format={"type": "json_schema", "json_schema": {
-            "name": name, "schema": schema, "strict": False}})
+        standard = model.bind(
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": name, "schema": schema, "strict": False},
+            }
+        )
         # A refusal is a 400 or 422, or from llama-cpp-python's server a 500; a server that
         # can't be reached is no status error and is not retried.
-        return standard.with_fallbacks([model.bind(**llama_format)],
-                                       exceptions_to_handle=(APIStatusError,))
+        return standard.with_fallbacks(
+            [model.bind(**llama_format)], exceptions_to_handle=(APIStatusError,)
+        )
     return model
 
 
@@ -108,8 +116,14 @@ def _local(settings: Settings, max_tokens: int) -> BaseChatModel:
         n_threads=os.cpu_count() or 2,
         n_batch=256,
         seed=settings.llm_seed,
-        sampling={"max_tokens": max_tokens, "temperature": settings.llm_temperature,
-                  "top_p": 0.9, "top_k": 40, "repeat_penalty": 1.15, "stop": STOP},
+        sampling={
+            "max_tokens": max_tokens,
+            "temperature": settings.llm_temperature,
+            "top_p": 0.9,
+            "top_k": 40,
+            "repeat_penalty": 1.15,
+            "stop": STOP,
+        },
     )
 
 
@@ -117,10 +131,14 @@ def _openai(settings: Settings, max_tokens: int) -> BaseChatModel:
     from app.llm.openai_chat import CompatibleChatOpenAI
 
     if not settings.openai_base_url:
-        raise LLMError("TUTOR_LLM_PROVIDER=openai needs TUTOR_OPENAI_BASE_URL "
-                       "(e.g. http://localhost:11434/v1 for Ollama)")
+        raise LLMError(
+            "TUTOR_LLM_PROVIDER=openai needs TUTOR_OPENAI_BASE_URL "
+            "(e.g. http://localhost:11434/v1 for Ollama)"
+        )
     if not settings.openai_model:
-        raise LLMError("TUTOR_LLM_PROVIDER=openai needs TUTOR_OPENAI_MODEL (a model the server serves)")
+        raise LLMError(
+            "TUTOR_LLM_PROVIDER=openai needs TUTOR_OPENAI_MODEL (a model the server serves)"
+        )
     return CompatibleChatOpenAI(  # type: ignore[call-arg]  # max_tokens: a pydantic alias
         base_url=settings.openai_base_url,
         api_key=settings.openai_api_key,
@@ -138,13 +156,20 @@ def _hf(settings: Settings, max_tokens: int) -> BaseChatModel:
 
     path = settings.hf_model_path
     if not path or not Path(path).is_dir():
-        raise LLMError(f"TUTOR_LLM_PROVIDER=hf needs TUTOR_HF_MODEL_PATH set to a local transformers "
-                       f"model directory (got {path or 'nothing'})")
+        raise LLMError(
+            f"TUTOR_LLM_PROVIDER=hf needs TUTOR_HF_MODEL_PATH set to a local transformers "
+            f"model directory (got {path or 'nothing'})"
+        )
     llm = HuggingFacePipeline.from_model_id(
-        model_id=str(path), task="text-generation", device=-1,
-        pipeline_kwargs={"max_new_tokens": max_tokens, "do_sample": settings.llm_temperature > 0,
-                         "temperature": settings.llm_temperature or None,
-                         "return_full_text": False},
+        model_id=str(path),
+        task="text-generation",
+        device=-1,
+        pipeline_kwargs={
+            "max_new_tokens": max_tokens,
+            "do_sample": settings.llm_temperature > 0,
+            "temperature": settings.llm_temperature or None,
+            "return_full_text": False,
+        },
     )
     return ChatHuggingFace(llm=llm)
 
@@ -156,13 +181,19 @@ def describe_failure(exc: Exception, settings: Settings) -> LLMError:
     name = type(exc).__name__
     if settings.llm_provider == "openai":
         if "Timeout" in name:
-            return LLMUnavailable(f"the model at TUTOR_OPENAI_BASE_URL={settings.openai_base_url} did "
-                                  f"not answer within {settings.llm_timeout_s:g} s (TUTOR_LLM_TIMEOUT_S)")
+            return LLMUnavailable(
+                f"the model at TUTOR_OPENAI_BASE_URL={settings.openai_base_url} did "
+                f"not answer within {settings.llm_timeout_s:g} s (TUTOR_LLM_TIMEOUT_S)"
+            )
         if "Connection" in name:
-            return LLMUnavailable(f"cannot reach the model server at TUTOR_OPENAI_BASE_URL="
-                                  f"{settings.openai_base_url}: is it running?")
+            return LLMUnavailable(
+                f"cannot reach the model server at TUTOR_OPENAI_BASE_URL="
+                f"{settings.openai_base_url}: is it running?"
+            )
         if "NotFound" in name:
-            return LLMUnavailable(f"the server does not know TUTOR_OPENAI_MODEL={settings.openai_model!r}")
+            return LLMUnavailable(
+                f"the server does not know TUTOR_OPENAI_MODEL={settings.openai_model!r}"
+            )
         if "Authentication" in name or "PermissionDenied" in name:
             return LLMUnavailable("the model server refused the key: check TUTOR_OPENAI_API_KEY")
     return LLMUnavailable(f"the {settings.llm_provider} model failed: {name}: {exc}")

@@ -23,12 +23,31 @@ from fsrs import Card, Rating, Scheduler, State
 
 DECK_ID = 1_752_061_016  # fixed, so a second export updates the same Anki deck
 MODEL = genanki.Model(
-    1_752_061_017, "Study Tutor card",
+    1_752_061_017,
+    "Study Tutor card",
     fields=[{"name": "Front"}, {"name": "Back"}, {"name": "Source"}],
-    templates=[{"name": "Card 1", "qfmt": "{{Front}}",
-                "afmt": '{{FrontSide}}<hr id="answer">{{Back}}<br><small>{{Source}}</small>'}])
-CSV_COLUMNS = ("id", "kind", "front", "back", "source", "week", "due", "suspended", "state",
-               "stability", "difficulty", "reviews")
+    templates=[
+        {
+            "name": "Card 1",
+            "qfmt": "{{Front}}",
+            "afmt": '{{FrontSide}}<hr id="answer">{{Back}}<br><small>{{Source}}</small>',
+        }
+    ],
+)
+CSV_COLUMNS = (
+    "id",
+    "kind",
+    "front",
+    "back",
+    "source",
+    "week",
+    "due",
+    "suspended",
+    "state",
+    "stability",
+    "difficulty",
+    "reviews",
+)
 _TYPE = {State.Learning: 1, State.Review: 2, State.Relearning: 3}  # Anki's card types
 _REVLOG_TYPE = {State.Learning: 0, State.Review: 1, State.Relearning: 2}  # learn, review, relearn
 
@@ -40,24 +59,36 @@ def to_csv(cards: list[dict[str, Any]], history: list[dict[str, Any]]) -> str:
     writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for card in cards:
-        reviews = "; ".join(f"{r['reviewed_at']} {r['rating']}" for r in history
-                            if r["card_id"] == card["id"])
+        reviews = "; ".join(
+            f"{r['reviewed_at']} {r['rating']}" for r in history if r["card_id"] == card["id"]
+        )
         writer.writerow(card | {"front": _front_text(card), "reviews": reviews})
     return out.getvalue()
 
 
-def write_apkg(cards: list[dict[str, Any]], history: list[dict[str, Any]], path: Path,
-               deck_name: str = "Study Tutor") -> None:
+def write_apkg(
+    cards: list[dict[str, Any]],
+    history: list[dict[str, Any]],
+    path: Path,
+    deck_name: str = "Study Tutor",
+) -> None:
     """The cards as an Anki package at `path`, each with its review history and schedule."""
     deck = genanki.Deck(DECK_ID, deck_name)
     for card in cards:
         note = genanki.Note(
-            model=MODEL, guid=genanki.guid_for("study-tutor", card["id"]),
-            fields=[html.escape(_front_text(card)).replace("\n", "<br>"),
-                    html.escape(card["back"]),
-                    html.escape(f"{card['source']} · week {card['week']}")],
-            tags=["study-tutor", f"week-{card['week']}",
-                  "own" if card["kind"] == "card" else "quiz"])
+            model=MODEL,
+            guid=genanki.guid_for("study-tutor", card["id"]),
+            fields=[
+                html.escape(_front_text(card)).replace("\n", "<br>"),
+                html.escape(card["back"]),
+                html.escape(f"{card['source']} · week {card['week']}"),
+            ],
+            tags=[
+                "study-tutor",
+                f"week-{card['week']}",
+                "own" if card["kind"] == "card" else "quiz",
+            ],
+        )
         if card["suspended"]:
             note.cards[0].suspend = True
         deck.add_note(note)
@@ -73,24 +104,29 @@ def _front_text(card: dict[str, Any]) -> str:
 class _ScheduledPackage(genanki.Package):  # type: ignore[misc]  # genanki has no types
     """genanki's package, with each card's schedule and review history filled in."""
 
-    def __init__(self, deck: genanki.Deck, cards: list[dict[str, Any]],
-                 history: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, deck: genanki.Deck, cards: list[dict[str, Any]], history: list[dict[str, Any]]
+    ) -> None:
         super().__init__(deck)
         self.cards = cards
         self.history = history
 
     def write_to_db(self, cursor: Any, timestamp: float, id_gen: Any) -> None:
         super().write_to_db(cursor, timestamp, id_gen)
-        (conf,), = cursor.execute("SELECT conf FROM col").fetchall()
+        ((conf,),) = cursor.execute("SELECT conf FROM col").fetchall()
         # genanki's collection names no scheduler, which Anki reads as the old v1 and
         # "upgrades" by shifting learning-step eases (good becomes easy): say it is v2. Its
         # creation date (2014) is moved to today, the day review cards' due days count from.
         today = dt.datetime.fromtimestamp(timestamp, dt.UTC).date()
         crt = int(dt.datetime.combine(today, dt.time(), dt.UTC).timestamp())
-        cursor.execute("UPDATE col SET crt=?, conf=?",
-                       (crt, json.dumps(json.loads(conf) | {"schedVer": 2})))
-        anki_ids = dict(cursor.execute("SELECT n.guid, c.id FROM cards c JOIN notes n "
-                                       "ON c.nid = n.id").fetchall())
+        cursor.execute(
+            "UPDATE col SET crt=?, conf=?", (crt, json.dumps(json.loads(conf) | {"schedVer": 2}))
+        )
+        anki_ids = dict(
+            cursor.execute(
+                "SELECT n.guid, c.id FROM cards c JOIN notes n ON c.nid = n.id"
+            ).fetchall()
+        )
         taken: set[int] = set()
         for card in self.cards:
             reviews = [r for r in self.history if r["card_id"] == card["id"]]
@@ -99,12 +135,17 @@ class _ScheduledPackage(genanki.Package):  # type: ignore[misc]  # genanki has n
             anki_id = anki_ids[genanki.guid_for("study-tutor", card["id"])]
             for row in _revlog(anki_id, reviews, taken):
                 cursor.execute("INSERT INTO revlog VALUES (?,?,?,?,?,?,?,?,?)", row)
-            cursor.execute("UPDATE cards SET type=?, queue=?, due=?, ivl=?, reps=?, lapses=?, "
-                           "data=? WHERE id=?",
-                           (*_schedule(card, crt), len(reviews),
-                            sum(r["rating"] == 1 for r in reviews[1:]),
-                            json.dumps({"s": card["stability"], "d": card["difficulty"]}),
-                            anki_id))
+            cursor.execute(
+                "UPDATE cards SET type=?, queue=?, due=?, ivl=?, reps=?, lapses=?, "
+                "data=? WHERE id=?",
+                (
+                    *_schedule(card, crt),
+                    len(reviews),
+                    sum(r["rating"] == 1 for r in reviews[1:]),
+                    json.dumps({"s": card["stability"], "d": card["difficulty"]}),
+                    anki_id,
+                ),
+            )
 
 
 def _schedule(card: dict[str, Any], crt: int) -> tuple[int, int, int, int]:
@@ -119,8 +160,9 @@ def _schedule(card: dict[str, Any], crt: int) -> tuple[int, int, int, int]:
     return _TYPE[state], queue, int(due.timestamp()), 0
 
 
-def _revlog(anki_id: int, reviews: list[dict[str, Any]],
-            taken: set[int]) -> list[tuple[int, int, int, int, int, int, int, int, int]]:
+def _revlog(
+    anki_id: int, reviews: list[dict[str, Any]], taken: set[int]
+) -> list[tuple[int, int, int, int, int, int, int, int, int]]:
     """Anki revlog rows (id = review time in ms, unique; cid, usn, ease, ivl, lastIvl, factor,
     time, type) for one card's reviews, replayed with FSRS for their intervals: days, or
     negative seconds within the day."""
@@ -137,7 +179,6 @@ def _revlog(anki_id: int, reviews: list[dict[str, Any]],
         while revlog_id in taken:
             revlog_id += 1
         taken.add(revlog_id)
-        rows.append((revlog_id, anki_id, -1, review["rating"], interval, last_interval, 0, 0,
-                     kind))
+        rows.append((revlog_id, anki_id, -1, review["rating"], interval, last_interval, 0, 0, kind))
         last_interval = interval
     return rows

@@ -45,8 +45,7 @@ class Concept:
 class ConceptSpace:
     """Every concept of the notes with unit vectors of "name: definition" and of its name."""
 
-    def __init__(self, concepts: list[Concept], vectors: np.ndarray,
-                 names: np.ndarray) -> None:
+    def __init__(self, concepts: list[Concept], vectors: np.ndarray, names: np.ndarray) -> None:
         self.concepts = concepts
         self.vectors = vectors  # (len(concepts), dim), unit length
         self.names = names  # the same, of the names alone
@@ -58,15 +57,16 @@ class ConceptSpace:
         once, at its first week."""
         concepts, texts = _concept_texts(notes)
         vectors = embedder.embed(texts + [c.name for c in concepts])
-        return cls(concepts, vectors[:len(concepts)], vectors[len(concepts):])
+        return cls(concepts, vectors[: len(concepts)], vectors[len(concepts) :])
 
     def similarity(self, a: str, b: str) -> float | None:
         """Cosine of two concepts' vectors; None when either is not a concept of the notes."""
         i, j = self._row.get(a.lower()), self._row.get(b.lower())
         return None if i is None or j is None else float(self.vectors[i] @ self.vectors[j])
 
-    def candidates(self, answer: str, week: int, prompt: str,
-                   band: tuple[float, float] = BAND) -> list[tuple[float, str]]:
+    def candidates(
+        self, answer: str, week: int, prompt: str, band: tuple[float, float] = BAND
+    ) -> list[tuple[float, str]]:
         """(cosine, concept) for each plausible wrong answer to a question on `answer`, most
         similar first: of a week within NEARBY_WEEKS, in `band`, not named in `prompt` (an
         option the prompt names is given away), its
@@ -78,27 +78,35 @@ class ConceptSpace:
             return []
         taken, shown = content_words(answer), prompt.lower()
         cosines = self.vectors @ self.vectors[row]
-        found = [(float(cosines[i]), c.name) for i, c in enumerate(self.concepts)
-                 if i != row and abs(c.week - week) <= NEARBY_WEEKS
-                 and band[0] <= cosines[i] < band[1]
-                 and not _contains(content_words(c.name), taken)
-                 and c.name.lower() not in shown]
+        found = [
+            (float(cosines[i]), c.name)
+            for i, c in enumerate(self.concepts)
+            if i != row
+            and abs(c.week - week) <= NEARBY_WEEKS
+            and band[0] <= cosines[i] < band[1]
+            and not _contains(content_words(c.name), taken)
+            and c.name.lower() not in shown
+        ]
         return sorted(found, reverse=True)
 
-    def distractors(self, answer: str, week: int, prompt: str, rng: random.Random,
-                    k: int) -> list[str]:
+    def distractors(
+        self, answer: str, week: int, prompt: str, rng: random.Random, k: int
+    ) -> list[str]:
         """`k` plausible wrong answers drawn from the 2k most similar candidates, or none
         when fewer than `k` are plausible (the question is then not asked)."""
-        shortlist = [name for _, name in self.candidates(answer, week, prompt)[:SHORTLIST * k]]
+        shortlist = [name for _, name in self.candidates(answer, week, prompt)[: SHORTLIST * k]]
         return rng.sample(shortlist, k) if len(shortlist) >= k else []
 
     def swap(self, answer: str, week: int, prompt: str) -> str | None:
         """The concept most like `answer` of the same kind, for a false statement; None
         when there is none."""
         row = self._row.get(answer.lower())
-        same_kind = [name for _, name in self.candidates(answer, week, prompt, (SWAP_MIN, BAND[1]))
-                     if _plural(name) == _plural(answer)
-                     and self.names[row] @ self.names[self._row[name.lower()]] >= SWAP_NAME_MIN]
+        same_kind = [
+            name
+            for _, name in self.candidates(answer, week, prompt, (SWAP_MIN, BAND[1]))
+            if _plural(name) == _plural(answer)
+            and self.names[row] @ self.names[self._row[name.lower()]] >= SWAP_NAME_MIN
+        ]
         return same_kind[0] if same_kind else None
 
 

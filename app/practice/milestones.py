@@ -42,8 +42,9 @@ def allocate(n: int, weights: dict[int, int]) -> dict[int, int]:
     """`n` questions over the keys of `weights` (weeks, in order): one each, the rest in
     proportion to the weights (largest remainder; ties to the earlier week)."""
     if n < len(weights):
-        raise QuizError(f"a milestone quiz needs at least {len(weights)} questions, one a week "
-                        f"(asked for {n})")
+        raise QuizError(
+            f"a milestone quiz needs at least {len(weights)} questions, one a week (asked for {n})"
+        )
     shares = dict.fromkeys(weights, 1)
     spare, total = n - len(weights), sum(weights.values())
     exact = {key: spare * weight / total for key, weight in weights.items()}
@@ -65,21 +66,37 @@ def units(notes: list[Note], month: int) -> dict[int, list[int]]:
     return {weeks[0]: weeks for weeks in groups.values()}
 
 
-def milestone_quiz(notes: list[Note], month: int, missed: Counter[tuple[int, str]], n: int = 8,
-                   kinds: tuple[str, ...] = KINDS, seed: float | str = 0,
-                   exclude: Set[str] = frozenset()) -> list[Question]:
+def milestone_quiz(
+    notes: list[Note],
+    month: int,
+    missed: Counter[tuple[int, str]],
+    n: int = 8,
+    kinds: tuple[str, ...] = KINDS,
+    seed: float | str = 0,
+    exclude: Set[str] = frozenset(),
+) -> list[Question]:
     """`n` questions across `month`: every week (or the month's one group of notes) has one at
     least; `missed` ((week, concept) -> times missed) draws the rest toward the weeks and the
     concepts the learner has missed."""
     groups = units(notes, month)
-    weights = {first: 1 + sum(times for (week, _), times in missed.items() if week in weeks)
-               for first, weeks in groups.items()}
+    weights = {
+        first: 1 + sum(times for (week, _), times in missed.items() if week in weeks)
+        for first, weeks in groups.items()
+    }
     quiz: list[Question] = []
     for first, count in allocate(n, weights).items():
-        weak = frozenset(concept.lower() for (week, concept), _ in missed.items()
-                         if week in groups[first])
-        quiz += make_quiz(notes, first, n=count, kinds=kinds, seed=f"{seed}-milestone",
-                          exclude=exclude | {q.id for q in quiz}, prefer=weak)
+        weak = frozenset(
+            concept.lower() for (week, concept), _ in missed.items() if week in groups[first]
+        )
+        quiz += make_quiz(
+            notes,
+            first,
+            n=count,
+            kinds=kinds,
+            seed=f"{seed}-milestone",
+            exclude=exclude | {q.id for q in quiz},
+            prefer=weak,
+        )
     return quiz
 
 
@@ -99,8 +116,7 @@ class Item:
 
 def checklist(curriculum: Curriculum, month: int) -> list[Item]:
     """The month's milestone checklist, from the plan's "Monthly Milestones"."""
-    section = next(s for s in curriculum.study_method.assessment
-                   if s.title == MILESTONES_SECTION)
+    section = next(s for s in curriculum.study_method.assessment if s.title == MILESTONES_SECTION)
     items = []
     for line in section.items:
         item_id = slug(line.text.split("(")[0])
@@ -114,5 +130,8 @@ MATERIAL = {"coding": "practice", "project": "assignment"}
 
 
 def _of_month(curriculum: Curriculum, month: int, field: str) -> list[dict[str, Any]]:
-    return [{"week": week, "text": item.text} for week in month_weeks(month)
-            if (plan := curriculum.week(week)).week and (item := getattr(plan.week, field))]
+    return [
+        {"week": week, "text": item.text}
+        for week in month_weeks(month)
+        if (plan := curriculum.week(week)).week and (item := getattr(plan.week, field))
+    ]

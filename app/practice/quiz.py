@@ -72,16 +72,32 @@ class Question:
     def public(self) -> dict[str, Any]:
         """What a learner sees before answering: no answer, no explanation, no snippet (a
         cloze's snippet is its answer)."""
-        return {"id": self.id, "kind": self.kind, "prompt": self.prompt, "options": self.options,
-                "difficulty": self.difficulty,
-                "citation": {"source": self.citation["source"], "week": self.citation["week"]}}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "prompt": self.prompt,
+            "options": self.options,
+            "difficulty": self.difficulty,
+            "citation": {"source": self.citation["source"], "week": self.citation["week"]},
+        }
 
 
-def _question(kind: str, prompt: str, options: list[str], answer: str, explanation: str,
-              difficulty: str, note: Note, snippet: str, generator: str) -> Question:
+def _question(
+    kind: str,
+    prompt: str,
+    options: list[str],
+    answer: str,
+    explanation: str,
+    difficulty: str,
+    note: Note,
+    snippet: str,
+    generator: str,
+) -> Question:
     qid = hashlib.sha256(f"{kind}\0{prompt}\0{answer}".encode()).hexdigest()[:12]
     citation = {"source": f"notes/{note.path.name}", "snippet": snippet, "week": note.meta.week}
-    return Question(qid, kind, prompt, options, answer, explanation, difficulty, citation, generator)
+    return Question(
+        qid, kind, prompt, options, answer, explanation, difficulty, citation, generator
+    )
 
 
 def _blank(text: str, term: str) -> str | None:
@@ -96,22 +112,38 @@ def cloze(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Quest
     for concept, definition in note.definitions.items():
         blanked = _blank(definition, concept)
         if blanked:
-            yield _question("cloze", f"Fill in the blank: {blanked}", [], concept,
-                            f"The term is {concept}.", "medium", note, definition,
-                            "cloze-definition")
+            yield _question(
+                "cloze",
+                f"Fill in the blank: {blanked}",
+                [],
+                concept,
+                f"The term is {concept}.",
+                "medium",
+                note,
+                definition,
+                "cloze-definition",
+            )
 
 
 def mcq(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Question]:
-    """"Which concept is this?", the wrong options plausible ones (`ConceptSpace`); options
+    """ "Which concept is this?", the wrong options plausible ones (`ConceptSpace`); options
     in a fixed order here, arranged for each learner by `arranged`."""
     for concept, definition in note.definitions.items():
         blanked = _blank(definition, concept)
         distractors = space.distractors(concept, note.meta.week, blanked or "", rng, 3)
         if not blanked or not distractors:
             continue
-        yield _question("mcq", f"Which concept does this describe? {blanked}",
-                        sorted([concept, *distractors], key=str.lower), concept,
-                        f"It is {concept}.", "easy", note, definition, "mcq-siblings")
+        yield _question(
+            "mcq",
+            f"Which concept does this describe? {blanked}",
+            sorted([concept, *distractors], key=str.lower),
+            concept,
+            f"It is {concept}.",
+            "easy",
+            note,
+            definition,
+            "mcq-siblings",
+        )
 
 
 def truefalse(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Question]:
@@ -123,15 +155,32 @@ def truefalse(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Q
             continue
         swap = space.swap(concept, note.meta.week, definition)
         if swap:
-            statement = _with_article(re.sub(re.escape(concept), swap, definition, flags=re.I),
-                                      swap)
-            yield _question("truefalse", f"True or false? {statement}", ["True", "False"], "False",
-                            f"False: that describes {concept}, not {swap}.", "medium", note,
-                            definition, "truefalse-swap")
+            statement = _with_article(
+                re.sub(re.escape(concept), swap, definition, flags=re.I), swap
+            )
+            yield _question(
+                "truefalse",
+                f"True or false? {statement}",
+                ["True", "False"],
+                "False",
+                f"False: that describes {concept}, not {swap}.",
+                "medium",
+                note,
+                definition,
+                "truefalse-swap",
+            )
         else:
-            yield _question("truefalse", f"True or false? {definition}", ["True", "False"], "True",
-                            "True, as the notes put it.", "easy", note, definition,
-                            "truefalse-definition")
+            yield _question(
+                "truefalse",
+                f"True or false? {definition}",
+                ["True", "False"],
+                "True",
+                "True, as the notes put it.",
+                "easy",
+                note,
+                definition,
+                "truefalse-definition",
+            )
 
 
 def _with_article(statement: str, noun: str) -> str:
@@ -144,12 +193,16 @@ def _with_article(statement: str, noun: str) -> str:
 
 def short(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Question]:
     for question, answer in note.check_yourself:
-        yield _question("short", question, [], answer, answer, "hard", note, answer,
-                        "check-yourself")
+        yield _question(
+            "short", question, [], answer, answer, "hard", note, answer, "check-yourself"
+        )
 
 
 GENERATORS: dict[str, Callable[[Note, random.Random, ConceptSpace], Iterator[Question]]] = {
-    "mcq": mcq, "truefalse": truefalse, "short": short, "cloze": cloze,
+    "mcq": mcq,
+    "truefalse": truefalse,
+    "short": short,
+    "cloze": cloze,
 }
 
 
@@ -204,16 +257,34 @@ class ShortDraft(BaseModel):
     question: str
 
     def to_question(self, note: Note) -> Question:
-        return _question("short", self.question, [], self.answer, _said(self.snippet), "medium",
-                         note, self.snippet, LLM)
+        return _question(
+            "short",
+            self.question,
+            [],
+            self.answer,
+            _said(self.snippet),
+            "medium",
+            note,
+            self.snippet,
+            LLM,
+        )
 
 
 class McqDraft(ShortDraft):
     wrong_options: list[str] = Field(min_length=3, max_length=3)
 
     def to_question(self, note: Note) -> Question:
-        return _question("mcq", self.question, [self.answer, *self.wrong_options], self.answer, _said(self.snippet),
-                         "medium", note, self.snippet, LLM)
+        return _question(
+            "mcq",
+            self.question,
+            [self.answer, *self.wrong_options],
+            self.answer,
+            _said(self.snippet),
+            "medium",
+            note,
+            self.snippet,
+            LLM,
+        )
 
 
 class TrueFalseDraft(BaseModel):
@@ -223,12 +294,24 @@ class TrueFalseDraft(BaseModel):
     answer: Literal["True", "False"]
 
     def to_question(self, note: Note) -> Question:
-        return _question("truefalse", f"True or false? {self.statement}", ["True", "False"],
-                         self.answer, _said(self.snippet), "medium", note, self.snippet, LLM)
+        return _question(
+            "truefalse",
+            f"True or false? {self.statement}",
+            ["True", "False"],
+            self.answer,
+            _said(self.snippet),
+            "medium",
+            note,
+            self.snippet,
+            LLM,
+        )
 
 
 DRAFTS: dict[str, type[ShortDraft | TrueFalseDraft]] = {
-    "short": ShortDraft, "mcq": McqDraft, "truefalse": TrueFalseDraft}
+    "short": ShortDraft,
+    "mcq": McqDraft,
+    "truefalse": TrueFalseDraft,
+}
 
 
 def draft_schema(kind: str, passage: str) -> dict[str, Any]:
@@ -243,8 +326,11 @@ def draft_schema(kind: str, passage: str) -> dict[str, Any]:
 def quotable(passage: str) -> list[str]:
     """The passage's sentences long enough to cite, leaving out those with backslashes or
     double quotes: llama.cpp's schema-to-grammar step mangles their escapes."""
-    return [s for s in split_sentences(passage)
-            if len(s.split()) >= MIN_SNIPPET_WORDS and not {"\\", '"'} & set(s)]
+    return [
+        s
+        for s in split_sentences(passage)
+        if len(s.split()) >= MIN_SNIPPET_WORDS and not {"\\", '"'} & set(s)
+    ]
 
 
 def _said(snippet: str) -> str:
@@ -303,14 +389,18 @@ class QuestionWriter:
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
         model = self.constrained(f"{kind}_question", draft_schema(kind, passage))
-        messages = [SystemMessage(render("quiz_system")),
-                    HumanMessage(render(f"quiz_{kind}", passage=passage))]
+        messages = [
+            SystemMessage(render("quiz_system")),
+            HumanMessage(render(f"quiz_{kind}", passage=passage)),
+        ]
         reply = str(model.invoke(messages).content)
         question, found = self.read(reply, kind, note, passage)
         if not found:
             return Written(question, [])
-        messages += [AIMessage(reply), HumanMessage(render(
-            "quiz_repair", problems="\n".join(f"- {p}" for p in found)))]
+        messages += [
+            AIMessage(reply),
+            HumanMessage(render("quiz_repair", problems="\n".join(f"- {p}" for p in found))),
+        ]
         question, still = self.read(str(model.invoke(messages).content), kind, note, passage)
         return Written(None if still else question, found)
 
@@ -326,16 +416,21 @@ class QuestionWriter:
         question = draft.to_question(note)
         return question, problems(question, passage) + grounding_problems(question)
 
-    def pool(self, own: list[Note], rng: random.Random, exclude: Set[str],
-             attempts: int) -> Iterator[Question]:
+    def pool(
+        self, own: list[Note], rng: random.Random, exclude: Set[str], attempts: int
+    ) -> Iterator[Question]:
         """Valid questions, written only as the quiz asks for them, from at most `attempts`
         passages. A model that fails stops the pool; the model-free generators fill in."""
         for note, passage, kind in assignments(own, rng, attempts):
             try:
                 written = self.write(note, passage, kind)
             except Exception as exc:  # any provider failure: the quiz is still made without it
-                log.warning("the model could not write quiz questions (%s: %s); our own "
-                            "generators fill the quiz", type(exc).__name__, exc)
+                log.warning(
+                    "the model could not write quiz questions (%s: %s); our own "
+                    "generators fill the quiz",
+                    type(exc).__name__,
+                    exc,
+                )
                 return
             if written.question and written.question.id not in exclude:
                 yield written.question
@@ -345,8 +440,10 @@ def assignments(own: list[Note], rng: random.Random, count: int) -> list[tuple[N
     """`count` (note, passage, kind) tasks for the model: passages in random order, kinds in turn."""
     items = [(note, passage) for note in own for passage in passages(note)]
     rng.shuffle(items)
-    return [(note, passage, WRITTEN_KINDS[i % len(WRITTEN_KINDS)])
-            for i, (note, passage) in enumerate(items[:count])]
+    return [
+        (note, passage, WRITTEN_KINDS[i % len(WRITTEN_KINDS)])
+        for i, (note, passage) in enumerate(items[:count])
+    ]
 
 
 def question_writer(settings: Settings, model: BaseChatModel | None = None) -> QuestionWriter:
@@ -373,30 +470,44 @@ def problems(question: Question, note_text: str) -> list[str]:
             found.append("an MCQ needs 4 distinct options")
         if question.answer not in question.options:
             found.append("the answer is not among the options")
-    if question.kind == "truefalse" and (question.options != ["True", "False"]
-                                         or question.answer not in ("True", "False")):
+    if question.kind == "truefalse" and (
+        question.options != ["True", "False"] or question.answer not in ("True", "False")
+    ):
         found.append("a true/false question needs options True, False and one of them as answer")
     if question.kind in ("mcq", "cloze") and question.answer.lower() in question.prompt.lower():
         found.append("the prompt gives the answer away")
     snippet = question.citation.get("snippet", "")
     if not snippet or " ".join(snippet.split()) not in " ".join(note_text.split()):
         found.append("the cited snippet is not in the source")
-    elif question.kind != "truefalse" and not content_words(question.answer) <= content_words(snippet):
+    elif question.kind != "truefalse" and not content_words(question.answer) <= content_words(
+        snippet
+    ):
         found.append("the cited snippet does not support the answer")
     return found
 
 
 def notes_for_week(notes: list[Note], week: int) -> list[Note]:
     """The notes a week is quizzed on: its own, or for weeks 49-72 its month's topic notes."""
-    return [note for note in notes if week == note.meta.week
-            or week in range(note.meta.week, note.meta.week + 4 * len(note.meta.months))]
+    return [
+        note
+        for note in notes
+        if week == note.meta.week
+        or week in range(note.meta.week, note.meta.week + 4 * len(note.meta.months))
+    ]
 
 
-def make_quiz(notes: list[Note], week: int, n: int = 5, kinds: tuple[str, ...] = KINDS,
-              seed: float | str = 0, exclude: Set[str] = frozenset(),
-              writer: QuestionWriter | None = None,
-              prefer: frozenset[str] = frozenset(), learner: int | str = "",
-              space: ConceptSpace | None = None) -> list[Question]:
+def make_quiz(
+    notes: list[Note],
+    week: int,
+    n: int = 5,
+    kinds: tuple[str, ...] = KINDS,
+    seed: float | str = 0,
+    exclude: Set[str] = frozenset(),
+    writer: QuestionWriter | None = None,
+    prefer: frozenset[str] = frozenset(),
+    learner: int | str = "",
+    space: ConceptSpace | None = None,
+) -> list[Question]:
     """`n` valid questions on `week`, mixing kinds, none of whose ids are in `exclude`
     (a learner's recent questions), options in `learner`'s order (`arranged`). With `llm`
     among the kinds, `writer` writes some and the model-free generators fill whatever it
@@ -415,11 +526,14 @@ def make_quiz(notes: list[Note], week: int, n: int = 5, kinds: tuple[str, ...] =
     used: set[str] = set()  # one question per definition, answer or passage
     _round_robin(pools, n, quiz, used)
     if LLM in kinds and len(quiz) < n:  # the model fell short: our own generators fill in
-        _round_robin({kind: _pool(kind, own, space, rng, exclude, prefer) for kind in KINDS}, n,
-                     quiz, used)
+        _round_robin(
+            {kind: _pool(kind, own, space, rng, exclude, prefer) for kind in KINDS}, n, quiz, used
+        )
     if len(quiz) < n:
-        raise QuizError(f"only {len(quiz)} new questions available for week {week} "
-                        f"(asked for {n}); try other kinds or fewer questions")
+        raise QuizError(
+            f"only {len(quiz)} new questions available for week {week} "
+            f"(asked for {n}); try other kinds or fewer questions"
+        )
     return [arranged(q, learner) for q in quiz]
 
 
@@ -434,11 +548,19 @@ def _check_kinds(kinds: Iterable[str], writer: QuestionWriter | None) -> None:
 TOPIC_MIN = 0.45  # cosine of a question's answer-and-quote to the topic: below it, off topic
 
 
-def topic_quiz(notes: list[Note], topic: str, passages: list[str], weeks: Iterable[int],
-               n: int = 5, kinds: tuple[str, ...] = KINDS, seed: float | str = 0,
-               exclude: Set[str] = frozenset(), learner: int | str = "",
-               embedder: Embedder | None = None) -> list[Question]:
-    """"Quiz me on this": up to `n` questions on a conversation's `topic` (the learner's
+def topic_quiz(
+    notes: list[Note],
+    topic: str,
+    passages: list[str],
+    weeks: Iterable[int],
+    n: int = 5,
+    kinds: tuple[str, ...] = KINDS,
+    seed: float | str = 0,
+    exclude: Set[str] = frozenset(),
+    learner: int | str = "",
+    embedder: Embedder | None = None,
+) -> list[Question]:
+    """ "Quiz me on this": up to `n` questions on a conversation's `topic` (the learner's
     question) and the `passages` that answered it, from the notes of `weeks` (the passages'
     weeks). Each candidate question is scored by the cosine of its answer and quote to the
     topic and to its closest passage (the mean of the two); those under TOPIC_MIN are off
@@ -456,8 +578,9 @@ def topic_quiz(notes: list[Note], topic: str, passages: list[str], weeks: Iterab
         topic_vector, *passage_vectors = embedder.embed([topic, *passages])
         vectors = embedder.embed([f"{q.answer}: {q.citation['snippet']}" for q in candidates])
         to_topic = vectors @ topic_vector
-        to_passage = (vectors @ np.stack(passage_vectors).T).max(axis=1) if passage_vectors \
-            else to_topic
+        to_passage = (
+            (vectors @ np.stack(passage_vectors).T).max(axis=1) if passage_vectors else to_topic
+        )
         relevance = (to_topic + to_passage) / 2
         ranked = sorted((r, i) for i, r in enumerate(relevance) if r >= TOPIC_MIN)
         candidates = [candidates[i] for _, i in reversed(ranked)]
@@ -465,15 +588,27 @@ def topic_quiz(notes: list[Note], topic: str, passages: list[str], weeks: Iterab
     quiz: list[Question] = []
     _round_robin(pools, n, quiz, set())
     if not quiz:
-        raise QuizError(f"the notes of weeks {sorted(set(weeks))} have no new questions close "
-                        f"enough to {topic!r}: take a quiz on the week instead")
+        raise QuizError(
+            f"the notes of weeks {sorted(set(weeks))} have no new questions close "
+            f"enough to {topic!r}: take a quiz on the week instead"
+        )
     return [arranged(q, learner) for q in quiz]
 
 
-def _pool(kind: str, own: list[Note], space: ConceptSpace, rng: random.Random,
-          exclude: Set[str], prefer: frozenset[str] = frozenset()) -> Iterator[Question]:
-    candidates = [q for note in own for q in GENERATORS[kind](note, rng, space)
-                  if q.id not in exclude and not problems(q, note.body)]
+def _pool(
+    kind: str,
+    own: list[Note],
+    space: ConceptSpace,
+    rng: random.Random,
+    exclude: Set[str],
+    prefer: frozenset[str] = frozenset(),
+) -> Iterator[Question]:
+    candidates = [
+        q
+        for note in own
+        for q in GENERATORS[kind](note, rng, space)
+        if q.id not in exclude and not problems(q, note.body)
+    ]
     rng.shuffle(candidates)
     candidates.sort(key=lambda q: tests_any(q, prefer))  # stable: the preferred go last...
     return reversed(candidates)  # ...and so come first
@@ -486,8 +621,9 @@ def tests_any(question: Question, concepts: frozenset[str]) -> bool:
     return any(concept in text for concept in concepts)
 
 
-def _round_robin(pools: dict[str, Iterator[Question]], n: int, quiz: list[Question],
-                 used: set[str]) -> None:
+def _round_robin(
+    pools: dict[str, Iterator[Question]], n: int, quiz: list[Question], used: set[str]
+) -> None:
     """Take one question from each pool in turn, for variety, until `quiz` holds `n`."""
     live = list(pools)
     while len(quiz) < n and live:
@@ -502,10 +638,15 @@ def _round_robin(pools: dict[str, Iterator[Question]], n: int, quiz: list[Questi
                 return
 
 
-def quiz_validity(notes: list[Note], weeks: Iterable[int], generators: Iterable[str] = CHOICES,
-                  writer: QuestionWriter | None = None, per_week: int = 3,
-                  seed: float | str = 0, space: ConceptSpace | None = None
-                  ) -> dict[str, dict[str, float]]:
+def quiz_validity(
+    notes: list[Note],
+    weeks: Iterable[int],
+    generators: Iterable[str] = CHOICES,
+    writer: QuestionWriter | None = None,
+    per_week: int = 3,
+    seed: float | str = 0,
+    space: ConceptSpace | None = None,
+) -> dict[str, dict[str, float]]:
     """How many questions each generator makes on `weeks` and how many pass validation:
     {generator: {"generated", "valid", "repaired", "rate"}}, generator being a `--kinds`
     name. `llm` (it needs `writer`) tries `per_week` passages a week; "repaired" counts its
@@ -523,17 +664,24 @@ def quiz_validity(notes: list[Note], weeks: Iterable[int], generators: Iterable[
         rng = random.Random(f"{seed}-{week}")
         for name in names:
             if name == LLM and writer is not None:  # checked above
-                written = [writer.write(note, passage, kind)
-                           for note, passage, kind in assignments(own, rng, per_week)]
+                written = [
+                    writer.write(note, passage, kind)
+                    for note, passage, kind in assignments(own, rng, per_week)
+                ]
                 results = [(w.question is not None, w.repaired) for w in written]
             else:
-                results = [(not problems(q, note.body), False) for note in own
-                           for q in GENERATORS[name](note, rng, space)]
+                results = [
+                    (not problems(q, note.body), False)
+                    for note in own
+                    for q in GENERATORS[name](note, rng, space)
+                ]
             counts[name]["generated"] += len(results)
             counts[name]["valid"] += sum(ok for ok, _ in results)
             counts[name]["repaired"] += sum(fixed for _, fixed in results)
-    return {name: {**c, "rate": round(c["valid"] / c["generated"], 3) if c["generated"] else 0.0}
-            for name, c in counts.items()}
+    return {
+        name: {**c, "rate": round(c["valid"] / c["generated"], 3) if c["generated"] else 0.0}
+        for name, c in counts.items()
+    }
 
 
 # -- grading --------------------------------------------------------------------------------
@@ -591,14 +739,23 @@ def missing_terms(expected: str, given: str, terms: Iterable[str] = ()) -> list[
     number, a stopword or a lone word cut from a phrase; often none, and then no hint is
     better than a noisy one."""
     lower, have = expected.lower(), content_words(given) | set(_ACRONYM.findall(given))
-    found = [(m.start(), expected[m.start():m.end()]) for term in terms if content_words(term)
-             for m in [re.search(rf"(?<![\w-]){re.escape(term.lower())}(?![\w-])", lower)] if m]
-    found += [(m.start(), m.group()) for m in _ACRONYM.finditer(expected)
-              if not any(m.group().lower() in t.lower() for _, t in found)]
+    found = [
+        (m.start(), expected[m.start() : m.end()])
+        for term in terms
+        if content_words(term)
+        for m in [re.search(rf"(?<![\w-]){re.escape(term.lower())}(?![\w-])", lower)]
+        if m
+    ]
+    found += [
+        (m.start(), m.group())
+        for m in _ACRONYM.finditer(expected)
+        if not any(m.group().lower() in t.lower() for _, t in found)
+    ]
     missing: list[str] = []
     for _, term in sorted(found):
-        if any(term.lower() != other.lower() and term.lower() in other.lower()
-               for _, other in found):
+        if any(
+            term.lower() != other.lower() and term.lower() in other.lower() for _, other in found
+        ):
             continue  # "embeddings" inside "[CLS] embeddings": the longer term says it
         words = content_words(term) or {term}
         if not words <= have and term.lower() not in given.lower() and term not in missing:
@@ -606,9 +763,13 @@ def missing_terms(expected: str, given: str, terms: Iterable[str] = ()) -> list[
     return missing
 
 
-def grade(question: Question, response: str,
-          similarity: Callable[[str, str], float] | None = None,
-          judge: Runnable[Any, Any] | None = None, terms: Iterable[str] = ()) -> Grade:
+def grade(
+    question: Question,
+    response: str,
+    similarity: Callable[[str, str], float] | None = None,
+    judge: Runnable[Any, Any] | None = None,
+    terms: Iterable[str] = (),
+) -> Grade:
     """Exact for MCQ and true/false (an option's text or letter); cloze by the words of the
     term; short answers by a `judge` model when there is one (an API model: the local one is
     too weak to judge), else by meaning (`similarity`, e.g. embedding cosine) and key terms,
@@ -618,13 +779,19 @@ def grade(question: Question, response: str,
         letters = {chr(ord("A") + i): option for i, option in enumerate(question.options)}
         chosen = letters.get(given.upper(), given)
         ok = normalized(chosen) == normalized(question.answer)
-        return Grade(ok, float(ok), "Correct." if ok else
-                     f"Not quite: the answer is {question.answer}.")
+        return Grade(
+            ok, float(ok), "Correct." if ok else f"Not quite: the answer is {question.answer}."
+        )
     if question.kind == "cloze":
         ok = normalized(given) == normalized(question.answer) or (
-            bool(content_words(question.answer)) and content_words(question.answer) <= content_words(given))
-        return Grade(ok, float(ok), "Correct." if ok else
-                     f"Not quite: the missing term is \"{question.answer}\".")
+            bool(content_words(question.answer))
+            and content_words(question.answer) <= content_words(given)
+        )
+        return Grade(
+            ok,
+            float(ok),
+            "Correct." if ok else f'Not quite: the missing term is "{question.answer}".',
+        )
     if judge is not None:
         return _judged(question, given, judge, similarity, terms)
     return _by_meaning(question, given, similarity, terms)
@@ -642,14 +809,25 @@ def quote_for(question: Question) -> str | None:
 def outcome(question: Question, result: Grade) -> dict[str, Any]:
     """What a learner is shown after answering (the API's reply, the CLI's lines): the
     verdict and its tone, the answer, the quote when it adds something, and the source."""
-    return {"correct": result.correct, "score": result.score, "feedback": result.feedback,
-            "tone": result.tone, "rating": result.rating, "answer": question.answer,
-            "explanation": question.explanation, "quote": quote_for(question),
-            "citation": question.citation}
+    return {
+        "correct": result.correct,
+        "score": result.score,
+        "feedback": result.feedback,
+        "tone": result.tone,
+        "rating": result.rating,
+        "answer": question.answer,
+        "explanation": question.explanation,
+        "quote": quote_for(question),
+        "citation": question.citation,
+    }
 
 
-def _by_meaning(question: Question, given: str,
-                similarity: Callable[[str, str], float] | None, terms: Iterable[str]) -> Grade:
+def _by_meaning(
+    question: Question,
+    given: str,
+    similarity: Callable[[str, str], float] | None,
+    terms: Iterable[str],
+) -> Grade:
     expected, got = key_terms(question.answer), key_terms(given)
     coverage = len(expected & got) / len(expected) if expected else 0.0
     meaning = similarity(given, question.answer) if similarity and given else 0.0
@@ -669,41 +847,64 @@ class Verdict(BaseModel):
     feedback: str = Field(min_length=1, max_length=400)
 
 
-def _judged(question: Question, given: str, judge: Runnable[Any, Any],
-            similarity: Callable[[str, str], float] | None, terms: Iterable[str]) -> Grade:
+def _judged(
+    question: Question,
+    given: str,
+    judge: Runnable[Any, Any],
+    similarity: Callable[[str, str], float] | None,
+    terms: Iterable[str],
+) -> Grade:
     """The judge's verdict on a short answer; one it can't give, or gives unreadable, falls
     back to the meaning-and-key-terms grader, and the feedback says so."""
     from langchain_core.messages import HumanMessage
 
-    prompt = render("judge_short", question=question.prompt, answer=question.answer,
-                    snippet=question.citation["snippet"], response=given or "(no answer)")
+    prompt = render(
+        "judge_short",
+        question=question.prompt,
+        answer=question.answer,
+        snippet=question.citation["snippet"],
+        response=given or "(no answer)",
+    )
     try:
         reply = judge.invoke([HumanMessage(prompt)]).content
     except Exception as exc:  # any provider failure: the offline grader still works
-        return _fallback(question, given, similarity, terms,
-                         f"the judge model failed ({type(exc).__name__})")
+        return _fallback(
+            question, given, similarity, terms, f"the judge model failed ({type(exc).__name__})"
+        )
     try:
         verdict = Verdict.model_validate_json(_json_text(str(reply)))
     except ValidationError:
-        return _fallback(question, given, similarity, terms,
-                         "the judge model's verdict was unreadable")
-    return Grade(verdict.correct, round(verdict.score, 3),
-                 f"{'Good answer' if verdict.correct else 'Not yet'} (judged by the model): "
-                 f"{verdict.feedback}")
+        return _fallback(
+            question, given, similarity, terms, "the judge model's verdict was unreadable"
+        )
+    return Grade(
+        verdict.correct,
+        round(verdict.score, 3),
+        f"{'Good answer' if verdict.correct else 'Not yet'} (judged by the model): "
+        f"{verdict.feedback}",
+    )
 
 
-def _fallback(question: Question, given: str, similarity: Callable[[str, str], float] | None,
-              terms: Iterable[str], why: str) -> Grade:
+def _fallback(
+    question: Question,
+    given: str,
+    similarity: Callable[[str, str], float] | None,
+    terms: Iterable[str],
+    why: str,
+) -> Grade:
     result = _by_meaning(question, given, similarity, terms)
-    return Grade(result.correct, result.score,
-                 f"({why}, so this was graded by meaning and key terms.) {result.feedback}")
+    return Grade(
+        result.correct,
+        result.score,
+        f"({why}, so this was graded by meaning and key terms.) {result.feedback}",
+    )
 
 
 def _json_text(reply: str) -> str:
     """The JSON object in a reply: servers without schema support may wrap it in prose or a
     code fence."""
     start, end = reply.find("{"), reply.rfind("}")
-    return reply[start:end + 1] if 0 <= start < end else reply
+    return reply[start : end + 1] if 0 <= start < end else reply
 
 
 def ratings_for(question: Question) -> tuple[str, ...]:
@@ -717,8 +918,10 @@ def self_rated(question: Question, result: Grade, rating: str) -> Grade:
     review schedule. The feedback says what the rating means and, when the grader thought
     otherwise, that the rating overrode it."""
     if not ratings_for(question):
-        raise QuizError(f"only short answers are self-graded; a {question.kind} question is "
-                        "graded exactly, so leave the rating out")
+        raise QuizError(
+            f"only short answers are self-graded; a {question.kind} question is "
+            "graded exactly, so leave the rating out"
+        )
     if rating not in RATINGS:
         raise QuizError(f"a rating is one of {', '.join(RATINGS)}")
     recalled = rating != "again"
@@ -733,10 +936,12 @@ def score_summary(right: int, total: int, what: str = "right") -> dict[str, str]
     80 %, info from half, a warning below), so "0 of 5 right" is never shown as a success."""
     share = right / total if total else 0.0
     tone = "success" if share >= 0.8 else "info" if share >= 0.5 else "warning"
-    advice = {"success": "Well done: these come back for review in days.",
-              "info": "The missed ones come back for review soon.",
-              "warning": "Not there yet: reread the quoted passages; the missed ones come "
-                         "back for review within minutes."}[tone]
+    advice = {
+        "success": "Well done: these come back for review in days.",
+        "info": "The missed ones come back for review soon.",
+        "warning": "Not there yet: reread the quoted passages; the missed ones come "
+        "back for review within minutes.",
+    }[tone]
     return {"text": f"{right} of {total} {what}. {advice}", "tone": tone}
 
 
@@ -745,4 +950,3 @@ def score_summary(right: int, total: int, what: str = "right") -> dict[str, str]
 
 def question_from_dict(data: dict[str, Any]) -> Question:
     return Question(**data)
-

@@ -22,7 +22,12 @@ from fsrs.scheduler import DEFAULT_PARAMETERS
 if TYPE_CHECKING:
     from fsrs.card import CardDict
 
-RATINGS = ("again", "hard", "good", "easy")  # FSRS's four grades 1-4, in order, for self-graded answers
+RATINGS = (
+    "again",
+    "hard",
+    "good",
+    "easy",
+)  # FSRS's four grades 1-4, in order, for self-graded answers
 HELD_OUT_EVERY = 5  # every fifth card (in order of first review) is kept out of the fit
 
 
@@ -47,19 +52,28 @@ def rating_of(name: str) -> Rating:
     return Rating(RATINGS.index(name) + 1)
 
 
-def schedule(card: dict[str, Any] | None, rating: str, now: dt.datetime,
-             parameters: Sequence[float] | None = None) -> tuple[dict[str, Any], dt.datetime]:
+def schedule(
+    card: dict[str, Any] | None,
+    rating: str,
+    now: dt.datetime,
+    parameters: Sequence[float] | None = None,
+) -> tuple[dict[str, Any], dt.datetime]:
     """FSRS: the review card after an answer rated again/hard/good/easy at `now`, and when it
     is due next. `card` is a stored `fsrs.Card.to_dict()` (None for a first review);
     `parameters` are the learner's fitted ones, when they schedule better than the defaults."""
     current = Card.from_dict(cast("CardDict", card)) if card else Card(due=now)
     updated, _ = Scheduler(parameters or DEFAULT_PARAMETERS).review_card(
-        current, rating_of(rating), review_datetime=now)
+        current, rating_of(rating), review_datetime=now
+    )
     return dict(updated.to_dict()), updated.due
 
 
-def forecast(cards: Iterable[dict[str, Any]], now: dt.datetime, days: int,
-             parameters: Sequence[float] | None = None) -> list[int]:
+def forecast(
+    cards: Iterable[dict[str, Any]],
+    now: dt.datetime,
+    days: int,
+    parameters: Sequence[float] | None = None,
+) -> list[int]:
     """Reviews due on each of the next `days` UTC days (index 0 is today, overdue included).
 
     Each card is replayed with FSRS as if recalled ("good") whenever it comes due, so a card
@@ -87,13 +101,13 @@ def counted_reviews(logs: Iterable[ReviewLog]) -> int:
 def log_loss(logs: Iterable[ReviewLog], parameters: Sequence[float]) -> float:
     """Mean binary cross-entropy of FSRS's predicted recall against what happened (again =
     forgotten, anything else = recalled), over the counted reviews. NaN when there are none."""
-    losses = [-math.log(p if recalled else 1 - p)
-              for p, recalled in _predictions(logs, parameters)]
+    losses = [-math.log(p if recalled else 1 - p) for p, recalled in _predictions(logs, parameters)]
     return sum(losses) / len(losses) if losses else math.nan
 
 
-def _predictions(logs: Iterable[ReviewLog],
-                 parameters: Sequence[float]) -> Iterable[tuple[float, bool]]:
+def _predictions(
+    logs: Iterable[ReviewLog], parameters: Sequence[float]
+) -> Iterable[tuple[float, bool]]:
     """(predicted recall, recalled) at each counted review, replaying every card's history."""
     scheduler = Scheduler(parameters, enable_fuzzing=False)
     for history in _by_card(logs).values():
@@ -129,9 +143,14 @@ class Fit:
         return self.fitted_loss < self.default_loss
 
     def to_dict(self) -> dict[str, Any]:
-        return {"parameters": self.parameters, "fitted_loss": round(self.fitted_loss, 4),
-                "default_loss": round(self.default_loss, 4), "train_reviews": self.train_reviews,
-                "held_out_reviews": self.held_out_reviews, "better": self.better}
+        return {
+            "parameters": self.parameters,
+            "fitted_loss": round(self.fitted_loss, 4),
+            "default_loss": round(self.default_loss, 4),
+            "train_reviews": self.train_reviews,
+            "held_out_reviews": self.held_out_reviews,
+            "better": self.better,
+        }
 
 
 def split(logs: Iterable[ReviewLog]) -> tuple[list[ReviewLog], list[ReviewLog]]:
@@ -157,7 +176,13 @@ def fit(logs: Sequence[ReviewLog]) -> Fit:
         needed = math.ceil((minimum - have) * HELD_OUT_EVERY / (HELD_OUT_EVERY - 1))
         raise NotEnoughReviews(
             f"{have} reviews count towards a fit and the FSRS optimizer needs {minimum}: "
-            f"about {needed} more reviews on later days (same-day repeats don't count)")
+            f"about {needed} more reviews on later days (same-day repeats don't count)"
+        )
     parameters = [float(p) for p in Optimizer(train).compute_optimal_parameters()]
-    return Fit(parameters, log_loss(held, parameters), log_loss(held, DEFAULT_PARAMETERS),
-               have, counted_reviews(held))
+    return Fit(
+        parameters,
+        log_loss(held, parameters),
+        log_loss(held, DEFAULT_PARAMETERS),
+        have,
+        counted_reviews(held),
+    )

@@ -38,17 +38,27 @@ def start_week(learner: Learner, weeks_been_in: set[int]) -> int:
     return min({schedule_of(learner).week, *weeks_been_in})
 
 
-def progress(store: LearnerRecords, learner: Learner, curriculum: Curriculum, today: dt.date,
-             notes: list[Note], passages: PrerequisitePassages) -> dict[str, Any]:
+def progress(
+    store: LearnerRecords,
+    learner: Learner,
+    curriculum: Curriculum,
+    today: dt.date,
+    notes: list[Note],
+    passages: PrerequisitePassages,
+) -> dict[str, Any]:
     """The learner's progress on `today` (their local date), as `GET /learners/{id}/progress`
     returns it. `notes` say which concept each question tests and which weeks a week builds
     on; `passages` finds the passage to reread for a concept kept missing (it opens the
     index only then)."""
     with store.sessions() as session:
-        ticks = session.execute(select(TaskTick.week, TaskTick.done)
-                                .where(TaskTick.learner_id == learner.id)).all()
-        journal = session.execute(select(JournalEntry.week, JournalEntry.created_at)
-                                  .where(JournalEntry.learner_id == learner.id)).all()
+        ticks = session.execute(
+            select(TaskTick.week, TaskTick.done).where(TaskTick.learner_id == learner.id)
+        ).all()
+        journal = session.execute(
+            select(JournalEntry.week, JournalEntry.created_at).where(
+                JournalEntry.learner_id == learner.id
+            )
+        ).all()
     answered = answers(store, learner.id)
     attempts, questions = answered
     schedules = ScheduleRecords(store)
@@ -56,17 +66,28 @@ def progress(store: LearnerRecords, learner: Learner, curriculum: Curriculum, to
     replans = schedules.history(learner.id)
     ratings = store.ratings(learner.id)
     current = week_on(learner, today)
-    start = start_week(learner, {w for w, _ in ticks} | {a.week for a in attempts}
-                       | {w for w, _ in journal} | set(ratings)
-                       | {r.from_week for r in replans})
+    start = start_week(
+        learner,
+        {w for w, _ in ticks}
+        | {a.week for a in attempts}
+        | {w for w, _ in journal}
+        | set(ratings)
+        | {r.from_week for r in replans},
+    )
     done_by_week: Counter[int] = Counter(week for week, done in ticks if done)
     completion = []
     for number in range(start, max(current, pace.position_week) + 1):
         plan = curriculum.week(number)
         total = len(plan.week.fields()) if plan.week else 0
         if total:
-            completion.append({"week": number, "done": done_by_week[number], "total": total,
-                               "share": round(done_by_week[number] / total, 3)})
+            completion.append(
+                {
+                    "week": number,
+                    "done": done_by_week[number],
+                    "total": total,
+                    "share": round(done_by_week[number] / total, 3),
+                }
+            )
     by_day: dict[str, list[bool]] = defaultdict(list)
     by_week: dict[int, list[bool]] = defaultdict(list)
     for attempt in attempts:
@@ -81,18 +102,24 @@ def progress(store: LearnerRecords, learner: Learner, curriculum: Curriculum, to
         "replans": [record.to_dict() for record in replans],
         "milestones": MilestoneRecords(store).summaries(learner.id, curriculum),
         "capstones": CapstoneRecords(store).summaries(
-            learner.id, [rubric(c, curriculum) for c in curriculum.capstones]),
+            learner.id, [rubric(c, curriculum) for c in curriculum.capstones]
+        ),
         "completion": completion,
-        "quiz_accuracy_by_day": [{"day": day, "answered": len(r), "accuracy": round(sum(r) / len(r), 3)}
-                                 for day, r in sorted(by_day.items())],
-        "quiz_accuracy_by_week": [{"week": w, "answered": len(r), "accuracy": round(sum(r) / len(r), 3)}
-                                  for w, r in sorted(by_week.items())],
+        "quiz_accuracy_by_day": [
+            {"day": day, "answered": len(r), "accuracy": round(sum(r) / len(r), 3)}
+            for day, r in sorted(by_day.items())
+        ],
+        "quiz_accuracy_by_week": [
+            {"week": w, "answered": len(r), "accuracy": round(sum(r) / len(r), 3)}
+            for w, r in sorted(by_week.items())
+        ],
         "self_ratings": [{"week": w, "rating": r} for w, r in sorted(ratings.items())],
         "streak_days": streak(active_days, today),
-        "weak_concepts": [{"concept": concept, "week": w, "missed": n}
-                          for (w, concept), n in missed.most_common(5)],
-        "back_to_prerequisites": [b.to_dict() for b in for_learner(
-            answered, notes, passages)],
+        "weak_concepts": [
+            {"concept": concept, "week": w, "missed": n}
+            for (w, concept), n in missed.most_common(5)
+        ],
+        "back_to_prerequisites": [b.to_dict() for b in for_learner(answered, notes, passages)],
     }
 
 

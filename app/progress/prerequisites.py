@@ -91,40 +91,58 @@ class PrerequisitePassages:
             return None
         if hit is None:
             return None
-        return Passage(source=hit.source, title=hit.title, heading=hit.heading, week=hit.week,
-                       text=hit.text)
+        return Passage(
+            source=hit.source, title=hit.title, heading=hit.heading, week=hit.week, text=hit.text
+        )
 
 
-def for_learner(answered: tuple[list[Attempt], dict[str, dict[str, Any]]], notes: list[Note],
-                passages: PrerequisitePassages, about: str = "") -> list[BackTo]:
+def for_learner(
+    answered: tuple[list[Attempt], dict[str, dict[str, Any]]],
+    notes: list[Note],
+    passages: PrerequisitePassages,
+    about: str = "",
+) -> list[BackTo]:
     """Where to go back to for each concept the learner keeps missing (`answered`: their
     answers and questions, as `weak_spots.answers` reads them); with `about` (a question to
     the tutor), only for the concepts it names (as a phrase, in any case)."""
     kept = kept_missing(*answered, Concepts(notes))
     if about:
-        kept = [row for row in kept
-                if re.search(rf"\b{re.escape(row[0].name)}\b", about, re.IGNORECASE)]
+        kept = [
+            row for row in kept if re.search(rf"\b{re.escape(row[0].name)}\b", about, re.IGNORECASE)
+        ]
     return back_to(kept, notes, passages) if kept else []
 
 
-def for_question(store: LearnerRecords, learner_id: int, notes: list[Note],
-                 retriever: Callable[[], Retriever], question: str) -> list[dict[str, Any]]:
+def for_question(
+    store: LearnerRecords,
+    learner_id: int,
+    notes: list[Note],
+    retriever: Callable[[], Retriever],
+    question: str,
+) -> list[dict[str, Any]]:
     """An answer's `back_to` (as `POST /ask` and `tutor ask --json` give it): for a concept
     `question` names that the learner keeps missing, the earlier week it builds on and the
     passage to reread; empty when the question names none of them."""
-    return [b.to_dict() for b in for_learner(answers(store, learner_id), notes,
-                                             PrerequisitePassages(retriever), about=question)]
+    return [
+        b.to_dict()
+        for b in for_learner(
+            answers(store, learner_id), notes, PrerequisitePassages(retriever), about=question
+        )
+    ]
 
 
-def back_to(kept: list[tuple[Concept, int, int]], notes: list[Note],
-            passages: PrerequisitePassages) -> list[BackTo]:
+def back_to(
+    kept: list[tuple[Concept, int, int]], notes: list[Note], passages: PrerequisitePassages
+) -> list[BackTo]:
     """Where to go back to for each concept kept missing (as `weak_spots.kept_missing` gives
     them). A concept of a week with no prerequisite is left out: there is no earlier week."""
     by_week = {note.meta.week: note for note in notes}
     found = []
     for concept, missed, answered in kept:
-        note = next((n for n in notes if n.meta.week == concept.week
-                     and concept.name in n.meta.concepts), by_week.get(concept.week))
+        note = next(
+            (n for n in notes if n.meta.week == concept.week and concept.name in n.meta.concepts),
+            by_week.get(concept.week),
+        )
         weeks = builds_on(note, concept.name) if note else []
         if note is None or not weeks:
             continue
@@ -132,6 +150,15 @@ def back_to(kept: list[tuple[Concept, int, int]], notes: list[Note],
         passage = passages.passage(query, weeks)
         week = passage.week if passage and passage.week else weeks[-1]
         title = passage.title if passage else by_week[week].meta.title
-        found.append(BackTo(concept=concept.name, concept_week=concept.week, missed=missed,
-                            answered=answered, week=week, title=title, passage=passage))
+        found.append(
+            BackTo(
+                concept=concept.name,
+                concept_week=concept.week,
+                missed=missed,
+                answered=answered,
+                week=week,
+                title=title,
+                passage=passage,
+            )
+        )
     return found

@@ -1,7 +1,6 @@
 """The learner database itself: one SQLAlchemy `Base` for every table, the errors its stores
 raise, and opening it (Alembic migrations applied on open, one process at a time)."""
 
-
 from __future__ import annotations
 
 import datetime as dt
@@ -62,8 +61,9 @@ def migrate(url: str, revision: str = "head") -> None:
             if connection.dialect.name == "sqlite":
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
             elif connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                   {"key": MIGRATION_LOCK})
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     finally:
@@ -79,12 +79,16 @@ def unusable(url: str, exc: DatabaseError) -> str:
     """What a learner can do about a database that won't open, naming the file."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return (f"the learner database {parsed.render_as_string(hide_password=True)} cannot be "
-                f"opened ({exc.orig}); check TUTOR_DATABASE_URL and that the server is up")
+        return (
+            f"the learner database {parsed.render_as_string(hide_password=True)} cannot be "
+            f"opened ({exc.orig}); check TUTOR_DATABASE_URL and that the server is up"
+        )
     path = Path(parsed.database).resolve()
-    return (f"the learner database {path} cannot be opened ({exc.orig}): the file is damaged or "
-            f"not a database. Move it aside (`mv {path} {path}.broken`) to start a fresh one, or "
-            "restore a backup in its place; nothing was changed")
+    return (
+        f"the learner database {path} cannot be opened ({exc.orig}): the file is damaged or "
+        f"not a database. Move it aside (`mv {path} {path}.broken`) to start a fresh one, or "
+        "restore a backup in its place; nothing was changed"
+    )
 
 
 def _identity(path: Path) -> tuple[int, int]:

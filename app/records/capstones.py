@@ -32,8 +32,9 @@ LINKS = ("repository", "report")  # what a learner links: their code, and their 
 
 class CapstoneWork(Base):
     __tablename__ = "capstone_work"
-    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"),
-                                            primary_key=True)
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
+    )
     quarter: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # deliverable id -> done
     repository: Mapped[str | None] = mapped_column(String(LINK_CHARS), nullable=True)
@@ -41,8 +42,9 @@ class CapstoneWork(Base):
     scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # criterion id -> 1-4
     note: Mapped[str] = mapped_column(Text, default="")
     reviewed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now(),
-                                                    onupdate=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.now(), onupdate=func.now()
+    )
 
 
 def check_link(url: str, what: str) -> str:
@@ -51,8 +53,10 @@ def check_link(url: str, what: str) -> str:
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > LINK_CHARS:
-        raise ValueError(f"{what} must be a web address such as https://github.com/you/project "
-                         f"(http or https, at most {LINK_CHARS} characters)")
+        raise ValueError(
+            f"{what} must be a web address such as https://github.com/you/project "
+            f"(http or https, at most {LINK_CHARS} characters)"
+        )
     return url
 
 
@@ -61,12 +65,17 @@ def check_scores(scores: dict[str, int], rubric: Rubric) -> dict[str, int]:
     ids = [c.id for c in rubric.criteria]
     unknown = [key for key in scores if key not in ids]
     if unknown:
-        raise ValueError(f"the Q{rubric.quarter} rubric has no criterion {', '.join(unknown)}; "
-                         f"its criteria are: {', '.join(ids)}")
+        raise ValueError(
+            f"the Q{rubric.quarter} rubric has no criterion {', '.join(unknown)}; "
+            f"its criteria are: {', '.join(ids)}"
+        )
     wrong = [key for key, score in scores.items() if score not in SCORES]
     if wrong:
-        raise ValueError(f"{', '.join(wrong)}: a score is 1-4 (" + ", ".join(
-            f"{n} = {meaning}" for n, meaning in SCORES.items()) + ")")
+        raise ValueError(
+            f"{', '.join(wrong)}: a score is 1-4 ("
+            + ", ".join(f"{n} = {meaning}" for n, meaning in SCORES.items())
+            + ")"
+        )
     return scores
 
 
@@ -79,8 +88,7 @@ class CapstoneRecords:
     def _row(self, session: Session, learner_id: int, quarter: int) -> CapstoneWork:
         row = session.get(CapstoneWork, (learner_id, quarter))
         if row is None:
-            row = CapstoneWork(learner_id=learner_id, quarter=quarter, ticks={}, scores={},
-                               note="")
+            row = CapstoneWork(learner_id=learner_id, quarter=quarter, ticks={}, scores={}, note="")
             session.add(row)
         return row
 
@@ -91,14 +99,22 @@ class CapstoneRecords:
             row = session.get(CapstoneWork, (learner_id, rubric.quarter))
         ticks = row.ticks if row else {}
         scores = row.scores if row else {}
-        criteria = [asdict(c) | {"done": bool(ticks.get(c.id)) if c.kind == "deliverable"
-                                  else None, "score": scores.get(c.id)}
-                    for c in rubric.criteria]
-        return {**rubric.to_dict(), "criteria": criteria,
-                "repository": row.repository if row else None,
-                "report": row.report if row else None,
-                "note": row.note if row else "",
-                "reviewed_on": row.reviewed_on.isoformat() if row and row.reviewed_on else None}
+        criteria = [
+            asdict(c)
+            | {
+                "done": bool(ticks.get(c.id)) if c.kind == "deliverable" else None,
+                "score": scores.get(c.id),
+            }
+            for c in rubric.criteria
+        ]
+        return {
+            **rubric.to_dict(),
+            "criteria": criteria,
+            "repository": row.repository if row else None,
+            "report": row.report if row else None,
+            "note": row.note if row else "",
+            "reviewed_on": row.reviewed_on.isoformat() if row and row.reviewed_on else None,
+        }
 
     def tick(self, learner_id: int, rubric: Rubric, deliverable: str, done: bool) -> None:
         """Tick a deliverable; a KeyError names the rubric's deliverables."""
@@ -114,8 +130,9 @@ class CapstoneRecords:
             for name, url in links.items():
                 setattr(row, name, None if url is None else check_link(url, name))
 
-    def review(self, learner_id: int, rubric: Rubric, scores: dict[str, int], note: str | None,
-               on: dt.date) -> None:
+    def review(
+        self, learner_id: int, rubric: Rubric, scores: dict[str, int], note: str | None, on: dt.date
+    ) -> None:
         """Score criteria 1-4 (the ones given; the rest keep theirs) and keep the note."""
         check_scores(scores, rubric)
         with self.sessions.begin() as session:
@@ -129,8 +146,12 @@ class CapstoneRecords:
         """One line per capstone the learner has worked on, for progress: deliverables done,
         links, and the mean self-review score."""
         with self.sessions() as session:
-            rows = {row.quarter: row for row in session.scalars(
-                select(CapstoneWork).where(CapstoneWork.learner_id == learner_id))}
+            rows = {
+                row.quarter: row
+                for row in session.scalars(
+                    select(CapstoneWork).where(CapstoneWork.learner_id == learner_id)
+                )
+            }
         found = []
         for rubric in rubrics:
             row = rows.get(rubric.quarter)
@@ -138,11 +159,18 @@ class CapstoneRecords:
                 continue
             deliverables = rubric.by_kind("deliverable")
             scores = [row.scores[c.id] for c in rubric.criteria if c.id in row.scores]
-            found.append({
-                "quarter": rubric.quarter, "title": rubric.title,
-                "deliverables_done": sum(bool(row.ticks.get(c.id)) for c in deliverables),
-                "deliverables": len(deliverables), "repository": row.repository,
-                "report": row.report, "scored": len(scores), "criteria": len(rubric.criteria),
-                "mean_score": round(sum(scores) / len(scores), 2) if scores else None,
-                "reviewed_on": row.reviewed_on.isoformat() if row.reviewed_on else None})
+            found.append(
+                {
+                    "quarter": rubric.quarter,
+                    "title": rubric.title,
+                    "deliverables_done": sum(bool(row.ticks.get(c.id)) for c in deliverables),
+                    "deliverables": len(deliverables),
+                    "repository": row.repository,
+                    "report": row.report,
+                    "scored": len(scores),
+                    "criteria": len(rubric.criteria),
+                    "mean_score": round(sum(scores) / len(scores), 2) if scores else None,
+                    "reviewed_on": row.reviewed_on.isoformat() if row.reviewed_on else None,
+                }
+            )
         return found

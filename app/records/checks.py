@@ -16,8 +16,9 @@ from app.records.learners import LearnerRecords
 class CheckAttempt(Base):
     __tablename__ = "check_attempts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"),
-                                            index=True)
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), index=True
+    )
     week: Mapped[int] = mapped_column(Integer)
     passed: Mapped[bool] = mapped_column(Boolean)
     failed: Mapped[list[Any]] = mapped_column(JSON, default=list)  # "check: property" names
@@ -26,10 +27,15 @@ class CheckAttempt(Base):
 
 def failures(verdict: dict[str, Any]) -> list[str]:
     """What failed in a verdict: "check: property", a check the file lacks, or the limit."""
-    failed = [f"{c['name']}: {p['name']}" for c in verdict["checks"]
-              for p in c["properties"] if not p["passed"]]
-    failed += [f"{c['name']}: not defined ({', '.join(c['missing'])})"
-               for c in verdict["not_checked"]]
+    failed = [
+        f"{c['name']}: {p['name']}"
+        for c in verdict["checks"]
+        for p in c["properties"]
+        if not p["passed"]
+    ]
+    failed += [
+        f"{c['name']}: not defined ({', '.join(c['missing'])})" for c in verdict["not_checked"]
+    ]
     if verdict["stopped"]:
         failed.append(f"stopped: {verdict['stopped']['kind']}")
     return failed
@@ -44,8 +50,12 @@ class CheckRecords:
     def record(self, learner_id: int, verdict: dict[str, Any]) -> int:
         """Keep a verdict as an attempt of `learner_id`; returns the attempt's id."""
         with self.sessions.begin() as session:
-            row = CheckAttempt(learner_id=learner_id, week=verdict["week"],
-                               passed=verdict["passed"], failed=failures(verdict))
+            row = CheckAttempt(
+                learner_id=learner_id,
+                week=verdict["week"],
+                passed=verdict["passed"],
+                failed=failures(verdict),
+            )
             session.add(row)
             session.flush()
             return row.id
@@ -57,5 +67,13 @@ class CheckRecords:
             query = query.where(CheckAttempt.week == week)
         with self.sessions() as session:
             rows = session.scalars(query.order_by(CheckAttempt.id.desc())).all()
-            return [{"id": r.id, "week": r.week, "passed": r.passed, "failed": r.failed,
-                     "at": r.created_at.isoformat()} for r in rows]
+            return [
+                {
+                    "id": r.id,
+                    "week": r.week,
+                    "passed": r.passed,
+                    "failed": r.failed,
+                    "at": r.created_at.isoformat(),
+                }
+                for r in rows
+            ]

@@ -5,7 +5,6 @@ Only an anonymous conversation's last few turns matter (they condense a follow-u
 can list or reopen one, so its turns older than TUTOR_ANONYMOUS_CONVERSATION_HOURS are deleted
 as new ones come in. It lives in the shared database too: a follow-up may reach any worker."""
 
-
 from __future__ import annotations
 
 import datetime as dt
@@ -62,36 +61,70 @@ class ConversationRecords:
         with self.sessions() as session:
             conversation = session.get(Conversation, conversation_id)
         if conversation is None or conversation.learner_id != self.learner_id:
-            raise NotFound(f"no conversation {conversation_id}; leave conversation_id out to "
-                           "start a new one")
+            raise NotFound(
+                f"no conversation {conversation_id}; leave conversation_id out to start a new one"
+            )
         return conversation
 
     def history(self, conversation_id: str) -> list[tuple[str, str]]:
         """The last few (question, answer) turns, oldest first: what condenses a follow-up."""
         with self.sessions() as session:
-            rows = list(session.scalars(select(Message).where(
-                Message.conversation_id == conversation_id).order_by(Message.id.desc())
-                .limit(2 * self.turns)))
+            rows = list(
+                session.scalars(
+                    select(Message)
+                    .where(Message.conversation_id == conversation_id)
+                    .order_by(Message.id.desc())
+                    .limit(2 * self.turns)
+                )
+            )
         rows.reverse()
         return [(q.content, a.content) for q, a in zip(rows[::2], rows[1::2])]
 
-    def add(self, conversation_id: str, question: str, answer: str,
-            citations: list[dict[str, Any]], week: int | None) -> None:
+    def add(
+        self,
+        conversation_id: str,
+        question: str,
+        answer: str,
+        citations: list[dict[str, Any]],
+        week: int | None,
+    ) -> None:
         now = utcnow()
         with self.sessions.begin() as session:
             conversation = session.get(Conversation, conversation_id)
             if conversation is None:
-                session.add(Conversation(id=conversation_id, learner_id=self.learner_id,
-                                         title=question, created_at=now, updated_at=now))
+                session.add(
+                    Conversation(
+                        id=conversation_id,
+                        learner_id=self.learner_id,
+                        title=question,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
             elif conversation.learner_id != self.learner_id:
                 raise NotFound(f"no conversation {conversation_id}")
             else:
                 conversation.updated_at = now
-            session.add_all([
-                Message(conversation_id=conversation_id, role="user", content=question,
-                        citations=[], week=week, created_at=now),
-                Message(conversation_id=conversation_id, role="assistant", content=answer,
-                        citations=citations, week=week, created_at=now)])
+            session.add_all(
+                [
+                    Message(
+                        conversation_id=conversation_id,
+                        role="user",
+                        content=question,
+                        citations=[],
+                        week=week,
+                        created_at=now,
+                    ),
+                    Message(
+                        conversation_id=conversation_id,
+                        role="assistant",
+                        content=answer,
+                        citations=citations,
+                        week=week,
+                        created_at=now,
+                    ),
+                ]
+            )
 
     def summaries(self) -> list[dict[str, Any]]:
         """The learner's conversations, most recent first: id, title (the first question),
@@ -99,23 +132,40 @@ class ConversationRecords:
         count = func.count(Message.id)
         with self.sessions() as session:
             rows = session.execute(
-                select(Conversation, count).join(Message, isouter=True)
+                select(Conversation, count)
+                .join(Message, isouter=True)
                 .where(Conversation.learner_id == self.learner_id)
                 .group_by(Conversation.id)
-                .order_by(Conversation.updated_at.desc(), Conversation.id)).all()
-        return [{"id": c.id, "title": c.title, "updated": c.updated_at.isoformat(),
-                 "turns": n // 2} for c, n in rows]
+                .order_by(Conversation.updated_at.desc(), Conversation.id)
+            ).all()
+        return [
+            {"id": c.id, "title": c.title, "updated": c.updated_at.isoformat(), "turns": n // 2}
+            for c, n in rows
+        ]
 
     def read(self, conversation_id: str) -> dict[str, Any]:
         conversation = self.require(conversation_id)
         with self.sessions() as session:
-            messages = session.scalars(select(Message).where(
-                Message.conversation_id == conversation_id).order_by(Message.id))
-            return {"id": conversation.id, "title": conversation.title,
-                    "updated": conversation.updated_at.isoformat(),
-                    "messages": [{"role": m.role, "content": m.content, "citations": m.citations,
-                                  "week": m.week, "created": m.created_at.isoformat()}
-                                 for m in messages]}
+            messages = session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.id)
+            )
+            return {
+                "id": conversation.id,
+                "title": conversation.title,
+                "updated": conversation.updated_at.isoformat(),
+                "messages": [
+                    {
+                        "role": m.role,
+                        "content": m.content,
+                        "citations": m.citations,
+                        "week": m.week,
+                        "created": m.created_at.isoformat(),
+                    }
+                    for m in messages
+                ],
+            }
 
 
 class AnonymousTurn(Base):
@@ -138,18 +188,37 @@ class AnonymousConversationRecords:
     def history(self, conversation_id: str) -> list[tuple[str, str]]:
         """The last `turns` (question, answer) pairs, oldest first."""
         with self.sessions() as session:
-            rows = list(session.scalars(
-                select(AnonymousTurn).where(AnonymousTurn.conversation_id == conversation_id,
-                                            AnonymousTurn.created_at >= utcnow() - self.keep)
-                .order_by(AnonymousTurn.id.desc()).limit(self.turns)))
+            rows = list(
+                session.scalars(
+                    select(AnonymousTurn)
+                    .where(
+                        AnonymousTurn.conversation_id == conversation_id,
+                        AnonymousTurn.created_at >= utcnow() - self.keep,
+                    )
+                    .order_by(AnonymousTurn.id.desc())
+                    .limit(self.turns)
+                )
+            )
         return [(row.question, row.answer) for row in reversed(rows)]
 
-    def add(self, conversation_id: str, question: str, answer: str,
-            citations: list[dict[str, Any]], week: int | None) -> None:
+    def add(
+        self,
+        conversation_id: str,
+        question: str,
+        answer: str,
+        citations: list[dict[str, Any]],
+        week: int | None,
+    ) -> None:
         """Keep one turn (citations and week are not needed to condense a follow-up) and drop
         every turn past its time."""
         now = utcnow()
         with self.sessions.begin() as session:
-            session.add(AnonymousTurn(conversation_id=conversation_id, question=question,
-                                      answer=answer, created_at=now))
+            session.add(
+                AnonymousTurn(
+                    conversation_id=conversation_id,
+                    question=question,
+                    answer=answer,
+                    created_at=now,
+                )
+            )
             session.execute(delete(AnonymousTurn).where(AnonymousTurn.created_at < now - self.keep))

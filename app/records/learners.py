@@ -5,7 +5,6 @@ on open, so an upgrade never loses a learner's data.
 A learner is known by a bearer token, returned once at creation and stored only as a hash.
 """
 
-
 from __future__ import annotations
 
 import datetime as dt
@@ -78,23 +77,27 @@ LOCAL_LEARNER = select(Learner).where(Learner.local.is_(True))  # one per databa
 
 class TaskTick(Base):
     __tablename__ = "task_ticks"
-    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"),
-                                            primary_key=True)
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
+    )
     week: Mapped[int] = mapped_column(Integer, primary_key=True)
     task: Mapped[str] = mapped_column(String(32), primary_key=True)
     done: Mapped[bool] = mapped_column(Boolean)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now(),
-                                                    onupdate=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.now(), onupdate=func.now()
+    )
 
 
 class SelfRating(Base):
     __tablename__ = "self_ratings"
-    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"),
-                                            primary_key=True)
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
+    )
     week: Mapped[int] = mapped_column(Integer, primary_key=True)
     rating: Mapped[int] = mapped_column(Integer)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now(),
-                                                    onupdate=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.now(), onupdate=func.now()
+    )
 
 
 class JournalEntry(Base):
@@ -107,8 +110,12 @@ class JournalEntry(Base):
 
     def to_dict(self) -> dict[str, Any]:
         """As `GET /learners/{id}/journal` and `tutor journal --json` show it."""
-        return {"id": self.id, "week": self.week, "text": self.text,
-                "created_at": self.created_at.isoformat()}
+        return {
+            "id": self.id,
+            "week": self.week,
+            "text": self.text,
+            "created_at": self.created_at.isoformat(),
+        }
 
 
 @dataclass(frozen=True)
@@ -182,21 +189,30 @@ class LearnerRecords:
             raise LearnerRecordsError(
                 f"the learner database {self._file} was removed while the server was running, "
                 "so nothing more can be stored: restore it from a backup and restart the "
-                "server (restarting without it starts an empty database)")
+                "server (restarting without it starts an empty database)"
+            )
         if _identity(self._file) != self._identity:
-            raise LearnerRecordsError(f"the learner database {self._file} was replaced while the "
-                                    "server was running: restart the server to use the new file")
+            raise LearnerRecordsError(
+                f"the learner database {self._file} was replaced while the "
+                "server was running: restart the server to use the new file"
+            )
 
     # -- learners --------------------------------------------------------------------------
 
-    def create(self, name: str, start_date: dt.date, pace: float = 1.0,
-               current_week: int | None = None) -> tuple[Learner, str]:
+    def create(
+        self, name: str, start_date: dt.date, pace: float = 1.0, current_week: int | None = None
+    ) -> tuple[Learner, str]:
         """A new learner and their token. `current_week`: the plan week they are in on
         `start_date` (None: week 1); the calendar moves them on from there."""
         token = secrets.token_urlsafe(32)
-        learner = Learner(name=name, token_hash=hash_token(token), start_date=start_date,
-                          pace=pace, current_week=current_week,
-                          week_set_on=None if current_week is None else start_date)
+        learner = Learner(
+            name=name,
+            token_hash=hash_token(token),
+            start_date=start_date,
+            pace=pace,
+            current_week=current_week,
+            week_set_on=None if current_week is None else start_date,
+        )
         with self.sessions.begin() as session:
             session.add(learner)
         return learner, token
@@ -210,8 +226,12 @@ class LearnerRecords:
             return learner
         try:
             with self.sessions.begin() as session:
-                learner = Learner(name="local", token_hash=hash_token(secrets.token_urlsafe(32)),
-                                  start_date=today, local=True)
+                learner = Learner(
+                    name="local",
+                    token_hash=hash_token(secrets.token_urlsafe(32)),
+                    start_date=today,
+                    local=True,
+                )
                 session.add(learner)
             return learner
         except IntegrityError:  # another process made it first (one_local_learner index)
@@ -245,19 +265,27 @@ class LearnerRecords:
         if plan.week is None:
             return []
         with self.sessions() as session:
-            ticks = dict(session.execute(
-                select(TaskTick.task, TaskTick.done).where(TaskTick.learner_id == learner_id,
-                                                           TaskTick.week == week)).all())
-        return [Task(name, item.text, bool(ticks.get(name, False)))
-                for name, item in plan.week.fields()]
+            ticks = dict(
+                session.execute(
+                    select(TaskTick.task, TaskTick.done).where(
+                        TaskTick.learner_id == learner_id, TaskTick.week == week
+                    )
+                ).all()
+            )
+        return [
+            Task(name, item.text, bool(ticks.get(name, False))) for name, item in plan.week.fields()
+        ]
 
-    def tick(self, learner_id: int, week: int, task: str, done: bool,
-             curriculum: Curriculum) -> list[Task]:
+    def tick(
+        self, learner_id: int, week: int, task: str, done: bool, curriculum: Curriculum
+    ) -> list[Task]:
         plan = curriculum.week(week)
         names = [name for name, _ in plan.week.fields()] if plan.week else []
         if task not in names:
-            raise NotFound(f"week {week} has no task {task!r}; its tasks are: "
-                           + (", ".join(names) or "none (months 13-18 have no checklist)"))
+            raise NotFound(
+                f"week {week} has no task {task!r}; its tasks are: "
+                + (", ".join(names) or "none (months 13-18 have no checklist)")
+            )
         with self.sessions.begin() as session:
             session.merge(TaskTick(learner_id=learner_id, week=week, task=task, done=done))
         return self.checklist(learner_id, week, curriculum)
@@ -272,8 +300,11 @@ class LearnerRecords:
 
     def ratings(self, learner_id: int) -> dict[int, int]:
         with self.sessions() as session:
-            rows = session.execute(select(SelfRating.week, SelfRating.rating)
-                                   .where(SelfRating.learner_id == learner_id)).all()
+            rows = session.execute(
+                select(SelfRating.week, SelfRating.rating).where(
+                    SelfRating.learner_id == learner_id
+                )
+            ).all()
         return dict(rows)
 
     def write_journal(self, learner_id: int, week: int, text: str) -> JournalEntry:
@@ -286,6 +317,10 @@ class LearnerRecords:
 
     def journal(self, learner_id: int) -> list[JournalEntry]:
         with self.sessions() as session:
-            return list(session.scalars(select(JournalEntry)
-                                        .where(JournalEntry.learner_id == learner_id)
-                                        .order_by(JournalEntry.created_at, JournalEntry.id)))
+            return list(
+                session.scalars(
+                    select(JournalEntry)
+                    .where(JournalEntry.learner_id == learner_id)
+                    .order_by(JournalEntry.created_at, JournalEntry.id)
+                )
+            )

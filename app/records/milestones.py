@@ -22,14 +22,17 @@ from app.records.weak_spots import weak_spots
 
 class Milestone(Base):
     __tablename__ = "milestones"
-    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"),
-                                            primary_key=True)
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
+    )
     month: Mapped[int] = mapped_column(Integer, primary_key=True)
-    quiz_id: Mapped[str | None] = mapped_column(ForeignKey("quizzes.id", ondelete="SET NULL"),
-                                                nullable=True)
+    quiz_id: Mapped[str | None] = mapped_column(
+        ForeignKey("quizzes.id", ondelete="SET NULL"), nullable=True
+    )
     ticks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # item id -> done
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now(),
-                                                    onupdate=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.now(), onupdate=func.now()
+    )
 
 
 class QuizItemIsAnswered(ValueError):
@@ -50,8 +53,15 @@ class MilestoneRecords:
             session.add(row)
         return row
 
-    def new_quiz(self, learner_id: int, month: int, notes: list[Note], n: int,
-                 kinds: tuple[str, ...], seed: float | str) -> tuple[str, list[Question]]:
+    def new_quiz(
+        self,
+        learner_id: int,
+        month: int,
+        notes: list[Note],
+        n: int,
+        kinds: tuple[str, ...],
+        seed: float | str,
+    ) -> tuple[str, list[Question]]:
         """Draw the month's milestone quiz toward the learner's weak spots and keep it as the
         month's (a retake replaces the one before; its answers stay in progress and reviews).
         Questions seen before may come back: a milestone reviews the month. Returns the quiz's
@@ -63,16 +73,19 @@ class MilestoneRecords:
             self._row(session, learner_id, month).quiz_id = quiz_id
         return quiz_id, questions
 
-    def tick(self, learner_id: int, month: int, item: str, done: bool,
-             curriculum: Curriculum) -> None:
+    def tick(
+        self, learner_id: int, month: int, item: str, done: bool, curriculum: Curriculum
+    ) -> None:
         """Tick a checklist item; NotFound names the items, and the quiz item can't be ticked."""
         ids = [i.id for i in checklist(curriculum, month)]
         if item == QUIZ_ITEM:
-            raise QuizItemIsAnswered(f"{QUIZ_ITEM} is done by answering the month's milestone "
-                                     "quiz, not by a tick")
+            raise QuizItemIsAnswered(
+                f"{QUIZ_ITEM} is done by answering the month's milestone quiz, not by a tick"
+            )
         if item not in ids:
-            raise NotFound(f"month {month}'s milestone has no item {item!r}; its items are: "
-                           + ", ".join(ids))
+            raise NotFound(
+                f"month {month}'s milestone has no item {item!r}; its items are: " + ", ".join(ids)
+            )
         with self.sessions.begin() as session:
             row = self._row(session, learner_id, month)
             row.ticks = {**row.ticks, item: done}
@@ -88,27 +101,50 @@ class MilestoneRecords:
             row = session.get(Milestone, (learner_id, month))
             quiz = _results(session, row.quiz_id) if row and row.quiz_id else None
         ticks = row.ticks if row else {}
-        items = [item.to_dict() | {"done": (quiz is not None and quiz["answered"] ==
-                                            len(quiz["questions"])) if item.id == QUIZ_ITEM
-                                   else bool(ticks.get(item.id))}
-                 for item in checklist(curriculum, month)]
-        return {"month": month, "title": curriculum.months[month - 1].title, "weeks": weeks,
-                "quiz": quiz, "checklist": items, "done": all(i["done"] for i in items)}
+        items = [
+            item.to_dict()
+            | {
+                "done": (quiz is not None and quiz["answered"] == len(quiz["questions"]))
+                if item.id == QUIZ_ITEM
+                else bool(ticks.get(item.id))
+            }
+            for item in checklist(curriculum, month)
+        ]
+        return {
+            "month": month,
+            "title": curriculum.months[month - 1].title,
+            "weeks": weeks,
+            "quiz": quiz,
+            "checklist": items,
+            "done": all(i["done"] for i in items),
+        }
 
     def summaries(self, learner_id: int, curriculum: Curriculum) -> list[dict[str, Any]]:
         """One line per month the learner has begun a milestone in: quiz score, items done."""
         with self.sessions() as session:
-            months = list(session.scalars(select(Milestone.month).where(
-                Milestone.learner_id == learner_id).order_by(Milestone.month)))
+            months = list(
+                session.scalars(
+                    select(Milestone.month)
+                    .where(Milestone.learner_id == learner_id)
+                    .order_by(Milestone.month)
+                )
+            )
         found = []
         for month in months:
             status = self.status(learner_id, month, curriculum)
             quiz = status["quiz"] or {}
-            found.append({"month": month, "title": status["title"],
-                          "quiz_score": quiz.get("score"), "answered": quiz.get("answered", 0),
-                          "questions": len(quiz.get("questions", [])),
-                          "items_done": sum(i["done"] for i in status["checklist"]),
-                          "items": len(status["checklist"]), "done": status["done"]})
+            found.append(
+                {
+                    "month": month,
+                    "title": status["title"],
+                    "quiz_score": quiz.get("score"),
+                    "answered": quiz.get("answered", 0),
+                    "questions": len(quiz.get("questions", [])),
+                    "items_done": sum(i["done"] for i in status["checklist"]),
+                    "items": len(status["checklist"]),
+                    "done": status["done"],
+                }
+            )
         return found
 
 
@@ -117,17 +153,24 @@ def _results(session: Session, quiz_id: str) -> dict[str, Any] | None:
     if quiz is None:
         return None
     questions = [question_from_dict(q) for q in quiz.questions]
-    answers = {a.question_id: a.correct for a in session.scalars(
-        select(Attempt).where(Attempt.quiz_id == quiz_id))}
+    answers = {
+        a.question_id: a.correct
+        for a in session.scalars(select(Attempt).where(Attempt.quiz_id == quiz_id))
+    }
     by_week: dict[int, dict[str, int]] = {}
     for question in questions:
-        week = by_week.setdefault(question.citation["week"], {"questions": 0, "answered": 0,
-                                                              "correct": 0})
+        week = by_week.setdefault(
+            question.citation["week"], {"questions": 0, "answered": 0, "correct": 0}
+        )
         week["questions"] += 1
         week["answered"] += question.id in answers
         week["correct"] += bool(answers.get(question.id))
     answered, correct = len(answers), sum(answers.values())
-    return {"quiz_id": quiz_id, "questions": [q.public() for q in questions],
-            "answered": answered, "correct": correct,
-            "score": round(correct / answered, 3) if answered else None,
-            "by_week": [{"week": week, **counts} for week, counts in sorted(by_week.items())]}
+    return {
+        "quiz_id": quiz_id,
+        "questions": [q.public() for q in questions],
+        "answered": answered,
+        "correct": correct,
+        "score": round(correct / answered, 3) if answered else None,
+        "by_week": [{"week": week, **counts} for week, counts in sorted(by_week.items())],
+    }

@@ -1,6 +1,5 @@
 """Quizzes given and answers recorded once; an answer reschedules its question's review card."""
 
-
 from __future__ import annotations
 
 import datetime as dt
@@ -58,8 +57,12 @@ class QuizRecords:
         self.sessions = store.sessions
 
     def save(self, learner_id: int, week: int, questions: list[Question]) -> str:
-        quiz = Quiz(id=secrets.token_hex(8), learner_id=learner_id, week=week,
-                    questions=[q.to_dict() for q in questions])
+        quiz = Quiz(
+            id=secrets.token_hex(8),
+            learner_id=learner_id,
+            week=week,
+            questions=[q.to_dict() for q in questions],
+        )
         with self.sessions.begin() as session:
             session.add(quiz)
         return quiz.id
@@ -76,25 +79,50 @@ class QuizRecords:
 
     def recent_ids(self, learner_id: int, limit: int = 100) -> set[str]:
         with self.sessions() as session:
-            rows = session.scalars(select(Attempt.question_id).where(Attempt.learner_id == learner_id)
-                                   .order_by(Attempt.id.desc()).limit(limit))
+            rows = session.scalars(
+                select(Attempt.question_id)
+                .where(Attempt.learner_id == learner_id)
+                .order_by(Attempt.id.desc())
+                .limit(limit)
+            )
             return set(rows)
 
-    def answer(self, learner_id: int, quiz_id: str | None, question: Question, response: str,
-               grade: Grade, now: dt.datetime) -> dt.datetime:
+    def answer(
+        self,
+        learner_id: int,
+        quiz_id: str | None,
+        question: Question,
+        response: str,
+        grade: Grade,
+        now: dt.datetime,
+    ) -> dt.datetime:
         """Record the answer and reschedule the question's review card; returns when it is due."""
         with self.sessions() as session, session.begin():
-            session.add(Attempt(learner_id=learner_id, quiz_id=quiz_id, question_id=question.id,
-                                week=question.citation["week"], kind=question.kind,
-                                response=response, correct=grade.correct, score=grade.score))
+            session.add(
+                Attempt(
+                    learner_id=learner_id,
+                    quiz_id=quiz_id,
+                    question_id=question.id,
+                    week=question.citation["week"],
+                    kind=question.kind,
+                    response=response,
+                    correct=grade.correct,
+                    score=grade.score,
+                )
+            )
             try:
                 session.flush()
             except IntegrityError as exc:
-                raise AlreadyAnswered(f"question {question.id} of quiz {quiz_id} is already "
-                                      "answered; it will come back in your reviews") from exc
+                raise AlreadyAnswered(
+                    f"question {question.id} of quiz {quiz_id} is already "
+                    "answered; it will come back in your reviews"
+                ) from exc
             card = session.get(ReviewCard, (learner_id, question.id)) or ReviewCard(
-                learner_id=learner_id, question_id=question.id, question=question.to_dict(),
-                suspended=False)
+                learner_id=learner_id,
+                question_id=question.id,
+                question=question.to_dict(),
+                suspended=False,
+            )
             due = reschedule(session, card, grade.fsrs_rating, now)
             session.add(card)
         return due
@@ -102,10 +130,15 @@ class QuizRecords:
     def due(self, learner_id: int, until: dt.datetime) -> list[Question]:
         """The learner's cards due by `until`, soonest first; suspended ones never are."""
         with self.sessions() as session:
-            cards = session.scalars(select(ReviewCard).where(ReviewCard.learner_id == learner_id,
-                                                             ReviewCard.due <= naive_utc(until),
-                                                             ReviewCard.suspended.is_(False))
-                                    .order_by(ReviewCard.due))
+            cards = session.scalars(
+                select(ReviewCard)
+                .where(
+                    ReviewCard.learner_id == learner_id,
+                    ReviewCard.due <= naive_utc(until),
+                    ReviewCard.suspended.is_(False),
+                )
+                .order_by(ReviewCard.due)
+            )
             return [question_from_dict(card.question) for card in cards]
 
     def review_question(self, learner_id: int, question_id: str) -> Question:

@@ -36,8 +36,9 @@ from app.records.learners import LearnerRecords
 
 class ReviewCard(Base):
     __tablename__ = "review_cards"
-    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"),
-                                            primary_key=True)
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
+    )
     question_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     question: Mapped[dict[str, Any]] = mapped_column(JSON)
     card: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -62,8 +63,9 @@ class FsrsFit(Base):
     of fitted and default parameters; `in_use` when the fitted ones are better."""
 
     __tablename__ = "fsrs_fits"
-    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"),
-                                            primary_key=True)
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
+    )
     parameters: Mapped[list[Any]] = mapped_column(JSON)
     fitted_loss: Mapped[float] = mapped_column(Float)
     default_loss: Mapped[float] = mapped_column(Float)
@@ -84,8 +86,14 @@ def reschedule(session: Session, card: ReviewCard, rating: str, now: dt.datetime
     moves its due date, and the review goes into the log. Returns when it is due next."""
     state, due = schedule(card.card, rating, now, scheduling_parameters(session, card.learner_id))
     card.card, card.due = state, naive_utc(due)
-    session.add(ReviewLogEntry(learner_id=card.learner_id, question_id=card.question_id,
-                               rating=RATINGS.index(rating) + 1, reviewed_at=naive_utc(now)))
+    session.add(
+        ReviewLogEntry(
+            learner_id=card.learner_id,
+            question_id=card.question_id,
+            rating=RATINGS.index(rating) + 1,
+            reviewed_at=naive_utc(now),
+        )
+    )
     return due
 
 
@@ -119,39 +127,75 @@ class ReviewRecords:
         active = (ReviewCard.learner_id == learner_id, ReviewCard.suspended.is_(False))
         with self.sessions() as session:
             due_now = session.scalar(select(func.count()).where(*active, ReviewCard.due <= naive))
-            upcoming = session.scalar(select(func.min(ReviewCard.due))
-                                      .where(*active, ReviewCard.due > naive))
-            cards = session.execute(select(ReviewCard.suspended, ReviewCard.question)
-                                    .where(ReviewCard.learner_id == learner_id)).all()
-        return {"due_now": due_now, "next_due": aware(upcoming).isoformat() if upcoming else None,
-                "cards": len(cards), "suspended": sum(s for s, _ in cards),
-                "own": sum(q["kind"] == OWN for _, q in cards)}
+            upcoming = session.scalar(
+                select(func.min(ReviewCard.due)).where(*active, ReviewCard.due > naive)
+            )
+            cards = session.execute(
+                select(ReviewCard.suspended, ReviewCard.question).where(
+                    ReviewCard.learner_id == learner_id
+                )
+            ).all()
+        return {
+            "due_now": due_now,
+            "next_due": aware(upcoming).isoformat() if upcoming else None,
+            "cards": len(cards),
+            "suspended": sum(s for s, _ in cards),
+            "own": sum(q["kind"] == OWN for _, q in cards),
+        }
 
     def forecast(self, learner_id: int, now: dt.datetime, days: int) -> list[dict[str, Any]]:
         """Reviews due on each of the next `days` UTC days, from FSRS with the learner's
         parameters: [{"date": "YYYY-MM-DD", "due": n}, ...], today (with overdue) first."""
         with self.sessions() as session:
-            cards = list(session.scalars(select(ReviewCard.card).where(
-                ReviewCard.learner_id == learner_id, ReviewCard.suspended.is_(False))))
+            cards = list(
+                session.scalars(
+                    select(ReviewCard.card).where(
+                        ReviewCard.learner_id == learner_id, ReviewCard.suspended.is_(False)
+                    )
+                )
+            )
             parameters = scheduling_parameters(session, learner_id)
         counts = spaced.forecast(cards, now, days, parameters)
-        return [{"date": (now.date() + dt.timedelta(days=i)).isoformat(), "due": n}
-                for i, n in enumerate(counts)]
+        return [
+            {"date": (now.date() + dt.timedelta(days=i)).isoformat(), "due": n}
+            for i, n in enumerate(counts)
+        ]
 
     # -- learner-made cards --------------------------------------------------------------
 
-    def add(self, learner_id: int, front: str, back: str, week: int, source: str = "",
-            passage: str = "", now: dt.datetime | None = None) -> dict[str, Any]:
+    def add(
+        self,
+        learner_id: int,
+        front: str,
+        back: str,
+        week: int,
+        source: str = "",
+        passage: str = "",
+        now: dt.datetime | None = None,
+    ) -> dict[str, Any]:
         """A new card, due at once. `source` is where it came from (a note, a tutor's answer);
         `passage` the words it was made from, if any. Raises CardError on an empty side."""
         front, back = _side(front, "front", FRONT_CHARS), _side(back, "back", BACK_CHARS)
-        question = Question(f"own-{secrets.token_hex(8)}", OWN, front, [], back, "", "own",
-                            {"source": source or "your own card", "snippet": passage,
-                             "week": week}, "learner")
+        question = Question(
+            f"own-{secrets.token_hex(8)}",
+            OWN,
+            front,
+            [],
+            back,
+            "",
+            "own",
+            {"source": source or "your own card", "snippet": passage, "week": week},
+            "learner",
+        )
         naive = naive_utc(now or dt.datetime.now(dt.UTC))
-        card = ReviewCard(learner_id=learner_id, question_id=question.id,
-                          question=question.to_dict(), card=Card(due=aware(naive)).to_dict(),
-                          due=naive, suspended=False)
+        card = ReviewCard(
+            learner_id=learner_id,
+            question_id=question.id,
+            question=question.to_dict(),
+            card=Card(due=aware(naive)).to_dict(),
+            due=naive,
+            suspended=False,
+        )
         with self.sessions.begin() as session:
             session.add(card)
         return _card_dict(card)
@@ -159,20 +203,33 @@ class ReviewRecords:
     def cards(self, learner_id: int) -> list[dict[str, Any]]:
         """Every card of the learner's, quiz questions and their own, soonest due first."""
         with self.sessions() as session:
-            return [_card_dict(c) for c in session.scalars(
-                select(ReviewCard).where(ReviewCard.learner_id == learner_id)
-                .order_by(ReviewCard.due, ReviewCard.question_id))]
+            return [
+                _card_dict(c)
+                for c in session.scalars(
+                    select(ReviewCard)
+                    .where(ReviewCard.learner_id == learner_id)
+                    .order_by(ReviewCard.due, ReviewCard.question_id)
+                )
+            ]
 
-    def edit(self, learner_id: int, card_id: str, front: str | None = None,
-             back: str | None = None, suspended: bool | None = None) -> dict[str, Any]:
+    def edit(
+        self,
+        learner_id: int,
+        card_id: str,
+        front: str | None = None,
+        back: str | None = None,
+        suspended: bool | None = None,
+    ) -> dict[str, Any]:
         """Change a card's sides (the learner's own cards only; a quiz question's words are
         the notes') or suspend/unsuspend any card. Its schedule and history are kept."""
         with self.sessions.begin() as session:
             card = self._card(session, learner_id, card_id)
             if front is not None or back is not None:
                 if card.question["kind"] != OWN:
-                    raise CardError(f"{card_id} is a quiz question, worded from the notes: only "
-                                    "your own cards can be edited (suspend it instead)")
+                    raise CardError(
+                        f"{card_id} is a quiz question, worded from the notes: only "
+                        "your own cards can be edited (suspend it instead)"
+                    )
                 question = dict(card.question)
                 if front is not None:
                     question["prompt"] = _side(front, "front", FRONT_CHARS)
@@ -187,18 +244,22 @@ class ReviewRecords:
         """Remove a card and its review history. NotFound when there is no such card."""
         with self.sessions.begin() as session:
             session.delete(self._card(session, learner_id, card_id))
-            session.execute(delete(ReviewLogEntry).where(ReviewLogEntry.learner_id == learner_id,
-                                                         ReviewLogEntry.question_id == card_id))
+            session.execute(
+                delete(ReviewLogEntry).where(
+                    ReviewLogEntry.learner_id == learner_id, ReviewLogEntry.question_id == card_id
+                )
+            )
 
-    def rate(self, learner_id: int, card_id: str, rating: str,
-             now: dt.datetime) -> dict[str, Any]:
+    def rate(self, learner_id: int, card_id: str, rating: str, now: dt.datetime) -> dict[str, Any]:
         """The learner's rating of their own card after seeing its back; FSRS reschedules it.
         Quiz questions are graded by their answers instead (CardError)."""
         with self.sessions.begin() as session:
             card = self._card(session, learner_id, card_id)
             if card.question["kind"] != OWN:
-                raise CardError(f"{card_id} is a quiz question: answer it, and the grade (or "
-                                "your rating of a short answer) reschedules it")
+                raise CardError(
+                    f"{card_id} is a quiz question: answer it, and the grade (or "
+                    "your rating of a short answer) reschedules it"
+                )
             if card.suspended:
                 raise CardError(f"{card_id} is suspended; unsuspend it to review it")
             due = reschedule(session, card, rating, now)
@@ -221,18 +282,32 @@ class ReviewRecords:
     def history(self, learner_id: int) -> list[dict[str, Any]]:
         """Every review, oldest first: {"card_id", "rating" (1-4), "reviewed_at" (ISO UTC)}."""
         with self.sessions() as session:
-            rows = session.scalars(select(ReviewLogEntry)
-                                   .where(ReviewLogEntry.learner_id == learner_id)
-                                   .order_by(ReviewLogEntry.reviewed_at, ReviewLogEntry.id))
-            return [{"card_id": r.question_id, "rating": r.rating,
-                     "reviewed_at": aware(r.reviewed_at).isoformat()} for r in rows]
+            rows = session.scalars(
+                select(ReviewLogEntry)
+                .where(ReviewLogEntry.learner_id == learner_id)
+                .order_by(ReviewLogEntry.reviewed_at, ReviewLogEntry.id)
+            )
+            return [
+                {
+                    "card_id": r.question_id,
+                    "rating": r.rating,
+                    "reviewed_at": aware(r.reviewed_at).isoformat(),
+                }
+                for r in rows
+            ]
 
     def review_logs(self, learner_id: int) -> list[ReviewLog]:
         """The log as py-fsrs's ReviewLogs (cards numbered in order of first review)."""
         numbers: dict[str, int] = {}
-        return [ReviewLog(numbers.setdefault(r["card_id"], len(numbers) + 1),
-                          Rating(r["rating"]), dt.datetime.fromisoformat(r["reviewed_at"]), None)
-                for r in self.history(learner_id)]
+        return [
+            ReviewLog(
+                numbers.setdefault(r["card_id"], len(numbers) + 1),
+                Rating(r["rating"]),
+                dt.datetime.fromisoformat(r["reviewed_at"]),
+                None,
+            )
+            for r in self.history(learner_id)
+        ]
 
     def fit(self, learner_id: int, now: dt.datetime) -> dict[str, Any]:
         """Fit FSRS to the learner's log (see `spaced.fit`) and keep the result; the fitted
@@ -240,11 +315,18 @@ class ReviewRecords:
         held-out reviews. Raises spaced.NotEnoughReviews below the optimizer's minimum."""
         result = spaced.fit(self.review_logs(learner_id))
         with self.sessions.begin() as session:
-            session.merge(FsrsFit(learner_id=learner_id, parameters=result.parameters,
-                                  fitted_loss=result.fitted_loss, default_loss=result.default_loss,
-                                  train_reviews=result.train_reviews,
-                                  held_out_reviews=result.held_out_reviews,
-                                  in_use=result.better, fitted_at=naive_utc(now)))
+            session.merge(
+                FsrsFit(
+                    learner_id=learner_id,
+                    parameters=result.parameters,
+                    fitted_loss=result.fitted_loss,
+                    default_loss=result.default_loss,
+                    train_reviews=result.train_reviews,
+                    held_out_reviews=result.held_out_reviews,
+                    in_use=result.better,
+                    fitted_at=naive_utc(now),
+                )
+            )
         return self.fitting(learner_id)
 
     def fitting(self, learner_id: int) -> dict[str, Any]:
@@ -253,15 +335,26 @@ class ReviewRecords:
         counted = spaced.counted_reviews(spaced.split(self.review_logs(learner_id))[0])
         with self.sessions() as session:
             fitted = session.get(FsrsFit, learner_id)
-        last = None if fitted is None else {
-            "fitted_loss": round(fitted.fitted_loss, 4),
-            "default_loss": round(fitted.default_loss, 4),
-            "train_reviews": fitted.train_reviews, "held_out_reviews": fitted.held_out_reviews,
-            "in_use": fitted.in_use, "fitted_at": aware(fitted.fitted_at).isoformat(),
-            "parameters": fitted.parameters}
-        return {"counted_reviews": counted, "min_reviews": spaced.min_reviews(),
-                "ready": counted >= spaced.min_reviews(), "fit": last,
-                "scheduling_with": "fitted" if fitted and fitted.in_use else "default"}
+        last = (
+            None
+            if fitted is None
+            else {
+                "fitted_loss": round(fitted.fitted_loss, 4),
+                "default_loss": round(fitted.default_loss, 4),
+                "train_reviews": fitted.train_reviews,
+                "held_out_reviews": fitted.held_out_reviews,
+                "in_use": fitted.in_use,
+                "fitted_at": aware(fitted.fitted_at).isoformat(),
+                "parameters": fitted.parameters,
+            }
+        )
+        return {
+            "counted_reviews": counted,
+            "min_reviews": spaced.min_reviews(),
+            "ready": counted >= spaced.min_reviews(),
+            "fit": last,
+            "scheduling_with": "fitted" if fitted and fitted.in_use else "default",
+        }
 
 
 def _side(text: str, name: str, limit: int) -> str:
@@ -269,21 +362,28 @@ def _side(text: str, name: str, limit: int) -> str:
     if not text:
         raise CardError(f"a card's {name} can't be empty")
     if len(text) > limit:
-        raise CardError(f"a card's {name} is at most {limit} characters (this one has "
-                        f"{len(text)})")
+        raise CardError(f"a card's {name} is at most {limit} characters (this one has {len(text)})")
     return text
 
 
 def _card_dict(card: ReviewCard) -> dict[str, Any]:
     """A card as the API and `tutor cards --json` show it."""
     question = card.question
-    return {"id": card.question_id, "kind": question["kind"], "front": question["prompt"],
-            "back": question["answer"], "options": question["options"],
-            "source": question["citation"]["source"], "week": question["citation"]["week"],
-            "passage": question["citation"].get("snippet", ""),
-            "due": aware(card.due).isoformat(), "suspended": card.suspended,
-            "state": card.card.get("state"), "stability": card.card.get("stability"),
-            "difficulty": card.card.get("difficulty")}
+    return {
+        "id": card.question_id,
+        "kind": question["kind"],
+        "front": question["prompt"],
+        "back": question["answer"],
+        "options": question["options"],
+        "source": question["citation"]["source"],
+        "week": question["citation"]["week"],
+        "passage": question["citation"].get("snippet", ""),
+        "due": aware(card.due).isoformat(),
+        "suspended": card.suspended,
+        "state": card.card.get("state"),
+        "stability": card.card.get("stability"),
+        "difficulty": card.card.get("difficulty"),
+    }
 
 
 def due_phrase(summary: dict[str, Any], now: dt.datetime) -> str:
@@ -313,5 +413,5 @@ def in_words(moment: dt.datetime, now: dt.datetime) -> str:
 
 
 def counted(n: int, noun: str) -> str:
-    """"1 card", "2 cards": a count with its noun (regular plurals)."""
+    """ "1 card", "2 cards": a count with its noun (regular plurals)."""
     return f"{n} {noun}{'' if n == 1 else 's'}"

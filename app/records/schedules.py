@@ -36,15 +36,22 @@ class Replan(Base):
 
     def to_dict(self) -> dict[str, Any]:
         """As `GET /learners/{id}/replans` and `tutor progress --json` show it."""
-        return {"made_on": self.made_on.isoformat(), "from_week": self.from_week,
-                "to_week": self.to_week, "pace_before": self.pace_before, "pace": self.pace}
+        return {
+            "made_on": self.made_on.isoformat(),
+            "from_week": self.from_week,
+            "to_week": self.to_week,
+            "pace_before": self.pace_before,
+            "pace": self.pace,
+        }
 
 
 def completed_weeks(session: Session, learner_id: int, curriculum: Curriculum) -> set[int]:
     """The plan weeks whose every task the learner has ticked done."""
-    counts = session.execute(select(TaskTick.week, func.count())
-                             .where(TaskTick.learner_id == learner_id, TaskTick.done.is_(True))
-                             .group_by(TaskTick.week)).all()
+    counts = session.execute(
+        select(TaskTick.week, func.count())
+        .where(TaskTick.learner_id == learner_id, TaskTick.done.is_(True))
+        .group_by(TaskTick.week)
+    ).all()
     complete = set()
     for week, done in counts:
         plan = curriculum.week(week).week
@@ -53,8 +60,7 @@ def completed_weeks(session: Session, learner_id: int, curriculum: Curriculum) -
     return complete
 
 
-def _report(session: Session, learner: Learner, curriculum: Curriculum,
-            on: dt.date) -> PaceReport:
+def _report(session: Session, learner: Learner, curriculum: Curriculum, on: dt.date) -> PaceReport:
     done = completed_weeks(session, learner.id, curriculum)
     return pace_report(schedule_of(learner), done, curriculum, learner.start_date, on)
 
@@ -70,16 +76,23 @@ class ScheduleRecords:
         with self.sessions() as session:
             return _report(session, learner, curriculum, on)
 
-    def replan(self, learner_id: int, curriculum: Curriculum, on: dt.date,
-               pace: float | None = None) -> tuple[Learner, Replan]:
+    def replan(
+        self, learner_id: int, curriculum: Curriculum, on: dt.date, pace: float | None = None
+    ) -> tuple[Learner, Replan]:
         """Resume the plan on `on` from where the learner's ticks have them, at `pace` (their
         own when None); the re-plan is recorded."""
         with self.sessions.begin() as session:
             learner = learner_in(session, learner_id)
             before = _report(session, learner, curriculum, on)
             moved: Schedule = replan(before, on, learner.pace if pace is None else pace)
-            record = Replan(learner_id=learner_id, made_on=on, from_week=before.scheduled_week,
-                            to_week=moved.week, pace_before=learner.pace, pace=float(moved.pace))
+            record = Replan(
+                learner_id=learner_id,
+                made_on=on,
+                from_week=before.scheduled_week,
+                to_week=moved.week,
+                pace_before=learner.pace,
+                pace=float(moved.pace),
+            )
             learner.current_week, learner.week_set_on = moved.week, moved.since
             learner.pace = float(moved.pace)
             session.add(record)
@@ -89,13 +102,22 @@ class ScheduleRecords:
         """The learner's task on `on`: the plan's day applied to their week, with their ticks."""
         week = week_on(learner, on)
         with self.sessions() as session:
-            ticks = dict(session.execute(select(TaskTick.task, TaskTick.done).where(
-                TaskTick.learner_id == learner.id, TaskTick.week == week)).all())
-        return today_task(curriculum.week(week), ticks, curriculum.study_method.weekly_schedule,
-                          on)
+            ticks = dict(
+                session.execute(
+                    select(TaskTick.task, TaskTick.done).where(
+                        TaskTick.learner_id == learner.id, TaskTick.week == week
+                    )
+                ).all()
+            )
+        return today_task(curriculum.week(week), ticks, curriculum.study_method.weekly_schedule, on)
 
     def history(self, learner_id: int) -> list[Replan]:
         """The learner's re-plans, oldest first."""
         with self.sessions() as session:
-            return list(session.scalars(select(Replan).where(Replan.learner_id == learner_id)
-                                        .order_by(Replan.made_on, Replan.id)))
+            return list(
+                session.scalars(
+                    select(Replan)
+                    .where(Replan.learner_id == learner_id)
+                    .order_by(Replan.made_on, Replan.id)
+                )
+            )

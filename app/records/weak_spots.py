@@ -85,11 +85,11 @@ class Concepts:
         quoted = [c for c, text in texts.items() if snippet and snippet in _flat(text)]
         if quoted:
             return Concept(note.meta.week, quoted[0])
-        return self._closest(citation["source"], texts, f"{question['prompt']} {question['answer']}",
-                             note.meta.week)
+        return self._closest(
+            citation["source"], texts, f"{question['prompt']} {question['answer']}", note.meta.week
+        )
 
-    def _closest(self, source: str, texts: dict[str, str], query: str,
-                 week: int) -> Concept | None:
+    def _closest(self, source: str, texts: dict[str, str], query: str, week: int) -> Concept | None:
         if not texts:
             return None
         if source not in self._rankers:
@@ -104,16 +104,18 @@ class Concepts:
         return Concept(week, names[found[0][0]]) if scores[0][0] > 0 else None
 
 
-def missed_concepts(attempts: list[Attempt], questions: dict[str, dict[str, Any]],
-                    concepts: Concepts) -> Counter[tuple[int, str]]:
+def missed_concepts(
+    attempts: list[Attempt], questions: dict[str, dict[str, Any]], concepts: Concepts
+) -> Counter[tuple[int, str]]:
     """(week, concept) -> times missed: the learner's weak spots. `questions`: the review
     cards' questions by id, which say what each question tests."""
     found = (concepts.of(questions.get(a.question_id)) for a in attempts if not a.correct)
     return Counter((c.week, c.name) for c in found if c is not None)
 
 
-def kept_missing(attempts: list[Attempt], questions: dict[str, dict[str, Any]],
-                 concepts: Concepts) -> list[tuple[Concept, int, int]]:
+def kept_missing(
+    attempts: list[Attempt], questions: dict[str, dict[str, Any]], concepts: Concepts
+) -> list[tuple[Concept, int, int]]:
     """The concepts the learner keeps missing (at least MISSES wrong of their last WINDOW
     answers on it), as (concept, missed, answered) over those last answers, most missed first.
     `attempts` in the order they were made."""
@@ -123,24 +125,39 @@ def kept_missing(attempts: list[Attempt], questions: dict[str, dict[str, Any]],
         if concept is not None:
             answers.setdefault(concept, []).append(attempt.correct)
     recent = {concept: results[-WINDOW:] for concept, results in answers.items()}
-    kept = [(concept, last.count(False), len(last)) for concept, last in recent.items()
-            if last.count(False) >= MISSES]
+    kept = [
+        (concept, last.count(False), len(last))
+        for concept, last in recent.items()
+        if last.count(False) >= MISSES
+    ]
     return sorted(kept, key=lambda row: (-row[1], row[0].week, row[0].name))
 
 
-def answers(store: LearnerRecords,
-            learner_id: int) -> tuple[list[Attempt], dict[str, dict[str, Any]]]:
+def answers(
+    store: LearnerRecords, learner_id: int
+) -> tuple[list[Attempt], dict[str, dict[str, Any]]]:
     """Everything the learner has answered, in the order they answered it, and the questions
     by id (from their review cards: every answered question has one)."""
     with store.sessions() as session:
-        attempts = list(session.scalars(select(Attempt).where(Attempt.learner_id == learner_id)
-                                        .order_by(Attempt.created_at, Attempt.id)))
-        questions: dict[str, dict[str, Any]] = dict(session.execute(select(ReviewCard.question_id, ReviewCard.question)
-                                         .where(ReviewCard.learner_id == learner_id)).all())
+        attempts = list(
+            session.scalars(
+                select(Attempt)
+                .where(Attempt.learner_id == learner_id)
+                .order_by(Attempt.created_at, Attempt.id)
+            )
+        )
+        questions: dict[str, dict[str, Any]] = dict(
+            session.execute(
+                select(ReviewCard.question_id, ReviewCard.question).where(
+                    ReviewCard.learner_id == learner_id
+                )
+            ).all()
+        )
     return attempts, questions
 
 
-def weak_spots(store: LearnerRecords, learner_id: int,
-               notes: list[Note]) -> Counter[tuple[int, str]]:
+def weak_spots(
+    store: LearnerRecords, learner_id: int, notes: list[Note]
+) -> Counter[tuple[int, str]]:
     """`missed_concepts` of everything the learner has answered."""
     return missed_concepts(*answers(store, learner_id), Concepts(notes))

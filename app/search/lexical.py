@@ -30,8 +30,10 @@ STAMP = "stamp.json"
 # Khmer, Myanmar): a run of them is one "word" to a space-based tokenizer, so a query never
 # matches it. Overlapping character bigrams are the standard fix (as Lucene's CJK analyzer):
 # no dictionary needed, and a two-character query word is found inside any sentence.
-_UNSPACED = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
-             "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f")
+_UNSPACED = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+)
 _RUN = re.compile(rf"[{_UNSPACED}]+|[^\W{_UNSPACED}]+")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _UNSPACED_CHAR = re.compile(rf"[{_UNSPACED}]")
@@ -44,7 +46,7 @@ def _words(text: str) -> list[str]:
     terms: list[str] = []
     for run in _RUN.findall(text):
         if _UNSPACED_CHAR.match(run):
-            terms += [run[i:i + 2] for i in range(len(run) - 1)] or [run]
+            terms += [run[i : i + 2] for i in range(len(run) - 1)] or [run]
             continue
         parts = [p for piece in run.split("_") for p in _CAMEL.findall(piece)]
         for term in dict.fromkeys([run, *parts] if len(parts) > 1 else [run]):

@@ -60,8 +60,14 @@ class SearchHit:
 
     def to_dict(self) -> dict[str, Any]:
         """The `tutor search --json` contract."""
-        return {"source": self.source, "title": self.title, "heading": self.heading,
-                "week": self.week, "score": round(self.score, 4), "text": self.text}
+        return {
+            "source": self.source,
+            "title": self.title,
+            "heading": self.heading,
+            "week": self.week,
+            "score": round(self.score, 4),
+            "text": self.text,
+        }
 
 
 @dataclass
@@ -89,8 +95,9 @@ class Fusion:
     depth: int = 10  # how many of the best candidates get that vote
 
 
-def reciprocal_rank_fusion(rankings: Iterable[list[str]], k: int = RRF_K,
-                           weights: Iterable[float] | None = None) -> dict[str, float]:
+def reciprocal_rank_fusion(
+    rankings: Iterable[list[str]], k: int = RRF_K, weights: Iterable[float] | None = None
+) -> dict[str, float]:
     """Sum of weight / (k + rank) over the rankings a passage appears in (rank from 1)."""
     fused: dict[str, float] = {}
     for ranking, weight in zip(rankings, weights or repeat(1.0)):
@@ -99,9 +106,14 @@ def reciprocal_rank_fusion(rankings: Iterable[list[str]], k: int = RRF_K,
     return fused
 
 
-def week_boosted(scores: dict[str, float], weeks_of: dict[str, list[int]], week: int | None,
-                 prerequisites: Iterable[int] = (), boost: float = WEEK_BOOST,
-                 prerequisite_boost: float = PREREQ_BOOST) -> dict[str, float]:
+def week_boosted(
+    scores: dict[str, float],
+    weeks_of: dict[str, list[int]],
+    week: int | None,
+    prerequisites: Iterable[int] = (),
+    boost: float = WEEK_BOOST,
+    prerequisite_boost: float = PREREQ_BOOST,
+) -> dict[str, float]:
     """Lift passages tagged with the learner's week, and a little less its prerequisites."""
     if week is None:
         return dict(scores)
@@ -114,12 +126,16 @@ def week_boosted(scores: dict[str, float], weeks_of: dict[str, list[int]], week:
     return boosted
 
 
-def fuse(found: Candidates, week: int | None, prerequisites: Iterable[int],
-         fusion: Fusion) -> dict[str, float]:
+def fuse(
+    found: Candidates, week: int | None, prerequisites: Iterable[int], fusion: Fusion
+) -> dict[str, float]:
     """Every candidate's score: weighted RRF of the rankers, then the week boost (no week: none)."""
     by_sentence = sorted(found.sentence, key=lambda i: -found.sentence[i])
-    fused = reciprocal_rank_fusion([found.dense, found.lexical, by_sentence], fusion.k,
-                                   [fusion.dense, fusion.lexical, fusion.sentence])
+    fused = reciprocal_rank_fusion(
+        [found.dense, found.lexical, by_sentence],
+        fusion.k,
+        [fusion.dense, fusion.lexical, fusion.sentence],
+    )
     weeks_of = {i: found.hits[i].metadata.get("weeks") or [] for i in fused}
     return week_boosted(fused, weeks_of, week, prerequisites, fusion.week, fusion.prerequisite)
 
@@ -136,19 +152,35 @@ class Retriever:
         """The retriever over the configured index (raises StoreError if it can't be opened);
         pass `store` to share an open one."""
         store = store or VectorStore(settings)
-        return cls(store, Embedder(settings.embedding_model), LexicalIndex(store, settings.data_dir),
-                   prerequisites_by_week())
+        return cls(
+            store,
+            Embedder(settings.embedding_model),
+            LexicalIndex(store, settings.data_dir),
+            prerequisites_by_week(),
+        )
 
-    def __init__(self, store: VectorStore, embedder: Embedder, lexical: LexicalIndex,
-                 prerequisites: dict[int, list[int]] | None = None) -> None:
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        lexical: LexicalIndex,
+        prerequisites: dict[int, list[int]] | None = None,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.lexical = lexical
         self.prerequisites = prerequisites or {}
 
-    def search(self, query: str, k: int = 5, week: int | None = None,
-               filters: Filters | None = None, mode: Mode = "hybrid",
-               boost_week: bool = True, fusion: Fusion | None = None) -> list[SearchHit]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        week: int | None = None,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        boost_week: bool = True,
+        fusion: Fusion | None = None,
+    ) -> list[SearchHit]:
         """The best `k` passages for `query`; `fusion` overrides the shipped settings (evals)."""
         found = self.candidates(query, filters, mode)
         week = week if boost_week else None
@@ -166,20 +198,25 @@ class Retriever:
         todo = {i: units for i, units in todo.items() if units}
         if not todo:
             return
-        cosines = iter(self.embedder.embed([u for units in todo.values() for u in units])
-                       @ found.query_vector)
+        cosines = iter(
+            self.embedder.embed([u for units in todo.values() for u in units]) @ found.query_vector
+        )
         for i, units in todo.items():
             found.sentence[i] = max(float(next(cosines)) for _ in units)
 
-    def candidates(self, query: str, filters: Filters | None = None,
-                   mode: Mode = "hybrid") -> Candidates:
+    def candidates(
+        self, query: str, filters: Filters | None = None, mode: Mode = "hybrid"
+    ) -> Candidates:
         """Each ranker's candidates for `query` (the I/O half of a search)."""
         filters = filters or Filters()
         found = Candidates()
         if mode in ("hybrid", "dense"):
             found.query_vector = self.embedder.embed([query])[0]
-            dense = [h for h in self.store.query(found.query_vector, CANDIDATES)
-                     if filters.allows(h.metadata)]
+            dense = [
+                h
+                for h in self.store.query(found.query_vector, CANDIDATES)
+                if filters.allows(h.metadata)
+            ]
             found.dense = [h.id for h in dense]
             found.hits.update((h.id, h) for h in dense)
             found.similarity.update((h.id, h.score) for h in dense)
@@ -187,12 +224,14 @@ class Retriever:
             lexical_ids = [i for i, _ in self.lexical.search(query, CANDIDATES)]
             missing = [i for i in lexical_ids if i not in found.hits]
             found.hits.update((h.id, h) for h in self.store.get(missing))
-            found.lexical = [i for i in lexical_ids
-                             if i in found.hits and filters.allows(found.hits[i].metadata)]
+            found.lexical = [
+                i for i in lexical_ids if i in found.hits and filters.allows(found.hits[i].metadata)
+            ]
         return found
 
-    def rank(self, found: Candidates, k: int, week: int | None,
-             fusion: Fusion | None = None) -> list[SearchHit]:
+    def rank(
+        self, found: Candidates, k: int, week: int | None, fusion: Fusion | None = None
+    ) -> list[SearchHit]:
         """The best `k` candidates (the pure half of a search; the evals re-rank with it)."""
         fused = fuse(found, week, self.prerequisites.get(week or 0, []), fusion or Fusion())
         ranked = sorted(fused, key=lambda i: -fused[i])[:k]
@@ -203,22 +242,33 @@ class Retriever:
         concept and its definition, not a learner's words); None when the index holds none.
         Raises VectorStoreError when the index can't be reached."""
         vector = self.embedder.embed([query])[0]
-        hits = self.store.query(vector, 1, where={"$and": [{"kind": "note"},
-                                                           {"week": {"$in": weeks}}]})
+        hits = self.store.query(
+            vector, 1, where={"$and": [{"kind": "note"}, {"week": {"$in": weeks}}]}
+        )
         return self._hit(hits[0], hits[0].score, hits[0].score) if hits else None
 
     def get_source(self, source: str) -> list[SearchHit]:
         """Every passage of one source (e.g. `curriculum/week-18`), in document order."""
-        found = sorted(self.store.where({"source": source}), key=lambda h: h.metadata.get("chunk", 0))
+        found = sorted(
+            self.store.where({"source": source}), key=lambda h: h.metadata.get("chunk", 0)
+        )
         return [self._hit(h, 1.0, None) for h in found]
 
     @staticmethod
     def _hit(hit: Hit, score: float, similarity: float | None) -> SearchHit:
         m = hit.metadata
-        return SearchHit(id=hit.id, source=m.get("source", ""), title=m.get("title", ""),
-                         heading=m.get("heading", ""), week=m.get("week"), score=score,
-                         text=hit.text, url=m.get("url", ""), weeks=list(m.get("weeks") or []),
-                         similarity=similarity)
+        return SearchHit(
+            id=hit.id,
+            source=m.get("source", ""),
+            title=m.get("title", ""),
+            heading=m.get("heading", ""),
+            week=m.get("week"),
+            score=score,
+            text=hit.text,
+            url=m.get("url", ""),
+            weeks=list(m.get("weeks") or []),
+            similarity=similarity,
+        )
 
 
 def prerequisites_by_week() -> dict[int, list[int]]:
@@ -226,4 +276,3 @@ def prerequisites_by_week() -> dict[int, list[int]]:
     from app.course.notes import read_notes
 
     return {note.meta.week: note.meta.prerequisites for note in read_notes()}
-

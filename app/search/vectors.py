@@ -97,7 +97,10 @@ class Embedder:
         new = list(dict.fromkeys(t for t in texts if t not in known))
         if new:
             vectors = self._model.encode(
-                new, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                new,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
                 show_progress_bar=False,
             )
             known |= dict(zip(new, vectors, strict=True))
@@ -164,8 +167,10 @@ class VectorStore:
 
     def _failure(self, what: str, exc: Exception) -> str:
         if self.remote:
-            return (f"{what} the Chroma server at {self.location} (TUTOR_CHROMA_URL): {exc}; is it "
-                    "running? Search and answers work again as soon as it is back")
+            return (
+                f"{what} the Chroma server at {self.location} (TUTOR_CHROMA_URL): {exc}; is it "
+                "running? Search and answers work again as soon as it is back"
+            )
         return f"{what} the Chroma index at {self.location}: {exc} (is the folder writable?)"
 
     @contextmanager
@@ -184,7 +189,8 @@ class VectorStore:
         """The collection as it is now (made if missing: a rebuild elsewhere may be between
         deleting and remaking it)."""
         return self.client.get_or_create_collection(
-            self.name, configuration={"hnsw": {"space": "cosine", "ef_search": SEARCH_EF}},
+            self.name,
+            configuration={"hnsw": {"space": "cosine", "ef_search": SEARCH_EF}},
             embedding_function=None,
         )
 
@@ -213,14 +219,17 @@ class VectorStore:
         with self._reaching():
             return self.collection.count()
 
-    def add(self, ids: list[str], vectors: np.ndarray, texts: list[str],
-            metadatas: list[dict[str, Any]]) -> None:
+    def add(
+        self, ids: list[str], vectors: np.ndarray, texts: list[str], metadatas: list[dict[str, Any]]
+    ) -> None:
         step = 1000
         with self._reaching():
             for start in range(0, len(ids), step):
                 end = start + step
                 self.collection.upsert(
-                    ids=ids[start:end], embeddings=vectors[start:end], documents=texts[start:end],
+                    ids=ids[start:end],
+                    embeddings=vectors[start:end],
+                    documents=texts[start:end],
                     metadatas=metadatas[start:end],
                 )
 
@@ -238,10 +247,15 @@ class VectorStore:
         """One ingested file's stored vectors, keyed by the `content` hash of the text the
         encoder read: a re-ingest of an edited file reuses those whose text is unchanged."""
         with self._reaching():
-            found = self.collection.get(where={"$and": [{"root": root}, {"file": file}]},
-                                        include=["embeddings", "metadatas"])
-        return {m["content"]: np.asarray(v) for m, v in zip(found["metadatas"], found["embeddings"])
-                if m and m.get("content")}
+            found = self.collection.get(
+                where={"$and": [{"root": root}, {"file": file}]},
+                include=["embeddings", "metadatas"],
+            )
+        return {
+            m["content"]: np.asarray(v)
+            for m, v in zip(found["metadatas"], found["embeddings"])
+            if m and m.get("content")
+        }
 
     def delete_all(self) -> None:
         with self._reaching():
@@ -270,8 +284,10 @@ class VectorStore:
     def _hits(self, **selection: Any) -> list[Hit]:
         with self._reaching():
             found = self.collection.get(**selection, include=["documents", "metadatas"])
-        return [Hit(id=i, text=t, metadata=m, score=0.0)
-                for i, t, m in zip(found["ids"], found["documents"], found["metadatas"])]
+        return [
+            Hit(id=i, text=t, metadata=m, score=0.0)
+            for i, t, m in zip(found["ids"], found["documents"], found["metadatas"])
+        ]
 
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
         with self._reaching():
@@ -279,11 +295,17 @@ class VectorStore:
             if n == 0:
                 return []
             result = self.collection.query(
-                query_embeddings=[vector], n_results=n, where=where,
+                query_embeddings=[vector],
+                n_results=n,
+                where=where,
                 include=["documents", "metadatas", "distances"],
             )
         return [
             Hit(id=i, text=t, metadata=m, score=1.0 - d)
-            for i, t, m, d in zip(result["ids"][0], result["documents"][0],
-                                  result["metadatas"][0], result["distances"][0])
+            for i, t, m, d in zip(
+                result["ids"][0],
+                result["documents"][0],
+                result["metadatas"][0],
+                result["distances"][0],
+            )
         ]

@@ -20,29 +20,43 @@ from app.ui.progress import go_back
 from app.ui.reviews import card_from_answer
 from app.ui.session import reported
 
-MODES = {"explain": ":material/school: Explain", "socratic": ":material/psychology: Socratic",
-         "quick": ":material/bolt: Quick"}
-MODE_HELP = ("Explain: a clear answer with sources · Socratic: hints and questions that lead "
-             "you there · Quick: two or three sentences")
+MODES = {
+    "explain": ":material/school: Explain",
+    "socratic": ":material/psychology: Socratic",
+    "quick": ":material/bolt: Quick",
+}
+MODE_HELP = (
+    "Explain: a clear answer with sources · Socratic: hints and questions that lead "
+    "you there · Quick: two or three sentences"
+)
 QUIZ_TAB = ":material/quiz: Quiz"
 AVATARS = {"user": ":material/person:", "assistant": ":material/school:"}
 
 
 def render_chat(api: Api, week: int) -> None:
     follow_learner(session.learner_api(api))
-    with st.container(horizontal=True, vertical_alignment="center",
-                      horizontal_alignment="distribute"):
+    with st.container(
+        horizontal=True, vertical_alignment="center", horizontal_alignment="distribute"
+    ):
         st.markdown("#### :material/forum: Ask the tutor")
         with st.container(horizontal=True, vertical_alignment="center", width="content"):
-            st.segmented_control("Mode", list(MODES), format_func=MODES.__getitem__, default="explain",
-                                 required=True, key="mode", label_visibility="collapsed",
-                                 help=MODE_HELP)
+            st.segmented_control(
+                "Mode",
+                list(MODES),
+                format_func=MODES.__getitem__,
+                default="explain",
+                required=True,
+                key="mode",
+                label_visibility="collapsed",
+                help=MODE_HELP,
+            )
             if session.learner():
                 conversations_menu(session.learner_api(api))
     history: list[dict[str, Any]] = st.session_state.setdefault("chat", [])
     messages = st.container()  # above the input box, where new turns appear too
-    question = st.chat_input(f"Ask about week {week}, or anything in the course",
-                             key="question", max_chars=2000)  # the API's limit
+    question = st.chat_input(
+        f"Ask about week {week}, or anything in the course", key="question", max_chars=2000
+    )  # the API's limit
     with messages:
         for turn in history:
             with st.chat_message(turn["role"], avatar=AVATARS[turn["role"]]):
@@ -77,8 +91,10 @@ def follow_learner(api: Api) -> None:
 def open_conversation(api: Api, conversation_id: str) -> None:
     """Show a saved conversation and continue it: the API keeps its thread."""
     saved = api.get(session.path(f"/conversations/{conversation_id}"))
-    st.session_state["chat"] = [{"role": m["role"], "content": m["content"],
-                                 "citations": m["citations"]} for m in saved["messages"]]
+    st.session_state["chat"] = [
+        {"role": m["role"], "content": m["content"], "citations": m["citations"]}
+        for m in saved["messages"]
+    ]
     st.session_state["conversation_id"] = conversation_id
 
 
@@ -89,24 +105,39 @@ def new_conversation() -> None:
 
 def conversations_menu(api: Api) -> None:
     """Earlier conversations to reopen, and a fresh start."""
-    with st.popover("", icon=":material/history:", help="Your conversations",
-                    type="tertiary"), reported():
-        if st.button("New conversation", icon=":material/add_comment:", key="new_conversation",
-                     width="stretch"):
+    with (
+        st.popover("", icon=":material/history:", help="Your conversations", type="tertiary"),
+        reported(),
+    ):
+        if st.button(
+            "New conversation",
+            icon=":material/add_comment:",
+            key="new_conversation",
+            width="stretch",
+        ):
             new_conversation()
         current = st.session_state.get("conversation_id")
         for c in api.get(session.path("/conversations"))[:8]:
-            if st.button(f"{c['title'][:60]} · {c['turns']} turns", key=f"open-{c['id']}",
-                         type="tertiary", disabled=c["id"] == current):
+            if st.button(
+                f"{c['title'][:60]} · {c['turns']} turns",
+                key=f"open-{c['id']}",
+                type="tertiary",
+                disabled=c["id"] == current,
+            ):
                 open_conversation(api, c["id"])
 
 
 def suggestions(week: int) -> str | None:
     """Questions to start from, so an empty chat is an invitation rather than a blank."""
-    st.caption(f"The tutor answers from the plan and the course notes, with sources. "
-               f"Try one of these for week {week}:")
-    asks = ["What is my assignment this week?", "Explain this week's key idea simply",
-            "When is the next capstone?"]
+    st.caption(
+        f"The tutor answers from the plan and the course notes, with sources. "
+        f"Try one of these for week {week}:"
+    )
+    asks = [
+        "What is my assignment this week?",
+        "Explain this week's key idea simply",
+        "When is the next capstone?",
+    ]
     with st.container(horizontal=True, gap="small"):
         for i, text in enumerate(asks):
             if st.button(text, key=f"suggest-{i}", icon=":material/lightbulb:", type="tertiary"):
@@ -117,8 +148,12 @@ def suggestions(week: int) -> str | None:
 def ask(api: Api, question: str, week: int, mode: str) -> None:
     with st.chat_message("user", avatar=AVATARS["user"]):
         st.markdown(question)
-    payload = {"question": question, "week": week, "mode": mode,
-               "conversation_id": st.session_state.get("conversation_id")}
+    payload = {
+        "question": question,
+        "week": week,
+        "mode": mode,
+        "conversation_id": st.session_state.get("conversation_id"),
+    }
     with st.chat_message("assistant", avatar=AVATARS["assistant"]), reported():
         placeholder = st.empty()
         answer = stream_into(placeholder, session.learner_api(api).stream_answer(payload))
@@ -150,8 +185,9 @@ def stream_into(placeholder: Any, events: Iterator[tuple[str, Any]]) -> dict[str
 def render_citations(citations: list[dict[str, Any]]) -> None:
     for c in sorted(citations, key=lambda c: c["n"]):
         where = f" · week {c['week']}" if c.get("week") else ""
-        with st.expander(f"[{c['n']}] {c['title'] or c['source']}{where}",
-                         icon=":material/description:"):
+        with st.expander(
+            f"[{c['n']}] {c['title'] or c['source']}{where}", icon=":material/description:"
+        ):
             st.caption(f":material/folder_open: `{c['source']}` · {c['heading']}")
             st.markdown("\n".join(f"> {line}" for line in c["snippet"].splitlines()))
             if c.get("url"):
@@ -175,20 +211,35 @@ def quiz_me_button(history: list[dict[str, Any]], week: int) -> None:
     turn = history[-1]
     topic = topic_week(turn, week)
     signed_in = session.learner() is not None
-    st.button("Quiz me on this", icon=":material/quiz:", key="quiz_me",
-              disabled=not signed_in, on_click=quiz_me, args=(topic_request(history, topic),),
-              help="Questions from the notes on what you just asked, closest to the passages "
-              "that answered it." if signed_in else "Sign in (left) to take quizzes.")
+    st.button(
+        "Quiz me on this",
+        icon=":material/quiz:",
+        key="quiz_me",
+        disabled=not signed_in,
+        on_click=quiz_me,
+        args=(topic_request(history, topic),),
+        help="Questions from the notes on what you just asked, closest to the passages "
+        "that answered it."
+        if signed_in
+        else "Sign in (left) to take quizzes.",
+    )
 
 
 def topic_request(history: list[dict[str, Any]], week: int) -> dict[str, Any]:
     """The API's quiz body for the conversation's last exchange: the learner's question as
     the topic, the answer's cited passages (their week too), the week cited most."""
     question = next((t["content"] for t in reversed(history) if t["role"] == "user"), "")
-    passages = [{"text": c["snippet"][:4000], "week": c.get("week")}
-                for c in history[-1].get("citations", []) if c.get("snippet")]
-    return {"week": week, "n": 5, "topic": question[:2000] or "this conversation",
-            "passages": passages[:12]}
+    passages = [
+        {"text": c["snippet"][:4000], "week": c.get("week")}
+        for c in history[-1].get("citations", [])
+        if c.get("snippet")
+    ]
+    return {
+        "week": week,
+        "n": 5,
+        "topic": question[:2000] or "this conversation",
+        "passages": passages[:12],
+    }
 
 
 def quiz_me(request: dict[str, Any]) -> None:

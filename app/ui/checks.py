@@ -16,9 +16,15 @@ def render_checks_tab(api: Api, week: int) -> None:
     checks = api.get("/checks")
     weeks = sorted({c["week"] for c in checks})
     default = weeks.index(week) if week in weeks else 0
-    chosen = st.selectbox("Assignment week", weeks, index=default, key="check-week",
-                          format_func=lambda w: f"Week {w}: " + ", ".join(
-                              c["title"] for c in checks if c["week"] == w))
+    chosen = st.selectbox(
+        "Assignment week",
+        weeks,
+        index=default,
+        key="check-week",
+        format_func=lambda w: (
+            f"Week {w}: " + ", ".join(c["title"] for c in checks if c["week"] == w)
+        ),
+    )
     with st.expander("What your file must define"):
         for c in checks:
             if c["week"] == chosen:
@@ -44,7 +50,8 @@ def show_verdict(verdict: dict[str, Any]) -> None:
     """A verdict from POST /checks/{week}."""
     for check in verdict["checks"]:
         (st.success if check["passed"] else st.error)(
-            f"{'Pass' if check['passed'] else 'Not yet'}: {check['title']}")
+            f"{'Pass' if check['passed'] else 'Not yet'}: {check['title']}"
+        )
         if wrong := check.get("wrong_interface"):
             st.markdown(f":red[✗] **returns what the check expects**: {wrong['detail']}")
             st.code(wrong["example"], language=None)
@@ -58,9 +65,13 @@ def show_verdict(verdict: dict[str, Any]) -> None:
             st.markdown(f"Hint: {prop['hint']['advice']} [{n}]")
             st.caption(f"[{n}] {prop['hint']['source']}: {prop['hint']['quote']}")
     for missing in verdict["not_checked"]:
-        st.warning(f"Not checked: {missing['name']} (your file does not define "
-                   f"{', '.join(missing['missing'])}). Expected: {missing['interface']}")
+        st.warning(
+            f"Not checked: {missing['name']} (your file does not define "
+            f"{', '.join(missing['missing'])}). Expected: {missing['interface']}"
+        )
     if verdict["stopped"]:
         st.error(f"Stopped ({verdict['stopped']['kind']}): {verdict['stopped']['message']}")
-    st.caption(f"{verdict['seconds']} s in the sandbox ({verdict['mechanism'] or '-'})"
-               + (" · kept in your progress" if verdict.get("attempt_id") else ""))
+    st.caption(
+        f"{verdict['seconds']} s in the sandbox ({verdict['mechanism'] or '-'})"
+        + (" · kept in your progress" if verdict.get("attempt_id") else "")
+    )

@@ -35,8 +35,9 @@ def detail_of(response: httpx.Response) -> str:
     except (ValueError, AttributeError):
         return response.text or f"HTTP {response.status_code}"
     if isinstance(detail, list):
-        return "; ".join(f"{'.'.join(map(str, d.get('loc', [])[1:]))}: {d.get('msg', d)}"
-                         for d in detail)
+        return "; ".join(
+            f"{'.'.join(map(str, d.get('loc', [])[1:]))}: {d.get('msg', d)}" for d in detail
+        )
     return str(detail)
 
 
@@ -55,15 +56,21 @@ class Api:
         """A transport failure in words: nothing listening, or a call that broke off."""
         if isinstance(exc, httpx.ConnectError):
             return Unreachable(f"The tutor API is not running at {self.base_url}. {START_HINT}")
-        return ApiError(f"The tutor API stopped answering ({type(exc).__name__}); "
-                        "please try again in a moment.")
+        return ApiError(
+            f"The tutor API stopped answering ({type(exc).__name__}); please try again in a moment."
+        )
 
     def send(self, method: str, path: str, body: Any = None, **params: Any) -> httpx.Response:
         """One call; the response when it succeeded, else an `ApiError`."""
         try:
-            response = httpx.request(method, f"{self.base_url}{path}", json=body,
-                                     params=params or None, headers=self.headers,
-                                     timeout=self.timeout)
+            response = httpx.request(
+                method,
+                f"{self.base_url}{path}",
+                json=body,
+                params=params or None,
+                headers=self.headers,
+                timeout=self.timeout,
+            )
         except httpx.HTTPError as exc:
             raise self.failure(exc) from exc
         if response.is_error:
@@ -99,8 +106,13 @@ class Api:
         {"text"}) many times, then ("citations", [...]) and ("done", answer). A mid-stream
         "error" event is raised."""
         try:
-            with httpx.stream("POST", f"{self.base_url}/ask/stream", json=payload,
-                              headers=self.headers, timeout=300) as response:
+            with httpx.stream(
+                "POST",
+                f"{self.base_url}/ask/stream",
+                json=payload,
+                headers=self.headers,
+                timeout=300,
+            ) as response:
                 if response.is_error:
                     response.read()
                     raise ApiError(detail_of(response), response.status_code)
@@ -110,4 +122,3 @@ class Api:
                     yield name, data
         except httpx.HTTPError as exc:
             raise self.failure(exc) from exc
-

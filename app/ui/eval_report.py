@@ -24,25 +24,30 @@ def render_evals_tab(reports_dir: Path) -> None:
     try:
         report = latest_report(reports_dir)
     except (OSError, ValueError) as exc:
-        st.error(f"The latest eval report in {reports_dir} cannot be read: {exc}",
-                 icon=":material/error:")
+        st.error(
+            f"The latest eval report in {reports_dir} cannot be read: {exc}",
+            icon=":material/error:",
+        )
         return
     if report is None:
-        st.info("No eval report yet: run `make eval` (or `tutor eval`) and it shows up here: "
-                "retrieval and answer quality, per quarter, with the weakest answers.",
-                icon=":material/lab_research:")
+        st.info(
+            "No eval report yet: run `make eval` (or `tutor eval`) and it shows up here: "
+            "retrieval and answer quality, per quarter, with the weakest answers.",
+            icon=":material/lab_research:",
+        )
         return
     verdict(report)
     tiles(report["headline"])
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("##### Configurations compared")
-        st.altair_chart(grouped_bars(long_form(
-            {c["name"]: c["metrics"] for c in report["configs"]}, "config")), width="stretch")
+        st.altair_chart(
+            grouped_bars(long_form({c["name"]: c["metrics"] for c in report["configs"]}, "config")),
+            width="stretch",
+        )
     with right:
         st.markdown("##### By quarter")
-        st.altair_chart(grouped_bars(long_form(report["per_quarter"], "quarter")),
-                        width="stretch")
+        st.altair_chart(grouped_bars(long_form(report["per_quarter"], "quarter")), width="stretch")
     if report.get("latency_ms"):
         st.markdown("##### Answer latency")
         st.altair_chart(latency_chart(report["latency_ms"]), width="stretch")
@@ -56,8 +61,9 @@ def verdict(report: dict[str, Any]) -> None:
     if report["passed"]:
         st.success(f"{title} · all thresholds met", icon=":material/verified:")
     else:
-        st.error(f"{title} · below threshold: " + "; ".join(report["failures"]),
-                 icon=":material/report:")
+        st.error(
+            f"{title} · below threshold: " + "; ".join(report["failures"]), icon=":material/report:"
+        )
 
 
 def tiles(headline: dict[str, float]) -> None:
@@ -68,22 +74,37 @@ def tiles(headline: dict[str, float]) -> None:
 
 def long_form(table: dict[str, dict[str, float]], by: str) -> pd.DataFrame:
     """{row: {metric: value}} -> one row per (row, metric), the shape grouped bars need."""
-    return pd.DataFrame([{by: name, "metric": metric, "value": value}
-                         for name, metrics in table.items() for metric, value in metrics.items()])
+    return pd.DataFrame(
+        [
+            {by: name, "metric": metric, "value": value}
+            for name, metrics in table.items()
+            for metric, value in metrics.items()
+        ]
+    )
 
 
 def grouped_bars(frame: pd.DataFrame) -> alt.Chart:
     group = frame.columns[0]
-    return alt.Chart(frame, height=260).mark_bar(cornerRadiusEnd=2).encode(
-        x=alt.X("metric:N", title=None, axis=alt.Axis(labelAngle=0)),
-        xOffset=f"{group}:N",
-        y=alt.Y("value:Q", title=None),
-        color=alt.Color(f"{group}:N", legend=alt.Legend(orient="bottom", title=None)),
-        tooltip=[group, "metric", alt.Tooltip("value", format=".3f")])
+    return (
+        alt.Chart(frame, height=260)
+        .mark_bar(cornerRadiusEnd=2)
+        .encode(
+            x=alt.X("metric:N", title=None, axis=alt.Axis(labelAngle=0)),
+            xOffset=f"{group}:N",
+            y=alt.Y("value:Q", title=None),
+            color=alt.Color(f"{group}:N", legend=alt.Legend(orient="bottom", title=None)),
+            tooltip=[group, "metric", alt.Tooltip("value", format=".3f")],
+        )
+    )
 
 
 def latency_chart(latencies: list[float]) -> alt.Chart:
     frame = pd.DataFrame({"ms": latencies})
-    return alt.Chart(frame, height=180).mark_bar().encode(
-        x=alt.X("ms:Q", bin=alt.Bin(maxbins=30), title="Milliseconds"),
-        y=alt.Y("count():Q", title="Answers"))
+    return (
+        alt.Chart(frame, height=180)
+        .mark_bar()
+        .encode(
+            x=alt.X("ms:Q", bin=alt.Bin(maxbins=30), title="Milliseconds"),
+            y=alt.Y("count():Q", title="Answers"),
+        )
+    )

@@ -11,8 +11,10 @@ from app.ui import session
 from app.ui.client import Api
 
 
-@session.learner_tab("keep a journal: a weekly self-rating and notes on what clicked and "
-                    "what didn't.", ":material/edit_note:")
+@session.learner_tab(
+    "keep a journal: a weekly self-rating and notes on what clicked and what didn't.",
+    ":material/edit_note:",
+)
 def render_journal_tab(api: Api, week: int) -> None:
     ratings = api.get(session.path("/ratings"))
     entries = api.get(session.path("/journal"))
@@ -26,11 +28,20 @@ def render_journal_tab(api: Api, week: int) -> None:
 def entry_form(api: Api, week: int, rating: int | None) -> None:
     st.markdown(f"#### :material/edit_note: Week {week}")
     with st.form(f"journal-{week}", clear_on_submit=True):
-        new_rating = st.slider("How well do you know this week's material?", 1, 10,
-                               rating or 5, key=f"rating-{week}",
-                               help="1: lost · 5: getting there · 10: could teach it")
-        text = st.text_area("Notes", key=f"notes-{week}", height=140,
-                            placeholder="What clicked, what didn't, what to revisit…")
+        new_rating = st.slider(
+            "How well do you know this week's material?",
+            1,
+            10,
+            rating or 5,
+            key=f"rating-{week}",
+            help="1: lost · 5: getting there · 10: could teach it",
+        )
+        text = st.text_area(
+            "Notes",
+            key=f"notes-{week}",
+            height=140,
+            placeholder="What clicked, what didn't, what to revisit…",
+        )
         if not st.form_submit_button("Save", type="primary", icon=":material/save:"):
             return
     api.put(session.path(f"/weeks/{week}/rating"), {"rating": new_rating})

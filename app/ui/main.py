@@ -50,8 +50,9 @@ def main() -> None:
         ":material/insights: Progress": lambda: render_progress_tab(api),
         ":material/edit_note: Journal": lambda: render_journal_tab(api, week),
         ":material/code: Code": lambda: render_checks_tab(api, week),
-        ":material/local_library: Library": lambda: (render_library_tab(api, week) if ready
-                                                     else render_empty_library(api)),
+        ":material/local_library: Library": lambda: (
+            render_library_tab(api, week) if ready else render_empty_library(api)
+        ),
         ":material/lab_research: Evals": lambda: render_evals_tab(settings.eval_reports_dir),
     }
     # Tabs that track state draw only the open one: no calls for what nobody is looking at.

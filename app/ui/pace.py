@@ -12,10 +12,16 @@ from app.ui import session
 from app.ui.client import Api
 from app.ui.session import reported
 
-BadgeColor = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
-STATUS: dict[str, tuple[BadgeColor, str]] = {"ahead": ("green", ":material/rocket_launch:"), "on track": ("green", ":material/check_circle:"),
-          "behind": ("orange", ":material/schedule:"), "finished": ("violet", ":material/celebration:"),
-          "not started": ("gray", ":material/hourglass_top:")}
+BadgeColor = Literal[
+    "red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"
+]
+STATUS: dict[str, tuple[BadgeColor, str]] = {
+    "ahead": ("green", ":material/rocket_launch:"),
+    "on track": ("green", ":material/check_circle:"),
+    "behind": ("orange", ":material/schedule:"),
+    "finished": ("violet", ":material/celebration:"),
+    "not started": ("gray", ":material/hourglass_top:"),
+}
 
 
 def render_pace(api: Api) -> None:
@@ -35,8 +41,13 @@ def render_pace(api: Api) -> None:
 def status_label(pace: dict[str, Any]) -> str:
     n = abs(pace["weeks_ahead"])
     weeks = f"{n} week{'s' if n != 1 else ''}"
-    return {"ahead": f"{weeks} ahead", "behind": f"{weeks} behind", "on track": "On track",
-            "finished": "Plan finished", "not started": "Not started yet"}[pace["status"]]
+    return {
+        "ahead": f"{weeks} ahead",
+        "behind": f"{weeks} behind",
+        "on track": "On track",
+        "finished": "Plan finished",
+        "not started": "Not started yet",
+    }[pace["status"]]
 
 
 def pace_panel(learner: Api, pace: dict[str, Any]) -> None:
@@ -45,11 +56,17 @@ def pace_panel(learner: Api, pace: dict[str, Any]) -> None:
         st.markdown("**Your pace**")
         st.badge(status_label(pace), icon=icon, color=color)
     capstone = pace["next_capstone"]
-    due = (f"  \nQ{capstone['quarter']} capstone due **{capstone['due_on']}** "
-           f"({capstone['weeks_left']} plan weeks left)" if capstone else "")
-    st.markdown(f"Working on week **{pace['position_week']}**; the plan has you in week "
-                f"**{pace['scheduled_week']}** · {pace['hours_per_week']:g} h a week · "
-                f"finish **{pace['finish_on']}**{due}")
+    due = (
+        f"  \nQ{capstone['quarter']} capstone due **{capstone['due_on']}** "
+        f"({capstone['weeks_left']} plan weeks left)"
+        if capstone
+        else ""
+    )
+    st.markdown(
+        f"Working on week **{pace['position_week']}**; the plan has you in week "
+        f"**{pace['scheduled_week']}** · {pace['hours_per_week']:g} h a week · "
+        f"finish **{pace['finish_on']}**{due}"
+    )
     if pace["status"] in ("ahead", "behind"):
         replan_form(learner, pace)
     replanned = st.session_state.pop("replanned", None)
@@ -60,20 +77,33 @@ def pace_panel(learner: Api, pace: dict[str, Any]) -> None:
 def replan_form(learner: Api, pace: dict[str, Any]) -> None:
     """Resume the plan today from the week the ticks say, at the hours a week given."""
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        hours = st.number_input("Hours a week from now on", 0.6, 24.0,
-                                float(pace["hours_per_week"]), step=0.5, key="replan_hours")
-        if st.button(f"Re-plan from week {pace['position_week']}", type="primary",
-                     icon=":material/event_repeat:", key="replan"):
+        hours = st.number_input(
+            "Hours a week from now on",
+            0.6,
+            24.0,
+            float(pace["hours_per_week"]),
+            step=0.5,
+            key="replan_hours",
+        )
+        if st.button(
+            f"Re-plan from week {pace['position_week']}",
+            type="primary",
+            icon=":material/event_repeat:",
+            key="replan",
+        ):
             with reported():
-                done = learner.post(session.path("/replan"), {"hours_per_week": hours},
-                                    today=session.today())
+                done = learner.post(
+                    session.path("/replan"), {"hours_per_week": hours}, today=session.today()
+                )
                 moved = done["replan"]
                 if (me := session.learner()) is not None:
                     me["current_week"] = moved["to_week"]
                 st.session_state["week_next"] = moved["to_week"]  # the picker, on the next run
-                st.session_state["replanned"] = (f"Re-planned: the plan had you in week "
-                                                 f"{moved['from_week']}; you resume at week "
-                                                 f"{moved['to_week']} today.")
+                st.session_state["replanned"] = (
+                    f"Re-planned: the plan had you in week "
+                    f"{moved['from_week']}; you resume at week "
+                    f"{moved['to_week']} today."
+                )
                 st.rerun()
 
 
@@ -83,5 +113,7 @@ def today_panel(today: dict[str, Any]) -> None:
     st.markdown(f":material/today: **Today · {today['day']}**{activity}{hours}")
     st.markdown(today["advice"])
     if today["milestone_month"]:
-        st.caption(f":material/flag: Month {today['milestone_month']} ends this week: its "
-                   f"milestone (quiz and checklist) is in week {today['week']}'s plan.")
+        st.caption(
+            f":material/flag: Month {today['milestone_month']} ends this week: its "
+            f"milestone (quiz and checklist) is in week {today['week']}'s plan."
+        )

@@ -19,22 +19,35 @@ from app.ui.pace import render_pace
 from app.ui.session import reported
 
 # Material icons ship with Streamlit, so they render the same on every machine.
-ICONS = {"reading": "menu_book", "videos": "smart_display", "course": "school",
-         "practice": "build", "assignment": "assignment", "review": "replay",
-         "project_planning": "map", "setup": "settings", "research": "science",
-         "planning": "event"}
+ICONS = {
+    "reading": "menu_book",
+    "videos": "smart_display",
+    "course": "school",
+    "practice": "build",
+    "assignment": "assignment",
+    "review": "replay",
+    "project_planning": "map",
+    "setup": "settings",
+    "research": "science",
+    "planning": "event",
+}
 
 
 def render_plan(api: Api, plan: dict[str, Any]) -> None:
     render_pace(api)
     st.markdown(f"### Week {plan['number']} · {plan['title']}")
     with st.container(horizontal=True, gap="small"):
-        st.badge(f"Phase {plan['phase']['number']} · {plan['phase']['title']}",
-                 icon=":material/flag_circle:", color="violet")
-        st.badge(f"Quarter {plan['quarter']['number']}", icon=":material/date_range:",
-                 color="blue")
-        st.badge(f"Month {plan['month']['number']} · {plan['month']['title']}",
-                 icon=":material/calendar_month:", color="gray")
+        st.badge(
+            f"Phase {plan['phase']['number']} · {plan['phase']['title']}",
+            icon=":material/flag_circle:",
+            color="violet",
+        )
+        st.badge(f"Quarter {plan['quarter']['number']}", icon=":material/date_range:", color="blue")
+        st.badge(
+            f"Month {plan['month']['number']} · {plan['month']['title']}",
+            icon=":material/calendar_month:",
+            color="gray",
+        )
     if plan.get("week"):
         render_week(api, plan["number"], plan["week"])
     elif plan.get("extended"):
@@ -70,8 +83,9 @@ def describe(item: Item) -> str:
     links += [(link.title, str(link.url)) for link in item.also]
     text = item.text
     if links:
-        text += "  \n" + " · ".join(f":material/open_in_new: [{title}]({url})"
-                                   for title, url in links)
+        text += "  \n" + " · ".join(
+            f":material/open_in_new: [{title}]({url})" for title, url in links
+        )
     return text
 
 
@@ -90,20 +104,27 @@ def tick(api: Api, week: int, task: str, label: str, done: bool) -> None:
     checked = st.checkbox(label, value=done, key=f"task-{week}-{task}")
     if checked != done:
         with reported():
-            session.learner_api(api).put(session.path(f"/weeks/{week}/tasks/{task}"),
-                                         {"done": checked})
+            session.learner_api(api).put(
+                session.path(f"/weeks/{week}/tasks/{task}"), {"done": checked}
+            )
             st.rerun()  # redraw the progress bar from the stored ticks
 
 
 def render_extended(block: dict[str, Any]) -> None:
-    st.markdown(f"Months {block['months'][0]}-{block['months'][1]} are planned as tracks "
-                f"rather than week by week: **{block['title']}**.")
+    st.markdown(
+        f"Months {block['months'][0]}-{block['months'][1]} are planned as tracks "
+        f"rather than week by week: **{block['title']}**."
+    )
     for section in block["sections"]:
         with st.container(border=True):
             note = f" · *{section['note']}*" if section.get("note") else ""
             st.markdown(f"**{section['title']}**{note}")
-            st.markdown("\n".join(f"- **{i['title']}**: {i['text']}" if i.get("title")
-                                  else f"- {i['text']}" for i in section["items"]))
+            st.markdown(
+                "\n".join(
+                    f"- **{i['title']}**: {i['text']}" if i.get("title") else f"- {i['text']}"
+                    for i in section["items"]
+                )
+            )
 
 
 def render_capstone(api: Api, plan: dict[str, Any]) -> None:
@@ -112,6 +133,9 @@ def render_capstone(api: Api, plan: dict[str, Any]) -> None:
         return
     weeks = plan["weeks_to_capstone"]
     when = "due this week" if weeks == 0 else f"in {weeks} week{'s' if weeks != 1 else ''}"
-    st.info(f"**Next capstone {when}** · Q{capstone['quarter']}: {capstone['title']}  \n"
-            f"{capstone['goal']}.", icon=":material/flag:")
+    st.info(
+        f"**Next capstone {when}** · Q{capstone['quarter']}: {capstone['title']}  \n"
+        f"{capstone['goal']}.",
+        icon=":material/flag:",
+    )
     render_rubric(api, capstone["quarter"], expanded=weeks <= 1)

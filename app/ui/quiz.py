@@ -18,12 +18,19 @@ from app.ui import session
 from app.ui.client import Api
 from app.ui.session import reported
 
-KIND_LABELS = {"mcq": "Multiple choice", "truefalse": "True or false", "short": "Short answer",
-               "cloze": "Fill the blank"}
+KIND_LABELS = {
+    "mcq": "Multiple choice",
+    "truefalse": "True or false",
+    "short": "Short answer",
+    "cloze": "Fill the blank",
+}
 
 
-@session.learner_tab("take quizzes. Every answer you give is scheduled for review at the "
-                    "right moment, so what you learn sticks.", ":material/quiz:")
+@session.learner_tab(
+    "take quizzes. Every answer you give is scheduled for review at the "
+    "right moment, so what you learn sticks.",
+    ":material/quiz:",
+)
 def render_quiz_tab(api: Api, week: int) -> None:
     render_quiz(api, week)  # what is due comes back in the Reviews tab
 
@@ -36,22 +43,38 @@ def render_quiz(api: Api, week: int) -> None:
     with st.container(horizontal=True, vertical_alignment="center"):
         what = (quiz.get("label") or f"week {quiz['week']}") if quiz else f"week {week}"
         st.markdown(f"#### :material/quiz: Quiz · {what}")
-        count = st.segmented_control("Questions", [3, 5, 10], default=5, required=True,
-                                     key="quiz_n", label_visibility="collapsed",
-                                     format_func=lambda n: f"{n} questions")
-        if st.button(f"New quiz on week {week}", icon=":material/play_arrow:",
-                     type="secondary" if quiz else "primary", key="start_quiz"):
+        count = st.segmented_control(
+            "Questions",
+            [3, 5, 10],
+            default=5,
+            required=True,
+            key="quiz_n",
+            label_visibility="collapsed",
+            format_func=lambda n: f"{n} questions",
+        )
+        if st.button(
+            f"New quiz on week {week}",
+            icon=":material/play_arrow:",
+            type="secondary" if quiz else "primary",
+            key="start_quiz",
+        ):
             start_quiz(api, week, count)
             quiz = st.session_state.get("quiz")
     if not quiz:
-        st.caption("Questions come from the course notes: multiple choice, true or false, "
-                   "fill the blank and short answers, each with its source.")
+        st.caption(
+            "Questions come from the course notes: multiple choice, true or false, "
+            "fill the blank and short answers, each with its source."
+        )
         return
     results = st.session_state.setdefault("quiz_results", {})
     for i, question in enumerate(quiz["questions"], 1):
         path = session.path(f"/quizzes/{quiz['quiz_id']}/answers")
-        answer_card(question, f"Question {i} of {len(quiz['questions'])}", results,
-                    partial(_send_answer, api, path, question["id"]))
+        answer_card(
+            question,
+            f"Question {i} of {len(quiz['questions'])}",
+            results,
+            partial(_send_answer, api, path, question["id"]),
+        )
     answered = [results[q["id"]] for q in quiz["questions"] if q["id"] in results]
     if len(answered) == len(quiz["questions"]):
         summary = score_summary(sum(r["correct"] for r in answered), len(answered))
@@ -75,8 +98,12 @@ def start_quiz(api: Api, request: int | dict[str, Any], n: int = 5) -> None:
         st.session_state["quiz_results"] = {}
 
 
-def answer_card(question: dict[str, Any], title: str, results: dict[str, Any],
-                submit: Callable[[str], dict[str, Any]]) -> None:
+def answer_card(
+    question: dict[str, Any],
+    title: str,
+    results: dict[str, Any],
+    submit: Callable[[str], dict[str, Any]],
+) -> None:
     """One question in a card: a form until answered, then the feedback with its source."""
     with st.container(border=True):
         st.caption(f"{title} · {KIND_LABELS.get(question['kind'], question['kind'])}")
@@ -87,13 +114,20 @@ def answer_card(question: dict[str, Any], title: str, results: dict[str, Any],
             return
         with st.form(f"answer-{question['id']}", border=False):
             if question["options"]:
-                response = st.radio("Your answer", question["options"], index=None,
-                                    key=f"response-{question['id']}",
-                                    label_visibility="collapsed")
+                response = st.radio(
+                    "Your answer",
+                    question["options"],
+                    index=None,
+                    key=f"response-{question['id']}",
+                    label_visibility="collapsed",
+                )
             else:
-                response = st.text_input("Your answer", key=f"response-{question['id']}",
-                                         label_visibility="collapsed",
-                                         placeholder="Type your answer")
+                response = st.text_input(
+                    "Your answer",
+                    key=f"response-{question['id']}",
+                    label_visibility="collapsed",
+                    placeholder="Type your answer",
+                )
             if not st.form_submit_button("Check", icon=":material/check:"):
                 return
         if not response:
@@ -104,16 +138,24 @@ def answer_card(question: dict[str, Any], title: str, results: dict[str, Any],
             st.rerun()
 
 
-VERDICT_ICONS = {"success": ":material/check_circle:", "info": ":material/how_to_reg:",
-                 "warning": ":material/trending_flat:", "error": ":material/cancel:"}
-SCORE_ICONS = {"success": ":material/emoji_events:", "info": ":material/trending_up:",
-               "warning": ":material/school:"}
+VERDICT_ICONS = {
+    "success": ":material/check_circle:",
+    "info": ":material/how_to_reg:",
+    "warning": ":material/trending_flat:",
+    "error": ":material/cancel:",
+}
+SCORE_ICONS = {
+    "success": ":material/emoji_events:",
+    "info": ":material/trending_up:",
+    "warning": ":material/school:",
+}
 
 
 def show(tone: str, text: str, icon: str) -> None:
     """A message box in one of `app.practice.quiz.TONES`."""
-    {"success": st.success, "info": st.info, "warning": st.warning,
-     "error": st.error}[tone](text, icon=icon)
+    {"success": st.success, "info": st.info, "warning": st.warning, "error": st.error}[tone](
+        text, icon=icon
+    )
 
 
 def feedback(result: dict[str, Any]) -> None:

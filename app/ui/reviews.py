@@ -22,8 +22,11 @@ from app.ui.quiz import answer_card
 from app.ui.session import reported
 
 
-@session.learner_tab("review what you learned when FSRS says you are about to forget it, and "
-                     "make cards of your own.", ":material/event_repeat:")
+@session.learner_tab(
+    "review what you learned when FSRS says you are about to forget it, and "
+    "make cards of your own.",
+    ":material/event_repeat:",
+)
 def render_reviews_tab(api: Api, week: int) -> None:
     review_col, deck_col = st.columns([3, 2], gap="large")
     with review_col:
@@ -44,35 +47,47 @@ def render_reviews(api: Api) -> None:
     """The reviews done this visit (with their feedback), then the next due card."""
     with st.container(horizontal=True, vertical_alignment="center"):
         st.markdown("#### :material/event_repeat: Due for review")
-        st.button("Refresh", icon=":material/refresh:", key="refresh_reviews",
-                  type="tertiary", on_click=refresh)
+        st.button(
+            "Refresh",
+            icon=":material/refresh:",
+            key="refresh_reviews",
+            type="tertiary",
+            on_click=refresh,
+        )
     if "reviews" not in st.session_state:
         with reported():
             st.session_state["reviews"] = api.get(session.path("/reviews/due"))
             st.session_state["review_results"] = {}
-    summary = st.session_state.setdefault("review_summary",
-                                          api.get(session.path("/reviews/summary")))
+    summary = st.session_state.setdefault(
+        "review_summary", api.get(session.path("/reviews/summary"))
+    )
     reviews = st.session_state.get("reviews") or []
     results = st.session_state.setdefault("review_results", {})
     done = [q for q in reviews if "next_review" in results.get(q["id"], {})]
     waiting = [q for q in reviews if q not in done]
-    st.caption(f":material/schedule: {summary['text']}." if not reviews else
-               f":material/schedule: {len(done)} of {len(reviews)} reviewed · keys "
-               "**1** again, **2** hard, **3** good, **4** easy; **Space** shows the answer.")
+    st.caption(
+        f":material/schedule: {summary['text']}."
+        if not reviews
+        else f":material/schedule: {len(done)} of {len(reviews)} reviewed · keys "
+        "**1** again, **2** hard, **3** good, **4** easy; **Space** shows the answer."
+    )
     for question in done:
         review_card(api, question, results, current=False)
     if waiting:
         review_card(api, waiting[0], results, current=True)
     elif reviews:
-        st.success(f"All {len(reviews)} reviewed. Press Refresh for what has come due since.",
-                   icon=":material/task_alt:")
+        st.success(
+            f"All {len(reviews)} reviewed. Press Refresh for what has come due since.",
+            icon=":material/task_alt:",
+        )
     else:
-        st.caption("Questions you answer in quizzes and cards you make come back here when "
-                   "it's time to recall them.")
+        st.caption(
+            "Questions you answer in quizzes and cards you make come back here when "
+            "it's time to recall them."
+        )
 
 
-def review_card(api: Api, question: dict[str, Any], results: dict[str, Any],
-                current: bool) -> None:
+def review_card(api: Api, question: dict[str, Any], results: dict[str, Any], current: bool) -> None:
     """One review: an own card flips and takes a rating; a short answer is checked, then
     rated; other questions are graded by the API."""
     path = session.path(f"/reviews/{question['id']}")
@@ -80,16 +95,24 @@ def review_card(api: Api, question: dict[str, Any], results: dict[str, Any],
     if question["kind"] == OWN:
         own_card(api, question, results, current)
     elif question["kind"] == "short":  # meaning is hard to grade: see the answer, rate yourself
-        answer_card(question, title, results,
-                    lambda response: api.post(f"{path}/check", {"response": response}))
+        answer_card(
+            question,
+            title,
+            results,
+            lambda response: api.post(f"{path}/check", {"response": response}),
+        )
         result = results.get(question["id"])
         if current and result and "next_review" not in result:
-            rate_keys(question["id"], results, result["rate_with"],
-                      lambda rating: api.post(path, {"response": result["response"],
-                                                     "rating": rating}))
+            rate_keys(
+                question["id"],
+                results,
+                result["rate_with"],
+                lambda rating: api.post(path, {"response": result["response"], "rating": rating}),
+            )
     else:
-        answer_card(question, title, results,
-                    lambda response: api.post(path, {"response": response}))
+        answer_card(
+            question, title, results, lambda response: api.post(path, {"response": response})
+        )
 
 
 def own_card(api: Api, card: dict[str, Any], results: dict[str, Any], current: bool) -> None:
@@ -99,8 +122,12 @@ def own_card(api: Api, card: dict[str, Any], results: dict[str, Any], current: b
         st.markdown(f"**{card['prompt']}**")
         shown = results.get(card["id"])
         if shown is None:
-            if current and st.button("Show answer", key=f"show-{card['id']}", shortcut="Space",
-                                     icon=":material/visibility:"):
+            if current and st.button(
+                "Show answer",
+                key=f"show-{card['id']}",
+                shortcut="Space",
+                icon=":material/visibility:",
+            ):
                 with reported():
                     results[card["id"]] = api.get(session.path(f"/cards/{card['id']}"))
                     st.rerun()
@@ -109,8 +136,12 @@ def own_card(api: Api, card: dict[str, Any], results: dict[str, Any], current: b
         if "next_review" in shown:
             st.caption(f":material/event: next review {minute(shown['next_review'])}")
             return
-    rate_keys(card["id"], results, RATINGS, lambda rating: api.post(
-        session.path(f"/cards/{card['id']}/rating"), {"rating": rating}))
+    rate_keys(
+        card["id"],
+        results,
+        RATINGS,
+        lambda rating: api.post(session.path(f"/cards/{card['id']}/rating"), {"rating": rating}),
+    )
 
 
 def minute(moment: str) -> str:
@@ -121,15 +152,21 @@ def minute(moment: str) -> str:
 def rate_keys(card_id: str, results: dict[str, Any], ratings: Any, rate: Any) -> None:
     """Again, Hard, Good, Easy on keys 1-4: the learner's verdict schedules the next review.
     Only the current card has them, so each key means one button."""
-    st.markdown("**How did it go?** Your rating is what counts: it decides when this comes "
-                "back (Again: you did not recall it; Hard, Good, Easy: you did, with less "
-                "effort each). Keys 1-4.")
+    st.markdown(
+        "**How did it go?** Your rating is what counts: it decides when this comes "
+        "back (Again: you did not recall it; Hard, Good, Easy: you did, with less "
+        "effort each). Keys 1-4."
+    )
     with st.container(horizontal=True):
         for rating in ratings:
             key = str(RATINGS.index(rating) + 1)
-            if st.button(f"{rating.capitalize()}", key=f"rate-{card_id}-{rating}", shortcut=key,
-                         help=RATING_MEANINGS[rating].capitalize() + ".",
-                         type="primary" if rating == "good" else "secondary"):
+            if st.button(
+                f"{rating.capitalize()}",
+                key=f"rate-{card_id}-{rating}",
+                shortcut=key,
+                help=RATING_MEANINGS[rating].capitalize() + ".",
+                type="primary" if rating == "good" else "secondary",
+            ):
                 with reported():
                     results[card_id] = results[card_id] | rate(rating)
                     st.session_state.pop("review_summary", None)
@@ -140,13 +177,20 @@ def render_forecast(api: Api) -> None:
     """Reviews due each of the next 30 days, as bars."""
     forecast = api.get(session.path("/reviews/forecast"), days=30)
     st.markdown("#### :material/bar_chart: Coming up")
-    st.caption(f"Reviews due each day, from FSRS if you recall each card when it returns: "
-               f"**{forecast['next_7_days']}** in the next 7 days, "
-               f"**{forecast['next_30_days']}** in 30.")
-    chart = alt.Chart(alt.Data(values=forecast["days"])).mark_bar().encode(
-        x=alt.X("date:T", title=None, axis=alt.Axis(format="%d %b")),
-        y=alt.Y("due:Q", title="reviews", axis=alt.Axis(tickMinStep=1)),
-        tooltip=["date:T", "due:Q"])
+    st.caption(
+        f"Reviews due each day, from FSRS if you recall each card when it returns: "
+        f"**{forecast['next_7_days']}** in the next 7 days, "
+        f"**{forecast['next_30_days']}** in 30."
+    )
+    chart = (
+        alt.Chart(alt.Data(values=forecast["days"]))
+        .mark_bar()
+        .encode(
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%d %b")),
+            y=alt.Y("due:Q", title="reviews", axis=alt.Axis(tickMinStep=1)),
+            tooltip=["date:T", "due:Q"],
+        )
+    )
     st.altair_chart(chart.properties(height=160), width="stretch")
 
 
@@ -154,10 +198,15 @@ def render_own_cards(api: Api, week: int) -> None:
     """Make a card by hand; edit, suspend or delete any of yours; export them all."""
     st.markdown("#### :material/style: Your cards")
     with st.form("new_card", clear_on_submit=True, border=True):
-        front = st.text_area("Front", key="new_card_front", height=68,
-                             placeholder="A question or cue, e.g. Why divide by √d_k?")
-        back = st.text_area("Back", key="new_card_back", height=68,
-                            placeholder="The answer you want to recall")
+        front = st.text_area(
+            "Front",
+            key="new_card_front",
+            height=68,
+            placeholder="A question or cue, e.g. Why divide by √d_k?",
+        )
+        back = st.text_area(
+            "Back", key="new_card_back", height=68, placeholder="The answer you want to recall"
+        )
         if st.form_submit_button("Make card", icon=":material/add_card:"):
             save_card(api, {"front": front, "back": back, "week": week})
     cards = [c for c in api.get(session.path("/cards")) if c["kind"] == OWN]
@@ -195,8 +244,11 @@ def edit_card(api: Api, card: dict[str, Any]) -> None:
             if st.form_submit_button("Save"):
                 change(api, card, {"front": front, "back": back})
         with st.container(horizontal=True):
-            if st.button("Unsuspend" if card["suspended"] else "Suspend",
-                         key=f"suspend-{card['id']}", icon=":material/pause_circle:"):
+            if st.button(
+                "Unsuspend" if card["suspended"] else "Suspend",
+                key=f"suspend-{card['id']}",
+                icon=":material/pause_circle:",
+            ):
                 change(api, card, {"suspended": not card["suspended"]})
             if st.button("Delete", key=f"delete-{card['id']}", icon=":material/delete:"):
                 with reported():
@@ -219,10 +271,15 @@ def export_buttons(api: Api) -> None:
     path = session.path("/cards/export")  # the download runs on another thread, without state
     with st.container(horizontal=True):
         for kind, label in (("apkg", "Anki package"), ("csv", "CSV")):
-            st.download_button(label, partial(api.download, path, format=kind),
-                file_name=f"study-tutor-cards.{kind}", key=f"export-{kind}",
-                icon=":material/download:", on_click="ignore",
-                mime="text/csv" if kind == "csv" else "application/octet-stream")
+            st.download_button(
+                label,
+                partial(api.download, path, format=kind),
+                file_name=f"study-tutor-cards.{kind}",
+                key=f"export-{kind}",
+                icon=":material/download:",
+                on_click="ignore",
+                mime="text/csv" if kind == "csv" else "application/octet-stream",
+            )
 
 
 def render_fitting(api: Api) -> None:
@@ -231,40 +288,59 @@ def render_fitting(api: Api) -> None:
     st.markdown("#### :material/tune: FSRS fitted to you")
     last = state["fit"]
     if last:
-        st.caption(f"Log loss on {last['held_out_reviews']} held-out reviews (lower predicts "
-                   f"you better): fitted **{last['fitted_loss']:.3f}**, default "
-                   f"**{last['default_loss']:.3f}**. Your cards are scheduled with the "
-                   f"**{state['scheduling_with']}** parameters.")
+        st.caption(
+            f"Log loss on {last['held_out_reviews']} held-out reviews (lower predicts "
+            f"you better): fitted **{last['fitted_loss']:.3f}**, default "
+            f"**{last['default_loss']:.3f}**. Your cards are scheduled with the "
+            f"**{state['scheduling_with']}** parameters."
+        )
     else:
-        st.caption(f"{state['counted_reviews']} of the {state['min_reviews']} reviews (on "
-                   "later days) the FSRS optimizer needs to fit its parameters to you; until "
-                   "then your cards use FSRS's defaults.")
-    if st.button("Fit to my reviews", key="fit_fsrs", disabled=not state["ready"],
-                 icon=":material/model_training:"):
+        st.caption(
+            f"{state['counted_reviews']} of the {state['min_reviews']} reviews (on "
+            "later days) the FSRS optimizer needs to fit its parameters to you; until "
+            "then your cards use FSRS's defaults."
+        )
+    if st.button(
+        "Fit to my reviews",
+        key="fit_fsrs",
+        disabled=not state["ready"],
+        icon=":material/model_training:",
+    ):
         with reported(), st.spinner("Fitting FSRS to your reviews…"):
             api.post(session.path("/fsrs/fit"))
             st.rerun()
 
 
 def card_from_answer(api: Api, history: list[dict[str, Any]]) -> None:
-    """"Make a card" under the tutor's last answer: the question on the front, and on the
+    """ "Make a card" under the tutor's last answer: the question on the front, and on the
     back the answer or one of the passages it cited, to trim before saving."""
     if not session.learner():
         return
     turn, asked = history[-1], history[-2]["content"] if len(history) > 1 else ""
     citations = sorted(turn.get("citations", []), key=lambda c: c["n"])
     backs = {"answer": (turn["content"], citations[0] if citations else None)} | {
-        f"[{c['n']}]": (c["snippet"], c) for c in citations}
+        f"[{c['n']}]": (c["snippet"], c) for c in citations
+    }
     with st.popover("Make a card", icon=":material/add_card:", key="card_from_answer"):
-        choice = st.selectbox("Back", list(backs), key=f"card_back_from-{len(history)}",
-                              format_func=lambda k: "The tutor's answer" if k == "answer"
-                              else f"Passage {k}")
+        choice = st.selectbox(
+            "Back",
+            list(backs),
+            key=f"card_back_from-{len(history)}",
+            format_func=lambda k: "The tutor's answer" if k == "answer" else f"Passage {k}",
+        )
         text, cited = backs[choice]
         front = st.text_area("Front", asked, key=f"card_front-{len(history)}")
         back = st.text_area("Back", text, key=f"card_back-{len(history)}-{choice}", height=150)
-        if st.button("Save card", key=f"save_card-{len(history)}", type="primary",
-                     icon=":material/save:"):
-            save_card(session.learner_api(api), {
-                "front": front, "back": back, "week": (cited or {}).get("week"),
-                "source": cited["source"] if cited else "the tutor's answer",
-                "passage": cited["snippet"] if cited and choice != "answer" else ""})
+        if st.button(
+            "Save card", key=f"save_card-{len(history)}", type="primary", icon=":material/save:"
+        ):
+            save_card(
+                session.learner_api(api),
+                {
+                    "front": front,
+                    "back": back,
+                    "week": (cited or {}).get("week"),
+                    "source": cited["source"] if cited else "the tutor's answer",
+                    "passage": cited["snippet"] if cited and choice != "answer" else "",
+                },
+            )

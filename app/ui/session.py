@@ -47,6 +47,7 @@ def learner_api(api: Api) -> Api:
 def learner_tab(invitation: str, icon: str) -> Callable[[View], View]:
     """For tabs only a learner can use: the view gets the API as the learner, failures show
     as messages, and signed out the tab says what signing in would give instead."""
+
     def wrap(view: View) -> View:
         @functools.wraps(view)
         def tab(api: Api, *args: Any) -> None:
@@ -55,7 +56,9 @@ def learner_tab(invitation: str, icon: str) -> Callable[[View], View]:
                 return
             with reported():
                 view(learner_api(api), *args)
+
         return tab
+
     return wrap
 
 
@@ -64,8 +67,11 @@ def today() -> str:
     the plan, whatever zone the UI's server runs in."""
     zone = st.context.timezone
     try:
-        return dt.datetime.now(ZoneInfo(zone)).date().isoformat() if zone else \
-            dt.date.today().isoformat()
+        return (
+            dt.datetime.now(ZoneInfo(zone)).date().isoformat()
+            if zone
+            else dt.date.today().isoformat()
+        )
     except (ZoneInfoNotFoundError, ValueError):
         return dt.date.today().isoformat()
 
@@ -78,8 +84,11 @@ def path(suffix: str) -> str:
 def parse_key(key: str) -> tuple[int, str]:
     number, _, token = key.strip().partition(".")
     if not number.isdigit() or not token:
-        raise ApiError("A sign-in key looks like `12.AbC…`: your learner number, a dot, "
-                       "and the token shown when you joined.", 400)
+        raise ApiError(
+            "A sign-in key looks like `12.AbC…`: your learner number, a dot, "
+            "and the token shown when you joined.",
+            400,
+        )
     return int(number), token
 
 
@@ -90,8 +99,9 @@ def sign_in(api: Api, key: str) -> dict[str, Any]:
         found = api.as_learner(token).get(f"/learners/{number}")
     except ApiError as exc:
         if exc.status in (401, 404):
-            raise ApiError("That sign-in key is not known here; check it, or create a new "
-                           "learner.", exc.status) from exc
+            raise ApiError(
+                "That sign-in key is not known here; check it, or create a new learner.", exc.status
+            ) from exc
         raise
     return keep({**found, "token": token})
 
@@ -138,5 +148,7 @@ def write_cookie() -> None:
     """Streamlit can read cookies but not set them, so a one-line script does."""
     cookie = st.session_state.pop("cookie", None)
     if cookie:
-        st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>",
-                unsafe_allow_javascript=True)
+        st.html(
+            f"<script>document.cookie = {json.dumps(cookie)};</script>",
+            unsafe_allow_javascript=True,
+        )

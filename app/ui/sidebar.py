@@ -38,14 +38,25 @@ def learner_panel(api: Api) -> None:
     join, sign_in = st.tabs(["New learner", "Sign in"])
     with join, st.form("join", border=False):
         name = st.text_input("Your name", key="join_name", max_chars=100)
-        week = st.number_input("Starting week", 1, LAST_WEEK, 1, key="join_week",
-                               help="The plan week you are on now; change it any time.")
-        if st.form_submit_button("Start learning", type="primary", icon=":material/person_add:",
-                                 width="stretch"):
+        week = st.number_input(
+            "Starting week",
+            1,
+            LAST_WEEK,
+            1,
+            key="join_week",
+            help="The plan week you are on now; change it any time.",
+        )
+        if st.form_submit_button(
+            "Start learning", type="primary", icon=":material/person_add:", width="stretch"
+        ):
             create(api, name, int(week))
     with sign_in, st.form("sign_in", border=False):
-        key = st.text_input("Sign-in key", key="sign_in_key", type="password",
-                            help="Shown once when you joined: your learner number, a dot, a token.")
+        key = st.text_input(
+            "Sign-in key",
+            key="sign_in_key",
+            type="password",
+            help="Shown once when you joined: your learner number, a dot, a token.",
+        )
         if st.form_submit_button("Sign in", icon=":material/login:", width="stretch"):
             with reported():
                 session.sign_in(api, key)
@@ -65,14 +76,18 @@ def create(api: Api, name: str, week: int) -> None:
 
 def signed_in(api: Api, who: dict[str, Any]) -> None:
     with st.container(border=True):
-        st.markdown(f":material/account_circle: **{who['name']}**  \n"
-                    f"<small>On week {who['current_week']} of {LAST_WEEK}</small>",
-                    unsafe_allow_html=True)
+        st.markdown(
+            f":material/account_circle: **{who['name']}**  \n"
+            f"<small>On week {who['current_week']} of {LAST_WEEK}</small>",
+            unsafe_allow_html=True,
+        )
         due_count(session.learner_api(api))
         key = st.session_state.get("new_key")
         if key:
-            st.caption("Your sign-in key, shown this once. Keep it to sign in on another "
-                       "browser; this one remembers you.")
+            st.caption(
+                "Your sign-in key, shown this once. Keep it to sign in on another "
+                "browser; this one remembers you."
+            )
             st.code(key, language=None, wrap_lines=True)
             if st.button("I've saved it", key="saved_key", width="stretch"):
                 st.session_state.pop("new_key")
@@ -90,8 +105,10 @@ def due_count(api: Api) -> None:
         return  # the Reviews tab says what went wrong
     card_made_toast()
     icon = ":material/notifications_active:" if summary["due_now"] else ":material/event:"
-    st.caption(f"{icon} {summary['text']}", help="Open the Reviews tab to review; FSRS picks "
-               "the moment you are about to forget.")
+    st.caption(
+        f"{icon} {summary['text']}",
+        help="Open the Reviews tab to review; FSRS picks the moment you are about to forget.",
+    )
 
 
 def week_picker(api: Api) -> int:
@@ -103,9 +120,13 @@ def week_picker(api: Api) -> int:
     if "week_next" in st.session_state:  # set by a re-plan, before the picker is drawn
         st.session_state["week"] = st.session_state.pop("week_next")
     st.session_state.setdefault("week", 1)
-    week = st.selectbox("Week", range(1, LAST_WEEK + 1), key="week",
-                        format_func=lambda n: f"Week {n} · {titles.get(n, '')}".rstrip(" ·"),
-                        help="Weeks 1-48 are planned week by week; 49-72 are months 13-18.")
+    week = st.selectbox(
+        "Week",
+        range(1, LAST_WEEK + 1),
+        key="week",
+        format_func=lambda n: f"Week {n} · {titles.get(n, '')}".rstrip(" ·"),
+        help="Weeks 1-48 are planned week by week; 49-72 are months 13-18.",
+    )
     who = session.learner()
     if who and week != who["current_week"]:
         make_current_week(api, who, week)
@@ -114,8 +135,12 @@ def week_picker(api: Api) -> int:
 
 def make_current_week(api: Api, who: dict[str, Any], week: int) -> None:
     """Looking at another week doesn't move you there; this button does."""
-    if st.button(f"Make week {week} my current week", icon=":material/event_available:",
-                 key="set_week", width="stretch"):
+    if st.button(
+        f"Make week {week} my current week",
+        icon=":material/event_available:",
+        key="set_week",
+        width="stretch",
+    ):
         with reported():
             updated = session.learner_api(api).put(session.path("/week"), {"week": week})
             who["current_week"] = updated["current_week"]
@@ -126,5 +151,7 @@ def service_status(health: dict[str, Any]) -> None:
     st.divider()
     chunks = health["index_chunks"]
     library = f"{chunks:,} passages" if chunks else "empty"
-    st.caption(f":material/memory: Model · **{health['model_provider']}** · {health['model']}  \n"
-               f":material/local_library: Library · **{library}**")
+    st.caption(
+        f":material/memory: Model · **{health['model_provider']}** · {health['model']}  \n"
+        f":material/local_library: Library · **{library}**"
+    )

@@ -28,17 +28,30 @@ class AskAs:
     """Questions asked as `learner` of `store` (None: as nobody in particular).
 
     `notes` are the course notes that `back_to` reads; `anonymous` keeps the turns of a caller
-    who is no learner (None: the tutor's own memory, in this process)."""
+    who is no learner (None: the tutor's own memory, in this process). `own_week`: a question
+    asked without a week is asked from the learner's own (False: the caller has decided, as the
+    command line does for the learner it makes on a first question: no week is assumed)."""
 
-    def __init__(self, tutor: Tutor, notes: list[Note], store: LearnerRecords | None,
-                 learner: Learner | None, anonymous: Memory | None = None) -> None:
+    def __init__(
+        self,
+        tutor: Tutor,
+        notes: list[Note],
+        store: LearnerRecords | None,
+        learner: Learner | None,
+        anonymous: Memory | None = None,
+        own_week: bool = True,
+    ) -> None:
         self.tutor, self.notes, self.store, self.learner = tutor, notes, store, learner
-        self.memory: Memory | None = (ConversationRecords(store, learner.id)
-                                      if store is not None and learner is not None else anonymous)
+        self.own_week = own_week
+        self.memory: Memory | None = (
+            ConversationRecords(store, learner.id)
+            if store is not None and learner is not None
+            else anonymous
+        )
 
     def week(self, asked: int | None, today: dt.date | None = None) -> int | None:
         """The week a question is asked from: the one asked for, else the learner's own."""
-        if asked is not None or self.learner is None:
+        if asked is not None or self.learner is None or not self.own_week:
             return asked
         return week_on(self.learner, today or dt.date.today())
 
@@ -52,25 +65,43 @@ class AskAs:
         missing (`app.progress.prerequisites`); empty for nobody in particular."""
         if self.store is None or self.learner is None:
             return []
-        return for_question(self.store, self.learner.id, self.notes, lambda: self.tutor.retriever,
-                            question)
+        return for_question(
+            self.store, self.learner.id, self.notes, lambda: self.tutor.retriever, question
+        )
 
-    def _how(self, week: int | None, mode: str, conversation_id: str | None,
-             no_spoilers: bool) -> dict[str, Any]:
+    def _how(
+        self, week: int | None, mode: str, conversation_id: str | None, no_spoilers: bool
+    ) -> dict[str, Any]:
         week = self.week(week)
-        return dict(week=week, mode=mode, conversation_id=conversation_id, memory=self.memory,
-                    filters=Filters(no_spoilers_after=week if no_spoilers else None))
+        return dict(
+            week=week,
+            mode=mode,
+            conversation_id=conversation_id,
+            memory=self.memory,
+            filters=Filters(no_spoilers_after=week if no_spoilers else None),
+        )
 
-    def ask(self, question: str, week: int | None = None, mode: str = "explain",
-            conversation_id: str | None = None, no_spoilers: bool = False) -> dict[str, Any]:
+    def ask(
+        self,
+        question: str,
+        week: int | None = None,
+        mode: str = "explain",
+        conversation_id: str | None = None,
+        no_spoilers: bool = False,
+    ) -> dict[str, Any]:
         """The whole answer (`Answer.to_dict()`) with its `back_to`. Raises LLMError when the
         model fails. A front end calls `require_conversation` first, to refuse before waiting."""
         answer = self.tutor.ask(question, **self._how(week, mode, conversation_id, no_spoilers))
         return {**answer.to_dict(), "back_to": self.back_to(question)}
 
-    def stream(self, question: str, week: int | None = None, mode: str = "explain",
-               conversation_id: str | None = None,
-               no_spoilers: bool = False) -> Iterator[tuple[str, Any]]:
+    def stream(
+        self,
+        question: str,
+        week: int | None = None,
+        mode: str = "explain",
+        conversation_id: str | None = None,
+        no_spoilers: bool = False,
+    ) -> Iterator[tuple[str, Any]]:
         """("token", text) as the answer is written, then ("answer", the whole answer as `ask`
         returns it). What streams is what the answer says."""
         how = self._how(week, mode, conversation_id, no_spoilers)

@@ -15,8 +15,8 @@ def eigh(A, tol=1e-12, sweeps=100):
                 if abs(A[p, q]) < 1e-300:
                     continue
                 theta = (A[q, q] - A[p, p]) / (2 * A[p, q])
-                t = np.sign(theta) / (abs(theta) + np.sqrt(theta ** 2 + 1)) if theta != 0 else 1.0
-                c = 1 / np.sqrt(t ** 2 + 1)
+                t = np.sign(theta) / (abs(theta) + np.sqrt(theta**2 + 1)) if theta != 0 else 1.0
+                c = 1 / np.sqrt(t**2 + 1)
                 s = t * c
                 J = np.eye(n)
                 J[p, p] = J[q, q] = c

@@ -17,6 +17,7 @@ class Value:
         def b():
             self.grad = out.grad
             o.grad = out.grad
+
         out._backward = b
         return out
 
@@ -27,14 +28,16 @@ class Value:
         def b():
             self.grad = o.data * out.grad
             o.grad = self.data * out.grad
+
         out._backward = b
         return out
 
     def __pow__(self, k):
-        out = Value(self.data ** k, (self,))
+        out = Value(self.data**k, (self,))
 
         def b():
             self.grad = k * self.data ** (k - 1) * out.grad
+
         out._backward = b
         return out
 
@@ -43,6 +46,7 @@ class Value:
 
         def b():
             self.grad = df(self.data, out.data) * out.grad
+
         out._backward = b
         return out
 
@@ -64,6 +68,7 @@ class Value:
                 for c in v._prev:
                     build(c)
                 topo.append(v)
+
         build(self)
         self.grad = 1.0
         for v in reversed(topo):

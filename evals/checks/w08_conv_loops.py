@@ -6,7 +6,7 @@ def conv2d(x, kernel, stride=1, padding=0):
     H, W = x.shape
     kh, kw = kernel.shape
     p = np.zeros((H + 2 * padding, W + 2 * padding))
-    p[padding:padding + H, padding:padding + W] = x
+    p[padding : padding + H, padding : padding + W] = x
     oh = (H + 2 * padding - kh) // stride + 1
     ow = (W + 2 * padding - kw) // stride + 1
     y = np.zeros((oh, ow))

@@ -17,7 +17,10 @@ connection = config.attributes.get("connection")
 if connection is not None:
     run(connection)
 else:  # `alembic -x ...` from a shell, with sqlalchemy.url set
-    engine = engine_from_config(config.get_section(config.config_ini_section) or {},
-                                prefix="sqlalchemy.", poolclass=pool.NullPool)
+    engine = engine_from_config(
+        config.get_section(config.config_ini_section) or {},
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
     with engine.connect() as conn:
         run(conn)
