@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 
@@ -22,10 +22,40 @@ from app.cli.base import (
     via_api_or_here,
     your_week,
 )
+from app.cli.conversations import (
+    conversation_log,
+    conversation_to_continue,
+    kept_from_api,
+    learner_store,
+)
 from app.config import Settings
 
 if TYPE_CHECKING:
     from app.records.learners import LearnerRecords
+
+
+class Asker(Protocol):
+    """What answers a question: the API (`ApiClient`) or this process (`AskAs`)."""
+
+    def ask(
+        self,
+        question: str,
+        *,
+        week: int | None = ...,
+        mode: str = ...,
+        conversation_id: str | None = ...,
+        no_spoilers: bool = ...,
+    ) -> dict[str, Any]: ...
+
+    def stream(
+        self,
+        question: str,
+        *,
+        week: int | None = ...,
+        mode: str = ...,
+        conversation_id: str | None = ...,
+        no_spoilers: bool = ...,
+    ) -> Iterator[tuple[str, Any]]: ...
 
 
 @app.command(rich_help_panel="Ask")
@@ -178,7 +208,7 @@ def ask(
         )
 
 
-def _answer(asker: Any, question: str, as_json: bool, asking: dict[str, Any]) -> dict[str, Any]:
+def _answer(asker: Asker, question: str, as_json: bool, asking: dict[str, Any]) -> dict[str, Any]:
     """The answer as a dict (`Answer.to_dict()`); in plain mode it is streamed to the screen
     sentence by sentence, then printed once whole."""
     if as_json:
@@ -221,71 +251,3 @@ def _answer_here(
         return _answer(here, question, as_json, asking)
     except LLMError as exc:
         fail(str(exc))
-
-
-def learner_store(settings: Settings, needed: bool) -> Any:
-    """The learner database for `tutor ask`: without it a question is still answered (with no
-    week of yours, and not kept), unless the question continues a conversation kept there."""
-    from app.records.base import LearnerRecordsError
-    from app.records.learners import LearnerRecords
-
-    try:
-        return LearnerRecords(settings.resolved_database_url)
-    except LearnerRecordsError as exc:
-        if needed:
-            fail(str(exc))
-        err.print(
-            f"[yellow]warning:[/yellow] answering without your week, and not keeping this "
-            f"conversation: {exc}"
-        )
-        return None
-
-
-def conversation_to_continue(store: Any, resume: bool, conversation: str | None) -> str | None:
-    """The id a follow-up continues (None: a new conversation); a usage error when there is none."""
-    from app.records.base import NotFound
-    from app.records.conversations import ConversationRecords
-
-    if not resume and conversation is None:
-        return None
-    learner = store.existing_local_learner()
-    log = ConversationRecords(store, learner.id) if learner else None
-    if resume:
-        last = log.summaries()[:1] if log else []
-        if not last:
-            fail(
-                "there is no conversation to continue yet: ask a question first "
-                '(`tutor ask "..."`), then follow it up with --continue',
-                code=2,
-            )
-        return last[0]["id"]
-    if log is not None and conversation is not None:
-        with contextlib.suppress(NotFound):
-            return log.require(conversation).id
-    fail(
-        f"there is no conversation {conversation} here: --continue follows up your last one; "
-        "leave --conversation out to start a new one",
-        code=2,
-    )
-
-
-def conversation_log(store: Any) -> Any:
-    """The command line learner's conversations (the learner made on first use), or None
-    without a database."""
-    from app.records.conversations import ConversationRecords
-
-    return ConversationRecords(store, store.local_learner(dt.date.today()).id) if store else None
-
-
-def kept_from_api(log: Any, answer: dict[str, Any]) -> dict[str, Any]:
-    """An answer from the API, kept in the command line learner's conversations as the tutor
-    keeps its own (grounded answers only), so --continue finds it."""
-    if log and answer["grounded"]:
-        log.add(
-            answer["conversation_id"],
-            answer["question"],
-            answer["answer"],
-            answer["citations"],
-            answer["week"],
-        )
-    return answer

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -42,6 +42,10 @@ DataDirOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from app.records.learners import Learner, LearnerRecords
+    from app.search.retrieval import Retriever
 
 
 @app.callback()
@@ -89,7 +93,7 @@ def check_week(week: int | None) -> None:
         fail(str(WeekOutOfRange(week)), code=2)
 
 
-def open_retriever(settings: Settings) -> Any:
+def open_retriever(settings: Settings) -> Retriever:
     """The retriever over a non-empty index, or a clear exit."""
     from app.search.retrieval import Retriever
     from app.search.vectors import VectorStoreError
@@ -103,7 +107,7 @@ def open_retriever(settings: Settings) -> Any:
     return retriever
 
 
-def local_learner(settings: Settings) -> tuple[Any, Any]:
+def local_learner(settings: Settings) -> tuple[LearnerRecords, Learner]:
     """The learner database and the command line's own learner in it (made on first use)."""
     import datetime as dt
 
@@ -117,7 +121,7 @@ def local_learner(settings: Settings) -> tuple[Any, Any]:
     return store, store.local_learner(dt.date.today())
 
 
-def your_week(learner: Any) -> int:
+def your_week(learner: Learner) -> int:
     import datetime as dt
 
     from app.records.learners import week_on

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -37,8 +37,12 @@ Cards live in the learner database: TUTOR_DATA_DIR (SQLite there) or TUTOR_DATAB
 app.add_typer(cards_app, name="cards", rich_help_panel="Practice")
 CardId = Annotated[str, typer.Argument(help="The card's id (`tutor cards list`).")]
 
+if TYPE_CHECKING:
+    from app.records.learners import Learner
+    from app.records.reviews import ReviewRecords
 
-def _deck(data_dir: Path | None) -> tuple[Any, Any]:
+
+def _deck(data_dir: Path | None) -> tuple[ReviewRecords, Learner]:
     from app.records.reviews import ReviewRecords
 
     store, learner = local_learner(settings_for(data_dir))

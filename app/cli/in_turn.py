@@ -1,8 +1,10 @@
-"""Questions and cards asked one at a time in the terminal, each answer graded or rated and recorded as it comes."""
+"""Questions and cards asked one at a time in the terminal, each answer graded or rated and
+recorded as it comes."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -11,11 +13,19 @@ from app.cli.base import (
 )
 from app.config import Settings
 
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from app.practice.quiz import Question
+    from app.records.quizzes import QuizRecords
+    from app.records.reviews import ReviewRecords
+    from app.search.vectors import Embedder
+
 
 def ask_in_turn(
-    questions: list[Any],
+    questions: list[Question],
     settings: Settings,
-    records: Any,
+    records: QuizRecords,
     learner_id: int,
     quiz_id: str | None,
     self_rate: bool,
@@ -60,9 +70,9 @@ def ask_in_turn(
     return right
 
 
-def _lazy_similarity() -> Any:
+def _lazy_similarity() -> Callable[[str, str], float]:
     """Embedding similarity, the encoder loaded only when a short answer needs it."""
-    loaded: list[Any] = []
+    loaded: list[Embedder] = []
 
     def similarity(a: str, b: str) -> float:
         if not loaded:
@@ -74,7 +84,7 @@ def _lazy_similarity() -> Any:
     return similarity
 
 
-def _when(due: Any) -> str:
+def _when(due: dt.datetime) -> str:
     import datetime as dt
 
     from app.records.reviews import in_words
@@ -82,7 +92,7 @@ def _when(due: Any) -> str:
     return in_words(due, dt.datetime.now(dt.UTC))
 
 
-def flip_in_turn(cards: list[Any], deck: Any, learner_id: int) -> int:
+def flip_in_turn(cards: list[Question], deck: ReviewRecords, learner_id: int) -> int:
     """Your own cards: the front, the back on Enter, then your rating (1-4 or its name)
     reschedules it. Returns how many were remembered (rated above again)."""
     import datetime as dt

@@ -110,7 +110,7 @@ def current_week(
         print_json({"week": week, "title": title, "set": learner.current_week is not None})
         return
     how = (
-        f"from week {learner.current_week} on {learner.week_set_on.isoformat()}"
+        f"from week {learner.current_week} on {(learner.week_set_on or learner.start_date).isoformat()}"
         if learner.current_week is not None
         else f"following the calendar since {learner.start_date.isoformat()}"
     )

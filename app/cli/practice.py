@@ -87,7 +87,9 @@ def quiz(
         )
     recording = not as_json
     store, learner = local_learner(settings) if recording or week is None else (None, None)
-    week = week or your_week(learner)
+    if week is None:
+        assert learner is not None  # opened above when no week is given
+        week = your_week(learner)
     drawn: float | str = seed if seed is not None else random.random()
     who = learner.id if learner else ""
     try:
