@@ -16,6 +16,7 @@ from fsrs import Card, Rating, ReviewLog, State
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from app.practice import scheduler as spaced
+from app.practice.card_export import inert_cell
 from app.records.learners import LearnerRecords
 from app.records.reviews import ReviewLogEntry, ReviewRecords, due_phrase, scheduling_parameters
 from evals.review_log import simulated_log
@@ -223,6 +224,47 @@ def test_the_export_carries_cards_and_their_reviews_into_anki_and_csv(
         api_client.get(f"{base}/cards/export", params={"format": "pdf"}, headers=auth).status_code
         == 422
     )
+
+
+def test_a_csv_export_opens_in_a_spreadsheet_as_text_not_formulas(api_client) -> None:
+    """OWASP's CSV injection: a cell that starts with =, +, -, @, a tab or a carriage return
+    runs as a formula in Excel or LibreOffice. Such a cell is exported with a leading
+    apostrophe, and nothing else of it changes."""
+    base, auth = new_learner(api_client, current_week=18)
+    fronts = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1)", "ok"]
+    for front in fronts:
+        api_client.post(
+            f"{base}/cards", headers=auth, json={"front": front, "back": "=1+1"}
+        ).raise_for_status()
+    exported = api_client.get(f"{base}/cards/export", params={"format": "csv"}, headers=auth)
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert sorted(r["front"] for r in rows) == sorted(("'" + f if f != "ok" else f) for f in fronts)
+    assert {r["back"] for r in rows} == {"'=1+1"}
+    assert all(r["week"] == "18" for r in rows)  # numbers stay numbers
+    # A card's sides are stripped when made; a tab or CR can still open a quiz question's cell.
+    assert [inert_cell(v) for v in ("\tx", "\rx", 7, None)] == ["'\tx", "'\rx", 7, None]
+
+
+def test_an_anki_export_leaves_nothing_in_the_temp_dir(api_client, tmp_path, monkeypatch) -> None:
+    """The packaging library writes the collection (the learner's cards and history) to a temp
+    file it never removes; a server would keep one copy per export."""
+    import tempfile
+
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    base, auth = new_learner(api_client, current_week=18)
+    api_client.post(
+        f"{base}/cards", headers=auth, json={"front": "Why scale by sqrt(d_k)?", "back": "Softmax"}
+    ).raise_for_status()
+    for _ in range(3):
+        package = api_client.get(f"{base}/cards/export", headers=auth)
+        assert package.status_code == 200 and package.content[:2] == b"PK"
+    assert list(private.iterdir()) == []
+    (tmp_path / "cards.apkg").write_bytes(package.content)
+    assert anki_import(tmp_path / "cards.apkg", tmp_path / "anki")["fronts"] == [
+        "Why scale by sqrt(d_k)?"
+    ]
 
 
 def anki_import(package: Path, folder: Path) -> dict[str, list]:

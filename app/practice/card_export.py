@@ -14,7 +14,12 @@ import csv
 import datetime as dt
 import html
 import io
+import itertools
 import json
+import sqlite3
+import tempfile
+import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +67,21 @@ def to_csv(cards: list[dict[str, Any]], history: list[dict[str, Any]]) -> str:
         reviews = "; ".join(
             f"{r['reviewed_at']} {r['rating']}" for r in history if r["card_id"] == card["id"]
         )
-        writer.writerow(card | {"front": _front_text(card), "reviews": reviews})
+        row = card | {"front": _front_text(card), "reviews": reviews}
+        writer.writerow({key: inert_cell(row.get(key)) for key in CSV_COLUMNS})
     return out.getvalue()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: a string that starts like a formula gets a
+    leading apostrophe (OWASP's advice for CSV injection); numbers and the rest as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def write_apkg(
@@ -92,7 +110,28 @@ def write_apkg(
         if card["suspended"]:
             note.cards[0].suspend = True
         deck.add_note(note)
-    _ScheduledPackage(deck, cards, history).write_to_file(str(path))
+    _write_package(_ScheduledPackage(deck, cards, history), path)
+
+
+def _write_package(package: genanki.Package, path: Path) -> None:
+    """The package as an .apkg at `path`, as genanki's `write_to_file` lays it out (the
+    collection as `collection.anki2`, no media), but with the collection in a temporary folder
+    that is removed afterwards: genanki's own leaves a copy of every export's collection, the
+    learner's cards and history, in the system's temp dir."""
+    timestamp = time.time()
+    with tempfile.TemporaryDirectory(prefix="tutor-apkg-") as work:
+        collection = Path(work) / "collection.anki2"
+        connection = sqlite3.connect(collection)
+        try:
+            package.write_to_db(
+                connection.cursor(), timestamp, itertools.count(int(timestamp * 1000))
+            )
+            connection.commit()
+        finally:
+            connection.close()
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.write(collection, "collection.anki2")
+            archive.writestr("media", json.dumps({}))
 
 
 def _front_text(card: dict[str, Any]) -> str:
