@@ -13,9 +13,9 @@ from starlette.types import Receive, Scope, Send
 
 from app.answering.tutor import HISTORY_TURNS
 from app.api.deps import AskerDep, LearnerDep, ServicesDep, rate_limited, require_index
-from app.api.schemas import AskRequest, Id, SearchHitOut
+from app.api.params import Id, WeekQuery
+from app.api.schemas import AskRequest, SearchHitOut
 from app.api.services import Services
-from app.course.curriculum import LAST_WEEK
 from app.llm.gate import ModelBusy, call_for, stream_for
 from app.llm.providers import LLMError
 from app.records.base import NotFound
@@ -69,7 +69,7 @@ class EventStream(StreamingResponse):
 def search(
     svc: ServicesDep,
     q: Annotated[str, Query(min_length=1, max_length=2000, description="The question.")],
-    week: Annotated[int | None, Query(ge=1, le=LAST_WEEK)] = None,
+    week: WeekQuery = None,
     k: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> list[SearchHitOut]:
     require_index(svc)

@@ -3,20 +3,19 @@ sandbox, and keep the attempt in the learner's progress when a token comes with 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException
 from pydantic import Field
 
 from app.api.deps import AskerDep, LearnerDep, ServicesDep
+from app.api.params import WeekPath, WeekQuery
 from app.api.schemas import Body
 from app.checks.catalog import CHECKS
 from app.checks.engine import MAX_SOURCE_BYTES, CheckError, run_checks
-from app.course.curriculum import LAST_WEEK
 from app.records.checks import CheckRecords
 
 router = APIRouter()
-Week = Annotated[int, Path(ge=1, le=LAST_WEEK, description="The plan's week.")]
 
 
 class CodeIn(Body):
@@ -46,7 +45,7 @@ def checks() -> list[dict[str, Any]]:
 
 
 @router.post("/checks/{week}")
-def check_code(week: Week, body: CodeIn, svc: ServicesDep, learner: AskerDep) -> dict[str, Any]:
+def check_code(week: WeekPath, body: CodeIn, svc: ServicesDep, learner: AskerDep) -> dict[str, Any]:
     """Run the week's checks on the code: each property passes or fails, a failure with the
     input shrunk to a small example and a hint citing the week's notes. With a learner's
     token the attempt is kept in their progress (`attempt_id`)."""
@@ -60,8 +59,6 @@ def check_code(week: Week, body: CodeIn, svc: ServicesDep, learner: AskerDep) ->
 
 
 @router.get("/learners/{learner_id}/checks")
-def attempts(
-    learner: LearnerDep, svc: ServicesDep, week: int | None = None
-) -> list[dict[str, Any]]:
+def attempts(learner: LearnerDep, svc: ServicesDep, week: WeekQuery = None) -> list[dict[str, Any]]:
     """Your checked-code attempts, newest first (of one week with ?week=)."""
     return CheckRecords(svc.learners).attempts(learner.id, week)

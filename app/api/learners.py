@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException
 
 from app.api.deps import CurriculumDep, LearnerDep, ServicesDep, TodayDep, rate_limited
+from app.api.params import WeekQuery
 from app.api.schemas import (
     JournalIn,
     LearnerCreate,
@@ -17,7 +18,7 @@ from app.api.schemas import (
     TaskUpdate,
     WeekChoice,
 )
-from app.course.curriculum import LAST_WEEK, WeekOutOfRange
+from app.course.curriculum import WeekOutOfRange
 from app.progress.overview import progress
 from app.progress.prerequisites import PrerequisitePassages
 from app.records.base import NotFound
@@ -94,7 +95,7 @@ def write_journal(
     body: JournalIn,
     learner: LearnerDep,
     svc: ServicesDep,
-    week: Annotated[int | None, Query(ge=1, le=LAST_WEEK)] = None,
+    week: WeekQuery = None,
 ) -> dict[str, Any]:
     entry = svc.learners.write_journal(
         learner.id, week or week_on(learner, dt.date.today()), body.text

@@ -4,24 +4,23 @@ you have missed, and its checklist (coding challenge, project review, peer feedb
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException
 
 from app.api.deps import CurriculumDep, LearnerDep, ServicesDep
+from app.api.params import MonthPath
 from app.api.schemas import MilestoneQuizIn, TaskUpdate
-from app.course.curriculum import MONTHS
 from app.practice.quiz import QuizError
 from app.records.base import NotFound
 from app.records.milestones import QuizItemIsAnswered
 
 router = APIRouter()
-Month = Annotated[int, Path(ge=1, le=MONTHS, description=f"The plan's month, 1-{MONTHS}.")]
 
 
 @router.get("/learners/{learner_id}/milestones/{month}")
 def milestone(
-    month: Month, learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep
+    month: MonthPath, learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep
 ) -> dict[str, Any]:
     """The month's milestone: its quiz with your results by week, and the checklist."""
     return svc.milestones.status(learner.id, month, cur)
@@ -29,7 +28,7 @@ def milestone(
 
 @router.post("/learners/{learner_id}/milestones/{month}/quiz", status_code=201)
 def milestone_quiz(
-    month: Month, body: MilestoneQuizIn, learner: LearnerDep, svc: ServicesDep
+    month: MonthPath, body: MilestoneQuizIn, learner: LearnerDep, svc: ServicesDep
 ) -> dict[str, Any]:
     """A milestone quiz over the month: every week has a question, the rest lean toward the
     concepts you have missed. Answer it at POST /learners/{id}/quizzes/{quiz_id}/answers:
@@ -50,7 +49,7 @@ def milestone_quiz(
 
 @router.put("/learners/{learner_id}/milestones/{month}/items/{item}")
 def tick_item(
-    month: Month,
+    month: MonthPath,
     item: str,
     body: TaskUpdate,
     learner: LearnerDep,

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from app.api.deps import LearnerDep, ServicesDep
-from app.api.schemas import AnswerIn, Id, QuizRequest, ResponseIn, ReviewAnswerIn
+from app.api.params import Id
+from app.api.schemas import AnswerIn, QuizRequest, ResponseIn, ReviewAnswerIn
 from app.api.services import Services
 from app.llm.providers import LLMError
 from app.practice.distractors import concept_space

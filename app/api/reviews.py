@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from app.api.deps import LearnerDep, ServicesDep
-from app.api.schemas import CardEdit, CardIn, CardRating, Id
+from app.api.params import Id
+from app.api.schemas import CardEdit, CardIn, CardRating
 from app.practice.card_export import to_csv, write_apkg
 from app.practice.scheduler import NotEnoughReviews
 from app.records.base import NotFound

@@ -4,11 +4,9 @@ clean values."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import Path
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -81,12 +79,6 @@ def storable_text(value: str, what: str) -> str:
     if nul >= 0:
         raise ValueError(f"{what} holds a NUL character (\\x00) at character {nul}: leave it out")
     return value
-
-
-# A quiz's, question's or conversation's id in a path: a key in the learner database.
-Id = Annotated[
-    str, Path(max_length=32), AfterValidator(lambda value: storable_text(value, "the id"))
-]
 
 
 def _not_blank(value: str, what: str) -> str:
