@@ -13,10 +13,16 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+# Line breaks to a line reader that JSON leaves unescaped: httpx's `iter_lines`, like Python's
+# `str.splitlines`, ends a line at NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR too, and a note or
+# a question holding one would reach the client as a broken `data:` line.
+_UNESCAPED_BREAKS = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
 
 def event(name: str, data: Any) -> str:
-    """One event as the API sends it."""
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+    """One event as the API sends it: its data one line of JSON, whatever the text holds."""
+    line = json.dumps(data, ensure_ascii=False).translate(_UNESCAPED_BREAKS)
+    return f"event: {name}\ndata: {line}\n\n"
 
 
 def events(lines: Iterator[str]) -> Iterator[tuple[str, Any]]:

@@ -206,6 +206,21 @@ def test_plan_questions_stream_over_sse_with_citations(corpus_dir: Path) -> None
     assert events[3][1]["grounded"] is True
 
 
+def test_a_streamed_answer_holding_unicode_line_separators_reaches_the_clients_whole(
+    corpus_dir: Path,
+) -> None:
+    """httpx's line reader (the CLI's and the UI's) also breaks lines at U+2028, U+2029 and
+    U+0085, which JSON leaves raw: a question or a note holding one broke the `data:` line."""
+    from app.sse import events
+
+    question = "What is my\u2028assignment\u0085this week?\u2029"
+    with local_client(create_app(Settings(data_dir=corpus_dir))) as client:
+        response = client.post("/ask/stream", json={"question": question, "week": 18})
+    received = list(events(response.iter_lines()))
+    assert [name for name, _ in received] == ["queued", "token", "citations", "done"]
+    assert received[-1][1]["question"] == question.strip()
+
+
 @pytest.mark.slow
 def test_ask_and_stream_with_the_local_model(corpus_dir: Path) -> None:
     with local_client(create_app(Settings(data_dir=corpus_dir))) as client:

@@ -122,3 +122,7 @@ class Api:
                     yield name, data
         except httpx.HTTPError as exc:
             raise self.failure(exc) from exc
+        except ValueError as exc:  # an event whose data is not JSON
+            raise ApiError(
+                "The tutor API sent an answer the app could not read; please ask again."
+            ) from exc
