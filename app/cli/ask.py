@@ -210,22 +210,24 @@ def ask(
 
 def _answer(asker: Asker, question: str, as_json: bool, asking: dict[str, Any]) -> dict[str, Any]:
     """The answer as a dict (`Answer.to_dict()`); in plain mode it is streamed to the screen
-    sentence by sentence, then printed once whole."""
+    sentence by sentence, then printed once whole. Printed as written, not rendered as
+    Markdown: a Markdown renderer eats a formula's `\\,`, `\\;` and `_`
+    (`\\mathbb{E}_{x,\\,y}` printed as `\\mathbb{E}{x,,y}`)."""
     if as_json:
         return asker.ask(question, **asking)
     from rich.live import Live
-    from rich.markdown import Markdown
+    from rich.text import Text
 
     streamed, answer = "", {}
     # transient: an API that breaks off mid-answer leaves no half answer above the retry
-    with Live(Markdown(""), console=out, refresh_per_second=12, transient=True) as live:
+    with Live(Text(""), console=out, refresh_per_second=12, transient=True) as live:
         for event, data in asker.stream(question, **asking):
             if event == "token":
                 streamed += data
-                live.update(Markdown(streamed))
+                live.update(Text(streamed))
             elif event == "answer":
                 answer = data
-    out.print(Markdown(answer["answer"]))
+    out.print(Text(answer["answer"]))
     return answer
 
 
