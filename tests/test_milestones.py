@@ -198,3 +198,10 @@ def test_tutor_milestone_takes_the_quiz_and_ticks_the_checklist(data_dir) -> Non
     assert "milestone is due" in tutor(data_dir, "today").stdout
     failed = tutor(data_dir, "milestone", "2", "--tick", "technical-concept-quiz")
     assert failed.returncode == 2 and "done by answering" in failed.stderr
+
+
+@pytest.mark.parametrize("month", ["0", "19"])
+def test_a_month_outside_the_plan_is_a_usage_error_not_this_month(tmp_path, month) -> None:
+    """Month 0 was read as "no month given" and showed the current month with exit 0."""
+    shown = tutor(tmp_path, "milestone", month, "--json")
+    assert shown.returncode == 2 and "months are 1-18" in shown.stderr, shown

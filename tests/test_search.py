@@ -25,7 +25,7 @@ from app.search.retrieval import (
     week_boosted,
 )
 from app.search.vectors import Hit
-from tests.conftest import REPO
+from tests.conftest import REPO, tutor
 
 
 def retriever_for(data_dir: Path, embedder) -> Retriever:
@@ -274,3 +274,10 @@ def test_a_short_text_is_embedded_once_a_process_and_a_long_one_each_time(
     np.testing.assert_allclose(again[1], first[0])
     np.testing.assert_allclose(again[2], first[0])
     np.testing.assert_allclose(again[0], first[1], atol=1e-6)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "x" * 2001])
+def test_an_empty_or_overlong_search_is_a_usage_error(tmp_path, query) -> None:
+    """As the API's GET /search?q= says (422): a blank query found week 46 first."""
+    shown = tutor(tmp_path, "search", query, "--json")
+    assert shown.returncode == 2 and "1-2,000 characters" in shown.stderr, shown

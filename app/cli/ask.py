@@ -83,6 +83,8 @@ def search(
     [dim]Settings:[/dim] TUTOR_DATA_DIR, TUTOR_CHROMA_URL, TUTOR_API_URL (a running API).
     """
     check_week(week)
+    if not query.strip() or len(query) > 2000:
+        fail("the query must be 1-2,000 characters", code=2)
     settings = settings_for(data_dir)
     hits = via_api_or_here(
         settings,

@@ -187,7 +187,7 @@ def milestone(
     settings = settings_for(data_dir)
     store, learner = local_learner(settings)
     curriculum = load_curriculum()
-    month = month or month_of_week(your_week(learner))
+    month = month_of_week(your_week(learner)) if month is None else month
     records = MilestoneRecords(store)
     try:
         if take_quiz and as_json:
