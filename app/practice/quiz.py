@@ -257,10 +257,14 @@ class ShortDraft(BaseModel):
     question: str
 
     def to_question(self, note: Note) -> Question:
+        return self._question("short", [], note)
+
+    def _question(self, kind: str, options: list[str], note: Note) -> Question:
+        """The draft as a question of `kind`, cited to its quote in `note`."""
         return _question(
-            "short",
+            kind,
             self.question,
-            [],
+            options,
             self.answer,
             _said(self.snippet),
             "medium",
@@ -274,17 +278,7 @@ class McqDraft(ShortDraft):
     wrong_options: list[str] = Field(min_length=3, max_length=3)
 
     def to_question(self, note: Note) -> Question:
-        return _question(
-            "mcq",
-            self.question,
-            [self.answer, *self.wrong_options],
-            self.answer,
-            _said(self.snippet),
-            "medium",
-            note,
-            self.snippet,
-            LLM,
-        )
+        return self._question("mcq", [self.answer, *self.wrong_options], note)
 
 
 class TrueFalseDraft(BaseModel):
