@@ -771,6 +771,29 @@ def test_another_learners_conversation_is_a_404_and_anonymous_asking_is_unchange
     assert library.get(f"/learners/{bob}/conversations", headers=bob_auth).json() == []
 
 
+def test_a_declined_first_question_s_conversation_goes_on_with_the_follow_up(library) -> None:
+    """A declined answer is not kept, yet it hands back its conversation id, which the UI
+    keeps: the follow-up with it was a 404, and so was every question after it."""
+    ada, auth = signup(library, "Ada", current_week=18)
+    declined = library.post(
+        "/ask", json={"question": "What is the capital of Mongolia?"}, headers=auth
+    ).json()
+    assert not declined["grounded"]
+    follow_up = library.post(
+        "/ask",
+        json={
+            "question": "What is my assignment this week?",
+            "conversation_id": declined["conversation_id"],
+        },
+        headers=auth,
+    )
+    assert follow_up.status_code == 200 and follow_up.json()["grounded"]
+    kept = library.get(
+        f"/learners/{ada}/conversations/{declined['conversation_id']}", headers=auth
+    ).json()
+    assert [m["role"] for m in kept["messages"]] == ["user", "assistant"]
+
+
 def test_a_damaged_database_is_named_in_health_and_503s_until_moved_aside(settings) -> None:
     path = settings.data_dir / "tutor.db"
     settings.data_dir.mkdir(parents=True, exist_ok=True)

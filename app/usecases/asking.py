@@ -56,9 +56,11 @@ class AskAs:
         return week_on(self.learner, today or dt.date.today())
 
     def require_conversation(self, conversation_id: str | None) -> None:
-        """Raises NotFound when a learner continues a conversation that is not theirs."""
+        """Raises NotFound when a learner continues another learner's conversation. An id no
+        one has kept yet starts a conversation under it, as for anonymous callers: the id of a
+        declined first question (not kept) must work for the follow-up."""
         if conversation_id and isinstance(self.memory, ConversationRecords):
-            self.memory.require(conversation_id)
+            self.memory.require_not_anothers(conversation_id)
 
     def back_to(self, question: str) -> list[dict[str, Any]]:
         """Where to go back to, for a concept the question names that the learner keeps
