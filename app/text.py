@@ -6,6 +6,7 @@ a sentence or a word is.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # A sentence ends at . ! or ? followed by space and a capital, digit, quote, bracket or formula,
 # at a line break, or after a display formula (hidden as \x01n\x01 while splitting).
@@ -120,3 +121,14 @@ def counted(n: int, noun: str, plural: str = "") -> str:
     """`n` and the noun, plural unless `n` is 1 (or -1): counted(1, "day") is "1 day",
     counted(3, "week") "3 weeks". `plural` for a noun that takes more than an "s"."""
     return f"{n} {noun if abs(n) == 1 else plural or noun + 's'}"
+
+
+def outside(protected: re.Pattern[str], transform: Callable[[str], str], text: str) -> str:
+    """`text` with `transform` applied to every stretch between matches of `protected`
+    (formulas, code), which are kept byte for byte."""
+    parts, last = [], 0
+    for kept in protected.finditer(text):
+        parts += [transform(text[last : kept.start()]), kept.group(0)]
+        last = kept.end()
+    parts.append(transform(text[last:]))
+    return "".join(parts)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from app.text import MATH_OR_CODE, content_words
+from app.text import MATH_OR_CODE, content_words, outside
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 # The source's own reference numbers: [2], [12], [1, 3], [2-4], [2–4]; never ours to show.
@@ -22,12 +22,7 @@ def markers(sentence: str) -> list[int]:
 
 def _outside_math_and_code(pattern: re.Pattern[str], text: str) -> str:
     """`text` with `pattern` removed everywhere but inside formulas and inline code."""
-    parts, last = [], 0
-    for protected in MATH_OR_CODE.finditer(text):
-        parts += [pattern.sub("", text[last : protected.start()]), protected.group(0)]
-        last = protected.end()
-    parts.append(pattern.sub("", text[last:]))
-    return "".join(parts)
+    return outside(MATH_OR_CODE, lambda prose: pattern.sub("", prose), text)
 
 
 def strip_markers(text: str) -> str:

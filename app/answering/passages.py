@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.answering.citations import without_source_references
-from app.text import split_sentences
+from app.text import MATH_OR_CODE, outside, split_sentences
 
 Role = Literal["definition", "explanation", "formula", "example", "pitfall", "other"]
 ROLE_ORDER: dict[str, int] = {
@@ -113,9 +113,8 @@ _HTML_ELEMENTS = (
 )
 _HTML_TAG = re.compile(rf"</?(?:{_HTML_ELEMENTS})\b(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _HTML_HIDDEN = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_FENCED = re.compile(
-    r"^(`{3,}|~{3,}).*?^\1|\$\$.*?\$\$|\$[^$\n]+\$|`[^`\n]+`", re.MULTILINE | re.DOTALL
-)
+# Code blocks, and the formulas and inline code `MATH_OR_CODE` protects.
+_FENCED = re.compile(rf"^(`{{3,}}|~{{3,}}).*?^\1|{MATH_OR_CODE.pattern}", re.MULTILINE | re.DOTALL)
 _REMOVED = "\x02"  # where markup was, until the space before it is settled
 _GAP_BEFORE_PUNCTUATION = re.compile(rf"[ \t]*{_REMOVED}+(?=[,.;:!?])")
 
@@ -123,17 +122,12 @@ _GAP_BEFORE_PUNCTUATION = re.compile(rf"[ \t]*{_REMOVED}+(?=[,.;:!?])")
 def without_html(text: str) -> str:
     """`text` without inline HTML tags (their words kept), outside code blocks, code and
     formulas; markup removed before punctuation leaves no space before it ("training ,")."""
-    parts, last = [], 0
 
     def clean(prose: str) -> str:
         prose = _HTML_TAG.sub(_REMOVED, _HTML_HIDDEN.sub(_REMOVED, prose))
         return _GAP_BEFORE_PUNCTUATION.sub("", prose).replace(_REMOVED, "")
 
-    for kept in _FENCED.finditer(text):
-        parts += [clean(text[last : kept.start()]), kept.group(0)]
-        last = kept.end()
-    parts.append(clean(text[last:]))
-    return "".join(parts)
+    return outside(_FENCED, clean, text)
 
 
 _D2L_EMPHASIS = re.compile(r"\[\*\*(.+?)\*\*\]")

@@ -23,7 +23,6 @@ from app.cli.base import (
     your_week,
 )
 from app.cli.conversations import (
-    conversation_log,
     conversation_to_continue,
     kept_from_api,
     learner_store,
@@ -31,7 +30,7 @@ from app.cli.conversations import (
 from app.config import Settings
 
 if TYPE_CHECKING:
-    from app.records.learners import LearnerRecords
+    from app.records.learners import Learner, LearnerRecords
 
 
 class Asker(Protocol):
@@ -179,12 +178,16 @@ def ask(
                 f"[dim]week {week}: yours (see `tutor week`); --week N asks from another[/dim]"
             )
     conversation_id = conversation_to_continue(store, resume, conversation)
-    log = conversation_log(store)
+    from app.records.conversations import ConversationRecords
+
+    # The command line's own learner, made on first use: its conversations keep the answers.
+    me = store.local_learner(dt.date.today()) if store else None
+    log = ConversationRecords(store, me.id) if store and me else None
     asking = dict(week=week, mode=mode, no_spoilers=no_spoilers, conversation_id=conversation_id)
     answer = via_api_or_here(
         settings,
         lambda api: kept_from_api(log, _answer(api, question, as_json, asking)),
-        lambda: _answer_here(settings, store, question, as_json, asking),
+        lambda: _answer_here(settings, store, me, question, as_json, asking),
     )
     for warning in answer.get("warnings", []):
         err.print(f"[yellow]warning:[/yellow] {warning}")
@@ -236,6 +239,7 @@ def _answer(asker: Asker, question: str, as_json: bool, asking: dict[str, Any]) 
 def _answer_here(
     settings: Settings,
     store: LearnerRecords | None,
+    learner: Learner | None,
     question: str,
     as_json: bool,
     asking: dict[str, Any],
@@ -248,7 +252,6 @@ def _answer_here(
     from app.llm.providers import LLMError
     from app.usecases.asking import AskAs
 
-    learner = store.local_learner(dt.date.today()) if store else None
     tutor = Tutor(settings, open_retriever(settings))
     here = AskAs(tutor, read_notes(), store, learner, own_week=False)
     try:

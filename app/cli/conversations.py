@@ -5,7 +5,6 @@ keeps its own."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from app.cli.base import (
@@ -66,14 +65,6 @@ def conversation_to_continue(
         "leave --conversation out to start a new one",
         code=2,
     )
-
-
-def conversation_log(store: LearnerRecords | None) -> ConversationRecords | None:
-    """The command line learner's conversations (the learner made on first use), or None
-    without a database."""
-    from app.records.conversations import ConversationRecords
-
-    return ConversationRecords(store, store.local_learner(dt.date.today()).id) if store else None
 
 
 def kept_from_api(log: ConversationRecords | None, answer: dict[str, Any]) -> dict[str, Any]:

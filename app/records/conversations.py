@@ -58,24 +58,24 @@ class ConversationRecords:
 
     def require(self, conversation_id: str) -> Conversation:
         """The learner's own conversation; anyone else's is as unknown as one never started."""
-        with self.sessions() as session:
-            conversation = session.get(Conversation, conversation_id)
-        if conversation is None or conversation.learner_id != self.learner_id:
+        conversation = self.require_not_anothers(conversation_id)
+        if conversation is None:
             raise NotFound(
                 f"no conversation {conversation_id}; leave conversation_id out to start a new one"
             )
         return conversation
 
-    def require_not_anothers(self, conversation_id: str) -> None:
-        """NotFound when another learner's conversation has this id; the learner's own, or an
-        id nobody has kept yet, may go on (a declined first question is not kept, yet the
-        answer hands its id back, and a follow-up with it starts the conversation there)."""
+    def require_not_anothers(self, conversation_id: str) -> Conversation | None:
+        """The learner's own conversation, or None for an id nobody has kept yet, which may go
+        on (a declined first question is not kept, yet the answer hands its id back, and a
+        follow-up with it starts the conversation there). NotFound for another learner's."""
         with self.sessions() as session:
             conversation = session.get(Conversation, conversation_id)
         if conversation is not None and conversation.learner_id != self.learner_id:
             raise NotFound(
                 f"no conversation {conversation_id}; leave conversation_id out to start a new one"
             )
+        return conversation
 
     def history(self, conversation_id: str) -> list[tuple[str, str]]:
         """The last few (question, answer) turns, oldest first: what condenses a follow-up."""
