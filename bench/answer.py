@@ -22,7 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from common import REPO, index_of, percentile
+from common import REPO
+from common import index_of
+from common import percentile
 
 QUESTIONS = [
     ("Why is the dot product divided by the square root of d_k?", 18),
@@ -71,7 +73,9 @@ def recipe(data_dir):
 
     from app.config import Settings
     from app.llm.providers import chat_model
-    from app.search.vectors import EMBEDDING_PACKAGE, VectorStore, packaged_model_dir
+    from app.search.vectors import EMBEDDING_PACKAGE
+    from app.search.vectors import VectorStore
+    from app.search.vectors import packaged_model_dir
 
     settings = Settings(data_dir=data_dir)
     embeddings = HuggingFaceEmbeddings(

@@ -72,7 +72,8 @@ def load_average() -> str:
 def export(model, fresh: bool) -> tuple[Path, Path, float]:
     """ONNX fp32 of the model's transformer, and its dynamic int8 quantization (cached)."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import QuantType
+    from onnxruntime.quantization import quantize_dynamic
 
     fp32, int8 = CACHE / "model.onnx", CACHE / "model_int8.onnx"
     if fresh and CACHE.exists():
@@ -156,10 +157,14 @@ def golden(embedders: dict, fresh: bool) -> dict[str, dict[str, float]]:
     (in bench/.cache/golden-*), the golden questions embedded by it, hybrid + week boost."""
     from app.config import Settings
     from app.search.lexical import LexicalIndex
-    from app.search.retrieval import Retriever, prerequisites_by_week
+    from app.search.retrieval import Retriever
+    from app.search.retrieval import prerequisites_by_week
     from app.search.vectors import VectorStore
     from evals.datasets import load_dataset
-    from evals.runner import PRODUCT_RETRIEVAL, Silent, ensure_index, run_retrieval
+    from evals.runner import PRODUCT_RETRIEVAL
+    from evals.runner import Silent
+    from evals.runner import ensure_index
+    from evals.runner import run_retrieval
 
     items = load_dataset()
     rows = {}

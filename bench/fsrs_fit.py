@@ -20,7 +20,8 @@ from common import REPO  # noqa: F401 - puts the repository on sys.path
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from app.practice import scheduler as spaced
-from evals.review_log import LEARNER, simulated_log
+from evals.review_log import LEARNER
+from evals.review_log import simulated_log
 
 LEARNERS = {"own memory": LEARNER, "memory = defaults": tuple(DEFAULT_PARAMETERS)}
 DAYS = (60, 120, 240)

@@ -100,7 +100,8 @@ def run_recipe(notes: Path, limit: int | None, out: Path) -> dict:
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from app.search.vectors import EMBEDDING_PACKAGE, packaged_model_dir
+    from app.search.vectors import EMBEDDING_PACKAGE
+    from app.search.vectors import packaged_model_dir
 
     embeddings = HuggingFaceEmbeddings(
         model_name=str(packaged_model_dir(EMBEDDING_PACKAGE, "model")),

@@ -14,10 +14,12 @@ import argparse
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict
+from dataclasses import replace
 from pathlib import Path
 
-from common import PUBLIC_NOTES, percentile
+from common import PUBLIC_NOTES
+from common import percentile
 
 METRICS = ("hit_rate@1", "hit_rate@5", "mrr@10", "ndcg@10")
 GRID = {
@@ -38,11 +40,16 @@ def main() -> None:
     args = parser.parse_args()
 
     from app.config import Settings
-    from app.search.retrieval import Candidates, Fusion, Retriever
+    from app.search.retrieval import Candidates
+    from app.search.retrieval import Fusion
+    from app.search.retrieval import Retriever
     from app.search.vectors import Embedder
     from evals import metrics as m
     from evals.datasets import load_dataset
-    from evals.runner import RANK_DEPTH, ensure_index, index_settings, retrieval_query
+    from evals.runner import RANK_DEPTH
+    from evals.runner import ensure_index
+    from evals.runner import index_settings
+    from evals.runner import retrieval_query
 
     index = index_settings(Settings(), args.public_notes)
     print(f"index: {index.data_dir}", flush=True)

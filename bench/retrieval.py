@@ -15,7 +15,10 @@ import argparse
 import time
 
 import numpy as np
-from common import CACHE, PUBLIC_NOTES, index_of, percentile
+from common import CACHE
+from common import PUBLIC_NOTES
+from common import index_of
+from common import percentile
 
 
 def replicate(source_dir, target_dir, target_chunks: int):
@@ -71,7 +74,9 @@ def candidates(data_dir, qs: list[str]) -> None:
 
     from app.config import Settings
     from app.search.retrieval import CANDIDATES
-    from app.search.vectors import SEARCH_EF, Embedder, VectorStore
+    from app.search.vectors import SEARCH_EF
+    from app.search.vectors import Embedder
+    from app.search.vectors import VectorStore
 
     settings = Settings(data_dir=data_dir)
     data = VectorStore(settings).all(include=["embeddings"])

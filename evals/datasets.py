@@ -11,7 +11,9 @@ import hashlib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel
+from pydantic import Field
+from pydantic import ValidationError
 
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
 Kind = Literal["concept", "plan", "followup", "out_of_scope", "adversarial"]

@@ -18,7 +18,9 @@ from langchain_core.messages import HumanMessage
 
 from app.config import Settings
 from app.llm.prompts import render
-from app.llm.providers import chat_model, describe_failure, model_label
+from app.llm.providers import chat_model
+from app.llm.providers import describe_failure
+from app.llm.providers import model_label
 
 _JSON_OBJECT = re.compile(r"\{.*?\}", re.DOTALL)
 

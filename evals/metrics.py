@@ -19,15 +19,21 @@ from __future__ import annotations
 import re
 import statistics
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 
-from app.answering.citations import markers, strip_markers, support
-from app.answering.compose import PITFALL_LEAD, said_form
-from app.text import content_words, split_sentences
+from app.answering.citations import markers
+from app.answering.citations import strip_markers
+from app.answering.citations import support
+from app.answering.compose import PITFALL_LEAD
+from app.answering.compose import said_form
+from app.text import content_words
+from app.text import split_sentences
 
 RETRIEVAL_METRICS = ("hit_rate@1", "hit_rate@5", "mrr@10", "ndcg@10")
 KEY_POINT_WORDS = 0.6  # share of a key point's content words that must appear in the answer...
@@ -62,7 +68,9 @@ def retrieval_scores(
     """Per query, per metric: how well `rankings` (source ids, best first) find `qrels`.
 
     Queries without relevant sources are left out (they have nothing to find)."""
-    from ranx import Qrels, Run, evaluate
+    from ranx import Qrels
+    from ranx import Run
+    from ranx import evaluate
 
     judged = {q: rel for q, rel in qrels.items() if rel}
     if not judged:

@@ -11,25 +11,29 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
-from app.course.notes import Note, read_notes
-from app.practice.distractors import BAND, ConceptSpace, concept_space, default_embedder
-from app.practice.quiz import (
-    GENERATORS,
-    KINDS,
-    LLM,
-    Question,
-    QuestionWriter,
-    QuizError,
-    make_quiz,
-    quiz_validity,
-    tests_any,
-    topic_quiz,
-)
+from app.course.notes import Note
+from app.course.notes import read_notes
+from app.practice.distractors import BAND
+from app.practice.distractors import ConceptSpace
+from app.practice.distractors import concept_space
+from app.practice.distractors import default_embedder
+from app.practice.quiz import GENERATORS
+from app.practice.quiz import KINDS
+from app.practice.quiz import LLM
+from app.practice.quiz import Question
+from app.practice.quiz import QuestionWriter
+from app.practice.quiz import QuizError
+from app.practice.quiz import make_quiz
+from app.practice.quiz import quiz_validity
+from app.practice.quiz import tests_any
+from app.practice.quiz import topic_quiz
 from app.text import normalized
 
 if TYPE_CHECKING:

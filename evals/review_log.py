@@ -14,7 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from fsrs import Card, Rating, ReviewLog, Scheduler
+from fsrs import Card
+from fsrs import Rating
+from fsrs import ReviewLog
+from fsrs import Scheduler
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
 LEARNER = (

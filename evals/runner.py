@@ -19,26 +19,38 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections import Counter
+from collections import defaultdict
+from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any
+from typing import Literal
+from typing import Protocol
 
 import numpy as np
 
 from app.answering.passages import readable_excerpt
-from app.answering.tutor import MIN_SIMILARITY, SNIPPET_CHARS, Answer, Citation, Tutor
+from app.answering.tutor import MIN_SIMILARITY
+from app.answering.tutor import SNIPPET_CHARS
+from app.answering.tutor import Answer
+from app.answering.tutor import Citation
+from app.answering.tutor import Tutor
 from app.config import Settings
-from app.ingest.pipeline import CORPUS_DIR, Ingestor
+from app.ingest.pipeline import CORPUS_DIR
+from app.ingest.pipeline import Ingestor
 from app.llm.providers import model_label
 from app.practice.quiz import question_writer
 from app.search.retrieval import Retriever
 from app.search.vectors import Embedder
 from evals import metrics as m
-from evals.datasets import EvalItem, load_dataset
+from evals.datasets import EvalItem
+from evals.datasets import load_dataset
 from evals.judges import LLMJudge
-from evals.quizzes import WEEKS, quiz_quality
+from evals.quizzes import WEEKS
+from evals.quizzes import quiz_quality
 
 Suite = Literal["quick", "full"]
 RETRIEVAL_CONFIGS: dict[str, dict[str, Any]] = {  # name -> Retriever.search options

@@ -8,7 +8,8 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,8 @@ class CorpusIndex:
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory, embedder) -> CorpusIndex:
     from app.config import Settings
-    from app.ingest.pipeline import CORPUS_DIR, Ingestor
+    from app.ingest.pipeline import CORPUS_DIR
+    from app.ingest.pipeline import Ingestor
 
     data_dir = tmp_path_factory.mktemp("corpus-index")
     summary = Ingestor(Settings(data_dir=data_dir), embedder=embedder).run([str(CORPUS_DIR)])
@@ -344,7 +346,8 @@ def pdf_with_a_blank_page(text: str) -> bytes:
     """Two pages: `text` on the first, none on the second (as a scanned page has no text layer)."""
     from io import BytesIO
 
-    from pypdf import PdfReader, PdfWriter
+    from pypdf import PdfReader
+    from pypdf import PdfWriter
 
     writer = PdfWriter(clone_from=PdfReader(BytesIO(minimal_pdf(text))))
     writer.add_blank_page()

@@ -17,9 +17,11 @@ from app.answering.tutor import Tutor
 from app.config import Settings
 from app.ingest.pipeline import Ingestor
 from app.search.lexical import LexicalIndex
-from app.search.retrieval import Retriever, prerequisites_by_week
+from app.search.retrieval import Retriever
+from app.search.retrieval import prerequisites_by_week
 from app.search.vectors import VectorStore
-from tests.conftest import REPO, write
+from tests.conftest import REPO
+from tests.conftest import write
 
 CASES = REPO.parent / "shared" / "cases"
 

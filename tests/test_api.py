@@ -15,7 +15,11 @@ import pytest
 from app.api import create_app
 from app.config import Settings
 from app.ingest.pipeline import Ingestor
-from tests.conftest import REPO, free_port, local_client, served, write
+from tests.conftest import REPO
+from tests.conftest import free_port
+from tests.conftest import local_client
+from tests.conftest import served
+from tests.conftest import write
 
 
 @pytest.fixture

@@ -11,12 +11,15 @@ import pytest
 
 from app.answering.citations import markers
 from app.course.curriculum import load_curriculum
-from app.course.rubric import NoCapstone, rubric_for
+from app.course.rubric import NoCapstone
+from app.course.rubric import rubric_for
 from app.records.capstones import CapstoneRecords
 from app.records.learners import LearnerRecords
 from app.text import split_sentences
-from tests.conftest import new_learner, tutor
-from tests.test_tutor import fake, tutor_on
+from tests.conftest import new_learner
+from tests.conftest import tutor
+from tests.test_tutor import fake
+from tests.test_tutor import tutor_on
 
 CURRICULUM = load_curriculum()
 

@@ -98,7 +98,8 @@ def test_case_03_pdfs_with_an_empty_password_are_read_with_the_note(ingestor) ->
 def encrypted_pdf(text: str, password: str, algorithm: str) -> bytes:
     from io import BytesIO
 
-    from pypdf import PdfReader, PdfWriter
+    from pypdf import PdfReader
+    from pypdf import PdfWriter
 
     from tests.conftest import minimal_pdf
 

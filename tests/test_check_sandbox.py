@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from app.checks.engine import run_checks
-from app.checks.sandbox import MECHANISMS, NOBODY, works
+from app.checks.sandbox import MECHANISMS
+from app.checks.sandbox import NOBODY
+from app.checks.sandbox import works
 from app.config import Settings
 from tests.conftest import REPO
 

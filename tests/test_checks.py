@@ -10,12 +10,17 @@ import json
 import pytest
 
 from app.checks.catalog import CHECKS
-from app.checks.engine import CheckError, run_checks
+from app.checks.engine import CheckError
+from app.checks.engine import run_checks
 from app.checks.hints import cite
 from app.checks.report import render_verdict
 from app.config import Settings
-from evals.check_cases import REFERENCE, cases, measure
-from tests.conftest import REPO, new_learner, tutor
+from evals.check_cases import REFERENCE
+from evals.check_cases import cases
+from evals.check_cases import measure
+from tests.conftest import REPO
+from tests.conftest import new_learner
+from tests.conftest import tutor
 
 CASES = {case.path.name: case for case in cases() if case.path != REFERENCE}
 REFERENCE_CASES = {case.check: case for case in cases() if case.path == REFERENCE}

@@ -11,7 +11,9 @@ import pytest
 from app.api import create_app
 from app.config import Settings
 from app.ingest.pipeline import Ingestor
-from tests.conftest import ChromaServer, local_client, write
+from tests.conftest import ChromaServer
+from tests.conftest import local_client
+from tests.conftest import write
 
 pytestmark = pytest.mark.slow
 

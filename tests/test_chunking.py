@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.ingest.chunking import chunk_markdown, parse_blocks
+from app.ingest.chunking import chunk_markdown
+from app.ingest.chunking import parse_blocks
 
 
 def words(texts: list[str]) -> list[int]:

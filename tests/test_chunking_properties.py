@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from app.ingest.chunking import chunk_markdown, parse_blocks
+from app.ingest.chunking import chunk_markdown
+from app.ingest.chunking import parse_blocks
 
 WORD = st.text(
     alphabet="abcdefghijklmnopqrstuvwxyz0123456789_.,;:!?()[]*+/'\"é中", min_size=1, max_size=10

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from app.answering.citations import markers, strip_markers, support, without_source_references
-from app.answering.safety import (
-    asks_something,
-    looks_harmful,
-    looks_like_injection,
-    redact_instructions,
-)
+from app.answering.citations import markers
+from app.answering.citations import strip_markers
+from app.answering.citations import support
+from app.answering.citations import without_source_references
+from app.answering.safety import asks_something
+from app.answering.safety import looks_harmful
+from app.answering.safety import looks_like_injection
+from app.answering.safety import redact_instructions
 from app.text import split_sentences
 
 

@@ -12,9 +12,12 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextlib import nullcontext
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,7 +26,10 @@ from app.cli import via_api_or_here
 from app.cli.api_client import running_api_for
 from app.config import Settings
 from app.search.lock import claim
-from tests.conftest import REPO, free_port, tutor, wait_for
+from tests.conftest import REPO
+from tests.conftest import free_port
+from tests.conftest import tutor
+from tests.conftest import wait_for
 
 PLAN_QUESTION = "What is my assignment this week?"  # answered from the plan: no model needed
 

@@ -9,18 +9,18 @@ from dataclasses import replace
 
 import pytest
 
-from app.answering.compose import (
-    BUDGETS,
-    Budget,
-    Composition,
-    Quote,
-    compose,
-    covers,
-    intent_boosts,
-    lexical_scores,
-    said_form,
-)
-from app.answering.passages import ROLE_ORDER, quotable_units, readable_excerpt
+from app.answering.compose import BUDGETS
+from app.answering.compose import Budget
+from app.answering.compose import Composition
+from app.answering.compose import Quote
+from app.answering.compose import compose
+from app.answering.compose import covers
+from app.answering.compose import intent_boosts
+from app.answering.compose import lexical_scores
+from app.answering.compose import said_form
+from app.answering.passages import ROLE_ORDER
+from app.answering.passages import quotable_units
+from app.answering.passages import readable_excerpt
 from app.answering.support import check
 
 ATTENTION = """# Attention

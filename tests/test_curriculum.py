@@ -6,12 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from app.course.curriculum import (
-    DEFAULT_PATH,
-    CurriculumError,
-    WeekOutOfRange,
-    load_curriculum,
-)
+from app.course.curriculum import DEFAULT_PATH
+from app.course.curriculum import CurriculumError
+from app.course.curriculum import WeekOutOfRange
+from app.course.curriculum import load_curriculum
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,20 @@ from langchain_core.messages import AIMessage
 from app.config import Settings
 from app.course.curriculum import load_curriculum
 from evals import metrics as m
-from evals.datasets import DatasetError, EvalItem, load_dataset
-from evals.judges import LLMJudge, parse_verdict
-from evals.quizzes import distractor_plausibility, duplicates, on_topic
-from evals.report import ReportError, check_floors, compare, load_report
-from tests.conftest import REPO, write
+from evals.datasets import DatasetError
+from evals.datasets import EvalItem
+from evals.datasets import load_dataset
+from evals.judges import LLMJudge
+from evals.judges import parse_verdict
+from evals.quizzes import distractor_plausibility
+from evals.quizzes import duplicates
+from evals.quizzes import on_topic
+from evals.report import ReportError
+from evals.report import check_floors
+from evals.report import compare
+from evals.report import load_report
+from tests.conftest import REPO
+from tests.conftest import write
 
 NOTES = REPO / "corpus" / "notes"
 
@@ -109,7 +118,8 @@ def test_retrieval_metrics_on_a_hand_worked_example() -> None:
 
 
 def test_the_public_slice_and_each_split_are_measured_on_their_own() -> None:
-    from evals.runner import slice_metric, slice_rows
+    from evals.runner import slice_metric
+    from evals.runner import slice_rows
 
     items = [
         item(id=f"q{n}", relevant=["notes/w18.md"] + (["d2l/attention.md"] if n < 3 else []))
@@ -417,9 +427,12 @@ def test_answers_are_scored_and_a_judge_that_fails_is_counted_not_dropped(
 ) -> None:
     from app.answering.tutor import Tutor
     from app.search.lexical import LexicalIndex
-    from app.search.retrieval import Retriever, prerequisites_by_week
+    from app.search.retrieval import Retriever
+    from app.search.retrieval import prerequisites_by_week
     from app.search.vectors import VectorStore
-    from evals.runner import Silent, run_answers, summarize_answers
+    from evals.runner import Silent
+    from evals.runner import run_answers
+    from evals.runner import summarize_answers
 
     settings = Settings(data_dir=corpus_dir, answer_writer="model")
     store = VectorStore(settings)

@@ -17,14 +17,19 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
 from app.api import create_app
 from app.config import Settings
-from app.ingest.pipeline import CORPUS_DIR, Ingestor
-from tests.conftest import DATABASES, Server, fresh_database, served
+from app.ingest.pipeline import CORPUS_DIR
+from app.ingest.pipeline import Ingestor
+from tests.conftest import DATABASES
+from tests.conftest import Server
+from tests.conftest import fresh_database
+from tests.conftest import served
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,10 @@ from app.config import Settings
 from app.ingest.pipeline import Ingestor
 from app.ingest.sources import SourceError
 from app.search.vectors import VectorStore
-from tests.conftest import REPO, minimal_pdf, pdf_with_a_blank_page, write
+from tests.conftest import REPO
+from tests.conftest import minimal_pdf
+from tests.conftest import pdf_with_a_blank_page
+from tests.conftest import write
 
 NOTE = "---\ntitle: {title}\n---\n# {title}\n\n{body}\n"
 

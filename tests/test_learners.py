@@ -7,14 +7,18 @@ import datetime as dt
 import sqlite3
 
 import pytest
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError
+from sqlalchemy.exc import IntegrityError
 
 from app.api import create_app
-from app.course.curriculum import WeekOutOfRange, load_curriculum
+from app.course.curriculum import WeekOutOfRange
+from app.course.curriculum import load_curriculum
 from app.course.notes import read_notes
-from app.records.base import LearnerRecordsError, NotFound
+from app.records.base import LearnerRecordsError
+from app.records.base import NotFound
 from app.records.conversations import ConversationRecords
-from app.records.learners import LearnerRecords, week_on
+from app.records.learners import LearnerRecords
+from app.records.learners import week_on
 from app.records.quizzes import QuizRecords
 from tests.conftest import local_client
 from tests.test_api import sse_events
@@ -133,11 +137,14 @@ def test_an_older_database_is_migrated_to_the_newest_schema_keeping_its_data(tmp
 def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revision(
     database_url, start
 ) -> None:
-    from sqlalchemy import create_engine, inspect, text
+    from sqlalchemy import create_engine
+    from sqlalchemy import inspect
+    from sqlalchemy import text
 
     from app.ingest.manifest import IngestFile
     from app.ingest.runs import IngestRun
-    from app.records.base import Base, migrate
+    from app.records.base import Base
+    from app.records.base import migrate
     from app.records.checks import CheckAttempt
     from app.records.conversations import AnonymousTurn
 
@@ -193,7 +200,8 @@ def test_workers_starting_together_on_a_new_database_all_open_it(database_url) -
 def test_a_week_set_before_pacing_is_kept_as_set_on_the_day_of_the_upgrade(database_url) -> None:
     """Before 0006 a set week stayed put; after it, it moves on from the upgrade, not from
     whenever it was set (nobody jumps ahead by upgrading)."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
 
     from app.records.base import migrate
     from app.records.learners import hash_token
@@ -660,7 +668,8 @@ def test_a_follow_up_is_condensed_from_the_history_in_the_database(
     corpus_dir, embedder, store
 ) -> None:
     """A new tutor (as after a restart) continues the learner's conversation from the database."""
-    from tests.test_tutor import fake, tutor_on
+    from tests.test_tutor import fake
+    from tests.test_tutor import tutor_on
 
     learner, _ = store.create("Ada", dt.date(2026, 1, 5))
     first = tutor_on(

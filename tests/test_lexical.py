@@ -10,7 +10,8 @@ import threading
 import numpy as np
 import pytest
 
-from app.search.lexical import LexicalIndex, lexical_dir
+from app.search.lexical import LexicalIndex
+from app.search.lexical import lexical_dir
 from app.search.vectors import VectorStore
 
 

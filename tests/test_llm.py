@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
-from app.llm.providers import (
-    LLMError,
-    LLMUnavailable,
-    chat_model,
-    describe_failure,
-    local_model_path,
-)
-from tests.conftest import free_port, wait_for
+from app.llm.providers import LLMError
+from app.llm.providers import LLMUnavailable
+from app.llm.providers import chat_model
+from app.llm.providers import describe_failure
+from app.llm.providers import local_model_path
+from tests.conftest import free_port
+from tests.conftest import wait_for
 
 
 def test_the_local_model_comes_from_the_installed_package() -> None:
@@ -155,9 +154,12 @@ def test_a_server_slower_than_the_timeout_names_the_timeout_setting(llama_server
 def test_the_hf_provider_runs_a_local_transformers_directory(tmp_path: Path) -> None:
     """A tiny randomly initialised GPT-2 with the packaged MiniLM tokenizer: real weights on
     disk, real transformers generation, no download."""
-    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
+    from transformers import AutoTokenizer
+    from transformers import GPT2Config
+    from transformers import GPT2LMHeadModel
 
-    from app.search.vectors import EMBEDDING_PACKAGE, packaged_model_dir
+    from app.search.vectors import EMBEDDING_PACKAGE
+    from app.search.vectors import packaged_model_dir
 
     tokenizer = AutoTokenizer.from_pretrained(str(packaged_model_dir(EMBEDDING_PACKAGE, "model")))
     tokenizer.chat_template = (

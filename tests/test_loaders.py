@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from app.ingest.loaders import LoadError, load
-from tests.conftest import minimal_pdf, pdf_with_a_blank_page, write
+from app.ingest.loaders import LoadError
+from app.ingest.loaders import load
+from tests.conftest import minimal_pdf
+from tests.conftest import pdf_with_a_blank_page
+from tests.conftest import write
 
 
 def test_markdown_front_matter_becomes_metadata_and_title(tmp_path: Path) -> None:

@@ -12,7 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.llm.gate import Abandoned, ModelBusy, ModelGate, call_for, stream_for
+from app.llm.gate import Abandoned
+from app.llm.gate import ModelBusy
+from app.llm.gate import ModelGate
+from app.llm.gate import call_for
+from app.llm.gate import stream_for
 
 
 def wait_until(condition, timeout: float = 5.0) -> float:

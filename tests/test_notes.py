@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.course.notes import NOTES_DIR, read_notes
+from app.course.notes import NOTES_DIR
+from app.course.notes import read_notes
 
 NOTES = read_notes()
 WEEK_NOTES = [n for n in NOTES if n.path.name.startswith("w")]

@@ -8,9 +8,15 @@ import datetime as dt
 
 import pytest
 
-from app.course.curriculum import WEEK_FIELDS, load_curriculum
-from app.course.pacing import Schedule, pace_report, plan_hours, replan, weeks_done
-from app.course.today import DAY_FIELDS, today_task
+from app.course.curriculum import WEEK_FIELDS
+from app.course.curriculum import load_curriculum
+from app.course.pacing import Schedule
+from app.course.pacing import pace_report
+from app.course.pacing import plan_hours
+from app.course.pacing import replan
+from app.course.pacing import weeks_done
+from app.course.today import DAY_FIELDS
+from app.course.today import today_task
 
 CURRICULUM = load_curriculum()
 START = dt.date(2026, 1, 5)  # a Monday

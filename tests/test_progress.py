@@ -15,15 +15,23 @@ from app.config import Settings
 from app.course.curriculum import load_curriculum
 from app.course.notes import read_notes
 from app.practice.distractors import concept_space
-from app.practice.quiz import GENERATORS, Question, grade
+from app.practice.quiz import GENERATORS
+from app.practice.quiz import Question
+from app.practice.quiz import grade
 from app.progress.overview import progress
-from app.progress.prerequisites import PrerequisitePassages, builds_on, named_weeks
+from app.progress.prerequisites import PrerequisitePassages
+from app.progress.prerequisites import builds_on
+from app.progress.prerequisites import named_weeks
 from app.records.learners import LearnerRecords
-from app.records.quizzes import Attempt, QuizRecords
-from app.records.weak_spots import Concept, Concepts, kept_missing
+from app.records.quizzes import Attempt
+from app.records.quizzes import QuizRecords
+from app.records.weak_spots import Concept
+from app.records.weak_spots import Concepts
+from app.records.weak_spots import kept_missing
 from app.search.lexical import LexicalIndex
 from app.search.retrieval import Retriever
-from app.search.vectors import VectorStore, VectorStoreError
+from app.search.vectors import VectorStore
+from app.search.vectors import VectorStoreError
 from app.text import counted
 from tests.conftest import tutor
 

@@ -15,36 +15,39 @@ from dataclasses import replace
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.outputs import ChatGeneration
+from langchain_core.outputs import ChatResult
 
 from app.config import Settings
 from app.course.notes import read_notes
-from app.practice.distractors import BAND, NEARBY_WEEKS, SWAP_MIN, concept_space
-from app.practice.quiz import (
-    GENERATORS,
-    KINDS,
-    Grade,
-    Question,
-    QuestionWriter,
-    QuizError,
-    Verdict,
-    arranged,
-    draft_schema,
-    glossary,
-    grade,
-    make_quiz,
-    missing_terms,
-    outcome,
-    passages,
-    problems,
-    question_writer,
-    quiz_validity,
-    quotable,
-    score_summary,
-    self_rated,
-    topic_quiz,
-)
-from app.practice.scheduler import RATINGS, schedule
+from app.practice.distractors import BAND
+from app.practice.distractors import NEARBY_WEEKS
+from app.practice.distractors import SWAP_MIN
+from app.practice.distractors import concept_space
+from app.practice.quiz import GENERATORS
+from app.practice.quiz import KINDS
+from app.practice.quiz import Grade
+from app.practice.quiz import Question
+from app.practice.quiz import QuestionWriter
+from app.practice.quiz import QuizError
+from app.practice.quiz import Verdict
+from app.practice.quiz import arranged
+from app.practice.quiz import draft_schema
+from app.practice.quiz import glossary
+from app.practice.quiz import grade
+from app.practice.quiz import make_quiz
+from app.practice.quiz import missing_terms
+from app.practice.quiz import outcome
+from app.practice.quiz import passages
+from app.practice.quiz import problems
+from app.practice.quiz import question_writer
+from app.practice.quiz import quiz_validity
+from app.practice.quiz import quotable
+from app.practice.quiz import score_summary
+from app.practice.quiz import self_rated
+from app.practice.quiz import topic_quiz
+from app.practice.scheduler import RATINGS
+from app.practice.scheduler import schedule
 from tests.conftest import REPO
 from tests.test_llm import llama_server  # noqa: F401 - the fixture, shared
 

@@ -10,9 +10,11 @@ import json
 import pytest
 
 from app.course.curriculum import load_curriculum
-from app.records.learners import LearnerRecords, week_on
+from app.records.learners import LearnerRecords
+from app.records.learners import week_on
 from app.records.schedules import ScheduleRecords
-from tests.conftest import new_learner, tutor
+from tests.conftest import new_learner
+from tests.conftest import tutor
 
 CURRICULUM = load_curriculum()
 START = dt.date(2026, 1, 5)

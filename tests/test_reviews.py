@@ -12,13 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fsrs import Card, Rating, ReviewLog, State
+from fsrs import Card
+from fsrs import Rating
+from fsrs import ReviewLog
+from fsrs import State
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from app.practice import scheduler as spaced
 from app.practice.card_export import inert_cell
 from app.records.learners import LearnerRecords
-from app.records.reviews import ReviewLogEntry, ReviewRecords, due_phrase, scheduling_parameters
+from app.records.reviews import ReviewLogEntry
+from app.records.reviews import ReviewRecords
+from app.records.reviews import due_phrase
+from app.records.reviews import scheduling_parameters
 from evals.review_log import simulated_log
 from tests.conftest import new_learner
 
@@ -270,11 +276,9 @@ def test_an_anki_export_leaves_nothing_in_the_temp_dir(api_client, tmp_path, mon
 def anki_import(package: Path, folder: Path) -> dict[str, list]:
     """Import `package` into a new Anki collection with Anki's own library (the `anki`
     package: the desktop app's backend), as a learner's Anki would; what it holds."""
-    from anki.collection import (
-        Collection,
-        ImportAnkiPackageOptions,
-        ImportAnkiPackageRequest,
-    )
+    from anki.collection import Collection
+    from anki.collection import ImportAnkiPackageOptions
+    from anki.collection import ImportAnkiPackageRequest
 
     folder.mkdir()
     collection = Collection(str(folder / "collection.anki2"))
@@ -369,7 +373,8 @@ def test_answers_given_before_the_review_log_existed_become_its_first_reviews(
 ) -> None:
     """0010 fills the review log from past answers (right = good, wrong = again), so a
     learner's history counts towards fitting FSRS from the day they upgrade."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
 
     from app.records.base import migrate
 

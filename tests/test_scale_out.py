@@ -11,7 +11,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
+from contextlib import contextmanager
 from pathlib import Path
 from string import Template
 
@@ -21,7 +22,11 @@ from sqlalchemy import make_url
 
 from app.config import Settings
 from app.ingest.pipeline import CORPUS_DIR
-from tests.conftest import REPO, free_port, postgres_database, wait_for, write
+from tests.conftest import REPO
+from tests.conftest import free_port
+from tests.conftest import postgres_database
+from tests.conftest import wait_for
+from tests.conftest import write
 
 GUIDE = REPO / "docs" / "study-group.md"
 BIN = Path(sys.executable).parent
@@ -105,7 +110,8 @@ def search_here(chroma_url: str, data_dir: Path, embedder) -> list[list[dict]]:
     """The same searches in this process, on a fresh data dir: what any worker should answer,
     its BM25 index built from the chunks in Chroma from scratch."""
     from app.search.lexical import LexicalIndex
-    from app.search.retrieval import Retriever, prerequisites_by_week
+    from app.search.retrieval import Retriever
+    from app.search.retrieval import prerequisites_by_week
     from app.search.vectors import VectorStore
 
     store = VectorStore(Settings(data_dir=data_dir, chroma_url=chroma_url))

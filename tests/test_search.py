@@ -14,18 +14,17 @@ import pytest
 from app.config import Settings
 from app.ingest.pipeline import Ingestor
 from app.search.lexical import LexicalIndex
-from app.search.retrieval import (
-    Candidates,
-    Filters,
-    Fusion,
-    Retriever,
-    fuse,
-    reciprocal_rank_fusion,
-    sentence_units,
-    week_boosted,
-)
+from app.search.retrieval import Candidates
+from app.search.retrieval import Filters
+from app.search.retrieval import Fusion
+from app.search.retrieval import Retriever
+from app.search.retrieval import fuse
+from app.search.retrieval import reciprocal_rank_fusion
+from app.search.retrieval import sentence_units
+from app.search.retrieval import week_boosted
 from app.search.vectors import Hit
-from tests.conftest import REPO, tutor
+from tests.conftest import REPO
+from tests.conftest import tutor
 
 
 def retriever_for(data_dir: Path, embedder) -> Retriever:
@@ -167,7 +166,8 @@ def test_an_index_built_with_chromas_default_search_breadth_is_brought_up_to_our
 ) -> None:
     import chromadb
 
-    from app.search.vectors import SEARCH_EF, VectorStore
+    from app.search.vectors import SEARCH_EF
+    from app.search.vectors import VectorStore
 
     settings = Settings(data_dir=data_dir)
     settings.chroma_dir.mkdir(parents=True)

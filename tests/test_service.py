@@ -18,7 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import Server, served
+from tests.conftest import Server
+from tests.conftest import served
 
 pytestmark = pytest.mark.slow
 

@@ -19,13 +19,21 @@ from sqlalchemy import update
 from app.api import create_app
 from app.cli.api_client import running_api_for
 from app.config import Settings
-from app.ingest.manifest import Entry, Manifest
-from app.ingest.runs import DIED, IngestBusy, IngestRun, Runs
+from app.ingest.manifest import Entry
+from app.ingest.manifest import Manifest
+from app.ingest.runs import DIED
+from app.ingest.runs import IngestBusy
+from app.ingest.runs import IngestRun
+from app.ingest.runs import Runs
 from app.records.base import utcnow
-from app.records.conversations import AnonymousConversationRecords, AnonymousTurn
+from app.records.conversations import AnonymousConversationRecords
+from app.records.conversations import AnonymousTurn
 from app.records.learners import LearnerRecords
 from app.search.lock import claim
-from tests.conftest import free_port, local_client, tutor, write
+from tests.conftest import free_port
+from tests.conftest import local_client
+from tests.conftest import tutor
+from tests.conftest import write
 
 
 def test_one_ingest_runs_at_a_time_for_every_process_sharing_the_database(database_url) -> None:

@@ -19,10 +19,13 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.cli.launcher import api_command, child_env
+from app.cli.launcher import api_command
+from app.cli.launcher import child_env
 from app.config import Settings
 from app.course.curriculum import load_curriculum
-from tests.conftest import REPO, free_port, wait_for
+from tests.conftest import REPO
+from tests.conftest import free_port
+from tests.conftest import wait_for
 
 SCRIPT = str(REPO / "app" / "ui" / "main.py")
 TIMEOUT = 180  # an answer from the local model on a busy two-core machine

@@ -16,15 +16,21 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page
+from playwright.sync_api import expect
+from playwright.sync_api import sync_playwright
 
-from app.cli.launcher import api_command, ui_command
+from app.cli.launcher import api_command
+from app.cli.launcher import ui_command
 from tests.conftest import REPO
-from tests.test_ui import back_after_a_gap, loopback, running
+from tests.test_ui import back_after_a_gap
+from tests.test_ui import loopback
+from tests.test_ui import running
 
 CHROMIUM = Path(os.environ.get("TUTOR_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-from app.text import MATH_OR_CODE, content_words, outside
+from app.text import MATH_OR_CODE
+from app.text import content_words
+from app.text import outside
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 # The source's own reference numbers: [2], [12], [1, 3], [2-4], [2–4]; never ours to show.

@@ -15,14 +15,21 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable
+from collections.abc import Collection
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import Stemmer
 
-from app.answering.passages import ROLE_ORDER, Role, Unit, quotable_units
-from app.text import content_words, normalized, split_sentences
+from app.answering.passages import ROLE_ORDER
+from app.answering.passages import Role
+from app.answering.passages import Unit
+from app.answering.passages import quotable_units
+from app.text import content_words
+from app.text import normalized
+from app.text import split_sentences
 
 Embed = Callable[[list[str]], np.ndarray]  # texts -> unit-length rows
 

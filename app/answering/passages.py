@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.answering.citations import without_source_references
-from app.text import MATH_OR_CODE, outside, split_sentences
+from app.text import MATH_OR_CODE
+from app.text import outside
+from app.text import split_sentences
 
 Role = Literal["definition", "explanation", "formula", "example", "pitfall", "other"]
 ROLE_ORDER: dict[str, int] = {

@@ -10,8 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.course.curriculum import FIELD_LABELS, Capstone, Curriculum, Item, WeekPlan
-from app.course.rubric import Rubric, rubric
+from app.course.curriculum import FIELD_LABELS
+from app.course.curriculum import Capstone
+from app.course.curriculum import Curriculum
+from app.course.curriculum import Item
+from app.course.curriculum import WeekPlan
+from app.course.rubric import Rubric
+from app.course.rubric import rubric
 
 # Asking about the plan itself. "capstone", "assignment" and "project" alone are not enough: a
 # study question often names them as its setting ("For my Q3 capstone, should I fine-tune…?",

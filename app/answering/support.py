@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.answering.citations import strip_markers, support
+from app.answering.citations import strip_markers
+from app.answering.citations import support
 from app.answering.passages import statements
 
 Embed = Callable[[list[str]], np.ndarray]

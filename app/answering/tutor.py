@@ -20,30 +20,47 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Protocol
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Literal
+from typing import Protocol
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import HumanMessage
+from langchain_core.messages import SystemMessage
 
 from app.answering import support
-from app.answering.citations import strip_markers, without_source_references
-from app.answering.compose import BUDGETS, Composition, compose, covers, said_form
+from app.answering.citations import strip_markers
+from app.answering.citations import without_source_references
+from app.answering.compose import BUDGETS
+from app.answering.compose import Composition
+from app.answering.compose import compose
+from app.answering.compose import covers
+from app.answering.compose import said_form
 from app.answering.passages import readable_excerpt
-from app.answering.route import PlanAnswer, route
-from app.answering.safety import (
-    asks_something,
-    looks_harmful,
-    looks_like_injection,
-    redact_instructions,
-)
+from app.answering.route import PlanAnswer
+from app.answering.route import route
+from app.answering.safety import asks_something
+from app.answering.safety import looks_harmful
+from app.answering.safety import looks_like_injection
+from app.answering.safety import redact_instructions
 from app.config import Settings
-from app.course.curriculum import Curriculum, load_curriculum
-from app.llm.gate import Abandoned, ModelBusy, ModelGate
+from app.course.curriculum import Curriculum
+from app.course.curriculum import load_curriculum
+from app.llm.gate import Abandoned
+from app.llm.gate import ModelBusy
+from app.llm.gate import ModelGate
 from app.llm.prompts import render
-from app.llm.providers import chat_model, describe_failure, model_label
-from app.search.retrieval import Filters, Retriever, SearchHit
-from app.text import content_words, split_sentences
+from app.llm.providers import chat_model
+from app.llm.providers import describe_failure
+from app.llm.providers import model_label
+from app.search.retrieval import Filters
+from app.search.retrieval import Retriever
+from app.search.retrieval import SearchHit
+from app.text import content_words
+from app.text import split_sentences
 
 Mode = Literal["explain", "socratic", "quick"]
 MODES: tuple[str, ...] = ("explain", "socratic", "quick")

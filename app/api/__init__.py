@@ -12,23 +12,23 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api import (
-    asking,
-    capstones,
-    checks,
-    errors,
-    health,
-    ingesting,
-    learners,
-    milestones,
-    plan,
-    quizzes,
-    reviews,
-)
-from app.api.guards import BodyLimit, HostAllowList
+from app.api import asking
+from app.api import capstones
+from app.api import checks
+from app.api import errors
+from app.api import health
+from app.api import ingesting
+from app.api import learners
+from app.api import milestones
+from app.api import plan
+from app.api import quizzes
+from app.api import reviews
+from app.api.guards import BodyLimit
+from app.api.guards import HostAllowList
 from app.api.schemas import VERSION
 from app.api.services import Services
-from app.config import Settings, get_settings
+from app.config import Settings
+from app.config import get_settings
 from app.search.lock import claim
 
 __all__ = ["VERSION", "create_app"]

@@ -5,21 +5,35 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import Annotated, Any
+from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter
+from fastapi import HTTPException
+from fastapi import Query
 from fastapi.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive
+from starlette.types import Scope
+from starlette.types import Send
 
 from app.answering.tutor import HISTORY_TURNS
-from app.api.deps import AskerDep, LearnerDep, ServicesDep, rate_limited, require_index
-from app.api.params import Id, WeekQuery
-from app.api.schemas import AskRequest, SearchHitOut
+from app.api.deps import AskerDep
+from app.api.deps import LearnerDep
+from app.api.deps import ServicesDep
+from app.api.deps import rate_limited
+from app.api.deps import require_index
+from app.api.params import Id
+from app.api.params import WeekQuery
+from app.api.schemas import AskRequest
+from app.api.schemas import SearchHitOut
 from app.api.services import Services
-from app.llm.gate import ModelBusy, call_for, stream_for
+from app.llm.gate import ModelBusy
+from app.llm.gate import call_for
+from app.llm.gate import stream_for
 from app.llm.providers import LLMError
 from app.records.base import NotFound
-from app.records.conversations import AnonymousConversationRecords, ConversationRecords
+from app.records.conversations import AnonymousConversationRecords
+from app.records.conversations import ConversationRecords
 from app.records.learners import Learner
 from app.search.vectors import VectorStoreError
 from app.sse import event

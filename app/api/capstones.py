@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
+from fastapi import HTTPException
 
-from app.api.deps import CurriculumDep, LearnerDep, ServicesDep, TodayDep
-from app.api.schemas import CapstoneLinks, CapstoneReview, DeliverableTick
+from app.api.deps import CurriculumDep
+from app.api.deps import LearnerDep
+from app.api.deps import ServicesDep
+from app.api.deps import TodayDep
+from app.api.schemas import CapstoneLinks
+from app.api.schemas import CapstoneReview
+from app.api.schemas import DeliverableTick
 from app.course.curriculum import Curriculum
-from app.course.rubric import NoCapstone, Rubric, rubric, rubric_for
+from app.course.rubric import NoCapstone
+from app.course.rubric import Rubric
+from app.course.rubric import rubric
+from app.course.rubric import rubric_for
 
 router = APIRouter()
 

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
+from fastapi import HTTPException
 from pydantic import Field
 
-from app.api.deps import AskerDep, LearnerDep, ServicesDep
-from app.api.params import WeekPath, WeekQuery
+from app.api.deps import AskerDep
+from app.api.deps import LearnerDep
+from app.api.deps import ServicesDep
+from app.api.params import WeekPath
+from app.api.params import WeekQuery
 from app.api.schemas import Body
 from app.checks.catalog import CHECKS
-from app.checks.engine import MAX_SOURCE_BYTES, CheckError, run_checks
+from app.checks.engine import MAX_SOURCE_BYTES
+from app.checks.engine import CheckError
+from app.checks.engine import run_checks
 from app.records.checks import CheckRecords
 
 router = APIRouter()

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from ipaddress import ip_address
-from typing import Annotated, Any
+from typing import Annotated
+from typing import Any
 
-from fastapi import Depends, Header, HTTPException, Query, Request
+from fastapi import Depends
+from fastapi import Header
+from fastapi import HTTPException
+from fastapi import Query
+from fastapi import Request
 
 from app.api.services import Services
 from app.course.curriculum import Curriculum

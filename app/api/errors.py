@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
+from fastapi import Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DatabaseError, DataError, IntegrityError
+from fastapi.responses import JSONResponse
+from fastapi.responses import Response
+from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DataError
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from app.api.services import Services
 from app.llm.gate import ModelBusy
-from app.records.base import LearnerRecordsError, unusable
+from app.records.base import LearnerRecordsError
+from app.records.base import unusable
 from app.search.vectors import VectorStoreError
 
 

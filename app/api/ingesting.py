@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter
+from fastapi import Depends
+from fastapi import HTTPException
 
-from app.api.deps import ServicesDep, same_machine
+from app.api.deps import ServicesDep
+from app.api.deps import same_machine
 from app.api.schemas import IngestRequest
-from app.ingest.jobs import Forbidden, check_allowed, ingest_roots
-from app.ingest.runs import IngestBusy, Runs
+from app.ingest.jobs import Forbidden
+from app.ingest.jobs import check_allowed
+from app.ingest.jobs import ingest_roots
+from app.ingest.runs import IngestBusy
+from app.ingest.runs import Runs
 
 router = APIRouter()
 

@@ -5,19 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
+from fastapi import HTTPException
 
-from app.api.deps import CurriculumDep, LearnerDep, ServicesDep, TodayDep, rate_limited
+from app.api.deps import CurriculumDep
+from app.api.deps import LearnerDep
+from app.api.deps import ServicesDep
+from app.api.deps import TodayDep
+from app.api.deps import rate_limited
 from app.api.params import WeekQuery
-from app.api.schemas import (
-    JournalIn,
-    LearnerCreate,
-    LearnerCreated,
-    LearnerPublic,
-    Rating,
-    TaskUpdate,
-    WeekChoice,
-)
+from app.api.schemas import JournalIn
+from app.api.schemas import LearnerCreate
+from app.api.schemas import LearnerCreated
+from app.api.schemas import LearnerPublic
+from app.api.schemas import Rating
+from app.api.schemas import TaskUpdate
+from app.api.schemas import WeekChoice
 from app.course.curriculum import WeekOutOfRange
 from app.progress.overview import progress
 from app.progress.prerequisites import PrerequisitePassages

@@ -6,11 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
+from fastapi import HTTPException
 
-from app.api.deps import CurriculumDep, LearnerDep, ServicesDep
+from app.api.deps import CurriculumDep
+from app.api.deps import LearnerDep
+from app.api.deps import ServicesDep
 from app.api.params import MonthPath
-from app.api.schemas import MilestoneQuizIn, TaskUpdate
+from app.api.schemas import MilestoneQuizIn
+from app.api.schemas import TaskUpdate
 from app.practice.quiz import QuizError
 from app.records.base import NotFound
 from app.records.milestones import QuizItemIsAnswered

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Query
+from fastapi import Path
+from fastapi import Query
 from pydantic import AfterValidator
 
 from app.api.schemas import storable_text
-from app.course.curriculum import LAST_WEEK, MONTHS
+from app.course.curriculum import LAST_WEEK
+from app.course.curriculum import MONTHS
 
 WeekQuery = Annotated[
     int | None, Query(ge=1, le=LAST_WEEK, description=f"A week of the plan, 1-{LAST_WEEK}.")

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
+from fastapi import HTTPException
 
-from app.api.deps import CurriculumDep, LearnerDep, ServicesDep, TodayDep
-from app.api.schemas import ReplanIn, WeekSummary
-from app.course.curriculum import LAST_WEEK, WeekOutOfRange
+from app.api.deps import CurriculumDep
+from app.api.deps import LearnerDep
+from app.api.deps import ServicesDep
+from app.api.deps import TodayDep
+from app.api.schemas import ReplanIn
+from app.api.schemas import WeekSummary
+from app.course.curriculum import LAST_WEEK
+from app.course.curriculum import WeekOutOfRange
 from app.course.pacing import pace_from_hours
 
 router = APIRouter()

@@ -5,27 +5,32 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
+from fastapi import HTTPException
 
-from app.api.deps import LearnerDep, ServicesDep
+from app.api.deps import LearnerDep
+from app.api.deps import ServicesDep
 from app.api.params import Id
-from app.api.schemas import AnswerIn, QuizRequest, ResponseIn, ReviewAnswerIn
+from app.api.schemas import AnswerIn
+from app.api.schemas import QuizRequest
+from app.api.schemas import ResponseIn
+from app.api.schemas import ReviewAnswerIn
 from app.api.services import Services
 from app.llm.providers import LLMError
 from app.practice.distractors import concept_space
-from app.practice.quiz import (
-    LLM,
-    QuizError,
-    glossary,
-    grade,
-    make_quiz,
-    outcome,
-    ratings_for,
-    self_rated,
-    topic_quiz,
-)
-from app.records.base import AlreadyAnswered, NotFound
-from app.records.learners import Learner, week_on
+from app.practice.quiz import LLM
+from app.practice.quiz import QuizError
+from app.practice.quiz import glossary
+from app.practice.quiz import grade
+from app.practice.quiz import make_quiz
+from app.practice.quiz import outcome
+from app.practice.quiz import ratings_for
+from app.practice.quiz import self_rated
+from app.practice.quiz import topic_quiz
+from app.records.base import AlreadyAnswered
+from app.records.base import NotFound
+from app.records.learners import Learner
+from app.records.learners import week_on
 from app.records.reviews import OWN
 
 router = APIRouter()

@@ -6,18 +6,28 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated
+from typing import Any
+from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter
+from fastapi import HTTPException
+from fastapi import Query
+from fastapi import Response
 
-from app.api.deps import LearnerDep, ServicesDep
+from app.api.deps import LearnerDep
+from app.api.deps import ServicesDep
 from app.api.params import Id
-from app.api.schemas import CardEdit, CardIn, CardRating
-from app.practice.card_export import to_csv, write_apkg
+from app.api.schemas import CardEdit
+from app.api.schemas import CardIn
+from app.api.schemas import CardRating
+from app.practice.card_export import to_csv
+from app.practice.card_export import write_apkg
 from app.practice.scheduler import NotEnoughReviews
 from app.records.base import NotFound
 from app.records.learners import week_on
-from app.records.reviews import CardError, due_phrase
+from app.records.reviews import CardError
+from app.records.reviews import due_phrase
 
 router = APIRouter()
 MEDIA_TYPES = {"apkg": "application/octet-stream", "csv": "text/csv; charset=utf-8"}

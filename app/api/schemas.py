@@ -4,23 +4,27 @@ clean values."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
+from typing import Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import ValidationInfo
+from pydantic import field_validator
+from pydantic import model_validator
 
 from app.course.curriculum import LAST_WEEK
-from app.course.pacing import MAX_PACE, MIN_PACE
+from app.course.pacing import MAX_PACE
+from app.course.pacing import MIN_PACE
 from app.practice.quiz import KINDS
-from app.records.capstones import LINK_CHARS, check_link
-from app.records.learners import JOURNAL_CHARS, Learner, week_on
-from app.records.reviews import BACK_CHARS, FRONT_CHARS
+from app.records.capstones import LINK_CHARS
+from app.records.capstones import check_link
+from app.records.learners import JOURNAL_CHARS
+from app.records.learners import Learner
+from app.records.learners import week_on
+from app.records.reviews import BACK_CHARS
+from app.records.reviews import FRONT_CHARS
 
 VERSION = "0.1.0"
 

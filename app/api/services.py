@@ -12,11 +12,14 @@ from app.answering.tutor import Tutor
 from app.api.rate_limit import RateLimit
 from app.config import Settings
 from app.course.curriculum import load_curriculum
-from app.course.notes import Note, read_notes
+from app.course.notes import Note
+from app.course.notes import read_notes
 from app.ingest.jobs import IngestJobs
 from app.llm.gate import ModelGate
 from app.llm.providers import judge_model
-from app.practice.quiz import QuestionWriter, Verdict, question_writer
+from app.practice.quiz import QuestionWriter
+from app.practice.quiz import Verdict
+from app.practice.quiz import question_writer
 from app.records.base import LearnerRecordsError
 from app.records.capstones import CapstoneRecords
 from app.records.learners import LearnerRecords

@@ -15,17 +15,15 @@ from hypothesis import strategies as st
 from app.checks import child
 from app.checks import reference as ref
 from app.checks.hints import Hint
-from app.checks.properties import (
-    Check,
-    Learner,
-    Mismatch,
-    Property,
-    array,
-    close,
-    matrices,
-    parts,
-    show,
-)
+from app.checks.properties import Check
+from app.checks.properties import Learner
+from app.checks.properties import Mismatch
+from app.checks.properties import Property
+from app.checks.properties import array
+from app.checks.properties import close
+from app.checks.properties import matrices
+from app.checks.properties import parts
+from app.checks.properties import show
 
 small = st.integers
 

@@ -17,14 +17,23 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given
+from hypothesis import HealthCheck
+from hypothesis import Phase
+from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import HypothesisException
 
-from app.checks.catalog import check_weeks, checks_of
+from app.checks.catalog import check_weeks
+from app.checks.catalog import checks_of
 from app.checks.hints import cite
-from app.checks.properties import Check, Learner, Mismatch, Property, WrongInterface, show
-from app.checks.sandbox import Sandbox, SandboxFailure
+from app.checks.properties import Check
+from app.checks.properties import Learner
+from app.checks.properties import Mismatch
+from app.checks.properties import Property
+from app.checks.properties import WrongInterface
+from app.checks.properties import show
+from app.checks.sandbox import Sandbox
+from app.checks.sandbox import SandboxFailure
 from app.config import Settings
 
 MAX_SOURCE_BYTES = 200_000

@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from app.course.notes import NOTES_DIR, Note, read_note
+from app.course.notes import NOTES_DIR
+from app.course.notes import Note
+from app.course.notes import read_note
 from app.text import split_sentences
 
 

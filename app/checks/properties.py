@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from app.checks.hints import Hint
-from app.checks.sandbox import Sandbox, SandboxFailure
+from app.checks.sandbox import Sandbox
+from app.checks.sandbox import SandboxFailure
 
 
 class Mismatch(AssertionError):

@@ -8,7 +8,8 @@ from __future__ import annotations
 from app.cli import plan, journal, library, ask, practice, cards, check, progress, ops  # noqa: F401
 
 # isort: on
-from app.cli.base import app, via_api_or_here
+from app.cli.base import app
+from app.cli.base import via_api_or_here
 
 __all__ = ["app", "main", "via_api_or_here"]
 

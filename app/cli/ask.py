@@ -4,33 +4,33 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING
+from typing import Annotated
+from typing import Any
+from typing import Protocol
 
 import typer
 
-from app.cli.base import (
-    DataDirOption,
-    JsonOption,
-    app,
-    check_week,
-    err,
-    fail,
-    open_retriever,
-    out,
-    print_json,
-    settings_for,
-    via_api_or_here,
-    your_week,
-)
-from app.cli.conversations import (
-    conversation_to_continue,
-    kept_from_api,
-    learner_store,
-)
+from app.cli.base import DataDirOption
+from app.cli.base import JsonOption
+from app.cli.base import app
+from app.cli.base import check_week
+from app.cli.base import err
+from app.cli.base import fail
+from app.cli.base import open_retriever
+from app.cli.base import out
+from app.cli.base import print_json
+from app.cli.base import settings_for
+from app.cli.base import via_api_or_here
+from app.cli.base import your_week
+from app.cli.conversations import conversation_to_continue
+from app.cli.conversations import kept_from_api
+from app.cli.conversations import learner_store
 from app.config import Settings
 
 if TYPE_CHECKING:
-    from app.records.learners import Learner, LearnerRecords
+    from app.records.learners import Learner
+    from app.records.learners import LearnerRecords
 
 
 class Asker(Protocol):

@@ -7,7 +7,11 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING
+from typing import Annotated
+from typing import Any
+from typing import NoReturn
+from typing import TypeVar
 
 import typer
 from rich.console import Console
@@ -44,7 +48,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from app.records.learners import Learner, LearnerRecords
+    from app.records.learners import Learner
+    from app.records.learners import LearnerRecords
     from app.search.retrieval import Retriever
 
 
@@ -73,7 +78,9 @@ def via_api_or_here(
 ) -> T:
     """Through the API when one serves this data dir (its models are loaded already), else in
     this process. An API that errs or goes away mid-call costs a dim note, not the answer."""
-    from app.cli.api_client import ApiClient, ApiFailed, running_api_for
+    from app.cli.api_client import ApiClient
+    from app.cli.api_client import ApiFailed
+    from app.cli.api_client import running_api_for
 
     if url := running_api_for(settings):
         try:

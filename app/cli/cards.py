@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING
+from typing import Annotated
+from typing import Any
 
 import typer
 
-from app.cli.base import (
-    DataDirOption,
-    JsonOption,
-    app,
-    check_week,
-    fail,
-    local_learner,
-    out,
-    print_json,
-    settings_for,
-    your_week,
-)
+from app.cli.base import DataDirOption
+from app.cli.base import JsonOption
+from app.cli.base import app
+from app.cli.base import check_week
+from app.cli.base import fail
+from app.cli.base import local_learner
+from app.cli.base import out
+from app.cli.base import print_json
+from app.cli.base import settings_for
+from app.cli.base import your_week
 
 cards_app = typer.Typer(
     help="""Your own cards, and every card's review history out to Anki or
@@ -203,7 +203,8 @@ def cards_export(
       tutor cards export -o cards.apkg                 open it in Anki (File > Import)
       tutor cards export --format csv -o cards.csv
     """
-    from app.practice.card_export import to_csv, write_apkg
+    from app.practice.card_export import to_csv
+    from app.practice.card_export import write_apkg
     from app.records.reviews import counted
 
     if format not in ("apkg", "csv"):

@@ -7,16 +7,14 @@ from typing import Annotated
 
 import typer
 
-from app.cli.base import (
-    DataDirOption,
-    JsonOption,
-    app,
-    fail,
-    local_learner,
-    out,
-    print_json,
-    settings_for,
-)
+from app.cli.base import DataDirOption
+from app.cli.base import JsonOption
+from app.cli.base import app
+from app.cli.base import fail
+from app.cli.base import local_learner
+from app.cli.base import out
+from app.cli.base import print_json
+from app.cli.base import settings_for
 
 
 @app.command("check", rich_help_panel="Practice")
@@ -57,7 +55,8 @@ def check_(
       tutor check --week 6 --check adam optimizers.py
       tutor check --week 18 attention.py --json
     """
-    from app.checks.engine import CheckError, run_checks
+    from app.checks.engine import CheckError
+    from app.checks.engine import run_checks
     from app.checks.report import render_verdict
 
     settings = settings_for(data_dir)

@@ -5,12 +5,11 @@ keeps its own."""
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
-from app.cli.base import (
-    err,
-    fail,
-)
+from app.cli.base import err
+from app.cli.base import fail
 from app.config import Settings
 
 if TYPE_CHECKING:

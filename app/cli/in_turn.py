@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from app.cli.base import (
-    out,
-)
+from app.cli.base import out
 from app.config import Settings
 
 if TYPE_CHECKING:
@@ -37,7 +35,12 @@ def ask_in_turn(
     from app.cli.render import render_outcome
     from app.course.notes import read_notes
     from app.llm.providers import judge_model
-    from app.practice.quiz import Verdict, glossary, grade, outcome, ratings_for, self_rated
+    from app.practice.quiz import Verdict
+    from app.practice.quiz import glossary
+    from app.practice.quiz import grade
+    from app.practice.quiz import outcome
+    from app.practice.quiz import ratings_for
+    from app.practice.quiz import self_rated
 
     judge = judge_model(settings, Verdict.model_json_schema())
     similarity = _lazy_similarity()

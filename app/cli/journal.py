@@ -6,18 +6,16 @@ from typing import Annotated
 
 import typer
 
-from app.cli.base import (
-    DataDirOption,
-    JsonOption,
-    app,
-    check_week,
-    fail,
-    local_learner,
-    out,
-    print_json,
-    settings_for,
-    your_week,
-)
+from app.cli.base import DataDirOption
+from app.cli.base import JsonOption
+from app.cli.base import app
+from app.cli.base import check_week
+from app.cli.base import fail
+from app.cli.base import local_learner
+from app.cli.base import out
+from app.cli.base import print_json
+from app.cli.base import settings_for
+from app.cli.base import your_week
 from app.course.curriculum import load_curriculum
 
 

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
+from typing import Any
 
 import typer
 
-from app.cli.base import (
-    DataDirOption,
-    JsonOption,
-    app,
-    err,
-    fail,
-    out,
-    print_json,
-    settings_for,
-)
+from app.cli.base import DataDirOption
+from app.cli.base import JsonOption
+from app.cli.base import app
+from app.cli.base import err
+from app.cli.base import fail
+from app.cli.base import out
+from app.cli.base import print_json
+from app.cli.base import settings_for
 
 
 class _RichReporter:
@@ -75,19 +74,21 @@ def ingest(
     [dim]Settings:[/dim] TUTOR_INGEST_MAX_FILE_MB (larger files are skipped), TUTOR_CHROMA_URL
     (a Chroma server instead of the data dir), TUTOR_EMBEDDING_MODEL.
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+    from rich.progress import BarColumn
+    from rich.progress import MofNCompleteColumn
+    from rich.progress import Progress
+    from rich.progress import TextColumn
+    from rich.progress import TimeElapsedColumn
 
     from app.cli.api_client import running_api_for
-    from app.ingest.jobs import Forbidden, ingest_via_api
-    from app.ingest.pipeline import CORPUS_DIR, Ingestor
+    from app.ingest.jobs import Forbidden
+    from app.ingest.jobs import ingest_via_api
+    from app.ingest.pipeline import CORPUS_DIR
+    from app.ingest.pipeline import Ingestor
     from app.ingest.runs import IngestBusy
-    from app.ingest.sources import SourceError, check_local_paths, is_git_url
+    from app.ingest.sources import SourceError
+    from app.ingest.sources import check_local_paths
+    from app.ingest.sources import is_git_url
     from app.records.base import LearnerRecordsError
     from app.search.vectors import VectorStoreError
 

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
+from typing import Any
 
 import typer
 
-from app.cli.base import (
-    DataDirOption,
-    JsonOption,
-    app,
-    err,
-    fail,
-    out,
-    print_json,
-    settings_for,
-)
+from app.cli.base import DataDirOption
+from app.cli.base import JsonOption
+from app.cli.base import app
+from app.cli.base import err
+from app.cli.base import fail
+from app.cli.base import out
+from app.cli.base import print_json
+from app.cli.base import settings_for
 from app.cli.library import _print_summary
 
 
@@ -112,7 +111,8 @@ def eval_(
     from app.ingest.runs import IngestBusy
     from evals import report as reports
     from evals.datasets import DatasetError
-    from evals.runner import Options, run
+    from evals.runner import Options
+    from evals.runner import run
 
     if suite not in ("quick", "full"):
         fail(f"--suite must be quick or full, not {suite!r}", code=2)
@@ -226,7 +226,8 @@ def ui(data_dir: DataDirOption = None) -> None:
     """
     import os
 
-    from app.cli.launcher import child_env, ui_command
+    from app.cli.launcher import child_env
+    from app.cli.launcher import ui_command
 
     settings = settings_for(data_dir)
     out.print(
@@ -250,10 +251,12 @@ def up(data_dir: DataDirOption = None) -> None:
     [dim]Settings:[/dim] TUTOR_API_HOST, TUTOR_API_PORT, TUTOR_UI_PORT, TUTOR_DATA_DIR.
     """
     from app.cli.launcher import run_all
-    from app.ingest.pipeline import CORPUS_DIR, Ingestor
+    from app.ingest.pipeline import CORPUS_DIR
+    from app.ingest.pipeline import Ingestor
     from app.ingest.runs import IngestBusy
     from app.records.base import LearnerRecordsError
-    from app.search.vectors import VectorStore, VectorStoreError
+    from app.search.vectors import VectorStore
+    from app.search.vectors import VectorStoreError
 
     settings = settings_for(data_dir)
     try:

@@ -6,20 +6,21 @@ from typing import Annotated
 
 import typer
 
-from app.cli.base import (
-    DataDirOption,
-    JsonOption,
-    app,
-    check_week,
-    fail,
-    local_learner,
-    out,
-    print_json,
-    settings_for,
-    your_week,
-)
-from app.course.curriculum import CurriculumError, WeekOutOfRange, load_curriculum
-from app.course.pacing import MAX_PACE, MIN_PACE
+from app.cli.base import DataDirOption
+from app.cli.base import JsonOption
+from app.cli.base import app
+from app.cli.base import check_week
+from app.cli.base import fail
+from app.cli.base import local_learner
+from app.cli.base import out
+from app.cli.base import print_json
+from app.cli.base import settings_for
+from app.cli.base import your_week
+from app.course.curriculum import CurriculumError
+from app.course.curriculum import WeekOutOfRange
+from app.course.curriculum import load_curriculum
+from app.course.pacing import MAX_PACE
+from app.course.pacing import MIN_PACE
 
 
 @app.command(rich_help_panel="Plan and pace")
@@ -43,7 +44,8 @@ def plan(
       tutor plan --week 18        week 18: readings, videos, practice hours, the next capstone
       tutor plan --week 18 --json the same as JSON, for scripts
     """
-    from app.cli.render import render_overview, render_week
+    from app.cli.render import render_overview
+    from app.cli.render import render_week
 
     settings_for(data_dir)  # validates TUTOR_* settings early, like every command
     try:
@@ -129,7 +131,8 @@ def today(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
     import datetime as dt
 
     from app.cli.render import pace_line
-    from app.records.reviews import ReviewRecords, due_phrase
+    from app.records.reviews import ReviewRecords
+    from app.records.reviews import due_phrase
     from app.records.schedules import ScheduleRecords
 
     store, learner = local_learner(settings_for(data_dir))

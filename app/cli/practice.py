@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
+from typing import Any
 
 import typer
 
-from app.cli.base import (
-    DataDirOption,
-    JsonOption,
-    app,
-    check_week,
-    fail,
-    local_learner,
-    open_retriever,
-    out,
-    print_json,
-    settings_for,
-    your_week,
-)
-from app.cli.in_turn import ask_in_turn, flip_in_turn
+from app.cli.base import DataDirOption
+from app.cli.base import JsonOption
+from app.cli.base import app
+from app.cli.base import check_week
+from app.cli.base import fail
+from app.cli.base import local_learner
+from app.cli.base import open_retriever
+from app.cli.base import out
+from app.cli.base import print_json
+from app.cli.base import settings_for
+from app.cli.base import your_week
+from app.cli.in_turn import ask_in_turn
+from app.cli.in_turn import flip_in_turn
 
 
 @app.command(rich_help_panel="Practice")
@@ -76,7 +76,11 @@ def quiz(
 
     from app.course.notes import read_notes
     from app.llm.providers import LLMError
-    from app.practice.quiz import LLM, QuizError, make_quiz, question_writer, topic_quiz
+    from app.practice.quiz import LLM
+    from app.practice.quiz import QuizError
+    from app.practice.quiz import make_quiz
+    from app.practice.quiz import question_writer
+    from app.practice.quiz import topic_quiz
 
     check_week(week)
     settings = settings_for(data_dir)
@@ -168,7 +172,9 @@ def review(
     from app.cli.render import render_summary
     from app.practice.quiz import score_summary
     from app.records.quizzes import QuizRecords
-    from app.records.reviews import OWN, ReviewRecords, due_phrase
+    from app.records.reviews import OWN
+    from app.records.reviews import ReviewRecords
+    from app.records.reviews import due_phrase
 
     settings = settings_for(data_dir)
     store, learner = local_learner(settings)

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
+from typing import Any
 
 import typer
 
-from app.cli.base import (
-    DataDirOption,
-    JsonOption,
-    app,
-    fail,
-    local_learner,
-    out,
-    print_json,
-    settings_for,
-    your_week,
-)
+from app.cli.base import DataDirOption
+from app.cli.base import JsonOption
+from app.cli.base import app
+from app.cli.base import fail
+from app.cli.base import local_learner
+from app.cli.base import out
+from app.cli.base import print_json
+from app.cli.base import settings_for
+from app.cli.base import your_week
 from app.cli.in_turn import ask_in_turn
 from app.course.curriculum import load_curriculum
 
@@ -80,7 +79,8 @@ def capstone(
     import datetime as dt
 
     from app.cli.render_progress import render_capstone
-    from app.course.rubric import NoCapstone, rubric_for
+    from app.course.rubric import NoCapstone
+    from app.course.rubric import rubric_for
     from app.records.capstones import CapstoneRecords
     from app.records.schedules import ScheduleRecords
 
@@ -177,10 +177,13 @@ def milestone(
     from app.cli.render_progress import render_milestone
     from app.course.curriculum import month_of_week
     from app.course.notes import read_notes
-    from app.practice.milestones import NoMonth, milestone_quiz
-    from app.practice.quiz import KINDS, QuizError
+    from app.practice.milestones import NoMonth
+    from app.practice.milestones import milestone_quiz
+    from app.practice.quiz import KINDS
+    from app.practice.quiz import QuizError
     from app.records.base import NotFound
-    from app.records.milestones import MilestoneRecords, QuizItemIsAnswered
+    from app.records.milestones import MilestoneRecords
+    from app.records.milestones import QuizItemIsAnswered
     from app.records.quizzes import QuizRecords
     from app.records.weak_spots import weak_spots
 

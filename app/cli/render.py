@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Group
+from rich.console import RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from app.course.curriculum import FIELD_LABELS, Curriculum, Item, WeekPlan
+from app.course.curriculum import FIELD_LABELS
+from app.course.curriculum import Curriculum
+from app.course.curriculum import Item
+from app.course.curriculum import WeekPlan
 from app.text import counted
 
 

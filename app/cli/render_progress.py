@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Group
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from app.cli.render import pace_line, sparkline
+from app.cli.render import pace_line
+from app.cli.render import sparkline
 from app.text import counted
 
 

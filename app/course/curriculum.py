@@ -13,15 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    HttpUrl,
-    ValidationError,
-    computed_field,
-    model_validator,
-)
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import HttpUrl
+from pydantic import ValidationError
+from pydantic import computed_field
+from pydantic import model_validator
 
 WEEKS_PER_MONTH = 4
 DETAILED_WEEKS = 48

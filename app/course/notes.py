@@ -10,7 +10,10 @@ import re
 from pathlib import Path
 
 import frontmatter
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import model_validator
 
 NOTES_DIR = Path(__file__).resolve().parents[2] / "corpus" / "notes"
 _QA = re.compile(r"^\*\*Q:\*\*\s*(.+?)\s*\n\*\*A:\*\*\s*(.+?)\s*$", re.M)

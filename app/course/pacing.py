@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any
+from typing import Literal
 
-from app.course.curriculum import DETAILED_WEEKS, LAST_WEEK, Curriculum
+from app.course.curriculum import DETAILED_WEEKS
+from app.course.curriculum import LAST_WEEK
+from app.course.curriculum import Curriculum
 
 Status = Literal["not started", "ahead", "on track", "behind", "finished"]
 MAX_PACE = 4.0  # plan weeks per calendar week: four times the plan's rhythm is already a sprint

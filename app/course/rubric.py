@@ -10,10 +10,14 @@ should my Q2 capstone include?" from the same rubric (`app.answering.route`).
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from dataclasses import asdict
+from dataclasses import dataclass
+from typing import Any
+from typing import Literal
 
-from app.course.curriculum import WEEKS_PER_MONTH, Capstone, Curriculum
+from app.course.curriculum import WEEKS_PER_MONTH
+from app.course.curriculum import Capstone
+from app.course.curriculum import Curriculum
 
 Kind = Literal["scope", "deliverable", "focus"]
 # A self-review scores each criterion 1-4: what each score means, shown beside the choice.

@@ -10,10 +10,14 @@ reading), or at the weekend, it is what is still unticked.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
-from app.course.curriculum import WEEKS_PER_MONTH, ScheduleSlot, WeekPlan
+from app.course.curriculum import WEEKS_PER_MONTH
+from app.course.curriculum import ScheduleSlot
+from app.course.curriculum import WeekPlan
 
 # The schedule's day -> the week's fields that day works on; every field has one day.
 DAY_FIELDS: dict[str, tuple[str, ...]] = {

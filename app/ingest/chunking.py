@@ -10,10 +10,13 @@ chunk on its own is split at line boundaries into smaller, still well-formed fen
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from app.ingest.markdown import HEADING, closes, fence_opener
+from app.ingest.markdown import HEADING
+from app.ingest.markdown import closes
+from app.ingest.markdown import fence_opener
 
 TokenCounter = Callable[[list[str]], list[int]]
 

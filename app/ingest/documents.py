@@ -7,10 +7,14 @@ and the study method, so a plan question retrieves exactly the week it is about.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
-from app.course.curriculum import FIELD_LABELS, Curriculum, Item, WeekPlan
+from app.course.curriculum import FIELD_LABELS
+from app.course.curriculum import Curriculum
+from app.course.curriculum import Item
+from app.course.curriculum import WeekPlan
 
 
 @dataclass

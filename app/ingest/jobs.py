@@ -17,11 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Settings
-from app.ingest.pipeline import CORPUS_DIR, Ingestor
-from app.ingest.runs import IngestBusy, IngestRun
-from app.ingest.sources import is_git_url, redact
+from app.ingest.pipeline import CORPUS_DIR
+from app.ingest.pipeline import Ingestor
+from app.ingest.runs import IngestBusy
+from app.ingest.runs import IngestRun
+from app.ingest.sources import is_git_url
+from app.ingest.sources import redact
 from app.records.learners import LearnerRecords
-from app.search.vectors import Embedder, VectorStore
+from app.search.vectors import Embedder
+from app.search.vectors import VectorStore
 
 GIT_SCHEMES = ("https://", "ssh://", "file://")
 SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")  # user@host:path, which git reads as ssh

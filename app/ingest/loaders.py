@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from app.ingest.decoding import Decoded, DecodeError, decode
-from app.ingest.front_matter import split_front_matter, validate_front_matter
-from app.ingest.markdown import HEADING, lines_in_code, map_prose_lines
+from app.ingest.decoding import Decoded
+from app.ingest.decoding import DecodeError
+from app.ingest.decoding import decode
+from app.ingest.front_matter import split_front_matter
+from app.ingest.front_matter import validate_front_matter
+from app.ingest.markdown import HEADING
+from app.ingest.markdown import lines_in_code
+from app.ingest.markdown import map_prose_lines
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -202,7 +208,8 @@ def _hidden(tag: Any) -> bool:
 
 @loader(".html", ".htm")
 def load_html(path: Path) -> Loaded:
-    from bs4 import BeautifulSoup, Comment
+    from bs4 import BeautifulSoup
+    from bs4 import Comment
     from markdownify import markdownify
 
     decoded = read_text(path, markup=True)
@@ -224,7 +231,9 @@ def load_pdf(path: Path) -> Loaded:
     handouts) opens as in any viewer; one that needs a password, or has no text layer, is a
     skip that says so."""
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+    from pypdf.errors import DependencyError
+    from pypdf.errors import FileNotDecryptedError
+    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(path)

@@ -13,10 +13,21 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import DateTime, Integer, String, Text, delete, func, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy import DateTime
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import sessionmaker
 
-from app.records.base import Base, utcnow
+from app.records.base import Base
+from app.records.base import utcnow
 
 LEGACY_FILE = "manifest.sqlite"  # where the manifest lived before it moved to the database
 

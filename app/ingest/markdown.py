@@ -8,7 +8,8 @@ closes with a bare run of the same character at least as long (CommonMark). A li
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 
 _OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _CLOSE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*$")

@@ -15,30 +15,41 @@ import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+from typing import Protocol
 
 import numpy as np
 
 from app.config import Settings
-from app.course.curriculum import CURRICULUM_FILE, CurriculumError, load_curriculum
-from app.ingest.chunking import Chunk, chunk_markdown
-from app.ingest.documents import Document, curriculum_documents
-from app.ingest.loaders import LoadError, load
+from app.course.curriculum import CURRICULUM_FILE
+from app.course.curriculum import CurriculumError
+from app.course.curriculum import load_curriculum
+from app.ingest.chunking import Chunk
+from app.ingest.chunking import chunk_markdown
+from app.ingest.documents import Document
+from app.ingest.documents import curriculum_documents
+from app.ingest.loaders import LoadError
+from app.ingest.loaders import load
 from app.ingest.manifest import Manifest
-from app.ingest.runs import IngestRun, RunReporter, Runs
-from app.ingest.sources import (
-    Root,
-    SourceError,
-    check_local_paths,
-    redact,
-    resolve,
-    unify,
-)
-from app.ingest.week_tagging import WeekTagger, week_topics
+from app.ingest.runs import IngestRun
+from app.ingest.runs import RunReporter
+from app.ingest.runs import Runs
+from app.ingest.sources import Root
+from app.ingest.sources import SourceError
+from app.ingest.sources import check_local_paths
+from app.ingest.sources import redact
+from app.ingest.sources import resolve
+from app.ingest.sources import unify
+from app.ingest.week_tagging import WeekTagger
+from app.ingest.week_tagging import week_topics
 from app.records.learners import LearnerRecords
-from app.search.vectors import Embedder, VectorStore, VectorStoreError
+from app.search.vectors import Embedder
+from app.search.vectors import VectorStore
+from app.search.vectors import VectorStoreError
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "corpus"
 BATCH_CHUNKS = 512

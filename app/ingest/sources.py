@@ -10,7 +10,9 @@ import hashlib
 import os
 import re
 import subprocess
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from pathlib import Path
 
 from app.course.curriculum import CURRICULUM_FILE

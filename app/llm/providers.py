@@ -152,7 +152,8 @@ def _openai(settings: Settings, max_tokens: int) -> BaseChatModel:
 
 
 def _hf(settings: Settings, max_tokens: int) -> BaseChatModel:
-    from langchain_huggingface import ChatHuggingFace, HuggingFacePipeline
+    from langchain_huggingface import ChatHuggingFace
+    from langchain_huggingface import HuggingFacePipeline
 
     path = settings.hf_model_path
     if not path or not Path(path).is_dir():

@@ -24,7 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import genanki
-from fsrs import Card, Rating, Scheduler, State
+from fsrs import Card
+from fsrs import Rating
+from fsrs import Scheduler
+from fsrs import State
 
 DECK_ID = 1_752_061_016  # fixed, so a second export updates the same Anki deck
 MODEL = genanki.Model(

@@ -14,13 +14,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Set
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from dataclasses import dataclass
 from typing import Any
 
-from app.course.curriculum import MONTHS, WEEKS_PER_MONTH, Curriculum
+from app.course.curriculum import MONTHS
+from app.course.curriculum import WEEKS_PER_MONTH
+from app.course.curriculum import Curriculum
 from app.course.notes import Note
 from app.course.rubric import slug
-from app.practice.quiz import KINDS, Question, QuizError, make_quiz, notes_for_week
+from app.practice.quiz import KINDS
+from app.practice.quiz import Question
+from app.practice.quiz import QuizError
+from app.practice.quiz import make_quiz
+from app.practice.quiz import notes_for_week
 
 MILESTONES_SECTION = "Monthly Milestones"  # the plan's own list, in study_method.assessment
 QUIZ_ITEM = "technical-concept-quiz"  # the item done by answering the quiz, not by a tick

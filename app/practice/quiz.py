@@ -21,19 +21,34 @@ import logging
 import random
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Set
-from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Set
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import replace
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import ValidationError
 
 from app.answering.citations import support
-from app.course.notes import CHECK_HEADING, Note
+from app.course.notes import CHECK_HEADING
+from app.course.notes import Note
 from app.llm.prompts import render
-from app.practice.distractors import ConceptSpace, concept_space, default_embedder
+from app.practice.distractors import ConceptSpace
+from app.practice.distractors import concept_space
+from app.practice.distractors import default_embedder
 from app.practice.scheduler import RATINGS
-from app.text import content_words, normalized, split_sentences
+from app.text import content_words
+from app.text import normalized
+from app.text import split_sentences
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -380,7 +395,9 @@ class QuestionWriter:
             return self._write(note, passage, kind)
 
     def _write(self, note: Note, passage: str, kind: str) -> Written:
-        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+        from langchain_core.messages import AIMessage
+        from langchain_core.messages import HumanMessage
+        from langchain_core.messages import SystemMessage
 
         model = self.constrained(f"{kind}_question", draft_schema(kind, passage))
         messages = [
@@ -443,7 +460,8 @@ def assignments(own: list[Note], rng: random.Random, count: int) -> list[tuple[N
 def question_writer(settings: Settings, model: BaseChatModel | None = None) -> QuestionWriter:
     """The configured chat model (or `model`) as a question writer, its replies held to each
     draft's JSON schema."""
-    from app.llm.providers import chat_model, json_replies
+    from app.llm.providers import chat_model
+    from app.llm.providers import json_replies
 
     model = model or chat_model(settings, max_tokens=WRITER_TOKENS)
     return QuestionWriter(lambda name, schema: json_replies(model, settings, name, schema))

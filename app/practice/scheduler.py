@@ -12,11 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import cast
 
-from fsrs import Card, Rating, ReviewLog, Scheduler
+from fsrs import Card
+from fsrs import Rating
+from fsrs import ReviewLog
+from fsrs import Scheduler
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
 if TYPE_CHECKING:

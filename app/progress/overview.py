@@ -8,7 +8,8 @@ in week 18 is counted from week 18).
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select
@@ -16,19 +17,20 @@ from sqlalchemy import select
 from app.course.curriculum import Curriculum
 from app.course.notes import Note
 from app.course.rubric import rubric
-from app.progress.prerequisites import PrerequisitePassages, for_learner
+from app.progress.prerequisites import PrerequisitePassages
+from app.progress.prerequisites import for_learner
 from app.records.capstones import CapstoneRecords
-from app.records.learners import (
-    JournalEntry,
-    Learner,
-    LearnerRecords,
-    TaskTick,
-    schedule_of,
-    week_on,
-)
+from app.records.learners import JournalEntry
+from app.records.learners import Learner
+from app.records.learners import LearnerRecords
+from app.records.learners import TaskTick
+from app.records.learners import schedule_of
+from app.records.learners import week_on
 from app.records.milestones import MilestoneRecords
 from app.records.schedules import ScheduleRecords
-from app.records.weak_spots import Concepts, answers, missed_concepts
+from app.records.weak_spots import Concepts
+from app.records.weak_spots import answers
+from app.records.weak_spots import missed_concepts
 
 
 def start_week(learner: Learner, weeks_been_in: set[int]) -> int:

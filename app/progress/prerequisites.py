@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from dataclasses import dataclass
 from typing import Any
 
 from app.course.notes import Note
 from app.records.learners import LearnerRecords
 from app.records.quizzes import Attempt
-from app.records.weak_spots import Concept, Concepts, answers, kept_missing, sections
+from app.records.weak_spots import Concept
+from app.records.weak_spots import Concepts
+from app.records.weak_spots import answers
+from app.records.weak_spots import kept_missing
+from app.records.weak_spots import sections
 from app.search.retrieval import Retriever
 from app.search.vectors import VectorStoreError
 

@@ -9,11 +9,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import (
-    create_engine,
-    make_url,
-    text,
-)
+from sqlalchemy import create_engine
+from sqlalchemy import make_url
+from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import DeclarativeBase
 

@@ -9,20 +9,21 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import (
-    JSON,
-    Date,
-    DateTime,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    func,
-    select,
-)
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
 
-from app.course.rubric import SCORES, Rubric
+from app.course.rubric import SCORES
+from app.course.rubric import Rubric
 from app.records.base import Base
 from app.records.learners import LearnerRecords
 

@@ -14,35 +14,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Date,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    create_engine,
-    event,
-    func,
-    make_url,
-    select,
-)
-from sqlalchemy.exc import DatabaseError, IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy import Boolean
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import make_url
+from sqlalchemy import select
+from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import sessionmaker
 
-from app.course.curriculum import LAST_WEEK, Curriculum, WeekOutOfRange
-from app.course.pacing import MAX_PACE, MIN_PACE, Schedule
-from app.records.base import (
-    Base,
-    LearnerRecordsError,
-    NotFound,
-    _identity,
-    _sqlite_pragmas,
-    migrate,
-    unusable,
-)
+from app.course.curriculum import LAST_WEEK
+from app.course.curriculum import Curriculum
+from app.course.curriculum import WeekOutOfRange
+from app.course.pacing import MAX_PACE
+from app.course.pacing import MIN_PACE
+from app.course.pacing import Schedule
+from app.records.base import Base
+from app.records.base import LearnerRecordsError
+from app.records.base import NotFound
+from app.records.base import _identity
+from app.records.base import _sqlite_pragmas
+from app.records.base import migrate
+from app.records.base import unusable
 
 JOURNAL_CHARS = 20_000  # the longest journal note, from the API or the command line
 

@@ -7,16 +7,30 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Integer
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
 
 from app.course.curriculum import Curriculum
 from app.course.notes import Note
-from app.practice.milestones import QUIZ_ITEM, checklist, milestone_quiz, month_weeks
-from app.practice.quiz import Question, question_from_dict
-from app.records.base import Base, NotFound
+from app.practice.milestones import QUIZ_ITEM
+from app.practice.milestones import checklist
+from app.practice.milestones import milestone_quiz
+from app.practice.milestones import month_weeks
+from app.practice.quiz import Question
+from app.practice.quiz import question_from_dict
+from app.records.base import Base
+from app.records.base import NotFound
 from app.records.learners import LearnerRecords
-from app.records.quizzes import Attempt, Quiz, QuizRecords
+from app.records.quizzes import Attempt
+from app.records.quizzes import Quiz
+from app.records.quizzes import QuizRecords
 from app.records.weak_spots import weak_spots
 
 

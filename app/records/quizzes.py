@@ -6,25 +6,30 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    func,
-    select,
-)
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import DateTime
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
 
-from app.practice.quiz import Grade, Question, question_from_dict
-from app.records.base import AlreadyAnswered, Base, NotFound, naive_utc
+from app.practice.quiz import Grade
+from app.practice.quiz import Question
+from app.practice.quiz import question_from_dict
+from app.records.base import AlreadyAnswered
+from app.records.base import Base
+from app.records.base import NotFound
+from app.records.base import naive_utc
 from app.records.learners import LearnerRecords
-from app.records.reviews import ReviewCard, reschedule
+from app.records.reviews import ReviewCard
+from app.records.reviews import reschedule
 
 
 class Quiz(Base):

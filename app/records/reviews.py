@@ -12,25 +12,30 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from fsrs import Card, Rating, ReviewLog
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    String,
-    delete,
-    func,
-    select,
-)
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from fsrs import Card
+from fsrs import Rating
+from fsrs import ReviewLog
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import DateTime
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
 
 from app.practice import scheduler as spaced
 from app.practice.quiz import Question
-from app.practice.scheduler import RATINGS, schedule
-from app.records.base import Base, NotFound, naive_utc
+from app.practice.scheduler import RATINGS
+from app.practice.scheduler import schedule
+from app.records.base import Base
+from app.records.base import NotFound
+from app.records.base import naive_utc
 from app.records.learners import LearnerRecords
 
 

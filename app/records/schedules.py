@@ -10,14 +10,31 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import Integer
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
 
 from app.course.curriculum import Curriculum
-from app.course.pacing import PaceReport, Schedule, pace_report, replan
-from app.course.today import TodayTask, today_task
+from app.course.pacing import PaceReport
+from app.course.pacing import Schedule
+from app.course.pacing import pace_report
+from app.course.pacing import replan
+from app.course.today import TodayTask
+from app.course.today import today_task
 from app.records.base import Base
-from app.records.learners import Learner, LearnerRecords, TaskTick, learner_in, schedule_of, week_on
+from app.records.learners import Learner
+from app.records.learners import LearnerRecords
+from app.records.learners import TaskTick
+from app.records.learners import learner_in
+from app.records.learners import schedule_of
+from app.records.learners import week_on
 
 
 class Replan(Base):

@@ -8,16 +8,21 @@ function over candidates so it can be tested, and ablated by the evals, without 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from itertools import repeat
-from typing import Any, Literal
+from typing import Any
+from typing import Literal
 
 import numpy as np
 
 from app.config import Settings
 from app.search.lexical import LexicalIndex
-from app.search.vectors import Embedder, Hit, VectorStore
-from app.text import content_words, split_sentences
+from app.search.vectors import Embedder
+from app.search.vectors import Hit
+from app.search.vectors import VectorStore
+from app.text import content_words
+from app.text import split_sentences
 
 Mode = Literal["hybrid", "dense", "bm25"]
 RRF_K = 60

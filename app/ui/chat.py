@@ -15,7 +15,8 @@ from typing import Any
 import streamlit as st
 
 from app.ui import session
-from app.ui.client import Api, ApiError
+from app.ui.client import Api
+from app.ui.client import ApiError
 from app.ui.progress import go_back
 from app.ui.reviews import card_from_answer
 from app.ui.session import reported

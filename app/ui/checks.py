@@ -9,7 +9,8 @@ from typing import Any
 import streamlit as st
 
 from app.ui import session
-from app.ui.client import Api, ApiError
+from app.ui.client import Api
+from app.ui.client import ApiError
 
 
 def render_checks_tab(api: Api, week: int) -> None:

@@ -7,7 +7,8 @@ import time
 import streamlit as st
 
 from app.course.curriculum import DEFAULT_PATH
-from app.ui.client import Api, ApiError
+from app.ui.client import Api
+from app.ui.client import ApiError
 from app.ui.session import reported
 
 CORPUS_DIR = DEFAULT_PATH.parent  # the bundled plan and notes, next to curriculum.yaml

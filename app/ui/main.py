@@ -15,12 +15,15 @@ import streamlit as st
 
 from app.config import Settings
 from app.ui import session
-from app.ui.chat import QUIZ_TAB, render_chat
+from app.ui.chat import QUIZ_TAB
+from app.ui.chat import render_chat
 from app.ui.checks import render_checks_tab
-from app.ui.client import Api, ApiError
+from app.ui.client import Api
+from app.ui.client import ApiError
 from app.ui.eval_report import render_evals_tab
 from app.ui.journal import render_journal_tab
-from app.ui.library import render_empty_library, render_library_tab
+from app.ui.library import render_empty_library
+from app.ui.library import render_library_tab
 from app.ui.plan import render_plan
 from app.ui.progress import render_progress_tab
 from app.ui.quiz import render_quiz_tab

@@ -4,7 +4,8 @@ plan's weekly rhythm (Monday theory ... Friday review)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
+from typing import Literal
 
 import streamlit as st
 

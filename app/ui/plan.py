@@ -10,7 +10,10 @@ from typing import Any
 
 import streamlit as st
 
-from app.course.curriculum import FIELD_LABELS, WEEK_FIELDS, WEEKS_PER_MONTH, Item
+from app.course.curriculum import FIELD_LABELS
+from app.course.curriculum import WEEK_FIELDS
+from app.course.curriculum import WEEKS_PER_MONTH
+from app.course.curriculum import Item
 from app.ui import session
 from app.ui.capstone import render_rubric
 from app.ui.client import Api

@@ -10,14 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfoNotFoundError
 
 import streamlit as st
 
-from app.ui.client import Api, ApiError
+from app.ui.client import Api
+from app.ui.client import ApiError
 
 View = Callable[..., None]
 COOKIE = "tutor_learner"

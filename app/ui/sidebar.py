@@ -8,7 +8,8 @@ import streamlit as st
 
 from app.course.curriculum import LAST_WEEK
 from app.ui import session
-from app.ui.client import Api, ApiError
+from app.ui.client import Api
+from app.ui.client import ApiError
 from app.ui.reviews import card_made_toast
 from app.ui.session import reported
 

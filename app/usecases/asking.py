@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from app.progress.prerequisites import for_question
 from app.records.conversations import ConversationRecords
-from app.records.learners import Learner, LearnerRecords, week_on
+from app.records.learners import Learner
+from app.records.learners import LearnerRecords
+from app.records.learners import week_on
 from app.search.retrieval import Filters
 
 if TYPE_CHECKING:
-    from app.answering.tutor import Memory, Tutor
+    from app.answering.tutor import Memory
+    from app.answering.tutor import Tutor
     from app.course.notes import Note
 
 

@@ -1,7 +1,8 @@
 """Alembic environment: run by `app.records.base.migrate`, on the connection it hands over."""
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import engine_from_config
+from sqlalchemy import pool
 
 config = context.config
 
