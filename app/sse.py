@@ -9,9 +9,14 @@ command line pays nothing for it before the API answers.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
+from typing import ParamSpec
+
+P = ParamSpec("P")
 
 # Line breaks to a line reader that JSON leaves unescaped: httpx's `iter_lines`, like Python's
 # `str.splitlines`, ends a line at NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR too, and a note or
@@ -37,3 +42,15 @@ def events(lines: Iterator[str]) -> Iterator[tuple[str, Any]]:
         elif not line and name:
             yield name, json.loads(data)
             name, data = "", ""
+
+
+def answer_of(stream: Callable[P, Iterator[tuple[str, Any]]]) -> Callable[P, Any]:
+    """The call that returns `stream`'s "answer" event alone: the whole answer, without the
+    tokens before it. With `stream`'s own parameters, so that asking and streaming cannot drift
+    apart (`Tutor.ask`, `AskAs.ask`). Raises StopIteration if the stream ends with no answer."""
+
+    @functools.wraps(stream)
+    def ask(*args: P.args, **kwargs: P.kwargs) -> Any:
+        return next(data for name, data in stream(*args, **kwargs) if name == "answer")
+
+    return ask

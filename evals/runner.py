@@ -32,6 +32,7 @@ from typing import Protocol
 
 import numpy as np
 
+from app.answering.memory import Memory
 from app.answering.passages import readable_excerpt
 from app.answering.tutor import MIN_SIMILARITY
 from app.answering.tutor import SNIPPET_CHARS
@@ -43,6 +44,7 @@ from app.ingest.pipeline import CORPUS_DIR
 from app.ingest.pipeline import Ingestor
 from app.llm.providers import model_label
 from app.practice.quiz import question_writer
+from app.records.conversations import throwaway_memory
 from app.search.retrieval import Retriever
 from app.search.vectors import Embedder
 from evals import metrics as m
@@ -301,12 +303,16 @@ class Scored:
     scores: dict[str, float | bool | str | None]
 
 
-def answer_once(tutor: Tutor, item: EvalItem) -> Generated:
-    """Ask like a learner (the first question of a pair first) and time the scored answer."""
-    earlier = tutor.ask(item.question, item.week) if item.followup else None
+def answer_once(tutor: Tutor, item: EvalItem, memory: Memory) -> Generated:
+    """Ask like a learner (the first question of a pair first, in one conversation kept in
+    `memory`) and time the scored answer."""
+    earlier = tutor.ask(item.question, item.week, memory=memory) if item.followup else None
     started = time.perf_counter()
     prepared = tutor.prepare(
-        item.asked, item.week, conversation_id=earlier.conversation_id if earlier else None
+        item.asked,
+        item.week,
+        conversation_id=earlier.conversation_id if earlier else None,
+        memory=memory,
     )
     streamed, first, answer = [], None, None
     for event, data in tutor.respond(prepared):
@@ -405,21 +411,22 @@ def run_answers(
     if tutor.settings.resolved_answer_writer == "model":
         tutor.model.invoke("Hi", max_tokens=1)
     results = []
-    for item in items:
-        generated = answer_once(tutor, item)
-        scores = score_answer(item, generated, similarity, tutor.retriever.embedder.embed)
-        if judge and generated.answer.grounded:
-            text = generated.answer.answer
-            faith = judge.faithfulness(text, generated.context)
-            relevancy = judge.relevancy(item.asked, text)
-            scores |= {
-                "judge_faithfulness": faith.score,
-                "judge_relevancy": relevancy.score,
-                "judge_failures": (faith.score is None) + (relevancy.score is None),
-                "judge_errors": "; ".join(e for e in (faith.error, relevancy.error) if e),
-            }
-        results.append(Scored(item, generated, scores))
-        progress.advance()
+    with throwaway_memory() as memory:
+        for item in items:
+            generated = answer_once(tutor, item, memory)
+            scores = score_answer(item, generated, similarity, tutor.retriever.embedder.embed)
+            if judge and generated.answer.grounded:
+                text = generated.answer.answer
+                faith = judge.faithfulness(text, generated.context)
+                relevancy = judge.relevancy(item.asked, text)
+                scores |= {
+                    "judge_faithfulness": faith.score,
+                    "judge_relevancy": relevancy.score,
+                    "judge_failures": (faith.score is None) + (relevancy.score is None),
+                    "judge_errors": "; ".join(e for e in (faith.error, relevancy.error) if e),
+                }
+            results.append(Scored(item, generated, scores))
+            progress.advance()
     return results
 
 

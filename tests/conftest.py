@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+from app.records.conversations import AnonymousConversationRecords
+from app.records.conversations import throwaway_memory
+
 REPO = Path(__file__).resolve().parent.parent
 
 # pytest-xdist starts its workers with COLUMNS=80, and Rich fixes a console's width from it when
@@ -131,6 +134,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     """A fresh, empty learner database for each test, on SQLite and on PostgreSQL."""
     with fresh_database(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def memory() -> Iterator[AnonymousConversationRecords]:
+    """A conversation memory that follow-ups in a test share (an anonymous caller's)."""
+    with throwaway_memory() as kept:
+        yield kept
 
 
 @pytest.fixture

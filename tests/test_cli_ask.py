@@ -124,13 +124,11 @@ def course(tmp_path: Path, corpus_dir: Path) -> Path:
 
 
 def test_an_api_gone_mid_answer_or_failing_is_answered_here_without_a_traceback(course) -> None:
-    routes: dict[str, Route] = {
-        "/ask/stream": one_token_then_gone,
-        "/ask": lambda h: reply(h, 500, {"detail": "boom"}),
-    }
+    routes: dict[str, Route] = {"/ask/stream": one_token_then_gone}
     with stub_api(course, routes) as settings:
         env = {"TUTOR_API_PORT": str(settings.api_port)}
         plain = tutor(course, "ask", PLAN_QUESTION, "--week", "18", env=env)
+        routes["/ask/stream"] = lambda h: reply(h, 500, {"detail": "boom"})
         as_json = tutor(course, "ask", PLAN_QUESTION, "--week", "18", "--json", env=env)
     assert plain.returncode == 0 and as_json.returncode == 0
     assert "stream ended before the answer" in plain.stderr and "HTTP 500: boom" in as_json.stderr

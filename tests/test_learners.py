@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.exc import DataError
 from sqlalchemy.exc import IntegrityError
 
+from app.answering.memory import Turn
 from app.api import create_app
 from app.course.curriculum import WeekOutOfRange
 from app.course.curriculum import load_curriculum
@@ -651,7 +652,7 @@ def test_a_conversation_is_kept_per_learner_and_read_back_in_order(store) -> Non
     log = ConversationRecords(store, ada.id, turns=2)
     cite = [{"n": 1, "source": "notes/w18-attention.md"}]
     for i in range(3):
-        log.add("c1", f"question {i}", f"answer {i} [1]", cite, 18)
+        log.add(Turn("c1", f"question {i}", f"answer {i} [1]", cite, 18))
     assert log.history("c1") == [("question 1", "answer 1 [1]"), ("question 2", "answer 2 [1]")]
     [summary] = log.summaries()
     assert summary["id"] == "c1" and summary["title"] == "question 0" and summary["turns"] == 3
@@ -661,7 +662,7 @@ def test_a_conversation_is_kept_per_learner_and_read_back_in_order(store) -> Non
     with pytest.raises(NotFound):
         ConversationRecords(store, bob.id).read("c1")
     with pytest.raises(NotFound):
-        ConversationRecords(store, bob.id).add("c1", "hijack", "no", [], 18)
+        ConversationRecords(store, bob.id).add(Turn("c1", "hijack", "no", [], 18))
 
 
 def test_a_follow_up_is_condensed_from_the_history_in_the_database(

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from app.answering.memory import Turn
 from app.api import create_app
 from app.cli.api_client import running_api_for
 from app.config import Settings
@@ -129,13 +130,13 @@ def test_anonymous_conversations_are_seen_by_every_worker_and_forgotten_in_time(
     here = AnonymousConversationRecords(one.sessions, turns=2, keep_hours=1)
     there = AnonymousConversationRecords(other.sessions, turns=2, keep_hours=1)
     for n in range(3):
-        here.add("c1", f"question {n}", f"answer {n}", [], None)
+        here.add(Turn("c1", f"question {n}", f"answer {n}"))
     assert there.history("c1") == [("question 1", "answer 1"), ("question 2", "answer 2")]
     assert there.history("c2") == []
     with one.sessions.begin() as session:  # two hours pass for c1
         session.execute(update(AnonymousTurn).values(created_at=utcnow() - dt.timedelta(hours=2)))
     assert there.history("c1") == []
-    there.add("c2", "question", "answer", [], 18)
+    there.add(Turn("c2", "question", "answer", [], 18))
     with one.sessions() as session:  # c1's turns are gone from the database, not just hidden
         assert {t.conversation_id for t in session.query(AnonymousTurn)} == {"c2"}
 

@@ -228,43 +228,47 @@ def test_each_mode_uses_its_prompt(corpus_dir, embedder, mode, phrase) -> None:
 
 
 def test_a_follow_up_is_joined_to_the_earlier_question_without_the_model(
-    corpus_dir, embedder
+    corpus_dir, embedder, memory
 ) -> None:
     model = fake(
         "Scaled dot-product attention compares queries with keys [1].",
         "Dividing by the square root of d_k keeps the variance of the scores near one [1].",
     )
     tutor = tutor_on(corpus_dir, embedder, model)
-    first = tutor.ask("What is scaled dot-product attention?", week=18)
-    second = tutor.ask("Why divide by that?", week=18, conversation_id=first.conversation_id)
+    first = tutor.ask("What is scaled dot-product attention?", week=18, memory=memory)
+    second = tutor.ask(
+        "Why divide by that?", week=18, conversation_id=first.conversation_id, memory=memory
+    )
     assert second.standalone_question == "What is scaled dot-product attention? Why divide by that?"
     assert not any("Rewrite the follow-up" in str(m[0].content) for m in model.prompts)
     assert second.citations and second.citations[0].source == "notes/w18-attention.md"
 
 
-def test_a_follow_up_is_condensed_by_the_model_when_asked_to(corpus_dir, embedder) -> None:
+@pytest.mark.parametrize(
+    ("condensed", "standalone"),
+    [
+        (
+            "Why does scaled dot-product attention divide by the square root of d_k?",
+            "Why does scaled dot-product attention divide by the square root of d_k?",
+        ),
+        ("Sure!", "What is scaled dot-product attention? Why divide by that?"),  # useless: joined
+    ],
+)
+def test_a_follow_up_is_condensed_by_the_model_when_asked_to(
+    corpus_dir, embedder, memory, condensed, standalone
+) -> None:
     model = fake(
         "Scaled dot-product attention compares queries with keys [1].",
-        "Why does scaled dot-product attention divide by the square root of d_k?",
+        condensed,
         "Dividing by the square root of d_k keeps the variance of the scores near one [1].",
     )
     tutor = tutor_on(corpus_dir, embedder, model, condense_with_model=True, answer_writer="model")
-    first = tutor.ask("What is scaled dot-product attention?", week=18)
-    second = tutor.ask("Why divide by that?", week=18, conversation_id=first.conversation_id)
-    assert second.standalone_question.startswith("Why does scaled dot-product attention")
-    assert second.citations and second.citations[0].source == "notes/w18-attention.md"
-
-
-def test_a_useless_condensation_falls_back_to_the_previous_question(corpus_dir, embedder) -> None:
-    model = fake(
-        "Scaled dot-product attention compares queries with keys [1].",
-        "Sure!",
-        "The scores are divided to keep their variance near one [1].",
+    first = tutor.ask("What is scaled dot-product attention?", week=18, memory=memory)
+    second = tutor.ask(
+        "Why divide by that?", week=18, conversation_id=first.conversation_id, memory=memory
     )
-    tutor = tutor_on(corpus_dir, embedder, model, condense_with_model=True, answer_writer="model")
-    first = tutor.ask("What is scaled dot-product attention?", week=18)
-    second = tutor.ask("Why divide?", week=18, conversation_id=first.conversation_id)
-    assert second.standalone_question == "What is scaled dot-product attention? Why divide?"
+    assert second.standalone_question == standalone
+    assert second.citations and second.citations[0].source == "notes/w18-attention.md"
 
 
 @pytest.mark.parametrize("writer", ["sources", "model"])
@@ -314,11 +318,14 @@ def test_a_second_follow_up_keeps_the_conversations_topic(corpus_dir, embedder) 
     assert "LoRA" in tutor.condense("Say more.", history)
 
 
-def test_a_follow_up_answers_its_new_ask_and_repeats_nothing(corpus_dir, embedder) -> None:
+def test_a_follow_up_answers_its_new_ask_and_repeats_nothing(corpus_dir, embedder, memory) -> None:
     tutor = tutor_on(corpus_dir, embedder, fake())
-    first = tutor.ask("Why do transformers use several attention heads?", week=18)
+    first = tutor.ask("Why do transformers use several attention heads?", week=18, memory=memory)
     second = tutor.ask(
-        "Can you give me a small example of that?", week=18, conversation_id=first.conversation_id
+        "Can you give me a small example of that?",
+        week=18,
+        conversation_id=first.conversation_id,
+        memory=memory,
     )
     assert second.grounded
     earlier = {s for s, _ in sentences_with_markers(first.answer)}

@@ -15,17 +15,17 @@ What streams is what stays: no text is replaced afterwards, and no marker points
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
-from collections import deque
+from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import Concatenate
 from typing import Literal
-from typing import Protocol
+from typing import ParamSpec
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage
@@ -39,6 +39,8 @@ from app.answering.compose import Composition
 from app.answering.compose import compose
 from app.answering.compose import covers
 from app.answering.compose import said_form
+from app.answering.memory import Memory
+from app.answering.memory import Turn
 from app.answering.passages import readable_excerpt
 from app.answering.route import PlanAnswer
 from app.answering.route import route
@@ -59,6 +61,7 @@ from app.llm.providers import model_label
 from app.search.retrieval import Filters
 from app.search.retrieval import Retriever
 from app.search.retrieval import SearchHit
+from app.sse import answer_of
 from app.text import content_words
 from app.text import split_sentences
 
@@ -71,13 +74,14 @@ PROMPT_HEADROOM = 48  # tokens of the chat template around the two messages
 # and 20 off-topic ones (cooking, sport, geography...): at 0.27 all in-scope are answered and
 # 18 of 20 off-topic declined. The evals re-check it on held-out questions.
 MIN_SIMILARITY = 0.27
-HISTORY_TURNS = 3
 CONDENSE_TOKENS = 48  # one question; the model otherwise rambles on to its answer budget
 MAX_TOKENS = {"explain": 320, "socratic": 260, "quick": 160}
 DECLINE_INJECTION = (
     "I can only help with the course material, so I'll skip that request. "
     "Ask me about a concept from your week's plan instead."
 )
+
+P = ParamSpec("P")
 
 
 @dataclass
@@ -144,49 +148,16 @@ def estimated_tokens(text: str) -> int:
     return len(text) // 3 + 1
 
 
-class Memory(Protocol):
-    """Where a conversation's turns are kept: a learner's in the learner database
-    (`app.records.conversations.ConversationRecords`), an anonymous caller's there for a while
-    (`AnonymousConversationRecords`), and in process (`Conversations`) where there is no
-    database (the evals, a command line without one)."""
+def _prepared_then_responded(
+    prepare: Callable[Concatenate[Tutor, P], Prepared],
+) -> Callable[Concatenate[Tutor, P], Iterator[tuple[str, Any]]]:
+    """`Tutor.stream`: prepare, then respond (see `respond` for the events), with `prepare`'s
+    own parameters, so the two cannot drift apart."""
 
-    def history(self, conversation_id: str) -> list[tuple[str, str]]: ...
+    def stream(tutor: Tutor, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[tuple[str, Any]]:
+        yield from tutor.respond(prepare(tutor, *args, **kwargs))
 
-    def add(
-        self,
-        conversation_id: str,
-        question: str,
-        answer: str,
-        citations: list[dict[str, Any]],
-        week: int | None,
-    ) -> None: ...
-
-
-class Conversations:
-    """Short memory per conversation id, in process: the tutor's own, used when the caller
-    gives none (no learner database)."""
-
-    def __init__(self, turns: int = HISTORY_TURNS) -> None:
-        self._turns: dict[str, deque[tuple[str, str]]] = {}
-        self._size = turns
-        self._lock = threading.Lock()
-
-    def history(self, conversation_id: str) -> list[tuple[str, str]]:
-        with self._lock:
-            return list(self._turns.get(conversation_id, ()))
-
-    def add(
-        self,
-        conversation_id: str,
-        question: str,
-        answer: str,
-        citations: list[dict[str, Any]],
-        week: int | None,
-    ) -> None:
-        with self._lock:
-            self._turns.setdefault(conversation_id, deque(maxlen=self._size)).append(
-                (question, answer)
-            )
+    return stream
 
 
 class Tutor:
@@ -206,7 +177,6 @@ class Tutor:
         self._model = model
         # llama.cpp serves one generation at a time: the others wait their turn here.
         self.gate = gate or ModelGate(settings.model_queue_size, settings.model_wait_s)
-        self.conversations = Conversations()
 
     @property
     def model(self) -> BaseChatModel:
@@ -225,10 +195,9 @@ class Tutor:
         filters: Filters | None = None,
         memory: Memory | None = None,
     ) -> Prepared:
-        """`memory` keeps the conversation: the learner's, else this process's (anonymous)."""
+        """`memory` keeps the conversation (None: the question stands alone and is not kept)."""
         started = time.perf_counter()
         conversation_id = conversation_id or uuid.uuid4().hex
-        memory = memory or self.conversations
         if looks_like_injection(question):  # answer the study question around it, if any
             question, _ = redact_instructions(question)
             if not asks_something(question):
@@ -249,7 +218,7 @@ class Tutor:
             return self._prepare_plan(
                 question, routed, week, mode, conversation_id, started, memory
             )
-        history = memory.history(conversation_id)
+        history = memory.history(conversation_id) if memory else []
         standalone = self.condense(question, history) if history else question
         passages = self.retriever.search(
             standalone, k=self.settings.context_passages, week=week, filters=filters
@@ -311,7 +280,7 @@ class Tutor:
         mode: str,
         conversation_id: str,
         started: float,
-        memory: Memory,
+        memory: Memory | None,
     ) -> Prepared:
         """A plan question, answered from the plan: cites the curriculum chunks it names."""
         passages = [p for source in routed.sources for p in self.retriever.get_source(source)[:1]]
@@ -504,11 +473,13 @@ class Tutor:
         )
         if prepared.grounded and prepared.memory is not None:
             prepared.memory.add(
-                prepared.conversation_id,
-                prepared.question,
-                text,
-                [asdict(c) for c in citations],
-                prepared.week,
+                Turn(
+                    prepared.conversation_id,
+                    prepared.question,
+                    text,
+                    [asdict(c) for c in citations],
+                    prepared.week,
+                )
             )
         return answer
 
@@ -526,32 +497,8 @@ class Tutor:
 
     # -- the two ways to ask -----------------------------------------------------------------
 
-    def ask(
-        self,
-        question: str,
-        week: int | None = None,
-        mode: str = "explain",
-        conversation_id: str | None = None,
-        filters: Filters | None = None,
-        memory: Memory | None = None,
-    ) -> Answer:
-        """`stream`'s answer, without the events."""
-        events = self.stream(question, week, mode, conversation_id, filters, memory)
-        return next(data for event, data in events if event == "answer")
-
-    def stream(
-        self,
-        question: str,
-        week: int | None = None,
-        mode: str = "explain",
-        conversation_id: str | None = None,
-        filters: Filters | None = None,
-        memory: Memory | None = None,
-    ) -> Iterator[tuple[str, Any]]:
-        """Prepare and respond: see `respond` for the events."""
-        yield from self.respond(
-            self.prepare(question, week, mode, conversation_id, filters, memory)
-        )
+    stream = _prepared_then_responded(prepare)  # prepare's parameters; `respond`'s events
+    ask = answer_of(stream)  # the same parameters; the answer alone
 
     def _generate(self, prepared: Prepared) -> Iterator[str]:
         try:

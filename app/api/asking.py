@@ -16,7 +16,7 @@ from starlette.types import Receive
 from starlette.types import Scope
 from starlette.types import Send
 
-from app.answering.tutor import HISTORY_TURNS
+from app.answering.memory import HISTORY_TURNS
 from app.api.deps import AskerDep
 from app.api.deps import LearnerDep
 from app.api.deps import ServicesDep

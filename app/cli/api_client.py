@@ -54,11 +54,6 @@ class ApiClient:
         hits = self._call("GET", "/search", params=params)
         return [{key: value for key, value in hit.items() if key != "url"} for hit in hits]
 
-    def ask(self, question: str, **asking: Any) -> dict[str, Any]:
-        """The whole answer, as `Answer.to_dict()`; `asking`: week, mode, no_spoilers,
-        conversation_id (an anonymous conversation: the API remembers it while it runs)."""
-        return self._call("POST", "/ask", json={"question": question, **asking})
-
     def stream(self, question: str, **asking: Any) -> Iterator[tuple[str, Any]]:
         """("token", text) as the model writes, then ("answer", the answer as a dict)."""
         try:

@@ -27,6 +27,7 @@ from app.cli.conversations import conversation_to_continue
 from app.cli.conversations import kept_from_api
 from app.cli.conversations import learner_store
 from app.config import Settings
+from app.sse import answer_of
 
 if TYPE_CHECKING:
     from app.records.learners import Learner
@@ -35,16 +36,6 @@ if TYPE_CHECKING:
 
 class Asker(Protocol):
     """What answers a question: the API (`ApiClient`) or this process (`AskAs`)."""
-
-    def ask(
-        self,
-        question: str,
-        *,
-        week: int | None = ...,
-        mode: str = ...,
-        conversation_id: str | None = ...,
-        no_spoilers: bool = ...,
-    ) -> dict[str, Any]: ...
 
     def stream(
         self,
@@ -219,7 +210,7 @@ def _answer(asker: Asker, question: str, as_json: bool, asking: dict[str, Any]) 
     Markdown: a Markdown renderer eats a formula's `\\,`, `\\;` and `_`
     (`\\mathbb{E}_{x,\\,y}` printed as `\\mathbb{E}{x,,y}`)."""
     if as_json:
-        return asker.ask(question, **asking)
+        return answer_of(asker.stream)(question, **asking)
     from rich.live import Live
     from rich.text import Text
 

@@ -8,6 +8,7 @@ import contextlib
 from typing import TYPE_CHECKING
 from typing import Any
 
+from app.answering.memory import Turn
 from app.cli.base import err
 from app.cli.base import fail
 from app.config import Settings
@@ -71,10 +72,12 @@ def kept_from_api(log: ConversationRecords | None, answer: dict[str, Any]) -> di
     keeps its own (grounded answers only), so --continue finds it."""
     if log and answer["grounded"]:
         log.add(
-            answer["conversation_id"],
-            answer["question"],
-            answer["answer"],
-            answer["citations"],
-            answer["week"],
+            Turn(
+                answer["conversation_id"],
+                answer["question"],
+                answer["answer"],
+                answer["citations"],
+                answer["week"],
+            )
         )
     return answer

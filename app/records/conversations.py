@@ -7,7 +7,10 @@ as new ones come in. It lives in the shared database too: a follow-up may reach 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import JSON
@@ -24,6 +27,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import sessionmaker
 
+from app.answering.memory import HISTORY_TURNS
+from app.answering.memory import Turn
 from app.records.base import Base
 from app.records.base import NotFound
 from app.records.base import utcnow
@@ -94,51 +99,38 @@ class ConversationRecords:
         rows.reverse()
         return [(q.content, a.content) for q, a in zip(rows[::2], rows[1::2])]
 
-    def add(
-        self,
-        conversation_id: str,
-        question: str,
-        answer: str,
-        citations: list[dict[str, Any]],
-        week: int | None,
-    ) -> None:
+    def add(self, turn: Turn) -> None:
         now = utcnow()
         with self.sessions.begin() as session:
-            conversation = session.get(Conversation, conversation_id)
+            conversation = session.get(Conversation, turn.conversation_id)
             if conversation is None:
                 session.add(
                     Conversation(
-                        id=conversation_id,
+                        id=turn.conversation_id,
                         learner_id=self.learner_id,
-                        title=question,
+                        title=turn.question,
                         created_at=now,
                         updated_at=now,
                     )
                 )
             elif conversation.learner_id != self.learner_id:
-                raise NotFound(f"no conversation {conversation_id}")
+                raise NotFound(f"no conversation {turn.conversation_id}")
             else:
                 conversation.updated_at = now
-            session.add_all(
-                [
+            for role, content, citations in (
+                ("user", turn.question, []),
+                ("assistant", turn.answer, turn.citations),
+            ):
+                session.add(
                     Message(
-                        conversation_id=conversation_id,
-                        role="user",
-                        content=question,
-                        citations=[],
-                        week=week,
-                        created_at=now,
-                    ),
-                    Message(
-                        conversation_id=conversation_id,
-                        role="assistant",
-                        content=answer,
+                        conversation_id=turn.conversation_id,
+                        role=role,
+                        content=content,
                         citations=citations,
-                        week=week,
+                        week=turn.week,
                         created_at=now,
-                    ),
-                ]
-            )
+                    )
+                )
 
     def summaries(self) -> list[dict[str, Any]]:
         """The learner's conversations, most recent first: id, title (the first question),
@@ -192,7 +184,7 @@ class AnonymousTurn(Base):
 
 
 class AnonymousConversationRecords:
-    """The tutor's memory (`app.answering.tutor.Memory`) for callers without a token."""
+    """The tutor's memory (`app.answering.memory.Memory`) for callers without a token."""
 
     def __init__(self, sessions: sessionmaker[Session], turns: int, keep_hours: int) -> None:
         self.sessions = sessions
@@ -215,24 +207,29 @@ class AnonymousConversationRecords:
             )
         return [(row.question, row.answer) for row in reversed(rows)]
 
-    def add(
-        self,
-        conversation_id: str,
-        question: str,
-        answer: str,
-        citations: list[dict[str, Any]],
-        week: int | None,
-    ) -> None:
+    def add(self, turn: Turn) -> None:
         """Keep one turn (citations and week are not needed to condense a follow-up) and drop
         every turn past its time."""
         now = utcnow()
         with self.sessions.begin() as session:
             session.add(
                 AnonymousTurn(
-                    conversation_id=conversation_id,
-                    question=question,
-                    answer=answer,
+                    conversation_id=turn.conversation_id,
+                    question=turn.question,
+                    answer=turn.answer,
                     created_at=now,
                 )
             )
             session.execute(delete(AnonymousTurn).where(AnonymousTurn.created_at < now - self.keep))
+
+
+@contextlib.contextmanager
+def throwaway_memory(turns: int = HISTORY_TURNS) -> Iterator[AnonymousConversationRecords]:
+    """Anonymous conversations in a SQLite database deleted on exit: the memory of a run that
+    keeps nothing (the evals ask their follow-ups as an anonymous caller would)."""
+    with tempfile.TemporaryDirectory(prefix="tutor-conversations-") as folder:
+        records = LearnerRecords(f"sqlite:///{folder}/conversations.db")
+        try:
+            yield AnonymousConversationRecords(records.sessions, turns, keep_hours=24)
+        finally:
+            records.engine.dispose()

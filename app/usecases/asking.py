@@ -21,9 +21,10 @@ from app.records.learners import Learner
 from app.records.learners import LearnerRecords
 from app.records.learners import week_on
 from app.search.retrieval import Filters
+from app.sse import answer_of
 
 if TYPE_CHECKING:
-    from app.answering.tutor import Memory
+    from app.answering.memory import Memory
     from app.answering.tutor import Tutor
     from app.course.notes import Note
 
@@ -32,7 +33,7 @@ class AskAs:
     """Questions asked as `learner` of `store` (None: as nobody in particular).
 
     `notes` are the course notes that `back_to` reads; `anonymous` keeps the turns of a caller
-    who is no learner (None: the tutor's own memory, in this process). `own_week`: a question
+    who is no learner (None: each question stands alone). `own_week`: a question
     asked without a week is asked from the learner's own (False: the caller has decided, as the
     command line does for the learner it makes on a first question: no week is assumed)."""
 
@@ -75,44 +76,26 @@ class AskAs:
             self.store, self.learner.id, self.notes, lambda: self.tutor.retriever, question
         )
 
-    def _how(
-        self, week: int | None, mode: str, conversation_id: str | None, no_spoilers: bool
-    ) -> dict[str, Any]:
-        week = self.week(week)
-        return dict(
-            week=week,
-            mode=mode,
-            conversation_id=conversation_id,
-            memory=self.memory,
-            filters=Filters(no_spoilers_after=week if no_spoilers else None),
-        )
-
-    def ask(
-        self,
-        question: str,
-        week: int | None = None,
-        mode: str = "explain",
-        conversation_id: str | None = None,
-        no_spoilers: bool = False,
-    ) -> dict[str, Any]:
-        """The whole answer (`Answer.to_dict()`) with its `back_to`. Raises LLMError when the
-        model fails. A front end calls `require_conversation` first, to refuse before waiting."""
-        answer = self.tutor.ask(question, **self._how(week, mode, conversation_id, no_spoilers))
-        return {**answer.to_dict(), "back_to": self.back_to(question)}
-
     def stream(
         self,
         question: str,
+        *,
         week: int | None = None,
         mode: str = "explain",
         conversation_id: str | None = None,
         no_spoilers: bool = False,
     ) -> Iterator[tuple[str, Any]]:
-        """("token", text) as the answer is written, then ("answer", the whole answer as `ask`
-        returns it). What streams is what the answer says."""
-        how = self._how(week, mode, conversation_id, no_spoilers)
-        for event, data in self.tutor.stream(question, **how):
+        """("token", text) as the answer is written, then ("answer", the whole answer as a dict,
+        `Answer.to_dict()` with its `back_to`). What streams is what the answer says. Raises
+        LLMError when the model fails. A front end calls `require_conversation` first, to refuse
+        before waiting."""
+        week = self.week(week)
+        filters = Filters(no_spoilers_after=week if no_spoilers else None)
+        events = self.tutor.stream(question, week, mode, conversation_id, filters, self.memory)
+        for event, data in events:
             if event == "answer":
                 yield event, {**data.to_dict(), "back_to": self.back_to(question)}
             else:
                 yield event, data
+
+    ask = answer_of(stream)  # the same parameters; the whole answer alone
