@@ -129,6 +129,23 @@ def postgres_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def at_revision(database_url: str, revision: str) -> Iterator[Any]:
+    """A database migrated only up to `revision`, as an older release left it: a connection in
+    one transaction, to write its rows as that release did with plain SQL."""
+    from sqlalchemy import create_engine
+
+    from app.records.base import migrate
+
+    migrate(database_url, revision=revision)
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as db:
+            yield db
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty learner database for each test, on SQLite and on PostgreSQL."""
@@ -182,6 +199,21 @@ def tutor(
     return subprocess.CompletedProcess(["tutor", *args], result.exit_code, result.stdout, stderr)
 
 
+def tutor_process(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """The real `tutor` command in a child process of its own, as a user starts it (a fresh
+    Python: what it imports, loads and prints on its own); `env` adds variables."""
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=REPO,
+        timeout=timeout,
+    )
+
+
 def local_client(app, **kwargs):
     """A test client talking as a program on this machine does: to Host localhost, from
     127.0.0.1 (Starlette's default, Host "testserver" from "testclient", is neither)."""
@@ -199,6 +231,12 @@ def api_client(settings, database_url):
 
     with local_client(create_app(settings.model_copy(update={"database_url": database_url}))) as c:
         yield c
+
+
+def as_new_learner(client, method: str, path: str, body: object):
+    """`method` on `path` below a learner made for the call, with their token: the response."""
+    base, auth = new_learner(client)
+    return client.request(method, f"{base}{path}", json=body, headers=auth)
 
 
 def new_learner(client, **fields) -> tuple[str, dict[str, str]]:
@@ -221,15 +259,12 @@ def wait_for(url: str, timeout: float = 120) -> None:
     """Poll a local server until `url` answers 2xx (servers take a while to load models)."""
     import time
 
-    import httpx
+    from app.cli.launcher import answers
 
     deadline = time.time() + timeout
     while time.time() < deadline:
-        try:
-            if httpx.get(url, timeout=1).is_success:
-                return
-        except httpx.HTTPError:
-            pass
+        if answers(url, timeout=1):
+            return
         time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 

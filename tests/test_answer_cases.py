@@ -33,6 +33,14 @@ def case(name: str) -> Path:
     return folder
 
 
+def notes_of(source: str, case_name: str, tmp_path: Path, ours: str) -> Path:
+    """The notes folder a test asks over: the shared case's (`source` "case", skipped where
+    ../shared is absent), or one note of ours with the same fault, written under tmp_path."""
+    if source == "case":
+        return case(case_name) / "notes"
+    return write(tmp_path / "notes" / "note.md", ours).parent
+
+
 def tutor_over(folder: Path, data_dir: Path, embedder, **options) -> Tutor:
     settings = Settings(data_dir=data_dir, **options)
     Ingestor(settings, embedder=embedder).run([str(folder)])
@@ -67,17 +75,14 @@ Later work applied the same idea to the weights of recurrent networks [6-8].
 @pytest.mark.parametrize(
     "source, question",
     [
-        ("case-07", "Why do residual connections make very deep networks trainable?"),
+        ("case", "Why do residual connections make very deep networks trainable?"),
         ("ours", "Why does dropout stop units from co-adapting, and what happens at test time?"),
     ],
 )
 def test_the_sources_reference_numbers_are_never_tutor_markers(
     source, question, tmp_path, embedder
 ) -> None:
-    if source == "case-07":
-        folder = case("07-reference-numbers-in-the-source") / "notes"
-    else:
-        folder = write(tmp_path / "notes" / "dropout.md", REFERENCED).parent
+    folder = notes_of(source, "07-reference-numbers-in-the-source", tmp_path, REFERENCED)
     answer = tutor_over(folder, tmp_path / "data", embedder).ask(question)
     assert answer.grounded, answer.answer
     assert_markers_are_ours(answer)
@@ -182,11 +187,7 @@ In code, `torch.nn.BatchNorm1d(<features>)` takes the number of features, and $a
 def test_inline_html_in_a_note_never_reaches_an_answer_or_its_card(
     source, question, tmp_path, embedder
 ) -> None:
-    if source == "case":
-        folder = case("23-raw-html-in-answers") / "notes"
-    else:
-        folder = tmp_path / "notes"
-        write(folder / "batchnorm.md", HTML_NOTE)
+    folder = notes_of(source, "23-raw-html-in-answers", tmp_path, HTML_NOTE)
     answer = tutor_over(folder, tmp_path / "data", embedder).ask(question)
     shown = [answer.answer, *(c.snippet for c in answer.citations)]
     assert answer.grounded and answer.citations, answer.answer

@@ -16,6 +16,7 @@ from app.course.rubric import rubric_for
 from app.records.capstones import CapstoneRecords
 from app.records.learners import LearnerRecords
 from app.text import split_sentences
+from tests.conftest import as_new_learner
 from tests.conftest import new_learner
 from tests.conftest import tutor
 from tests.test_tutor import fake
@@ -183,8 +184,7 @@ def test_the_api_serves_rubrics_and_keeps_a_learners_capstone_work(api_client) -
 def test_bad_capstone_input_is_a_4xx_naming_what_is_wrong(
     api_client, method, path, body, status, detail
 ) -> None:
-    base, auth = new_learner(api_client)
-    response = api_client.request(method, f"{base}{path}", json=body, headers=auth)
+    response = as_new_learner(api_client, method, path, body)
     assert response.status_code == status and detail in response.text, response.text
 
 

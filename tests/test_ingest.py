@@ -22,6 +22,7 @@ from app.search.vectors import VectorStore
 from tests.conftest import REPO
 from tests.conftest import minimal_pdf
 from tests.conftest import pdf_with_a_blank_page
+from tests.conftest import tutor_process
 from tests.conftest import write
 
 NOTE = "---\ntitle: {title}\n---\n# {title}\n\n{body}\n"
@@ -195,29 +196,18 @@ def test_the_bundled_corpus_becomes_weeks_capstones_and_notes(corpus_index, corp
     assert rl["metadatas"][0]["weeks"] == list(range(49, 61))
 
 
-def _tutor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=REPO,
-        timeout=600,
-    )
-
-
 def test_cli_ingest_json_summary_and_exit_codes(data_dir: Path, tmp_path: Path) -> None:
     make_notes(tmp_path / "n", 2)
     env = {"TUTOR_DATA_DIR": str(data_dir)}
-    ok = _tutor("ingest", str(tmp_path / "n"), "--json", env=env)
+    ok = tutor_process("ingest", str(tmp_path / "n"), "--json", env=env)
     assert ok.returncode == 0, ok.stderr
     summary = json.loads(ok.stdout)
     assert summary["added"] == 2 and summary["chunks"] > 0 and summary["chunks_per_s"] > 0
     write(tmp_path / "n" / "bad.md", b"\x00\x01binary")
-    partial = _tutor("ingest", str(tmp_path / "n"), env=env)
+    partial = tutor_process("ingest", str(tmp_path / "n"), env=env)
     assert partial.returncode == 1
     assert "1 skipped" in partial.stdout and "bad.md: binary" in partial.stderr
-    usage = _tutor("ingest", str(tmp_path / "does-not-exist"), env=env)
+    usage = tutor_process("ingest", str(tmp_path / "does-not-exist"), env=env)
     assert usage.returncode == 2 and "no such file or folder" in usage.stderr
 
 
@@ -237,7 +227,9 @@ def test_cli_ingest_names_each_skipped_file_and_warning_in_plain_output(
             "rétropropagation calcule le gradient."
         ).encode("cp1252"),
     )
-    result = _tutor("ingest", str(folder), env={"TUTOR_DATA_DIR": str(data_dir), "COLUMNS": "300"})
+    result = tutor_process(
+        "ingest", str(folder), env={"TUTOR_DATA_DIR": str(data_dir), "COLUMNS": "300"}
+    )
     assert result.returncode == 1, result.stderr
     assert "3 added, 0 changed, 0 unchanged, 0 removed, 1 skipped, 2 warnings" in result.stdout
     lines = result.stderr.splitlines()

@@ -21,6 +21,7 @@ from app.records.conversations import ConversationRecords
 from app.records.learners import LearnerRecords
 from app.records.learners import week_on
 from app.records.quizzes import QuizRecords
+from tests.conftest import at_revision
 from tests.conftest import local_client
 from tests.test_api import sse_events
 
@@ -201,15 +202,11 @@ def test_workers_starting_together_on_a_new_database_all_open_it(database_url) -
 def test_a_week_set_before_pacing_is_kept_as_set_on_the_day_of_the_upgrade(database_url) -> None:
     """Before 0006 a set week stayed put; after it, it moves on from the upgrade, not from
     whenever it was set (nobody jumps ahead by upgrading)."""
-    from sqlalchemy import create_engine
     from sqlalchemy import text
 
-    from app.records.base import migrate
     from app.records.learners import hash_token
 
-    migrate(database_url, revision="0005")
-    engine = create_engine(database_url)
-    with engine.begin() as db:
+    with at_revision(database_url, "0005") as db:
         db.execute(
             text(
                 "INSERT INTO learners (name, token_hash, start_date, pace, current_week,"
@@ -217,7 +214,6 @@ def test_a_week_set_before_pacing_is_kept_as_set_on_the_day_of_the_upgrade(datab
             ),
             {"token": hash_token("old")},
         )
-    engine.dispose()
     learner = LearnerRecords(database_url).by_token("old")
     assert learner.week_set_on is not None
     assert abs((learner.week_set_on - dt.date.today()).days) <= 1  # the database's date
@@ -419,14 +415,19 @@ def test_a_review_date_beyond_the_calendar_in_utc_is_a_422(client, until) -> Non
 # -- quizzes and reviews through the API ------------------------------------------------------
 
 
+def quiz_for_ada(client, n: int, kinds: list[str]) -> tuple[str, dict[str, str], dict]:
+    """A new learner at week 18 and a quiz of `n` questions of `kinds` made for her: her
+    records' path, her token header and the quiz."""
+    learner_id, auth = signup(client, "Ada", current_week=18)
+    base = f"/learners/{learner_id}"
+    quiz = client.post(f"{base}/quizzes", json={"n": n, "kinds": kinds}, headers=auth).json()
+    return base, auth, quiz
+
+
 def test_a_quiz_is_taken_graded_and_comes_back_for_review(client) -> None:
     import datetime as dt
 
-    learner_id, auth = signup(client, "Ada", current_week=18)
-    base = f"/learners/{learner_id}"
-    quiz = client.post(
-        f"{base}/quizzes", json={"n": 4, "kinds": ["mcq", "truefalse"]}, headers=auth
-    ).json()
+    base, auth, quiz = quiz_for_ada(client, 4, ["mcq", "truefalse"])
     assert quiz["week"] == 18 and len(quiz["questions"]) == 4
     assert all("answer" not in q and "snippet" not in q["citation"] for q in quiz["questions"])
     mcq = next(q for q in quiz["questions"] if q["kind"] == "mcq")
@@ -490,11 +491,7 @@ def test_quizzes_are_private_and_bad_requests_say_why(client) -> None:
 
 
 def test_a_short_answer_in_review_takes_the_learners_own_rating(client) -> None:
-    learner_id, auth = signup(client, "Ada", current_week=18)
-    base = f"/learners/{learner_id}"
-    quiz = client.post(
-        f"{base}/quizzes", json={"n": 2, "kinds": ["short", "mcq"]}, headers=auth
-    ).json()
+    base, auth, quiz = quiz_for_ada(client, 2, ["short", "mcq"])
     ids = {q["kind"]: q["id"] for q in quiz["questions"]}
     for question_id in ids.values():
         client.post(

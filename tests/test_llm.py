@@ -101,17 +101,17 @@ def llama_server():
         server.wait(timeout=30)
 
 
+def on_server(url: str, **options: object) -> Settings:
+    """Settings that reach the llama.cpp server at `url` as an OpenAI-compatible one."""
+    return Settings(llm_provider="openai", openai_base_url=url, openai_model="smollm2", **options)
+
+
 @pytest.mark.slow
 def test_the_openai_provider_talks_to_an_openai_compatible_server(llama_server, corpus_dir) -> None:
     from app.answering.tutor import Tutor
     from app.search.retrieval import Retriever
 
-    settings = Settings(
-        data_dir=corpus_dir,
-        llm_provider="openai",
-        openai_base_url=llama_server,
-        openai_model="smollm2",
-    )
+    settings = on_server(llama_server, data_dir=corpus_dir)
     assert chat_model(settings, max_tokens=8).invoke("Say hello.").content.strip()
     tutor = Tutor(settings, Retriever.from_settings(settings))
     events = list(tutor.stream("What does the forget gate of an LSTM do?", week=17))
@@ -124,12 +124,7 @@ def test_the_openai_provider_talks_to_an_openai_compatible_server(llama_server, 
 @pytest.mark.slow
 def test_the_answer_budget_holds_on_llama_cpp_pythons_server(llama_server) -> None:
     """It ignores `max_completion_tokens`; the budget must go as `max_tokens`."""
-    settings = Settings(
-        llm_provider="openai",
-        openai_base_url=llama_server,
-        openai_model="smollm2",
-        llm_temperature=0.0,
-    )
+    settings = on_server(llama_server, llm_temperature=0.0)
     story = "Write a long story about attention, with many chapters."
     default = chat_model(settings, max_tokens=12).invoke(story)
     per_call = chat_model(settings).invoke(story, max_tokens=6)
@@ -139,12 +134,7 @@ def test_the_answer_budget_holds_on_llama_cpp_pythons_server(llama_server) -> No
 
 @pytest.mark.slow
 def test_a_server_slower_than_the_timeout_names_the_timeout_setting(llama_server) -> None:
-    settings = Settings(
-        llm_provider="openai",
-        openai_base_url=llama_server,
-        openai_model="smollm2",
-        llm_timeout_s=0.01,
-    )
+    settings = on_server(llama_server, llm_timeout_s=0.01)
     with pytest.raises(Exception) as info:
         chat_model(settings, max_tokens=200).invoke("Write a long story about attention.")
     assert "TUTOR_LLM_TIMEOUT_S" in str(describe_failure(info.value, settings))

@@ -21,6 +21,7 @@ from app.practice.quiz import grade
 from app.records.learners import LearnerRecords
 from app.records.milestones import MilestoneRecords
 from app.records.quizzes import QuizRecords
+from tests.conftest import as_new_learner
 from tests.conftest import new_learner
 from tests.conftest import tutor
 from tests.test_progress import WITHOUT_INDEX
@@ -184,8 +185,7 @@ def test_the_api_draws_a_milestone_quiz_answers_it_and_shows_the_results(api_cli
 def test_bad_milestone_input_is_a_4xx_naming_what_is_wrong(
     api_client, method, path, body, status, detail
 ) -> None:
-    base, auth = new_learner(api_client)
-    response = api_client.request(method, f"{base}{path}", json=body, headers=auth)
+    response = as_new_learner(api_client, method, path, body)
     assert response.status_code == status and detail in response.text, response.text
 
 

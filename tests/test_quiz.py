@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
 import re
-import subprocess
-import sys
 from dataclasses import replace
 
 import pytest
@@ -48,7 +45,7 @@ from app.practice.quiz import self_rated
 from app.practice.quiz import topic_quiz
 from app.practice.scheduler import RATINGS
 from app.practice.scheduler import schedule
-from tests.conftest import REPO
+from tests.conftest import tutor_process
 from tests.test_llm import llama_server  # noqa: F401 - the fixture, shared
 
 NOTES = read_notes()
@@ -146,14 +143,7 @@ def test_short_answers_are_graded_by_meaning_and_key_terms(embedder) -> None:
 
 
 def test_cli_quiz_json_gives_five_valid_cited_questions() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "app.cli", "quiz", "--week", "18", "--n", "5", "--json"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-        env=dict(os.environ),
-    )
+    proc = tutor_process("quiz", "--week", "18", "--n", "5", "--json")
     assert proc.returncode == 0, proc.stderr
     quiz = json.loads(proc.stdout)
     assert len(quiz) == 5
@@ -178,13 +168,7 @@ def test_cli_quiz_rejects_bad_weeks_and_kinds() -> None:
         (["--week", "0"], "valid weeks are 1-72"),
         (["--week", "3", "--kinds", "essay"], "unknown question kinds"),
     ]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "app.cli", "quiz", *args],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            timeout=120,
-        )
+        proc = tutor_process("quiz", *args)
         assert proc.returncode == 2 and message in proc.stderr
 
 

@@ -26,6 +26,7 @@ from app.records.reviews import ReviewRecords
 from app.records.reviews import due_phrase
 from app.records.reviews import scheduling_parameters
 from evals.review_log import simulated_log
+from tests.conftest import at_revision
 from tests.conftest import new_learner
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -373,14 +374,9 @@ def test_answers_given_before_the_review_log_existed_become_its_first_reviews(
 ) -> None:
     """0010 fills the review log from past answers (right = good, wrong = again), so a
     learner's history counts towards fitting FSRS from the day they upgrade."""
-    from sqlalchemy import create_engine
     from sqlalchemy import text
 
-    from app.records.base import migrate
-
-    migrate(database_url, revision="0009")
-    engine = create_engine(database_url)
-    with engine.begin() as db:
+    with at_revision(database_url, "0009") as db:
         db.execute(
             text(
                 "INSERT INTO learners (name, token_hash, start_date, pace, local) "
@@ -402,7 +398,6 @@ def test_answers_given_before_the_review_log_existed_become_its_first_reviews(
                     "t": dt.datetime(2026, 1, 5 + 3 * n, 9),
                 },
             )
-    engine.dispose()
     history = ReviewRecords(LearnerRecords(database_url)).history(learner_id)
     assert [(r["card_id"], r["rating"], r["reviewed_at"][:10]) for r in history] == [
         ("q1", 1, "2026-01-05"),

@@ -148,24 +148,12 @@ def test_two_api_processes_share_jobs_search_and_conversations(tmp_path: Path, e
         stack.enter_context(deployment.running("chroma", f"{chroma}/api/v2/heartbeat"))
         stack.enter_context(deployment.running("model", f"{model}/models"))
         one, other = f"http://127.0.0.1:{a}", f"http://127.0.0.1:{b}"
-        stack.enter_context(
-            deployment.running(
-                "serve",
-                f"{one}/health",
-                API_PORT=a,
-                WORKERS="2",
-                CACHE_DIR=str(tmp_path / "host-a"),
+        for host, port, workers in (("a", a, "2"), ("b", b, "1")):  # two hosts, one cache each
+            url = f"http://127.0.0.1:{port}/health"
+            cache = str(tmp_path / f"host-{host}")
+            stack.enter_context(
+                deployment.running("serve", url, API_PORT=port, WORKERS=workers, CACHE_DIR=cache)
             )
-        )
-        stack.enter_context(
-            deployment.running(
-                "serve",
-                f"{other}/health",
-                API_PORT=b,
-                WORKERS="1",
-                CACHE_DIR=str(tmp_path / "host-b"),
-            )
-        )
 
         # The UI's "Build the library" on host A; its status read from host B.
         started = httpx.post(f"{one}/ingest", json={"paths": [str(NOTE)]}, timeout=30)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,8 +20,8 @@ from app.search.retrieval import reciprocal_rank_fusion
 from app.search.retrieval import sentence_units
 from app.search.retrieval import week_boosted
 from app.search.vectors import Hit
-from tests.conftest import REPO
 from tests.conftest import tutor
+from tests.conftest import tutor_process
 
 
 def retriever_for(data_dir: Path, embedder) -> Retriever:
@@ -178,13 +175,13 @@ def test_an_index_built_with_chromas_default_search_breadth_is_brought_up_to_our
 
 
 def test_search_json_follows_the_contract(corpus_dir: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "app.cli", "search", "Adam bias correction", "--k", "3", "--json"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-        env={**os.environ, "TUTOR_DATA_DIR": str(corpus_dir)},
+    proc = tutor_process(
+        "search",
+        "Adam bias correction",
+        "--k",
+        "3",
+        "--json",
+        env={"TUTOR_DATA_DIR": str(corpus_dir)},
     )
     assert proc.returncode == 0, proc.stderr
     hits = json.loads(proc.stdout)
@@ -195,26 +192,12 @@ def test_search_json_follows_the_contract(corpus_dir: Path) -> None:
 
 
 def test_searching_an_empty_index_says_to_ingest_first(data_dir: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "app.cli", "search", "anything"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-        env={**os.environ, "TUTOR_DATA_DIR": str(data_dir)},
-    )
+    proc = tutor_process("search", "anything", env={"TUTOR_DATA_DIR": str(data_dir)})
     assert proc.returncode == 1 and "run `tutor ingest` first" in proc.stderr
 
 
 def test_search_rejects_a_week_outside_the_plan(data_dir: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "app.cli", "search", "x", "--week", "99"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-        env={**os.environ, "TUTOR_DATA_DIR": str(data_dir)},
-    )
+    proc = tutor_process("search", "x", "--week", "99", env={"TUTOR_DATA_DIR": str(data_dir)})
     assert proc.returncode == 2 and "valid weeks are 1-72" in proc.stderr
 
 

@@ -9,10 +9,7 @@ is tested at the end (marked slow).
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,7 +25,7 @@ from app.search.lexical import LexicalIndex
 from app.search.retrieval import Retriever
 from app.search.retrieval import prerequisites_by_week
 from app.search.vectors import VectorStore
-from tests.conftest import REPO
+from tests.conftest import tutor_process
 from tests.conftest import write
 
 
@@ -370,22 +367,13 @@ def test_the_local_model_is_not_steered_by_a_poisoned_document(
 
 @pytest.mark.slow
 def test_cli_ask_json_with_the_local_model_cites_the_weeks_plan(corpus_dir) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "app.cli",
-            "ask",
-            "What is my assignment this week?",
-            "--week",
-            "18",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=600,
-        env={**os.environ, "TUTOR_DATA_DIR": str(corpus_dir)},
+    proc = tutor_process(
+        "ask",
+        "What is my assignment this week?",
+        "--week",
+        "18",
+        "--json",
+        env={"TUTOR_DATA_DIR": str(corpus_dir)},
     )
     assert proc.returncode == 0, proc.stderr
     answer = json.loads(proc.stdout)

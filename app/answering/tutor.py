@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from typing import Any
 from typing import Concatenate
 from typing import Literal
@@ -202,37 +203,24 @@ class Tutor:
             question, _ = redact_instructions(question)
             if not asks_something(question):
                 question = ""
+        asked = Prepared(
+            question, question, week, mode, conversation_id, [], grounded=False, memory=memory
+        )
         if not question or looks_harmful(question):
-            return Prepared(
-                question,
-                question,
-                week,
-                mode,
-                conversation_id,
-                [],
-                grounded=False,
-                refusal=DECLINE_INJECTION,
-                memory=memory,
-            )
+            return replace(asked, refusal=DECLINE_INJECTION)
         if routed := route(question, week, self.curriculum):
-            return self._prepare_plan(
-                question, routed, week, mode, conversation_id, started, memory
-            )
+            return self._prepare_plan(asked, routed, started)
         history = memory.history(conversation_id) if memory else []
         standalone = self.condense(question, history) if history else question
         passages = self.retriever.search(
             standalone, k=self.settings.context_passages, week=week, filters=filters
         )
         best = max((p.similarity or 0.0 for p in passages), default=0.0)
-        prepared = Prepared(
-            question,
-            standalone,
-            week,
-            mode,
-            conversation_id,
-            passages,
+        prepared = replace(
+            asked,
+            standalone=standalone,
+            passages=passages,
             grounded=best >= MIN_SIMILARITY,
-            memory=memory,
             writer=self.settings.resolved_answer_writer,
             shown=[s for _, said in history for s in split_sentences(said)],
         )
@@ -272,29 +260,15 @@ class Tutor:
         """The passages as the answer may use them: injected instructions cut out."""
         return [redact_instructions(p.text)[0] for p in passages]
 
-    def _prepare_plan(
-        self,
-        question: str,
-        routed: PlanAnswer,
-        week: int | None,
-        mode: str,
-        conversation_id: str,
-        started: float,
-        memory: Memory | None,
-    ) -> Prepared:
+    def _prepare_plan(self, asked: Prepared, routed: PlanAnswer, started: float) -> Prepared:
         """A plan question, answered from the plan: cites the curriculum chunks it names."""
         passages = [p for source in routed.sources for p in self.retriever.get_source(source)[:1]]
-        return Prepared(
-            question,
-            question,
-            week,
-            mode,
-            conversation_id,
-            passages,
+        return replace(
+            asked,
+            passages=passages,
             grounded=True,
             direct=routed.text,
             retrieval_ms=(time.perf_counter() - started) * 1000,
-            memory=memory,
         )
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:

@@ -89,6 +89,14 @@ class Stopped(Exception):
     """Ctrl-C or SIGTERM arrived while starting."""
 
 
+def answers(url: str, timeout: float = 2) -> bool:
+    """Whether the server at `url` answers 2xx now (False while it is still starting)."""
+    try:
+        return httpx.get(url, timeout=timeout).is_success
+    except httpx.HTTPError:
+        return False
+
+
 def wait_until_up(
     url: str, process: subprocess.Popen[bytes], stop: threading.Event, timeout: float = 120
 ) -> None:
@@ -98,11 +106,8 @@ def wait_until_up(
             raise Stopped
         if process.poll() is not None:
             raise RuntimeError(f"{url} exited with status {process.returncode} while starting")
-        try:
-            if httpx.get(url, timeout=2).is_success:
-                return
-        except httpx.HTTPError:
-            pass
+        if answers(url):
+            return
         stop.wait(0.3)
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 

@@ -262,58 +262,48 @@ def passages(note: Note, limit: int = 600) -> list[str]:
     return found
 
 
-class ShortDraft(BaseModel):
-    """A short-answer question as the model writes it: the quote first, then the answer in
-    it, then the question (a small model asks better once it knows the answer)."""
+class _Draft(BaseModel):
+    """A question as the model writes it, quote first (a small model asks better once it has
+    the sentence in front of it)."""
 
     model_config = ConfigDict(extra="forbid")
     snippet: str
+
+    def _question(
+        self, kind: str, prompt: str, options: list[str], answer: str, note: Note
+    ) -> Question:
+        """The draft as a question of `kind`, explained and cited by its quote in `note`."""
+        explanation = _said(self.snippet)
+        return _question(
+            kind, prompt, options, answer, explanation, "medium", note, self.snippet, LLM
+        )
+
+
+class ShortDraft(_Draft):
+    """A short-answer question: the quote, then the answer in it, then the question."""
+
     answer: str
     question: str
 
     def to_question(self, note: Note) -> Question:
-        return self._question("short", [], note)
-
-    def _question(self, kind: str, options: list[str], note: Note) -> Question:
-        """The draft as a question of `kind`, cited to its quote in `note`."""
-        return _question(
-            kind,
-            self.question,
-            options,
-            self.answer,
-            _said(self.snippet),
-            "medium",
-            note,
-            self.snippet,
-            LLM,
-        )
+        return self._question("short", self.question, [], self.answer, note)
 
 
 class McqDraft(ShortDraft):
     wrong_options: list[str] = Field(min_length=3, max_length=3)
 
     def to_question(self, note: Note) -> Question:
-        return self._question("mcq", [self.answer, *self.wrong_options], note)
+        options = [self.answer, *self.wrong_options]
+        return self._question("mcq", self.question, options, self.answer, note)
 
 
-class TrueFalseDraft(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    snippet: str
+class TrueFalseDraft(_Draft):
     statement: str
     answer: Literal["True", "False"]
 
     def to_question(self, note: Note) -> Question:
-        return _question(
-            "truefalse",
-            f"True or false? {self.statement}",
-            ["True", "False"],
-            self.answer,
-            _said(self.snippet),
-            "medium",
-            note,
-            self.snippet,
-            LLM,
-        )
+        prompt = f"True or false? {self.statement}"
+        return self._question("truefalse", prompt, ["True", "False"], self.answer, note)
 
 
 DRAFTS: dict[str, type[ShortDraft | TrueFalseDraft]] = {
