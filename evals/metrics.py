@@ -111,6 +111,52 @@ def key_point_recall(answer: str, key_points: list[str], similarity: Similarity)
     return sum(key_point_covered(k, answer, similarity) for k in key_points) / len(key_points)
 
 
+# What an answer says that nobody asked: read beside key-point recall, which padding raises.
+
+
+def _on_point(sentence: str, key_points: list[str], reference: str, similarity: Similarity) -> bool:
+    """Does one answer sentence state a key point, or say what the reference answer says?"""
+    if any(key_point_covered(k, sentence, similarity) for k in key_points):
+        return True
+    return bool(reference) and support(sentence, reference) >= SUPPORTED
+
+
+def _stated(answer: str) -> list[str]:
+    """The answer's sentences that say something (markers gone, words left)."""
+    return [strip_markers(s) for s in split_sentences(answer) if content_words(strip_markers(s))]
+
+
+def answer_precision(
+    answer: str, key_points: list[str], reference: str, similarity: Similarity
+) -> float | None:
+    """Share of the answer's sentences that state a key point or are supported by the
+    reference answer (None: nothing said). An answer padded with unasked lines scores low."""
+    sentences = _stated(answer)
+    if not sentences:
+        return None
+    return sum(_on_point(s, key_points, reference, similarity) for s in sentences) / len(sentences)
+
+
+def leads_with_a_key_point(
+    answer: str, key_points: list[str], reference: str, similarity: Similarity
+) -> bool | None:
+    """Does the first sentence answer (state a key point, or what the reference says)?"""
+    sentences = _stated(answer)
+    return _on_point(sentences[0], key_points, reference, similarity) if sentences else None
+
+
+PARAPHRASE = 0.7  # cosine at which a self-check's question asks what the learner asked
+
+
+def unasked_questions(answer: str, asked: str, similarity: Similarity) -> int:
+    """Questions the answer quotes (a self-check's "…? …") that do not ask what the learner
+    asked: lines of a quiz, not an answer."""
+    questions = [s for s in _stated(answer) if s.rstrip().endswith("?")]
+    if not questions:
+        return 0
+    return int((similarity([asked], questions)[0] < PARAPHRASE).sum())
+
+
 def faithfulness(answer: str, passages: list[str]) -> float | None:
     """Share of answer sentences supported by a passage they cite (uncited: by any passage).
 

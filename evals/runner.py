@@ -349,6 +349,15 @@ def score_answer(
         "key_point_recall": m.key_point_recall(text, item.key_points, similarity)
         if wants_answer and answer.grounded
         else (0.0 if wants_answer else None),
+        "answer_precision": m.answer_precision(text, item.key_points, item.reference, similarity)
+        if wants_answer and answer.grounded
+        else None,
+        "lead": m.leads_with_a_key_point(text, item.key_points, item.reference, similarity)
+        if wants_answer and answer.grounded
+        else None,
+        "unasked_questions": m.unasked_questions(text, item.asked, similarity)
+        if answer.grounded and answer.writer != "plan"
+        else None,
         "key_point_recall_raw": m.key_point_recall(raw, item.key_points, similarity)
         if wants_answer and raw
         else None,
@@ -450,6 +459,11 @@ def summarize_answers(results: list[Scored]) -> dict[str, dict[str, float | None
 
     checked = {
         "key_point_recall": avg("key_point_recall"),
+        "answer_precision": avg("answer_precision"),
+        "lead": avg("lead"),
+        "answers_with_unasked_questions": sum(
+            bool(r.scores.get("unasked_questions")) for r in results
+        ),
         "faithfulness": avg("faithfulness"),
         "citation_validity": avg("citation_validity"),
         "citation_precision": avg("citation_precision"),
