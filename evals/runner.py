@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+import re
 import time
 from collections import Counter
 from collections import defaultdict
@@ -42,6 +43,7 @@ from app.answering.tutor import Tutor
 from app.config import Settings
 from app.ingest.pipeline import CORPUS_DIR
 from app.ingest.pipeline import Ingestor
+from app.llm.prompts import prompt
 from app.llm.providers import model_label
 from app.practice.quiz import question_writer
 from app.records.conversations import throwaway_memory
@@ -333,12 +335,23 @@ def answer_once(tutor: Tutor, item: EvalItem, memory: Memory) -> Generated:
     )
 
 
+# The lines the tutor says in its own words, not the notes' ("{ask}" stands for any words).
+TUTOR_LINES = re.compile(
+    "|".join(
+        re.escape(prompt(name).template).replace(re.escape("{ask}"), ".*")
+        for name in ("nothing_new", "socratic_question", "ask_not_covered")
+    )
+)
+
+
 def score_answer(
     item: EvalItem, g: Generated, similarity: m.Similarity, embed: Callable[[list[str]], np.ndarray]
 ) -> dict[str, float | bool | str | None]:
     wants_answer = item.expect == "answer" and bool(item.key_points)
     answer, raw, context, weeks = g.answer, g.raw, g.context, g.weeks
     text = answer.answer
+    # What the answer claims: the tutor's own lines ("nothing more on this…") claim nothing.
+    claims = TUTOR_LINES.sub("", text).strip()
     numbers = [c.n for c in answer.citations]
     cited = [
         i for i in (_passage_of(c, answer, context) for c in answer.citations) if i is not None
@@ -361,8 +374,8 @@ def score_answer(
         "key_point_recall_raw": m.key_point_recall(raw, item.key_points, similarity)
         if wants_answer and raw
         else None,
-        "faithfulness": m.faithfulness(text, [context[i] for i in cited] or context)
-        if answer.grounded
+        "faithfulness": m.faithfulness(claims, [context[i] for i in cited] or context)
+        if answer.grounded and claims
         else None,
         "faithfulness_raw": m.faithfulness(raw, context) if raw else None,
         "citation_validity": m.citation_validity(text, len(numbers)) if answer.grounded else None,

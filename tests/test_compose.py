@@ -18,7 +18,6 @@ from app.answering.compose import covers
 from app.answering.compose import intent_boosts
 from app.answering.compose import lexical_scores
 from app.answering.compose import said_form
-from app.answering.passages import ROLE_ORDER
 from app.answering.passages import quotable_units
 from app.answering.passages import readable_excerpt
 from app.answering.support import check
@@ -134,13 +133,12 @@ def test_an_ask_for_an_example_lifts_examples() -> None:
     assert "example" not in intent_boosts("Why do we divide by the square root?")
 
 
-def test_composition_answers_in_order_what_why_example(embedder) -> None:
+def test_a_why_question_leads_with_the_reason(embedder) -> None:
     quotes = compose(
         "Why is attention divided by the square root of d_k?", [ATTENTION], embedder.embed
     ).quotes
-    roles = [q.role for q in quotes]
-    assert "explanation" in roles
-    assert roles == sorted(roles, key=ROLE_ORDER.__getitem__)
+    assert quotes[0].role == "explanation", "the first sentence answers the why"
+    assert "example" not in [q.role for q in quotes], "nobody asked for an example"
     assert len({said_form(q.text) for q in quotes}) == len(quotes)
 
 
@@ -248,6 +246,42 @@ def test_a_self_check_answer_is_quoted_with_its_question() -> None:
             "example",
         ),
     ]  # the question without an answer is not quotable
+
+
+def test_a_self_check_is_quoted_only_for_a_learner_who_asks_the_same(embedder) -> None:
+    """A self-check pair is a line of a quiz: padding under a nearby question, the answer to
+    the same question asked in other words (then its answer alone, as prose)."""
+    pca = "## PCA\n\nPCA projects centered data onto the directions of greatest variance.\n\n"
+    same = compose("Why do I have to center data before PCA?", [pca + SELF_CHECK], embedder.embed)
+    nearby = compose("What does PCA do?", [pca + SELF_CHECK], embedder.embed)
+    assert not any("?" in q.text for q in same.quotes + nearby.quotes), "no quiz lines"
+    assert any(q.text.startswith("Otherwise the leading direction") for q in same.quotes)
+    assert not any("leading direction" in q.text for q in nearby.quotes)
+
+
+def test_a_pitfall_comes_when_asked_for_and_never_leads_unasked(embedder) -> None:
+    why = "Why is attention divided by the square root of d_k?"
+    unasked = compose(why, [ATTENTION], embedder.embed).quotes
+    asked = compose(
+        "What goes wrong when people scale attention scores?", [ATTENTION], embedder.embed
+    )
+    assert unasked[0].role != "pitfall"
+    assert "pitfall" in [q.role for q in asked.quotes]
+
+
+def test_under_a_pitfalls_label_a_plain_fact_is_not_called_a_mistake() -> None:
+    units = quotable_units(
+        "## LoRA\n\n**Pitfalls.** LoRA is run with a higher learning rate than full "
+        "fine-tuning, so tune it rather than copying full fine-tuning settings. After "
+        "training, $BA$ can be merged into $W_0$, so inference has no extra latency.\n"
+    )
+    assert units[0].role == "pitfall" and units[1].role != "pitfall"
+
+
+def test_a_formulas_braces_are_not_template_markup() -> None:
+    sentence = "The original transformer uses $d_{\\text{model}} = 512$ and $h = 8$ heads of 64."
+    assert [u.text for u in quotable_units(sentence)] == [sentence]
+    assert quotable_units("Fill in {{ name }} and the page shows your name here.") == []
 
 
 def test_a_label_alone_on_its_line_names_the_formula_below_it() -> None:
@@ -378,7 +412,7 @@ For example, a network trained with dropout p = 0.2 scales its activations by 0.
 when no unit is dropped."""
 
 
-def test_an_answer_keeps_each_passages_sentences_in_the_sources_order(embedder) -> None:
+def test_an_answer_leads_with_what_answers_then_keeps_the_sources_order(embedder) -> None:
     quotes = compose(
         "What is dropout, why does it work, and what changes at test time?",
         [DROPOUT_AT_TEST, DROPOUT],
@@ -387,8 +421,8 @@ def test_an_answer_keeps_each_passages_sentences_in_the_sources_order(embedder) 
     passages = [q.passage for q in quotes]
     assert passages == sorted(passages, key=passages.index), "a passage's quotes stay together"
     assert passages[0] == 1, "the passage that says what dropout is comes first"
-    from_dropout = [q.text for q in quotes if q.passage == 1]
-    assert from_dropout == sorted(from_dropout, key=DROPOUT.index), "in the note's own order"
+    lead, *rest = [q.text for q in quotes if q.passage == 1]
+    assert rest == sorted(rest, key=DROPOUT.index), "after the lead, in the note's own order"
 
 
 def test_quotes_that_name_none_of_the_questions_words_do_not_cover_it() -> None:

@@ -383,3 +383,19 @@ def test_cli_ask_json_with_the_local_model_cites_the_weeks_plan(corpus_dir) -> N
     for citation in answer["citations"]:
         assert {"n", "source", "title", "heading", "week", "url", "snippet"} <= citation.keys()
         assert f"[{citation['n']}]" in answer["answer"]
+
+
+def test_each_part_of_a_question_is_answered_or_named_as_not_covered(corpus_dir, embedder) -> None:
+    tutor = tutor_on(corpus_dir, embedder, fake())
+    events = list(
+        tutor.stream(
+            "What does dropout do at test time, and how do I bake sourdough bread?", week=7
+        )
+    )
+    answer = events[-2][1]
+    assert answer.grounded and "nothing at evaluation time" in answer.answer
+    assert (
+        'do not answer this part of your question: "how do I bake sourdough bread".'
+        in answer.answer
+    )
+    assert "".join(data for name, data in events if name == "token") == answer.answer

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import Stemmer
 
-from app.answering.passages import ROLE_ORDER
+from app.answering.asks import Ask
 from app.answering.passages import Role
 from app.answering.passages import Unit
 from app.answering.passages import quotable_units
@@ -44,6 +44,19 @@ DUPLICATE = 0.9  # cosine at which two units say the same thing
 # A pitfall quoted alone reads as advice ("Dividing by d_k instead of sqrt(d_k)."): its label
 # goes with it.
 PITFALL_LEAD = "A common mistake: "
+# A self-check pair ("Training loss falls while validation loss rises. What is happening?
+# Overfitting.") is a line of a quiz: quoted only when its question asks what the learner asked
+# (the cosine of the two questions; paraphrases score 0.75-1.0, a neighbouring self-check on the
+# same page 0.3-0.6), never as filler on a nearby topic.
+PARAPHRASE = 0.7
+# What an ask for it gets: an example ("show me", "an example?") or a pitfall ("what goes
+# wrong?"). Elsewhere they are what a learner did not ask, quoted only where they answer about
+# as well as the best unit ("What does model.eval() change?" is answered by a pitfall).
+ON_REQUEST: frozenset[Role] = frozenset({"example", "pitfall"})
+UNASKED_FLOOR = 0.85
+_POINTS_BACK = re.compile(
+    r"\b(this|these|those|such|the rest|the latter|the former)\s+\w+", re.I
+)  # ...of the best unit's score
 RELATIVE_FLOOR = 0.4  # a unit must score at least this share of the best unit
 ABSOLUTE_FLOOR = 0.2  # ...and have at least this cosine with the question
 _INTENT: list[tuple[re.Pattern[str], Role, float]] = [
@@ -55,6 +68,11 @@ _INTENT: list[tuple[re.Pattern[str], Role, float]] = [
         0.2,
     ),
     (re.compile(r"\b(formula|equation|math|compute|calculate)\b", re.I), "formula", 0.15),
+    (
+        re.compile(r"\b(mistakes?|pitfalls?|wrong|avoid|careful|bugs?|gotchas?|traps?)\b", re.I),
+        "pitfall",
+        0.1,
+    ),
     (re.compile(r"\b(why|how come|reason|how does|how do)\b", re.I), "explanation", 0.08),
     (re.compile(r"^\W*(what (is|are|does)|define|definition|meaning)\b", re.I), "definition", 0.08),
 ]
@@ -150,6 +168,7 @@ class Composition:
     shared_words: int  # the question's content words (stems) found in the passages
     question_words: int  # the question's content words
     quoted_words: int = 0  # of those, found in the chosen quotes or what they are about
+    uncovered: tuple[str, ...] = ()  # the parts of a question the passages do not answer
 
 
 def compose(
@@ -185,8 +204,14 @@ def compose(
     ask = ask.strip()
     follow_up = bool(ask) and said_form(ask) != said_form(question)
     queries = [question, ask] if follow_up else [question]
-    vectors = embed(queries + about)
-    unit_vectors = vectors[len(queries) :]
+    pairs = [k for k, (_, u) in enumerate(units) if u.asks]
+    vectors = embed(queries + about + [units[k][1].asks for k in pairs])
+    unit_vectors = vectors[len(queries) : len(queries) + len(units)]
+    # What the learner's own words ask, against each self-check's question.
+    paraphrases = vectors[len(queries) + len(units) :] @ vectors[: len(queries)].T
+    unasked = {k for k, row in zip(pairs, paraphrases) if row.max() < PARAPHRASE}
+    for k in set(pairs) - unasked:  # the learner asked it: the self-check's answer answers
+        texts[k] = texts[k][len(units[k][1].asks) :].strip()
     similarity = unit_vectors @ vectors[0]
     relevance = (
         similarity
@@ -209,16 +234,31 @@ def compose(
     fresh = [
         k
         for k in range(len(units))
-        if not any(said_form(s) in seen for s in split_sentences(texts[k]))
+        if k not in unasked and not any(said_form(s) in seen for s in split_sentences(texts[k]))
     ]
-    floor = max(max((float(scores[k]) for k in fresh), default=0.0) * RELATIVE_FLOOR, 0.0)
-    eligible = [k for k in fresh if scores[k] >= floor and similarity[k] >= ABSOLUTE_FLOOR]
+    best = max(max((float(scores[k]) for k in fresh), default=0.0), 0.0)
+    floors = [
+        UNASKED_FLOOR if u.role in ON_REQUEST and u.role not in boosts else RELATIVE_FLOOR
+        for _, u in units
+    ]
+    eligible = [
+        k for k in fresh if scores[k] >= best * floors[k] and similarity[k] >= ABSOLUTE_FLOOR
+    ]
     chosen = _maximal_marginal_relevance(
         eligible, scores, unit_vectors, [len(t.split()) for t in texts], budget
     )
+    # The lead answers on its own: not an example or pitfall nobody asked for, and not a
+    # sentence that points back at one it no longer follows ("Adding a position signal breaks
+    # this symmetry.").
+    leads = [
+        k
+        for k in chosen
+        if floors[k] != UNASKED_FLOOR and not _POINTS_BACK.search(split_sentences(texts[k])[0])
+    ]
+    lead = max(leads or chosen, key=lambda k: float(scores[k]), default=None)
     quotes = [
         Quote(texts[k], units[k][0], units[k][1].role)
-        for k in answer_order(chosen, [u for _, u in units], [i for i, _ in units])
+        for k in answer_order(chosen, [u for _, u in units], [i for i, _ in units], scores, lead)
     ]
     asked = _stems(question)
     quoted = _stems(" ".join(f"{units[k][1].context} {texts[k]}" for k in chosen))
@@ -231,15 +271,75 @@ def compose(
     )
 
 
-def answer_order(chosen: list[int], units: Sequence[Unit], passages: Sequence[int]) -> list[int]:
-    """`chosen` (indices into `units`) as an answer reads them: passage by passage, the one
-    that says what the topic is first (by its chosen units' best role, then retrieval rank),
-    and within a passage in the source's own order, so that a sentence never comes before the
-    premise it builds on ("This is why the gradients vanish." after what makes them small)."""
-    best: dict[int, int] = {}
+def compose_asks(
+    parts: Sequence[Ask],
+    passages: list[str],
+    embed: Embed,
+    budget: Budget = BUDGETS["explain"],
+    demoted: Collection[int] = (),
+    headings: Sequence[str] = (),
+) -> Composition:
+    """`compose` for a question that asks several things (`app.answering.asks`): each part
+    answered in turn from the same passages, with its share of the budget and without
+    repeating what an earlier part quoted. A part the passages do not cover quotes nothing and
+    is named in `uncovered`, so the answer can say so instead of padding it."""
+    share = Budget(max(2, budget.units // len(parts)), max(budget.words // len(parts), 40))
+    quotes: list[Quote] = []
+    uncovered: list[str] = []
+    parts_composed = []
+    for part in parts:
+        ask = part.words if part.search != part.words else ""
+        composed = compose(
+            part.search,
+            passages,
+            embed,
+            ask=ask,
+            shown=[q.text for q in quotes],
+            budget=share,
+            demoted=demoted,
+            headings=headings,
+        )
+        parts_composed.append(composed)
+        if covers(composed) and composed.quotes:
+            quotes += composed.quotes
+        else:
+            uncovered.append(part.words)
+    return Composition(
+        quotes,
+        max(c.similarity for c in parts_composed),
+        sum(c.shared_words for c in parts_composed),
+        sum(c.question_words for c in parts_composed),
+        sum(c.quoted_words for c in parts_composed),
+        tuple(uncovered) if quotes else (),
+    )
+
+
+def answer_order(
+    chosen: list[int],
+    units: Sequence[Unit],
+    passages: Sequence[int],
+    scores: np.ndarray,
+    lead: int | None = None,
+) -> list[int]:
+    """`chosen` (indices into `units`) as an answer reads them: `lead` first (the unit that
+    answers), then passage by passage, the one that holds the unit that answers best first (so
+    the answer stays on what was asked, not the neighbouring idea), and within a passage in the
+    source's own order, so that a sentence never comes before the premise it builds on ("This
+    is why the gradients vanish." after what makes them small)."""
+    best: dict[int, float] = {}
     for k in chosen:
-        best[passages[k]] = min(best.get(passages[k], len(ROLE_ORDER)), ROLE_ORDER[units[k].role])
-    return sorted(chosen, key=lambda k: (best[passages[k]], passages[k], units[k].position))
+        best[passages[k]] = max(best.get(passages[k], -math.inf), float(scores[k]))
+    first = passages[lead] if lead is not None else None
+    return sorted(
+        chosen,
+        key=lambda k: (
+            k != lead,
+            passages[k] != first,
+            -best[passages[k]],
+            passages[k],
+            units[k].position,
+        ),
+    )
 
 
 def _said(unit: Unit) -> str:

@@ -84,6 +84,12 @@ _LABEL_ROLES: list[tuple[re.Pattern[str], Role]] = [
     (re.compile(r"example|worked|demo|in code", re.I), "example"),
     (re.compile(r"intuition|why|how|mechanism|explanation|insight|key point", re.I), "explanation"),
 ]
+# Words that warn: under a "Pitfalls." label, a sentence after the first is a pitfall with them.
+_WARNS = re.compile(
+    r"\b(not|never|don't|do not|avoid|instead|rather than|mistake|wrong|forget|forgetting|"
+    r"careful|beware|fails?|breaks?|silently|only if|must|bugs?|errors?|pitfall|trap)\b|n't\b",
+    re.I,
+)
 _SKIP_LABELS = re.compile(
     r"^(q|a|question|answer|quiz|exercise|exercises|check yourself|"
     r"connections|resources|further reading|references)$",
@@ -101,6 +107,7 @@ _SKIP_SECTIONS = re.compile(
 # math delimiters. A unit that holds a reference it can't resolve is left out; links and
 # emphasis keep their words.
 _COMPONENT = re.compile(r"^<([A-Z]\w*)")
+_MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
 _UNRESOLVED = re.compile(r":(numref|eqref|ref):`|\\{1,2}[(\[]|\{\{|\}\}")
 _CITE_ROLE = re.compile(r"\s*:(cite|citet|citep|label):`[^`]*`")
 _LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)")
@@ -153,6 +160,7 @@ class Unit:
     position: int  # order within its passage
     context: str = ""  # its heading and label ("Attention > Why divide by $\\sqrt{d_k}$"): what
     # it is about, for choosing it; never shown
+    asks: str = ""  # a self-check pair's question: quoted only for a learner who asks the same
 
 
 def _blocks(passage: str, heading: str = "") -> list[tuple[str, str]]:
@@ -253,7 +261,8 @@ def _quotable(sentence: str, min_words: int = MIN_WORDS) -> bool:
         len(sentence.split()) >= min_words
         and not _ANNOUNCES.search(sentence)
         and not _FRAGMENT.match(sentence)
-        and not _UNRESOLVED.search(sentence)
+        # outside formulas: `d_{\text{model}}` closes two braces, not a template's {{ }}
+        and not _UNRESOLVED.search(_MATH.sub("", sentence))
         and not _REFERENCE_WORDS.search(sentence)
         and bool(_STATEMENT_END.search(sentence.rstrip()))
         and sentence.count("$") % 2 == 0
@@ -337,15 +346,16 @@ def quotable_units(passage: str, heading: str = "") -> list[Unit]:
             context = f"{section} > {name}" if section else name
             block = block[label.end() :]
         group: list[str] = []
+        first = len(units)  # the block's first unit: a label's own sentence
         for sentence in split_sentences(block):
             if _LEANS.match(sentence) and group and len(group) < MAX_UNIT_SENTENCES:
                 group.append(sentence)
                 continue
             if group:
-                units.append(_unit(group, label_role, len(units), context))
+                units.append(_unit(group, label_role, len(units), context, len(units) == first))
             group = [] if _LEANS.match(sentence) else [sentence]
         if group:
-            units.append(_unit(group, label_role, len(units), context))
+            units.append(_unit(group, label_role, len(units), context, len(units) == first))
     return [u for u in units if u]
 
 
@@ -366,12 +376,16 @@ def _answered(question: str, answer: str, position: int, heading: str) -> Unit |
         if re.match(r"(why|how)\b", question, re.I)
         else _role(question, None)
     )
-    return Unit(text, role, position, f"{heading} > {question}" if heading else question)
+    context = f"{heading} > {question}" if heading else question
+    return Unit(text, role, position, context, asks=question)
 
 
 def _unit(
-    sentences: list[str], label_role: Role | None, position: int, context: str
+    sentences: list[str], label_role: Role | None, position: int, context: str, first: bool
 ) -> Unit | None:
+    """`first`: the first unit of its block. Under a "Pitfalls." label the first sentence is a
+    pitfall; a later one only if it warns (a paragraph of pitfalls can end on a plain fact:
+    "After training, BA can be merged into W_0", which is no mistake)."""
     text = " ".join(sentences)
     if "$$" in text:  # a display formula, with the words that introduce it if any
         return Unit(text, "formula", position, context)
@@ -379,6 +393,8 @@ def _unit(
         return None
     if not all(_quotable(s, 1) for s in sentences[1:]):  # "…It answers:" the head still stands
         text = sentences[0]
+    if label_role == "pitfall" and not first and not _WARNS.search(text):
+        label_role = None
     return Unit(text, _role(sentences[0], label_role), position, context)
 
 

@@ -33,11 +33,14 @@ from langchain_core.messages import HumanMessage
 from langchain_core.messages import SystemMessage
 
 from app.answering import support
+from app.answering.asks import Ask
+from app.answering.asks import asks
 from app.answering.citations import strip_markers
 from app.answering.citations import without_source_references
 from app.answering.compose import BUDGETS
 from app.answering.compose import Composition
 from app.answering.compose import compose
+from app.answering.compose import compose_asks
 from app.answering.compose import covers
 from app.answering.compose import said_form
 from app.answering.memory import Memory
@@ -212,9 +215,8 @@ class Tutor:
             return self._prepare_plan(asked, routed, started)
         history = memory.history(conversation_id) if memory else []
         standalone = self.condense(question, history) if history else question
-        passages = self.retriever.search(
-            standalone, k=self.settings.context_passages, week=week, filters=filters
-        )
+        parts = [Ask(standalone, standalone)] if history else asks(standalone)
+        passages = self._search([p.search for p in parts], week, filters)
         best = max((p.similarity or 0.0 for p in passages), default=0.0)
         prepared = replace(
             asked,
@@ -233,15 +235,28 @@ class Tutor:
                 and p.weeks
                 and min(p.weeks) > week
             ]
-            prepared.composition = compose(
-                standalone,
-                self._texts(passages),
-                self.retriever.embedder.embed,
-                ask=question if history else "",
-                shown=prepared.shown,
-                budget=BUDGETS.get(mode, BUDGETS["explain"]),
-                demoted=demoted,
-                headings=[p.heading for p in passages],
+            budget = BUDGETS.get(mode, BUDGETS["explain"])
+            headings = [p.heading for p in passages]
+            prepared.composition = (
+                compose_asks(
+                    parts,
+                    self._texts(passages),
+                    self.retriever.embedder.embed,
+                    budget,
+                    demoted,
+                    headings,
+                )
+                if len(parts) > 1
+                else compose(
+                    standalone,
+                    self._texts(passages),
+                    self.retriever.embedder.embed,
+                    ask=question if history else "",
+                    shown=prepared.shown,
+                    budget=budget,
+                    demoted=demoted,
+                    headings=headings,
+                )
             )
             # Covered, yet no sentence close enough to quote: only a conversation that already
             # showed them can say "nothing more"; a new question is declined.
@@ -254,6 +269,22 @@ class Tutor:
         elif prepared.writer == "model":
             prepared.messages = self._messages(prepared)
         return prepared
+
+    def _search(
+        self, queries: list[str], week: int | None, filters: Filters | None
+    ) -> list[SearchHit]:
+        """The passages for each part of a question, best first, taken in turn (a part's first,
+        then each part's second, ...) and each passage once."""
+        found = [
+            self.retriever.search(q, k=self.settings.context_passages, week=week, filters=filters)
+            for q in queries
+        ]
+        merged: dict[str, SearchHit] = {}
+        for rank in range(self.settings.context_passages):
+            for hits in found:
+                if rank < len(hits):
+                    merged.setdefault(hits[rank].id, hits[rank])
+        return list(merged.values())
 
     @staticmethod
     def _texts(passages: list[SearchHit]) -> list[str]:
@@ -381,6 +412,8 @@ class Tutor:
                 sentence = draft.add(quote.text, quote.passage)
                 if sentence:
                     yield sentence
+            for part in prepared.composition.uncovered:
+                yield draft.plain(render("ask_not_covered", ask=part.rstrip("?")))
             if not draft.said:  # covered, but everything on it was shown in this conversation
                 yield draft.plain(render("nothing_new"))
             elif prepared.mode == "socratic":

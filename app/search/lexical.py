@@ -24,6 +24,8 @@ from bm25s.stopwords import STOPWORDS_EN
 from app.search.vectors import VectorStore
 
 STAMP = "stamp.json"
+# How text becomes terms (`_words`): a cache built by another analyzer is rebuilt.
+ANALYZER = "dotted-identifiers-1"
 
 
 # Scripts written without spaces between words (Chinese, Japanese kana and kanji, Thai, Lao,
@@ -34,7 +36,9 @@ _UNSPACED = (
     "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
     "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
 )
-_RUN = re.compile(rf"[{_UNSPACED}]+|[^\W{_UNSPACED}]+")
+# A word, or a dotted name (`model.eval`, `nn.Dropout`, `F.cross_entropy`): one term whole.
+_WORD = rf"[^\W{_UNSPACED}]+"
+_RUN = re.compile(rf"[{_UNSPACED}]+|{_WORD}(?:\.{_WORD})*")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _UNSPACED_CHAR = re.compile(rf"[{_UNSPACED}]")
 _STOPWORDS = frozenset(STOPWORDS_EN)
@@ -42,13 +46,14 @@ _STOPWORDS = frozenset(STOPWORDS_EN)
 
 def _words(text: str) -> list[str]:
     """BM25 terms of one text: bigrams of unspaced scripts; other words lower-cased, and a code
-    identifier (`max_seq_length`, `getItem`) also as its parts, so either form finds it."""
+    identifier (`max_seq_length`, `getItem`, `model.eval`) also as its parts, so either form
+    finds it."""
     terms: list[str] = []
     for run in _RUN.findall(text):
         if _UNSPACED_CHAR.match(run):
             terms += [run[i : i + 2] for i in range(len(run) - 1)] or [run]
             continue
-        parts = [p for piece in run.split("_") for p in _CAMEL.findall(piece)]
+        parts = [p for piece in re.split(r"[_.]", run) for p in _CAMEL.findall(piece)]
         for term in dict.fromkeys([run, *parts] if len(parts) > 1 else [run]):
             term = term.lower()
             if len(term) > 1 and term not in _STOPWORDS:
@@ -96,11 +101,11 @@ class _Cache:
 
     def load(self, version: str) -> _Loaded | None:
         try:
-            if self._version() != version:
+            if self._stamp() != {"version": version, "analyzer": ANALYZER}:
                 return None
             ids = json.loads((self.folder / "ids.json").read_text())
             index = bm25s.BM25.load(str(self.folder)) if ids else None
-            if self._version() != version:  # replaced while we read
+            if self._stamp() != {"version": version, "analyzer": ANALYZER}:  # replaced meanwhile
                 return None
         except Exception:  # noqa: BLE001 - a cache half-written, damaged or old: rebuild it
             return None
@@ -114,7 +119,8 @@ class _Cache:
             if loaded.index is not None:
                 loaded.index.save(str(staging))
             (staging / "ids.json").write_text(json.dumps(loaded.ids))
-            (staging / STAMP).write_text(json.dumps({"version": loaded.version}))
+            stamp = {"version": loaded.version, "analyzer": ANALYZER}
+            (staging / STAMP).write_text(json.dumps(stamp))
             if self.folder.exists():
                 os.replace(self.folder, old)
             os.replace(staging, self.folder)
@@ -124,8 +130,8 @@ class _Cache:
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(old, ignore_errors=True)
 
-    def _version(self) -> str | None:
-        return json.loads((self.folder / STAMP).read_text()).get("version")
+    def _stamp(self) -> dict[str, str | None]:
+        return dict(json.loads((self.folder / STAMP).read_text()))
 
 
 class LexicalIndex:
