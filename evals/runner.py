@@ -55,6 +55,7 @@ from evals.datasets import load_dataset
 from evals.judges import LLMJudge
 from evals.quizzes import WEEKS
 from evals.quizzes import quiz_quality
+from evals.turns import turn_accuracy
 
 Suite = Literal["quick", "full"]
 RETRIEVAL_CONFIGS: dict[str, dict[str, Any]] = {  # name -> Retriever.search options
@@ -580,6 +581,8 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
         for q, row in retrieval["per_quarter"].items()
     }
     report: dict[str, Any] = {"retrieval": retrieval, "grounding": grounding}
+    report["turns"] = turn_accuracy()
+    headline |= {f"turns_{k}_accuracy": v["accuracy"] for k, v in report["turns"].items()}
     options.progress.start("quizzes" + (" (the model writes some)" if options.llm_quiz else ""), 1)
     writer = question_writer(index) if options.llm_quiz else None
     report["quiz"] = quiz_quality(

@@ -399,3 +399,16 @@ def test_each_part_of_a_question_is_answered_or_named_as_not_covered(corpus_dir,
         in answer.answer
     )
     assert "".join(data for name, data in events if name == "token") == answer.answer
+
+
+def test_a_new_question_in_the_same_conversation_starts_its_own_topic(
+    corpus_dir, embedder, memory
+) -> None:
+    tutor = tutor_on(corpus_dir, embedder, fake())
+    first = tutor.ask(
+        "Why are attention scores divided by the square root of d_k?", week=18, memory=memory
+    )
+    asked = "What does multi-head attention compute?"
+    second = tutor.ask(asked, week=18, conversation_id=first.conversation_id, memory=memory)
+    assert second.standalone_question == asked, "not joined to the √d_k question"
+    assert second.answer.startswith("Multi-head attention"), second.answer

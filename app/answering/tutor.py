@@ -52,6 +52,7 @@ from app.answering.safety import asks_something
 from app.answering.safety import looks_harmful
 from app.answering.safety import looks_like_injection
 from app.answering.safety import redact_instructions
+from app.answering.turns import continues
 from app.config import Settings
 from app.course.curriculum import Curriculum
 from app.course.curriculum import load_curriculum
@@ -214,8 +215,9 @@ class Tutor:
         if routed := route(question, week, self.curriculum):
             return self._prepare_plan(asked, routed, started)
         history = memory.history(conversation_id) if memory else []
-        standalone = self.condense(question, history) if history else question
-        parts = [Ask(standalone, standalone)] if history else asks(standalone)
+        follows = bool(history) and continues(question)  # else a new topic, in the same chat
+        standalone = self.condense(question, history) if follows else question
+        parts = [Ask(standalone, standalone)] if follows else asks(standalone)
         passages = self._search([p.search for p in parts], week, filters)
         best = max((p.similarity or 0.0 for p in passages), default=0.0)
         prepared = replace(
@@ -224,7 +226,7 @@ class Tutor:
             passages=passages,
             grounded=best >= MIN_SIMILARITY,
             writer=self.settings.resolved_answer_writer,
-            shown=[s for _, said in history for s in split_sentences(said)],
+            shown=[s for _, said in history for s in split_sentences(said)] if follows else [],
         )
         if prepared.grounded:
             demoted = [
@@ -237,27 +239,22 @@ class Tutor:
             ]
             budget = BUDGETS.get(mode, BUDGETS["explain"])
             headings = [p.heading for p in passages]
-            prepared.composition = (
-                compose_asks(
-                    parts,
-                    self._texts(passages),
-                    self.retriever.embedder.embed,
-                    budget,
-                    demoted,
-                    headings,
-                )
-                if len(parts) > 1
-                else compose(
-                    standalone,
-                    self._texts(passages),
-                    self.retriever.embedder.embed,
-                    ask=question if history else "",
-                    shown=prepared.shown,
-                    budget=budget,
-                    demoted=demoted,
-                    headings=headings,
-                )
+            texts, embed = self._texts(passages), self.retriever.embedder.embed
+            prepared.composition = compose(
+                standalone,
+                texts,
+                embed,
+                ask=question if follows else "",
+                shown=prepared.shown,
+                budget=budget,
+                demoted=demoted,
+                headings=headings,
             )
+            # Several asks, each answered in turn, once the question as a whole is the course's
+            # (a part that shares a word with the notes does not make "kube-proxy, and iptables
+            # or IPVS?" a question about serving).
+            if len(parts) > 1 and covers(prepared.composition):
+                prepared.composition = compose_asks(parts, texts, embed, budget, demoted, headings)
             # Covered, yet no sentence close enough to quote: only a conversation that already
             # showed them can say "nothing more"; a new question is declined.
             prepared.grounded = covers(prepared.composition) and bool(
