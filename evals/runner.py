@@ -34,9 +34,9 @@ from typing import Protocol
 import numpy as np
 
 from app.answering.memory import Memory
-from app.answering.passages import readable_excerpt
+from app.answering.passages import WINDOW
+from app.answering.passages import readable_text
 from app.answering.tutor import MIN_SIMILARITY
-from app.answering.tutor import SNIPPET_CHARS
 from app.answering.tutor import Answer
 from app.answering.tutor import Citation
 from app.answering.tutor import Tutor
@@ -404,6 +404,13 @@ def score_answer(
     }
 
 
+def _shows(snippet: str, passage: str) -> bool:
+    """Is every window of a card's excerpt a piece of this passage's text?"""
+    text = " ".join(readable_text(passage).split())
+    windows = snippet.removeprefix("… ").removesuffix(" …").split(WINDOW)
+    return all(" ".join(w.removesuffix(" …").split()) in text for w in windows)
+
+
 def _passage_of(citation: Citation, answer: Answer, context: list[str]) -> int | None:
     """The retrieval rank (0-based) of a cited passage (a source and heading can have several
     chunks: the card's excerpt tells them apart)."""
@@ -412,7 +419,7 @@ def _passage_of(citation: Citation, answer: Answer, context: list[str]) -> int |
             i
             for i, (r, text) in enumerate(zip(answer.retrieved, context, strict=True))
             if (r["source"], r["heading"]) == (citation.source, citation.heading)
-            and readable_excerpt(text, SNIPPET_CHARS) == citation.snippet
+            and _shows(citation.snippet, text)
         ),
         None,
     )

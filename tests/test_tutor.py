@@ -412,3 +412,24 @@ def test_a_new_question_in_the_same_conversation_starts_its_own_topic(
     second = tutor.ask(asked, week=18, conversation_id=first.conversation_id, memory=memory)
     assert second.standalone_question == asked, "not joined to the √d_k question"
     assert second.answer.startswith("Multi-head attention"), second.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "week"),
+    [
+        ("Why are attention scores divided by the square root of d_k?", 18),
+        ("How does LoRA fine-tune a model?", 28),
+        ("What does dropout do at test time?", 7),
+    ],
+)
+def test_a_citation_card_shows_every_sentence_that_cites_it(
+    corpus_dir, embedder, question, week
+) -> None:
+    """A learner checks a sentence on its card: the card is centred on what cites it, not the
+    passage's first lines (several windows when the sentences lie apart)."""
+    answer = tutor_on(corpus_dir, embedder, fake()).ask(question, week=week)
+    cards = {c.n: " ".join(c.snippet.lower().split()) for c in answer.citations}
+    for sentence, n in sentences_with_markers(answer.answer):
+        said = " ".join(sentence.removeprefix(PITFALL_LEAD).split()).lower()[:50]
+        if "$$" not in said:  # a display formula's card may stop before its end
+            assert said in cards[n], (sentence, cards)

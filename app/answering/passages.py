@@ -398,13 +398,8 @@ def _unit(
     return Unit(text, _role(sentences[0], label_role), position, context)
 
 
-def readable_excerpt(passage: str, limit: int) -> str:
-    """The passage as plain readable markdown for a citation card, about `limit` characters.
-
-    Headings become bold lines (a card is not a page), the source's reference numbers,
-    citation roles, images and multi-line MDX tags go, links keep their words, and
-    the cut falls at a sentence end when one is near, else at a word boundary, never inside a
-    formula or a code block."""
+def readable_text(passage: str) -> str:
+    """The passage as plain readable markdown: headings as bold lines, page markup gone."""
     lines = []
     depth: int | None = 0
     for line in _plain(passage).splitlines():
@@ -413,13 +408,91 @@ def readable_excerpt(passage: str, limit: int) -> str:
             continue
         heading = _HEADING.match(line.strip())
         lines.append(f"**{line.strip()[heading.end() :].strip()}**" if heading else line.rstrip())
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+WINDOW = " … "  # between the windows of one card
+
+
+def excerpt_around(passage: str, quoted: list[str], limit: int) -> str:
+    """A citation card's excerpt that shows what its marker supports: a window of about
+    `limit` characters centred on each quoted sentence (overlapping windows merged, in the
+    passage's order, each cut at sentence ends where near), so a learner can check every
+    sentence that cites the card. The start of the passage (`readable_excerpt`) when no quote
+    is found in it (the model wrote in its own words)."""
+    text = readable_text(passage)
+    flat, where = _flattened(text)
+    flat = flat.lower()
+    spans = []
+    for quote in (" ".join(q.split()).lower() for q in quoted):
+        found = flat.find(quote[:60])  # its start: the rest may differ in markup
+        if found >= 0:
+            last = min(found + len(quote), len(where)) - 1
+            spans.append((where[found], where[last] + 1))
+    if not spans:
+        return readable_excerpt(passage, limit)
+    windows: list[list[int]] = []
+    for start, end in sorted(spans):
+        pad = max(0, (limit - (end - start)) // 2)
+        lo = _sentence_start(text, max(0, start - pad), start)
+        hi = _sentence_end(text, end + pad, end)
+        if windows and lo <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], hi)
+        else:
+            windows.append([lo, hi])
+    parts = [_closed(text[lo:hi].strip()) for lo, hi in windows]
+    head = "" if windows[0][0] == 0 else "… "
+    tail = "" if windows[-1][1] >= len(text) else " …"
+    return head + WINDOW.join(parts) + tail
+
+
+def _flattened(text: str) -> tuple[str, list[int]]:
+    """`text` with every run of white space one space, and where each character came from."""
+    flat: list[str] = []
+    where: list[int] = []
+    for i, char in enumerate(text):
+        if char.isspace():
+            if flat and flat[-1] == " ":
+                continue
+            char = " "
+        flat.append(char)
+        where.append(i)
+    return "".join(flat), where
+
+
+def _sentence_start(text: str, at: int, limit: int) -> int:
+    """A sentence start at or after `at` and no later than `limit` (else `at`)."""
+    for match in re.finditer(r"(?<=[.!?])\s+|\n\n", text[at:limit]):
+        return at + match.end()
+    return at if at == 0 else limit if limit - at < 20 else at
+
+
+def _sentence_end(text: str, at: int, limit: int) -> int:
+    """A sentence end at or before `at` and no earlier than `limit` (else `at`)."""
+    window = text[limit:at]
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s|$)", window)]
+    return limit + ends[-1] if ends else min(at, len(text))
+
+
+def _closed(cut: str) -> str:
+    """A window without an unclosed code block or formula (it would show raw)."""
+    for opener in ("```", "$$", "$"):
+        if cut.count(opener) % 2:
+            cut = cut[: cut.rindex(opener)]
+    return cut.rstrip()
+
+
+def readable_excerpt(passage: str, limit: int) -> str:
+    """The passage as plain readable markdown for a citation card, about `limit` characters.
+
+    Headings become bold lines (a card is not a page), the source's reference numbers,
+    citation roles, images and multi-line MDX tags go, links keep their words, and
+    the cut falls at a sentence end when one is near, else at a word boundary, never inside a
+    formula or a code block."""
+    text = readable_text(passage)
     if len(text) <= limit:
         return text
     cut = text[:limit]
     sentence_end = max(cut.rfind(". "), cut.rfind(".\n"), cut.rfind("? "), cut.rfind("! "))
     cut = cut[: sentence_end + 1] if sentence_end >= limit // 2 else cut.rsplit(None, 1)[0]
-    for opener in ("```", "$$", "$"):  # an unclosed code block or formula would show raw
-        if cut.count(opener) % 2:
-            cut = cut[: cut.rindex(opener)]
-    return cut.rstrip() + " …"
+    return _closed(cut) + " …"

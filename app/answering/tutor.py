@@ -38,6 +38,7 @@ from app.answering.asks import asks
 from app.answering.citations import strip_markers
 from app.answering.citations import without_source_references
 from app.answering.compose import BUDGETS
+from app.answering.compose import PITFALL_LEAD
 from app.answering.compose import Composition
 from app.answering.compose import compose
 from app.answering.compose import compose_asks
@@ -45,7 +46,7 @@ from app.answering.compose import covers
 from app.answering.compose import said_form
 from app.answering.memory import Memory
 from app.answering.memory import Turn
-from app.answering.passages import readable_excerpt
+from app.answering.passages import excerpt_around
 from app.answering.route import PlanAnswer
 from app.answering.route import route
 from app.answering.safety import asks_something
@@ -446,7 +447,8 @@ class Tutor:
     def finish(self, prepared: Prepared, draft: Draft, generation_ms: float = 0.0) -> Answer:
         """The Answer of what `respond` streamed; a grounded one is remembered."""
         citations = [
-            self._citation(n, prepared.passages[passage]) for passage, n in draft.numbers.items()
+            self._citation(n, prepared.passages[passage], draft.quoted.get(passage, []))
+            for passage, n in draft.numbers.items()
         ]
         text = " ".join(draft.said)
         answer = Answer(
@@ -488,7 +490,8 @@ class Tutor:
         return answer
 
     @staticmethod
-    def _citation(n: int, passage: SearchHit) -> Citation:
+    def _citation(n: int, passage: SearchHit, quoted: list[str]) -> Citation:
+        """The card for marker `n`: its excerpt centred on what the answer quoted from it."""
         return Citation(
             n=n,
             source=passage.source,
@@ -496,7 +499,7 @@ class Tutor:
             heading=passage.heading,
             week=passage.week,
             url=passage.url,
-            snippet=readable_excerpt(passage.text, SNIPPET_CHARS),
+            snippet=excerpt_around(passage.text, quoted, SNIPPET_CHARS),
         )
 
     # -- the two ways to ask -----------------------------------------------------------------
@@ -527,6 +530,7 @@ class Draft:
     def __init__(self, shown: list[str]) -> None:
         self.said: list[str] = []
         self.numbers: dict[int, int] = {}  # passage index (0-based) -> citation number
+        self.quoted: dict[int, list[str]] = {}  # passage index -> what was said citing it
         self.raw: list[str] = []  # the model's tokens, when it writes
         self.dropped = 0
         self._seen = {said_form(s) for s in shown}
@@ -544,6 +548,7 @@ class Draft:
         end = body[-1] if body[-1] in ".!?" else "."  # a formula ends its sentence too
         sentence = f"{body[:-1] if body[-1] in '.!?' else body} [{self.number(passage)}]{end}"
         self.said.append(sentence)
+        self.quoted.setdefault(passage, []).append(body.removeprefix(PITFALL_LEAD))
         return sentence
 
     def plain(self, text: str) -> str:
