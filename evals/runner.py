@@ -53,6 +53,7 @@ from evals import metrics as m
 from evals.datasets import EvalItem
 from evals.datasets import load_dataset
 from evals.judges import LLMJudge
+from evals.offtopic import near_miss_scores
 from evals.quizzes import WEEKS
 from evals.quizzes import quiz_quality
 from evals.turns import turn_accuracy
@@ -570,6 +571,7 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
     indexed = set(chunks_by_source)
     retrieval = run_retrieval(items, retriever, indexed, public, options.progress)
     grounding = run_grounding(items, Tutor(index, retriever), options.progress)
+    grounding["near_misses"] = near_miss_scores(Tutor(index, retriever))
 
     configs = [{"name": name, "metrics": row} for name, row in retrieval["configs"].items()]
     product = retrieval["configs"].get(PRODUCT_RETRIEVAL, {})
@@ -582,6 +584,8 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
         ),
         "refusal_accuracy": round(grounding["refusal"]["accuracy"], 4),
         "context_future_weeks": grounding["context_future_weeks"],
+        "near_miss_probes_declined": grounding["near_misses"]["probes_declined"],
+        "near_miss_controls_answered": grounding["near_misses"]["controls_answered"],
     }
     per_quarter = {
         q: {f"retrieval_{k}": v for k, v in row.items()}

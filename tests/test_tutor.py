@@ -433,3 +433,20 @@ def test_a_citation_card_shows_every_sentence_that_cites_it(
         said = " ".join(sentence.removeprefix(PITFALL_LEAD).split()).lower()[:50]
         if "$$" not in said:  # a display formula's card may stop before its end
             assert said in cards[n], (sentence, cards)
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        ("How do I train my dog to sit?", False),
+        ("Which momentum trading strategy works best for stocks?", False),
+        ("How long can I freeze a batch of cookie dough?", False),
+        ("Why does momentum help SGD through narrow valleys?", True),
+        ("What does dropout do at test time?", True),
+        ("What do I build in week 18?", True),  # the plan's own words: the course's
+    ],
+)
+def test_a_question_about_everyday_life_is_declined_though_it_shares_a_word(
+    corpus_dir, embedder, question, answered
+) -> None:
+    assert tutor_on(corpus_dir, embedder, fake()).ask(question).grounded is answered

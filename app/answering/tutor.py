@@ -53,6 +53,7 @@ from app.answering.safety import asks_something
 from app.answering.safety import looks_harmful
 from app.answering.safety import looks_like_injection
 from app.answering.safety import redact_instructions
+from app.answering.topicality import Topicality
 from app.answering.turns import continues
 from app.config import Settings
 from app.course.curriculum import Curriculum
@@ -183,6 +184,7 @@ class Tutor:
         self._model = model
         # llama.cpp serves one generation at a time: the others wait their turn here.
         self.gate = gate or ModelGate(settings.model_queue_size, settings.model_wait_s)
+        self.topicality = Topicality(retriever.embedder.embed)
 
     @property
     def model(self) -> BaseChatModel:
@@ -258,8 +260,10 @@ class Tutor:
                 prepared.composition = compose_asks(parts, texts, embed, budget, demoted, headings)
             # Covered, yet no sentence close enough to quote: only a conversation that already
             # showed them can say "nothing more"; a new question is declined.
-            prepared.grounded = covers(prepared.composition) and bool(
-                prepared.composition.quotes or prepared.shown
+            prepared.grounded = (
+                covers(prepared.composition)
+                and bool(prepared.composition.quotes or prepared.shown)
+                and not self.topicality.everyday(standalone, prepared.composition.similarity)
             )
         prepared.retrieval_ms = (time.perf_counter() - started) * 1000
         if not prepared.grounded:
