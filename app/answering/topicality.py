@@ -3,7 +3,7 @@ the notes, and "Which momentum strategy works best for stocks?" shares "momentum
 match, the subject does not.
 
 The question is compared, by meaning (the packaged embedding model), with a bank of everyday
-questions (`data/everyday_questions.txt`: pets, cooking, money, health, travel... many of them
+questions (`everyday_questions.txt`: pets, cooking, money, health, travel... many of them
 using a word the course also uses, in its everyday sense) and with the course sentences that
 would answer it. A question closer to everyday life than to anything the notes say is declined.
 The bank is a few hundred lines of text, embedded once per process.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-EVERYDAY = Path(__file__).resolve().parent / "data" / "everyday_questions.txt"
+EVERYDAY = Path(__file__).resolve().parent / "everyday_questions.txt"
 # How much closer to the everyday bank than to the notes a question must be to be declined:
 # the smallest margin (in steps of 0.05) at which no in-scope question of the golden set's dev
 # split is declined that was answered without the check (-0.05 declines one). The held-out
