@@ -444,6 +444,8 @@ def test_a_citation_card_shows_every_sentence_that_cites_it(
         ("Why does momentum help SGD through narrow valleys?", True),
         ("What does dropout do at test time?", True),
         ("What do I build in week 18?", True),  # the plan's own words: the course's
+        # near "who played the lead in the first Transformers movie", nearer the notes
+        ("Explain how the attention mechanism in transformers works, step by step.", True),
     ],
 )
 def test_a_question_about_everyday_life_is_declined_though_it_shares_a_word(

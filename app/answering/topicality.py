@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 
 EVERYDAY = Path(__file__).resolve().parent / "everyday_questions.txt"
-# How much closer to the everyday bank than to the notes a question must be to be declined:
-# the smallest margin (in steps of 0.05) at which no in-scope question of the golden set's dev
-# split is declined that was answered without the check (-0.05 declines one). The held-out
-# near-miss probes (evals/offtopic) measure it.
+# How much closer to the everyday bank than to the course a question must be to be declined:
+# none. A negative margin would decline questions closer to the course than to everyday life
+# (at -0.05 the golden set's test split loses an in-scope question). The held-out near-miss
+# probes (evals/offtopic) measure it.
 MARGIN = 0.0
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -41,7 +41,7 @@ class Topicality:
 
     def everyday(self, question: str, course_similarity: float) -> bool:
         """Whether `question` is closer (by `MARGIN`) to an everyday question than to the
-        best course sentence for it (`course_similarity`, that sentence's cosine)."""
+        course (`course_similarity`: the cosine of the best passage or sentence found for it)."""
         if _PLAN.search(question):
             return False
         closest = float((self._bank_vectors() @ self._embed([question])[0]).max())

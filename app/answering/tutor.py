@@ -263,7 +263,9 @@ class Tutor:
             prepared.grounded = (
                 covers(prepared.composition)
                 and bool(prepared.composition.quotes or prepared.shown)
-                and not self.topicality.everyday(standalone, prepared.composition.similarity)
+                and not self.topicality.everyday(
+                    standalone, max(best, prepared.composition.similarity)
+                )
             )
         prepared.retrieval_ms = (time.perf_counter() - started) * 1000
         if not prepared.grounded:
