@@ -53,10 +53,9 @@ PARAPHRASE = 0.7
 # wrong?"). Elsewhere they are what a learner did not ask, quoted only where they answer about
 # as well as the best unit ("What does model.eval() change?" is answered by a pitfall).
 ON_REQUEST: frozenset[Role] = frozenset({"example", "pitfall"})
-UNASKED_FLOOR = 0.85
-_POINTS_BACK = re.compile(
-    r"\b(this|these|those|such|the rest|the latter|the former)\s+\w+", re.I
-)  # ...of the best unit's score
+UNASKED_FLOOR = 0.85  # ...of the best unit's score
+# A sentence that points back at one before it ("breaks this symmetry"): it cannot lead.
+_POINTS_BACK = re.compile(r"\b(this|these|those|such|the rest|the latter|the former)\s+\w+", re.I)
 RELATIVE_FLOOR = 0.4  # a unit must score at least this share of the best unit
 ABSOLUTE_FLOOR = 0.2  # ...and have at least this cosine with the question
 _INTENT: list[tuple[re.Pattern[str], Role, float]] = [
@@ -237,12 +236,12 @@ def compose(
         if k not in unasked and not any(said_form(s) in seen for s in split_sentences(texts[k]))
     ]
     best = max(max((float(scores[k]) for k in fresh), default=0.0), 0.0)
-    floors = [
-        UNASKED_FLOOR if u.role in ON_REQUEST and u.role not in boosts else RELATIVE_FLOOR
-        for _, u in units
-    ]
+    unasked_role = [u.role in ON_REQUEST and u.role not in boosts for _, u in units]
     eligible = [
-        k for k in fresh if scores[k] >= best * floors[k] and similarity[k] >= ABSOLUTE_FLOOR
+        k
+        for k in fresh
+        if scores[k] >= best * (UNASKED_FLOOR if unasked_role[k] else RELATIVE_FLOOR)
+        and similarity[k] >= ABSOLUTE_FLOOR
     ]
     chosen = _maximal_marginal_relevance(
         eligible, scores, unit_vectors, [len(t.split()) for t in texts], budget
@@ -253,7 +252,7 @@ def compose(
     leads = [
         k
         for k in chosen
-        if floors[k] != UNASKED_FLOOR and not _POINTS_BACK.search(split_sentences(texts[k])[0])
+        if not unasked_role[k] and not _POINTS_BACK.search(split_sentences(texts[k])[0])
     ]
     lead = max(leads or chosen, key=lambda k: float(scores[k]), default=None)
     quotes = [
