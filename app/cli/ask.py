@@ -18,6 +18,7 @@ from app.cli.base import check_week
 from app.cli.base import err
 from app.cli.base import fail
 from app.cli.base import open_retriever
+from app.cli.base import option
 from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
@@ -53,7 +54,7 @@ def search(
     query: Annotated[str, typer.Argument(help="What you want to find, in your own words.")],
     week: Annotated[
         int | None,
-        typer.Option("--week", "-w", help="Favour material of this week.", show_default=False),
+        option("--week", "-w", help="Favour material of this week."),
     ] = None,
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=50, help="How many hits.")] = 5,
     as_json: JsonOption = False,
@@ -99,12 +100,7 @@ def ask(
     question: Annotated[str, typer.Argument(help="Your question, in your own words.")],
     week: Annotated[
         int | None,
-        typer.Option(
-            "--week",
-            "-w",
-            help="Your current week (1-72; default: yours, see `tutor week`).",
-            show_default=False,
-        ),
+        option("--week", "-w", help="Your current week (1-72; default: yours, see `tutor week`)."),
     ] = None,
     mode: Annotated[
         str,
@@ -124,11 +120,10 @@ def ask(
     ] = False,
     conversation: Annotated[
         str | None,
-        typer.Option(
+        option(
             "--conversation",
             metavar="ID",
             help="A follow-up to this conversation (its id is printed under each answer).",
-            show_default=False,
         ),
     ] = None,
     as_json: JsonOption = False,

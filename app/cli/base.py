@@ -15,6 +15,8 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from typer.models import ArgumentInfo
+from typer.models import OptionInfo
 
 from app.config import Settings
 from app.course.curriculum import WeekOutOfRange
@@ -36,12 +38,24 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # messages stay one greppable line
 
+
+def option(*names: str, help: str, **more: Any) -> OptionInfo:
+    """A typer option whose help says what leaving it out means, so no "[default: None]" is
+    printed beside it. `names` are its flags ("--week", "-w"); `more` is passed to typer."""
+    info: OptionInfo = typer.Option(*names, help=help, show_default=False, **more)
+    return info
+
+
+def argument(help: str) -> ArgumentInfo:
+    """An optional argument whose help says what leaving it out means (no "[default: None]")."""
+    info: ArgumentInfo = typer.Argument(help=help, show_default=False)
+    return info
+
+
 DataDirOption = Annotated[
     Path | None,
-    typer.Option(
-        "--data-dir",
-        help="Where the index and database live (default: $TUTOR_DATA_DIR or ./data).",
-        show_default=False,
+    option(
+        "--data-dir", help="Where the index and database live (default: $TUTOR_DATA_DIR or ./data)."
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]

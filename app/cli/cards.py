@@ -15,6 +15,7 @@ from app.cli.base import app
 from app.cli.base import check_week
 from app.cli.base import fail
 from app.cli.base import local_learner
+from app.cli.base import option
 from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
@@ -79,9 +80,7 @@ def cards_add(
     back: Annotated[str, typer.Argument(help="The answer to check yourself against.")],
     week: Annotated[
         int | None,
-        typer.Option(
-            "--week", "-w", help="The week it belongs to (default: yours).", show_default=False
-        ),
+        option("--week", "-w", help="The week it belongs to (default: yours)."),
     ] = None,
     source: Annotated[
         str, typer.Option("--source", help="Where it came from, e.g. notes/w18-attention.md.")
@@ -129,12 +128,8 @@ def _changed(data_dir: Path | None, card_id: str, as_json: bool, done: str, **ch
 @cards_app.command("edit")
 def cards_edit(
     card_id: CardId,
-    front: Annotated[
-        str | None, typer.Option("--front", help="The new front.", show_default=False)
-    ] = None,
-    back: Annotated[
-        str | None, typer.Option("--back", help="The new back.", show_default=False)
-    ] = None,
+    front: Annotated[str | None, option("--front", help="The new front.")] = None,
+    back: Annotated[str | None, option("--back", help="The new back.")] = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -183,9 +178,7 @@ def cards_delete(card_id: CardId, data_dir: DataDirOption = None) -> None:
 
 @cards_app.command("export")
 def cards_export(
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="The file to write.", show_default=False)
-    ],
+    output: Annotated[Path, option("--output", "-o", help="The file to write.")],
     format: Annotated[
         str,
         typer.Option(

@@ -10,8 +10,10 @@ import typer
 from app.cli.base import DataDirOption
 from app.cli.base import JsonOption
 from app.cli.base import app
+from app.cli.base import argument
 from app.cli.base import fail
 from app.cli.base import local_learner
+from app.cli.base import option
 from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
@@ -21,13 +23,9 @@ from app.cli.base import settings_for
 def check_(
     file: Annotated[
         Path,
-        typer.Argument(
-            help="Your Python file with the assignment's functions.", show_default=False
-        ),
+        argument(help="Your Python file with the assignment's functions."),
     ],
-    week: Annotated[
-        int, typer.Option("--week", "-w", help="The assignment's week.", show_default=False)
-    ],
+    week: Annotated[int, option("--week", "-w", help="The assignment's week.")],
     only: Annotated[
         str | None,
         typer.Option("--check", help="One of the week's checks (weeks 2 and 6 have two)."),

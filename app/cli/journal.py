@@ -9,9 +9,11 @@ import typer
 from app.cli.base import DataDirOption
 from app.cli.base import JsonOption
 from app.cli.base import app
+from app.cli.base import argument
 from app.cli.base import check_week
 from app.cli.base import fail
 from app.cli.base import local_learner
+from app.cli.base import option
 from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
@@ -23,18 +25,14 @@ from app.course.curriculum import load_curriculum
 def tasks(
     names: Annotated[
         list[str] | None,
-        typer.Argument(
-            help="Tasks to tick off, by name (reading, videos, course, practice, assignment, ...).",
-            show_default=False,
+        argument(
+            help="Tasks to tick off, by name (reading, videos, course, practice, assignment, ...)."
         ),
     ] = None,
     week: Annotated[
         int | None,
-        typer.Option(
-            "--week",
-            "-w",
-            help="Another week than yours (1-48; months 13-18 have no checklist).",
-            show_default=False,
+        option(
+            "--week", "-w", help="Another week than yours (1-48; months 13-18 have no checklist)."
         ),
     ] = None,
     undo: Annotated[bool, typer.Option("--undo", help="Untick the named tasks instead.")] = False,
@@ -84,25 +82,15 @@ def tasks(
 def journal(
     text: Annotated[
         str | None,
-        typer.Argument(
-            help="A note on your week: what clicked, what didn't, what to ask next.",
-            show_default=False,
-        ),
+        argument(help="A note on your week: what clicked, what didn't, what to ask next."),
     ] = None,
     rating: Annotated[
         int | None,
-        typer.Option(
-            "--rating",
-            "-r",
-            min=1,
-            max=10,
-            help="How well you understand the week, 1-10.",
-            show_default=False,
-        ),
+        option("--rating", "-r", min=1, max=10, help="How well you understand the week, 1-10."),
     ] = None,
     week: Annotated[
         int | None,
-        typer.Option("--week", "-w", help="Another week than yours (1-72).", show_default=False),
+        option("--week", "-w", help="Another week than yours (1-72)."),
     ] = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,

@@ -11,6 +11,7 @@ import typer
 from app.cli.base import DataDirOption
 from app.cli.base import JsonOption
 from app.cli.base import app
+from app.cli.base import argument
 from app.cli.base import err
 from app.cli.base import fail
 from app.cli.base import out
@@ -47,9 +48,7 @@ class _RichReporter:
 def ingest(
     paths: Annotated[
         list[str] | None,
-        typer.Argument(
-            help="Files, folders or git URLs (default: the bundled corpus/).", show_default=False
-        ),
+        argument(help="Files, folders or git URLs (default: the bundled corpus/)."),
     ] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Empty the index first.")] = False,
     as_json: JsonOption = False,

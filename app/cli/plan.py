@@ -9,9 +9,11 @@ import typer
 from app.cli.base import DataDirOption
 from app.cli.base import JsonOption
 from app.cli.base import app
+from app.cli.base import argument
 from app.cli.base import check_week
 from app.cli.base import fail
 from app.cli.base import local_learner
+from app.cli.base import option
 from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
@@ -27,12 +29,7 @@ from app.course.pacing import MIN_PACE
 def plan(
     week: Annotated[
         int | None,
-        typer.Option(
-            "--week",
-            "-w",
-            help="Show one week (1-72; weeks 49-72 are months 13-18).",
-            show_default=False,
-        ),
+        option("--week", "-w", help="Show one week (1-72; weeks 49-72 are months 13-18)."),
     ] = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
@@ -73,10 +70,7 @@ def plan(
 def current_week(
     number: Annotated[
         int | None,
-        typer.Argument(
-            help="The week you are in now (1-72); leave it out to see your week.",
-            show_default=False,
-        ),
+        argument(help="The week you are in now (1-72); leave it out to see your week."),
     ] = None,
     auto: Annotated[
         bool,
@@ -171,21 +165,16 @@ def today(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
 def replan(
     pace: Annotated[
         float | None,
-        typer.Option(
+        option(
             "--pace",
             min=MIN_PACE,
             max=MAX_PACE,
             help="Plan weeks per calendar week from now on (1 = the plan's rhythm).",
-            show_default=False,
         ),
     ] = None,
     hours: Annotated[
         float | None,
-        typer.Option(
-            "--hours",
-            help="Hours a week you can study (the plan's rhythm is 6).",
-            show_default=False,
-        ),
+        option("--hours", help="Hours a week you can study (the plan's rhythm is 6)."),
     ] = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,

@@ -14,6 +14,7 @@ from app.cli.base import check_week
 from app.cli.base import fail
 from app.cli.base import local_learner
 from app.cli.base import open_retriever
+from app.cli.base import option
 from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
@@ -26,11 +27,10 @@ from app.cli.in_turn import flip_in_turn
 def quiz(
     week: Annotated[
         int | None,
-        typer.Option(
+        option(
             "--week",
             "-w",
             help="The week to be quizzed on (1-72; default: yours, see `tutor week`).",
-            show_default=False,
         ),
     ] = None,
     n: Annotated[int, typer.Option("--n", min=1, max=30, help="How many questions.")] = 5,
@@ -45,12 +45,11 @@ def quiz(
     seed: Annotated[int | None, typer.Option("--seed", help="Same seed, same quiz.")] = None,
     about: Annotated[
         str | None,
-        typer.Option(
+        option(
             "--about",
             help="Quiz me on this: a topic (a question you asked the tutor); the "
             "questions are the notes' closest to it and to the passages the search finds for it "
             "(up to --n; fewer when the notes have fewer). Needs the index (`tutor ingest`).",
-            show_default=False,
         ),
     ] = None,
     as_json: JsonOption = False,

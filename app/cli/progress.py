@@ -10,8 +10,10 @@ import typer
 from app.cli.base import DataDirOption
 from app.cli.base import JsonOption
 from app.cli.base import app
+from app.cli.base import argument
 from app.cli.base import fail
 from app.cli.base import local_learner
+from app.cli.base import option
 from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
@@ -24,44 +26,36 @@ from app.course.curriculum import load_curriculum
 def capstone(
     quarter: Annotated[
         int | None,
-        typer.Argument(
-            help="The quarter (1-4); leave it out for your next capstone.", show_default=False
-        ),
+        argument(help="The quarter (1-4); leave it out for your next capstone."),
     ] = None,
     tick: Annotated[
         list[str] | None,
-        typer.Option(
+        option(
             "--tick",
             "-t",
             help="A deliverable done, by its id (the `deliverable-` prefix may be "
             "left out); repeat for more.",
-            show_default=False,
         ),
     ] = None,
     undo: Annotated[bool, typer.Option("--undo", help="Untick the --tick deliverables.")] = False,
     repo: Annotated[
         str | None,
-        typer.Option("--repo", help="Link your repository (https://...).", show_default=False),
+        option("--repo", help="Link your repository (https://...)."),
     ] = None,
     report: Annotated[
         str | None,
-        typer.Option(
-            "--report", help="Link your report, blog post or documentation.", show_default=False
-        ),
+        option("--report", help="Link your report, blog post or documentation."),
     ] = None,
     score: Annotated[
         list[str] | None,
-        typer.Option(
+        option(
             "--score",
             "-s",
             help="Self-review: CRITERION=1-4 (1 not yet, 2 partly, 3 meets it, "
             "4 beyond it); repeat for more.",
-            show_default=False,
         ),
     ] = None,
-    note: Annotated[
-        str | None, typer.Option("--note", help="A note with your self-review.", show_default=False)
-    ] = None,
+    note: Annotated[str | None, option("--note", help="A note with your self-review.")] = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -133,7 +127,7 @@ def _deliverable_id(name: str, plan: Any) -> str:
 def milestone(
     month: Annotated[
         int | None,
-        typer.Argument(help="The month (1-18); leave it out for yours.", show_default=False),
+        argument(help="The month (1-18); leave it out for yours."),
     ] = None,
     take_quiz: Annotated[
         bool,
@@ -147,12 +141,11 @@ def milestone(
     ] = 8,
     tick: Annotated[
         list[str] | None,
-        typer.Option(
+        option(
             "--tick",
             "-t",
             help="A checklist item done (coding-challenge-completion, "
             "project-milestone-review, peer-feedback-session); repeat for more.",
-            show_default=False,
         ),
     ] = None,
     undo: Annotated[bool, typer.Option("--undo", help="Untick the --tick items.")] = False,
