@@ -6,14 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from pathlib import Path
+from typing import Any
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine
 from sqlalchemy import make_url
+from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -32,6 +37,19 @@ class AlreadyAnswered(ValueError):
 
 class Base(DeclarativeBase):
     pass
+
+
+Row = TypeVar("Row", bound=Base)
+
+
+def learner_rows(
+    session: Session, table: type[Row], learner_id: int, *order: InstrumentedAttribute[Any]
+) -> list[Row]:
+    """Every row of `table` (one with a `learner_id` column) that is the learner's, sorted by
+    the `order` columns: each record kind's "all of mine" (journal, cards, reviews, re-plans,
+    answers) is this one query."""
+    mine = table.__table__.c.learner_id == learner_id
+    return list(session.scalars(select(table).where(mine).order_by(*order)))
 
 
 def naive_utc(moment: dt.datetime) -> dt.datetime:

@@ -45,6 +45,7 @@ from app.records.base import LearnerRecordsError
 from app.records.base import NotFound
 from app.records.base import _identity
 from app.records.base import _sqlite_pragmas
+from app.records.base import learner_rows
 from app.records.base import migrate
 from app.records.base import unusable
 
@@ -321,10 +322,6 @@ class LearnerRecords:
 
     def journal(self, learner_id: int) -> list[JournalEntry]:
         with self.sessions() as session:
-            return list(
-                session.scalars(
-                    select(JournalEntry)
-                    .where(JournalEntry.learner_id == learner_id)
-                    .order_by(JournalEntry.created_at, JournalEntry.id)
-                )
+            return learner_rows(
+                session, JournalEntry, learner_id, JournalEntry.created_at, JournalEntry.id
             )

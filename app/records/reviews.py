@@ -35,6 +35,7 @@ from app.practice.scheduler import RATINGS
 from app.practice.scheduler import schedule
 from app.records.base import Base
 from app.records.base import NotFound
+from app.records.base import learner_rows
 from app.records.base import naive_utc
 from app.records.learners import LearnerRecords
 
@@ -210,10 +211,8 @@ class ReviewRecords:
         with self.sessions() as session:
             return [
                 _card_dict(c)
-                for c in session.scalars(
-                    select(ReviewCard)
-                    .where(ReviewCard.learner_id == learner_id)
-                    .order_by(ReviewCard.due, ReviewCard.question_id)
+                for c in learner_rows(
+                    session, ReviewCard, learner_id, ReviewCard.due, ReviewCard.question_id
                 )
             ]
 
@@ -287,10 +286,8 @@ class ReviewRecords:
     def history(self, learner_id: int) -> list[dict[str, Any]]:
         """Every review, oldest first: {"card_id", "rating" (1-4), "reviewed_at" (ISO UTC)}."""
         with self.sessions() as session:
-            rows = session.scalars(
-                select(ReviewLogEntry)
-                .where(ReviewLogEntry.learner_id == learner_id)
-                .order_by(ReviewLogEntry.reviewed_at, ReviewLogEntry.id)
+            rows = learner_rows(
+                session, ReviewLogEntry, learner_id, ReviewLogEntry.reviewed_at, ReviewLogEntry.id
             )
             return [
                 {

@@ -29,6 +29,7 @@ from app.course.pacing import replan
 from app.course.today import TodayTask
 from app.course.today import today_task
 from app.records.base import Base
+from app.records.base import learner_rows
 from app.records.learners import Learner
 from app.records.learners import LearnerRecords
 from app.records.learners import TaskTick
@@ -131,10 +132,4 @@ class ScheduleRecords:
     def history(self, learner_id: int) -> list[Replan]:
         """The learner's re-plans, oldest first."""
         with self.sessions() as session:
-            return list(
-                session.scalars(
-                    select(Replan)
-                    .where(Replan.learner_id == learner_id)
-                    .order_by(Replan.made_on, Replan.id)
-                )
-            )
+            return learner_rows(session, Replan, learner_id, Replan.made_on, Replan.id)

@@ -18,6 +18,7 @@ import bm25s
 from sqlalchemy import select
 
 from app.course.notes import Note
+from app.records.base import learner_rows
 from app.records.learners import LearnerRecords
 from app.records.quizzes import Attempt
 from app.records.reviews import ReviewCard
@@ -139,13 +140,7 @@ def answers(
     """Everything the learner has answered, in the order they answered it, and the questions
     by id (from their review cards: every answered question has one)."""
     with store.sessions() as session:
-        attempts = list(
-            session.scalars(
-                select(Attempt)
-                .where(Attempt.learner_id == learner_id)
-                .order_by(Attempt.created_at, Attempt.id)
-            )
-        )
+        attempts = learner_rows(session, Attempt, learner_id, Attempt.created_at, Attempt.id)
         questions: dict[str, dict[str, Any]] = dict(
             session.execute(
                 select(ReviewCard.question_id, ReviewCard.question).where(
