@@ -4,6 +4,7 @@ clean values."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 from typing import Any
 from typing import Literal
 
@@ -27,6 +28,17 @@ from app.records.reviews import BACK_CHARS
 from app.records.reviews import FRONT_CHARS
 
 VERSION = "0.1.0"
+
+
+# Plan weeks per calendar week, wherever a pace is set.
+Pace = Annotated[
+    float,
+    Field(
+        ge=MIN_PACE,
+        le=MAX_PACE,
+        description="Plan weeks per calendar week (1 = the plan's rhythm).",
+    ),
+]
 
 
 class Health(BaseModel):
@@ -120,12 +132,7 @@ class IngestRequest(Body):
 class LearnerCreate(Body):
     name: str = Field(min_length=1, max_length=100)
     start_date: dt.date = Field(default_factory=dt.date.today)
-    pace: float = Field(
-        default=1.0,
-        ge=MIN_PACE,
-        le=MAX_PACE,
-        description="Plan weeks per calendar week (1 = the plan's rhythm).",
-    )
+    pace: Pace = 1.0
     current_week: int | None = Field(
         default=None,
         ge=1,
@@ -191,12 +198,7 @@ class ReplanIn(Body):
     """A re-plan resumes the plan today from where your ticks have you; give a new pace, as
     plan weeks per calendar week or as hours a week, or neither to keep yours."""
 
-    pace: float | None = Field(
-        default=None,
-        ge=MIN_PACE,
-        le=MAX_PACE,
-        description="Plan weeks per calendar week (1 = the plan's rhythm).",
-    )
+    pace: Pace | None = None
     hours_per_week: float | None = Field(
         default=None,
         gt=0,

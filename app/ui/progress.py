@@ -105,47 +105,35 @@ def chart_or_hint(
         st.caption(hint)
 
 
+def _progress_chart(
+    frame: pd.DataFrame, x: alt.X, y: alt.Y, tooltip: list[Any], bars: bool = False
+) -> alt.Chart:
+    """The Progress tab's charts share a height and a look: bars for shares of a week, lines
+    with points for what changes over time."""
+    chart = alt.Chart(frame, height=220)
+    marked = chart.mark_bar(cornerRadiusEnd=3) if bars else chart.mark_line(point=True)
+    return marked.encode(x=x, y=y, tooltip=tooltip)
+
+
+def _share(field: str, title: str) -> alt.Y:
+    return alt.Y(field, title=title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]))
+
+
 def completion_chart(frame: pd.DataFrame) -> alt.Chart:
-    return (
-        alt.Chart(frame, height=220)
-        .mark_bar(cornerRadiusEnd=3)
-        .encode(
-            x=alt.X("week:O", title="Week"),
-            y=alt.Y(
-                "share:Q", title="Done", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
-            ),
-            tooltip=["week", "done", "total"],
-        )
-    )
+    week, share = alt.X("week:O", title="Week"), _share("share:Q", "Done")
+    return _progress_chart(frame, week, share, ["week", "done", "total"], bars=True)
 
 
 def accuracy_chart(frame: pd.DataFrame) -> alt.Chart:
-    return (
-        alt.Chart(frame, height=220)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("day:T", title="Day"),
-            y=alt.Y(
-                "accuracy:Q",
-                title="Right",
-                axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1]),
-            ),
-            tooltip=["day", "answered", alt.Tooltip("accuracy", format=".0%")],
-        )
+    tooltip = ["day", "answered", alt.Tooltip("accuracy", format=".0%")]
+    return _progress_chart(
+        frame, alt.X("day:T", title="Day"), _share("accuracy:Q", "Right"), tooltip
     )
 
 
 def ratings_chart(frame: pd.DataFrame) -> alt.Chart:
-    return (
-        alt.Chart(frame, height=220)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("week:O", title="Week"),
-            y=alt.Y("rating:Q", title="Rating", scale=alt.Scale(domain=[1, 10])),
-            tooltip=["week", "rating"],
-        )
-    )
+    rating = alt.Y("rating:Q", title="Rating", scale=alt.Scale(domain=[1, 10]))
+    return _progress_chart(frame, alt.X("week:O", title="Week"), rating, ["week", "rating"])
 
 
 def weak_spots(concepts: list[dict[str, Any]]) -> None:
