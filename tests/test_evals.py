@@ -397,22 +397,6 @@ def test_the_quick_suite_meets_its_floors_and_writes_both_reports(quick_run) -> 
     assert report["grounding"]["calibration"]["fitted_on_dev"] > 0
 
 
-@pytest.mark.slow
-def test_a_comparison_run_shows_deltas_against_the_baseline(quick_run) -> None:
-    first, reports = quick_run
-    baseline = json.loads(first.stdout)
-    data_dir = Path(baseline["environment"]["index"]).parent
-    again = tutor_eval(data_dir, reports, "--compare", baseline["run"], "--limit", "3")
-    assert again.returncode in (0, 1), again.stderr[-2000:]  # a 3-question run may miss a floor
-    report = json.loads(again.stdout)
-    assert report["compared_with"] == baseline["run"]
-    rows = {(r["scope"], r["metric"]) for r in report["comparison"]}
-    assert ("headline", "retrieval_hit@5") in rows and ("hybrid+week", "mrr@10") in rows
-    assert (
-        f"Compared with {baseline['run']}" in (reports / report["run"] / "report.html").read_text()
-    )
-
-
 def test_an_unknown_baseline_is_a_usage_error_before_any_work(tmp_path: Path) -> None:
     done = tutor_eval(tmp_path / "data", tmp_path, "--compare", "no-such-run")
     assert done.returncode == 2 and "no report for run 'no-such-run'" in done.stderr
@@ -491,9 +475,17 @@ def test_answers_are_scored_and_a_judge_that_fails_is_counted_not_dropped(
 
 
 @pytest.mark.slow
-def test_the_full_suite_answers_with_the_real_local_model(corpus_dir, tmp_path) -> None:
-    shutil.copytree(corpus_dir, tmp_path / "data" / "evals-index")
-    done = tutor_eval(tmp_path / "data", tmp_path / "reports", "--suite", "full", "--limit", "1")
+def test_the_full_suite_answers_with_the_real_local_model_and_compares_with_a_run(
+    quick_run,
+) -> None:
+    """One question per kind with the real model, compared with the quick run before it (on
+    the same index, so nothing is embedded again)."""
+    first, reports = quick_run
+    baseline = json.loads(first.stdout)
+    data_dir = Path(baseline["environment"]["index"]).parent
+    done = tutor_eval(
+        data_dir, reports, "--suite", "full", "--limit", "1", "--compare", baseline["run"]
+    )
     assert done.returncode in (0, 1), done.stderr[-2000:]  # one question per kind may miss a floor
     report = json.loads(done.stdout)
     local = report["answers"]["local"]
@@ -505,6 +497,12 @@ def test_the_full_suite_answers_with_the_real_local_model(corpus_dir, tmp_path) 
     assert local["checked"]["streamed_mismatch"] == 0 and local["checked"]["dangling_markers"] == 0
     assert report["headline"]["answer_latency_p50_ms"] > 0 and report["latency_ms"]
     assert report["worst"] and "context" in report["worst"][0]
+    assert report["compared_with"] == baseline["run"]
+    rows = {(r["scope"], r["metric"]) for r in report["comparison"]}
+    assert ("headline", "retrieval_hit@5") in rows and ("hybrid+week", "mrr@10") in rows
+    assert (
+        f"Compared with {baseline['run']}" in (reports / report["run"] / "report.html").read_text()
+    )
 
 
 def test_an_eval_while_another_builds_its_index_says_so_without_a_traceback(tmp_path: Path) -> None:
