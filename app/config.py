@@ -6,6 +6,7 @@ down never reads the environment itself, so tests can hand it whatever they need
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -16,6 +17,27 @@ from pydantic_settings import BaseSettings
 from pydantic_settings import SettingsConfigDict
 
 Provider = Literal["local", "openai", "hf"]
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a folder only this user may enter (0700), created with its parents when
+    missing, and tightened when it exists and is ours. The data dir holds every learner's
+    journal and answers: code checked in the sandbox runs as another user (`nobody`), and a
+    world-readable data dir was how a learner's file read another's journal (case 14)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid == os.geteuid() and info.st_mode & 0o077:
+        path.chmod(info.st_mode & 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """`path` as a file only this user may read or write (0600), created empty when missing.
+    SQLite gives its -wal and -shm files the database file's mode."""
+    path.touch(mode=0o600, exist_ok=True)
+    if path.stat().st_uid == os.geteuid():
+        path.chmod(0o600)
+    return path
 
 
 class Settings(BaseSettings):
@@ -165,6 +187,18 @@ class Settings(BaseSettings):
         default=1024,
         ge=256,
         description="Address space of a checked file's process (NumPy included), in MiB.",
+    )
+    checks_at_once: int = Field(
+        default=2,
+        ge=1,
+        description="Code checks the API runs at once; one more waits up to check_call_s, "
+        "then gets 503 with Retry-After.",
+    )
+    checks_per_minute: int = Field(
+        default=10,
+        ge=0,
+        description="Code checks per learner (or, on this machine, per address) per minute "
+        "(0 = no limit); more get 429.",
     )
     check_examples: int = Field(
         default=25,

@@ -104,15 +104,20 @@ AskerDep = Annotated[Learner | None, Depends(optional_learner)]
 FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 
 
-def same_machine(request: Request) -> None:
-    """403 unless the request came over loopback straight from this machine. A request that
-    passed through a proxy (it says so in a forwarding header) is not: the proxy on this
+def from_this_machine(request: Request) -> bool:
+    """Whether the request came over loopback straight from this machine. A request that
+    passed through a proxy (it says so in a forwarding header) did not: the proxy on this
     machine may be relaying anyone, and what such headers claim is not checked."""
     try:
         loopback = request.client is not None and ip_address(request.client.host).is_loopback
     except ValueError:  # not an IP address (a Unix socket's peer)
         loopback = False
-    if not loopback or any(header in request.headers for header in FORWARDING_HEADERS):
+    return loopback and not any(header in request.headers for header in FORWARDING_HEADERS)
+
+
+def same_machine(request: Request) -> None:
+    """403 unless the request came straight from this machine (`from_this_machine`)."""
+    if not from_this_machine(request):
         raise HTTPException(
             status_code=403,
             detail="ingest is accepted from this machine only: run `tutor ingest` on the server",

@@ -32,4 +32,6 @@ def health(svc: ServicesDep) -> Health:
         chroma_url=svc.settings.chroma_url,
         detail=detail,
         model_queue=svc.gate.load(),
+        check_sandbox=svc.sandbox[0],
+        check_isolation=svc.sandbox[1],
     )

@@ -54,6 +54,10 @@ class Health(BaseModel):
     model_queue: dict[str, int] = Field(
         default_factory=dict, description="Questions the model is answering, and waiting."
     )
+    check_sandbox: str = Field(default="", description="What runs code checks here: bwrap, ...")
+    check_isolation: str | None = Field(
+        default=None, description="What that sandbox leaves open; null when nothing is known."
+    )
 
 
 class Body(BaseModel):

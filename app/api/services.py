@@ -10,6 +10,7 @@ from fastapi import HTTPException
 
 from app.answering.tutor import Tutor
 from app.api.rate_limit import RateLimit
+from app.checks.sandbox import sandbox_here
 from app.config import Settings
 from app.course.curriculum import load_curriculum
 from app.course.notes import Note
@@ -47,7 +48,12 @@ class Services:
         self.limits = {
             "questions": RateLimit(settings.asks_per_minute, 60),
             "new learners": RateLimit(settings.signups_per_hour, 3600),
+            "checks": RateLimit(settings.checks_per_minute, 60),
         }
+        self.checks_running = threading.BoundedSemaphore(settings.checks_at_once)
+        # the check sandbox here, probed at start (a fraction of a second, once a process) so
+        # that /health never waits for it
+        self.sandbox = sandbox_here(settings)
         self._tutor_lock = threading.Lock()  # one Tutor: a second would load a second model
 
     def open_learners(self) -> None:

@@ -1,12 +1,21 @@
-"""The process inside the sandbox: imports the learner's file and answers calls on it.
+"""The processes inside the sandbox: a relay that speaks to the tutor, and a worker that
+imports the learner's file and answers calls on it.
 
 Run as a script (`python -I -S child.py LEARNER_FILE [SITE_DIR]`), never imported by the
 service: it needs only the standard library and NumPy, and sees neither the tutor's code nor
-its references. It speaks JSON lines on a private copy of stdout (the learner's own prints go
-to stderr), one reply per request:
+its references. The tutor speaks JSON lines with the relay on stdin and stdout, one reply per
+request, each carrying the request's `id`:
 
-    request:  {"op": "call", "fn": "pca", "args": [...], "kwargs": {...}}
-    reply:    {"ok": <result>}  or  {"error": "ValueError: ...", "kind": "raised"|"limit"}
+    request:  {"id": "...", "op": "call", "fn": "pca", "args": [...], "kwargs": {...}}
+    reply:    {"id": "...", "ok": <result>}
+          or  {"id": "...", "error": "ValueError: ...", "kind": "raised"|"limit"|"protocol"}
+
+Why two processes: the learner's code runs in the worker, which holds neither end of the
+tutor's pipes (only its own pipe to the relay), so nothing it writes reaches the tutor except
+as the value of the call it answers; the relay never sees the request ids leave, checks that
+each worker line is one well-formed reply, and turns anything else into a `protocol` error
+(case 17: a line written into the reply pipe used to crash the tutor or shift the replies).
+The relay is not dumpable, so the worker cannot read its memory or descriptors via /proc.
 
 Arrays travel as {"__array__": nested list, "dtype": "float64"}; NaN and infinity are kept.
 """
@@ -17,6 +26,7 @@ import importlib.util
 import json
 import operator
 import os
+import select
 import sys
 import traceback
 from typing import Any
@@ -138,15 +148,16 @@ def _learner_frames(exc: BaseException, path: str) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
-def main() -> None:
-    path = os.path.abspath(sys.argv[1])
-    if len(sys.argv) > 2:
-        sys.path.append(sys.argv[2])
-    wire = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)  # the learner's prints must not corrupt the replies
+REPLY_BYTES = 8 * 1024 * 1024  # the tutor's own bound on a reply line
+_KINDS = {"raised", "limit", "import"}
 
-    def reply(message: dict[str, Any]) -> None:
-        wire.write(json.dumps(message, allow_nan=True) + "\n")
+
+def serve(path: str, requests: Any, reply: Any) -> None:
+    """The worker: import the learner's file, say what it defines, then answer each request
+    line from `requests` with one reply line on `reply`."""
+
+    def answer(message: dict[str, Any]) -> None:
+        reply.write(json.dumps(message, allow_nan=True) + "\n")
 
     try:
         spec = importlib.util.spec_from_file_location("learner", path)
@@ -156,22 +167,146 @@ def main() -> None:
         spec.loader.exec_module(module)
     except BaseException as exc:  # noqa: BLE001 - any failure to import is the learner's verdict
         kind = "limit" if isinstance(exc, _LIMIT_ERRORS) else "import"
-        reply({"error": _learner_frames(exc, path), "kind": kind})
+        answer({"error": _learner_frames(exc, path), "kind": kind})
         return
     names = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_"))
-    reply({"ready": names})
-    for line in sys.stdin:
+    answer({"ready": names})
+    for line in requests:
         request = json.loads(line)
         try:
-            result = _encode(_call(module, request))
-            reply({"ok": result})
+            answer({"ok": _encode(_call(module, request))})
         except RecursionError as exc:
-            reply({"error": _learner_frames(exc, path), "kind": "raised"})
+            answer({"error": _learner_frames(exc, path), "kind": "raised"})
         except BaseException as exc:  # noqa: BLE001 - the learner's code may raise anything
             kind = "limit" if isinstance(exc, _LIMIT_ERRORS) else "raised"
-            reply({"error": _learner_frames(exc, path), "kind": kind})
+            answer({"error": _learner_frames(exc, path), "kind": kind})
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 return
+
+
+def well_formed(line: bytes, first: bool) -> dict[str, Any] | None:
+    """The worker's line as a reply, or None when it is not one: the first line says
+    `ready` (a list of names) or is an error; every later one is `ok` or an error."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(message, dict):
+        return None
+    if set(message) == {"error", "kind"}:
+        fine = isinstance(message["error"], str) and message["kind"] in _KINDS
+        return message if fine else None
+    if first:
+        ready = message.get("ready")
+        if set(message) != {"ready"} or not isinstance(ready, list):
+            return None
+        return message if all(isinstance(n, str) for n in ready) else None
+    return message if set(message) == {"ok"} else None
+
+
+def _not_dumpable() -> None:
+    """PR_SET_DUMPABLE 0: no process of the same user may ptrace this one or open its
+    /proc/<pid>/fd or mem (the worker runs as the same user)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)
+
+
+class Lines:
+    """Lines read from a pipe by hand, so that what was read past a line is known: a worker
+    that wrote more than one reply is caught before the next request goes out."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.buffer = fd, b""
+
+    def readline(self) -> bytes:
+        """The next line with its newline; b"" at the end of the pipe; without a newline when
+        it runs past REPLY_BYTES (or the pipe ends mid-line)."""
+        while b"\n" not in self.buffer and len(self.buffer) < REPLY_BYTES:
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                line, self.buffer = self.buffer, b""
+                return line
+            self.buffer += chunk
+        if b"\n" not in self.buffer:
+            return self.buffer  # too long: no newline at the end says so
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line + b"\n"
+
+    def pending(self) -> bool:
+        return bool(self.buffer) or bool(select.select([self.fd], [], [], 0)[0])
+
+
+def relay(worker: int, to_worker: int, from_worker: int, wire: Any) -> int:
+    """Pass each tutor request (less its id) to the worker and its one reply back (with the
+    id); a line that is not a reply, or one nobody asked for, ends the run with a `protocol`
+    error. Returns the exit code that tells the tutor how the worker ended: its own, or
+    128 + the signal that stopped it (SIGXCPU for the CPU limit, SIGXFSZ for file size)."""
+    sending = os.fdopen(to_worker, "w", buffering=1)
+    replies = Lines(from_worker)
+
+    def protocol(ident: str | None, why: str) -> int:
+        message = {"error": f"your code {why}", "kind": "protocol"}
+        wire.write(json.dumps({"id": ident, **message} if ident else message) + "\n")
+        return 0
+
+    def ended() -> int:
+        _, status = os.waitpid(worker, 0)
+        signal = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+        return 128 + signal if signal else os.waitstatus_to_exitcode(status)
+
+    raw = replies.readline()
+    if not raw:
+        return ended()
+    first = well_formed(raw, first=True)
+    if first is None:
+        return protocol(None, "wrote into the check's reply channel while it was imported")
+    wire.write(json.dumps(first, allow_nan=True) + "\n")
+    if "ready" not in first:
+        return 0
+    for line in sys.stdin:
+        request = json.loads(line)
+        ident = request.pop("id")
+        if replies.pending():
+            return protocol(ident, "wrote into the check's reply channel between calls")
+        sending.write(json.dumps(request, allow_nan=True) + "\n")
+        raw = replies.readline()
+        if not raw.endswith(b"\n") and len(raw) < REPLY_BYTES:
+            return ended()  # the worker died (mid-line or between lines)
+        if not raw.endswith(b"\n"):
+            message = "MemoryError: your function's result is too large to send back"
+            wire.write(json.dumps({"id": ident, "error": message, "kind": "limit"}) + "\n")
+            return 0
+        reply = well_formed(raw, first=False)
+        if reply is None:
+            return protocol(ident, "wrote into the check's reply channel")
+        wire.write(json.dumps({"id": ident, **reply}, allow_nan=True) + "\n")
+    return 0
+
+
+def main() -> None:
+    path = os.path.abspath(sys.argv[1])
+    if len(sys.argv) > 2:
+        sys.path.append(sys.argv[2])
+    wire = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # prints go to stderr, never into a reply
+    request_r, request_w = os.pipe()
+    reply_r, reply_w = os.pipe()
+    worker = os.fork()
+    if worker == 0:
+        # the worker: stdin is its request pipe, stdout and stderr the sandbox's stderr, and
+        # its reply pipe the one other descriptor it holds (the tutor's pipes are closed)
+        os.dup2(request_r, 0)
+        os.closerange(3, reply_w)
+        os.closerange(reply_w + 1, os.sysconf("SC_OPEN_MAX"))
+        try:
+            serve(path, sys.stdin, os.fdopen(reply_w, "w", buffering=1))
+        finally:
+            os._exit(0)
+    _not_dumpable()
+    os.close(request_r)
+    os.close(reply_w)
+    sys.exit(relay(worker, request_w, reply_r, wire))
 
 
 if __name__ == "__main__":

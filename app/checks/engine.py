@@ -4,7 +4,7 @@ The learner's file runs in the sandbox; Hypothesis, in this process, draws the i
 compares with the references and shrinks a failing input to a small one to show. The verdict
 is plain data (the CLI prints it, the API returns it, the UI draws it):
 
-    {"week", "passed", "mechanism", "seconds",
+    {"week", "passed", "mechanism", "isolation", "seconds",
      "checks": [{"name", "title", "passed", "properties": [
          {"name", "passed", "example", "detail", "hint": {"advice", "source", "quote"}}],
          "wrong_interface": {"detail", "example", "interface"} | None}],  # then no properties
@@ -32,6 +32,7 @@ from app.checks.properties import Mismatch
 from app.checks.properties import Property
 from app.checks.properties import WrongInterface
 from app.checks.properties import show
+from app.checks.sandbox import ISOLATION
 from app.checks.sandbox import Sandbox
 from app.checks.sandbox import SandboxFailure
 from app.config import Settings
@@ -156,10 +157,13 @@ def run_checks(
         "not_checked": [],
         "stopped": None,
         "mechanism": None,
+        "isolation": None,
     }
     try:
-        with Sandbox(source, settings) as sandbox:
-            verdict["mechanism"] = sandbox.mechanism
+        sandbox = Sandbox(source, settings)
+        verdict["mechanism"] = sandbox.mechanism
+        verdict["isolation"] = ISOLATION[sandbox.mechanism]
+        with sandbox:
             learner = Learner(sandbox)
             for check in chosen:
                 missing = [n for n in check.requires if n not in sandbox.names]

@@ -48,4 +48,8 @@ def render_verdict(verdict: dict[str, Any]) -> str:
         )
     summary = "all checks pass" if verdict["passed"] else "not yet"
     lines.append(f"\n{summary} - {verdict['seconds']} s, sandbox: {verdict['mechanism'] or '-'}")
+    if verdict.get("isolation"):
+        lines.append(
+            f"[yellow]note:[/yellow] this sandbox leaves open: {escape(verdict['isolation'])}"
+        )
     return "\n".join(lines)

@@ -5,10 +5,17 @@ Mechanism, strongest first (`TUTOR_CHECK_SANDBOX=auto` takes the first that work
 - `bwrap` (bubblewrap, the maintained sandbox Flatpak uses): new network, PID, IPC and UTS
   namespaces and a mount namespace holding only the Python runtime and NumPy (read-only) and
   an empty temporary directory (the only writable place). No network, no home, no tutor code.
-- `unshare` (util-linux): a new network namespace (no network); the file system is the host's,
-  so files outside the temp dir are protected only by their permissions.
-- `rlimits`: resource limits only (no network isolation); the last resort, e.g. in a container
-  that forbids namespaces.
+- `unshare` (util-linux): new network, IPC, PID and mount namespaces, with its own /proc (no
+  host process visible, no signal leaves it, nothing outlives it) and the tutor's code and
+  data dir covered by empty file systems; the rest of the host's files are protected only by
+  their permissions.
+- `rlimits`: resource limits only (no network isolation, the host's processes visible); the
+  last resort, e.g. in a container that forbids namespaces.
+
+Only `bwrap` holds every file outside the temp dir unreadable: `ISOLATION` says what each
+mechanism leaves open, and the CLI, /health and the README say so. Whatever the mechanism,
+the learner's code runs in a worker process that holds none of the tutor's pipes
+(`child.py`), and every reply must carry the id of the request it answers.
 
 Every mechanism adds resource limits with util-linux `prlimit` (CPU seconds, address space,
 processes, file size, open files, no core dumps) and, when the tutor runs as root, drops to
@@ -21,6 +28,7 @@ import contextlib
 import functools
 import json
 import os
+import secrets
 import selectors
 import shutil
 import signal
@@ -38,15 +46,27 @@ from app.config import Settings
 NOBODY = 65534
 CHILD = Path(__file__).with_name("child.py")
 MAX_REPLY_BYTES = 8 * 1024 * 1024
+NOT_A_REPLY = "the sandbox's reply was not understood (did your code write into its pipes?)"
 PROCESSES = 64  # threads count too: NumPy's BLAS and the interpreter need a few
 FILE_SIZE = 16 * 1024 * 1024
 OPEN_FILES = 64
 MECHANISMS = ("bwrap", "unshare", "rlimits")
+# What each mechanism leaves open, for the learner and the operator (None: nothing known). Run
+# as root the child is `nobody`; otherwise it is this user, whose own files it may read.
+_READABLE = "files that everyone may read" if os.geteuid() == 0 else "files this user may read"
+ISOLATION: dict[str, str | None] = {
+    "bwrap": None,
+    "unshare": f"{_READABLE} outside the check's temp dir (the tutor's code and data dir are "
+    "hidden); install bubblewrap for full isolation",
+    "rlimits": f"the network, the host's processes and {_READABLE}; install bubblewrap for "
+    "full isolation",
+}
+APP_DIR = Path(__file__).resolve().parents[1]  # the tutor's code, the references included
 
 
 class SandboxFailure(RuntimeError):
     """The learner's code could not be run to an answer: `kind` is `import` (the file does not
-    import), `time`, `memory`, `processes`, `file size`, `crashed` or `unavailable`."""
+    import), `time`, `memory`, `processes`, `file size`, `crashed`, `protocol` (a reply that is not one) or `unavailable`."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -59,6 +79,8 @@ def _site_dir() -> str:
 
 
 def _as_nobody() -> list[str]:
+    """As root: become `nobody`, with no capabilities. Otherwise nothing to drop (inside
+    `unshare --user` the child would be root of its namespace: see `_contained`)."""
     return (
         [
             "setpriv",
@@ -117,10 +139,22 @@ def _bwrap_prefix(work: Path) -> list[str]:
 
 def _command(mechanism: str, work: Path, settings: Settings) -> list[str]:
     """The command line that runs the child in `work` under `mechanism`, limited."""
-    return [*_limits(settings), *_contained(mechanism, work)]
+    return [*_limits(settings), *_contained(mechanism, work, settings)]
 
 
-def _contained(mechanism: str, work: Path) -> list[str]:
+def _hidden(settings: Settings) -> list[str]:
+    """What `unshare` covers with an empty file system: the tutor's code (the references),
+    its git history, and the data dir (every learner's records), where they exist."""
+    places = (APP_DIR, APP_DIR.parent / ".git", settings.data_dir.resolve())
+    return [str(p) for p in places if p.is_dir()]
+
+
+# Runs inside the new namespaces, before the drop to `nobody`: an empty, unreadable tmpfs
+# over each folder named, then the child. Any failure stops the check ("unavailable").
+_COVER = 'for d in "$@"; do [ "$d" = -- ] && break; mount -t tmpfs -o size=4k,mode=000 cover "$d" || exit 97; shift; done; shift; exec "$@"'
+
+
+def _contained(mechanism: str, work: Path, settings: Settings) -> list[str]:
     python = str(Path(sys.base_prefix, "bin", Path(sys.executable).name).resolve())
     if not os.path.exists(python):
         python = str(Path(sys.executable).resolve())
@@ -137,12 +171,25 @@ def _contained(mechanism: str, work: Path) -> list[str]:
         ]
     child = [python, "-I", "-S", str(work / "child.py"), str(work / "learner.py"), _site_dir()]
     if mechanism == "unshare":
-        net = (
-            ["unshare", "--net", "--ipc"]
-            if os.geteuid() == 0
-            else ["unshare", "--user", "--map-root-user", "--net", "--ipc"]
-        )
-        return [*net, "--", *_as_nobody(), *child]
+        spaces = ["--net", "--ipc", "--uts", "--mount", "--pid", "--fork", "--kill-child"]
+        user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
+        return [
+            "unshare",
+            *user,
+            *spaces,
+            "--mount-proc",
+            "--",
+            "sh",
+            "-c",
+            _COVER,
+            "cover",
+            *_hidden(settings),
+            "--",
+            # not root: the child would be root of its user namespace, able to lift the
+            # covers; with no capabilities left it can't
+            *(_as_nobody() or ["setpriv", "--inh-caps=-all", "--bounding-set=-all"]),
+            *child,
+        ]
     return [*_as_nobody(), *child]
 
 
@@ -244,6 +291,16 @@ def active_mechanism(settings: Settings) -> str:
     )
 
 
+def sandbox_here(settings: Settings) -> tuple[str, str | None]:
+    """The mechanism checks run under here and what it leaves open (`ISOLATION`), or
+    ("none", why) when none works: what the CLI, /health and the README tell."""
+    try:
+        mechanism = active_mechanism(settings)
+    except SandboxFailure as exc:
+        return "none", str(exc)
+    return mechanism, ISOLATION[mechanism]
+
+
 class Sandbox:
     """One learner file, imported in a contained child process and called over a pipe.
 
@@ -261,6 +318,13 @@ class Sandbox:
 
     def __enter__(self) -> Sandbox:
         self.work = Path(tempfile.mkdtemp(prefix="tutor-check-"))
+        try:
+            return self._start()
+        except BaseException:
+            self.__exit__(None, None, None)  # the temp dir goes, however the start failed
+            raise
+
+    def _start(self) -> Sandbox:
         os.chmod(self.work, 0o777)  # the child runs as nobody when we are root
         (self.work / "learner.py").write_text(self.source, encoding="utf-8")
         shutil.copy(CHILD, self.work / "child.py")
@@ -278,8 +342,8 @@ class Sandbox:
         self.started = time.monotonic()
         first = self._read(timeout=max(self.settings.check_call_s, 15.0))
         if "ready" not in first:
-            self.__exit__(None, None, None)
-            kind = "import" if first.get("kind") == "import" else self._limit_kind(first)
+            kind = first["kind"] if first.get("kind") in ("import", "protocol") else None
+            kind = kind or self._limit_kind(first)
             raise SandboxFailure(
                 kind,
                 f"your file does not import: {first['error']}"
@@ -290,27 +354,39 @@ class Sandbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        process = getattr(self, "process", None)
+        if process is not None:
+            self._end(process)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    @staticmethod
+    def _end(process: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        for stream in (process.stdin, process.stdout):
             try:
                 if stream is not None:
                     stream.close()
             except OSError:
                 pass
-        shutil.rmtree(self.work, ignore_errors=True)
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         """Send one request; the reply is {"ok": result} or {"error": ..., "kind": ...}.
-        SandboxFailure when the child dies or exceeds the wall-time limit."""
+        SandboxFailure when the child dies, exceeds the wall-time limit, or answers with
+        anything but a reply to this request (kind `protocol`)."""
         assert self.process.stdin is not None  # Popen(stdin=PIPE)
+        ident = secrets.token_hex(8)
+        line = json.dumps({"id": ident, **request}, allow_nan=True) + "\n"
         try:
-            self.process.stdin.write((json.dumps(request, allow_nan=True) + "\n").encode())
+            self.process.stdin.write(line.encode())
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             raise self._death() from None
-        return self._read(self.settings.check_call_s)
+        reply = self._read(self.settings.check_call_s)
+        if reply.pop("id", None) != ident or reply.get("kind") == "protocol":
+            raise SandboxFailure("protocol", reply.get("error") or NOT_A_REPLY)
+        return reply
 
     def _read(self, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -337,7 +413,13 @@ class Sandbox:
                     if len(self._buffer) > MAX_REPLY_BYTES:
                         raise SandboxFailure("memory", "your function's result is too large")
         line, self._buffer = self._buffer.split(b"\n", 1)
-        return json.loads(line)
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            raise SandboxFailure("protocol", NOT_A_REPLY) from None
+        if not isinstance(reply, dict):
+            raise SandboxFailure("protocol", NOT_A_REPLY)
+        return reply
 
     def _limit_kind(self, reply: dict[str, Any]) -> str:
         """Which limit an error from the child's code ran into, by its exception's name."""
@@ -356,7 +438,13 @@ class Sandbox:
     def _death(self) -> SandboxFailure:
         code = self.process.wait()
         signo = -code if code < 0 else code - 128 if code > 128 else 0
-        if signo in (signal.SIGXCPU, signal.SIGKILL):
+        if signo == signal.SIGKILL:
+            return SandboxFailure(
+                "crashed",
+                "your code's process was killed (SIGKILL): by the system (out of memory?) "
+                "or by your own code",
+            )
+        if signo == signal.SIGXCPU:
             return SandboxFailure(
                 "time",
                 f"your code used up its {self.settings.check_cpu_s} s "

@@ -7,6 +7,7 @@ A learner is known by a bearer token, returned once at creation and stored only 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import secrets
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import sessionmaker
 
+from app.config import private_file
 from app.course.curriculum import LAST_WEEK
 from app.course.curriculum import Curriculum
 from app.course.curriculum import WeekOutOfRange
@@ -154,7 +156,13 @@ def week_on(learner: Learner, today: dt.date) -> int:
 class LearnerRecords:
     def __init__(self, url: str) -> None:
         if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            stored = Path(url.removeprefix("sqlite:///"))
+            stored.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # learners' journals and answers: readable by this user only (a file that can't
+            # be made private here, or isn't a file, is left to the migration to report)
+            with contextlib.suppress(OSError):
+                if stored.name != ":memory:" and not stored.is_dir():
+                    private_file(stored)
         try:
             migrate(url)
         except DatabaseError as exc:

