@@ -5,9 +5,12 @@ Each case file starts with a header line saying what it should get:
 
     # week 1 pca: pass (a learner's PCA through the SVD)
     # week 1 pca: fail "data is centred first" (PCA without centring)
+    # week 13 softmax: fail "ordinary logits" [wrong axis] (softmax down axis 0)
 
 A `fail` case must fail the property whose name contains the quoted words, with that
-property's hint. `python -m evals.check_cases` prints the README's table.
+property's hint; with a bracketed name, the verdict must also diagnose that bug (the hint
+names it, not another). A check whose result has the wrong form (`wrong_interface`) counts
+as failing with its diagnosis. `python -m evals.check_cases` prints the README's table.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from app.config import Settings
 
 CASES_DIR = Path(__file__).with_name("checks")
 REFERENCE = Path(__file__).resolve().parent.parent / "app" / "checks" / "reference.py"
-_HEADER = re.compile(r'# week (\d+) (\w+): (pass|fail "([^"]+)") \((.+)\)')
+_HEADER = re.compile(r'# week (\d+) (\w+): (pass|fail "([^"]+)"(?: \[([^\]]+)\])?) \((.+)\)')
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Case:
     check: str
     expected_failure: str | None  # words of the property it must fail; None: must pass
     what: str
+    diagnosis: str | None = None  # the bug the verdict must name, when the header says one
 
 
 def cases() -> list[Case]:
@@ -46,8 +50,8 @@ def cases() -> list[Case]:
         match = _HEADER.match(path.read_text().splitlines()[0])
         if match is None:
             raise ValueError(f"{path.name}: the first line must be a case header")
-        week, check, _, failure, what = match.groups()
-        found.append(Case(path, int(week), check, failure, what))
+        week, check, _, failure, diagnosis, what = match.groups()
+        found.append(Case(path, int(week), check, failure, what, diagnosis))
     return found
 
 
@@ -55,18 +59,28 @@ def measure(case: Case, settings: Settings) -> dict[str, Any]:
     """Run the case's check; `ok` says whether it got what its header says."""
     verdict = run_checks(case.week, case.path.read_text(), settings, only=case.check)
     failed = [p for c in verdict["checks"] for p in c["properties"] if not p["passed"]]
+    wrong_form = [c["wrong_interface"] for c in verdict["checks"] if c["wrong_interface"]]
+    diagnosed = [p["diagnosis"] for p in failed] + [w["diagnosis"] for w in wrong_form]
     if case.expected_failure is None:
         ok = verdict["passed"]
+    elif case.diagnosis is not None:
+        ok = case.diagnosis in diagnosed
     else:
         ok = any(case.expected_failure in p["name"] and p["hint"] for p in failed)
-    return {"case": case, "ok": ok, "verdict": verdict, "failed": failed}
+    return {
+        "case": case,
+        "ok": ok,
+        "verdict": verdict,
+        "failed": failed,
+        "diagnosed": [d for d in diagnosed if d],
+    }
 
 
 def table(results: list[dict[str, Any]]) -> str:
     """The results as a Markdown table."""
     lines = [
-        "| week | check | file | kind | expected | got | hint cited | s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| week | check | file | kind | expected | got | diagnosis | hint cited | s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         case: Case = r["case"]
@@ -76,6 +90,11 @@ def table(results: list[dict[str, Any]]) -> str:
             else ("variant" if case.expected_failure is None else "bug")
         )
         expected = "pass" if case.expected_failure is None else f"fail: {case.expected_failure}"
+        diagnosis = (
+            f"{case.diagnosis} → {', '.join(r['diagnosed']) or 'none'}"
+            if case.diagnosis
+            else ", ".join(r["diagnosed"]) or "-"
+        )
         got = (
             "pass"
             if r["verdict"]["passed"]
@@ -85,7 +104,7 @@ def table(results: list[dict[str, Any]]) -> str:
         name = "reference.py" if kind == "reference" else case.path.name
         lines.append(
             f"| {case.week} | {case.check} | {name} ({case.what}) | {kind} | "
-            f"{expected} | {'✅' if r['ok'] else '❌'} {got} | {hints} | "
+            f"{expected} | {'✅' if r['ok'] else '❌'} {got} | {diagnosis} | {hints} | "
             f"{r['verdict']['seconds']} |"
         )
     return "\n".join(lines)

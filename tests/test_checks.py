@@ -50,6 +50,29 @@ def test_at_least_twelve_checks_across_weeks_1_to_30_each_hint_quoting_its_note(
             assert cited["source"].startswith(f"notes/w{prop.hint.week:02d}-")
 
 
+def test_every_diagnosis_names_its_bug_and_cites_a_sentence_of_the_notes() -> None:
+    diagnoses = {d for c in CHECKS for p in c.properties for d in p.diagnoses}
+    assert {d.name for d in diagnoses} >= {
+        "wrong axis",
+        "transposed output",
+        "inverted mask",
+        "missing scale",
+        "extra scale",
+        "sample statistics",
+    }
+    for diagnosis in diagnoses:
+        if diagnosis.hint is not None:
+            assert cite(diagnosis.hint)["quote"], diagnosis.name
+
+
+def test_a_failing_verdict_states_the_interface_and_the_diagnosed_bug(check_settings) -> None:
+    code = (REPO / "evals/checks/w18_attention_bug_mask_inverted.py").read_text()
+    verdict = run_checks(18, code, check_settings)
+    text = render_verdict(verdict)
+    assert "True where a query may attend" in text, "the mask's convention is stated"
+    assert "True means 'may attend'" in text and "notes/w25-transformer-gpt.md" in text
+
+
 @pytest.mark.parametrize("check", ["pca", "autodiff", "adam", "attention", "sampling"])
 def test_the_reference_passes(check: str, check_settings: Settings) -> None:
     result = measure(REFERENCE_CASES[check], check_settings)

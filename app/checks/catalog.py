@@ -16,6 +16,7 @@ from app.checks import child
 from app.checks import reference as ref
 from app.checks.hints import Hint
 from app.checks.properties import Check
+from app.checks.properties import Diagnosis
 from app.checks.properties import Learner
 from app.checks.properties import Mismatch
 from app.checks.properties import Property
@@ -591,6 +592,25 @@ def bn_inputs(draw) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return x, gamma, beta
 
 
+def _bn_sample(example, got: np.ndarray) -> bool:
+    """The output (or its variance per feature) with the sample (n - 1) variance."""
+    x, gamma, beta = example
+    if got.shape == x.shape:
+        unbiased = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0, ddof=1) + 1e-5)
+        return np.allclose(got, gamma * unbiased + beta, atol=1e-5)
+    return got.shape == (x.shape[1],) and np.allclose(got, (len(x) - 1) / len(x), atol=1e-3)
+
+
+BN_DIAGNOSES = (
+    Diagnosis(
+        "sample statistics",
+        "Your features come out with variance (n-1)/n, not 1: you normalised by the sample "
+        "(n - 1) variance. Batch norm uses the biased one, x.var(axis=0) (divide by n).",
+        _bn_sample,
+    ),
+)
+
+
 def bn_matches(learner: Learner, example: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     x, gamma, beta = example
     got = array(learner("batchnorm", x, gamma, beta, 1e-5), x.shape, "batchnorm's output")
@@ -619,8 +639,15 @@ BATCHNORM = Check(
             bn_inputs(),
             bn_standardises,
             BN_DEF,
+            diagnoses=BN_DIAGNOSES,
         ),
-        Property("output matches with any gamma and beta", bn_inputs(), bn_matches, BN_DEF),
+        Property(
+            "output matches with any gamma and beta",
+            bn_inputs(),
+            bn_matches,
+            BN_DEF,
+            diagnoses=BN_DIAGNOSES,
+        ),
     ),
 )
 
@@ -772,6 +799,33 @@ def logits_inputs(draw, scale: float) -> tuple[np.ndarray, np.ndarray]:
     return logits, targets
 
 
+def _softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """A stable softmax over `axis` (the reference's, over any axis: what a bug computes)."""
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+AXIS = Hint(
+    "Take the softmax over the last axis.", 18, "Scaled dot-product attention", "the wrong axis"
+)
+SOFTMAX_DIAGNOSES = (
+    Diagnosis(
+        "wrong axis",
+        "Your columns sum to 1, not your rows: that is a softmax down axis 0. Take it over "
+        "the last axis, each row of logits: subtract z.max(axis=-1, keepdims=True), "
+        "exponentiate, and divide by the sum over axis=-1 (keepdims=True).",
+        lambda example, got: np.allclose(got, _softmax(example[0], axis=0)),
+        AXIS,
+    ),
+    Diagnosis(
+        "overflow",
+        "Your result holds NaN or inf: exp of a large logit overflowed. Subtract each row's "
+        "largest logit before exp (the softmax does not change).",
+        lambda example, got: not np.isfinite(got).all(),
+    ),
+)
+
+
 def softmax_matches(learner: Learner, example: tuple[np.ndarray, np.ndarray]) -> None:
     logits = example[0]
     got = array(learner("softmax", logits), logits.shape, f"softmax of {show(logits)}")
@@ -793,10 +847,18 @@ SOFTMAX = Check(
     "-> float: the mean negative log-likelihood, logits (n, C), targets (n,) class indices.",
     (
         Property(
-            "softmax matches on ordinary logits", logits_inputs(1.0), softmax_matches, SOFTMAX_MAX
+            "softmax matches on ordinary logits",
+            logits_inputs(1.0),
+            softmax_matches,
+            SOFTMAX_MAX,
+            diagnoses=SOFTMAX_DIAGNOSES,
         ),
         Property(
-            "softmax is stable for large logits", logits_inputs(300.0), softmax_matches, SOFTMAX_MAX
+            "softmax is stable for large logits",
+            logits_inputs(300.0),
+            softmax_matches,
+            SOFTMAX_MAX,
+            diagnoses=SOFTMAX_DIAGNOSES,
         ),
         Property(
             "cross-entropy matches, even for large logits",
@@ -851,6 +913,89 @@ def attention_inputs(draw, masked: bool, scale: float = 1.0):
     return Q, K, V, mask
 
 
+def _weights(example, scale: float | None = None, mask=None, axis: int = -1) -> np.ndarray:
+    """Attention weights as a bug computes them: scores divided by `scale` (default
+    sqrt(d_k)), `mask` (True: may attend) applied as -inf before a softmax over `axis`."""
+    Q, K = example[0], example[1]
+    scores = Q @ K.T / (np.sqrt(Q.shape[1]) if scale is None else scale)
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    return _softmax(scores, axis)
+
+
+def _inverted_mask(example, got: np.ndarray) -> bool:
+    """Weights as if True meant "masked out": where that leaves a query some key, its softmax
+    over those keys; where it masks every key, NaN (-inf everywhere) or uniform (-1e9)."""
+    mask = example[3]
+    if mask is None:
+        return False
+    some = (~mask).any(axis=1)
+    rest = got[~some]
+    everything_masked = (~np.isfinite(rest)).all() or np.allclose(rest, 1 / got.shape[1])
+    return everything_masked and np.allclose(got[some], _weights(example, mask=~mask)[some])
+
+
+def _mask_after(example, got: np.ndarray) -> bool:
+    mask = example[3]
+    return mask is not None and not mask.all() and np.allclose(got, _weights(example) * mask)
+
+
+ATT_ROWS = Hint(
+    "One row of weights per query.", 18, "Check yourself", "each query's weights sum to 1"
+)
+CAUSAL = Hint(
+    "True in the mask means 'may attend'.", 25, "Causal self-attention", "may attend only"
+)
+ATTENTION_DIAGNOSES = (
+    Diagnosis(
+        "transposed output",
+        "Your weights come back transposed, one row per key: return them with one row per "
+        "query, shape (n, m), and output = weights @ V.",
+        lambda example, got: np.allclose(got.T, _weights(example, mask=example[3])),
+        ATT_ROWS,
+    ),
+    Diagnosis(
+        "missing scale",
+        "Your weights are softmax(Q K^T) with no scaling: divide the scores by sqrt(d_k) "
+        "before the softmax.",
+        lambda example, got: (
+            example[0].shape[1] > 1 and np.allclose(got, _weights(example, 1.0, example[3]))
+        ),
+    ),
+    Diagnosis(
+        "extra scale",
+        "Your weights are softmax(Q K^T / d_k): divide the scores by sqrt(d_k), not d_k.",
+        lambda example, got: (
+            example[0].shape[1] > 1
+            and np.allclose(got, _weights(example, float(example[0].shape[1]), example[3]))
+        ),
+    ),
+    Diagnosis(
+        "wrong axis",
+        "Your weights' columns sum to 1, not the rows: the softmax went over the queries "
+        "(axis 0). Take it over the keys, axis -1, so that each query's row sums to 1.",
+        lambda example, got: (
+            len(got) > 1 and np.allclose(got, _weights(example, mask=example[3], axis=0))
+        ),
+    ),
+    Diagnosis(
+        "inverted mask",
+        "Your weights attend exactly where the mask is False. In this interface True means "
+        "'may attend': keep the scores where mask is True and set the others to -inf, "
+        "np.where(mask, scores, -np.inf).",
+        _inverted_mask,
+        CAUSAL,
+    ),
+    Diagnosis(
+        "mask after softmax",
+        "Your weights are the unmasked softmax with the masked positions zeroed afterwards, "
+        "so the rows no longer sum to 1: set masked scores to -inf before the softmax.",
+        _mask_after,
+        ATT_MASK,
+    ),
+)
+
+
 def _attention(learner: Learner, example) -> tuple[np.ndarray, np.ndarray]:
     Q, K, V, mask = example
     kwargs = {} if mask is None else {"mask": mask}
@@ -860,9 +1005,11 @@ def _attention(learner: Learner, example) -> tuple[np.ndarray, np.ndarray]:
 
 def attention_rows(learner: Learner, example) -> None:
     _, weights = _attention(learner, example)
-    close(weights.sum(axis=1), np.ones(len(weights)), "each row of weights' sum")
+    sums = weights.sum(axis=1)
+    if not np.allclose(sums, 1.0, atol=1e-6):
+        raise Mismatch(f"the rows of weights sum to {show(sums)}, expected 1", got=weights)
     if (weights < -1e-12).any():
-        raise Mismatch(f"weights are negative: {show(weights)}")
+        raise Mismatch(f"weights are negative: {show(weights)}", got=weights)
 
 
 def attention_matches(learner: Learner, example) -> None:
@@ -876,7 +1023,9 @@ def attention_masked(learner: Learner, example) -> None:
     _, weights = _attention(learner, example)
     mask = example[3]
     if (np.abs(weights[~mask]) > 1e-9).any():
-        raise Mismatch(f"with mask {show(mask)} masked positions get weights {show(weights)}")
+        raise Mismatch(
+            f"with mask {show(mask)} masked positions get weights {show(weights)}", got=weights
+        )
     close(weights, ref.attention(*example)[1], "weights under the mask")
 
 
@@ -893,15 +1042,21 @@ ATTENTION = Check(
             attention_inputs(False),
             attention_rows,
             ATT_SOFTMAX,
+            diagnoses=ATTENTION_DIAGNOSES,
         ),
         Property(
             "weights and output match softmax(Q K^T / sqrt(d_k)) V",
             attention_inputs(False),
             attention_matches,
             ATT_SCALE,
+            diagnoses=ATTENTION_DIAGNOSES,
         ),
         Property(
-            "masked positions get weight 0", attention_inputs(True), attention_masked, ATT_MASK
+            "masked positions get weight 0",
+            attention_inputs(True),
+            attention_masked,
+            ATT_MASK,
+            diagnoses=ATTENTION_DIAGNOSES,
         ),
         Property(
             "stable for large scores", attention_inputs(False, 100.0), attention_rows, SOFTMAX_MAX

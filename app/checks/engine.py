@@ -5,9 +5,11 @@ compares with the references and shrinks a failing input to a small one to show.
 is plain data (the CLI prints it, the API returns it, the UI draws it):
 
     {"week", "passed", "mechanism", "isolation", "seconds",
-     "checks": [{"name", "title", "passed", "properties": [
-         {"name", "passed", "example", "detail", "hint": {"advice", "source", "quote"}}],
-         "wrong_interface": {"detail", "example", "interface"} | None}],  # then no properties
+     "checks": [{"name", "title", "interface", "passed", "properties": [
+         {"name", "passed", "example", "detail", "hint": {"advice", "source", "quote"},
+          "diagnosis": the common bug it looks like, or None}],
+         "wrong_interface": {"detail", "example", "interface", "diagnosis"} | None}],
+                                                           # then no properties
      "not_checked": [{"name", "missing", "interface"}],   # checks whose names the file lacks
      "stopped": {"kind", "message"} | None}                # the sandbox stopped the code
 """
@@ -100,6 +102,7 @@ def _run_property(prop: Property, learner: Learner, examples: int) -> dict[str, 
                 example=_example_text(prop, example),
                 detail=str(exc),
                 wrong_interface=isinstance(exc, WrongInterface),
+                diagnosis=prop.diagnose(example, exc.got),
             )
             raise
         except SandboxFailure as exc:
@@ -125,12 +128,19 @@ def _run_property(prop: Property, learner: Learner, examples: int) -> dict[str, 
         failure["detail"] += " (and the same input does not always fail: is it random?)"
     if not failure:
         return {"name": prop.name, "passed": True, "example": None, "detail": None, "hint": None}
+    diagnosis = failure["diagnosis"]
+    hint = cite((diagnosis.hint or prop.hint) if diagnosis else prop.hint)
+    if diagnosis is not None:
+        hint["advice"] = diagnosis.says
+        if failure["wrong_interface"]:  # the verdict then shows the detail, not the hint
+            failure["detail"] += f". {diagnosis.says}"
     return {
         "name": prop.name,
         "passed": False,
         "example": failure["example"],
         "detail": failure["detail"],
-        "hint": cite(prop.hint),
+        "hint": hint,
+        "diagnosis": diagnosis.name if diagnosis else None,
         "wrong_interface": failure["wrong_interface"],
     }
 
@@ -175,6 +185,7 @@ def run_checks(
                 result: dict[str, Any] = {
                     "name": check.name,
                     "title": check.title,
+                    "interface": check.interface,
                     "properties": [],
                     "wrong_interface": None,
                 }
@@ -186,6 +197,7 @@ def run_checks(
                             "detail": outcome["detail"],
                             "example": outcome["example"],
                             "interface": check.interface,
+                            "diagnosis": outcome["diagnosis"],
                         }
                         result["properties"] = []
                         break

@@ -20,7 +20,12 @@ from app.checks.sandbox import SandboxFailure
 
 
 class Mismatch(AssertionError):
-    """The learner's result breaks a property; the message says how, in the learner's terms."""
+    """The learner's result breaks a property; the message says how, in the learner's terms.
+    `got`: the learner's array that broke it, when there is one (what a `Diagnosis` reads)."""
+
+    def __init__(self, message: str, got: np.ndarray | None = None) -> None:
+        super().__init__(message)
+        self.got = got
 
 
 class WrongInterface(Mismatch):
@@ -30,15 +35,44 @@ class WrongInterface(Mismatch):
 
 
 @dataclass(frozen=True)
+class Diagnosis:
+    """A common wrong answer, told apart from the others by what it returns: `fits(example,
+    got)` is true when `got` (the learner's array that broke the property) is what that bug
+    gives on `example`. `says` tells the learner what their output looks like and what to
+    change; `name` is the bug's short name (the evals' diagnosis column)."""
+
+    name: str
+    says: str
+    fits: Callable[[Any, np.ndarray], bool]
+    hint: Hint | None = None  # the notes' sentence on this bug (default: the property's)
+
+
+@dataclass(frozen=True)
 class Property:
     """One thing a correct implementation does (`name`), tested on inputs drawn by `inputs`
-    by `test(learner, example)`; `hint` is shown when it fails."""
+    by `test(learner, example)`; `hint` is shown when it fails, unless one of `diagnoses`
+    fits the failure, whose words then replace the hint's advice."""
 
     name: str
     inputs: st.SearchStrategy[Any]
     test: Callable[[Learner, Any], None]
     hint: Hint
     describe: Callable[[Any], str] | None = None  # the failing input as the learner reads it
+    diagnoses: tuple[Diagnosis, ...] = ()
+
+    def diagnose(self, example: Any, got: np.ndarray | None) -> Diagnosis | None:
+        """The first diagnosis that fits the failure (None when none does, or nothing came
+        back to read)."""
+        if got is None:
+            return None
+        for diagnosis in self.diagnoses:
+            with np.errstate(all="ignore"):
+                try:
+                    if diagnosis.fits(example, got):
+                        return diagnosis
+                except (ValueError, IndexError, FloatingPointError):
+                    continue  # e.g. shapes that the bug cannot give
+        return None
 
 
 @dataclass(frozen=True)
@@ -107,9 +141,9 @@ def array(value: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
     except (TypeError, ValueError):
         raise WrongInterface(f"{what} should be a NumPy array of numbers") from None
     if result.shape != shape:
-        raise WrongInterface(f"{what} has shape {result.shape}, expected {shape}")
+        raise WrongInterface(f"{what} has shape {result.shape}, expected {shape}", got=result)
     if not np.isfinite(result).all():
-        raise Mismatch(f"{what} contains NaN or infinity: {show(result)}")
+        raise Mismatch(f"{what} contains NaN or infinity: {show(result)}", got=result)
     return result
 
 
@@ -125,7 +159,7 @@ def close(
 ) -> None:
     """Mismatch unless `actual` equals `expected` within the tolerances, showing both."""
     if not np.allclose(actual, expected, atol=atol, rtol=rtol):
-        raise Mismatch(f"{what} is {show(actual)}, expected {show(expected)}")
+        raise Mismatch(f"{what} is {show(actual)}, expected {show(expected)}", got=actual)
 
 
 def show(value: Any) -> str:

@@ -35,6 +35,8 @@ def render_verdict(verdict: dict[str, Any]) -> str:
                 f"      hint: {escape(hint['advice'])} [{n}]",
                 (f'      [dim][{n}] {escape(hint["source"])}: "{escape(hint["quote"])}"[/dim]'),
             ]
+        if not check["passed"] and not wrong:
+            lines.append(f"  [dim]Your file must define: {escape(check['interface'])}[/dim]")
     for missing in verdict["not_checked"]:
         lines.append(
             f"[yellow]NOT CHECKED[/yellow] {missing['name']}: your file does not "

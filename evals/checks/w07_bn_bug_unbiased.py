@@ -1,4 +1,4 @@
-# week 7 batchnorm: fail "mean 0 and variance 1" (unbiased variance, ddof=1)
+# week 7 batchnorm: fail "mean 0 and variance 1" [sample statistics] (unbiased variance, ddof=1)
 import numpy as np
 
 

@@ -1,4 +1,4 @@
-# week 13 softmax: fail "stable for large logits" (softmax without max subtraction)
+# week 13 softmax: fail "stable for large logits" [overflow] (softmax without max subtraction)
 import numpy as np
 
 

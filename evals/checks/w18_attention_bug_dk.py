@@ -1,4 +1,4 @@
-# week 18 attention: fail "sqrt(d_k)" (scores scaled by d_k instead of sqrt(d_k))
+# week 18 attention: fail "sqrt(d_k)" [extra scale] (scores scaled by d_k instead of sqrt(d_k))
 import numpy as np
 
 

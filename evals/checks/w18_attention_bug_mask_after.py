@@ -1,4 +1,4 @@
-# week 18 attention: fail "masked positions" (mask applied after the softmax)
+# week 18 attention: fail "masked positions" [mask after softmax] (mask applied after the softmax)
 import numpy as np
 
 
