@@ -27,7 +27,6 @@ from app.checks.engine import run_checks
 from app.config import Settings
 
 CASES_DIR = Path(__file__).with_name("checks")
-REFERENCE = Path(__file__).resolve().parent.parent / "app" / "checks" / "reference.py"
 _HEADER = re.compile(r'# week (\d+) (\w+): (pass|fail "([^"]+)"(?: \[([^\]]+)\])?) \((.+)\)')
 
 
@@ -42,10 +41,14 @@ class Case:
     what: str
     diagnosis: str | None = None  # the bug the verdict must name, when the header says one
 
+    @property
+    def is_reference(self) -> bool:
+        return self.what == "reference"
+
 
 def cases() -> list[Case]:
     """The reference for every check, then every case file, in name order."""
-    found = [Case(REFERENCE, c.week, c.name, None, "reference") for c in CHECKS]
+    found = [Case(c.reference, c.week, c.name, None, "reference") for c in CHECKS]
     for path in sorted(CASES_DIR.glob("w*.py")):
         match = _HEADER.match(path.read_text().splitlines()[0])
         if match is None:
@@ -86,7 +89,7 @@ def table(results: list[dict[str, Any]]) -> str:
         case: Case = r["case"]
         kind = (
             "reference"
-            if case.path == REFERENCE
+            if case.is_reference
             else ("variant" if case.expected_failure is None else "bug")
         )
         expected = "pass" if case.expected_failure is None else f"fail: {case.expected_failure}"
@@ -101,7 +104,7 @@ def table(results: list[dict[str, Any]]) -> str:
             else "fail: " + "; ".join(p["name"] for p in r["failed"])
         )
         hints = "; ".join(sorted({p["hint"]["source"] for p in r["failed"]})) or "-"
-        name = "reference.py" if kind == "reference" else case.path.name
+        name = case.path.name
         lines.append(
             f"| {case.week} | {case.check} | {name} ({case.what}) | {kind} | "
             f"{expected} | {'✅' if r['ok'] else '❌'} {got} | {diagnosis} | {hints} | "

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from app.checks import child
 from app.checks import reference as ref
 from app.checks.hints import Hint
+from app.checks.more import later_checks
 from app.checks.properties import Check
 from app.checks.properties import Diagnosis
 from app.checks.properties import Learner
@@ -1170,6 +1171,7 @@ CHECKS: tuple[Check, ...] = (
     SOFTMAX,
     ATTENTION,
     SAMPLING,
+    *later_checks(),
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,8 @@ from hypothesis.extra.numpy import arrays
 from app.checks.hints import Hint
 from app.checks.sandbox import Sandbox
 from app.checks.sandbox import SandboxFailure
+
+REFERENCE = Path(__file__).with_name("reference.py")
 
 
 class Mismatch(AssertionError):
@@ -86,6 +89,7 @@ class Check:
     requires: tuple[str, ...]
     interface: str
     properties: tuple[Property, ...]
+    reference: Path = REFERENCE  # the file holding the reference: it must pass, as a learner's
 
 
 def _wire(value: Any) -> Any:
