@@ -137,9 +137,18 @@ def test_a_result_of_the_wrong_form_is_said_once_with_the_interface(check_settin
 
 
 def test_a_file_that_does_not_import_gets_the_error_and_line(check_settings) -> None:
-    verdict = run_checks(1, "import numpy as np\ndef pca(X, k)\n    pass\n", check_settings)
+    source = "import numpy as np\ndef pca(X, k)\n    pass\n"
+    verdict = run_checks(1, source, check_settings, filename="/home/ada/my_pca.py")
     assert verdict["stopped"]["kind"] == "import"
     assert "SyntaxError" in verdict["stopped"]["message"]
+    assert "(my_pca.py, line 2: def pca(X, k))" in verdict["stopped"]["message"]
+
+
+def test_an_error_in_the_learners_code_names_their_file_and_line(check_settings) -> None:
+    source = "import numpy as np\n\ndef pca(X, k):\n    return X[99]\n"
+    verdict = run_checks(1, source, check_settings, filename="pca.py")
+    detail = verdict["checks"][0]["properties"][0]["detail"]
+    assert "IndexError" in detail and "(pca.py, line 4: return X[99])" in detail
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,11 @@ class CodeIn(Body):
         description="One of the week's checks (default: "
         "every check whose functions the file defines).",
     )
+    filename: str = Field(
+        default="learner.py",
+        max_length=255,
+        description="The file's name, as errors name it ('my_pca.py, line 8: ...').",
+    )
 
 
 @router.get("/checks")
@@ -85,7 +90,7 @@ def check_code(
             detail=f"{svc.settings.checks_at_once} checks are running: try again in a few seconds",
         )
     try:
-        verdict = run_checks(week, body.code, svc.settings, only=body.check)
+        verdict = run_checks(week, body.code, svc.settings, only=body.check, filename=body.filename)
     except CheckError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     finally:

@@ -142,9 +142,14 @@ def _call(module: Any, request: dict[str, Any]) -> Any:
 
 
 def _learner_frames(exc: BaseException, path: str) -> str:
-    """The exception and the learner's own lines of its traceback (not ours, not NumPy's)."""
+    """The exception and the learner's own last line of its traceback (not ours, not NumPy's),
+    named by the learner's own file name (CHECKED_FILE), as "(my_pca.py, line 8: ...)"."""
+    name = os.environ.get("CHECKED_FILE", os.path.basename(path))
+    if isinstance(exc, SyntaxError) and exc.filename == path:
+        code = (exc.text or "").strip()
+        return f"{type(exc).__name__}: {exc.msg} ({name}, line {exc.lineno}: {code})"
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == path]
-    where = "".join(f" (line {f.lineno}: {f.line})" for f in frames[-1:])
+    where = "".join(f" ({name}, line {f.lineno}: {f.line})" for f in frames[-1:])
     return f"{type(exc).__name__}: {exc}{where}"
 
 

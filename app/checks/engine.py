@@ -146,9 +146,14 @@ def _run_property(prop: Property, learner: Learner, examples: int) -> dict[str, 
 
 
 def run_checks(
-    week: int, source: str, settings: Settings, only: str | None = None
+    week: int,
+    source: str,
+    settings: Settings,
+    only: str | None = None,
+    filename: str = "learner.py",
 ) -> dict[str, Any]:
-    """Check `source` (a learner's Python file) against week `week`'s assignments.
+    """Check `source` (a learner's Python file, named `filename` in error messages) against
+    week `week`'s assignments.
 
     Raises CheckError for requests that cannot be checked; everything about the learner's code
     (missing names, wrong results, exceptions, limits hit) is part of the verdict."""
@@ -170,7 +175,7 @@ def run_checks(
         "isolation": None,
     }
     try:
-        sandbox = Sandbox(source, settings)
+        sandbox = Sandbox(source, settings, filename)
         verdict["mechanism"] = sandbox.mechanism
         verdict["isolation"] = ISOLATION[sandbox.mechanism]
         with sandbox:

@@ -291,6 +291,13 @@ def active_mechanism(settings: Settings) -> str:
     )
 
 
+def checked_name(filename: str) -> str:
+    """The learner's file name as errors show it ("my_pca.py, line 8"): its last part, letters,
+    digits and ._- only, at most 80 characters; "learner.py" when nothing is left."""
+    name = "".join(c for c in Path(filename).name if c.isalnum() or c in "._-")[:80]
+    return name or "learner.py"
+
+
 def sandbox_here(settings: Settings) -> tuple[str, str | None]:
     """The mechanism checks run under here and what it leaves open (`ISOLATION`), or
     ("none", why) when none works: what the CLI, /health and the README tell."""
@@ -309,9 +316,10 @@ class Sandbox:
     request and returns the decoded reply; leaving kills the child's whole process group and
     deletes the temporary directory."""
 
-    def __init__(self, source: str, settings: Settings) -> None:
+    def __init__(self, source: str, settings: Settings, filename: str = "learner.py") -> None:
         self.source = source
         self.settings = settings
+        self.filename = checked_name(filename)
         self.mechanism = active_mechanism(settings)
         self.names: list[str] = []
         self._buffer = b""
@@ -336,7 +344,7 @@ class Sandbox:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             cwd=self.work,
-            env=_environment(),
+            env={**_environment(), "CHECKED_FILE": self.filename},
             start_new_session=True,
         )
         self.started = time.monotonic()

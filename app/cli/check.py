@@ -63,7 +63,7 @@ def check_(
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"cannot read {file}: {exc}", code=2)
     try:
-        verdict = run_checks(week, source, settings, only=only)
+        verdict = run_checks(week, source, settings, only=only, filename=file.name)
     except CheckError as exc:
         fail(str(exc), code=2)
     if not as_json:  # the verdict first: keeping it loads the learner database's modules

@@ -40,7 +40,8 @@ def render_checks_tab(api: Api, week: int) -> None:
         try:
             with st.spinner("Running your code in the sandbox..."):
                 # signed in, the attempt is kept in your progress; anonymous, it is not
-                verdict = session.learner_api(api).post(f"/checks/{chosen}", {"code": code})
+                body = {"code": code, "filename": upload.name if upload else "pasted.py"}
+                verdict = session.learner_api(api).post(f"/checks/{chosen}", body)
         except ApiError as exc:
             st.error(str(exc))
             return
