@@ -58,6 +58,7 @@ def test_every_diagnosis_names_its_bug_and_cites_a_sentence_of_the_notes() -> No
         "missing scale",
         "extra scale",
         "sample statistics",
+        "off-by-one step",
     }
     for diagnosis in diagnoses:
         if diagnosis.hint is not None:

@@ -553,6 +553,35 @@ def adam_path(learner: Learner, example: tuple[np.ndarray, list[np.ndarray]]) ->
     )
 
 
+def _adam_counting_from(first_t: int, example, got: np.ndarray) -> bool:
+    """Whether `got` (the first step's move, or the weights after each step) is Adam with the
+    step count t starting at `first_t` instead of 1."""
+    w0, grads = example
+    w, m, v, path = w0, np.zeros_like(w0), np.zeros_like(w0), []
+    b1, b2, lr, eps = (ADAM_HYPER[k] for k in ("beta1", "beta2", "lr", "eps"))
+    for t, g in enumerate(grads[: len(got) if got.ndim == 2 else 1], start=first_t):
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        w = w - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        path.append(w)
+    expected = np.array(path) if got.ndim == 2 else path[0] - w0
+    return bool(np.allclose(got, expected, atol=1e-6, rtol=1e-5))
+
+
+ADAM_DIAGNOSES = (
+    Diagnosis(
+        "off-by-one step",
+        "Your bias correction uses a step count t that is off by one: t must be 1 on the first "
+        "step (increment it before dividing by 1 - beta**t). With t = 0 the first step divides "
+        "by zero; with t = 2 it moves less than lr.",
+        lambda example, got: (
+            not np.isfinite(got).all()
+            or _adam_counting_from(2, example, got)
+            or _adam_counting_from(0, example, got)
+        ),
+    ),
+)
+
+
 ADAM = Check(
     6,
     "adam",
@@ -566,9 +595,14 @@ ADAM = Check(
             gradient_runs((1, 1)),
             adam_first_step,
             ADAM_BIAS,
+            diagnoses=ADAM_DIAGNOSES,
         ),
         Property(
-            "weights follow Adam over several steps", gradient_runs((2, 6)), adam_path, ADAM_DEF
+            "weights follow Adam over several steps",
+            gradient_runs((2, 6)),
+            adam_path,
+            ADAM_DEF,
+            diagnoses=ADAM_DIAGNOSES,
         ),
     ),
 )
