@@ -188,6 +188,12 @@ class Settings(BaseSettings):
         ge=256,
         description="Address space of a checked file's process (NumPy included), in MiB.",
     )
+    check_total_s: float = Field(
+        default=90.0,
+        gt=0,
+        description="Longest a whole check may take, every call together (a file that sleeps "
+        "in each call would otherwise hold a check slot for many minutes).",
+    )
     checks_at_once: int = Field(
         default=2,
         ge=1,

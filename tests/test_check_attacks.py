@@ -199,3 +199,80 @@ def test_health_names_the_sandbox_and_what_it_leaves_open(group_server) -> None:
 def test_every_fallback_says_what_it_leaves_open() -> None:
     assert ISOLATION["bwrap"] is None
     assert all("bubblewrap" in (ISOLATION[m] or "") for m in MECHANISMS if m != "bwrap")
+
+
+# -- what a second attack found (a helper's, on this code) ----------------------------------------
+
+NOT_READABLE = {
+    "flaky": (  # errors in the tutor that differ from call to call once made every property pass
+        "n = [0]\n"
+        "def pca(X, k):\n"
+        "    n[0] += 1\n"
+        "    if n[0] % 2:\n"
+        "        return [[10 ** 400] * X.shape[1]] * k, [1.0] * k\n"
+        "    return {'__array__': 1}\n"
+    ),
+    "forged dtype": "def pca(X, k):\n    return {'__array__': [1.0], 'dtype': 'no-such-dtype'}\n",
+    "huge dtype": (  # 50 x 40 MB in the tutor's process once
+        "def pca(X, k):\n    return [{'__array__': ['0'] * 50, 'dtype': 'U10000000'}, [1.0]]\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("attack", NOT_READABLE)
+def test_a_result_the_tutor_cannot_read_fails_the_check(attacked: Settings, attack: str) -> None:
+    verdict = run_checks(1, NOT_READABLE[attack], attacked)
+    assert not verdict["passed"], said(verdict)
+    assert verdict["checks"][0]["wrong_interface"], said(verdict)
+
+
+def test_an_odd_exit_code_is_a_verdict(attacked: Settings) -> None:
+    verdict = run_checks(1, "import os\ndef pca(X, k):\n    os._exit(200)\n", attacked)
+    assert verdict["stopped"] == {
+        "kind": "crashed",
+        "message": "your code crashed the Python process (exit 200)",
+    }
+
+
+def test_a_folder_tree_thousands_deep_is_removed(attacked: Settings) -> None:
+    deep = "import os\nfor _ in range(3000):\n    os.mkdir('d')\n    os.chdir('d')\n"
+    run_checks(1, deep + "def pca(X, k):\n    return None\n", attacked)
+    assert left_behind() == []
+
+
+def test_the_relays_memory_is_out_of_reach_from_the_first_line(attacked: Settings) -> None:
+    source = "import os\nos.open(f'/proc/{os.getppid()}/mem', os.O_RDWR)\n"
+    verdict = run_checks(1, source, attacked)
+    assert verdict["stopped"]["kind"] in ("files", "import"), said(verdict)
+    assert "Permission denied" in verdict["stopped"]["message"]
+
+
+def test_a_check_has_a_time_limit_in_all(attacked: Settings) -> None:
+    slow = "import time\n" + GOOD.replace("def pca(X, k):", "def pca(X, k):\n    time.sleep(1)")
+    verdict = run_checks(1, slow, attacked.model_copy(update={"check_total_s": 3.0}))
+    assert verdict["stopped"]["kind"] == "time" and "3 s in all" in verdict["stopped"]["message"]
+
+
+def test_the_cpu_limit_is_named_as_such(attacked: Settings) -> None:
+    burn = "def pca(X, k):\n    while True:\n        pass\n"
+    settings = attacked.model_copy(update={"check_cpu_s": 2, "check_call_s": 30.0})
+    verdict = run_checks(1, burn, settings)
+    assert verdict["stopped"]["kind"] == "time" and "CPU time" in verdict["stopped"]["message"]
+
+
+def test_no_other_check_can_plant_a_link_where_the_tutor_writes(tmp_path: Path) -> None:
+    """The files are created never through a link, and the folder is never writable by the
+    sandbox's user: only `scratch` is, where the tutor writes nothing."""
+    from app.checks.sandbox import _lay_out
+
+    work = tmp_path / "check"
+    work.mkdir(mode=0o700)
+    _lay_out(work, GOOD)
+    assert oct(work.stat().st_mode & 0o777) == "0o711"
+    assert oct((work / "scratch").stat().st_mode & 0o7777) == "0o1777"
+    planted = tmp_path / "planted"
+    planted.mkdir(mode=0o700)
+    (planted / "learner.py").symlink_to(tmp_path / "victim")
+    with pytest.raises(FileExistsError):
+        _lay_out(planted, GOOD)
+    assert not (tmp_path / "victim").exists()

@@ -211,7 +211,7 @@ def well_formed(line: bytes, first: bool) -> dict[str, Any] | None:
 
 def _not_dumpable() -> None:
     """PR_SET_DUMPABLE 0: no process of the same user may ptrace this one or open its
-    /proc/<pid>/fd or mem (the worker runs as the same user)."""
+    /proc/<pid>/fd or mem (the worker runs as the same user). Inherited across fork."""
     import ctypes
 
     ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)
@@ -297,6 +297,9 @@ def main() -> None:
     os.dup2(2, 1)  # prints go to stderr, never into a reply
     request_r, request_w = os.pipe()
     reply_r, reply_w = os.pipe()
+    # before the fork: a worker that opened /proc/<relay>/mem in the moment between the fork
+    # and this call could read the request ids (found by an attack); the worker inherits it
+    _not_dumpable()
     worker = os.fork()
     if worker == 0:
         # the worker: stdin is its request pipe, stdout and stderr the sandbox's stderr, and
@@ -308,7 +311,6 @@ def main() -> None:
             serve(path, sys.stdin, os.fdopen(reply_w, "w", buffering=1))
         finally:
             os._exit(0)
-    _not_dumpable()
     os.close(request_r)
     os.close(reply_w)
     sys.exit(relay(worker, request_w, reply_r, wire))

@@ -16,6 +16,7 @@ is plain data (the CLI prints it, the API returns it, the UI draws it):
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -24,6 +25,7 @@ from hypothesis import Phase
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import HypothesisException
+from hypothesis.errors import Unsatisfiable
 
 from app.checks.catalog import check_weeks
 from app.checks.catalog import checks_of
@@ -45,6 +47,9 @@ MAX_SOURCE_BYTES = 200_000
 class CheckError(ValueError):
     """The request cannot be checked (no checks that week, an unknown check, an empty or
     oversized file); the message says what to do."""
+
+
+log = logging.getLogger(__name__)
 
 
 def interfaces(week: int) -> str:
@@ -96,7 +101,14 @@ def _run_property(prop: Property, learner: Learner, examples: int) -> dict[str, 
         if stopped:  # the sandbox is gone: fail at once so shrinking ends quickly
             raise stopped[0]
         try:
-            prop.test(learner, example)
+            try:
+                prop.test(learner, example)
+            except (Mismatch, SandboxFailure, HypothesisException):
+                raise
+            except Exception as exc:  # noqa: BLE001 - what the learner returned broke the check
+                raise WrongInterface(
+                    f"your function's result could not be read ({type(exc).__name__}: {exc})"
+                ) from exc
         except Mismatch as exc:
             failure.update(
                 example=_example_text(prop, example),
@@ -116,7 +128,7 @@ def _run_property(prop: Property, learner: Learner, examples: int) -> dict[str, 
     except Mismatch:
         pass
     except HypothesisException as exc:
-        if not failure:  # e.g. no usable input could be drawn: nothing was wrong
+        if not failure and isinstance(exc, Unsatisfiable):  # no usable input: nothing wrong
             return {
                 "name": prop.name,
                 "passed": True,
@@ -125,6 +137,10 @@ def _run_property(prop: Property, learner: Learner, examples: int) -> dict[str, 
                 "hint": None,
                 "note": type(exc).__name__,
             }
+        failure.setdefault("example", "-")
+        failure.setdefault("detail", "your function does not give the same result twice")
+        failure.setdefault("wrong_interface", False)
+        failure.setdefault("diagnosis", None)
         failure["detail"] += " (and the same input does not always fail: is it random?)"
     if not failure:
         return {"name": prop.name, "passed": True, "example": None, "detail": None, "hint": None}
@@ -212,6 +228,14 @@ def run_checks(
                 )
     except SandboxFailure as exc:
         verdict["stopped"] = {"kind": exc.kind, "message": str(exc)}
+        for result in verdict["checks"]:
+            result.setdefault("passed", False)
+    except Exception as exc:  # noqa: BLE001 - whatever the learner's code did, a verdict
+        log.exception("a check ended in an error of the tutor's")
+        verdict["stopped"] = {
+            "kind": "protocol",
+            "message": f"the check could not read what your code sent ({type(exc).__name__})",
+        }
         for result in verdict["checks"]:
             result.setdefault("passed", False)
     verdict["passed"] = (

@@ -104,9 +104,21 @@ def _wire(value: Any) -> Any:
     return value
 
 
+WIRE_DTYPES = ("float64", "bool")  # what the child sends arrays as (child._encode)
+
+
 def _unwire(value: Any) -> Any:
+    """A reply's value as Python and NumPy values. An array must come as the child encodes
+    one (a list, float64 or bool): anything else the learner's code forged into the reply is
+    a WrongInterface, never an error in the tutor (an attack sent a 10-million-character
+    string dtype, and the tutor grew to 18 GB)."""
     if isinstance(value, dict) and "__array__" in value:
-        return np.asarray(value["__array__"], dtype=value["dtype"])
+        if set(value) != {"__array__", "dtype"} or value["dtype"] not in WIRE_DTYPES:
+            raise WrongInterface("your function returned something that is not an array")
+        try:
+            return np.asarray(value["__array__"], dtype=value["dtype"])
+        except (TypeError, ValueError, OverflowError):
+            raise WrongInterface("your function returned an array of mixed shapes") from None
     if isinstance(value, list):
         return [_unwire(v) for v in value]
     if isinstance(value, dict) and "__type__" not in value:
@@ -142,7 +154,7 @@ def array(value: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
         raise WrongInterface(f"{what} should be a NumPy array, got a {value['__type__']}")
     try:
         result = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise WrongInterface(f"{what} should be a NumPy array of numbers") from None
     if result.shape != shape:
         raise WrongInterface(f"{what} has shape {result.shape}, expected {shape}", got=result)

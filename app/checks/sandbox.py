@@ -47,7 +47,8 @@ NOBODY = 65534
 CHILD = Path(__file__).with_name("child.py")
 MAX_REPLY_BYTES = 8 * 1024 * 1024
 NOT_A_REPLY = "the sandbox's reply was not understood (did your code write into its pipes?)"
-PROCESSES = 64  # threads count too: NumPy's BLAS and the interpreter need a few
+PROCESSES = 16  # threads count too: the relay, the worker, NumPy's BLAS and a few of the learner's
+SCRATCH_BYTES = 64 * 1024 * 1024  # the learner's writable scratch, a tmpfs under bwrap and unshare
 FILE_SIZE = 16 * 1024 * 1024
 OPEN_FILES = 64
 MECHANISMS = ("bwrap", "unshare", "rlimits")
@@ -56,10 +57,12 @@ MECHANISMS = ("bwrap", "unshare", "rlimits")
 _READABLE = "files that everyone may read" if os.geteuid() == 0 else "files this user may read"
 ISOLATION: dict[str, str | None] = {
     "bwrap": None,
-    "unshare": f"{_READABLE} outside the check's temp dir (the tutor's code and data dir are "
-    "hidden); install bubblewrap for full isolation",
-    "rlimits": f"the network, the host's processes and {_READABLE}; install bubblewrap for "
-    "full isolation",
+    "unshare": f"{_READABLE} outside the check's temp dir (the tutor's code, tests, evals and "
+    "data dir are hidden), and files it writes in the host's /tmp stay; install bubblewrap "
+    "for full isolation",
+    "rlimits": f"the network, the host's processes (a process may outlive its check), other "
+    f"checks' files and {_READABLE}, and files it writes outside its folder stay; install "
+    "bubblewrap for full isolation",
 }
 APP_DIR = Path(__file__).resolve().parents[1]  # the tutor's code, the references included
 
@@ -128,11 +131,17 @@ def _bwrap_prefix(work: Path) -> list[str]:
         "/dev",
         "--tmpfs",
         "/tmp",
-        "--bind",
+        "--ro-bind",
         str(work),
         "/sandbox",
+        "--perms",
+        "1777",
+        "--size",
+        str(SCRATCH_BYTES),
+        "--tmpfs",
+        "/sandbox/scratch",
         "--chdir",
-        "/sandbox",
+        "/sandbox/scratch",
     ]
     return cmd
 
@@ -144,14 +153,26 @@ def _command(mechanism: str, work: Path, settings: Settings) -> list[str]:
 
 def _hidden(settings: Settings) -> list[str]:
     """What `unshare` covers with an empty file system: the tutor's code (the references),
-    its git history, and the data dir (every learner's records), where they exist."""
-    places = (APP_DIR, APP_DIR.parent / ".git", settings.data_dir.resolve())
+    its git history, evals and tests (learner-style solutions), and the data dir (every
+    learner's records), where they exist."""
+    checkout = APP_DIR.parent
+    places = (
+        APP_DIR,
+        *(checkout / name for name in (".git", "evals", "tests")),  # solutions live there too
+        settings.data_dir.resolve(),
+        Path("/var/tmp"),  # noqa: S108 - covered, so nothing written there outlives the check
+        Path("/dev/shm"),
+    )
     return [str(p) for p in places if p.is_dir()]
 
 
 # Runs inside the new namespaces, before the drop to `nobody`: an empty, unreadable tmpfs
 # over each folder named, then the child. Any failure stops the check ("unavailable").
-_COVER = 'for d in "$@"; do [ "$d" = -- ] && break; mount -t tmpfs -o size=4k,mode=000 cover "$d" || exit 97; shift; done; shift; exec "$@"'
+_COVER = (
+    'mount -t tmpfs -o "size=$1,mode=1777" scratch "$2" || exit 97; shift 2; '
+    'for d in "$@"; do [ "$d" = -- ] && break; '
+    'mount -t tmpfs -o size=4k,mode=000 cover "$d" || exit 97; shift; done; shift; exec "$@"'
+)
 
 
 def _contained(mechanism: str, work: Path, settings: Settings) -> list[str]:
@@ -183,6 +204,8 @@ def _contained(mechanism: str, work: Path, settings: Settings) -> list[str]:
             "-c",
             _COVER,
             "cover",
+            str(SCRATCH_BYTES),
+            str(work / "scratch"),
             *_hidden(settings),
             "--",
             # not root: the child would be root of its user namespace, able to lift the
@@ -217,7 +240,9 @@ def _limits(settings: Settings) -> list[str]:
     memory = settings.check_memory_mb * 1024 * 1024
     return [
         "prlimit",
-        f"--cpu={settings.check_cpu_s}",
+        # soft below hard: the kernel sends SIGXCPU at the soft limit (said as the CPU limit),
+        # SIGKILL only at the hard one
+        f"--cpu={settings.check_cpu_s}:{settings.check_cpu_s + 2}",
         f"--as={memory}",
         f"--nproc={_processes_of(uid) + PROCESSES}",
         f"--fsize={FILE_SIZE}",
@@ -231,7 +256,7 @@ def _environment() -> dict[str, str]:
     return {
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
-        "HOME": "/sandbox",
+        "HOME": "/sandbox/scratch",
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
@@ -250,14 +275,10 @@ def works(mechanism: str) -> bool:
         return False
     work = Path(tempfile.mkdtemp(prefix="tutor-probe-"))
     try:
-        os.chmod(work, 0o777)
-        shutil.copy(CHILD, work / "child.py")
         # works = can run a learner's file, which imports NumPy: as root the child is
         # `nobody`, who cannot reach a virtualenv inside a private (0700) folder unless
         # bubblewrap binds it into view, so there the weaker mechanisms count as not working
-        (work / "learner.py").write_text("import numpy\n")
-        os.chmod(work / "learner.py", 0o644)
-        os.chmod(work / "child.py", 0o644)
+        _lay_out(work, "import numpy\n")
         done = subprocess.run(
             _command(mechanism, work, Settings()),
             input="",
@@ -265,14 +286,14 @@ def works(mechanism: str) -> bool:
             text=True,
             timeout=30,
             env=_environment(),
-            cwd=work,
+            cwd=work / "scratch",
             check=False,
         )
         return done.stdout.startswith('{"ready"')
     except (OSError, subprocess.SubprocessError):
         return False
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        _remove(work)
 
 
 def active_mechanism(settings: Settings) -> str:
@@ -308,6 +329,38 @@ def sandbox_here(settings: Settings) -> tuple[str, str | None]:
     return mechanism, ISOLATION[mechanism]
 
 
+def _write_new(path: Path, data: bytes) -> None:
+    """Create `path` (never through a link, never over a file) readable by all, and write it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        os.fchmod(fd, 0o644)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _lay_out(work: Path, source: str) -> None:
+    """The check's folder: the learner's file and the child, written while the folder is ours
+    alone (0700), then opened for passing through (0711), never for writing; the learner's
+    code writes only in `scratch`. So another check's code, running as the same `nobody`,
+    can't plant a link where this process writes as root (found by an attack: a link planted
+    in a 0777 folder made root write a learner's file anywhere)."""
+    _write_new(work / "learner.py", source.encode("utf-8", errors="surrogateescape"))
+    _write_new(work / "child.py", CHILD.read_bytes())
+    (work / "scratch").mkdir(mode=0o700)
+    os.chmod(work / "scratch", 0o1777)
+    os.chmod(work, 0o711)
+
+
+def _remove(work: Path) -> None:
+    """Remove the check's folder whatever the learner's code left in it (a tree thousands of
+    folders deep defeats `shutil.rmtree`'s recursion): `rm -rf`, which follows no link."""
+    try:
+        shutil.rmtree(work)
+    except (OSError, RecursionError):
+        subprocess.run(["rm", "-rf", "--one-file-system", "--", str(work)], check=False)
+
+
 class Sandbox:
     """One learner file, imported in a contained child process and called over a pipe.
 
@@ -333,17 +386,13 @@ class Sandbox:
             raise
 
     def _start(self) -> Sandbox:
-        os.chmod(self.work, 0o777)  # the child runs as nobody when we are root
-        (self.work / "learner.py").write_text(self.source, encoding="utf-8")
-        shutil.copy(CHILD, self.work / "child.py")
-        for name in ("learner.py", "child.py"):
-            os.chmod(self.work / name, 0o644)
+        _lay_out(self.work, self.source)
         self.process = subprocess.Popen(
             _command(self.mechanism, self.work, self.settings),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            cwd=self.work,
+            cwd=self.work / "scratch",
             env={**_environment(), "CHECKED_FILE": self.filename},
             start_new_session=True,
         )
@@ -365,7 +414,7 @@ class Sandbox:
         process = getattr(self, "process", None)
         if process is not None:
             self._end(process)
-        shutil.rmtree(self.work, ignore_errors=True)
+        _remove(self.work)
 
     @staticmethod
     def _end(process: subprocess.Popen[bytes]) -> None:
@@ -391,12 +440,18 @@ class Sandbox:
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             raise self._death() from None
-        reply = self._read(self.settings.check_call_s)
+        left = self.started + self.settings.check_total_s - time.monotonic()
+        if left < self.settings.check_call_s:
+            reply = self._read(max(left, 0.0), f"{self.settings.check_total_s:g} s in all")
+        else:
+            reply = self._read(self.settings.check_call_s)
         if reply.pop("id", None) != ident or reply.get("kind") == "protocol":
             raise SandboxFailure("protocol", reply.get("error") or NOT_A_REPLY)
         return reply
 
-    def _read(self, timeout: float) -> dict[str, Any]:
+    def _read(self, timeout: float, overall: str = "") -> dict[str, Any]:
+        """The next reply line, within `timeout` seconds (`overall`: the whole check's limit,
+        when that is what the timeout comes from)."""
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None  # Popen(stdout=PIPE)
         fd = self.process.stdout.fileno()
@@ -410,7 +465,9 @@ class Sandbox:
                     os.killpg(self.process.pid, signal.SIGKILL)
                     raise SandboxFailure(
                         "time",
-                        f"your code ran longer than {timeout:g} s on "
+                        f"your checks took longer than {overall} and were stopped"
+                        if overall
+                        else f"your code ran longer than {timeout:g} s on "
                         "one call and was stopped (an endless loop?)",
                     )
                 if selector.select(left):
@@ -467,5 +524,5 @@ class Sandbox:
         return SandboxFailure(
             "crashed",
             f"your code crashed the Python process (exit {code}"
-            f"{', ' + signal.Signals(signo).name if signo > 0 else ''})",
+            f"{', ' + signal.Signals(signo).name if signo in signal.valid_signals() else ''})",
         )
