@@ -6,6 +6,9 @@ cites the week's note; the CLI, the API and the progress record the attempt."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
 
 import pytest
 
@@ -205,3 +208,22 @@ def test_api_checks_code_and_keeps_attempts_in_progress(api_client) -> None:
     )
     assert anonymous.json()["passed"] is True and "attempt_id" not in anonymous.json()
     assert {c["week"] for c in api_client.get("/checks").json()} >= {1, 2, 3, 5, 6, 18, 26}
+
+
+def test_check_help_lists_every_checked_week_and_what_to_define() -> None:
+    done = subprocess.run(
+        [str(REPO / ".venv/bin/tutor"), "check", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        check=True,
+    )
+    weeks: dict[int, str] = {}  # each week's line, continuation lines joined to it
+    week = 0
+    for line in done.stdout.splitlines():
+        if match := re.match(r"\s*(\d+) (.*)", line):
+            week = int(match.group(1))
+        weeks[week] = weeks.get(week, "") + " " + line
+    for check in CHECKS:
+        for name in check.requires:
+            assert re.search(rf"\b{name}\b", weeks.get(check.week, "")), (check.week, name)

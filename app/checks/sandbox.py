@@ -217,19 +217,20 @@ def _contained(mechanism: str, work: Path, settings: Settings) -> list[str]:
 
 
 def _processes_of(uid: int) -> int:
-    """How many tasks (processes and threads) `uid` runs now: RLIMIT_NPROC counts them all."""
+    """How many tasks (processes and threads) `uid` runs now: RLIMIT_NPROC counts them all.
+    A process that ends while it is read is skipped (reading /proc races with exits: a glob
+    over it once failed a check with FileNotFoundError)."""
     count = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
         try:
-            text = status.read_text()
+            text = Path("/proc", pid, "status").read_text()
         except OSError:
             continue
-        for line in text.splitlines():
-            if line.startswith("Uid:") and int(line.split()[1]) == uid:
-                count += int(
-                    next((x.split()[1] for x in text.splitlines() if x.startswith("Threads:")), "1")
-                )
-                break
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if int(fields.get("Uid", "-1 ").split()[0]) == uid:
+            count += int(fields.get("Threads", "1").strip() or 1)
     return count
 
 

@@ -41,12 +41,32 @@ def check_(
 
     Checked weeks and what your file must define:
 
-    [dim]1 pca(X, k); 2 svd(A), eigh(A); 3 naive_bayes(X_train, y_train, X_test); 5 class Value;
-    6 sgd_momentum(w, g, state, lr, momentum), adam(w, g, state, lr, beta1, beta2, eps);
-    7 batchnorm(x, gamma, beta, eps); 8 conv2d(x, kernel, stride, padding);
-    10 kmeans(X, centroids, iters); 13 softmax(logits), cross_entropy(logits, targets);
-    18 attention(Q, K, V, mask); 26 apply_temperature(logits, t), top_k(probs, k),
-    top_p(probs, p).[/dim] A file without them gets the full interface in the verdict.
+    [dim]1 pca(X, k)
+    2 svd(A), eigh(A)
+    3 naive_bayes(X_train, y_train, X_test)
+    5 class Value
+    6 sgd_momentum(w, g, state, lr, momentum), adam(w, g, state, lr, beta1, beta2, eps)
+    7 batchnorm(x, gamma, beta, eps)
+    8 conv2d(x, kernel, stride, padding)
+    9 rnn_step(x, h, Wx, Wh, b), rnn_bptt(xs, h0, Wx, Wh, b, dhs)
+    10 kmeans(X, centroids, iters)
+    11 mlp_backprop(X, y, W1, b1, W2, b2)
+    13 softmax(logits), cross_entropy(logits, targets),
+       bigram_probs(corpus, vocab, alpha), perplexity(probs, vocab, sequences)
+    17 lstm_cell(x, h, c, W, b)
+    18 attention(Q, K, V, mask) (mask True = may attend)
+    21 bpe_merges(words, n_merges)
+    22 tfidf(docs, vocab)
+    25 positional_encoding(T, d), layer_norm(x, gamma, beta, eps), causal_mask(T)
+    26 apply_temperature(logits, t), top_k(probs, k), top_p(probs, p)
+    28 lora_forward(x, W, A, B, alpha, r), lora_merge(W, A, B, alpha, r)
+    29 rouge_n(candidate, reference, n), rouge_l(candidate, reference)
+    38 reward_loss(r_chosen, r_rejected), dpo_loss(logp_chosen, logp_rejected, ...)
+    40 chunk(text, size, overlap), top_k(query_vec, doc_vecs, k)
+    42 quantize(x), dequantize(q, scale, zero_point)
+    43 fgsm(x, grad, epsilon), fgsm_logistic(x, y, w, b, epsilon)[/dim]
+
+    Shapes and conventions: `GET /checks`, and every failing verdict prints them. A file without them gets the full interface in the verdict.
 
     [dim]Examples:[/dim]
       tutor check --week 1 my_pca.py
