@@ -10,11 +10,13 @@ skips its tests."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,6 +173,39 @@ def test_off_this_machine_a_check_needs_a_learner_token(group_server) -> None:
     assert stranger.post("/checks/1", json={"code": GOOD}, headers=auth).json()["passed"]
 
 
+def test_an_api_listening_beyond_loopback_runs_no_anonymous_check(settings: Settings) -> None:
+    from app.api import create_app
+
+    with local_client(create_app(settings.model_copy(update={"api_host": "0.0.0.0"}))) as c:
+        assert c.post("/checks/1", json={"code": GOOD}).status_code == 401
+
+
+def test_a_check_stopped_by_sigterm_leaves_nothing_behind(tmp_path: Path) -> None:
+    own = Path(tempfile.mkdtemp(prefix="sigterm-"))
+    own.chmod(0o711)
+    slow = tmp_path / "slow_pca.py"
+    slow.write_text("import time\n\ndef pca(X, k):\n    time.sleep(30)\n")
+    env = {**os.environ, "TMPDIR": str(own), "TUTOR_DATA_DIR": str(tmp_path / "data")}
+    check = subprocess.Popen(
+        [str(REPO / ".venv/bin/tutor"), "check", "--week", "1", str(slow)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not list(own.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert list(own.iterdir()), "the check started"
+        time.sleep(1.0)
+        check.terminate()
+        assert check.wait(timeout=15) == 130
+        assert list(own.iterdir()) == []
+    finally:
+        check.kill()
+        shutil.rmtree(own, ignore_errors=True)
+
+
 def test_checks_are_limited_per_learner_and_in_number_at_once(group_server) -> None:
     client = group_server()
     _, auth = new_learner(client)
@@ -276,3 +311,20 @@ def test_no_other_check_can_plant_a_link_where_the_tutor_writes(tmp_path: Path) 
     with pytest.raises(FileExistsError):
         _lay_out(planted, GOOD)
     assert not (tmp_path / "victim").exists()
+
+
+def test_what_the_code_writes_where_it_stands_is_bounded(attacked: Settings) -> None:
+    """Relative paths land in the scratch file system of SCRATCH_BYTES, not on the host's
+    disk (under unshare the working directory was once set below the mount)."""
+    if attacked.check_sandbox == "rlimits":
+        pytest.skip(
+            "resource limits alone give no scratch file system: files are capped one by one"
+        )
+    fill = (
+        "def pca(X, k):\n"
+        "    for i in range(6):\n"
+        "        with open(f'f{i}', 'wb') as out:\n"
+        "            out.write(b'x' * (15 << 20))\n"
+    )
+    verdict = run_checks(1, fill, attacked.model_copy(update={"check_examples": 1}))
+    assert "No space left on device" in said(verdict)

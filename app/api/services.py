@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
+from ipaddress import ip_address
 from typing import Any
 
 from fastapi import HTTPException
@@ -32,6 +33,14 @@ from app.search.retrieval import Retriever
 from app.search.vectors import VectorStore
 
 
+def _loopback(host: str) -> bool:
+    """Whether `host` (TUTOR_API_HOST) is this machine's loopback only."""
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 class Services:
     """What the routes share: the curriculum, the store and the encoder (loaded on first use)."""
 
@@ -54,6 +63,8 @@ class Services:
         # the check sandbox here, probed at start (a fraction of a second, once a process) so
         # that /health never waits for it
         self.sandbox = sandbox_here(settings)
+        # a server (--host not loopback) runs no anonymous code checks
+        self.listens_locally = _loopback(settings.api_host)
         self._tutor_lock = threading.Lock()  # one Tutor: a second would load a second model
 
     def open_learners(self) -> None:

@@ -87,7 +87,8 @@ def pca_variance(learner: Learner, example: tuple[np.ndarray, int]) -> None:
     ):
         raise Mismatch(
             f"explained_variance is {show(variance)}, expected {show(expected)} "
-            "(the covariance's largest eigenvalues, in decreasing order)"
+            "(the covariance's largest eigenvalues, in decreasing order)",
+            got=variance,
         )
 
 
@@ -99,8 +100,40 @@ def pca_best_subspace(learner: Learner, example: tuple[np.ndarray, int]) -> None
     if got > best + 1e-6 * (1 + best):
         raise Mismatch(
             f"projecting the centred data onto your components leaves squared error "
-            f"{got:.4g}; the top-{k} principal directions leave {best:.4g}"
+            f"{got:.4g}; the top-{k} principal directions leave {best:.4g}",
+            got=components,
         )
+
+
+def _uncentred(example: tuple[np.ndarray, int], got: np.ndarray) -> bool:
+    """The components span the top directions of the raw data (no mean subtracted)."""
+    X, k = example
+    raw = np.linalg.svd(X, full_matrices=False)[2][:k]
+    return got.shape == raw.shape and np.allclose(got.T @ got, raw.T @ raw, atol=1e-6)
+
+
+def _ascending(example: tuple[np.ndarray, int], got: np.ndarray) -> bool:
+    """The variances in eigh's increasing order: the k smallest, or the right ones reversed."""
+    X, k = example
+    values = np.linalg.eigvalsh(np.cov((X - X.mean(axis=0)).T).reshape(X.shape[1], -1))
+    return np.allclose(got, values[:k]) or np.allclose(got, np.sort(ref.pca(X, k)[1]))
+
+
+PCA_DIAGNOSES = (
+    Diagnosis(
+        "not centred",
+        "Your components are the principal directions of the raw data, so the first one "
+        "points toward the mean: subtract X.mean(axis=0) before the covariance (or the SVD).",
+        _uncentred,
+    ),
+    Diagnosis(
+        "ascending order",
+        "Your variances come in increasing order, as np.linalg.eigh returns them: sort the "
+        "eigenvalues, and their eigenvectors with them, largest first "
+        "(order = values.argsort()[::-1]).",
+        _ascending,
+    ),
+)
 
 
 PCA = Check(
@@ -118,18 +151,21 @@ PCA = Check(
             pca_inputs(False),
             pca_variance,
             PCA_DEF,
+            diagnoses=PCA_DIAGNOSES,
         ),
         Property(
             "components span the top-k variance directions",
             pca_inputs(False),
             pca_best_subspace,
             PCA_DEF,
+            diagnoses=PCA_DIAGNOSES,
         ),
         Property(
             "data is centred first (shifted data, same components)",
             pca_inputs(True),
             pca_best_subspace,
             PCA_CENTRE,
+            diagnoses=PCA_DIAGNOSES,
         ),
     ),
 )
@@ -168,7 +204,23 @@ def _svd(learner: Learner, A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
 
 def svd_reconstructs(learner: Learner, A: np.ndarray) -> None:
     U, S, Vt = _svd(learner, A)
-    close(U @ np.diag(S) @ Vt, A, "U @ diag(S) @ Vt", atol=1e-6)
+    rebuilt = U @ np.diag(S) @ Vt
+    if not np.allclose(rebuilt, A, atol=1e-6):
+        raise Mismatch(f"U @ diag(S) @ Vt is {show(rebuilt)}, expected {show(A)}", got=Vt)
+
+
+SVD_DIAGNOSES = (
+    Diagnosis(
+        "V for Vt",
+        "Your third result is V, not V transposed: return Vt, whose rows are the right "
+        "singular vectors (np.linalg.svd already gives Vt).",
+        # A @ V = U diag(S): columns orthogonal with norms S, which A @ Vt has not in general
+        lambda A, got: (
+            got.shape == (A.shape[1], A.shape[1])
+            and np.allclose((A @ got).T @ (A @ got), np.diag(np.linalg.svd(A)[1] ** 2))
+        ),
+    ),
+)
 
 
 def svd_values(learner: Learner, A: np.ndarray) -> None:
@@ -192,7 +244,11 @@ SVD = Check(
     "non-negative and decreasing, Vt (r, n), with A = U @ diag(S) @ Vt.",
     (
         Property(
-            "U diag(S) Vt rebuilds A", matrices(small(1, 4), small(1, 4)), svd_reconstructs, SVD_VT
+            "U diag(S) Vt rebuilds A",
+            matrices(small(1, 4), small(1, 4)),
+            svd_reconstructs,
+            SVD_VT,
+            diagnoses=SVD_DIAGNOSES,
         ),
         Property(
             "singular values are right, non-negative and decreasing",
@@ -314,7 +370,23 @@ NAIVE_BAYES = Check(
     "likelihood, var with ddof=0); columns are the classes in sorted order.",
     (
         Property("posteriors match and sum to 1", nb_inputs(False), nb_matches, NB_DEF),
-        Property("stable far from the training data (log-space)", nb_inputs(True), nb_far, NB_LOG),
+        Property(
+            "stable far from the training data (log-space)",
+            nb_inputs(True),
+            nb_far,
+            NB_LOG,
+            diagnoses=(
+                Diagnosis(
+                    "underflow",
+                    "Your probabilities are NaN (or 0 and 1 where they should not be) far from "
+                    "the training data: the product of densities underflowed to 0 / 0. Sum "
+                    "log-densities and normalise with log-sum-exp.",
+                    lambda example, got: (
+                        not np.isfinite(got).all() or bool(np.isin(got, (0.0, 1.0)).any())
+                    ),
+                ),
+            ),
+        ),
     ),
 )
 
@@ -414,6 +486,24 @@ def autodiff_program(learner: Learner, example: tuple[list[float], list[list]]) 
     close(np.array(got["grad"]), np.array(grads), ".grad of the inputs")
 
 
+def _reused(example: tuple[list[float], list[list]], got: np.ndarray) -> bool:
+    """The program uses a node twice (only then does `=` for `+=` show)."""
+    _, steps = example
+    used = [a for _, a, _ in steps]
+    used += [b for op, _, b in steps if op in ("add", "mul", "sub", "truediv")]
+    return len(used) != len(set(used))
+
+
+AUTODIFF_DIAGNOSES = (
+    Diagnosis(
+        "assigned gradient",
+        "A value used more than once keeps only one path's gradient: in each _backward, add to "
+        ".grad (+=) instead of assigning it (=), so every use contributes.",
+        _reused,
+    ),
+)
+
+
 AUTODIFF = Check(
     5,
     "autodiff",
@@ -436,6 +526,7 @@ AUTODIFF = Check(
             autodiff_program,
             GRAD_SUM,
             program_text,
+            AUTODIFF_DIAGNOSES,
         ),
     ),
 )
@@ -508,6 +599,27 @@ def momentum_zero(learner: Learner, example: tuple[np.ndarray, list[np.ndarray]]
     )
 
 
+def _momentum_without_memory(example, got: np.ndarray) -> bool:
+    """Weights where the velocity is rebuilt from this step's gradient alone."""
+    w0, grads = example
+    lr, mu = 0.1, 0.9
+    for velocity in (lambda g: g, lambda g: mu * g + g):
+        path = w0 - lr * np.cumsum([velocity(g) for g in grads], axis=0)
+        if got.shape == path.shape and np.allclose(got, path):
+            return True
+    return False
+
+
+MOMENTUM_DIAGNOSES = (
+    Diagnosis(
+        "no accumulation",
+        "Your velocity does not carry over from step to step: return it in the state and "
+        "update it from the previous one, v = momentum * v + g.",
+        _momentum_without_memory,
+    ),
+)
+
+
 SGD_MOMENTUM = Check(
     6,
     "sgd_momentum",
@@ -522,6 +634,7 @@ SGD_MOMENTUM = Check(
             gradient_runs((1, 6)),
             momentum_path,
             MOMENTUM,
+            diagnoses=MOMENTUM_DIAGNOSES,
         ),
     ),
 )
@@ -553,21 +666,28 @@ def adam_path(learner: Learner, example: tuple[np.ndarray, list[np.ndarray]]) ->
     )
 
 
-def _adam_counting_from(first_t: int, example, got: np.ndarray) -> bool:
+def _adam_counting_from(first_t: int | None, example, got: np.ndarray) -> bool:
     """Whether `got` (the first step's move, or the weights after each step) is Adam with the
-    step count t starting at `first_t` instead of 1."""
+    step count t starting at `first_t` instead of 1 (None: no bias correction at all)."""
     w0, grads = example
     w, m, v, path = w0, np.zeros_like(w0), np.zeros_like(w0), []
     b1, b2, lr, eps = (ADAM_HYPER[k] for k in ("beta1", "beta2", "lr", "eps"))
-    for t, g in enumerate(grads[: len(got) if got.ndim == 2 else 1], start=first_t):
+    for t, g in enumerate(grads[: len(got) if got.ndim == 2 else 1], start=first_t or 1):
         m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
-        w = w - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        m_hat, v_hat = (m, v) if first_t is None else (m / (1 - b1**t), v / (1 - b2**t))
+        w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
         path.append(w)
     expected = np.array(path) if got.ndim == 2 else path[0] - w0
     return bool(np.allclose(got, expected, atol=1e-6, rtol=1e-5))
 
 
 ADAM_DIAGNOSES = (
+    Diagnosis(
+        "no bias correction",
+        "Your first step moves each weight by much less than lr: m and v start at 0, so "
+        "divide them by (1 - beta1**t) and (1 - beta2**t) before the step.",
+        lambda example, got: np.isfinite(got).all() and _adam_counting_from(None, example, got),
+    ),
     Diagnosis(
         "off-by-one step",
         "Your bias correction uses a step count t that is off by one: t must be 1 on the first "
@@ -721,6 +841,16 @@ def conv_matches(learner: Learner, example: tuple[np.ndarray, np.ndarray, int, i
     close(got, expected, "conv2d's output")
 
 
+CONV_DIAGNOSES = (
+    Diagnosis(
+        "flipped kernel",
+        "Your output is a true convolution, with the kernel flipped: slide the kernel as it "
+        "is, y[i, j] = sum(x[i:i+kh, j:j+kw] * kernel) (cross-correlation, as in PyTorch).",
+        lambda example, got: np.allclose(got, ref.conv2d(example[0], example[1][::-1, ::-1])),
+    ),
+)
+
+
 def conv_unflipped(learner: Learner, example: tuple[np.ndarray, np.ndarray, int, int]) -> None:
     x, kernel, _, _ = example
     expected = ref.conv2d(x, kernel)
@@ -741,6 +871,7 @@ CONV2D = Check(
             conv_inputs(),
             conv_unflipped,
             CONV_XCORR,
+            diagnoses=CONV_DIAGNOSES,
         ),
         Property(
             "output shape and values with stride and padding",
@@ -1154,6 +1285,33 @@ def top_p_matches(learner: Learner, example: tuple[np.ndarray, float]) -> None:
     close(got, ref.top_p(probs, p), f"top_p(probs={show(probs)}, p={p})")
 
 
+def _nucleus_of(size: int, probs: np.ndarray) -> np.ndarray:
+    """The `size` most probable tokens kept, renormalised."""
+    order = np.argsort(probs)[::-1][:size]
+    kept = np.zeros_like(probs)
+    kept[order] = probs[order]
+    return kept / kept.sum()
+
+
+def _nucleus_off_by_one(example: tuple[np.ndarray, float], got: np.ndarray) -> bool:
+    probs, p = example
+    size = int((ref.top_p(probs, p) > 0).sum())
+    return any(
+        0 < n <= len(probs) and np.allclose(got, _nucleus_of(n, probs))
+        for n in (size - 1, size + 1)
+    )
+
+
+TOP_P_DIAGNOSES = (
+    Diagnosis(
+        "nucleus off by one",
+        "Your nucleus is one token too large or too small: keep tokens, most probable first, "
+        "up to and including the first whose running total reaches p, and none after it.",
+        _nucleus_off_by_one,
+    ),
+)
+
+
 SAMPLING = Check(
     26,
     "sampling",
@@ -1186,6 +1344,7 @@ SAMPLING = Check(
             st.tuples(distributions(), st.sampled_from([0.3, 0.5, 0.7, 0.9])),
             top_p_matches,
             TOP_P,
+            diagnoses=TOP_P_DIAGNOSES,
         ),
     ),
 )

@@ -47,7 +47,9 @@ NOBODY = 65534
 CHILD = Path(__file__).with_name("child.py")
 MAX_REPLY_BYTES = 8 * 1024 * 1024
 NOT_A_REPLY = "the sandbox's reply was not understood (did your code write into its pipes?)"
-PROCESSES = 16  # threads count too: the relay, the worker, NumPy's BLAS and a few of the learner's
+# Threads count too: the relay, the worker and a few of the learner's. Small, because the
+# memory and CPU limits hold per process (a cgroup would make them per check: not done here).
+PROCESSES = 6
 SCRATCH_BYTES = 64 * 1024 * 1024  # the learner's writable scratch, a tmpfs under bwrap and unshare
 FILE_SIZE = 16 * 1024 * 1024
 OPEN_FILES = 64
@@ -169,7 +171,8 @@ def _hidden(settings: Settings) -> list[str]:
 # Runs inside the new namespaces, before the drop to `nobody`: an empty, unreadable tmpfs
 # over each folder named, then the child. Any failure stops the check ("unavailable").
 _COVER = (
-    'mount -t tmpfs -o "size=$1,mode=1777" scratch "$2" || exit 97; shift 2; '
+    # cd after the mount: a working directory set before it stays on the host's disk, below
+    'mount -t tmpfs -o "size=$1,mode=1777" scratch "$2" && cd "$2" || exit 97; shift 2; '
     'for d in "$@"; do [ "$d" = -- ] && break; '
     'mount -t tmpfs -o size=4k,mode=000 cover "$d" || exit 97; shift; done; shift; exec "$@"'
 )
@@ -257,7 +260,6 @@ def _environment() -> dict[str, str]:
     return {
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
-        "HOME": "/sandbox/scratch",
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
@@ -388,13 +390,18 @@ class Sandbox:
 
     def _start(self) -> Sandbox:
         _lay_out(self.work, self.source)
+        scratch = self.work / "scratch"
         self.process = subprocess.Popen(
             _command(self.mechanism, self.work, self.settings),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            cwd=self.work / "scratch",
-            env={**_environment(), "CHECKED_FILE": self.filename},
+            cwd=scratch,
+            env={
+                **_environment(),
+                "CHECKED_FILE": self.filename,
+                "HOME": "/sandbox/scratch" if self.mechanism == "bwrap" else str(scratch),
+            },
             start_new_session=True,
         )
         self.started = time.monotonic()

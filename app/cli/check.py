@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from app.cli.base import DataDirOption
 from app.cli.base import JsonOption
 from app.cli.base import app
 from app.cli.base import argument
+from app.cli.base import err
 from app.cli.base import fail
 from app.cli.base import local_learner
 from app.cli.base import option
@@ -66,7 +68,8 @@ def check_(
     42 quantize(x), dequantize(q, scale, zero_point)
     43 fgsm(x, grad, epsilon), fgsm_logistic(x, y, w, b, epsilon)[/dim]
 
-    Shapes and conventions: `GET /checks`, and every failing verdict prints them. A file without them gets the full interface in the verdict.
+    Shapes and conventions: `GET /checks`, and every failing verdict prints them. A file
+    without them gets the full interface in the verdict.
 
     [dim]Examples:[/dim]
       tutor check --week 1 my_pca.py
@@ -82,10 +85,17 @@ def check_(
         source = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"cannot read {file}: {exc}", code=2)
+    # stopped by SIGTERM (a `timeout`, a supervisor) or Ctrl-C, the sandbox still kills its
+    # processes and removes its folder: KeyboardInterrupt unwinds through it (Hypothesis lets
+    # it through, where it would take SystemExit for a failing example)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         verdict = run_checks(week, source, settings, only=only, filename=file.name)
     except CheckError as exc:
         fail(str(exc), code=2)
+    except KeyboardInterrupt:
+        err.print("stopped: the check did not finish")
+        raise typer.Exit(130) from None
     if not as_json:  # the verdict first: keeping it loads the learner database's modules
         out.print(render_verdict(verdict), soft_wrap=True)
     if record:

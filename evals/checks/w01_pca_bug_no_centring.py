@@ -1,4 +1,4 @@
-# week 1 pca: fail "data is centred first" (PCA without centring)
+# week 1 pca: fail "data is centred first" [not centred] (PCA without centring)
 import numpy as np
 
 

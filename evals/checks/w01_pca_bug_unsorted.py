@@ -1,4 +1,4 @@
-# week 1 pca: fail "explained variances" (eigh's ascending order kept)
+# week 1 pca: fail "explained variances" [ascending order] (eigh's ascending order kept)
 import numpy as np
 
 

@@ -1,4 +1,4 @@
-# week 2 svd: fail "rebuilds A" (returns V instead of Vt)
+# week 2 svd: fail "rebuilds A" [V for Vt] (returns V instead of Vt)
 import numpy as np
 
 

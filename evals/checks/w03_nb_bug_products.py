@@ -1,4 +1,4 @@
-# week 3 naive_bayes: fail "stable far from the training data" (multiplies densities, underflows)
+# week 3 naive_bayes: fail "stable far from the training data" [underflow] (multiplies densities, underflows)
 import numpy as np
 
 

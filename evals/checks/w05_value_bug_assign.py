@@ -1,4 +1,4 @@
-# week 5 autodiff: fail "used twice" (= instead of += in _backward)
+# week 5 autodiff: fail "used twice" [assigned gradient] (= instead of += in _backward)
 import math
 
 

@@ -1,4 +1,4 @@
-# week 6 adam: fail "bias correction" (Adam without bias correction)
+# week 6 adam: fail "bias correction" [no bias correction] (Adam without bias correction)
 import numpy as np
 
 

@@ -1,4 +1,4 @@
-# week 8 conv2d: fail "unflipped" (true convolution: kernel flipped)
+# week 8 conv2d: fail "unflipped" [flipped kernel] (true convolution: kernel flipped)
 import numpy as np
 
 

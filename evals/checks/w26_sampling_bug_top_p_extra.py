@@ -1,4 +1,4 @@
-# week 26 sampling: fail "top-p" (top-p keeps one token too many)
+# week 26 sampling: fail "top-p" [nucleus off by one] (top-p keeps one token too many)
 import numpy as np
 
 
