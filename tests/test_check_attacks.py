@@ -328,3 +328,13 @@ def test_what_the_code_writes_where_it_stands_is_bounded(attacked: Settings) -> 
     )
     verdict = run_checks(1, fill, attacked.model_copy(update={"check_examples": 1}))
     assert "No space left on device" in said(verdict)
+
+
+def test_bubblewrap_shows_numpy_and_nothing_else_of_the_virtualenv(attacked: Settings) -> None:
+    """Installed as a package (not editable), the tutor and its references would sit in the
+    same site-packages: only NumPy's folders are bound into the sandbox."""
+    if attacked.check_sandbox != "bwrap":
+        pytest.skip("only bubblewrap builds the sandbox's file system")
+    look = "import os\n\ndef pca(X, k):\n    raise ValueError(sorted(os.listdir('/site')))\n"
+    verdict = run_checks(1, look, attacked.model_copy(update={"check_examples": 1}))
+    assert "ValueError: ['numpy', 'numpy.libs']" in said(verdict)

@@ -123,10 +123,14 @@ def _bwrap_prefix(work: Path) -> list[str]:
             cmd += ["--ro-bind", top, top]
     if not str(runtime).startswith("/usr/"):
         cmd += ["--ro-bind", str(runtime), str(runtime)]
+    # NumPy alone, not the whole site-packages: installed as a package (not editable), the
+    # tutor itself, its references included, would be there
+    site = Path(_site_dir())
+    cmd += ["--perms", "0755", "--dir", "/site"]
+    for package in ("numpy", "numpy.libs"):
+        if (site / package).is_dir():
+            cmd += ["--ro-bind", str(site / package), f"/site/{package}"]
     cmd += [
-        "--ro-bind",
-        _site_dir(),
-        "/site",
         "--proc",
         "/proc",
         "--dev",
