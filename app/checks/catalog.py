@@ -672,7 +672,9 @@ def _adam_counting_from(first_t: int | None, example, got: np.ndarray) -> bool:
     w0, grads = example
     w, m, v, path = w0, np.zeros_like(w0), np.zeros_like(w0), []
     b1, b2, lr, eps = (ADAM_HYPER[k] for k in ("beta1", "beta2", "lr", "eps"))
-    for t, g in enumerate(grads[: len(got) if got.ndim == 2 else 1], start=first_t or 1):
+    for t, g in enumerate(
+        grads[: len(got) if got.ndim == 2 else 1], start=1 if first_t is None else first_t
+    ):
         m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
         m_hat, v_hat = (m, v) if first_t is None else (m / (1 - b1**t), v / (1 - b2**t))
         w = w - lr * m_hat / (np.sqrt(v_hat) + eps)

@@ -228,14 +228,13 @@ def run_checks(
                 )
     except SandboxFailure as exc:
         verdict["stopped"] = {"kind": exc.kind, "message": str(exc)}
-        for result in verdict["checks"]:
-            result.setdefault("passed", False)
     except Exception as exc:  # noqa: BLE001 - whatever the learner's code did, a verdict
         log.exception("a check ended in an error of the tutor's")
         verdict["stopped"] = {
             "kind": "protocol",
             "message": f"the check could not read what your code sent ({type(exc).__name__})",
         }
+    if verdict["stopped"] is not None:  # a check cut short did not pass
         for result in verdict["checks"]:
             result.setdefault("passed", False)
     verdict["passed"] = (

@@ -71,7 +71,8 @@ APP_DIR = Path(__file__).resolve().parents[1]  # the tutor's code, the reference
 
 class SandboxFailure(RuntimeError):
     """The learner's code could not be run to an answer: `kind` is `import` (the file does not
-    import), `time`, `memory`, `processes`, `file size`, `crashed`, `protocol` (a reply that is not one) or `unavailable`."""
+    import), `time`, `memory`, `processes`, `file size`, `crashed`, `protocol` (a reply that is
+    not one) or `unavailable`."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -411,8 +412,8 @@ class Sandbox:
         self.started = time.monotonic()
         first = self._read(timeout=max(self.settings.check_call_s, 15.0))
         if "ready" not in first:
-            kind = first["kind"] if first.get("kind") in ("import", "protocol") else None
-            kind = kind or self._limit_kind(first)
+            own = first.get("kind") in ("import", "protocol")
+            kind = first["kind"] if own else self._limit_kind(first)
             raise SandboxFailure(
                 kind,
                 f"your file does not import: {first['error']}"
@@ -453,10 +454,11 @@ class Sandbox:
         except (BrokenPipeError, OSError):
             raise self._death() from None
         left = self.started + self.settings.check_total_s - time.monotonic()
-        if left < self.settings.check_call_s:
-            reply = self._read(max(left, 0.0), f"{self.settings.check_total_s:g} s in all")
-        else:
-            reply = self._read(self.settings.check_call_s)
+        overall = left < self.settings.check_call_s  # the whole check's limit comes first
+        reply = self._read(
+            max(left, 0.0) if overall else self.settings.check_call_s,
+            f"{self.settings.check_total_s:g} s in all" if overall else "",
+        )
         if reply.pop("id", None) != ident or reply.get("kind") == "protocol":
             raise SandboxFailure("protocol", reply.get("error") or NOT_A_REPLY)
         return reply
