@@ -848,7 +848,8 @@ WRITER = """
 import datetime as dt, sys
 from app.records.learners import LearnerRecords
 from app.records.quizzes import QuizRecords
-from app.practice.quiz import Grade, make_quiz
+from app.practice.grading import Grade
+from app.practice.quiz import make_quiz
 from app.course.notes import read_notes
 
 store = LearnerRecords(sys.argv[1])

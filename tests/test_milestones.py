@@ -12,12 +12,12 @@ import pytest
 
 from app.course.curriculum import load_curriculum
 from app.course.notes import read_notes
+from app.practice.grading import grade
 from app.practice.milestones import allocate
 from app.practice.milestones import checklist
 from app.practice.milestones import milestone_quiz
 from app.practice.milestones import month_weeks
 from app.practice.quiz import QuizError
-from app.practice.quiz import grade
 from app.records.learners import LearnerRecords
 from app.records.milestones import MilestoneRecords
 from app.records.quizzes import QuizRecords

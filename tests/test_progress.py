@@ -15,9 +15,9 @@ from app.config import Settings
 from app.course.curriculum import load_curriculum
 from app.course.notes import read_notes
 from app.practice.distractors import concept_space
+from app.practice.grading import grade
 from app.practice.quiz import GENERATORS
 from app.practice.quiz import Question
-from app.practice.quiz import grade
 from app.progress.overview import progress
 from app.progress.prerequisites import PrerequisitePassages
 from app.progress.prerequisites import builds_on

@@ -19,8 +19,8 @@ from app.course.notes import read_notes
 from app.ingest.jobs import IngestJobs
 from app.llm.gate import ModelGate
 from app.llm.providers import judge_model
+from app.practice.grading import Verdict
 from app.practice.quiz import QuestionWriter
-from app.practice.quiz import Verdict
 from app.practice.quiz import question_writer
 from app.records.base import LearnerRecordsError
 from app.records.capstones import CapstoneRecords

@@ -35,12 +35,12 @@ def ask_in_turn(
     from app.cli.render import render_outcome
     from app.course.notes import read_notes
     from app.llm.providers import judge_model
-    from app.practice.quiz import Verdict
-    from app.practice.quiz import glossary
-    from app.practice.quiz import grade
-    from app.practice.quiz import outcome
-    from app.practice.quiz import ratings_for
-    from app.practice.quiz import self_rated
+    from app.practice.grading import Verdict
+    from app.practice.grading import glossary
+    from app.practice.grading import grade
+    from app.practice.grading import outcome
+    from app.practice.grading import ratings_for
+    from app.practice.grading import self_rated
 
     judge = judge_model(settings, Verdict.model_json_schema())
     similarity = _lazy_similarity()

@@ -128,7 +128,7 @@ def quiz(
         print_json([q.to_dict() for q in questions])
         return
     from app.cli.render import render_summary
-    from app.practice.quiz import score_summary
+    from app.practice.grading import score_summary
     from app.records.quizzes import QuizRecords
 
     assert store is not None and learner is not None  # recording: opened above
@@ -169,7 +169,7 @@ def review(
     import datetime as dt
 
     from app.cli.render import render_summary
-    from app.practice.quiz import score_summary
+    from app.practice.grading import score_summary
     from app.records.quizzes import QuizRecords
     from app.records.reviews import OWN
     from app.records.reviews import ReviewRecords

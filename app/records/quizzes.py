@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
-from app.practice.quiz import Grade
+from app.practice.grading import Grade
 from app.practice.quiz import Question
 from app.practice.quiz import question_from_dict
 from app.records.base import AlreadyAnswered

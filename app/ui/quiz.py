@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from app.practice.quiz import score_summary
+from app.practice.grading import score_summary
 from app.ui import session
 from app.ui.client import Api
 from app.ui.session import reported

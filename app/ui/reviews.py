@@ -13,7 +13,7 @@ from typing import Any
 import altair as alt
 import streamlit as st
 
-from app.practice.quiz import RATING_MEANINGS
+from app.practice.grading import RATING_MEANINGS
 from app.practice.scheduler import RATINGS  # keys 1-4 in this order, as in Anki
 from app.records.reviews import OWN
 from app.ui import session
