@@ -66,6 +66,8 @@ ingest: install ## index the bundled corpus (or PATHS="dir1 https://...git")
 SUITE ?= full
 eval: install ## measure answer, retrieval and quiz quality (SUITE=quick|full) -> evals/reports/
 	@$(BIN)/tutor eval --suite $(SUITE) $(if $(COMPARE),--compare $(COMPARE))
+	@$(BIN)/python -m evals.grading
+	@$(BIN)/python -m evals.truefalse_audit
 
 bench: install ## benchmarks: our figures beside a baseline, in one run
 	@$(BIN)/python bench/ingest.py

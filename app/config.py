@@ -114,7 +114,9 @@ class Settings(BaseSettings):
 
     # -- evals -------------------------------------------------------------------------------
     eval_reports_dir: Path = Field(
-        default=Path("evals/reports"), description="Where `tutor eval` writes <run>/report.json."
+        default=Path(__file__).resolve().parents[1] / "evals" / "reports",
+        description="Where `tutor eval` writes <run>/report.json and the UI's Evals tab reads "
+        "it (default: the project's evals/reports, wherever either is started from).",
     )
     judge_base_url: str = Field(
         default="",

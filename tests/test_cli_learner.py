@@ -64,20 +64,25 @@ def test_a_quiz_answered_here_is_kept_and_missed_questions_come_back_for_review(
     assert json.loads(tutor(tmp_path, "review", "--json").stdout) == []  # rescheduled later
 
 
+def short_answer_quiz(data_dir: Path, typed: str):
+    """`tutor quiz` on one of week 18's check-yourself questions, answered with `typed`."""
+    args = ("--week", "18", "--n", "1", "--kinds", "short", "--seed", "1")
+    return tutor(data_dir, "quiz", *args, stdin=typed)
+
+
+def test_a_quizs_short_answer_verdict_can_be_contested_on_the_command_line(tmp_path) -> None:
+    """The grader only estimates a short answer: the learner overrides a "Not yet" with their
+    own rating in `tutor quiz` too, and that is what is recorded."""
+    quiz = short_answer_quiz(tmp_path, "no idea\ngood\n")
+    assert quiz.returncode == 0, quiz.stderr
+    assert "Not yet." in quiz.stdout and "• You rated it Good" in quiz.stdout
+    assert "1 of 1 right" in quiz.stdout
+    report = json.loads(tutor(tmp_path, "progress", "--json").stdout)
+    assert report["quiz_accuracy_by_week"] == [{"week": 18, "answered": 1, "accuracy": 1.0}]
+
+
 def test_a_short_answer_under_review_is_rated_by_the_learner(tmp_path) -> None:
-    tutor(
-        tmp_path,
-        "quiz",
-        "--week",
-        "18",
-        "--n",
-        "1",
-        "--kinds",
-        "short",
-        "--seed",
-        "1",
-        stdin="no idea\n",
-    )
+    short_answer_quiz(tmp_path, "no idea\n\n")  # Enter: the grader's verdict stands
     _make_due(tmp_path)
     review = tutor(tmp_path, "review", stdin="no idea\neasy\n")
     assert "Not yet." in review.stdout and "how did it go?" in review.stdout

@@ -19,14 +19,14 @@ from app.records.base import LearnerRecordsError
 from app.records.base import NotFound
 from app.records.conversations import ConversationRecords
 from app.records.learners import LearnerRecords
-from app.records.learners import week_on
+from app.records.learners import schedule_of
 from app.records.quizzes import QuizRecords
 from tests.conftest import at_revision
 from tests.conftest import local_client
 from tests.test_api import sse_events
 
 CURRICULUM = load_curriculum()
-HEAD = "0010"  # the newest migration
+HEAD = "0011"  # the newest migration
 
 
 @pytest.fixture
@@ -64,23 +64,23 @@ def test_a_learner_is_found_by_token_and_the_token_is_stored_hashed(store) -> No
 def test_the_week_follows_start_date_and_pace(store, days, pace, week) -> None:
     start = dt.date(2026, 1, 1)
     learner, _ = store.create("Ada", start, pace=pace)
-    assert week_on(learner, start + dt.timedelta(days=days)) == week
+    assert schedule_of(learner).week_on(start + dt.timedelta(days=days)) == week
 
 
 def test_a_week_set_moves_on_with_the_calendar_and_can_be_cleared(store) -> None:
     learner, _ = store.create("Ada", dt.date(2026, 1, 1))
     on = dt.date(2026, 3, 2)
-    assert week_on(store.set_week(learner.id, 18, on), on) == 18
-    assert week_on(store.set_week(learner.id, 18, on), on + dt.timedelta(days=14)) == 20
-    assert week_on(store.set_week(learner.id, None, on), dt.date(2026, 1, 1)) == 1
+    assert schedule_of(store.set_week(learner.id, 18, on)).week_on(on) == 18
+    assert schedule_of(store.set_week(learner.id, 18, on)).week_on(on + dt.timedelta(days=14)) == 20
+    assert schedule_of(store.set_week(learner.id, None, on)).week_on(dt.date(2026, 1, 1)) == 1
     with pytest.raises(WeekOutOfRange):
         store.set_week(learner.id, 73, on)
 
 
 def test_a_week_given_at_sign_up_is_the_week_on_the_start_date(store) -> None:
     learner, _ = store.create("Ada", dt.date(2026, 1, 5), current_week=18)
-    assert week_on(learner, dt.date(2026, 1, 5)) == 18
-    assert week_on(learner, dt.date(2026, 1, 19)) == 20
+    assert schedule_of(learner).week_on(dt.date(2026, 1, 5)) == 18
+    assert schedule_of(learner).week_on(dt.date(2026, 1, 19)) == 20
 
 
 def test_ticks_persist_and_unknown_tasks_are_named(store) -> None:
@@ -217,7 +217,7 @@ def test_a_week_set_before_pacing_is_kept_as_set_on_the_day_of_the_upgrade(datab
     learner = LearnerRecords(database_url).by_token("old")
     assert learner.week_set_on is not None
     assert abs((learner.week_set_on - dt.date.today()).days) <= 1  # the database's date
-    assert week_on(learner, learner.week_set_on) == 18
+    assert schedule_of(learner).week_on(learner.week_set_on) == 18
 
 
 def test_a_corrupt_database_file_is_reported_and_left_untouched(tmp_path) -> None:
@@ -589,8 +589,8 @@ def test_progress_shows_completion_accuracy_ratings_and_weak_concepts(client) ->
         )
     report = client.get(f"{base}/progress", headers=auth).json()
     assert report["current_week"] == 2
-    assert report["completion"][0] == {"week": 1, "done": 1, "total": 4, "share": 0.25}
-    assert [c["week"] for c in report["completion"]] == [1, 2]
+    # counted from week 2, where Ada joined: week 1's tick is hers but before her start
+    assert [c["week"] for c in report["completion"]] == [2]
     assert report["quiz_accuracy_by_week"] == [{"week": 1, "answered": 2, "accuracy": 0.0}]
     assert report["self_ratings"] == [{"week": 1, "rating": 6}]
     assert report["streak_days"] == 1

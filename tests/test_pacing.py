@@ -11,9 +11,9 @@ import pytest
 from app.course.curriculum import WEEK_FIELDS
 from app.course.curriculum import load_curriculum
 from app.course.pacing import Schedule
-from app.course.pacing import pace_report
 from app.course.pacing import plan_hours
 from app.course.pacing import replan
+from app.course.pacing import standing
 from app.course.pacing import weeks_done
 from app.course.today import DAY_FIELDS
 from app.course.today import today_task
@@ -33,7 +33,7 @@ def through(week: int) -> set[int]:
 
 
 def report(done: set[int], on: dt.date, schedule: Schedule = ONE_A_WEEK):
-    return pace_report(schedule, done, CURRICULUM, START, on)
+    return standing(schedule, done, CURRICULUM, schedule.week, START, on)
 
 
 @pytest.mark.parametrize("pace", [0.25, 0.5, 0.7, 1.0, 1.5, 2.0, 3.3, 4.0])
@@ -59,7 +59,7 @@ def test_a_schedule_never_runs_backwards_and_stops_at_week_72() -> None:
 def test_a_schedule_past_the_last_date_stops_at_it() -> None:
     late = Schedule.of(dt.date(9999, 6, 1), 1, 0.1)
     assert late.ends(72) == dt.date.max
-    assert pace_report(late, set(), CURRICULUM, late.since, late.since).finish_on == dt.date.max
+    assert standing(late, set(), CURRICULUM, 1, late.since, late.since).finish_on == dt.date.max
 
 
 def test_the_plans_weekly_schedule_is_six_hours_so_pace_one_is_six_hours_a_week() -> None:
@@ -70,46 +70,73 @@ def test_the_plans_weekly_schedule_is_six_hours_so_pace_one_is_six_hours_a_week(
 
 def test_week_12_is_the_q1_capstones_week_and_week_13_looks_to_q2() -> None:
     at_12 = report(through(11), day_of_week(12))
-    assert (at_12.scheduled_week, at_12.position_week, at_12.status) == (12, 12, "on track")
-    assert at_12.next_capstone.quarter == 1 and at_12.next_capstone.weeks_left == 0
+    assert (at_12.scheduled_week, at_12.current_week, at_12.status) == (12, 12, "on track")
+    # one plan week of work left: week 12 itself
+    assert at_12.next_capstone.quarter == 1 and at_12.next_capstone.weeks_left == 1
     assert at_12.next_capstone.due_on == dt.date(2026, 3, 29)  # the Sunday ending week 12
     at_13 = report(through(12), day_of_week(13))
-    assert at_13.next_capstone.quarter == 2 and at_13.next_capstone.weeks_left == 11
+    assert at_13.next_capstone.quarter == 2 and at_13.next_capstone.weeks_left == 12
     assert at_13.next_capstone.due_on == ONE_A_WEEK.ends(24)
 
 
 def test_weeks_48_and_49_the_last_capstone_then_months_without_checklists() -> None:
     at_48 = report(through(47), day_of_week(48))
-    assert at_48.position_week == 48 and at_48.next_capstone.quarter == 4
-    assert at_48.next_capstone.weeks_left == 0
+    assert at_48.current_week == 48 and at_48.next_capstone.quarter == 4
+    assert at_48.next_capstone.weeks_left == 1
     at_49 = report(through(48), day_of_week(49))
-    assert (at_49.position_week, at_49.status, at_49.next_capstone) == (49, "on track", None)
+    assert (at_49.current_week, at_49.status, at_49.next_capstone) == (49, "on track", None)
     # months 13-18 can't be ticked: once week 48 is done the calendar carries the learner on
-    assert report(through(48), day_of_week(60)).position_week == 60
+    assert report(through(48), day_of_week(60)).current_week == 60
     behind = report(through(47), day_of_week(49))
-    assert (behind.position_week, behind.weeks_ahead, behind.status) == (48, -1, "behind")
+    assert (behind.resume_week, behind.weeks_ahead, behind.status) == (48, -1, "behind")
     assert behind.next_capstone.due_on == ONE_A_WEEK.ends(49)  # a week late, as the learner is
 
 
 def test_week_72_is_the_last_and_then_the_plan_is_finished() -> None:
     last = report(through(48), day_of_week(72))
-    assert (last.scheduled_week, last.position_week, last.status) == (72, 72, "on track")
+    assert (last.scheduled_week, last.current_week, last.status) == (72, 72, "on track")
     assert last.finish_on == START + dt.timedelta(days=72 * 7 - 1)
     for later in (day_of_week(73), day_of_week(80)):
         done = report(through(48), later)
-        assert (done.scheduled_week, done.position_week, done.status) == (72, 72, "finished")
+        assert (done.scheduled_week, done.current_week, done.status) == (72, 72, "finished")
         assert done.finish_on == last.finish_on
 
 
 def test_before_the_start_date_the_plan_has_not_started() -> None:
     early = report(set(), START - dt.timedelta(days=3))
-    assert (early.status, early.scheduled_week, early.position_week) == ("not started", 1, 1)
+    assert (early.status, early.scheduled_week, early.current_week) == ("not started", 1, 1)
 
 
 def test_ticks_ahead_of_the_calendar_make_the_learner_ahead_and_finish_early() -> None:
-    ahead = report(through(6), day_of_week(5))
-    assert (ahead.position_week, ahead.weeks_ahead, ahead.status) == (7, 2, "ahead")
-    assert ahead.finish_on == ONE_A_WEEK.ends(70)
+    ahead = report(through(6), day_of_week(5))  # weeks 5 and 6 done in week 5
+    assert (ahead.current_week, ahead.weeks_ahead, ahead.status) == (7, 1, "ahead")
+    assert ahead.finish_on == ONE_A_WEEK.ends(71)
+
+
+def test_finishing_the_scheduled_week_on_time_is_on_track_and_moves_nothing() -> None:
+    working = report(through(17), day_of_week(18))
+    finished = report(through(18), day_of_week(18))
+    assert (working.current_week, finished.current_week) == (18, 19)
+    assert (working.status, finished.status) == ("on track", "on track")
+    assert working.finish_on == finished.finish_on == ONE_A_WEEK.ends(72)
+    # the capstone after week 24: weeks 18-24 of work left, then 19-24; its day stays
+    assert (working.next_capstone.weeks_left, finished.next_capstone.weeks_left) == (7, 6)
+    assert working.next_capstone.due_on == finished.next_capstone.due_on == ONE_A_WEEK.ends(24)
+
+
+def test_the_current_week_is_the_calendars_or_further_and_a_replan_resumes_at_the_first_open_one() -> (
+    None
+):
+    """A week ticked further on, past one still open, does not move the learner on; weeks
+    before the schedule's own week count as done (the learner said they were past them)."""
+    assert report(through(4) | {5, 6, 8}, day_of_week(5)).current_week == 7
+    at_18 = Schedule.of(START, 18, 1.0)
+    assert report({18, 20}, START, at_18).current_week == 19
+    # a learner sent back to week 5 who has done 5 and 6 already is on week 7
+    assert report({5, 6, 18}, START, Schedule.of(START, 5, 1.0)).current_week == 7
+    # not ticking holds nobody back: the calendar carries them on, and they are behind
+    idle = report(through(17), day_of_week(20))
+    assert (idle.current_week, idle.resume_week, idle.weeks_ahead) == (20, 18, -2)
 
 
 def test_a_week_set_by_the_learner_counts_the_weeks_before_it_as_done() -> None:
@@ -121,7 +148,7 @@ def test_a_week_set_by_the_learner_counts_the_weeks_before_it_as_done() -> None:
 def test_a_replan_after_a_three_week_gap_resumes_where_the_ticks_are() -> None:
     back = START + dt.timedelta(days=49)  # the first day of week 8; weeks 5-7 went by unstudied
     before = report(through(4), back)
-    assert (before.scheduled_week, before.position_week, before.weeks_ahead) == (8, 5, -3)
+    assert (before.scheduled_week, before.resume_week, before.weeks_ahead) == (8, 5, -3)
     assert before.finish_on == ONE_A_WEEK.ends(72) + dt.timedelta(weeks=3)
     moved = replan(before, back, 1.0)
     assert (moved.since, moved.week, moved.week_on(back)) == (back, 5, 5)

@@ -25,6 +25,7 @@ from app.progress.prerequisites import named_weeks
 from app.records.learners import LearnerRecords
 from app.records.quizzes import Attempt
 from app.records.quizzes import QuizRecords
+from app.records.schedules import ScheduleRecords
 from app.records.weak_spots import Concept
 from app.records.weak_spots import Concepts
 from app.records.weak_spots import kept_missing
@@ -169,7 +170,9 @@ def test_a_learner_joining_in_week_18_is_counted_from_week_18(store) -> None:
     report = progress(
         store, learner, CURRICULUM, JOINED + dt.timedelta(days=8), NOTES, WITHOUT_INDEX
     )
+    # a week on, the calendar has them in week 19 with week 18 not done yet: a week behind
     assert report["start_week"] == 18 and report["current_week"] == 19
+    assert report["pace"]["resume_week"] == 18 and report["pace"]["status"] == "behind"
     assert [(w["week"], w["done"], w["total"]) for w in report["completion"]] == [
         (18, 1, 4),
         (19, 0, 3),
@@ -178,12 +181,27 @@ def test_a_learner_joining_in_week_18_is_counted_from_week_18(store) -> None:
     assert "counted from week 18" in text and "streak 0 days" in text
 
 
-def test_weeks_worked_on_before_the_week_set_still_count(store) -> None:
-    learner, _ = store.create("Ada", JOINED)
-    store.tick(learner.id, 2, "assignment", True, CURRICULUM)
-    learner = store.set_week(learner.id, 5, JOINED)
+def test_nothing_moves_the_week_a_learner_joined_in(store) -> None:
+    """A milestone quiz on the month's earlier weeks, a tick of an earlier week, a re-plan or
+    a week set later: the progress still counts from the week they joined in."""
+    learner, _ = store.create("Ada", JOINED, current_week=18)
+    store.tick(learner.id, 17, "assignment", True, CURRICULUM)
+    answer_wrong(store, learner.id, on("causal self-attention")[:1])
+    ScheduleRecords(store).replan(learner.id, CURRICULUM, JOINED + dt.timedelta(days=21))
+    learner = store.set_week(learner.id, 20, JOINED + dt.timedelta(days=21))
+    report = progress(
+        store, learner, CURRICULUM, JOINED + dt.timedelta(days=21), NOTES, WITHOUT_INDEX
+    )
+    assert report["start_week"] == 18 == report["pace"]["start_week"]
+    assert [w["week"] for w in report["completion"]] == [18, 19, 20]
+
+
+def test_a_learner_who_goes_back_before_the_week_they_joined_is_counted_from_there(store) -> None:
+    learner, _ = store.create("Ada", JOINED, current_week=18)
+    learner = store.set_week(learner.id, 16, JOINED)
     report = progress(store, learner, CURRICULUM, JOINED, NOTES, WITHOUT_INDEX)
-    assert report["start_week"] == 2 and [w["week"] for w in report["completion"]] == [2, 3, 4, 5]
+    assert (report["start_week"], report["current_week"]) == (18, 16)
+    assert [w["week"] for w in report["completion"]] == [16]
 
 
 def test_a_concept_kept_missing_points_back_to_the_passage_of_its_prerequisite(

@@ -517,7 +517,7 @@ def test_missing_term_hints_name_only_content_terms_of_the_expected_answer() -> 
     "right, total, tone", [(0, 5, "warning"), (2, 5, "warning"), (3, 5, "info"), (4, 5, "success")]
 )
 def test_a_score_is_a_success_only_when_most_answers_were_right(right, total, tone) -> None:
-    summary = score_summary(right, total)
+    summary = score_summary(right, total, None, dt.datetime.now(dt.UTC))
     assert summary["tone"] == tone and summary["text"].startswith(f"{right} of {total} right.")
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from app.course.curriculum import load_curriculum
 from app.records.learners import LearnerRecords
-from app.records.learners import week_on
+from app.records.learners import schedule_of
 from app.records.schedules import ScheduleRecords
 from tests.conftest import new_learner
 from tests.conftest import tutor
@@ -33,8 +33,8 @@ def test_a_replan_after_a_three_week_gap_is_recorded_and_moves_the_week(database
     store.tick(learner.id, 5, "videos", True, CURRICULUM)  # a week half done doesn't count
     back = START + dt.timedelta(days=49)
     schedules = ScheduleRecords(store)
-    before = schedules.report(learner, CURRICULUM, back)
-    assert (before.scheduled_week, before.position_week, before.status) == (8, 5, "behind")
+    before = schedules.standing(learner, CURRICULUM, back)
+    assert (before.scheduled_week, before.resume_week, before.status) == (8, 5, "behind")
     moved, record = schedules.replan(learner.id, CURRICULUM, back)
     assert record.to_dict() == {
         "made_on": "2026-02-23",
@@ -45,8 +45,11 @@ def test_a_replan_after_a_three_week_gap_is_recorded_and_moves_the_week(database
     }
     reopened = LearnerRecords(database_url).by_token(token)  # what a later request sees
     assert (reopened.current_week, reopened.week_set_on) == (5, back)
-    assert week_on(reopened, back) == 5 and week_on(reopened, back + dt.timedelta(days=7)) == 6
-    after = ScheduleRecords(store).report(moved, CURRICULUM, back)
+    assert (
+        schedule_of(reopened).week_on(back) == 5
+        and schedule_of(reopened).week_on(back + dt.timedelta(days=7)) == 6
+    )
+    after = ScheduleRecords(store).standing(moved, CURRICULUM, back)
     assert (after.status, after.finish_on) == ("on track", before.finish_on)
     assert [r.to_week for r in ScheduleRecords(store).history(learner.id)] == [5]
 
@@ -56,7 +59,7 @@ def test_a_replan_can_slow_the_pace(database_url) -> None:
     learner, _ = store.create("Ada", START, current_week=10)
     moved, record = ScheduleRecords(store).replan(learner.id, CURRICULUM, START, pace=0.5)
     assert (record.pace_before, record.pace, moved.pace) == (1.0, 0.5, 0.5)
-    assert week_on(moved, START + dt.timedelta(days=14)) == 11
+    assert schedule_of(moved).week_on(START + dt.timedelta(days=14)) == 11
 
 
 # -- the API -----------------------------------------------------------------------------------
@@ -69,7 +72,7 @@ def test_the_api_shows_the_gap_replans_and_keeps_the_record(api_client) -> None:
         for name, _ in CURRICULUM.week(week).week.fields():
             api_client.put(f"{base}/weeks/{week}/tasks/{name}", json={"done": True}, headers=auth)
     pace = api_client.get(f"{base}/pace", headers=auth).json()
-    assert (pace["scheduled_week"], pace["position_week"], pace["weeks_ahead"]) == (8, 5, -3)
+    assert (pace["scheduled_week"], pace["resume_week"], pace["weeks_ahead"]) == (8, 5, -3)
     assert pace["next_capstone"]["quarter"] == 1 and pace["status"] == "behind"
     replanned = api_client.post(f"{base}/replan", json={"hours_per_week": 3}, headers=auth).json()
     assert replanned["replan"]["from_week"] == 8 and replanned["replan"]["to_week"] == 5
@@ -78,7 +81,7 @@ def test_the_api_shows_the_gap_replans_and_keeps_the_record(api_client) -> None:
     assert api_client.get(base, headers=auth).json()["current_week"] == 5
     assert [r["to_week"] for r in api_client.get(f"{base}/replans", headers=auth).json()] == [5]
     progress = api_client.get(f"{base}/progress", headers=auth).json()
-    assert progress["pace"]["position_week"] == 5 and len(progress["replans"]) == 1
+    assert progress["pace"]["current_week"] == 5 and len(progress["replans"]) == 1
 
 
 def test_todays_task_follows_the_learners_week_and_local_date(api_client) -> None:
@@ -157,4 +160,6 @@ def test_a_pace_stored_before_pace_had_bounds_is_held_within_them() -> None:
     from app.records.learners import Learner
 
     crawling = Learner(start_date=START, pace=0.0001, current_week=None, week_set_on=None)
-    assert week_on(crawling, START + dt.timedelta(days=70)) == 2  # at 0.1: one week in ten
+    assert (
+        schedule_of(crawling).week_on(START + dt.timedelta(days=70)) == 2
+    )  # at 0.1: one week in ten

@@ -205,8 +205,22 @@ def test_a_quiz_question_can_be_suspended_but_not_reworded(api_client) -> None:
     ).json()["suspended"]
 
 
+def due_now(database_url: str) -> None:
+    """Every card due a minute ago, as if the learner came back later: a card that is not
+    due can't be rated (case 19)."""
+    from sqlalchemy import update
+
+    from app.records.reviews import ReviewCard
+
+    store = LearnerRecords(database_url)
+    with store.sessions.begin() as session:
+        past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=1)
+        session.execute(update(ReviewCard).values(due=past))
+    store.close()
+
+
 def test_the_export_carries_cards_and_their_reviews_into_anki_and_csv(
-    api_client, tmp_path: Path
+    api_client, database_url, tmp_path: Path
 ) -> None:
     base, auth = new_learner(api_client, current_week=18)
     card = api_client.post(
@@ -215,6 +229,7 @@ def test_the_export_carries_cards_and_their_reviews_into_anki_and_csv(
         json={"front": "Softmax of <scores>", "back": "Weights summing to 1"},
     ).json()
     for rating in ("again", "good"):
+        due_now(database_url)  # a minute later: "again" brings it back in one
         api_client.post(
             f"{base}/cards/{card['id']}/rating", json={"rating": rating}, headers=auth
         ).raise_for_status()

@@ -179,7 +179,7 @@ def test_picking_a_week_shows_its_plan_and_can_make_it_the_current_week(ui, api_
     join(ui, week=18)
     ui.sidebar.selectbox(key="week").set_value(24).run()
     page = texts(ui)
-    assert "Week 24" in page and "Next capstone due this week" in page
+    assert "Week 24" in page and "Q2 capstone this week" in page
     ui.sidebar.button(key="set_week").click().run()
     assert stored(api_url, ui)["current_week"] == 24
     assert "set_week" not in [b.key for b in ui.sidebar.button]
@@ -204,6 +204,21 @@ def test_a_ticked_task_is_stored_and_is_still_ticked_in_a_new_session(
     assert tasks == {"reading": False, "videos": False, "practice": False, "assignment": True}
     again = sign_in_again(ui, monkeypatch, api_url, reports_dir)
     assert again.checkbox(key="task-18-assignment").value is True
+
+
+def test_finishing_the_weeks_tasks_moves_every_view_on_to_the_next_week(ui, api_url) -> None:
+    """The sidebar, the pace panel and the week on show say one thing: week 18's last task
+    ticked in week 18 puts Ada on week 19, on track, with the same finish."""
+    join(ui, week=18)
+    finish = stored(api_url, ui, "/pace")["finish_on"]
+    for name, _ in load_curriculum().week(18).week.fields():
+        ui.checkbox(key=f"task-18-{name}").check().run()
+    said = "On week 19 of 72 (the calendar has you in week 18)"
+    assert said in texts(ui.sidebar) and said in texts(ui.main)
+    assert ui.sidebar.selectbox(key="week").value == 19 and "Week 19" in texts(ui.main)
+    pace = stored(api_url, ui, "/pace")
+    assert (pace["status"], pace["finish_on"]) == ("on track", finish)
+    assert stored(api_url, ui)["current_week"] == 19
 
 
 @pytest.mark.slow
@@ -385,7 +400,7 @@ def test_a_short_answer_under_review_shows_the_answer_then_takes_the_learners_ra
     assert f"**Answer:** {checked['answer']}" in texts(ui)
     ui.button(key=f"rate-{question_id}-easy").click().run()
     rated = ui.session_state["review_results"][question_id]
-    assert rated["feedback"].startswith("You rated it Easy") and "next review" in texts(ui)
+    assert rated["feedback"].startswith("You rated it Easy") and "comes back" in texts(ui)
     # no green check on the missed answer itself (the session's tally may still be green: a
     # self-rating of Easy is recorded as remembered)
     assert ui.info[0].value == rated["feedback"]
@@ -409,7 +424,7 @@ def test_a_hand_made_card_is_due_at_once_flips_and_is_rated(ui, api_url) -> None
     ui.button(key=f"show-{card['id']}").click().run()
     assert "Dot products grow with d_k" in texts(ui) and "How did it go?" in texts(ui)
     ui.button(key=f"rate-{card['id']}-good").click().run()
-    assert "next review" in texts(ui) and "All 1 reviewed" in texts(ui)
+    assert "comes back" in texts(ui) and "All 1 reviewed" in texts(ui)
     assert "Nothing due now; the next card in" in "\n".join(c.value for c in ui.sidebar.caption)
     assert "Reviews due each day, from FSRS" in texts(ui) and charts(ui)
     assert {b.label for b in ui.get("download_button")} == {"Anki package", "CSV"}
@@ -578,7 +593,8 @@ def test_a_learner_behind_replans_and_the_plan_moves_to_their_week(ui, api_url) 
     sign_in(ui, back_after_a_gap(api_url))
     assert ui.sidebar.selectbox(key="week").value == 8
     page = texts(ui)
-    assert "Working on week **5**; the plan has you in week **8**" in page
+    assert "On week 8 of 72 (weeks 5-7 not done yet)" in page  # the pace panel
+    assert "On week 8 of 72 (weeks 5-7 not done yet)" in texts(ui.sidebar)
     assert f"Today · {dt.date.today():%A}" in page
     ui.number_input(key="replan_hours").set_value(3.0)
     ui.button(key="replan").click().run()

@@ -37,6 +37,13 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 ARTIFACTS = REPO / "test-artifacts"
 THEME_PRIMARY = "rgb(79, 70, 229)"  # primaryColor in app/ui/.streamlit/config.toml
 ANSWER_TIMEOUT_MS = 240_000  # the local model on a busy two-core machine
+MARKER = re.compile(r"\[\d+\]")  # a citation marker, [1]
+# Batch norm's formulas in one group that KaTeX cannot wrap: far wider than the chat column.
+LONG_FORMULA = (
+    r"$\left( \mu_B = \frac{1}{m}\sum_{i=1}^{m} x_i, \quad "
+    r"\sigma_B^2 = \frac{1}{m}\sum_{i=1}^{m} (x_i - \mu_B)^2, \quad "
+    r"y_i = \gamma \frac{x_i - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}} + \beta \right)$"
+)
 
 
 @pytest.fixture
@@ -83,6 +90,18 @@ def test_a_learner_back_after_a_gap_replans_and_works_through_the_month(
     ui, api = app_urls
     key = back_after_a_gap(api)
     in_browser(chromium, lambda page: learners_month(page, ui, key), "month-failure.png")
+
+
+@pytest.mark.slow
+def test_a_long_formula_scrolls_within_the_chat_column(chromium: Path, ui_url: str) -> None:
+    in_browser(chromium, lambda page: long_formula(page, ui_url), "chat-formula-failure.png")
+
+
+@pytest.mark.slow
+def test_the_screens_a_new_learner_found_wanting_now_say_what_they_show(
+    chromium: Path, ui_url: str
+) -> None:
+    in_browser(chromium, lambda page: screens(page, ui_url), "screens-failure.png")
 
 
 def in_browser(chromium: Path, journey: Callable[[Page], None], on_failure: str) -> None:
@@ -155,9 +174,13 @@ def card_from_the_answer_reviewed_by_keyboard_and_exported(page: Page) -> None:
     page.get_by_role("button", name="Make a card").click()
     popover = page.get_by_test_id("stPopoverBody")
     expect(popover.get_by_label("Front")).to_have_value("Why divide by the square root of d_k?")
+    expect(popover.get_by_role("textbox", name="Back")).not_to_have_value(MARKER)
+    shot(page, "card-form.png")
     popover.get_by_role("button", name="Save card").click()
     expect(sidebar.get_by_text("1 card due now")).to_be_visible(timeout=30_000)
-    page.keyboard.press("Escape")  # close the popover
+    expect(popover).to_be_hidden()  # the form closes once the card is saved, and says so
+    expect(page.get_by_text("Card saved: it is due now in the Reviews tab.")).to_be_visible()
+    shot(page, "card-from-answer.png")
     page.get_by_role("tab", name="Reviews").click()
     expect(page.get_by_text("Your card · week").first).to_be_visible(timeout=30_000)
     settled(page)
@@ -252,3 +275,80 @@ def learners_month(page: Page, url: str, key: str) -> None:
     expect(page.get_by_text("Month 2 milestone").first).to_be_visible()
     expect(page.get_by_text("Month 3 milestone")).to_have_count(0)
     shot(page, "month-5-progress.png")
+
+
+def long_formula(page: Page, url: str) -> None:
+    """A question with a formula too wide for the chat column, its answer and a cited passage:
+    every formula stays inside the column, in a box that scrolls it sideways; before, the
+    formula ran over the column's edge and off the page."""
+    page.goto(url)
+    ask = page.get_by_placeholder("Ask about week")
+    expect(ask).to_be_editable()
+    ask.fill(f"What does batch norm compute in {LONG_FORMULA}?")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Quiz me on this")).to_be_visible(
+        timeout=ANSWER_TIMEOUT_MS
+    )  # drawn once the answer is done
+    question, answer = page.get_by_test_id("stChatMessage").all()
+    answer.get_by_test_id("stExpander").first.click()  # a cited passage, with its formula
+    settled(page)
+    column = question.locator("xpath=ancestor::*[@data-testid='stColumn'][1]")
+    shot(page, "chat-long-formula.png")
+    edge = column.bounding_box()
+    assert edge is not None
+    boxes = column.locator(".katex-display, :is(p, li):has(.katex)")  # what holds each formula
+    assert boxes.count() >= 2  # the question's, and the answer's or its passage's
+    for box in (boxes.nth(i).bounding_box() for i in range(boxes.count())):
+        assert box is not None
+        assert edge["x"] <= box["x"] and box["x"] + box["width"] <= edge["x"] + edge["width"]
+    assert column.evaluate("c => c.scrollWidth <= c.clientWidth")  # nothing runs over
+    long = question.locator("p:has(.katex)")
+    formula = long.locator(".katex").bounding_box()
+    assert formula is not None and formula["width"] > edge["width"]  # wide: it scrolls...
+    assert long.evaluate("p => { p.scrollLeft = p.scrollWidth; return p.scrollLeft; }") > 0
+
+
+def screens(page: Page, url: str) -> None:
+    """A learner on week 4: the Code tab on the nearest week with a check, a journal rating
+    that stays as saved, library results with their passage and rank, and an empty Evals tab
+    that says how to fill it."""
+    page.goto(url)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_label("Your name").fill("Ada")
+    sidebar.get_by_role("spinbutton", name="Starting week").fill("4")
+    sidebar.get_by_role("button", name="Start learning").click()
+    expect(sidebar.get_by_text("On week 4 of 72")).to_be_visible(timeout=30_000)
+    sidebar.get_by_role("button", name="I've saved it").click()
+    expect(sidebar.get_by_test_id("stCode")).to_be_hidden()
+
+    page.get_by_role("tab", name="Code").click()
+    expect(page.get_by_text("Week 4 has no code check; week 3 is the nearest.")).to_be_visible(
+        timeout=30_000
+    )
+
+    page.get_by_role("tab", name="Journal").click()
+    rating = page.get_by_role("slider")
+    expect(rating).to_have_value("5", timeout=30_000)
+    rating.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(rating).to_have_value("7")
+    page.get_by_label("Notes").fill("Matrix rank clicked; eigenvectors not yet.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Week 4 · 7/10")).to_be_visible(timeout=30_000)
+    settled(page)
+    expect(rating).to_have_value("7")  # it showed 5 again
+    expect(page.get_by_label("Notes")).to_have_value("")
+    shot(page, "journal-saved.png")
+
+    page.get_by_role("tab", name="Library").click()
+    page.get_by_label("Search the course library").fill("batch norm")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("best match first", exact=False)).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("relevance", exact=False)).to_have_count(0)
+    expect(page.locator("blockquote").first).to_contain_text("batch norm")
+    shot(page, "library-results.png")
+
+    page.get_by_role("tab", name="Evals").click()
+    expect(page.get_by_text("No eval report yet: run make eval")).to_be_visible(timeout=30_000)
+    shot(page, "evals-empty.png")

@@ -102,7 +102,7 @@ def asker(request: AskRequest, learner: Learner | None, svc: Services) -> AskAs:
             svc.learners.sessions, HISTORY_TURNS, svc.settings.anonymous_conversation_hours
         )
     )
-    as_caller = AskAs(svc.tutor, svc.notes, svc.learners, learner, anonymous)
+    as_caller = AskAs(svc.tutor, svc.notes, svc.learners, learner, anonymous, svc.curriculum)
     try:
         as_caller.require_conversation(request.conversation_id)
     except NotFound as exc:

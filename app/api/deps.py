@@ -16,6 +16,7 @@ from fastapi import Request
 
 from app.api.services import Services
 from app.course.curriculum import Curriculum
+from app.course.pacing import Standing
 from app.records.learners import Learner
 
 
@@ -88,6 +89,15 @@ def own_learner(learner_id: int, learner: Annotated[Learner, Depends(current_lea
 
 
 LearnerDep = Annotated[Learner, Depends(own_learner)]
+
+
+def learner_standing(learner: LearnerDep, svc: ServicesDep, today: TodayDep) -> Standing:
+    """Where the path's learner stands today (`app.records.schedules.standing_in`): the week
+    a route uses when the request names none, and what every view of their week shows."""
+    return svc.schedules.standing(learner, svc.curriculum, today)
+
+
+StandingDep = Annotated[Standing, Depends(learner_standing)]
 
 
 def optional_learner(

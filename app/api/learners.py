@@ -11,6 +11,7 @@ from fastapi import HTTPException
 from app.api.deps import CurriculumDep
 from app.api.deps import LearnerDep
 from app.api.deps import ServicesDep
+from app.api.deps import StandingDep
 from app.api.deps import TodayDep
 from app.api.deps import rate_limited
 from app.api.params import WeekQuery
@@ -25,7 +26,6 @@ from app.course.curriculum import WeekOutOfRange
 from app.progress.overview import progress
 from app.progress.prerequisites import PrerequisitePassages
 from app.records.base import NotFound
-from app.records.learners import week_on
 
 router = APIRouter()
 
@@ -39,12 +39,13 @@ router = APIRouter()
 def create_learner(body: LearnerCreate, svc: ServicesDep) -> LearnerCreated:
     """Create a learner. The token in the response is shown this once; keep it."""
     learner, token = svc.learners.create(body.name, body.start_date, body.pace, body.current_week)
-    return LearnerCreated(**LearnerPublic.of(learner).model_dump(), token=token)
+    standing = svc.schedules.standing(learner, svc.curriculum, dt.date.today())
+    return LearnerCreated(**LearnerPublic.of(learner, standing).model_dump(), token=token)
 
 
 @router.get("/learners/{learner_id}", response_model=LearnerPublic)
-def get_learner(learner: LearnerDep) -> LearnerPublic:
-    return LearnerPublic.of(learner)
+def get_learner(learner: LearnerDep, standing: StandingDep) -> LearnerPublic:
+    return LearnerPublic.of(learner, standing)
 
 
 @router.put("/learners/{learner_id}/week", response_model=LearnerPublic)
@@ -52,7 +53,8 @@ def set_week(
     body: WeekChoice, learner: LearnerDep, svc: ServicesDep, today: TodayDep
 ) -> LearnerPublic:
     """You are in `week` today; the calendar moves you on from it at your pace."""
-    return LearnerPublic.of(svc.learners.set_week(learner.id, body.week, today))
+    moved = svc.learners.set_week(learner.id, body.week, today)
+    return LearnerPublic.of(moved, svc.schedules.standing(moved, svc.curriculum, today))
 
 
 @router.get("/learners/{learner_id}/weeks/{week}/tasks")
@@ -98,11 +100,10 @@ def write_journal(
     body: JournalIn,
     learner: LearnerDep,
     svc: ServicesDep,
+    standing: StandingDep,
     week: WeekQuery = None,
 ) -> dict[str, Any]:
-    entry = svc.learners.write_journal(
-        learner.id, week or week_on(learner, dt.date.today()), body.text
-    )
+    entry = svc.learners.write_journal(learner.id, week or standing.current_week, body.text)
     return {"id": entry.id, "week": entry.week, "text": entry.text}
 
 

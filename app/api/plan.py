@@ -11,6 +11,7 @@ from fastapi import HTTPException
 from app.api.deps import CurriculumDep
 from app.api.deps import LearnerDep
 from app.api.deps import ServicesDep
+from app.api.deps import StandingDep
 from app.api.deps import TodayDep
 from app.api.schemas import ReplanIn
 from app.api.schemas import WeekSummary
@@ -45,13 +46,13 @@ def week(number: int, cur: CurriculumDep) -> dict[str, Any]:
 
 
 @router.get("/learners/{learner_id}/pace")
-def pace(
-    learner: LearnerDep, svc: ServicesDep, cur: CurriculumDep, today: TodayDep
-) -> dict[str, Any]:
-    """Where you stand against the plan today: the week your schedule puts you in, the week
-    your ticks put you in (`weeks_ahead`: positive ahead, negative behind), the projected
-    finish, and the next capstone's due date."""
-    return svc.schedules.report(learner, cur, today).to_dict()
+def pace(standing: StandingDep) -> dict[str, Any]:
+    """Where you stand against the plan today: the week you joined in (`start_week`), the
+    week you are on (`current_week`, the first one not yet done), the week the calendar puts
+    you in (`scheduled_week`), `weeks_ahead` (positive ahead, negative behind; finishing the
+    scheduled week early is on track), the projected finish, and the next capstone's plan
+    weeks of work left and due date."""
+    return standing.to_dict()
 
 
 @router.get("/learners/{learner_id}/today")
@@ -76,7 +77,7 @@ def replan(
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
     moved, record = svc.schedules.replan(learner.id, cur, today, new_pace)
-    return {"replan": record.to_dict(), "pace": svc.schedules.report(moved, cur, today).to_dict()}
+    return {"replan": record.to_dict(), "pace": svc.schedules.standing(moved, cur, today).to_dict()}
 
 
 @router.get("/learners/{learner_id}/replans")

@@ -10,6 +10,7 @@ from fastapi import HTTPException
 
 from app.api.deps import LearnerDep
 from app.api.deps import ServicesDep
+from app.api.deps import StandingDep
 from app.api.params import Id
 from app.api.schemas import AnswerIn
 from app.api.schemas import QuizRequest
@@ -26,33 +27,41 @@ from app.practice.grading import self_rated
 from app.practice.quiz import LLM
 from app.practice.quiz import QuizError
 from app.practice.quiz import make_quiz
+from app.practice.quiz import topic_concepts
+from app.practice.quiz import topic_notes
 from app.practice.quiz import topic_quiz
 from app.records.base import AlreadyAnswered
 from app.records.base import NotFound
 from app.records.learners import Learner
-from app.records.learners import week_on
 from app.records.reviews import OWN
+from app.records.reviews import NotDue
+from app.records.reviews import comes_back
 
 router = APIRouter()
 
 
 @router.post("/learners/{learner_id}/quizzes", status_code=201)
-def new_quiz(body: QuizRequest, learner: LearnerDep, svc: ServicesDep) -> dict[str, Any]:
+def new_quiz(
+    body: QuizRequest, learner: LearnerDep, svc: ServicesDep, standing: StandingDep
+) -> dict[str, Any]:
     """A quiz on the week's material, or with `topic` on what a conversation was about
     ("Quiz me on this"): questions from the notes closest to the topic and the passages that
-    answered it (up to `n`: fewer when the notes have fewer on the topic). Answers are checked
-    one by one afterwards; options come in an order of your own."""
-    week = body.week or week_on(learner, dt.date.today())
+    answered it (up to `n`: fewer when the notes have fewer on the topic; `concepts` says
+    which concepts the topic was taken to be about). Answers are checked one by one
+    afterwards; options come in an order of your own."""
+    week = body.week or standing.current_week
     records = svc.quizzes
     seed = f"{learner.id}-{dt.datetime.now().isoformat()}"
     embedder = svc.retriever.embedder
+    passages = [p.text for p in body.passages]
+    weeks = {week, *(p.week for p in body.passages if p.week)}
     try:
         if body.topic:
             questions = topic_quiz(
                 svc.notes,
                 body.topic,
-                [p.text for p in body.passages],
-                {week, *(p.week for p in body.passages if p.week)},
+                passages,
+                weeks,
                 n=body.n,
                 kinds=tuple(body.kinds),
                 seed=seed,
@@ -81,6 +90,11 @@ def new_quiz(body: QuizRequest, learner: LearnerDep, svc: ServicesDep) -> dict[s
         "quiz_id": quiz_id,
         "week": week,
         "topic": body.topic,
+        "concepts": (
+            topic_concepts(topic_notes(svc.notes, weeks), body.topic, passages)
+            if body.topic
+            else []
+        ),
         "questions": [q.public() for q in questions],
     }
 
@@ -122,13 +136,12 @@ def _answer(
         result = self_rated(question, result, rating) if rating else result
     except QuizError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
+    now = dt.datetime.now(dt.UTC)
     try:
-        due = svc.quizzes.answer(
-            learner.id, quiz_id, question, response, result, dt.datetime.now(dt.UTC)
-        )
-    except AlreadyAnswered as exc:
+        due = svc.quizzes.answer(learner.id, quiz_id, question, response, result, now)
+    except (AlreadyAnswered, NotDue) as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
-    return outcome(question, result) | {"next_review": due.isoformat()}
+    return outcome(question, result) | comes_back(due, now)
 
 
 @router.post("/learners/{learner_id}/quizzes/{quiz_id}/answers")

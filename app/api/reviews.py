@@ -17,6 +17,7 @@ from fastapi import Response
 
 from app.api.deps import LearnerDep
 from app.api.deps import ServicesDep
+from app.api.deps import StandingDep
 from app.api.params import Id
 from app.api.schemas import CardEdit
 from app.api.schemas import CardIn
@@ -25,8 +26,8 @@ from app.practice.card_export import to_csv
 from app.practice.card_export import write_apkg
 from app.practice.scheduler import NotEnoughReviews
 from app.records.base import NotFound
-from app.records.learners import week_on
 from app.records.reviews import CardError
+from app.records.reviews import NotDue
 from app.records.reviews import due_phrase
 
 router = APIRouter()
@@ -99,7 +100,9 @@ def get_card(card_id: Id, learner: LearnerDep, svc: ServicesDep) -> dict[str, An
 
 
 @router.post("/learners/{learner_id}/cards", status_code=201)
-def add_card(body: CardIn, learner: LearnerDep, svc: ServicesDep) -> dict[str, Any]:
+def add_card(
+    body: CardIn, learner: LearnerDep, svc: ServicesDep, standing: StandingDep
+) -> dict[str, Any]:
     """Make a card: by hand, from a tutor's answer or from a passage (give `source` and
     `passage`). Due at once; reviewed with the same FSRS scheduler as quiz questions."""
     try:
@@ -107,7 +110,7 @@ def add_card(body: CardIn, learner: LearnerDep, svc: ServicesDep) -> dict[str, A
             learner.id,
             body.front,
             body.back,
-            body.week or week_on(learner, dt.date.today()),
+            body.week or standing.current_week,
             body.source,
             body.passage,
         )
@@ -141,11 +144,14 @@ def rate_card(
     card_id: Id, body: CardRating, learner: LearnerDep, svc: ServicesDep
 ) -> dict[str, Any]:
     """Rate your own card after seeing its back; FSRS schedules the next review
-    (`next_review`)."""
+    (`next_review`, and `comes_back` in words). A card that is not due is a 409 naming when
+    it is: a second click or a retried request counts once."""
     try:
         return svc.reviews.rate(learner.id, card_id, body.rating, _now())
     except NotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
+    except NotDue as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
     except CardError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
 

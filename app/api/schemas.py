@@ -18,12 +18,12 @@ from pydantic import model_validator
 from app.course.curriculum import LAST_WEEK
 from app.course.pacing import MAX_PACE
 from app.course.pacing import MIN_PACE
+from app.course.pacing import Standing
 from app.practice.quiz import KINDS
 from app.records.capstones import LINK_CHARS
 from app.records.capstones import check_link
 from app.records.learners import JOURNAL_CHARS
 from app.records.learners import Learner
-from app.records.learners import week_on
 from app.records.reviews import BACK_CHARS
 from app.records.reviews import FRONT_CHARS
 
@@ -172,16 +172,19 @@ class LearnerPublic(BaseModel):
     name: str
     start_date: dt.date
     pace: float
-    current_week: int
+    current_week: int = Field(description="The week you are on: the first one not yet done.")
+    start_week: int = Field(description="The week you joined in.")
 
     @classmethod
-    def of(cls, learner: Learner) -> LearnerPublic:
+    def of(cls, learner: Learner, standing: Standing) -> LearnerPublic:
+        """The learner as the API shows them, their weeks from `standing` (the one truth)."""
         return cls(
             id=learner.id,
             name=learner.name,
             start_date=learner.start_date,
             pace=learner.pace,
-            current_week=week_on(learner, dt.date.today()),
+            current_week=standing.current_week,
+            start_week=standing.start_week,
         )
 
 

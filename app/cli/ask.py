@@ -23,7 +23,7 @@ from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
 from app.cli.base import via_api_or_here
-from app.cli.base import your_week
+from app.cli.base import week_for
 from app.cli.conversations import conversation_to_continue
 from app.cli.conversations import kept_from_api
 from app.cli.conversations import learner_store
@@ -158,7 +158,7 @@ def ask(
     settings = settings_for(data_dir)
     store = learner_store(settings, needed=resume or conversation is not None)
     if week is None and store and (learner := store.existing_local_learner()):
-        week = your_week(learner)
+        week = week_for(store, learner, None)
         if not as_json:
             out.print(
                 f"[dim]week {week}: yours (see `tutor week`); --week N asks from another[/dim]"
@@ -168,6 +168,8 @@ def ask(
 
     # The command line's own learner, made on first use: its conversations keep the answers.
     me = store.local_learner(dt.date.today()) if store else None
+    if store and me and week is not None:
+        week_for(store, me, week)  # a first --week becomes the learner's own, and says so
     log = ConversationRecords(store, me.id) if store and me else None
     asking = dict(week=week, mode=mode, no_spoilers=no_spoilers, conversation_id=conversation_id)
     answer = via_api_or_here(
@@ -239,7 +241,7 @@ def _answer_here(
     from app.usecases.asking import AskAs
 
     tutor = Tutor(settings, open_retriever(settings))
-    here = AskAs(tutor, read_notes(), store, learner, own_week=False)
+    here = AskAs(tutor, read_notes(), store, learner)
     try:
         return _answer(here, question, as_json, asking)
     except LLMError as exc:

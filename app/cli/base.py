@@ -142,9 +142,27 @@ def local_learner(settings: Settings) -> tuple[LearnerRecords, Learner]:
     return store, store.local_learner(dt.date.today())
 
 
-def your_week(learner: Learner) -> int:
+def week_for(store: LearnerRecords, learner: Learner, given: int | None) -> int:
+    """The week a command works on: `given` (its --week), else the week the learner is on
+    (`app.records.schedules.standing_in`, what `tutor today` and `tutor progress` show).
+
+    A learner without a week of their own (never set with `tutor week N`) adopts the first
+    --week they give, and is told so once, on stderr: a learner who asks about week 7 is most
+    likely in week 7, and a command line that stayed in week 1 while they did would disagree
+    with every view of their plan."""
     import datetime as dt
 
-    from app.records.learners import week_on
+    from app.course.curriculum import load_curriculum
+    from app.records.schedules import ScheduleRecords
 
-    return week_on(learner, dt.date.today())
+    today = dt.date.today()
+    if given is None:
+        return ScheduleRecords(store).current_week(learner, load_curriculum(), today)
+    if learner.current_week is None:
+        store.set_week(learner.id, given, today)
+        learner.current_week, learner.start_week = given, learner.start_week or given
+        err.print(
+            f"Week {given} is now your week: `tutor today`, `tutor progress`, `tutor ask` and "
+            f"`tutor quiz` use it from here on (change it with `tutor week N`)."
+        )
+    return given

@@ -19,7 +19,7 @@ from app.cli.base import option
 from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
-from app.cli.base import your_week
+from app.cli.base import week_for
 
 cards_app = typer.Typer(
     help="""Your own cards, and every card's review history out to Anki or
@@ -95,11 +95,13 @@ def cards_add(
       tutor cards add "Adam's bias correction" "Undoes the zero start of the moments" -w 6
     """
     from app.records.reviews import CardError
+    from app.records.reviews import ReviewRecords
 
     check_week(week)
-    deck, learner = _deck(data_dir)
+    store, learner = local_learner(settings_for(data_dir))
+    deck = ReviewRecords(store)
     try:
-        card = deck.add(learner.id, front, back, week or your_week(learner), source)
+        card = deck.add(learner.id, front, back, week_for(store, learner, week), source)
     except CardError as exc:
         fail(str(exc), code=2)
     if as_json:
@@ -198,7 +200,7 @@ def cards_export(
     """
     from app.practice.card_export import to_csv
     from app.practice.card_export import write_apkg
-    from app.records.reviews import counted
+    from app.text import counted
 
     if format not in ("apkg", "csv"):
         fail(f"--format is apkg or csv, not {format!r}", code=2)

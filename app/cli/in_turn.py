@@ -26,10 +26,11 @@ def ask_in_turn(
     records: QuizRecords,
     learner_id: int,
     quiz_id: str | None,
-    self_rate: bool,
 ) -> int:
     """Ask each question, grade it, record it (FSRS schedules its review) and say when it comes
-    back; with `self_rate` the learner rates their short answers. Returns how many were right."""
+    back. A short answer, which the grader only estimates, is the learner's to rate: Enter
+    keeps the grader's verdict, another rating overrides it (as the UI's Reviews tab does), in
+    a quiz and a review alike. Returns how many were right."""
     import datetime as dt
 
     from app.cli.render import render_outcome
@@ -53,7 +54,7 @@ def ask_in_turn(
         response = typer.prompt("your answer", default="", show_default=False)
         result = grade(question, response, similarity, judge, terms)
         out.print(render_outcome(outcome(question, result)), highlight=False)
-        if self_rate and (choices := ratings_for(question)):
+        if choices := ratings_for(question):
             rating = ""
             while rating not in choices:
                 rating = (
@@ -90,7 +91,7 @@ def _lazy_similarity() -> Callable[[str, str], float]:
 def _when(due: dt.datetime) -> str:
     import datetime as dt
 
-    from app.records.reviews import in_words
+    from app.practice.scheduler import in_words
 
     return in_words(due, dt.datetime.now(dt.UTC))
 

@@ -17,7 +17,7 @@ from app.cli.base import option
 from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
-from app.cli.base import your_week
+from app.cli.base import week_for
 from app.course.curriculum import load_curriculum
 
 
@@ -54,7 +54,7 @@ def tasks(
     if undo and not names:
         fail("name the tasks to untick, e.g. `tutor tasks practice --undo`", code=2)
     store, learner = local_learner(settings_for(data_dir))
-    week = week or your_week(learner)
+    week = week_for(store, learner, week)
     curriculum = load_curriculum()
     checklist = store.checklist(learner.id, week, curriculum)
     try:
@@ -110,7 +110,7 @@ def journal(
     if text is not None and not 1 <= len(text.strip()) <= JOURNAL_CHARS:
         fail(f"a journal note is 1-{JOURNAL_CHARS:,} characters", code=2)
     store, learner = local_learner(settings_for(data_dir))
-    week = week or your_week(learner)
+    week = week_for(store, learner, week)
     if text is not None:
         store.write_journal(learner.id, week, text.strip())
     if rating is not None:

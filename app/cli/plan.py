@@ -17,7 +17,7 @@ from app.cli.base import option
 from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
-from app.cli.base import your_week
+from app.cli.base import week_for
 from app.course.curriculum import CurriculumError
 from app.course.curriculum import WeekOutOfRange
 from app.course.curriculum import load_curriculum
@@ -100,7 +100,7 @@ def current_week(
     store, learner = local_learner(settings_for(data_dir))
     if number is not None or auto:
         learner = store.set_week(learner.id, number, dt.date.today())
-    week = your_week(learner)
+    week = week_for(store, learner, None)
     title = load_curriculum().week(week).title
     if as_json:
         print_json({"week": week, "title": title, "set": learner.current_week is not None})
@@ -133,7 +133,7 @@ def today(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
     on, curriculum, schedules = dt.date.today(), load_curriculum(), ScheduleRecords(store)
     now = dt.datetime.now(dt.UTC)
     task = schedules.today(learner, curriculum, on)
-    pace = schedules.report(learner, curriculum, on).to_dict()
+    pace = schedules.standing(learner, curriculum, on).to_dict()
     if as_json:
         print_json({"today": task.to_dict(), "pace": pace})
         return
@@ -204,7 +204,7 @@ def replan(
     store, learner = local_learner(settings_for(data_dir))
     schedules, on = ScheduleRecords(store), dt.date.today()
     moved, record = schedules.replan(learner.id, curriculum, on, pace)
-    report = schedules.report(moved, curriculum, on).to_dict()
+    report = schedules.standing(moved, curriculum, on).to_dict()
     if as_json:
         print_json({"replan": record.to_dict(), "pace": report})
         return

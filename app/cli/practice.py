@@ -18,7 +18,7 @@ from app.cli.base import option
 from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
-from app.cli.base import your_week
+from app.cli.base import week_for
 from app.cli.in_turn import ask_in_turn
 from app.cli.in_turn import flip_in_turn
 
@@ -90,9 +90,9 @@ def quiz(
         )
     recording = not as_json
     store, learner = local_learner(settings) if recording or week is None else (None, None)
-    if week is None:
-        assert learner is not None  # opened above when no week is given
-        week = your_week(learner)
+    if store is not None and learner is not None:
+        week = week_for(store, learner, week)
+    assert week is not None  # a store was opened above when no week was given
     drawn: float | str = seed if seed is not None else random.random()
     who = learner.id if learner else ""
     try:
@@ -127,15 +127,20 @@ def quiz(
     if as_json:
         print_json([q.to_dict() for q in questions])
         return
+    import datetime as dt
+
     from app.cli.render import render_summary
     from app.practice.grading import score_summary
     from app.records.quizzes import QuizRecords
+    from app.records.reviews import ReviewRecords
 
     assert store is not None and learner is not None  # recording: opened above
     records = QuizRecords(store)
     quiz_id = records.save(learner.id, week, questions)
-    right = ask_in_turn(questions, settings, records, learner.id, quiz_id, self_rate=False)
-    out.print(render_summary(score_summary(right, len(questions))), highlight=False)
+    right = ask_in_turn(questions, settings, records, learner.id, quiz_id)
+    first = ReviewRecords(store).first_due(learner.id, [q.id for q in questions])
+    now = dt.datetime.now(dt.UTC)
+    out.print(render_summary(score_summary(right, len(questions), first, now)), highlight=False)
     out.print("[dim]Missed ones come back in `tutor review`.[/dim]")
 
 
@@ -202,14 +207,16 @@ def review(
         return
     own = [q for q in due if q.kind == OWN]
     asked = [q for q in due if q.kind != OWN]
-    right = ask_in_turn(asked, settings, records, learner.id, None, self_rate=True)
+    right = ask_in_turn(asked, settings, records, learner.id, None)
     right += flip_in_turn(own, deck, learner.id)
-    out.print(render_summary(score_summary(right, len(due), "remembered")), highlight=False)
+    first = deck.first_due(learner.id, [q.id for q in due])
+    summary = score_summary(right, len(due), first, dt.datetime.now(dt.UTC), "remembered")
+    out.print(render_summary(summary), highlight=False)
 
 
 def print_forecast(days: list[dict[str, Any]], as_json: bool) -> None:
     """The next 7 days as bars, and the 7- and 30-day totals."""
-    from app.records.reviews import counted
+    from app.text import counted
 
     week, month = sum(d["due"] for d in days[:7]), sum(d["due"] for d in days[:30])
     if as_json:

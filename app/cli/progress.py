@@ -17,7 +17,7 @@ from app.cli.base import option
 from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
-from app.cli.base import your_week
+from app.cli.base import week_for
 from app.cli.in_turn import ask_in_turn
 from app.course.curriculum import load_curriculum
 
@@ -81,7 +81,9 @@ def capstone(
     curriculum = load_curriculum()
     store, learner = local_learner(settings_for(data_dir))
     if quarter is None:
-        upcoming = ScheduleRecords(store).report(learner, curriculum, dt.date.today()).next_capstone
+        upcoming = (
+            ScheduleRecords(store).standing(learner, curriculum, dt.date.today()).next_capstone
+        )
         quarter = upcoming.quarter if upcoming else curriculum.capstones[-1].quarter
     try:
         plan = rubric_for(quarter, curriculum)
@@ -183,7 +185,7 @@ def milestone(
     settings = settings_for(data_dir)
     store, learner = local_learner(settings)
     curriculum = load_curriculum()
-    month = month_of_week(your_week(learner)) if month is None else month
+    month = month_of_week(week_for(store, learner, None)) if month is None else month
     records = MilestoneRecords(store)
     try:
         if take_quiz and as_json:
@@ -201,9 +203,7 @@ def milestone(
             quiz_id, questions = records.new_quiz(
                 learner.id, month, read_notes(), n=n, kinds=KINDS, seed=random.random()
             )
-            right = ask_in_turn(
-                questions, settings, QuizRecords(store), learner.id, quiz_id, self_rate=False
-            )
+            right = ask_in_turn(questions, settings, QuizRecords(store), learner.id, quiz_id)
             out.print(f"\n[bold]{right} of {len(questions)} right.[/bold]")
         status = records.status(learner.id, month, curriculum)
     except (NoMonth, NotFound, QuizItemIsAnswered, QuizError) as exc:

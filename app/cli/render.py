@@ -15,6 +15,8 @@ from app.course.curriculum import FIELD_LABELS
 from app.course.curriculum import Curriculum
 from app.course.curriculum import Item
 from app.course.curriculum import WeekPlan
+from app.course.pace_words import capstone_words
+from app.course.pace_words import week_words
 from app.text import counted
 
 
@@ -131,22 +133,13 @@ def pace_line(pace: dict[str, Any]) -> Text:
     line = Text.assemble(
         ("Pace ", "dim"),
         (status[0], f"bold {status[1]}"),
-        (
-            f"  ·  working on week {pace['position_week']}, the plan has you in "
-            f"week {pace['scheduled_week']}",
-            "dim",
-        ),
+        (f"  ·  {week_words(pace)}", "dim"),
         (f"  ·  {pace['hours_per_week']:g} h/week", "dim"),
         ("  ·  finish ", "dim"),
         (pace["finish_on"], "bold"),
     )
-    capstone = pace["next_capstone"]
-    if capstone:
-        line.append(
-            f"  ·  Q{capstone['quarter']} capstone due {capstone['due_on']} "
-            f"({counted(capstone['weeks_left'], 'plan week')} left)",
-            style="dim",
-        )
+    if capstone := capstone_words(pace["next_capstone"]):
+        line.append(f"  ·  {capstone}", style="dim")
     return line
 
 

@@ -75,21 +75,32 @@ class Schedule:
 
 
 def weeks_done(completed: set[int], schedule: Schedule, day: dt.date) -> int:
-    """How many plan weeks are behind the learner on `day` (0-72), from their ticks.
-
-    A week counts when its checklist is all ticked; weeks before the schedule's own week count
-    too (the learner said they were past them). Months 13-18 (weeks 49-72) have no checklist, so
-    once week 48 is done they count as the calendar passes them."""
-    done = max([schedule.week - 1, *completed])
+    """How many plan weeks are behind the learner on `day` (0-72): the weeks before the
+    schedule's own week (the learner said they were past them), then each week from there
+    whose checklist is all ticked, in a row. A week ticked further on, past one still open,
+    does not count yet: the learner is on the first week they have not finished. Months 13-18
+    (weeks 49-72) have no checklist, so once week 48 is done they count as the calendar
+    passes them."""
+    done = schedule.week - 1
+    while done + 1 in completed:
+        done += 1
     if done >= DETAILED_WEEKS:
         done = max(done, min(schedule.raw_week(day) - 1, LAST_WEEK))
     return done
 
 
+def weeks_ahead(done: int, scheduled: int) -> int:
+    """Plan weeks ahead of the schedule (negative: behind), for a learner with `done` weeks
+    behind them in scheduled week `scheduled` (uncapped). Working on the scheduled week is on
+    track, and so is having finished it early: a learner is a week ahead only once the week
+    after it is done too, so ticking off this week's work on time never moves the finish."""
+    return done - scheduled if done >= scheduled else done + 1 - scheduled
+
+
 @dataclass(frozen=True)
 class CapstoneDue:
-    """The next quarter's capstone: plan weeks of work left before it, and the day it falls
-    due at the learner's real position and pace."""
+    """The next quarter's capstone: plan weeks of work left before it (the current week
+    included), and the day it falls due at the learner's real position and pace."""
 
     quarter: int
     title: str
@@ -99,13 +110,26 @@ class CapstoneDue:
 
 
 @dataclass(frozen=True)
-class PaceReport:
-    """Where a learner stands on `on`: the week the schedule puts them in, the week their ticks
-    put them in, the difference in plan weeks (positive: ahead), and what follows from it."""
+class Standing:
+    """Where a learner stands on `on`, the one answer every view shows (sidebar, plan column,
+    pace, progress, `tutor today`, `tutor progress`), and the week answers and quizzes use:
+
+    - `start_week`: the week they joined in (set once; a re-plan, a milestone or a review
+      never moves it);
+    - `current_week`: the week they are on: where the calendar puts them, or further when
+      they have done more (finishing a week early moves them on; not ticking holds nobody
+      back, it makes them behind);
+    - `scheduled_week`: where the calendar puts them;
+    - `resume_week`: the first week not yet done, where a re-plan resumes;
+    - `weeks_ahead`: the difference in plan weeks (positive: ahead), and what follows from it:
+      the status, the projected finish and the next capstone's weeks of work left and due day.
+    """
 
     on: dt.date
+    start_week: int
+    current_week: int
     scheduled_week: int
-    position_week: int
+    resume_week: int
     weeks_ahead: int
     status: Status
     pace: float
@@ -144,22 +168,24 @@ def pace_from_hours(hours: float, curriculum: Curriculum) -> float:
     return hours / per_week
 
 
-def pace_report(
+def standing(
     schedule: Schedule,
     completed: set[int],
     curriculum: Curriculum,
+    start_week: int,
     start_date: dt.date,
     on: dt.date,
-) -> PaceReport:
-    """Where the learner stands on `on`, given the plan weeks whose checklists are all done."""
+) -> Standing:
+    """Where the learner stands on `on`, given the plan weeks whose checklists are all done,
+    the week they joined in and the day they started."""
     raw = schedule.raw_week(on)
     done = weeks_done(completed, schedule, on)
-    position = min(done + 1, LAST_WEEK)
+    resume = min(done + 1, LAST_WEEK)
     scheduled = min(raw, LAST_WEEK)
-    ahead = position - scheduled
+    ahead = weeks_ahead(done, scheduled)
     # The learner's own line: the schedule shifted by the plan weeks they are behind (or, when
-    # negative, ahead). It never comes before the schedule's own week: position <= 72.
-    lag = raw - (done + 1) if done < LAST_WEEK else 0
+    # negative, ahead), counted on the uncapped calendar so a learner late at the end is late.
+    lag = -weeks_ahead(done, raw) if done < LAST_WEEK else 0
     capstone = next((c for c in curriculum.capstones if c.after_week > done), None)
     due = (
         None
@@ -168,7 +194,7 @@ def pace_report(
             quarter=capstone.quarter,
             title=capstone.title,
             after_week=capstone.after_week,
-            weeks_left=capstone.after_week - position,
+            weeks_left=capstone.after_week - done,
             due_on=schedule.ends(capstone.after_week + lag),
         )
     )
@@ -178,10 +204,12 @@ def pace_report(
         status = "finished"
     else:
         status = "ahead" if ahead > 0 else "behind" if ahead < 0 else "on track"
-    return PaceReport(
+    return Standing(
         on=on,
+        start_week=start_week,
+        current_week=max(resume, scheduled),
         scheduled_week=scheduled,
-        position_week=position,
+        resume_week=resume,
         weeks_ahead=ahead,
         status=status,
         pace=float(schedule.pace),
@@ -193,8 +221,8 @@ def pace_report(
     )
 
 
-def replan(report: PaceReport, on: dt.date, pace: float) -> Schedule:
-    """The schedule that resumes on `on` from where the learner really is (their position),
-    at `pace`. Capstones keep their place after their quarter's weeks: the schedule is one
-    line, so a capstone's day moves with the weeks before it."""
-    return Schedule.of(on, report.position_week, pace)
+def replan(report: Standing, on: dt.date, pace: float) -> Schedule:
+    """The schedule that resumes on `on` from where the learner really is (the first week not
+    yet done), at `pace`. Capstones keep their place after their quarter's weeks: the
+    schedule is one line, so a capstone's day moves with the weeks before it."""
+    return Schedule.of(on, report.resume_week, pace)

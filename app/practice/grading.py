@@ -5,6 +5,7 @@ rating, which overrides the grader's estimate of a short answer.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from typing import Any
 
+import Stemmer
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
@@ -23,6 +25,8 @@ from app.practice.quiz import Question
 from app.practice.quiz import QuizError
 from app.practice.quiz import json_text
 from app.practice.scheduler import RATINGS
+from app.practice.scheduler import in_words
+from app.text import STOPWORDS
 from app.text import content_words
 from app.text import normalized
 
@@ -32,10 +36,10 @@ if TYPE_CHECKING:
 
 TONES = ("success", "info", "warning", "error")  # how a verdict or a score is shown
 RATING_MEANINGS = {
-    "again": "you did not recall it, so it comes back within minutes",
-    "hard": "you recalled it with effort, so it comes back soon",
-    "good": "you count it as recalled, so it comes back in a few days",
-    "easy": "you recalled it easily, so it comes back later than after Good",
+    "again": "you did not recall it",
+    "hard": "you recalled it with effort",
+    "good": "you count it as recalled",
+    "easy": "you recalled it easily",
 }
 
 
@@ -64,9 +68,95 @@ class Grade:
         return "success" if self.estimate else "info"
 
 
+# Learners' shorthand for words the notes spell out: chat abbreviations and clipped forms of the
+# course's own terms. Small on purpose: beyond these, similarity judges the wording.
+SHORTHAND = {
+    "bc": "because",
+    "cuz": "because",
+    "grad": "gradient",
+    "grads": "gradients",
+    "backprop": "backpropagation",
+    "batchnorm": "batch normalization",
+    "layernorm": "layer normalization",
+    "prob": "probability",
+    "probs": "probabilities",
+    "param": "parameter",
+    "params": "parameters",
+    "lr": "learning rate",
+    "val": "validation",
+    "var": "variance",
+    "dim": "dimension",
+    "dims": "dimensions",
+    "init": "initialization",
+    "info": "information",
+    "min": "minimum",
+    "max": "maximum",
+    "net": "network",
+    "nets": "networks",
+}
+_SHORTHAND = re.compile(rf"\b(?:{'|'.join(SHORTHAND)})\b", re.I)
+_STEMMER = Stemmer.Stemmer("english")  # Snowball: computation, computational -> comput
+_BRITISH = re.compile(r"(?<=[a-z]{3})is(e|es|ed|ing|ation|ations|er|ers)\b")  # normalise
+_LATEX = re.compile(r"\\[a-zA-Z]+")  # \sqrt, \top: a formula's markup, not its words
+
+
+def spelled_out(text: str) -> str:
+    """`text` with learners' shorthand spelled out ("bc the grads add up" -> "because the
+    gradients add up"): what the similarity model and the key terms read."""
+    return _SHORTHAND.sub(lambda m: SHORTHAND[m.group().lower()], text)
+
+
+def _stems(words: Iterable[str]) -> list[str]:
+    """Snowball stems of lower-case words, British -ise spellings as -ize first."""
+    return _STEMMER.stemWords([_BRITISH.sub(r"iz\1", word) for word in words])
+
+
 def key_terms(text: str) -> set[str]:
-    """Content words, numbers included ("64" matters in an answer)."""
-    return content_words(text) | set(re.findall(r"\d+(?:\.\d+)?", text))
+    """The stems of `text`'s content words, shorthand spelled out and formula markup left
+    out, and its numbers by value ("64" matters in an answer, and 3.30 is 3.3):
+    "computational graphs" and "computation graph" have the same key terms."""
+    text = spelled_out(_LATEX.sub(" ", text))
+    return set(_stems(content_words(text))) | _numbers(text)
+
+
+def _numbers(text: str) -> set[str]:
+    """The numbers in `text`, written alike whatever their trailing zeros: {"3.3", "27"}."""
+    return {f"{float(n):g}" for n in re.findall(r"\d+(?:\.\d+)?", text)}
+
+
+def _term_words(text: str) -> list[str]:
+    """A cloze answer's words in order, stemmed, stopwords and possessives dropped, short
+    words kept ("k" of k-means, "kv" of KV cache)."""
+    text = spelled_out(re.sub(r"'s\b", "", text))
+    return _stems(w for w in normalized(text).split() if w not in STOPWORDS)
+
+
+def _runs(n: int) -> list[tuple[int, int]]:
+    """Spans (start, end) of 2 to 4 adjacent words among n."""
+    return [(i, j) for i in range(n) for j in range(i + 2, min(i + 4, n) + 1)]
+
+
+def _fused(words: list[str]) -> set[str]:
+    """What runs of adjacent words are also written as: joined ("drop out" -> dropout) or by
+    initials ("key value" -> kv)."""
+    return {
+        form
+        for i, j in _runs(len(words))
+        for form in ("".join(words[i:j]), "".join(w[0] for w in words[i:j]))
+    }
+
+
+def names_term(term: str, given: str) -> bool:
+    """Whether `given` names `term`, in any inflection, spelling or compounding and with any
+    words around it: "computation graphs" names "computational graph", "drop out" names
+    "dropout", "RAG" names "retrieval-augmented generation", "key-value cache" names "KV
+    cache"; "layer normalization" does not name "batch normalization"."""
+    want, have = _term_words(term), _term_words(given)
+    if not want:
+        return normalized(term) == normalized(given)
+    found = set(have) | _fused(have)
+    spans = [(i, j) for i, j in _runs(len(want)) if _fused(want[i:j]) & set(have)]
+    return all(word in found or any(i <= k < j for i, j in spans) for k, word in enumerate(want))
 
 
 def glossary(notes: Iterable[Note]) -> frozenset[str]:
@@ -80,9 +170,9 @@ _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]*[A-Z][A-Z0-9]*s?\b")  # XOR, PCA, GPT2, 
 def missing_terms(expected: str, given: str, terms: Iterable[str] = ()) -> list[str]:
     """The content terms of `expected` that `given` lacks: concept names from `terms` (a
     `glossary`) and acronyms ("XOR", "PCA") it mentions, in the order they come. Never a
-    number, a stopword or a lone word cut from a phrase; often none, and then no hint is
-    better than a noisy one."""
-    lower, have = expected.lower(), content_words(given) | set(_ACRONYM.findall(given))
+    number, a stopword or a lone word cut from a phrase; often none (see `_missing_words`).
+    A term counts as given in any inflection ("attentions" gives "attention")."""
+    lower, have = expected.lower(), key_terms(given) | set(_ACRONYM.findall(given))
     found = [
         (m.start(), expected[m.start() : m.end()])
         for term in terms
@@ -101,7 +191,7 @@ def missing_terms(expected: str, given: str, terms: Iterable[str] = ()) -> list[
             term.lower() != other.lower() and term.lower() in other.lower() for _, other in found
         ):
             continue  # "embeddings" inside "[CLS] embeddings": the longer term says it
-        words = content_words(term) or {term}
+        words = key_terms(term) or {term}
         if not words <= have and term.lower() not in given.lower() and term not in missing:
             missing.append(term)
     return missing
@@ -115,9 +205,10 @@ def grade(
     terms: Iterable[str] = (),
 ) -> Grade:
     """Exact for MCQ and true/false (an option's text or letter); cloze by the words of the
-    term; short answers by a `judge` model when there is one (an API model: the local one is
-    too weak to judge), else by meaning (`similarity`, e.g. embedding cosine) and key terms,
-    a miss naming the `terms` (a `glossary`) the answer lacks."""
+    term in any inflection, spelling or compounding (`names_term`); short answers by a `judge`
+    model when there is one (an API model: the local one is too weak to judge), else by
+    meaning (`similarity`, e.g. embedding cosine) and key terms, a miss naming what the answer
+    lacks: the `terms` (a `glossary`) it names, else its words that carry its meaning."""
     given = response.strip()
     if question.kind in ("mcq", "truefalse"):
         letters = {chr(ord("A") + i): option for i, option in enumerate(question.options)}
@@ -127,10 +218,7 @@ def grade(
             ok, float(ok), "Correct." if ok else f"Not quite: the answer is {question.answer}."
         )
     if question.kind == "cloze":
-        ok = normalized(given) == normalized(question.answer) or (
-            bool(content_words(question.answer))
-            and content_words(question.answer) <= content_words(given)
-        )
+        ok = names_term(question.answer, given)
         return Grade(
             ok,
             float(ok),
@@ -166,20 +254,88 @@ def outcome(question: Question, result: Grade) -> dict[str, Any]:
     }
 
 
+# Calibrated on the dev split of evals/grading/graded_answers.jsonl: the cut with the fewest
+# wrong verdicts there (`python -m evals.grading` prints it beside this one).
+SHORT_ANSWER_CUT = 0.374
+HINTS = 3  # terms a hint names at most
+
+
 def _by_meaning(
     question: Question,
     given: str,
     similarity: Callable[[str, str], float] | None,
     terms: Iterable[str],
 ) -> Grade:
-    expected, got = key_terms(question.answer), key_terms(given)
-    coverage = len(expected & got) / len(expected) if expected else 0.0
-    meaning = similarity(given, question.answer) if similarity and given else 0.0
-    score = round(0.6 * meaning + 0.4 * coverage, 3) if similarity else round(coverage, 3)
-    ok = score >= 0.55
-    missing = [] if ok else missing_terms(question.answer, given, terms)[:3]
+    """Right from SHORT_ANSWER_CUT (`_short_score`); a miss names what the answer lacks."""
+    score = _short_score(question, given, similarity)
+    if score >= SHORT_ANSWER_CUT:
+        return Grade(True, score, "Good answer.")
+    missing = missing_terms(question.answer, given, terms)[:HINTS] or _missing_words(
+        question, given, similarity
+    )
     hint = f" The answer also names {', '.join(missing)}." if missing else ""
-    return Grade(ok, score, ("Good answer." if ok else "Not yet.") + hint)
+    return Grade(False, score, "Not yet." + hint)
+
+
+def _short_score(
+    question: Question, given: str, similarity: Callable[[str, str], float] | None
+) -> float:
+    """0-1: 0.6 x the cosine of `given`, shorthand spelled out, to the expected answer
+    (`similarity`) plus 0.4 x the share of the key terms the expected answer adds to the
+    question that `given` names. That share alone without a similarity or when the answer
+    is a number (3 and 4 are close in meaning, not in value); 0 for a yes where the answer
+    is no, or the other way round."""
+    new, said = _new_terms(question), key_terms(given)
+    coverage = len(new & said) / len(new) if new else 0.0
+    if _contradicts(question.answer, given):
+        return 0.0
+    if similarity is None or not given or new <= _numbers(question.answer):
+        return round(coverage, 3)
+    meaning = similarity(spelled_out(given), question.answer)
+    return round(0.6 * meaning + 0.4 * coverage, 3)
+
+
+def _new_terms(question: Question) -> set[str]:
+    """The key terms the expected answer adds to the question (all of them if it adds none):
+    what an answer must name, since restating the question earns nothing."""
+    expected = key_terms(question.answer)
+    return (expected - key_terms(question.prompt)) or expected
+
+
+_YES = frozenset({"yes", "yeah", "yep", "yup"})
+_NO = frozenset({"no", "nope", "nah"})
+
+
+def _polarity(text: str) -> str | None:
+    """The "yes" or "no" that `text` opens with ("No; it converges to a local minimum"), if
+    any."""
+    first = normalized(text).partition(" ")[0]
+    return "yes" if first in _YES else "no" if first in _NO else None
+
+
+def _contradicts(expected: str, given: str) -> bool:
+    """`given` says yes where `expected` says no, or no where it says yes."""
+    said, meant = _polarity(given), _polarity(expected)
+    return said is not None and meant is not None and said != meant
+
+
+def _missing_words(
+    question: Question, given: str, similarity: Callable[[str, str], float] | None
+) -> list[str]:
+    """Up to HINTS words of the expected answer that neither `given` nor the question says,
+    the closest in meaning to the whole answer (`similarity`) chosen, in the answer's order.
+    None for an answer sharing no key term with the question or its answer ("I don't know"):
+    nothing to build on."""
+    said, asked = key_terms(given), key_terms(question.prompt)
+    if similarity is None or not said & (asked | key_terms(question.answer)):
+        return []
+    words: dict[str, str] = {}  # stem -> the answer's first word with it
+    for word in re.findall(r"[a-z]+", _LATEX.sub(" ", question.answer.lower())):
+        stem = _stems([word])[0]
+        if len(word) > 3 and word not in STOPWORDS and stem not in said | asked:
+            words.setdefault(stem, word)
+    closest = sorted(words.values(), key=lambda w: -similarity(w, question.answer))[:HINTS]
+    return [word for word in words.values() if word in closest]
 
 
 class Verdict(BaseModel):
@@ -268,15 +424,23 @@ def self_rated(question: Question, result: Grade, rating: str) -> Grade:
     return Grade(recalled, result.score, said, rating, estimate=result.correct)
 
 
-def score_summary(right: int, total: int, what: str = "right") -> dict[str, str]:
+def score_summary(
+    right: int,
+    total: int,
+    next_due: dt.datetime | None,
+    now: dt.datetime,
+    what: str = "right",
+) -> dict[str, str]:
     """A quiz's or review's end: {"text", "tone"}, the tone by share right (a success from
-    80 %, info from half, a warning below), so "0 of 5 right" is never shown as a success."""
+    80 %, info from half, a warning below), so "0 of 5 right" is never shown as a success.
+    `next_due` (aware UTC) is when the first of these questions is due again: the text says
+    when from it, never a guess by the score."""
     share = right / total if total else 0.0
     tone = "success" if share >= 0.8 else "info" if share >= 0.5 else "warning"
     advice = {
-        "success": "Well done: these come back for review in days.",
-        "info": "The missed ones come back for review soon.",
-        "warning": "Not there yet: reread the quoted passages; the missed ones come "
-        "back for review within minutes.",
+        "success": "Well done.",
+        "info": "Worth another look at the missed ones.",
+        "warning": "Not there yet: reread the quoted passages.",
     }[tone]
-    return {"text": f"{right} of {total} {what}. {advice}", "tone": tone}
+    back = "" if next_due is None else f" The first comes back {in_words(next_due, now)}."
+    return {"text": f"{right} of {total} {what}. {advice}{back}", "tone": tone}

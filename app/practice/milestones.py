@@ -84,7 +84,8 @@ def milestone_quiz(
 ) -> list[Question]:
     """`n` questions across `month`: every week (or the month's one group of notes) has one at
     least; `missed` ((week, concept) -> times missed) draws the rest toward the weeks and the
-    concepts the learner has missed."""
+    concepts the learner has missed. None is in `exclude` (what the learner answered right
+    lately): a week with too few others gives fewer, never a repeat."""
     groups = units(notes, month)
     weights = {
         first: 1 + sum(times for (week, _), times in missed.items() if week in weeks)
@@ -95,15 +96,20 @@ def milestone_quiz(
         weak = frozenset(
             concept.lower() for (week, concept), _ in missed.items() if week in groups[first]
         )
-        quiz += make_quiz(
-            notes,
-            first,
-            n=count,
-            kinds=kinds,
-            seed=f"{seed}-milestone",
-            exclude=exclude | {q.id for q in quiz},
-            prefer=weak,
-        )
+        for fewer in range(count, 0, -1):
+            try:
+                quiz += make_quiz(
+                    notes,
+                    first,
+                    n=fewer,
+                    kinds=kinds,
+                    seed=f"{seed}-milestone",
+                    exclude=exclude | {q.id for q in quiz},
+                    prefer=weak,
+                )
+                break
+            except QuizError:
+                continue
     return quiz
 
 

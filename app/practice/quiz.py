@@ -3,7 +3,8 @@
 Four generators need no model, so every quiz is valid even with the weak local model:
 - `cloze`: a concept's definition with the concept blanked out;
 - `mcq`: "which concept is this?", the distractors being concepts of other weeks;
-- `truefalse`: a definition, true as written or with the concept swapped for another one;
+- `truefalse`: a definition as written (true), or with its subject swapped for a concept of
+  the same kind that it does not describe (false: no part, instance or synonym of it);
 - `short`: the notes' own check-yourself questions, graded by meaning and key terms.
 Every question cites the note and the snippet that supports its answer, and `problems` checks
 each one before it reaches a learner.
@@ -28,6 +29,7 @@ from collections.abc import Set
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import replace
+from itertools import zip_longest
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Literal
@@ -161,20 +163,18 @@ def mcq(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Questio
 
 
 def truefalse(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Question]:
-    """A definition with its concept swapped for one of the same kind where there is one
-    (`ConceptSpace.swap`: false), else as written (true). Few concepts have a same-kind twin
-    (about one in five), so every one is used: true statements still make most."""
+    """A definition with its concept swapped for one of the same kind that makes it false
+    (`ConceptSpace.swap`: not a part, instance or synonym of it, fitting the sentence's
+    grammar), else as written (true). Few concepts have such a twin (about one in five), so
+    every one is used: true statements still make most."""
     for concept, definition in note.definitions.items():
         if not _blank(definition, concept):
             continue
         swap = space.swap(concept, note.meta.week, definition)
         if swap:
-            statement = _with_article(
-                re.sub(re.escape(concept), swap, definition, flags=re.I), swap
-            )
             yield _question(
                 "truefalse",
-                f"True or false? {statement}",
+                f"True or false? {space.swapped(concept, swap, definition)}",
                 ["True", "False"],
                 "False",
                 f"False: that describes {concept}, not {swap}.",
@@ -195,14 +195,6 @@ def truefalse(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Q
                 definition,
                 "truefalse-definition",
             )
-
-
-def _with_article(statement: str, noun: str) -> str:
-    """`statement` with "a"/"an" before `noun` fitting its first letter (a vowel or not),
-    capitalized: "An image vs container is", not "A image vs container is"."""
-    article = "an" if noun[:1].lower() in "aeiou" else "a"
-    statement = re.sub(rf"\b[Aa]n? (?={re.escape(noun)})", f"{article} ", statement)
-    return statement[0].upper() + statement[1:]
 
 
 def short(note: Note, rng: random.Random, space: ConceptSpace) -> Iterator[Question]:
@@ -563,18 +555,28 @@ def topic_quiz(
 ) -> list[Question]:
     """ "Quiz me on this": up to `n` questions on a conversation's `topic` (the learner's
     question) and the `passages` that answered it, from the notes of `weeks` (the passages'
-    weeks). Each candidate question is scored by the cosine of its answer and quote to the
-    topic and to its closest passage (the mean of the two); those under TOPIC_MIN are off
-    topic and left out, the rest come best first, mixing kinds. Fewer than `n` when the notes
-    have fewer on the topic; QuizError when they have none."""
+    weeks). Only questions on the conversation's concepts (`topic_concepts`) are asked: a
+    cosine to the topic alone let a neighbouring concept of the same note in (weight decay
+    after a question on batch norm). Candidates come best first by the cosine of their answer
+    and quote to the topic and to its closest passage (the mean of the two), mixing kinds;
+    when no concept is known, those under TOPIC_MIN are left out as off topic. Fewer than `n`
+    when the notes have fewer on the topic, never padded with another; QuizError when they
+    have none."""
     _check_kinds(kinds, None)
-    own = list({note.path: note for week in weeks for note in notes_for_week(notes, week)}.values())
+    own = topic_notes(notes, weeks)
     if not own:
         raise QuizError(f"there are no notes for weeks {sorted(set(weeks))} to make a quiz from")
     embedder = embedder or default_embedder()
     space = concept_space(notes, embedder)
     rng = random.Random(f"{seed}-topic")
-    candidates = [q for kind in kinds for q in _pool(kind, own, space, rng, exclude)]
+    concepts = topic_concepts(own, topic, passages)
+    definitions = {d: c for note in own for c, d in note.definitions.items()}
+    candidates = [
+        q
+        for kind in kinds
+        for q in _pool(kind, own, space, rng, exclude)
+        if not concepts or on_concepts(q, concepts, definitions)
+    ]
     if candidates:
         topic_vector, *passage_vectors = embedder.embed([topic, *passages])
         vectors = embedder.embed([f"{q.answer}: {q.citation['snippet']}" for q in candidates])
@@ -583,17 +585,90 @@ def topic_quiz(
             (vectors @ np.stack(passage_vectors).T).max(axis=1) if passage_vectors else to_topic
         )
         relevance = (to_topic + to_passage) / 2
-        ranked = sorted((r, i) for i, r in enumerate(relevance) if r >= TOPIC_MIN)
+        floor = -1.0 if concepts else TOPIC_MIN
+        ranked = sorted((r, i) for i, r in enumerate(relevance) if r >= floor)
         candidates = [candidates[i] for _, i in reversed(ranked)]
     pools = {kind: iter([q for q in candidates if q.kind == kind]) for kind in kinds}
     quiz: list[Question] = []
     _round_robin(pools, n, quiz, set())
     if not quiz:
+        about = " or ".join(concepts) if concepts else f"close enough to {topic!r}"
         raise QuizError(
-            f"the notes of weeks {sorted(set(weeks))} have no new questions close "
-            f"enough to {topic!r}: take a quiz on the week instead"
+            f"the notes of weeks {sorted(set(weeks))} have no new questions {about}"
+            ": take a quiz on the week instead"
         )
     return [arranged(q, learner) for q in quiz]
+
+
+def topic_notes(notes: list[Note], weeks: Iterable[int]) -> list[Note]:
+    """The notes a topic quiz draws on: those of each of `weeks`, once each."""
+    return list(
+        {note.path: note for week in weeks for note in notes_for_week(notes, week)}.values()
+    )
+
+
+def topic_concepts(notes: list[Note], topic: str, passages: Iterable[str]) -> list[str]:
+    """The concepts of `notes` a conversation is about: those its question (`topic`) names,
+    as the learner wrote them ("batch norm"); when it names none ("why divide by the square
+    root of d_k?"), those whose sections the answer's `passages` were quoted from. Empty
+    when neither says (the passages are from a curriculum page or a note's introduction)."""
+    named = [c for note in notes for c in note.meta.concepts if names(topic, c)]
+    if named:
+        return named
+    sections = {c: text for note in notes for c, text in concept_sections(note).items()}
+    quoted = (quoted_from(passage, sections) for passage in passages)
+    return list(dict.fromkeys(c for c in quoted if c))
+
+
+def names(text: str, concept: str) -> bool:
+    """Whether `text` names `concept` the way a learner writes it: each word of the concept,
+    a plural of it, or its start of four letters or more ("batch norm" names batch
+    normalization, "heads" multi-head attention)."""
+    said = content_words(text)
+    wanted = content_words(concept)
+    return bool(wanted) and all(any(_same_word(w, word) for w in said) for word in wanted)
+
+
+def _same_word(said: str, word: str) -> bool:
+    return (
+        said == word
+        or (len(said) >= 4 and word.startswith(said))
+        or (len(word) >= 4 and said.startswith(word))
+    )
+
+
+def concept_sections(note: Note) -> dict[str, str]:
+    """Each concept's section of `note` (its `## concept` heading to the next), `normalized`:
+    what a passage quoted from it is found in."""
+    found = {}
+    for section in re.split(r"^## ", note.body, flags=re.M)[1:]:
+        heading, _, text = section.partition("\n")
+        concept = next(
+            (c for c in note.meta.concepts if c.lower() == heading.strip().lower()), None
+        )
+        if concept:
+            found[concept] = normalized(text)
+    return found
+
+
+def quoted_from(passage: str, sections: dict[str, str]) -> str | None:
+    """The concept whose section holds most of `passage`'s sentences (more than half: a
+    passage running over a section's end belongs to the one it mostly quotes), or None."""
+    sentences = [normalized(s) for s in split_sentences(passage) if len(content_words(s)) >= 3]
+    held = {c: sum(s in text for s in sentences) for c, text in sections.items()}
+    best = max(held, key=held.__getitem__, default=None)
+    return best if best and held[best] * 2 > len(sentences) else None
+
+
+def on_concepts(question: Question, concepts: list[str], definitions: dict[str, str]) -> bool:
+    """Whether `question` is on one of `concepts`: one that quotes a definition (cloze,
+    multiple choice, true or false; `definitions` maps each to its concept) is on that
+    concept alone, whatever else it mentions; one of the notes' own questions is on the
+    concepts its prompt or answer names."""
+    defined = definitions.get(question.citation["snippet"])
+    if defined is not None:
+        return defined in concepts
+    return any(names(f"{question.prompt} {question.answer}", c) for c in concepts)
 
 
 def _pool(
@@ -611,8 +686,19 @@ def _pool(
         if q.id not in exclude and not problems(q, note.body)
     ]
     rng.shuffle(candidates)
+    if kind == "truefalse":
+        candidates = balanced(candidates)
     candidates.sort(key=lambda q: tests_any(q, prefer))  # stable: the preferred go last...
     return reversed(candidates)  # ...and so come first
+
+
+def balanced(statements: list[Question]) -> list[Question]:
+    """True/false statements with at most one more true than false: a false statement
+    needs a concept of the same kind that the definition does not describe, and most have
+    none, so left alone nine in ten would be true and "True" a safe guess."""
+    false = [q for q in statements if q.answer == "False"]
+    true = [q for q in statements if q.answer != "False"][: len(false) + 1]
+    return [q for pair in zip_longest(true, false) for q in pair if q is not None]
 
 
 def tests_any(question: Question, concepts: frozenset[str]) -> bool:

@@ -192,3 +192,18 @@ def fit(logs: Sequence[ReviewLog]) -> Fit:
         have,
         counted_reviews(held),
     )
+
+
+def in_words(moment: dt.datetime, now: dt.datetime) -> str:
+    """How far off `moment` is: "now", "in a minute", "in 40 minutes", "in 5 hours", "in 3
+    days (2026-12-03)". Every "comes back ..." a learner reads is this of a real due time."""
+    seconds = (moment - now).total_seconds()
+    if seconds <= 0:
+        return "now"
+    if seconds < 90:
+        return "in a minute"
+    if seconds < 3600:
+        return f"in {round(seconds / 60)} minutes"
+    if seconds < 2 * 86400:
+        return f"in {round(seconds / 3600)} hours"
+    return f"in {round(seconds / 86400)} days ({moment.date().isoformat()})"

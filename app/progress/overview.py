@@ -24,20 +24,11 @@ from app.records.learners import JournalEntry
 from app.records.learners import Learner
 from app.records.learners import LearnerRecords
 from app.records.learners import TaskTick
-from app.records.learners import schedule_of
-from app.records.learners import week_on
 from app.records.milestones import MilestoneRecords
 from app.records.schedules import ScheduleRecords
 from app.records.weak_spots import Concepts
 from app.records.weak_spots import answers
 from app.records.weak_spots import missed_concepts
-
-
-def start_week(learner: Learner, weeks_been_in: set[int]) -> int:
-    """The week the learner's progress counts from: the lowest of their schedule's week (the
-    week they joined in, set or re-planned to; 1 when they never set one) and the weeks they
-    have been in since (ticked, answered, rated, written about, re-planned from)."""
-    return min({schedule_of(learner).week, *weeks_been_in})
 
 
 def progress(
@@ -64,21 +55,15 @@ def progress(
     answered = answers(store, learner.id)
     attempts, questions = answered
     schedules = ScheduleRecords(store)
-    pace = schedules.report(learner, curriculum, today)
+    pace = schedules.standing(learner, curriculum, today)
     replans = schedules.history(learner.id)
     ratings = store.ratings(learner.id)
-    current = week_on(learner, today)
-    start = start_week(
-        learner,
-        {w for w, _ in ticks}
-        | {a.week for a in attempts}
-        | {w for w, _ in journal}
-        | set(ratings)
-        | {r.from_week for r in replans},
-    )
+    current, start = pace.current_week, pace.start_week
     done_by_week: Counter[int] = Counter(week for week, done in ticks if done)
     completion = []
-    for number in range(start, max(current, pace.position_week) + 1):
+    # From the week they joined in to the week they are on (or from the one they went back
+    # to, when they set an earlier week than they joined in).
+    for number in range(min(start, current), current + 1):
         plan = curriculum.week(number)
         total = len(plan.week.fields()) if plan.week else 0
         if total:

@@ -75,6 +75,9 @@ class Learner(Base):
     # the schedule runs on from there at `pace`. Both empty: from start_date in week 1.
     current_week: Mapped[int | None] = mapped_column(Integer, nullable=True)
     week_set_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # The week they joined in: set once, at sign-up or by the first week they set (the command
+    # line's learner is made before it has one); nothing moves it after.
+    start_week: Mapped[int | None] = mapped_column(Integer, nullable=True)
     local: Mapped[bool] = mapped_column(Boolean, default=False)  # the command line's learner
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
 
@@ -145,12 +148,6 @@ def schedule_of(learner: Learner) -> Schedule:
     if learner.current_week is None:
         return Schedule.of(learner.start_date, 1, pace)
     return Schedule.of(learner.week_set_on or learner.start_date, learner.current_week, pace)
-
-
-def week_on(learner: Learner, today: dt.date) -> int:
-    """The learner's week on `today` (1-72): their schedule's week, moving on with the calendar
-    at their pace from the week they last set. What answers, quizzes and the journal use."""
-    return schedule_of(learner).week_on(today)
 
 
 class LearnerRecords:
@@ -225,6 +222,7 @@ class LearnerRecords:
             pace=pace,
             current_week=current_week,
             week_set_on=None if current_week is None else start_date,
+            start_week=current_week or 1,
         )
         with self.sessions.begin() as session:
             session.add(learner)
@@ -269,6 +267,8 @@ class LearnerRecords:
             learner = learner_in(session, learner_id)
             learner.current_week = week
             learner.week_set_on = None if week is None else on
+            if learner.start_week is None:
+                learner.start_week = week
         return learner
 
     # -- the week's checklist, ratings, journal ---------------------------------------------

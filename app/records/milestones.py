@@ -33,6 +33,10 @@ from app.records.quizzes import Quiz
 from app.records.quizzes import QuizRecords
 from app.records.weak_spots import weak_spots
 
+# A question answered right this recently is not asked again in a milestone quiz: the
+# month's review should test what the learner has not just shown they know.
+REPEAT_AFTER = dt.timedelta(days=7)
+
 
 class Milestone(Base):
     __tablename__ = "milestones"
@@ -78,10 +82,13 @@ class MilestoneRecords:
     ) -> tuple[str, list[Question]]:
         """Draw the month's milestone quiz toward the learner's weak spots and keep it as the
         month's (a retake replaces the one before; its answers stay in progress and reviews).
-        Questions seen before may come back: a milestone reviews the month. Returns the quiz's
-        id, for answering as any quiz is answered, and its questions."""
+        Questions seen before may come back (a milestone reviews the month), but not one
+        answered right within `REPEAT_AFTER`. Returns the quiz's id, for answering as any quiz
+        is answered, and its questions."""
         missed = weak_spots(self.store, learner_id, notes)
-        questions = milestone_quiz(notes, month, missed, n=n, kinds=kinds, seed=seed)
+        since = dt.datetime.now(dt.UTC) - REPEAT_AFTER
+        known = QuizRecords(self.store).answered_right_since(learner_id, since)
+        questions = milestone_quiz(notes, month, missed, n=n, kinds=kinds, seed=seed, exclude=known)
         quiz_id = QuizRecords(self.store).save(learner_id, month_weeks(month)[-1], questions)
         with self.sessions.begin() as session:
             self._row(session, learner_id, month).quiz_id = quiz_id

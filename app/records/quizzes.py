@@ -29,6 +29,7 @@ from app.records.base import NotFound
 from app.records.base import naive_utc
 from app.records.learners import LearnerRecords
 from app.records.reviews import ReviewCard
+from app.records.reviews import aware
 from app.records.reviews import reschedule
 
 
@@ -92,6 +93,19 @@ class QuizRecords:
             )
             return set(rows)
 
+    def answered_right_since(self, learner_id: int, since: dt.datetime) -> set[str]:
+        """The questions the learner answered right from `since` (aware UTC) on."""
+        with self.sessions() as session:
+            return set(
+                session.scalars(
+                    select(Attempt.question_id).where(
+                        Attempt.learner_id == learner_id,
+                        Attempt.correct.is_(True),
+                        Attempt.created_at >= naive_utc(since),
+                    )
+                )
+            )
+
     def answer(
         self,
         learner_id: int,
@@ -122,7 +136,12 @@ class QuizRecords:
                     f"question {question.id} of quiz {quiz_id} is already "
                     "answered; it will come back in your reviews"
                 ) from exc
-            card = session.get(ReviewCard, (learner_id, question.id)) or ReviewCard(
+            card = session.get(ReviewCard, (learner_id, question.id))
+            if card is not None and quiz_id is not None and aware(card.due) > now:
+                # a quiz asked a question ahead of its review: the answer counts in the
+                # quiz, and the card keeps its schedule (a review is a review when due)
+                return aware(card.due)
+            card = card or ReviewCard(
                 learner_id=learner_id,
                 question_id=question.id,
                 question=question.to_dict(),

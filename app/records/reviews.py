@@ -24,7 +24,9 @@ from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import delete
 from sqlalchemy import func
+from sqlalchemy import inspect
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
@@ -32,12 +34,14 @@ from sqlalchemy.orm import mapped_column
 from app.practice import scheduler as spaced
 from app.practice.quiz import Question
 from app.practice.scheduler import RATINGS
+from app.practice.scheduler import in_words
 from app.practice.scheduler import schedule
 from app.records.base import Base
 from app.records.base import NotFound
 from app.records.base import learner_rows
 from app.records.base import naive_utc
 from app.records.learners import LearnerRecords
+from app.text import counted
 
 
 class ReviewCard(Base):
@@ -87,11 +91,46 @@ def scheduling_parameters(session: Session, learner_id: int) -> list[float] | No
     return fitted.parameters if fitted and fitted.in_use else None
 
 
+class NotDue(ValueError):
+    """A rating of a card that is not due: a second click, a retried request, a review ahead
+    of time. Refused (the API's 409), so FSRS sees one review per real review: eight ratings
+    in a row would otherwise take a new card's next review from 10 days to 113 (case 19)."""
+
+    def __init__(self, card_id: str, due: dt.datetime, now: dt.datetime) -> None:
+        super().__init__(
+            f"card {card_id} is not due until {due:%Y-%m-%d %H:%M} UTC ({in_words(due, now)}); "
+            "it keeps its schedule: a rating now would count a review that did not happen"
+        )
+        self.due = due
+
+
 def reschedule(session: Session, card: ReviewCard, rating: str, now: dt.datetime) -> dt.datetime:
     """Review `card` rated `rating` at `now` (aware UTC): FSRS with the learner's parameters
-    moves its due date, and the review goes into the log. Returns when it is due next."""
+    moves its due date, and the review goes into the log. Returns when it is due next.
+
+    A stored card must be due (NotDue otherwise), and its new schedule is written only where
+    it is still due at `now`: of two ratings at once, on two workers too, one lands and the
+    other finds it rescheduled (NotDue)."""
     state, due = schedule(card.card, rating, now, scheduling_parameters(session, card.learner_id))
-    card.card, card.due = state, naive_utc(due)
+    if inspect(card).persistent:
+        if aware(card.due) > now:
+            raise NotDue(card.question_id, aware(card.due), now)
+        landed = session.execute(
+            update(ReviewCard)
+            .where(
+                ReviewCard.learner_id == card.learner_id,
+                ReviewCard.question_id == card.question_id,
+                ReviewCard.due <= naive_utc(now),
+            )
+            .values(card=state, due=naive_utc(due))
+            .execution_options(synchronize_session=False)
+        )
+        if landed.rowcount != 1:  # type: ignore[attr-defined]
+            session.expire(card)
+            raise NotDue(card.question_id, aware(card.due), now)
+        session.expire(card, ["card", "due"])
+    else:
+        card.card, card.due = state, naive_utc(due)
     session.add(
         ReviewLogEntry(
             learner_id=card.learner_id,
@@ -267,7 +306,19 @@ class ReviewRecords:
             if card.suspended:
                 raise CardError(f"{card_id} is suspended; unsuspend it to review it")
             due = reschedule(session, card, rating, now)
-        return _card_dict(card) | {"next_review": due.isoformat()}
+            shown = _card_dict(card)
+        return shown | comes_back(due, now)
+
+    def first_due(self, learner_id: int, card_ids: list[str]) -> dt.datetime | None:
+        """When the first of these cards is due (aware UTC), for a quiz's or a review's
+        closing line; None when none of them is a card."""
+        with self.sessions() as session:
+            first = session.scalar(
+                select(func.min(ReviewCard.due)).where(
+                    ReviewCard.learner_id == learner_id, ReviewCard.question_id.in_(card_ids)
+                )
+            )
+        return None if first is None else aware(first)
 
     def card(self, learner_id: int, card_id: str) -> dict[str, Any]:
         """One card, back included. NotFound when the learner has no such card."""
@@ -401,19 +452,8 @@ def due_phrase(summary: dict[str, Any], now: dt.datetime) -> str:
     return f"{head}; after those, the next {when}" if due else f"{head}; the next card {when}"
 
 
-def in_words(moment: dt.datetime, now: dt.datetime) -> str:
-    """How far off `moment` is: "in a minute", "in 40 minutes", "in 5 hours", "in 3 days
-    (2026-12-03)"."""
-    seconds = (moment - now).total_seconds()
-    if seconds < 90:
-        return "in a minute"
-    if seconds < 3600:
-        return f"in {round(seconds / 60)} minutes"
-    if seconds < 2 * 86400:
-        return f"in {round(seconds / 3600)} hours"
-    return f"in {round(seconds / 86400)} days ({moment.date().isoformat()})"
-
-
-def counted(n: int, noun: str) -> str:
-    """ "1 card", "2 cards": a count with its noun (regular plurals)."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+def comes_back(due: dt.datetime, now: dt.datetime) -> dict[str, str]:
+    """What an answer or a rating says of the card's next review: {"next_review" (ISO UTC),
+    "comes_back" ("in 10 minutes", "in 9 days (2026-12-15)")}, both of the due time FSRS
+    just set, so the words can't promise days for a card due in minutes."""
+    return {"next_review": due.isoformat(), "comes_back": in_words(due, now)}

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 
 from app.course.curriculum import Curriculum
-from app.course.pacing import PaceReport
 from app.course.pacing import Schedule
-from app.course.pacing import pace_report
+from app.course.pacing import Standing
 from app.course.pacing import replan
+from app.course.pacing import standing
 from app.course.today import TodayTask
 from app.course.today import today_task
 from app.records.base import Base
@@ -35,7 +35,6 @@ from app.records.learners import LearnerRecords
 from app.records.learners import TaskTick
 from app.records.learners import learner_in
 from app.records.learners import schedule_of
-from app.records.learners import week_on
 
 
 class Replan(Base):
@@ -78,9 +77,15 @@ def completed_weeks(session: Session, learner_id: int, curriculum: Curriculum) -
     return complete
 
 
-def _report(session: Session, learner: Learner, curriculum: Curriculum, on: dt.date) -> PaceReport:
+def standing_in(
+    session: Session, learner: Learner, curriculum: Curriculum, on: dt.date
+) -> Standing:
+    """Where `learner` stands on `on` (their local date), read in `session`: the one function
+    behind every view of their week, start week, pace, next capstone and finish."""
     done = completed_weeks(session, learner.id, curriculum)
-    return pace_report(schedule_of(learner), done, curriculum, learner.start_date, on)
+    schedule = schedule_of(learner)
+    start = learner.start_week or 1
+    return standing(schedule, done, curriculum, start, learner.start_date, on)
 
 
 class ScheduleRecords:
@@ -89,10 +94,15 @@ class ScheduleRecords:
     def __init__(self, store: LearnerRecords) -> None:
         self.sessions = store.sessions
 
-    def report(self, learner: Learner, curriculum: Curriculum, on: dt.date) -> PaceReport:
-        """Where `learner` stands on `on` (their local date)."""
+    def standing(self, learner: Learner, curriculum: Curriculum, on: dt.date) -> Standing:
+        """Where `learner` stands on `on` (their local date): see `standing_in`."""
         with self.sessions() as session:
-            return _report(session, learner, curriculum, on)
+            return standing_in(session, learner, curriculum, on)
+
+    def current_week(self, learner: Learner, curriculum: Curriculum, on: dt.date) -> int:
+        """The week `learner` is on, on `on`: what answers, quizzes, cards and the journal
+        use when no week is given."""
+        return self.standing(learner, curriculum, on).current_week
 
     def replan(
         self, learner_id: int, curriculum: Curriculum, on: dt.date, pace: float | None = None
@@ -101,7 +111,7 @@ class ScheduleRecords:
         own when None); the re-plan is recorded."""
         with self.sessions.begin() as session:
             learner = learner_in(session, learner_id)
-            before = _report(session, learner, curriculum, on)
+            before = standing_in(session, learner, curriculum, on)
             moved: Schedule = replan(before, on, learner.pace if pace is None else pace)
             record = Replan(
                 learner_id=learner_id,
@@ -118,8 +128,8 @@ class ScheduleRecords:
 
     def today(self, learner: Learner, curriculum: Curriculum, on: dt.date) -> TodayTask:
         """The learner's task on `on`: the plan's day applied to their week, with their ticks."""
-        week = week_on(learner, on)
         with self.sessions() as session:
+            week = standing_in(session, learner, curriculum, on).current_week
             ticks = dict(
                 session.execute(
                     select(TaskTick.task, TaskTick.done).where(

@@ -31,10 +31,22 @@ MODE_HELP = (
     "you there · Quick: two or three sentences"
 )
 QUIZ_TAB = ":material/quiz: Quiz"
+TOPIC_QUIZ_SIZE = 5  # questions asked for by "Quiz me on this"
 AVATARS = {"user": ":material/person:", "assistant": ":material/school:"}
+# A formula wider than its column scrolls sideways inside it rather than spilling over the page
+# or being cut off: display math in its own box, and a paragraph or list item whose inline
+# formula cannot wrap (a \left...\right group or a fraction wider than the column) as a whole;
+# KaTeX wraps the others at their operators, as before.
+FORMULAS_SCROLL = """<style>
+[data-testid="stMarkdownContainer"] .katex-display {
+  overflow-x: auto; overflow-y: hidden; padding-bottom: 0.3rem;
+}
+[data-testid="stMarkdownContainer"] :is(p, li):has(.katex) { overflow-x: auto; overflow-y: hidden; }
+</style>"""
 
 
 def render_chat(api: Api, week: int) -> None:
+    formulas_scroll()
     follow_learner(session.learner_api(api))
     with st.container(
         horizontal=True, vertical_alignment="center", horizontal_alignment="distribute"
@@ -71,6 +83,12 @@ def render_chat(api: Api, week: int) -> None:
             with st.container(horizontal=True):
                 quiz_me_button(history, week)
                 card_from_answer(api, history)
+
+
+def formulas_scroll() -> None:
+    """Long formulas in this tab's answers and passages scroll within their column
+    (`FORMULAS_SCROLL`); a style only, it takes no room on the page."""
+    st.html(FORMULAS_SCROLL)
 
 
 def follow_learner(api: Api) -> None:
@@ -219,8 +237,9 @@ def quiz_me_button(history: list[dict[str, Any]], week: int) -> None:
         disabled=not signed_in,
         on_click=quiz_me,
         args=(topic_request(history, topic),),
-        help="Questions from the notes on what you just asked, closest to the passages "
-        "that answered it."
+        help="Questions from the notes on the concepts you just asked about, or that the "
+        f"answer quoted: fewer than {TOPIC_QUIZ_SIZE} when the notes have fewer, none on "
+        "another topic."
         if signed_in
         else "Sign in (left) to take quizzes.",
     )
@@ -237,7 +256,7 @@ def topic_request(history: list[dict[str, Any]], week: int) -> dict[str, Any]:
     ]
     return {
         "week": week,
-        "n": 5,
+        "n": TOPIC_QUIZ_SIZE,
         "topic": question[:2000] or "this conversation",
         "passages": passages[:12],
     }

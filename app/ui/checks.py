@@ -14,18 +14,21 @@ from app.ui.client import ApiError
 
 
 def render_checks_tab(api: Api, week: int) -> None:
+    """`week` is the one the sidebar has on show, as in every tab: the learner's current week
+    once signed in, until they pick another."""
     checks = api.get("/checks")
     weeks = sorted({c["week"] for c in checks})
-    default = weeks.index(week) if week in weeks else 0
+    follow_week(week, weeks)
     chosen = st.selectbox(
         "Assignment week",
         weeks,
-        index=default,
         key="check-week",
         format_func=lambda w: (
             f"Week {w}: " + ", ".join(c["title"] for c in checks if c["week"] == w)
         ),
     )
+    if week not in weeks:
+        st.caption(f"Week {week} has no code check; week {nearest(week, weeks)} is the nearest.")
     with st.expander("What your file must define"):
         for c in checks:
             if c["week"] == chosen:
@@ -46,6 +49,20 @@ def render_checks_tab(api: Api, week: int) -> None:
             st.error(str(exc))
             return
         show_verdict(verdict)
+
+
+def follow_week(week: int, weeks: list[int]) -> None:
+    """Put the picker on `week`, or the `nearest` week with a check (the earlier of two as
+    near: its material is done), whenever the week on show changes; in between, the
+    learner's own pick stays (a picker keeps its value once drawn, whatever its index says)."""
+    if st.session_state.get("check-week-for") == week:
+        return
+    st.session_state["check-week-for"] = week
+    st.session_state["check-week"] = nearest(week, weeks)
+
+
+def nearest(week: int, weeks: list[int]) -> int:
+    return min(weeks, key=lambda w: (abs(w - week), w))
 
 
 def show_verdict(verdict: dict[str, Any]) -> None:

@@ -30,11 +30,7 @@ def render_evals_tab(reports_dir: Path) -> None:
         )
         return
     if report is None:
-        st.info(
-            "No eval report yet: run `make eval` (or `tutor eval`) and it shows up here: "
-            "retrieval and answer quality, per quarter, with the weakest answers.",
-            icon=":material/lab_research:",
-        )
+        no_report_yet(reports_dir)
         return
     verdict(report)
     tiles(report["headline"])
@@ -54,6 +50,28 @@ def render_evals_tab(reports_dir: Path) -> None:
     if report.get("worst"):
         st.markdown("##### Weakest answers")
         st.dataframe(pd.DataFrame(report["worst"]), hide_index=True, width="stretch")
+
+
+def no_report_yet(reports_dir: Path) -> None:
+    """A fresh install has no report, and a blank tab says nothing: what the tab will show, the
+    commands that fill it (quick first, since the full suite takes a quarter of an hour) and
+    the folder read, which `tutor eval` run from another folder, or with another
+    TUTOR_EVAL_REPORTS_DIR, does not write to."""
+    st.info(
+        "**No eval report yet: run `make eval`** in the project's folder, then reload this "
+        "tab.\n\n"
+        "This tab shows how well the tutor does on its golden questions: whether search finds "
+        "the right passages (hit@5, MRR, nDCG) in each configuration and quarter of the "
+        "plan, whether it declines what the notes do not cover, how good its quizzes are, "
+        "and, with the full suite, its answers' quality and latency and the weakest ones.\n\n"
+        "- `make eval SUITE=quick`: search, refusals and quizzes, without the model "
+        "(2-3 minutes)\n"
+        "- `make eval`: every golden question answered by the local model too (about 15 "
+        "minutes)\n\n"
+        f"Reports are read from `{reports_dir.resolve()}` (`TUTOR_EVAL_REPORTS_DIR`), one "
+        "folder per run.",
+        icon=":material/lab_research:",
+    )
 
 
 def verdict(report: dict[str, Any]) -> None:

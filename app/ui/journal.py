@@ -10,6 +10,8 @@ import streamlit as st
 from app.ui import session
 from app.ui.client import Api
 
+NOTE_SAVED = "journal_note_saved"  # the week whose note was just saved, for the run after
+
 
 @session.learner_tab(
     "keep a journal: a weekly self-rating and notes on what clicked and what didn't.",
@@ -26,8 +28,13 @@ def render_journal_tab(api: Api, week: int) -> None:
 
 
 def entry_form(api: Api, week: int, rating: int | None) -> None:
+    """The week's rating and a new note. Saving empties the note but keeps the rating on show:
+    clearing the whole form put the slider back to its first default (5), as if the 7 just
+    saved had not been."""
     st.markdown(f"#### :material/edit_note: Week {week}")
-    with st.form(f"journal-{week}", clear_on_submit=True):
+    if st.session_state.pop(NOTE_SAVED, None) == week:  # a widget is set only before it is drawn
+        st.session_state[f"notes-{week}"] = ""
+    with st.form(f"journal-{week}"):
         new_rating = st.slider(
             "How well do you know this week's material?",
             1,
@@ -48,6 +55,7 @@ def entry_form(api: Api, week: int, rating: int | None) -> None:
     if text.strip():
         api.post(session.path("/journal"), {"text": text.strip()}, week=week)
     st.toast(f"Saved week {week}: {new_rating}/10", icon=":material/check_circle:")
+    st.session_state[NOTE_SAVED] = week
     st.rerun()
 
 

@@ -9,6 +9,8 @@ from typing import Literal
 
 import streamlit as st
 
+from app.course.pace_words import capstone_words
+from app.course.pace_words import week_words
 from app.ui import session
 from app.ui.client import Api
 from app.ui.session import reported
@@ -56,17 +58,10 @@ def pace_panel(learner: Api, pace: dict[str, Any]) -> None:
     with st.container(horizontal=True, vertical_alignment="center"):
         st.markdown("**Your pace**")
         st.badge(status_label(pace), icon=icon, color=color)
-    capstone = pace["next_capstone"]
-    due = (
-        f"  \nQ{capstone['quarter']} capstone due **{capstone['due_on']}** "
-        f"({capstone['weeks_left']} plan weeks left)"
-        if capstone
-        else ""
-    )
+    capstone = capstone_words(pace["next_capstone"])
     st.markdown(
-        f"Working on week **{pace['position_week']}**; the plan has you in week "
-        f"**{pace['scheduled_week']}** · {pace['hours_per_week']:g} h a week · "
-        f"finish **{pace['finish_on']}**{due}"
+        f"{week_words(pace).capitalize()} · {pace['hours_per_week']:g} h a week · "
+        f"finish **{pace['finish_on']}**" + (f"  \n{capstone}" if capstone else "")
     )
     if pace["status"] in ("ahead", "behind"):
         replan_form(learner, pace)
@@ -87,7 +82,7 @@ def replan_form(learner: Api, pace: dict[str, Any]) -> None:
             key="replan_hours",
         )
         if st.button(
-            f"Re-plan from week {pace['position_week']}",
+            f"Re-plan from week {pace['resume_week']}",
             type="primary",
             icon=":material/event_repeat:",
             key="replan",

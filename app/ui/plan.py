@@ -131,14 +131,16 @@ def render_extended(block: dict[str, Any]) -> None:
 
 
 def render_capstone(api: Api, plan: dict[str, Any]) -> None:
+    """The capstone after the week on show, by the plan's weeks: how long the learner has
+    left is the pace panel's to say (weeks of work and a date, from where they stand), so
+    this week's column does not count down on its own."""
     capstone = plan.get("next_capstone")
     if not capstone:
         return
     weeks = plan["weeks_to_capstone"]
-    when = "due this week" if weeks == 0 else f"in {weeks} week{'s' if weeks != 1 else ''}"
+    when = "this week" if weeks == 0 else f"after week {capstone['after_week']}"
     st.info(
-        f"**Next capstone {when}** · Q{capstone['quarter']}: {capstone['title']}  \n"
-        f"{capstone['goal']}.",
+        f"**Q{capstone['quarter']} capstone {when}**: {capstone['title']}  \n{capstone['goal']}.",
         icon=":material/flag:",
     )
     render_rubric(api, capstone["quarter"], expanded=weeks <= 1)

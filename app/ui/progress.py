@@ -20,7 +20,7 @@ from app.ui.pace import status_label
     ":material/insights:",
 )
 def render_progress_tab(api: Api) -> None:
-    data = api.get(session.path("/progress"))
+    data = api.get(session.path("/progress"), today=session.today())
     headline(data)
     start = data["start_week"]
     left, right = st.columns(2, gap="large")

@@ -6,6 +6,7 @@ sends back feedback quoting the source and schedules the question for spaced rev
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import partial
 from textwrap import shorten
@@ -14,10 +15,13 @@ from typing import Any
 import streamlit as st
 
 from app.practice.grading import score_summary
+from app.text import counted
 from app.ui import session
 from app.ui.client import Api
 from app.ui.session import reported
 
+SIZES = (3, 5, 10)  # questions in a new quiz, to choose from
+START_SIZE = 5
 KIND_LABELS = {
     "mcq": "Multiple choice",
     "truefalse": "True or false",
@@ -43,15 +47,7 @@ def render_quiz(api: Api, week: int) -> None:
     with st.container(horizontal=True, vertical_alignment="center"):
         what = (quiz.get("label") or f"week {quiz['week']}") if quiz else f"week {week}"
         st.markdown(f"#### :material/quiz: Quiz · {what}")
-        count = st.segmented_control(
-            "Questions",
-            [3, 5, 10],
-            default=5,
-            required=True,
-            key="quiz_n",
-            label_visibility="collapsed",
-            format_func=lambda n: f"{n} questions",
-        )
+        count = size_control(quiz)
         if st.button(
             f"New quiz on week {week}",
             icon=":material/play_arrow:",
@@ -66,6 +62,7 @@ def render_quiz(api: Api, week: int) -> None:
             "fill the blank and short answers, each with its source."
         )
         return
+    shortfall(quiz)
     results = st.session_state.setdefault("quiz_results", {})
     for i, question in enumerate(quiz["questions"], 1):
         path = session.path(f"/quizzes/{quiz['quiz_id']}/answers")
@@ -77,8 +74,43 @@ def render_quiz(api: Api, week: int) -> None:
         )
     answered = [results[q["id"]] for q in quiz["questions"] if q["id"] in results]
     if len(answered) == len(quiz["questions"]):
-        summary = score_summary(sum(r["correct"] for r in answered), len(answered))
+        first_back = min(dt.datetime.fromisoformat(r["next_review"]) for r in answered)
+        summary = score_summary(
+            sum(r["correct"] for r in answered), len(answered), first_back, dt.datetime.now(dt.UTC)
+        )
         show(summary["tone"], summary["text"], SCORE_ICONS[summary["tone"]])
+
+
+def size_control(quiz: dict[str, Any] | None) -> int:
+    """How many questions a new quiz has: the control starts on the size of the quiz on show
+    (one from "Quiz me on this" or the milestone included; a control of its own for each
+    quiz), since it read "5 questions" over a quiz of 3; then it is the learner's choice."""
+    shown = len(quiz["questions"]) if quiz else START_SIZE
+    return st.segmented_control(
+        "Questions",
+        sorted({*SIZES, shown}),
+        default=shown,
+        required=True,
+        key=f"quiz_n-{quiz['quiz_id'] if quiz else 'new'}",
+        label_visibility="collapsed",
+        format_func=lambda n: f"{n} questions",
+    )
+
+
+def shortfall(quiz: dict[str, Any]) -> None:
+    """When fewer questions came than were asked for, why: the notes have no more new ones on
+    what the quiz is about (those asked in the last days are left out), and it is not padded
+    with another topic's."""
+    got, asked = len(quiz["questions"]), quiz.get("asked", 0)
+    if got >= asked:
+        return
+    topic = f"“{shorten(quiz['topic'], 60, placeholder='…')}”" if quiz.get("topic") else ""
+    about = " or ".join(quiz.get("concepts") or []) or topic or f"week {quiz['week']}"
+    st.info(
+        f"{counted(got, 'question')}, not the {asked} asked for: the notes have only "
+        f"{got} new on {about}, and the quiz stays on it rather than adding another topic's.",
+        icon=":material/info:",
+    )
 
 
 def _send_answer(api: Api, path: str, question_id: str, response: str) -> Any:
@@ -91,7 +123,8 @@ def start_quiz(api: Api, request: int | dict[str, Any], n: int = 5) -> None:
     `topic` and its `passages`, from "Quiz me on this")."""
     body = request if isinstance(request, dict) else {"week": request, "n": n}
     with reported():
-        quiz = api.post(session.path("/quizzes"), body)
+        asked = body.get("n", 5)  # the API's default
+        quiz = api.post(session.path("/quizzes"), body) | {"asked": asked}
         if quiz.get("topic"):
             quiz["label"] = f"“{shorten(quiz['topic'], 60, placeholder='…')}”"
         st.session_state["quiz"] = quiz
@@ -169,5 +202,5 @@ def feedback(result: dict[str, Any]) -> None:
     if result.get("quote"):
         st.markdown(f"> {result['quote']}")
     citation = result["citation"]
-    when = f" · next review {result['next_review'][:10]}" if "next_review" in result else ""
+    when = f" · comes back {result['comes_back']}" if "comes_back" in result else ""
     st.caption(f":material/description: `{citation['source']}` · week {citation['week']}{when}")

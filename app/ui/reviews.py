@@ -13,6 +13,7 @@ from typing import Any
 import altair as alt
 import streamlit as st
 
+from app.answering.citations import strip_markers
 from app.practice.grading import RATING_MEANINGS
 from app.practice.scheduler import RATINGS  # keys 1-4 in this order, as in Anki
 from app.records.reviews import OWN
@@ -134,7 +135,7 @@ def own_card(api: Api, card: dict[str, Any], results: dict[str, Any], current: b
             return
         st.markdown(shown["back"])
         if "next_review" in shown:
-            st.caption(f":material/event: next review {minute(shown['next_review'])}")
+            st.caption(f":material/event: comes back {shown['comes_back']}")
             return
     rate_keys(
         card["id"],
@@ -207,25 +208,29 @@ def render_own_cards(api: Api, week: int) -> None:
         back = st.text_area(
             "Back", key="new_card_back", height=68, placeholder="The answer you want to recall"
         )
-        if st.form_submit_button("Make card", icon=":material/add_card:"):
-            save_card(api, {"front": front, "back": back, "week": week})
+        if st.form_submit_button("Make card", icon=":material/add_card:") and save_card(
+            api, {"front": front, "back": back, "week": week}
+        ):
+            st.rerun()  # the sidebar's due count, drawn before this, counts it
     cards = [c for c in api.get(session.path("/cards")) if c["kind"] == OWN]
     for card in cards:
         edit_card(api, card)
     export_buttons(api)
 
 
-def save_card(api: Api, card: dict[str, Any]) -> None:
-    """POST a new card; says it worked, or why not (the API's reason)."""
+def save_card(api: Api, card: dict[str, Any]) -> bool:
+    """POST a new card: True when it was made (the sidebar's toast says so on the next run,
+    which the caller starts), else False, having said why not (the API's reason)."""
     if not card["front"].strip() or not card["back"].strip():
         st.warning("A card needs a front and a back.", icon=":material/edit:")
-        return
+        return False
     with reported():
         made = api.post(session.path("/cards"), card)
         st.session_state.pop("reviews", None)  # it is due now
         st.session_state.pop("review_summary", None)
         st.session_state["card_made"] = made["front"]
-        st.rerun()  # the sidebar's due count, drawn before this, counts it
+        return True
+    return False
 
 
 def card_made_toast() -> None:
@@ -311,17 +316,26 @@ def render_fitting(api: Api) -> None:
             st.rerun()
 
 
+CARD_FORM = "card_from_answer"  # the popover's open state
+CLOSE_CARD_FORM = "close_card_from_answer"  # set by a save, for the run it starts
+
+
 def card_from_answer(api: Api, history: list[dict[str, Any]]) -> None:
     """ "Make a card" under the tutor's last answer: the question on the front, and on the
-    back the answer or one of the passages it cited, to trim before saving."""
+    back the answer or one of the passages it cited, to trim before saving. The answer comes
+    without its [n] markers (they point at sources the card does not carry); its formulas
+    stay as `$...$`, which the Reviews tab shows rendered, as the preview here does. Once
+    saved, the form closes and a line under the answer says so."""
     if not session.learner():
         return
+    if st.session_state.pop(CLOSE_CARD_FORM, False):  # a widget is set only before it is drawn
+        st.session_state[CARD_FORM] = False
     turn, asked = history[-1], history[-2]["content"] if len(history) > 1 else ""
     citations = sorted(turn.get("citations", []), key=lambda c: c["n"])
-    backs = {"answer": (turn["content"], citations[0] if citations else None)} | {
+    backs = {"answer": (strip_markers(turn["content"]), citations[0] if citations else None)} | {
         f"[{c['n']}]": (c["snippet"], c) for c in citations
     }
-    with st.popover("Make a card", icon=":material/add_card:", key="card_from_answer"):
+    with st.popover("Make a card", icon=":material/add_card:", key=CARD_FORM, on_change="rerun"):
         choice = st.selectbox(
             "Back",
             list(backs),
@@ -331,16 +345,23 @@ def card_from_answer(api: Api, history: list[dict[str, Any]]) -> None:
         text, cited = backs[choice]
         front = st.text_area("Front", asked, key=f"card_front-{len(history)}")
         back = st.text_area("Back", text, key=f"card_back-{len(history)}-{choice}", height=150)
+        st.caption("The back, as the card shows it:")
+        with st.container(border=True, key="card_back_preview"):
+            st.markdown(back)
         if st.button(
             "Save card", key=f"save_card-{len(history)}", type="primary", icon=":material/save:"
+        ) and save_card(
+            session.learner_api(api),
+            {
+                "front": front,
+                "back": back,
+                "week": (cited or {}).get("week"),
+                "source": cited["source"] if cited else "the tutor's answer",
+                "passage": cited["snippet"] if cited and choice != "answer" else "",
+            },
         ):
-            save_card(
-                session.learner_api(api),
-                {
-                    "front": front,
-                    "back": back,
-                    "week": (cited or {}).get("week"),
-                    "source": cited["source"] if cited else "the tutor's answer",
-                    "passage": cited["snippet"] if cited and choice != "answer" else "",
-                },
-            )
+            st.session_state[CLOSE_CARD_FORM] = True
+            st.session_state["card_made_for"] = turn["content"]
+            st.rerun()
+    if st.session_state.get("card_made_for") == turn["content"]:
+        st.caption(":material/check_circle: Card saved: it is due now in the Reviews tab.")

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from app.course.curriculum import LAST_WEEK
+from app.course.pace_words import week_words
 from app.ui import session
 from app.ui.client import Api
 from app.ui.client import ApiError
@@ -77,9 +78,10 @@ def create(api: Api, name: str, week: int) -> None:
 
 def signed_in(api: Api, who: dict[str, Any]) -> None:
     with st.container(border=True):
+        pace = follow_current_week(api, who)
+        where = week_words(pace).capitalize() if pace else f"On week {who['current_week']}"
         st.markdown(
-            f":material/account_circle: **{who['name']}**  \n"
-            f"<small>On week {who['current_week']} of {LAST_WEEK}</small>",
+            f":material/account_circle: **{who['name']}**  \n<small>{where}</small>",
             unsafe_allow_html=True,
         )
         due_count(session.learner_api(api))
@@ -96,6 +98,23 @@ def signed_in(api: Api, who: dict[str, Any]) -> None:
         if st.button("Sign out", icon=":material/logout:", key="sign_out", width="stretch"):
             session.sign_out()
             st.rerun()
+
+
+def follow_current_week(api: Api, who: dict[str, Any]) -> dict[str, Any] | None:
+    """Where the learner stands today (`GET .../pace`, the one truth every view shows), and
+    the week on show moved on with them: ticking off a week's last task puts them on the
+    next week, and a learner looking at the week they were on follows. None when the API
+    can't say (the plan column shows why)."""
+    try:
+        pace = session.learner_api(api).get(session.path("/pace"), today=session.today())
+    except ApiError:
+        return None
+    was, now = who.get("current_week"), pace["current_week"]
+    who["current_week"] = now
+    if was != now and st.session_state.get("week") == was:
+        st.session_state["week_next"] = now
+        st.toast(f"On to week {now}.", icon=":material/event_available:")
+    return dict(pace)
 
 
 def due_count(api: Api) -> None:

@@ -19,13 +19,14 @@ from app.progress.prerequisites import for_question
 from app.records.conversations import ConversationRecords
 from app.records.learners import Learner
 from app.records.learners import LearnerRecords
-from app.records.learners import week_on
+from app.records.schedules import ScheduleRecords
 from app.search.retrieval import Filters
 from app.sse import answer_of
 
 if TYPE_CHECKING:
     from app.answering.memory import Memory
     from app.answering.tutor import Tutor
+    from app.course.curriculum import Curriculum
     from app.course.notes import Note
 
 
@@ -33,9 +34,9 @@ class AskAs:
     """Questions asked as `learner` of `store` (None: as nobody in particular).
 
     `notes` are the course notes that `back_to` reads; `anonymous` keeps the turns of a caller
-    who is no learner (None: each question stands alone). `own_week`: a question
-    asked without a week is asked from the learner's own (False: the caller has decided, as the
-    command line does for the learner it makes on a first question: no week is assumed)."""
+    who is no learner (None: each question stands alone). With `curriculum`, a question asked
+    without a week is asked from the learner's current week (None: the caller has decided, as
+    the command line does for the learner it makes on a first question: no week is assumed)."""
 
     def __init__(
         self,
@@ -44,10 +45,10 @@ class AskAs:
         store: LearnerRecords | None,
         learner: Learner | None,
         anonymous: Memory | None = None,
-        own_week: bool = True,
+        curriculum: Curriculum | None = None,
     ) -> None:
         self.tutor, self.notes, self.store, self.learner = tutor, notes, store, learner
-        self.own_week = own_week
+        self.curriculum = curriculum
         self.memory: Memory | None = (
             ConversationRecords(store, learner.id)
             if store is not None and learner is not None
@@ -55,10 +56,14 @@ class AskAs:
         )
 
     def week(self, asked: int | None, today: dt.date | None = None) -> int | None:
-        """The week a question is asked from: the one asked for, else the learner's own."""
-        if asked is not None or self.learner is None or not self.own_week:
+        """The week a question is asked from: the one asked for, else the learner's current
+        week (`app.records.schedules.standing_in`)."""
+        if asked is not None or self.learner is None or self.store is None:
             return asked
-        return week_on(self.learner, today or dt.date.today())
+        if self.curriculum is None:
+            return None
+        on = today or dt.date.today()
+        return ScheduleRecords(self.store).current_week(self.learner, self.curriculum, on)
 
     def require_conversation(self, conversation_id: str | None) -> None:
         """Raises NotFound when a learner continues another learner's conversation. An id no
