@@ -136,6 +136,19 @@ def test_milestone_results_are_kept_by_week_in_progress_and_reviews(database_url
     assert missed.id in {q.id for q in QuizRecords(store).due(learner.id, later)}
 
 
+def test_a_retaken_milestone_quiz_does_not_repeat_what_was_just_answered_right(
+    database_url,
+) -> None:
+    store = LearnerRecords(database_url)
+    learner, _ = store.create("Ada", dt.date(2026, 1, 5))
+    records = MilestoneRecords(store)
+    quiz_id, first = records.new_quiz(learner.id, 2, NOTES, n=4, kinds=("mcq", "cloze"), seed=1)
+    answer_all(store, learner.id, quiz_id, first, right=2)  # two right, two missed
+    _, again = records.new_quiz(learner.id, 2, NOTES, n=4, kinds=("mcq", "cloze"), seed=1)
+    right = {q.id for q in first[:2]}
+    assert len(again) == 4 and not right & {q.id for q in again}
+
+
 # -- the API -----------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from app.as_read import as_read
 from app.ingest.decoding import Decoded
 from app.ingest.decoding import DecodeError
 from app.ingest.decoding import decode
@@ -75,10 +76,13 @@ def load(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Loaded:
             + ", ".join(sorted(LOADERS))
         )
     loaded = fn(path)
+    loaded.text = as_read(loaded.text)  # the one place every format's text passes through
     if not loaded.text.strip():
         raise LoadError("no text in file")
     loaded.title = (
-        clean_heading(loaded.title) or _first_heading(loaded.text) or _title_from_name(path)
+        clean_heading(as_read(loaded.title))
+        or _first_heading(loaded.text)
+        or _title_from_name(path)
     )
     return loaded
 

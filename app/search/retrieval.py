@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from app.as_read import as_read
 from app.config import Settings
 from app.search.lexical import LexicalIndex
 from app.search.vectors import Embedder
@@ -212,7 +213,9 @@ class Retriever:
     def candidates(
         self, query: str, filters: Filters | None = None, mode: Mode = "hybrid"
     ) -> Candidates:
-        """Each ranker's candidates for `query` (the I/O half of a search)."""
+        """Each ranker's candidates for `query` (the I/O half of a search), the query read as
+        the passages were indexed (`as_read`: ligatures, invisible characters)."""
+        query = as_read(query)
         filters = filters or Filters()
         found = Candidates()
         if mode in ("hybrid", "dense"):
@@ -246,7 +249,7 @@ class Retriever:
         """The passage of our own notes for `weeks` closest in meaning to `query` (dense only: a
         concept and its definition, not a learner's words); None when the index holds none.
         Raises VectorStoreError when the index can't be reached."""
-        vector = self.embedder.embed([query])[0]
+        vector = self.embedder.embed([as_read(query)])[0]
         hits = self.store.query(
             vector, 1, where={"$and": [{"kind": "note"}, {"week": {"$in": weeks}}]}
         )
