@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -245,6 +246,21 @@ def new_learner(client, **fields) -> tuple[str, dict[str, str]]:
     assert response.status_code == 201, response.text
     body = response.json()
     return f"/learners/{body['id']}", {"Authorization": f"Bearer {body['token']}"}
+
+
+def due_now(database_url: str) -> None:
+    """Every review card due a minute ago, as if the learner came back later: a card that is
+    not due can't be rated (case 19)."""
+    from sqlalchemy import update
+
+    from app.records.learners import LearnerRecords
+    from app.records.reviews import ReviewCard
+
+    store = LearnerRecords(database_url)
+    with store.sessions.begin() as session:
+        past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=1)
+        session.execute(update(ReviewCard).values(due=past))
+    store.close()
 
 
 def free_port() -> int:

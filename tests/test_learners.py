@@ -22,6 +22,7 @@ from app.records.learners import LearnerRecords
 from app.records.learners import schedule_of
 from app.records.quizzes import QuizRecords
 from tests.conftest import at_revision
+from tests.conftest import due_now
 from tests.conftest import local_client
 from tests.test_api import sse_events
 
@@ -424,7 +425,7 @@ def quiz_for_ada(client, n: int, kinds: list[str]) -> tuple[str, dict[str, str],
     return base, auth, quiz
 
 
-def test_a_quiz_is_taken_graded_and_comes_back_for_review(client) -> None:
+def test_a_quiz_is_taken_graded_and_comes_back_for_review(client, database_url) -> None:
     import datetime as dt
 
     base, auth, quiz = quiz_for_ada(client, 4, ["mcq", "truefalse"])
@@ -449,6 +450,7 @@ def test_a_quiz_is_taken_graded_and_comes_back_for_review(client) -> None:
     tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
     due = client.get(f"{base}/reviews/due", params={"until": tomorrow}, headers=auth).json()
     assert [q["id"] for q in due] == [mcq["id"]]  # missed, so it is due again soon
+    due_now(database_url)  # ...and a minute later it is
     right = client.post(
         f"{base}/reviews/{mcq['id']}", json={"response": wrong["answer"]}, headers=auth
     ).json()
@@ -490,7 +492,7 @@ def test_quizzes_are_private_and_bad_requests_say_why(client) -> None:
         assert response.status_code == 422 and message in response.text
 
 
-def test_a_short_answer_in_review_takes_the_learners_own_rating(client) -> None:
+def test_a_short_answer_in_review_takes_the_learners_own_rating(client, database_url) -> None:
     base, auth, quiz = quiz_for_ada(client, 2, ["short", "mcq"])
     ids = {q["kind"]: q["id"] for q in quiz["questions"]}
     for question_id in ids.values():
@@ -512,6 +514,7 @@ def test_a_short_answer_in_review_takes_the_learners_own_rating(client) -> None:
         ).json()["rate_with"]
         == []
     )  # graded exactly: nothing to rate
+    due_now(database_url)
     easy = client.post(
         f"{base}/reviews/{ids['short']}",
         json={"response": "no idea", "rating": "easy"},

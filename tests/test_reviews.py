@@ -27,6 +27,7 @@ from app.records.reviews import due_phrase
 from app.records.reviews import scheduling_parameters
 from evals.review_log import simulated_log
 from tests.conftest import at_revision
+from tests.conftest import due_now
 from tests.conftest import new_learner
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -203,20 +204,6 @@ def test_a_quiz_question_can_be_suspended_but_not_reworded(api_client) -> None:
     assert api_client.patch(
         f"{base}/cards/{question['id']}", json={"suspended": True}, headers=auth
     ).json()["suspended"]
-
-
-def due_now(database_url: str) -> None:
-    """Every card due a minute ago, as if the learner came back later: a card that is not
-    due can't be rated (case 19)."""
-    from sqlalchemy import update
-
-    from app.records.reviews import ReviewCard
-
-    store = LearnerRecords(database_url)
-    with store.sessions.begin() as session:
-        past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=1)
-        session.execute(update(ReviewCard).values(due=past))
-    store.close()
 
 
 def test_the_export_carries_cards_and_their_reviews_into_anki_and_csv(

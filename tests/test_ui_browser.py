@@ -283,7 +283,7 @@ def long_formula(page: Page, url: str) -> None:
     formula ran over the column's edge and off the page."""
     page.goto(url)
     ask = page.get_by_placeholder("Ask about week")
-    expect(ask).to_be_editable()
+    expect(ask).to_be_editable(timeout=30_000)  # the chat column draws after the plan
     ask.fill(f"What does batch norm compute in {LONG_FORMULA}?")
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name="Quiz me on this")).to_be_visible(
