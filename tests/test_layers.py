@@ -17,6 +17,7 @@ LAYERS = (
     "app",  # the package itself: app/__init__.py
     "app.config",
     "app.text",
+    "app.as_read",
     "app.sse",
     "app.course",
     "app.search",
