@@ -125,7 +125,7 @@ def learner_journey(page: Page, url: str) -> None:
 
     # our theme, whatever folder the UI was started from
     join = sidebar.get_by_role("button", name="Start learning")
-    expect(join).to_have_css("background-color", THEME_PRIMARY)
+    expect(join).to_have_css("background-color", THEME_PRIMARY, timeout=30_000)  # first draw
 
     # join as a new learner on week 18
     sidebar.get_by_label("Your name").fill("Ada")
