@@ -44,6 +44,8 @@ $(VENV)/.installed: pyproject.toml $(WHEELHOUSE)/.built-$(LLAMA_CPP)-portable | 
 	@echo "==> installing study-tutor and its dependencies"
 	@$(PIP) install -q --no-index --no-deps --force-reinstall --find-links $(WHEELHOUSE) $(LLAMA_CPP) $(QUIET)
 	@$(PIP) install -q --find-links $(WHEELHOUSE) -e . $(QUIET)
+	@echo "==> exporting the embedding model to ONNX (once per model; cold commands skip torch)"
+	@$(BIN)/python -m app.search.encoder_export
 	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed

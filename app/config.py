@@ -31,6 +31,11 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def cache_home() -> Path:
+    """$XDG_CACHE_HOME, or ~/.cache: where the wheelhouse and the encoder's export live."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+
+
 def private_file(path: Path) -> Path:
     """`path` as a file only this user may read or write (0600), created empty when missing.
     SQLite gives its -wal and -shm files the database file's mode."""
@@ -96,6 +101,11 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default="",
         description="A local sentence-transformers path (default: packaged all-MiniLM-L6-v2).",
+    )
+    encoder_cache_dir: Path = Field(
+        default_factory=lambda: cache_home() / "study-tutor" / "encoders",
+        description="Where the embedding model's checked ONNX export is kept (made once per "
+        "model, by `make install` or at first use); beside the wheelhouse by default.",
     )
     chroma_url: str = Field(
         default="", description="Chroma server URL; empty = embedded in data_dir."

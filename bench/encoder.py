@@ -189,15 +189,15 @@ def golden(embedders: dict, fresh: bool) -> dict[str, dict[str, float]]:
     return rows
 
 
-def onnx_embedder(encoder: OnnxEncoder):
-    """An `Embedder` whose vectors come from ONNX Runtime (tokenizer and window from the model)."""
+def embedder_of(encoder):
+    """An `Embedder` whose vectors come from `encoder` (anything with `encode(texts, batch)`)."""
     from app.search.vectors import Embedder
 
-    class OnnxEmbedder(Embedder):
+    class Wrapped(Embedder):
         def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
             return encoder.encode(texts, batch_size) if texts else super().embed(texts)
 
-    return OnnxEmbedder()
+    return Wrapped()
 
 
 def main() -> None:
@@ -217,24 +217,25 @@ def main() -> None:
 
     import torch
 
+    from app.search.encoder_export import TorchEncoder
     from app.search.vectors import Embedder
 
     texts = chunks_of_notes(args.n)
-    embedder = Embedder()
-    model = embedder._model
+    torch_encoder = TorchEncoder(Embedder().model_path)  # sentence-transformers, as before
+    model = torch_encoder.model
     threads = torch.get_num_threads()
     fp32, int8, export_s = export(model, args.fresh)
     if export_s:
         print(f"exported {fp32.name} and {int8.name} to {CACHE} in {export_s:.0f} s", flush=True)
     onnx32, onnx8 = OnnxEncoder(fp32, model, threads), OnnxEncoder(int8, model, threads)
     variants = {
-        "torch fp32": lambda: embedder.embed(texts, batch_size=args.batch),
+        "torch fp32": lambda: torch_encoder.encode(texts, args.batch),
         "onnx fp32": lambda: onnx32.encode(texts, args.batch),
         "onnx int8": lambda: onnx8.encode(texts, args.batch),
     }
     vectors = {name: run() for name, run in variants.items()}  # warm-up, and the vectors compared
     queries = {
-        "torch fp32": embedder.embed(QUERIES),
+        "torch fp32": torch_encoder.encode(QUERIES, args.batch),
         "onnx fp32": onnx32.encode(QUERIES, args.batch),
         "onnx int8": onnx8.encode(QUERIES, args.batch),
     }
@@ -274,9 +275,9 @@ def main() -> None:
     if args.golden:
         print("\ngolden retrieval (hybrid + week boost, the product's configuration):", flush=True)
         embedders = {
-            "torch fp32": embedder,
-            "onnx fp32": onnx_embedder(onnx32),
-            "onnx int8": onnx_embedder(onnx8),
+            "torch fp32": embedder_of(torch_encoder),
+            "onnx fp32": embedder_of(onnx32),
+            "onnx int8": embedder_of(onnx8),
         }
         rows = golden(embedders, args.fresh)
         print(f"{'':12}{'hit@5':>8}{'MRR@10':>8}{'nDCG@10':>9}{'dMRR':>8}")

@@ -53,7 +53,7 @@ def main() -> None:
 
     index = index_settings(Settings(), args.public_notes)
     print(f"index: {index.data_dir}", flush=True)
-    ensure_index(index, args.public_notes, Embedder(index.embedding_model))
+    ensure_index(index, args.public_notes, Embedder(index.embedding_model, index.encoder_cache_dir))
     retriever = Retriever.from_settings(index)
     metas = retriever.store.all(include=["metadatas"])["metadatas"]
     indexed = {meta["source"] for meta in metas}

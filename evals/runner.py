@@ -556,7 +556,7 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
         load_dataset(options.datasets) if options.datasets else load_dataset(), options.limit
     )
     index = index_settings(settings, options.public_notes)
-    embedder = Embedder(settings.embedding_model)
+    embedder = Embedder(settings.embedding_model, settings.encoder_cache_dir)
     options.progress.start("index", 1)
     ensure_index(index, options.public_notes, embedder)
     options.progress.advance()

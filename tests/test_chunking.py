@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from app.ingest.chunking import chunk_markdown
 from app.ingest.chunking import parse_blocks
 
@@ -104,45 +102,25 @@ def test_heading_lines_open_the_chunk_of_a_block_too_big_to_share_one() -> None:
     assert all(c.tokens <= 40 for c in chunks)
 
 
-@pytest.fixture(scope="module")
-def real_counter(embedder):
-    tokenizer = embedder.tokenizer
-
-    def count(texts: list[str]) -> list[int]:
-        return [
-            len(ids)
-            for ids in tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
-        ]
-
-    return tokenizer, count
-
-
-def _assert_no_chunk_is_truncated(tokenizer, count, markdown: str, title: str, limit: int) -> int:
-    chunks = chunk_markdown(markdown, count, limit - 2, title)
+def _assert_no_chunk_is_truncated(embedder, markdown: str, title: str) -> int:
+    """Chunked with the encoder's own word-piece counts, no chunk plus [CLS] and [SEP] is
+    longer than the window the encoder reads."""
+    chunks = chunk_markdown(markdown, embedder.count_tokens, embedder.max_tokens - 2, title)
     for chunk in chunks:
-        real = len(tokenizer(chunk.embed_text, verbose=False)["input_ids"])  # with [CLS] and [SEP]
-        assert real <= limit, (title, chunk.heading, real)
+        (real,) = embedder.count_tokens([chunk.embed_text], special=True)
+        assert real <= embedder.max_tokens, (title, chunk.heading, real)
     return len(chunks)
 
 
-def test_no_chunk_of_our_notes_exceeds_the_model_window(real_counter, embedder) -> None:
+def test_no_chunk_of_our_notes_exceeds_the_model_window(embedder) -> None:
     from app.course.notes import read_notes
 
-    tokenizer, count = real_counter
     for note in read_notes():
-        assert (
-            _assert_no_chunk_is_truncated(
-                tokenizer, count, note.body, note.meta.title, embedder.max_tokens
-            )
-            > 0
-        )
+        assert _assert_no_chunk_is_truncated(embedder, note.body, note.meta.title) > 0
 
 
 def test_no_chunk_of_the_public_notes_exceeds_the_model_window(
-    real_counter, embedder, public_notes: Path
+    embedder, public_notes: Path
 ) -> None:
-    tokenizer, count = real_counter
     for path in sorted(public_notes.rglob("*.md*"))[::4]:  # a quarter of them keeps this fast
-        _assert_no_chunk_is_truncated(
-            tokenizer, count, path.read_text(), path.stem, embedder.max_tokens
-        )
+        _assert_no_chunk_is_truncated(embedder, path.read_text(), path.stem)

@@ -65,6 +65,7 @@ def fuzz_server(request: pytest.FixtureRequest, index_dir: Path) -> Iterator[Ser
             answer_writer="sources",
             asks_per_minute="0",
             signups_per_hour="0",
+            checks_per_minute="0",
         ) as server,
     ):
         yield server

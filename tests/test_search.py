@@ -243,11 +243,11 @@ def test_a_short_text_is_embedded_once_a_process_and_a_long_one_each_time(
     import numpy as np
 
     encoded: list[list[str]] = []
-    encode = embedder._model.encode
+    encode = embedder.encoder.encode
     monkeypatch.setattr(
-        embedder._model,
+        embedder.encoder,
         "encode",
-        lambda texts, **kw: (encoded.append(list(texts)), encode(texts, **kw))[1],
+        lambda texts, batch_size: (encoded.append(list(texts)), encode(texts, batch_size))[1],
     )
     short, long = f"Attention weighs values {uuid.uuid4()}.", f"A chunk {uuid.uuid4()}. " * 100
     first = embedder.embed([short, long])

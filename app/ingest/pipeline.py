@@ -174,7 +174,7 @@ class Ingestor:
     ) -> None:
         self.settings = settings
         self.store = store or VectorStore(settings)
-        self.embedder = embedder or Embedder(settings.embedding_model)
+        self.embedder = embedder or Embedder(settings.embedding_model, settings.encoder_cache_dir)
         self.database = database or LearnerRecords(settings.resolved_database_url)
         self.runs = Runs(self.database.sessions)
         self.max_file_bytes = int(settings.ingest_max_file_mb * 2**20)
@@ -182,13 +182,11 @@ class Ingestor:
 
     # -- preparation -------------------------------------------------------------------------
 
-    def count_tokens(self, texts: list[str]) -> list[int]:
-        ids = self.embedder.tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
-        return [len(x) for x in ids]
-
     def chunk(self, doc: Document) -> list[Chunk]:
         # Two places go to the [CLS] and [SEP] tokens the encoder adds.
-        return chunk_markdown(doc.text, self.count_tokens, self.embedder.max_tokens - 2, doc.title)
+        return chunk_markdown(
+            doc.text, self.embedder.count_tokens, self.embedder.max_tokens - 2, doc.title
+        )
 
     def documents(self, root: Root, path: Path) -> tuple[list[Document], list[str]]:
         """The file's documents, and the warnings reading it gave."""

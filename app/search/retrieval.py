@@ -160,7 +160,7 @@ class Retriever:
         store = store or VectorStore(settings)
         return cls(
             store,
-            Embedder(settings.embedding_model),
+            Embedder(settings.embedding_model, settings.encoder_cache_dir),
             LexicalIndex(store, settings.data_dir),
             prerequisites_by_week(),
         )

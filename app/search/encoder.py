@@ -1,0 +1,168 @@
+"""The sentence encoder at run time: the embedding model's ONNX export on ONNX Runtime, its
+tokenizer read by `tokenizers`. Neither torch nor sentence-transformers is imported here:
+importing them took 16 s of a cold `tutor search` on two cores, ONNX Runtime and `tokenizers`
+take under a second.
+
+The export is made once per model, locally (`app.search.encoder_export`, torch), checked
+against sentence-transformers' own vectors, and kept in `TUTOR_ENCODER_CACHE_DIR` (beside the
+wheelhouse by default), so a fresh data dir or a second worker finds it ready. Should the check
+fail, the model runs on sentence-transformers as before (`TorchEncoder`), said once in the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+# Bumped when the export's layout or its check changes: older exports are made again.
+EXPORT_VERSION = 1
+META = "meta.json"  # written last: a folder with it holds a finished, checked export
+REFUSED = "refused.json"  # the check failed: the model runs on torch without trying again
+# The files of a sentence-transformers folder whose change means a new export.
+MODEL_FILES = (
+    "config.json",
+    "modules.json",
+    "sentence_bert_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+    "model.safetensors",
+    "pytorch_model.bin",
+    "1_Pooling/config.json",
+)
+
+
+class Encoder(Protocol):
+    """What retrieval, ingest and grading need of a sentence encoder."""
+
+    max_tokens: int  # word pieces read, [CLS] and [SEP] included; beyond this it truncates
+    dimension: int
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """Unit vectors, shape (len(texts), dimension), float32, in the order given."""
+        ...
+
+    def count_tokens(self, texts: list[str], special: bool = False) -> list[int]:
+        """Word pieces in each text, untruncated; `special` adds [CLS] and [SEP]."""
+        ...
+
+
+def export_key(model_path: Path) -> str:
+    """Which export belongs to the model at `model_path`: its resolved path and each model
+    file's size and modification time (hashing the 90 MB of weights would cost 0.3 s of every
+    cold start), and EXPORT_VERSION."""
+    parts = [str(EXPORT_VERSION), str(model_path.resolve())]
+    for name in MODEL_FILES:
+        path = model_path / name
+        if path.exists():
+            stat = path.stat()
+            parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def export_folder(model_path: Path, cache_dir: Path) -> Path:
+    """Where the export of the model at `model_path` lives (whether made yet or not)."""
+    return cache_dir / f"{model_path.resolve().name}-{export_key(model_path)}"
+
+
+@dataclass(frozen=True)
+class ExportMeta:
+    """meta.json of an export: what the encoder needs, and the check it passed."""
+
+    source: str  # the model folder exported
+    max_tokens: int
+    dimension: int
+    min_cosine: float  # the lowest cosine to sentence-transformers' vectors on the check texts
+    checked_texts: int
+
+    @classmethod
+    def read(cls, folder: Path) -> ExportMeta:
+        return cls(**json.loads((folder / META).read_text()))
+
+
+class OnnxEncoder:
+    """Tokenize with the model's fast tokenizer, run the exported graph (transformer, pooling
+    and normalization in one), longest texts first in batches, as sentence-transformers does.
+    `threads` (0 = ONNX Runtime's choice, one per core) bounds the cores one call takes."""
+
+    def __init__(self, folder: Path, threads: int = 0) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        meta = ExportMeta.read(folder)
+        self.max_tokens = meta.max_tokens
+        self.dimension = meta.dimension
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only: no notes on unused initializers
+        self.session = ort.InferenceSession(
+            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+        self.truncating = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.truncating.enable_truncation(max_length=self.max_tokens)
+        pad_id = self.truncating.token_to_id("[PAD]") or 0
+        self.truncating.enable_padding(pad_id=pad_id)
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            chosen = order[start : start + batch_size]
+            encodings = self.truncating.encode_batch([texts[i] for i in chosen])
+            feeds = {
+                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+            }
+            (vectors,) = self.session.run(
+                None, {k: v for k, v in feeds.items() if k in self.inputs}
+            )
+            out[chosen] = vectors
+        return out
+
+    def count_tokens(self, texts: list[str], special: bool = False) -> list[int]:
+        encodings = self.tokenizer.encode_batch(texts, add_special_tokens=special)
+        return [len(e.ids) for e in encodings]
+
+
+def load_encoder(model_path: Path, cache_dir: Path, threads: int = 0) -> Encoder:
+    """The encoder of the model at `model_path`: its checked ONNX export, made now (torch,
+    about 20 s, once per model and cache) if not there yet; sentence-transformers where the
+    export failed its check. Raises EncoderExportError when the model cannot be read."""
+    folder = export_folder(model_path, cache_dir)
+    if (folder / REFUSED).exists():
+        from app.search.encoder_export import TorchEncoder
+
+        return TorchEncoder(model_path)
+    if not (folder / META).exists():
+        from app.search.encoder_export import ExportRefused
+        from app.search.encoder_export import TorchEncoder
+        from app.search.encoder_export import export
+
+        print(
+            f"Preparing the encoder for fast starts (once, about 20 s): {folder}",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            export(model_path, folder)
+        except ExportRefused as exc:
+            log.warning("the ONNX export of %s is not used: %s", model_path, exc)
+            return TorchEncoder(model_path)
+    return OnnxEncoder(folder, threads)

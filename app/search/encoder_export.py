@@ -1,0 +1,190 @@
+"""Export a sentence-transformers model to ONNX, here, with torch: no download, no optimum.
+
+    python -m app.search.encoder_export      # the configured model (make install runs it)
+
+The whole model is traced: transformer, pooling and normalization, so the graph gives the
+sentence vector itself and any pooling the model's folder names is kept. The export is then
+checked against sentence-transformers' own `encode` on CHECK_TEXTS (short questions, a long
+passage past the window, symbols and other scripts): the same token ids, and every vector at
+cosine >= MIN_COSINE. Only then is `meta.json` written and the folder moved into place, in
+one rename, so two processes exporting at once leave one whole export and never a half one.
+A failed check writes `refused.json` and the model runs on torch (`TorchEncoder`).
+
+Why not sentence-transformers' `backend="onnx"`: it needs optimum-onnx, whose only release
+pins transformers < 4.58, and we run transformers 5.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import warnings
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.search.encoder import META
+from app.search.encoder import REFUSED
+from app.search.encoder import ExportMeta
+from app.search.encoder import OnnxEncoder
+from app.search.encoder import export_folder
+
+MIN_COSINE = 0.99999
+CHECK_TEXTS = [
+    "eigenvalues",
+    "What is overfitting?",
+    "how do the gates of an LSTM control the cell state",
+    "Scaled dot-product attention divides by √d_k so the softmax does not saturate.",
+    "Adam keeps running averages of the gradient (β₁ = 0.9) and its square (β₂ = 0.999).",
+    "def relu(x):\n    return np.maximum(0, x)",
+    "Le taux d'apprentissage contrôle la taille du pas. 学习率 控制 步长。",
+    " ".join(f"Layer {i} normalizes its inputs, then applies a learned scale." for i in range(60)),
+    "",
+]
+
+
+class ExportRefused(RuntimeError):
+    """The export did not match sentence-transformers' vectors; the message gives the figures."""
+
+
+def sentence_transformer(model_path: Path) -> Any:
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # no "Loading weights" bar
+    return SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+
+
+class TorchEncoder:
+    """The model on sentence-transformers and torch: what runs where an export was refused."""
+
+    def __init__(self, model_path: Path) -> None:
+        self.model = sentence_transformer(model_path)
+        self.max_tokens = int(self.model.max_seq_length)
+        self.dimension = int(self.model.get_embedding_dimension())
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.asarray(
+            self.model.encode(
+                texts,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ),
+            dtype=np.float32,
+        )
+
+    def count_tokens(self, texts: list[str], special: bool = False) -> list[int]:
+        ids = self.model.tokenizer(texts, add_special_tokens=special, verbose=False)["input_ids"]
+        return [len(x) for x in ids]
+
+
+def export(model_path: Path, folder: Path) -> ExportMeta:
+    """Export, check and move into `folder` the model at `model_path`; returns its meta.
+    Raises ExportRefused (and leaves `refused.json` in `folder`) when the check fails."""
+    import torch
+
+    model = sentence_transformer(model_path).eval()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
+    try:
+        model.tokenizer.save_pretrained(str(work))  # tokenizer.json: the fast tokenizer whole
+        sample = model.preprocess(["an example", "a longer example sentence"])
+        names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
+
+        class Whole(torch.nn.Module):  # positional inputs for the tracer, the vector out
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = model
+
+            def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+                return self.model(dict(zip(names, inputs, strict=True)))["sentence_embedding"]
+
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer notes on shape checks: the check below
+            torch.onnx.export(
+                Whole().eval(),
+                tuple(sample[n] for n in names),
+                str(work / "model.onnx"),
+                input_names=names,
+                output_names=["sentence_embedding"],
+                dynamic_axes={n: {0: "batch", 1: "sequence"} for n in names}
+                | {"sentence_embedding": {0: "batch"}},
+                opset_version=17,
+                dynamo=False,
+            )
+        meta = ExportMeta(
+            source=str(model_path.resolve()),
+            max_tokens=int(model.max_seq_length),
+            dimension=int(model.get_embedding_dimension()),
+            min_cosine=0.0,
+            checked_texts=len(CHECK_TEXTS),
+        )
+        (work / META).write_text(json.dumps(asdict(meta)))
+        meta = check(model, work, meta)
+        (work / META).write_text(json.dumps(asdict(meta), indent=2))
+        try:
+            work.rename(folder)
+        except OSError:  # another process put its export there first: both passed the check
+            shutil.rmtree(work, ignore_errors=True)
+        return meta
+    except ExportRefused as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / REFUSED).write_text(json.dumps({"reason": str(exc)}))
+        raise
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def check(model: Any, folder: Path, meta: ExportMeta) -> ExportMeta:
+    """The export in `folder` against sentence-transformers on CHECK_TEXTS: the same word
+    pieces (truncated at the same place) and vectors at cosine >= MIN_COSINE."""
+    onnx = OnnxEncoder(folder)
+    theirs = model.tokenizer(
+        CHECK_TEXTS, truncation=True, max_length=meta.max_tokens, verbose=False
+    )["input_ids"]
+    ours = [  # padding dropped
+        [i for i, m in zip(e.ids, e.attention_mask, strict=True) if m]
+        for e in onnx.truncating.encode_batch(CHECK_TEXTS)
+    ]
+    if ours != theirs:
+        raise ExportRefused("the exported tokenizer splits the check texts differently")
+    expected = model.encode(CHECK_TEXTS, normalize_embeddings=True, convert_to_numpy=True)
+    got = onnx.encode(CHECK_TEXTS, batch_size=4)
+    cosines = np.sum(expected * got, axis=1)
+    if float(cosines.min()) < MIN_COSINE:
+        raise ExportRefused(
+            f"vectors at cosine {cosines.min():.6f} to sentence-transformers' (need {MIN_COSINE})"
+        )
+    return ExportMeta(**(asdict(meta) | {"min_cosine": round(float(cosines.min()), 7)}))
+
+
+def main() -> None:
+    from app.config import Settings
+    from app.search.vectors import embedding_model_path
+
+    settings = Settings()
+    model_path = embedding_model_path(settings.embedding_model)
+    folder = export_folder(model_path, settings.encoder_cache_dir)
+    if (folder / META).exists():
+        print(f"encoder export ready: {folder}")
+        return
+    try:
+        meta = export(model_path, folder)
+    except ExportRefused as exc:
+        print(f"encoder export refused, the model runs on torch: {exc}", file=sys.stderr)
+        return
+    print(f"encoder exported to {folder} (cosine to torch >= {meta.min_cosine})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""The encoder runs from its ONNX export: the same vectors as sentence-transformers, made here
+with no download, checked before use, and a cold query without torch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.search import encoder_export
+from app.search.encoder import META
+from app.search.encoder import REFUSED
+from app.search.encoder import OnnxEncoder
+from app.search.encoder import export_folder
+from app.search.encoder import load_encoder
+from app.search.encoder_export import TorchEncoder
+from app.search.vectors import embedding_model_path
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh export of the packaged model into an empty cache (about 20 s)."""
+    model = embedding_model_path()
+    folder = export_folder(model, tmp_path_factory.mktemp("encoders"))
+    encoder_export.export(model, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def torch_encoder() -> TorchEncoder:
+    return TorchEncoder(embedding_model_path())
+
+
+def passages() -> list[str]:
+    """Texts unlike the export's own check: our notes' paragraphs, long and short."""
+    notes = sorted((REPO / "corpus" / "notes").glob("*.md"))
+    paragraphs = [p for path in notes[::5] for p in path.read_text().split("\n\n") if p.strip()]
+    return paragraphs[:120]
+
+
+def test_the_export_gives_sentence_transformers_vectors(
+    exported: Path, torch_encoder: TorchEncoder
+) -> None:
+    meta = json.loads((exported / META).read_text())
+    assert meta["min_cosine"] >= encoder_export.MIN_COSINE
+    assert meta["max_tokens"] == torch_encoder.max_tokens == 256
+    texts = passages()
+    ours, theirs = OnnxEncoder(exported).encode(texts, 16), torch_encoder.encode(texts, 16)
+    assert ours.shape == theirs.shape == (len(texts), 384)
+    assert np.sum(ours * theirs, axis=1).min() >= 0.99999
+    assert OnnxEncoder(exported).count_tokens(texts) == torch_encoder.count_tokens(texts)
+
+
+def test_an_export_that_fails_its_check_is_refused_and_the_model_runs_on_torch(
+    exported: Path, torch_encoder: TorchEncoder, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(encoder_export, "MIN_COSINE", 1.5)  # no vector can pass
+    meta = encoder_export.ExportMeta.read(exported)
+    with pytest.raises(encoder_export.ExportRefused, match="cosine"):
+        encoder_export.check(torch_encoder.model, exported, meta)
+
+    model = embedding_model_path()
+    folder = export_folder(model, tmp_path)
+    folder.mkdir()
+    (folder / REFUSED).write_text(json.dumps({"reason": "a test"}))
+    assert isinstance(load_encoder(model, tmp_path), TorchEncoder)  # and no export is tried
+
+
+def test_a_cold_query_embeds_without_importing_torch(exported: Path) -> None:
+    """What `tutor search` and `tutor ask` load to embed a question: ONNX Runtime and
+    `tokenizers`, not torch or sentence-transformers (16 s of a cold start on two cores)."""
+    probe = (
+        "import sys; from pathlib import Path; from app.search.vectors import Embedder;"
+        f"e = Embedder(cache_dir=Path({str(exported.parent)!r}));"
+        "v = e.embed(['What is overfitting?']);"
+        "print(v.shape, sorted(m for m in ('torch', 'sentence_transformers', 'transformers')"
+        " if m in sys.modules))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == "(1, 384) []"
