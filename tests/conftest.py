@@ -263,6 +263,17 @@ def due_now(database_url: str) -> None:
     store.close()
 
 
+def working_sandbox(mechanism: str) -> str:
+    """`mechanism` (bwrap, unshare, rlimits) if it runs a learner's file here, else the test
+    skips. Probed at the test, once per process, never at collection: a probe slowed past its
+    time limit on a loaded machine once made two workers collect different tests."""
+    from app.checks.sandbox import works
+
+    if not works(mechanism):
+        pytest.skip(f"the {mechanism} sandbox cannot run a learner's file on this machine")
+    return mechanism
+
+
 def free_port() -> int:
     import socket
 

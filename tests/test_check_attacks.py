@@ -27,15 +27,14 @@ import pytest
 from app.checks.engine import run_checks
 from app.checks.sandbox import ISOLATION
 from app.checks.sandbox import MECHANISMS
-from app.checks.sandbox import works
 from app.config import Settings
 from app.records.learners import LearnerRecords
 from tests.conftest import REPO
 from tests.conftest import local_client
 from tests.conftest import new_learner
+from tests.conftest import working_sandbox
 
 CASES = REPO.parent / "shared" / "cases"
-ACTIVE = [m for m in MECHANISMS if works(m)]
 GOOD = (REPO / "evals/checks/w01_pca_svd.py").read_text()
 
 
@@ -46,9 +45,9 @@ def case(name: str, file: str) -> str:
     return found[0].read_text()
 
 
-@pytest.fixture(params=ACTIVE)
+@pytest.fixture(params=MECHANISMS)
 def mechanism(request) -> str:
-    return request.param
+    return working_sandbox(request.param)
 
 
 @pytest.fixture

@@ -20,11 +20,16 @@ the learner's code runs in a worker process that holds none of the tutor's pipes
 Every mechanism adds resource limits with util-linux `prlimit` (CPU seconds, address space,
 processes, file size, open files, no core dumps) and, when the tutor runs as root, drops to
 the unprivileged `nobody` user first (with `setpriv`): the process limit does not bind root.
+
+Every process of a check is in one process group, which the tutor kills and reaps as one
+however the check ends (`_spawn`, `_end`): the tutor adopts the check's orphans, as an init
+would, so none stays `<defunct>` where PID 1 does not reap (as in many containers).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import json
 import os
@@ -67,6 +72,7 @@ ISOLATION: dict[str, str | None] = {
     "bubblewrap for full isolation",
 }
 APP_DIR = Path(__file__).resolve().parents[1]  # the tutor's code, the references included
+PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 
 
 class SandboxFailure(RuntimeError):
@@ -110,7 +116,9 @@ def _bwrap_prefix(work: Path) -> list[str]:
         "--unshare-ipc",
         "--unshare-uts",
         "--die-with-parent",
-        "--new-session",
+        # no --new-session: `_spawn` already gives the check a session of its own, with no
+        # controlling terminal (what --new-session is for); bubblewrap's would take its init
+        # out of the check's process group, out of reach of `_end`
         "--ro-bind",
         "/usr",
         "/usr",
@@ -287,17 +295,18 @@ def works(mechanism: str) -> bool:
         # `nobody`, who cannot reach a virtualenv inside a private (0700) folder unless
         # bubblewrap binds it into view, so there the weaker mechanisms count as not working
         _lay_out(work, "import numpy\n")
-        done = subprocess.run(
+        process = _spawn(
             _command(mechanism, work, Settings()),
-            input="",
-            capture_output=True,
-            text=True,
-            timeout=30,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             env=_environment(),
             cwd=work / "scratch",
-            check=False,
         )
-        return done.stdout.startswith('{"ready"')
+        try:
+            return process.communicate(b"", timeout=30)[0].startswith(b'{"ready"')
+        finally:
+            _end(process)
     except (OSError, subprocess.SubprocessError):
         return False
     finally:
@@ -360,6 +369,61 @@ def _lay_out(work: Path, source: str) -> None:
     os.chmod(work, 0o711)
 
 
+@functools.cache
+def _adopt_orphans() -> None:
+    """Make this process the reaper of its descendants' orphans (PR_SET_CHILD_SUBREAPER), as
+    tini does. Killing a check kills its whole process group at once, so a process may die
+    after its parent (bubblewrap's init, unshare's child, the worker under rlimits): it would
+    be handed to PID 1, which in many containers never reaps, and stay `<defunct>` for good.
+    Handed to this process instead, `_end` reaps it. Once per process (children don't inherit
+    it); other orphans of this process's children come here too, and stay as they would at
+    such a PID 1."""
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def _spawn(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
+    """Start a check's `command` as the leader of a new session and process group, which every
+    process of the check stays in (only the learner's code can leave it, and under bubblewrap
+    or unshare it stays in the check's PID namespace, which dies with it), so that `_end` can
+    kill and reap them all."""
+    _adopt_orphans()
+    return subprocess.Popen(command, start_new_session=True, **options)
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """Kill a check's process group and wait for the leader (Popen keeps its exit code) and
+    for every process of the group it left to this process (`_adopt_orphans`); close the
+    pipes. Called on every path out of a check."""
+    if process.poll() is None:  # not reaped, so the group is still this check's
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    _reap_group(process.pid)
+    for stream in (process.stdin, process.stdout):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
+
+
+def _reap_group(group: int) -> None:
+    """Wait for each child of this process in process group `group` until none is left. One
+    still alive is killed first: dying from the first kill, or (under rlimits, where nothing
+    else holds the learner's processes) one that joined the group after it, which would
+    otherwise hold this thread for as long as it chose to live."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-group, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:  # a child of ours is still in the group, so the group is still the check's
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGKILL)
+            time.sleep(0.01)
+
+
 def _remove(work: Path) -> None:
     """Remove the check's folder whatever the learner's code left in it (a tree thousands of
     folders deep defeats `shutil.rmtree`'s recursion): `rm -rf`, which follows no link."""
@@ -396,7 +460,7 @@ class Sandbox:
     def _start(self) -> Sandbox:
         _lay_out(self.work, self.source)
         scratch = self.work / "scratch"
-        self.process = subprocess.Popen(
+        self.process = _spawn(
             _command(self.mechanism, self.work, self.settings),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -407,7 +471,6 @@ class Sandbox:
                 "CHECKED_FILE": self.filename,
                 "HOME": "/sandbox/scratch" if self.mechanism == "bwrap" else str(scratch),
             },
-            start_new_session=True,
         )
         self.started = time.monotonic()
         first = self._read(timeout=max(self.settings.check_call_s, 15.0))
@@ -426,20 +489,8 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         process = getattr(self, "process", None)
         if process is not None:
-            self._end(process)
+            _end(process)
         _remove(self.work)
-
-    @staticmethod
-    def _end(process: subprocess.Popen[bytes]) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        for stream in (process.stdin, process.stdout):
-            try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         """Send one request; the reply is {"ok": result} or {"error": ..., "kind": ...}.
