@@ -235,6 +235,26 @@ def test_the_export_carries_cards_and_their_reviews_into_anki_and_csv(
     )
 
 
+def test_an_anki_card_keeps_its_line_breaks_code_and_formulas(api_client, tmp_path: Path) -> None:
+    """As Anki shows it: breaks as <br>, code's indentation kept by the card's CSS, formulas
+    in the delimiters Anki's MathJax reads; money stays money."""
+    base, auth = new_learner(api_client)
+    back = "Code:\n    def relu(x):\n        return max(0, x)\n$$\\sigma(z) = 1/(1+e^{-z})$$ and $a<b$, $5"
+    api_client.post(
+        f"{base}/cards", headers=auth, json={"front": "ReLU\nin code?", "back": back}
+    ).raise_for_status()
+    (tmp_path / "cards.apkg").write_bytes(
+        api_client.get(f"{base}/cards/export", headers=auth).content
+    )
+    imported = anki_import(tmp_path / "cards.apkg", tmp_path / "anki")
+    assert imported["fronts"] == ["ReLU<br>in code?"]
+    assert imported["backs"] == [
+        "Code:<br>    def relu(x):<br>        return max(0, x)<br>"
+        "\\[\\sigma(z) = 1/(1+e^{-z})\\] and \\(a&lt;b\\), $5"
+    ]
+    assert "white-space: pre-wrap" in imported["css"][0]
+
+
 def test_a_csv_export_opens_in_a_spreadsheet_as_text_not_formulas(api_client) -> None:
     """OWASP's CSV injection: a cell that starts with =, +, -, @, a tab or a carriage return
     runs as a formula in Excel or LibreOffice. Such a cell is exported with a leading
@@ -294,6 +314,8 @@ def anki_import(package: Path, folder: Path) -> dict[str, list]:
         cards = [collection.get_card(i) for i in collection.find_cards("")]
         return {
             "fronts": [c.note()["Front"] for c in cards],
+            "backs": [c.note()["Back"] for c in cards],
+            "css": [c.note_type()["css"] for c in cards],
             "eases": [e for (e,) in collection.db.all("SELECT ease FROM revlog ORDER BY id")],
             "queues": [c.queue for c in cards],
         }

@@ -16,6 +16,7 @@ import html
 import io
 import itertools
 import json
+import re
 import sqlite3
 import tempfile
 import time
@@ -41,7 +42,13 @@ MODEL = genanki.Model(
             "afmt": '{{FrontSide}}<hr id="answer">{{Back}}<br><small>{{Source}}</small>',
         }
     ],
+    css=".card { font-family: arial; font-size: 20px; text-align: center; }\n"
+    ".card { white-space: pre-wrap; }  /* code keeps its indentation */",
 )
+# Formulas as the notes write them; an inline one as pandoc reads it (no space inside the
+# dollars), so "$5 and $10" stays money.
+DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
+INLINE_MATH = re.compile(r"(?<![\\$])\$(?=\S)([^$\n]+?)(?<=\S)\$(?!\d)")
 CSV_COLUMNS = (
     "id",
     "kind",
@@ -100,9 +107,9 @@ def write_apkg(
             model=MODEL,
             guid=genanki.guid_for("study-tutor", card["id"]),
             fields=[
-                html.escape(_front_text(card)).replace("\n", "<br>"),
-                html.escape(card["back"]),
-                html.escape(f"{card['source']} · week {card['week']}"),
+                _field(_front_text(card)),
+                _field(card["back"]),
+                _field(f"{card['source']} · week {card['week']}"),
             ],
             tags=[
                 "study-tutor",
@@ -114,6 +121,18 @@ def write_apkg(
             note.cards[0].suspend = True
         deck.add_note(note)
     _write_package(_ScheduledPackage(deck, cards, history), path)
+
+
+def _field(text: str) -> str:
+    """Text as a field of an Anki note, shown as written: HTML-escaped, line breaks as <br>
+    (the card's CSS keeps code's indentation), `$$..$$` and `$..$` formulas in the
+    delimiters Anki's MathJax reads (\\[..\\], \\(..\\)), and Anki's field separator
+    (\\x1f), which no field can hold, as a space: a card's words holding one split its note
+    (the rest of the front became the back, the back the source)."""
+    text = html.escape(text).replace("\x1f", " ")
+    text = DISPLAY_MATH.sub(r"\\[\1\\]", text)
+    text = INLINE_MATH.sub(r"\\(\1\\)", text)
+    return text.replace("\r\n", "\n").replace("\n", "<br>")
 
 
 def _write_package(package: genanki.Package, path: Path) -> None:

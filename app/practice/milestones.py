@@ -85,13 +85,16 @@ def milestone_quiz(
     """`n` questions across `month`: every week (or the month's one group of notes) has one at
     least; `missed` ((week, concept) -> times missed) draws the rest toward the weeks and the
     concepts the learner has missed. None is in `exclude` (what the learner answered right
-    lately): a week with too few others gives fewer, never a repeat."""
+    lately): a week with too few others gives fewer, never a repeat. A QuizError when no week
+    gives any (the notes have none of the kinds asked, or none not answered right lately): a
+    quiz of no questions can't be taken, and kept it would replace the month's quiz."""
     groups = units(notes, month)
     weights = {
         first: 1 + sum(times for (week, _), times in missed.items() if week in weeks)
         for first, weeks in groups.items()
     }
     quiz: list[Question] = []
+    why_none: dict[str, None] = {}  # each week's reason for giving no question, said once
     for first, count in allocate(n, weights).items():
         weak = frozenset(
             concept.lower() for (week, concept), _ in missed.items() if week in groups[first]
@@ -108,8 +111,11 @@ def milestone_quiz(
                     prefer=weak,
                 )
                 break
-            except QuizError:
-                continue
+            except QuizError as exc:
+                if fewer == 1:
+                    why_none[str(exc)] = None
+    if not quiz:
+        raise QuizError(f"month {month}'s milestone quiz has no questions: " + "; ".join(why_none))
     return quiz
 
 
