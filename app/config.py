@@ -112,6 +112,13 @@ class Settings(BaseSettings):
     )
     collection: str = Field(default="study_tutor")
     ingest_max_file_mb: float = Field(default=20.0, gt=0, description="Larger files are skipped.")
+    ingest_nice: int = Field(
+        default=5,
+        ge=0,
+        le=19,
+        description="How much lower than the API's answers an ingest run inside the API runs "
+        "(nice levels, Linux): on a busy machine search and answers get the cores first.",
+    )
 
     # -- learners ------------------------------------------------------------------------------
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in data_dir.")
@@ -175,6 +182,12 @@ class Settings(BaseSettings):
         description="Learners created per client address per hour (0 = no limit); more get 429.",
     )
     max_body_kb: int = Field(default=256, ge=1, description="Larger request bodies get 413 unread.")
+    max_header_kb: int = Field(
+        default=16,
+        ge=1,
+        description="A request line and headers larger than this get 400, and the connection "
+        "is closed.",
+    )
     shutdown_grace_s: int = Field(
         default=2,
         ge=0,

@@ -43,6 +43,10 @@ def serve_api(settings: Settings, workers: int = 1) -> None:
         port=settings.api_port,
         log_level="warning",
         timeout_graceful_shutdown=settings.shutdown_grace_s,
+        # h11, not httptools (uvicorn's choice wherever it is installed, as here): httptools
+        # takes request headers of any size; h11 stops at this one.
+        http="h11",
+        h11_max_incomplete_event_size=settings.max_header_kb * 1024,
     )
     if workers == 1:
         from app.api import create_app
