@@ -154,7 +154,7 @@ class Services:
     @property
     def jobs(self) -> IngestJobs:
         """Ingest runs: started here, their state in the database (503 while it is down)."""
-        return IngestJobs(self.settings, self.store, self.retriever.embedder, self.learners)
+        return IngestJobs(self.settings, self.store, self.learners)
 
     @property
     def tutor(self) -> Tutor:

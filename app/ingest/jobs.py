@@ -2,15 +2,17 @@
 
 Chroma's embedded `PersistentClient` is not safe across processes: a second process writing
 while the API reads can corrupt or stale its view. When the API is running, `tutor ingest`
-hands the work to it (`POST /ingest`), and it runs here, on a thread, sharing the API's store
-and encoder while the API goes on answering. The run's state is in the database, so with
+hands the work to it (`POST /ingest`), and it runs here, on a thread of lower priority, sharing
+the API's store while the API goes on answering. The run's state is in the database, so with
 several workers any of them answers `GET /ingest/{id}`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from app.ingest.pipeline import CORPUS_DIR
 from app.ingest.pipeline import Ingestor
 from app.ingest.runs import IngestBusy
 from app.ingest.runs import IngestRun
+from app.ingest.runs import Runs
 from app.ingest.sources import is_git_url
 from app.ingest.sources import redact
 from app.records.learners import LearnerRecords
@@ -64,32 +67,52 @@ def check_allowed(value: str, roots: list[Path]) -> None:
 @dataclass
 class IngestJobs:
     """Ingest runs started by the API, each on a thread of this process; their state is in the
-    database (`app.ingest.runs`), so any worker can report on any of them (GET /ingest/{id})."""
+    database (`app.ingest.runs`), so any worker can report on any of them (GET /ingest/{id}).
+
+    Queries come first: the run's encoder (torch, for throughput) takes one core fewer than
+    the machine has, and the run's thread lowers its own priority (TUTOR_INGEST_NICE) before
+    it encodes, so the threads it starts inherit that, and on a busy machine the kernel
+    gives search and answers the cores first. A modest nice: at 10, beside three busy
+    processes, an ingest got so little of the machine that it did not end."""
 
     settings: Settings
     store: VectorStore
-    embedder: Embedder
     database: LearnerRecords
 
     def start(self, paths: list[str], rebuild: bool = False) -> dict[str, Any]:
         """The run, begun and running; `IngestBusy` when another ingest is running."""
-        ingestor = Ingestor(
-            self.settings, store=self.store, embedder=self.embedder, database=self.database
-        )
-        run = ingestor.runs.begin([redact(p) for p in paths])
+        run = Runs(self.database.sessions).begin([redact(p) for p in paths])
         threading.Thread(
             target=self._run,
-            args=(ingestor, run, paths, rebuild),
+            args=(run, paths, rebuild),
             daemon=True,
             name=f"ingest-{run.id}",
         ).start()
         return run.to_dict()
 
-    @staticmethod
-    def _run(ingestor: Ingestor, run: IngestRun, paths: list[str], rebuild: bool) -> None:
+    def _run(self, run: IngestRun, paths: list[str], rebuild: bool) -> None:
         """`paths` as given (a URL's credentials go to git); the run shows them redacted."""
         with contextlib.suppress(Exception):  # recorded in the run, where its client reads it
+            lower_this_threads_priority(self.settings.ingest_nice)
+            embedder = Embedder(
+                self.settings.embedding_model,
+                self.settings.encoder_cache_dir,
+                threads=max(1, (os.cpu_count() or 2) - 1),  # a core left for the answers
+                engine="torch",
+            )
+            ingestor = Ingestor(
+                self.settings, store=self.store, embedder=embedder, database=self.database
+            )
             ingestor.run(paths, rebuild=rebuild, run=run)
+
+
+def lower_this_threads_priority(nice: int) -> None:
+    """Raise the calling thread's nice value by `nice` (Linux keeps one per thread, and a
+    thread started from it inherits it). Elsewhere the call would renice the whole process,
+    the API's answers included, so it does nothing there."""
+    if nice and sys.platform == "linux":
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
 
 
 # -- the client side: `tutor ingest` hands its work to a running API (`running_api_for`) ------

@@ -174,7 +174,9 @@ class Ingestor:
     ) -> None:
         self.settings = settings
         self.store = store or VectorStore(settings)
-        self.embedder = embedder or Embedder(settings.embedding_model, settings.encoder_cache_dir)
+        self.embedder = embedder or Embedder(
+            settings.embedding_model, settings.encoder_cache_dir, engine="torch"
+        )
         self.database = database or LearnerRecords(settings.resolved_database_url)
         self.runs = Runs(self.database.sessions)
         self.max_file_bytes = int(settings.ingest_max_file_mb * 2**20)

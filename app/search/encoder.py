@@ -17,6 +17,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from typing import Protocol
 
 import numpy as np
@@ -24,7 +25,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 # Bumped when the export's layout or its check changes: older exports are made again.
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 META = "meta.json"  # written last: a folder with it holds a finished, checked export
 REFUSED = "refused.json"  # the check failed: the model runs on torch without trying again
 # The files of a sentence-transformers folder whose change means a new export.
@@ -39,6 +40,9 @@ MODEL_FILES = (
     "pytorch_model.bin",
     "1_Pooling/config.json",
 )
+
+
+Engine = Literal["onnx", "torch"]
 
 
 class Encoder(Protocol):
@@ -105,6 +109,8 @@ class OnnxEncoder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only: no notes on unused initializers
+        if threads:  # a bounded encoder (ingest) leaves its cores to others between batches
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
             str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
@@ -141,15 +147,17 @@ class OnnxEncoder:
         return [len(e.ids) for e in encodings]
 
 
-def load_encoder(model_path: Path, cache_dir: Path, threads: int = 0) -> Encoder:
-    """The encoder of the model at `model_path`: its checked ONNX export, made now (torch,
-    about 20 s, once per model and cache) if not there yet; sentence-transformers where the
-    export failed its check. Raises EncoderExportError when the model cannot be read."""
+def load_encoder(
+    model_path: Path, cache_dir: Path, threads: int = 0, engine: Engine = "onnx"
+) -> Encoder:
+    """The encoder of the model at `model_path`. "onnx": its checked ONNX export, made now
+    (torch, about 20 s, once per model and cache) if not there yet, or sentence-transformers
+    where the export failed its check. "torch": sentence-transformers (ingest's throughput)."""
     folder = export_folder(model_path, cache_dir)
-    if (folder / REFUSED).exists():
+    if engine == "torch" or (folder / REFUSED).exists():
         from app.search.encoder_export import TorchEncoder
 
-        return TorchEncoder(model_path)
+        return TorchEncoder(model_path, threads)
     if not (folder / META).exists():
         from app.search.encoder_export import ExportRefused
         from app.search.encoder_export import TorchEncoder
@@ -164,5 +172,5 @@ def load_encoder(model_path: Path, cache_dir: Path, threads: int = 0) -> Encoder
             export(model_path, folder)
         except ExportRefused as exc:
             log.warning("the ONNX export of %s is not used: %s", model_path, exc)
-            return TorchEncoder(model_path)
+            return TorchEncoder(model_path, threads)
     return OnnxEncoder(folder, threads)

