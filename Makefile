@@ -72,6 +72,7 @@ eval: install ## measure answer, retrieval and quiz quality (SUITE=quick|full) -
 	@$(BIN)/python -m evals.truefalse_audit
 
 bench: install ## benchmarks: our figures beside a baseline, in one run
+	@$(BIN)/python bench/cli.py
 	@$(BIN)/python bench/ingest.py
 
 # Two workers, whole files to each (a file's module fixtures are built once): on a two-core

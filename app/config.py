@@ -102,6 +102,12 @@ class Settings(BaseSettings):
         default="",
         description="A local sentence-transformers path (default: packaged all-MiniLM-L6-v2).",
     )
+    encoder_engine: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="What runs the embedding model for search, answers and quizzes: its ONNX "
+        "export (no torch import: cold commands start in about a second) or torch. Ingest "
+        "runs on torch either way (faster on long batches here).",
+    )
     encoder_cache_dir: Path = Field(
         default_factory=lambda: cache_home() / "study-tutor" / "encoders",
         description="Where the embedding model's checked ONNX export is kept (made once per "

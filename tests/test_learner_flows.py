@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import html
 import io
 import itertools
 import json
@@ -72,6 +71,7 @@ from app.course.pacing import MIN_PACE
 from app.course.pacing import plan_hours
 from app.course.rubric import NoCapstone
 from app.course.rubric import rubric_for
+from app.practice.card_export import anki_field
 from app.records.learners import JOURNAL_CHARS
 from app.records.reviews import BACK_CHARS
 from app.records.reviews import FRONT_CHARS
@@ -577,7 +577,7 @@ class LearnerFlows(RuleBasedStateMachine):
             assert all(len(fields) == 3 for fields in notes), "front, back and source each"
             shown = {(fields[0], fields[1]) for fields in notes}
             for card_id, (front, back) in learner.cards.items():
-                assert (as_anki(front).replace("\n", "<br>"), as_anki(back)) in shown, card_id
+                assert (anki_field(front), anki_field(back)) in shown, card_id
         self.reached(f"export {form}")
 
     @rule(
@@ -791,12 +791,6 @@ class LearnerFlows(RuleBasedStateMachine):
                 self.restart()
         finally:
             self.stack.close()
-
-
-def as_anki(text: str) -> str:
-    """A card's words as a field of its Anki note: HTML, and Anki's field separator, which
-    no field can hold, as a space (it split the note: the front's rest became its back)."""
-    return html.escape(text).replace("\x1f", " ")
 
 
 def apkg_notes(package: bytes) -> list[list[str]]:

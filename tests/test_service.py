@@ -169,7 +169,7 @@ def test_a_newcomer_hears_its_place_at_once_and_health_never_waits(server: Serve
         assert health.json()["model_queue"]["running"] == 1
     finally:
         first.stop()
-    assert seconds_until_free(server.url) < 1.0
+    seconds_until_free(server.url)  # the model is let go (how soon: the hang-up test)
 
 
 def test_a_question_that_cannot_start_in_time_gets_503_with_retry_after(corpus_dir: Path) -> None:

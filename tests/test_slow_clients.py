@@ -16,7 +16,7 @@ import contextlib
 import json
 import os
 import re
-import select
+import selectors
 import shutil
 import socket
 import subprocess
@@ -135,17 +135,24 @@ def seconds_open(
     started = time.monotonic()
     still_open = set(sockets)
     closed_after: dict[socket.socket, float] = {}
-    while still_open and time.monotonic() - started < limit:
-        readable, _, _ = select.select(list(still_open), [], [], 1.0)
-        for sock in readable:
-            assert answer(sock) == b"", "a slow client was answered instead of dropped"
-            closed_after[sock] = time.monotonic() - started
-            still_open.remove(sock)
-        for sock in still_open:
-            if trickle:
-                with contextlib.suppress(OSError):  # closed since select: the next select sees it
-                    sock.sendall(trickle)
-        meanwhile()
+    # epoll, not select(): a test process's descriptors may pass select's 1,024 (a fresh
+    # clone's run had them there)
+    with selectors.DefaultSelector() as watching:
+        for sock in sockets:
+            watching.register(sock, selectors.EVENT_READ)
+        while still_open and time.monotonic() - started < limit:
+            for key, _ in watching.select(1.0):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                assert answer(sock) == b"", "a slow client was answered instead of dropped"
+                closed_after[sock] = time.monotonic() - started
+                still_open.remove(sock)
+                watching.unregister(sock)
+            for sock in still_open:
+                if trickle:
+                    with contextlib.suppress(OSError):  # closed since: the next select sees it
+                        sock.sendall(trickle)
+            meanwhile()
     return [closed_after.get(sock, limit) for sock in sockets]
 
 

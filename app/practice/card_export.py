@@ -107,9 +107,9 @@ def write_apkg(
             model=MODEL,
             guid=genanki.guid_for("study-tutor", card["id"]),
             fields=[
-                _field(_front_text(card)),
-                _field(card["back"]),
-                _field(f"{card['source']} · week {card['week']}"),
+                anki_field(_front_text(card)),
+                anki_field(card["back"]),
+                anki_field(f"{card['source']} · week {card['week']}"),
             ],
             tags=[
                 "study-tutor",
@@ -123,7 +123,7 @@ def write_apkg(
     _write_package(_ScheduledPackage(deck, cards, history), path)
 
 
-def _field(text: str) -> str:
+def anki_field(text: str) -> str:
     """Text as a field of an Anki note, shown as written: HTML-escaped, line breaks as <br>
     (the card's CSS keeps code's indentation), `$$..$$` and `$..$` formulas in the
     delimiters Anki's MathJax reads (\\[..\\], \\(..\\)), and Anki's field separator

@@ -160,7 +160,11 @@ class Retriever:
         store = store or VectorStore(settings)
         return cls(
             store,
-            Embedder(settings.embedding_model, settings.encoder_cache_dir),
+            Embedder(
+                settings.embedding_model,
+                settings.encoder_cache_dir,
+                engine=settings.encoder_engine,
+            ),
             LexicalIndex(store, settings.data_dir),
             prerequisites_by_week(),
         )

@@ -74,17 +74,21 @@ def embedding_model_path(model: str = "") -> Path:
 class Embedder:
     """all-MiniLM-L6-v2 (packaged) or any local sentence-transformers model, on the CPU, run
     from its checked ONNX export (`app.search.encoder`), or on torch with `engine="torch"`
-    (ingest); loaded at first use. The two give the same vectors (cosine >= 0.99999)."""
+    (ingest); loaded at first use. Unset, `cache_dir` and `engine` are TUTOR_ENCODER_*'s. The two give the same vectors (cosine >= 0.99999)."""
 
     def __init__(
         self,
         model: str = "",
         cache_dir: Path | None = None,
         threads: int = 0,
-        engine: Engine = "onnx",
+        engine: Engine | None = None,
     ) -> None:
         self.model_path = embedding_model_path(model)
-        self.cache_dir = cache_dir or Settings().encoder_cache_dir
+        if cache_dir is None or engine is None:
+            defaults = Settings()
+            cache_dir = cache_dir or defaults.encoder_cache_dir
+            engine = engine or defaults.encoder_engine
+        self.cache_dir = cache_dir
         self.threads = threads
         self.engine: Engine = engine
         self._seen: OrderedDict[str, np.ndarray] = OrderedDict()  # least recently used first
