@@ -14,17 +14,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 from common import REPO
+from common import free_port
 from common import index_of
 from common import percentile
+from common import start_api
 
 QUESTIONS = [
     ("Why is the dot product divided by the square root of d_k?", 18),
@@ -36,12 +36,6 @@ QUESTIONS = [
     ("What does the KL penalty do in RLHF?", 38),
     ("What does LoRA train instead of the full weights?", 28),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 Run = tuple[float, float, int]  # (seconds to the first text, seconds to the whole answer, words)
@@ -128,19 +122,8 @@ def summarise(name: str, runs: list[Run]) -> None:
 
 
 def serve(data_dir, port: int, **settings: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "TUTOR_DATA_DIR": str(data_dir),
-        "TUTOR_API_PORT": str(port),
-        **{f"TUTOR_{k.upper()}": v for k, v in settings.items()},
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    env = {**os.environ, **{f"TUTOR_{k.upper()}": v for k, v in settings.items()}}
+    server = start_api(data_dir, port, env)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:

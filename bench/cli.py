@@ -27,7 +27,9 @@ from pathlib import Path
 import httpx
 from common import PUBLIC_NOTES
 from common import REPO
+from common import free_port
 from common import index_of
+from common import start_api
 
 COMMANDS = {
     "search": ["search", "how do the gates of an LSTM control the cell state", "--json"],
@@ -62,26 +64,12 @@ def timed(args: list[str], env: dict[str, str], runs: int) -> list[float]:
     return [tutor(args, env) for _ in range(runs)]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def with_api(env: dict[str, str], runs: int) -> tuple[float, float, dict[str, list[float]]]:
     """Start `tutor serve` over the index: (seconds to ready, peak RSS in MB, timings)."""
     port = free_port()
     served = env | {"TUTOR_API_PORT": str(port)}
     started = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"],
-        cwd=REPO,
-        env=served,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_api(Path(env["TUTOR_DATA_DIR"]), port, served)
     try:
         while True:
             try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,3 +26,21 @@ def index_of(name: str, paths: list[Path]) -> Path:
     if summary.chunks:
         print(f"  indexed {name}: {summary.chunks} chunks in {summary.seconds:.0f} s", flush=True)
     return data_dir
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_api(data_dir: Path, port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`tutor serve` over `data_dir` on `port`, with `env` (default: this process's) and its
+    output dropped; the caller waits for it to be ready and stops it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve"],
+        cwd=REPO,
+        env={**(env or os.environ), "TUTOR_DATA_DIR": str(data_dir), "TUTOR_API_PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
