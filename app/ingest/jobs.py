@@ -23,7 +23,6 @@ from app.ingest.pipeline import CORPUS_DIR
 from app.ingest.pipeline import Ingestor
 from app.ingest.runs import IngestBusy
 from app.ingest.runs import IngestRun
-from app.ingest.runs import Runs
 from app.ingest.sources import is_git_url
 from app.ingest.sources import redact
 from app.records.learners import LearnerRecords
@@ -81,28 +80,28 @@ class IngestJobs:
 
     def start(self, paths: list[str], rebuild: bool = False) -> dict[str, Any]:
         """The run, begun and running; `IngestBusy` when another ingest is running."""
-        run = Runs(self.database.sessions).begin([redact(p) for p in paths])
+        embedder = Embedder(  # loaded at its first use, on the run's thread
+            self.settings.embedding_model,
+            self.settings.encoder_cache_dir,
+            threads=max(1, (os.cpu_count() or 2) - 1),  # a core left for the answers
+            engine="torch",
+        )
+        ingestor = Ingestor(
+            self.settings, store=self.store, embedder=embedder, database=self.database
+        )
+        run = ingestor.runs.begin([redact(p) for p in paths])
         threading.Thread(
             target=self._run,
-            args=(run, paths, rebuild),
+            args=(ingestor, run, paths, rebuild),
             daemon=True,
             name=f"ingest-{run.id}",
         ).start()
         return run.to_dict()
 
-    def _run(self, run: IngestRun, paths: list[str], rebuild: bool) -> None:
+    def _run(self, ingestor: Ingestor, run: IngestRun, paths: list[str], rebuild: bool) -> None:
         """`paths` as given (a URL's credentials go to git); the run shows them redacted."""
         with contextlib.suppress(Exception):  # recorded in the run, where its client reads it
             lower_this_threads_priority(self.settings.ingest_nice)
-            embedder = Embedder(
-                self.settings.embedding_model,
-                self.settings.encoder_cache_dir,
-                threads=max(1, (os.cpu_count() or 2) - 1),  # a core left for the answers
-                engine="torch",
-            )
-            ingestor = Ingestor(
-                self.settings, store=self.store, embedder=embedder, database=self.database
-            )
             ingestor.run(paths, rebuild=rebuild, run=run)
 
 

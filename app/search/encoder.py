@@ -124,8 +124,6 @@ class OnnxEncoder:
         self.truncating.enable_padding(pad_id=pad_id)
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
         order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(texts), batch_size):

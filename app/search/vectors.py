@@ -74,7 +74,8 @@ def embedding_model_path(model: str = "") -> Path:
 class Embedder:
     """all-MiniLM-L6-v2 (packaged) or any local sentence-transformers model, on the CPU, run
     from its checked ONNX export (`app.search.encoder`), or on torch with `engine="torch"`
-    (ingest); loaded at first use. Unset, `cache_dir` and `engine` are TUTOR_ENCODER_*'s. The two give the same vectors (cosine >= 0.99999)."""
+    (ingest); loaded at first use. Unset, `cache_dir` and `engine` are TUTOR_ENCODER_*'s.
+    The two give the same vectors (cosine >= 0.99999)."""
 
     def __init__(
         self,
@@ -109,7 +110,8 @@ class Embedder:
         return self.encoder.count_tokens(texts, special)
 
     def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """Unit-length vectors, shape (len(texts), dimension), batched longest first. Short texts embedded before in this process are not again."""
+        """Unit-length vectors, shape (len(texts), dimension), batched longest first. Short
+        texts embedded before in this process are not again."""
         if not texts:
             return np.zeros((0, self.encoder.dimension), dtype=np.float32)
         with self._seen_lock:
