@@ -66,8 +66,12 @@ ingest: install ## index the bundled corpus (or PATHS="dir1 https://...git")
 # SUITE=quick: retrieval, refusals and quizzes without the model (what CI runs, 2-3 minutes);
 # SUITE=full: every golden question answered by the local model too (about 15 minutes).
 SUITE ?= full
+# The held-out retrieval split asks about the public notes: measured where they are (beside this
+# checkout as ../shared/public-notes, or PUBLIC_NOTES=dir); their index takes minutes once.
+PUBLIC_NOTES ?= $(wildcard ../shared/public-notes)
 eval: install ## measure answer, retrieval and quiz quality (SUITE=quick|full) -> evals/reports/
-	@$(BIN)/tutor eval --suite $(SUITE) $(if $(COMPARE),--compare $(COMPARE))
+	@$(BIN)/tutor eval --suite $(SUITE) $(if $(COMPARE),--compare $(COMPARE)) \
+		$(if $(PUBLIC_NOTES),--held-out-notes $(PUBLIC_NOTES))
 	@$(BIN)/python -m evals.grading
 	@$(BIN)/python -m evals.truefalse_audit
 

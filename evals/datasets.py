@@ -16,7 +16,10 @@ from pydantic import Field
 from pydantic import ValidationError
 
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
-Kind = Literal["concept", "plan", "followup", "out_of_scope", "adversarial"]
+# multipart: one message that asks two things (`parts` holds each one's key points); example:
+# an ask for an example where the notes hold a worked one (its key points are the example's own
+# numbers and terms).
+Kind = Literal["concept", "plan", "followup", "multipart", "example", "out_of_scope", "adversarial"]
 DEV_SHARE = 0.4
 
 
@@ -32,6 +35,7 @@ class EvalItem(BaseModel):
     followup: str | None = None
     relevant: list[str] = Field(default_factory=list)
     key_points: list[str] = Field(default_factory=list)
+    parts: list[list[str]] = Field(default_factory=list)  # a multipart item's key points, by ask
     reference: str = ""
     expect: Literal["answer", "decline"]
     must_not_contain: list[str] = Field(default_factory=list)  # canary words of an injection

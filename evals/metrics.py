@@ -145,6 +145,18 @@ def leads_with_a_key_point(
     return _on_point(sentences[0], key_points, reference, similarity) if sentences else None
 
 
+PART_COVERED = 0.5  # share of one ask's key points an answer must state to answer that ask
+
+
+def parts_covered(answer: str, parts: list[list[str]], similarity: Similarity) -> float:
+    """Share of a several-ask question's asks the answer answers: an ask counts when the
+    answer states at least half of its key points. An answer strong on one ask and silent on
+    the other scores 0.5, however many of the first ask's points it states."""
+    return sum(
+        key_point_recall(answer, points, similarity) >= PART_COVERED for points in parts
+    ) / len(parts)
+
+
 PARAPHRASE = 0.7  # cosine at which a self-check's question asks what the learner asked
 
 

@@ -52,6 +52,8 @@ from app.search.vectors import Embedder
 from evals import metrics as m
 from evals.datasets import EvalItem
 from evals.datasets import load_dataset
+from evals.held_out_retrieval import headline as held_out_headline
+from evals.held_out_retrieval import held_out_retrieval
 from evals.judges import LLMJudge
 from evals.offtopic import near_miss_scores
 from evals.quizzes import WEEKS
@@ -86,6 +88,7 @@ class Silent:
 class Options:
     suite: Suite = "quick"
     public_notes: Path | None = None
+    held_out_notes: Path | None = None  # the held-out retrieval split's notes (own index)
     limit: int | None = None  # first N items of each kind (smoke runs)
     ablations: bool = False  # also answer with each of ANSWER_ABLATIONS (full suite)
     llm_quiz: bool = False  # also measure the model-written quiz kind (minutes of generation)
@@ -165,6 +168,32 @@ def run_retrieval(
         "relevant_not_indexed": missing,
         "slices": slice_rows(judged, per_query, public),
     }
+
+
+def run_held_out(
+    settings: Settings,
+    options: Options,
+    retriever: Retriever,
+    indexed: set[str],
+    embedder: Embedder,
+) -> dict[str, Any] | None:
+    """The held-out retrieval split (`evals.held_out_retrieval`) where its notes are indexed:
+    on the suite's own index when it holds the public notes, else on an index of the bundled
+    corpus and `options.held_out_notes` (None: neither, nothing measured)."""
+    notes = options.public_notes or options.held_out_notes
+    if notes is None:
+        return None
+    if options.public_notes is None:
+        index = index_settings(settings, notes)
+        options.progress.start("held-out retrieval index", 1)
+        ensure_index(index, notes, embedder)
+        options.progress.advance()
+        retriever = Retriever.from_settings(index)
+        indexed = {m["source"] for m in retriever.store.all(include=["metadatas"])["metadatas"]}
+    options.progress.start("held-out retrieval", 1)
+    report = held_out_retrieval(retriever, indexed)
+    options.progress.advance()
+    return report
 
 
 def slice_rows(
@@ -373,6 +402,17 @@ def score_answer(
         "unasked_questions": m.unasked_questions(text, item.asked, similarity)
         if answer.grounded and answer.writer != "plan"
         else None,
+        # a several-ask question: the share of its asks answered; an ask for an example:
+        # whether the notes' worked example is in the answer (half its own numbers and terms)
+        "parts_covered": m.parts_covered(text, item.parts, similarity)
+        if item.parts and answer.grounded
+        else (0.0 if item.parts else None),
+        "example_given": m.key_point_recall(text, item.key_points, similarity) >= m.PART_COVERED
+        if item.kind == "example" and answer.grounded
+        else (False if item.kind == "example" else None),
+        "followup_key_point_recall": m.key_point_recall(text, item.key_points, similarity)
+        if item.kind == "followup" and wants_answer and answer.grounded
+        else (0.0 if item.kind == "followup" and wants_answer else None),
         "key_point_recall_raw": m.key_point_recall(raw, item.key_points, similarity)
         if wants_answer and raw
         else None,
@@ -503,6 +543,9 @@ def summarize_answers(results: list[Scored]) -> dict[str, dict[str, float | None
         "dangling_markers": count("dangling_markers"),
         "duplicate_citations": count("duplicate_citations"),
         "streamed_mismatch": count("streamed_mismatch"),
+        "multipart_coverage": avg("parts_covered"),
+        "example_asks_answered": avg("example_given"),
+        "followup_key_point_recall": avg("followup_key_point_recall"),
         "followup_novelty": avg("followup_novel"),
         "followup_hit@3": avg("followup_hit@3"),
         "wrong_claims": count("wrong_claim"),
@@ -570,6 +613,7 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
             public.add(meta["source"])
     indexed = set(chunks_by_source)
     retrieval = run_retrieval(items, retriever, indexed, public, options.progress)
+    held_out = run_held_out(settings, options, retriever, indexed, embedder)
     grounding = run_grounding(items, Tutor(index, retriever), options.progress)
     grounding["near_misses"] = near_miss_scores(Tutor(index, retriever))
 
@@ -592,6 +636,13 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
         for q, row in retrieval["per_quarter"].items()
     }
     report: dict[str, Any] = {"retrieval": retrieval, "grounding": grounding}
+    if held_out:
+        report["held_out_retrieval"] = held_out
+        headline |= held_out_headline(held_out)
+        configs += [
+            {"name": f"held-out retrieval: {name}", "metrics": row}
+            for name, row in held_out["configs"].items()
+        ]
     report["turns"] = turn_accuracy()
     headline |= {f"turns_{k}_accuracy": v["accuracy"] for k, v in report["turns"].items()}
     options.progress.start("quizzes" + (" (the model writes some)" if options.llm_quiz else ""), 1)
@@ -709,7 +760,14 @@ def _answer_kinds(results: list[Scored]) -> dict[str, dict[str, float | None]]:
     return {
         kind: {
             key: m.mean(_number(r.scores.get(key)) for r in rows)
-            for key in ("key_point_recall", "context_hit", "declined", "faithfulness")
+            for key in (
+                "key_point_recall",
+                "answer_precision",
+                "lead",
+                "context_hit",
+                "declined",
+                "faithfulness",
+            )
         }
         for kind, rows in groups.items()
     }

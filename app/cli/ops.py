@@ -58,6 +58,17 @@ def eval_(
             file_okay=False,
         ),
     ] = None,
+    held_out_notes: Annotated[
+        Path | None,
+        typer.Option(
+            "--held-out-notes",
+            help="The public notes the held-out retrieval split asks about "
+            "(evals/retrieval): measured on an index of them beside the bundled corpus, "
+            "built the first time (minutes); the golden set stays on the bundled corpus.",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
     limit: Annotated[
         int | None,
         typer.Option(
@@ -104,6 +115,7 @@ def eval_(
       tutor eval                                 # the quick suite, as CI runs it
       tutor eval --suite full                    # answers by the local model too (minutes)
       tutor eval --compare 20261125-140000-full  # deltas against an earlier run
+      tutor eval --held-out-notes ../shared/public-notes  # + retrieval nobody tuned to
       tutor eval --json | jq .headline
     """
     from rich.progress import Progress
@@ -125,6 +137,7 @@ def eval_(
                 Options(
                     suite=suite,  # type: ignore[arg-type]  # checked above: quick or full
                     public_notes=public_notes,
+                    held_out_notes=held_out_notes,
                     limit=limit,
                     datasets=datasets,
                     ablations=ablations,
