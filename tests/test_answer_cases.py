@@ -181,7 +181,7 @@ In code, `torch.nn.BatchNorm1d(<features>)` takes the number of features, and $a
     "source, question",
     [
         ("case", "What does dropout do at test time?"),
-        ("ours", "What does batch normalization use at test time?"),
+        ("ours", "How do I write batch normalization in code?"),
     ],
 )
 def test_inline_html_in_a_note_never_reaches_an_answer_or_its_card(

@@ -133,6 +133,61 @@ def test_an_ask_for_an_example_lifts_examples() -> None:
     assert "example" not in intent_boosts("Why do we divide by the square root?")
 
 
+def test_numbers_and_worked_cases_are_asks_for_an_example() -> None:
+    for ask in (
+        "Can you plug some numbers into that for a single unit?",
+        "Could you compute it for a tiny batch of two pairs?",
+        "Walk me through a toy case.",
+    ):
+        assert "example" in intent_boosts(ask), ask
+    assert "example" not in intent_boosts("What does GPT-2 change in week 3?")
+
+
+def test_an_ask_for_an_example_opens_with_the_example(embedder) -> None:
+    quotes = compose(
+        "Can you show me a small example of scaled dot-product attention?",
+        [ATTENTION],
+        embedder.embed,
+    ).quotes
+    assert quotes[0].role == "example" and quotes[0].text.startswith("With $d_k = 64$")
+
+
+WEEK_NOTE = """# Convolutional neural networks
+
+Week 8 introduces the architecture that made deep learning work on images. You implement convolution by hand, switch to `nn.Conv2d`, then take a ResNet pretrained on ImageNet and fine-tune it on your own data.
+
+## transfer learning
+
+**Definition.** Transfer learning reuses a network trained on a large dataset as the starting point for a new task, replacing its output layer with a new head.
+
+**Intuition.** Feature extraction freezes the pretrained backbone and trains only the new head; fine-tuning also updates the pretrained weights with a small learning rate.
+
+$U$ has orthonormal columns and $S$ is diagonal with the singular values.
+"""
+
+
+def test_a_pages_introduction_and_a_formulas_legend_are_not_what_was_asked(embedder) -> None:
+    """The lines under a page's title say what the page covers ("You implement convolution by
+    hand…"), a line that opens on a symbol reads a formula: neither answers a question alone."""
+    units = {u.text.split()[0]: u for u in quotable_units(WEEK_NOTE)}
+    assert units["You"].overview and not units["Transfer"].overview
+    assert units["$U$"].role == "formula"
+    quotes = compose(
+        "What is the difference between feature extraction and fine-tuning a ResNet?",
+        [WEEK_NOTE],
+        embedder.embed,
+    ).quotes
+    assert quotes[0].text.startswith("Feature extraction freezes")
+    assert not any(q.text.startswith("You implement") for q in quotes)
+
+
+def test_a_chunk_that_starts_mid_page_knows_how_deep_it_is() -> None:
+    intro = "You implement convolution by hand and then fine-tune a pretrained ResNet."
+    assert quotable_units(intro, "Convolutional neural networks")[0].overview
+    assert not quotable_units(intro, "Convolutional neural networks > convolution")[0].overview
+    assert not quotable_units(intro)[0].overview  # depth unknown: not an introduction
+
+
 def test_a_why_question_leads_with_the_reason(embedder) -> None:
     quotes = compose(
         "Why is attention divided by the square root of d_k?", [ATTENTION], embedder.embed

@@ -330,6 +330,38 @@ def test_a_follow_up_answers_its_new_ask_and_repeats_nothing(corpus_dir, embedde
     assert [c.source for c in second.citations][:1] == ["notes/w18-attention.md"]
 
 
+@pytest.mark.parametrize(
+    ("week", "first", "then", "answered"),
+    [
+        (
+            1,
+            "How do I compute PCA from the covariance matrix in NumPy?",
+            "My first component looks like the least important direction. "
+            "What am I doing wrong with eigh?",
+            "`eigh` returns eigenvalues in ascending order",
+        ),
+        (7, "What does dropout do while the network is training?", "How do I train my dog?", ""),
+        (
+            6,
+            "How does SGD with momentum work?",
+            "Which momentum trading strategy works best for stocks?",
+            "",
+        ),
+    ],
+)
+def test_a_question_the_notes_cannot_answer_alone_leans_on_the_conversation(
+    corpus_dir, embedder, memory, week, first, then, answered
+) -> None:
+    """It names no pointer ("it", "that"), so it reads as a new topic; the notes find nothing
+    for it alone, and it shares a word with the last turn: it is that turn's follow-up. A
+    question from everyday life stays declined, whatever it shares with the conversation."""
+    tutor = tutor_on(corpus_dir, embedder, fake())
+    earlier = tutor.ask(first, week=week, memory=memory)
+    answer = tutor.ask(then, week=week, conversation_id=earlier.conversation_id, memory=memory)
+    assert answer.grounded == bool(answered), answer.answer
+    assert answered in answer.answer
+
+
 POISON = """---
 title: Attention tricks
 ---

@@ -144,6 +144,7 @@ _D2L_EMPHASIS = re.compile(r"\[\*\*(.+?)\*\*\]")
 # ("About 0.167 (1/6)."), so the two are quoted together, as the source wrote them.
 _QUESTION_LINE = re.compile(r"^(\*\*Q[:.]?\*\*|Q:)\s*:?\s*")
 _ANSWER_LINE = re.compile(r"^(\*\*A[:.]?\*\*|A:)\s*:?\s*")
+_SYMBOL_FIRST = re.compile(r"\$[^$\s][^$]*\$")  # "$U$ has orthonormal columns, …"
 # A sentence that starts mid-thought: lower case, or a year in brackets ("(2003), showed…").
 _FRAGMENT = re.compile(r"[a-z]|\(\d")
 _STATEMENT_END = re.compile(r"(\.|!|\.\)|\.\"|\.'|\.\*\*)$")
@@ -161,16 +162,24 @@ class Unit:
     context: str = ""  # its heading and label ("Attention > Why divide by $\\sqrt{d_k}$"): what
     # it is about, for choosing it; never shown
     asks: str = ""  # a self-check pair's question: quoted only for a learner who asks the same
+    overview: bool = False  # under a page's title, before its first section: what the page is
+    # about ("Week 8 introduces…", d2l's chapter lead-in), rarely what a question asks
 
 
-def _blocks(passage: str, heading: str = "") -> list[tuple[str, str]]:
-    """(heading, paragraph) for each paragraph and list item, with code blocks, tables,
-    exercises and a bibliography left out; a display formula stays with the paragraph that
-    introduces it, and a self-check's answer with its question (one "**Q:** … **A:** …"
-    block, wherever it is)."""
-    blocks: list[tuple[str, str]] = []
+def _level(heading_line: str) -> int:
+    return len(heading_line) - len(heading_line.lstrip("#"))
+
+
+def _blocks(passage: str, heading: str = "") -> list[tuple[str, str, int]]:
+    """(heading, paragraph, heading level) for each paragraph and list item, with code blocks,
+    tables, exercises and a bibliography left out; a display formula stays with the paragraph
+    that introduces it, and a self-check's answer with its question (one "**Q:** … **A:** …"
+    block, wherever it is). The level is 1 under a page's title, 0 where it is not known."""
+    blocks: list[tuple[str, str, int]] = []
     current: list[str] = []
-    heading = heading.rsplit(" > ", 1)[-1]  # a chunk that starts mid-section: its heading path
+    # A chunk that starts mid-section: its heading path says how deep it is.
+    level = heading.count(" > ") + 1 if heading else 0
+    heading = heading.rsplit(" > ", 1)[-1]
     fence = ""
     in_math = False
     skipping = bool(_SKIP_SECTIONS.match(f"# {heading}"))  # a section that asks or points away
@@ -179,7 +188,7 @@ def _blocks(passage: str, heading: str = "") -> list[tuple[str, str]]:
 
     def close() -> None:
         if current:
-            blocks.append((heading, " ".join(current)))
+            blocks.append((heading, " ".join(current), level))
             current.clear()
 
     for line in passage.splitlines():
@@ -209,6 +218,7 @@ def _blocks(passage: str, heading: str = "") -> list[tuple[str, str]]:
             close()
             skipping = bool(_SKIP_SECTIONS.match(stripped))
             heading = _HEADING.sub("", stripped).strip()
+            level = _level(stripped)
             continue
         if _QUESTION_LINE.match(stripped):
             close()
@@ -274,7 +284,7 @@ def statements(passage: str) -> list[str]:
     numbers and link markup gone), the same text the quotes are cut from: what a claim about the
     passage is checked against (`app.answering.support`)."""
     found = []
-    for _, block in _blocks(passage):
+    for _, block, _ in _blocks(passage):
         pair = _question_and_answer(block)
         if pair:
             found += split_sentences(_plain(pair[1]))
@@ -318,7 +328,7 @@ def quotable_units(passage: str, heading: str = "") -> list[Unit]:
     pending: tuple[str, str] | None = (
         None  # (section, label) alone in its block: "**Key formula.**"
     )
-    for section, block in _blocks(passage, heading):
+    for section, block, level in _blocks(passage, heading):
         label = _LABEL.match(block)
         if label and not block[label.end() :].strip():
             pending = (section, block[: label.end()])
@@ -352,10 +362,14 @@ def quotable_units(passage: str, heading: str = "") -> list[Unit]:
                 group.append(sentence)
                 continue
             if group:
-                units.append(_unit(group, label_role, len(units), context, len(units) == first))
+                units.append(
+                    _unit(group, label_role, len(units), context, len(units) == first, level == 1)
+                )
             group = [] if _LEANS.match(sentence) else [sentence]
         if group:
-            units.append(_unit(group, label_role, len(units), context, len(units) == first))
+            units.append(
+                _unit(group, label_role, len(units), context, len(units) == first, level == 1)
+            )
     return [u for u in units if u]
 
 
@@ -381,21 +395,29 @@ def _answered(question: str, answer: str, position: int, heading: str) -> Unit |
 
 
 def _unit(
-    sentences: list[str], label_role: Role | None, position: int, context: str, first: bool
+    sentences: list[str],
+    label_role: Role | None,
+    position: int,
+    context: str,
+    first: bool,
+    overview: bool = False,
 ) -> Unit | None:
     """`first`: the first unit of its block. Under a "Pitfalls." label the first sentence is a
     pitfall; a later one only if it warns (a paragraph of pitfalls can end on a plain fact:
-    "After training, BA can be merged into W_0", which is no mistake)."""
+    "After training, BA can be merged into W_0", which is no mistake). A sentence that opens on
+    a symbol ("$U$ has orthonormal columns, $S$ is diagonal…") reads a formula's symbols: it
+    goes where the formula goes."""
     text = " ".join(sentences)
     if "$$" in text:  # a display formula, with the words that introduce it if any
-        return Unit(text, "formula", position, context)
+        return Unit(text, "formula", position, context, overview=overview)
     if not _quotable(sentences[0]):
         return None
     if not all(_quotable(s, 1) for s in sentences[1:]):  # "…It answers:" the head still stands
         text = sentences[0]
     if label_role == "pitfall" and not first and not _WARNS.search(text):
         label_role = None
-    return Unit(text, _role(sentences[0], label_role), position, context)
+    role: Role = "formula" if _SYMBOL_FIRST.match(text) else _role(sentences[0], label_role)
+    return Unit(text, role, position, context, overview=overview)
 
 
 def readable_text(passage: str) -> str:

@@ -43,7 +43,9 @@ from app.answering.compose import Composition
 from app.answering.compose import compose
 from app.answering.compose import compose_asks
 from app.answering.compose import covers
+from app.answering.compose import intent_boosts
 from app.answering.compose import said_form
+from app.answering.compose import stems
 from app.answering.memory import Memory
 from app.answering.memory import Turn
 from app.answering.passages import excerpt_around
@@ -219,9 +221,55 @@ class Tutor:
             return self._prepare_plan(asked, routed, started)
         history = memory.history(conversation_id) if memory else []
         follows = bool(history) and continues(question)  # else a new topic, in the same chat
+        prepared = self._answer_from_notes(asked, question, history, follows, filters)
+        if history and not follows and self._leans_after_all(question, prepared, history[-1]):
+            again = self._answer_from_notes(asked, question, history, True, filters)
+            prepared = again if again.grounded and self._on_course(question, again) else prepared
+        prepared.retrieval_ms = (time.perf_counter() - started) * 1000
+        if not prepared.grounded:
+            prepared.refusal = render("not_covered", nearest=self._nearest(prepared.passages, week))
+        elif prepared.writer == "model":
+            prepared.messages = self._messages(prepared)
+        return prepared
+
+    @staticmethod
+    def _leans_after_all(question: str, alone: Prepared, last: tuple[str, str]) -> bool:
+        """A question that looked like a new topic but leans on the last turn after all: the
+        notes find nothing close to it alone (not even a passage that shares a word, as
+        "momentum trading" finds SGD's momentum), and it shares a word with that turn ("My
+        first component looks like the least important direction. What am I doing wrong with
+        eigh?" after PCA)."""
+        best = max((p.similarity or 0.0 for p in alone.passages), default=0.0)
+        return best < MIN_SIMILARITY and bool(stems(question) & stems(" ".join(last)))
+
+    def _on_course(self, question: str, prepared: Prepared) -> bool:
+        """`question` alone is closer to what the notes `prepared` quote than to an everyday
+        question: joined to the conversation, "How do I train my dog to sit?" finds quotes
+        about training networks, which say nothing about dogs; "What am I doing wrong with
+        eigh?" finds the note that says `eigh` returns eigenvalues in ascending order."""
+        quotes = [q.text for q in prepared.composition.quotes]
+        if not quotes:
+            return False
+        vectors = self.retriever.embedder.embed([question, *quotes])
+        return not self.topicality.everyday(question, float((vectors[1:] @ vectors[0]).max()))
+
+    def _answer_from_notes(
+        self,
+        asked: Prepared,
+        question: str,
+        history: list[tuple[str, str]],
+        follows: bool,
+        filters: Filters | None,
+    ) -> Prepared:
+        """`asked` answered from the notes' passages: on its own, or as a follow-up of the
+        conversation's `history` (`follows`); `grounded` says whether the notes answer it."""
+        week, mode = asked.week, asked.mode
         standalone = self.condense(question, history) if follows else question
         parts = [Ask(standalone, standalone)] if follows else asks(standalone)
-        passages = self._search([p.search for p in parts], week, filters)
+        # A follow-up wants what the topic's first passages did not say, an example ask the
+        # worked example (often a chunk of its own): both look deeper.
+        wider = 2 if follows or "example" in intent_boosts(question) else 1
+        passages = self._search([p.search for p in parts], week, filters, wider)
         best = max((p.similarity or 0.0 for p in passages), default=0.0)
         prepared = replace(
             asked,
@@ -235,10 +283,7 @@ class Tutor:
             demoted = [
                 i
                 for i, p in enumerate(passages)
-                if p.source.startswith("curriculum/")
-                or week is not None
-                and p.weeks
-                and min(p.weeks) > week
+                if p.source.startswith("curriculum/") or self._ahead(p, week)
             ]
             budget = BUDGETS.get(mode, BUDGETS["explain"])
             headings = [p.heading for p in passages]
@@ -267,28 +312,30 @@ class Tutor:
                     standalone, max(best, prepared.composition.similarity)
                 )
             )
-        prepared.retrieval_ms = (time.perf_counter() - started) * 1000
-        if not prepared.grounded:
-            prepared.refusal = render("not_covered", nearest=self._nearest(passages, week))
-        elif prepared.writer == "model":
-            prepared.messages = self._messages(prepared)
         return prepared
 
     def _search(
-        self, queries: list[str], week: int | None, filters: Filters | None
+        self, queries: list[str], week: int | None, filters: Filters | None, wider: int = 1
     ) -> list[SearchHit]:
         """The passages for each part of a question, best first, taken in turn (a part's first,
-        then each part's second, ...) and each passage once."""
+        then each part's second, ...) and each passage once. `wider` > 1 looks that many times
+        deeper, for passages from the weeks the learner has reached (a worked example or the
+        rest of the topic, not a later week's use of the same words)."""
+        depth = self.settings.context_passages
         found = [
-            self.retriever.search(q, k=self.settings.context_passages, week=week, filters=filters)
-            for q in queries
+            self.retriever.search(q, k=depth * wider, week=week, filters=filters) for q in queries
         ]
         merged: dict[str, SearchHit] = {}
-        for rank in range(self.settings.context_passages):
+        for rank in range(depth * wider):
             for hits in found:
-                if rank < len(hits):
+                if rank < len(hits) and (rank < depth or not self._ahead(hits[rank], week)):
                     merged.setdefault(hits[rank].id, hits[rank])
         return list(merged.values())
+
+    @staticmethod
+    def _ahead(passage: SearchHit, week: int | None) -> bool:
+        """From weeks the learner has not reached yet."""
+        return week is not None and bool(passage.weeks) and min(passage.weeks) > week
 
     @staticmethod
     def _texts(passages: list[SearchHit]) -> list[str]:
