@@ -152,6 +152,31 @@ def test_an_ask_for_an_example_opens_with_the_example(embedder) -> None:
     assert quotes[0].role == "example" and quotes[0].text.startswith("With $d_k = 64$")
 
 
+DROPOUT_NOTE = """## dropout
+
+**Definition.** Dropout is a regularizer that, during training only, sets each activation to zero with probability $p$ and scales the survivors by $1/(1-p)$.
+
+**Example.** $p = 0.5$, $h = (2, 4, 6, 8)$, mask $(1, 0, 1, 0)$ gives $(4, 0, 12, 0)$.
+"""
+MLP = """## multi-layer perceptron
+
+**Example.** With $H = 128$ the network has $784 \\cdot 128 + 128 + 128 \\cdot 10 + 10 = 101{,}770$ parameters.
+"""
+
+
+def test_a_worked_example_is_as_close_as_the_topic_it_works_through(embedder) -> None:
+    """An example in symbols says little of its topic in words: asked for, the dropout
+    example leads, not another page's example whose words happen to be closer."""
+    [unit] = [u for u in quotable_units(DROPOUT_NOTE) if u.text.startswith("$p")]
+    assert unit.role == "example", "the label says what it is, though it opens on a symbol"
+    composed = compose(
+        "Can you show me a small numeric example of what inverted dropout does?",
+        [MLP, DROPOUT_NOTE],
+        embedder.embed,
+    )
+    assert covers(composed) and composed.quotes[0].text.startswith("$p = 0.5$")
+
+
 WEEK_NOTE = """# Convolutional neural networks
 
 Week 8 introduces the architecture that made deep learning work on images. You implement convolution by hand, switch to `nn.Conv2d`, then take a ResNet pretrained on ImageNet and fine-tune it on your own data.

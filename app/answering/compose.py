@@ -247,6 +247,18 @@ def compose(
         else ((1 - ASK_WEIGHT) * similarity + ASK_WEIGHT * (unit_vectors @ vectors[1]))
     )
     boosts = intent_boosts(ask or question)
+    if "example" in boosts:
+        # A worked example is numbers ("$p = 0.5$, $h = (2, 4, 6, 8)$…") that say little of
+        # their topic: it is as close to the question as the passage it works through.
+        topic: dict[int, float] = {}
+        for k, (i, _) in enumerate(units):
+            topic[i] = max(topic.get(i, -math.inf), float(relevance[k]))
+        relevance = np.array(
+            [
+                max(float(r), topic[i]) if u.role == "example" else float(r)
+                for r, (i, u) in zip(relevance, units)
+            ]
+        )
     lexical = lexical_scores(f"{question} {ask}", about)
     scores = (
         relevance
@@ -270,7 +282,7 @@ def compose(
         k
         for k in fresh
         if scores[k] >= best * (UNASKED_FLOOR if unasked_role[k] else RELATIVE_FLOOR)
-        and similarity[k] >= ABSOLUTE_FLOOR
+        and max(similarity[k], relevance[k]) >= ABSOLUTE_FLOOR
     ]
     chosen = _maximal_marginal_relevance(
         eligible, scores, unit_vectors, [len(t.split()) for t in texts], budget
@@ -284,12 +296,12 @@ def compose(
         if not unasked_role[k] and not _POINTS_BACK.search(split_sentences(texts[k])[0])
     ]
     # An ask for an example is answered by the example: it leads where the notes hold one.
-    # An example of the topic, not of the page's other idea: its own closeness to the question
-    # (the boost aside) must be near the best unit's.
+    # An example of the topic, not of the page's other idea: its closeness to the question (the
+    # boost aside) must be near the best unit's.
     if "example" in boosts:
-        near = EXAMPLE_TOPIC * max(float(similarity[k]) for k in chosen) if chosen else 0.0
+        near = EXAMPLE_TOPIC * max(float(relevance[k]) for k in chosen) if chosen else 0.0
         leads = [
-            k for k in leads if units[k][1].role == "example" and similarity[k] >= near
+            k for k in leads if units[k][1].role == "example" and relevance[k] >= near
         ] or leads
     lead = max(leads or chosen, key=lambda k: float(scores[k]), default=None)
     quotes = [
@@ -297,7 +309,14 @@ def compose(
         for k in answer_order(chosen, [u for _, u in units], [i for i, _ in units], scores, lead)
     ]
     asked = stems(question)
-    quoted = stems(" ".join(f"{units[k][1].context} {texts[k]}" for k in chosen))
+    # What the quotes are about: their words and headings, and for a worked example asked for,
+    # the passage it works through ("$\\beta=0.1$; chosen log-ratio 2…" under DPO).
+    about_quotes = [f"{units[k][1].context} {texts[k]}" for k in chosen] + [
+        passages[units[k][0]]
+        for k in chosen
+        if "example" in boosts and units[k][1].role == "example"
+    ]
+    quoted = stems(" ".join(about_quotes))
     return Composition(
         quotes,
         float(similarity.max()),

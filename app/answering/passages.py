@@ -406,7 +406,7 @@ def _unit(
     pitfall; a later one only if it warns (a paragraph of pitfalls can end on a plain fact:
     "After training, BA can be merged into W_0", which is no mistake). A sentence that opens on
     a symbol ("$U$ has orthonormal columns, $S$ is diagonal…") reads a formula's symbols: it
-    goes where the formula goes."""
+    goes where the formula goes, unless a label says what it is ("**Example.** $p = 0.5$…")."""
     text = " ".join(sentences)
     if "$$" in text:  # a display formula, with the words that introduce it if any
         return Unit(text, "formula", position, context, overview=overview)
@@ -416,7 +416,11 @@ def _unit(
         text = sentences[0]
     if label_role == "pitfall" and not first and not _WARNS.search(text):
         label_role = None
-    role: Role = "formula" if _SYMBOL_FIRST.match(text) else _role(sentences[0], label_role)
+    role: Role = (
+        "formula"
+        if not label_role and _SYMBOL_FIRST.match(text)
+        else _role(sentences[0], label_role)
+    )
     return Unit(text, role, position, context, overview=overview)
 
 
