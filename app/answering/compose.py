@@ -67,17 +67,15 @@ _POINTS_BACK = re.compile(r"\b(this|these|those|such|the rest|the latter|the for
 # was not asked).
 RELATIVE_FLOOR = 0.6
 ABSOLUTE_FLOOR = 0.2  # ...and have at least this cosine with the question
+# Words that ask for an example in so many words: then the notes' worked example answers.
+EXAMPLE_ASK = re.compile(
+    r"\b(examples?|instance|show me|illustrate|concrete|sample|walk me through|"
+    r"work (me )?through|worked|toy|numeric(al)?|(with|plug in|plug) (\w+ )?numbers|"
+    r"(compute|calculate|work out) (it|that|this|one)|for a (tiny|small))\b",
+    re.I,
+)
 _INTENT: list[tuple[re.Pattern[str], Role, float]] = [
-    (
-        re.compile(
-            r"\b(examples?|instance|show me|illustrate|concrete|sample|walk me through|"
-            r"work (me )?through|worked|toy|numeric(al)?|(with|plug in|plug) (\w+ )?numbers|"
-            r"(compute|calculate|work out) (it|that|this|one)|for a (tiny|small))\b",
-            re.I,
-        ),
-        "example",
-        0.2,
-    ),
+    (EXAMPLE_ASK, "example", 0.2),
     # A question with its own numbers ("a 32x32 image through a 5x5 conv", "50%, 20%…") or that
     # asks how many or how big wants a computation: the notes' worked case answers it.
     (
@@ -247,7 +245,8 @@ def compose(
         else ((1 - ASK_WEIGHT) * similarity + ASK_WEIGHT * (unit_vectors @ vectors[1]))
     )
     boosts = intent_boosts(ask or question)
-    if "example" in boosts:
+    example_asked = bool(EXAMPLE_ASK.search(ask or question))
+    if example_asked:
         # A worked example is numbers ("$p = 0.5$, $h = (2, 4, 6, 8)$…") that say little of
         # their topic: it is as close to the question as the passage it works through.
         topic: dict[int, float] = {}
@@ -298,7 +297,7 @@ def compose(
     # An ask for an example is answered by the example: it leads where the notes hold one.
     # An example of the topic, not of the page's other idea: its closeness to the question (the
     # boost aside) must be near the best unit's.
-    if "example" in boosts:
+    if example_asked:
         near = EXAMPLE_TOPIC * max(float(relevance[k]) for k in chosen) if chosen else 0.0
         leads = [
             k for k in leads if units[k][1].role == "example" and relevance[k] >= near
@@ -314,7 +313,7 @@ def compose(
     about_quotes = [f"{units[k][1].context} {texts[k]}" for k in chosen] + [
         passages[units[k][0]]
         for k in chosen
-        if "example" in boosts and units[k][1].role == "example"
+        if example_asked and units[k][1].role == "example"
     ]
     quoted = stems(" ".join(about_quotes))
     return Composition(

@@ -38,12 +38,12 @@ from app.answering.asks import asks
 from app.answering.citations import strip_markers
 from app.answering.citations import without_source_references
 from app.answering.compose import BUDGETS
+from app.answering.compose import EXAMPLE_ASK
 from app.answering.compose import PITFALL_LEAD
 from app.answering.compose import Composition
 from app.answering.compose import compose
 from app.answering.compose import compose_asks
 from app.answering.compose import covers
-from app.answering.compose import intent_boosts
 from app.answering.compose import said_form
 from app.answering.compose import stems
 from app.answering.memory import Memory
@@ -268,7 +268,7 @@ class Tutor:
         parts = [Ask(standalone, standalone)] if follows else asks(standalone)
         # A follow-up wants what the topic's first passages did not say, an example ask the
         # worked example (often a chunk of its own): both look deeper.
-        wider = 2 if follows or "example" in intent_boosts(question) else 1
+        wider = 2 if follows or EXAMPLE_ASK.search(question) else 1
         passages = self._search([p.search for p in parts], week, filters, wider)
         best = max((p.similarity or 0.0 for p in passages), default=0.0)
         prepared = replace(
