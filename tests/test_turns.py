@@ -19,6 +19,8 @@ from evals.turns import turn_accuracy
         "So which one should I pick for my comparison assignment?",
         "what about in eval mode?",
         "for relu too?",
+        "Can you show me with a tiny corpus?",  # "tiny", like "small", asks how, not what about
+        "Could you show me with actual numbers?",
     ],
 )
 def test_a_follow_up_leans_on_the_turn_before(question: str) -> None:

@@ -311,9 +311,7 @@ def compose(
     # What the quotes are about: their words and headings, and for a worked example asked for,
     # the passage it works through ("$\\beta=0.1$; chosen log-ratio 2…" under DPO).
     about_quotes = [f"{units[k][1].context} {texts[k]}" for k in chosen] + [
-        passages[units[k][0]]
-        for k in chosen
-        if example_asked and units[k][1].role == "example"
+        passages[units[k][0]] for k in chosen if example_asked and units[k][1].role == "example"
     ]
     quoted = stems(" ".join(about_quotes))
     return Composition(
