@@ -4,14 +4,16 @@
 
 The same N 1,000-character chunks of the bundled notes (corpus/notes/*.md) are encoded by:
   torch fp32   `Embedder` as shipped (sentence-transformers on torch, CPU)
-  onnx fp32    the packaged model exported here with torch.onnx (no download), on ONNX Runtime
-  onnx int8    that export dynamically quantized (onnxruntime.quantization, per-channel int8)
+  onnx fp32    the app's checked export (`app.search.encoder_export`, made by `make install`),
+               read by the app's `OnnxEncoder`, as cold commands and the API run it
+  onnx int8    that export dynamically quantized (onnxruntime.quantization, per-channel int8),
+               read by the same `OnnxEncoder`
 All three tokenize with the model's own tokenizer, sort by length and batch as
 sentence-transformers does, mean-pool and normalize, on the same number of threads.
 Cosine is also given for a few short questions (the query side of retrieval).
 Rounds are interleaved (torch, fp32, int8, torch, ...) so load from other work falls on all
 alike; texts/s is the median round. Cosine is each variant's vector against torch fp32's.
-Exports are cached in bench/.cache/onnx (`--fresh` redoes them, and the golden indexes).
+The int8 folder is cached in bench/.cache/onnx (`--fresh` redoes it, and the golden indexes).
 `--golden` adds the golden set's retrieval metrics with each encoder: the bundled corpus is
 indexed by it (bench/.cache/golden-*) and the questions embedded by it, as `make eval` does.
 
@@ -27,7 +29,6 @@ import shutil
 import statistics
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -69,87 +70,37 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def export(model, fresh: bool) -> tuple[Path, Path, float]:
-    """ONNX fp32 of the model's transformer, and its dynamic int8 quantization (cached)."""
-    import torch
+def exports(fresh: bool) -> tuple[Path, Path, float]:
+    """The app's checked ONNX export (`app.search.encoder_export`, as `make install` makes it)
+    and its dynamic int8 quantization, a folder beside it read by the same `OnnxEncoder`."""
     from onnxruntime.quantization import QuantType
     from onnxruntime.quantization import quantize_dynamic
 
-    fp32, int8 = CACHE / "model.onnx", CACHE / "model_int8.onnx"
-    if fresh and CACHE.exists():
-        shutil.rmtree(CACHE)
-    if fp32.exists() and int8.exists():
-        return fp32, int8, 0.0
-    CACHE.mkdir(parents=True, exist_ok=True)
+    from app.config import Settings
+    from app.search.encoder import META
+    from app.search.encoder import export_folder
+    from app.search.encoder_export import export
+    from app.search.vectors import embedding_model_path
+
+    settings = Settings()
+    model_path = embedding_model_path(settings.embedding_model)
+    fp32, int8 = export_folder(model_path, settings.encoder_cache_dir), CACHE / "int8"
+    if fresh and int8.exists():
+        shutil.rmtree(int8)
     started = time.perf_counter()
-    bert = model[0].auto_model.eval()
-    sample = model.tokenizer(
-        ["an example", "a longer example sentence"], padding=True, return_tensors="pt"
-    )
-    names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in sample]
-    axes = {k: {0: "batch", 1: "sequence"} for k in names}
-    axes["last_hidden_state"] = {0: "batch", 1: "sequence"}
-
-    class Wrapped(torch.nn.Module):  # positional inputs for the tracer, one tensor out
-        def __init__(self) -> None:
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, *inputs):
-            return self.bert(**dict(zip(names, inputs)), return_dict=True).last_hidden_state
-
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer notes on shape checks: the cosine below checks
-        torch.onnx.export(
-            Wrapped().eval(),
-            tuple(sample[k] for k in names),
-            str(fp32),
-            input_names=names,
-            output_names=["last_hidden_state"],
-            dynamic_axes=axes,
-            opset_version=17,
-            dynamo=False,
+    if not (fp32 / META).exists():
+        export(model_path, fp32)
+    if not (int8 / META).exists():
+        shutil.copytree(fp32, int8, ignore=shutil.ignore_patterns("model.onnx"))
+        # Per-channel weight scales: per-tensor ones put the vectors at cosine 0.92 to fp32's.
+        quantize_dynamic(
+            str(fp32 / "model.onnx"),
+            str(int8 / "model.onnx"),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
         )
-    # Per-channel weight scales: per-tensor ones put the vectors at cosine 0.92 to fp32's.
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
-    return fp32, int8, time.perf_counter() - started
-
-
-class OnnxEncoder:
-    """Tokenize, run the exported transformer, mean-pool, normalize: the model's own modules."""
-
-    def __init__(self, path: Path, model, threads: int) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.inputs = {i.name for i in self.session.get_inputs()}
-        self.tokenizer = model.tokenizer
-        self.max_length = model.max_seq_length
-
-    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        order = np.argsort([-len(t) for t in texts])  # as sentence-transformers: longest first
-        parts = []
-        for start in range(0, len(texts), batch_size):
-            batch = [texts[i] for i in order[start : start + batch_size]]
-            enc = self.tokenizer(
-                batch,
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="np",
-            )
-            feeds = {k: enc[k].astype(np.int64) for k in self.inputs}
-            hidden = self.session.run(None, feeds)[0]
-            mask = enc["attention_mask"][..., None].astype(np.float32)
-            pooled = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
-            parts.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True).clip(1e-12))
-        out = np.concatenate(parts)
-        result = np.empty_like(out)
-        result[order] = out
-        return result
+        return fp32, int8, time.perf_counter() - started
+    return fp32, int8, 0.0
 
 
 def golden(embedders: dict, fresh: bool) -> dict[str, dict[str, float]]:
@@ -207,7 +158,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=256, help="chunks to encode (default 256)")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds per variant (median)")
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--fresh", action="store_true", help="export the ONNX models again")
+    parser.add_argument("--fresh", action="store_true", help="quantize the export again")
     parser.add_argument(
         "--golden",
         action="store_true",
@@ -217,17 +168,17 @@ def main() -> None:
 
     import torch
 
+    from app.search.encoder import OnnxEncoder
     from app.search.encoder_export import TorchEncoder
     from app.search.vectors import Embedder
 
     texts = chunks_of_notes(args.n)
     torch_encoder = TorchEncoder(Embedder().model_path)  # sentence-transformers, as before
-    model = torch_encoder.model
     threads = torch.get_num_threads()
-    fp32, int8, export_s = export(model, args.fresh)
+    fp32, int8, export_s = exports(args.fresh)
     if export_s:
-        print(f"exported {fp32.name} and {int8.name} to {CACHE} in {export_s:.0f} s", flush=True)
-    onnx32, onnx8 = OnnxEncoder(fp32, model, threads), OnnxEncoder(int8, model, threads)
+        print(f"made {int8} in {export_s:.0f} s", flush=True)
+    onnx32, onnx8 = OnnxEncoder(fp32, threads), OnnxEncoder(int8, threads)
     variants = {
         "torch fp32": lambda: torch_encoder.encode(texts, args.batch),
         "onnx fp32": lambda: onnx32.encode(texts, args.batch),
@@ -248,15 +199,20 @@ def main() -> None:
             times[name].append(time.perf_counter() - started)
         loads.append(load_average())
 
-    tokens = [len(ids) for ids in model.tokenizer(texts)["input_ids"]]
+    tokens = onnx32.count_tokens(texts, special=True)
+    window = onnx32.max_tokens
     print(
         f"\n{args.n} chunks of 1,000 characters from {NOTES.relative_to(REPO)}/*.md "
         f"(median {statistics.median(tokens):.0f} word pieces, "
-        f"{sum(t > model.max_seq_length for t in tokens)} past the {model.max_seq_length}-piece window); "
+        f"{sum(t > window for t in tokens)} past the {window}-piece window); "
         f"batch {args.batch}, {threads} threads, median of {args.rounds} interleaved rounds"
     )
     print(f"load average (1/5/15 min) before timing: {loads[0]}; after: {loads[-1]}")
-    sizes = {"torch fp32": None, "onnx fp32": fp32.stat().st_size, "onnx int8": int8.stat().st_size}
+    sizes = {
+        "torch fp32": None,
+        "onnx fp32": (fp32 / "model.onnx").stat().st_size,
+        "onnx int8": (int8 / "model.onnx").stat().st_size,
+    }
     base = statistics.median(times["torch fp32"])
     ref = vectors["torch fp32"]
     print(
