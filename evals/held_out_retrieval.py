@@ -42,12 +42,11 @@ def load_held_out(path: Path = HELD_OUT) -> list[HeldOutQuestion]:
     return [HeldOutQuestion.model_validate_json(line) for line in lines if line.strip()]
 
 
-def held_out_retrieval(
-    retriever: Retriever, indexed: set[str], path: Path = HELD_OUT
-) -> dict[str, Any]:
+def held_out_retrieval(retriever: Retriever, path: Path = HELD_OUT) -> dict[str, Any]:
     """Per configuration, mean hit@1, hit@5 and MRR@10 over the questions whose relevant files
-    are indexed (none are when the public notes are not: then `questions` is 0 and the rows
-    are empty), and each question's first relevant rank for the report."""
+    `retriever`'s index holds (none when it lacks the public notes: then `questions` is 0 and
+    the rows are empty), and each question's first relevant rank for the report."""
+    indexed = {meta["source"] for meta in retriever.store.all(include=["metadatas"])["metadatas"]}
     questions = [q for q in load_held_out(path) if any(s in indexed for s in q.relevant)]
     qrels = {q.id: [s for s in q.relevant if s in indexed] for q in questions}
     rows: dict[str, dict[str, float]] = {}
@@ -59,15 +58,7 @@ def held_out_retrieval(
             )
             for q in questions
         }
-        scores = m.retrieval_scores(qrels, rankings, METRICS)
-        rows[name] = (
-            {
-                metric: round(sum(s[metric] for s in scores.values()) / len(scores), 4)
-                for metric in METRICS
-            }
-            if scores
-            else {}
-        )
+        rows[name] = m.mean_scores(m.retrieval_scores(qrels, rankings, METRICS).values())
         ranks[name] = {
             q.id: next((r for r, s in enumerate(rankings[q.id], 1) if s in qrels[q.id]), None)
             for q in questions
@@ -93,6 +84,5 @@ if __name__ == "__main__":  # a quick look without the whole suite
     from evals.runner import index_settings
 
     retriever = Retriever.from_settings(index_settings(Settings(), Path(sys.argv[1])))
-    sources = {meta["source"] for meta in retriever.store.all(include=["metadatas"])["metadatas"]}
-    result = held_out_retrieval(retriever, sources)
+    result = held_out_retrieval(retriever)
     print(json.dumps({"questions": result["questions"], **result["configs"]}, indent=1))

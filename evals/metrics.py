@@ -89,6 +89,12 @@ def retrieval_scores(
     return {q: {m: float(scores[m][i]) for m in metrics} for i, q in enumerate(judged)}
 
 
+def mean_scores(rows: Iterable[dict[str, float]]) -> dict[str, float]:
+    """Per metric, the mean over rows of per-query scores (rounded to 4 places; {} for none)."""
+    rows = list(rows)
+    return {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]} if rows else {}
+
+
 # -- answers -----------------------------------------------------------------------------------
 
 

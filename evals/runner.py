@@ -23,7 +23,6 @@ import time
 from collections import Counter
 from collections import defaultdict
 from collections.abc import Callable
-from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -158,7 +157,7 @@ def run_retrieval(
             progress.advance()
         scores = m.retrieval_scores(qrels, rankings)
         per_query[name] = scores
-        rows[name] = _means(scores.values())
+        rows[name] = m.mean_scores(scores.values())
     by_quarter = _by_quarter(judged, per_query[PRODUCT_RETRIEVAL])
     missing = sum(len(i.relevant) - len(qrels.get(i.id, [])) for i in items if i.relevant)
     return {
@@ -174,7 +173,6 @@ def run_held_out(
     settings: Settings,
     options: Options,
     retriever: Retriever,
-    indexed: set[str],
     embedder: Embedder,
 ) -> dict[str, Any] | None:
     """The held-out retrieval split (`evals.held_out_retrieval`) where its notes are indexed:
@@ -189,9 +187,8 @@ def run_held_out(
         ensure_index(index, notes, embedder)
         options.progress.advance()
         retriever = Retriever.from_settings(index)
-        indexed = {m["source"] for m in retriever.store.all(include=["metadatas"])["metadatas"]}
     options.progress.start("held-out retrieval", 1)
-    report = held_out_retrieval(retriever, indexed)
+    report = held_out_retrieval(retriever)
     options.progress.advance()
     return report
 
@@ -217,7 +214,7 @@ def slice_rows(
                             "slice": slice_name,
                             "split": split,
                             "items": len(chosen),
-                            **_means(chosen),
+                            **m.mean_scores(chosen),
                         }
                     )
     return rows
@@ -237,11 +234,6 @@ def slice_metric(
     )
 
 
-def _means(rows: Iterable[dict[str, float]]) -> dict[str, float]:
-    rows = list(rows)
-    return {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]} if rows else {}
-
-
 def _by_quarter(
     items: list[EvalItem], scores: dict[str, dict[str, float]]
 ) -> dict[str, dict[str, float]]:
@@ -249,7 +241,7 @@ def _by_quarter(
     for item in items:
         if item.id in scores:
             groups[item.quarter].append(scores[item.id])
-    return {q: _means(rows) for q, rows in sorted(groups.items())}
+    return {q: m.mean_scores(rows) for q, rows in sorted(groups.items())}
 
 
 # -- grounding (no model needed) ------------------------------------------------------------------
@@ -388,11 +380,14 @@ def score_answer(
         i for i in (_passage_of(c, answer, context) for c in answer.citations) if i is not None
     ]
     cited_weeks = [weeks[i] for i in cited]
+    recall = (
+        m.key_point_recall(text, item.key_points, similarity)
+        if wants_answer and answer.grounded
+        else (0.0 if wants_answer else None)
+    )
     return {
         "declined": not answer.grounded,
-        "key_point_recall": m.key_point_recall(text, item.key_points, similarity)
-        if wants_answer and answer.grounded
-        else (0.0 if wants_answer else None),
+        "key_point_recall": recall,
         "answer_precision": m.answer_precision(text, item.key_points, item.reference, similarity)
         if wants_answer and answer.grounded
         else None,
@@ -407,12 +402,10 @@ def score_answer(
         "parts_covered": m.parts_covered(text, item.parts, similarity)
         if item.parts and answer.grounded
         else (0.0 if item.parts else None),
-        "example_given": m.key_point_recall(text, item.key_points, similarity) >= m.PART_COVERED
-        if item.kind == "example" and answer.grounded
-        else (False if item.kind == "example" else None),
-        "followup_key_point_recall": m.key_point_recall(text, item.key_points, similarity)
-        if item.kind == "followup" and wants_answer and answer.grounded
-        else (0.0 if item.kind == "followup" and wants_answer else None),
+        "example_given": recall >= m.PART_COVERED
+        if item.kind == "example" and recall is not None
+        else None,
+        "followup_key_point_recall": recall if item.kind == "followup" else None,
         "key_point_recall_raw": m.key_point_recall(raw, item.key_points, similarity)
         if wants_answer and raw
         else None,
@@ -613,7 +606,7 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
             public.add(meta["source"])
     indexed = set(chunks_by_source)
     retrieval = run_retrieval(items, retriever, indexed, public, options.progress)
-    held_out = run_held_out(settings, options, retriever, indexed, embedder)
+    held_out = run_held_out(settings, options, retriever, embedder)
     grounding = run_grounding(items, Tutor(index, retriever), options.progress)
     grounding["near_misses"] = near_miss_scores(Tutor(index, retriever))
 

@@ -148,8 +148,7 @@ def test_the_held_out_retrieval_split_is_frozen_and_measured(corpus_index) -> No
         not s.startswith("notes/") or (NOTES / s[6:]).is_file() for q in split for s in q.relevant
     )
     retriever = Retriever.from_settings(Settings(data_dir=corpus_index.data_dir))
-    indexed = {m["source"] for m in retriever.store.all(include=["metadatas"])["metadatas"]}
-    report = held_out_retrieval(retriever, indexed)
+    report = held_out_retrieval(retriever)
     assert 20 <= report["questions"] < len(split)  # no public notes: only the bundled ones
     numbers = headline(report)
     assert 0 < numbers["retrieval_held_out_dense_mrr@10"] <= 1

@@ -230,11 +230,11 @@ def compose(
     # What the learner's own words ask, against each self-check's question.
     paraphrases = vectors[len(queries) + len(units) :] @ vectors[: len(queries)].T
     learner = stems(" ".join(queries))
+    checks = {k: stems(units[k][1].asks) for k in pairs}  # each self-check question's words
     unasked = {
         k
         for k, row in zip(pairs, paraphrases)
-        if row.max() < PARAPHRASE
-        or len(stems(units[k][1].asks) & learner) < PARAPHRASE_WORDS * len(stems(units[k][1].asks))
+        if row.max() < PARAPHRASE or len(checks[k] & learner) < PARAPHRASE_WORDS * len(checks[k])
     }
     for k in set(pairs) - unasked:  # the learner asked it: the self-check's answer answers
         texts[k] = texts[k][len(units[k][1].asks) :].strip()
