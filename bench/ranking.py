@@ -43,7 +43,6 @@ def main() -> None:
     from app.search.retrieval import Candidates
     from app.search.retrieval import Fusion
     from app.search.retrieval import Retriever
-    from app.search.vectors import Embedder
     from evals import metrics as m
     from evals.datasets import load_dataset
     from evals.runner import RANK_DEPTH
@@ -53,7 +52,7 @@ def main() -> None:
 
     index = index_settings(Settings(), args.public_notes)
     print(f"index: {index.data_dir}", flush=True)
-    ensure_index(index, args.public_notes, Embedder(index.embedding_model, index.encoder_cache_dir))
+    ensure_index(index, args.public_notes)
     retriever = Retriever.from_settings(index)
     metas = retriever.store.all(include=["metadatas"])["metadatas"]
     indexed = {meta["source"] for meta in metas}

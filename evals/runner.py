@@ -101,8 +101,12 @@ def index_settings(settings: Settings, public_notes: Path | None) -> Settings:
     return settings.model_copy(update={"data_dir": settings.data_dir / name})
 
 
-def ensure_index(settings: Settings, public_notes: Path | None, embedder: Embedder) -> None:
-    """Build the eval index, or bring it up to date (a no-op when nothing changed)."""
+def ensure_index(
+    settings: Settings, public_notes: Path | None, embedder: Embedder | None = None
+) -> None:
+    """Build the eval index, or bring it up to date (a no-op when nothing changed). Unless
+    `embedder` is given (a benchmark's variant), with the encoder ingest runs in the product
+    (torch, in TUTOR_ENCODER_PRECISION): the figures are those of a learner's index."""
     paths = [str(CORPUS_DIR)] + ([str(public_notes)] if public_notes else [])
     Ingestor(settings, embedder=embedder).run(paths)
 
@@ -173,7 +177,6 @@ def run_held_out(
     settings: Settings,
     options: Options,
     retriever: Retriever,
-    embedder: Embedder,
 ) -> dict[str, Any] | None:
     """The held-out retrieval split (`evals.held_out_retrieval`) where its notes are indexed:
     on the suite's own index when it holds the public notes, else on an index of the bundled
@@ -184,7 +187,7 @@ def run_held_out(
     if options.public_notes is None:
         index = index_settings(settings, notes)
         options.progress.start("held-out retrieval index", 1)
-        ensure_index(index, notes, embedder)
+        ensure_index(index, notes)
         options.progress.advance()
         retriever = Retriever.from_settings(index)
     options.progress.start("held-out retrieval", 1)
@@ -594,7 +597,7 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
     index = index_settings(settings, options.public_notes)
     embedder = Embedder(settings.embedding_model, settings.encoder_cache_dir)
     options.progress.start("index", 1)
-    ensure_index(index, options.public_notes, embedder)
+    ensure_index(index, options.public_notes)
     options.progress.advance()
     retriever = Retriever.from_settings(index)
     everything = retriever.store.all(include=["documents", "metadatas"])
@@ -606,7 +609,7 @@ def run(settings: Settings, options: Options) -> dict[str, Any]:
             public.add(meta["source"])
     indexed = set(chunks_by_source)
     retrieval = run_retrieval(items, retriever, indexed, public, options.progress)
-    held_out = run_held_out(settings, options, retriever, embedder)
+    held_out = run_held_out(settings, options, retriever)
     grounding = run_grounding(items, Tutor(index, retriever), options.progress)
     grounding["near_misses"] = near_miss_scores(Tutor(index, retriever))
 

@@ -43,6 +43,7 @@ MODEL_FILES = (
 
 
 Engine = Literal["onnx", "torch"]
+Precision = Literal["auto", "fp32"]  # torch's: "auto" is bf16 where the CPU has it natively
 
 
 class Encoder(Protocol):
@@ -146,16 +147,21 @@ class OnnxEncoder:
 
 
 def load_encoder(
-    model_path: Path, cache_dir: Path, threads: int = 0, engine: Engine = "onnx"
+    model_path: Path,
+    cache_dir: Path,
+    threads: int = 0,
+    engine: Engine = "onnx",
+    precision: Precision = "auto",
 ) -> Encoder:
     """The encoder of the model at `model_path`. "onnx": its checked ONNX export, made now
     (torch, about 20 s, once per model and cache) if not there yet, or sentence-transformers
-    where the export failed its check. "torch": sentence-transformers (ingest's throughput)."""
+    where the export failed its check. "torch": sentence-transformers (ingest's throughput),
+    in `precision` (`TorchEncoder`)."""
     folder = export_folder(model_path, cache_dir)
     if engine == "torch" or (folder / REFUSED).exists():
         from app.search.encoder_export import TorchEncoder
 
-        return TorchEncoder(model_path, threads)
+        return TorchEncoder(model_path, threads, precision)
     if not (folder / META).exists():
         from app.search.encoder_export import ExportRefused
         from app.search.encoder_export import TorchEncoder
@@ -170,5 +176,5 @@ def load_encoder(
             export(model_path, folder)
         except ExportRefused as exc:
             log.warning("the ONNX export of %s is not used: %s", model_path, exc)
-            return TorchEncoder(model_path, threads)
+            return TorchEncoder(model_path, threads, precision)
     return OnnxEncoder(folder, threads)

@@ -17,6 +17,7 @@ pins transformers < 4.58, and we run transformers 5.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sys
 import tempfile
@@ -31,9 +32,18 @@ from app.search.encoder import META
 from app.search.encoder import REFUSED
 from app.search.encoder import ExportMeta
 from app.search.encoder import OnnxEncoder
+from app.search.encoder import Precision
 from app.search.encoder import export_folder
 
+log = logging.getLogger(__name__)
+
 MIN_COSINE = 0.99999
+# bf16 (TorchEncoder) rounds each product to 8 bits of mantissa: cosine 0.99996 at worst on
+# 256 chunks of the public notes, and no retrieval figure moved (docs/benchmarks.md).
+BF16_MIN_COSINE = 0.9999
+# The CPU flags (Linux /proc/cpuinfo) of native bf16 matrix arithmetic; without them torch
+# emulates bf16, slower than fp32.
+BF16_FLAGS = {"amx_bf16", "avx512_bf16"}
 CHECK_TEXTS = [
     "eigenvalues",
     "What is overfitting?",
@@ -45,6 +55,16 @@ CHECK_TEXTS = [
     " ".join(f"Layer {i} normalizes its inputs, then applies a learned scale." for i in range(60)),
     "",
 ]
+
+
+def native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this CPU multiplies bf16 natively (BF16_FLAGS); False where it cannot be told."""
+    try:
+        with cpuinfo.open() as lines:
+            flags = next((line for line in lines if line.startswith("flags")), "")
+    except OSError:
+        return False
+    return bool(BF16_FLAGS & set(flags.split()))
 
 
 class ExportRefused(RuntimeError):
@@ -67,11 +87,16 @@ def sentence_transformer(model_path: Path, attention: str | None = None) -> Any:
 
 
 class TorchEncoder:
-    """The model on sentence-transformers and torch: what ingest runs (on two cores torch
-    encodes 256-piece chunks about 1.3x as fast as ONNX Runtime fp32), and what runs where
-    an export was refused. `threads` (0 = torch's choice) is torch's, for the whole process."""
+    """The model on sentence-transformers and torch: what ingest runs, and what runs where an
+    export was refused. `threads` (0 = torch's choice) is torch's, for the whole process.
 
-    def __init__(self, model_path: Path, threads: int = 0) -> None:
+    `precision` "auto" computes in bfloat16 where the CPU multiplies bf16 natively (AMX or
+    AVX512-BF16, `native_bf16`): torch's autocast keeps softmax and layer norm in fp32, the
+    vectors stay at cosine >= 0.9999 to fp32's (checked on CHECK_TEXTS before it is used,
+    fp32 otherwise), and ingest encodes about 2.5x the chunks per second (docs/benchmarks.md).
+    Elsewhere, and with "fp32", it computes in fp32."""
+
+    def __init__(self, model_path: Path, threads: int = 0, precision: Precision = "auto") -> None:
         if threads:
             import torch
 
@@ -79,20 +104,35 @@ class TorchEncoder:
         self.model = sentence_transformer(model_path)
         self.max_tokens = int(self.model.max_seq_length)
         self.dimension = int(self.model.get_embedding_dimension())
+        self.bf16 = False
+        if precision == "auto" and native_bf16():
+            self.bf16 = self._bf16_holds()
+
+    def _bf16_holds(self) -> bool:
+        """Whether bf16's vectors of CHECK_TEXTS are within BF16_MIN_COSINE of fp32's."""
+        texts = [t for t in CHECK_TEXTS if t]
+        exact = self.encode(texts, 16)
+        self.bf16 = True
+        lowest = float(np.sum(exact * self.encode(texts, 16), axis=1).min())
+        if lowest < BF16_MIN_COSINE:
+            log.warning("bf16 vectors at cosine %.6f to fp32's: ingest encodes in fp32", lowest)
+            return False
+        return True
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        import torch
+
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.asarray(
-            self.model.encode(
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            vectors = self.model.encode(
                 texts,
                 batch_size=batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
-            ),
-            dtype=np.float32,
-        )
+            )
+        return np.asarray(vectors, dtype=np.float32)
 
     def count_tokens(self, texts: list[str], special: bool = False) -> list[int]:
         ids = self.model.tokenizer(texts, add_special_tokens=special, verbose=False)["input_ids"]

