@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy.exc import DataError
@@ -21,6 +23,7 @@ from app.records.conversations import ConversationRecords
 from app.records.learners import LearnerRecords
 from app.records.learners import schedule_of
 from app.records.quizzes import QuizRecords
+from tests.conftest import REPO
 from tests.conftest import at_revision
 from tests.conftest import due_now
 from tests.conftest import local_client
@@ -904,3 +907,32 @@ def test_a_writer_killed_mid_write_leaves_a_sound_database_with_every_committed_
         answered = {row[0] for row in db.execute("SELECT quiz_id FROM attempts")}
     assert committed["journal"] <= journal and committed["attempt"] <= answered
     LearnerRecords(url).create("Bob", dt.date(2026, 1, 5))  # and it opens for writing
+
+
+def test_the_newest_migration_is_found_without_alembic_and_an_up_to_date_database_skips_it(
+    tmp_path,
+) -> None:
+    """A cold command opens a database already at head with one query: the newest revision
+    is read from the migrations' file names, which must agree with Alembic's own head."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from app.records.base import MIGRATIONS
+    from app.records.base import head_revision
+    from app.records.base import migrate
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head() == HEAD
+
+    url = f"sqlite:///{tmp_path / 'tutor.db'}"
+    migrate(url)
+    probe = (
+        "import sys; from app.records.base import migrate;"
+        f"migrate({url!r}); print('alembic' in sys.modules)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == "False"

@@ -6,7 +6,8 @@ The question is compared, by meaning (the packaged embedding model), with a bank
 questions (`everyday_questions.txt`: pets, cooking, money, health, travel... many of them
 using a word the course also uses, in its everyday sense) and with the course sentences that
 would answer it. A question closer to everyday life than to anything the notes say is declined.
-The bank is a few hundred lines of text, embedded once per process.
+The bank is a few hundred lines of text, embedded once per model and kept in the encoder
+cache (`Embedder.embed_bank`): a cold command reads its vectors instead of embedding them.
 """
 
 from __future__ import annotations
@@ -33,8 +34,13 @@ _PLAN = re.compile(r"\b(week|month|quarter)\s+\d+\b|\b(capstone|milestone)s?\b",
 class Topicality:
     """The everyday bank, embedded on first use (thread-safe)."""
 
-    def __init__(self, embed: Embed, bank: Path = EVERYDAY) -> None:
+    def __init__(
+        self, embed: Embed, embed_bank: Embed | None = None, bank: Path = EVERYDAY
+    ) -> None:
+        """`embed` reads questions; `embed_bank` the bank (default `embed`), where it may keep
+        the vectors between processes."""
         self._embed = embed
+        self._embed_bank = embed_bank or embed
         self._bank = bank
         self._vectors: np.ndarray | None = None
         self._lock = threading.Lock()
@@ -51,5 +57,5 @@ class Topicality:
         with self._lock:
             if self._vectors is None:
                 lines = [line.strip() for line in self._bank.read_text().splitlines()]
-                self._vectors = self._embed([line for line in lines if line])
+                self._vectors = self._embed_bank([line for line in lines if line])
             return self._vectors

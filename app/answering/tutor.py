@@ -23,14 +23,10 @@ from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Concatenate
-from typing import Literal
 from typing import ParamSpec
-
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import HumanMessage
-from langchain_core.messages import SystemMessage
 
 from app.answering import support
 from app.answering.asks import Ask
@@ -74,8 +70,9 @@ from app.sse import answer_of
 from app.text import content_words
 from app.text import split_sentences
 
-Mode = Literal["explain", "socratic", "quick"]
-MODES: tuple[str, ...] = ("explain", "socratic", "quick")
+if TYPE_CHECKING:  # LangChain loads only when a model is asked (0.5 s of a cold command)
+    from langchain_core.language_models.chat_models import BaseChatModel
+
 MIN_SENTENCES = 2  # a model's checked answer shorter than this is topped up from the sources
 SNIPPET_CHARS = 320  # a citation card's passage, cut at a sentence or word boundary
 PROMPT_HEADROOM = 48  # tokens of the chat template around the two messages
@@ -186,7 +183,7 @@ class Tutor:
         self._model = model
         # llama.cpp serves one generation at a time: the others wait their turn here.
         self.gate = gate or ModelGate(settings.model_queue_size, settings.model_wait_s)
-        self.topicality = Topicality(retriever.embedder.embed)
+        self.topicality = Topicality(retriever.embedder.embed, retriever.embedder.embed_bank)
 
     @property
     def model(self) -> BaseChatModel:
@@ -361,6 +358,8 @@ class Tutor:
         fallback = " ".join([*(q for q, _ in history[-2:]), question])
         if not self.settings.condense_with_model:
             return fallback
+        from langchain_core.messages import HumanMessage
+
         try:
             with self.gate.slot():
                 reply = self.model.invoke(
@@ -378,6 +377,9 @@ class Tutor:
     def _messages(self, prepared: Prepared) -> list[Any]:
         """The prompt, fitted to the model's window: passages shortened, then dropped, from the
         last, until prompt and answer fit; a warning names the settings when it had to."""
+        from langchain_core.messages import HumanMessage
+        from langchain_core.messages import SystemMessage
+
         system = render("system", mode_instructions=render(f"mode_{prepared.mode}"))
         limit = self.settings.passage_chars
         passages = prepared.passages

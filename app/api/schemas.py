@@ -15,6 +15,7 @@ from pydantic import ValidationInfo
 from pydantic import field_validator
 from pydantic import model_validator
 
+from app.answering.modes import Mode
 from app.course.curriculum import LAST_WEEK
 from app.course.pacing import MAX_PACE
 from app.course.pacing import MIN_PACE
@@ -110,7 +111,7 @@ def _not_blank(value: str, what: str) -> str:
 class AskRequest(Body):
     question: str = Field(min_length=1, max_length=2000, description="1-2,000 characters.")
     week: int | None = Field(default=None, ge=1, le=LAST_WEEK, description="The learner's week.")
-    mode: Literal["explain", "socratic", "quick"] = "explain"
+    mode: Mode = "explain"
     conversation_id: str | None = Field(default=None, max_length=100)
     no_spoilers: bool = Field(default=False, description="Leave out material of later weeks.")
 

@@ -146,7 +146,7 @@ def ask(
     [dim]Settings:[/dim] TUTOR_LLM_PROVIDER (local, openai or hf) with TUTOR_OPENAI_BASE_URL
     and TUTOR_OPENAI_MODEL for an API model; TUTOR_ANSWER_WRITER; TUTOR_CONTEXT_PASSAGES.
     """
-    from app.answering.tutor import MODES
+    from app.answering.modes import MODES
 
     check_week(week)
     if mode not in MODES:

@@ -19,6 +19,8 @@ from pydantic import Field
 from pydantic import ValidationError
 from pydantic import field_validator
 
+from app.course.curriculum import SAFE_LOADER
+
 _BLOCK = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M)
 
 
@@ -29,7 +31,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         return {}, text
     block = match.group(1)
     try:
-        meta = yaml.safe_load(block) if block.strip() else {}
+        meta = yaml.load(block, Loader=SAFE_LOADER) if block.strip() else {}
     except yaml.YAMLError:
         return {}, text
     if not isinstance(meta, dict) or (block.strip() and not meta):

