@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import Field
 from pydantic import SecretStr
+from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 from pydantic_settings import SettingsConfigDict
 
@@ -45,9 +46,12 @@ def private_file(path: Path) -> Path:
     return path
 
 
+ENV_PREFIX = "TUTOR_"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="TUTOR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
     data_dir: Path = Field(
@@ -283,3 +287,15 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings; a FastAPI dependency that tests override."""
     return Settings()
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """What is wrong with the `TUTOR_*` settings a `Settings()` refused, one line per value,
+    named as the learner set it (`TUTOR_ENCODER_PRECISION='bf16': Input should be 'auto' or
+    'fp32'`), not as pydantic's field (`encoder_precision`)."""
+    problems = [
+        f"{ENV_PREFIX}{'_'.join(str(part) for part in error['loc']).upper()}="
+        f"{error.get('input')!r}: {error['msg']}"
+        for error in exc.errors()
+    ]
+    return "; ".join(problems) + " (fix it in the environment or .env, or unset it for the default)"

@@ -78,3 +78,15 @@ def test_the_installed_console_script_runs() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["week"]["title"] == "Attention Mechanisms"
+
+
+def test_a_setting_that_cannot_be_read_is_named_as_the_learner_set_it_not_a_traceback(
+    monkeypatch,
+) -> None:
+    monkeypatch.setenv("TUTOR_ENCODER_PRECISION", "bf16")
+    monkeypatch.setenv("TUTOR_CONTEXT_PASSAGES", "99")
+    result = runner.invoke(app, ["plan"])
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "TUTOR_ENCODER_PRECISION='bf16': Input should be 'auto' or 'fp32'" in said
+    assert "TUTOR_CONTEXT_PASSAGES='99'" in said and "Traceback" not in said

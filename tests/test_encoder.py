@@ -4,6 +4,7 @@ with no download, checked before use, and a cold query without torch."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -96,16 +97,41 @@ def test_a_bank_of_fixed_texts_is_embedded_once_per_model_and_read_back(
 ) -> None:
     """The off-topic check's 240 everyday questions cost a cold command a second to embed:
     they are embedded once, kept in the encoder cache by model and content, and read back."""
-    bank = ["How do I train my dog to sit?", "What is a good sourdough starter?"]
+    bank = [f"How do I train my dog to do trick number {i}?" for i in range(12)]
     first = Embedder(cache_dir=exported.parent)
     made = first.embed_bank(bank)
     assert np.allclose(made, first.embed(bank))
 
     second = Embedder(cache_dir=exported.parent)
-    second.embed = lambda texts, batch_size=64: pytest.fail("the bank was embedded again")
+    embedded: list[str] = []
+    embed = second.embed
+    second.embed = lambda texts, batch_size=64: embedded.extend(texts) or embed(texts)
     assert np.array_equal(second.embed_bank(bank), made)
+    assert embedded == [bank[0], bank[6], bank[11]]  # read back, three rows spot-checked
     other = bank + ["Which stocks should I buy?"]
-    assert Embedder(cache_dir=exported.parent).embed_bank(other).shape == (3, 384)  # new content
+    assert Embedder(cache_dir=exported.parent).embed_bank(other).shape == (13, 384)  # new content
+
+    kept = next((exported.parent / "banks").glob("*-*.npy"))
+    damaged = {
+        "empty": b"",
+        "a zip": b"PK\x03\x04" + b"\0" * 64,
+    }
+    for name, content in damaged.items():
+        kept.write_bytes(content)
+        assert np.allclose(Embedder(cache_dir=exported.parent).embed_bank(bank), made), name
+    for name, planted in {
+        "int8": made.astype(np.int8),
+        "NaN": np.full_like(made, np.nan),
+        "not unit": made * 1e30,
+        "rows swapped": made[::-1].copy(),
+    }.items():
+        np.save(kept, planted)
+        assert np.allclose(Embedder(cache_dir=exported.parent).embed_bank(bank), made), name
+        assert np.array_equal(np.load(kept), Embedder(cache_dir=exported.parent).embed_bank(bank))
+    kept.unlink()
+    os.mkfifo(kept)  # a read would block
+    assert np.allclose(Embedder(cache_dir=exported.parent).embed_bank(bank), made)
+    kept.unlink()
 
     unwritable = tmp_path / "read-only"
     unwritable.mkdir()

@@ -920,10 +920,13 @@ def test_the_newest_migration_is_found_without_alembic_and_an_up_to_date_databas
     from app.records.base import MIGRATIONS
     from app.records.base import head_revision
     from app.records.base import migrate
+    from app.records.base import revisions
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    assert head_revision() == ScriptDirectory.from_config(config).get_current_head() == HEAD
+    script = ScriptDirectory.from_config(config)
+    assert head_revision() == script.get_current_head() == HEAD
+    assert revisions() == {r.revision for r in script.walk_revisions()}
 
     url = f"sqlite:///{tmp_path / 'tutor.db'}"
     migrate(url)
@@ -936,3 +939,16 @@ def test_the_newest_migration_is_found_without_alembic_and_an_up_to_date_databas
     )
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.strip() == "False"
+
+
+def test_a_database_from_a_newer_version_is_refused_by_name_and_left_as_it_was(tmp_path) -> None:
+    path = tmp_path / "tutor.db"
+    LearnerRecords(f"sqlite:///{path}").create("Ada", dt.date(2026, 1, 1))
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(LearnerRecordsError, match="revision '9999'.*newest is '0011'.*Upgrade"):
+        LearnerRecords(f"sqlite:///{path}")
+    assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("9999",)]
+    assert db.execute("SELECT name FROM learners").fetchall() == [("Ada",)]
+    db.close()

@@ -73,8 +73,16 @@ def _root() -> None:
 
 
 def settings_for(data_dir: Path | None) -> Settings:
-    """Settings from the environment, with --data-dir (when given) winning."""
-    settings = Settings()
+    """Settings from the environment, with --data-dir (when given) winning. A `TUTOR_*` value
+    that cannot be read ends the command with one line naming it (exit 2), not a traceback."""
+    from pydantic import ValidationError
+
+    from app.config import settings_problem
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        fail(f"a setting is not valid: {settings_problem(exc)}", code=2)
     return settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
 
 

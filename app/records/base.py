@@ -73,8 +73,17 @@ def migrate(url: str, revision: str = "head") -> None:
     (0.3 s of every cold command)."""
     engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
     try:
-        if revision == "head" and _stored_revision(engine) == head_revision():
+        stored = _stored_revision(engine)
+        if revision == "head" and stored == head_revision():
             return
+        if stored is not None and stored not in revisions():
+            where = make_url(url).render_as_string(hide_password=True)
+            raise LearnerRecordsError(
+                f"the learner database {where} is at schema revision {stored!r}, which this "
+                f"Study Tutor does not know (its newest is {head_revision()!r}): a newer version "
+                "made it. Upgrade Study Tutor, or set TUTOR_DATABASE_URL to another database; "
+                "nothing was changed"
+            )
         from alembic import command
         from alembic.config import Config
 
@@ -93,10 +102,15 @@ def migrate(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
+def revisions() -> set[str]:
+    """Every migration's revision: migrations are named `NNNN_what.py` with revision "NNNN",
+    each after the one before (tests/test_learners.py holds Alembic's own list to it)."""
+    return {p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py")}
+
+
 def head_revision() -> str:
-    """The newest migration's revision: migrations are named `NNNN_what.py` with revision
-    "NNNN", each after the one before (tests/test_records.py holds Alembic's head to it)."""
-    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+    """The newest migration's revision."""
+    return max(revisions())
 
 
 def _stored_revision(engine: Engine) -> str | None:

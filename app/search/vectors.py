@@ -7,10 +7,12 @@ function: ingest batches across files for throughput, and queries reuse the same
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import logging
 import os
+import stat
 import tempfile
 import threading
 import uuid
@@ -145,26 +147,58 @@ class Embedder:
 
     def embed_bank(self, texts: list[str]) -> np.ndarray:
         """Vectors of a fixed list of texts shipped with the product (the off-topic check's
-        everyday questions), shape (len(texts), dimension): embedded once per model and kept
-        in the encoder cache (`TUTOR_ENCODER_CACHE_DIR/banks`), named by the model's export key
-        and the texts' SHA-256, so a cold command reads 240 vectors instead of spending a
-        second embedding them. A cache that cannot be written is skipped, not an error."""
+        everyday questions, the notes' quiz concepts), shape (len(texts), dimension): embedded
+        once per model and kept in the encoder cache (`TUTOR_ENCODER_CACHE_DIR/banks`), named
+        by the model's export key and the texts' SHA-256, so a cold command reads them instead
+        of spending seconds embedding them. A kept file is used only when it is a plain float32
+        array of that shape, finite and of unit rows, whose first, middle and last rows match
+        those texts embedded now (`_kept_bank`); anything else is embedded again and replaced.
+        A cache that cannot be written is skipped, not an error."""
         digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
         path = self.cache_dir / "banks" / f"{export_key(self.model_path)}-{digest}.npy"
-        try:
-            vectors = np.load(path)
-            if vectors.shape == (len(texts), self.encoder.dimension):
-                return vectors
-        except (OSError, ValueError):  # not made yet, or unreadable: made again below
-            pass
+        kept = self._kept_bank(path, texts)
+        if kept is not None:
+            return kept
         vectors = self.embed(texts)
+        tmp: str | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as tmp:
-                np.save(tmp, vectors)
-            os.replace(tmp.name, path)  # whole or not at all, whoever writes it at once
+            with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as out:
+                tmp = out.name
+                np.save(out, vectors)
+            os.replace(tmp, path)  # whole or not at all, whoever writes it at once
         except OSError as exc:
             log.info("the bank's vectors are not kept (%s): %s", path, exc)
+            if tmp:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+        return vectors
+
+    def _kept_bank(self, path: Path, texts: list[str]) -> np.ndarray | None:
+        """The vectors kept at `path` when they can be trusted for `texts`, else None. Not a
+        regular file (a FIFO would block the read), not a float32 array of the right shape,
+        not finite and of unit length, or its spot-checked rows not those of the texts (a
+        damaged, planted or reordered file): None."""
+        try:
+            if not stat.S_ISREG(path.stat().st_mode):
+                return None
+            vectors = np.load(path, allow_pickle=False)
+        except Exception:  # noqa: BLE001 - numpy raises many types for a damaged file
+            return None
+        if (
+            not isinstance(vectors, np.ndarray)
+            or vectors.dtype != np.float32
+            or vectors.shape != (len(texts), self.encoder.dimension)
+            or not np.isfinite(vectors).all()
+            or not np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+        ):
+            return None
+        rows = sorted({0, len(texts) // 2, len(texts) - 1}) if texts else []
+        if (
+            rows
+            and np.sum(vectors[rows] * self.embed([texts[i] for i in rows]), axis=1).min() < 0.999
+        ):
+            return None
         return vectors
 
     def forget(self) -> None:

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+from pydantic import ValidationError
 
 from app.config import Settings
+from app.config import settings_problem
 from app.ui import session
 from app.ui.chat import QUIZ_TAB
 from app.ui.chat import render_chat
@@ -37,7 +39,11 @@ REVIEWS_TAB = ":material/event_repeat: Reviews"
 
 def main() -> None:
     st.set_page_config(page_title="Study Tutor", page_icon=":material/school:", layout="wide")
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        st.error(f"A setting is not valid: {settings_problem(exc)}", icon=":material/error:")
+        st.stop()
     api = Api(settings.resolved_api_url)
     health = check_health(api)
     session.restore(api)
