@@ -3,6 +3,7 @@ with no download, checked before use, and a cold query without torch."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -111,7 +112,8 @@ def test_a_bank_of_fixed_texts_is_embedded_once_per_model_and_read_back(
     other = bank + ["Which stocks should I buy?"]
     assert Embedder(cache_dir=exported.parent).embed_bank(other).shape == (13, 384)  # new content
 
-    kept = next((exported.parent / "banks").glob("*-*.npy"))
+    digest = hashlib.sha256("\n".join(bank).encode()).hexdigest()[:16]
+    (kept,) = (exported.parent / "banks").glob(f"*-{digest}.npy")
     damaged = {
         "empty": b"",
         "a zip": b"PK\x03\x04" + b"\0" * 64,
