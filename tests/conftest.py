@@ -67,14 +67,30 @@ class CorpusIndex:
 
 
 @pytest.fixture(scope="session")
-def corpus_index(tmp_path_factory, embedder) -> CorpusIndex:
+def corpus_index(tmp_path_factory, worker_id: str) -> CorpusIndex:
+    """Ingested once per run, however many xdist workers share it: the first to get here builds
+    it under a file lock, as `tutor ingest` would (ingest's own encoder), while the others wait;
+    then each worker takes its own copy, since an embedded Chroma belongs to one process. Built
+    per worker, it took each of two workers half a minute at the same time."""
+    import pickle
+
+    from filelock import FileLock
+
     from app.config import Settings
     from app.ingest.pipeline import CORPUS_DIR
     from app.ingest.pipeline import Ingestor
 
+    # The run's own folder: a worker's base temp is inside it, the single process's is it.
+    run = tmp_path_factory.getbasetemp()
+    run = run if worker_id == "master" else run.parent
+    built = run / "corpus-index-built"
+    with FileLock(str(run / "corpus-index.lock")):
+        if not (built / "summary.pickle").exists():
+            summary = Ingestor(Settings(data_dir=built / "data")).run([str(CORPUS_DIR)])
+            (built / "summary.pickle").write_bytes(pickle.dumps(summary))
     data_dir = tmp_path_factory.mktemp("corpus-index")
-    summary = Ingestor(Settings(data_dir=data_dir), embedder=embedder).run([str(CORPUS_DIR)])
-    return CorpusIndex(data_dir, summary)
+    shutil.copytree(built / "data", data_dir, dirs_exist_ok=True)
+    return CorpusIndex(data_dir, pickle.loads((built / "summary.pickle").read_bytes()))
 
 
 @pytest.fixture
