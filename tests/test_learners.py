@@ -227,10 +227,30 @@ def test_a_week_set_before_pacing_is_kept_as_set_on_the_day_of_the_upgrade(datab
 def test_a_corrupt_database_file_is_reported_and_left_untouched(tmp_path) -> None:
     path = tmp_path / "tutor.db"
     path.write_bytes(b"this is not a database" * 100)
+    path.chmod(0o644)
     before = path.read_bytes()
     with pytest.raises(LearnerRecordsError, match="cannot be opened.*restore a backup"):
         LearnerRecords(f"sqlite:///{path}")
-    assert path.read_bytes() == before
+    assert path.read_bytes() == before and path.stat().st_mode & 0o777 == 0o644  # not made private
+
+
+def test_a_database_that_cannot_be_reached_is_not_called_damaged(tmp_path) -> None:
+    """A folder where the file should be is no damaged database: moving it aside is not the
+    advice, checking the path and its permissions is."""
+    path = tmp_path / "tutor.db"
+    path.mkdir()
+    with pytest.raises(LearnerRecordsError) as raised:
+        LearnerRecords(f"sqlite:///{path}")
+    said = str(raised.value)
+    assert "cannot be opened or written here" in said and "you may read and write" in said
+    assert "mv " not in said and "damaged" not in said
+    assert path.is_dir()
+
+
+def test_a_new_database_file_is_private_from_its_first_write(tmp_path) -> None:
+    path = tmp_path / "data" / "tutor.db"
+    LearnerRecords(f"sqlite:///{path}")
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 # -- the API ---------------------------------------------------------------------------------

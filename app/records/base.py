@@ -137,11 +137,22 @@ def unusable(url: str, exc: DatabaseError) -> str:
             f"opened ({exc.orig}); check TUTOR_DATABASE_URL and that the server is up"
         )
     path = Path(parsed.database).resolve()
+    if any(reason in str(exc.orig) for reason in _NOT_REACHABLE):
+        return (
+            f"the learner database {path} cannot be opened or written here ({exc.orig}): check "
+            f"that it is a file you may read and write, in a folder you may write "
+            f"({path.parent}), or set TUTOR_DATA_DIR to another; nothing was changed"
+        )
     return (
         f"the learner database {path} cannot be opened ({exc.orig}): the file is damaged or "
         f"not a database. Move it aside (`mv {path} {path}.broken`) to start a fresh one, or "
         "restore a backup in its place; nothing was changed"
     )
+
+
+# SQLite's words for a database it cannot reach or write (permissions, a folder in its place),
+# as against one it reached and found damaged: moving such a file aside would lose its data.
+_NOT_REACHABLE = ("unable to open database file", "readonly database", "read-only")
 
 
 def _identity(path: Path) -> tuple[int, int]:

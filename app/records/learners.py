@@ -152,18 +152,24 @@ def schedule_of(learner: Learner) -> Schedule:
 
 class LearnerRecords:
     def __init__(self, url: str) -> None:
-        if url.startswith("sqlite:///"):
+        # learners' journals and answers: readable by this user only. A new file is made
+        # private before the first write; an existing one once it has opened as a database,
+        # so a file that is not one is left exactly as it was (a file that can't be made
+        # private here, or isn't a file, is left to the migration to report).
+        stored: Path | None = None
+        if url.startswith("sqlite:///") and not url.endswith(":memory:"):
             stored = Path(url.removeprefix("sqlite:///"))
             stored.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            # learners' journals and answers: readable by this user only (a file that can't
-            # be made private here, or isn't a file, is left to the migration to report)
-            with contextlib.suppress(OSError):
-                if stored.name != ":memory:" and not stored.is_dir():
+            if not stored.exists():
+                with contextlib.suppress(OSError):
                     private_file(stored)
         try:
             migrate(url)
         except DatabaseError as exc:
             raise LearnerRecordsError(unusable(url, exc)) from exc
+        if stored is not None and stored.is_file():
+            with contextlib.suppress(OSError):
+                private_file(stored)
         self.url = url
         self.engine = create_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
