@@ -14,11 +14,13 @@ from typing import NoReturn
 from typing import TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from typer.models import ArgumentInfo
 from typer.models import OptionInfo
 
 from app.config import Settings
+from app.config import settings_problem
 from app.course.curriculum import WeekOutOfRange
 
 app = typer.Typer(
@@ -75,10 +77,6 @@ def _root() -> None:
 def settings_for(data_dir: Path | None) -> Settings:
     """Settings from the environment, with --data-dir (when given) winning. A `TUTOR_*` value
     that cannot be read ends the command with one line naming it (exit 2), not a traceback."""
-    from pydantic import ValidationError
-
-    from app.config import settings_problem
-
     try:
         settings = Settings()
     except ValidationError as exc:

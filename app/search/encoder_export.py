@@ -104,27 +104,27 @@ class TorchEncoder:
         self.model = sentence_transformer(model_path)
         self.max_tokens = int(self.model.max_seq_length)
         self.dimension = int(self.model.get_embedding_dimension())
-        self.bf16 = False
-        if precision == "auto" and native_bf16():
-            self.bf16 = self._bf16_holds()
+        self.bf16 = precision == "auto" and native_bf16() and self._bf16_holds()
 
     def _bf16_holds(self) -> bool:
         """Whether bf16's vectors of CHECK_TEXTS are within BF16_MIN_COSINE of fp32's."""
         texts = [t for t in CHECK_TEXTS if t]
-        exact = self.encode(texts, 16)
-        self.bf16 = True
-        lowest = float(np.sum(exact * self.encode(texts, 16), axis=1).min())
+        exact, rounded = self._encode(texts, 16, bf16=False), self._encode(texts, 16, bf16=True)
+        lowest = float(np.sum(exact * rounded, axis=1).min())
         if lowest < BF16_MIN_COSINE:
             log.warning("bf16 vectors at cosine %.6f to fp32's: ingest encodes in fp32", lowest)
             return False
         return True
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        return self._encode(texts, batch_size, self.bf16)
+
+    def _encode(self, texts: list[str], batch_size: int, bf16: bool) -> np.ndarray:
         import torch
 
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             vectors = self.model.encode(
                 texts,
                 batch_size=batch_size,
