@@ -1,6 +1,6 @@
 """Eval metrics: pure functions from what the tutor returned to numbers.
 
-IR metrics come from `ranx` (a maintained library, not hand-rolled). Answer metrics are
+IR metrics come from trec_eval (`pytrec_eval`, the reference implementation, not hand-rolled). Answer metrics are
 deterministic and offline: they use word overlap (the same `support` the tutor uses) and
 embedding similarity, passed in as a function so these stay pure and testable.
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import statistics
-import warnings
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -60,6 +59,17 @@ def ranked_sources(sources: Iterable[str]) -> list[str]:
     return list(seen)
 
 
+# Our names for the IR metrics and trec_eval's measure for each. Every one of them looks at the
+# first ten results at most, so runs are cut at ten and trec_eval's reciprocal rank is MRR@10.
+_TREC_MEASURES = {  # ours: (what trec_eval is asked for, the key it answers under)
+    "hit_rate@1": ("success.1", "success_1"),
+    "hit_rate@5": ("success.5", "success_5"),
+    "mrr@10": ("recip_rank", "recip_rank"),
+    "ndcg@10": ("ndcg_cut.10", "ndcg_cut_10"),
+}
+_CUTOFF = 10
+
+
 def retrieval_scores(
     qrels: dict[str, list[str]],
     rankings: dict[str, list[str]],
@@ -67,26 +77,32 @@ def retrieval_scores(
 ) -> dict[str, dict[str, float]]:
     """Per query, per metric: how well `rankings` (source ids, best first) find `qrels`.
 
-    Queries without relevant sources are left out (they have nothing to find)."""
-    from ranx import Qrels
-    from ranx import Run
-    from ranx import evaluate
+    Metrics are named as in `RETRIEVAL_METRICS`; binary relevance. Queries without relevant
+    sources are left out (they have nothing to find). The figures are trec_eval's own
+    (`pytrec_eval`): the reference implementation that TREC and IR papers report, in C, so a
+    process pays nothing to start it."""
+    import pytrec_eval
 
+    unknown = [name for name in metrics if name not in _TREC_MEASURES]
+    if unknown:
+        raise ValueError(f"unknown retrieval metric(s) {unknown}; known: {list(_TREC_MEASURES)}")
     judged = {q: rel for q, rel in qrels.items() if rel}
     if not judged:
         return {}
-    qrels_dict = {q: dict.fromkeys(rel, 1) for q, rel in judged.items()}
-    run_dict = {
-        q: {s: 1.0 / rank for rank, s in enumerate(rankings.get(q, []), 1)}
-        or {"(nothing retrieved)": 0.0}
+    evaluator = pytrec_eval.RelevanceEvaluator(
+        {q: dict.fromkeys(rel, 1) for q, rel in judged.items()},
+        {_TREC_MEASURES[name][0] for name in metrics},
+    )
+    run = {
+        q: {s: 1.0 / rank for rank, s in enumerate(rankings.get(q, [])[:_CUTOFF], 1)}
         for q in judged
     }
-    with warnings.catch_warnings():  # numba's note on ranx's own integer cast, not ours to fix
-        warnings.filterwarnings("ignore", message="unsafe cast from uint64 to int64")
-        scores = evaluate(Qrels(qrels_dict), Run(run_dict), list(metrics), return_mean=False)
-    if len(metrics) == 1:
-        scores = {metrics[0]: scores}
-    return {q: {m: float(scores[m][i]) for m in metrics} for i, q in enumerate(judged)}
+    scores = evaluator.evaluate(run)
+    return {
+        # trec_eval leaves out a query with nothing retrieved: it found nothing, so 0
+        q: {name: float(scores.get(q, {}).get(_TREC_MEASURES[name][1], 0.0)) for name in metrics}
+        for q in judged
+    }
 
 
 def mean_scores(rows: Iterable[dict[str, float]]) -> dict[str, float]:
