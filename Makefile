@@ -83,7 +83,7 @@ bench: install ## benchmarks: our figures beside a baseline, in one run
 # machine the suite takes about half as long. TEST_WORKERS=0 runs it in this process.
 TEST_WORKERS ?= 2
 test: install-test ## install with test extras and run every test
-	@$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+	@$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 lint: install-test ## ruff (lint and format) and mypy, as CI runs them before the tests
 	@$(BIN)/ruff check app evals tests bench

@@ -66,6 +66,35 @@ class CorpusIndex:
         return folder / "corpus-index"
 
 
+# Test files, longest first (a run's --durations summed per file, on a quiet 2-core machine).
+# `make test` hands whole files to its workers in collection order (--dist loadfile with
+# --no-loadscope-reorder), so these start first and the short files fill in at the end: picked
+# up last, a long file kept one worker busy for minutes while the other sat idle.
+LONGEST_FIRST = [
+    "test_evals.py",
+    "test_api.py",
+    "test_checks.py",
+    "test_service.py",
+    "test_ui_browser.py",
+    "test_ingest.py",
+    "test_learner_flows.py",
+    "test_scale_out.py",
+    "test_ui.py",
+    "test_answer_cases.py",
+    "test_check_reaping.py",
+    "test_quiz.py",
+    "test_search.py",
+    "test_learners.py",
+    "test_encoder.py",
+    "test_llm.py",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest as found
+
+
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory, worker_id: str) -> CorpusIndex:
     """Ingested once per run, however many xdist workers share it: the first to get here builds

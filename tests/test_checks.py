@@ -9,6 +9,9 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +21,7 @@ from app.checks.engine import run_checks
 from app.checks.hints import cite
 from app.checks.report import render_verdict
 from app.config import Settings
+from evals.check_cases import Case
 from evals.check_cases import cases
 from evals.check_cases import measure
 from tests.conftest import REPO
@@ -41,6 +45,19 @@ VARIANTS = ["w01_pca_svd.py", "w06_momentum_lr_inside.py", "w26_sampling_sorted.
 @pytest.fixture(scope="module")
 def check_settings(tmp_path_factory) -> Settings:
     return Settings(data_dir=tmp_path_factory.mktemp("checks"))
+
+
+@pytest.fixture(scope="module")
+def measured(check_settings: Settings) -> Callable[[Case], dict[str, Any]]:
+    """`measure`, each case run once for the module (the case table then reads the same runs)."""
+    results: dict[Path, dict[str, Any]] = {}
+
+    def run(case: Case) -> dict[str, Any]:
+        if case.path not in results:
+            results[case.path] = measure(case, check_settings)
+        return results[case.path]
+
+    return run
 
 
 def test_at_least_twelve_checks_across_the_plans_weeks_each_hint_quoting_its_note() -> None:
@@ -77,22 +94,20 @@ def test_a_failing_verdict_states_the_interface_and_the_diagnosed_bug(check_sett
 
 
 @pytest.mark.parametrize("check", ["pca", "autodiff", "adam", "attention", "sampling"])
-def test_the_reference_passes(check: str, check_settings: Settings) -> None:
-    result = measure(REFERENCE_CASES[check], check_settings)
+def test_the_reference_passes(check: str, measured) -> None:
+    result = measured(REFERENCE_CASES[check])
     assert result["ok"], result["verdict"]
 
 
 @pytest.mark.parametrize("name", VARIANTS)
-def test_a_correct_variant_with_another_approach_passes(name: str, check_settings) -> None:
-    result = measure(CASES[name], check_settings)
+def test_a_correct_variant_with_another_approach_passes(name: str, measured) -> None:
+    result = measured(CASES[name])
     assert result["ok"], result["failed"]
 
 
 @pytest.mark.parametrize("name", NAMED_BUGS)
-def test_a_common_bug_fails_its_property_with_the_hint_from_the_notes(
-    name: str, check_settings
-) -> None:
-    result = measure(CASES[name], check_settings)
+def test_a_common_bug_fails_its_property_with_the_hint_from_the_notes(name: str, measured) -> None:
+    result = measured(CASES[name])
     assert result["ok"], result["failed"]
     failure = next(p for p in result["failed"] if CASES[name].expected_failure in p["name"])
     assert failure["example"] and failure["detail"]
@@ -100,10 +115,8 @@ def test_a_common_bug_fails_its_property_with_the_hint_from_the_notes(
     assert "def " not in json.dumps(result["verdict"])  # no reference code leaks
 
 
-def test_top_p_bug_is_shown_on_a_small_input_and_cites_nucleus_sampling(check_settings) -> None:
-    verdict = run_checks(
-        26, (REPO / "evals/checks/w26_sampling_bug_top_p_extra.py").read_text(), check_settings
-    )
+def test_top_p_bug_is_shown_on_a_small_input_and_cites_nucleus_sampling(measured) -> None:
+    verdict = measured(CASES["w26_sampling_bug_top_p_extra.py"])["verdict"]
     failed = [p for p in verdict["checks"][0]["properties"] if not p["passed"]]
     assert [p["name"] for p in failed] == ["top-p keeps the smallest set reaching p"]
     assert "smallest set" in failed[0]["hint"]["quote"]
@@ -111,8 +124,8 @@ def test_top_p_bug_is_shown_on_a_small_input_and_cites_nucleus_sampling(check_se
 
 
 @pytest.mark.slow
-def test_every_case_gets_what_its_header_says(check_settings) -> None:
-    wrong = [c.path.name for c in cases() if not measure(c, check_settings)["ok"]]
+def test_every_case_gets_what_its_header_says(measured) -> None:
+    wrong = [c.path.name for c in cases() if not measured(c)["ok"]]
     assert wrong == []
 
 

@@ -252,7 +252,7 @@ def test_an_ingest_killed_midway_leaves_no_duplicates_and_the_next_run_completes
     data_dir: Path, tmp_path: Path
 ) -> None:
     folder = tmp_path / "many"
-    make_notes(folder, 120, words=150)  # several batches of embedding work
+    make_notes(folder, 40, words=150)  # several batches of embedding work
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "ingest", str(folder)],
         cwd=REPO,
@@ -286,8 +286,8 @@ def test_an_ingest_killed_midway_leaves_no_duplicates_and_the_next_run_completes
         states = db.execute(
             "SELECT state, count(*), sum(chunks) FROM ingest_files GROUP BY state"
         ).fetchall()
-    assert states == [("done", 120, len(metas))]
-    assert resumed.unchanged + resumed.added + resumed.changed == 120
+    assert states == [("done", 40, len(metas))]
+    assert resumed.unchanged + resumed.added + resumed.changed == 40
 
 
 @pytest.mark.slow
