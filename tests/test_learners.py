@@ -197,7 +197,7 @@ def test_workers_starting_together_on_a_new_database_all_open_it(database_url) -
     for worker in workers:
         worker.start()
     go.set()
-    outcomes = [results.get(timeout=120) for _ in workers]
+    outcomes = [results.get(timeout=300) for _ in workers]  # slow to start on a busy machine
     for worker in workers:
         worker.join(30)
     assert outcomes == ["opened"] * 4
