@@ -436,6 +436,44 @@ def test_a_hand_made_card_is_due_at_once_flips_and_is_rated(ui, api_url) -> None
 
 
 @pytest.mark.slow
+def test_a_card_whose_source_changed_offers_the_new_text_and_takes_the_choice(
+    monkeypatch, reports_dir, tmp_path
+) -> None:
+    """An ingest edited the passage a card quotes: the Reviews tab shows both texts; accepting
+    takes the new one and the notice goes."""
+    from app.records.card_sources import flag_changed_sources
+    from app.records.learners import LearnerRecords
+
+    data_dir = tmp_path / "data"
+    with serve(data_dir) as url:
+        made = httpx.post(f"{url}/learners", json={"name": "Ada", "week": 18}).json()
+        auth = {"Authorization": f"Bearer {made['token']}"}
+        old = "Attention divides the scores by the square root of d_k."
+        new = "Attention divides the scores by the square root of the key dimension."
+        card = httpx.post(
+            f"{url}/learners/{made['id']}/cards",
+            json={
+                "front": "Why divide?",
+                "back": "Soft softmax",
+                "week": 18,
+                "source": "notes/w18-attention.md",
+                "passage": old,
+            },
+            headers=auth,
+        ).json()
+        # what an ingest of the edited note does (tests/test_card_sources.py runs a real one)
+        sessions = LearnerRecords(f"sqlite:///{data_dir / 'tutor.db'}").sessions
+        assert flag_changed_sources(sessions, {"notes/w18-attention.md": [new]}) == 1
+        ui = sign_in(open_ui(monkeypatch, url, reports_dir), f"{made['id']}.{made['token']}")
+        open_tab(ui, "Reviews")
+        assert "Sources changed" in texts(ui) and old in texts(ui) and new in texts(ui)
+        ui.button(key=f"accept-{card['id']}").click().run()
+        assert not ui.exception and "Sources changed" not in texts(ui)
+        [kept] = httpx.get(f"{url}/learners/{made['id']}/cards", headers=auth).json()
+        assert kept["passage"] == new and kept["source_changed"] is None
+
+
+@pytest.mark.slow
 def test_the_journal_keeps_a_weekly_rating_and_notes(ui, api_url) -> None:
     join(ui, week=18)
     open_tab(ui, "Journal")

@@ -22,6 +22,7 @@ from app.api.params import Id
 from app.api.schemas import CardEdit
 from app.api.schemas import CardIn
 from app.api.schemas import CardRating
+from app.api.schemas import SourceDecision
 from app.practice.card_export import to_csv
 from app.practice.card_export import write_apkg
 from app.practice.scheduler import NotEnoughReviews
@@ -152,6 +153,21 @@ def rate_card(
         raise HTTPException(status_code=404, detail=str(exc)) from exc
     except NotDue as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
+    except CardError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+
+
+@router.post("/learners/{learner_id}/cards/{card_id}/source")
+def settle_card_source(
+    card_id: Id, body: SourceDecision, learner: LearnerDep, svc: ServicesDep
+) -> dict[str, Any]:
+    """Settle a card an ingest flagged (`source_changed`: the passage it quotes changed or was
+    removed): accept the new text or retire the card. 422 when its source has not changed or
+    there is no new text to accept."""
+    try:
+        return svc.reviews.settle_source(learner.id, card_id, body.decision)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
     except CardError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
 

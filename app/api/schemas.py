@@ -332,6 +332,13 @@ class CardRating(Body):
     )
 
 
+class SourceDecision(Body):
+    decision: Literal["accept", "retire"] = Field(
+        description="A card whose quoted passage changed: accept = quote the source's new "
+        "sentence (sides and schedule kept), retire = suspend the card (history kept)."
+    )
+
+
 class DeliverableTick(Body):
     done: bool
 

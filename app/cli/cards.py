@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Annotated
@@ -67,11 +68,25 @@ def cards_list(as_json: JsonOption = False, data_dir: DataDirOption = None) -> N
         out.print('No cards yet: `tutor cards add "front" "back"`, or take a quiz.')
     for card in cards:
         paused = " [yellow]suspended[/yellow]" if card["suspended"] else ""
+        changed = card["source_changed"]
+        flag = " [red]source changed[/red]" if changed else ""
         out.print(
             f"[cyan]{card['id']}[/cyan] {card['front']}  [dim]({card['kind']}, due "
-            f"{card['due'][:16].replace('T', ' ')} UTC)[/dim]{paused}",
+            f"{card['due'][:16].replace('T', ' ')} UTC)[/dim]{paused}{flag}",
             highlight=False,
         )
+        if changed:
+            out.print(
+                f"    it quoted {card['source']}: {card['passage']}", highlight=False, markup=False
+            )
+            if changed["text"]:
+                out.print(
+                    f"    the source now says: {changed['text']}", highlight=False, markup=False
+                )
+                out.print(f"    tutor cards source {card['id']} accept | retire", style="dim")
+            else:
+                out.print("    the source no longer says anything like it", style="dim")
+                out.print(f"    tutor cards source {card['id']} retire", style="dim")
 
 
 @cards_app.command("add")
@@ -110,17 +125,25 @@ def cards_add(
     out.print(f"Card [cyan]{card['id']}[/cyan] made; it is due now (`tutor review`).")
 
 
-def _changed(data_dir: Path | None, card_id: str, as_json: bool, done: str, **change: Any) -> None:
+def _change(
+    data_dir: Path | None, how: Callable[[ReviewRecords, int], dict[str, Any]]
+) -> dict[str, Any]:
+    """The card as `how(deck, learner id)` leaves it; no such card exits 1, a change the card
+    can't take exits 2, each with the reason."""
     from app.records.base import NotFound
     from app.records.reviews import CardError
 
     deck, learner = _deck(data_dir)
     try:
-        card = deck.edit(learner.id, card_id, **change)
+        return how(deck, learner.id)
     except NotFound as exc:
         fail(str(exc))
     except CardError as exc:
         fail(str(exc), code=2)
+
+
+def _changed(data_dir: Path | None, card_id: str, as_json: bool, done: str, **change: Any) -> None:
+    card = _change(data_dir, lambda deck, learner: deck.edit(learner, card_id, **change))
     if as_json:
         print_json(card)
     else:
@@ -160,6 +183,35 @@ def cards_suspend(
       tutor cards suspend own-1a2b3c4d5e6f7a8b --undo
     """
     _changed(data_dir, card_id, as_json, "unsuspended" if undo else "suspended", suspended=not undo)
+
+
+@cards_app.command("source")
+def cards_source(
+    card_id: CardId,
+    decision: Annotated[
+        str,
+        typer.Argument(
+            help="accept: quote the source's new sentence (sides and schedule kept); "
+            "retire: suspend the card (history kept)."
+        ),
+    ],
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Settle a card whose source changed: an ingest changed or removed the passage it quotes
+    (`tutor cards list` marks it "source changed" and shows the new text).
+
+    [dim]Examples:[/dim]
+      tutor cards source mcq-1a2b3c4d5e6f accept
+      tutor cards source own-1a2b3c4d5e6f7a8b retire
+    """
+    card = _change(data_dir, lambda deck, learner: deck.settle_source(learner, card_id, decision))
+    if as_json:
+        print_json(card)
+    elif decision == "accept":
+        out.print(f"Card [cyan]{card_id}[/cyan] now quotes: {card['passage']}", highlight=False)
+    else:
+        out.print(f"Card [cyan]{card_id}[/cyan] retired (suspended; its history is kept).")
 
 
 @cards_app.command("delete")

@@ -149,6 +149,12 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"({summary['chunks_per_s']:.1f} chunks/s); the index holds "
         f"{summary['index_chunks']} chunks"
     )
+    if summary["cards_flagged"]:
+        out.print(
+            f"[yellow]cards quoting a passage this ingest changed or removed: "
+            f"{summary['cards_flagged']}[/yellow] (`tutor cards list` shows the new text to "
+            "accept or the card to retire)"
+        )
     for item in skipped:  # file names and reasons are shown as they are, never as markup
         err.print(
             f"  [red]skipped[/red] {escape(item['source'])}: {escape(item['reason'])}",

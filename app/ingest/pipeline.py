@@ -46,6 +46,7 @@ from app.ingest.sources import resolve
 from app.ingest.sources import unify
 from app.ingest.week_tagging import WeekTagger
 from app.ingest.week_tagging import week_topics
+from app.records.card_sources import flag_changed_sources
 from app.records.learners import LearnerRecords
 from app.search.vectors import Embedder
 from app.search.vectors import VectorStore
@@ -98,6 +99,7 @@ class Summary:
     chars: int = 0
     seconds: float = 0.0
     index_chunks: int = 0
+    cards_flagged: int = 0  # learners' cards quoting a passage this run changed or removed
 
     @property
     def chunks_per_s(self) -> float:
@@ -185,6 +187,7 @@ class Ingestor:
         )
         self.database = database or LearnerRecords(settings.resolved_database_url)
         self.runs = Runs(self.database.sessions)
+        self._touched: set[str] = set()  # sources a run changed or removed (cards may quote them)
         self.max_file_bytes = int(settings.ingest_max_file_mb * 2**20)
         self._tagger: WeekTagger | None = None
 
@@ -291,9 +294,13 @@ class Ingestor:
                 self.store.delete_root(key)
                 manifest.remove_root(key)
             reporter.start(sum(len(r.files) for r in roots))
+            self._touched = set()
             for root in roots:
                 summary.skipped += [Skipped(file, reason) for file, reason in root.skipped]
                 self._ingest_root(root, manifest, summary, reporter)
+            summary.cards_flagged = flag_changed_sources(
+                self.database.sessions, self.store.passages_of(self._touched)
+            )
             finished = True
         finally:
             # Readers rebuild their BM25 index from what the store now holds: after any
@@ -321,6 +328,7 @@ class Ingestor:
         present = {root.relative(p) for p in root.files}
         if root.whole_folder:
             for file in sorted(f for f in set(entries) - present if root.in_scope(f)):
+                self._touched |= self.store.sources_of(root.key, file)
                 self.store.delete_document(root.key, file)
                 manifest.remove(root.key, file)
                 summary.removed += 1
@@ -406,6 +414,8 @@ class Ingestor:
             return
         manifest.mark_pending(root.key, {p.file: p.hash for p in kept})
         for prepared in kept:
+            if prepared.state is not None:  # ingested before: cards may quote what it said
+                self._touched |= self.store.sources_of(root.key, prepared.file)
             self.store.delete_document(root.key, prepared.file)
         self.store.add(ids, vectors, texts, metas)
         for prepared in kept:

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from collections.abc import Set
 from dataclasses import asdict
 from dataclasses import dataclass
+from dataclasses import fields
 from dataclasses import replace
 from itertools import zip_longest
 from typing import TYPE_CHECKING
@@ -782,4 +783,5 @@ def json_text(reply: str) -> str:
 
 
 def question_from_dict(data: dict[str, Any]) -> Question:
-    return Question(**data)
+    """A stored card's question; keys kept beside it (a changed source's flag) are left out."""
+    return Question(**{f.name: data[f.name] for f in fields(Question)})

@@ -27,6 +27,7 @@ from app.records.base import AlreadyAnswered
 from app.records.base import Base
 from app.records.base import NotFound
 from app.records.base import naive_utc
+from app.records.card_sources import with_quote_hash
 from app.records.learners import LearnerRecords
 from app.records.reviews import ReviewCard
 from app.records.reviews import aware
@@ -144,7 +145,7 @@ class QuizRecords:
             card = card or ReviewCard(
                 learner_id=learner_id,
                 question_id=question.id,
-                question=question.to_dict(),
+                question=with_quote_hash(question.to_dict()),
                 suspended=False,
             )
             due = reschedule(session, card, grade.fsrs_rating, now)

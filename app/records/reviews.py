@@ -40,6 +40,8 @@ from app.records.base import Base
 from app.records.base import NotFound
 from app.records.base import learner_rows
 from app.records.base import naive_utc
+from app.records.card_sources import SOURCE_CHANGED
+from app.records.card_sources import with_quote_hash
 from app.records.learners import LearnerRecords
 from app.text import counted
 
@@ -148,6 +150,9 @@ BACK_CHARS = 4_000
 FORECAST_DAYS = (7, 30)
 
 
+SOURCE_DECISIONS = ("accept", "retire")
+
+
 class CardError(ValueError):
     """A card that can't be made, changed or rated as asked; the message says why."""
 
@@ -236,7 +241,7 @@ class ReviewRecords:
         card = ReviewCard(
             learner_id=learner_id,
             question_id=question.id,
-            question=question.to_dict(),
+            question=with_quote_hash(question.to_dict()),
             card=Card(due=aware(naive)).to_dict(),
             due=naive,
             suspended=False,
@@ -281,6 +286,33 @@ class ReviewRecords:
                 card.question = question
             if suspended is not None:
                 card.suspended = suspended
+        return _card_dict(card)
+
+    def settle_source(self, learner_id: int, card_id: str, decision: str) -> dict[str, Any]:
+        """The learner's answer to a card whose source changed: "accept" takes the source's new
+        sentence as the words the card quotes (its sides and schedule are kept); "retire"
+        suspends the card, history kept. CardError when the card's source has not changed, or
+        when there is no new text to accept (the source is gone: retire it or delete it)."""
+        if decision not in SOURCE_DECISIONS:
+            raise CardError(f"decide 'accept' or 'retire', not {decision!r}")
+        with self.sessions.begin() as session:
+            card = self._card(session, learner_id, card_id)
+            question = dict(card.question)
+            changed = question.pop(SOURCE_CHANGED, None)
+            if changed is None:
+                raise CardError(f"{card_id}'s source has not changed: nothing to settle")
+            if decision == "accept":
+                if not changed["text"]:
+                    raise CardError(
+                        f"{card_id}'s source no longer says anything like it: there is no new "
+                        "text to accept; retire the card or delete it"
+                    )
+                question = with_quote_hash(
+                    question | {"citation": question["citation"] | {"snippet": changed["text"]}}
+                )
+            else:
+                card.suspended = True
+            card.question = question
         return _card_dict(card)
 
     def delete(self, learner_id: int, card_id: str) -> None:
@@ -436,6 +468,9 @@ def _card_dict(card: ReviewCard) -> dict[str, Any]:
         "state": card.card.get("state"),
         "stability": card.card.get("stability"),
         "difficulty": card.card.get("difficulty"),
+        # {"since", "text" (the source's closest sentence now, or None), "removed"}: an ingest
+        # changed or removed the passage this card quotes (app.records.card_sources)
+        "source_changed": question.get(SOURCE_CHANGED),
     }
 
 

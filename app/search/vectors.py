@@ -328,6 +328,30 @@ class VectorStore:
         with self._reaching():
             self.collection.delete(where={"$and": [{"root": root}, {"file": file}]})
 
+    def sources_of(self, root: str, file: str) -> set[str]:
+        """The sources (as citations name them) whose chunks came from one ingested file."""
+        with self._reaching():
+            found = self.collection.get(
+                where={"$and": [{"root": root}, {"file": file}]}, include=["metadatas"]
+            )
+        return {m["source"] for m in found["metadatas"] if m and m.get("source")}
+
+    def passages_of(self, sources: set[str]) -> dict[str, list[str]]:
+        """Each source's chunk texts in their order, as the index holds them now ([] for a
+        source it no longer holds)."""
+        held: dict[str, list[str]] = {source: [] for source in sources}
+        for source in sources:
+            with self._reaching():
+                found = self.collection.get(
+                    where={"source": source}, include=["documents", "metadatas"]
+                )
+            ordered = sorted(
+                zip(found["metadatas"], found["documents"], strict=True),
+                key=lambda pair: (str(pair[0].get("file", "")), int(pair[0].get("chunk", 0))),
+            )
+            held[source] = [text for _, text in ordered if text]
+        return held
+
     def delete_root(self, root: str) -> None:
         """Remove every chunk of every file of one ingested root."""
         with self._reaching():

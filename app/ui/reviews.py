@@ -33,6 +33,7 @@ def render_reviews_tab(api: Api, week: int) -> None:
     with review_col:
         render_reviews(api)
     with deck_col:
+        render_changed_sources(api)
         render_forecast(api)
         render_own_cards(api, week)
         render_fitting(api)
@@ -216,6 +217,45 @@ def render_own_cards(api: Api, week: int) -> None:
     for card in cards:
         edit_card(api, card)
     export_buttons(api)
+
+
+def render_changed_sources(api: Api) -> None:
+    """Cards whose quoted passage an ingest changed or removed: what each quoted, what the
+    source says now, and the learner's choice (accept the new text, or retire the card).
+    Nothing shows while every card's source still says what it quoted."""
+    changed = [c for c in api.get(session.path("/cards")) if c["source_changed"]]
+    if not changed:
+        return
+    st.markdown("#### :material/sync_problem: Sources changed")
+    st.caption(
+        "The notes these cards quote were edited or removed since the cards were made. "
+        "Accept the new text, or retire the card (suspended, its history kept)."
+    )
+    for card in changed:
+        now = card["source_changed"]["text"]
+        with st.container(border=True):
+            st.markdown(f"**{card['front'][:120]}** · `{card['source']}`")
+            st.markdown(f"It quoted:\n> {card['passage']}")
+            if now:
+                st.markdown(f"The source now says:\n> {now}")
+            else:
+                st.markdown("_The source no longer says anything like it._")
+            with st.container(horizontal=True):
+                if now and st.button(
+                    "Accept the new text", key=f"accept-{card['id']}", icon=":material/check:"
+                ):
+                    settle(api, card, "accept")
+                if st.button(
+                    "Retire the card", key=f"retire-{card['id']}", icon=":material/archive:"
+                ):
+                    settle(api, card, "retire")
+
+
+def settle(api: Api, card: dict[str, Any], decision: str) -> None:
+    with reported():
+        api.post(session.path(f"/cards/{card['id']}/source"), {"decision": decision})
+        refresh()
+        st.rerun()
 
 
 def save_card(api: Api, card: dict[str, Any]) -> bool:
