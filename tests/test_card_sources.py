@@ -40,7 +40,26 @@ def test_a_quote_is_known_by_its_words_whatever_their_spacing() -> None:
     )
 
 
+def test_an_excerpt_as_a_citation_card_shows_it_matches_the_raw_chunk() -> None:
+    """The UI makes a card from a citation's excerpt: headings bold, links without targets,
+    pieces joined by "…", ligatures folded. An edit elsewhere must not flag it."""
+    chunk = (
+        "# Scaling\n\nSee [the paper](http://x.org/a) on \ufb01ne scaling.\u00a0"
+        + SCALE
+        + "\n\n"
+        + "Unrelated filler sentence one. " * 20
+        + MASK
+    )
+    excerpt = f"**Scaling** See the paper on fine scaling. {SCALE} … {MASK}"
+    assert still_says(excerpt, quote_hash(excerpt), [chunk])
+    assert still_says("sca\u200bling", quote_hash("scaling"), ["scaling"])
+    assert not still_says(excerpt, quote_hash(excerpt), [chunk.replace(MASK, "Masks differ.")])
+
+
 def test_the_new_text_offered_is_the_sentence_closest_to_the_old_quote() -> None:
+    assert closest_sentence("Attention", ["# Attention\n\nAttention weighs values."]) == (
+        "Attention weighs values."
+    ), "never a heading"
     assert closest_sentence(SCALE, [EDITED]).startswith("Attention divides the scores")
     assert closest_sentence(SCALE, []) is None
     assert closest_sentence(SCALE, ["Nothing alike here."]) is None
@@ -125,6 +144,35 @@ def test_a_removed_source_leaves_only_retiring_and_a_reverted_edit_clears_the_fl
     assert retired["suspended"] and retired["source_changed"] is None
 
 
+def test_a_rebuild_flags_too_and_a_file_put_back_clears_its_flag(
+    ingestor, deck, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes"
+    write(notes / "attention.md", NOTE)
+    ingestor.run([str(notes)])
+    reviews, learner = deck
+    card = reviews.add(learner, "Why divide?", "Soft softmax", 18, "attention.md", SCALE)
+    write(notes / "attention.md", EDITED)
+    assert ingestor.run([str(notes)], rebuild=True).cards_flagged == 1
+    reviews.settle_source(learner, card["id"], "accept")
+    (notes / "attention.md").unlink()  # gone, and the folder rebuilt: the card is told
+    rebuilt = ingestor.run([str(notes)], rebuild=True)
+    assert (
+        rebuilt.cards_flagged == 1
+        and reviews.card(learner, card["id"])["source_changed"]["removed"]
+    )
+    reviews.settle_source(learner, card["id"], "retire")
+    write(notes / "attention.md", EDITED)
+    ingestor.run([str(notes)])
+    moved = tmp_path / "away.md"
+    (notes / "attention.md").rename(moved)
+    assert ingestor.run([str(notes)]).removed == 1
+    assert reviews.card(learner, card["id"])["source_changed"]["removed"]
+    write(notes / "attention.md", EDITED)  # put back as it was
+    assert ingestor.run([str(notes)]).added == 1
+    assert reviews.card(learner, card["id"])["source_changed"] is None
+
+
 def test_the_api_shows_the_flag_and_takes_the_learners_decision(api_client, database_url) -> None:
     base, auth = new_learner(api_client)
     made = api_client.post(
@@ -140,8 +188,17 @@ def test_the_api_shows_the_flag_and_takes_the_learners_decision(api_client, data
     ).json()
     assert made["source_changed"] is None
     sessions = LearnerRecords(database_url).sessions
-    assert flag_changed_sources(sessions, {"attention.md": [EDITED]}) == 1
-    assert flag_changed_sources(sessions, {"attention.md": [EDITED]}) == 0, "flagged once"
+    read: list[set[str]] = []
+
+    def passages_of(sources: set[str]) -> dict[str, list[str]]:
+        read.append(sources)
+        return {"attention.md": [EDITED]}
+
+    assert flag_changed_sources(sessions, {"other.md"}, passages_of) == 0
+    assert read == [], "a source no card quotes is not read"
+    assert flag_changed_sources(sessions, {"attention.md", "other.md"}, passages_of) == 1
+    assert read == [{"attention.md"}]
+    assert flag_changed_sources(sessions, {"attention.md"}, passages_of) == 0, "flagged once"
     [card] = api_client.get(f"{base}/cards", headers=auth).json()
     assert card["source_changed"]["text"].startswith("Attention divides the scores")
 

@@ -463,7 +463,8 @@ def test_a_card_whose_source_changed_offers_the_new_text_and_takes_the_choice(
         ).json()
         # what an ingest of the edited note does (tests/test_card_sources.py runs a real one)
         sessions = LearnerRecords(f"sqlite:///{data_dir / 'tutor.db'}").sessions
-        assert flag_changed_sources(sessions, {"notes/w18-attention.md": [new]}) == 1
+        source = "notes/w18-attention.md"
+        assert flag_changed_sources(sessions, {source}, lambda _: {source: [new]}) == 1
         ui = sign_in(open_ui(monkeypatch, url, reports_dir), f"{made['id']}.{made['token']}")
         open_tab(ui, "Reviews")
         assert "Sources changed" in texts(ui) and old in texts(ui) and new in texts(ui)

@@ -187,7 +187,6 @@ class Ingestor:
         )
         self.database = database or LearnerRecords(settings.resolved_database_url)
         self.runs = Runs(self.database.sessions)
-        self._touched: set[str] = set()  # sources a run changed or removed (cards may quote them)
         self.max_file_bytes = int(settings.ingest_max_file_mb * 2**20)
         self._tagger: WeekTagger | None = None
 
@@ -277,9 +276,11 @@ class Ingestor:
         manifest = Manifest(self.database.sessions)
         manifest.import_legacy(self.settings.data_dir)
         dropped: list[str] = []
+        rebuilt: set[str] = set()
         finished = False
         try:
-            if rebuild:
+            if rebuild:  # cards quoting a file the rebuild no longer finds are flagged at the end
+                rebuilt = self.store.sources()
                 self.store.delete_all()
                 manifest.clear()
             roots: list[Root] = []
@@ -294,13 +295,11 @@ class Ingestor:
                 self.store.delete_root(key)
                 manifest.remove_root(key)
             reporter.start(sum(len(r.files) for r in roots))
-            self._touched = set()
             for root in roots:
                 summary.skipped += [Skipped(file, reason) for file, reason in root.skipped]
                 self._ingest_root(root, manifest, summary, reporter)
-            summary.cards_flagged = flag_changed_sources(
-                self.database.sessions, self.store.passages_of(self._touched)
-            )
+            if rebuild:
+                summary.cards_flagged += self._flag_cards(rebuilt)
             finished = True
         finally:
             # Readers rebuild their BM25 index from what the store now holds: after any
@@ -328,8 +327,9 @@ class Ingestor:
         present = {root.relative(p) for p in root.files}
         if root.whole_folder:
             for file in sorted(f for f in set(entries) - present if root.in_scope(f)):
-                self._touched |= self.store.sources_of(root.key, file)
+                gone = self.store.sources_of(root.key, file)
                 self.store.delete_document(root.key, file)
+                summary.cards_flagged += self._flag_cards(gone)
                 manifest.remove(root.key, file)
                 summary.removed += 1
         batch: list[Prepared] = []
@@ -413,11 +413,15 @@ class Ingestor:
         if not kept:
             return
         manifest.mark_pending(root.key, {p.file: p.hash for p in kept})
+        touched: set[str] = set()  # what cards may quote: what these files said, and say now
         for prepared in kept:
-            if prepared.state is not None:  # ingested before: cards may quote what it said
-                self._touched |= self.store.sources_of(root.key, prepared.file)
+            if prepared.state is not None:  # ingested before
+                touched |= self.store.sources_of(root.key, prepared.file)
+            touched |= {doc.source for doc, _ in prepared.docs}
             self.store.delete_document(root.key, prepared.file)
         self.store.add(ids, vectors, texts, metas)
+        # before the files are marked done: a run killed before this point does them again
+        summary.cards_flagged += self._flag_cards(touched)
         for prepared in kept:
             chars = sum(len(c.text) for _, cs in prepared.docs for c in cs)
             manifest.mark_done(root.key, prepared.file, prepared.hash, prepared.chunk_count, chars)
@@ -430,6 +434,11 @@ class Ingestor:
         summary.chunks += len(ids)
         summary.reused += reused
         reporter.advance(len(kept), len(ids))
+
+    def _flag_cards(self, sources: set[str]) -> int:
+        """Flag the learners' cards quoting `sources` whose words the index no longer holds
+        (`app.records.card_sources`); how many were newly flagged."""
+        return flag_changed_sources(self.database.sessions, sources, self.store.passages_of)
 
     def _rows(
         self, root: Root, prepared: Prepared, vectors: np.ndarray

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
+import unicodedata
+from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,23 +23,41 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from app.answering.passages import readable_text
 from app.records.base import naive_utc
 from app.text import content_words
+from app.text import normalized
 from app.text import split_sentences
 
 SOURCE_CHANGED = "source_changed"  # the question's key holding the flag
 
 
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.)\s*")
+_HEADING_LINE = re.compile(r"\*\*[^*]+\*\*")
+
+
 def _normal(text: str) -> str:
-    return " ".join(text.split())
+    """The words as compared: read as the product shows a passage (`readable_text`: markup and
+    link targets gone), Unicode-folded (NFKC, invisible characters dropped, as ingest's loaders
+    fold them), then lower-case words and numbers only. An excerpt a card was made from and the
+    chunk it came from compare equal."""
+    folded = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    return normalized(readable_text(folded))
 
 
 def _sentences(texts: list[str]) -> list[str]:
-    return [_normal(s) for text in texts for s in split_sentences(text)]
+    """The sources' sentences as shown, headings left out (they are not what a card quotes)."""
+    return [
+        s
+        for text in texts
+        for s in split_sentences(readable_text(unicodedata.normalize("NFKC", text)))
+        if not _HEADING_LINE.fullmatch(s.strip())
+    ]
 
 
 def quote_hash(quote: str) -> str:
-    """SHA-256 (16 hex digits) of the quoted words, whitespace-normalised: what a card keeps of
+    """SHA-256 (16 hex digits) of the quoted words as compared (`_normal`): what a card keeps of
     the passage it quotes, to tell later whether the source still says it."""
     return hashlib.sha256(_normal(quote).encode()).hexdigest()[:16]
 
@@ -51,42 +72,56 @@ def with_quote_hash(question: dict[str, Any]) -> dict[str, Any]:
 
 def still_says(quote: str, kept_hash: str, texts: list[str]) -> bool:
     """Whether the source's current `texts` (its passages in order) still hold the quote: one of
-    its sentences has the kept hash, or (a quote of several sentences) the words appear as
-    they were."""
+    its sentences has the kept hash, or every stretch of the quote (an excerpt's pieces
+    between "…") appears in it word for word."""
     if kept_hash in {quote_hash(s) for s in _sentences(texts)}:
         return True
-    return bool(quote.strip()) and _normal(quote) in _normal(" ".join(texts))
+    whole = f" {_normal(' '.join(texts))} "
+    pieces = [_normal(p) for p in _ELLIPSIS.split(quote)]
+    pieces = [p for p in pieces if p]
+    return bool(pieces) and all(f" {p} " in whole for p in pieces)
 
 
 def closest_sentence(quote: str, texts: list[str]) -> str | None:
-    """The sentence of `texts` sharing the most content words with `quote`: the new text a
-    learner is offered (None when the source is gone or shares no word with it)."""
+    """The sentence of `texts` sharing the most content words with `quote` (the nearer in
+    length on a tie; headings never): the new text a learner is offered (None when the source
+    is gone or shares no word with it)."""
     wanted = content_words(quote)
-    best = max(_sentences(texts), key=lambda s: len(content_words(s) & wanted), default=None)
-    return best if best is not None and content_words(best) & wanted else None
+    scored = [
+        (len(content_words(s) & wanted), -abs(len(s) - len(quote)), s) for s in _sentences(texts)
+    ]
+    best = max(scored, default=None)
+    return best[2] if best is not None and best[0] else None
 
 
 def flag_changed_sources(
     sessions: sessionmaker[Session],
-    current: Mapping[str, list[str]],
+    touched: set[str],
+    passages_of: Callable[[set[str]], Mapping[str, list[str]]],
     now: dt.datetime | None = None,
 ) -> int:
-    """Flag every learner's cards quoting a source of `current` (source -> its passages as the
-    index now holds them, [] when removed) whose quote the source no longer holds; clear the
-    flag of those whose quote is back. Returns how many cards are newly flagged."""
+    """Flag every learner's cards quoting a `touched` source (one an ingest wrote, changed or
+    removed) whose quote that source no longer holds, as `passages_of` reads it now (source
+    -> its passages in order, [] when removed); clear the flag of those whose quote is back.
+    Only the sources some card quotes are read. Returns how many cards are newly flagged."""
     from app.records.reviews import ReviewCard
 
-    if not current:
+    if not touched:
         return 0
     since = naive_utc(now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
     flagged = 0
     with sessions.begin() as session:
-        for card in session.scalars(select(ReviewCard)):
-            citation = card.question.get("citation") or {}
-            source, quote = str(citation.get("source", "")), citation.get("snippet") or ""
-            if source not in current or not quote.strip():
-                continue
-            texts = current[source]
+        quoting = [
+            (card, citation)
+            for card in session.scalars(select(ReviewCard))
+            if (citation := card.question.get("citation") or {}).get("source") in touched
+            and (citation.get("snippet") or "").strip()
+        ]
+        if not quoting:
+            return 0
+        current = passages_of({str(citation["source"]) for _, citation in quoting})
+        for card, citation in quoting:
+            quote, texts = citation["snippet"], current.get(citation["source"], [])
             kept = citation.get("quote_hash") or quote_hash(quote)
             question: dict[str, Any] = dict(card.question)
             if still_says(quote, kept, texts):

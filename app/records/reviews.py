@@ -147,6 +147,7 @@ def reschedule(session: Session, card: ReviewCard, rating: str, now: dt.datetime
 OWN = "card"  # the question kind of a learner-made card
 FRONT_CHARS = 1_000
 BACK_CHARS = 4_000
+PASSAGE_CHARS = 4_000
 FORECAST_DAYS = (7, 30)
 
 
@@ -226,6 +227,11 @@ class ReviewRecords:
         """A new card, due at once. `source` is where it came from (a note, a tutor's answer);
         `passage` the words it was made from, if any. Raises CardError on an empty side."""
         front, back = _side(front, "front", FRONT_CHARS), _side(back, "back", BACK_CHARS)
+        if len(passage) > PASSAGE_CHARS:
+            raise CardError(
+                f"a card's passage is at most {PASSAGE_CHARS} characters (this one has "
+                f"{len(passage)}): quote the sentences the card is about"
+            )
         question = Question(
             f"own-{secrets.token_hex(8)}",
             OWN,

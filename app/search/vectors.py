@@ -336,6 +336,10 @@ class VectorStore:
             )
         return {m["source"] for m in found["metadatas"] if m and m.get("source")}
 
+    def sources(self) -> set[str]:
+        """Every source the index holds chunks of."""
+        return {m["source"] for m in self.all(["metadatas"])["metadatas"] if m and m.get("source")}
+
     def passages_of(self, sources: set[str]) -> dict[str, list[str]]:
         """Each source's chunk texts in their order, as the index holds them now ([] for a
         source it no longer holds)."""
@@ -347,7 +351,11 @@ class VectorStore:
                 )
             ordered = sorted(
                 zip(found["metadatas"], found["documents"], strict=True),
-                key=lambda pair: (str(pair[0].get("file", "")), int(pair[0].get("chunk", 0))),
+                key=lambda pair: (
+                    str(pair[0].get("root", "")),
+                    str(pair[0].get("file", "")),
+                    int(pair[0].get("chunk", 0)),
+                ),
             )
             held[source] = [text for _, text in ordered if text]
         return held
