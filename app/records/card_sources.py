@@ -37,13 +37,16 @@ _ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.)\s*")
 _HEADING_LINE = re.compile(r"\*\*[^*]+\*\*")
 
 
+def _shown(text: str) -> str:
+    """The text as the product shows a passage (`readable_text`: markup and link targets gone),
+    Unicode-folded (NFKC, invisible characters dropped, as ingest's loaders fold them)."""
+    return readable_text(unicodedata.normalize("NFKC", text).translate(_INVISIBLE))
+
+
 def _normal(text: str) -> str:
-    """The words as compared: read as the product shows a passage (`readable_text`: markup and
-    link targets gone), Unicode-folded (NFKC, invisible characters dropped, as ingest's loaders
-    fold them), then lower-case words and numbers only. An excerpt a card was made from and the
-    chunk it came from compare equal."""
-    folded = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    return normalized(readable_text(folded))
+    """The words as compared: the text as shown, then lower-case words and numbers only. An
+    excerpt a card was made from and the chunk it came from compare equal."""
+    return normalized(_shown(text))
 
 
 def _sentences(texts: list[str]) -> list[str]:
@@ -51,7 +54,7 @@ def _sentences(texts: list[str]) -> list[str]:
     return [
         s
         for text in texts
-        for s in split_sentences(readable_text(unicodedata.normalize("NFKC", text)))
+        for s in split_sentences(_shown(text))
         if not _HEADING_LINE.fullmatch(s.strip())
     ]
 
