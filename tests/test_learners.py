@@ -173,34 +173,48 @@ def test_migrations_reach_the_newest_schema_from_empty_and_from_each_older_revis
     engine.dispose()
 
 
-def open_when_told(url: str, go, results) -> None:
-    """In a process of its own: wait for `go`, then open (and migrate) the database."""
-    go.wait()
-    try:
-        LearnerRecords(url).close()
-        results.put("opened")
-    except Exception as exc:  # noqa: BLE001 - the message is what the test reports
-        results.put(f"{type(exc).__name__}: {exc}")
+# A worker in a process of its own: ready once imported, opens (and migrates) on a line in.
+OPEN_WHEN_TOLD = """
+import sys
+from app.records.learners import LearnerRecords
+print("ready", flush=True)
+sys.stdin.readline()
+LearnerRecords(sys.argv[1]).close()
+print("opened", flush=True)
+"""
 
 
 def test_workers_starting_together_on_a_new_database_all_open_it(database_url) -> None:
     """`tutor serve --workers 4` on a new database: each worker migrates it at start. Without
     a lock all but one failed ("table learners already exists"), told to move a sound file
-    aside."""
-    import multiprocessing
+    aside.
 
-    spawn = multiprocessing.get_context("spawn")
-    go, results = spawn.Event(), spawn.Queue()
+    Plain processes told to go on one line each once all have imported: a worker that fails
+    shows its own traceback here, where a multiprocessing child that died on import left the
+    test waiting on an empty queue."""
     workers = [
-        spawn.Process(target=open_when_told, args=(database_url, go, results)) for _ in range(4)
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_WHEN_TOLD, database_url],
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
     ]
     for worker in workers:
-        worker.start()
-    go.set()
-    outcomes = [results.get(timeout=300) for _ in workers]  # slow to start on a busy machine
+        assert worker.stdout is not None and worker.stdout.readline() == "ready\n", (
+            worker.communicate()[1]
+        )
     for worker in workers:
-        worker.join(30)
-    assert outcomes == ["opened"] * 4
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    outcomes = [worker.communicate(timeout=300) for worker in workers]
+    assert [(out, worker.returncode) for (out, _), worker in zip(outcomes, workers)] == [
+        ("opened\n", 0)
+    ] * 4, [err for _, err in outcomes]
 
 
 def test_a_week_set_before_pacing_is_kept_as_set_on_the_day_of_the_upgrade(database_url) -> None:

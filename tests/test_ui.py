@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Selectbox
 
 from app.cli.launcher import api_command
 from app.cli.launcher import child_env
@@ -113,6 +114,12 @@ def sign_in_again(
     return sign_in(open_ui(monkeypatch, api_url, reports_dir), f"{who['id']}.{who['token']}")
 
 
+def week_picker(ui: AppTest) -> Selectbox[Any]:
+    """The sidebar's week picker (found by its label: its key changes whenever the app moves
+    it, see `app.ui.session.show_week`)."""
+    return next(box for box in ui.sidebar.selectbox if box.label == "Week")
+
+
 def open_tab(ui: AppTest, label: str) -> AppTest:
     ui.session_state["tab"] = next(t.label for t in ui.tabs if t.label.endswith(label))
     return ui.run()
@@ -154,7 +161,7 @@ def test_without_the_api_a_banner_says_how_to_start_it(monkeypatch, reports_dir)
 def test_a_new_learner_is_signed_in_on_their_week_with_a_key_to_keep(ui, api_url) -> None:
     join(ui, "Ada", 18)
     assert not ui.exception
-    assert ui.sidebar.selectbox(key="week").value == 18
+    assert week_picker(ui).value == 18
     assert "**Ada**" in ui.sidebar.markdown[1].value
     key = ui.sidebar.code[0].value
     assert key.startswith(f"{ui.session_state['learner']['id']}.")
@@ -167,7 +174,7 @@ def test_signing_in_with_a_key_finds_the_learner_again(monkeypatch, api_url, rep
     created = httpx.post(f"{api_url}/learners", json={"name": "Grace", "current_week": 30}).json()
     ui = sign_in(open_ui(monkeypatch, api_url, reports_dir), f"{created['id']}.{created['token']}")
     assert ui.session_state["learner"]["name"] == "Grace"
-    assert ui.sidebar.selectbox(key="week").value == 30
+    assert week_picker(ui).value == 30
 
 
 @pytest.mark.slow
@@ -181,7 +188,7 @@ def test_a_wrong_sign_in_key_is_a_message_not_a_stack_trace(ui) -> None:
 @pytest.mark.slow
 def test_picking_a_week_shows_its_plan_and_can_make_it_the_current_week(ui, api_url) -> None:
     join(ui, week=18)
-    ui.sidebar.selectbox(key="week").set_value(24).run()
+    week_picker(ui).set_value(24).run()
     page = texts(ui)
     assert "Week 24" in page and "Q2 capstone this week" in page
     ui.sidebar.button(key="set_week").click().run()
@@ -219,7 +226,7 @@ def test_finishing_the_weeks_tasks_moves_every_view_on_to_the_next_week(ui, api_
         ui.checkbox(key=f"task-18-{name}").check().run()
     said = "On week 19 of 72 (the calendar has you in week 18)"
     assert said in texts(ui.sidebar) and said in texts(ui.main)
-    assert ui.sidebar.selectbox(key="week").value == 19 and "Week 19" in texts(ui.main)
+    assert week_picker(ui).value == 19 and "Week 19" in texts(ui.main)
     pace = stored(api_url, ui, "/pace")
     assert (pace["status"], pace["finish_on"]) == ("on track", finish)
     assert stored(api_url, ui)["current_week"] == 19
@@ -233,7 +240,7 @@ def test_signed_out_the_plan_is_readable_but_not_tickable(ui) -> None:
 
 @pytest.mark.slow
 def test_a_plan_question_is_answered_with_a_citation_card(ui) -> None:
-    ui.sidebar.selectbox(key="week").set_value(18).run()
+    week_picker(ui).set_value(18).run()
     ui.chat_input(key="question").set_value("What is my assignment this week?").run()
     assert not ui.exception
     _, answer = ui.chat_message
@@ -295,7 +302,7 @@ def test_the_mode_switch_sends_socratic_questions(ui) -> None:
 @pytest.mark.slow
 def test_quiz_me_on_this_opens_a_quiz_on_what_the_conversation_asked(ui) -> None:
     join(ui, week=5)
-    ui.sidebar.selectbox(key="week").set_value(18).run()
+    week_picker(ui).set_value(18).run()
     ui.chat_input(key="question").set_value("What is multi-head attention?").run()
     ui.button(key="quiz_me").click().run()
     assert ui.session_state["tab"].endswith("Quiz")
@@ -643,7 +650,7 @@ def back_after_a_gap(api_url: str) -> str:
 @pytest.mark.slow
 def test_a_learner_behind_replans_and_the_plan_moves_to_their_week(ui, api_url) -> None:
     sign_in(ui, back_after_a_gap(api_url))
-    assert ui.sidebar.selectbox(key="week").value == 8
+    assert week_picker(ui).value == 8
     page = texts(ui)
     assert "On week 8 of 72 (weeks 5-7 not done yet)" in page  # the pace panel
     assert "On week 8 of 72 (weeks 5-7 not done yet)" in texts(ui.sidebar)
@@ -652,7 +659,7 @@ def test_a_learner_behind_replans_and_the_plan_moves_to_their_week(ui, api_url) 
     ui.button(key="replan").click().run()
     assert not ui.exception
     assert "you resume at week 5 today" in texts(ui)
-    assert ui.sidebar.selectbox(key="week").value == 5
+    assert week_picker(ui).value == 5
     assert stored(api_url, ui)["current_week"] == 5
     assert stored(api_url, ui, "/pace")["hours_per_week"] == 3
     assert "replan" not in [b.key for b in ui.button]  # on track now
@@ -662,7 +669,7 @@ def test_a_learner_behind_replans_and_the_plan_moves_to_their_week(ui, api_url) 
 @pytest.mark.slow
 def test_the_capstone_rubric_ticks_deliverables_and_keeps_a_self_review(ui, api_url) -> None:
     sign_in(ui, back_after_a_gap(api_url))
-    ui.sidebar.selectbox(key="week").set_value(12).run()
+    week_picker(ui).set_value(12).run()
     assert "Q1 capstone rubric" in ui.expander[-1].label
     ui.checkbox(key="cap-1-deliverable-github-repo").check().run()
     ui.text_input[0].input("https://github.com/ada/titanic")
@@ -678,7 +685,7 @@ def test_the_capstone_rubric_ticks_deliverables_and_keeps_a_self_review(ui, api_
 @pytest.mark.slow
 def test_a_months_last_week_offers_its_milestone_quiz_and_checklist(ui, api_url) -> None:
     sign_in(ui, back_after_a_gap(api_url))
-    ui.sidebar.selectbox(key="week").set_value(4).run()
+    week_picker(ui).set_value(4).run()
     ui.checkbox(key="ms-1-peer-feedback-session").check().run()
     ui.button(key="milestone-quiz-1").click().run()
     assert "ready in the **Quiz** tab" in texts(ui)
@@ -688,7 +695,7 @@ def test_a_months_last_week_offers_its_milestone_quiz_and_checklist(ui, api_url)
     milestone = stored(api_url, ui, "/milestones/1")
     assert milestone["quiz"]["quiz_id"] == quiz["quiz_id"]
     assert milestone["checklist"][3]["done"] is True
-    open_tab(ui, "Chat").sidebar.selectbox(key="week").set_value(8).run()  # month 2's last week
+    week_picker(open_tab(ui, "Chat")).set_value(8).run()  # month 2's last week
     assert ui.checkbox(key="ms-2-peer-feedback-session").value is False  # month 1's tick stays
     assert not any(i["done"] for i in stored(api_url, ui, "/milestones/2")["checklist"])
 

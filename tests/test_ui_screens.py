@@ -21,6 +21,7 @@ from tests.test_ui import join
 from tests.test_ui import open_tab
 from tests.test_ui import stored
 from tests.test_ui import texts
+from tests.test_ui import week_picker
 
 # tests/test_ui.py's fixtures: an API of this module's own, the UI on it, its reports folder
 api_url = test_ui.api_url
@@ -50,7 +51,7 @@ def size_control(ui: AppTest) -> int:
 
 @pytest.mark.slow
 def test_library_results_show_the_matching_passage_a_rank_and_their_section(ui) -> None:
-    ui.sidebar.selectbox(key="week").set_value(7).run()
+    week_picker(ui).set_value(7).run()
     open_tab(ui, "Library")
     ui.text_input(key="query").input("batch norm").run()
     assert not ui.exception
@@ -114,7 +115,7 @@ def test_the_code_tab_starts_at_the_nearest_week_with_a_check_and_follows_the_we
     open_tab(ui, "Code")
     assert ui.selectbox(key="check-week").value == 3
     assert "Week 4 has no code check; week 3 is the nearest." in texts(ui)
-    ui.sidebar.selectbox(key="week").set_value(26).run()
+    week_picker(ui).set_value(26).run()
     assert ui.selectbox(key="check-week").value == 26
     ui.selectbox(key="check-week").set_value(25).run()  # the learner's own pick stays
     assert ui.selectbox(key="check-week").value == 25

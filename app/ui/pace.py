@@ -94,7 +94,7 @@ def replan_form(learner: Api, pace: dict[str, Any]) -> None:
                 moved = done["replan"]
                 if (me := session.learner()) is not None:
                     me["current_week"] = moved["to_week"]
-                st.session_state["week_next"] = moved["to_week"]  # the picker, on the next run
+                session.show_week(moved["to_week"])
                 st.session_state["replanned"] = (
                     f"Re-planned: the plan had you in week "
                     f"{moved['from_week']}; you resume at week "

@@ -111,9 +111,33 @@ def sign_in(api: Api, key: str) -> dict[str, Any]:
 
 def keep(found: dict[str, Any]) -> dict[str, Any]:
     st.session_state["learner"] = found
-    st.session_state["week"] = found["current_week"]
+    show_week(found["current_week"])
     _set_cookie(f"{found['id']}.{found['token']}", KEEP_DAYS * 86400)
     return found
+
+
+def week_key() -> str:
+    """The session-state key of the sidebar's week picker now (`week_<n>`)."""
+    return f"week_{st.session_state.get('week_epoch', 0)}"
+
+
+def shown_week() -> int:
+    """The week the sidebar's picker is on (1 before anything set it)."""
+    return int(st.session_state.get(week_key(), 1))
+
+
+def show_week(week: int) -> None:
+    """Put the sidebar's week picker on `week` from code: on joining, signing in, moving on
+    to the next week and re-planning. Safe before or after the picker is drawn in a run.
+
+    Each such move gives the picker a new key. A click in the browser sends back every
+    widget's value as the browser last saw it; a click that came before the browser had this
+    run's picker (a learner who joins on week 4 and at once presses "I've saved it") sent
+    week 1, which beat the 4 set here, and the learner found week 1 on show. A value sent for
+    the old key now belongs to no widget and is dropped."""
+    epoch = st.session_state.get("week_epoch", 0) + 1
+    st.session_state["week_epoch"] = epoch
+    st.session_state[f"week_{epoch}"] = week
 
 
 def sign_out() -> None:

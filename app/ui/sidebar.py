@@ -111,8 +111,8 @@ def follow_current_week(api: Api, who: dict[str, Any]) -> dict[str, Any] | None:
         return None
     was, now = who.get("current_week"), pace["current_week"]
     who["current_week"] = now
-    if was != now and st.session_state.get("week") == was:
-        st.session_state["week_next"] = now
+    if was != now and session.shown_week() == was:
+        session.show_week(now)
         st.toast(f"On to week {now}.", icon=":material/event_available:")
     return dict(pace)
 
@@ -137,13 +137,12 @@ def week_picker(api: Api) -> int:
         titles = week_titles(api.base_url)
     except ApiError:
         titles = {}
-    if "week_next" in st.session_state:  # set by a re-plan, before the picker is drawn
-        st.session_state["week"] = st.session_state.pop("week_next")
-    st.session_state.setdefault("week", 1)
+    key = session.week_key()
+    st.session_state.setdefault(key, 1)
     week = st.selectbox(
         "Week",
         range(1, LAST_WEEK + 1),
-        key="week",
+        key=key,
         format_func=lambda n: f"Week {n} · {titles.get(n, '')}".rstrip(" ·"),
         help="Weeks 1-48 are planned week by week; 49-72 are months 13-18.",
     )
