@@ -74,6 +74,7 @@ eval: install ## measure answer, retrieval and quiz quality (SUITE=quick|full) -
 		$(if $(PUBLIC_NOTES),--held-out-notes $(PUBLIC_NOTES))
 	@$(BIN)/python -m evals.grading
 	@$(BIN)/python -m evals.truefalse_audit
+	@$(BIN)/python -m evals.mastery
 
 bench: install ## benchmarks: our figures beside a baseline, in one run
 	@$(BIN)/python bench/cli.py

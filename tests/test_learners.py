@@ -30,7 +30,7 @@ from tests.conftest import local_client
 from tests.test_api import sse_events
 
 CURRICULUM = load_curriculum()
-HEAD = "0011"  # the newest migration
+HEAD = "0012"  # the newest migration
 
 
 @pytest.fixture
@@ -981,7 +981,7 @@ def test_a_database_from_a_newer_version_is_refused_by_name_and_left_as_it_was(t
     db = sqlite3.connect(path)
     with db:
         db.execute("UPDATE alembic_version SET version_num = '9999'")
-    with pytest.raises(LearnerRecordsError, match="revision '9999'.*newest is '0011'.*Upgrade"):
+    with pytest.raises(LearnerRecordsError, match=f"revision '9999'.*newest is '{HEAD}'.*Upgrade"):
         LearnerRecords(f"sqlite:///{path}")
     assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("9999",)]
     assert db.execute("SELECT name FROM learners").fetchall() == [("Ada",)]

@@ -248,3 +248,53 @@ def progress_(as_json: JsonOption = False, data_dir: DataDirOption = None) -> No
         print_json(report)
     else:
         out.print(render_progress(report))
+
+
+@app.command(rich_help_panel="Your work")
+def mastery(
+    fit: Annotated[
+        bool, typer.Option("--fit", help="Fit FSRS to this database's concept logs first.")
+    ] = False,
+    week: Annotated[int | None, option("--week", "-w", help="Only this week's concepts.")] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """How well you know each concept of the plan: the chance your next answer on it is
+    right, from your quiz answers, reviews, self-ratings and checks. FSRS per concept says it
+    once a fit (--fit) beat your running accuracy on held-out answers; until then, and on the
+    day of your last answer on a concept, the running accuracy does.
+
+    [dim]Examples:[/dim]
+      tutor mastery              the concepts you have met, weakest first within each week
+      tutor mastery --week 18    one week's concepts
+      tutor mastery --fit        fit FSRS to the concept logs, then show
+      tutor mastery --json       as GET /learners/{id}/mastery
+    """
+    import datetime as dt
+
+    from app.cli.render_progress import render_mastery
+    from app.course.notes import read_notes
+    from app.practice.scheduler import NotEnoughReviews
+    from app.progress.concept_mastery import concept_mastery
+    from app.progress.concept_mastery import fit_everyone
+    from app.records.mastery import MasteryRecords
+
+    store, learner = local_learner(settings_for(data_dir))
+    notes = read_notes()
+    records = MasteryRecords(store, notes)
+    now = dt.datetime.now(dt.UTC)
+    if fit:
+        try:
+            fit_everyone(records, now)
+        except NotEnoughReviews as exc:
+            fail(str(exc))
+    report = concept_mastery(records, notes, learner.id, now)
+    if week is not None:
+        report["concepts"] = [c for c in report["concepts"] if c["week"] == week]
+        if not report["concepts"]:
+            weeks = sorted({n.meta.week for n in notes})
+            fail(f"week {week} has no concepts in the notes (weeks {weeks[0]}-{weeks[-1]} do)")
+    if as_json:
+        print_json(report)
+    else:
+        out.print(render_mastery(report))

@@ -215,3 +215,54 @@ def render_milestone(status: dict[str, Any]) -> RenderableType:
         )
     parts.append(table)
     return Group(*parts)
+
+
+LEVEL_STYLES = {"mastered": "green", "learning": "yellow", "shaky": "red", "not seen": "dim"}
+
+
+def render_mastery(report: dict[str, Any]) -> RenderableType:
+    """What `tutor mastery` prints: the concepts met, by week and weakest first within one,
+    each with its chance of a right answer now as a bar; how many are still to meet; and
+    which model said it."""
+    met = [c for c in report["concepts"] if c["chance"] is not None]
+    unseen = len(report["concepts"]) - len(met)
+    fit = report["fit"]
+    how = (
+        "FSRS per concept (fitted "
+        f"{fit['fitted_at'][:10]}: log loss {fit['fsrs_loss']:.3f} vs running accuracy "
+        f"{fit['running_loss']:.3f} on {fit['held_out_answers']} held-out answers); within "
+        "the day of a concept's last answer, your running accuracy on it"
+        if report["model"] == "fsrs"
+        else "your running accuracy on each concept"
+        + (
+            f" (the last FSRS fit, {fit['fitted_at'][:10]}, did not beat it: "
+            f"{fit['fsrs_loss']:.3f} vs {fit['running_loss']:.3f})"
+            if fit
+            else " (`tutor mastery --fit` tries FSRS once the study group has enough answers)"
+        )
+    )
+    if not met:
+        return Text(
+            f"No concept met yet ({counted(unseen, 'concept')} in these notes). Take a quiz "
+            "(`tutor quiz`), review your cards (`tutor review`), rate a week (`tutor journal`) "
+            "or check your code (`tutor check`): each concept you answer on shows up here.",
+        )
+    table = Table(box=box.SIMPLE_HEAD)
+    for column, justify in (("week", "right"), ("concept", "left"), ("chance now", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    table.add_column("answers", justify="right")
+    for row in sorted(met, key=lambda c: (c["week"], c["chance"])):
+        bar = "█" * round(row["chance"] * 10) + "·" * (10 - round(row["chance"] * 10))
+        table.add_row(
+            str(row["week"]),
+            row["concept"],
+            Text.assemble(
+                (bar, LEVEL_STYLES[row["level"]]), f" {row['chance']:.0%} {row['level']}"
+            ),
+            f"{row['right']}/{row['answered']}",
+        )
+    return Group(
+        explained(f"The chance your next answer on a concept is right, now: {how}"),
+        table,
+        Text(f"{counted(unseen, 'concept')} not met yet.", style="dim"),
+    )
