@@ -400,10 +400,16 @@ def test_ingest_reads_only_the_configured_roots_and_safe_git_urls(client, path, 
 
 
 @pytest.mark.parametrize(
-    "path, detail", [("/tmp/notes\x00.md", "NUL character"), (" ", "paths[0] is blank")]
+    "path, detail",
+    [
+        ("/tmp/notes\x00.md", "NUL character"),
+        (" ", "paths[0] is blank"),
+        ("~no-such-user-here/notes", "no user 'no-such-user-here'"),
+    ],
 )
 def test_an_ingest_path_no_file_system_could_hold_is_a_422(client, path, detail) -> None:
-    """A NUL in a path was a 500 (found by the fuzz); a blank one meant the server's folder."""
+    """A NUL in a path was a 500 (found by the fuzz); a blank one meant the server's folder;
+    a `~user` with no such user was a 500 too (the fuzz again: Python raises RuntimeError)."""
     response = client.post("/ingest", json={"paths": [path]})
     assert response.status_code == 422 and detail in response.text
 

@@ -132,6 +132,8 @@ def test_each_bad_file_is_skipped_by_name_and_the_rest_goes_in(
 def test_a_missing_path_is_a_usage_error_before_anything_changes(ingestor, tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no such file or folder"):
         ingestor.run([str(tmp_path / "nope")])
+    with pytest.raises(SourceError, match="no user 'no-such-user-here'"):
+        ingestor.run(["~no-such-user-here/notes"])
 
 
 def _git(*args: str, cwd: Path) -> None:

@@ -16,6 +16,7 @@ from app.ingest.jobs import check_allowed
 from app.ingest.jobs import ingest_roots
 from app.ingest.runs import IngestBusy
 from app.ingest.runs import Runs
+from app.ingest.sources import SourceError
 
 router = APIRouter()
 
@@ -33,6 +34,8 @@ def ingest(body: IngestRequest, svc: ServicesDep) -> dict[str, Any]:
         return svc.jobs.start(body.paths, rebuild=body.rebuild)
     except Forbidden as exc:
         raise HTTPException(status_code=403, detail=str(exc)) from exc
+    except SourceError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
     except IngestBusy as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
 

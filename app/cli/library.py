@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 from typing import Any
 
@@ -88,6 +87,7 @@ def ingest(
     from app.ingest.sources import SourceError
     from app.ingest.sources import check_local_paths
     from app.ingest.sources import is_git_url
+    from app.ingest.sources import local_path
     from app.records.base import LearnerRecordsError
     from app.search.vectors import VectorStoreError
 
@@ -107,9 +107,7 @@ def ingest(
             reporter = _RichReporter(progress)
             if api:
                 err.print(f"[dim]the API at {api} owns this index: ingesting through it[/dim]")
-                absolute = [
-                    v if is_git_url(v) else str(Path(v).expanduser().resolve()) for v in values
-                ]
+                absolute = [v if is_git_url(v) else str(local_path(v).resolve()) for v in values]
                 reporter.start(0)
                 job = ingest_via_api(api, absolute, rebuild, on_progress=reporter.follow)
                 if job["state"] == "failed":

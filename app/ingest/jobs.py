@@ -24,6 +24,7 @@ from app.ingest.pipeline import Ingestor
 from app.ingest.runs import IngestBusy
 from app.ingest.runs import IngestRun
 from app.ingest.sources import is_git_url
+from app.ingest.sources import local_path
 from app.ingest.sources import redact
 from app.records.learners import LearnerRecords
 from app.search.vectors import Embedder
@@ -45,7 +46,7 @@ def ingest_roots(settings: Settings) -> list[Path]:
 def check_allowed(value: str, roots: list[Path]) -> None:
     """Raise `Forbidden` unless `value` is a file or folder under one of `roots` (after
     resolving `..` and symbolic links, so neither leads out), or a git URL over https, ssh or
-    file (a file URL's folder under a root too)."""
+    file (a file URL's folder under a root too); SourceError for a `~user` with no such user."""
     if is_git_url(value):
         if not (value.lower().startswith(GIT_SCHEMES) or SCP_LIKE.match(value)):
             raise Forbidden(
@@ -55,7 +56,7 @@ def check_allowed(value: str, roots: list[Path]) -> None:
         if not value.lower().startswith("file://"):
             return
         value = value[len("file://") :]
-    path = Path(value).expanduser().resolve()
+    path = local_path(value).resolve()
     if not any(path.is_relative_to(root) for root in roots):
         raise Forbidden(
             f"{value} is outside the folders this server ingests from "

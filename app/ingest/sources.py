@@ -66,10 +66,23 @@ def is_git_url(value: str) -> bool:
     return bool(GIT_URL.search(value)) and not Path(value).exists()
 
 
+def local_path(value: str) -> Path:
+    """`value` as a local path, `~` and `~user` expanded. SourceError for a `~user` this
+    machine has no such user for (Python raises RuntimeError there, which was a 500)."""
+    try:
+        return Path(value).expanduser()
+    except RuntimeError as exc:
+        user = value[1:].split(os.sep, 1)[0]
+        raise SourceError(
+            f"{value}: this machine has no user {user!r}, so ~{user} leads nowhere; "
+            "give the path in full"
+        ) from exc
+
+
 def check_local_paths(values: list[str]) -> None:
     """A local PATH that does not exist is a usage error, found before anything changes."""
     for value in values:
-        if not is_git_url(value) and not Path(value).expanduser().exists():
+        if not is_git_url(value) and not local_path(value).exists():
             raise SourceError(f"{value}: no such file or folder")
 
 
@@ -77,7 +90,7 @@ def resolve(value: str, clones_dir: Path) -> Root:
     """Turn one PATH argument into a root; a git URL is shallow-cloned (or updated) first."""
     if is_git_url(value):
         return _folder_root(redact(value), clone(value, clones_dir))
-    path = Path(value).expanduser()
+    path = local_path(value)
     if not path.exists():
         raise SourceError(f"{value}: no such file or folder")
     path = path.resolve()
