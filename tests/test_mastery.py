@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import math
 import random
+from xml.etree import ElementTree
 
 import pytest
 from fsrs.scheduler import DEFAULT_PARAMETERS
@@ -19,12 +20,15 @@ from app.practice.grading import grade
 from app.practice.quiz import GENERATORS
 from app.practice.quiz import Question
 from app.practice.scheduler import NotEnoughReviews
+from app.progress.concept_map import layout
+from app.progress.concept_map import prerequisite_edges
 from app.progress.concept_mastery import level
 from app.progress.mastery import Estimator
 from app.progress.mastery import MasteryFit
 from app.progress.mastery import Observation
 from app.progress.mastery import fit
 from app.progress.mastery import predictions
+from app.progress.prerequisites import builds_on
 from app.records.checks import CheckRecords
 from app.records.learners import LearnerRecords
 from app.records.mastery import MasteryRecords
@@ -262,3 +266,72 @@ def test_tutor_mastery_on_a_new_learner_says_how_to_begin(data_dir) -> None:
     assert "No concept met yet" in " ".join(shown.stdout.split()) and "tutor quiz" in shown.stdout
     as_json = tutor(data_dir, "mastery", "--week", "18", "--json")
     assert {c["week"] for c in json.loads(as_json.stdout)["concepts"]} == {18}
+
+
+# -- the map -------------------------------------------------------------------------------
+
+
+def test_each_concept_builds_on_a_concept_of_an_earlier_week_its_note_names() -> None:
+    edges = prerequisite_edges(NOTES)
+    note_of = {(n.meta.week, c): n for n in NOTES for c in n.meta.concepts}
+    assert edges and all(a[0] < b[0] for a, b in edges)
+    assert all(a[0] in builds_on(note_of[b], b[1]) for a, b in edges)
+    # "Builds on attention (week 18)": causal self-attention's line comes from week 18
+    assert {a[0] for a, b in edges if b == (25, "causal self-attention")} == {18}
+
+
+def test_the_layout_puts_weeks_left_to_right_in_the_notes_order_every_time() -> None:
+    keys = [(n.meta.week, c) for n in NOTES if n.meta.week <= 3 for c in n.meta.concepts]
+    placed = layout(keys, prerequisite_edges(NOTES))
+    xs = {week: {placed[k][0] for k in keys if k[0] == week} for week in (1, 2, 3)}
+    assert all(len(x) == 1 for x in xs.values()) and min(xs[1]) < min(xs[2]) < min(xs[3])
+    week_one = [k for k in keys if k[0] == 1]
+    assert sorted(week_one, key=lambda k: placed[k][1]) == week_one  # top to bottom, as written
+    assert placed == layout(keys, prerequisite_edges(NOTES))
+
+
+def test_the_map_api_places_a_span_of_weeks_and_opens_a_concept(api_client, database_url) -> None:
+    base, auth = new_learner(api_client, current_week=18)
+    learner_id = int(base.rsplit("/", 1)[1])
+    store = LearnerRecords(database_url)
+    question = questions_on(18)[0]
+    answer(store, learner_id, question, True, a_quiz(store, learner_id, [question]))
+    drawn = api_client.get(f"{base}/mastery/map", params={"first": 17, "last": 18}, headers=auth)
+    assert drawn.status_code == 200, drawn.text
+    body = drawn.json()
+    assert {c["week"] for c in body["concepts"]} == {17, 18}
+    assert all(-1 <= c["x"] <= 1 and -1 <= c["y"] <= 1 for c in body["concepts"])
+    assert all(e["from"]["week"] == 17 and e["to"]["week"] == 18 for e in body["edges"])
+    assert set(body["colours"]) == {"mastered", "learning", "shaky", "not seen", "reviews due"}
+    concept = CONCEPTS.of(question.to_dict())
+    opened = api_client.get(
+        f"{base}/mastery/concept", params={"week": 18, "name": concept.name}, headers=auth
+    ).json()
+    assert (opened["concept"], opened["answered"], opened["right"]) == (concept.name, 1, 1)
+    assert (
+        opened["passage"]["source"].startswith("notes/")
+        and "Definition" in opened["passage"]["text"]
+    )
+    assert [c["id"] for c in opened["cards"]] == [question.id]  # the quiz answer's card
+    missing = api_client.get(
+        f"{base}/mastery/concept", params={"week": 18, "name": "cooking"}, headers=auth
+    )
+    assert missing.status_code == 404 and "no concept 'cooking' in week 18" in missing.text
+    assert (
+        api_client.get(f"{base}/mastery/map", params={"first": 99}, headers=auth).status_code == 422
+    )
+
+
+def test_tutor_map_draws_the_weeks_asked_for_as_an_svg(data_dir, tmp_path) -> None:
+    out = tmp_path / "map.svg"
+    drawn = tutor(data_dir, "map", "-o", str(out), "--weeks", "1-4")
+    assert drawn.returncode == 0, drawn.stderr
+    assert "concepts of weeks 1-4 (0 met) drawn to" in drawn.stdout
+    svg = ElementTree.parse(out).getroot()
+    shown = " ".join(t for t in svg.itertext())
+    assert svg.tag.endswith("svg") and "week 4" in shown and "matrix multiplication" in shown
+    assert "week 5" not in shown and "reviews due" in shown  # the legend
+    bad = tutor(data_dir, "map", "--weeks", "one-two")
+    assert bad.returncode == 2 and "a range like 1-12" in bad.stderr
+    beyond = tutor(data_dir, "map", "--weeks", "70-72")
+    assert beyond.returncode == 1 and "the notes cover weeks 1-61" in beyond.stderr

@@ -502,8 +502,12 @@ def test_progress_shows_headline_numbers_and_charts(ui) -> None:
     metrics = {m.label: m.value for m in ui.metric}
     assert metrics["Current week"] == "3" and metrics["Tasks done"] == "1 of 4"  # week 3 only
     assert metrics["Streak"] == "0 days"
-    [completion] = charts(ui)  # no quiz or rating yet: their charts are hints instead
+    concept_map, completion = charts(ui)  # no quiz or rating yet: their charts are hints
     assert completion["encoding"]["x"]["field"] == "week"
+    [pick] = concept_map["params"]
+    assert (pick["name"], pick["select"]["on"]) == ("concept", "click")  # a click opens one
+    assert ui.slider(key="map_weeks").value == (1, 4)  # the learner's week and those before
+    assert "Click one to open it" in texts(ui)
     assert "Each bar: the share of that week's checklist you have ticked, from week 3" in texts(ui)
     assert "Take a quiz to start this chart" in texts(ui)
     assert "Rate your week in the Journal tab" in texts(ui)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import expect
@@ -89,7 +90,43 @@ def test_a_learner_back_after_a_gap_replans_and_works_through_the_month(
 ) -> None:
     ui, api = app_urls
     key = back_after_a_gap(api)
+    quizzed(api, key, range(1, 5))
     in_browser(chromium, lambda page: learners_month(page, ui, key), "month-failure.png")
+
+
+def quizzed(api: str, key: str, weeks: range) -> None:
+    """A quiz on each of `weeks`, every question answered with its first option (or "no
+    idea"): some right, some wrong, so the concept map has colours."""
+    number, token = key.split(".", 1)
+    base, auth = f"{api}/learners/{number}", {"Authorization": f"Bearer {token}"}
+    for week in weeks:
+        quiz = httpx.post(f"{base}/quizzes", json={"week": week, "n": 5}, headers=auth).json()
+        for question in quiz["questions"]:
+            response = (question.get("options") or ["no idea"])[0]
+            httpx.post(
+                f"{base}/quizzes/{quiz['quiz_id']}/answers",
+                json={"question_id": question["id"], "response": response},
+                headers=auth,
+            ).raise_for_status()
+
+
+def open_a_concept(page: Page) -> str:
+    """Click a concept on the Progress tab's map (the first chart on it): hover over the map
+    until Vega's tooltip names a concept, click there; the concept's name."""
+    chart = page.locator("[data-testid='stVegaLiteChart'] >> visible=true").first
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    assert box is not None
+    tooltip = page.locator("#vg-tooltip-element")
+    for y in range(8, int(box["height"]), 8):
+        for x in range(8, int(box["width"] / 3), 8):
+            page.mouse.move(box["x"] + x, box["y"] + y)
+            if tooltip.is_visible() and "Concept" in (text := tooltip.inner_text()):
+                page.mouse.click(box["x"] + x, box["y"] + y)
+                named = re.search(r"Concept\s*:?\s*(.+)", text)
+                assert named is not None, text
+                return named.group(1).strip()
+    raise AssertionError("no concept found on the map")
 
 
 @pytest.mark.slow
@@ -275,6 +312,19 @@ def learners_month(page: Page, url: str, key: str) -> None:
     expect(page.get_by_text("Month 2 milestone").first).to_be_visible()
     expect(page.get_by_text("Month 3 milestone")).to_have_count(0)
     shot(page, "month-5-progress.png")
+
+    # the concept map: weeks 1-4's concepts coloured by the quizzes; one clicked opens its
+    # passage, cards and a quiz on it
+    expect(page.get_by_text("Click one to open it").first).to_be_visible(timeout=30_000)
+    name = open_a_concept(page)
+    opened = re.compile(rf"{re.escape(name)} · week \d+ · chance of a right answer now")
+    expect(page.get_by_text(opened).first).to_be_visible(timeout=30_000)
+    quiz_me = page.get_by_role("button", name="Quiz me on this")
+    expect(quiz_me).to_be_visible()
+    settled(page)
+    shot(page, "month-6-concept-map.png")
+    quiz_me.click()
+    expect(page.get_by_text(f"“{name}”").first).to_be_visible(timeout=60_000)
 
 
 def long_formula(page: Page, url: str) -> None:

@@ -19,6 +19,7 @@ from app.api import errors
 from app.api import health
 from app.api import ingesting
 from app.api import learners
+from app.api import mastery
 from app.api import milestones
 from app.api import plan
 from app.api import quizzes
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         milestones,
         asking,
         learners,
+        mastery,
         quizzes,
         reviews,
         ingesting,

@@ -23,11 +23,9 @@ from app.api.schemas import Rating
 from app.api.schemas import TaskUpdate
 from app.api.schemas import WeekChoice
 from app.course.curriculum import WeekOutOfRange
-from app.progress.concept_mastery import concept_mastery
 from app.progress.overview import progress
 from app.progress.prerequisites import PrerequisitePassages
 from app.records.base import NotFound
-from app.records.mastery import MasteryRecords
 
 router = APIRouter()
 
@@ -124,18 +122,4 @@ def learner_progress(
     GET /learners/{id}/pace) and your re-plans. Counted from the week you started in."""
     return progress(
         svc.learners, learner, cur, today, svc.notes, PrerequisitePassages(lambda: svc.retriever)
-    )
-
-
-@router.get("/learners/{learner_id}/mastery")
-def learner_mastery(learner: LearnerDep, svc: ServicesDep) -> dict[str, Any]:
-    """Every concept of the plan's notes and how well you know it now: the chance your next
-    answer on it is right (`chance`, None before you have met it), its `level` (shaky,
-    learning, mastered, not seen) and the weeks it `builds_on`. From your quiz answers,
-    reviews, self-ratings and checks; FSRS per concept where the study group's fit (`tutor
-    mastery --fit`) beat the running accuracy on held-out answers, else the running
-    accuracy (`model`)."""
-    notes = svc.notes
-    return concept_mastery(
-        MasteryRecords(svc.learners, notes), notes, learner.id, dt.datetime.now(dt.UTC)
     )

@@ -151,6 +151,14 @@ class Services:
     def notes(self) -> list[Note]:
         return read_notes()
 
+    @cached_property
+    def concept_edges(self) -> list[tuple[tuple[int, str], tuple[int, str]]]:
+        """Which concept builds on which (`app.progress.concept_map`): BM25 over the notes'
+        sections, a second's work, done once."""
+        from app.progress.concept_map import prerequisite_edges
+
+        return prerequisite_edges(self.notes)
+
     @property
     def jobs(self) -> IngestJobs:
         """Ingest runs: started here, their state in the database (503 while it is down)."""

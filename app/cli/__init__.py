@@ -5,7 +5,7 @@ from __future__ import annotations
 
 # Imported for their commands, in the order `tutor --help` shows their panels.
 # isort: off
-from app.cli import plan, journal, library, ask, practice, cards, check, progress, ops  # noqa: F401
+from app.cli import plan, journal, library, ask, practice, cards, check, progress, mastery, ops  # noqa: F401,E501
 
 # isort: on
 from app.cli.base import app

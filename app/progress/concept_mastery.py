@@ -12,8 +12,13 @@ from app.course.notes import Note
 from app.progress.mastery import Estimator
 from app.progress.mastery import fit
 from app.progress.prerequisites import builds_on
+from app.records.base import NotFound
 from app.records.base import naive_utc
 from app.records.mastery import MasteryRecords
+from app.records.reviews import ReviewRecords
+from app.records.weak_spots import Concept
+from app.records.weak_spots import Concepts
+from app.records.weak_spots import sections
 
 # A concept counts as mastered from this chance of a right answer on it now (pyBKT's and
 # most tutors' mastery threshold is 0.95 of *being learned*; this is of *answering right*,
@@ -34,12 +39,14 @@ def concept_mastery(
 ) -> dict[str, Any]:
     """Every concept of `notes` in plan order, each as {week, concept, builds_on (earlier
     weeks), chance (of a right answer now, 0-1; None before any observation), level, model
-    ("fsrs" or "running accuracy"), answered, right, observations, last_seen (ISO UTC)}, with
+    ("fsrs" or "running accuracy"), answered, right, observations, due (review cards on it due
+    now), last_seen (ISO UTC)}, with
     the model in use and the study group's last fit. Only what happened by `now` counts."""
     parameters = records.parameters()
     estimator = Estimator(parameters)
     moment = naive_utc(now)
     counted: dict[tuple[int, str], int] = {}
+    due = records.due(learner_id, now)
     for observation in records.observations(learner_id):
         if observation.at <= moment:
             estimator.see(observation)
@@ -61,6 +68,7 @@ def concept_mastery(
                     "answered": state.answered if state else 0,
                     "right": state.right if state else 0,
                     "observations": counted.get(key, 0),
+                    "due": due.get(key, 0),
                     "last_seen": state.last.replace(tzinfo=dt.UTC).isoformat()
                     if state and state.last
                     else None,
@@ -81,3 +89,41 @@ def fit_everyone(records: MasteryRecords, now: dt.datetime) -> dict[str, Any]:
     everyone = records.everyone()
     result = fit(everyone)
     return records.keep(result, len(everyone), now)
+
+
+def concept_detail(
+    report: dict[str, Any],
+    notes: list[Note],
+    reviews: ReviewRecords,
+    learner_id: int,
+    week: int,
+    name: str,
+) -> dict[str, Any]:
+    """One concept opened, for the map: its row of `report` (`concept_mastery`'s), its
+    `passage` (the concept's section of its note: {source, heading, week, text}) and the
+    learner's review `cards` on it (as `GET .../cards` lists them). NotFound for a concept the
+    notes don't have."""
+    row = next((c for c in report["concepts"] if (c["week"], c["concept"]) == (week, name)), None)
+    note = next((n for n in notes if n.meta.week == week and name in n.meta.concepts), None)
+    if row is None or note is None:
+        raise NotFound(f"the notes have no concept {name!r} in week {week}")
+    concepts, wanted = Concepts(notes), Concept(week, name)
+    cards = [
+        card
+        for card in reviews.cards(learner_id)
+        if concepts.of(
+            {
+                "prompt": card["front"],
+                "answer": card["back"],
+                "citation": {"source": card["source"], "snippet": card["passage"]},
+            }
+        )
+        == wanted
+    ]
+    passage = {
+        "source": f"notes/{note.path.name}",
+        "heading": name,
+        "week": week,
+        "text": sections(note).get(name, "").strip(),
+    }
+    return row | {"passage": passage, "cards": cards}

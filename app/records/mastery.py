@@ -17,6 +17,7 @@ the one that counts, in use only when it beat the running accuracy on held-out a
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections import defaultdict
 from typing import Any
 
@@ -73,6 +74,20 @@ class MasteryRecords:
     def observations(self, learner_id: int) -> list[Observation]:
         """Everything the learner did on the notes' concepts, in time order (naive UTC)."""
         return self._gather([learner_id])[learner_id]
+
+    def due(self, learner_id: int, now: dt.datetime) -> Counter[tuple[int, str]]:
+        """(week, concept) -> the learner's review cards on it due by `now` (suspended ones
+        never are)."""
+        with self.sessions() as session:
+            questions = session.scalars(
+                select(ReviewCard.question).where(
+                    ReviewCard.learner_id == learner_id,
+                    ReviewCard.due <= naive_utc(now),
+                    ReviewCard.suspended.is_(False),
+                )
+            ).all()
+        found = (self.concepts.of(question) for question in questions)
+        return Counter((c.week, c.name) for c in found if c is not None)
 
     def everyone(self) -> list[list[Observation]]:
         """Every learner's observations (those with any), each list in time order."""

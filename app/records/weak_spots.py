@@ -90,6 +90,11 @@ class Concepts:
             citation["source"], texts, f"{question['prompt']} {question['answer']}", note.meta.week
         )
 
+    def closest(self, note: Note, text: str) -> Concept | None:
+        """The concept of `note` whose section is closest to `text` by BM25 (None when they
+        share no word): which concept of an earlier week a concept builds on."""
+        return self._closest(f"notes/{note.path.name}", sections(note), text, note.meta.week)
+
     def _closest(self, source: str, texts: dict[str, str], query: str, week: int) -> Concept | None:
         if not texts:
             return None

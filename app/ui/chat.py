@@ -18,6 +18,8 @@ from app.ui import session
 from app.ui.client import Api
 from app.ui.client import ApiError
 from app.ui.progress import go_back
+from app.ui.quiz import TOPIC_QUIZ_SIZE
+from app.ui.quiz import quiz_me
 from app.ui.reviews import card_from_answer
 from app.ui.session import reported
 
@@ -30,8 +32,6 @@ MODE_HELP = (
     "Explain: a clear answer with sources · Socratic: hints and questions that lead "
     "you there · Quick: two or three sentences"
 )
-QUIZ_TAB = ":material/quiz: Quiz"
-TOPIC_QUIZ_SIZE = 5  # questions asked for by "Quiz me on this"
 AVATARS = {"user": ":material/person:", "assistant": ":material/school:"}
 # A formula wider than its column scrolls sideways inside it rather than spilling over the page
 # or being cut off: display math in its own box, and a paragraph or list item whose inline
@@ -260,9 +260,3 @@ def topic_request(history: list[dict[str, Any]], week: int) -> dict[str, Any]:
         "topic": question[:2000] or "this conversation",
         "passages": passages[:12],
     }
-
-
-def quiz_me(request: dict[str, Any]) -> None:
-    """Runs before the next rerun, when the tab may still be switched."""
-    st.session_state["quiz_request"] = request
-    st.session_state["tab"] = QUIZ_TAB

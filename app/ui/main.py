@@ -17,7 +17,6 @@ from pydantic import ValidationError
 from app.config import Settings
 from app.config import settings_problem
 from app.ui import session
-from app.ui.chat import QUIZ_TAB
 from app.ui.chat import render_chat
 from app.ui.checks import render_checks_tab
 from app.ui.client import Api
@@ -28,6 +27,7 @@ from app.ui.library import render_empty_library
 from app.ui.library import render_library_tab
 from app.ui.plan import render_plan
 from app.ui.progress import render_progress_tab
+from app.ui.quiz import QUIZ_TAB
 from app.ui.quiz import render_quiz_tab
 from app.ui.reviews import render_reviews_tab
 from app.ui.session import reported

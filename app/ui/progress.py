@@ -11,6 +11,7 @@ import streamlit as st
 from app.text import counted
 from app.ui import session
 from app.ui.client import Api
+from app.ui.concept_map import render_concept_map
 from app.ui.pace import status_label
 
 
@@ -22,6 +23,7 @@ from app.ui.pace import status_label
 def render_progress_tab(api: Api) -> None:
     data = api.get(session.path("/progress"), today=session.today())
     headline(data)
+    render_concept_map(api, data["current_week"])
     start = data["start_week"]
     left, right = st.columns(2, gap="large")
     with left:

@@ -20,6 +20,9 @@ from app.ui import session
 from app.ui.client import Api
 from app.ui.session import reported
 
+QUIZ_TAB = ":material/quiz: Quiz"
+TOPIC_QUIZ_SIZE = 5  # questions asked for by "Quiz me on this"
+
 SIZES = (3, 5, 10)  # questions in a new quiz, to choose from
 START_SIZE = 5
 KIND_LABELS = {
@@ -204,3 +207,11 @@ def feedback(result: dict[str, Any]) -> None:
     citation = result["citation"]
     when = f" · comes back {result['comes_back']}" if "comes_back" in result else ""
     st.caption(f":material/description: `{citation['source']}` · week {citation['week']}{when}")
+
+
+def quiz_me(request: dict[str, Any]) -> None:
+    """Open the Quiz tab on `request` (the API's quiz body: a `topic` and its `passages`), from
+    "Quiz me on this" in the chat or on the concept map. Runs before the next rerun, when the
+    tab may still be switched."""
+    st.session_state["quiz_request"] = request
+    st.session_state["tab"] = QUIZ_TAB
