@@ -22,6 +22,7 @@ from app.practice.quiz import Question
 from app.practice.scheduler import NotEnoughReviews
 from app.progress.concept_map import layout
 from app.progress.concept_map import prerequisite_edges
+from app.progress.concept_mastery import concept_mastery
 from app.progress.concept_mastery import level
 from app.progress.mastery import Estimator
 from app.progress.mastery import MasteryFit
@@ -180,6 +181,65 @@ def test_every_answer_rating_and_check_is_one_observation_on_its_concept(databas
     assert MasteryRecords(store, NOTES).observations(ben.id) == []
 
 
+def test_a_weeks_rating_reaches_every_note_of_it_and_a_days_checks_count_once(
+    database_url,
+) -> None:
+    """Week 49 has five notes (the tracks of months 13-18): a self-rating of it is on all
+    their concepts, and colours none of them. Five failed checks and a pass in one sitting
+    are one passed check."""
+    store = LearnerRecords(database_url)
+    ada, _ = store.create("Ada", dt.date(2026, 3, 2))
+    store.rate(ada.id, 49, 9)
+    checks = CheckRecords(store)
+    for passed in (False,) * 5 + (True,):
+        checks.record(
+            ada.id, {"week": 18, "passed": passed, "checks": [], "not_checked": [], "stopped": None}
+        )
+    found = MasteryRecords(store, NOTES).observations(ada.id)
+    rated = {o.concept for o in found if o.source == "self-rating"}
+    assert rated == {c for n in NOTES if n.meta.week == 49 for c in n.meta.concepts}
+    assert len(rated) > 5
+    week_18 = next(n for n in NOTES if n.meta.week == 18).meta.concepts
+    assert sorted((o.concept, o.value) for o in found if o.source == "check") == sorted(
+        (c, 1) for c in week_18
+    )
+    records = MasteryRecords(store, NOTES)
+    report = concept_mastery(records, NOTES, ada.id, dt.datetime.now(dt.UTC))
+    only_rated = [c for c in report["concepts"] if c["week"] == 49]
+    assert all(c["chance"] is None and c["observations"] == 1 for c in only_rated)
+
+
+def test_on_a_postgresql_in_another_time_zone_an_answer_still_counts_once(
+    database_url, monkeypatch
+) -> None:
+    """Rows PostgreSQL stamps were in its session's zone: at UTC+9 a quiz answer and its
+    review-log entry lay nine hours apart, and the answer counted twice (or not at all)."""
+    monkeypatch.setenv("PGTZ", "Asia/Tokyo")
+    store = LearnerRecords(database_url)
+    ada, _ = store.create("Ada", dt.date(2026, 3, 2))
+    question = questions_on(18)[0]
+    answer(store, ada.id, question, True, a_quiz(store, ada.id, [question]))
+    [seen_once] = MasteryRecords(store, NOTES).observations(ada.id)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    assert seen_once.source == "quiz" and abs(seen_once.at - now) < dt.timedelta(minutes=5)
+
+
+def test_a_fit_with_nothing_held_out_to_judge_it_is_refused_not_stored_as_nan() -> None:
+    """Every fifth concept sequence judges the fit; when those were each met once, there is
+    no later-day answer to judge it on (it was a NOT NULL error on SQLite)."""
+    log: list[Observation] = []
+    for index in range(50):
+        days = 1 if index % 5 == 4 else 15  # the held-out fifth: met once
+        log += [
+            Observation(
+                1, f"concept {index}", MONDAY + dt.timedelta(days=d, minutes=index), "quiz", 1
+            )
+            for d in range(days)
+        ]
+    with pytest.raises(NotEnoughReviews, match="none of the concepts kept out"):
+        fit([sorted(log, key=lambda o: o.at)])
+
+
 def test_the_newest_fit_is_the_one_used_and_only_if_it_won(database_url) -> None:
     records = MasteryRecords(LearnerRecords(database_url), NOTES)
     assert (records.latest(), records.parameters()) == (None, None)
@@ -317,9 +377,15 @@ def test_the_map_api_places_a_span_of_weeks_and_opens_a_concept(api_client, data
         f"{base}/mastery/concept", params={"week": 18, "name": "cooking"}, headers=auth
     )
     assert missing.status_code == 404 and "no concept 'cooking' in week 18" in missing.text
-    assert (
-        api_client.get(f"{base}/mastery/map", params={"first": 99}, headers=auth).status_code == 422
+    assert concept.name in missing.json()["detail"]  # the week's concepts, to pick from
+    shouted = api_client.get(
+        f"{base}/mastery/concept", params={"week": 18, "name": concept.name.upper()}, headers=auth
     )
+    assert shouted.json()["concept"] == concept.name  # any case finds it
+    out_of_plan = api_client.get(f"{base}/mastery/map", params={"first": 99}, headers=auth)
+    assert out_of_plan.status_code == 422
+    swapped = api_client.get(f"{base}/mastery/map", params={"first": 5, "last": 2}, headers=auth)
+    assert swapped.status_code == 422 and "swap them" in swapped.text
 
 
 def test_tutor_map_draws_the_weeks_asked_for_as_an_svg(data_dir, tmp_path) -> None:
@@ -331,7 +397,17 @@ def test_tutor_map_draws_the_weeks_asked_for_as_an_svg(data_dir, tmp_path) -> No
     shown = " ".join(t for t in svg.itertext())
     assert svg.tag.endswith("svg") and "week 4" in shown and "matrix multiplication" in shown
     assert "week 5" not in shown and "reviews due" in shown  # the legend
-    bad = tutor(data_dir, "map", "--weeks", "one-two")
-    assert bad.returncode == 2 and "a range like 1-12" in bad.stderr
-    beyond = tutor(data_dir, "map", "--weeks", "70-72")
-    assert beyond.returncode == 1 and "the notes cover weeks 1-61" in beyond.stderr
+    for weeks, said in [
+        ("one-two", "a week or a range like 13-24"),
+        ("²", "a week or a range like 13-24"),  # a digit to str.isdigit, not to int()
+        ("1-", "a week or a range like 13-24"),
+        ("5-2", "weeks run from 1 to 72, the first before the last"),
+        ("0", "weeks run from 1 to 72"),
+    ]:
+        bad = tutor(data_dir, "map", "--weeks", weeks)
+        assert bad.returncode == 2 and said in bad.stderr, (weeks, bad.stderr)
+    beyond = tutor(data_dir, "map", "--weeks", "50-52")
+    assert beyond.returncode == 1
+    assert "weeks 50-52 have no concepts in the notes (weeks 1-49 and 61 do)" in beyond.stderr
+    unwritable = tutor(data_dir, "map", "-o", "/proc/map.svg")
+    assert unwritable.returncode == 1 and "could not write /proc/map.svg" in unwritable.stderr

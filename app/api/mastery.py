@@ -50,7 +50,11 @@ def mastery_map(
 ) -> dict[str, Any]:
     """The concepts of weeks `first`..`last` placed as a map (weeks left to right, `x` and
     `y` in [-1, 1]) with `edges` from the concept each builds on; what the Progress tab and
-    `tutor map` draw."""
+    `tutor map` draw. 422 when `first` comes after `last`."""
+    if first > last:
+        raise HTTPException(
+            status_code=422, detail=f"first ({first}) comes after last ({last}): swap them"
+        )
     return map_data(_report(learner.id, svc), svc.concept_edges, first, last)
 
 

@@ -4,6 +4,7 @@ concept now) and `tutor map` (the plan's concepts drawn as a map, coloured by it
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated
 from typing import Any
@@ -19,6 +20,35 @@ from app.cli.base import option
 from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
+from app.course.curriculum import LAST_WEEK
+
+WEEKS = re.compile(r"\s*([0-9]{1,3})\s*(?:-\s*([0-9]{1,3})\s*)?")
+
+
+def week_range(text: str) -> tuple[int, int]:
+    """`--weeks` as (first, last): "7" or "13-24", weeks of the plan (1-72), first <= last;
+    a usage error (exit 2) saying what is wrong otherwise."""
+    found = WEEKS.fullmatch(text)
+    if found is None:
+        fail(f"--weeks is a week or a range like 13-24, not {text!r}", code=2)
+    first = int(found.group(1))
+    last = int(found.group(2) or first)
+    if not 1 <= first <= last <= LAST_WEEK:
+        fail(f"--weeks {text}: weeks run from 1 to {LAST_WEEK}, the first before the last", code=2)
+    return first, last
+
+
+def noted_weeks(notes: list[Any]) -> str:
+    """The weeks the notes have concepts for, as spans: "weeks 1-49 and 61"."""
+    weeks = sorted({n.meta.week for n in notes if n.meta.concepts})
+    spans: list[list[int]] = []
+    for week in weeks:
+        if spans and week == spans[-1][-1] + 1:
+            spans[-1].append(week)
+        else:
+            spans.append([week])
+    words = [f"{s[0]}-{s[-1]}" if len(s) > 1 else str(s[0]) for s in spans]
+    return "weeks " + (", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0])
 
 
 def _report(data_dir: Path | None, fit: bool = False) -> tuple[dict[str, Any], list[Any]]:
@@ -51,9 +81,13 @@ def mastery(
     data_dir: DataDirOption = None,
 ) -> None:
     """How well you know each concept of the plan: the chance your next answer on it is
-    right, from your quiz answers, reviews, self-ratings and checks. FSRS per concept says it
-    once a fit (--fit) beat your running accuracy on held-out answers; until then, and on the
-    day of your last answer on a concept, the running accuracy does.
+    right now, shaky below 60 %, mastered from 85 %. Your quiz answers, reviews and `tutor
+    check` results count; a week's rating (`tutor journal -r`) alone does not colour a concept.
+
+    At first the chance is your share of right answers on the concept (your running
+    accuracy). Once a study group has enough answers, --fit trains a memory model (FSRS, as
+    reviews use) on them, kept only if it predicted answers it never saw better; from then on
+    it says the chance, except within 24 hours of your last answer on a concept.
 
     [dim]Examples:[/dim]
       tutor mastery              the concepts you have met, weakest first within each week
@@ -67,8 +101,7 @@ def mastery(
     if week is not None:
         report["concepts"] = [c for c in report["concepts"] if c["week"] == week]
         if not report["concepts"]:
-            weeks = sorted({n.meta.week for n in notes})
-            fail(f"week {week} has no concepts in the notes (weeks {weeks[0]}-{weeks[-1]} do)")
+            fail(f"week {week} has no concepts in the notes ({noted_weeks(notes)} do)")
     if as_json:
         print_json(report)
     else:
@@ -92,8 +125,8 @@ def concept_map(
     blue when reviews on it are due. Open the file in a browser and zoom.
 
     [dim]Examples:[/dim]
-      tutor map                        every week, to map.svg
-      tutor map --weeks 13-24 -o q2.svg   the second quarter
+      tutor map                            every week, to map.svg
+      tutor map --weeks 13-24 -o q2.svg    the second quarter
     """
     from app.progress.concept_map import draw_svg
     from app.progress.concept_map import map_data
@@ -101,18 +134,15 @@ def concept_map(
 
     if not output.parent.is_dir():
         fail(f"{output.parent} is not a folder: create it first or pick another --output", code=2)
+    first, last = week_range(weeks) if weeks else (1, LAST_WEEK)
     report, notes = _report(data_dir)
-    known = sorted({n.meta.week for n in notes})
-    first, last = known[0], known[-1]
-    if weeks:
-        low, _, high = weeks.partition("-")
-        if not (low.strip().isdigit() and (high or low).strip().isdigit()):
-            fail(f"--weeks is a week or a range like 1-12, not {weeks!r}", code=2)
-        first, last = int(low), int(high or low)
     drawn = map_data(report, prerequisite_edges(notes), first, last)
     if not drawn["concepts"]:
-        fail(f"no concepts in weeks {first}-{last}: the notes cover weeks {known[0]}-{known[-1]}")
-    draw_svg(drawn, output)
+        fail(f"weeks {first}-{last} have no concepts in the notes ({noted_weeks(notes)} do)")
+    try:
+        draw_svg(drawn, output)
+    except OSError as exc:
+        fail(f"could not write {output} ({exc.strerror or exc}): pick a writable --output")
     met = sum(1 for c in drawn["concepts"] if c["chance"] is not None)
     out.print(
         f"{len(drawn['concepts'])} concepts of weeks {first}-{last} ({met} met) drawn to {output}.",

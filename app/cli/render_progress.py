@@ -231,7 +231,7 @@ def render_mastery(report: dict[str, Any]) -> RenderableType:
         "FSRS per concept (fitted "
         f"{fit['fitted_at'][:10]}: log loss {fit['fsrs_loss']:.3f} vs running accuracy "
         f"{fit['running_loss']:.3f} on {fit['held_out_answers']} held-out answers); within "
-        "the day of a concept's last answer, your running accuracy on it"
+        "24 hours of a concept's last answer, your running accuracy on it"
         if report["model"] == "fsrs"
         else "your running accuracy on each concept"
         + (

@@ -71,11 +71,14 @@ def map_data(
     `concept_mastery` rows of those weeks, each with its place `x`, `y` (in [-1, 1], y down),
     edges: [{from: {week, concept}, to: {week, concept}}] between them}. No concepts there:
     empty lists."""
-    concepts = [c for c in report["concepts"] if first <= c["week"] <= last]
-    keys = [(c["week"], c["concept"]) for c in concepts]
+    kept: dict[Key, dict[str, Any]] = {}
+    for c in report["concepts"]:  # once each, should two notes of a week name one concept
+        if first <= c["week"] <= last:
+            kept.setdefault((c["week"], c["concept"]), c)
+    concepts, keys = list(kept.values()), list(kept)
     shown = set(keys)
-    kept = [(a, b) for a, b in edges if a in shown and b in shown]
-    positions = layout(keys, kept) if keys else {}
+    lines = [(a, b) for a, b in edges if a in shown and b in shown]
+    positions = layout(keys, lines) if keys else {}
     return {
         "weeks": [first, last],
         "colours": COLOURS | {"reviews due": DUE},
@@ -85,7 +88,7 @@ def map_data(
         ],
         "edges": [
             {"from": {"week": a[0], "concept": a[1]}, "to": {"week": b[0], "concept": b[1]}}
-            for a, b in kept
+            for a, b in lines
         ],
     }
 

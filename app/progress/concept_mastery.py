@@ -56,7 +56,10 @@ def concept_mastery(
         for name in note.meta.concepts:
             key = (note.meta.week, name)
             state = estimator.states.get(key)
-            chance, model = estimator.chance(key, moment) if state else (None, None)
+            # a concept only rated (a week's self-rating), never answered, has no chance of
+            # its own: the running accuracy would give it the learner's overall one
+            judged = state is not None and (state.answered or parameters is not None)
+            chance, model = estimator.chance(key, moment) if judged else (None, None)
             concepts.append(
                 {
                     "week": note.meta.week,
@@ -101,12 +104,15 @@ def concept_detail(
 ) -> dict[str, Any]:
     """One concept opened, for the map: its row of `report` (`concept_mastery`'s), its
     `passage` (the concept's section of its note: {source, heading, week, text}) and the
-    learner's review `cards` on it (as `GET .../cards` lists them). NotFound for a concept the
-    notes don't have."""
-    row = next((c for c in report["concepts"] if (c["week"], c["concept"]) == (week, name)), None)
-    note = next((n for n in notes if n.meta.week == week and name in n.meta.concepts), None)
-    if row is None or note is None:
-        raise NotFound(f"the notes have no concept {name!r} in week {week}")
+    learner's review `cards` on it (as `GET .../cards` lists them). `name` in any case; NotFound
+    for a concept the notes don't have, naming the week's."""
+    of_week = [c for c in report["concepts"] if c["week"] == week]
+    row = next((c for c in of_week if c["concept"].casefold() == name.casefold()), None)
+    if row is None:
+        named = "; ".join(c["concept"] for c in of_week) or "none: the notes skip that week"
+        raise NotFound(f"the notes have no concept {name!r} in week {week} (its concepts: {named})")
+    name = row["concept"]
+    note = next(n for n in notes if n.meta.week == week and name in n.meta.concepts)
     concepts, wanted = Concepts(notes), Concept(week, name)
     cards = [
         card

@@ -9,8 +9,8 @@ The estimate is the chance that the learner's next answer on the concept is righ
   reviewed at every observation, and its retrievability at a later day is the estimate. Only
   with parameters fitted to learners' concept logs by py-fsrs's Optimizer (`fit`), and only
   while that fit predicts held-out answers better than the running accuracy does.
-- **Running accuracy** otherwise, and always within the day of the concept's last observation
-  (FSRS counts whole days, so it reads every same-day answer as certain): right answers on the
+- **Running accuracy** otherwise, and always within 24 hours of the concept's last observation
+  (FSRS counts whole days, so it reads every answer within one as certain): right answers on the
   concept, with one answer at the learner's accuracy over all concepts so far, over answers + 1.
 
 Why these two and not Bayesian knowledge tracing: pyBKT, its maintained implementation, fails
@@ -228,7 +228,8 @@ def fit(learners: Sequence[Sequence[Observation]]) -> MasteryFit:
     py-fsrs's Optimizer, measured on held-out concept sequences (`split`).
 
     Raises scheduler.NotEnoughReviews below the Optimizer's minimum (512 reviews on a later
-    day than the one before). Takes about 13 ms per observation (torch, CPU)."""
+    day than the one before), or when no held-out answer can judge the fit. Takes about 13 ms
+    per observation (torch, CPU)."""
     from fsrs import Optimizer
 
     from app.practice import scheduler as spaced
@@ -242,7 +243,14 @@ def fit(learners: Sequence[Sequence[Observation]]) -> MasteryFit:
             f"optimizer needs {minimum}; until then mastery is the running accuracy"
         )
     parameters = [float(p) for p in Optimizer(logs).compute_optimal_parameters()]
-    return measured(learners, parameters, held, have)
+    result = measured(learners, parameters, held, have)
+    if not result.held_out_answers:
+        raise spaced.NotEnoughReviews(
+            f"the fit learned from {have} concept reviews, but none of the concepts kept out "
+            "to judge it has an answer on a later day yet, so it could not be compared with "
+            "the running accuracy; try again after more reviews"
+        )
+    return result
 
 
 def measured(

@@ -56,6 +56,14 @@ def naive_utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
+def connect_args(url: str) -> dict[str, Any]:
+    """What every connection to `url` is opened with: on PostgreSQL, a session in UTC. The
+    rows it stamps (`server_default=now()`) are stored naive, read as UTC like every time
+    here, and a server or PGTZ in another zone shifted them by hours (a quiz answer and its
+    review-log entry no longer met, and mastery counted the answer twice)."""
+    return {"options": "-c TimeZone=UTC"} if url.startswith("postgresql") else {}
+
+
 # The PostgreSQL advisory lock that lets one process at a time migrate ("tutor" in ASCII).
 MIGRATION_LOCK = 0x7475746F72
 
@@ -71,7 +79,8 @@ def migrate(url: str, revision: str = "head") -> None:
 
     A database already at `head_revision()` is seen with one query, without importing Alembic
     (0.3 s of every cold command)."""
-    engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
+    waits = {"timeout": 30} if url.startswith("sqlite") else {}  # another migrating worker
+    engine = create_engine(url, connect_args=connect_args(url) | waits)
     try:
         stored = _stored_revision(engine)
         if revision == "head" and stored == head_revision():

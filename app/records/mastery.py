@@ -7,7 +7,8 @@ Each learner's observations of the plan's concepts, gathered from four record ki
   "good", wrong "again"), and the learner's own cards rated (`review_logs`, less the entry
   each answer writes for itself);
 - self-ratings of a week, one observation for each of the week's concepts;
-- `tutor check` results, passed or failed, for each of the checked week's concepts.
+- `tutor check` results, passed or failed, for each of the checked week's concepts: the last
+  of each day only, so that fixing code in five runs is one answer, not five wrong ones.
 
 The FSRS parameters fitted to concept logs are the study group's, one fit for everybody in the
 database (a learner alone rarely has the Optimizer's 512 later-day reviews); the newest fit is
@@ -69,7 +70,9 @@ class MasteryRecords:
     def __init__(self, store: LearnerRecords, notes: list[Note]) -> None:
         self.sessions = store.sessions
         self.concepts = Concepts(notes)
-        self.week_concepts = {n.meta.week: list(n.meta.concepts) for n in notes}
+        self.week_concepts: dict[int, list[str]] = {}
+        for note in notes:  # a week may have several notes (week 49's five tracks)
+            self.week_concepts.setdefault(note.meta.week, []).extend(note.meta.concepts)
 
     def observations(self, learner_id: int) -> list[Observation]:
         """Everything the learner did on the notes' concepts, in time order (naive UTC)."""
@@ -165,7 +168,10 @@ class MasteryRecords:
                 Observation(week, name, at, "self-rating", rating)
                 for name in self.week_concepts.get(week, [])
             )
-        for learner, week, passed, at in checks:
+        last_of_day: dict[tuple[int, int, dt.date], tuple[bool, dt.datetime]] = {}
+        for learner, week, passed, at in sorted(checks, key=lambda row: row[3]):
+            last_of_day[(learner, week, at.date())] = (passed, at)
+        for (learner, week, _), (passed, at) in last_of_day.items():
             found[learner].extend(
                 Observation(week, name, at, "check", int(passed))
                 for name in self.week_concepts.get(week, [])

@@ -31,11 +31,12 @@ def render_concept_map(api: Api, current_week: int) -> None:
         LAST_WEEK,
         (max(1, current_week - SPAN + 2), min(LAST_WEEK, current_week + 1)),
         key="map_weeks",
-        help="Weeks left to right; an arrow points from the concept each one builds on.",
+        help="Weeks left to right; a line joins each concept to the one of an earlier week "
+        "it builds on.",
     )
     drawn = api.get(session.path("/mastery/map"), first=first, last=last)
     if not drawn["concepts"]:
-        st.caption(f"Weeks {first}-{last} have no concepts in the notes; pick earlier weeks.")
+        st.caption(f"Weeks {first}-{last} have no concepts in the notes; pick other weeks.")
         return
     met = [c for c in drawn["concepts"] if c["chance"] is not None]
     st.caption(
