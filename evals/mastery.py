@@ -23,10 +23,10 @@ from fsrs.scheduler import DEFAULT_PARAMETERS
 from sklearn.metrics import roc_auc_score
 
 from app.course.notes import read_notes
-from app.progress.mastery import Prediction
-from app.progress.mastery import concept_logs
-from app.progress.mastery import log_loss
-from app.progress.mastery import predictions
+from app.practice.mastery import Prediction
+from app.practice.mastery import concept_logs
+from app.practice.mastery import log_loss
+from app.practice.mastery import predictions
 from evals.mastery_log import learners
 
 REPORTS = Path(__file__).parent / "reports"

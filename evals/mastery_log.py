@@ -20,8 +20,8 @@ import random
 from dataclasses import dataclass
 
 from app.course.notes import Note
-from app.progress.mastery import Observation
-from app.progress.mastery import Source
+from app.practice.mastery import Observation
+from app.practice.mastery import Source
 from app.progress.prerequisites import builds_on
 
 START = dt.datetime(2026, 1, 5, 9, 0)

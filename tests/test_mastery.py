@@ -17,6 +17,11 @@ from app.cli.render_progress import render_mastery
 from app.course.notes import read_notes
 from app.practice.distractors import concept_space
 from app.practice.grading import grade
+from app.practice.mastery import Estimator
+from app.practice.mastery import MasteryFit
+from app.practice.mastery import Observation
+from app.practice.mastery import fit
+from app.practice.mastery import predictions
 from app.practice.quiz import GENERATORS
 from app.practice.quiz import Question
 from app.practice.scheduler import NotEnoughReviews
@@ -24,11 +29,6 @@ from app.progress.concept_map import layout
 from app.progress.concept_map import prerequisite_edges
 from app.progress.concept_mastery import concept_mastery
 from app.progress.concept_mastery import level
-from app.progress.mastery import Estimator
-from app.progress.mastery import MasteryFit
-from app.progress.mastery import Observation
-from app.progress.mastery import fit
-from app.progress.mastery import predictions
 from app.progress.prerequisites import builds_on
 from app.records.checks import CheckRecords
 from app.records.learners import LearnerRecords

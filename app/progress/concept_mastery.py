@@ -9,8 +9,8 @@ import datetime as dt
 from typing import Any
 
 from app.course.notes import Note
-from app.progress.mastery import Estimator
-from app.progress.mastery import fit
+from app.practice.mastery import Estimator
+from app.practice.mastery import fit
 from app.progress.prerequisites import builds_on
 from app.records.base import NotFound
 from app.records.base import naive_utc

@@ -33,8 +33,8 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from app.course.notes import Note
-from app.progress.mastery import MasteryFit
-from app.progress.mastery import Observation
+from app.practice.mastery import MasteryFit
+from app.practice.mastery import Observation
 from app.records.base import Base
 from app.records.base import naive_utc
 from app.records.checks import CheckAttempt
