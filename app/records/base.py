@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
+from sqlalchemy import event
 from sqlalchemy import make_url
 from sqlalchemy import select
 from sqlalchemy import text
@@ -56,12 +57,24 @@ def naive_utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def connect_args(url: str) -> dict[str, Any]:
-    """What every connection to `url` is opened with: on PostgreSQL, a session in UTC. The
-    rows it stamps (`server_default=now()`) are stored naive, read as UTC like every time
-    here, and a server or PGTZ in another zone shifted them by hours (a quiz answer and its
-    review-log entry no longer met, and mastery counted the answer twice)."""
-    return {"options": "-c TimeZone=UTC"} if url.startswith("postgresql") else {}
+def in_utc(engine: Engine) -> Engine:
+    """`engine` with every PostgreSQL session set to UTC as it connects. The rows PostgreSQL
+    stamps (`server_default=now()`) are stored naive, read as UTC like every time here, and a
+    server or PGTZ in another zone shifted them by hours (a quiz answer and its review-log
+    entry no longer met, and mastery counted the answer twice). A `SET` after the connection
+    is made, committed at once (a SET in a transaction rolled back is undone), since libpq
+    lets PGTZ override a TimeZone given at start-up."""
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _utc_session, insert=True)
+    return engine
+
+
+def _utc_session(connection: Any, _record: Any) -> None:
+    was = connection.autocommit
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+    connection.autocommit = was
 
 
 # The PostgreSQL advisory lock that lets one process at a time migrate ("tutor" in ASCII).
@@ -80,7 +93,7 @@ def migrate(url: str, revision: str = "head") -> None:
     A database already at `head_revision()` is seen with one query, without importing Alembic
     (0.3 s of every cold command)."""
     waits = {"timeout": 30} if url.startswith("sqlite") else {}  # another migrating worker
-    engine = create_engine(url, connect_args=connect_args(url) | waits)
+    engine = in_utc(create_engine(url, connect_args=waits))
     try:
         stored = _stored_revision(engine)
         if revision == "head" and stored == head_revision():

@@ -47,7 +47,7 @@ from app.records.base import LearnerRecordsError
 from app.records.base import NotFound
 from app.records.base import _identity
 from app.records.base import _sqlite_pragmas
-from app.records.base import connect_args
+from app.records.base import in_utc
 from app.records.base import learner_rows
 from app.records.base import migrate
 from app.records.base import unusable
@@ -172,7 +172,7 @@ class LearnerRecords:
             with contextlib.suppress(OSError):
                 private_file(stored)
         self.url = url
-        self.engine = create_engine(url, connect_args=connect_args(url))
+        self.engine = in_utc(create_engine(url))
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._file: Path | None = None
         if url.startswith("sqlite"):
