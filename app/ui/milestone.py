@@ -76,8 +76,14 @@ def quiz_line(learner: Api, base: str, status: dict[str, Any]) -> None:
                 "label": f"month {status['month']} milestone",
             }
             st.session_state["quiz_results"] = {}
-            st.success(
-                "Your milestone quiz is ready in the **Quiz** tab: a question on every "
-                "week, more on what you have missed.",
-                icon=":material/quiz:",
-            )
+    # Said for as long as the quiz waits unanswered, not only in the run of the click: a
+    # rerun that came next (another widget, the map) took the one-run message away unseen.
+    waiting = st.session_state.get("quiz") or {}
+    if waiting.get("label") == f"month {status['month']} milestone" and not st.session_state.get(
+        "quiz_results"
+    ):
+        st.success(
+            "Your milestone quiz is ready in the **Quiz** tab: a question on every "
+            "week, more on what you have missed.",
+            icon=":material/quiz:",
+        )
