@@ -26,11 +26,11 @@ router = APIRouter()
 Week = Annotated[int, Query(ge=1, le=LAST_WEEK)]
 
 
-def _report(learner_id: int, svc: ServicesDep) -> dict[str, Any]:
-    notes = svc.notes
-    return concept_mastery(
-        MasteryRecords(svc.learners, notes), notes, learner_id, dt.datetime.now(dt.UTC)
-    )
+def _report(
+    learner_id: int, svc: ServicesDep, records: MasteryRecords | None = None
+) -> dict[str, Any]:
+    records = records or MasteryRecords(svc.learners, svc.notes)
+    return concept_mastery(records, svc.notes, learner_id, dt.datetime.now(dt.UTC))
 
 
 @router.get("/learners/{learner_id}/mastery")
@@ -68,8 +68,8 @@ def mastery_concept(
     """One concept opened: its row of the mastery report, its `passage` in the notes (source,
     heading, text) and your review `cards` on it. 404 for a concept the notes don't have."""
     try:
-        return concept_detail(
-            _report(learner.id, svc), svc.notes, svc.reviews, learner.id, week, name
-        )
+        records = MasteryRecords(svc.learners, svc.notes)  # its concepts serve both
+        report = _report(learner.id, svc, records)
+        return concept_detail(report, records, svc.notes, svc.reviews, learner.id, week, name)
     except NotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc

@@ -98,7 +98,6 @@ class Estimator:
     only). One estimator per learner: the running accuracy's prior is the learner's own."""
 
     def __init__(self, parameters: Sequence[float] | None = None) -> None:
-        self.parameters = list(parameters) if parameters is not None else None
         self._scheduler = Scheduler(parameters, enable_fuzzing=False) if parameters else None
         self._replay = self._scheduler or Scheduler(enable_fuzzing=False)
         self.states: dict[Key, ConceptState] = {}

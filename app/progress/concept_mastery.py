@@ -15,9 +15,8 @@ from app.progress.prerequisites import builds_on
 from app.records.base import NotFound
 from app.records.base import naive_utc
 from app.records.mastery import MasteryRecords
+from app.records.mastery import in_use
 from app.records.reviews import ReviewRecords
-from app.records.weak_spots import Concept
-from app.records.weak_spots import Concepts
 from app.records.weak_spots import sections
 
 # A concept counts as mastered from this chance of a right answer on it now (pyBKT's and
@@ -42,7 +41,8 @@ def concept_mastery(
     ("fsrs" or "running accuracy"), answered, right, observations, due (review cards on it due
     now), last_seen (ISO UTC)}, with
     the model in use and the study group's last fit. Only what happened by `now` counts."""
-    parameters = records.parameters()
+    fit = records.latest()
+    parameters = in_use(fit)
     estimator = Estimator(parameters)
     moment = naive_utc(now)
     counted: dict[tuple[int, str], int] = {}
@@ -79,7 +79,7 @@ def concept_mastery(
             )
     return {
         "model": "fsrs" if parameters else "running accuracy",
-        "fit": records.latest(),
+        "fit": fit,
         "concepts": concepts,
     }
 
@@ -96,6 +96,7 @@ def fit_everyone(records: MasteryRecords, now: dt.datetime) -> dict[str, Any]:
 
 def concept_detail(
     report: dict[str, Any],
+    records: MasteryRecords,
     notes: list[Note],
     reviews: ReviewRecords,
     learner_id: int,
@@ -113,19 +114,8 @@ def concept_detail(
         raise NotFound(f"the notes have no concept {name!r} in week {week} (its concepts: {named})")
     name = row["concept"]
     note = next(n for n in notes if n.meta.week == week and name in n.meta.concepts)
-    concepts, wanted = Concepts(notes), Concept(week, name)
-    cards = [
-        card
-        for card in reviews.cards(learner_id)
-        if concepts.of(
-            {
-                "prompt": card["front"],
-                "answer": card["back"],
-                "citation": {"source": card["source"], "snippet": card["passage"]},
-            }
-        )
-        == wanted
-    ]
+    on_it = records.card_ids(learner_id, (week, name))
+    cards = [card for card in reviews.cards(learner_id) if card["id"] in on_it]
     passage = {
         "source": f"notes/{note.path.name}",
         "heading": name,

@@ -81,16 +81,24 @@ class MasteryRecords:
     def due(self, learner_id: int, now: dt.datetime) -> Counter[tuple[int, str]]:
         """(week, concept) -> the learner's review cards on it due by `now` (suspended ones
         never are)."""
+        due = (ReviewCard.due <= naive_utc(now), ReviewCard.suspended.is_(False))
+        return Counter(key for key, _ in self._cards(learner_id, *due))
+
+    def card_ids(self, learner_id: int, key: tuple[int, str]) -> set[str]:
+        """The ids of the learner's review cards whose question tests (week, concept) `key`."""
+        return {card_id for on, card_id in self._cards(learner_id) if on == key}
+
+    def _cards(self, learner_id: int, *where: Any) -> list[tuple[tuple[int, str], str]]:
+        """(week, concept), card id for each of the learner's cards (matching `where`) whose
+        stored question tests a concept of the notes."""
         with self.sessions() as session:
-            questions = session.scalars(
-                select(ReviewCard.question).where(
-                    ReviewCard.learner_id == learner_id,
-                    ReviewCard.due <= naive_utc(now),
-                    ReviewCard.suspended.is_(False),
+            rows = session.execute(
+                select(ReviewCard.question, ReviewCard.question_id).where(
+                    ReviewCard.learner_id == learner_id, *where
                 )
             ).all()
-        found = (self.concepts.of(question) for question in questions)
-        return Counter((c.week, c.name) for c in found if c is not None)
+        found = ((self.concepts.of(question), card_id) for question, card_id in rows)
+        return [((c.week, c.name), card_id) for c, card_id in found if c is not None]
 
     def everyone(self) -> list[list[Observation]]:
         """Every learner's observations (those with any), each list in time order."""
@@ -205,8 +213,12 @@ class MasteryRecords:
 
     def parameters(self) -> list[float] | None:
         """The fitted FSRS parameters when the newest fit is in use, else None."""
-        last = self.latest()
-        return [float(p) for p in last["parameters"]] if last and last["in_use"] else None
+        return in_use(self.latest())
+
+
+def in_use(fit: dict[str, Any] | None) -> list[float] | None:
+    """The parameters of `fit` (as `latest` shows it) when it is in use, else None."""
+    return [float(p) for p in fit["parameters"]] if fit and fit["in_use"] else None
 
 
 def _shown(row: MasteryFitRow) -> dict[str, Any]:
