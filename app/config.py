@@ -198,6 +198,12 @@ class Settings(BaseSettings):
         description="Learners created per client address per hour (0 = no limit); more get 429.",
     )
     max_body_kb: int = Field(default=256, ge=1, description="Larger request bodies get 413 unread.")
+    max_upload_mb: int = Field(
+        default=64,
+        ge=1,
+        description="The size limit of an uploaded file (an Anki package to import), in MB; "
+        "larger get 413 unread.",
+    )
     max_header_kb: int = Field(
         default=16,
         ge=1,

@@ -30,7 +30,7 @@ from tests.conftest import local_client
 from tests.test_api import sse_events
 
 CURRICULUM = load_curriculum()
-HEAD = "0012"  # the newest migration
+HEAD = "0013"  # the newest migration
 
 
 @pytest.fixture

@@ -250,6 +250,25 @@ def test_ingest_through_the_proxy_is_refused_as_from_anywhere_else(proxy: Proxy)
 
 
 @pytest.mark.parametrize("through", ["uvicorn", "nginx"])
+def test_an_anki_package_has_the_upload_cap_through_the_proxy_too(
+    proxy: Proxy, through: str
+) -> None:
+    """An import's body is a file: TUTOR_MAX_UPLOAD_MB caps it at nginx as at the API. A body
+    over the ordinary cap reaches the route (401: no token), one over the upload cap gets 413."""
+    upload_mb = Settings.model_fields["max_upload_mb"].default
+    assert f"client_max_body_size {upload_mb}m;" in SHIPPED
+    port = proxy.port if through == "nginx" else proxy.api_port
+    for size, answer in ((300 * 1024, b"HTTP/1.1 401 "), (upload_mb * 2**20 + 1, b"HTTP/1.1 413 ")):
+        with connect(port) as sock:
+            sock.sendall(
+                head("POST", "/learners/1/cards/import", f"Content-Length: {size}") + b"\r\n"
+            )
+            if answer.endswith(b"401 "):
+                sock.sendall(b"\0" * size)
+            assert sock.recv(64).startswith(answer)
+
+
+@pytest.mark.parametrize("through", ["uvicorn", "nginx"])
 def test_the_proxy_caps_bodies_where_the_api_does(proxy: Proxy, through: str) -> None:
     """nginx's client_max_body_size is TUTOR_MAX_BODY_KB: a body one byte over it gets 413 from
     either, from its Content-Length alone, before any of it is sent."""

@@ -238,6 +238,24 @@ def card_from_the_answer_reviewed_by_keyboard_and_exported(page: Page) -> None:
     imported = anki_import(package, folder)
     assert imported["fronts"] == ["Why divide by the square root of d_k?"]
     assert imported["eases"] == [3]  # the keyboard's "good", in Anki's review log
+    reviewed_in_anki_and_brought_back(page, package)
+
+
+def reviewed_in_anki_and_brought_back(page: Page, package: Path) -> None:
+    """The exported card answered "easy" in Anki, exported from there and imported in the
+    Reviews tab: its answer joins the log, once."""
+    from tests.test_anki_import import reviewed_in_anki
+
+    folder = ARTIFACTS / "anki-review"
+    shutil.rmtree(folder, ignore_errors=True)
+    from_anki = reviewed_in_anki(package, folder, ease=4)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(from_anki))
+    for added in (1, 0):  # the same file twice: nothing more the second time
+        page.get_by_role("button", name="Import from Anki").click()
+        expect(
+            page.get_by_text(f"{added} review{'s' if added != 1 else ''} added from Anki")
+        ).to_be_visible(timeout=30_000)
+    shot(page, "anki-import.png")
 
 
 def settled(page: Page) -> None:

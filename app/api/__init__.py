@@ -60,7 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "answers from it with citations.",
     )
     errors.install(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_kb * 1024)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_kb * 1024,
+        upload_bytes=settings.max_upload_mb * 1024 * 1024,
+    )
     app.add_middleware(HostAllowList, hosts=settings.allowed_hosts)
     for module in (
         health,

@@ -5,7 +5,8 @@ rebinding (its requests carry that site's name as Host).
 
 FastAPI reads a whole JSON body into memory before validating it, so a 10 MB post costs 10 MB
 however short its fields are. This ASGI middleware answers 413 from the Content-Length header
-alone, and stops a body sent without one (chunked) as soon as it passes the cap.
+alone, and stops a body sent without one (chunked) as soon as it passes the cap. A file upload
+(a path ending in one of `UPLOADS`) has a cap of its own, TUTOR_MAX_UPLOAD_MB.
 """
 
 from __future__ import annotations
@@ -18,15 +19,23 @@ from starlette.types import Receive
 from starlette.types import Scope
 from starlette.types import Send
 
+UPLOADS = ("/cards/import",)  # routes whose body is a file
+
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_bytes = upload_bytes
 
-    @property
-    def detail(self) -> str:
-        return (
+    def limit(self, path: str) -> tuple[int, str]:
+        """The cap on a body sent to `path`, in bytes, and what a 413 says of it."""
+        if path.endswith(UPLOADS):
+            return self.upload_bytes, (
+                f"the file is over {self.upload_bytes // 2**20} MB (TUTOR_MAX_UPLOAD_MB): "
+                "export less (one deck), or raise the limit"
+            )
+        return self.max_bytes, (
             f"the request body is over {self.max_bytes // 1024} KB (TUTOR_MAX_BODY_KB); send less"
         )
 
@@ -34,10 +43,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        cap, detail = self.limit(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (not declared.isdigit() or int(declared) > cap):
             response = JSONResponse(
-                {"detail": self.detail}, status_code=413, headers={"Connection": "close"}
+                {"detail": detail}, status_code=413, headers={"Connection": "close"}
             )
             await response(scope, receive, send)  # the body is never read
             return
@@ -47,8 +57,8 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:  # reading the body fails with this, answered as a 413
-                raise HTTPException(status_code=413, detail=self.detail)
+            if seen > cap:  # reading the body fails with this, answered as a 413
+                raise HTTPException(status_code=413, detail=detail)
             return message
 
         await self.app(scope, counted, send)

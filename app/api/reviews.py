@@ -13,7 +13,9 @@ from typing import Literal
 from fastapi import APIRouter
 from fastapi import HTTPException
 from fastapi import Query
+from fastapi import Request
 from fastapi import Response
+from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import LearnerDep
 from app.api.deps import ServicesDep
@@ -23,9 +25,12 @@ from app.api.schemas import CardEdit
 from app.api.schemas import CardIn
 from app.api.schemas import CardRating
 from app.api.schemas import SourceDecision
+from app.api.services import Services
+from app.practice.anki_package import PackageError
 from app.practice.card_export import to_csv
 from app.practice.card_export import write_apkg
 from app.practice.scheduler import NotEnoughReviews
+from app.records.anki_import import import_package
 from app.records.base import NotFound
 from app.records.reviews import CardError
 from app.records.reviews import NotDue
@@ -89,6 +94,37 @@ def export_cards(
         media_type=MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+PACKAGE_BODY = {  # the route reads its body itself: a file, described for the OpenAPI document
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.post("/learners/{learner_id}/cards/import", openapi_extra=PACKAGE_BODY)
+async def import_cards(request: Request, learner: LearnerDep, svc: ServicesDep) -> dict[str, Any]:
+    """Bring back what you did in Anki: the body is a package exported from Anki (.apkg or
+    .colpkg, `Content-Type: application/octet-stream`). Cards are found by their notes'
+    GUIDs; answers made in Anki join your review log (once: importing again adds nothing)
+    and reschedule their cards; words edited in Anki come back, and conflicts are named.
+    Returns the report (`app.records.anki_import.import_from_anki`); 422 for a file Anki
+    can't read."""
+    data = await request.body()
+    try:
+        return await run_in_threadpool(_import_bytes, svc, learner.id, data)
+    except PackageError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+
+
+def _import_bytes(svc: Services, learner_id: int, data: bytes) -> dict[str, Any]:
+    """The package's bytes in a private temporary file, which Anki's library reads."""
+    with tempfile.TemporaryDirectory(prefix="tutor-import-") as folder:
+        path = Path(folder) / "package"
+        path.write_bytes(data)
+        return import_package(svc.reviews.sessions, learner_id, path)
 
 
 @router.get("/learners/{learner_id}/cards/{card_id}")

@@ -1,4 +1,5 @@
-"""Your cards: `tutor cards` (list, add, edit, suspend, delete, export) and `tutor fsrs`."""
+"""Your cards: `tutor cards` (list, add, edit, suspend, delete, export, import) and
+`tutor fsrs`."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ CSV. Your cards come back in `tutor review` with the quiz questions.
   tutor cards add "Why divide by sqrt(d_k)?" "Keeps dot products from growing with d_k"
   tutor cards list
   tutor cards export -o cards.apkg
+  tutor cards import cards-from-anki.apkg   reviews made in Anki, back here
 
 Cards live in the learner database: TUTOR_DATA_DIR (SQLite there) or TUTOR_DATABASE_URL.
 """,
@@ -267,6 +269,64 @@ def cards_export(
     out.print(
         f"{counted(len(cards), 'card')} and {counted(len(history), 'review')} written to {output}."
     )
+
+
+@cards_app.command("import")
+def cards_import(
+    package: Annotated[
+        Path,
+        typer.Argument(
+            help="A package exported from Anki (.apkg or .colpkg), scheduling included.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Bring back what you did in Anki or AnkiDroid: reviews, and words you edited there.
+
+    Export your cards here (`tutor cards export -o cards.apkg`), review them in Anki, then
+    in Anki File > Export (tick "Include scheduling information") and import that file.
+    Cards are found by their notes' GUIDs. Answers made in Anki join your review log once
+    (importing the same file again adds nothing) and FSRS reschedules each card from its
+    whole log. A card edited in Anki only takes Anki's words; one edited on both sides keeps
+    yours and is listed with both texts.
+
+    [dim]Examples:[/dim]
+      tutor cards import ~/Downloads/cards.apkg
+      tutor cards import collection.colpkg --json    as POST /learners/{id}/cards/import
+    """
+    from app.practice.anki_package import PackageError
+    from app.records.anki_import import import_package
+
+    deck, learner = _deck(data_dir)
+    try:
+        report = import_package(deck.sessions, learner.id, package)
+    except PackageError as exc:
+        fail(f"{package}: {exc}", code=2)
+    if as_json:
+        print_json(report)
+        return
+    out.print(report["text"], highlight=False, markup=False)
+    for edited in report["edited"]:
+        out.print(f"  [cyan]{edited['id']}[/cyan] now: {edited['front']}", highlight=False)
+    for conflict in report["conflicts"]:
+        out.print(
+            f"  [yellow]conflict[/yellow] [cyan]{conflict['id']}[/cyan]: {conflict['why']}",
+            highlight=False,
+        )
+        for side, words in (("here", conflict["here"]), ("in Anki", conflict["anki"])):
+            out.print(
+                f"    {side}: {words['front']} / {words['back']}", highlight=False, markup=False
+            )
+        out.print(
+            f"    to take Anki's: tutor cards edit {conflict['id']} --front ... --back ...",
+            style="dim",
+        )
+    for front in report["deleted_here"]:
+        out.print(f"  [dim]deleted here:[/dim] {front}", highlight=False)
 
 
 @app.command(rich_help_panel="Practice")

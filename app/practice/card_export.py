@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import html
 import io
 import itertools
@@ -20,6 +21,7 @@ import re
 import sqlite3
 import tempfile
 import time
+import unicodedata
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,9 @@ CSV_COLUMNS = (
     "difficulty",
     "reviews",
 )
+# Where a note's Source field keeps the hash of its front and back as exported: what an import
+# compares both sides with, to tell which side edited the card (an HTML comment, never shown).
+EXPORTED_AS = re.compile(r"<!-- study-tutor ([0-9a-f]{16}) -->")
 _TYPE = {State.Learning: 1, State.Review: 2, State.Relearning: 3}  # Anki's card types
 _REVLOG_TYPE = {State.Learning: 0, State.Review: 1, State.Relearning: 2}  # learn, review, relearn
 
@@ -77,7 +82,7 @@ def to_csv(cards: list[dict[str, Any]], history: list[dict[str, Any]]) -> str:
         reviews = "; ".join(
             f"{r['reviewed_at']} {r['rating']}" for r in history if r["card_id"] == card["id"]
         )
-        row = card | {"front": _front_text(card), "reviews": reviews}
+        row = card | {"front": front_text(card), "reviews": reviews}
         writer.writerow({key: inert_cell(row.get(key)) for key in CSV_COLUMNS})
     return out.getvalue()
 
@@ -103,13 +108,15 @@ def write_apkg(
     """The cards as an Anki package at `path`, each with its review history and schedule."""
     deck = genanki.Deck(DECK_ID, deck_name)
     for card in cards:
+        front, back = card_fields(card)
         note = genanki.Note(
             model=MODEL,
-            guid=genanki.guid_for("study-tutor", card["id"]),
+            guid=note_guid(card["id"]),
             fields=[
-                anki_field(_front_text(card)),
-                anki_field(card["back"]),
-                anki_field(f"{card['source']} · week {card['week']}"),
+                front,
+                back,
+                anki_field(f"{card['source']} · week {card['week']}")
+                + f"<!-- study-tutor {fields_hash(front, back)} -->",
             ],
             tags=[
                 "study-tutor",
@@ -121,6 +128,24 @@ def write_apkg(
             note.cards[0].suspend = True
         deck.add_note(note)
     _write_package(_ScheduledPackage(deck, cards, history), path)
+
+
+def note_guid(card_id: str) -> str:
+    """The GUID of the Anki note a card is exported as: the same on every export, so Anki
+    updates the note, and an import from Anki finds the card again."""
+    return str(genanki.guid_for("study-tutor", card_id))
+
+
+def card_fields(card: dict[str, Any]) -> tuple[str, str]:
+    """A card's front (with its options) and back as the Anki fields an export writes."""
+    return anki_field(front_text(card)), anki_field(card["back"])
+
+
+def fields_hash(front: str, back: str) -> str:
+    """SHA-256 (16 hex digits) of a note's front and back fields (Unicode NFC, as Anki keeps
+    them): the export keeps it in the note, and an import tells from it which side edited."""
+    joined = unicodedata.normalize("NFC", f"{front}\x1f{back}")
+    return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
 def anki_field(text: str) -> str:
@@ -156,7 +181,7 @@ def _write_package(package: genanki.Package, path: Path) -> None:
             archive.writestr("media", json.dumps({}))
 
 
-def _front_text(card: dict[str, Any]) -> str:
+def front_text(card: dict[str, Any]) -> str:
     """The question with its options, if any, as the learner saw it."""
     options = "".join(f"\n{letter}. {o}" for letter, o in zip("ABCDEFGH", card["options"]))
     return card["front"] + options
@@ -193,14 +218,14 @@ class _ScheduledPackage(genanki.Package):  # type: ignore[misc]  # genanki has n
             reviews = [r for r in self.history if r["card_id"] == card["id"]]
             if not reviews:
                 continue
-            anki_id = anki_ids[genanki.guid_for("study-tutor", card["id"])]
+            anki_id = anki_ids[note_guid(card["id"])]
             for row in _revlog(anki_id, reviews, taken):
                 cursor.execute("INSERT INTO revlog VALUES (?,?,?,?,?,?,?,?,?)", row)
             cursor.execute(
                 "UPDATE cards SET type=?, queue=?, due=?, ivl=?, reps=?, lapses=?, "
                 "data=? WHERE id=?",
                 (
-                    *_schedule(card, crt),
+                    *_schedule(card, crt, dt.datetime.fromisoformat(reviews[-1]["reviewed_at"])),
                     len(reviews),
                     sum(r["rating"] == 1 for r in reviews[1:]),
                     json.dumps({"s": card["stability"], "d": card["difficulty"]}),
@@ -209,15 +234,19 @@ class _ScheduledPackage(genanki.Package):  # type: ignore[misc]  # genanki has n
             )
 
 
-def _schedule(card: dict[str, Any], crt: int) -> tuple[int, int, int, int]:
+def _schedule(
+    card: dict[str, Any], crt: int, last_review: dt.datetime
+) -> tuple[int, int, int, int]:
     """(type, queue, due, ivl) in Anki's terms: a review card is due on a day counted from
-    the collection's creation, a (re)learning one at a Unix time; suspended ones queue -1."""
+    the collection's creation, a (re)learning one at a Unix time; suspended ones queue -1.
+    A review card's interval is the days from its last review to its due day, as scheduled
+    here (fuzz included): Anki counts the days since the last review from due less interval."""
     state = State(card["state"])
     due = dt.datetime.fromisoformat(card["due"])
     queue = -1 if card["suspended"] else {State.Review: 2}.get(state, 1)
     if state == State.Review:
         day = (due.date() - dt.datetime.fromtimestamp(crt, dt.UTC).date()).days
-        return _TYPE[state], queue, day, max(1, round(card["stability"]))
+        return _TYPE[state], queue, day, max(1, (due.date() - last_review.date()).days)
     return _TYPE[state], queue, int(due.timestamp()), 0
 
 

@@ -74,6 +74,26 @@ def schedule(
     return dict(updated.to_dict()), updated.due
 
 
+def replay(
+    reviews: Sequence[tuple[dt.datetime, int, int | None]],
+    parameters: Sequence[float] | None = None,
+) -> tuple[dict[str, Any], dt.datetime]:
+    """FSRS: a card's state and due time after its whole history, from new. `reviews` are
+    (when, aware UTC; rating 1-4; the days elapsed since the review before as counted where
+    the review was made, or None for py-fsrs's own count of whole 24-hour periods), oldest
+    first. A count given (Anki counts the day starts passed) is the one FSRS sees: the card's
+    last review is moved back to that many days before, its only use being that count."""
+    if not reviews:
+        raise ValueError("a replay needs at least one review")
+    card: dict[str, Any] = {}
+    due = reviews[0][0]
+    for moment, rating, days in reviews:
+        if card and days:
+            card["last_review"] = (moment - dt.timedelta(days=days)).isoformat()
+        card, due = schedule(card or None, RATINGS[rating - 1], moment, parameters)
+    return card, due
+
+
 def forecast(
     cards: Iterable[dict[str, Any]],
     now: dt.datetime,

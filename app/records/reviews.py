@@ -58,6 +58,9 @@ class ReviewCard(Base):
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)  # kept, never due
 
 
+TUTOR, ANKI = "tutor", "anki"  # where a review was made
+
+
 class ReviewLogEntry(Base):
     """One FSRS review: what the optimizer fits a learner's parameters from, and the
     history an export carries (Anki's revlog)."""
@@ -68,6 +71,9 @@ class ReviewLogEntry(Base):
     question_id: Mapped[str] = mapped_column(String(32))
     rating: Mapped[int] = mapped_column(Integer)  # 1 again, 2 hard, 3 good, 4 easy
     reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime)  # naive UTC
+    # "tutor", or "anki" for a review brought back from the learner's Anki (its days are
+    # counted as Anki counts them when the card's schedule is replayed)
+    origin: Mapped[str] = mapped_column(String(8), default=TUTOR, server_default=TUTOR)
 
 
 class FsrsFit(Base):

@@ -60,15 +60,22 @@ class Api:
             f"The tutor API stopped answering ({type(exc).__name__}); please try again in a moment."
         )
 
-    def send(self, method: str, path: str, body: Any = None, **params: Any) -> httpx.Response:
-        """One call; the response when it succeeded, else an `ApiError`."""
+    def send(
+        self, method: str, path: str, body: Any = None, content: bytes | None = None, **params: Any
+    ) -> httpx.Response:
+        """One call, with a JSON `body` or a file's bytes as `content`; the response when it
+        succeeded, else an `ApiError`."""
+        headers = self.headers
+        if content is not None:
+            headers = headers | {"Content-Type": "application/octet-stream"}
         try:
             response = httpx.request(
                 method,
                 f"{self.base_url}{path}",
                 json=body,
+                content=content,
                 params=params or None,
-                headers=self.headers,
+                headers=headers,
                 timeout=self.timeout,
             )
         except httpx.HTTPError as exc:
@@ -85,6 +92,10 @@ class Api:
     def download(self, path: str, **params: Any) -> bytes:
         """A GET whose body is a file (an export), as bytes."""
         return self.send("GET", path, **params).content
+
+    def upload(self, path: str, content: bytes) -> Any:
+        """A POST whose body is a file (an Anki package to import): the decoded JSON reply."""
+        return self.send("POST", path, content=content).json()
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, **params)

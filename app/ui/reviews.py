@@ -217,6 +217,7 @@ def render_own_cards(api: Api, week: int) -> None:
     for card in cards:
         edit_card(api, card)
     export_buttons(api)
+    import_from_anki(api)
 
 
 def render_changed_sources(api: Api) -> None:
@@ -325,6 +326,36 @@ def export_buttons(api: Api) -> None:
                 on_click="ignore",
                 mime="text/csv" if kind == "csv" else "application/octet-stream",
             )
+
+
+def import_from_anki(api: Api) -> None:
+    """A package exported from the learner's Anki brought back: its reviews join the log and
+    reschedule their cards, words edited there come back, and conflicts show both texts."""
+    st.caption(
+        "Reviewed them in Anki or AnkiDroid? In Anki, File > Export with scheduling, and "
+        "bring the file back here (importing it twice adds nothing):"
+    )
+    package = st.file_uploader(
+        "Anki package", type=["apkg", "colpkg"], key="anki_package", label_visibility="collapsed"
+    )
+    if package is not None and st.button(
+        "Import from Anki", key="anki-import", icon=":material/upload:"
+    ):
+        with reported():
+            st.session_state["anki_import"] = api.upload(
+                session.path("/cards/import"), package.getvalue()
+            )
+            refresh()
+    report = st.session_state.get("anki_import")
+    if not report:
+        return
+    st.success(report["text"], icon=":material/sync:")
+    for conflict in report["conflicts"]:
+        with st.container(border=True):
+            st.markdown(f"**Conflict** · `{conflict['id']}`: {conflict['why']}")
+            for side, words in (("Here", conflict["here"]), ("In Anki", conflict["anki"])):
+                st.text(f"{side}: {words['front']}\n  {words['back']}")
+            st.caption("Your card kept its words here; edit it above to take Anki's.")
 
 
 def render_fitting(api: Api) -> None:
