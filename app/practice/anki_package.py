@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from bs4 import BeautifulSoup
 _ANSWER_KINDS = (0, 1, 2)
 _FILTERED = 3
 MAX_UNPACKED = 1 << 30  # what a package's zip may unpack to, in bytes: no zip bomb fills the disk
+_FIRST_ID = 1_136_073_600_000  # 2006-01-01 in ms: no Anki logged an answer before
 DAY_STARTS = dt.timedelta(hours=4)  # Anki's default "next day starts at", here in UTC
 _INLINE = re.compile(r"\\\((.+?)\\\)", re.S)
 _DISPLAY = re.compile(r"\\\[(.+?)\\\]", re.S)
@@ -42,10 +44,11 @@ class PackageError(ValueError):
 
 @dataclass(frozen=True)
 class AnkiReview:
-    """One answer logged in Anki: when (aware UTC, to the millisecond of its revlog id) and
-    the button, 1 (again) to 4 (easy), FSRS's rating."""
+    """One answer logged in Anki: when (aware UTC, to the millisecond of its revlog id; None
+    when the id is no time a clock gave, before 2006 or after the package was read) and the
+    button, 1 (again) to 4 (easy), FSRS's rating."""
 
-    at: dt.datetime
+    at: dt.datetime | None
     rating: int
 
 
@@ -81,6 +84,7 @@ def read_package(path: Path) -> list[AnkiNote]:
             f"this package unpacks to {unpacked // 2**20} MB, over the {MAX_UNPACKED // 2**20} "
             "MB read here: export the deck without media, or one deck at a time"
         )
+    read_at = time.time()
     with tempfile.TemporaryDirectory(prefix="tutor-anki-") as folder:
         collection = Collection(str(Path(folder) / "collection.anki2"))
         try:
@@ -99,8 +103,9 @@ def read_package(path: Path) -> list[AnkiNote]:
                 "JOIN cards c ON c.id = r.cid ORDER BY r.id"
             ):
                 if 1 <= ease <= 4 and (kind in _ANSWER_KINDS or (kind == _FILTERED and factor)):
-                    at = dt.datetime.fromtimestamp(revlog_id / 1000, dt.UTC)
-                    reviews.setdefault(note_id, []).append(AnkiReview(at, ease))
+                    reviews.setdefault(note_id, []).append(
+                        AnkiReview(_moment(revlog_id, read_at), ease)
+                    )
             names = {m["id"]: m["name"] for m in collection.models.all()}
         except AnkiException as exc:
             raise PackageError(
@@ -113,6 +118,16 @@ def read_package(path: Path) -> list[AnkiNote]:
         AnkiNote(guid, names.get(mid, ""), tuple(fields.split("\x1f")), tuple(reviews.get(nid, [])))
         for nid, guid, mid, fields in notes
     ]
+
+
+def _moment(revlog_id: int, read_at: float) -> dt.datetime | None:
+    """When a revlog entry was made (its id is the time in milliseconds), or None for an id
+    no clock gave: before Anki existed (2006), or after `read_at` (Unix seconds), when the
+    package was already written. Anki's importer gives an entry logged in the future (a
+    phone's clock set ahead) the time of the import, so such an entry reads as after it."""
+    if not _FIRST_ID <= revlog_id < 1000 * read_at:
+        return None
+    return dt.datetime.fromtimestamp(revlog_id / 1000, dt.UTC)
 
 
 def anki_days(earlier: dt.datetime, later: dt.datetime) -> int:

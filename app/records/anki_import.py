@@ -73,7 +73,8 @@ def import_from_anki(
 ) -> dict[str, Any]:
     """Merge a package's `notes` (`anki_package.read_package`) into the learner's deck.
 
-    Returns {"notes", "matched", "reviews_added", "reviews_known", "rescheduled" (card ids),
+    Returns {"notes", "matched", "reviews_added", "reviews_known", "reviews_undated" (left
+    out: their time is in the future or before Anki), "rescheduled" (card ids),
     "edited" ([{"id", "front"}] taken from Anki), "conflicts" ([{"id", "why", "here":
     {"front", "back"}, "anki": {"front", "back"}}]), "deleted_here" (fronts of notes from the
     tutor whose cards are gone here), "not_from_tutor" (notes of other note types),
@@ -83,6 +84,7 @@ def import_from_anki(
         "matched": 0,
         "reviews_added": 0,
         "reviews_known": 0,
+        "reviews_undated": 0,
         "rescheduled": [],
         "edited": [],
         "conflicts": [],
@@ -119,22 +121,23 @@ def import_from_anki(
             report["matched"] += 1
             _reconcile_words(card, note, report)
             log = logs[card.question_id]
+            timed = [(review.at, review.rating) for review in note.reviews if review.at]
+            report["reviews_undated"] += len(note.reviews) - len(timed)
             added = [
                 ReviewLogEntry(
                     learner_id=learner_id,
                     question_id=card.question_id,
-                    rating=review.rating,
-                    reviewed_at=naive_utc(review.at),
+                    rating=rating,
+                    reviewed_at=naive_utc(at),
                     origin=ANKI,
                 )
-                for review in note.reviews
+                for at, rating in timed
                 if not any(
-                    entry.rating == review.rating
-                    and abs(aware(entry.reviewed_at) - review.at) < SAME_REVIEW
+                    entry.rating == rating and abs(aware(entry.reviewed_at) - at) < SAME_REVIEW
                     for entry in log
                 )
             ]
-            report["reviews_known"] += len(note.reviews) - len(added)
+            report["reviews_known"] += len(timed) - len(added)
             if not added:
                 continue
             session.add_all(added)
@@ -217,6 +220,11 @@ def import_summary(report: dict[str, Any]) -> str:
             "The package holds no review history: in Anki's export, tick 'Include "
             "scheduling information'."
         )
+    if report["reviews_undated"]:
+        parts.append(
+            f"{counted(report['reviews_undated'], 'answer')} left out: logged at a time no clock "
+            "gave (in the future, or before Anki existed)."
+        )
     if report["edited"]:
         parts.append(f"{counted(len(report['edited']), 'card')} took the words edited in Anki.")
     if report["conflicts"]:
@@ -226,8 +234,8 @@ def import_summary(report: dict[str, Any]) -> str:
         )
     if report["deleted_here"]:
         parts.append(
-            f"{counted(len(report['deleted_here']), 'note')} from the tutor has no card here "
-            "any more (deleted)."
+            f"Deleted here, so left out: {counted(len(report['deleted_here']), 'note')} "
+            "from the tutor."
         )
     if report["not_from_tutor"]:
         parts.append(f"{counted(report['not_from_tutor'], 'note')} not made by the tutor left out.")
