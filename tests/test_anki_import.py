@@ -280,6 +280,43 @@ def quiz_card(database_url: str, learner: int) -> str:
     return question.id
 
 
+def test_fields_are_read_by_name_and_only_the_tutors_card_of_a_note_counts(
+    api_client, tmp_path: Path
+) -> None:
+    """In Anki the learner reorders the note type's fields, adds a reverse template and
+    answers it, and resets ("forgets") a card: no words swap, the reverse card's answers
+    stay out, and each is said."""
+    base, auth = new_learner(api_client)
+    for front in ("kept", "forgotten"):
+        api_client.post(f"{base}/cards", headers=auth, json={"front": front, "back": "b"})
+    package = export_here(api_client, base, auth, tmp_path / "cards.apkg")
+    with learners_anki(tmp_path / "anki") as collection:
+        notes = open_in_anki(collection, package)
+        models = collection.models
+        notetype = models.by_name("Study Tutor card")
+        models.reposition_field(notetype, notetype["flds"][1], 0)  # Back first
+        reverse = models.new_template("Card 2")
+        reverse["qfmt"], reverse["afmt"] = "{{Back}}", "{{Front}}"
+        models.add_template(notetype, reverse)
+        models.update_dict(notetype)
+        review_in_anki(collection, notes["kept"], 4)
+        (second,) = [c for c in collection.get_note(notes["kept"]).cards() if c.ord == 1]
+        second.start_timer()
+        collection.sched.answerCard(second, 1)
+        forgotten = review_in_anki(collection, notes["forgotten"], 3)
+        collection.sched.schedule_cards_as_new([forgotten.id], restore_position=False)
+        from_anki = export_from_anki(collection, tmp_path / "from-anki.apkg")
+    report = import_here(api_client, base, auth, from_anki)
+    assert (report["edited"], report["conflicts"]) == ([], [])
+    assert (report["reviews_added"], report["other_card_answers"]) == (2, 1)
+    assert report["reset_in_anki"] == 1
+    assert "1 answer on cards of a template added in Anki left out" in report["text"]
+    assert 'Reset ("forget") in Anki: 1 card' in report["text"]
+    cards = api_client.get(f"{base}/cards", headers=auth).json()
+    kept = next(c for c in cards if c["front"] == "kept")
+    assert kept["back"] == "b" and kept["state"] == 2  # easy, not easy then again
+
+
 def test_two_imports_of_one_file_at_once_add_its_reviews_once(
     api_client, database_url, tmp_path: Path
 ) -> None:
@@ -324,7 +361,7 @@ def test_notes_the_tutor_did_not_make_are_counted_and_its_deleted_cards_named(
     assert (report["notes"], report["matched"], report["not_from_tutor"]) == (3, 1, 1)
     assert report["deleted_here"] == ["deleted here"]
     assert report["reviews_added"] == 0
-    assert "The package holds no review history" in report["text"]
+    assert "The package holds no answers" in report["text"]
     assert [c["id"] for c in api_client.get(f"{base}/cards", headers=auth).json()] == [kept["id"]]
 
 

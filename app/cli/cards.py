@@ -311,7 +311,7 @@ def cards_import(
         return
     out.print(report["text"], highlight=False, markup=False)
     for edited in report["edited"]:
-        out.print(f"  [cyan]{edited['id']}[/cyan] now: {edited['front']}", highlight=False)
+        out.print(f"  {edited['id']} now: {edited['front']}", highlight=False, markup=False)
     for conflict in report["conflicts"]:
         out.print(
             f"  [yellow]conflict[/yellow] [cyan]{conflict['id']}[/cyan]: {conflict['why']}",
@@ -326,7 +326,7 @@ def cards_import(
             style="dim",
         )
     for front in report["deleted_here"]:
-        out.print(f"  [dim]deleted here:[/dim] {front}", highlight=False)
+        out.print(f"  no card here: {front}", highlight=False, markup=False)
 
 
 @app.command(rich_help_panel="Practice")

@@ -19,6 +19,8 @@ import re
 import tempfile
 import time
 import zipfile
+from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +32,7 @@ from bs4 import BeautifulSoup
 # "set due date", "forget") and "rescheduled" (5) entries are not answers.
 _ANSWER_KINDS = (0, 1, 2)
 _FILTERED = 3
+_MANUAL = 4  # with ease 0 and interval 0: "forget", the card reset to new
 MAX_UNPACKED = 1 << 30  # what a package's zip may unpack to, in bytes: no zip bomb fills the disk
 _FIRST_ID = 1_136_073_600_000  # 2006-01-01 in ms: no Anki logged an answer before
 DAY_STARTS = dt.timedelta(hours=4)  # Anki's default "next day starts at", here in UTC
@@ -55,13 +58,16 @@ class AnkiReview:
 @dataclass(frozen=True)
 class AnkiNote:
     """A note as the learner's Anki holds it: its GUID (what an export from here set), its
-    note type's name, its fields as Anki stores them (HTML), and the answers logged on its
-    cards, oldest first."""
+    note type's name, its fields by name as Anki stores them (HTML), and the answers logged
+    on its first card (the template an export from here writes), oldest first. Answers on
+    other cards of the note (a template added in Anki) and "forget" resets are counted."""
 
     guid: str
     notetype: str
-    fields: tuple[str, ...]
+    fields: dict[str, str]
     reviews: tuple[AnkiReview, ...]
+    other_card_answers: int = 0
+    resets: int = 0
 
 
 def read_package(path: Path) -> list[AnkiNote]:
@@ -97,16 +103,24 @@ def read_package(path: Path) -> list[AnkiNote]:
             db = collection.db
             assert db is not None, "an open collection has its database"
             notes = db.all("SELECT n.id, n.guid, n.mid, n.flds FROM notes n ORDER BY n.id")
-            reviews: dict[int, list[AnkiReview]] = {}
-            for revlog_id, note_id, ease, kind, factor in db.all(
-                "SELECT r.id, c.nid, r.ease, r.type, r.factor FROM revlog r "
+            reviews: dict[int, list[AnkiReview]] = defaultdict(list)
+            others: Counter[int] = Counter()
+            resets: Counter[int] = Counter()
+            for revlog_id, note_id, template, ease, kind, factor, interval in db.all(
+                "SELECT r.id, c.nid, c.ord, r.ease, r.type, r.factor, r.ivl FROM revlog r "
                 "JOIN cards c ON c.id = r.cid ORDER BY r.id"
             ):
                 if 1 <= ease <= 4 and (kind in _ANSWER_KINDS or (kind == _FILTERED and factor)):
-                    reviews.setdefault(note_id, []).append(
-                        AnkiReview(_moment(revlog_id, read_at), ease)
-                    )
-            names = {m["id"]: m["name"] for m in collection.models.all()}
+                    if template:
+                        others[note_id] += 1
+                    else:
+                        reviews[note_id].append(AnkiReview(_moment(revlog_id, read_at), ease))
+                elif kind == _MANUAL and not ease and not interval and not template:
+                    resets[note_id] += 1
+            types = {
+                m["id"]: (m["name"], [f["name"] for f in m["flds"]])
+                for m in collection.models.all()
+            }
         except AnkiException as exc:
             raise PackageError(
                 f"Anki could not read this package ({exc}): export it again from Anki "
@@ -115,7 +129,14 @@ def read_package(path: Path) -> list[AnkiNote]:
         finally:
             collection.close()
     return [
-        AnkiNote(guid, names.get(mid, ""), tuple(fields.split("\x1f")), tuple(reviews.get(nid, [])))
+        AnkiNote(
+            guid,
+            types.get(mid, ("", []))[0],
+            dict(zip(types.get(mid, ("", []))[1], fields.split("\x1f"), strict=False)),
+            tuple(reviews.get(nid, [])),
+            others[nid],
+            resets[nid],
+        )
         for nid, guid, mid, fields in notes
     ]
 

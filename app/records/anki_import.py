@@ -59,6 +59,7 @@ from app.text import counted
 
 SAME_REVIEW = dt.timedelta(seconds=1)  # an Anki answer this close to one here, same rating, is it
 _SHOWN = 120  # characters of a front a report quotes
+_QUOTED = 2_000  # characters of each side a conflict quotes
 
 
 def import_package(sessions: sessionmaker[Session], learner_id: int, path: Path) -> dict[str, Any]:
@@ -74,7 +75,9 @@ def import_from_anki(
     """Merge a package's `notes` (`anki_package.read_package`) into the learner's deck.
 
     Returns {"notes", "matched", "reviews_added", "reviews_known", "reviews_undated" (left
-    out: their time is in the future or before Anki), "rescheduled" (card ids),
+    out: their time is in the future or before Anki), "other_card_answers" (left out: answers
+    on a card of another template added in Anki), "reset_in_anki" (cards "forgotten" there:
+    their earlier answers still count here), "rescheduled" (card ids),
     "edited" ([{"id", "front"}] taken from Anki), "conflicts" ([{"id", "why", "here":
     {"front", "back"}, "anki": {"front", "back"}}]), "deleted_here" (fronts of notes from the
     tutor whose cards are gone here), "not_from_tutor" (notes of other note types),
@@ -85,6 +88,8 @@ def import_from_anki(
         "reviews_added": 0,
         "reviews_known": 0,
         "reviews_undated": 0,
+        "other_card_answers": 0,
+        "reset_in_anki": 0,
         "rescheduled": [],
         "edited": [],
         "conflicts": [],
@@ -110,15 +115,25 @@ def import_from_anki(
         ):
             logs[entry.question_id].append(entry)
         parameters = scheduling_parameters(session, learner_id)
+        seen: set[str] = set()
         for note in notes:
             card = cards.get(note.guid)
-            if card is None or len(note.fields) < 2:
+            if card is None:
                 if note.notetype == MODEL.name:
-                    report["deleted_here"].append(field_text(note.fields[0])[:_SHOWN])
+                    report["deleted_here"].append(
+                        field_text(next(iter(note.fields.values()), ""))[:_SHOWN]
+                    )
                 else:
                     report["not_from_tutor"] += 1
                 continue
+            if note.guid in seen:  # only a package written by hand holds two
+                why = "two notes in the package have this card's GUID: the first was taken"
+                report["conflicts"].append(_conflict(card, why, note))
+                continue
+            seen.add(note.guid)
             report["matched"] += 1
+            report["other_card_answers"] += note.other_card_answers
+            report["reset_in_anki"] += bool(note.resets)
             _reconcile_words(card, note, report)
             log = logs[card.question_id]
             timed = [(review.at, review.rating) for review in note.reviews if review.at]
@@ -169,17 +184,18 @@ def _reconcile_words(card: ReviewCard, note: AnkiNote, report: dict[str, Any]) -
     of what was exported (its Source field edited) and the words differ. The words compare
     as text (`field_text`): formatting added in Anki alone is no change here."""
     question = card.question
-    shown = {
-        "front": question["prompt"],
-        "options": question["options"],
-        "back": question["answer"],
-    }
+    shown = _shown(question)
     here = {"front": front_text(shown), "back": question["answer"]}
-    anki_front, anki_back = note.fields[0], note.fields[1]
+    if "Front" not in note.fields or "Back" not in note.fields:
+        report["conflicts"].append(
+            _conflict(card, "the note type lost its Front or Back field in Anki", note)
+        )
+        return
+    anki_front, anki_back = note.fields["Front"], note.fields["Back"]
     anki = {"front": field_text(anki_front), "back": field_text(anki_back)}
     if anki == here:
         return
-    exported = EXPORTED_AS.search(note.fields[2]) if len(note.fields) > 2 else None
+    exported = EXPORTED_AS.search(note.fields.get("Source", ""))
     base = exported.group(1) if exported else None
     if base == fields_hash(anki_front, anki_back):  # edited here only: the next export takes it
         return
@@ -202,7 +218,26 @@ def _reconcile_words(card: ReviewCard, note: AnkiNote, report: dict[str, Any]) -
         card.question = question | {"prompt": anki["front"], "answer": anki["back"]}
         report["edited"].append({"id": card.question_id, "front": anki["front"][:_SHOWN]})
         return
-    report["conflicts"].append({"id": card.question_id, "why": why, "here": here, "anki": anki})
+    report["conflicts"].append(_conflict(card, why, note))
+
+
+def _conflict(card: ReviewCard, why: str, note: AnkiNote) -> dict[str, Any]:
+    """A conflict as a report names it: the card, why, and both sides' words (each cut to
+    `_QUOTED` characters: a report is no place for a whole field)."""
+    question = card.question
+    here = {"front": front_text(_shown(question)), "back": question["answer"]}
+    anki = {side: field_text(note.fields.get(side.title(), "")) for side in ("front", "back")}
+    return {
+        "id": card.question_id,
+        "why": why,
+        "here": {side: text[:_QUOTED] for side, text in here.items()},
+        "anki": {side: text[:_QUOTED] for side, text in anki.items()},
+    }
+
+
+def _shown(question: dict[str, Any]) -> dict[str, Any]:
+    """A stored question as the card an export writes: front, options, back."""
+    return {"front": question["prompt"], "options": question["options"], "back": question["answer"]}
 
 
 def import_summary(report: dict[str, Any]) -> str:
@@ -217,13 +252,23 @@ def import_summary(report: dict[str, Any]) -> str:
     ]
     if report["matched"] and not report["reviews_added"] + report["reviews_known"]:
         parts.append(
-            "The package holds no review history: in Anki's export, tick 'Include "
-            "scheduling information'."
+            "The package holds no answers: nothing was reviewed in Anki since the export, or "
+            "Anki's export left out 'Include scheduling information'."
         )
     if report["reviews_undated"]:
         parts.append(
             f"{counted(report['reviews_undated'], 'answer')} left out: logged at a time no clock "
             "gave (in the future, or before Anki existed)."
+        )
+    if report["other_card_answers"]:
+        parts.append(
+            f"{counted(report['other_card_answers'], 'answer')} on cards of a template added "
+            "in Anki left out (the tutor's card is the note's first)."
+        )
+    if report["reset_in_anki"]:
+        parts.append(
+            f'Reset ("forget") in Anki: {counted(report["reset_in_anki"], "card")}; the '
+            "answers from before a reset still count here."
         )
     if report["edited"]:
         parts.append(f"{counted(len(report['edited']), 'card')} took the words edited in Anki.")
@@ -234,8 +279,8 @@ def import_summary(report: dict[str, Any]) -> str:
         )
     if report["deleted_here"]:
         parts.append(
-            f"Deleted here, so left out: {counted(len(report['deleted_here']), 'note')} "
-            "from the tutor."
+            "Left out, matching no card of yours (deleted here, or another learner's): "
+            f"{counted(len(report['deleted_here']), 'note')} from the tutor."
         )
     if report["not_from_tutor"]:
         parts.append(f"{counted(report['not_from_tutor'], 'note')} not made by the tutor left out.")
