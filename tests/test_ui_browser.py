@@ -229,7 +229,8 @@ def card_from_the_answer_reviewed_by_keyboard_and_exported(page: Page) -> None:
     expect(page.get_by_text("All 1 reviewed").first).to_be_visible(timeout=30_000)
     expect(sidebar.get_by_text("Nothing due now; the next card in")).to_be_visible()
     shot(page, "reviews.png")
-    with page.expect_download() as download:
+    # the package is written when asked for: on a loaded machine that takes a while
+    with page.expect_download(timeout=90_000) as download:
         page.get_by_role("button", name="Anki package").click()
     package = ARTIFACTS / "study-tutor-cards.apkg"
     download.value.save_as(package)
