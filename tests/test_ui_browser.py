@@ -260,11 +260,19 @@ def reviewed_in_anki_and_brought_back(page: Page, package: Path) -> None:
 
 
 def settled(page: Page) -> None:
-    """Wait for Streamlit's run to finish: a click during a rerun may be lost. The rerun a
+    """Wait for Streamlit's runs to finish: a click during a rerun may be lost. The rerun a
     click starts can take a moment to show its status (eight tabs are drawn each run), so
-    wait for it to have begun first."""
-    page.wait_for_timeout(1_000)
-    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=60_000)
+    wait for it to have begun first; and a run may start another (a ticked box saves itself,
+    then reruns), so the page counts as settled only once it has stayed idle for a moment.
+    (A click on the milestone quiz was lost in the gap between two such runs.)"""
+    status = page.get_by_test_id("stStatusWidget")
+    for _ in range(20):
+        page.wait_for_timeout(1_000)
+        expect(status).to_be_hidden(timeout=60_000)
+        page.wait_for_timeout(1_500)
+        if status.is_hidden():
+            return
+    raise AssertionError("the page kept running for minutes")
 
 
 def shot(page: Page, name: str) -> None:
