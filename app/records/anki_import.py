@@ -29,7 +29,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -45,6 +44,7 @@ from app.practice.card_export import fields_hash
 from app.practice.card_export import front_text
 from app.practice.card_export import note_guid
 from app.practice.scheduler import replay
+from app.records.base import learner_rows
 from app.records.base import naive_utc
 from app.records.learners import Learner
 from app.records.reviews import ANKI
@@ -103,15 +103,11 @@ def import_from_anki(
         session.execute(update(Learner).where(Learner.id == learner_id).values(id=Learner.id))
         cards = {
             note_guid(card.question_id): card
-            for card in session.scalars(
-                select(ReviewCard).where(ReviewCard.learner_id == learner_id)
-            )
+            for card in learner_rows(session, ReviewCard, learner_id)
         }
         logs: dict[str, list[ReviewLogEntry]] = defaultdict(list)
-        for entry in session.scalars(
-            select(ReviewLogEntry)
-            .where(ReviewLogEntry.learner_id == learner_id)
-            .order_by(ReviewLogEntry.reviewed_at, ReviewLogEntry.id)
+        for entry in learner_rows(
+            session, ReviewLogEntry, learner_id, ReviewLogEntry.reviewed_at, ReviewLogEntry.id
         ):
             logs[entry.question_id].append(entry)
         parameters = scheduling_parameters(session, learner_id)
