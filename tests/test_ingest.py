@@ -251,7 +251,7 @@ def test_cli_ingest_names_each_skipped_file_and_warning_in_plain_output(
 
 @pytest.mark.slow
 def test_an_ingest_killed_midway_leaves_no_duplicates_and_the_next_run_completes(
-    data_dir: Path, tmp_path: Path
+    data_dir: Path, tmp_path: Path, embedder
 ) -> None:
     folder = tmp_path / "many"
     make_notes(folder, 40, words=150)  # several batches of embedding work
@@ -278,7 +278,8 @@ def test_an_ingest_killed_midway_leaves_no_duplicates_and_the_next_run_completes
     proc.wait()
 
     settings = Settings(data_dir=data_dir)
-    resumed = Ingestor(settings).run([str(folder)])
+    # resumed with the session's encoder (the same model): torch loads once, in the killed run
+    resumed = Ingestor(settings, embedder=embedder).run([str(folder)])
     store = VectorStore(settings)
     metas = chunk_metadata(store)
     keys = Counter((m["file"], m["chunk"]) for m in metas)
