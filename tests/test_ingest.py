@@ -249,6 +249,50 @@ def test_cli_ingest_names_each_skipped_file_and_warning_in_plain_output(
     )
 
 
+TORCH_LOADED = """
+import runpy, sys
+sys.argv = ["tutor", "ingest", sys.argv[1], "--json"]
+try:
+    runpy.run_module("app.cli", run_name="__main__")
+except SystemExit as exit:
+    print(f"exit {exit.code}; torch {'torch' in sys.modules}", file=sys.stderr)
+"""
+
+
+def test_a_small_ingest_encodes_on_the_onnx_export_without_importing_torch(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """`tutor ingest` of a few notes starts encoding at once: torch (6-14 s of CPU to import)
+    loads only for a call of TORCH_FROM chunks or more."""
+    make_notes(tmp_path / "n", 3)
+    done = subprocess.run(
+        [sys.executable, "-c", TORCH_LOADED, str(tmp_path / "n")],
+        cwd=REPO,
+        env={**os.environ, "TUTOR_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "exit 0; torch False" in done.stderr, done.stderr[-2000:]
+    assert json.loads(done.stdout)["added"] == 3
+
+
+@pytest.mark.slow
+def test_a_large_batch_loads_torch_and_its_vectors_are_the_exports(embedder, monkeypatch) -> None:
+    from app.search import vectors
+    from app.search.encoder_export import TorchEncoder
+
+    texts = [f"dropout zeroes random unit {i} while training" for i in range(4)]
+    ingesting = vectors.Embedder(engine="torch", precision="fp32")
+    small = ingesting.embed(texts[:1])
+    assert "encoder" not in vars(ingesting), "one text: the export, torch not loaded"
+    monkeypatch.setattr(vectors, "TORCH_FROM", 3)
+    large = ingesting.embed(texts[1:])
+    assert isinstance(ingesting.encoder, TorchEncoder)
+    exported = embedder.embed(texts)
+    assert np.sum(np.vstack([small, large]) * exported, axis=1).min() > 0.9999
+
+
 @pytest.mark.slow
 def test_an_ingest_killed_midway_leaves_no_duplicates_and_the_next_run_completes(
     data_dir: Path, tmp_path: Path, embedder

@@ -79,6 +79,13 @@ def export_folder(model_path: Path, cache_dir: Path) -> Path:
     return cache_dir / f"{model_path.resolve().name}-{export_key(model_path)}"
 
 
+def export_ready(model_path: Path, cache_dir: Path) -> bool:
+    """Whether the model's export is made, checked and not refused: it loads in a fraction of
+    a second, without torch."""
+    folder = export_folder(model_path, cache_dir)
+    return (folder / META).exists() and not (folder / REFUSED).exists()
+
+
 @dataclass(frozen=True)
 class ExportMeta:
     """meta.json of an export: what the encoder needs, and the check it passed."""

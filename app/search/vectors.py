@@ -33,6 +33,7 @@ from app.search.encoder import Encoder
 from app.search.encoder import Engine
 from app.search.encoder import Precision
 from app.search.encoder import export_key
+from app.search.encoder import export_ready
 from app.search.encoder import load_encoder
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,12 @@ def packaged_model_dir(package: str, relative: str) -> Path:
 # longer and seen once, so they are not kept.
 CACHED_CHARS = 1000
 CACHED_TEXTS = 20_000
+# With engine "torch", a call with fewer new texts than this, before torch is loaded, runs on
+# the ONNX export already on disk: importing sentence-transformers and torch costs 6-14 s of
+# CPU, which buys nothing on a few chunks (ONNX encodes at 0.9x torch's fp32 rate and 0.3x its
+# bf16 rate; the two meet near 260 chunks in bf16, near 700 in fp32). So `tutor ingest` of a
+# note, and the API's ingest of a few files, start encoding at once.
+TORCH_FROM = 256
 
 
 def embedding_model_path(model: str = "") -> Path:
@@ -85,7 +92,11 @@ class Embedder:
     """all-MiniLM-L6-v2 (packaged) or any local sentence-transformers model, on the CPU, run
     from its checked ONNX export (`app.search.encoder`), or on torch with `engine="torch"`
     (ingest, in `precision`); loaded at first use. Unset, `cache_dir`, `engine` and
-    `precision` are TUTOR_ENCODER_*'s. All give the same vectors (cosine >= 0.9999)."""
+    `precision` are TUTOR_ENCODER_*'s. All give the same vectors (cosine >= 0.9999).
+
+    With `engine="torch"`, torch loads only for a call of TORCH_FROM new texts or more; the
+    token counts, and smaller calls before that, use the export when it is ready (the same
+    tokenizer, the same vectors)."""
 
     def __init__(
         self,
@@ -110,32 +121,51 @@ class Embedder:
 
     @cached_property
     def encoder(self) -> Encoder:
+        """The encoder of this embedder's engine (torch for ingest), loaded now."""
         return load_encoder(
             self.model_path, self.cache_dir, self.threads, self.engine, self.precision
         )
 
+    @cached_property
+    def light(self) -> Encoder:
+        """The encoder for token counts and small calls: the ONNX export where the engine is
+        torch, torch is not loaded yet and the export is ready; otherwise `encoder`."""
+        if (
+            self.engine == "torch"
+            and "encoder" not in self.__dict__
+            and export_ready(self.model_path, self.cache_dir)
+        ):
+            return load_encoder(self.model_path, self.cache_dir, self.threads, "onnx")
+        return self.encoder
+
+    def _encoder_for(self, count: int) -> Encoder:
+        """`encoder` when it is loaded already or `count` new texts are worth loading it."""
+        if "encoder" in self.__dict__ or count >= TORCH_FROM:
+            return self.encoder
+        return self.light
+
     @property
     def max_tokens(self) -> int:
         """Word pieces the model reads, special tokens included; beyond this it truncates."""
-        return self.encoder.max_tokens
+        return self.light.max_tokens
 
     def count_tokens(self, texts: list[str], special: bool = False) -> list[int]:
         """Word pieces in each text as the model splits it, untruncated; `special` adds the
         [CLS] and [SEP] it reads too."""
-        return self.encoder.count_tokens(texts, special)
+        return self.light.count_tokens(texts, special)
 
     def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Unit-length vectors, shape (len(texts), dimension), batched longest first. Short
         texts embedded before in this process are not again."""
         if not texts:
-            return np.zeros((0, self.encoder.dimension), dtype=np.float32)
+            return np.zeros((0, self.light.dimension), dtype=np.float32)
         with self._seen_lock:
             known = {t: self._seen[t] for t in texts if t in self._seen}
             for text in known:
                 self._seen.move_to_end(text)
         new = list(dict.fromkeys(t for t in texts if t not in known))
         if new:
-            vectors = self.encoder.encode(new, batch_size)
+            vectors = self._encoder_for(len(new)).encode(new, batch_size)
             known |= dict(zip(new, vectors, strict=True))
             with self._seen_lock:
                 for text, vector in zip(new, vectors, strict=True):
@@ -188,7 +218,7 @@ class Embedder:
         if (
             not isinstance(vectors, np.ndarray)
             or vectors.dtype != np.float32
-            or vectors.shape != (len(texts), self.encoder.dimension)
+            or vectors.shape != (len(texts), self.light.dimension)
             or not np.isfinite(vectors).all()
             or not np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
         ):
