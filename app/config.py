@@ -110,13 +110,15 @@ class Settings(BaseSettings):
         default="onnx",
         description="What runs the embedding model for search, answers and quizzes: its ONNX "
         "export (no torch import: cold commands start in about a second) or torch. Ingest "
-        "runs on torch either way (faster on long batches here).",
+        "runs on torch where it computes bfloat16 (see encoder_precision), on the export "
+        "elsewhere.",
     )
     encoder_precision: Literal["auto", "fp32"] = Field(
         default="auto",
-        description="What ingest's encoder (torch) computes in. auto: bfloat16 where the CPU "
+        description="What ingest's encoder computes in. auto: bfloat16 on torch where the CPU "
         "multiplies it natively (AMX or AVX512-BF16; about 2.5x the chunks per second, vectors "
-        "at cosine >= 0.9999 to fp32's, checked before use), fp32 elsewhere.",
+        "at cosine >= 0.9999 to fp32's, checked before use), for an ingest of 256 new chunks "
+        "or more; fp32 on the ONNX export elsewhere, at torch fp32's pace (0.9x-1.0x).",
     )
     encoder_cache_dir: Path = Field(
         default_factory=lambda: cache_home() / "study-tutor" / "encoders",

@@ -15,9 +15,11 @@ import pytest
 
 from app.search import encoder_export
 from app.search.encoder import META
+from app.search.encoder import PAD_WASTE
 from app.search.encoder import REFUSED
 from app.search.encoder import OnnxEncoder
 from app.search.encoder import export_folder
+from app.search.encoder import like_lengths
 from app.search.encoder import load_encoder
 from app.search.encoder_export import TorchEncoder
 from app.search.vectors import Embedder
@@ -165,3 +167,19 @@ def test_ingest_encodes_in_bf16_where_the_cpu_has_it_and_the_vectors_stay_fp32s(
     monkeypatch.setattr(encoder_export, "native_bf16", lambda: True)
     monkeypatch.setattr(encoder_export, "BF16_MIN_COSINE", 1.5)  # no vector can pass
     assert not TorchEncoder(embedding_model_path()).bf16  # refused: fp32
+
+
+def test_a_batch_holds_texts_of_like_lengths_and_each_text_gets_its_own_vector(embedder) -> None:
+    """A batch is padded to its longest text: short sentences are not batched with a long one
+    (PAD_WASTE), and padding never changes a vector."""
+    lengths = np.array([250, 240, 60, 44, 40, 12, 11, 10, 10, 9])
+    batches = like_lengths(lengths, batch_size=3)
+    assert [(b.start, b.stop) for b in batches] == [(0, 2), (2, 5), (5, 8), (8, 10)]
+    for batch in batches:
+        padded = (batch.stop - batch.start) * lengths[batch.start]
+        assert padded <= PAD_WASTE * lengths[batch].sum() or batch.stop - batch.start == 1
+
+    texts = ["Dropout is off at test time.", *passages()[:7], "eigenvalues", ""]
+    together = embedder.encoder.encode(texts, 64)
+    alone = np.vstack([embedder.encoder.encode([t], 1) for t in texts])
+    assert np.abs(together - alone).max() < 1e-5

@@ -34,6 +34,7 @@ from app.search.encoder import ExportMeta
 from app.search.encoder import OnnxEncoder
 from app.search.encoder import Precision
 from app.search.encoder import export_folder
+from app.search.encoder import native_bf16
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,6 @@ MIN_COSINE = 0.99999
 # bf16 (TorchEncoder) rounds each product to 8 bits of mantissa: cosine 0.99996 at worst on
 # 256 chunks of the public notes, and no retrieval figure moved (docs/benchmarks.md).
 BF16_MIN_COSINE = 0.9999
-# The CPU flags (Linux /proc/cpuinfo) of native bf16 matrix arithmetic; without them torch
-# emulates bf16, slower than fp32.
-BF16_FLAGS = {"amx_bf16", "avx512_bf16"}
 CHECK_TEXTS = [
     "eigenvalues",
     "What is overfitting?",
@@ -55,16 +53,6 @@ CHECK_TEXTS = [
     " ".join(f"Layer {i} normalizes its inputs, then applies a learned scale." for i in range(60)),
     "",
 ]
-
-
-def native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether this CPU multiplies bf16 natively (BF16_FLAGS); False where it cannot be told."""
-    try:
-        with cpuinfo.open() as lines:
-            flags = next((line for line in lines if line.startswith("flags")), "")
-    except OSError:
-        return False
-    return bool(BF16_FLAGS & set(flags.split()))
 
 
 class ExportRefused(RuntimeError):

@@ -35,6 +35,7 @@ from app.search.encoder import Precision
 from app.search.encoder import export_key
 from app.search.encoder import export_ready
 from app.search.encoder import load_encoder
+from app.search.encoder import native_bf16
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +69,13 @@ def packaged_model_dir(package: str, relative: str) -> Path:
 # longer and seen once, so they are not kept.
 CACHED_CHARS = 1000
 CACHED_TEXTS = 20_000
-# With engine "torch", a call with fewer new texts than this, before torch is loaded, runs on
-# the ONNX export already on disk: importing sentence-transformers and torch costs 6-14 s of
-# CPU, which buys nothing on a few chunks (ONNX encodes at 0.9x torch's fp32 rate and 0.3x its
-# bf16 rate; the two meet near 260 chunks in bf16, near 700 in fp32). So `tutor ingest` of a
-# note, and the API's ingest of a few files, start encoding at once.
+# With engine "torch", torch is loaded only where it pays: importing sentence-transformers and
+# torch costs 8-14 s of CPU and 600 MB. It pays only in bf16 (`native_bf16`: torch then
+# encodes at about 2.5x the export's rate), and there only for a call of TORCH_FROM new texts
+# or more (the two meet near 260 chunks). In fp32 the export keeps torch's pace (517 chunks of
+# the bundled corpus: 21.5 texts/s against 21.1, AMD EPYC, 2 cores; 0.9x on an Intel Xeon), so
+# ingest stays on it: the bundled corpus ingested in 33 s instead of 44 s, in half the memory.
+# So `tutor ingest` of a note, and the API's ingest of a few files, start encoding at once.
 TORCH_FROM = 256
 
 
@@ -94,9 +97,9 @@ class Embedder:
     (ingest, in `precision`); loaded at first use. Unset, `cache_dir`, `engine` and
     `precision` are TUTOR_ENCODER_*'s. All give the same vectors (cosine >= 0.9999).
 
-    With `engine="torch"`, torch loads only for a call of TORCH_FROM new texts or more; the
-    token counts, and smaller calls before that, use the export when it is ready (the same
-    tokenizer, the same vectors)."""
+    With `engine="torch"`, torch loads only where it computes bf16, for a call of TORCH_FROM
+    new texts or more; the token counts, and every other call before that, use the export
+    when it is ready (the same tokenizer, the same vectors)."""
 
     def __init__(
         self,
@@ -138,9 +141,15 @@ class Embedder:
             return load_encoder(self.model_path, self.cache_dir, self.threads, "onnx")
         return self.encoder
 
+    @cached_property
+    def torch_pays(self) -> bool:
+        """Whether torch, loaded, would encode faster than the export: only where it computes
+        bf16 (TORCH_FROM)."""
+        return self.engine == "torch" and self.precision == "auto" and native_bf16()
+
     def _encoder_for(self, count: int) -> Encoder:
         """`encoder` when it is loaded already or `count` new texts are worth loading it."""
-        if "encoder" in self.__dict__ or count >= TORCH_FROM:
+        if "encoder" in self.__dict__ or (count >= TORCH_FROM and self.torch_pays):
             return self.encoder
         return self.light
 
