@@ -414,14 +414,20 @@ class LearnerFlows(RuleBasedStateMachine):
         self.reached("ask")
         if not ok:
             return
-        cid = answer.json()["conversation_id"]
+        cid, grounded = answer.json()["conversation_id"], answer.json()["grounded"]
         kept = self.call(learner, "GET", f"{learner.base}/conversations/{cid}", {200, 404})
+        before = learner.conversations.get(cid, 0)
         if kept.status_code == 200:
             messages = len(kept.json()["messages"])
-            assert messages > learner.conversations.get(cid, 0), "the turn was not kept"
+            if grounded:
+                assert messages > before, "the turn was not kept"
+            else:  # a declined follow-up leaves its conversation as it was (docs/api.md)
+                assert messages == before, "a declined turn was kept"
             learner.conversations[cid] = messages
         else:  # a declined question's conversation is not kept (docs/api.md)
+            assert not grounded, f"the answered turn of {cid} was not kept"
             assert cid not in learner.conversations, f"kept conversation {cid} is gone"
+        if not grounded:
             self.reached("ask declined")
 
     @rule(
