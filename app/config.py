@@ -110,15 +110,15 @@ class Settings(BaseSettings):
         default="onnx",
         description="What runs the embedding model for search, answers and quizzes: its ONNX "
         "export (no torch import: cold commands start in about a second) or torch. Ingest "
-        "runs on torch where it computes bfloat16 (see encoder_precision), on the export "
-        "elsewhere.",
+        "runs a batch of 256 new chunks or more on torch where it computes bfloat16, of "
+        "1,000 or more in fp32 (where torch pays for its import), and smaller ones on the "
+        "export.",
     )
     encoder_precision: Literal["auto", "fp32"] = Field(
         default="auto",
-        description="What ingest's encoder computes in. auto: bfloat16 on torch where the CPU "
+        description="What ingest's encoder (torch) computes in. auto: bfloat16 where the CPU "
         "multiplies it natively (AMX or AVX512-BF16; about 2.5x the chunks per second, vectors "
-        "at cosine >= 0.9999 to fp32's, checked before use), for an ingest of 256 new chunks "
-        "or more; fp32 on the ONNX export elsewhere, at torch fp32's pace (0.9x-1.0x).",
+        "at cosine >= 0.9999 to fp32's, checked before use), fp32 elsewhere.",
     )
     encoder_cache_dir: Path = Field(
         default_factory=lambda: cache_home() / "study-tutor" / "encoders",

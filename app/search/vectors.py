@@ -69,14 +69,15 @@ def packaged_model_dir(package: str, relative: str) -> Path:
 # longer and seen once, so they are not kept.
 CACHED_CHARS = 1000
 CACHED_TEXTS = 20_000
-# With engine "torch", torch is loaded only where it pays: importing sentence-transformers and
-# torch costs 8-14 s of CPU and 600 MB. It pays only in bf16 (`native_bf16`: torch then
-# encodes at about 2.5x the export's rate), and there only for a call of TORCH_FROM new texts
-# or more (the two meet near 260 chunks). In fp32 the export keeps torch's pace (517 chunks of
-# the bundled corpus: 21.5 texts/s against 21.1, AMD EPYC, 2 cores; 0.9x on an Intel Xeon), so
-# ingest stays on it: the bundled corpus ingested in 33 s instead of 44 s, in half the memory.
-# So `tutor ingest` of a note, and the API's ingest of a few files, start encoding at once.
-TORCH_FROM = 256
+# With engine "torch", torch is loaded only for a call of this many new texts or more, where
+# it pays: importing sentence-transformers and torch costs 7-14 s of CPU and 600 MB. In bf16
+# (`native_bf16`) torch encodes at about 2.5x the export's rate, and the two meet near 260
+# chunks. In fp32 they meet much later, or never: torch encoded 1.3x the export's rate on an
+# Intel Xeon with AVX-512 (39.8 against 30.4 texts/s), and the same rate on an AMD EPYC with
+# AVX2 (21.1 against 21.5, 517 chunks of the bundled corpus, which there ingested in 31 s on
+# the export instead of 44 s on torch, in half the memory). Smaller calls, and so `tutor
+# ingest` of a few notes and the API's ingest of a few files, run on the export at once.
+TORCH_FROM = {"bf16": 256, "fp32": 1000}
 
 
 def embedding_model_path(model: str = "") -> Path:
@@ -97,8 +98,8 @@ class Embedder:
     (ingest, in `precision`); loaded at first use. Unset, `cache_dir`, `engine` and
     `precision` are TUTOR_ENCODER_*'s. All give the same vectors (cosine >= 0.9999).
 
-    With `engine="torch"`, torch loads only where it computes bf16, for a call of TORCH_FROM
-    new texts or more; the token counts, and every other call before that, use the export
+    With `engine="torch"`, torch loads only for a call of TORCH_FROM new texts or more (fewer
+    where it computes bf16); the token counts, and smaller calls before that, use the export
     when it is ready (the same tokenizer, the same vectors)."""
 
     def __init__(
@@ -142,14 +143,14 @@ class Embedder:
         return self.encoder
 
     @cached_property
-    def torch_pays(self) -> bool:
-        """Whether torch, loaded, would encode faster than the export: only where it computes
-        bf16 (TORCH_FROM)."""
-        return self.engine == "torch" and self.precision == "auto" and native_bf16()
+    def torch_from(self) -> int:
+        """New texts in one call from which loading torch pays (TORCH_FROM), read from the
+        CPU's flags without importing torch."""
+        return TORCH_FROM["bf16" if self.precision == "auto" and native_bf16() else "fp32"]
 
     def _encoder_for(self, count: int) -> Encoder:
         """`encoder` when it is loaded already or `count` new texts are worth loading it."""
-        if "encoder" in self.__dict__ or (count >= TORCH_FROM and self.torch_pays):
+        if "encoder" in self.__dict__ or count >= self.torch_from:
             return self.encoder
         return self.light
 
