@@ -110,9 +110,9 @@ class Settings(BaseSettings):
         default="onnx",
         description="What runs the embedding model for search, answers and quizzes: its ONNX "
         "export (no torch import: cold commands start in about a second) or torch. Ingest "
-        "runs a batch of 256 new chunks or more on torch where it computes bfloat16, of "
-        "1,000 or more in fp32 (where torch pays for its import), and smaller ones on the "
-        "export.",
+        "starts on the export and moves to torch once 256 new chunks have come where torch "
+        "computes bfloat16, 1,000 in fp32 (where torch pays for its import only on a long "
+        "ingest).",
     )
     encoder_precision: Literal["auto", "fp32"] = Field(
         default="auto",

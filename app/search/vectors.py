@@ -69,14 +69,17 @@ def packaged_model_dir(package: str, relative: str) -> Path:
 # longer and seen once, so they are not kept.
 CACHED_CHARS = 1000
 CACHED_TEXTS = 20_000
-# With engine "torch", torch is loaded only for a call of this many new texts or more, where
-# it pays: importing sentence-transformers and torch costs 7-14 s of CPU and 600 MB. In bf16
-# (`native_bf16`) torch encodes at about 2.5x the export's rate, and the two meet near 260
-# chunks. In fp32 they meet much later, or never: torch encoded 1.3x the export's rate on an
-# Intel Xeon with AVX-512 (39.8 against 30.4 texts/s), and the same rate on an AMD EPYC with
-# AVX2 (21.1 against 21.5, 517 chunks of the bundled corpus, which there ingested in 31 s on
-# the export instead of 44 s on torch, in half the memory). Smaller calls, and so `tutor
-# ingest` of a few notes and the API's ingest of a few files, run on the export at once.
+# With engine "torch", torch is loaded once an embedder's new texts, this call's included,
+# reach this many, where it pays: importing sentence-transformers and torch costs 7-14 s of CPU
+# and 600 MB. In bf16 (`native_bf16`) torch encodes at about 2.5x the export's rate, and the
+# two meet near 260 chunks. In fp32 they meet much later, or never: torch encoded 1.3x the
+# export's rate on an Intel Xeon with AVX-512 (39.8 against 30.4 texts/s), and the same rate on
+# an AMD EPYC with AVX2 (21.1 against 21.5, 517 chunks of the bundled corpus, which there
+# ingested in 31 s on the export instead of 44 s on torch, in half the memory). Counted over
+# the ingest, not per call (ingest embeds 512 chunks at a time), so a long fp32 ingest pays
+# the export's slower rate for its first 1,000 chunks, about what the import costs, and then
+# loads torch. `tutor ingest` of a few notes and the API's ingest of a few files run on the
+# export from the start.
 TORCH_FROM = {"bf16": 256, "fp32": 1000}
 
 
@@ -98,9 +101,9 @@ class Embedder:
     (ingest, in `precision`); loaded at first use. Unset, `cache_dir`, `engine` and
     `precision` are TUTOR_ENCODER_*'s. All give the same vectors (cosine >= 0.9999).
 
-    With `engine="torch"`, torch loads only for a call of TORCH_FROM new texts or more (fewer
-    where it computes bf16); the token counts, and smaller calls before that, use the export
-    when it is ready (the same tokenizer, the same vectors)."""
+    With `engine="torch"`, torch loads only once TORCH_FROM new texts have come (fewer where
+    it computes bf16); the token counts, and the texts before that, use the export when it is
+    ready (the same tokenizer, the same vectors)."""
 
     def __init__(
         self,
@@ -122,6 +125,7 @@ class Embedder:
         self.precision: Precision = precision
         self._seen: OrderedDict[str, np.ndarray] = OrderedDict()  # least recently used first
         self._seen_lock = threading.Lock()
+        self._encoded = 0  # new texts embedded so far, for TORCH_FROM
 
     @cached_property
     def encoder(self) -> Encoder:
@@ -144,13 +148,17 @@ class Embedder:
 
     @cached_property
     def torch_from(self) -> int:
-        """New texts in one call from which loading torch pays (TORCH_FROM), read from the
-        CPU's flags without importing torch."""
+        """New texts from which loading torch pays (TORCH_FROM), read from the CPU's flags
+        without importing torch."""
         return TORCH_FROM["bf16" if self.precision == "auto" and native_bf16() else "fp32"]
 
     def _encoder_for(self, count: int) -> Encoder:
-        """`encoder` when it is loaded already or `count` new texts are worth loading it."""
-        if "encoder" in self.__dict__ or count >= self.torch_from:
+        """`encoder` when it is loaded already or, with `count` more, enough new texts have
+        come to be worth loading it."""
+        with self._seen_lock:
+            self._encoded += count
+            enough = self._encoded >= self.torch_from
+        if "encoder" in self.__dict__ or enough:
             return self.encoder
         return self.light
 
