@@ -140,19 +140,26 @@ def test_reviews_made_in_anki_come_back_once_and_schedule_the_cards_as_anki_does
     api_client.post(
         f"{base}/cards", headers=auth, json={"front": "What is RoPE?", "back": "A rotation"}
     ).raise_for_status()
-    # a card met here an hour ago (a learning step), and one learned three days ago at a later
-    # hour than now: 24-hour periods since then are 2, the day starts Anki counts are 3
+    # a card met here an hour ago (a learning step), and one last answered three days ago at a
+    # later hour than now: 24-hour periods since then are 2, the day starts Anki counts are 3
     hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     met = deck.add(learner_id(base), "Why sqrt(d_k)?", "Dot products grow", 18, now=hour_ago)
     deck.rate(learner_id(base), met["id"], "good", hour_ago)
     now = dt.datetime.now(dt.UTC)
     day_start = dt.datetime.combine((now - DAY_STARTS).date(), dt.time(), dt.UTC) + DAY_STARTS
-    into_day = now - day_start
-    then = day_start - dt.timedelta(days=3) + into_day + (dt.timedelta(days=1) - into_day) / 2
-    assert (anki_days(then, now), (now - then).days) == (3, 2)
-    older = deck.add(learner_id(base), "What does LoRA train?", "A low-rank update", 18, now=then)
-    deck.rate(learner_id(base), older["id"], "good", then)
-    deck.rate(learner_id(base), older["id"], "good", then + dt.timedelta(minutes=11))
+    if day_start + dt.timedelta(days=1) - now < dt.timedelta(minutes=3):
+        # Anki's answers below must come before the next day start: wait for it to pass
+        time.sleep((day_start + dt.timedelta(days=1, seconds=1) - now).total_seconds())
+        now, day_start = dt.datetime.now(dt.UTC), day_start + dt.timedelta(days=1)
+    # the last answer halfway between this hour three days ago and that day's end (at 03:50,
+    # with ten minutes left, an answer eleven minutes after one placed so crossed into the
+    # next day: 2 days, not 3)
+    last = now - dt.timedelta(days=3) + (day_start + dt.timedelta(days=1) - now) / 2
+    assert (anki_days(last, now), (now - last).days) == (3, 2)
+    first = last - dt.timedelta(minutes=11)
+    older = deck.add(learner_id(base), "What does LoRA train?", "A low-rank update", 18, now=first)
+    deck.rate(learner_id(base), older["id"], "good", first)
+    deck.rate(learner_id(base), older["id"], "good", last)
     package = export_here(api_client, base, auth, tmp_path / "cards.apkg")
 
     with learners_anki(tmp_path / "anki") as collection:
