@@ -147,14 +147,15 @@ def test_reviews_made_in_anki_come_back_once_and_schedule_the_cards_as_anki_does
     deck.rate(learner_id(base), met["id"], "good", hour_ago)
     now = dt.datetime.now(dt.UTC)
     day_start = dt.datetime.combine((now - DAY_STARTS).date(), dt.time(), dt.UTC) + DAY_STARTS
-    if day_start + dt.timedelta(days=1) - now < dt.timedelta(minutes=3):
+    next_start = day_start + dt.timedelta(days=1)
+    if next_start - now < dt.timedelta(minutes=3):
         # Anki's answers below must come before the next day start: wait for it to pass
-        time.sleep((day_start + dt.timedelta(days=1, seconds=1) - now).total_seconds())
-        now, day_start = dt.datetime.now(dt.UTC), day_start + dt.timedelta(days=1)
+        time.sleep((next_start - now).total_seconds() + 1)
+        now, next_start = dt.datetime.now(dt.UTC), next_start + dt.timedelta(days=1)
     # the last answer halfway between this hour three days ago and that day's end (at 03:50,
     # with ten minutes left, an answer eleven minutes after one placed so crossed into the
     # next day: 2 days, not 3)
-    last = now - dt.timedelta(days=3) + (day_start + dt.timedelta(days=1) - now) / 2
+    last = now - dt.timedelta(days=3) + (next_start - now) / 2
     assert (anki_days(last, now), (now - last).days) == (3, 2)
     first = last - dt.timedelta(minutes=11)
     older = deck.add(learner_id(base), "What does LoRA train?", "A low-rank update", 18, now=first)

@@ -155,12 +155,12 @@ class Embedder:
     def _encoder_for(self, count: int) -> Encoder:
         """`encoder` when it is loaded already or, with `count` more, enough new texts have
         come to be worth loading it."""
+        if self.engine != "torch" or "encoder" in self.__dict__:
+            return self.encoder
         with self._seen_lock:
             self._encoded += count
             enough = self._encoded >= self.torch_from
-        if "encoder" in self.__dict__ or enough:
-            return self.encoder
-        return self.light
+        return self.encoder if enough else self.light
 
     @property
     def max_tokens(self) -> int:
