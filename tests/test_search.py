@@ -174,6 +174,26 @@ def test_an_index_built_with_chromas_default_search_breadth_is_brought_up_to_our
     assert VectorStore(settings).collection.configuration["hnsw"]["ef_search"] == SEARCH_EF
 
 
+def test_a_new_index_is_opened_by_one_process_at_a_time(data_dir: Path) -> None:
+    """Chroma makes its tables on a new folder's first open; a second process opening it at
+    that moment failed on "table collections already exists" (`tutor serve --workers 2` on a
+    new data dir, one worker's /health "degraded"). An open waits for one under way."""
+    import threading
+
+    from app.search.lock import opening
+    from app.search.vectors import VectorStore
+
+    settings = Settings(data_dir=data_dir)
+    settings.chroma_dir.mkdir(parents=True)
+    opened = threading.Event()
+    with opening(settings.chroma_dir):  # another process making the tables
+        waiting = threading.Thread(target=lambda: (VectorStore(settings), opened.set()))
+        waiting.start()
+        assert not opened.wait(1.0)
+    waiting.join(60)
+    assert opened.is_set() and VectorStore(settings).count() == 0
+
+
 def test_search_json_follows_the_contract(corpus_dir: Path) -> None:
     proc = tutor_process(
         "search",

@@ -229,7 +229,8 @@ def test_serve_runs_several_workers_and_sigterm_stops_them_all(data_dir: Path) -
             .split()
         ]
         assert len(children) >= 2  # uvicorn's workers (and its resource tracker)
-        assert {httpx.get(f"{server.url}/health").json()["status"] for _ in range(4)} == {"ok"}
+        healths = [httpx.get(f"{server.url}/health").json() for _ in range(4)]
+        assert {health["status"] for health in healths} == {"ok"}, healths
         started = time.monotonic()
         server.process.send_signal(signal.SIGTERM)
         server.process.wait(timeout=30)

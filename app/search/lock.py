@@ -11,12 +11,15 @@ lock when the process ends, however it ends (a crash, kill -9), so a stale claim
 from __future__ import annotations
 
 import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
 from app.config import private_dir
 
 LOCK_FILE = "api.lock"
+OPEN_LOCK_FILE = "open.lock"
 
 
 def claim(data_dir: Path, url: str) -> TextIO:
@@ -44,3 +47,17 @@ def owner(data_dir: Path) -> str | None:
         except BlockingIOError:  # held: an API is running
             return handle.read().strip()
         return None  # closing the file lets go of the lock we just took
+
+
+@contextmanager
+def opening(chroma_dir: Path) -> Iterator[None]:
+    """One process at a time opens the embedded index in `chroma_dir` (an exclusive `flock` on
+    `chroma_dir/open.lock`, waited for).
+
+    Chroma's embedded client creates its tables on the first open of a folder, and a second
+    process opening the same new folder at that moment fails on "table collections already
+    exists": `tutor serve --workers 2` on a new data dir answered /health "degraded" from one
+    worker. The lock costs a millisecond when nobody else holds it."""
+    with open(chroma_dir / OPEN_LOCK_FILE, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield  # closing the file lets go of the lock

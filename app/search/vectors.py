@@ -36,6 +36,7 @@ from app.search.encoder import export_key
 from app.search.encoder import export_ready
 from app.search.encoder import load_encoder
 from app.search.encoder import native_bf16
+from app.search.lock import opening
 
 log = logging.getLogger(__name__)
 
@@ -293,13 +294,15 @@ class VectorStore:
                     ssl=url.scheme == "https",
                     settings=chroma_settings,
                 )
+                self.collection = self._open_collection()
             else:
                 private_dir(settings.data_dir)
                 settings.chroma_dir.mkdir(exist_ok=True)
-                self.client = chromadb.PersistentClient(
-                    path=str(settings.chroma_dir), settings=chroma_settings
-                )
-            self.collection = self._open_collection()
+                with opening(settings.chroma_dir):  # another process may be making its tables
+                    self.client = chromadb.PersistentClient(
+                        path=str(settings.chroma_dir), settings=chroma_settings
+                    )
+                    self.collection = self._open_collection()
         except Exception as exc:  # chromadb raises many types; all mean "can't open the index"
             raise VectorStoreError(self._failure("cannot open", exc)) from exc
 
