@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
+from app.llm.llamacpp import llama_threads
 from app.llm.providers import LLMError
 from app.llm.providers import LLMUnavailable
 from app.llm.providers import chat_model
@@ -61,6 +63,21 @@ def test_an_unreachable_server_names_its_url() -> None:
     error = describe_failure(info.value, settings)
     assert isinstance(error, LLMUnavailable) and "cannot reach" in str(error)
     assert settings.openai_base_url in str(error)
+
+
+@pytest.mark.parametrize(("cpus", "threads"), [(1, (1, 1)), (2, (1, 2)), (8, (4, 8))])
+def test_the_local_model_writes_on_half_the_cpus_and_reads_the_prompt_on_all(
+    cpus: int, threads: tuple[int, int]
+) -> None:
+    """A token's threads wait on each other after every layer: on two cores, the second
+    thread made writing 2.3-2.7x slower whenever the other core had work (docs/benchmarks.md)."""
+    assert llama_threads(cpus) == threads
+
+
+def test_the_loaded_model_uses_those_threads() -> None:
+    model = chat_model(Settings(), max_tokens=8)
+    params = model._llama.context_params
+    assert (params.n_threads, params.n_threads_batch) == llama_threads(os.cpu_count() or 2)
 
 
 @pytest.mark.slow

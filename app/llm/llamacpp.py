@@ -14,6 +14,7 @@ reading included) as soon as the slot's caller leaves, through llama.cpp's abort
 from __future__ import annotations
 
 import ctypes
+import os
 from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
@@ -50,12 +51,26 @@ class _StopTest:
         return self.test()
 
 
+def llama_threads(cpus: int) -> tuple[int, int]:
+    """(threads writing tokens, threads reading the prompt) on a machine of `cpus` CPUs:
+    half of them, and all of them, as llama-cpp-python itself defaults.
+
+    Writing a token is a few small matrix products; its threads meet at a barrier after each
+    layer, so a thread that loses its core to anything else (the API's retrieval, an ingest,
+    another learner) stalls the rest. On two cores, two writing threads with one core busy
+    elsewhere wrote 200 tokens in 9-10.6 s, one thread in 3.3-3.9 s (2.3-2.7 s with both cores
+    idle, when two threads are faster). Reading the prompt is one large product, worth every
+    core. (AMD EPYC, 2 vCPUs, SmolLM2-135M Q4_1, a 900-token prompt; docs/benchmarks.md.)"""
+    return max(1, cpus // 2), max(1, cpus)
+
+
 class LlamaCppChat(BaseChatModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     model_path: str
     n_ctx: int = 2048
-    n_threads: int = 2
+    n_threads: int = 1
+    n_threads_batch: int = 2
     n_batch: int = 256
     seed: int = 0
     sampling: dict[str, Any] = Field(
@@ -68,12 +83,19 @@ class LlamaCppChat(BaseChatModel):
 
     @model_validator(mode="after")
     def _load(self) -> LlamaCppChat:
+        if self.n_threads == 1:
+            # With one writing thread, OpenMP's barriers are only in reading the prompt; there a
+            # thread that spins while the other waits for its core (busy with the rest of the
+            # app) only delays it: a 900-token prompt read in 7-8 s instead of 9-9.6 s beside a
+            # busy core, the same when idle. Read once, when llama.cpp's OpenMP loads.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import llama_cpp
 
         self._llama = llama_cpp.Llama(
             self.model_path,
             n_ctx=self.n_ctx,
             n_threads=self.n_threads,
+            n_threads_batch=self.n_threads_batch,
             n_batch=self.n_batch,
             seed=self.seed,
             verbose=False,

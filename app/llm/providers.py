@@ -111,11 +111,14 @@ def model_label(settings: Settings) -> str:
 
 def _local(settings: Settings, max_tokens: int) -> BaseChatModel:
     from app.llm.llamacpp import LlamaCppChat
+    from app.llm.llamacpp import llama_threads
 
+    writing, reading = llama_threads(os.cpu_count() or 2)
     return LlamaCppChat(
         model_path=str(local_model_path(settings)),
         n_ctx=settings.llm_context_tokens,
-        n_threads=os.cpu_count() or 2,
+        n_threads=writing,
+        n_threads_batch=reading,
         n_batch=256,
         seed=settings.llm_seed,
         sampling={
