@@ -130,22 +130,22 @@ def ingest_via_api(
     import httpx
 
     try:
-        response = httpx.post(
-            f"{url}/ingest", json={"paths": paths, "rebuild": rebuild}, timeout=30
-        )
-        if response.status_code == 403:
-            raise Forbidden(response.json()["detail"])
-        if response.status_code != 202:
-            raise IngestBusy(
-                f"the API at {url} refused the ingest (HTTP {response.status_code}: "
-                f"{response.json()['detail']})"
-            )
-        job = response.json()
-        while job["state"] == "running":
-            time.sleep(poll_s)
-            job = httpx.get(f"{url}/ingest/{job['id']}", timeout=30).raise_for_status().json()
-            if on_progress:
-                on_progress(job)
+        # one client for the run: a client per poll read the system's certificates each time
+        with httpx.Client(timeout=30) as client:
+            response = client.post(f"{url}/ingest", json={"paths": paths, "rebuild": rebuild})
+            if response.status_code == 403:
+                raise Forbidden(response.json()["detail"])
+            if response.status_code != 202:
+                raise IngestBusy(
+                    f"the API at {url} refused the ingest (HTTP {response.status_code}: "
+                    f"{response.json()['detail']})"
+                )
+            job = response.json()
+            while job["state"] == "running":
+                time.sleep(poll_s)
+                job = client.get(f"{url}/ingest/{job['id']}").raise_for_status().json()
+                if on_progress:
+                    on_progress(job)
     except (httpx.HTTPError, ValueError, KeyError) as exc:
         raise IngestBusy(
             f"the API at {url} owns this index but did not answer ({exc}); "
