@@ -350,9 +350,9 @@ class Server:
 @contextmanager
 def served(data_dir: Path, *args: str, log: Path | None = None, **env: str) -> Iterator[Server]:
     """`tutor serve [args]` in a subprocess on a free port, with `TUTOR_*` settings from `env`
-    (`model_wait_s="1"` sets TUTOR_MODEL_WAIT_S); its output goes to `log` when given.
-    Stopped afterwards unless the test did."""
-    port = free_port()
+    (`model_wait_s="1"` sets TUTOR_MODEL_WAIT_S; `api_port` picks the port); its output goes
+    to `log` when given. Stopped afterwards unless the test did."""
+    port = int(env.pop("api_port", 0)) or free_port()
     settings = {f"TUTOR_{name.upper()}": value for name, value in env.items()}
     with open(log or os.devnull, "ab") as output:
         process = subprocess.Popen(

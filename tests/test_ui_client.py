@@ -7,11 +7,15 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from app.ui.client import Api
 from app.ui.client import ApiError
+from app.ui.client import Unreachable
+from tests.conftest import free_port
+from tests.conftest import served
 
 
 class Counting(BaseHTTPRequestHandler):
@@ -63,3 +67,18 @@ def test_a_pages_calls_reuse_one_connection_whoever_makes_them(api: str) -> None
         learner.get("/missing")
     assert failed.value.status == 404
     assert Counting.connections == 1
+
+
+def test_a_call_after_the_api_was_killed_and_restarted_reconnects(data_dir: Path) -> None:
+    """A kept connection to an API that died is replaced on the next call, not reported as a
+    failure; while nothing listens, the call says how to start the API."""
+    port = str(free_port())
+    with served(data_dir, api_port=port) as server:
+        api = Api(server.url)
+        assert api.get("/health")["status"] == "ok"
+        server.process.kill()
+        server.process.wait()
+        with pytest.raises(Unreachable, match="tutor serve"):
+            api.get("/health")
+    with served(data_dir, api_port=port):
+        assert api.get("/health")["status"] == "ok"
