@@ -58,9 +58,9 @@ def llama_threads(cpus: int) -> tuple[int, int]:
     Writing a token is a few small matrix products; its threads meet at a barrier after each
     layer, so a thread that loses its core to anything else (the API's retrieval, an ingest,
     another learner) stalls the rest. On two cores, two writing threads with one core busy
-    elsewhere wrote 200 tokens in 9-10.6 s, one thread in 3.3-3.9 s (2.3-2.7 s with both cores
-    idle, when two threads are faster). Reading the prompt is one large product, worth every
-    core. (AMD EPYC, 2 vCPUs, SmolLM2-135M Q4_1, a 900-token prompt; docs/benchmarks.md.)"""
+    elsewhere wrote 200 tokens in 9-10.6 s, one thread in 3.3-3.9 s; with both cores idle two
+    threads are faster (2.4-2.7 s against 3.5-3.9 s). Reading the prompt is one large product,
+    worth every core. (AMD EPYC, 2 vCPUs, SmolLM2-135M Q4_1, a 900-token prompt; docs/benchmarks.md.)"""
     return max(1, cpus // 2), max(1, cpus)
 
 
@@ -86,7 +86,7 @@ class LlamaCppChat(BaseChatModel):
         if self.n_threads == 1:
             # With one writing thread, OpenMP's barriers are only in reading the prompt; there a
             # thread that spins while the other waits for its core (busy with the rest of the
-            # app) only delays it: a 900-token prompt read in 7-8 s instead of 9-9.6 s beside a
+            # app) only delays it: a 900-token prompt read in 6.8-8.2 s, not 8.6-9.6 s, beside a
             # busy core, the same when idle. Read once, when llama.cpp's OpenMP loads.
             os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import llama_cpp
