@@ -172,6 +172,7 @@ def learner_journey(page: Page, url: str) -> None:
     sidebar.get_by_role("button", name="I've saved it").click()
     expect(sidebar.get_by_test_id("stCode")).to_be_hidden()  # the key is shown only once
     expect(page.get_by_text("Week 18 · Attention Mechanisms").first).to_be_visible()
+    settled(page)  # a question typed while "I've saved it" reruns the page was lost (twice)
 
     # ask; the answer streams in with citation cards
     page.get_by_placeholder("Ask about week 18").fill("Why divide by the square root of d_k?")
