@@ -127,18 +127,19 @@ def status(port: int, path: str = "/health", source: str = "127.0.0.1") -> int:
 
 
 def seconds_open(
-    sockets: list[socket.socket], trickle: bytes, limit: float, meanwhile: Callable[[], None]
-) -> list[float]:
-    """Play the slow clients on `sockets`: `trickle` sent on each about once a second (none
-    when empty), `meanwhile` called as often, until the server closes them or `limit` seconds
-    pass. How long each stayed open (`limit` for one still open); none may get an answer."""
+    trickles: dict[socket.socket, bytes], limit: float, meanwhile: Callable[[], None]
+) -> dict[socket.socket, float]:
+    """Play the slow clients: each socket's trickle sent on it about once a second (nothing
+    for an empty one), `meanwhile` called as often, until the server has closed them all or
+    `limit` seconds pass. How long each stayed open (`limit` for one still open); none may get
+    an answer."""
     started = time.monotonic()
-    still_open = set(sockets)
+    still_open = set(trickles)
     closed_after: dict[socket.socket, float] = {}
     # epoll, not select(): a test process's descriptors may pass select's 1,024 (a fresh
     # clone's run had them there)
     with selectors.DefaultSelector() as watching:
-        for sock in sockets:
+        for sock in trickles:
             watching.register(sock, selectors.EVENT_READ)
         while still_open and time.monotonic() - started < limit:
             for key, _ in watching.select(1.0):
@@ -149,22 +150,30 @@ def seconds_open(
                 still_open.remove(sock)
                 watching.unregister(sock)
             for sock in still_open:
-                if trickle:
+                if trickles[sock]:
                     with contextlib.suppress(OSError):  # closed since: the next select sees it
-                        sock.sendall(trickle)
+                        sock.sendall(trickles[sock])
             meanwhile()
-    return [closed_after.get(sock, limit) for sock in sockets]
+    return {sock: closed_after.get(sock, limit) for sock in trickles}
 
 
-def test_clients_that_never_finish_their_headers_are_dropped_while_others_are_served(
-    proxy: Proxy,
-) -> None:
-    """The classic slowloris: 50 connections each send a request line and then one header byte
-    a second, never the blank line. nginx drops every one within client_header_timeout of
-    its connecting; all the while another client's GET /health is answered at once."""
+def test_slow_clients_are_dropped_while_others_are_served(proxy: Proxy) -> None:
+    """Two kinds of slow client at once, each dropped by its own timer while another client's
+    GET /health is answered at once, every second:
+    - the classic slowloris: 50 connections each send a request line and then one header byte
+      a second, never the blank line; nginx drops every one within client_header_timeout of
+      its connecting;
+    - headers announcing a 100-byte body, 1 byte of it, then nothing: dropped within
+      client_body_timeout of the last byte. (A pause resets it: a body trickled faster than
+      that is bounded by the per-client limit instead, as the next test shows.)"""
     slow = [connect(proxy.port) for _ in range(50)]
     for sock in slow:
         sock.sendall(head("GET", "/health") + b"X-Slow: ")
+    stalled = connect(proxy.port)
+    stalled.sendall(
+        head("POST", "/learners", "Content-Type: application/json", "Content-Length: 100")
+    )
+    stalled.sendall(b"\r\n{")
     served_in: list[float] = []
 
     def another_client_asks() -> None:
@@ -172,27 +181,17 @@ def test_clients_that_never_finish_their_headers_are_dropped_while_others_are_se
         assert status(proxy.port, source=ANOTHER_CLIENT) == 200
         served_in.append(time.monotonic() - started)
 
-    open_for = seconds_open(slow, b"a", HEADER_TIMEOUT + MARGIN, another_client_asks)
-    for sock in slow:
+    limit = max(HEADER_TIMEOUT, BODY_TIMEOUT) + MARGIN
+    open_for = seconds_open({**dict.fromkeys(slow, b"a"), stalled: b""}, limit, another_client_asks)
+    for sock in [*slow, stalled]:
         sock.close()
-    print(f"\nslow headers dropped after {min(open_for):.1f}-{max(open_for):.1f} s")
-    assert max(open_for) < HEADER_TIMEOUT + MARGIN
-    assert min(open_for) > HEADER_TIMEOUT - 1  # the trickle did not keep them open, nor less
+    headers = [open_for[sock] for sock in slow]
+    print(f"\nslow headers dropped after {min(headers):.1f}-{max(headers):.1f} s")
+    print(f"stalled body dropped after {open_for[stalled]:.1f} s")
+    assert max(headers) < HEADER_TIMEOUT + MARGIN
+    assert min(headers) > HEADER_TIMEOUT - 1  # the trickle did not keep them open, nor less
+    assert BODY_TIMEOUT - 1 < open_for[stalled] < BODY_TIMEOUT + MARGIN
     assert len(served_in) >= HEADER_TIMEOUT - 1 and max(served_in) < 1.0
-
-
-def test_a_body_that_stalls_is_dropped(proxy: Proxy) -> None:
-    """Headers announcing a 100-byte body, 1 byte of it, then nothing: dropped within
-    client_body_timeout of the last byte. (A pause resets it: a body trickled faster than
-    that is bounded by the per-client limit instead, as the next test shows.)"""
-    with connect(proxy.port) as sock:
-        sock.sendall(
-            head("POST", "/learners", "Content-Type: application/json", "Content-Length: 100")
-        )
-        sock.sendall(b"\r\n{")
-        [open_for] = seconds_open([sock], b"", BODY_TIMEOUT + MARGIN, lambda: None)
-    print(f"\nstalled body dropped after {open_for:.1f} s")
-    assert BODY_TIMEOUT - 1 < open_for < BODY_TIMEOUT + MARGIN
 
 
 def test_one_address_may_have_so_many_requests_in_progress(proxy: Proxy) -> None:
