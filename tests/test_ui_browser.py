@@ -57,22 +57,23 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture
-def app_urls(corpus_dir: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
+@pytest.fixture(scope="module")
+def app_urls(corpus_index, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """The API and the UI as `make run` starts them, on free loopback ports; the UI from a
-    folder outside the repo, as `tutor up` may be. Yields (UI URL, API URL)."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(corpus_dir, data_dir)
-    settings = loopback(data_dir)
+    folder outside the repo, as `tutor up` may be. Yields (UI URL, API URL). One pair for the
+    module, as a study group shares one: each journey is a learner of its own in a browser of
+    its own (starting both took 5-7 s a test)."""
+    folder = tmp_path_factory.mktemp("browser")
+    settings = loopback(corpus_index.copy(folder))
     ui = f"http://{settings.api_host}:{settings.ui_port}"
     with (
         running(api_command(settings), settings, f"{settings.resolved_api_url}/health"),
-        running(ui_command(settings), settings, f"{ui}/_stcore/health", cwd=tmp_path),
+        running(ui_command(settings), settings, f"{ui}/_stcore/health", cwd=folder),
     ):
         yield ui, settings.resolved_api_url
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def ui_url(app_urls: tuple[str, str]) -> str:
     return app_urls[0]
 
