@@ -31,6 +31,7 @@ from app.answering.citations import strip_markers
 from app.answering.citations import support
 from app.answering.compose import PITFALL_LEAD
 from app.answering.compose import said_form
+from app.answering.passages import quotable_units
 from app.text import content_words
 from app.text import split_sentences
 
@@ -165,6 +166,40 @@ def leads_with_a_key_point(
     """Does the first sentence answer (state a key point, or what the reference says)?"""
     sentences = _stated(answer)
     return _on_point(sentences[0], key_points, reference, similarity) if sentences else None
+
+
+# What the passages allowed: read beside recall, precision and lead, they say whether an answer
+# lost a point in retrieval (its passages never held it) or in selection (they did, and the
+# composer quoted something else).
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """What an answer composed from `passages` could have scored: `held` the key-point recall
+    of the passages' whole text; `selectable` that of an oracle quoting exactly the passages'
+    on-point units (what `_on_point` accepts, the test precision and lead apply), so its
+    precision is 1 by construction; `lead_possible` whether any unit was on point at all."""
+
+    held: float
+    selectable: float
+    lead_possible: bool
+
+
+def ceiling(
+    passages: list[str], key_points: list[str], reference: str, similarity: Similarity
+) -> Ceiling:
+    """The ceiling of one answer's scores over the passages the composer was given. Uses the
+    item's key points, so it measures and never steers: nothing in the product reads it."""
+    units = [strip_markers(u.text) for p in passages for u in quotable_units(p)]
+    units = [u for u in dict.fromkeys(units) if content_words(u)]
+    on_point = [u for u in units if _on_point(u, key_points, reference, similarity)]
+    return Ceiling(
+        held=key_point_recall(" ".join(passages), key_points, similarity) if passages else 0.0,
+        selectable=key_point_recall(" ".join(on_point), key_points, similarity)
+        if on_point
+        else 0.0,
+        lead_possible=bool(on_point),
+    )
 
 
 PART_COVERED = 0.5  # share of one ask's key points an answer must state to answer that ask

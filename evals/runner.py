@@ -388,6 +388,12 @@ def score_answer(
         if wants_answer and answer.grounded
         else (0.0 if wants_answer else None)
     )
+    # the plan writer quotes no passage: its answers have no such ceiling
+    ceiling = (
+        m.ceiling(context, item.key_points, item.reference, similarity)
+        if wants_answer and answer.grounded and answer.writer != "plan"
+        else None
+    )
     return {
         "declined": not answer.grounded,
         "key_point_recall": recall,
@@ -409,6 +415,9 @@ def score_answer(
         if item.kind == "example" and recall is not None
         else None,
         "followup_key_point_recall": recall if item.kind == "followup" else None,
+        "key_point_recall_held": ceiling.held if ceiling else None,
+        "key_point_recall_selectable": ceiling.selectable if ceiling else None,
+        "lead_possible": ceiling.lead_possible if ceiling else None,
         "key_point_recall_raw": m.key_point_recall(raw, item.key_points, similarity)
         if wants_answer and raw
         else None,
@@ -545,6 +554,11 @@ def summarize_answers(results: list[Scored]) -> dict[str, dict[str, float | None
         "followup_novelty": avg("followup_novel"),
         "followup_hit@3": avg("followup_hit@3"),
         "wrong_claims": count("wrong_claim"),
+        # what the passages allowed (evals.metrics.ceiling): retrieval's loss is 1 - held,
+        # selection's is selectable - key_point_recall and lead_possible - lead
+        "key_point_recall_held": avg("key_point_recall_held"),
+        "key_point_recall_selectable": avg("key_point_recall_selectable"),
+        "lead_possible": avg("lead_possible"),
     }
     if any("judge_faithfulness" in r.scores for r in results):
         checked |= {

@@ -218,6 +218,23 @@ def test_a_key_point_counts_when_its_words_appear_or_its_meaning_does() -> None:
     )
 
 
+def test_the_ceiling_tells_what_retrieval_lost_from_what_selection_lost() -> None:
+    """What the passages held, and what an oracle quoting only their on-point units would
+    state: an answer below `selectable` lost it in selection, a point missing from `held` was
+    lost in retrieval."""
+    passages = [
+        "Bananas are a yellow fruit. Dropout sets each activation to zero with probability p "
+        "during training.",
+        "Apples grow on trees in orchards.",
+    ]
+    points = ["sets each activation to zero", "scales the survivors at test time"]
+    found = m.ceiling(passages, points, "", no_meaning)
+    assert found == m.Ceiling(held=0.5, selectable=0.5, lead_possible=True)
+    nothing = m.ceiling(passages[1:], points, "", no_meaning)
+    assert nothing == m.Ceiling(held=0.0, selectable=0.0, lead_possible=False)
+    assert m.ceiling([], points, "", no_meaning).held == 0.0
+
+
 def test_faithfulness_judges_a_sentence_by_the_passage_it_cites() -> None:
     passages = [
         "Dropout zeroes random activations during training.",
@@ -529,7 +546,10 @@ def test_answers_are_scored_and_a_judge_that_fails_is_counted_not_dropped(
     assert dropout["repeated_sentence"] is False and dropout["duplicate_citations"] is False
     assert dropout["judge_failures"] == 1 and "no JSON object" in dropout["judge_errors"]
     assert bread["declined"] is True and "judge_failures" not in bread
+    assert bread["key_point_recall_held"] is None  # a declined answer quoted nothing
+    assert dropout["key_point_recall_selectable"] <= dropout["key_point_recall_held"] <= 1
     summary = summarize_answers(results)
+    assert summary["checked"]["lead_possible"] is not None
     assert summary["checked"]["refusal_accuracy"] == 1.0
     assert (
         summary["checked"]["judge_failures"] == 1 and summary["checked"]["judge_relevancy"] == 0.5
