@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,7 @@ from app.search import encoder_export
 from app.search.encoder import META
 from app.search.encoder import PAD_WASTE
 from app.search.encoder import REFUSED
+from app.search.encoder import ExportDamaged
 from app.search.encoder import OnnxEncoder
 from app.search.encoder import export_folder
 from app.search.encoder import like_lengths
@@ -76,6 +79,87 @@ def test_an_export_that_fails_its_check_is_refused_and_the_model_runs_on_torch(
     folder.mkdir()
     (folder / REFUSED).write_text(json.dumps({"reason": "a test"}))
     assert isinstance(load_encoder(model, tmp_path), TorchEncoder)  # and no export is tried
+
+
+def truncated(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+
+
+def fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+def to_dev_zero(path: Path) -> None:
+    path.unlink()
+    path.symlink_to("/dev/zero")
+
+
+def edited(field: str, value: object) -> Callable[[Path], None]:
+    def edit(path: Path) -> None:
+        path.write_text(json.dumps(json.loads(path.read_text()) | {field: value}))
+
+    return edit
+
+
+DAMAGES: dict[str, tuple[str, Callable[[Path], None]]] = {
+    "model truncated": ("model.onnx", truncated),
+    "model a FIFO": ("model.onnx", fifo),
+    "model a link to /dev/zero": ("model.onnx", to_dev_zero),
+    "tokenizer garbage": ("tokenizer.json", lambda p: p.write_text("not json")),
+    "meta not JSON": (META, lambda p: p.write_text("{")),
+    "meta with a field more": (META, edited("extra", 1)),
+    "meta of another dimension": (META, edited("dimension", 128)),
+    "meta reading 6 word pieces": (META, edited("max_tokens", 6)),
+    "meta without its probe": (META, edited("probe", [])),
+    "vectors not the recorded ones": (META, lambda p: None),  # made below
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_export_is_told_not_used(exported: Path, tmp_path: Path, damage: str) -> None:
+    """Each way an export on disk can be damaged raises ExportDamaged, naming what is wrong,
+    at once: no traceback of ONNX Runtime's, no hang on a FIFO, no other vectors in silence."""
+    folder = tmp_path / exported.name
+    shutil.copytree(exported, folder)
+    name, damage_it = DAMAGES[damage]
+    if damage == "vectors not the recorded ones":  # as altered weights would give
+        meta = json.loads((folder / META).read_text())
+        (folder / META).write_text(json.dumps(meta | {"probe": [0.0] * 383 + [1.0]}))
+    else:
+        damage_it(folder / name)
+    with pytest.raises(ExportDamaged) as told:
+        OnnxEncoder(folder)
+    assert str(told.value), damage
+
+
+def test_a_damaged_export_is_made_again_and_a_cache_that_cannot_hold_one_runs_torch(
+    exported: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """load_encoder meets a damaged export: it says so, sets it aside and makes it again
+    (here the good export copied in stands for the 20-s export, whose own test is above).
+    Where the cache cannot be written (a file where the folder goes), the model runs on torch
+    and the learner is told how to give it a folder."""
+    model = embedding_model_path()
+    folder = export_folder(model, tmp_path / "cache")
+    shutil.copytree(exported, folder)
+    truncated(folder / "model.onnx")
+
+    def export(model_path: Path, into: Path) -> None:
+        shutil.copytree(exported, into)
+
+    monkeypatch.setattr(encoder_export, "export", export)
+    encoder = load_encoder(model, tmp_path / "cache")
+    assert isinstance(encoder, OnnxEncoder)
+    assert "is damaged (it does not load" in capsys.readouterr().err
+    assert np.allclose(
+        encoder.encode(["attention"], 1), OnnxEncoder(exported).encode(["attention"], 1)
+    )
+
+    monkeypatch.undo()  # the real export: it fails at once, before torch loads
+    (tmp_path / "a-file").write_text("")
+    assert isinstance(load_encoder(model, tmp_path / "a-file"), TorchEncoder)
+    assert "Set TUTOR_ENCODER_CACHE_DIR" in capsys.readouterr().err
 
 
 def test_a_cold_query_embeds_without_importing_torch(exported: Path) -> None:

@@ -7,6 +7,12 @@ The export is made once per model, locally (`app.search.encoder_export`, torch),
 against sentence-transformers' own vectors, and kept in `TUTOR_ENCODER_CACHE_DIR` (beside the
 wheelhouse by default), so a fresh data dir or a second worker finds it ready. Should the check
 fail, the model runs on sentence-transformers as before (`TorchEncoder`), said once in the log.
+
+An export is checked again, cheaply, each time it loads: its files are regular files, its
+meta.json reads, and one fixed text (PROBE) embeds to the vector recorded when it passed its
+check. One that fails (truncated, replaced, a FIFO, edited) is made again; where the cache
+cannot be written, the model runs on torch for that process. Either way the learner gets the
+vectors the export was checked to give, never a traceback, a hang or silently other vectors.
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import shutil
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +34,15 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 # Bumped when the export's layout or its check changes: older exports are made again.
-EXPORT_VERSION = 2
+EXPORT_VERSION = 3  # 3: meta.json records the PROBE vector
+# Embedded at each load and compared with the vector recorded at export (PROBE_COSINE): long
+# enough that a shortened max_tokens truncates it, so an edited meta.json is caught too.
+PROBE = (
+    "Scaled dot-product attention divides the query-key scores by the square root of the key "
+    "dimension, so that the softmax does not saturate when the vectors are long, and the "
+    "gradients that flow back through it stay large enough for the model to keep learning."
+)
+PROBE_COSINE = 0.99999
 META = "meta.json"  # written last: a folder with it holds a finished, checked export
 REFUSED = "refused.json"  # the check failed: the model runs on torch without trying again
 # The files of a sentence-transformers folder whose change means a new export.
@@ -101,6 +118,23 @@ def export_ready(model_path: Path, cache_dir: Path) -> bool:
     return (folder / META).exists() and not (folder / REFUSED).exists()
 
 
+class ExportDamaged(Exception):
+    """An export on disk that cannot be used as it is: a file missing, not a regular file or
+    unreadable, or vectors other than those it was checked to give. The message says which."""
+
+
+def regular_file(path: Path) -> Path:
+    """`path` when it is a regular file (a link is followed); ExportDamaged otherwise. A FIFO
+    would block its reader, a device (/dev/zero) never end."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise ExportDamaged(f"{path.name} cannot be read ({exc.strerror or exc})") from exc
+    if not stat.S_ISREG(mode):
+        raise ExportDamaged(f"{path.name} is not a regular file")
+    return path
+
+
 @dataclass(frozen=True)
 class ExportMeta:
     """meta.json of an export: what the encoder needs, and the check it passed."""
@@ -110,10 +144,21 @@ class ExportMeta:
     dimension: int
     min_cosine: float  # the lowest cosine to sentence-transformers' vectors on the check texts
     checked_texts: int
+    probe: tuple[float, ...] = ()  # PROBE's vector once the export passed its check
 
     @classmethod
     def read(cls, folder: Path) -> ExportMeta:
-        return cls(**json.loads((folder / META).read_text()))
+        """ExportDamaged unless meta.json holds exactly these fields, of sensible values."""
+        try:
+            meta = cls(**json.loads(regular_file(folder / META).read_text()))
+            meta = cls(**(meta.__dict__ | {"probe": tuple(float(x) for x in meta.probe)}))
+            if not (int(meta.max_tokens) > 2 and int(meta.dimension) > 0):
+                raise ValueError("max_tokens or dimension out of range")
+        except ExportDamaged:
+            raise
+        except (OSError, ValueError, TypeError) as exc:
+            raise ExportDamaged(f"{META} cannot be read ({exc})") from exc
+        return meta
 
 
 class OnnxEncoder:
@@ -121,13 +166,38 @@ class OnnxEncoder:
     and normalization in one), longest texts first in batches of like lengths (PAD_WASTE).
     `threads` (0 = ONNX Runtime's choice, one per core) bounds the cores one call takes."""
 
-    def __init__(self, folder: Path, threads: int = 0) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
+    def __init__(self, folder: Path, threads: int = 0, verify: bool = True) -> None:
+        """ExportDamaged when the export cannot be used as it is (see `ExportDamaged`);
+        `verify=False` skips the PROBE comparison, for the export's own first check."""
         meta = ExportMeta.read(folder)
         self.max_tokens = meta.max_tokens
         self.dimension = meta.dimension
+        try:
+            self._load(folder, threads)
+        except ExportDamaged:
+            raise
+        except Exception as exc:  # noqa: BLE001 - onnxruntime and tokenizers raise their own
+            raise ExportDamaged(f"it does not load ({type(exc).__name__}: {exc})") from exc
+        if verify:
+            self._verify(meta)
+
+    def _verify(self, meta: ExportMeta) -> None:
+        if len(meta.probe) != self.dimension:
+            raise ExportDamaged(f"{META} records no probe vector of {self.dimension} numbers")
+        try:
+            got = self.encode([PROBE], 1)[0]
+        except Exception as exc:  # noqa: BLE001 - a shape that does not fit, from the graph
+            raise ExportDamaged(f"it does not encode ({type(exc).__name__}: {exc})") from exc
+        cosine = float(got @ np.asarray(meta.probe, dtype=np.float32))
+        if not cosine >= PROBE_COSINE:
+            raise ExportDamaged(
+                f"its vectors are not those it was checked with (cosine {cosine:.6f})"
+            )
+
+    def _load(self, folder: Path, threads: int) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -138,10 +208,10 @@ class OnnxEncoder:
         # quick eval used 80 CPU-seconds instead of 95 in the same wall time (docs/benchmarks).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            str(regular_file(folder / "model.onnx")), options, providers=["CPUExecutionProvider"]
         )
         self.inputs = {i.name for i in self.session.get_inputs()}
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer = Tokenizer.from_file(str(regular_file(folder / "tokenizer.json")))
         self.tokenizer.no_truncation()
         self.tokenizer.no_padding()
         self.truncating = Tokenizer.from_file(str(folder / "tokenizer.json"))
@@ -220,18 +290,44 @@ def load_encoder(
 
         return TorchEncoder(model_path, threads, precision)
     if not (folder / META).exists():
-        from app.search.encoder_export import ExportRefused
-        from app.search.encoder_export import TorchEncoder
-        from app.search.encoder_export import export
-
         print(
             f"Preparing the encoder for fast starts (once, about 20 s): {folder}",
             file=sys.stderr,
             flush=True,
         )
-        try:
-            export(model_path, folder)
-        except ExportRefused as exc:
-            log.warning("the ONNX export of %s is not used: %s", model_path, exc)
-            return TorchEncoder(model_path, threads, precision)
-    return OnnxEncoder(folder, threads)
+        return _made(model_path, folder, threads, precision)
+    try:
+        return OnnxEncoder(folder, threads)
+    except ExportDamaged as exc:
+        print(
+            f"The encoder's export at {folder} is damaged ({exc}): making it again "
+            "(once, about 20 s)",
+            file=sys.stderr,
+            flush=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+        return _made(model_path, folder, threads, precision)
+
+
+def _made(model_path: Path, folder: Path, threads: int, precision: Precision) -> Encoder:
+    """The export made now (torch) and loaded; sentence-transformers where it failed its
+    check, or where the cache cannot hold it (a read-only disk, a file where the folder
+    goes), said once."""
+    from app.search.encoder_export import ExportRefused
+    from app.search.encoder_export import TorchEncoder
+    from app.search.encoder_export import export
+
+    try:
+        export(model_path, folder)
+        return OnnxEncoder(folder, threads)
+    except ExportRefused as exc:
+        log.warning("the ONNX export of %s is not used: %s", model_path, exc)
+    except (OSError, ExportDamaged) as exc:
+        print(
+            f"The encoder's export cannot be kept in {folder.parent} ({exc}): the model runs "
+            "on torch for now (slower to start). Set TUTOR_ENCODER_CACHE_DIR to a folder "
+            "you can write.",
+            file=sys.stderr,
+            flush=True,
+        )
+    return TorchEncoder(model_path, threads, precision)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from app.search.encoder import META
+from app.search.encoder import PROBE
 from app.search.encoder import REFUSED
 from app.search.encoder import ExportMeta
 from app.search.encoder import OnnxEncoder
@@ -130,14 +131,15 @@ class TorchEncoder:
 def export(model_path: Path, folder: Path) -> ExportMeta:
     """Export, check and move into `folder` the model at `model_path`; returns its meta.
     Raises ExportRefused (and leaves `refused.json` in `folder`) when the check fails."""
-    import torch
-
-    # Traced with the eager attention: ONNX Runtime fuses its pattern into Attention nodes;
-    # the graph traced from the default (sdpa) ran at 0.7x the speed on two cores.
-    model = sentence_transformer(model_path, attention="eager").eval()
+    # The folder first: a cache that cannot be written fails at once, not after torch loads.
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
     try:
+        import torch
+
+        # Traced with the eager attention: ONNX Runtime fuses its pattern into Attention
+        # nodes; the graph traced from the default (sdpa) ran at 0.7x the speed on two cores.
+        model = sentence_transformer(model_path, attention="eager").eval()
         model.tokenizer.save_pretrained(str(work))  # tokenizer.json: the fast tokenizer whole
         sample = model.preprocess(["an example", "a longer example sentence"])
         names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
@@ -191,7 +193,7 @@ def export(model_path: Path, folder: Path) -> ExportMeta:
 def check(model: Any, folder: Path, meta: ExportMeta) -> ExportMeta:
     """The export in `folder` against sentence-transformers on CHECK_TEXTS: the same word
     pieces (truncated at the same place) and vectors at cosine >= MIN_COSINE."""
-    onnx = OnnxEncoder(folder)
+    onnx = OnnxEncoder(folder, verify=False)
     theirs = model.tokenizer(
         CHECK_TEXTS, truncation=True, max_length=meta.max_tokens, verbose=False
     )["input_ids"]
@@ -208,7 +210,10 @@ def check(model: Any, folder: Path, meta: ExportMeta) -> ExportMeta:
         raise ExportRefused(
             f"vectors at cosine {cosines.min():.6f} to sentence-transformers' (need {MIN_COSINE})"
         )
-    return ExportMeta(**(asdict(meta) | {"min_cosine": round(float(cosines.min()), 7)}))
+    probe = tuple(float(x) for x in onnx.encode([PROBE], 1)[0])
+    return ExportMeta(
+        **(asdict(meta) | {"min_cosine": round(float(cosines.min()), 7), "probe": probe})
+    )
 
 
 def main() -> None:
