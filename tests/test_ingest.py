@@ -286,14 +286,14 @@ def test_a_large_batch_loads_torch_and_its_vectors_are_the_exports(embedder, mon
     from app.search.encoder_export import TorchEncoder
 
     monkeypatch.setattr(vectors, "native_bf16", lambda: True)  # as on a CPU with AMX
-    assert vectors.Embedder(engine="torch", precision="auto").torch_from == 256
-    assert vectors.Embedder(engine="torch", precision="fp32").torch_from == 1000
+    assert vectors.Embedder(engine="torch", precision="auto", for_ingest=True).torch_from == 256
+    assert vectors.Embedder(engine="torch", precision="fp32", for_ingest=True).torch_from == 1000
     monkeypatch.setattr(vectors, "native_bf16", lambda: False)
-    assert vectors.Embedder(engine="torch", precision="auto").torch_from == 1000
+    assert vectors.Embedder(engine="torch", precision="auto", for_ingest=True).torch_from == 1000
 
     texts = [f"dropout zeroes random unit {i} while training" for i in range(4)]
     monkeypatch.setattr(vectors, "TORCH_FROM", {"bf16": 3, "fp32": 3})
-    ingesting = vectors.Embedder(engine="torch", precision="fp32")
+    ingesting = vectors.Embedder(engine="torch", precision="fp32", for_ingest=True)
     first = ingesting.embed(texts[:2])
     assert "encoder" not in vars(ingesting), "two texts: the export, torch not loaded"
     then = ingesting.embed(texts[2:3])
@@ -302,6 +302,9 @@ def test_a_large_batch_loads_torch_and_its_vectors_are_the_exports(embedder, mon
     exported = embedder.embed(texts)
     assert np.sum(np.vstack([first, then]) * exported[:3], axis=1).min() > 0.9999
     assert np.array_equal(again, first[:1])
+    chosen = vectors.Embedder(engine="torch", precision="fp32")  # TUTOR_ENCODER_ENGINE=torch
+    chosen.embed(texts[:1])
+    assert isinstance(vars(chosen).get("encoder"), TorchEncoder), "asked for torch: torch"
 
 
 @pytest.mark.slow

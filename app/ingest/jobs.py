@@ -86,6 +86,7 @@ class IngestJobs:
             self.settings.encoder_cache_dir,
             threads=max(1, (os.cpu_count() or 2) - 1),  # a core left for the answers
             engine="torch",
+            for_ingest=True,
         )
         ingestor = Ingestor(
             self.settings, store=self.store, embedder=embedder, database=self.database

@@ -183,6 +183,7 @@ class Ingestor:
             settings.embedding_model,
             settings.encoder_cache_dir,
             engine="torch",
+            for_ingest=True,
             precision=settings.encoder_precision,
         )
         self.database = database or LearnerRecords(settings.resolved_database_url)

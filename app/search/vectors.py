@@ -102,9 +102,10 @@ class Embedder:
     (ingest, in `precision`); loaded at first use. Unset, `cache_dir`, `engine` and
     `precision` are TUTOR_ENCODER_*'s. All give the same vectors (cosine >= 0.9999).
 
-    With `engine="torch"`, torch loads only once TORCH_FROM new texts have come (fewer where
-    it computes bf16); the token counts, and the texts before that, use the export when it is
-    ready (the same tokenizer, the same vectors)."""
+    `engine="torch"` runs every call on torch (TUTOR_ENCODER_ENGINE=torch, and the benchmark's
+    baseline). Ingest's embedder (`for_ingest`) is thriftier: torch loads only once TORCH_FROM
+    new texts have come (fewer where it computes bf16); the token counts, and the texts before
+    that, use the export when it is ready (the same tokenizer, the same vectors)."""
 
     def __init__(
         self,
@@ -113,6 +114,7 @@ class Embedder:
         threads: int = 0,
         engine: Engine | None = None,
         precision: Precision | None = None,
+        for_ingest: bool = False,
     ) -> None:
         self.model_path = embedding_model_path(model)
         if cache_dir is None or engine is None or precision is None:
@@ -124,6 +126,7 @@ class Embedder:
         self.threads = threads
         self.engine: Engine = engine
         self.precision: Precision = precision
+        self.for_ingest = for_ingest
         self._seen: OrderedDict[str, np.ndarray] = OrderedDict()  # least recently used first
         self._seen_lock = threading.Lock()
         self._encoded = 0  # new texts embedded so far, for TORCH_FROM
@@ -141,6 +144,7 @@ class Embedder:
         torch, torch is not loaded yet and the export is ready; otherwise `encoder`."""
         if (
             self.engine == "torch"
+            and self.for_ingest
             and "encoder" not in self.__dict__
             and export_ready(self.model_path, self.cache_dir)
         ):
@@ -156,7 +160,7 @@ class Embedder:
     def _encoder_for(self, count: int) -> Encoder:
         """`encoder` when it is loaded already or, with `count` more, enough new texts have
         come to be worth loading it."""
-        if self.engine != "torch" or "encoder" in self.__dict__:
+        if self.engine != "torch" or not self.for_ingest or "encoder" in self.__dict__:
             return self.encoder
         with self._seen_lock:
             self._encoded += count
