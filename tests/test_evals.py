@@ -235,6 +235,16 @@ def test_the_ceiling_tells_what_retrieval_lost_from_what_selection_lost() -> Non
     assert m.ceiling([], points, "", no_meaning).held == 0.0
 
 
+def test_a_choosers_auc_counts_the_pairs_it_orders_rightly() -> None:
+    from evals.chooser import pairwise_auc
+
+    on_point = np.array([True, False, True, False])
+    assert pairwise_auc(np.array([0.9, 0.1, 0.8, 0.2]), on_point) == 1.0
+    assert pairwise_auc(np.array([0.1, 0.9, 0.2, 0.8]), on_point) == 0.0
+    assert pairwise_auc(np.array([0.5, 0.5, 0.9, 0.1]), on_point) == 0.875  # a tie counts half
+    assert pairwise_auc(np.array([0.3, 0.4]), np.array([True, True])) is None
+
+
 def test_faithfulness_judges_a_sentence_by_the_passage_it_cites() -> None:
     passages = [
         "Dropout zeroes random activations during training.",
