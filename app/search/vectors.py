@@ -140,8 +140,8 @@ class Embedder:
 
     @cached_property
     def light(self) -> Encoder:
-        """The encoder for token counts and small calls: the ONNX export where the engine is
-        torch, torch is not loaded yet and the export is ready; otherwise `encoder`."""
+        """The encoder for token counts and small calls: for ingest's embedder on torch, the
+        ONNX export while torch is not loaded yet and the export is ready; otherwise `encoder`."""
         if (
             self.engine == "torch"
             and self.for_ingest
