@@ -245,6 +245,23 @@ def test_a_choosers_auc_counts_the_pairs_it_orders_rightly() -> None:
     assert pairwise_auc(np.array([0.3, 0.4]), np.array([True, True])) is None
 
 
+def test_a_chooser_fitted_on_dev_is_judged_on_test_beside_the_first_pass() -> None:
+    """A feature that tells on-point units apart is learned on dev answers and ranks the test
+    answers' units rightly; the first pass given here ranks them backwards."""
+    from evals.chooser import fitted_aucs
+
+    rng = np.random.default_rng(0)
+
+    def answer(split: str) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+        labels = np.array([True, False, True, False, False])
+        features = np.c_[labels + rng.normal(0, 0.1, 5), rng.normal(0, 1, (5, 5))]
+        return split, features, labels, -labels.astype(float)
+
+    answers = [answer("dev") for _ in range(20)] + [answer("test") for _ in range(5)]
+    assert fitted_aucs(answers) == (1.0, 0.0)
+    assert fitted_aucs([a for a in answers if a[0] == "dev"]) == (None, None)
+
+
 def test_faithfulness_judges_a_sentence_by_the_passage_it_cites() -> None:
     passages = [
         "Dropout zeroes random activations during training.",
