@@ -4,7 +4,7 @@ the answer figures `make eval` reports short of their targets (docs/evals.md).
 The report's ceilings (`evals.metrics.ceiling`) show that the passages an answer is given
 usually hold what it should say, and that an oracle choosing among their quotable units would
 meet the targets: the loss is in the choice. This measures the choosers we could use, as AUC
-against the eval's own on-point labels (`evals.metrics._on_point`) over each answer's units:
+against the eval's own on-point labels (`evals.metrics.is_on_point`) over each answer's units:
 
 - `first_pass`: what the composer starts from, the question's cosine to each unit (the packaged
   MiniLM) plus idf-weighted word overlap (`app.answering.compose`);
@@ -29,19 +29,17 @@ import argparse
 import json
 import random
 from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from app.answering.citations import strip_markers
 from app.answering.compose import LEXICAL_WEIGHT
 from app.answering.compose import lexical_scores
-from app.answering.passages import quotable_units
 from app.answering.tutor import Tutor
 from app.config import Settings
 from app.records.conversations import throwaway_memory
 from app.search.retrieval import Retriever
-from app.text import content_words
 from evals import metrics as m
 from evals.datasets import load_dataset
 from evals.runner import _similarity
@@ -66,6 +64,7 @@ def yes_no_scorer(settings: Settings) -> Callable[[str, str], float]:
     """The packaged model's "Yes" logit less its "No" logit after the question and the unit,
     in its chat template."""
     import llama_cpp
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
     from app.llm.providers import local_model_path
 
@@ -73,10 +72,17 @@ def yes_no_scorer(settings: Settings) -> Callable[[str, str], float]:
         str(local_model_path(settings)), n_ctx=1024, n_threads=2, logits_all=True, verbose=False
     )
     yes, no = (llm.tokenize(w, add_bos=False, special=False)[0] for w in (b"Yes", b"No"))
+    # the chat template the model file carries, as create_chat_completion applies it for the
+    # product (SmolLM2's adds its own system line)
+    template = Jinja2ChatFormatter(
+        template=llm.metadata["tokenizer.chat_template"],
+        eos_token=llm.detokenize([llm.token_eos()]).decode(),
+        bos_token=llm.detokenize([llm.token_bos()]).decode(),
+    )
 
     def score(question: str, unit: str) -> float:
         content = QUESTION.format(question=question, unit=unit[:600])
-        text = f"<|im_start|>user\n{content}<|im_end|>\n<|im_start|>assistant\n"
+        text = template(messages=[{"role": "user", "content": content}]).prompt
         llm.reset()  # type: ignore[no-untyped-call]
         llm.eval(llm.tokenize(text.encode(), add_bos=False, special=True))
         logits = llm.scores[llm.n_tokens - 1]
@@ -106,17 +112,12 @@ def measure(settings: Settings, llm_answers: int = 0) -> dict[str, float | int |
             generated = answer_once(tutor, item, memory)
             if not generated.answer.grounded or generated.answer.writer == "plan":
                 continue
-            ranked = {
-                text: rank
-                for rank, passage in reversed(list(enumerate(generated.context)))
-                for u in quotable_units(passage)
-                if content_words(text := strip_markers(u.text))
-            }  # each unit with the best rank of a passage holding it
+            ranked = m.passage_units(generated.context)
             units = list(ranked)
             if not units:
                 continue
             on_point = np.array(
-                [m._on_point(u, item.key_points, item.reference, similarity) for u in units]
+                [m.is_on_point(u, item.key_points, item.reference, similarity) for u in units]
             )
             cosine = (embed([item.asked]) @ embed(units).T)[0]
             lexical = lexical_scores(item.asked, units)
@@ -143,8 +144,8 @@ def measure(settings: Settings, llm_answers: int = 0) -> dict[str, float | int |
         "answers": len(top_on_point),
         "fitted_test_auc": fitted,
         "first_pass_test_auc": first_pass_test,
-        "first_pass_top_on_point": round(float(np.mean(top_on_point)), 3),
-        **{f"{n}_auc": round(float(np.mean(v)), 3) if v else None for n, v in aucs.items()},
+        "first_pass_top_on_point": rounded_mean(top_on_point),
+        **{f"{n}_auc": rounded_mean(v) for n, v in aucs.items()},
         "llm_answers": len(aucs["llm"]),
     }
 
@@ -166,12 +167,13 @@ def fitted_aucs(
     chooser.fit(np.vstack([a[1] for a in dev]), np.concatenate([a[2] for a in dev]))
     fitted = [pairwise_auc(chooser.decision_function(a[1]), a[2]) for a in test]
     first = [pairwise_auc(a[3], a[2]) for a in test]
+    return rounded_mean(fitted), rounded_mean(first)
 
-    def mean(values: list[float | None]) -> float | None:
-        known = [v for v in values if v is not None]
-        return round(float(np.mean(known)), 3) if known else None
 
-    return mean(fitted), mean(first)
+def rounded_mean(values: Iterable[float | None]) -> float | None:
+    """`evals.metrics.mean` to three places (None: nothing measured)."""
+    value = m.mean(values)
+    return None if value is None else round(float(value), 3)
 
 
 def main() -> None:

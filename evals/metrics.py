@@ -137,7 +137,9 @@ def key_point_recall(answer: str, key_points: list[str], similarity: Similarity)
 # What an answer says that nobody asked: read beside key-point recall, which padding raises.
 
 
-def _on_point(sentence: str, key_points: list[str], reference: str, similarity: Similarity) -> bool:
+def is_on_point(
+    sentence: str, key_points: list[str], reference: str, similarity: Similarity
+) -> bool:
     """Does one answer sentence state a key point, or say what the reference answer says?"""
     if any(key_point_covered(k, sentence, similarity) for k in key_points):
         return True
@@ -157,7 +159,9 @@ def answer_precision(
     sentences = _stated(answer)
     if not sentences:
         return None
-    return sum(_on_point(s, key_points, reference, similarity) for s in sentences) / len(sentences)
+    return sum(is_on_point(s, key_points, reference, similarity) for s in sentences) / len(
+        sentences
+    )
 
 
 def leads_with_a_key_point(
@@ -165,7 +169,7 @@ def leads_with_a_key_point(
 ) -> bool | None:
     """Does the first sentence answer (state a key point, or what the reference says)?"""
     sentences = _stated(answer)
-    return _on_point(sentences[0], key_points, reference, similarity) if sentences else None
+    return is_on_point(sentences[0], key_points, reference, similarity) if sentences else None
 
 
 # What the passages allowed: read beside recall, precision and lead, they say whether an answer
@@ -177,7 +181,7 @@ def leads_with_a_key_point(
 class Ceiling:
     """What an answer composed from `passages` could have scored: `held` the key-point recall
     of the passages' whole text; `selectable` that of an oracle quoting exactly the passages'
-    on-point units (what `_on_point` accepts, the test precision and lead apply), so its
+    on-point units (what `is_on_point` accepts, the test precision and lead apply), so its
     precision is 1 by construction; `lead_possible` whether any unit was on point at all."""
 
     held: float
@@ -185,14 +189,25 @@ class Ceiling:
     lead_possible: bool
 
 
+def passage_units(passages: list[str]) -> dict[str, int]:
+    """The passages' quotable units that say something (markers gone), each once, with the
+    rank of the first passage holding it (0: retrieval's best): what the composer chooses from."""
+    ranked: dict[str, int] = {}
+    for rank, passage in enumerate(passages):
+        for unit in quotable_units(passage):
+            text = strip_markers(unit.text)
+            if content_words(text):
+                ranked.setdefault(text, rank)
+    return ranked
+
+
 def ceiling(
     passages: list[str], key_points: list[str], reference: str, similarity: Similarity
 ) -> Ceiling:
     """The ceiling of one answer's scores over the passages the composer was given. Uses the
     item's key points, so it measures and never steers: nothing in the product reads it."""
-    units = [strip_markers(u.text) for p in passages for u in quotable_units(p)]
-    units = [u for u in dict.fromkeys(units) if content_words(u)]
-    on_point = [u for u in units if _on_point(u, key_points, reference, similarity)]
+    units = passage_units(passages)
+    on_point = [u for u in units if is_on_point(u, key_points, reference, similarity)]
     return Ceiling(
         held=key_point_recall(" ".join(passages), key_points, similarity) if passages else 0.0,
         selectable=key_point_recall(" ".join(on_point), key_points, similarity)
