@@ -90,6 +90,25 @@ def test_the_cli_asks_an_api_only_when_it_serves_the_same_data_dir(tmp_path: Pat
     assert running_api_for(same) is None  # its claim went with it
 
 
+def test_a_second_writer_of_an_embedded_index_is_refused_before_it_starts(tmp_path: Path) -> None:
+    """Embedded Chroma holds its HNSW index in each process: a second API on the same data dir,
+    or a second worker, saw none of what the other ingested, its searches failing while its
+    /health said ok. `tutor serve` refuses both, saying what to do; with a Chroma server,
+    workers are what it is for (tests/test_scale_out.py)."""
+    with stub_api(tmp_path / "data", {}) as served:
+        second = tutor(served.data_dir, "serve", "--port", str(free_port()))
+    assert second.returncode == 2, second.stdout + second.stderr
+    told = " ".join(second.stderr.split())
+    assert f"another API (http://127.0.0.1:{served.api_port}) already serves" in told
+    assert "its own --data-dir" in told
+
+    workers = tutor(tmp_path / "fresh", "serve", "--workers", "2")
+    assert workers.returncode == 2
+    assert "--workers N needs a Chroma server (TUTOR_CHROMA_URL)" in " ".join(
+        workers.stderr.split()
+    )
+
+
 def test_an_api_answer_is_used_and_an_api_error_falls_back_here_with_a_note(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -17,6 +17,7 @@ from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
 from app.cli.library import _print_summary
+from app.config import Settings
 
 
 class _EvalProgress:
@@ -222,11 +223,36 @@ def serve(
     settings = settings_for(data_dir).model_copy(
         update={name: value for name, value in chosen.items() if value is not None}
     )
+    refuse_a_second_writer(settings, workers)
     out.print(
         f"API on [link]{settings.resolved_api_url}[/link]  (docs: {settings.resolved_api_url}/docs)"
         + (f", {workers} workers" if workers > 1 else "")
     )
     serve_api(settings, workers)
+
+
+def refuse_a_second_writer(settings: Settings, workers: int) -> None:
+    """Exit 2 where this API would be a second process writing an embedded index: workers
+    (more than one), or another API already serving the data dir. Embedded Chroma keeps its
+    HNSW index in each process's memory: an API beside another saw none of what the other
+    ingested, and its searches failed ("Nothing found on disk") while its /health said ok.
+    A Chroma server (TUTOR_CHROMA_URL) takes any number of writers."""
+    from app.search.lock import owner
+
+    if settings.chroma_url:
+        return
+    if workers > 1:
+        fail(
+            "--workers N needs a Chroma server (TUTOR_CHROMA_URL): with the embedded index each "
+            "worker holds its own copy, and would not see what another ingested",
+            code=2,
+        )
+    if (url := owner(settings.data_dir)) is not None:
+        fail(
+            f"another API{f' ({url})' if url else ''} already serves {settings.data_dir}: use "
+            "that one, stop it first, or give this one its own --data-dir",
+            code=2,
+        )
 
 
 @app.command(rich_help_panel="Run and measure")
