@@ -108,14 +108,21 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=5, help="timed runs per command (default 5)")
-    parser.add_argument("--notes", type=Path, default=PUBLIC_NOTES)
+    parser.add_argument(
+        "--notes",
+        type=Path,
+        default=PUBLIC_NOTES,
+        help="the public notes indexed beside the bundled corpus (default ../shared/public-notes)",
+    )
     args = parser.parse_args()
     if not args.notes.is_dir():
         sys.exit(f"public notes not found at {args.notes}: pass --notes")
     from app.ingest.pipeline import CORPUS_DIR
 
     data_dir = index_of("cli-index", [CORPUS_DIR, args.notes])
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("TUTOR_")}
+    # The product's defaults, but for where the index and the encoder's export are kept.
+    kept = {"TUTOR_ENCODER_CACHE_DIR", "TUTOR_EMBEDDING_MODEL"}
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("TUTOR_") or k in kept}
     base_env |= {"TUTOR_DATA_DIR": str(data_dir)}
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     cold: dict[str, dict[str, list[float]]] = {}

@@ -255,7 +255,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--notes", type=Path, default=REPO.parent / "shared" / "public-notes")
+    parser.add_argument(
+        "--notes",
+        type=Path,
+        default=REPO.parent / "shared" / "public-notes",
+        help="the notes ingested (default ../shared/public-notes)",
+    )
     parser.add_argument("--limit", type=int, default=None, help="only the first N files")
     parser.add_argument(
         "--edit", action="store_true", help="only the edit-and-re-ingest measurement"
