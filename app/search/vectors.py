@@ -35,6 +35,7 @@ from app.search.encoder import Engine
 from app.search.encoder import Precision
 from app.search.encoder import export_key
 from app.search.encoder import export_ready
+from app.search.encoder import load_document_encoder
 from app.search.encoder import load_encoder
 from app.search.encoder import native_bf16
 from app.search.lock import opening
@@ -122,9 +123,12 @@ class Embedder:
     `precision` are TUTOR_ENCODER_*'s. All give the same vectors (cosine >= 0.9999).
 
     `engine="torch"` runs every call on torch (TUTOR_ENCODER_ENGINE=torch, and the benchmark's
-    baseline). Ingest's embedder (`for_ingest`) is thriftier: torch loads only once TORCH_FROM
-    new texts have come (fewer where it computes bf16); the token counts, and the texts before
-    that, use the export when it is ready (the same tokenizer, the same vectors)."""
+    baseline). Ingest's embedder (`for_ingest`) embeds documents with the export's int8 graph
+    where `precision` is "auto" and the export has one (`load_document_encoder`): no torch at
+    all. Otherwise (`precision` "fp32", or no int8 graph) it is thriftier with torch: torch
+    loads only once TORCH_FROM new texts have come (fewer where it computes bf16); the token
+    counts, and the texts before that, use the export when it is ready (the same tokenizer, the
+    same vectors)."""
 
     def __init__(
         self,
@@ -152,10 +156,18 @@ class Embedder:
 
     @cached_property
     def encoder(self) -> Encoder:
-        """The encoder of this embedder's engine (torch for ingest), loaded now."""
-        return load_encoder(
+        """The encoder of this embedder's engine, loaded now: for ingest the int8 graph (see
+        the class), else torch."""
+        return self.documents or load_encoder(
             self.model_path, self.cache_dir, self.threads, self.engine, self.precision
         )
+
+    @cached_property
+    def documents(self) -> Encoder | None:
+        """Ingest's int8 document encoder, where it runs (see the class); None elsewhere."""
+        if not (self.for_ingest and self.engine == "torch" and self.precision == "auto"):
+            return None
+        return load_document_encoder(self.model_path, self.cache_dir, self.threads)
 
     @cached_property
     def light(self) -> Encoder:
@@ -181,6 +193,8 @@ class Embedder:
         come to be worth loading it."""
         if self.engine != "torch" or not self.for_ingest or "encoder" in self.__dict__:
             return self.encoder
+        if self.documents is not None:
+            return self.documents
         with self._seen_lock:
             self._encoded += count
             enough = self._encoded >= self.torch_from
