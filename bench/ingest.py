@@ -4,8 +4,8 @@
 
 Each contender runs in its own process on the same files (so peak memory is its own):
   ours     `Ingestor` (heading-aware chunks <= 256 word pieces, batched, manifest, week tags),
-           its encoder in TUTOR_ENCODER_PRECISION (auto: bf16 where the CPU has it natively)
-  ours fp32  the same with TUTOR_ENCODER_PRECISION=fp32: what bf16 buys
+           its encoder in TUTOR_ENCODER_PRECISION (auto: the export's int8 graph)
+  ours fp32  the same with TUTOR_ENCODER_PRECISION=fp32 (torch): what int8 buys
   recipe   RecursiveCharacterTextSplitter(1000, 200) + HuggingFaceEmbeddings + Chroma.from_texts
   encoder  ingest's bare encoder on our chunks: the bound a pipeline can approach
   edit     one line edited in a public note of 40+ chunks, re-ingested: only changed chunks
@@ -88,16 +88,26 @@ def run_ours(notes: Path, limit: int | None, out: Path) -> dict:
         "skipped": len(summary.skipped),
         "peak_mb": peak_mb(),
         "hits": hits,
-        "bf16": bool(getattr(ingestor.embedder.encoder, "bf16", False)),
+        "precision": (
+            "int8"
+            if getattr(ingestor.embedder.encoder, "int8", False)
+            else "bf16"
+            if getattr(ingestor.embedder.encoder, "bf16", False)
+            else "fp32"
+        ),
     }
 
 
 def _search_ours(ingestor, question: str):
     from app.search.lexical import LexicalIndex
     from app.search.retrieval import Retriever
+    from app.search.vectors import Embedder
 
+    settings = ingestor.settings  # questions embedded as the product embeds them (fp32)
     retriever = Retriever(
-        ingestor.store, ingestor.embedder, LexicalIndex(ingestor.store, ingestor.settings.data_dir)
+        ingestor.store,
+        Embedder(settings.embedding_model, settings.encoder_cache_dir),
+        LexicalIndex(ingestor.store, settings.data_dir),
     )
     return retriever.search(question, k=5)
 
@@ -300,7 +310,7 @@ def main() -> None:
     for r in (ours, fp32, recipe, encoder):
         r["chars"] = source_chars  # rates below are in source characters
     rows = [
-        (f"ours ({'bf16' if ours['bf16'] else 'fp32'})", ours),
+        (f"ours ({ours['precision']})", ours),
         ("ours, fp32", fp32),
         ("langchain recipe", recipe),
         ("encoder alone (bound)", encoder),
