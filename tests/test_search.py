@@ -158,12 +158,17 @@ def test_dense_candidates_are_the_exact_nearest_neighbours(corpus_dir: Path, emb
         assert {h.id for h in store.query(vector, CANDIDATES)} == set(exact)
 
 
-def test_an_index_built_with_chromas_default_search_breadth_is_brought_up_to_ours(
-    data_dir: Path,
+def test_an_index_built_with_chromas_defaults_is_brought_up_to_ours_once(
+    data_dir: Path, monkeypatch
 ) -> None:
+    """Chroma's default search breadth (100) and write-ahead threshold (1,000) are changed to
+    ours on the first open, and never written again: a write on every open met "database is
+    locked" now and then."""
     import chromadb
+    from chromadb.api.models.Collection import Collection
 
     from app.search.vectors import SEARCH_EF
+    from app.search.vectors import SYNC_THRESHOLD
     from app.search.vectors import VectorStore
 
     settings = Settings(data_dir=data_dir)
@@ -171,7 +176,15 @@ def test_an_index_built_with_chromas_default_search_breadth_is_brought_up_to_our
     chromadb.PersistentClient(path=str(settings.chroma_dir)).create_collection(
         settings.collection, configuration={"hnsw": {"space": "cosine"}}
     )
-    assert VectorStore(settings).collection.configuration["hnsw"]["ef_search"] == SEARCH_EF
+    writes: list[object] = []
+    modify = Collection.modify
+    monkeypatch.setattr(Collection, "modify", lambda *a, **k: writes.append(k) or modify(*a, **k))
+    hnsw = VectorStore(settings).collection.configuration["hnsw"]
+    assert (hnsw["ef_search"], hnsw["sync_threshold"]) == (SEARCH_EF, SYNC_THRESHOLD)
+    assert len(writes) == 1
+    VectorStore(settings)
+    VectorStore(Settings(data_dir=data_dir / "new"))
+    assert len(writes) == 1, "opened again, and a new index: nothing written"
 
 
 def test_a_new_index_is_opened_by_one_process_at_a_time(data_dir: Path) -> None:

@@ -57,16 +57,12 @@ SEARCH_EF = 400
 # not yet written: with the default, an ingest of the public notes left 742 vectors unwritten,
 # which every cold `tutor search` inserted again (0.13 s of its start, against 0.03 s once
 # written). At 100, at most 99 stay behind, and writing costs no measurable time: 9,278
-# vectors upserted in batches of 1,000 took 5.2 s either way. SYNC_BATCH, the brute-force
-# buffer before the HNSW index, may not exceed it. An index made before is brought to these
-# when opened, and its first reader writes what was left.
+# vectors upserted in batches of 1,000 took 5.2 s either way. Chroma's brute-force buffer
+# before the HNSW index (`batch_size`, 100 by default, not kept in the configuration it reports)
+# may not exceed it. An index made before is brought to it when opened, and its first reader
+# writes what was left.
 SYNC_THRESHOLD = 100
-SYNC_BATCH = 100
-HNSW: UpdateHNSWConfiguration = {
-    "ef_search": SEARCH_EF,
-    "sync_threshold": SYNC_THRESHOLD,
-    "batch_size": SYNC_BATCH,
-}
+HNSW: UpdateHNSWConfiguration = {"ef_search": SEARCH_EF, "sync_threshold": SYNC_THRESHOLD}
 # The collection's metadata key whose value ingest changes after changing chunks, so every
 # process holding a derived view (the BM25 index) knows to rebuild it.
 CHANGED_KEY = "tutor:changed"
@@ -373,7 +369,6 @@ class VectorStore:
                     "space": "cosine",
                     "ef_search": SEARCH_EF,
                     "sync_threshold": SYNC_THRESHOLD,
-                    "batch_size": SYNC_BATCH,
                 }
             },
             embedding_function=None,
@@ -382,7 +377,9 @@ class VectorStore:
     def _open_collection(self) -> Any:
         collection = self._collection()
         hnsw = collection.configuration.get("hnsw") or {}
-        if any(hnsw.get(key) != value for key, value in HNSW.items()):  # made by an older release
+        # Only an index made by an older release is written to: a write on every open met
+        # "database is locked" now and then (a helper's find, when batch_size was compared too).
+        if any(hnsw.get(key) != value for key, value in HNSW.items()):
             collection.modify(configuration={"hnsw": HNSW})
         return collection
 
