@@ -25,6 +25,7 @@ import pytest
 from app.cli import via_api_or_here
 from app.cli.api_client import running_api_for
 from app.config import Settings
+from app.records.learners import LearnerRecords
 from app.search.lock import claim
 from tests.conftest import REPO
 from tests.conftest import free_port
@@ -97,16 +98,30 @@ def test_a_second_writer_of_an_embedded_index_is_refused_before_it_starts(tmp_pa
     workers are what it is for (tests/test_scale_out.py)."""
     with stub_api(tmp_path / "data", {}) as served:
         second = tutor(served.data_dir, "serve", "--port", str(free_port()))
-    assert second.returncode == 2, second.stdout + second.stderr
-    told = " ".join(second.stderr.split())
-    assert f"another API (http://127.0.0.1:{served.api_port}) already serves" in told
-    assert "its own --data-dir" in told
+        everything = tutor(served.data_dir, "up")  # `tutor up`: before it opens the index
+    for refused in (second, everything):
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        told = " ".join(refused.stderr.split())
+        assert f"another API (http://127.0.0.1:{served.api_port}) already serves" in told
+        assert "its own --data-dir" in told
 
     workers = tutor(tmp_path / "fresh", "serve", "--workers", "2")
     assert workers.returncode == 2
     assert "--workers N needs a Chroma server (TUTOR_CHROMA_URL)" in " ".join(
         workers.stderr.split()
     )
+
+
+def test_an_ingest_the_api_refuses_is_told_as_refused(tmp_path: Path) -> None:
+    """The API owns the index and refuses a folder outside its TUTOR_INGEST_ROOTS: the
+    command says so (exit 2), not that the API "did not answer" (a helper's find)."""
+    detail = "/x is outside the folders this server ingests from: add it to TUTOR_INGEST_ROOTS"
+    (tmp_path / "notes").mkdir()
+    with stub_api(tmp_path / "data", {"/ingest": lambda h: reply(h, 403, {"detail": detail})}):
+        refused = tutor(tmp_path / "data", "ingest", str(tmp_path / "notes"))
+    assert refused.returncode == 2, refused.stderr
+    told = " ".join(refused.stderr.split())
+    assert "add it to TUTOR_INGEST_ROOTS" in told and "did not answer" not in told
 
 
 def test_an_api_answer_is_used_and_an_api_error_falls_back_here_with_a_note(
@@ -140,6 +155,18 @@ def course(tmp_path: Path, corpus_dir: Path) -> Path:
     """A copy of the indexed corpus: asking writes the learner database beside the index."""
     shutil.copytree(corpus_dir, tmp_path / "data")
     return tmp_path / "data"
+
+
+def test_asking_without_a_week_adopts_none(course) -> None:
+    """Only a week the learner gives becomes theirs: a second plain `tutor ask` used the
+    plan's default (week 1) and then saved it as theirs, saying "Week 1 is now your week"
+    (a helper's find)."""
+    for _ in range(2):
+        asked = tutor(course, "ask", PLAN_QUESTION, "--json")
+        assert asked.returncode == 0, asked.stderr
+        assert "now your week" not in asked.stderr
+    learner = LearnerRecords(f"sqlite:///{course / 'tutor.db'}").existing_local_learner()
+    assert learner is not None and learner.current_week is None
 
 
 def test_an_api_gone_mid_answer_or_failing_is_answered_here_without_a_traceback(course) -> None:

@@ -157,6 +157,7 @@ def ask(
         fail("give --continue or --conversation ID, not both", code=2)
     settings = settings_for(data_dir)
     store = learner_store(settings, needed=resume or conversation is not None)
+    given = week
     if week is None and store and (learner := store.existing_local_learner()):
         week = week_for(store, learner, None)
         if not as_json:
@@ -168,8 +169,8 @@ def ask(
 
     # The command line's own learner, made on first use: its conversations keep the answers.
     me = store.local_learner(dt.date.today()) if store else None
-    if store and me and week is not None:
-        week_for(store, me, week)  # a first --week becomes the learner's own, and says so
+    if store and me and given is not None:
+        week_for(store, me, given)  # a first --week becomes the learner's own, and says so
     log = ConversationRecords(store, me.id) if store and me else None
     asking = dict(week=week, mode=mode, no_spoilers=no_spoilers, conversation_id=conversation_id)
     answer = via_api_or_here(

@@ -298,6 +298,7 @@ def up(data_dir: DataDirOption = None) -> None:
     from app.search.vectors import VectorStoreError
 
     settings = settings_for(data_dir)
+    refuse_a_second_writer(settings, 1)  # before this process opens the index under another API
     try:
         store = VectorStore(settings)
         if store.count() == 0:

@@ -147,6 +147,8 @@ def ingest_via_api(
                 job = client.get(f"{url}/ingest/{job['id']}").raise_for_status().json()
                 if on_progress:
                     on_progress(job)
+    except Forbidden:  # a ValueError: the API answered, and refused
+        raise
     except (httpx.HTTPError, ValueError, KeyError) as exc:
         raise IngestBusy(
             f"the API at {url} owns this index but did not answer ({exc}); "
