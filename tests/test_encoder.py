@@ -98,18 +98,36 @@ def test_ingest_embeds_documents_with_the_int8_graph_close_to_fp32_and_without_t
     assert shown.stdout.strip() == "True False False", shown.stderr[-2000:]
 
 
-def test_a_damaged_int8_graph_leaves_ingest_on_torch_and_queries_untouched(
-    exported: Path, tmp_path: Path, capsys
+def test_a_damaged_int8_graph_is_said_and_made_again_once(
+    exported: Path, tmp_path: Path, monkeypatch, capsys
 ) -> None:
+    """A damaged int8 graph is told, and the export made again (here the good export copied
+    in stands for the 20-s export); damaged again, ingest runs in fp32, said so."""
     model = embedding_model_path()
     folder = export_folder(model, tmp_path)
     shutil.copytree(exported, folder)
     truncated(folder / INT8_GRAPH)
     with pytest.raises(ExportDamaged):
         OnnxEncoder(folder, int8=True)
+
+    def export(model_path: Path, into: Path) -> None:
+        shutil.copytree(exported, into)
+
+    monkeypatch.setattr(encoder_export, "export", export)
+    made = load_document_encoder(model, tmp_path)
+    assert isinstance(made, OnnxEncoder) and made.int8
+    assert "making the export again" in capsys.readouterr().err
+
+    def damaged(model_path: Path, into: Path) -> None:
+        export(model_path, into)
+        truncated(into / INT8_GRAPH)
+
+    monkeypatch.setattr(encoder_export, "export", damaged)
+    truncated(folder / INT8_GRAPH)
     assert load_document_encoder(model, tmp_path) is None
-    assert "int8 graph" in capsys.readouterr().err
-    assert isinstance(load_encoder(model, tmp_path), OnnxEncoder)  # the fp32 graph still loads
+    told = capsys.readouterr().err
+    assert told.count("making the export again") == 1 and told.count("runs in fp32") == 1
+    assert isinstance(load_encoder(model, tmp_path), OnnxEncoder)  # queries: the fp32 graph
 
 
 def test_an_export_that_fails_its_check_is_refused_and_the_model_runs_on_torch(

@@ -333,10 +333,12 @@ def load_encoder(
         return _made(model_path, folder, threads, precision)
 
 
-def load_document_encoder(model_path: Path, cache_dir: Path, threads: int = 0) -> Encoder | None:
-    """What ingest embeds documents with: the export's INT8_GRAPH (made now with the export if
-    need be), or None where there is none that passed its check, or it is damaged (ingest then
-    runs as before, on torch). Said once where damaged.
+def load_document_encoder(
+    model_path: Path, cache_dir: Path, threads: int = 0, again: bool = True
+) -> Encoder | None:
+    """What ingest embeds documents with: the export's INT8_GRAPH (the export made now if need
+    be), or None where there is none that passed its check (ingest then runs as it did before
+    int8: fp32, on torch for a long ingest). A damaged one is said and made again, once.
 
     Why int8 for documents only: dynamic int8 quantization encodes about 1.8x the chunks per
     second of fp32 (51 against 27 on 128 1,000-character chunks, AVX-512 with VNNI; 1.77x on
@@ -355,11 +357,15 @@ def load_document_encoder(model_path: Path, cache_dir: Path, threads: int = 0) -
         return OnnxEncoder(folder, threads, int8=True)
     except ExportDamaged as exc:
         print(
-            f"The encoder's int8 graph at {folder} is damaged ({exc}): ingest runs on torch",
+            f"The encoder's int8 graph at {folder} is damaged ({exc}): "
+            + ("making the export again (once, about 20 s)" if again else "ingest runs in fp32"),
             file=sys.stderr,
             flush=True,
         )
-        return None
+        if not again:
+            return None
+        shutil.rmtree(folder, ignore_errors=True)
+        return load_document_encoder(model_path, cache_dir, threads, again=False)
 
 
 def _made(model_path: Path, folder: Path, threads: int, precision: Precision) -> Encoder:

@@ -235,15 +235,19 @@ def quantize(model: Any, folder: Path, meta: ExportMeta) -> ExportMeta:
     from onnxruntime.quantization import QuantType
     from onnxruntime.quantization import quantize_dynamic
 
-    quantize_dynamic(
-        str(folder / GRAPH),
-        str(folder / INT8_GRAPH),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        # The optimized graph's fused operators are ONNX Runtime's own, where the quantizer's
-        # shape inference finds no type: float, as they all are.
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    logging.disable(logging.WARNING)  # its notes on those types, and on "pre-processing"
+    try:
+        quantize_dynamic(
+            str(folder / GRAPH),
+            str(folder / INT8_GRAPH),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            # The optimized graph's fused operators are ONNX Runtime's own, where the
+            # quantizer's shape inference finds no type: float, as they all are.
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    finally:
+        logging.disable(logging.NOTSET)
     int8 = OnnxEncoder(folder, verify=False, int8=True)
     texts = [t for t in CHECK_TEXTS if t]  # ingest embeds no empty text (the empty one: 0.981)
     expected = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
