@@ -183,7 +183,9 @@ def main() -> None:
 
     import torch
 
+    from app.search.encoder import GRAPH
     from app.search.encoder import INT8_GRAPH
+    from app.search.encoder import WEIGHTS
     from app.search.encoder import OnnxEncoder
     from app.search.encoder_export import TorchEncoder
     from app.search.vectors import Embedder
@@ -226,7 +228,7 @@ def main() -> None:
     print(f"load average (1/5/15 min) before timing: {loads[0]}; after: {loads[-1]}")
     sizes = {
         "torch fp32": None,
-        "onnx fp32": sum((fp32 / name).stat().st_size for name in ("model.onnx", "model.data")),
+        "onnx fp32": sum((fp32 / name).stat().st_size for name in (GRAPH, WEIGHTS)),
         "onnx int8": (fp32 / INT8_GRAPH).stat().st_size,
     }
     base = statistics.median(times["torch fp32"])

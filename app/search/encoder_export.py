@@ -235,7 +235,10 @@ def quantize(model: Any, folder: Path, meta: ExportMeta) -> ExportMeta:
     from onnxruntime.quantization import QuantType
     from onnxruntime.quantization import quantize_dynamic
 
-    logging.disable(logging.WARNING)  # its notes on those types, and on "pre-processing"
+    # Its notes on those types, and on "pre-processing", come by logging.warning(): records of
+    # the root logger itself, which this filter holds back (a named logger's pass, as before).
+    root = logging.getLogger()
+    root.addFilter(errors_only)
     try:
         quantize_dynamic(
             str(folder / GRAPH),
@@ -247,7 +250,7 @@ def quantize(model: Any, folder: Path, meta: ExportMeta) -> ExportMeta:
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     finally:
-        logging.disable(logging.NOTSET)
+        root.removeFilter(errors_only)
     int8 = OnnxEncoder(folder, verify=False, int8=True)
     texts = [t for t in CHECK_TEXTS if t]  # ingest embeds no empty text (the empty one: 0.981)
     expected = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
@@ -258,6 +261,10 @@ def quantize(model: Any, folder: Path, meta: ExportMeta) -> ExportMeta:
         return meta
     probe = tuple(float(x) for x in int8.encode([PROBE], 1)[0])
     return ExportMeta(**(asdict(meta) | {"int8_min_cosine": round(lowest, 5), "int8_probe": probe}))
+
+
+def errors_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR
 
 
 def check(model: Any, folder: Path, meta: ExportMeta) -> ExportMeta:

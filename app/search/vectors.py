@@ -168,7 +168,11 @@ class Embedder:
     @cached_property
     def light(self) -> Encoder:
         """The encoder for token counts and small calls: for ingest's embedder on torch, the
-        ONNX export while torch is not loaded yet and the export is ready; otherwise `encoder`."""
+        ONNX export while torch is not loaded yet and the export is ready; otherwise `encoder`.
+        Where ingest embeds with the int8 graph, that graph's encoder: the same tokenizer, and
+        no second session."""
+        if self.documents is not None:
+            return self.documents
         if (
             self.engine == "torch"
             and self.for_ingest
