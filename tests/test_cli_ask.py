@@ -27,6 +27,7 @@ from app.cli.api_client import running_api_for
 from app.config import Settings
 from app.records.learners import LearnerRecords
 from app.search.lock import claim
+from app.sse import event
 from tests.conftest import REPO
 from tests.conftest import free_port
 from tests.conftest import tutor
@@ -40,13 +41,14 @@ Route = Callable[[BaseHTTPRequestHandler], None]
 @contextmanager
 def stub_api(serves: Path, routes: dict[str, Route]) -> Iterator[Settings]:
     """A stand-in API holding the claim on `serves` that a real one holds while it runs,
-    answering `routes` (by path without the query) as given; yields settings for `serves`."""
+    answering `routes` (by path without the query, a learner's id in it read as N) as given;
+    yields settings for `serves`."""
 
     class Handler(BaseHTTPRequestHandler):
         def _route(self) -> None:
-            routes[self.path.split("?")[0]](self)
+            routes[re.sub(r"^/learners/\d+", "/learners/N", self.path.split("?")[0])](self)
 
-        do_GET = do_POST = _route
+        do_GET = do_POST = do_PUT = _route
 
         def log_message(self, *args: object) -> None:
             pass
@@ -169,8 +171,13 @@ def test_asking_without_a_week_adopts_none(course) -> None:
     assert learner is not None and learner.current_week is None
 
 
+def in_week(week: int) -> Route:
+    """GET /learners/{id} of a learner who said they are in `week`."""
+    return lambda h: reply(h, 200, {"current_week": week, "week_set_on": "2026-12-01"})
+
+
 def test_an_api_gone_mid_answer_or_failing_is_answered_here_without_a_traceback(course) -> None:
-    routes: dict[str, Route] = {"/ask/stream": one_token_then_gone}
+    routes: dict[str, Route] = {"/ask/stream": one_token_then_gone, "/learners/N": in_week(18)}
     with stub_api(course, routes) as settings:
         env = {"TUTOR_API_PORT": str(settings.api_port)}
         plain = tutor(course, "ask", PLAN_QUESTION, "--week", "18", env=env)
@@ -181,6 +188,89 @@ def test_an_api_gone_mid_answer_or_failing_is_answered_here_without_a_traceback(
     assert "answering here instead" in as_json.stderr and "Traceback" not in plain.stderr
     assert "Half an ans" not in plain.stdout and "curriculum/week-18" in plain.stdout
     assert json.loads(as_json.stdout)["citations"][0]["source"] == "curriculum/week-18"
+
+
+def answered(seen: list[str | None]) -> Route:
+    """POST /ask/stream answering at once, noting the Authorization header it came with."""
+
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        seen.append(handler.headers.get("Authorization"))
+        answer = {
+            "question": PLAN_QUESTION,
+            "answer": "Read chapter two.",
+            "citations": [],
+            "grounded": True,
+            "conversation_id": "c" * 32,
+            "week": 18,
+        }
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.end_headers()
+        handler.wfile.write(event("done", answer).encode())
+        handler.close_connection = True
+
+    return route
+
+
+ASKED_HERE_AND_IMPORTS = """
+import sys
+from app.cli import main
+sys.argv = ["tutor", "ask", {question!r}, "--data-dir", {data_dir!r}]
+try:
+    main()
+except SystemExit:
+    pass
+print("sqlalchemy imported:", "sqlalchemy" in sys.modules, file=sys.stderr)
+"""
+
+
+def test_through_the_api_you_ask_as_your_learner_with_no_database_opened_here(course) -> None:
+    """The command line's learner is the API's learner too, by a token kept in `local.key`
+    (0600), made on the first question: the API reads the learner's week and keeps their
+    conversation, and the command line, which no longer opens the database, skips a fifth of a
+    second of SQLAlchemy imports (issue #28)."""
+    seen: list[str | None] = []
+    routes = {"/ask/stream": answered(seen), "/learners/N": in_week(18)}
+    with stub_api(course, routes) as settings:
+        env = {"TUTOR_API_PORT": str(settings.api_port)}
+        first = tutor(course, "ask", PLAN_QUESTION, env=env)
+        assert first.returncode == 0, first.stderr
+        assert "week 18: yours" in first.stdout and "Read chapter two." in first.stdout
+        key = course / "local.key"
+        assert key.stat().st_mode & 0o777 == 0o600
+        token = seen[-1].removeprefix("Bearer ")
+        learner = LearnerRecords(f"sqlite:///{course / 'tutor.db'}").by_token(token)
+        assert learner is not None and learner.local
+
+        script = ASKED_HERE_AND_IMPORTS.format(question=PLAN_QUESTION, data_dir=str(course))
+        second = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, **env},
+            timeout=120,
+        )
+        assert "Read chapter two." in second.stdout, second.stderr
+        assert "sqlalchemy imported: False" in second.stderr and seen[-1] == f"Bearer {token}"
+
+        key.chmod(0o644)  # readable by others: not trusted, made again
+        assert tutor(course, "ask", PLAN_QUESTION, env=env).returncode == 0
+        assert seen[-1] != f"Bearer {token}" and key.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_key_the_api_does_not_know_is_forgotten_and_the_question_answered_here(
+    course,
+) -> None:
+    """A learner database replaced, or an API keeping another one: 401. The question is
+    answered here (with a note) and the next one makes a new key."""
+    routes = {"/learners/N": lambda h: reply(h, 401, {"detail": "unknown token"})}
+    with stub_api(course, routes) as settings:
+        env = {"TUTOR_API_PORT": str(settings.api_port)}
+        asked = tutor(course, "ask", PLAN_QUESTION, "--json", env=env)
+    assert asked.returncode == 0 and json.loads(asked.stdout)["citations"]
+    assert "HTTP 401: unknown token); answering here instead" in " ".join(asked.stderr.split())
+    assert not (course / "local.key").exists()
 
 
 def test_a_follow_up_continues_your_last_conversation_or_the_one_named(course) -> None:
@@ -298,6 +388,13 @@ def test_a_follow_up_is_read_with_the_question_before_it(course, through_api: bo
         )
     assert first["grounded"] and second["conversation_id"] == first["conversation_id"]
     assert second["standalone_question"] == f"{question} {follow_up}"
+    # One learner with the API or without it: what it kept, this process continues.
+    third = json.loads(
+        tutor(
+            course, "ask", "--continue", "And when is it off?", "--mode", "quick", "--json"
+        ).stdout
+    )
+    assert third["conversation_id"] == first["conversation_id"]
 
 
 def test_the_terminal_shows_an_answers_formulas_exactly_as_written(tmp_path: Path) -> None:

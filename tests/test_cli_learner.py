@@ -137,12 +137,16 @@ def test_the_journal_keeps_notes_and_ratings_per_week(tmp_path) -> None:
     assert tutor(tmp_path, "journal", "   ").returncode == 2
 
 
-def test_ask_without_a_week_asks_from_yours_once_you_have_one(tmp_path, corpus_dir) -> None:
+def test_ask_without_a_week_asks_from_yours(tmp_path, corpus_dir) -> None:
+    """From the first question on: a new learner is in the week `tutor today` shows them
+    (week 1 until they say otherwise), and is told how to ask from another."""
     data_dir = tmp_path / "data"
     shutil.copytree(corpus_dir, data_dir)
     question = "What is my assignment this week?"
-    before = json.loads(tutor(data_dir, "ask", question, "--json").stdout)
-    assert before["week"] is None  # a first question finds no learner: no week is assumed
+    first = tutor(data_dir, "ask", question)
+    assert "week 1: yours (see `tutor week`); --week N asks from another" in first.stdout
+    shown = json.loads(tutor(data_dir, "today", "--json").stdout)["today"]["week"]
+    assert json.loads(tutor(data_dir, "ask", question, "--json").stdout)["week"] == shown == 1
     tutor(data_dir, "week", "18")
     after = json.loads(tutor(data_dir, "ask", question, "--json").stdout)
     assert after["week"] == 18 and after["citations"][0]["source"] == "curriculum/week-18"

@@ -175,6 +175,10 @@ class LearnerPublic(BaseModel):
     pace: float
     current_week: int = Field(description="The week you are on: the first one not yet done.")
     start_week: int = Field(description="The week you joined in.")
+    week_set_on: dt.date | None = Field(
+        description="The day you last said which week you are in (at creation, PUT .../week "
+        "or a re-plan); null: the calendar places you, from your start date."
+    )
 
     @classmethod
     def of(cls, learner: Learner, standing: Standing) -> LearnerPublic:
@@ -186,6 +190,7 @@ class LearnerPublic(BaseModel):
             pace=learner.pace,
             current_week=standing.current_week,
             start_week=standing.start_week,
+            week_set_on=learner.week_set_on,
         )
 
 

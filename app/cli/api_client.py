@@ -38,12 +38,21 @@ def running_api_for(settings: Settings) -> str | None:
 
 
 class ApiFailed(RuntimeError):
-    """The API answered with an error or went away; the message says which."""
+    """The API answered with an error (`status`) or went away (`status` None); the message
+    says which."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
 class ApiClient:
+    """Calls to the API at `url`, as the learner whose bearer `token` comes with each (None:
+    as nobody in particular)."""
+
     url: str
+    token: str | None = None
 
     def search(self, query: str, k: int, week: int | None) -> list[dict[str, Any]]:
         """Hits as `tutor search --json` prints them (the API's also carry a url, which the
@@ -51,7 +60,7 @@ class ApiClient:
         params: dict[str, Any] = {"q": query, "k": k}
         if week is not None:
             params["week"] = week
-        hits = self._call("GET", "/search", params=params)
+        hits = self.call("GET", "/search", params=params)
         return [{key: value for key, value in hit.items() if key != "url"} for hit in hits]
 
     def stream(self, question: str, **asking: Any) -> Iterator[tuple[str, Any]]:
@@ -62,11 +71,12 @@ class ApiClient:
                 f"{self.url}/ask/stream",
                 timeout=TIMEOUT,
                 json={"question": question, **asking},
+                headers=self._headers(),
                 verify=_verifies(self.url),
             ) as response:
                 if response.is_error:
                     response.read()
-                    raise ApiFailed(_status(response))
+                    raise ApiFailed(_status(response), response.status_code)
                 for event, data in events(response.iter_lines()):
                     if event == "token":
                         yield "token", data["text"]
@@ -79,17 +89,22 @@ class ApiClient:
             raise ApiFailed(f"the answer stream broke off ({exc or type(exc).__name__})") from exc
         raise ApiFailed("the answer stream ended before the answer")
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The JSON body of the API's answer to `method path`. Raises ApiFailed."""
         try:
             response = httpx.request(
                 method,
                 f"{self.url}{path}",
                 timeout=TIMEOUT,
+                headers=self._headers(),
                 verify=_verifies(self.url),
                 **kwargs,
             )
             if response.is_error:
-                raise ApiFailed(_status(response))
+                raise ApiFailed(_status(response), response.status_code)
             return response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise ApiFailed(f"no answer ({exc or type(exc).__name__})") from exc

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
@@ -22,17 +24,32 @@ from app.cli.base import option
 from app.cli.base import out
 from app.cli.base import print_json
 from app.cli.base import settings_for
+from app.cli.base import settled_week
 from app.cli.base import via_api_or_here
-from app.cli.base import week_for
-from app.cli.conversations import conversation_to_continue
-from app.cli.conversations import kept_from_api
-from app.cli.conversations import learner_store
 from app.config import Settings
 from app.sse import answer_of
 
 if TYPE_CHECKING:
-    from app.records.learners import Learner
-    from app.records.learners import LearnerRecords
+    from app.cli.api_client import ApiClient
+    from app.cli.as_learner import AsLearner
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question as `tutor ask` was given it: its text and options."""
+
+    text: str
+    week: int | None
+    mode: str
+    no_spoilers: bool
+    resume: bool
+    conversation: str | None
+    as_json: bool
+
+    @property
+    def follow_up(self) -> bool:
+        """Whether it continues a conversation (--continue or --conversation ID)."""
+        return self.resume or self.conversation is not None
 
 
 class Asker(Protocol):
@@ -156,28 +173,15 @@ def ask(
     if resume and conversation:
         fail("give --continue or --conversation ID, not both", code=2)
     settings = settings_for(data_dir)
-    store = learner_store(settings, needed=resume or conversation is not None)
-    given = week
-    if week is None and store and (learner := store.existing_local_learner()):
-        week = week_for(store, learner, None)
-        if not as_json:
-            out.print(
-                f"[dim]week {week}: yours (see `tutor week`); --week N asks from another[/dim]"
-            )
-    conversation_id = conversation_to_continue(store, resume, conversation)
-    from app.records.conversations import ConversationRecords
+    asked = Asked(question, week, mode, no_spoilers, resume, conversation, as_json)
 
-    # The command line's own learner, made on first use: its conversations keep the answers.
-    me = store.local_learner(dt.date.today()) if store else None
-    if store and me and given is not None:
-        week_for(store, me, given)  # a first --week becomes the learner's own, and says so
-    log = ConversationRecords(store, me.id) if store and me else None
-    asking = dict(week=week, mode=mode, no_spoilers=no_spoilers, conversation_id=conversation_id)
-    answer = via_api_or_here(
-        settings,
-        lambda api: kept_from_api(log, _answer(api, question, as_json, asking)),
-        lambda: _answer_here(settings, store, me, question, as_json, asking),
-    )
+    def through_api(api: ApiClient) -> tuple[dict[str, Any], bool]:
+        from app.cli.as_learner import api_learner
+
+        learner = api_learner(api, settings, asked.follow_up)
+        return _ask_as(learner, lambda: learner or api, asked)
+
+    answer, kept = via_api_or_here(settings, through_api, lambda: _ask_here(settings, asked))
     for warning in answer.get("warnings", []):
         err.print(f"[yellow]warning:[/yellow] {warning}")
     if as_json:
@@ -194,12 +198,34 @@ def ask(
         from app.cli.render_progress import back_to_prerequisites
 
         out.print(back_to_prerequisites(answer["back_to"]))
-    if log and (answer["grounded"] or conversation_id):
+    if kept and (answer["grounded"] or asked.follow_up):
         out.print(
             f"\n[dim]conversation {answer['conversation_id']} · a follow-up: "
             'tutor ask --continue "..."[/dim]',
             highlight=False,
         )
+
+
+def _ask_as(
+    learner: AsLearner | None, asker: Callable[[], Asker], asked: Asked
+) -> tuple[dict[str, Any], bool]:
+    """The answer to `asked`, as `learner` (None: as nobody in particular), of the `asker` made
+    once the question is known to be askable; and whether it is kept in their conversations.
+    Asked from the week given, else theirs (said on screen); a follow-up when it says so."""
+    from app.cli.as_learner import conversation_to_continue
+
+    week = asked.week
+    if learner is not None:
+        week = settled_week(learner, asked.week)
+        if asked.week is None and not asked.as_json:
+            out.print(
+                f"[dim]week {week}: yours (see `tutor week`); --week N asks from another[/dim]"
+            )
+    conversation_id = conversation_to_continue(learner, asked.resume, asked.conversation)
+    asking = dict(
+        week=week, mode=asked.mode, conversation_id=conversation_id, no_spoilers=asked.no_spoilers
+    )
+    return _answer(asker(), asked.text, asked.as_json, asking), learner is not None
 
 
 def _answer(asker: Asker, question: str, as_json: bool, asking: dict[str, Any]) -> dict[str, Any]:
@@ -225,25 +251,25 @@ def _answer(asker: Asker, question: str, as_json: bool, asking: dict[str, Any]) 
     return answer
 
 
-def _answer_here(
-    settings: Settings,
-    store: LearnerRecords | None,
-    learner: Learner | None,
-    question: str,
-    as_json: bool,
-    asking: dict[str, Any],
-) -> dict[str, Any]:
-    """`_answer` in this process, as the command line's learner (`app.usecases.asking`, with
-    the same calls as `ApiClient`); the model loads on first use. The week is the one `ask`
-    decided: yours once you have one, none for a first question."""
+def _ask_here(settings: Settings, asked: Asked) -> tuple[dict[str, Any], bool]:
+    """`_ask_as` in this process, as the command line's learner of the learner database here
+    (made on first use), with the same calls as `ApiLearner` (`app.usecases.asking`); the
+    model loads on first use."""
     from app.answering.tutor import Tutor
+    from app.cli.as_learner import HereLearner
+    from app.cli.as_learner import learner_store
     from app.course.notes import read_notes
     from app.llm.providers import LLMError
     from app.usecases.asking import AskAs
 
-    tutor = Tutor(settings, open_retriever(settings))
-    here = AskAs(tutor, read_notes(), store, learner)
+    store = learner_store(settings, asked.follow_up)
+    me = store.local_learner(dt.date.today()) if store else None
+    learner = HereLearner(store, me) if store and me else None
+
+    def here() -> AskAs:
+        return AskAs(Tutor(settings, open_retriever(settings)), read_notes(), store, me)
+
     try:
-        return _answer(here, question, as_json, asking)
+        return _ask_as(learner, here, asked)
     except LLMError as exc:
         fail(str(exc))

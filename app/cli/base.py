@@ -3,14 +3,17 @@ the ways a command reaches its data (a running API or this process)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
 from typing import NoReturn
+from typing import Protocol
 from typing import TypeVar
 
 import typer
@@ -136,8 +139,6 @@ def open_retriever(settings: Settings) -> Retriever:
 
 def local_learner(settings: Settings) -> tuple[LearnerRecords, Learner]:
     """The learner database and the command line's own learner in it (made on first use)."""
-    import datetime as dt
-
     from app.records.base import LearnerRecordsError
     from app.records.learners import LearnerRecords
 
@@ -148,7 +149,22 @@ def local_learner(settings: Settings) -> tuple[LearnerRecords, Learner]:
     return store, store.local_learner(dt.date.today())
 
 
-def week_for(store: LearnerRecords, learner: Learner, given: int | None) -> int:
+class LearnerWeek(Protocol):
+    """A learner's week where it is kept: their records in this process (`RecordsWeek`), or
+    a running API acting as them (`app.cli.as_learner.ApiLearner`)."""
+
+    def current_week(self) -> int:
+        """The week they are on (`app.records.schedules.standing_in`)."""
+        ...
+
+    def has_chosen_week(self) -> bool:
+        """Whether they have said which week they are in (`tutor week N`, a first --week)."""
+        ...
+
+    def choose_week(self, week: int) -> None: ...
+
+
+def settled_week(learner: LearnerWeek, given: int | None) -> int:
     """The week a command works on: `given` (its --week), else the week the learner is on
     (`app.records.schedules.standing_in`, what `tutor today` and `tutor progress` show).
 
@@ -156,19 +172,40 @@ def week_for(store: LearnerRecords, learner: Learner, given: int | None) -> int:
     --week they give, and is told so once, on stderr: a learner who asks about week 7 is most
     likely in week 7, and a command line that stayed in week 1 while they did would disagree
     with every view of their plan."""
-    import datetime as dt
-
-    from app.course.curriculum import load_curriculum
-    from app.records.schedules import ScheduleRecords
-
-    today = dt.date.today()
     if given is None:
-        return ScheduleRecords(store).current_week(learner, load_curriculum(), today)
-    if learner.current_week is None:
-        store.set_week(learner.id, given, today)
-        learner.current_week, learner.start_week = given, learner.start_week or given
+        return learner.current_week()
+    if not learner.has_chosen_week():
+        learner.choose_week(given)
         err.print(
             f"Week {given} is now your week: `tutor today`, `tutor progress`, `tutor ask` and "
             f"`tutor quiz` use it from here on (change it with `tutor week N`)."
         )
     return given
+
+
+@dataclass(frozen=True)
+class RecordsWeek:
+    """`LearnerWeek` from the learner's records in this process."""
+
+    store: LearnerRecords
+    learner: Learner
+
+    def current_week(self) -> int:
+        from app.course.curriculum import load_curriculum
+        from app.records.schedules import ScheduleRecords
+
+        today = dt.date.today()
+        return ScheduleRecords(self.store).current_week(self.learner, load_curriculum(), today)
+
+    def has_chosen_week(self) -> bool:
+        return self.learner.current_week is not None
+
+    def choose_week(self, week: int) -> None:
+        self.store.set_week(self.learner.id, week, dt.date.today())
+        self.learner.current_week = week
+        self.learner.start_week = self.learner.start_week or week
+
+
+def week_for(store: LearnerRecords, learner: Learner, given: int | None) -> int:
+    """`settled_week` for a learner of `store`."""
+    return settled_week(RecordsWeek(store, learner), given)

@@ -236,9 +236,10 @@ class LearnerRecords:
         return learner, token
 
     def local_learner(self, today: dt.date) -> Learner:
-        """The command line's learner, made on first use. It needs no token: whoever can read
-        the data dir owns its database anyway. Its token is never shown, so the API can't act
-        as it."""
+        """The command line's learner, made on first use. It needs no token here: whoever can
+        read the data dir owns its database anyway. The command line acts as it through a
+        running API with a token of `new_token`, kept in a file only its user can read
+        (`app.cli.local_key`)."""
         learner = self.existing_local_learner()
         if learner is not None:
             return learner
@@ -260,6 +261,13 @@ class LearnerRecords:
         """The command line's learner if it has been made (by `tutor week` or a quiz)."""
         with self.sessions() as session:
             return session.scalar(LOCAL_LEARNER)
+
+    def new_token(self, learner_id: int) -> str:
+        """A new token for the learner; the one before stops working. Raises NotFound."""
+        token = secrets.token_urlsafe(32)
+        with self.sessions.begin() as session:
+            learner_in(session, learner_id).token_hash = hash_token(token)
+        return token
 
     def by_token(self, token: str) -> Learner | None:
         with self.sessions() as session:
