@@ -114,6 +114,23 @@ def test_a_second_writer_of_an_embedded_index_is_refused_before_it_starts(tmp_pa
     )
 
 
+def test_an_api_started_at_the_same_instant_as_another_is_refused_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both looked before either held the data dir: the second's claim, not its look, refuses
+    it, with the same message and no traceback."""
+    import app.search.lock as lock
+
+    monkeypatch.setattr(lock, "owner", lambda data_dir: None)  # looked before the first held
+    monkeypatch.setattr(lock, "CLAIM_WAIT_S", 0.1)
+    with stub_api(tmp_path / "data", {}) as served:
+        second = tutor(served.data_dir, "serve", "--port", str(free_port()))
+    assert second.returncode == 2, second.stdout + second.stderr
+    told = " ".join(second.stderr.split())
+    assert f"another API (http://127.0.0.1:{served.api_port}) already serves" in told
+    assert "Traceback" not in second.stderr
+
+
 def test_an_ingest_the_api_refuses_is_told_as_refused(tmp_path: Path) -> None:
     """The API owns the index and refuses a folder outside its TUTOR_INGEST_ROOTS: the
     command says so (exit 2), not that the API "did not answer" (a helper's find)."""

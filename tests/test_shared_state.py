@@ -6,10 +6,12 @@ call that can time out."""
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from app.records.conversations import AnonymousConversationRecords
 from app.records.conversations import AnonymousTurn
 from app.records.learners import LearnerRecords
 from app.search.lock import claim
+from tests.conftest import ChromaServer
 from tests.conftest import free_port
 from tests.conftest import local_client
 from tests.conftest import tutor
@@ -145,7 +148,7 @@ def test_anonymous_conversations_are_seen_by_every_worker_and_forgotten_in_time(
 
 
 def test_any_worker_reports_an_ingest_another_started_and_continues_its_conversations(
-    database_url, tmp_path: Path, embedder
+    database_url, tmp_path: Path, embedder, chroma_server: ChromaServer
 ) -> None:
     notes = tmp_path / "notes"
     write(
@@ -153,9 +156,15 @@ def test_any_worker_reports_an_ingest_another_started_and_continues_its_conversa
         "---\ntitle: Pooling\n---\n# Pooling\n\nMax pooling keeps the "
         "largest activation in each window.\n",
     )
-    # Two apps, each with the process state a worker has (jobs, memory), one index and one
-    # database between them (two processes on two data dirs: test_scale_out).
-    settings = Settings(data_dir=tmp_path / "data", database_url=database_url, ingest_roots=[notes])
+    # Two apps, each with the process state a worker has (jobs, memory), one index (a Chroma
+    # server, as workers need) and one database between them (two processes on two data dirs:
+    # test_scale_out).
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        chroma_url=chroma_server.url,
+        ingest_roots=[notes],
+    )
     with local_client(create_app(settings)) as one, local_client(create_app(settings)) as other:
         started = one.post("/ingest", json={"paths": [str(notes)]})
         assert started.status_code == 202, started.text
@@ -208,6 +217,31 @@ def test_an_api_killed_outright_leaves_no_claim_behind(data_dir: Path) -> None:
     holder.kill()
     holder.wait()
     assert running_api_for(settings) is None
+
+
+def test_one_api_at_a_time_holds_an_embedded_index_even_when_two_start_at_once(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both looked at the lock before either held it, and both ran (a helper's find): the
+    claim itself is exclusive, while command lines looking at it (`owner`) hold it only for an
+    instant and never keep an API out, nor see each other as one."""
+    import app.search.lock as lock
+
+    monkeypatch.setattr(lock, "CLAIM_WAIT_S", 0.5)
+    first = lock.claim(data_dir, "http://127.0.0.1:1")
+    try:
+        with pytest.raises(
+            lock.Claimed, match=r"another API \(http://127.0.0.1:1\) already serves"
+        ):
+            lock.claim(data_dir, "http://127.0.0.1:2")
+        assert lock.owner(data_dir) == "http://127.0.0.1:1"
+    finally:
+        first.close()
+    with open(data_dir / lock.LOCK_FILE) as looking:  # a command line's look, held a while
+        fcntl.flock(looking, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        assert lock.owner(data_dir) is None  # another look is not an API
+        threading.Timer(0.1, looking.close).start()
+        lock.claim(data_dir, "http://127.0.0.1:3").close()  # waits the look out
 
 
 def test_an_api_too_busy_to_answer_still_owns_the_index_and_nothing_is_written_beside_it(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TextIO
 
 from fastapi import FastAPI
 
@@ -35,14 +36,20 @@ from app.search.lock import claim
 __all__ = ["VERSION", "create_app"]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, claimed: TextIO | None = None) -> FastAPI:
+    """The app on `settings` (default: the environment's). `claimed`: the data dir's claim
+    (`app.search.lock.claim`), taken already by the caller, as `tutor serve` does to refuse a
+    second API with a message rather than a failed startup; None: the app claims it itself
+    when it starts, where the index is embedded."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # An embedded index is this API's to write while it runs: the command line sees the
         # claim and hands its ingests over (a Chroma server takes any number of writers).
-        held = None if settings.chroma_url else claim(settings.data_dir, settings.resolved_api_url)
+        held = claimed
+        if held is None and not settings.chroma_url:
+            held = claim(settings.data_dir, settings.resolved_api_url)
         app.state.services = Services(settings)
         app.state.services.open_learners()
         try:

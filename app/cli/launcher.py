@@ -35,7 +35,8 @@ def api_command(settings: Settings) -> list[str]:
 def serve_api(settings: Settings, workers: int = 1) -> None:
     """Run the API: in this process, or as uvicorn's `workers` processes, which build the app
     from the environment (so the settings go there). SIGTERM stops answers in progress after
-    TUTOR_SHUTDOWN_GRACE_S."""
+    TUTOR_SHUTDOWN_GRACE_S. Raises Claimed when another API holds an embedded index's data
+    dir (`app.search.lock`)."""
     import uvicorn
 
     options: dict[str, Any] = dict(
@@ -50,8 +51,12 @@ def serve_api(settings: Settings, workers: int = 1) -> None:
     )
     if workers == 1:
         from app.api import create_app
+        from app.search.lock import claim
 
-        uvicorn.run(create_app(settings), **options)
+        # Claimed here, not as the app starts: a second API is refused with a message.
+        url = settings.resolved_api_url
+        claimed = None if settings.chroma_url else claim(settings.data_dir, url)
+        uvicorn.run(create_app(settings, claimed), **options)
     else:
         os.environ.update(child_env(settings))
         uvicorn.run("app.api:create_app", factory=True, workers=workers, **options)

@@ -218,6 +218,7 @@ def serve(
     TUTOR_INGEST_ROOTS, TUTOR_DATABASE_URL.
     """
     from app.cli.launcher import serve_api
+    from app.search.lock import Claimed
 
     chosen = {"api_host": host, "api_port": port}
     settings = settings_for(data_dir).model_copy(
@@ -228,7 +229,10 @@ def serve(
         f"API on [link]{settings.resolved_api_url}[/link]  (docs: {settings.resolved_api_url}/docs)"
         + (f", {workers} workers" if workers > 1 else "")
     )
-    serve_api(settings, workers)
+    try:
+        serve_api(settings, workers)
+    except Claimed as exc:  # another API started at the same instant as this one
+        fail(str(exc), code=2)
 
 
 def refuse_a_second_writer(settings: Settings, workers: int) -> None:
@@ -237,6 +241,7 @@ def refuse_a_second_writer(settings: Settings, workers: int) -> None:
     HNSW index in each process's memory: an API beside another saw none of what the other
     ingested, and its searches failed ("Nothing found on disk") while its /health said ok.
     A Chroma server (TUTOR_CHROMA_URL) takes any number of writers."""
+    from app.search.lock import Claimed
     from app.search.lock import owner
 
     if settings.chroma_url:
@@ -248,11 +253,7 @@ def refuse_a_second_writer(settings: Settings, workers: int) -> None:
             code=2,
         )
     if (url := owner(settings.data_dir)) is not None:
-        fail(
-            f"another API{f' ({url})' if url else ''} already serves {settings.data_dir}: use "
-            "that one, stop it first, or give this one its own --data-dir",
-            code=2,
-        )
+        fail(str(Claimed(settings.data_dir, url)), code=2)
 
 
 @app.command(rich_help_panel="Run and measure")
