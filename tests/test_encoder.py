@@ -179,6 +179,7 @@ DAMAGES: dict[str, tuple[str, Callable[[Path], None]]] = {
     "meta with a field more": (META, edited("extra", 1)),
     "meta of another dimension": (META, edited("dimension", 128)),
     "meta reading 6 word pieces": (META, edited("max_tokens", 6)),
+    "meta reading 512 word pieces": (META, edited("max_tokens", 512)),  # PROBE embeds the same
     "meta without its probe": (META, edited("probe", [])),
     "vectors not the recorded ones": (META, lambda p: None),  # made below
 }

@@ -176,6 +176,15 @@ class ExportMeta:
         return meta
 
 
+def _max_seq_length(model: Path) -> int | None:
+    """The model's own window in word pieces (its sentence_bert_config.json), or None where
+    it cannot be read (the model moved since the export: the probe still checks)."""
+    try:
+        return int(json.loads((model / "sentence_bert_config.json").read_text())["max_seq_length"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 class OnnxEncoder:
     """Tokenize with the model's fast tokenizer, run the exported graph (transformer, pooling
     and normalization in one), longest texts first in batches of like lengths (PAD_WASTE).
@@ -201,6 +210,11 @@ class OnnxEncoder:
             self._verify(meta)
 
     def _verify(self, meta: ExportMeta) -> None:
+        expected = _max_seq_length(Path(meta.source))
+        if expected is not None and meta.max_tokens != expected:
+            # PROBE is shorter than the model's window: a max_tokens raised above it would embed
+            # it the same, and every longer text differently from the model (case: an edit).
+            raise ExportDamaged(f"{META} reads {meta.max_tokens} word pieces, the model {expected}")
         probe = meta.int8_probe if self.int8 else meta.probe
         if len(probe) != self.dimension:
             raise ExportDamaged(f"{META} records no probe vector of {self.dimension} numbers")
