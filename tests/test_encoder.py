@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from app.search.encoder import export_folder
 from app.search.encoder import like_lengths
 from app.search.encoder import load_document_encoder
 from app.search.encoder import load_encoder
+from app.search.encoder import prune_stale_exports
 from app.search.encoder_export import TorchEncoder
 from app.search.vectors import Embedder
 from app.search.vectors import embedding_model_path
@@ -200,6 +202,31 @@ def test_a_damaged_export_is_told_not_used(exported: Path, tmp_path: Path, damag
     with pytest.raises(ExportDamaged) as told:
         OnnxEncoder(folder)
     assert str(told.value), damage
+
+
+def test_exports_no_command_loaded_for_two_weeks_are_removed_when_a_new_one_is_made(
+    exported: Path, tmp_path: Path
+) -> None:
+    """About 110 MB an export, one more for each EXPORT_VERSION, model change or checkout: a
+    load marks its export in use, and making a new one removes the stale ones of that model."""
+    cache = tmp_path / "cache"
+    shutil.copytree(exported, cache / "model-new")
+    in_use = shutil.copytree(exported, cache / "model-in-use")
+    stale = shutil.copytree(exported, cache / "model-stale")
+    refused = cache / "model-refused"  # no meta.json: the folder's own time
+    refused.mkdir()
+    another = shutil.copytree(exported, cache / "other-model-old")
+    weeks_ago = time.time() - 15 * 86_400
+    for folder in (in_use, stale, refused, another):
+        os.utime(folder / META if (folder / META).exists() else folder, (weeks_ago, weeks_ago))
+    OnnxEncoder(in_use)  # loaded today
+    removed = prune_stale_exports(cache / "model-new")
+    assert sorted(p.name for p in removed) == ["model-refused", "model-stale"]
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "model-in-use",
+        "model-new",
+        "other-model-old",
+    ]
 
 
 def test_a_damaged_export_is_made_again_and_a_cache_that_cannot_hold_one_runs_torch(

@@ -20,6 +20,8 @@ vectors the export was checked to give, never a traceback, a hang or silently ot
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import json
 import logging
@@ -27,6 +29,7 @@ import os
 import shutil
 import stat
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -53,6 +56,9 @@ WEIGHTS = "model.data"  # the weights, mapped into memory by ONNX Runtime when a
 # file: what ingest embeds documents with (`load_document_encoder`). Queries stay fp32.
 INT8_GRAPH = "model.int8.onnx"
 REFUSED = "refused.json"  # the check failed: the model runs on torch without trying again
+# An export of the same model that no command has loaded for this long (another EXPORT_VERSION,
+# a model file changed, a checkout gone: about 110 MB each) is removed when a new one is made.
+STALE_DAYS = 14
 # The files of a sentence-transformers folder whose change means a new export.
 MODEL_FILES = (
     "config.json",
@@ -208,6 +214,8 @@ class OnnxEncoder:
             raise ExportDamaged(f"it does not load ({type(exc).__name__}: {exc})") from exc
         if verify:
             self._verify(meta)
+            with contextlib.suppress(OSError):  # a read-only cache is used as it is
+                os.utime(folder / META)  # in use: not stale (`prune_stale_exports`)
 
     def _verify(self, meta: ExportMeta) -> None:
         expected = _max_seq_length(Path(meta.source))
@@ -382,6 +390,24 @@ def load_document_encoder(
         return load_document_encoder(model_path, cache_dir, threads, again=False)
 
 
+def prune_stale_exports(kept: Path, days: float = STALE_DAYS) -> list[Path]:
+    """Removes the other exports of `kept`'s model in its cache that no command has loaded for
+    `days` (a load touches its meta.json); returns them. One in use by another checkout is at
+    worst made again there, said as damaged."""
+    model_name = kept.name.rsplit("-", 1)[0]
+    cutoff = time.time() - days * 86_400
+    removed = []
+    for other in kept.parent.glob(f"{glob.escape(model_name)}-*"):
+        if other == kept or not other.is_dir() or other.is_symlink():
+            continue
+        marker = other / META if (other / META).exists() else other
+        with contextlib.suppress(OSError):
+            if marker.stat().st_mtime < cutoff:
+                shutil.rmtree(other)
+                removed.append(other)
+    return removed
+
+
 def _made(model_path: Path, folder: Path, threads: int, precision: Precision) -> Encoder:
     """The export made now (torch) and loaded; sentence-transformers where it failed its
     check, or where the cache cannot hold it (a read-only disk, a file where the folder
@@ -392,7 +418,9 @@ def _made(model_path: Path, folder: Path, threads: int, precision: Precision) ->
 
     try:
         export(model_path, folder)
-        return OnnxEncoder(folder, threads)
+        encoder = OnnxEncoder(folder, threads)
+        prune_stale_exports(folder)
+        return encoder
     except ExportRefused as exc:
         log.warning("the ONNX export of %s is not used: %s", model_path, exc)
     except (OSError, ExportDamaged) as exc:
