@@ -286,7 +286,9 @@ def test_a_key_the_api_does_not_know_is_forgotten_and_the_question_answered_here
         env = {"TUTOR_API_PORT": str(settings.api_port)}
         asked = tutor(course, "ask", PLAN_QUESTION, "--json", env=env)
     assert asked.returncode == 0 and json.loads(asked.stdout)["citations"]
-    assert "HTTP 401: unknown token); answering here instead" in " ".join(asked.stderr.split())
+    told = " ".join(asked.stderr.split())
+    assert "failed (it does not know your learner's key (HTTP 401)" in told
+    assert "give both the same); answering here instead" in told
     assert not (course / "local.key").exists()
 
 
@@ -307,8 +309,11 @@ def test_a_follow_up_continues_your_last_conversation_or_the_one_named(course) -
 
 
 def test_a_follow_up_with_nothing_to_follow_says_what_to_do(tmp_path: Path) -> None:
-    nothing = tutor(tmp_path, "ask", "--continue", "and why?")
+    nothing = tutor(tmp_path, "ask", "--continue", "and why?", "--week", "7")
     assert nothing.returncode == 2 and "ask a question first" in nothing.stderr
+    assert "now your week" not in nothing.stderr  # a refused question changes nothing
+    learner = LearnerRecords(f"sqlite:///{tmp_path / 'tutor.db'}").existing_local_learner()
+    assert learner is None or learner.current_week is None
     unknown = tutor(tmp_path, "ask", "--conversation", "nope", "and why?")
     assert unknown.returncode == 2 and "there is no conversation nope here" in unknown.stderr
     both = tutor(tmp_path, "ask", "--continue", "--conversation", "nope", "and why?")
@@ -403,6 +408,11 @@ def test_a_follow_up_is_read_with_the_question_before_it(course, through_api: bo
                 course, "ask", "--continue", follow_up, "--mode", "quick", "--json", env=env
             ).stdout
         )
+        # Ids that, put in the API's URL as they were, named other routes of it (200).
+        for unknown in ("..", ".", f"{first['conversation_id']}?y", "#x", ""):
+            refused = tutor(course, "ask", "--conversation", unknown, "and?", env=env)
+            assert refused.returncode == 2, (unknown, refused.stdout, refused.stderr)
+            assert "answering here instead" not in refused.stderr, unknown
     assert first["grounded"] and second["conversation_id"] == first["conversation_id"]
     assert second["standalone_question"] == f"{question} {follow_up}"
     # One learner with the API or without it: what it kept, this process continues.

@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Protocol
+from urllib.parse import quote
 
 from app.cli.api_client import ApiClient
 from app.cli.api_client import ApiFailed
@@ -29,6 +30,7 @@ from app.cli.base import fail
 from app.cli.local_key import LocalKey
 from app.cli.local_key import forget_key
 from app.cli.local_key import keep_key
+from app.cli.local_key import making_key
 from app.cli.local_key import new_key
 from app.cli.local_key import read_key
 from app.config import Settings
@@ -77,7 +79,7 @@ class ApiLearner:
     def __init__(self, api: ApiClient, key: LocalKey, settings: Settings) -> None:
         self.api = ApiClient(api.url, key.token)
         self.path = f"/learners/{key.learner_id}"
-        self.settings = settings
+        self.settings, self.key = settings, key
 
     @cached_property
     def _shown(self) -> dict[str, Any]:
@@ -99,13 +101,18 @@ class ApiLearner:
         return str(latest[0]["id"]) if latest else None
 
     def has_conversation(self, conversation_id: str) -> bool:
+        if not conversation_id:
+            return False
+        # Quoted whole: an id of "..", "x?y" or "#x" asked another route, which answered 200.
         try:
-            self._call("GET", f"{self.path}/conversations/{conversation_id}")
+            shown = self._call(
+                "GET", f"{self.path}/conversations/{quote(conversation_id, safe='')}"
+            )
         except ApiFailed as exc:
             if exc.status in (404, 422):  # 422: not even the shape of an id
                 return False
             raise
-        return True
+        return isinstance(shown, dict) and shown.get("id") == conversation_id
 
     def stream(self, question: str, **asking: Any) -> Iterator[tuple[str, Any]]:
         """`ApiClient.stream`, as this learner."""
@@ -121,8 +128,14 @@ class ApiLearner:
         try:
             yield
         except ApiFailed as exc:
-            if exc.status == 401:
-                forget_key(self.settings.data_dir)
+            if exc.status in (401, 404) and exc.status is not None:  # 404: no such learner
+                forget_key(self.settings, self.key)
+                raise ApiFailed(
+                    f"it does not know your learner's key (HTTP {exc.status}); if it keeps "
+                    "another learner database than TUTOR_DATABASE_URL says here, give both the "
+                    "same",
+                    exc.status,
+                ) from exc
             raise
 
 
@@ -149,16 +162,27 @@ def api_learner(api: ApiClient, settings: Settings, needed: bool) -> ApiLearner 
     key made with the learner database here (and the learner, on first use). None: there is
     no learner database to make one with (`learner_store` said so)."""
     key = read_key(settings)
-    if key is None:
-        store = learner_store(settings, needed)
-        if store is None:
-            return None
-        key = new_key(store)
-        try:
-            keep_key(settings, key)
-        except OSError as exc:  # this question is still asked as the learner
-            err.print(f"[yellow]warning:[/yellow] the key to your learner was not kept: {exc}")
-    return ApiLearner(api, key, settings)
+    if key is not None:
+        return ApiLearner(api, key, settings)
+    store = learner_store(settings, needed)
+    if store is None:
+        return None
+    from app.records.base import LearnerRecordsError
+
+    try:
+        with making_key(settings):  # one command at a time; another may have just made it
+            key = read_key(settings)
+            if key is None:
+                key = new_key(store)
+                keep_key(settings, key)
+    except LearnerRecordsError as exc:
+        if needed:
+            fail(str(exc))
+        err.print(f"[yellow]warning:[/yellow] asking as nobody in particular: {exc}")
+        return None
+    except OSError as exc:  # not kept: this question is still asked as the learner
+        err.print(f"[yellow]warning:[/yellow] the key to your learner was not kept: {exc}")
+    return ApiLearner(api, key, settings) if key else None
 
 
 def conversation_to_continue(
@@ -177,7 +201,8 @@ def conversation_to_continue(
                 code=2,
             )
         return last
-    if conversation is not None and learner.has_conversation(conversation):
+    assert conversation is not None  # neither --continue nor nothing: the tests above
+    if learner.has_conversation(conversation):
         return conversation
     fail(
         f"there is no conversation {conversation} here: --continue follows up your last one; "

@@ -214,6 +214,8 @@ def _ask_as(
     Asked from the week given, else theirs (said on screen); a follow-up when it says so."""
     from app.cli.as_learner import conversation_to_continue
 
+    # First what can refuse the question: a refused one changes nothing of the learner's.
+    conversation_id = conversation_to_continue(learner, asked.resume, asked.conversation)
     week = asked.week
     if learner is not None:
         week = settled_week(learner, asked.week)
@@ -221,7 +223,6 @@ def _ask_as(
             out.print(
                 f"[dim]week {week}: yours (see `tutor week`); --week N asks from another[/dim]"
             )
-    conversation_id = conversation_to_continue(learner, asked.resume, asked.conversation)
     asking = dict(
         week=week, mode=asked.mode, conversation_id=conversation_id, no_spoilers=asked.no_spoilers
     )

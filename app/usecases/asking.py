@@ -35,8 +35,8 @@ class AskAs:
 
     `notes` are the course notes that `back_to` reads; `anonymous` keeps the turns of a caller
     who is no learner (None: each question stands alone). With `curriculum`, a question asked
-    without a week is asked from the learner's current week (None: the caller has decided, as
-    the command line does for the learner it makes on a first question: no week is assumed)."""
+    without a week is asked from the learner's current week (None: the caller has decided the
+    week, as the command line does with `app.cli.base.settled_week`)."""
 
     def __init__(
         self,
