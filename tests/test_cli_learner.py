@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import tutor
+from tests.conftest import tutor_process
 
 
 def test_tutor_week_shows_sets_and_clears_your_week(tmp_path) -> None:
@@ -184,3 +185,22 @@ def test_the_help_of_each_learner_command_teaches_with_an_example(tmp_path) -> N
         ("quiz", "--kinds llm"),
     ]:
         assert example in tutor(tmp_path, command, "--help").stdout
+
+
+def test_a_learner_database_another_program_holds_too_long_is_told_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """Another process writing for longer than SQLite's busy timeout: the command says what
+    happened and what to do (exit 1), as the command line does for a database that won't open."""
+    assert tutor(tmp_path, "week", "3").returncode == 0  # the database and its learner made
+    holder = sqlite3.connect(tmp_path / "tutor.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a writer that does not let go
+    try:
+        held = tutor_process("week", "5", "--data-dir", str(tmp_path), timeout=120)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert held.returncode == 1 and "Traceback" not in held.stderr, held.stderr
+    told = " ".join(held.stderr.split())
+    assert "the learner database could not be read or written (database is locked)" in told
+    assert "try again in a moment" in told

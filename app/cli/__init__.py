@@ -4,6 +4,7 @@ services: it parses, calls one function and renders (`app/cli/render.py`)."""
 from __future__ import annotations
 
 import gc
+import sys
 
 # Imported for their commands, in the order `tutor --help` shows their panels.
 # isort: off
@@ -11,6 +12,7 @@ from app.cli import plan, journal, library, ask, practice, cards, check, progres
 
 # isort: on
 from app.cli.base import app
+from app.cli.base import err
 from app.cli.base import via_api_or_here
 
 __all__ = ["app", "main", "via_api_or_here"]
@@ -30,5 +32,29 @@ def main() -> None:
     gc.set_threshold(GC_THRESHOLD)
     try:
         app()
+    except Exception as exc:
+        if (told := _learner_database_problem(exc)) is None:
+            raise
+        err.print(f"[bold red]error:[/bold red] {told}")
+        raise SystemExit(1) from None
     finally:
         gc.freeze()
+
+
+def _learner_database_problem(exc: Exception) -> str | None:
+    """What to tell of a learner database that failed in the middle of a command (a command
+    reports one that won't open itself), or None for any other exception. Another process
+    writing for longer than SQLite's busy timeout ("database is locked") ended `tutor ask` in
+    a traceback (a helper's find)."""
+    from app.records.base import LearnerRecordsError
+
+    if isinstance(exc, LearnerRecordsError):
+        return str(exc)
+    database_errors = sys.modules.get("sqlalchemy.exc")  # imported only where it was used
+    if database_errors is not None and isinstance(exc, database_errors.DatabaseError):
+        return (
+            f"the learner database could not be read or written ({exc.orig}): another "
+            "program may be writing it; try again in a moment (what the command was storing "
+            "then was not stored)"
+        )
+    return None
