@@ -24,6 +24,7 @@ import pytest
 
 from app.cli import via_api_or_here
 from app.cli.api_client import running_api_for
+from app.cli.local_key import read_key
 from app.config import Settings
 from app.records.learners import LearnerRecords
 from app.search.lock import claim
@@ -270,6 +271,11 @@ def test_through_the_api_you_ask_as_your_learner_with_no_database_opened_here(co
         )
         assert "Read chapter two." in second.stdout, second.stderr
         assert "sqlalchemy imported: False" in second.stderr and seen[-1] == f"Bearer {token}"
+
+        routes["/learners/N/conversations/nope"] = lambda h: reply(h, 404, {"detail": "no"})
+        unknown = tutor(course, "ask", "--conversation", "nope", "and?", env=env)
+        assert unknown.returncode == 2 and "there is no conversation nope" in unknown.stderr
+        assert read_key(settings) is not None  # an unknown conversation is not an unknown key
 
         key.chmod(0o644)  # readable by others: not trusted, made again
         assert tutor(course, "ask", PLAN_QUESTION, env=env).returncode == 0

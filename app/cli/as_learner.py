@@ -72,9 +72,9 @@ class HereLearner(RecordsWeek):
 class ApiLearner:
     """`AsLearner`, and what answers them, through the API at `api`: the learner of `key`.
 
-    A key the API does not know (401: the learner database was replaced, or the API keeps
-    another one) is forgotten, so the next command makes a new one, and the call fails as
-    any failed API call does: the command answers here instead."""
+    A key the API does not know (401, or 404 for the learner itself: the learner database
+    was replaced, or the API keeps another one) is forgotten, so the next command makes a new
+    one, and the call fails as any failed API call does: the command answers here instead."""
 
     def __init__(self, api: ApiClient, key: LocalKey, settings: Settings) -> None:
         self.api = ApiClient(api.url, key.token)
@@ -105,9 +105,8 @@ class ApiLearner:
             return False
         # Quoted whole: an id of "..", "x?y" or "#x" asked another route, which answered 200.
         try:
-            shown = self._call(
-                "GET", f"{self.path}/conversations/{quote(conversation_id, safe='')}"
-            )
+            path = f"{self.path}/conversations/{quote(conversation_id, safe='')}"
+            shown = self._call("GET", path, unknown=(401,))  # 404: no such conversation
         except ApiFailed as exc:
             if exc.status in (404, 422):  # 422: not even the shape of an id
                 return False
@@ -116,19 +115,22 @@ class ApiLearner:
 
     def stream(self, question: str, **asking: Any) -> Iterator[tuple[str, Any]]:
         """`ApiClient.stream`, as this learner."""
-        with self._known():
+        with self._known((401,)):  # a 404 here is of a conversation, never of the learner
             yield from self.api.stream(question, **asking)
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        with self._known():
+    def _call(
+        self, method: str, path: str, unknown: tuple[int, ...] = (401, 404), **kwargs: Any
+    ) -> Any:
+        with self._known(unknown):
             return self.api.call(method, path, **kwargs)
 
     @contextlib.contextmanager
-    def _known(self) -> Iterator[None]:
+    def _known(self, unknown: tuple[int, ...] = (401, 404)) -> Iterator[None]:
+        """Forgets the key on a status in `unknown` (404: "no learner N" on their routes)."""
         try:
             yield
         except ApiFailed as exc:
-            if exc.status in (401, 404) and exc.status is not None:  # 404: no such learner
+            if exc.status in unknown:
                 forget_key(self.settings, self.key)
                 raise ApiFailed(
                     f"it does not know your learner's key (HTTP {exc.status}); if it keeps "
