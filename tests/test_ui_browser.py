@@ -253,7 +253,11 @@ def reviewed_in_anki_and_brought_back(page: Page, package: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     from_anki = reviewed_in_anki(package, folder, ease=4)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(from_anki))
+    # The upload is the browser's, after set_input_files returns: a click before it ends
+    # imported nothing, and the page never said "added" (a flake on a loaded machine).
+    expect(page.get_by_text(from_anki.name)).to_be_visible(timeout=30_000)
     for added in (1, 0):  # the same file twice: nothing more the second time
+        settled(page)
         page.get_by_role("button", name="Import from Anki").click()
         expect(
             page.get_by_text(f"{added} review{'s' if added != 1 else ''} added from Anki")
