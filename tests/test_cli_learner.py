@@ -145,7 +145,8 @@ def test_ask_without_a_week_asks_from_yours(tmp_path, corpus_dir) -> None:
     shutil.copytree(corpus_dir, data_dir)
     question = "What is my assignment this week?"
     first = tutor(data_dir, "ask", question)
-    assert "week 1: yours (see `tutor week`); --week N asks from another" in first.stdout
+    told = "week 1: where the calendar puts you (see `tutor week`); --week N asks from another"
+    assert told in first.stdout
     shown = json.loads(tutor(data_dir, "today", "--json").stdout)["today"]["week"]
     assert json.loads(tutor(data_dir, "ask", question, "--json").stdout)["week"] == shown == 1
     tutor(data_dir, "week", "18")

@@ -117,7 +117,12 @@ def ask(
     question: Annotated[str, typer.Argument(help="Your question, in your own words.")],
     week: Annotated[
         int | None,
-        option("--week", "-w", help="Your current week (1-72; default: yours, see `tutor week`)."),
+        option(
+            "--week",
+            "-w",
+            help="Ask from this week (1-72; default: yours, see `tutor week`). Until you have "
+            "said your week, the first --week becomes it.",
+        ),
     ] = None,
     mode: Annotated[
         str,
@@ -220,8 +225,9 @@ def _ask_as(
     if learner is not None:
         week = settled_week(learner, asked.week)
         if asked.week is None and not asked.as_json:
+            whose = "yours" if learner.has_chosen_week() else "where the calendar puts you"
             out.print(
-                f"[dim]week {week}: yours (see `tutor week`); --week N asks from another[/dim]"
+                f"[dim]week {week}: {whose} (see `tutor week`); --week N asks from another[/dim]"
             )
     asking = dict(
         week=week, mode=asked.mode, conversation_id=conversation_id, no_spoilers=asked.no_spoilers

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from typing import TextIO
 
 import httpx
 
@@ -32,11 +33,11 @@ def api_command(settings: Settings) -> list[str]:
     ]
 
 
-def serve_api(settings: Settings, workers: int = 1) -> None:
+def serve_api(settings: Settings, workers: int = 1, claimed: TextIO | None = None) -> None:
     """Run the API: in this process, or as uvicorn's `workers` processes, which build the app
     from the environment (so the settings go there). SIGTERM stops answers in progress after
-    TUTOR_SHUTDOWN_GRACE_S. Raises Claimed when another API holds an embedded index's data
-    dir (`app.search.lock`)."""
+    TUTOR_SHUTDOWN_GRACE_S. `claimed`: the data dir's claim (`app.search.lock.claim`), taken
+    by the caller for an embedded index, so that another API is refused before it starts."""
     import uvicorn
 
     options: dict[str, Any] = dict(
@@ -51,11 +52,7 @@ def serve_api(settings: Settings, workers: int = 1) -> None:
     )
     if workers == 1:
         from app.api import create_app
-        from app.search.lock import claim
 
-        # Claimed here, not as the app starts: a second API is refused with a message.
-        url = settings.resolved_api_url
-        claimed = None if settings.chroma_url else claim(settings.data_dir, url)
         uvicorn.run(create_app(settings, claimed), **options)
     else:
         os.environ.update(child_env(settings))

@@ -75,7 +75,8 @@ def making_key(settings: Settings) -> Iterator[None]:
     questions at once made a token each, and the second's undid the first's. Without a lock
     file (a data dir that cannot be written) it goes on unguarded."""
     try:
-        handle = open(private_dir(settings.data_dir) / f"{KEY_FILE}.lock", "a")  # noqa: SIM115
+        lock = private_dir(settings.data_dir) / f"{KEY_FILE}.lock"
+        handle = os.fdopen(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a")
     except OSError:
         yield
         return

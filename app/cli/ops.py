@@ -219,20 +219,24 @@ def serve(
     """
     from app.cli.launcher import serve_api
     from app.search.lock import Claimed
+    from app.search.lock import claim
 
     chosen = {"api_host": host, "api_port": port}
     settings = settings_for(data_dir).model_copy(
         update={name: value for name, value in chosen.items() if value is not None}
     )
     refuse_a_second_writer(settings, workers)
+    try:  # held from here on: another API started at the same instant is refused, not both run
+        claimed = (
+            None if settings.chroma_url else claim(settings.data_dir, settings.resolved_api_url)
+        )
+    except Claimed as exc:
+        fail(str(exc), code=2)
     out.print(
         f"API on [link]{settings.resolved_api_url}[/link]  (docs: {settings.resolved_api_url}/docs)"
         + (f", {workers} workers" if workers > 1 else "")
     )
-    try:
-        serve_api(settings, workers)
-    except Claimed as exc:  # another API started at the same instant as this one
-        fail(str(exc), code=2)
+    serve_api(settings, workers, claimed)
 
 
 def refuse_a_second_writer(settings: Settings, workers: int) -> None:
