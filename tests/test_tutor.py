@@ -102,6 +102,24 @@ def test_plan_questions_are_answered_from_the_plan_without_the_model(
     assert model.prompts == []
 
 
+def test_a_follow_up_to_a_plan_question_that_names_a_part_of_the_week_is_answered_from_the_plan(
+    corpus_dir, embedder, memory
+) -> None:
+    """ "and the reading?" after "What is my assignment this week?" was read with the notes and
+    answered with other weeks' phase lines (a new learner's walk); a follow-up that names no
+    part of the week still goes to the notes."""
+    tutor = tutor_on(corpus_dir, embedder, fake())
+    first = tutor.ask("What is my assignment this week?", week=18, memory=memory)
+    asked = dict(week=18, conversation_id=first.conversation_id, memory=memory)
+    reading = tutor.ask("and the reading?", **asked)
+    videos = tutor.ask("and the videos?", **asked)  # after a follow-up: the chain holds
+    assert reading.answer.startswith("In week 18 (") and "the reading is" in reading.answer
+    assert "the videos to watch are" in videos.answer
+    assert [c.source for c in reading.citations + videos.citations] == ["curriculum/week-18"] * 2
+    why = tutor.ask("Why would that help me?", **asked)
+    assert "the plan asks for" not in why.answer and "In week 18 (" not in why.answer
+
+
 @pytest.mark.parametrize(
     "question, about_the_plan",
     [

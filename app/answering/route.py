@@ -163,13 +163,22 @@ class PlanAnswer:
     sources: list[str]
 
 
-def route(question: str, week: int | None, curriculum: Curriculum) -> PlanAnswer | None:
+def route(
+    question: str, week: int | None, curriculum: Curriculum, follows: str | None = None
+) -> PlanAnswer | None:
     """The plan's own answer when the question asks about the plan: a named quarter's capstone
     (from its rubric), else `week`'s plan (none without a week). None: a concept question,
-    for the notes to answer."""
-    if not is_plan_question(question):
-        return None
+    for the notes to answer.
+
+    `follows`: the question this one follows up, if it does. A follow-up to a plan question
+    that names a part of the week ("and the reading?" after "What is my assignment this
+    week?") asks the plan about that part: read with the notes, it was answered with other
+    weeks' phase lines (a new learner's walk, 2026-12-07)."""
     field = asked_field(question)
+    if not is_plan_question(question) and not (
+        follows is not None and field is not None and is_plan_question(follows)
+    ):
+        return None
     if capstone := asked_capstone(question, curriculum, field):
         plan = rubric(capstone, curriculum)
         return PlanAnswer(

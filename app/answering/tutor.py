@@ -214,10 +214,13 @@ class Tutor:
         )
         if not question or looks_harmful(question):
             return replace(asked, refusal=DECLINE_INJECTION)
-        if routed := route(question, week, self.curriculum):
-            return self._prepare_plan(asked, routed, started)
         history = memory.history(conversation_id) if memory else []
         follows = bool(history) and continues(question)  # else a new topic, in the same chat
+        # What it follows: the questions before it, as `condense` joins them ("and the videos?"
+        # after "and the reading?" after "What is my assignment this week?").
+        before = " ".join(q for q, _ in history[-2:]) if follows else None
+        if routed := route(question, week, self.curriculum, before):
+            return self._prepare_plan(asked, routed, started)
         prepared = self._answer_from_notes(asked, question, history, follows, filters)
         if history and not follows and self._leans_after_all(question, prepared, history[-1]):
             again = self._answer_from_notes(asked, question, history, True, filters)
