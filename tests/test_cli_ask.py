@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -130,6 +131,17 @@ def test_an_api_started_at_the_same_instant_as_another_is_refused_too(
     told = " ".join(second.stderr.split())
     assert f"another API (http://127.0.0.1:{served.api_port}) already serves" in told
     assert "Traceback" not in second.stderr and "API on" not in second.stdout  # no banner first
+
+
+def test_serve_on_a_port_another_program_holds_says_so_and_what_to_do(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        refused = tutor(tmp_path / "data", "serve", "--port", str(port))
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    told = " ".join(refused.stderr.split())
+    assert f"port {port} on 127.0.0.1 is in use by another program" in told
+    assert "--port (or TUTOR_API_PORT)" in told and "API on" not in refused.stdout
+    assert not (tmp_path / "data" / "api.lock").exists()  # refused before it claimed anything
 
 
 def test_an_ingest_the_api_refuses_is_told_as_refused(tmp_path: Path) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +33,22 @@ def api_command(settings: Settings) -> list[str]:
         "--port",
         str(settings.api_port),
     ]
+
+
+def cannot_listen(host: str, port: int) -> str | None:
+    """Why the API could not listen on `host`:`port` (another program holds the port, or the
+    address is not this machine's), or None when it can. Tried as uvicorn binds (SO_REUSEADDR:
+    a port a stopped server left in TIME_WAIT is free), then let go at once."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return f"port {port} on {host} is in use by another program"
+        return f"{host}:{port} cannot be listened on ({exc.strerror or exc})"
+    return None
 
 
 def serve_api(settings: Settings, workers: int = 1, claimed: TextIO | None = None) -> None:

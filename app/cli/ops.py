@@ -217,6 +217,7 @@ def serve(
     TUTOR_MODEL_QUEUE_SIZE, TUTOR_MODEL_WAIT_S, TUTOR_MAX_BODY_KB, TUTOR_MAX_UPLOAD_MB,
     TUTOR_INGEST_ROOTS, TUTOR_DATABASE_URL.
     """
+    from app.cli.launcher import cannot_listen
     from app.cli.launcher import serve_api
     from app.search.lock import Claimed
     from app.search.lock import claim
@@ -226,6 +227,8 @@ def serve(
         update={name: value for name, value in chosen.items() if value is not None}
     )
     refuse_a_second_writer(settings, workers)
+    if problem := cannot_listen(settings.api_host, settings.api_port):  # uvicorn's own: a raw
+        fail(f"{problem}: give another with --port (or TUTOR_API_PORT)", code=2)  # [Errno 98]
     try:  # held from here on: another API started at the same instant is refused, not both run
         claimed = (
             None if settings.chroma_url else claim(settings.data_dir, settings.resolved_api_url)
