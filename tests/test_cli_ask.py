@@ -25,6 +25,7 @@ import pytest
 
 from app.cli import via_api_or_here
 from app.cli.api_client import running_api_for
+from app.cli.base import reflowed
 from app.cli.local_key import read_key
 from app.config import Settings
 from app.records.learners import LearnerRecords
@@ -344,6 +345,27 @@ def test_the_help_of_search_and_ask_teaches_with_examples(tmp_path: Path) -> Non
     assert 'tutor ask --continue "And what happens without it?"' in help_text
     assert "tutor ask --conversation" in help_text
     assert "with [n] citations" in help_text  # not read as rich markup and dropped
+
+
+def test_help_prose_wraps_at_the_terminals_width_and_examples_stay_as_written(
+    tmp_path: Path,
+) -> None:
+    """Typer keeps a docstring's line breaks: at 80 columns a sentence broke mid-way."""
+    doc = """First line.
+
+    A paragraph
+    over two lines.
+
+    [dim]Examples:[/dim]
+      tutor x   one
+      tutor y   two
+    """
+    assert reflowed(doc) == (
+        "First line.\n\nA paragraph over two lines.\n\n"
+        "[dim]Examples:[/dim]\n  tutor x   one\n  tutor y   two"
+    )
+    shown = tutor(tmp_path, "ask", "--help").stdout  # 200 columns
+    assert "the question goes through it and its model is already loaded" in shown
 
 
 def test_every_commands_help_has_examples_and_names_its_settings() -> None:

@@ -13,9 +13,14 @@ from app.cli import plan, journal, library, ask, practice, cards, check, progres
 # isort: on
 from app.cli.base import app
 from app.cli.base import err
+from app.cli.base import reflowed
 from app.cli.base import via_api_or_here
 
 __all__ = ["app", "main", "via_api_or_here"]
+
+for _command in app.registered_commands:  # each --help wrapped at the terminal's width
+    if _command.help is None and _command.callback is not None and _command.callback.__doc__:
+        _command.help = reflowed(_command.callback.__doc__)
 
 # New container objects between two runs of Python's cyclic collector (Python's default: 700).
 GC_THRESHOLD = 100_000

@@ -4,6 +4,7 @@ the ways a command reaches its data (a running API or this process)."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 import sys
 from collections.abc import Callable
@@ -42,6 +43,26 @@ app = typer.Typer(
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # messages stay one greppable line
+
+
+def reflowed(doc: str) -> str:
+    """A command's docstring as its --help shows it: the lines of each prose paragraph joined,
+    so the terminal wraps them at its own width (Typer keeps a docstring's line breaks, and at
+    80 columns "its model is / already loaded" broke mid-sentence); indented lines (examples)
+    stay as written, and so does a paragraph whose first line is Click's "\\b" alone (a list)."""
+    paragraphs = []
+    for paragraph in inspect.cleandoc(doc).split("\n\n"):
+        if paragraph.startswith("\b\n"):
+            paragraphs.append(paragraph.removeprefix("\b\n"))
+            continue
+        lines: list[str] = []
+        for line in paragraph.split("\n"):
+            if lines and not line[:1].isspace() and not lines[-1][:1].isspace():
+                lines[-1] += f" {line}"
+            else:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
 
 
 def option(*names: str, help: str, **more: Any) -> OptionInfo:

@@ -43,6 +43,7 @@ def check_(
 
     Checked weeks and what your file must define:
 
+    \b
     [dim]1 pca(X, k)
     2 svd(A), eigh(A)
     3 naive_bayes(X_train, y_train, X_test)
