@@ -31,7 +31,7 @@ from app.api.schemas import VERSION
 from app.api.services import Services
 from app.config import Settings
 from app.config import get_settings
-from app.search.lock import claim
+from app.search.lock import claim_for
 
 __all__ = ["VERSION", "create_app"]
 
@@ -47,9 +47,7 @@ def create_app(settings: Settings | None = None, claimed: TextIO | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # An embedded index is this API's to write while it runs: the command line sees the
         # claim and hands its ingests over (a Chroma server takes any number of writers).
-        held = claimed
-        if held is None and not settings.chroma_url:
-            held = claim(settings.data_dir, settings.resolved_api_url)
+        held = claimed if claimed is not None else claim_for(settings)
         app.state.services = Services(settings)
         app.state.services.open_learners()
         try:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import sys
 
+import typer
+
 # Imported for their commands, in the order `tutor --help` shows their panels.
 # isort: off
 from app.cli import plan, journal, library, ask, practice, cards, check, progress, mastery, ops  # noqa: F401,E501
@@ -18,9 +20,18 @@ from app.cli.base import via_api_or_here
 
 __all__ = ["app", "main", "via_api_or_here"]
 
-for _command in app.registered_commands:  # each --help wrapped at the terminal's width
-    if _command.help is None and _command.callback is not None and _command.callback.__doc__:
-        _command.help = reflowed(_command.callback.__doc__)
+
+def _reflow_help(group: typer.Typer) -> None:
+    """Each command's --help (groups' too: `tutor cards add`) wrapped at the terminal's width."""
+    for command in group.registered_commands:
+        if command.help is None and command.callback is not None and command.callback.__doc__:
+            command.help = reflowed(command.callback.__doc__)
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _reflow_help(sub.typer_instance)
+
+
+_reflow_help(app)
 
 # New container objects between two runs of Python's cyclic collector (Python's default: 700).
 GC_THRESHOLD = 100_000

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 from typing import Any
@@ -77,7 +78,7 @@ class ApiLearner:
     one, and the call fails as any failed API call does: the command answers here instead."""
 
     def __init__(self, api: ApiClient, key: LocalKey, settings: Settings) -> None:
-        self.api = ApiClient(api.url, key.token)
+        self.api = replace(api, token=key.token)
         self.path = f"/learners/{key.learner_id}"
         self.settings, self.key = settings, key
 
@@ -125,7 +126,7 @@ class ApiLearner:
             return self.api.call(method, path, **kwargs)
 
     @contextlib.contextmanager
-    def _known(self, unknown: tuple[int, ...] = (401, 404)) -> Iterator[None]:
+    def _known(self, unknown: tuple[int, ...]) -> Iterator[None]:
         """Forgets the key on a status in `unknown` (404: "no learner N" on their routes)."""
         try:
             yield

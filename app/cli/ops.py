@@ -220,7 +220,7 @@ def serve(
     from app.cli.launcher import cannot_listen
     from app.cli.launcher import serve_api
     from app.search.lock import Claimed
-    from app.search.lock import claim
+    from app.search.lock import claim_for
 
     chosen = {"api_host": host, "api_port": port}
     settings = settings_for(data_dir).model_copy(
@@ -230,9 +230,7 @@ def serve(
     if problem := cannot_listen(settings.api_host, settings.api_port):  # uvicorn's own: a raw
         fail(f"{problem}: give another with --port (or TUTOR_API_PORT)", code=2)  # [Errno 98]
     try:  # held from here on: another API started at the same instant is refused, not both run
-        claimed = (
-            None if settings.chroma_url else claim(settings.data_dir, settings.resolved_api_url)
-        )
+        claimed = claim_for(settings)
     except Claimed as exc:
         fail(str(exc), code=2)
     out.print(

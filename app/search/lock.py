@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from app.config import Settings
 from app.config import private_dir
 
 LOCK_FILE = "api.lock"
@@ -63,6 +64,12 @@ def claim(data_dir: Path, url: str) -> TextIO:
     handle.write(url)
     handle.flush()
     return handle
+
+
+def claim_for(settings: Settings) -> TextIO | None:
+    """`claim` of the settings' data dir for the API at their URL where the index is embedded;
+    None with a Chroma server, which takes any number of writers. Raises Claimed."""
+    return None if settings.chroma_url else claim(settings.data_dir, settings.resolved_api_url)
 
 
 def owner(data_dir: Path) -> str | None:
