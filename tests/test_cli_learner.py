@@ -155,6 +155,23 @@ def test_ask_without_a_week_asks_from_yours(tmp_path, corpus_dir) -> None:
     assert "week 18: yours" in tutor(data_dir, "ask", question).stdout
 
 
+def test_a_follow_up_is_asked_from_its_conversations_week(tmp_path, corpus_dir) -> None:
+    """ "and the videos?" after week 9's assignment is week 9's, though the learner is in
+    week 7 (it answered week 7's videos); --week still asks from another."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(corpus_dir, data_dir)
+    tutor(data_dir, "week", "7")
+    first = json.loads(
+        tutor(data_dir, "ask", "What is my assignment this week?", "--week", "9", "--json").stdout
+    )
+    assert first["week"] == 9
+    videos = json.loads(tutor(data_dir, "ask", "--continue", "and the videos?", "--json").stdout)
+    assert videos["week"] == 9 and "In week 9 (" in videos["answer"]
+    assert [c["source"] for c in videos["citations"]] == ["curriculum/week-09"]
+    other = tutor(data_dir, "ask", "--continue", "and the reading?", "--week", "7", "--json")
+    assert json.loads(other.stdout)["week"] == 7
+
+
 def test_a_damaged_database_costs_ask_the_week_not_the_answer(tmp_path, corpus_dir) -> None:
     data_dir = tmp_path / "data"
     shutil.copytree(corpus_dir, data_dir)

@@ -771,6 +771,13 @@ def test_asking_with_a_token_uses_the_learners_week_and_keeps_the_conversation(l
     assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
     assert messages[1]["citations"][0]["source"] == "curriculum/week-18"
     assert messages[3]["week"] == 6
+    # A follow-up without a week is asked from its conversation's (6), not the learner's (18).
+    follow_up = library.post(
+        "/ask",
+        json={"question": "and the reading?", "conversation_id": cid},
+        headers=auth,
+    ).json()
+    assert follow_up["week"] == 6 and "In week 6 (" in follow_up["answer"]
 
 
 def test_answers_and_quizzes_follow_the_pace_adjusted_week(library) -> None:

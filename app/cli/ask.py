@@ -216,13 +216,15 @@ def _ask_as(
 ) -> tuple[dict[str, Any], bool]:
     """The answer to `asked`, as `learner` (None: as nobody in particular), of the `asker` made
     once the question is known to be askable; and whether it is kept in their conversations.
-    Asked from the week given, else theirs (said on screen); a follow-up when it says so."""
+    Asked from the week given; else a follow-up from its conversation's week, and a new
+    question from theirs (said on screen)."""
     from app.cli.as_learner import conversation_to_continue
 
     # First what can refuse the question: a refused one changes nothing of the learner's.
     conversation_id = conversation_to_continue(learner, asked.resume, asked.conversation)
     week = asked.week
-    if learner is not None:
+    # A follow-up without --week is asked from its conversation's week (`AskAs.week`).
+    if learner is not None and not (asked.follow_up and asked.week is None):
         week = settled_week(learner, asked.week)
         if asked.week is None and not asked.as_json:
             whose = "yours" if learner.has_chosen_week() else "where the calendar puts you"
@@ -274,7 +276,8 @@ def _ask_here(settings: Settings, asked: Asked) -> tuple[dict[str, Any], bool]:
     learner = HereLearner(store, me) if store and me else None
 
     def here() -> AskAs:
-        return AskAs(Tutor(settings, open_retriever(settings)), read_notes(), store, me)
+        tutor = Tutor(settings, open_retriever(settings))
+        return AskAs(tutor, read_notes(), store, me, curriculum=tutor.curriculum)
 
     try:
         return _ask_as(learner, here, asked)

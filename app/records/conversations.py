@@ -132,6 +132,21 @@ class ConversationRecords:
                     )
                 )
 
+    def last_week(self, conversation_id: str) -> int | None:
+        """The week the learner's conversation was last asked from (None: not theirs, not
+        kept yet, or asked from no week)."""
+        with self.sessions() as session:
+            return session.scalar(
+                select(Message.week)
+                .join(Conversation)
+                .where(
+                    Conversation.id == conversation_id,
+                    Conversation.learner_id == self.learner_id,
+                )
+                .order_by(Message.id.desc())
+                .limit(1)
+            )
+
     def summaries(self) -> list[dict[str, Any]]:
         """The learner's conversations, most recent first: id, title (the first question),
         when last updated, and how many turns."""

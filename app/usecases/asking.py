@@ -55,11 +55,22 @@ class AskAs:
             else anonymous
         )
 
-    def week(self, asked: int | None, today: dt.date | None = None) -> int | None:
-        """The week a question is asked from: the one asked for, else the learner's current
-        week (`app.records.schedules.standing_in`)."""
+    def week(
+        self, asked: int | None, conversation_id: str | None = None, today: dt.date | None = None
+    ) -> int | None:
+        """The week a question is asked from: the one asked for, else, for a follow-up, the
+        week its conversation was asked from ("and the videos?" after week 9's assignment is
+        week 9's, whatever week the learner is in now), else the learner's current week
+        (`app.records.schedules.standing_in`)."""
         if asked is not None or self.learner is None or self.store is None:
             return asked
+        kept = (
+            self.memory.last_week(conversation_id)
+            if conversation_id and isinstance(self.memory, ConversationRecords)
+            else None
+        )
+        if kept is not None:
+            return kept
         if self.curriculum is None:
             return None
         on = today or dt.date.today()
@@ -94,7 +105,7 @@ class AskAs:
         `Answer.to_dict()` with its `back_to`). What streams is what the answer says. Raises
         LLMError when the model fails. A front end calls `require_conversation` first, to refuse
         before waiting."""
-        week = self.week(week)
+        week = self.week(week, conversation_id)
         filters = Filters(no_spoilers_after=week if no_spoilers else None)
         events = self.tutor.stream(question, week, mode, conversation_id, filters, self.memory)
         for event, data in events:
