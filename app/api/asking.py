@@ -123,7 +123,8 @@ def _asked(request: AskRequest) -> dict[str, Any]:
 async def ask(request: AskRequest, svc: ServicesDep, learner: AskerDep) -> dict[str, Any]:
     """Answer a question from the course material, with inline [n] citations.
 
-    With a learner's token: their week (unless `week` is given) and their saved history,
+    With a learner's token: their week (unless `week` is given; a follow-up's is its
+    conversation's) and their saved history,
     and `back_to`: for a concept the question names that the learner keeps missing, the
     earlier week it builds on and the passage to reread (as in GET .../progress). The model
     answers one question at a time: 503 with Retry-After when the queue is full
